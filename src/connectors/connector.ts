@@ -1,0 +1,173 @@
+/**
+ * THE connector port. A connector is the only code that knows a vendor's wire format.
+ * Everything a connector returns is already in the canonical model (schemas/); everything it throws is a ConnectorError.
+ */
+import type { Dispatcher } from 'undici'
+import type { Case, CaseDetail } from '../schemas/case.js'
+import type { TargetType } from '../schemas/common.js'
+import type { ProviderId } from '../schemas/provider.js'
+import type { ReferenceItem, ReferenceKind } from '../schemas/reference.js'
+import type { UnifiedStatus } from '../schemas/unified-status.js'
+import type { StatusEngine } from '../status/engine.js'
+import type { Clock } from '../clock.js'
+import type { Logger } from '../logger.js'
+
+export interface ConnectorContext {
+  /** Aborted when the caller's deadline passes or the client goes away. Every outbound call honours it. */
+  readonly signal: AbortSignal
+  /** Epoch ms by which the whole operation must be done. */
+  readonly deadline: number
+  readonly log: Logger
+}
+
+/** Filters of GET /v1/cases. A connector MAY translate them into vendor filters, but only into a superset: the gateway re-applies every filter. */
+export interface CaseFilters {
+  statuses?: UnifiedStatus[]
+  since?: string
+  until?: string
+  q?: string
+  targetType?: TargetType
+  brand?: string
+}
+
+export interface ProviderCaseQuery {
+  /** The vendor position to read from (the connector's own token: a page number, a vendor cursor, ...). null = first page. */
+  pageToken: string | null
+  /** Items per vendor page. Constant for one walk through a listing, so page tokens stay valid. */
+  pageSize: number
+  filters: CaseFilters
+}
+
+/** One vendor page, newest first by createdAt (ties in any order). `next` is null on the last page. */
+export interface ProviderPage {
+  items: Case[]
+  next: string | null
+}
+
+export interface Attachment {
+  filename: string
+  contentType: string
+  data: Buffer
+}
+
+/** A create request after edge validation (schemas/create.ts). */
+export interface CreateCaseInput {
+  action: 'takedown' | 'monitor'
+  target: { type: TargetType, value: string }
+  brand: { id: string | number | null, name: string | null }
+  comment: string | null
+  reportedBy: string | null
+  clientId: string | null
+  social: { platform: string, threatType: string } | null
+  providerOptions: Record<string, unknown>
+  attachments: Attachment[]
+}
+
+/** The exact vendor request a create would send, with secrets left out: used for `?dryRun=true` and sent by `submitCreate`. */
+export interface PreparedRequest {
+  method: 'POST'
+  path: string
+  contentType: 'application/json' | 'multipart/form-data'
+  /** JSON body, or the multipart text fields */
+  body: Record<string, unknown>
+  /** multipart file parts (names and sizes only in a dry run) */
+  files: Array<{ field: string, filename: string, contentType: string, size: number }>
+}
+
+export type CreateOutcome =
+  | { kind: 'created', case: Case }
+  /** The vendor already knows the target (BforeAI 202 "already detected"): no new case was made. */
+  | { kind: 'exists', message: string, existing: Case | null }
+
+export interface FieldError { path: string, message: string }
+
+export type CaseAction = 'takedown' | 'monitor' | 'mark-safe'
+
+export interface CancelInput { reasonId: number, description: string | null }
+
+export type AppealInput =
+  | { appeals: Array<{ id: string, reason: 'removed' | 'misclassified' }> }
+  | { type: 'content_removed' }
+  | { type: 'counter_notice', data: Record<string, unknown> }
+
+export interface Capabilities {
+  /** target types a create accepts, per action */
+  create: { takedown: TargetType[], monitor: TargetType[] }
+  cancel: boolean
+  attachments: boolean
+  comments: boolean
+  appeal: boolean
+  actions: CaseAction[]
+  detections: boolean
+}
+
+export interface ProviderConnector {
+  readonly id: ProviderId
+  readonly capabilities: Capabilities
+
+  listCases (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderPage>
+  /** Throws ConnectorError kind 'not_found' when the vendor does not know the id. */
+  getCase (providerCaseId: string, opts: { raw: boolean }, ctx: ConnectorContext): Promise<CaseDetail>
+  /** Reference data of one kind, fetched from the vendor (or the vendor's documented static list). null = this provider has no such kind. */
+  listReference (kind: ReferenceKind, ctx: ConnectorContext): Promise<ReferenceItem[] | null>
+
+  /** Vendor-specific validation and request building; no network except reference look-ups. Throws GatewayError (400 with field paths, or 422 unsupported). */
+  prepareCreate? (input: CreateCaseInput, ctx: ConnectorContext): Promise<PreparedRequest>
+  /** Sends a prepared create exactly once (never retried, except a connection error before the request was sent). */
+  submitCreate? (prepared: PreparedRequest, input: CreateCaseInput, ctx: ConnectorContext): Promise<CreateOutcome>
+  /** An open (non-terminal) case for the same normalised target, for duplicate detection. */
+  findOpenCase? (target: { type: TargetType, value: string }, ctx: ConnectorContext): Promise<Case | null>
+  cancel? (providerCaseId: string, input: CancelInput, ctx: ConnectorContext): Promise<CaseDetail>
+  addAttachments? (providerCaseId: string, files: Attachment[], ctx: ConnectorContext): Promise<void>
+  addComment? (providerCaseId: string, comment: string, ctx: ConnectorContext): Promise<void>
+  appeal? (providerCaseId: string, input: AppealInput, ctx: ConnectorContext): Promise<void>
+  performAction? (providerCaseId: string, action: CaseAction, ctx: ConnectorContext): Promise<void>
+}
+
+export interface ConnectorDeps {
+  dispatcher: Dispatcher
+  status: StatusEngine
+  clock: Clock
+}
+
+export interface ProviderSettings {
+  baseUrl: string
+  /** The vendor credential (API key / token). Never logged. */
+  credential: string
+  timeoutMs: number
+  /** cloudflare only */
+  accountId?: string
+}
+
+export interface ProviderModule {
+  readonly id: ProviderId
+  create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector
+}
+
+export type ConnectorErrorKind =
+  | 'auth' // the vendor refused our credential (401/403)
+  | 'rejected' // the vendor refused the request (400/409/422)
+  | 'not_found' // 404
+  | 'rate_limited' // 429
+  | 'unavailable' // 5xx, connection refused/reset, circuit open
+  | 'timeout' // deadline passed
+  | 'protocol' // the vendor answered something we cannot parse
+
+export class ConnectorError extends Error {
+  override readonly name = 'ConnectorError'
+  readonly kind: ConnectorErrorKind
+  readonly provider: ProviderId
+  /** HTTP status the vendor answered with, null when it did not answer */
+  readonly upstreamStatus: number | null
+  /** seconds, when the vendor (or our own budget) said when to come back */
+  readonly retryAfter: number | null
+
+  constructor (provider: ProviderId, kind: ConnectorErrorKind, message: string,
+    opts: { upstreamStatus?: number | null, retryAfter?: number | null, cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.provider = provider
+    this.kind = kind
+    this.upstreamStatus = opts.upstreamStatus ?? null
+    this.retryAfter = opts.retryAfter ?? null
+  }
+}

@@ -1,0 +1,29 @@
+import { isProviderId, type ProviderId } from '../schemas/provider.js'
+
+/**
+ * Case ids are `<provider>:<native id>`. The native part is percent-encoded so the whole id is one URL path segment
+ * whatever the vendor's id looks like.
+ */
+export function encodeCaseId (provider: ProviderId, providerCaseId: string): string {
+  return `${provider}:${encodeURIComponent(providerCaseId)}`
+}
+
+export function caseSelfLink (provider: ProviderId, providerCaseId: string): string {
+  return `/v1/cases/${encodeCaseId(provider, providerCaseId)}`
+}
+
+/** null when the id is not of our form or names no known provider (→ 404). */
+export function parseCaseId (id: string): { provider: ProviderId, providerCaseId: string } | null {
+  const colon = id.indexOf(':')
+  if (colon <= 0) return null
+  const provider = id.slice(0, colon)
+  if (!isProviderId(provider)) return null
+  let native: string
+  try {
+    native = decodeURIComponent(id.slice(colon + 1))
+  } catch {
+    return null
+  }
+  if (native === '') return null
+  return { provider, providerCaseId: native }
+}

@@ -1,0 +1,100 @@
+/**
+ * The error catalogue: every problem the gateway answers with is one row here (data, not ad-hoc strings).
+ * Each code maps to one RFC 9457 `type`, `title` and HTTP status. openapi/README.md documents the same table;
+ * test/domain/problems.test.ts keeps both in step.
+ */
+import type { ProviderId } from '../schemas/provider.js'
+import { ConnectorError, type ConnectorErrorKind } from '../connectors/connector.js'
+
+export const PROBLEMS = {
+  GW_ERR_VALIDATION: { status: 400, slug: 'validation', title: 'Invalid request' },
+  GW_ERR_BAD_CURSOR: { status: 400, slug: 'bad-cursor', title: 'Invalid cursor' },
+  GW_ERR_UNAUTHENTICATED: { status: 401, slug: 'unauthenticated', title: 'Missing or unknown API key' },
+  GW_ERR_FORBIDDEN: { status: 403, slug: 'forbidden', title: 'API key lacks the scope' },
+  GW_ERR_NOT_FOUND: { status: 404, slug: 'not-found', title: 'Not found' },
+  GW_ERR_CASE_NOT_FOUND: { status: 404, slug: 'case-not-found', title: 'No such case' },
+  GW_ERR_METHOD_NOT_ALLOWED: { status: 405, slug: 'method-not-allowed', title: 'Method not allowed' },
+  GW_ERR_DUPLICATE_CASE: { status: 409, slug: 'duplicate-case', title: 'An open case for this target exists' },
+  GW_ERR_IDEMPOTENCY_IN_FLIGHT: { status: 409, slug: 'idempotency-in-flight', title: 'A request with this Idempotency-Key is still in flight' },
+  GW_ERR_PAYLOAD_TOO_LARGE: { status: 413, slug: 'payload-too-large', title: 'Request too large' },
+  GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, slug: 'unsupported-media-type', title: 'Unsupported media type' },
+  GW_ERR_UNSUPPORTED: { status: 422, slug: 'unsupported', title: 'The provider cannot do this' },
+  GW_ERR_PROVIDER_OFF: { status: 422, slug: 'provider-off', title: 'Provider not configured' },
+  GW_ERR_PROVIDER_REJECTED: { status: 422, slug: 'provider-rejected', title: 'The provider rejected the request' },
+  GW_ERR_IDEMPOTENCY_MISMATCH: { status: 422, slug: 'idempotency-mismatch', title: 'Idempotency-Key reused with a different request' },
+  GW_ERR_RATE_LIMITED: { status: 429, slug: 'rate-limited', title: 'Too many requests' },
+  GW_ERR_INTERNAL: { status: 500, slug: 'internal', title: 'Internal server error' },
+  GW_ERR_PROVIDER_ERROR: { status: 502, slug: 'provider-error', title: 'The provider failed' },
+  GW_ERR_PROVIDER_UNAVAILABLE: { status: 503, slug: 'provider-unavailable', title: 'The provider is unavailable' },
+  GW_ERR_UNAVAILABLE: { status: 503, slug: 'unavailable', title: 'Service unavailable' },
+  GW_ERR_PROVIDER_TIMEOUT: { status: 504, slug: 'provider-timeout', title: 'The provider did not answer in time' }
+} as const satisfies Record<string, { status: number, slug: string, title: string }>
+
+export type ProblemCode = keyof typeof PROBLEMS
+
+export const PROBLEM_TYPE_BASE = 'https://takedown-gateway.dev/problems/'
+export function problemType (code: ProblemCode): string {
+  return PROBLEM_TYPE_BASE + PROBLEMS[code].slug
+}
+
+export interface GatewayErrorExtras {
+  errors?: Array<{ path: string, message: string }>
+  provider?: ProviderId
+  providerStatus?: number | null
+  allowed?: string[]
+  /** seconds; sent as Retry-After */
+  retryAfter?: number | null
+  /** overrides the catalogue status (e.g. 503 vs 504 chosen at run time) */
+  cause?: unknown
+}
+
+/** A problem the gateway decided on. The one error handler renders it; nothing else builds error bodies. */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError'
+  readonly code: ProblemCode
+  readonly extras: GatewayErrorExtras
+
+  constructor (code: ProblemCode, detail: string, extras: GatewayErrorExtras = {}) {
+    super(detail, extras.cause === undefined ? undefined : { cause: extras.cause })
+    this.code = code
+    this.extras = extras
+  }
+
+  get statusCode (): number { return PROBLEMS[this.code].status }
+}
+
+const KIND_TO_CODE: Record<ConnectorErrorKind, ProblemCode> = {
+  auth: 'GW_ERR_PROVIDER_ERROR',
+  rejected: 'GW_ERR_PROVIDER_REJECTED',
+  not_found: 'GW_ERR_CASE_NOT_FOUND',
+  rate_limited: 'GW_ERR_PROVIDER_UNAVAILABLE',
+  unavailable: 'GW_ERR_PROVIDER_UNAVAILABLE',
+  timeout: 'GW_ERR_PROVIDER_TIMEOUT',
+  protocol: 'GW_ERR_PROVIDER_ERROR'
+}
+
+/**
+ * ConnectorError → problem. A vendor 5xx is a provider *error* (502); refused connections, 429s and open circuits
+ * mean *unavailable* (503, with Retry-After when known); a passed deadline is 504.
+ */
+export function fromConnectorError (err: ConnectorError): GatewayError {
+  let code = KIND_TO_CODE[err.kind]
+  if (err.kind === 'unavailable' && err.upstreamStatus !== null && err.upstreamStatus >= 500 && err.upstreamStatus !== 503) {
+    code = 'GW_ERR_PROVIDER_ERROR'
+  }
+  const detail = err.kind === 'auth'
+    ? `${err.provider} refused the gateway's credential (HTTP ${err.upstreamStatus ?? '?'}); check the provider key`
+    : `${err.provider}: ${err.message}`
+  return new GatewayError(code, detail, {
+    provider: err.provider,
+    providerStatus: err.upstreamStatus,
+    retryAfter: err.retryAfter,
+    cause: err
+  })
+}
+
+export function toGatewayError (err: unknown): GatewayError | null {
+  if (err instanceof GatewayError) return err
+  if (err instanceof ConnectorError) return fromConnectorError(err)
+  return null
+}

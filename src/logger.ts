@@ -1,0 +1,21 @@
+import type { FastifyBaseLogger } from 'fastify'
+
+export type Logger = FastifyBaseLogger
+
+/**
+ * Paths pino removes from every log line. Gateway keys and vendor credentials only ever travel in these headers,
+ * and config objects are never logged whole.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers["x-authorization"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'headers["x-authorization"]',
+  'credential',
+  '*.credential',
+  'secret',
+  '*.secret'
+]

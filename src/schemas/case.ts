@@ -1,0 +1,101 @@
+import { Type, type Static } from 'typebox'
+import { NullableRfc3339Schema, NullableString, Rfc3339Schema, TargetTypeSchema } from './common.js'
+import { ProviderIdSchema } from './provider.js'
+import { UnifiedStatusSchema } from './unified-status.js'
+
+export const TargetSchema = Type.Object({
+  type: TargetTypeSchema,
+  value: Type.String({ description: 'The reported thing: URL, domain, email address, E.164 phone number, IPv4 address or social-media URL' }),
+  domain: NullableString
+}, { $id: 'Target', additionalProperties: false })
+
+export const CaseSchema = Type.Object({
+  id: Type.String({ description: '`<provider>:<providerCaseId>`, percent-encoded where the native id needs it. Opaque to clients.' }),
+  provider: ProviderIdSchema,
+  providerCaseId: Type.String(),
+  target: TargetSchema,
+  status: UnifiedStatusSchema,
+  terminal: Type.Boolean(),
+  providerStatus: NullableString,
+  brand: Type.Object({
+    id: Type.Union([Type.String(), Type.Integer(), Type.Null()]),
+    name: NullableString
+  }, { additionalProperties: false }),
+  threat: Type.Object({
+    class: NullableString,
+    name: NullableString,
+    platform: NullableString
+  }, { additionalProperties: false }),
+  reportedBy: NullableString,
+  createdAt: Rfc3339Schema,
+  updatedAt: NullableRfc3339Schema,
+  links: Type.Object({
+    self: Type.String(),
+    provider: NullableString
+  }, { additionalProperties: false })
+}, { $id: 'Case', additionalProperties: false })
+export type Case = Static<typeof CaseSchema>
+
+export const HistoryEntrySchema = Type.Object({
+  at: Rfc3339Schema,
+  status: Type.Union([UnifiedStatusSchema, Type.Null()]),
+  providerStatus: NullableString,
+  message: NullableString
+}, { $id: 'HistoryEntry', additionalProperties: false })
+export type HistoryEntry = Static<typeof HistoryEntrySchema>
+
+export const MitigationSchema = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  status: Type.String(),
+  effectiveAt: NullableRfc3339Schema,
+  entityType: NullableString,
+  entityId: NullableString
+}, { $id: 'Mitigation', additionalProperties: false })
+export type Mitigation = Static<typeof MitigationSchema>
+
+export const CaseDetailSchema = Type.Object({
+  ...CaseSchema.properties,
+  history: Type.Array(HistoryEntrySchema, { description: 'Oldest first' }),
+  mitigations: Type.Optional(Type.Array(MitigationSchema, { description: 'Cloudflare only' })),
+  state: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], { description: 'PhishFort incidentState' })),
+  registrar: Type.Optional(Type.Union([Type.Object({
+    name: NullableString,
+    difficulty: NullableString,
+    description: NullableString
+  }, { additionalProperties: false }), Type.Null()])),
+  hostingProvider: Type.Optional(NullableString),
+  takedownStartedAt: Type.Optional(NullableRfc3339Schema),
+  resolvedAt: Type.Optional(NullableRfc3339Schema),
+  raw: Type.Optional(Type.Unknown({ description: "The provider's own object, present with `?include=raw`" }))
+}, { $id: 'CaseDetail', additionalProperties: false })
+export type CaseDetail = Static<typeof CaseDetailSchema>
+
+export const ProviderErrorSchema = Type.Object({
+  provider: ProviderIdSchema,
+  status: Type.Integer({ description: 'The HTTP status this failure maps to (502, 503, 504, ...)' }),
+  title: Type.String(),
+  detail: Type.String()
+}, { $id: 'ProviderError', additionalProperties: false })
+export type ProviderError = Static<typeof ProviderErrorSchema>
+
+export const CaseListQuerySchema = Type.Object({
+  provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids', examples: ['phishfort,cloudflare'] })),
+  status: Type.Optional(Type.String({ description: 'Comma-separated unified statuses', examples: ['in_progress,awaiting_customer'] })),
+  targetType: Type.Optional(TargetTypeSchema),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 2083, description: 'Case-insensitive substring of the target value' })),
+  brand: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Brand name (case-insensitive) or brand id' })),
+  since: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt at or after (RFC 3339)' })),
+  until: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt before (RFC 3339, exclusive)' })),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: '`nextCursor` of the previous page. Only valid with the same filters.' }))
+}, { additionalProperties: false })
+export type CaseListQuery = Static<typeof CaseListQuerySchema>
+
+export const CasePageSchema = Type.Object({
+  items: Type.Array(CaseSchema),
+  nextCursor: NullableString,
+  partial: Type.Boolean({ description: 'true when at least one provider failed; its failure is in `errors`' }),
+  errors: Type.Array(ProviderErrorSchema)
+}, { $id: 'CasePage', additionalProperties: false })
+export type CasePage = Static<typeof CasePageSchema>

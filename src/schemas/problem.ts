@@ -1,0 +1,21 @@
+import { Type, type Static } from 'typebox'
+import { ProviderIdSchema } from './provider.js'
+
+/** RFC 9457 problem details: the one error body of every route (CONTRACT §5). */
+export const ProblemSchema = Type.Object({
+  type: Type.String({ description: 'URI identifying the problem type' }),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  instance: Type.String({ description: 'The request path' }),
+  requestId: Type.String(),
+  code: Type.Optional(Type.String({ description: 'Stable machine-readable code (GW_ERR_*)' })),
+  errors: Type.Optional(Type.Array(Type.Object({
+    path: Type.String({ description: 'JSON pointer of the offending field' }),
+    message: Type.String()
+  }, { additionalProperties: false }))),
+  provider: Type.Optional(ProviderIdSchema),
+  providerStatus: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'HTTP status the provider answered with, when it answered' })),
+  allowed: Type.Optional(Type.Array(Type.String(), { description: 'Allowed values, where a value was not one of them' }))
+}, { $id: 'Problem', additionalProperties: false })
+export type Problem = Static<typeof ProblemSchema>

@@ -1,0 +1,100 @@
+/**
+ * Shared simulator plumbing: every vendor simulator is a Fastify app with a fault switchboard, request counters
+ * and a `/__sim` control API, started on a loopback port (port 0 in tests).
+ */
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Clock } from '../clock.js'
+import { Faults, type ErrorBodyFactory, type FaultRule } from './faults.js'
+
+export interface SimulatorOptions {
+  clock: Clock
+  /** the credential the simulator accepts; anything else gets the vendor's 401 */
+  apiKey: string
+  /** PRNG seed of the seeded data set */
+  seed?: number
+  /** how many cases to seed (at least 30 by default) */
+  count?: number
+  /** Cloudflare account id expected in paths */
+  accountId?: string
+}
+
+export interface Simulator {
+  readonly app: FastifyInstance
+  readonly faults: Faults
+  readonly stats: RequestStats
+  /** path prefix of the vendor API on the simulator's origin ('' for PhishFort, '/api' for BforeAI, '/client/v4' for Cloudflare) */
+  readonly basePath: string
+}
+
+/** Counts requests per `METHOD route-template` so tests can assert how many vendor calls happened. */
+export class RequestStats {
+  readonly counts = new Map<string, number>()
+  record (method: string, route: string): void {
+    const key = `${method} ${route}`
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1)
+  }
+
+  get (method: string, route: string): number {
+    return this.counts.get(`${method} ${route}`) ?? 0
+  }
+
+  total (): number {
+    let n = 0
+    for (const v of this.counts.values()) n += v
+    return n
+  }
+
+  reset (): void { this.counts.clear() }
+  toJSON (): Record<string, number> { return Object.fromEntries(this.counts) }
+}
+
+/**
+ * The common Fastify shell of a simulator: fault hook, stats hook, `/__sim` control routes.
+ * The vendor's own routes are registered by the caller under `basePath`.
+ */
+export function createSimulatorApp (errorBody: ErrorBodyFactory): { app: FastifyInstance, faults: Faults, stats: RequestStats } {
+  const app = Fastify({ logger: false, forceCloseConnections: true })
+  const faults = new Faults(errorBody)
+  const stats = new RequestStats()
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.startsWith('/__sim')) return
+    stats.record(req.method, req.routeOptions.url ?? req.url.split('?')[0] ?? '')
+    if (await faults.apply(req, reply)) return reply
+  })
+  app.addHook('onClose', async () => { faults.releaseHangs() })
+
+  app.post<{ Body: FaultRule }>('/__sim/faults', async (req, reply) => {
+    faults.add(req.body)
+    return reply.code(204).send()
+  })
+  app.delete('/__sim/faults', async (_req, reply) => {
+    faults.clear()
+    return reply.code(204).send()
+  })
+  app.get('/__sim/stats', async () => stats.toJSON())
+  app.delete('/__sim/stats', async (_req, reply) => {
+    stats.reset()
+    return reply.code(204).send()
+  })
+  return { app, faults, stats }
+}
+
+export interface RunningSimulator {
+  readonly sim: Simulator
+  /** origin + basePath: what the connector's base URL is set to */
+  readonly baseUrl: string
+  readonly origin: string
+  close (): Promise<void>
+}
+
+export async function startSimulator (sim: Simulator, port = 0): Promise<RunningSimulator> {
+  const address = await sim.app.listen({ host: '127.0.0.1', port })
+  const origin = address.replace('localhost', '127.0.0.1')
+  return {
+    sim,
+    origin,
+    baseUrl: origin + sim.basePath,
+    close: async () => { await sim.app.close() }
+  }
+}
