@@ -45,7 +45,6 @@ export interface VendorHttpOptions {
   backoffMs?: number
 }
 
-const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504])
 /** undici error codes raised before any byte of the request could have been processed by the vendor */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
 

@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 export const PROVIDER_IDS = ['bforeai', 'phishfort', 'cloudflare'] as const
 export type ProviderId = (typeof PROVIDER_IDS)[number]
 
-export const ProviderIdSchema = Type.Enum(PROVIDER_IDS, { $id: 'ProviderId', description: 'Provider (vendor) id' })
+export const ProviderIdSchema = Type.Enum(PROVIDER_IDS, { description: 'Provider (vendor) id' })
 
 export function isProviderId (value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value)

@@ -7,7 +7,7 @@ export const REFERENCE_KINDS = [
   'statuses', 'takedown-types', 'platforms', 'threat-types', 'cancellation-reasons', 'report-types', 'mitigation-types'
 ] as const
 export type ReferenceKind = (typeof REFERENCE_KINDS)[number]
-export const ReferenceKindSchema = Type.Enum(REFERENCE_KINDS, { $id: 'ReferenceKind' })
+export const ReferenceKindSchema = Type.Enum(REFERENCE_KINDS, { description: 'Kind of reference data' })
 
 export const ReferenceItemSchema = Type.Object({
   provider: Type.Union([ProviderIdSchema, Type.Literal('gateway')], { description: '`gateway` for the unified statuses themselves' }),

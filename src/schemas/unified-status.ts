@@ -9,7 +9,6 @@ export const UNIFIED_STATUSES = [
 export const TERMINAL_STATUSES = ['taken_down', 'failed', 'cancelled', 'closed'] as const satisfies readonly UnifiedStatus[]
 
 export const UnifiedStatusSchema = Type.Enum(UNIFIED_STATUSES, {
-  $id: 'UnifiedStatus',
   description: 'Gateway-wide case status. `unknown` means the provider sent a status the gateway has no mapping for; `providerStatus` keeps it.'
 })
 export type UnifiedStatus = (typeof UNIFIED_STATUSES)[number]

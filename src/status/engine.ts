@@ -33,7 +33,8 @@ export class StatusEngine {
     }
   }
 
-  set onUnknown (listener: UnknownStatusListener) { this.#onUnknown = listener }
+  /** Replaces the unknown-status listener (the app wires its log line and metric here). */
+  listenUnknown (listener: UnknownStatusListener): void { this.#onUnknown = listener }
 
   map (provider: ProviderId, providerStatus: string | null | undefined, facts: Facts = {}): MappedStatus {
     const status = this.#resolve(provider, providerStatus ?? null, facts)

@@ -1,0 +1,128 @@
+/**
+ * The gateway as a Fastify instance. server.ts only adds the process around it (listen, signals);
+ * tests build it directly and talk to it with inject() or over loopback.
+ */
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { systemClock, type Clock } from './clock.js'
+import type { Config } from './config.js'
+import { buildProviders } from './connectors/build.js'
+import { STATUS_TABLES } from './connectors/registry.js'
+import { REDACT_PATHS, type Logger } from './logger.js'
+import { registerAuth } from './plugins/auth.js'
+import { registerProblemHandler } from './plugins/problems.js'
+import { registerSwagger } from './plugins/swagger.js'
+import { opsRoutes } from './routes/ops.js'
+import { caseReadRoutes } from './routes/v1/cases.js'
+import { CaseService } from './services/cases.js'
+import type { ProviderSet } from './services/provider-set.js'
+import { startSandbox, type Sandbox } from './simulators/sandbox.js'
+import { StatusEngine, type StatusOverrides } from './status/engine.js'
+import { referenceRoutes } from './routes/v1/reference.js'
+import { providerRoutes } from './routes/v1/providers.js'
+import { ReferenceService } from './services/reference.js'
+import { SharedCache } from './store/cached.js'
+import type { KvStore } from './store/kv-store.js'
+import { MemoryKvStore } from './store/memory-kv-store.js'
+import { RedisKvStore } from './store/redis-kv-store.js'
+import { loadStatusOverrides } from './status/overrides.js'
+
+export interface AppOptions {
+  config: Config
+  /** pino options, or false; ignored when `loggerInstance` is given */
+  logger?: FastifyServerOptions['logger']
+  loggerInstance?: Logger
+  clock?: Clock
+  /** simulators started by the caller (tests); in sandbox mode the app starts its own when absent */
+  sandbox?: Sandbox
+  statusOverrides?: StatusOverrides
+  /** a store built by the caller (tests); otherwise Redis when REDIS_URL is set, else memory */
+  store?: KvStore
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    providers: ProviderSet
+    statusEngine: StatusEngine
+    sandbox: Sandbox | null
+    /** per (provider, vendor status) count of statuses the tables do not know */
+    unknownStatuses: Map<string, number>
+    store: KvStore
+    referenceCache: SharedCache
+  }
+}
+
+const REQUEST_ID = /^[\w.:@-]{1,128}$/
+
+export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts
+  const clock = opts.clock ?? systemClock
+  const app = Fastify({
+    ...(opts.loggerInstance !== undefined
+      ? { loggerInstance: opts.loggerInstance }
+      : { logger: opts.logger ?? { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } } }),
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    bodyLimit: 1_048_576,
+    forceCloseConnections: true,
+    return503OnClosing: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addHook('onRequest', async (req, reply) => { reply.header('x-request-id', req.id) })
+
+  const overrides = opts.statusOverrides ?? (config.statusMapFile === null ? {} : loadStatusOverrides(config.statusMapFile))
+  const unknownStatuses = new Map<string, number>()
+  const statusEngine = new StatusEngine(STATUS_TABLES, overrides, (provider, providerStatus) => {
+    const key = `${provider}:${providerStatus ?? '(none)'}`
+    const seen = unknownStatuses.get(key) ?? 0
+    unknownStatuses.set(key, seen + 1)
+    if (seen === 0) app.log.warn({ provider, providerStatus }, 'provider status has no unified mapping; reported as unknown')
+  })
+
+  let sandbox: Sandbox | null = opts.sandbox ?? null
+  if (config.sandbox && sandbox === null) {
+    sandbox = await startSandbox(clock)
+    const owned = sandbox
+    app.addHook('onClose', async () => { await owned.close() })
+  }
+  const { providers, dispatchers } = buildProviders(config, {
+    status: statusEngine,
+    clock,
+    ...(sandbox === null ? {} : { sandbox: sandbox.endpoints })
+  })
+  app.addHook('onClose', async () => { await Promise.all(dispatchers.map(d => d.close())) })
+
+  app.decorate('providers', providers)
+  app.decorate('statusEngine', statusEngine)
+  app.decorate('sandbox', sandbox)
+  app.decorate('unknownStatuses', unknownStatuses)
+
+  registerProblemHandler(app)
+  registerAuth(app, config.apiKeys)
+  await registerSwagger(app)
+
+  const store = opts.store ?? (config.redisUrl === null ? new MemoryKvStore(clock) : new RedisKvStore(config.redisUrl))
+  if (opts.store === undefined) app.addHook('onClose', async () => { await store.close() })
+  const referenceCache = new SharedCache(store, clock, app.log, { ttlMs: config.referenceTtlMs, staleMs: config.referenceStaleMs })
+  app.decorate('store', store)
+  app.decorate('referenceCache', referenceCache)
+
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  await app.register(opsRoutes, {
+    readiness: async () => {
+      if (closing) return 'shutting down'
+      const storeProblem = await store.health()
+      return storeProblem === null ? null : `${storeProblem} (answers still flow from process memory and the vendors)`
+    }
+  })
+  const cases = new CaseService(providers, config.gatewaySecret)
+  await app.register(caseReadRoutes, { cases })
+  await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
+  await app.register(providerRoutes, { providers, cache: referenceCache })
+  return app
+}

@@ -1,0 +1,200 @@
+/**
+ * Configuration (CONTRACT §2): the only reader of process.env. Every problem is collected and reported in one
+ * message, so an operator fixes a bad deployment in one go.
+ */
+import { randomBytes } from 'node:crypto'
+import { PROVIDER_IDS, type ProviderId } from './schemas/provider.js'
+
+export const SCOPES = ['read', 'write', 'admin'] as const
+export type Scope = (typeof SCOPES)[number]
+
+export interface ApiKey { name: string, secret: string, scopes: ReadonlySet<Scope> }
+
+export interface ProviderConfig {
+  id: ProviderId
+  baseUrl: string
+  credential: string | null
+  timeoutMs: number
+  accountId: string | null
+}
+
+export interface Config {
+  port: number
+  host: string
+  sandbox: boolean
+  redisUrl: string | null
+  apiKeys: ApiKey[]
+  /** true when GATEWAY_API_KEYS was unset and the sandbox key is in use */
+  sandboxKey: boolean
+  gatewaySecret: string
+  /** true when GATEWAY_SECRET was unset and a random one was drawn (sandbox only) */
+  randomSecret: boolean
+  logLevel: string
+  statusMapFile: string | null
+  providers: Record<ProviderId, ProviderConfig>
+  referenceTtlMs: number
+  referenceStaleMs: number
+}
+
+/** Every variable the gateway reads, with its meaning: the README table and docker files are checked against it. */
+export const ENV_VARS = {
+  PORT: 'listen port (default 3000)',
+  HOST: 'listen address (default 127.0.0.1 in sandbox mode, 0.0.0.0 otherwise)',
+  REDIS_URL: 'Redis for the shared cache, idempotency records and rate limits; unset = in-process memory',
+  GATEWAY_API_KEYS: 'the gateway\'s clients: comma-separated name:secret[:scope+scope] (scopes read, write, admin)',
+  SANDBOX: 'true: every provider is served by the built-in simulators; false: never (default: true when no provider has credentials)',
+  GATEWAY_SECRET: 'signs cursors; every replica needs the same value',
+  LOG_LEVEL: 'pino level (default info)',
+  STATUS_MAP_FILE: 'JSON file adding or overriding provider-status → unified-status entries',
+  REFERENCE_TTL_MS: 'how long reference data is fresh (default 3600000 = 1 h)',
+  REFERENCE_STALE_MS: 'how long stale reference data may still be served while refreshing or when the vendor fails (default 86400000 = 24 h)',
+  BFOREAI_API_KEY: 'BforeAI API key (header X-Authorization)',
+  BFOREAI_BASE_URL: 'BforeAI base URL (default https://takedown.bfore.ai/api)',
+  BFOREAI_TIMEOUT_MS: 'per-request timeout for BforeAI (default 10000)',
+  PHISHFORT_API_KEY: 'PhishFort API key (header x-api-key)',
+  PHISHFORT_BASE_URL: 'PhishFort base URL (default https://capi.phishfort.com)',
+  PHISHFORT_TIMEOUT_MS: 'per-request timeout for PhishFort (default 10000)',
+  CLOUDFLARE_API_TOKEN: 'Cloudflare API token (Authorization: Bearer)',
+  CLOUDFLARE_ACCOUNT_ID: 'Cloudflare account id (32 hex characters)',
+  CLOUDFLARE_BASE_URL: 'Cloudflare API base URL (default https://api.cloudflare.com/client/v4)',
+  CLOUDFLARE_TIMEOUT_MS: 'per-request timeout for Cloudflare (default 10000)'
+} as const
+
+export const DEFAULT_BASE_URLS: Record<ProviderId, string> = {
+  bforeai: 'https://takedown.bfore.ai/api',
+  phishfort: 'https://capi.phishfort.com',
+  cloudflare: 'https://api.cloudflare.com/client/v4'
+}
+
+const CREDENTIAL_VARS: Record<ProviderId, string> = {
+  bforeai: 'BFOREAI_API_KEY',
+  phishfort: 'PHISHFORT_API_KEY',
+  cloudflare: 'CLOUDFLARE_API_TOKEN'
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+export function loadConfig (env: Env = process.env): Config {
+  const problems: string[] = []
+  const get = (name: string): string | undefined => {
+    const v = env[name]
+    return v === undefined || v.trim() === '' ? undefined : v.trim()
+  }
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = get(name)
+    if (raw === undefined) return def
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`)
+      return def
+    }
+    return n
+  }
+
+  const anyCredential = PROVIDER_IDS.some(id => get(CREDENTIAL_VARS[id]) !== undefined)
+  let sandbox = !anyCredential
+  const sandboxRaw = get('SANDBOX')
+  if (sandboxRaw !== undefined) {
+    if (!['true', 'false', '1', '0'].includes(sandboxRaw.toLowerCase())) problems.push(`SANDBOX must be true or false (got "${sandboxRaw}")`)
+    else sandbox = ['true', '1'].includes(sandboxRaw.toLowerCase())
+  }
+
+  const providers = {} as Record<ProviderId, ProviderConfig>
+  for (const id of PROVIDER_IDS) {
+    const prefix = id.toUpperCase()
+    const baseUrl = get(`${prefix}_BASE_URL`) ?? DEFAULT_BASE_URLS[id]
+    try {
+      const u = new URL(baseUrl)
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)')
+    } catch {
+      problems.push(`${prefix}_BASE_URL must be an http(s) URL (got "${baseUrl}")`)
+    }
+    const credential = get(CREDENTIAL_VARS[id]) ?? null
+    const accountId = id === 'cloudflare' ? get('CLOUDFLARE_ACCOUNT_ID') ?? null : null
+    if (id === 'cloudflare' && credential !== null && !sandbox) {
+      if (accountId === null) problems.push('CLOUDFLARE_ACCOUNT_ID is required when CLOUDFLARE_API_TOKEN is set')
+      else if (!/^[0-9a-f]{32}$/i.test(accountId)) problems.push('CLOUDFLARE_ACCOUNT_ID must be 32 hexadecimal characters')
+    }
+    providers[id] = { id, baseUrl, credential, timeoutMs: int(`${prefix}_TIMEOUT_MS`, 10000, 100, 120000), accountId }
+  }
+
+  let apiKeys: ApiKey[] = []
+  let sandboxKey = false
+  const keysRaw = get('GATEWAY_API_KEYS')
+  if (keysRaw !== undefined) {
+    apiKeys = parseApiKeys(keysRaw, problems)
+  } else if (sandbox) {
+    apiKeys = [{ name: 'sandbox', secret: 'sandbox', scopes: new Set(SCOPES) }]
+    sandboxKey = true
+  } else {
+    problems.push('GATEWAY_API_KEYS is required outside sandbox mode (comma-separated name:secret[:scope+scope])')
+  }
+
+  let gatewaySecret = get('GATEWAY_SECRET')
+  let randomSecret = false
+  if (gatewaySecret === undefined) {
+    if (sandbox) {
+      gatewaySecret = randomBytes(32).toString('base64url')
+      randomSecret = true
+    } else {
+      problems.push('GATEWAY_SECRET is required outside sandbox mode (the same value on every replica)')
+      gatewaySecret = ''
+    }
+  } else if (gatewaySecret.length < 16) {
+    problems.push('GATEWAY_SECRET must be at least 16 characters')
+  }
+
+  const redisUrl = get('REDIS_URL') ?? null
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://')
+
+  const logLevel = get('LOG_LEVEL') ?? 'info'
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`)
+  }
+
+  const config: Config = {
+    port: int('PORT', 3000, 0, 65535),
+    host: get('HOST') ?? (sandbox ? '127.0.0.1' : '0.0.0.0'),
+    sandbox,
+    redisUrl,
+    apiKeys,
+    sandboxKey,
+    gatewaySecret,
+    randomSecret,
+    logLevel,
+    statusMapFile: get('STATUS_MAP_FILE') ?? null,
+    providers,
+    referenceTtlMs: int('REFERENCE_TTL_MS', 3_600_000, 1000, 7 * 86_400_000),
+    referenceStaleMs: int('REFERENCE_STALE_MS', 86_400_000, 0, 30 * 86_400_000)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config
+}
+
+function parseApiKeys (raw: string, problems: string[]): ApiKey[] {
+  const keys: ApiKey[] = []
+  const names = new Set<string>()
+  for (const [i, entry] of raw.split(',').map(s => s.trim()).filter(s => s !== '').entries()) {
+    const [name, secret, scopeList, ...rest] = entry.split(':')
+    if (name === undefined || name === '' || secret === undefined || secret === '' || rest.length > 0) {
+      problems.push(`GATEWAY_API_KEYS entry ${i + 1} must be name:secret[:scope+scope]`)
+      continue
+    }
+    if (secret.length < 8 && name !== 'sandbox') problems.push(`GATEWAY_API_KEYS entry "${name}": the secret must be at least 8 characters`)
+    if (names.has(name)) problems.push(`GATEWAY_API_KEYS: the name "${name}" appears twice`)
+    names.add(name)
+    const scopes = scopeList === undefined || scopeList === '' ? ['read', 'write'] : scopeList.split('+')
+    const bad = scopes.filter(s => !(SCOPES as readonly string[]).includes(s))
+    if (bad.length > 0) problems.push(`GATEWAY_API_KEYS entry "${name}": unknown scope ${bad.join(', ')} (allowed: ${SCOPES.join(', ')})`)
+    keys.push({ name, secret, scopes: new Set(scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s))) })
+  }
+  if (keys.length === 0 && problems.length === 0) problems.push('GATEWAY_API_KEYS has no entries')
+  return keys
+}

@@ -1,0 +1,58 @@
+/**
+ * The listing cursor: which providers a walk covers, where each one stands, and the last case handed out.
+ * It is opaque to clients (base64url JSON + HMAC-SHA256 with GATEWAY_SECRET), bound to the filters it was made
+ * for, and versioned. A tampered, foreign (other secret) or mismatched cursor is a 400.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { GatewayError } from './problems.js'
+
+export interface ProviderPosition {
+  /** vendor page token of the page holding this provider's first unconsumed case (null = first page) */
+  t: string | null
+  /** vendor page size used for this walk */
+  s: number
+  /** true when every case of this provider has been handed out */
+  d: boolean
+}
+
+export interface CursorState {
+  v: 1
+  /** fingerprint of the filters the walk was started with */
+  f: string
+  /** last case handed out: [createdAt epoch ms, case id] */
+  k: [number, string] | null
+  p: Record<string, ProviderPosition>
+}
+
+export class CursorCodec {
+  readonly #key: Buffer
+
+  constructor (secret: string) {
+    this.#key = Buffer.from(secret, 'utf8')
+  }
+
+  encode (state: CursorState): string {
+    const body = Buffer.from(JSON.stringify(state)).toString('base64url')
+    return `${body}.${this.#sign(body)}`
+  }
+
+  decode (cursor: string, filterFingerprint: string): CursorState {
+    const dot = cursor.indexOf('.')
+    const body = cursor.slice(0, dot)
+    const sig = cursor.slice(dot + 1)
+    const expected = this.#sign(body)
+    if (dot <= 0 || sig.length !== expected.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) {
+      throw new GatewayError('GW_ERR_BAD_CURSOR', 'The cursor is not one this gateway issued (it was changed, truncated, or signed with another GATEWAY_SECRET)')
+    }
+    const state = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as CursorState
+    if (state.v !== 1) throw new GatewayError('GW_ERR_BAD_CURSOR', `Cursor version ${String(state.v)} is not supported; start again without a cursor`)
+    if (state.f !== filterFingerprint) {
+      throw new GatewayError('GW_ERR_BAD_CURSOR', 'The cursor belongs to a listing with other filters; repeat the original filters or start again without a cursor')
+    }
+    return state
+  }
+
+  #sign (body: string): string {
+    return createHmac('sha256', this.#key).update(body).digest('base64url')
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * OpenAPI 3.1 from the route schemas (@fastify/swagger), named components from TypeBox `$id`s,
+ * served at /openapi.json, with Swagger UI at /docs (assets from the package, no CDN).
+ */
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+
+export const OPENAPI_INFO = {
+  title: 'takedown-gateway',
+  version: '0.1.0',
+  description: 'One canonical case API in front of BforeAI, PhishFort and Cloudflare takedown and abuse-report APIs. ' +
+    'Errors are RFC 9457 problems (`application/problem+json`). Every response carries `X-Request-Id`.'
+}
+
+export async function registerSwagger (app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      servers: [{ url: 'http://127.0.0.1:3000', description: 'local sandbox (npm start)' }],
+      tags: [
+        { name: 'Cases', description: 'Takedown and monitoring cases across providers' },
+        { name: 'Reference', description: 'Vendor reference data, cached' },
+        { name: 'Providers', description: 'Provider modes and capabilities' },
+        { name: 'Operations', description: 'Health, readiness, metrics (no auth)' }
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'A gateway key from GATEWAY_API_KEYS (`sandbox` in sandbox mode)' }
+        }
+      }
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}

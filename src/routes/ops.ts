@@ -1,0 +1,37 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+
+export interface ReadinessCheck { name: string, check: () => Promise<string | null> }
+export interface OpsRoutesOptions {
+  /** returns null when ready, else the reason */
+  readiness: () => Promise<string | null>
+}
+
+const HealthSchema = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health' })
+const ReadySchema = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  reason: Type.Optional(Type.String())
+}, { $id: 'Readiness' })
+
+/** Operational routes: no auth, no /v1 prefix (CONTRACT §4.3). */
+export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { readiness }) => {
+  app.get('/healthz', {
+    schema: { operationId: 'health', tags: ['Operations'], summary: 'The process is up', response: { 200: HealthSchema } },
+    logLevel: 'warn'
+  }, async () => ({ status: 'ok' as const }))
+
+  app.get('/readyz', {
+    schema: {
+      operationId: 'ready',
+      tags: ['Operations'],
+      summary: 'Dependencies are ready',
+      description: '503 with the reason while a dependency (Redis, start-up, shutdown) is not ready.',
+      response: { 200: ReadySchema, 503: ReadySchema }
+    },
+    logLevel: 'warn'
+  }, async (_req, reply) => {
+    const reason = await readiness()
+    if (reason === null) return { status: 'ready' as const }
+    return reply.code(503).send({ status: 'not_ready' as const, reason })
+  })
+}

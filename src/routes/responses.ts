@@ -1,0 +1,14 @@
+import { Type } from 'typebox'
+import { ProblemSchema } from '../schemas/problem.js'
+
+/** The problem responses a route can produce, declared once so OpenAPI lists every one with the Problem schema. */
+export function problems (...statuses: number[]): Record<number, typeof ProblemSchema> {
+  return Object.fromEntries(statuses.map(s => [s, ProblemSchema]))
+}
+
+export const AUTH_PROBLEMS = [400, 401, 403, 429] as const
+export const PROVIDER_PROBLEMS = [502, 503, 504] as const
+
+export const CaseIdParamsSchema = Type.Object({
+  id: Type.String({ minLength: 3, maxLength: 512, description: 'Case id `<provider>:<providerCaseId>`', examples: ['phishfort:054zKkjCnR1I3B3U812z'] })
+})

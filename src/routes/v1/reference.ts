@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { ReferenceKindSchema } from '../../schemas/reference.js'
+import { ReferencePageSchema, ReferenceQuerySchema } from '../../schemas/reference-page.js'
+import type { ReferenceService } from '../../services/reference.js'
+import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../responses.js'
+
+export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceService }> = async (app, { reference }) => {
+  app.get('/v1/reference/:kind', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'getReference',
+      tags: ['Reference'],
+      summary: 'Vendor reference data of one kind',
+      description: 'Statuses, takedown types, platforms, threat types, cancellation reasons, report types and mitigation types, per provider. ' +
+        '`statuses` lists the unified statuses (provider `gateway`) and every vendor status with the unified status it maps to. ' +
+        'Served from a shared cache (fresh for REFERENCE_TTL_MS, then stale-while-revalidate and stale-if-error for REFERENCE_STALE_MS); ' +
+        'the RFC 9211 `Cache-Status` header says, per provider, whether the answer was a hit, stale, or fetched. ' +
+        'Supports `If-None-Match` (304).',
+      security: [{ bearerAuth: [] }],
+      params: Type.Object({ kind: ReferenceKindSchema }),
+      querystring: ReferenceQuerySchema,
+      headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()) }),
+      response: {
+        200: ReferencePageSchema,
+        304: Type.Null({ description: 'Not modified (If-None-Match matched the ETag)' }),
+        ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS)
+      }
+    }
+  }, async (req, reply) => {
+    const result = await reference.get(req.params.kind, req.query.provider, req.signal, req.log)
+    reply.header('cache-status', result.cacheStatus.join(', '))
+    reply.header('etag', result.etag)
+    reply.header('cache-control', 'private, max-age=0, must-revalidate')
+    const inm = req.headers['if-none-match']
+    if (inm !== undefined && inm.split(',').map(s => s.trim()).includes(result.etag)) {
+      return reply.code(304).send(null)
+    }
+    return result.page
+  })
+}

@@ -1,0 +1,32 @@
+import { Type, type Static } from 'typebox'
+import { TargetTypeSchema } from './common.js'
+import { ProviderIdSchema } from './provider.js'
+
+export const ProviderInfoSchema = Type.Object({
+  id: ProviderIdSchema,
+  mode: Type.Enum(['live', 'sandbox', 'off'], { description: '`off`: no credentials outside sandbox mode; skipped by listings, 422 for writes' }),
+  capabilities: Type.Object({
+    create: Type.Object({
+      takedown: Type.Array(TargetTypeSchema),
+      monitor: Type.Array(TargetTypeSchema)
+    }),
+    cancel: Type.Boolean(),
+    attachments: Type.Boolean(),
+    comments: Type.Boolean(),
+    appeal: Type.Boolean(),
+    actions: Type.Array(Type.String()),
+    detections: Type.Boolean()
+  }, { additionalProperties: false }),
+  circuit: Type.Enum(['closed', 'open', 'half_open'], { description: 'State of the circuit breaker in front of the provider' }),
+  lastError: Type.Union([Type.Object({
+    at: Type.String({ format: 'date-time' }),
+    kind: Type.String(),
+    message: Type.String()
+  }), Type.Null()]),
+  referenceAgeSeconds: Type.Union([Type.Integer(), Type.Null()], { description: 'Age of the oldest reference data of this provider cached in this process; null before the first load' })
+}, { $id: 'ProviderInfo', additionalProperties: false })
+export type ProviderInfo = Static<typeof ProviderInfoSchema>
+
+export const ProviderListSchema = Type.Object({
+  items: Type.Array(ProviderInfoSchema)
+}, { $id: 'ProviderList', additionalProperties: false })

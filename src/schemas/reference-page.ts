@@ -1,0 +1,16 @@
+import { Type, type Static } from 'typebox'
+import { ProviderErrorSchema } from './case.js'
+import { ProviderIdSchema } from './provider.js'
+import { ReferenceItemSchema, ReferenceKindSchema } from './reference.js'
+
+export const ReferencePageSchema = Type.Object({
+  kind: ReferenceKindSchema,
+  items: Type.Array(ReferenceItemSchema),
+  partial: Type.Boolean({ description: 'true when a provider failed and had no cached copy; see `errors`' }),
+  errors: Type.Array(ProviderErrorSchema)
+}, { $id: 'ReferencePage', additionalProperties: false })
+export type ReferencePage = Static<typeof ReferencePageSchema>
+
+export const ReferenceQuerySchema = Type.Object({
+  provider: Type.Optional(ProviderIdSchema)
+}, { additionalProperties: false })

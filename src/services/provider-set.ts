@@ -1,0 +1,68 @@
+/**
+ * The providers this process serves: mode, connector and per-provider settings. Built once at start-up
+ * (plugins/connectors.ts) and shared by every service.
+ */
+import type { ConnectorContext, ProviderConnector } from '../connectors/connector.js'
+import { ConnectorError } from '../connectors/connector.js'
+import { GatewayError } from '../domain/problems.js'
+import type { Logger } from '../logger.js'
+import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
+
+export type ProviderMode = 'live' | 'sandbox' | 'off'
+
+export interface ProviderEntry {
+  readonly id: ProviderId
+  readonly mode: ProviderMode
+  readonly connector: ProviderConnector | null
+  readonly timeoutMs: number
+  lastError: { at: string, kind: string, message: string } | null
+}
+
+export class ProviderSet {
+  readonly #entries: Map<ProviderId, ProviderEntry>
+
+  constructor (entries: ProviderEntry[]) {
+    this.#entries = new Map(entries.map(e => [e.id, e]))
+  }
+
+  all (): ProviderEntry[] {
+    return PROVIDER_IDS.map(id => this.#entries.get(id)).filter((e): e is ProviderEntry => e !== undefined)
+  }
+
+  /** Providers that can be called (live or sandbox), in PROVIDER_IDS order. */
+  active (): Array<ProviderEntry & { connector: ProviderConnector }> {
+    return this.all().filter((e): e is ProviderEntry & { connector: ProviderConnector } => e.connector !== null)
+  }
+
+  get (id: ProviderId): ProviderEntry | undefined {
+    return this.#entries.get(id)
+  }
+
+  /** The connector of a provider a write is aimed at; 422 when the provider is off. */
+  require (id: ProviderId): ProviderConnector {
+    const entry = this.#entries.get(id)
+    if (entry?.connector == null) {
+      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${id} is off: set its credentials (see GET /v1/providers)`, { provider: id })
+    }
+    return entry.connector
+  }
+
+  /** A context whose deadline is the provider's timeout, also ended by the parent signal (client gone, shutdown). */
+  context (id: ProviderId, parent: AbortSignal, log: Logger, timeoutMs?: number): ConnectorContext {
+    const ms = timeoutMs ?? this.#entries.get(id)?.timeoutMs ?? 10000
+    return {
+      signal: AbortSignal.any([parent, AbortSignal.timeout(ms)]),
+      deadline: Date.now() + ms,
+      log
+    }
+  }
+
+  /** Remembers the last failure per provider for GET /v1/providers. */
+  recordError (id: ProviderId, err: unknown): void {
+    const entry = this.#entries.get(id)
+    if (entry === undefined) return
+    const kind = err instanceof ConnectorError ? err.kind : 'internal'
+    const message = err instanceof Error ? err.message : String(err)
+    entry.lastError = { at: new Date().toISOString(), kind, message }
+  }
+}

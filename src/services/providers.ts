@@ -1,0 +1,44 @@
+import type { Capabilities, ProviderConnector } from '../connectors/connector.js'
+import type { ProviderInfo } from '../schemas/provider-info.js'
+import { REFERENCE_KINDS } from '../schemas/reference.js'
+import type { SharedCache } from '../store/cached.js'
+import { keys } from '../store/keys.js'
+import type { ProviderSet } from './provider-set.js'
+
+const NONE: Capabilities = { create: { takedown: [], monitor: [] }, cancel: false, attachments: false, comments: false, appeal: false, actions: [], detections: false }
+
+/** What a connector can do: what it declares AND implements (a declared capability without its method is not one). */
+export function capabilitiesOf (connector: ProviderConnector | null): Capabilities {
+  if (connector === null) return NONE
+  const c = connector.capabilities
+  const canCreate = typeof connector.prepareCreate === 'function' && typeof connector.submitCreate === 'function'
+  return {
+    create: canCreate ? { takedown: [...c.create.takedown], monitor: [...c.create.monitor] } : { takedown: [], monitor: [] },
+    cancel: c.cancel && typeof connector.cancel === 'function',
+    attachments: c.attachments && typeof connector.addAttachments === 'function',
+    comments: c.comments && typeof connector.addComment === 'function',
+    appeal: c.appeal && typeof connector.appeal === 'function',
+    actions: typeof connector.performAction === 'function' ? [...c.actions] : [],
+    detections: c.detections
+  }
+}
+
+export function describeProviders (providers: ProviderSet, cache: SharedCache | null): ProviderInfo[] {
+  return providers.all().map(entry => {
+    let oldest: number | null = null
+    if (cache !== null) {
+      for (const kind of REFERENCE_KINDS) {
+        const age = cache.ageOf(keys.reference(entry.id, kind))
+        if (age !== null && (oldest === null || age > oldest)) oldest = age
+      }
+    }
+    return {
+      id: entry.id,
+      mode: entry.mode,
+      capabilities: capabilitiesOf(entry.connector),
+      circuit: 'closed',
+      lastError: entry.lastError,
+      referenceAgeSeconds: oldest === null ? null : Math.floor(oldest / 1000)
+    }
+  })
+}

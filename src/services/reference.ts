@@ -1,0 +1,87 @@
+/**
+ * Reference data per (provider, kind), read through the shared cache. The unified statuses themselves are
+ * published as provider `gateway`, and every vendor status carries the unified status it maps to.
+ */
+import { createHash } from 'node:crypto'
+import { ConnectorError } from '../connectors/connector.js'
+import { fromConnectorError, GatewayError } from '../domain/problems.js'
+import type { Logger } from '../logger.js'
+import type { ProviderError } from '../schemas/case.js'
+import type { ProviderId } from '../schemas/provider.js'
+import type { ReferenceItem, ReferenceKind } from '../schemas/reference.js'
+import type { ReferencePage } from '../schemas/reference-page.js'
+import { UNIFIED_STATUSES, isTerminal, type UnifiedStatus } from '../schemas/unified-status.js'
+import { cacheStatus, type SharedCache } from '../store/cached.js'
+import { keys } from '../store/keys.js'
+import type { ProviderSet } from './provider-set.js'
+
+export const UNIFIED_STATUS_MEANINGS: Record<UnifiedStatus, string> = {
+  received: 'submitted, not yet looked at',
+  in_review: 'the provider is reviewing / building the case',
+  awaiting_customer: 'the provider waits for the customer (approval, information)',
+  monitoring: 'watched, no takedown now',
+  in_progress: 'takedown approved or under way',
+  mitigated: 'blocked or warned (blocklist, interstitial), not removed',
+  taken_down: 'removed / suspended',
+  failed: 'takedown attempted and failed, or rejected',
+  cancelled: 'cancelled at the customer\'s request',
+  closed: 'closed without (further) action',
+  unknown: 'a provider status the gateway has no mapping for; providerStatus keeps it'
+}
+
+const GATEWAY_STATUSES: ReferenceItem[] = UNIFIED_STATUSES.map(s => ({
+  provider: 'gateway', kind: 'statuses', id: s, name: s, description: UNIFIED_STATUS_MEANINGS[s], unifiedStatus: s, terminal: isTerminal(s)
+}))
+
+export interface ReferenceResult { page: ReferencePage, cacheStatus: string[], etag: string }
+
+export class ReferenceService {
+  readonly #providers: ProviderSet
+  readonly #cache: SharedCache
+  readonly #ttlMs: number
+
+  constructor (providers: ProviderSet, cache: SharedCache, ttlMs: number) {
+    this.#providers = providers
+    this.#cache = cache
+    this.#ttlMs = ttlMs
+  }
+
+  async get (kind: ReferenceKind, provider: ProviderId | undefined, signal: AbortSignal, log: Logger): Promise<ReferenceResult> {
+    const targets = provider === undefined ? this.#providers.active() : [this.#providers.get(provider)]
+    if (provider !== undefined && targets[0]?.connector == null) {
+      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${provider} is off in this gateway`, { provider })
+    }
+    const items: ReferenceItem[] = kind === 'statuses' && provider === undefined ? [...GATEWAY_STATUSES] : []
+    const errors: ProviderError[] = []
+    const statuses: string[] = []
+    const results = await Promise.all(targets.map(async entry => {
+      if (entry?.connector == null) return null
+      const connector = entry.connector
+      const key = keys.reference(entry.id, kind)
+      try {
+        const r = await this.#cache.get(key, keys.referenceLock(entry.id, kind),
+          async () => await connector.listReference(kind, this.#providers.context(entry.id, signal, log)),
+          value => etagOf(value))
+        statuses.push(cacheStatus(r.outcome, `${entry.id}:${kind}`, this.#ttlMs - (this.#cache.ageOf(key) ?? 0)))
+        return r.entry.value
+      } catch (err) {
+        this.#providers.recordError(entry.id, err)
+        const gw = err instanceof ConnectorError ? fromConnectorError(err) : null
+        errors.push({ provider: entry.id, status: gw?.statusCode ?? 502, title: 'Reference data unavailable', detail: gw?.message ?? `${entry.id}: ${(err as Error).message}` })
+        statuses.push(`takedown-gateway; fwd=uri-miss; fwd-status=${gw?.statusCode ?? 502}; key="${entry.id}:${kind}"`)
+        return null
+      }
+    }))
+    for (const r of results) if (r !== null) items.push(...r)
+    if (provider !== undefined && errors.length > 0 && items.length === 0) {
+      const err = errors[0]!
+      throw new GatewayError(err.status === 504 ? 'GW_ERR_PROVIDER_TIMEOUT' : err.status === 503 ? 'GW_ERR_PROVIDER_UNAVAILABLE' : 'GW_ERR_PROVIDER_ERROR', err.detail, { provider })
+    }
+    const page: ReferencePage = { kind, items, partial: errors.length > 0, errors }
+    return { page, cacheStatus: statuses, etag: `W/"${etagOf(page)}"` }
+  }
+}
+
+function etagOf (value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22)
+}

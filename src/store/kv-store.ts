@@ -1,0 +1,19 @@
+/**
+ * The key-value port behind the reference cache, idempotency records and rate limits. Two adapters:
+ * Redis (shared by every replica) and memory (one process, used when REDIS_URL is unset).
+ * Every method may reject when the backing store is unreachable; callers decide whether to fail open.
+ */
+export interface KvStore {
+  readonly kind: 'redis' | 'memory'
+  get (key: string): Promise<string | null>
+  /** false when `nx` is set and the key already exists */
+  set (key: string, value: string, opts: { ttlMs: number, nx?: boolean }): Promise<boolean>
+  del (key: string): Promise<void>
+  /** deletes the key only while it still holds `value` (releasing a lock we own); true when deleted */
+  delIfEquals (key: string, value: string): Promise<boolean>
+  /** increments a counter, setting its expiry on first use; returns the new value and the ms left */
+  incr (key: string, ttlMs: number): Promise<{ value: number, ttlMs: number }>
+  /** null when healthy, else why not */
+  health (): Promise<string | null>
+  close (): Promise<void>
+}

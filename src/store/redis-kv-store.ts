@@ -1,0 +1,73 @@
+import { Redis, type RedisOptions } from 'ioredis'
+import type { KvStore } from './kv-store.js'
+
+/**
+ * ioredis adapter with fail-fast options: no offline queue (a command while disconnected fails at once instead of
+ * waiting), a short command timeout, one retry per request. Reconnects in the background.
+ */
+export class RedisKvStore implements KvStore {
+  readonly kind = 'redis' as const
+  readonly client: Redis
+  #lastError: string | null = null
+
+  constructor (url: string, opts: RedisOptions = {}) {
+    this.client = new Redis(url, {
+      enableOfflineQueue: false,
+      commandTimeout: 500,
+      connectTimeout: 2000,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 100, 2000),
+      ...opts
+    })
+    this.client.on('error', (err: Error) => { this.#lastError = err.message })
+    this.client.on('ready', () => { this.#lastError = null })
+    this.client.defineCommand('delIfEquals', {
+      numberOfKeys: 1,
+      lua: "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
+    })
+    this.client.defineCommand('incrExpire', {
+      numberOfKeys: 1,
+      // INCR and set the expiry on first use, atomically; returns [value, pttl]
+      lua: "local v = redis.call('INCR', KEYS[1]) if v == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return {v, redis.call('PTTL', KEYS[1])}"
+    })
+  }
+
+  async get (key: string): Promise<string | null> {
+    return await this.client.get(key)
+  }
+
+  async set (key: string, value: string, opts: { ttlMs: number, nx?: boolean }): Promise<boolean> {
+    const ttl = Math.max(1, Math.round(opts.ttlMs))
+    const res = opts.nx === true
+      ? await this.client.set(key, value, 'PX', ttl, 'NX')
+      : await this.client.set(key, value, 'PX', ttl)
+    return res === 'OK'
+  }
+
+  async del (key: string): Promise<void> {
+    await this.client.del(key)
+  }
+
+  async delIfEquals (key: string, value: string): Promise<boolean> {
+    const n = await (this.client as unknown as { delIfEquals: (k: string, v: string) => Promise<number> }).delIfEquals(key, value)
+    return n === 1
+  }
+
+  async incr (key: string, ttlMs: number): Promise<{ value: number, ttlMs: number }> {
+    const [value, pttl] = await (this.client as unknown as { incrExpire: (k: string, t: number) => Promise<[number, number]> }).incrExpire(key, Math.round(ttlMs))
+    return { value, ttlMs: pttl }
+  }
+
+  async health (): Promise<string | null> {
+    if (this.client.status !== 'ready') return `redis ${this.client.status}${this.#lastError === null ? '' : `: ${this.#lastError}`}`
+    return null
+  }
+
+  async close (): Promise<void> {
+    try {
+      await this.client.quit()
+    } catch {
+      this.client.disconnect()
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Builds the real gateway in sandbox mode against simulators this test controls (seed, clock, faults),
+ * with the memory store by default or the suite's Redis.
+ */
+import type { FastifyInstance } from 'fastify'
+import { inject } from 'vitest'
+import { buildApp } from '../../src/app.js'
+import { ManualClock } from '../../src/clock.js'
+import { loadConfig } from '../../src/config.js'
+import { startSandbox, type Sandbox } from '../../src/simulators/sandbox.js'
+import type { KvStore } from '../../src/store/kv-store.js'
+import { MemoryKvStore } from '../../src/store/memory-kv-store.js'
+import { RedisKvStore } from '../../src/store/redis-kv-store.js'
+
+export const TEST_SECRET = 'test-gateway-secret-0123456789'
+export const KEYS = 'ops:ops-secret-key:read+write+admin,reader:reader-secret-key:read,writer:writer-secret-key:write'
+
+export interface TestGateway {
+  app: FastifyInstance
+  sandbox: Sandbox
+  clock: ManualClock
+  store: KvStore
+  close (): Promise<void>
+}
+
+export async function testGateway (opts: {
+  env?: Record<string, string>
+  seed?: number
+  count?: number
+  store?: 'memory' | 'redis'
+  clock?: ManualClock
+  logger?: Parameters<typeof buildApp>[0]['logger']
+} = {}): Promise<TestGateway> {
+  const clock = opts.clock ?? new ManualClock()
+  const sandbox = await startSandbox(clock, { ...(opts.seed === undefined ? {} : { seed: opts.seed }), ...(opts.count === undefined ? {} : { count: opts.count }) })
+  const config = loadConfig({
+    SANDBOX: 'true',
+    GATEWAY_SECRET: TEST_SECRET,
+    GATEWAY_API_KEYS: KEYS,
+    LOG_LEVEL: 'silent',
+    BFOREAI_TIMEOUT_MS: '3000',
+    PHISHFORT_TIMEOUT_MS: '3000',
+    CLOUDFLARE_TIMEOUT_MS: '3000',
+    ...opts.env
+  })
+  const store: KvStore = opts.store === 'redis' ? new RedisKvStore(inject('redisUrl')) : new MemoryKvStore(clock)
+  const app = await buildApp({ config, clock, sandbox, store, logger: opts.logger ?? false })
+  await app.ready()
+  return {
+    app,
+    sandbox,
+    clock,
+    store,
+    close: async () => {
+      await app.close()
+      await sandbox.close()
+      await store.close()
+    }
+  }
+}
+
+export const auth = (key = 'ops-secret-key'): Record<string, string> => ({ authorization: `Bearer ${key}` })
