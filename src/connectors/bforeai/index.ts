@@ -1,7 +1,307 @@
-import type { ProviderModule } from '../connector.js'
+/**
+ * BforeAI connector (PreCrime Brand takedown API). Vendor facts: shared/vendors/bforeai-notes.md; choices: README.md.
+ */
+import type { Case, CaseDetail } from '../../schemas/case.js'
+import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
+import type { TargetType } from '../../schemas/common.js'
+import type { MappedStatus } from '../../status/engine.js'
+import { GatewayError } from '../../domain/problems.js'
+import {
+  ConnectorError,
+  type CancelInput, type Capabilities, type ConnectorContext, type ConnectorDeps, type CreateCaseInput, type CreateOutcome,
+  type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ProviderModule,
+  type ProviderPage, type ProviderSettings
+} from '../connector.js'
+import { BforeaiClient, BFOREAI_MAX_PAGE_SIZE, PATHS, type ListParams } from './client.js'
+import { nameItem, reasonItem, statusItem, toCase, toDetail, type MapContext } from './mapper.js'
+import type { RequestTakedownBody, SocialTakedownBody, Status, Takedown } from './wire.js'
 
-// PLACEHOLDER: replaced by the bforeai connector work
+export const BFOREAI_CAPABILITIES: Capabilities = {
+  create: { takedown: ['url', 'domain', 'social'], monitor: [] },
+  cancel: true,
+  attachments: false,
+  comments: false,
+  appeal: false,
+  actions: [],
+  detections: false
+}
+
+/** bforeai-notes §4.5/§4.6: `url` / `malicious_url` is a uri of 1–2083 characters */
+const MAX_URL = 2083
+/** an unseen status_id triggers at most one refresh of the run-time status list per minute */
+const STATUS_REFRESH_MS = 60_000
+
+function unsupported (detail: string): GatewayError {
+  return new GatewayError('GW_ERR_UNSUPPORTED', detail, { provider: 'bforeai' })
+}
+
+function isHttpUrl (value: string): boolean {
+  try {
+    const u = new URL(value)
+    return u.protocol === 'http:' || u.protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+/** brand.id as the vendor's integer brand id, or null */
+function brandIdOf (id: string | number | null): number | null {
+  if (typeof id === 'number') return Number.isSafeInteger(id) && id > 0 ? id : null
+  if (typeof id === 'string' && /^\d{1,15}$/.test(id.trim())) {
+    const n = Number(id.trim())
+    return n > 0 ? n : null
+  }
+  return null
+}
+
+/** The attack URL the vendor stores for a target (a bare domain is sent as `https://<domain>`). */
+export function vendorUrlOf (target: { type: TargetType, value: string }): string {
+  return target.type === 'domain' ? `https://${target.value.trim().toLowerCase()}` : target.value.trim()
+}
+
+function pageOf (token: string | null): number {
+  if (token === null) return 1
+  if (!/^[1-9]\d{0,8}$/.test(token)) throw new GatewayError('GW_ERR_BAD_CURSOR', 'the bforeai position in the cursor is not a page number')
+  return Number(token)
+}
+
+function shiftIso (iso: string, ms: number): string | undefined {
+  const t = Date.parse(iso)
+  return Number.isNaN(t) ? undefined : new Date(t + ms).toISOString()
+}
+
+/** Case-insensitive match against a live reference list; returns the vendor's own spelling. */
+function pick (list: readonly string[], value: string): string | null {
+  const wanted = value.trim().toLowerCase()
+  return list.find(v => v.toLowerCase() === wanted) ?? null
+}
+
+export class BforeaiConnector implements ProviderConnector {
+  readonly id = 'bforeai' as const
+  readonly capabilities = BFOREAI_CAPABILITIES
+  readonly client: BforeaiClient
+  readonly #deps: ConnectorDeps
+  /** status_id → name, from GET /v2/takedown/statuses (fetched lazily, refreshed on an unseen id at most once a minute) */
+  readonly #statusNames = new Map<number, string>()
+  #statusesFetchedAt: number | null = null
+
+  constructor (settings: ProviderSettings, deps: ConnectorDeps) {
+    this.#deps = deps
+    this.client = new BforeaiClient({
+      baseUrl: settings.baseUrl,
+      credential: settings.credential,
+      timeoutMs: settings.timeoutMs,
+      dispatcher: deps.dispatcher,
+      clock: deps.clock
+    })
+  }
+
+  // ---- read path --------------------------------------------------------------------------------------------------
+
+  async listCases (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderPage> {
+    const page = pageOf(query.pageToken)
+    const size = Math.min(Math.max(1, Math.floor(query.pageSize)), BFOREAI_MAX_PAGE_SIZE)
+    const params: ListParams = { page, size }
+    const f = query.filters
+    // bound inclusivity is [?] (bforeai-notes §4.1): widen by one second so the result is a superset
+    if (f.since !== undefined) params.since = shiftIso(f.since, -1000)
+    if (f.until !== undefined) params.until = shiftIso(f.until, 1000)
+    if (f.brand !== undefined && f.brand.trim() !== '') {
+      const b = f.brand.trim()
+      if (/^\d{1,15}$/.test(b)) params.brandId = Number(b)
+      else params.brandName = b
+    }
+    const res = await this.client.listTakedowns(params, ctx)
+    const items = await this.#toCases(res.items, ctx)
+    // the vendor sorts by created descending; a stable re-sort inside the page guards against drift
+    items.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
+    let next: string | null
+    if (typeof res.pages === 'number') next = page < res.pages ? String(page + 1) : null
+    else next = res.items.length >= size ? String(page + 1) : null
+    return { items, next }
+  }
+
+  async getCase (providerCaseId: string, opts: { raw: boolean }, ctx: ConnectorContext): Promise<CaseDetail> {
+    const t = await this.client.getTakedown(providerCaseId, ctx)
+    return this.#detail(t, opts.raw, ctx)
+  }
+
+  async listReference (kind: ReferenceKind, ctx: ConnectorContext): Promise<ReferenceItem[] | null> {
+    switch (kind) {
+      case 'statuses': {
+        const list = await this.client.statuses(ctx)
+        this.#learnStatuses(list)
+        return list.map(s => statusItem(s, this.#deps.status.map('bforeai', s.name)))
+      }
+      case 'takedown-types':
+        return (await this.client.takedownTypes(ctx)).map(n => nameItem('takedown-types', n))
+      case 'platforms':
+        return (await this.client.platforms(ctx)).map(n => nameItem('platforms', n))
+      case 'threat-types':
+        return (await this.client.threatTypes(ctx)).map(n => nameItem('threat-types', n))
+      case 'cancellation-reasons':
+        return (await this.client.cancellationReasons(ctx)).map(reasonItem)
+      default:
+        return null
+    }
+  }
+
+  // ---- write path -------------------------------------------------------------------------------------------------
+
+  async prepareCreate (input: CreateCaseInput, ctx: ConnectorContext): Promise<PreparedRequest> {
+    if (input.action !== 'takedown') throw unsupported(`bforeai cannot ${input.action} a target; it only takes takedown requests`)
+    const type = input.target.type
+    if (!BFOREAI_CAPABILITIES.create.takedown.includes(type)) {
+      throw unsupported(`bforeai takes takedowns for url, domain and social targets, not ${type}`)
+    }
+    if (input.attachments.length > 0) throw unsupported('bforeai takes no attachments')
+    const errors: FieldError[] = []
+    const brandId = brandIdOf(input.brand.id)
+    if (brandId === null) errors.push({ path: '/brand/id', message: 'bforeai needs the integer id of a brand (protected asset) of your company' })
+    const comment = input.comment?.trim() ?? ''
+    if (comment === '') errors.push({ path: '/comment', message: 'bforeai requires a non-empty comment' })
+    const url = vendorUrlOf(input.target)
+    if (url.length > MAX_URL) errors.push({ path: '/target/value', message: `bforeai accepts URLs of at most ${MAX_URL} characters` })
+    else if (!isHttpUrl(url)) errors.push({ path: '/target/value', message: 'bforeai needs an http or https URL' })
+
+    if (type !== 'social') {
+      if (errors.length > 0) throw validation(errors)
+      const body: RequestTakedownBody = { url, brand_id: brandId as number, comment }
+      return { method: 'POST', path: PATHS.request, contentType: 'application/json', body: { ...body }, files: [] }
+    }
+
+    let platform: string | null = null
+    let threatType: string | null = null
+    if (input.social === null) {
+      errors.push({ path: '/social', message: 'bforeai social-media takedowns need social.platform and social.threatType' })
+    } else {
+      // the enums are [?] in the docs (bforeai-notes §4.6): validate against the live reference lists
+      const [platforms, threatTypes] = await Promise.all([this.client.platforms(ctx), this.client.threatTypes(ctx)])
+      platform = pick(platforms, input.social.platform)
+      if (platform === null) errors.push({ path: '/social/platform', message: `unknown platform; bforeai accepts: ${platforms.join(', ')}` })
+      threatType = pick(threatTypes, input.social.threatType)
+      if (threatType === null) errors.push({ path: '/social/threatType', message: `unknown threat type; bforeai accepts: ${threatTypes.join(', ')}` })
+    }
+    if (errors.length > 0) throw validation(errors)
+    const body: SocialTakedownBody = {
+      threat_type: threatType as string, platform: platform as string, malicious_url: url, brand_id: brandId as number, comment
+    }
+    return { method: 'POST', path: PATHS.social, contentType: 'application/json', body: { ...body }, files: [] }
+  }
+
+  async submitCreate (prepared: PreparedRequest, _input: CreateCaseInput, ctx: ConnectorContext): Promise<CreateOutcome> {
+    const out = await this.client.create(prepared.path, prepared.body, ctx)
+    if (out.kind === 'exists') {
+      const url = String(prepared.body.url ?? prepared.body.malicious_url ?? '')
+      let existing: Case | null = null
+      try {
+        existing = url === '' ? null : await this.#firstByUrl(url, () => true, ctx)
+      } catch (err) {
+        ctx.log.warn({ provider: 'bforeai', err: (err as Error).message }, 'could not look up the already-detected takedown')
+      }
+      return { kind: 'exists', message: out.message, existing }
+    }
+    const created = out.takedown
+    try {
+      const t = await this.client.getTakedown(String(created.id), ctx)
+      return { kind: 'created', case: (await this.#toCases([t], ctx))[0] as Case }
+    } catch (err) {
+      // the takedown exists; answer with what the create said rather than failing a write that succeeded
+      ctx.log.warn({ provider: 'bforeai', err: (err as Error).message }, 'read-back of a created takedown failed')
+      return { kind: 'created', case: this.#mapOne(created, created.status_name ?? null) }
+    }
+  }
+
+  async findOpenCase (target: { type: TargetType, value: string }, ctx: ConnectorContext): Promise<Case | null> {
+    if (!BFOREAI_CAPABILITIES.create.takedown.includes(target.type)) return null
+    return await this.#firstByUrl(vendorUrlOf(target), c => !c.terminal, ctx)
+  }
+
+  async cancel (providerCaseId: string, input: CancelInput, ctx: ConnectorContext): Promise<CaseDetail> {
+    const reasons = await this.client.cancellationReasons(ctx)
+    const reason = reasons.find(r => r.id === input.reasonId && r.is_active !== false)
+    if (reason === undefined) {
+      const allowed = reasons.filter(r => r.is_active !== false).map(r => `${r.id} (${r.reason})`).join(', ')
+      throw validation([{ path: '/reasonId', message: `not an active bforeai cancellation reason; use one of: ${allowed}` }])
+    }
+    const body: { cancel_reason_id: number, description?: string } = { cancel_reason_id: reason.id }
+    if (input.description !== null && input.description.trim() !== '') body.description = input.description
+    await this.client.cancel(providerCaseId, body, ctx)
+    return await this.getCase(providerCaseId, { raw: false }, ctx)
+  }
+
+  // ---- internals --------------------------------------------------------------------------------------------------
+
+  async #firstByUrl (url: string, accept: (c: Case) => boolean, ctx: ConnectorContext): Promise<Case | null> {
+    const res = await this.client.listTakedowns({ page: 1, size: BFOREAI_MAX_PAGE_SIZE, attackUrl: url }, ctx)
+    const cases = await this.#toCases(res.items, ctx)
+    cases.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
+    return cases.find(accept) ?? null
+  }
+
+  async #detail (t: Takedown, raw: boolean, ctx: ConnectorContext): Promise<CaseDetail> {
+    await this.#ensureStatusNames([t], ctx)
+    const mc = this.#mapContext(t, this.#statusNameOf(t))
+    try {
+      return toDetail(t, mc, raw)
+    } catch (err) {
+      throw new ConnectorError('bforeai', 'protocol', (err as Error).message, { cause: err })
+    }
+  }
+
+  async #toCases (items: Takedown[], ctx: ConnectorContext): Promise<Case[]> {
+    await this.#ensureStatusNames(items, ctx)
+    return items.map(t => this.#mapOne(t, this.#statusNameOf(t)))
+  }
+
+  #mapOne (t: Takedown, providerStatus: string | null): Case {
+    try {
+      return toCase(t, this.#mapContext(t, providerStatus))
+    } catch (err) {
+      throw new ConnectorError('bforeai', 'protocol', (err as Error).message, { cause: err })
+    }
+  }
+
+  #mapContext (t: Takedown, providerStatus: string | null): MapContext {
+    const status: MappedStatus = this.#deps.status.map('bforeai', providerStatus, { statusId: t.status_id ?? null })
+    return { providerStatus, status, providerLink: this.client.http.url(PATHS.takedown(String(t.id))) }
+  }
+
+  /** status_name, else the run-time name of status_id (CONTRACT §4.2), else null (→ unknown) */
+  #statusNameOf (t: Takedown): string | null {
+    const name = t.status_name?.trim()
+    if (name !== undefined && name !== '') return name
+    if (typeof t.status_id === 'number') return this.#statusNames.get(t.status_id) ?? null
+    return null
+  }
+
+  async #ensureStatusNames (items: Takedown[], ctx: ConnectorContext): Promise<void> {
+    const missing = items.some(t => (t.status_name ?? '').trim() === '' && typeof t.status_id === 'number' && !this.#statusNames.has(t.status_id))
+    if (!missing) return
+    const now = this.#deps.clock.now()
+    if (this.#statusesFetchedAt !== null && now - this.#statusesFetchedAt < STATUS_REFRESH_MS) return
+    this.#statusesFetchedAt = now
+    try {
+      this.#learnStatuses(await this.client.statuses(ctx))
+    } catch (err) {
+      // degrade to providerStatus null (→ unknown) rather than failing the read
+      ctx.log.warn({ provider: 'bforeai', err: (err as Error).message }, 'could not fetch the bforeai status list')
+    }
+  }
+
+  #learnStatuses (list: Status[]): void {
+    for (const s of list) this.#statusNames.set(s.id, s.name)
+    this.#statusesFetchedAt = this.#deps.clock.now()
+  }
+}
+
+function validation (errors: FieldError[]): GatewayError {
+  return new GatewayError('GW_ERR_VALIDATION', errors.map(e => `${e.path}: ${e.message}`).join('; '), { errors })
+}
+
 export const bforeaiModule: ProviderModule = {
   id: 'bforeai',
-  create () { throw new Error('bforeai connector not implemented yet') }
+  create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
+    return new BforeaiConnector(settings, deps)
+  }
 }

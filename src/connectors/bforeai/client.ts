@@ -1,0 +1,162 @@
+/**
+ * The BforeAI takedown endpoints the gateway calls (shared/vendors/bforeai-notes.md §4), through VendorHttp.
+ * Auth: `X-Authorization: <raw API key>` (bforeai-notes §1, [I]: no "Bearer" prefix).
+ * Every answer is shape-checked; a 2xx body of the wrong shape is a `protocol` error.
+ */
+import type { Dispatcher } from 'undici'
+import type { Clock } from '../../clock.js'
+import { ConnectorError, type ConnectorContext } from '../connector.js'
+import { VendorHttp, type ErrorBodyParser, type QueryValue } from '../http.js'
+import {
+  AlreadyDetectedSchema, CancellationReasonListSchema, CancelResultSchema, ItemsListSchema, StatusListSchema,
+  StringListSchema, TakedownPageSchema, TakedownSchema, isShape,
+  type CancelBody, type CancellationReason, type CancelResult, type Status, type Takedown, type TakedownPage
+} from './wire.js'
+import type { TSchema, Static } from 'typebox'
+
+export const BFOREAI_MAX_PAGE_SIZE = 100
+
+export const PATHS = {
+  list: '/v2/takedown/list',
+  takedown: (id: string) => `/v2/takedown/${encodeURIComponent(id)}`,
+  cancel: (id: string) => `/v2/takedown/${encodeURIComponent(id)}/cancel`,
+  request: '/v2/takedown/request',
+  social: '/v2/takedown/social-media',
+  statuses: '/v2/takedown/statuses',
+  // bforeai-notes §4.9: the trailing slash is part of the documented path (FastAPI answers 307 without it)
+  takedownTypes: '/v2/takedown/takedown_types/',
+  platforms: '/v2/takedown/social_media/platforms',
+  threatTypes: '/v2/takedown/social_media/threat_types',
+  cancellationReasons: '/v2/takedown/cancellation_reasons'
+} as const
+
+export interface ListParams {
+  page: number
+  size: number
+  since?: string
+  until?: string
+  attackUrl?: string
+  brandName?: string
+  brandId?: number
+}
+
+/**
+ * FastAPI error bodies (bforeai-notes §2): `{detail: string}`, `{detail: [{loc, msg, type}]}` (422) or `{detail: {...}}`.
+ * Returns one line; never echoes the request.
+ */
+export const parseBforeaiError: ErrorBodyParser = (_status, body) => {
+  if (typeof body === 'string') return body.trim() === '' ? null : body.trim().slice(0, 300)
+  if (body === null || typeof body !== 'object') return null
+  const b = body as { detail?: unknown, message?: unknown }
+  const detail = b.detail
+  if (typeof detail === 'string' && detail !== '') return detail
+  if (Array.isArray(detail)) {
+    const parts = detail.map(item => {
+      if (item === null || typeof item !== 'object') return String(item)
+      const { loc, msg } = item as { loc?: unknown, msg?: unknown }
+      const where = Array.isArray(loc) ? loc.map(String).join('.') : ''
+      const what = typeof msg === 'string' ? msg : 'invalid'
+      return where === '' ? what : `${where}: ${what}`
+    })
+    if (parts.length > 0) return parts.join('; ')
+  }
+  if (detail !== null && typeof detail === 'object') {
+    const inner = (detail as { message?: unknown, msg?: unknown }).message ?? (detail as { msg?: unknown }).msg
+    if (typeof inner === 'string' && inner !== '') return inner
+    return JSON.stringify(detail).slice(0, 300)
+  }
+  if (typeof b.message === 'string' && b.message !== '') return b.message
+  return null
+}
+
+export type RequestOutcome =
+  | { kind: 'created', takedown: Takedown }
+  | { kind: 'exists', message: string }
+
+export class BforeaiClient {
+  readonly http: VendorHttp
+
+  constructor (opts: { baseUrl: string, credential: string, timeoutMs: number, dispatcher: Dispatcher, clock: Clock }) {
+    this.http = new VendorHttp({
+      provider: 'bforeai',
+      baseUrl: opts.baseUrl,
+      dispatcher: opts.dispatcher,
+      headers: { 'x-authorization': opts.credential, accept: 'application/json' },
+      timeoutMs: opts.timeoutMs,
+      parseError: parseBforeaiError,
+      clock: opts.clock
+    })
+  }
+
+  async listTakedowns (params: ListParams, ctx: ConnectorContext): Promise<TakedownPage> {
+    const query: Record<string, QueryValue> = {
+      page: params.page,
+      size: params.size,
+      sort: 'created',
+      order: 'descending',
+      since: params.since,
+      until: params.until,
+      attack_url: params.attackUrl,
+      brand_name: params.brandName,
+      brand_id: params.brandId
+    }
+    const res = await this.http.call({ method: 'GET', path: PATHS.list, query }, ctx)
+    const body = expect(TakedownPageSchema, res.body, 'a takedown page')
+    return { ...body, items: body.items.map(item => expect(TakedownSchema, item, 'a takedown')) }
+  }
+
+  async getTakedown (id: string, ctx: ConnectorContext): Promise<Takedown> {
+    const res = await this.http.call({ method: 'GET', path: PATHS.takedown(id) }, ctx)
+    return expect(TakedownSchema, res.body, 'a takedown')
+  }
+
+  async statuses (ctx: ConnectorContext): Promise<Status[]> {
+    const res = await this.http.call({ method: 'GET', path: PATHS.statuses }, ctx)
+    return expect(StatusListSchema, res.body, 'a status list')
+  }
+
+  async takedownTypes (ctx: ConnectorContext): Promise<string[]> {
+    const res = await this.http.call({ method: 'GET', path: PATHS.takedownTypes }, ctx)
+    return expect(StringListSchema, res.body, 'a list of takedown types')
+  }
+
+  async platforms (ctx: ConnectorContext): Promise<string[]> {
+    const res = await this.http.call({ method: 'GET', path: PATHS.platforms }, ctx)
+    return expect(ItemsListSchema, res.body, 'a platform list').items
+  }
+
+  async threatTypes (ctx: ConnectorContext): Promise<string[]> {
+    const res = await this.http.call({ method: 'GET', path: PATHS.threatTypes }, ctx)
+    return expect(ItemsListSchema, res.body, 'a threat-type list').items
+  }
+
+  async cancellationReasons (ctx: ConnectorContext): Promise<CancellationReason[]> {
+    const res = await this.http.call({ method: 'GET', path: PATHS.cancellationReasons }, ctx)
+    return expect(CancellationReasonListSchema, res.body, 'a cancellation-reason list')
+  }
+
+  /**
+   * One create, sent once (never retried after it may have reached the vendor). 200 → Takedown; 202 → "already
+   * detected" with a message (bforeai-notes §4.5: a 202 is never parsed as a Takedown).
+   */
+  async create (path: string, body: Record<string, unknown>, ctx: ConnectorContext): Promise<RequestOutcome> {
+    const res = await this.http.call({ method: 'POST', path, json: body, idempotent: false }, ctx)
+    if (res.status === 202) {
+      const message = isShape(AlreadyDetectedSchema, res.body) && typeof res.body.message === 'string' && res.body.message !== ''
+        ? res.body.message
+        : (parseBforeaiError(202, res.body) ?? 'BforeAI already detected this target')
+      return { kind: 'exists', message }
+    }
+    return { kind: 'created', takedown: expect(TakedownSchema, res.body, 'a takedown') }
+  }
+
+  async cancel (id: string, body: CancelBody, ctx: ConnectorContext): Promise<CancelResult> {
+    const res = await this.http.call({ method: 'POST', path: PATHS.cancel(id), json: body, idempotent: false }, ctx)
+    return expect(CancelResultSchema, res.body ?? {}, 'a cancel result')
+  }
+}
+
+function expect<T extends TSchema> (schema: T, value: unknown, what: string): Static<T> {
+  if (isShape(schema, value)) return value
+  throw new ConnectorError('bforeai', 'protocol', `answered something that is not ${what}`)
+}

@@ -1,0 +1,85 @@
+/**
+ * BforeAI takedown API payloads (shared/vendors/bforeai-notes.md §2–§4). Tolerant by design: unknown fields are allowed,
+ * every documented field except `id`/`created` may be absent or null (bforeai-notes §4.8: nullability is undocumented).
+ * The simulator builds its answers from these types, so both sides of the fake speak the same format.
+ */
+import { Type, type Static, type TSchema } from 'typebox'
+import { Check } from 'typebox/value'
+
+const Opt = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]))
+
+export const TakedownSchema = Type.Object({
+  // documented as a string; a number is tolerated and turned into a string by the mapper
+  id: Type.Union([Type.String({ minLength: 1 }), Type.Integer()]),
+  created: Type.String(),
+  attack_url: Opt(Type.String()),
+  value: Opt(Type.Object({ type: Opt(Type.String()), value: Opt(Type.String()) })),
+  brand_name: Opt(Type.String()),
+  user_id: Opt(Type.Union([Type.String(), Type.Number()])),
+  description: Opt(Type.String()),
+  company_id: Opt(Type.Number()),
+  status_id: Opt(Type.Number()),
+  status_name: Opt(Type.String()),
+  updated_at: Opt(Type.String()),
+  brand_id: Opt(Type.Number()),
+  attack_id: Opt(Type.Number()),
+  takedown_type: Opt(Type.String()),
+  cancellation_reason: Opt(Type.String()),
+  platform: Opt(Type.String()),
+  threat_type: Opt(Type.String())
+})
+export type Takedown = Static<typeof TakedownSchema>
+
+/** fastapi-pagination `Page` (bforeai-notes §3) */
+export const TakedownPageSchema = Type.Object({
+  items: Type.Array(Type.Unknown()),
+  total: Opt(Type.Integer()),
+  page: Opt(Type.Integer()),
+  size: Opt(Type.Integer()),
+  pages: Opt(Type.Integer())
+})
+export type TakedownPage = Omit<Static<typeof TakedownPageSchema>, 'items'> & { items: Takedown[] }
+
+export const StatusSchema = Type.Object({
+  id: Type.Number(),
+  name: Type.String(),
+  description: Opt(Type.String())
+})
+export type Status = Static<typeof StatusSchema>
+export const StatusListSchema = Type.Array(StatusSchema)
+
+export const StringListSchema = Type.Array(Type.String())
+export const ItemsListSchema = Type.Object({ items: Type.Array(Type.String()) })
+
+export const CancellationReasonSchema = Type.Object({
+  id: Type.Number(),
+  reason: Type.String(),
+  is_active: Opt(Type.Boolean())
+})
+export type CancellationReason = Static<typeof CancellationReasonSchema>
+export const CancellationReasonListSchema = Type.Array(CancellationReasonSchema)
+
+/** bforeai-notes §4.7 */
+export const CancelResultSchema = Type.Object({
+  message: Opt(Type.String()),
+  takedown_id: Opt(Type.Union([Type.String(), Type.Number()])),
+  new_status: Opt(Type.String()),
+  description: Opt(Type.String())
+})
+export type CancelResult = Static<typeof CancelResultSchema>
+
+/** bforeai-notes §4.5: the 202 "already detected" body is [?]; `{ message }` is the inferred shape. */
+export const AlreadyDetectedSchema = Type.Object({ message: Opt(Type.String()) })
+
+/** Request bodies (bforeai-notes §4.5–§4.7). */
+export interface RequestTakedownBody { url: string, brand_id: number, comment: string }
+export interface SocialTakedownBody { threat_type: string, platform: string, malicious_url: string, brand_id: number, comment: string }
+export interface CancelBody { cancel_reason_id: number, description?: string }
+
+/** FastAPI error bodies (bforeai-notes §2): 422 `{detail:[{loc,msg,type,...}]}`, others `{detail: string|object}`. */
+export interface ValidationItem { loc: Array<string | number>, msg: string, type: string, [k: string]: unknown }
+export interface ErrorBody { detail: string | ValidationItem[] | Record<string, unknown> }
+
+export function isShape<T extends TSchema> (schema: T, value: unknown): value is Static<T> {
+  return Check(schema, value)
+}
