@@ -1,7 +1,245 @@
-import type { ProviderModule } from '../connector.js'
+/**
+ * PhishFort connector (CONTRACT §1, §4; shared/vendors/phishfort-notes.md). Listing is one vendor page per call on
+ * PhishFort's own cursor; writes follow the report rules of phishfort-notes §3.4.
+ */
+import type { Case, CaseDetail } from '../../schemas/case.js'
+import type { TargetType } from '../../schemas/common.js'
+import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
+import type { UnifiedStatus } from '../../schemas/unified-status.js'
+import { GatewayError } from '../../domain/problems.js'
+import type { StatusEngine } from '../../status/engine.js'
+import { normaliseStatusName } from '../../status/table.js'
+import type {
+  Attachment, Capabilities, CaseAction, CaseFilters, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome,
+  PreparedRequest, ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage, ProviderSettings
+} from '../connector.js'
+import { PhishfortClient, type IncidentAction } from './client.js'
+import { toCase, toCaseDetail } from './mapper.js'
+import { PHISHFORT_LEGACY_LABELS } from './status-map.js'
+import {
+  ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENTS, MAX_LIMIT, MAX_REQUEST_BYTES, PHISHFORT_STATUS_DESCRIPTIONS, PHISHFORT_STATUSES,
+  SUBJECT_INCIDENT_TYPES, type PhishfortStatus, type ReportBody, type SubjectIncidentType
+} from './wire.js'
 
-// PLACEHOLDER: replaced by the phishfort connector work
+const PROVIDER = 'phishfort'
+const ALL_TYPES: TargetType[] = ['url', 'domain', 'email', 'phone', 'ipv4', 'social']
+const E164 = /^\+[1-9]\d{1,14}$/
+/** a conservative allowance for multipart boundaries and part headers, so "under 10 MB" holds for the whole request */
+const PART_OVERHEAD_BYTES = 256
+
+export const PHISHFORT_CAPABILITIES: Capabilities = {
+  create: { takedown: [...ALL_TYPES], monitor: [...ALL_TYPES] },
+  cancel: false,
+  attachments: true,
+  comments: true,
+  appeal: false,
+  actions: ['takedown', 'monitor', 'mark-safe'],
+  detections: false
+}
+
+const ACTION_PATHS = { takedown: 'tkd', monitor: 'monitor', 'mark-safe': 'safe' } as const satisfies Record<CaseAction, IncidentAction>
+const REPORT_PATHS = { takedown: '/v1/incident/tkd', monitor: '/v1/incident/monitor' } as const
+
+/**
+ * The one PhishFort `status` value to send for a unified-status filter, or undefined when the filter does not map back
+ * to exactly one vendor status (then the gateway filters alone). Overrides from STATUS_MAP_FILE are honoured: if any
+ * other vendor name maps into the wanted set, a vendor-side filter could drop matches, so nothing is sent.
+ */
+export function vendorStatusFilter (statuses: readonly UnifiedStatus[] | undefined, engine: StatusEngine): PhishfortStatus | undefined {
+  if (statuses === undefined || statuses.length === 0) return undefined
+  const wanted = new Set<UnifiedStatus>(statuses)
+  const hits = PHISHFORT_STATUSES.filter(s => wanted.has(engine.map(PROVIDER, s).status))
+  if (hits.length !== 1) return undefined
+  const only = hits[0] as PhishfortStatus
+  // names that are spellings of a documented status, or its legacy verbose labels, are the same vendor status
+  const aliases = new Set<string>([...PHISHFORT_STATUSES, ...Object.keys(PHISHFORT_LEGACY_LABELS)].map(normaliseStatusName))
+  const strays = engine.entries(PROVIDER).filter(e => wanted.has(e.status) && !aliases.has(normaliseStatusName(e.providerStatus)))
+  return strays.length === 0 ? only : undefined
+}
+
+/** filters.since/until widened by one second each way: the vendor's bound inclusivity is unknown (phishfort-notes §3.1). */
+function widen (iso: string | undefined, deltaMs: number): string | undefined {
+  if (iso === undefined) return undefined
+  const ms = Date.parse(iso)
+  return Number.isNaN(ms) ? undefined : new Date(ms + deltaMs).toISOString()
+}
+
+function validationError (path: string, message: string): GatewayError {
+  return new GatewayError('GW_ERR_VALIDATION', message, { provider: PROVIDER, errors: [{ path, message }] })
+}
+
+function baseContentType (contentType: string): string {
+  return (contentType.split(';')[0] ?? '').trim().toLowerCase()
+}
+
+/** phishfort-notes §3.6: at most 12 files, allowed types only, whole request under 10485760 bytes. */
+export function checkAttachments (files: readonly Attachment[], textBytes: number, pathPrefix = '/attachments'): void {
+  if (files.length > MAX_ATTACHMENTS) {
+    throw new GatewayError('GW_ERR_PAYLOAD_TOO_LARGE', `PhishFort accepts at most ${MAX_ATTACHMENTS} attachments; got ${files.length}`, {
+      provider: PROVIDER, errors: [{ path: pathPrefix, message: `at most ${MAX_ATTACHMENTS} files` }]
+    })
+  }
+  const allowed: ReadonlySet<string> = new Set(ALLOWED_ATTACHMENT_TYPES)
+  const errors: Array<{ path: string, message: string }> = []
+  files.forEach((file, i) => {
+    if (!allowed.has(baseContentType(file.contentType))) {
+      errors.push({ path: `${pathPrefix}/${i}`, message: `content type ${file.contentType} is not accepted by PhishFort` })
+    }
+  })
+  if (errors.length > 0) {
+    throw new GatewayError('GW_ERR_VALIDATION', 'PhishFort does not accept some attachment types', { provider: PROVIDER, errors })
+  }
+  let total = textBytes
+  for (const file of files) total += file.data.length + Buffer.byteLength(file.filename) + PART_OVERHEAD_BYTES
+  if (total >= MAX_REQUEST_BYTES) {
+    throw new GatewayError('GW_ERR_PAYLOAD_TOO_LARGE', `PhishFort requests must stay under ${MAX_REQUEST_BYTES} bytes including attachments`, {
+      provider: PROVIDER, errors: [{ path: pathPrefix, message: `total size must be under ${MAX_REQUEST_BYTES} bytes` }]
+    })
+  }
+}
+
+class PhishfortConnector implements ProviderConnector {
+  readonly id = PROVIDER
+  readonly capabilities = PHISHFORT_CAPABILITIES
+  readonly #client: PhishfortClient
+  readonly #deps: ConnectorDeps
+
+  constructor (settings: ProviderSettings, deps: ConnectorDeps) {
+    this.#client = new PhishfortClient(settings, deps)
+    this.#deps = deps
+  }
+
+  async listCases (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderPage> {
+    const filters: CaseFilters = query.filters
+    const page = await this.#client.listIncidents({
+      limit: Math.max(1, Math.min(query.pageSize, MAX_LIMIT)),
+      cursor: query.pageToken ?? undefined,
+      status: vendorStatusFilter(filters.statuses, this.#deps.status),
+      fromDate: widen(filters.since, -1000),
+      toDate: widen(filters.until, 1000)
+    }, ctx)
+    const items = page.data.map(incident => toCase(incident, this.#deps.status))
+    // The sort order is undocumented (phishfort-notes §3.1 [?]); we rely on newest first and say so when it is not.
+    if (!isNewestFirst(items)) {
+      ctx.log.warn({ provider: PROVIDER, cursor: query.pageToken }, 'phishfort returned a page that is not sorted newest first; sorting it')
+      items.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
+    }
+    const next = page.paging?.next ?? null
+    // a vendor that hands back the cursor it was given would make the walk loop forever
+    return { items, next: next === '' || next === query.pageToken ? null : next }
+  }
+
+  async getCase (providerCaseId: string, opts: { raw: boolean }, ctx: ConnectorContext): Promise<CaseDetail> {
+    const incident = await this.#client.getIncident(providerCaseId, ctx)
+    return toCaseDetail(incident, this.#deps.status, { raw: opts.raw })
+  }
+
+  async listReference (kind: ReferenceKind, _ctx: ConnectorContext): Promise<ReferenceItem[] | null> {
+    if (kind !== 'statuses') return null
+    return PHISHFORT_STATUSES.map(s => {
+      const mapped = this.#deps.status.map(PROVIDER, s)
+      return {
+        provider: PROVIDER,
+        kind: 'statuses',
+        id: s,
+        name: s,
+        description: PHISHFORT_STATUS_DESCRIPTIONS[s],
+        unifiedStatus: mapped.status,
+        terminal: mapped.terminal
+      }
+    })
+  }
+
+  async prepareCreate (input: CreateCaseInput, _ctx: ConnectorContext): Promise<PreparedRequest> {
+    const body: ReportBody = {}
+    const { type, value } = input.target
+    if ((SUBJECT_INCIDENT_TYPES as readonly string[]).includes(type)) {
+      if (type === 'phone' && !E164.test(value)) throw validationError('/target/value', 'PhishFort needs phone numbers in E.164 format (+<country><number>)')
+      body.incidentType = type as SubjectIncidentType
+      body.subject = value
+    } else {
+      // url, domain and social go as `url` only: incidentType must never be sent with them (phishfort-notes §3.4, POL 4f834ed)
+      body.url = value
+    }
+    if (input.reportedBy !== null) body.reportedBy = input.reportedBy
+    if (input.clientId !== null) body.clientId = input.clientId
+    // phishfort-notes §3.4: `comment`, if present, must be a non-null string
+    if (typeof input.comment === 'string') body.comment = input.comment
+    const fields = body as Record<string, unknown>
+    if (input.attachments.length > 0) {
+      const textBytes = Object.entries(fields)
+        .reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)) + PART_OVERHEAD_BYTES, 0)
+      checkAttachments(input.attachments, textBytes)
+    }
+    return {
+      method: 'POST',
+      path: REPORT_PATHS[input.action],
+      contentType: input.attachments.length === 0 ? 'application/json' : 'multipart/form-data',
+      body: fields,
+      files: input.attachments.map(f => ({ field: 'attachments', filename: f.filename, contentType: f.contentType, size: f.data.length }))
+    }
+  }
+
+  async submitCreate (prepared: PreparedRequest, input: CreateCaseInput, ctx: ConnectorContext): Promise<CreateOutcome> {
+    const files = prepared.contentType === 'multipart/form-data' ? input.attachments : []
+    const created = await this.#client.report(prepared.path, prepared.body, files, ctx)
+    try {
+      const incident = await this.#client.getIncident(created.id, ctx)
+      return { kind: 'created', case: toCase(incident, this.#deps.status, { providerLink: created.url }) }
+    } catch (err) {
+      ctx.log.warn({ provider: PROVIDER, incidentId: created.id, err: (err as Error).message }, 'phishfort: created incident could not be read back')
+      return { kind: 'created', case: this.#knownCase(created.id, created.url, input) }
+    }
+  }
+
+  /** The case as far as the create answer tells it: no vendor status, so the engine answers `unknown`. */
+  #knownCase (id: string, link: string | null, input: CreateCaseInput): Case {
+    const timestamp = new Date(this.#deps.clock.now()).toISOString()
+    return toCase({ id, timestamp, reportedBy: input.reportedBy, ...targetFields(input) }, this.#deps.status, { providerLink: link })
+  }
+
+  async findOpenCase (target: { type: TargetType, value: string }, ctx: ConnectorContext): Promise<Case | null> {
+    const incident = await this.#client.findBySubject(target.value, ctx)
+    if (incident === null) return null
+    const found = toCase(incident, this.#deps.status)
+    return found.terminal ? null : found
+  }
+
+  async addAttachments (providerCaseId: string, files: Attachment[], ctx: ConnectorContext): Promise<void> {
+    if (files.length === 0) throw validationError('/attachments', 'at least one file is needed')
+    checkAttachments(files, 0)
+    await this.#client.attach(providerCaseId, files, ctx)
+  }
+
+  async addComment (providerCaseId: string, comment: string, ctx: ConnectorContext): Promise<void> {
+    if (comment.trim() === '') throw validationError('/comment', 'PhishFort needs a non-empty comment')
+    await this.#client.comment(providerCaseId, comment, ctx)
+  }
+
+  async performAction (providerCaseId: string, action: CaseAction, ctx: ConnectorContext): Promise<void> {
+    await this.#client.action(providerCaseId, ACTION_PATHS[action], ctx)
+  }
+}
+
+function isNewestFirst (items: readonly Case[]): boolean {
+  for (let i = 1; i < items.length; i++) {
+    if (Date.parse((items[i] as Case).createdAt) > Date.parse((items[i - 1] as Case).createdAt)) return false
+  }
+  return true
+}
+
+/** The wire fields a report of this target produces, for a Case built without a read-back. */
+function targetFields (input: CreateCaseInput): { incidentType?: string, subject?: string, url?: string } {
+  const { type, value } = input.target
+  if ((SUBJECT_INCIDENT_TYPES as readonly string[]).includes(type)) return { incidentType: type, subject: value }
+  if (type === 'social') return { incidentType: 'social', url: value }
+  if (type === 'domain') return { subject: value }
+  return { url: value }
+}
+
 export const phishfortModule: ProviderModule = {
-  id: 'phishfort',
-  create () { throw new Error('phishfort connector not implemented yet') }
+  id: PROVIDER,
+  create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
+    return new PhishfortConnector(settings, deps)
+  }
 }

@@ -1,0 +1,104 @@
+/**
+ * Pure wire → canonical mapping. No I/O, no status branches: the unified status comes from the status engine.
+ * Fields PhishFort does not give are null, never invented.
+ */
+import type { Case, CaseDetail, HistoryEntry } from '../../schemas/case.js'
+import type { TargetType } from '../../schemas/common.js'
+import { caseSelfLink, encodeCaseId } from '../../domain/case-id.js'
+import type { StatusEngine } from '../../status/engine.js'
+import type { DetailedIncident, Incident } from './wire.js'
+
+const PROVIDER = 'phishfort'
+
+/** RFC 3339 UTC when parseable; the vendor's own text otherwise; null when absent. */
+export function isoOrNull (value: string | null | undefined): string | null {
+  if (value === null || value === undefined || value === '') return null
+  const ms = Date.parse(value)
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString()
+}
+
+export function hostnameOf (value: string | null | undefined): string | null {
+  if (value === null || value === undefined || value === '') return null
+  try {
+    return new URL(value).hostname || null
+  } catch {
+    return null
+  }
+}
+
+const SUBJECT_TYPES: ReadonlySet<string> = new Set(['email', 'phone', 'ipv4'])
+
+/** phishfort-notes §5: either `url` or `domain` (or both) is present; email/phone/ipv4 carry their value in `subject`. */
+export function mapTarget (incident: Incident): Case['target'] {
+  const type = incident.incidentType ?? null
+  const url = incident.url ?? null
+  const domain = incident.domain ?? null
+  const subject = incident.subject ?? null
+  if (type !== null && SUBJECT_TYPES.has(type)) {
+    return { type: type as TargetType, value: subject ?? url ?? domain ?? '', domain }
+  }
+  if (type === 'social') {
+    const value = url ?? subject ?? domain ?? ''
+    return { type: 'social', value, domain: domain ?? hostnameOf(value) }
+  }
+  if (url !== null) return { type: 'url', value: url, domain: domain ?? hostnameOf(url) }
+  const value = domain ?? subject ?? ''
+  return { type: 'domain', value, domain: domain ?? subject }
+}
+
+/** `status`, or the deprecated `statusVerbose` when `status` is absent (CONTRACT §4.2). */
+export function providerStatusOf (incident: Incident): string | null {
+  return incident.status ?? incident.statusVerbose ?? null
+}
+
+export interface MapOptions {
+  /** the dashboard link a report answer gave; PhishFort's URL format is otherwise unknown (phishfort-notes §7) */
+  providerLink?: string | null
+}
+
+export function toCase (incident: Incident, status: StatusEngine, opts: MapOptions = {}): Case {
+  const providerStatus = providerStatusOf(incident)
+  const mapped = status.map(PROVIDER, providerStatus)
+  return {
+    id: encodeCaseId(PROVIDER, incident.id),
+    provider: PROVIDER,
+    providerCaseId: incident.id,
+    target: mapTarget(incident),
+    status: mapped.status,
+    terminal: mapped.terminal,
+    providerStatus,
+    brand: { id: null, name: incident.safeDomain ?? null },
+    threat: {
+      class: incident.incidentClass ?? null,
+      name: incident.threatTaxonomy?.name ?? null,
+      platform: null
+    },
+    reportedBy: incident.reportedBy ?? null,
+    createdAt: isoOrNull(incident.timestamp) ?? incident.timestamp,
+    updatedAt: isoOrNull(incident.lastHistoryUpdateTimestamp),
+    links: { self: caseSelfLink(PROVIDER, incident.id), provider: opts.providerLink ?? null }
+  }
+}
+
+export function toCaseDetail (incident: DetailedIncident, status: StatusEngine, opts: MapOptions & { raw?: boolean } = {}): CaseDetail {
+  const history: HistoryEntry[] = (incident.history ?? [])
+    .map((h, index) => ({ index, ms: Date.parse(h.timestamp ?? ''), entry: h }))
+    .filter(h => !Number.isNaN(h.ms))
+    // oldest first; entries with equal timestamps keep the vendor's order
+    .sort((a, b) => a.ms - b.ms || a.index - b.index)
+    .map(({ ms, entry }) => ({ at: new Date(ms).toISOString(), status: null, providerStatus: null, message: entry.message ?? null }))
+  const registrar = incident.registrar ?? null
+  const detail: CaseDetail = {
+    ...toCase(incident, status, opts),
+    history,
+    state: incident.incidentState === undefined || incident.incidentState === null ? null : { ...incident.incidentState },
+    registrar: registrar === null
+      ? null
+      : { name: registrar.name ?? null, difficulty: registrar.difficulty ?? null, description: registrar.description ?? null },
+    hostingProvider: incident.hostingProvider ?? null,
+    takedownStartedAt: isoOrNull(incident.burnStartedTimestamp),
+    resolvedAt: isoOrNull(incident.takedownTimestamp)
+  }
+  if (opts.raw === true) detail.raw = incident
+  return detail
+}
