@@ -1,7 +1,226 @@
-import type { ProviderModule } from '../connector.js'
+/**
+ * The Cloudflare connector: Abuse Reports API v4 (shared/vendors/cloudflare-notes.md §1–§2). The unified status is
+ * computed from the report status, its mitigation_summary and the types of its active mitigations (CONTRACT §4.2);
+ * a listing fetches the active mitigations of every report that has some, so list and detail agree.
+ */
+import type { Case } from '../../schemas/case.js'
+import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
+import type { TargetType } from '../../schemas/common.js'
+import { GatewayError } from '../../domain/problems.js'
+import type {
+  AppealInput, Capabilities, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome, PreparedRequest,
+  ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage, ProviderSettings
+} from '../connector.js'
+import { CloudflareClient, MAX_PER_PAGE } from './client.js'
+import { prepareSubmit } from './create.js'
+import { activeMitigations, statusFacts, toCase, toCaseDetail } from './mapper.js'
+import { REFERENCE } from './reference.js'
+import { ACT_TO_TYPE, type AbuseReport, type Mitigation } from './wire.js'
 
-// PLACEHOLDER: replaced by the cloudflare connector work
+export const CLOUDFLARE_CAPABILITIES: Capabilities = {
+  create: { takedown: ['url', 'domain'], monitor: [] },
+  cancel: false,
+  attachments: false,
+  comments: false,
+  appeal: true,
+  actions: [],
+  detections: false
+}
+
+/** active mitigations per report, keyed by id + mitigation_summary so any change in the counts misses */
+const CACHE_TTL_MS = 60_000
+const CACHE_MAX = 1000
+/** parallel mitigation look-ups per listing page */
+const MITIGATION_CONCURRENCY = 4
+/** pages findOpenCase reads (newest first) before it stops looking */
+const FIND_OPEN_MAX_PAGES = 5
+
+function summaryKey (r: AbuseReport): string {
+  const s = r.mitigation_summary ?? {}
+  return [r.id, r.status, s.accepted_url_count, s.active_count, s.pending_count, s.in_review_count].join('|')
+}
+
+/** Whole seconds, for the vendor's created_after/created_before (RFC 3339 without fractions). */
+function isoSeconds (ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+async function mapLimit<T, R> (items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i] as T)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
+}
+
+function hostnameOf (target: { type: TargetType, value: string }): string | null {
+  if (target.type === 'domain') return target.value.trim().toLowerCase().replace(/\.$/, '')
+  try {
+    return new URL(target.value).hostname.toLowerCase()
+  } catch {
+    return null
+  }
+}
+
+class CloudflareConnector implements ProviderConnector {
+  readonly id = 'cloudflare' as const
+  readonly capabilities = CLOUDFLARE_CAPABILITIES
+  readonly #client: CloudflareClient
+  readonly #deps: ConnectorDeps
+  readonly #accountId: string
+  readonly #cache = new Map<string, { at: number, active: Mitigation[] }>()
+
+  constructor (settings: ProviderSettings & { accountId: string }, deps: ConnectorDeps) {
+    this.#deps = deps
+    this.#accountId = settings.accountId
+    this.#client = new CloudflareClient({
+      baseUrl: settings.baseUrl,
+      credential: settings.credential,
+      accountId: settings.accountId,
+      timeoutMs: settings.timeoutMs,
+      dispatcher: deps.dispatcher,
+      clock: deps.clock
+    })
+  }
+
+  /** Active mitigations of a report with active_count > 0 (cached 60 s); [] otherwise without a call. */
+  async #active (report: AbuseReport, ctx: ConnectorContext): Promise<Mitigation[]> {
+    if ((report.mitigation_summary?.active_count ?? 0) <= 0) return []
+    const key = summaryKey(report)
+    const now = this.#deps.clock.now()
+    const hit = this.#cache.get(key)
+    if (hit !== undefined && now - hit.at < CACHE_TTL_MS) return hit.active
+    const active = activeMitigations(await this.#client.listMitigations(report.id, { status: 'active' }, ctx))
+    this.#cache.delete(key)
+    this.#cache.set(key, { at: now, active })
+    while (this.#cache.size > CACHE_MAX) {
+      const oldest = this.#cache.keys().next().value
+      if (oldest === undefined) break
+      this.#cache.delete(oldest)
+    }
+    return active
+  }
+
+  async #toCases (reports: readonly AbuseReport[], ctx: ConnectorContext): Promise<Case[]> {
+    return mapLimit(reports, MITIGATION_CONCURRENCY, async report => {
+      const active = await this.#active(report, ctx)
+      const status = this.#deps.status.map('cloudflare', report.status, statusFacts(report, active))
+      return toCase(report, status, active)
+    })
+  }
+
+  async listCases (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderPage> {
+    const page = query.pageToken === null ? 1 : Number(query.pageToken)
+    if (!Number.isSafeInteger(page) || page < 1) {
+      throw new GatewayError('GW_ERR_BAD_CURSOR', 'the cursor holds an invalid cloudflare page')
+    }
+    const perPage = Math.max(1, Math.min(query.pageSize, MAX_PER_PAGE))
+    const since = query.filters.since === undefined ? NaN : Date.parse(query.filters.since)
+    const until = query.filters.until === undefined ? NaN : Date.parse(query.filters.until)
+    // the vendor's bound inclusivity is not documented [?]: widen each bound by one second (the gateway re-filters)
+    const { reports, info } = await this.#client.listReports({
+      page,
+      perPage,
+      sort: 'cdate,desc',
+      ...(Number.isNaN(since) ? {} : { createdAfter: isoSeconds(Math.floor(since / 1000) * 1000 - 1000) }),
+      ...(Number.isNaN(until) ? {} : { createdBefore: isoSeconds(Math.ceil(until / 1000) * 1000 + 1000) })
+    }, ctx)
+    const items = await this.#toCases(reports, ctx)
+    items.sort((a, b) => a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)
+    const totalPages = info?.total_pages
+    const more = totalPages === undefined ? reports.length >= perPage : page < totalPages
+    return { items, next: more ? String(page + 1) : null }
+  }
+
+  async getCase (providerCaseId: string, opts: { raw: boolean }, ctx: ConnectorContext) {
+    const [report, mitigations] = await Promise.all([
+      this.#client.getReport(providerCaseId, ctx),
+      this.#client.listMitigations(providerCaseId, {}, ctx)
+    ])
+    const status = this.#deps.status.map('cloudflare', report.status, statusFacts(report, activeMitigations(mitigations)))
+    return toCaseDetail(report, status, mitigations, opts.raw)
+  }
+
+  async listReference (kind: ReferenceKind): Promise<ReferenceItem[] | null> {
+    if (kind === 'statuses') {
+      return REFERENCE.statuses.map(s => {
+        const mapped = this.#deps.status.map('cloudflare', s.id, {})
+        return { provider: 'cloudflare', kind, id: s.id, name: s.id, description: s.description, unifiedStatus: mapped.status, terminal: mapped.terminal }
+      })
+    }
+    const list = kind === 'report-types' ? REFERENCE.reportTypes : kind === 'mitigation-types' ? REFERENCE.mitigationTypes : null
+    if (list === null) return null
+    return list.map(item => ({ provider: 'cloudflare', kind, id: item.id, name: item.name, description: item.description }))
+  }
+
+  async prepareCreate (input: CreateCaseInput): Promise<PreparedRequest> {
+    return prepareSubmit(input, this.#accountId)
+  }
+
+  async submitCreate (prepared: PreparedRequest, input: CreateCaseInput, ctx: ConnectorContext): Promise<CreateOutcome> {
+    const submittedAt = this.#deps.clock.now()
+    const res = await this.#client.submit(prepared.path, prepared.body, ctx)
+    const id = res.abuse_rand
+    try {
+      const detail = await this.getCase(id, { raw: false }, ctx)
+      const { history: _h, mitigations: _m, raw: _r, ...created } = detail
+      return { kind: 'created', case: created }
+    } catch (err) {
+      ctx.log.warn({ provider: 'cloudflare', providerCaseId: id, err: (err as Error).message }, 'created abuse report could not be read back')
+      return { kind: 'created', case: this.#knownCase(id, input, prepared, submittedAt) }
+    }
+  }
+
+  /** The created report as far as we know it without reading it back: status unknown, createdAt = submit time. */
+  #knownCase (id: string, input: CreateCaseInput, prepared: PreparedRequest, submittedAt: number): Case {
+    const status = this.#deps.status.map('cloudflare', null, {})
+    const urls = typeof prepared.body.urls === 'string' ? prepared.body.urls : input.target.value
+    const act = String(prepared.body.act)
+    const report: AbuseReport = {
+      id,
+      cdate: new Date(submittedAt).toISOString(),
+      domain: hostnameOf(input.target) ?? '',
+      type: (ACT_TO_TYPE as Record<string, string>)[act] ?? act,
+      status: '',
+      original_work: typeof prepared.body.original_work === 'string' ? prepared.body.original_work : null,
+      submitter: { email: typeof prepared.body.email === 'string' ? prepared.body.email : null },
+      urls: input.target.type === 'url' ? [urls] : []
+    }
+    return { ...toCase(report, status, []), providerStatus: null }
+  }
+
+  async findOpenCase (target: { type: TargetType, value: string }, ctx: ConnectorContext): Promise<Case | null> {
+    const domain = hostnameOf(target)
+    if (domain === null || domain === '') return null
+    for (let page = 1; page <= FIND_OPEN_MAX_PAGES; page++) {
+      const { reports, info } = await this.#client.listReports({ page, perPage: MAX_PER_PAGE, sort: 'cdate,desc', domain }, ctx)
+      const cases = await this.#toCases(reports, ctx)
+      const open = cases.find(c => !c.terminal)
+      if (open !== undefined) return open
+      const totalPages = info?.total_pages
+      if (totalPages === undefined ? reports.length < MAX_PER_PAGE : page >= totalPages) break
+    }
+    return null
+  }
+
+  async appeal (providerCaseId: string, input: AppealInput, ctx: ConnectorContext): Promise<void> {
+    // notes §2.5: either `appeals` or `type` (+ `data` for counter_notice), never both; the vendor checks the ids
+    await this.#client.appeal(providerCaseId, input, ctx)
+  }
+}
+
 export const cloudflareModule: ProviderModule = {
   id: 'cloudflare',
-  create () { throw new Error('cloudflare connector not implemented yet') }
+  create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
+    const accountId = settings.accountId
+    if (accountId === undefined || accountId.trim() === '') {
+      throw new Error('cloudflare: an account id is required (CLOUDFLARE_ACCOUNT_ID); every Abuse Reports path is under /accounts/{account_id}')
+    }
+    return new CloudflareConnector({ ...settings, accountId: accountId.trim() }, deps)
+  }
 }
