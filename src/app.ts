@@ -12,6 +12,7 @@ import { STATUS_TABLES } from './connectors/registry.js'
 import { REDACT_PATHS, type Logger } from './logger.js'
 import { registerAuth } from './plugins/auth.js'
 import { registerProblemHandler } from './plugins/problems.js'
+import { registerLoadShedding, registerRateLimit } from './plugins/traffic.js'
 import { registerSwagger } from './plugins/swagger.js'
 import { opsRoutes } from './routes/ops.js'
 import { caseReadRoutes } from './routes/v1/cases.js'
@@ -21,6 +22,10 @@ import { startSandbox, type Sandbox } from './simulators/sandbox.js'
 import { StatusEngine, type StatusOverrides } from './status/engine.js'
 import { referenceRoutes } from './routes/v1/reference.js'
 import { providerRoutes } from './routes/v1/providers.js'
+import { caseWriteRoutes } from './routes/v1/case-writes.js'
+import { registerMultipart } from './plugins/multipart.js'
+import { Idempotency } from './services/idempotency.js'
+import { CaseWriteService } from './services/writes.js'
 import { ReferenceService } from './services/reference.js'
 import { SharedCache } from './store/cached.js'
 import type { KvStore } from './store/kv-store.js'
@@ -50,6 +55,7 @@ declare module 'fastify' {
     unknownStatuses: Map<string, number>
     store: KvStore
     referenceCache: SharedCache
+    idempotency: Idempotency
   }
 }
 
@@ -89,9 +95,13 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     const owned = sandbox
     app.addHook('onClose', async () => { await owned.close() })
   }
+  const store = opts.store ?? (config.redisUrl === null ? new MemoryKvStore(clock) : new RedisKvStore(config.redisUrl))
+  if (opts.store === undefined) app.addHook('onClose', async () => { await store.close() })
   const { providers, dispatchers } = buildProviders(config, {
     status: statusEngine,
     clock,
+    store,
+    log: app.log,
     ...(sandbox === null ? {} : { sandbox: sandbox.endpoints })
   })
   app.addHook('onClose', async () => { await Promise.all(dispatchers.map(d => d.close())) })
@@ -102,11 +112,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('unknownStatuses', unknownStatuses)
 
   registerProblemHandler(app)
+  await registerLoadShedding(app, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
   registerAuth(app, config.apiKeys)
+  await registerRateLimit(app, config.rateLimit, store)
   await registerSwagger(app)
+  await registerMultipart(app)
 
-  const store = opts.store ?? (config.redisUrl === null ? new MemoryKvStore(clock) : new RedisKvStore(config.redisUrl))
-  if (opts.store === undefined) app.addHook('onClose', async () => { await store.close() })
   const referenceCache = new SharedCache(store, clock, app.log, { ttlMs: config.referenceTtlMs, staleMs: config.referenceStaleMs })
   app.decorate('store', store)
   app.decorate('referenceCache', referenceCache)
@@ -122,6 +133,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   const cases = new CaseService(providers, config.gatewaySecret)
   await app.register(caseReadRoutes, { cases })
+  const idempotency = new Idempotency(store)
+  app.decorate('idempotency', idempotency)
+  await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing), idempotency })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
   return app

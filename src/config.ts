@@ -3,7 +3,9 @@
  * message, so an operator fixes a bad deployment in one go.
  */
 import { randomBytes } from 'node:crypto'
-import { PROVIDER_IDS, type ProviderId } from './schemas/provider.js'
+import { readFileSync } from 'node:fs'
+import { TARGET_TYPES, type TargetType } from './schemas/common.js'
+import { isProviderId, PROVIDER_IDS, type ProviderId } from './schemas/provider.js'
 
 export const SCOPES = ['read', 'write', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
@@ -16,6 +18,11 @@ export interface ProviderConfig {
   credential: string | null
   timeoutMs: number
   accountId: string | null
+  /** bulkhead: calls in flight at once (also the connection cap of the vendor's pool) and calls queued behind them */
+  maxConcurrency: number
+  maxQueue: number
+  /** outbound budget per vendor credential, shared by replicas through the store; null = unlimited */
+  outboundBudget: { limit: number, windowMs: number } | null
 }
 
 export interface Config {
@@ -34,6 +41,24 @@ export interface Config {
   providers: Record<ProviderId, ProviderConfig>
   referenceTtlMs: number
   referenceStaleMs: number
+  /** per target type, the providers POST /v1/cases tries in order when the body names none */
+  routing: Record<TargetType, ProviderId[]>
+  /** circuit breaker in front of every provider */
+  circuit: { failureThreshold: number, halfOpenAfterMs: number }
+  /** inbound rate limit per gateway key */
+  rateLimit: { max: number, windowMs: number }
+  /** load shedding: event-loop delay above which requests get 503 (0 = off) */
+  maxEventLoopDelayMs: number
+}
+
+/** Default routing (issue 3): social → BforeAI; email/phone/ipv4 → PhishFort; url/domain → PhishFort, BforeAI, Cloudflare. */
+export const DEFAULT_ROUTING: Record<TargetType, ProviderId[]> = {
+  url: ['phishfort', 'bforeai', 'cloudflare'],
+  domain: ['phishfort', 'bforeai', 'cloudflare'],
+  social: ['bforeai'],
+  email: ['phishfort'],
+  phone: ['phishfort'],
+  ipv4: ['phishfort']
 }
 
 /** Every variable the gateway reads, with its meaning: the README table and docker files are checked against it. */
@@ -46,6 +71,7 @@ export const ENV_VARS = {
   GATEWAY_SECRET: 'signs cursors; every replica needs the same value',
   LOG_LEVEL: 'pino level (default info)',
   STATUS_MAP_FILE: 'JSON file adding or overriding provider-status → unified-status entries',
+  ROUTING_RULES: 'JSON object (or @path to a JSON file) mapping target types to providers tried in order when a create names none, e.g. {"url":["cloudflare","phishfort"]}',
   REFERENCE_TTL_MS: 'how long reference data is fresh (default 3600000 = 1 h)',
   REFERENCE_STALE_MS: 'how long stale reference data may still be served while refreshing or when the vendor fails (default 86400000 = 24 h)',
   BFOREAI_API_KEY: 'BforeAI API key (header X-Authorization)',
@@ -57,7 +83,31 @@ export const ENV_VARS = {
   CLOUDFLARE_API_TOKEN: 'Cloudflare API token (Authorization: Bearer)',
   CLOUDFLARE_ACCOUNT_ID: 'Cloudflare account id (32 hex characters)',
   CLOUDFLARE_BASE_URL: 'Cloudflare API base URL (default https://api.cloudflare.com/client/v4)',
-  CLOUDFLARE_TIMEOUT_MS: 'per-request timeout for Cloudflare (default 10000)'
+  CLOUDFLARE_TIMEOUT_MS: 'per-request timeout for Cloudflare (default 10000)',
+  CIRCUIT_FAILURE_THRESHOLD: 'consecutive provider failures (unavailable, timeout, protocol) that open its circuit (default 5)',
+  CIRCUIT_HALF_OPEN_AFTER_MS: 'how long an open circuit fails fast before one trial call (default 10000)',
+  BFOREAI_MAX_CONCURRENCY: 'BforeAI calls in flight at once, also its connection cap (default 16)',
+  BFOREAI_MAX_QUEUE: 'BforeAI calls waiting for a slot before the gateway answers 503 (default 32)',
+  BFOREAI_OUTBOUND_BUDGET: 'requests per window sent to BforeAI per credential, shared by replicas (default 0 = unlimited)',
+  BFOREAI_OUTBOUND_WINDOW_MS: 'window of BFOREAI_OUTBOUND_BUDGET (default 60000)',
+  PHISHFORT_MAX_CONCURRENCY: 'PhishFort calls in flight at once, also its connection cap (default 16)',
+  PHISHFORT_MAX_QUEUE: 'PhishFort calls waiting for a slot before the gateway answers 503 (default 32)',
+  PHISHFORT_OUTBOUND_BUDGET: 'requests per window sent to PhishFort per credential, shared by replicas (default 0 = unlimited)',
+  PHISHFORT_OUTBOUND_WINDOW_MS: 'window of PHISHFORT_OUTBOUND_BUDGET (default 60000)',
+  CLOUDFLARE_MAX_CONCURRENCY: 'Cloudflare calls in flight at once, also its connection cap (default 16)',
+  CLOUDFLARE_MAX_QUEUE: 'Cloudflare calls waiting for a slot before the gateway answers 503 (default 32)',
+  CLOUDFLARE_OUTBOUND_BUDGET: 'requests per window sent to Cloudflare per token, shared by replicas (default 1200, the vendor limit; 0 = unlimited)',
+  CLOUDFLARE_OUTBOUND_WINDOW_MS: 'window of CLOUDFLARE_OUTBOUND_BUDGET (default 300000 = 5 min)',
+  RATE_LIMIT_MAX: 'requests per gateway key per window (default 6000; 0 = off); ops routes are exempt',
+  RATE_LIMIT_WINDOW_MS: 'window of RATE_LIMIT_MAX (default 60000)',
+  MAX_EVENT_LOOP_DELAY_MS: 'event-loop delay above which the gateway sheds load with 503 (default 1000; 0 = off)'
+}
+
+/** Outbound budget defaults: Cloudflare documents 1200 requests per 5 minutes per token; the others publish no limit. */
+const DEFAULT_OUTBOUND_BUDGET: Record<ProviderId, { limit: number, windowMs: number }> = {
+  bforeai: { limit: 0, windowMs: 60_000 },
+  phishfort: { limit: 0, windowMs: 60_000 },
+  cloudflare: { limit: 1200, windowMs: 300_000 }
 } as const
 
 export const DEFAULT_BASE_URLS: Record<ProviderId, string> = {
@@ -122,7 +172,18 @@ export function loadConfig (env: Env = process.env): Config {
       if (accountId === null) problems.push('CLOUDFLARE_ACCOUNT_ID is required when CLOUDFLARE_API_TOKEN is set')
       else if (!/^[0-9a-f]{32}$/i.test(accountId)) problems.push('CLOUDFLARE_ACCOUNT_ID must be 32 hexadecimal characters')
     }
-    providers[id] = { id, baseUrl, credential, timeoutMs: int(`${prefix}_TIMEOUT_MS`, 10000, 100, 120000), accountId }
+    const budget = int(`${prefix}_OUTBOUND_BUDGET`, DEFAULT_OUTBOUND_BUDGET[id].limit, 0, 10_000_000)
+    const budgetWindowMs = int(`${prefix}_OUTBOUND_WINDOW_MS`, DEFAULT_OUTBOUND_BUDGET[id].windowMs, 1000, 86_400_000)
+    providers[id] = {
+      id,
+      baseUrl,
+      credential,
+      timeoutMs: int(`${prefix}_TIMEOUT_MS`, 10000, 100, 120000),
+      accountId,
+      maxConcurrency: int(`${prefix}_MAX_CONCURRENCY`, 16, 1, 1024),
+      maxQueue: int(`${prefix}_MAX_QUEUE`, 32, 0, 10_000),
+      outboundBudget: budget === 0 ? null : { limit: budget, windowMs: budgetWindowMs }
+    }
   }
 
   let apiKeys: ApiKey[] = []
@@ -172,7 +233,14 @@ export function loadConfig (env: Env = process.env): Config {
     statusMapFile: get('STATUS_MAP_FILE') ?? null,
     providers,
     referenceTtlMs: int('REFERENCE_TTL_MS', 3_600_000, 1000, 7 * 86_400_000),
-    referenceStaleMs: int('REFERENCE_STALE_MS', 86_400_000, 0, 30 * 86_400_000)
+    referenceStaleMs: int('REFERENCE_STALE_MS', 86_400_000, 0, 30 * 86_400_000),
+    routing: parseRouting(get('ROUTING_RULES'), problems),
+    circuit: {
+      failureThreshold: int('CIRCUIT_FAILURE_THRESHOLD', 5, 1, 1000),
+      halfOpenAfterMs: int('CIRCUIT_HALF_OPEN_AFTER_MS', 10_000, 10, 3_600_000)
+    },
+    rateLimit: { max: int('RATE_LIMIT_MAX', 6000, 0, 10_000_000), windowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000) },
+    maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
@@ -197,4 +265,32 @@ function parseApiKeys (raw: string, problems: string[]): ApiKey[] {
   }
   if (keys.length === 0 && problems.length === 0) problems.push('GATEWAY_API_KEYS has no entries')
   return keys
+}
+
+function parseRouting (raw: string | undefined, problems: string[]): Record<TargetType, ProviderId[]> {
+  const routing = { ...DEFAULT_ROUTING }
+  if (raw === undefined) return routing
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw)
+  } catch (err) {
+    problems.push(`ROUTING_RULES is not valid JSON (or its file cannot be read): ${(err as Error).message}`)
+    return routing
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push('ROUTING_RULES must be a JSON object of target type → provider list')
+    return routing
+  }
+  for (const [type, list] of Object.entries(parsed)) {
+    if (!(TARGET_TYPES as readonly string[]).includes(type)) {
+      problems.push(`ROUTING_RULES: unknown target type "${type}" (allowed: ${TARGET_TYPES.join(', ')})`)
+      continue
+    }
+    if (!Array.isArray(list) || list.length === 0 || !list.every(p => typeof p === 'string' && isProviderId(p))) {
+      problems.push(`ROUTING_RULES.${type} must be a non-empty list of ${PROVIDER_IDS.join(', ')}`)
+      continue
+    }
+    routing[type as TargetType] = list as ProviderId[]
+  }
+  return routing
 }

@@ -42,6 +42,8 @@ export interface GatewayErrorExtras {
   provider?: ProviderId
   providerStatus?: number | null
   allowed?: string[]
+  /** id of the existing case a duplicate points at */
+  existing?: string
   /** seconds; sent as Retry-After */
   retryAfter?: number | null
   /** overrides the catalogue status (e.g. 503 vs 504 chosen at run time) */

@@ -69,6 +69,7 @@ export function toProblem (err: unknown, req: FastifyRequest): { problem: Proble
   if (x.provider !== undefined) problem.provider = x.provider
   if (x.providerStatus !== undefined) problem.providerStatus = x.providerStatus
   if (x.allowed !== undefined) problem.allowed = x.allowed
+  if (x.existing !== undefined) problem.existing = x.existing
   const headers: Record<string, string> = { 'content-type': 'application/problem+json; charset=utf-8' }
   if (x.retryAfter !== undefined && x.retryAfter !== null) headers['retry-after'] = String(x.retryAfter)
   return { problem, headers, gw }

@@ -16,6 +16,7 @@ export const ProblemSchema = Type.Object({
   }, { additionalProperties: false }))),
   provider: Type.Optional(ProviderIdSchema),
   providerStatus: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'HTTP status the provider answered with, when it answered' })),
+  existing: Type.Optional(Type.String({ description: 'Id of the existing open case (409 duplicate)' })),
   allowed: Type.Optional(Type.Array(Type.String(), { description: 'Allowed values, where a value was not one of them' }))
 }, { $id: 'Problem', additionalProperties: false })
 export type Problem = Static<typeof ProblemSchema>

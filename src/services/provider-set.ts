@@ -16,6 +16,8 @@ export interface ProviderEntry {
   readonly connector: ProviderConnector | null
   readonly timeoutMs: number
   lastError: { at: string, kind: string, message: string } | null
+  /** circuit breaker state (connectors/resilience.ts); absent = closed */
+  readonly circuit?: () => 'closed' | 'open' | 'half_open'
 }
 
 export class ProviderSet {

@@ -36,7 +36,7 @@ export function describeProviders (providers: ProviderSet, cache: SharedCache | 
       id: entry.id,
       mode: entry.mode,
       capabilities: capabilitiesOf(entry.connector),
-      circuit: 'closed',
+      circuit: entry.circuit?.() ?? 'closed',
       lastError: entry.lastError,
       referenceAgeSeconds: oldest === null ? null : Math.floor(oldest / 1000)
     }

@@ -1,0 +1,48 @@
+/**
+ * Runs a write route's work under the request's Idempotency-Key (when it sent one) and sends the answer,
+ * replayed or fresh. Problems are rendered here too so that a failure after the vendor may have acted is
+ * recorded and replayed rather than retried into a second case.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ConnectorError } from '../connectors/connector.js'
+import { toProblem } from '../plugins/problems.js'
+import { fingerprint, type Idempotency, type StoredResponse } from '../services/idempotency.js'
+
+/** true when the vendor cannot have acted on the request (refused before sending, or it said "too many") */
+function notSent (err: unknown): boolean {
+  if (!(err instanceof ConnectorError)) return false
+  if (err.upstreamStatus === 429) return true
+  return (err.cause as { notSent?: boolean } | undefined)?.notSent === true
+}
+
+export async function sendIdempotent (req: FastifyRequest, reply: FastifyReply, idempotency: Idempotency,
+  exec: () => Promise<StoredResponse>): Promise<FastifyReply> {
+  const raw = req.headers['idempotency-key']
+  const key = Array.isArray(raw) ? raw[0] : raw
+  if (key === undefined) {
+    const response = await exec()
+    return reply.code(response.status).headers(response.headers).send(response.body)
+  }
+  const fp = fingerprint({
+    route: `${req.method} ${req.routeOptions.url ?? ''}`,
+    params: req.params,
+    body: req.body ?? null,
+    files: req.attachments.map(a => ({ name: a.filename, type: a.contentType, data: a.data }))
+  })
+  const { response, replayed } = await idempotency.run(req.client ?? 'anonymous', key, fp, async () => {
+    try {
+      const response = await exec()
+      return { response, record: true }
+    } catch (err) {
+      const { problem, headers } = toProblem(err, req)
+      // a 4xx means nothing was created: release the key; a 5xx after sending may have created something: record it
+      return { response: { status: problem.status, headers, body: problem }, record: problem.status >= 500 && !notSent(err) }
+    }
+  })
+  if (replayed) reply.header('idempotent-replayed', 'true')
+  if (response.status >= 400 && !replayed) {
+    const { status } = response
+    req.log[status >= 500 ? 'warn' : 'info']({ status, code: (response.body as { code?: string }).code }, 'write failed')
+  }
+  return reply.code(response.status).headers(response.headers).send(response.body)
+}

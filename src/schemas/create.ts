@@ -1,0 +1,110 @@
+import { Type, type Static } from 'typebox'
+import { NullableString, TargetTypeSchema } from './common.js'
+import { CaseSchema } from './case.js'
+import { ProviderIdSchema } from './provider.js'
+
+export const CreateTargetSchema = Type.Object({
+  type: TargetTypeSchema,
+  value: Type.String({
+    minLength: 1,
+    maxLength: 2083,
+    description: 'url/social: http(s) URL of at most 2083 characters; domain: host name; email: address; phone: E.164 (+14155550100); ipv4: dotted quad'
+  })
+}, { additionalProperties: false })
+
+const BrandInputSchema = Type.Object({
+  id: Type.Optional(Type.Union([Type.Integer(), Type.String({ minLength: 1, maxLength: 200 })], { description: 'Vendor brand id (BforeAI: required integer brand id)' })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 }))
+}, { additionalProperties: false })
+
+const CreateFields = {
+  action: Type.Optional(Type.Enum(['takedown', 'monitor'], { default: 'takedown', description: '`monitor`: watch without a takedown (PhishFort)' })),
+  brand: Type.Optional(BrandInputSchema),
+  comment: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, description: 'Shown to the vendor analyst. Omit it rather than sending null.' })),
+  reportedBy: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+  clientId: Type.Optional(NullableString),
+  social: Type.Optional(Type.Object({
+    platform: Type.String({ minLength: 1, maxLength: 100, description: 'One of GET /v1/reference/platforms?provider=bforeai' }),
+    threatType: Type.String({ minLength: 1, maxLength: 100, description: 'One of GET /v1/reference/threat-types?provider=bforeai' })
+  }, { additionalProperties: false })),
+  allowDuplicate: Type.Optional(Type.Boolean({ default: false, description: 'Create even when an open case for the same target exists at the provider' })),
+  providerOptions: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
+    description: 'Vendor-specific fields in camelCase, validated per provider (Cloudflare: reportType, reporter, justification, originalWork, hostNotification, ownerNotification, ...)'
+  }))
+}
+
+export const CreateCaseSchema = Type.Object({
+  provider: Type.Optional(ProviderIdSchema),
+  target: CreateTargetSchema,
+  ...CreateFields
+}, {
+  $id: 'CreateCase',
+  additionalProperties: false,
+  examples: [{
+    provider: 'cloudflare',
+    action: 'takedown',
+    target: { type: 'url', value: 'https://login-acme.example.io/secure' },
+    brand: { id: 501, name: 'Acme Bank' },
+    comment: 'Credential phishing page cloning our login form',
+    reportedBy: 'soc@acme.example',
+    providerOptions: {
+      reportType: 'abuse_phishing',
+      reporter: { name: 'Acme SOC', email: 'soc@acme.example', company: 'Acme' },
+      justification: 'Credential phishing page cloning the Acme Bank login form',
+      originalWork: 'Acme Bank',
+      hostNotification: 'send',
+      ownerNotification: 'send-anon'
+    }
+  }]
+})
+export type CreateCaseBody = Static<typeof CreateCaseSchema>
+
+export const CreateQuerySchema = Type.Object({
+  dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Validate and return the plan (provider and the exact vendor request, secrets removed) without sending anything' }))
+}, { additionalProperties: false })
+
+export const CreatePlanSchema = Type.Object({
+  dryRun: Type.Literal(true),
+  provider: ProviderIdSchema,
+  routedBy: Type.Enum(['request', 'rule'], { description: '`request`: the body named the provider; `rule`: routing rules chose it' }),
+  request: Type.Object({
+    method: Type.Literal('POST'),
+    path: Type.String(),
+    contentType: Type.String(),
+    body: Type.Record(Type.String(), Type.Unknown()),
+    files: Type.Array(Type.Object({ field: Type.String(), filename: Type.String(), contentType: Type.String(), size: Type.Integer() }))
+  }),
+  rejected: Type.Array(Type.Object({ provider: ProviderIdSchema, reason: Type.String() }), { description: 'Providers the rules considered first and why they could not take it' })
+}, { $id: 'CreatePlan', additionalProperties: false })
+export type CreatePlan = Static<typeof CreatePlanSchema>
+
+export const CancelSchema = Type.Object({
+  reasonId: Type.Integer({ minimum: 1, description: 'One of GET /v1/reference/cancellation-reasons' }),
+  description: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 }))
+}, { $id: 'CancelRequest', additionalProperties: false })
+
+export const CommentSchema = Type.Object({
+  comment: Type.String({ minLength: 1, maxLength: 5000 })
+}, { $id: 'CommentRequest', additionalProperties: false })
+
+export const AppealSchema = Type.Union([
+  Type.Object({
+    appeals: Type.Array(Type.Object({
+      id: Type.String({ minLength: 1, description: 'Mitigation id' }),
+      reason: Type.Enum(['removed', 'misclassified'])
+    }, { additionalProperties: false }), { minItems: 1, maxItems: 100 })
+  }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('content_removed') }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('counter_notice'), data: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false })
+], { $id: 'AppealRequest', description: 'Either per-mitigation appeals, or a report-level review (`content_removed`, or a DMCA `counter_notice` with its data)' })
+
+export const CASE_ACTIONS = ['takedown', 'monitor', 'mark-safe'] as const
+
+export const ActionResultSchema = Type.Object({
+  caseId: Type.String(),
+  action: Type.String(),
+  accepted: Type.Literal(true),
+  detail: Type.String()
+}, { $id: 'ActionResult', additionalProperties: false })
+
+export { CaseSchema }

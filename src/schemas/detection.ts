@@ -1,0 +1,60 @@
+/**
+ * Detections (issue 9): candidates for a takedown that a provider found but nobody has acted on yet — BforeAI
+ * confirmed attacks and Cloudflare Brand Protection domain and logo matches — in one canonical shape.
+ */
+import { Type, type Static } from 'typebox'
+import { NullableString, Rfc3339Schema } from './common.js'
+import { ProviderErrorSchema, TargetSchema } from './case.js'
+import { ProviderIdSchema } from './provider.js'
+
+export const DETECTION_KINDS = ['attack', 'domain-match', 'logo-match'] as const
+export type DetectionKind = (typeof DETECTION_KINDS)[number]
+
+export const DetectionSchema = Type.Object({
+  id: Type.String({ description: '`<provider>:<kind>:<native id>`, the native part percent-encoded. Opaque to clients.', examples: ['bforeai:attack:4711'] }),
+  provider: ProviderIdSchema,
+  kind: Type.Enum(DETECTION_KINDS, { description: '`attack`: a BforeAI confirmed attack; `domain-match` / `logo-match`: a Cloudflare Brand Protection match of a saved query' }),
+  target: TargetSchema,
+  source: Type.Union([Type.String(), Type.Null()], { description: 'Where the provider found it (e.g. Cloudflare `source`: certificate transparency), when it says' }),
+  score: Type.Union([Type.Number(), Type.Null()], { description: 'BforeAI maliciousness score; null for other providers' }),
+  similarity: Type.Union([Type.Number(), Type.Null()], { description: 'Logo matches: similarity 0–1 to the saved logo; null otherwise' }),
+  detectedAt: Rfc3339Schema,
+  matched: Type.Object({
+    queryId: NullableString,
+    queryTag: NullableString,
+    asset: Type.Union([Type.String(), Type.Null()], { description: 'What was matched: the BforeAI protected asset, the Cloudflare query patterns, or the logo query tag' })
+  }, { additionalProperties: false, description: 'The saved query (Cloudflare) or protected asset (BforeAI) that produced the detection' }),
+  caseId: Type.Union([Type.String(), Type.Null()], { description: 'The case this detection became, when the gateway or the provider knows one' }),
+  links: Type.Object({
+    self: Type.String(),
+    takedown: Type.String({ description: 'POST here to turn the detection into a case' }),
+    case: NullableString
+  }, { additionalProperties: false })
+}, { $id: 'Detection', additionalProperties: false })
+export type Detection = Static<typeof DetectionSchema>
+
+export const DetectionListQuerySchema = Type.Object({
+  provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids (providers with detections: bforeai, cloudflare)', examples: ['cloudflare'] })),
+  since: Type.Optional(Type.String({ format: 'date-time', description: 'detectedAt at or after (RFC 3339). BforeAI is asked for the last 90 days when absent.' })),
+  until: Type.Optional(Type.String({ format: 'date-time', description: 'detectedAt before (RFC 3339, exclusive)' })),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: '`nextCursor` of the previous page. Only valid with the same filters.' }))
+}, { additionalProperties: false })
+export type DetectionListQuery = Static<typeof DetectionListQuerySchema>
+
+export const DetectionPageSchema = Type.Object({
+  items: Type.Array(DetectionSchema),
+  nextCursor: NullableString,
+  partial: Type.Boolean({ description: 'true when at least one provider failed; its failure is in `errors`' }),
+  errors: Type.Array(ProviderErrorSchema)
+}, { $id: 'DetectionPage', additionalProperties: false })
+export type DetectionPage = Static<typeof DetectionPageSchema>
+
+export const DetectionIdParamsSchema = Type.Object({
+  id: Type.String({ minLength: 3, maxLength: 1024, description: 'Detection id `<provider>:<kind>:<native id>`', examples: ['cloudflare:domain-match:42%3Aacme-login.example'] })
+})
+
+/** `/v1/detections/{id}` */
+export function detectionSelfLink (id: string): string {
+  return `/v1/detections/${id}`
+}

@@ -1,0 +1,180 @@
+/**
+ * Case write use-cases: create (validation, routing, dry run, duplicate check, one vendor submit) and the actions
+ * on existing cases. Nothing reaches a vendor before every gateway-side check has passed.
+ */
+import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseInput, ProviderConnector } from '../connectors/connector.js'
+import { ConnectorError } from '../connectors/connector.js'
+import { parseCaseId } from '../domain/case-id.js'
+import { GatewayError } from '../domain/problems.js'
+import { normaliseTarget, targetProblem } from '../domain/target.js'
+import type { Logger } from '../logger.js'
+import type { Case, CaseDetail } from '../schemas/case.js'
+import type { TargetType } from '../schemas/common.js'
+import type { CreateCaseBody, CreatePlan } from '../schemas/create.js'
+import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
+import type { ProviderSet } from './provider-set.js'
+import { capabilitiesOf } from './providers.js'
+
+export const MAX_ATTACHMENTS = 12
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+export type CreateResult = { kind: 'plan', plan: CreatePlan } | { kind: 'created', case: Case }
+
+interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy: 'request' | 'rule', rejected: CreatePlan['rejected'] }
+
+export class CaseWriteService {
+  readonly #providers: ProviderSet
+  readonly #routing: Record<TargetType, ProviderId[]>
+
+  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>) {
+    this.#providers = providers
+    this.#routing = routing
+  }
+
+  async create (body: CreateCaseBody, attachments: Attachment[], opts: { dryRun: boolean }, signal: AbortSignal, log: Logger): Promise<CreateResult> {
+    const problem = targetProblem(body.target.type, body.target.value)
+    if (problem !== null) {
+      throw new GatewayError('GW_ERR_VALIDATION', `target.value ${problem}`, { errors: [{ path: '/target/value', message: problem }] })
+    }
+    if (attachments.length > MAX_ATTACHMENTS) {
+      throw new GatewayError('GW_ERR_PAYLOAD_TOO_LARGE', `At most ${MAX_ATTACHMENTS} attachments (got ${attachments.length})`)
+    }
+    const action = body.action ?? 'takedown'
+    const input: CreateCaseInput = {
+      action,
+      target: { type: body.target.type, value: body.target.value.trim() },
+      brand: { id: body.brand?.id ?? null, name: body.brand?.name ?? null },
+      comment: body.comment ?? null,
+      reportedBy: body.reportedBy ?? null,
+      clientId: body.clientId ?? null,
+      social: body.social ?? null,
+      providerOptions: body.providerOptions ?? {},
+      attachments
+    }
+    const choice = this.#choose(body.provider, input)
+    const ctx = this.#providers.context(choice.provider, signal, log)
+    const connector = choice.connector
+    if (connector.prepareCreate === undefined || connector.submitCreate === undefined) {
+      throw new GatewayError('GW_ERR_UNSUPPORTED', `${choice.provider} cannot create cases through this gateway`, { provider: choice.provider })
+    }
+    const prepared = await this.#call(choice.provider, () => connector.prepareCreate!(input, ctx))
+    if (opts.dryRun) {
+      return {
+        kind: 'plan',
+        plan: { dryRun: true, provider: choice.provider, routedBy: choice.routedBy, request: prepared, rejected: choice.rejected }
+      }
+    }
+    if (body.allowDuplicate !== true && connector.findOpenCase !== undefined) {
+      const existing = await this.#call(choice.provider, () => connector.findOpenCase!(input.target, ctx))
+      if (existing !== null) {
+        throw new GatewayError('GW_ERR_DUPLICATE_CASE',
+          `${choice.provider} already has an open case for ${normaliseTarget(input.target.type, input.target.value)}: ${existing.id} (status ${existing.status}). Send allowDuplicate: true to file another.`,
+          { provider: choice.provider, existing: existing.id })
+      }
+    }
+    const outcome = await this.#call(choice.provider, () => connector.submitCreate!(prepared, input, ctx))
+    if (outcome.kind === 'exists') {
+      throw new GatewayError('GW_ERR_DUPLICATE_CASE', `${choice.provider}: ${outcome.message}`, {
+        provider: choice.provider,
+        ...(outcome.existing === null ? {} : { existing: outcome.existing.id })
+      })
+    }
+    log.info({ provider: choice.provider, caseId: outcome.case.id, action }, 'case created')
+    return { kind: 'created', case: outcome.case }
+  }
+
+  async cancel (id: string, reasonId: number, description: string | null, signal: AbortSignal, log: Logger): Promise<CaseDetail> {
+    const { provider, nativeId, connector, ctx } = this.#target(id, signal, log)
+    if (!capabilitiesOf(connector).cancel || connector.cancel === undefined) {
+      throw this.#unsupported(provider, 'cancel cases', provider === 'phishfort' ? 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' : null)
+    }
+    return await this.#call(provider, () => connector.cancel!(nativeId, { reasonId, description }, ctx), id)
+  }
+
+  async attach (id: string, files: Attachment[], signal: AbortSignal, log: Logger): Promise<number> {
+    const { provider, nativeId, connector, ctx } = this.#target(id, signal, log)
+    if (!capabilitiesOf(connector).attachments || connector.addAttachments === undefined) throw this.#unsupported(provider, 'take attachments on an existing case', null)
+    if (files.length === 0) throw new GatewayError('GW_ERR_VALIDATION', 'Send at least one file in an `attachments` part', { errors: [{ path: '/attachments', message: 'required' }] })
+    await this.#call(provider, () => connector.addAttachments!(nativeId, files, ctx), id)
+    return files.length
+  }
+
+  async comment (id: string, comment: string, signal: AbortSignal, log: Logger): Promise<void> {
+    const { provider, nativeId, connector, ctx } = this.#target(id, signal, log)
+    if (!capabilitiesOf(connector).comments || connector.addComment === undefined) throw this.#unsupported(provider, 'take comments', null)
+    await this.#call(provider, () => connector.addComment!(nativeId, comment, ctx), id)
+  }
+
+  async appeal (id: string, input: AppealInput, signal: AbortSignal, log: Logger): Promise<void> {
+    const { provider, nativeId, connector, ctx } = this.#target(id, signal, log)
+    if (!capabilitiesOf(connector).appeal || connector.appeal === undefined) throw this.#unsupported(provider, 'take appeals of mitigations', null)
+    await this.#call(provider, () => connector.appeal!(nativeId, input, ctx), id)
+  }
+
+  async action (id: string, action: CaseAction, signal: AbortSignal, log: Logger): Promise<void> {
+    const { provider, nativeId, connector, ctx } = this.#target(id, signal, log)
+    if (!capabilitiesOf(connector).actions.includes(action) || connector.performAction === undefined) {
+      throw this.#unsupported(provider, `do "${action}" on an existing case`, null)
+    }
+    await this.#call(provider, () => connector.performAction!(nativeId, action, ctx), id)
+  }
+
+  /** Provider choice: the one the body names (must be on and able), else the first able one of the routing rule. */
+  #choose (requested: ProviderId | undefined, input: CreateCaseInput): Choice {
+    const why = (id: ProviderId): string | null => {
+      const entry = this.#providers.get(id)
+      if (entry?.connector == null) return `${id} is off (no credentials)`
+      const caps = capabilitiesOf(entry.connector)
+      if (!caps.create[input.action].includes(input.target.type)) {
+        const able = caps.create[input.action]
+        return `${id} cannot ${input.action === 'monitor' ? 'monitor' : 'take down'} a ${input.target.type} target` +
+          (able.length === 0 ? ` (it has no ${input.action} requests)` : ` (it takes ${able.join(', ')})`)
+      }
+      return null
+    }
+    if (requested !== undefined) {
+      const reason = why(requested)
+      if (reason !== null) {
+        const code = this.#providers.get(requested)?.connector == null ? 'GW_ERR_PROVIDER_OFF' : 'GW_ERR_UNSUPPORTED'
+        throw new GatewayError(code, reason, { provider: requested })
+      }
+      return { provider: requested, connector: this.#providers.require(requested), routedBy: 'request', rejected: [] }
+    }
+    const rejected: CreatePlan['rejected'] = []
+    for (const id of this.#routing[input.target.type]) {
+      const reason = why(id)
+      if (reason === null) return { provider: id, connector: this.#providers.require(id), routedBy: 'rule', rejected }
+      rejected.push({ provider: id, reason })
+    }
+    throw new GatewayError('GW_ERR_UNSUPPORTED',
+      `No provider can take this request: ${rejected.map(r => r.reason).join('; ') || `no routing rule for ${input.target.type}`}. Name one with "provider".`,
+      { allowed: [...PROVIDER_IDS] })
+  }
+
+  #target (id: string, signal: AbortSignal, log: Logger): { provider: ProviderId, nativeId: string, connector: ProviderConnector, ctx: ConnectorContext } {
+    const parsed = parseCaseId(id)
+    if (parsed === null) throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: case ids look like <provider>:<id>`)
+    const connector = this.#providers.get(parsed.provider)?.connector
+    if (connector == null) throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${parsed.provider} is off in this gateway`, { provider: parsed.provider })
+    return { provider: parsed.provider, nativeId: parsed.providerCaseId, connector, ctx: this.#providers.context(parsed.provider, signal, log) }
+  }
+
+  #unsupported (provider: ProviderId, what: string, hint: string | null): GatewayError {
+    return new GatewayError('GW_ERR_UNSUPPORTED', `${provider} cannot ${what}${hint === null ? '' : `; ${hint}`}`, { provider })
+  }
+
+  /** Runs a vendor call; a vendor 404 on an existing-case action is "no such case". */
+  async #call<T> (provider: ProviderId, fn: () => Promise<T>, caseId?: string): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      if (err instanceof ConnectorError) {
+        if (err.kind === 'not_found' && caseId !== undefined) {
+          throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `${provider} has no case ${caseId}`, { provider, providerStatus: err.upstreamStatus })
+        }
+        if (err.kind !== 'not_found' && err.kind !== 'rejected') this.#providers.recordError(provider, err)
+      }
+      throw err
+    }
+  }
+}
