@@ -95,8 +95,11 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     const owned = sandbox
     app.addHook('onClose', async () => { await owned.close() })
   }
-  const store = opts.store ?? (config.redisUrl === null ? new MemoryKvStore(clock) : new RedisKvStore(config.redisUrl))
+  const store: KvStore = opts.store ?? (config.redisUrl === null ? new MemoryKvStore(clock) : new RedisKvStore(config.redisUrl))
   if (opts.store === undefined) app.addHook('onClose', async () => { await store.close() })
+  if (store.waitReady !== undefined && !(await store.waitReady(2000))) {
+    app.log.warn('Redis is not reachable at start; serving from process memory until it is')
+  }
   const { providers, dispatchers } = buildProviders(config, {
     status: statusEngine,
     clock,

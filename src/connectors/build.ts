@@ -5,6 +5,10 @@
 import { Agent, type Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
+import type { Logger } from '../logger.js'
+import type { KvStore } from '../store/kv-store.js'
+import { attachBudget, OutboundBudget } from './outbound-budget.js'
+import { ProviderResilience, resilientConnector } from './resilience.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { ProviderSet, type ProviderEntry } from '../services/provider-set.js'
 import type { StatusEngine } from '../status/engine.js'
@@ -21,6 +25,9 @@ export function buildProviders (config: Config, deps: {
   status: StatusEngine
   clock: Clock
   sandbox?: Partial<Record<ProviderId, SandboxEndpoint>>
+  /** where the outbound budgets are counted (shared by replicas when it is Redis); none = no budget */
+  store?: KvStore
+  log?: Logger
 }): BuiltProviders {
   const dispatchers: Dispatcher[] = []
   const entries: ProviderEntry[] = PROVIDER_IDS.map(id => {
@@ -30,14 +37,40 @@ export function buildProviders (config: Config, deps: {
     if (!config.sandbox && pc.credential === null) {
       return { id, mode: 'off', connector: null, timeoutMs: pc.timeoutMs, lastError: null }
     }
-    // one connection pool per vendor: a slow vendor cannot use up another vendor's sockets
-    const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 30_000, connect: { timeout: Math.min(pc.timeoutMs, 5000) } })
+    // one connection pool per vendor (one origin each): a slow vendor cannot use up another vendor's sockets.
+    // The caps back up VendorHttp's per-call deadline, which stays the one that normally fires.
+    const dispatcher = new Agent({
+      connections: pc.maxConcurrency * 2, // a detail read may fan out to two vendor calls at once
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: pc.timeoutMs,
+      bodyTimeout: pc.timeoutMs,
+      connect: { timeout: Math.min(pc.timeoutMs, 5000) }
+    })
     dispatchers.push(dispatcher)
     const settings = sandbox === undefined
       ? { baseUrl: pc.baseUrl, credential: pc.credential ?? '', timeoutMs: pc.timeoutMs, ...(pc.accountId === null ? {} : { accountId: pc.accountId }) }
       : { baseUrl: sandbox.baseUrl, credential: sandbox.credential, timeoutMs: pc.timeoutMs, accountId: sandbox.accountId }
-    const connector = PROVIDER_MODULES[id].create(settings, { dispatcher, status: deps.status, clock: deps.clock })
-    return { id, mode: sandbox === undefined ? 'live' : 'sandbox', connector, timeoutMs: pc.timeoutMs, lastError: null }
+    if (pc.outboundBudget !== null && deps.store !== undefined && deps.log !== undefined) {
+      attachBudget(dispatcher, new OutboundBudget({
+        provider: id, credential: settings.credential, ...pc.outboundBudget, store: deps.store, clock: deps.clock, log: deps.log
+      }))
+    }
+    const resilience = new ProviderResilience(id, {
+      failureThreshold: config.circuit.failureThreshold,
+      halfOpenAfterMs: config.circuit.halfOpenAfterMs,
+      maxConcurrency: pc.maxConcurrency,
+      maxQueue: pc.maxQueue
+    }, deps.log)
+    const connector = resilientConnector(PROVIDER_MODULES[id].create(settings, { dispatcher, status: deps.status, clock: deps.clock }), resilience)
+    return {
+      id,
+      mode: sandbox === undefined ? 'live' : 'sandbox',
+      connector,
+      timeoutMs: pc.timeoutMs,
+      lastError: null,
+      circuit: () => resilience.state
+    }
   })
   return { providers: new ProviderSet(entries), dispatchers }
 }

@@ -7,6 +7,7 @@ import { request, type Dispatcher, type FormData } from 'undici'
 import type { ProviderId } from '../schemas/provider.js'
 import type { Clock } from '../clock.js'
 import { ConnectorError, type ConnectorContext, type ConnectorErrorKind } from './connector.js'
+import { budgetOf, type OutboundBudget } from './outbound-budget.js'
 
 export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number>
 
@@ -53,6 +54,8 @@ export class VendorHttp {
   readonly #origin: string
   readonly #prefix: string
   readonly #opts: VendorHttpOptions
+  /** outbound budget of this vendor credential, attached to the dispatcher by connectors/build.ts */
+  readonly #budget: OutboundBudget | null
 
   constructor (opts: VendorHttpOptions) {
     const url = new URL(opts.baseUrl)
@@ -60,6 +63,7 @@ export class VendorHttp {
     this.#origin = url.origin
     this.#prefix = url.pathname.replace(/\/+$/, '')
     this.#opts = opts
+    this.#budget = budgetOf(opts.dispatcher)
   }
 
   /** Full URL of a path (for `links.provider`); carries no secret. */
@@ -72,6 +76,8 @@ export class VendorHttp {
     const maxRetries = this.#opts.maxRetries ?? 2
     const deadline = Math.min(ctx.deadline, Date.now() + this.#opts.timeoutMs)
     for (let attempt = 0; ; attempt++) {
+      // every attempt spends budget; a refusal is final (reads fail fast, writes already waited inside acquire)
+      if (this.#budget !== null) await this.#budget.acquire({ write: !idempotent, deadline, signal: ctx.signal })
       try {
         return await this.#once<T>(call, ctx, deadline)
       } catch (err) {
@@ -89,7 +95,12 @@ export class VendorHttp {
           })
         }
         ctx.log.debug({ provider: this.provider, attempt: attempt + 1, waitMs: Math.round(wait), kind: err.kind }, 'retrying vendor call')
-        await sleep(wait, ctx.signal)
+        try {
+          await sleep(wait, ctx.signal)
+        } catch (cause) {
+          // the caller's deadline (or the client) ended the wait: a timeout, never a raw AbortError
+          throw new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting to retry', { upstreamStatus: err.upstreamStatus, cause })
+        }
       }
     }
   }

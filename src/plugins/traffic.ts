@@ -45,7 +45,7 @@ export async function registerRateLimit (app: FastifyInstance, opts: RateLimitOp
 export interface LoadSheddingOptions {
   /** event-loop delay (ms) above which requests get 503; 0 = off */
   maxEventLoopDelayMs: number
-  /** how often the delay is sampled (default 500 ms) */
+  /** how often the delay is sampled (default 1000 ms) */
   sampleIntervalMs?: number
   /** Retry-After of the 503 (default 5 s) */
   retryAfterSeconds?: number
@@ -57,7 +57,7 @@ export async function registerLoadShedding (app: FastifyInstance, opts: LoadShed
   const retryAfter = opts.retryAfterSeconds ?? 5
   await app.register(underPressure, {
     maxEventLoopDelay: opts.maxEventLoopDelayMs,
-    sampleInterval: opts.sampleIntervalMs ?? 500,
+    sampleInterval: opts.sampleIntervalMs ?? 1000,
     pressureHandler: async (req, _reply, type, value) => {
       if (req.url === '/healthz') return
       throw new GatewayError('GW_ERR_UNAVAILABLE',

@@ -31,6 +31,9 @@ export class SharedCache {
   readonly #log: Logger
   readonly #local = new Map<string, CacheEntry<unknown>>()
   readonly #inflight = new Map<string, Promise<CacheResult<unknown>>>()
+  /** when a load of a key last failed (clock ms) and when a background refresh was last tried (wall ms) */
+  readonly #failures = new Map<string, number>()
+  readonly #lastTry = new Map<string, number>()
   /** when the store last failed (ms), for /readyz and to skip it briefly */
   storeError: { at: number, message: string } | null = null
 
@@ -59,18 +62,19 @@ export class SharedCache {
     }
     if (entry !== undefined && now - entry.fetchedAt < this.#opts.ttlMs) return { entry, outcome: 'hit' }
     if (entry !== undefined && now - entry.fetchedAt < this.#opts.ttlMs + this.#opts.staleMs) {
-      // serve stale now, refresh behind the answer
-      this.#singleFlight(key, lockKey, load, etagOf).catch(err => {
-        this.#log.warn({ key, err: (err as Error).message }, 'background refresh of reference data failed; serving stale')
-      })
-      return { entry, outcome: 'stale-while-revalidate' }
+      // stale but within the window: answer now, refresh behind the answer (at most every 5 s while the vendor fails)
+      const failedAt = this.#failures.get(key)
+      const failing = failedAt !== undefined && failedAt > entry.fetchedAt
+      if (!failing || Date.now() - (this.#lastTry.get(key) ?? 0) > 5000) {
+        this.#lastTry.set(key, Date.now())
+        this.#singleFlight(key, lockKey, load, etagOf).catch(err => {
+          this.#log.warn({ key, err: (err as Error).message }, 'refresh of reference data failed; serving stale')
+        })
+      }
+      return { entry, outcome: failing ? 'stale-if-error' : 'stale-while-revalidate' }
     }
-    try {
-      return await this.#singleFlight(key, lockKey, load, etagOf)
-    } catch (err) {
-      if (entry !== undefined) return { entry, outcome: 'stale-if-error' }
-      throw err
-    }
+    // nothing usable: fetch now; past the stale window an old copy is not served
+    return await this.#singleFlight(key, lockKey, load, etagOf)
   }
 
   #singleFlight<T> (key: string, lockKey: string, load: () => Promise<T>, etagOf: (value: T) => string): Promise<CacheResult<T>> {
@@ -90,7 +94,15 @@ export class SharedCache {
     } catch (err) {
       this.#storeFailed(err) // no shared lock: load alone, the in-process single flight still holds
     }
-    if (!locked) {
+    if (locked) {
+      // double-checked: another replica may have stored a fresh value between our read and our lock
+      const shared = await this.#read<T>(key)
+      if (shared !== null && shared.fetchedAt >= started - 1000 && this.#clock.now() - shared.fetchedAt < this.#opts.ttlMs) {
+        this.#local.set(key, shared)
+        this.#store.delIfEquals(lockKey, token).catch(() => {})
+        return { entry: shared, outcome: 'collapsed' }
+      }
+    } else {
       // another replica is loading: wait for its value instead of calling the vendor again
       const waitUntil = Date.now() + this.#opts.lockMs
       while (Date.now() < waitUntil) {
@@ -114,7 +126,14 @@ export class SharedCache {
       }
     }
     try {
-      const value = await load()
+      let value: T
+      try {
+        value = await load()
+      } catch (err) {
+        this.#failures.set(key, this.#clock.now())
+        throw err
+      }
+      this.#failures.delete(key)
       const entry: CacheEntry<T> = { value, fetchedAt: this.#clock.now(), etag: etagOf(value) }
       this.#local.set(key, entry)
       try {
@@ -129,7 +148,7 @@ export class SharedCache {
   }
 
   async #read<T> (key: string): Promise<CacheEntry<T> | null> {
-    if (this.storeError !== null && Date.now() - this.storeError.at < 1000) return null // don't hammer a dead store
+    if (this.storeError !== null && Date.now() - this.storeError.at < 250) return null // don't hammer a dead store
     try {
       const raw = await this.#store.get(key)
       this.storeError = null

@@ -5,5 +5,11 @@ export const keys = {
   reference: (provider: string, kind: string): string => `${PREFIX}ref:${provider}:${kind}`,
   referenceLock: (provider: string, kind: string): string => `${PREFIX}ref-lock:${provider}:${kind}`,
   idempotency: (client: string, key: string): string => `${PREFIX}idem:${client}:${key}`,
-  rateLimit: (scope: string, id: string): string => `${PREFIX}rl:${scope}:${id}`
+  rateLimit: (scope: string, id: string): string => `${PREFIX}rl:${scope}:${id}`,
+  /** outbound budget counter of one vendor credential (a hash, never the credential) for one fixed window */
+  outboundBudget: (credentialHash: string, window: number): string => `${PREFIX}ob:${credentialHash}:${window}`,
+  /** prefix of the inbound rate-limit counters per gateway key (@fastify/rate-limit appends the key name) */
+  inboundRateLimit: (): string => `${PREFIX}rl:in:`,
+  /** the case a detection became (issue 9): detection id → case id */
+  detectionCase: (detectionId: string): string => `${PREFIX}det-case:${detectionId}`
 }

@@ -13,6 +13,8 @@ export interface KvStore {
   delIfEquals (key: string, value: string): Promise<boolean>
   /** increments a counter, setting its expiry on first use; returns the new value and the ms left */
   incr (key: string, ttlMs: number): Promise<{ value: number, ttlMs: number }>
+  /** resolves when the store can take commands, or false after `ms` */
+  waitReady? (ms?: number): Promise<boolean>
   /** null when healthy, else why not */
   health (): Promise<string | null>
   close (): Promise<void>

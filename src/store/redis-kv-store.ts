@@ -32,6 +32,16 @@ export class RedisKvStore implements KvStore {
     })
   }
 
+  /** Resolves when connected, or after `ms` (the gateway starts degraded rather than not at all). */
+  async waitReady (ms = 2000): Promise<boolean> {
+    if (this.client.status === 'ready') return true
+    return await new Promise<boolean>(resolve => {
+      const timer = setTimeout(() => { this.client.off('ready', onReady); resolve(false) }, ms)
+      const onReady = (): void => { clearTimeout(timer); resolve(true) }
+      this.client.once('ready', onReady)
+    })
+  }
+
   async get (key: string): Promise<string | null> {
     return await this.client.get(key)
   }

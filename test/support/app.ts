@@ -2,6 +2,7 @@
  * Builds the real gateway in sandbox mode against simulators this test controls (seed, clock, faults),
  * with the memory store by default or the suite's Redis.
  */
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { inject } from 'vitest'
 import { buildApp } from '../../src/app.js'
@@ -28,11 +29,16 @@ export async function testGateway (opts: {
   seed?: number
   count?: number
   store?: 'memory' | 'redis'
+  /** Redis key prefix; two gateways sharing one prefix behave like two replicas */
+  redisPrefix?: string
+  /** simulators already running (a second replica against the same vendors) */
+  sandbox?: Sandbox
   clock?: ManualClock
   logger?: Parameters<typeof buildApp>[0]['logger']
 } = {}): Promise<TestGateway> {
   const clock = opts.clock ?? new ManualClock()
-  const sandbox = await startSandbox(clock, { ...(opts.seed === undefined ? {} : { seed: opts.seed }), ...(opts.count === undefined ? {} : { count: opts.count }) })
+  const ownSandbox = opts.sandbox === undefined
+  const sandbox = opts.sandbox ?? await startSandbox(clock, { ...(opts.seed === undefined ? {} : { seed: opts.seed }), ...(opts.count === undefined ? {} : { count: opts.count }) })
   const config = loadConfig({
     SANDBOX: 'true',
     GATEWAY_SECRET: TEST_SECRET,
@@ -41,9 +47,11 @@ export async function testGateway (opts: {
     BFOREAI_TIMEOUT_MS: '3000',
     PHISHFORT_TIMEOUT_MS: '3000',
     CLOUDFLARE_TIMEOUT_MS: '3000',
+    // load shedding reacts to the event loop of the whole test worker, not to this gateway: off unless a test sets it
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...opts.env
   })
-  const store: KvStore = opts.store === 'redis' ? new RedisKvStore(inject('redisUrl')) : new MemoryKvStore(clock)
+  const store: KvStore = opts.store === 'redis' ? new RedisKvStore(inject('redisUrl'), { keyPrefix: opts.redisPrefix ?? `t-${randomUUID()}:` }) : new MemoryKvStore(clock)
   const app = await buildApp({ config, clock, sandbox, store, logger: opts.logger ?? false })
   await app.ready()
   return {
@@ -53,7 +61,7 @@ export async function testGateway (opts: {
     store,
     close: async () => {
       await app.close()
-      await sandbox.close()
+      if (ownSandbox) await sandbox.close()
       await store.close()
     }
   }

@@ -1,0 +1,141 @@
+/**
+ * Circuit breaker and bulkhead per provider (cockatiel 3), applied once in connectors/build.ts around the whole
+ * connector, so connectors stay unaware of them.
+ *
+ * - The breaker counts only failures that say the vendor is unwell (`unavailable`, `timeout`, `protocol`), never
+ *   the answers of a healthy vendor (`not_found`, `rejected`, `auth`, `rate_limited`, `unsupported`). After
+ *   `failureThreshold` such failures in a row it opens: calls fail fast for `halfOpenAfterMs`, then one trial call
+ *   decides between closed and open again. While that trial runs, other calls fail fast too.
+ * - The bulkhead caps the calls in flight to one vendor and queues a few more; a slow vendor cannot take every
+ *   socket and every request of the gateway with it.
+ * An open circuit or a full bulkhead is a ConnectorError `unavailable` with a retryAfter (→ 503 + Retry-After).
+ */
+import {
+  BrokenCircuitError, BulkheadRejectedError, CircuitState, ConsecutiveBreaker, IsolatedCircuitError, TaskCancelledError,
+  bulkhead, circuitBreaker, handleWhen, wrap, type BulkheadPolicy, type CircuitBreakerPolicy
+} from 'cockatiel'
+import type { Logger } from '../logger.js'
+import type { ProviderId } from '../schemas/provider.js'
+import { ConnectorError, type ConnectorContext, type ConnectorErrorKind, type ProviderConnector } from './connector.js'
+
+export type CircuitStateName = 'closed' | 'open' | 'half_open'
+
+export interface ResilienceOptions {
+  /** consecutive vendor failures that open the circuit */
+  failureThreshold: number
+  /** how long the circuit stays open before a trial call */
+  halfOpenAfterMs: number
+  /** calls in flight at once */
+  maxConcurrency: number
+  /** calls waiting for a slot */
+  maxQueue: number
+}
+
+/** Failure kinds that mean the vendor is unwell; the others are answers of a healthy vendor. */
+export const TRIPPING_KINDS: ReadonlySet<ConnectorErrorKind> = new Set(['unavailable', 'timeout', 'protocol'])
+
+export class ProviderResilience {
+  readonly provider: ProviderId
+  readonly #opts: ResilienceOptions
+  readonly #breaker: CircuitBreakerPolicy
+  readonly #bulkhead: BulkheadPolicy
+  readonly #policy: ReturnType<typeof wrap>
+  #openedAt = 0
+
+  constructor (provider: ProviderId, opts: ResilienceOptions, log?: Logger) {
+    this.provider = provider
+    this.#opts = opts
+    this.#breaker = circuitBreaker(handleWhen(err => err instanceof ConnectorError && TRIPPING_KINDS.has(err.kind)), {
+      halfOpenAfter: opts.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(opts.failureThreshold)
+    })
+    this.#bulkhead = bulkhead(opts.maxConcurrency, opts.maxQueue)
+    // breaker outside: an open circuit fails fast without taking a bulkhead slot
+    this.#policy = wrap(this.#breaker, this.#bulkhead)
+    this.#breaker.onStateChange(state => {
+      if (state === CircuitState.Open) this.#openedAt = Date.now()
+      const name = stateName(state, false)
+      if (state === CircuitState.Open) log?.warn({ provider, circuit: name, halfOpenAfterMs: opts.halfOpenAfterMs }, 'provider circuit opened: calls fail fast')
+      else log?.info({ provider, circuit: name }, 'provider circuit state changed')
+    })
+  }
+
+  /** closed / open / half_open; an open circuit whose delay has passed reports half_open (the next call is the trial). */
+  get state (): CircuitStateName {
+    return stateName(this.#breaker.state, Date.now() - this.#openedAt >= this.#opts.halfOpenAfterMs)
+  }
+
+  /** calls running and queued right now */
+  get load (): { running: number, queued: number } {
+    return { running: this.#opts.maxConcurrency - this.#bulkhead.executionSlots, queued: this.#opts.maxQueue - this.#bulkhead.queueSlots }
+  }
+
+  async run<T> (fn: () => Promise<T>, ctx: ConnectorContext): Promise<T> {
+    if (this.#breaker.state === CircuitState.HalfOpen) throw this.#open() // one trial at a time; the rest fail fast
+    if (ctx.signal.aborted) throw new ConnectorError(this.provider, 'timeout', 'the request deadline passed before the call started')
+    let onAbort: (() => void) | undefined
+    // a call queued in the bulkhead must still end at its deadline
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting for a free slot'))
+      ctx.signal.addEventListener('abort', onAbort, { once: true })
+    })
+    aborted.catch(() => {})
+    try {
+      return await Promise.race([this.#policy.execute(async () => await fn(), ctx.signal) as Promise<T>, aborted])
+    } catch (err) {
+      if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) throw this.#open()
+      if (err instanceof BulkheadRejectedError) {
+        throw new ConnectorError(this.provider, 'unavailable',
+          `the gateway is at its limit for ${this.provider} (${this.#opts.maxConcurrency} calls in flight, ${this.#opts.maxQueue} queued)`, { retryAfter: 1, cause: err })
+      }
+      if (err instanceof TaskCancelledError) {
+        throw new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting for a free slot', { cause: err })
+      }
+      throw err
+    } finally {
+      if (onAbort !== undefined) ctx.signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  #open (): ConnectorError {
+    const left = Math.max(0, this.#openedAt + this.#opts.halfOpenAfterMs - Date.now())
+    return new ConnectorError(this.provider, 'unavailable',
+      `circuit open after ${this.#opts.failureThreshold} consecutive failures; the gateway fails fast until a trial call succeeds`,
+      { retryAfter: Math.max(1, Math.ceil(left / 1000)) })
+  }
+}
+
+function stateName (state: CircuitState, delayPassed: boolean): CircuitStateName {
+  switch (state) {
+    case CircuitState.Closed: return 'closed'
+    case CircuitState.HalfOpen: return 'half_open'
+    case CircuitState.Open: return delayPassed ? 'half_open' : 'open'
+    case CircuitState.Isolated: return 'open'
+  }
+}
+
+/** Methods that reach the vendor. `prepareCreate` is left out: its 400s must not hide behind an open circuit. */
+const GUARDED = ['listCases', 'getCase', 'listReference', 'submitCreate', 'findOpenCase', 'cancel', 'addAttachments', 'addComment', 'appeal', 'performAction',
+  // detections and brand protection (issue 9)
+  'listDetections', 'getDetection', 'acceptDetection', 'listBrandMonitors', 'createBrandMonitor', 'deleteBrandMonitor', 'submitScans', 'scanInfo'] as const
+
+/**
+ * The connector with every vendor-reaching method run through the provider's policy. Optional methods stay absent
+ * when the connector lacks them (capabilities are read from their presence). The context is always the last argument.
+ */
+export function resilientConnector (inner: ProviderConnector, resilience: ProviderResilience): ProviderConnector {
+  const outer: Record<string, unknown> = {
+    id: inner.id,
+    capabilities: inner.capabilities
+  }
+  if (typeof inner.prepareCreate === 'function') outer.prepareCreate = inner.prepareCreate.bind(inner)
+  for (const name of GUARDED) {
+    const method = (inner as unknown as Record<string, unknown>)[name]
+    if (typeof method !== 'function') continue
+    outer[name] = async (...args: unknown[]) => {
+      const ctx = args[args.length - 1] as ConnectorContext
+      return await resilience.run(async () => await (method as (...a: unknown[]) => Promise<unknown>).apply(inner, args), ctx)
+    }
+  }
+  return outer as unknown as ProviderConnector
+}

@@ -1,0 +1,188 @@
+/**
+ * VendorHttp against undici MockAgent: retries only for idempotent reads, Retry-After and Cloudflare `Ratelimit`,
+ * fail-fast when a wait would overrun the deadline, writes never repeated once they may have reached the vendor,
+ * error kinds for malformed bodies and hangs, and the outbound budget hooked onto the dispatcher.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { MockAgent } from 'undici'
+import { ManualClock, systemClock } from '../../src/clock.js'
+import { ConnectorError, type ConnectorContext } from '../../src/connectors/connector.js'
+import { retryAfterSeconds, VendorHttp } from '../../src/connectors/http.js'
+import { attachBudget, OutboundBudget } from '../../src/connectors/outbound-budget.js'
+import { MemoryKvStore } from '../../src/store/memory-kv-store.js'
+import { silentLog, testCtx } from '../support/connectors.js'
+
+const ORIGIN = 'https://vendor.example'
+const JSON_HEADERS = { 'content-type': 'application/json' }
+const SECRET = 'vendor-secret-never-in-errors'
+
+let agent: MockAgent
+beforeEach(() => {
+  agent = new MockAgent()
+  agent.disableNetConnect()
+})
+afterEach(async () => {
+  agent.assertNoPendingInterceptors()
+  await agent.close()
+})
+
+function http (opts: { timeoutMs?: number, backoffMs?: number } = {}): VendorHttp {
+  return new VendorHttp({
+    provider: 'phishfort',
+    baseUrl: `${ORIGIN}/api`,
+    dispatcher: agent,
+    headers: { 'x-api-key': SECRET },
+    timeoutMs: opts.timeoutMs ?? 3000,
+    parseError: (_status, body) => (body as { message?: string } | null)?.message ?? null,
+    clock: systemClock,
+    backoffMs: opts.backoffMs ?? 10
+  })
+}
+
+const pool = () => agent.get(ORIGIN)
+
+async function failure (p: Promise<unknown>): Promise<ConnectorError> {
+  const err = await p.then(() => null, (e: unknown) => e)
+  expect(err).toBeInstanceOf(ConnectorError)
+  expect(String((err as Error).message)).not.toContain(SECRET)
+  return err as ConnectorError
+}
+
+describe('VendorHttp retries of idempotent reads', () => {
+  it('honours 429 + Retry-After: waits that long, then succeeds', async () => {
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(429, { message: 'slow down' }, { headers: { ...JSON_HEADERS, 'retry-after': '1' } })
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { ok: true }, { headers: JSON_HEADERS })
+    const started = Date.now()
+    const res = await http().call({ method: 'GET', path: '/items' }, testCtx())
+    expect(res).toMatchObject({ status: 200, body: { ok: true } })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950)
+  })
+
+  it('honours Cloudflare\'s `Ratelimit: "default";r=0;t=N` when there is no Retry-After', () => {
+    expect(retryAfterSeconds({ ratelimit: '"default";r=0;t=30' }, systemClock)).toBe(30)
+    expect(retryAfterSeconds({ ratelimit: '"default";r=12;t=30' }, systemClock)).toBeNull()
+    const clock = new ManualClock('2026-11-01T00:00:00Z')
+    expect(retryAfterSeconds({ 'retry-after': 'Sun, 01 Nov 2026 00:00:20 GMT' }, clock)).toBe(20)
+  })
+
+  it('503 then 200: the retry succeeds', async () => {
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(503, { message: 'maintenance' }, { headers: JSON_HEADERS })
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { ok: 1 }, { headers: JSON_HEADERS })
+    const res = await http().call({ method: 'GET', path: '/items' }, testCtx())
+    expect(res.body).toEqual({ ok: 1 })
+  })
+
+  it('gives up after two retries with kind unavailable', async () => {
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(503, { message: 'down' }, { headers: JSON_HEADERS }).times(3)
+    const err = await failure(http().call({ method: 'GET', path: '/items' }, testCtx()))
+    expect([err.kind, err.upstreamStatus]).toEqual(['unavailable', 503])
+  })
+
+  it('a Retry-After longer than the remaining deadline fails fast with rate_limited and that retryAfter', async () => {
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(429, { message: 'slow down' }, { headers: { ...JSON_HEADERS, 'retry-after': '30' } })
+    const started = Date.now()
+    const err = await failure(http({ timeoutMs: 2000 }).call({ method: 'GET', path: '/items' }, testCtx()))
+    expect(Date.now() - started).toBeLessThan(500)
+    expect([err.kind, err.retryAfter, err.upstreamStatus]).toEqual(['rate_limited', 30, 429])
+  })
+
+  it('a retry wait ended by the caller (client gone) is a timeout, never a raw AbortError', async () => {
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(503, { message: 'busy' }, { headers: { ...JSON_HEADERS, 'retry-after': '2' } })
+    const controller = new AbortController()
+    const ctx: ConnectorContext = { signal: controller.signal, deadline: Date.now() + 5000, log: silentLog }
+    setTimeout(() => controller.abort(), 100)
+    const started = Date.now()
+    const err = await failure(http({ timeoutMs: 5000 }).call({ method: 'GET', path: '/items' }, ctx))
+    expect(err.kind).toBe('timeout')
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
+})
+
+describe('VendorHttp writes', () => {
+  it('a POST answered 503 is never retried', async () => {
+    pool().intercept({ path: '/api/items', method: 'POST' }).reply(503, { message: 'down' }, { headers: JSON_HEADERS })
+    const err = await failure(http().call({ method: 'POST', path: '/items', json: { a: 1 } }, testCtx()))
+    expect(err.kind).toBe('unavailable')
+  })
+
+  it('a POST answered 429 is never retried', async () => {
+    pool().intercept({ path: '/api/items', method: 'POST' }).reply(429, { message: 'slow' }, { headers: { ...JSON_HEADERS, 'retry-after': '1' } })
+    const err = await failure(http().call({ method: 'POST', path: '/items', json: { a: 1 } }, testCtx()))
+    expect([err.kind, err.retryAfter]).toEqual(['rate_limited', 1])
+  })
+
+  it('a POST whose connection was refused before sending is retried once and succeeds', async () => {
+    pool().intercept({ path: '/api/items', method: 'POST' }).replyWithError(Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }))
+    pool().intercept({ path: '/api/items', method: 'POST' }).reply(201, { id: 'x1' }, { headers: JSON_HEADERS })
+    const res = await http().call({ method: 'POST', path: '/items', json: { a: 1 } }, testCtx())
+    expect(res).toMatchObject({ status: 201, body: { id: 'x1' } })
+  })
+
+  it('a POST whose connection was reset after sending is not retried (it may have reached the vendor)', async () => {
+    pool().intercept({ path: '/api/items', method: 'POST' }).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+    const err = await failure(http().call({ method: 'POST', path: '/items', json: { a: 1 } }, testCtx()))
+    expect(err.kind).toBe('unavailable')
+  })
+})
+
+describe('VendorHttp error kinds', () => {
+  it('malformed JSON in a 200 → protocol, not retried', async () => {
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, '{"items": [ {"id": "trunc', { headers: JSON_HEADERS })
+    const err = await failure(http().call({ method: 'GET', path: '/items' }, testCtx()))
+    expect([err.kind, err.upstreamStatus]).toEqual(['protocol', 200])
+  })
+
+  it('a hang → timeout within the deadline', async () => {
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { late: true }, { headers: JSON_HEADERS }).delay(5000)
+    const started = Date.now()
+    const err = await failure(http({ timeoutMs: 300 }).call({ method: 'GET', path: '/items' }, testCtx()))
+    const took = Date.now() - started
+    expect(err.kind).toBe('timeout')
+    expect(took).toBeGreaterThanOrEqual(290)
+    expect(took).toBeLessThan(600)
+    // the delayed reply is still pending inside MockAgent; it was consumed, so no pending interceptor remains
+  })
+})
+
+describe('VendorHttp with an outbound budget on its dispatcher', () => {
+  function budgeted (limit: number, windowMs: number, timeoutMs = 3000): VendorHttp {
+    attachBudget(agent, new OutboundBudget({
+      provider: 'phishfort', credential: SECRET, limit, windowMs, store: new MemoryKvStore(systemClock), clock: systemClock, log: silentLog
+    }))
+    return http({ timeoutMs })
+  }
+
+  it('a read over budget fails fast with rate_limited and the gateway\'s own retryAfter, without calling the vendor', async () => {
+    const h = budgeted(2, 60_000)
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { ok: true }, { headers: JSON_HEADERS }).times(2)
+    await h.call({ method: 'GET', path: '/items' }, testCtx())
+    await h.call({ method: 'GET', path: '/items' }, testCtx())
+    const started = Date.now()
+    const err = await failure(h.call({ method: 'GET', path: '/items' }, testCtx()))
+    expect(Date.now() - started).toBeLessThan(100)
+    expect(err.kind).toBe('rate_limited')
+    expect(err.upstreamStatus).toBeNull()
+    expect(err.retryAfter).toBeGreaterThan(0)
+    expect(err.retryAfter).toBeLessThanOrEqual(60)
+  })
+
+  it('a write over budget waits for room within its deadline, then goes out once', async () => {
+    const h = budgeted(1, 400)
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { ok: true }, { headers: JSON_HEADERS })
+    pool().intercept({ path: '/api/items', method: 'POST' }).reply(201, { id: 'w1' }, { headers: JSON_HEADERS })
+    await h.call({ method: 'GET', path: '/items' }, testCtx())
+    const started = Date.now()
+    const res = await h.call({ method: 'POST', path: '/items', json: {} }, testCtx())
+    expect(res.status).toBe(201)
+    expect(Date.now() - started).toBeGreaterThan(0)
+    expect(Date.now() - started).toBeLessThan(1300)
+  })
+
+  it('a write whose wait would overrun its deadline fails with rate_limited', async () => {
+    const h = budgeted(1, 60_000, 500)
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { ok: true }, { headers: JSON_HEADERS })
+    await h.call({ method: 'GET', path: '/items' }, testCtx())
+    const err = await failure(h.call({ method: 'POST', path: '/items', json: {} }, testCtx()))
+    expect(err.kind).toBe('rate_limited')
+  })
+})

@@ -1,0 +1,178 @@
+/**
+ * Circuit breaker and bulkhead around a connector (connectors/resilience.ts), with a port double whose answers the
+ * test scripts, and the circuit state as GET /v1/providers reports it against the real simulators.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { ConnectorError, type ConnectorErrorKind, type ProviderConnector } from '../../src/connectors/connector.js'
+import { ProviderResilience, resilientConnector } from '../../src/connectors/resilience.js'
+import type { CaseDetail } from '../../src/schemas/case.js'
+import { auth, testGateway, type TestGateway } from '../support/app.js'
+import { testCtx } from '../support/connectors.js'
+import { NO_CAPABILITIES } from '../support/fake-connector.js'
+
+type Script = () => Promise<CaseDetail>
+
+function scripted (): { connector: ProviderConnector, next: { fn: Script }, calls: () => number } {
+  const next = { fn: async (): Promise<CaseDetail> => ({ id: 'phishfort:1' }) as unknown as CaseDetail }
+  let calls = 0
+  const connector: ProviderConnector = {
+    id: 'phishfort',
+    capabilities: NO_CAPABILITIES,
+    listCases: async () => ({ items: [], next: null }),
+    getCase: async () => { calls++; return await next.fn() },
+    listReference: async () => null
+  }
+  return { connector, next, calls: () => calls }
+}
+
+const failing = (kind: ConnectorErrorKind): Script => async () => { throw new ConnectorError('phishfort', kind, `scripted ${kind}`) }
+
+async function kindOf (p: Promise<unknown>): Promise<{ kind: string, retryAfter: number | null, message: string }> {
+  const err = await p.then(() => null, (e: unknown) => e)
+  expect(err).toBeInstanceOf(ConnectorError)
+  const e = err as ConnectorError
+  return { kind: e.kind, retryAfter: e.retryAfter, message: e.message }
+}
+
+describe('circuit breaker per provider', () => {
+  const opts = { failureThreshold: 3, halfOpenAfterMs: 200, maxConcurrency: 4, maxQueue: 2 }
+
+  it('opens after consecutive unavailable/timeout/protocol failures, then fails fast with unavailable and a retryAfter', async () => {
+    const { connector, next, calls } = scripted()
+    const res = new ProviderResilience('phishfort', opts)
+    const c = resilientConnector(connector, res)
+    for (const kind of ['unavailable', 'timeout', 'protocol'] as const) {
+      next.fn = failing(kind)
+      expect((await kindOf(c.getCase('1', { raw: false }, testCtx()))).kind).toBe(kind)
+    }
+    expect(res.state).toBe('open')
+    const before = calls()
+    const open = await kindOf(c.getCase('1', { raw: false }, testCtx()))
+    expect(open.kind).toBe('unavailable')
+    expect(open.retryAfter).toBe(1)
+    expect(open.message).toMatch(/circuit open/)
+    expect(calls()).toBe(before) // the vendor was not called
+  })
+
+  it('never opens on not_found, rejected or auth (a healthy vendor\'s answers)', async () => {
+    const { connector, next } = scripted()
+    const res = new ProviderResilience('phishfort', opts)
+    const c = resilientConnector(connector, res)
+    for (const kind of ['not_found', 'rejected', 'auth', 'not_found', 'rejected', 'auth'] as const) {
+      next.fn = failing(kind)
+      expect((await kindOf(c.getCase('1', { raw: false }, testCtx()))).kind).toBe(kind)
+    }
+    expect(res.state).toBe('closed')
+  })
+
+  it('half-opens after the delay: a successful trial closes it, a failed one opens it again', async () => {
+    const { connector, next } = scripted()
+    const res = new ProviderResilience('phishfort', opts)
+    const c = resilientConnector(connector, res)
+    next.fn = failing('unavailable')
+    for (let i = 0; i < 3; i++) await kindOf(c.getCase('1', { raw: false }, testCtx()))
+    expect(res.state).toBe('open')
+    await new Promise(resolve => setTimeout(resolve, 220))
+    expect(res.state).toBe('half_open')
+    await kindOf(c.getCase('1', { raw: false }, testCtx())) // failed trial
+    expect(res.state).toBe('open')
+    await new Promise(resolve => setTimeout(resolve, 220))
+    next.fn = async () => ({ id: 'phishfort:1' }) as unknown as CaseDetail
+    await expect(c.getCase('1', { raw: false }, testCtx())).resolves.toEqual({ id: 'phishfort:1' })
+    expect(res.state).toBe('closed')
+  })
+
+  it('while the trial call runs, other calls fail fast instead of waiting for it', async () => {
+    const { connector, next } = scripted()
+    const res = new ProviderResilience('phishfort', opts)
+    const c = resilientConnector(connector, res)
+    next.fn = failing('timeout')
+    for (let i = 0; i < 3; i++) await kindOf(c.getCase('1', { raw: false }, testCtx()))
+    await new Promise(resolve => setTimeout(resolve, 220))
+    next.fn = async () => await new Promise(resolve => setTimeout(() => resolve({ id: 'phishfort:1' } as unknown as CaseDetail), 300))
+    const trial = c.getCase('1', { raw: false }, testCtx())
+    const started = Date.now()
+    expect((await kindOf(c.getCase('1', { raw: false }, testCtx()))).kind).toBe('unavailable')
+    expect(Date.now() - started).toBeLessThan(50)
+    await expect(trial).resolves.toEqual({ id: 'phishfort:1' })
+    expect(res.state).toBe('closed')
+  })
+
+  it('keeps optional methods absent when the connector lacks them, and leaves prepareCreate unguarded', () => {
+    const { connector } = scripted()
+    const c = resilientConnector(connector, new ProviderResilience('phishfort', opts))
+    expect(c.cancel).toBeUndefined()
+    expect(c.submitCreate).toBeUndefined()
+    expect(c.prepareCreate).toBeUndefined()
+    expect(c.capabilities).toBe(NO_CAPABILITIES)
+  })
+})
+
+describe('bulkhead per provider', () => {
+  it('runs maxConcurrency calls, queues maxQueue more, refuses the rest fast with unavailable + retryAfter', async () => {
+    const { connector, next, calls } = scripted()
+    const res = new ProviderResilience('phishfort', { failureThreshold: 5, halfOpenAfterMs: 1000, maxConcurrency: 2, maxQueue: 1 })
+    const c = resilientConnector(connector, res)
+    const release: Array<() => void> = []
+    next.fn = async () => await new Promise(resolve => { release.push(() => resolve({ id: 'phishfort:1' } as unknown as CaseDetail)) })
+    const running = [c.getCase('1', { raw: false }, testCtx()), c.getCase('2', { raw: false }, testCtx()), c.getCase('3', { raw: false }, testCtx())]
+    await new Promise(resolve => setImmediate(resolve))
+    expect(res.load).toEqual({ running: 2, queued: 1 })
+    const refused = await kindOf(c.getCase('4', { raw: false }, testCtx()))
+    expect(refused).toMatchObject({ kind: 'unavailable', retryAfter: 1 })
+    expect(refused.message).toMatch(/2 calls in flight, 1 queued/)
+    while (release.length > 0 || calls() < 3) {
+      release.shift()?.()
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    await expect(Promise.all(running)).resolves.toHaveLength(3)
+    expect(res.state).toBe('closed') // refusals do not count against the vendor
+  })
+
+  it('a queued call ends with timeout at its deadline and never reaches the vendor', async () => {
+    const { connector, next, calls } = scripted()
+    const res = new ProviderResilience('phishfort', { failureThreshold: 5, halfOpenAfterMs: 1000, maxConcurrency: 1, maxQueue: 4 })
+    const c = resilientConnector(connector, res)
+    let release = (): void => {}
+    next.fn = async () => await new Promise(resolve => { release = () => resolve({ id: 'phishfort:1' } as unknown as CaseDetail) })
+    const first = c.getCase('1', { raw: false }, testCtx())
+    const started = Date.now()
+    expect((await kindOf(c.getCase('2', { raw: false }, testCtx(150)))).kind).toBe('timeout')
+    expect(Date.now() - started).toBeLessThan(400)
+    release()
+    await first
+    await new Promise(resolve => setTimeout(resolve, 10))
+    expect(calls()).toBe(1)
+  })
+})
+
+describe('GET /v1/providers reports the circuit', () => {
+  let gw: TestGateway | undefined
+  afterEach(async () => { await gw?.close(); gw = undefined })
+
+  it('closed, then open after failing vendor calls (503 + Retry-After for reads), then half_open, then closed after a good trial', async () => {
+    gw = await testGateway({ env: { CIRCUIT_FAILURE_THRESHOLD: '2', CIRCUIT_HALF_OPEN_AFTER_MS: '300', PHISHFORT_TIMEOUT_MS: '300' } })
+    const circuits = async (): Promise<Record<string, string>> => {
+      const res = await gw!.app.inject({ method: 'GET', url: '/v1/providers', headers: auth() })
+      expect(res.statusCode).toBe(200)
+      return Object.fromEntries(res.json().items.map((p: { id: string, circuit: string }) => [p.id, p.circuit]))
+    }
+    expect(await circuits()).toEqual({ bforeai: 'closed', phishfort: 'closed', cloudflare: 'closed' })
+    gw.sandbox.running.phishfort.sim.faults.add({ hang: true })
+    for (let i = 0; i < 2; i++) {
+      const res = await gw.app.inject({ method: 'GET', url: '/v1/cases/phishfort:abc', headers: auth() })
+      expect(res.statusCode).toBe(504)
+    }
+    expect(await circuits()).toEqual({ bforeai: 'closed', phishfort: 'open', cloudflare: 'closed' })
+    const fast = await gw.app.inject({ method: 'GET', url: '/v1/cases/phishfort:abc', headers: auth() })
+    expect(fast.statusCode).toBe(503)
+    expect(fast.json()).toMatchObject({ code: 'GW_ERR_PROVIDER_UNAVAILABLE', provider: 'phishfort' })
+    expect(fast.headers['retry-after']).toBe('1')
+    await new Promise(resolve => setTimeout(resolve, 320))
+    expect((await circuits()).phishfort).toBe('half_open')
+    gw.sandbox.running.phishfort.sim.faults.clear()
+    const list = await gw.app.inject({ method: 'GET', url: '/v1/cases?provider=phishfort&limit=1', headers: auth() })
+    expect(list.statusCode).toBe(200)
+    expect((await circuits()).phishfort).toBe('closed')
+  })
+})
