@@ -1,0 +1,127 @@
+/**
+ * Baselines for the gateway benchmark, in their own process: the least work a server could do for each scenario,
+ * so the gateway's numbers have something honest to be compared with.
+ *
+ *   B0  GET /b0/reference/statuses   the exact bytes the gateway answered for GET /v1/reference/statuses (fetched once)
+ *   B1  GET /b1/cases/:id            one undici request (pooled Agent) to the vendor simulator's read of one case
+ *   B2  GET /b2/cases?limit=N        the three simulators' first list pages fetched concurrently, bodies concatenated
+ *
+ * Configuration from the environment (set by bench/run.ts):
+ *   BENCH_SIMS          the JSON line printed by src/simulators/serve.ts
+ *   BENCH_GATEWAY_URL   the gateway origin (for B0's bytes)
+ *   BENCH_GATEWAY_KEY   a gateway key with the read scope
+ *   BENCH_PORT          listen port (default 0: any free port)
+ * Prints one JSON line `{"ready":true,"pid":…,"url":"http://127.0.0.1:…"}` when listening; SIGTERM closes it.
+ */
+import Fastify from 'fastify'
+import { Agent, request } from 'undici'
+
+interface SimInfo { origin: string, baseUrl: string, credential: string }
+interface SimsLine { simulators: Record<'bforeai' | 'phishfort' | 'cloudflare', SimInfo>, cloudflareAccount: string }
+
+function required (name: string): string {
+  const v = process.env[name]
+  if (v === undefined || v === '') {
+    process.stderr.write(`baselines: ${name} is required\n`)
+    process.exit(64)
+  }
+  return v
+}
+
+const sims = JSON.parse(required('BENCH_SIMS')) as SimsLine
+const gatewayUrl = required('BENCH_GATEWAY_URL')
+const gatewayKey = required('BENCH_GATEWAY_KEY')
+const port = Number(process.env.BENCH_PORT ?? '0')
+
+const { bforeai, phishfort, cloudflare } = sims.simulators
+const account = sims.cloudflareAccount
+
+// the same pool shape as the gateway (src/connectors/build.ts): one Agent per vendor, 64 connections, keep-alive
+const agentOf = (): Agent => new Agent({ connections: 64, keepAliveTimeout: 30_000 })
+const agents = { bforeai: agentOf(), phishfort: agentOf(), cloudflare: agentOf() }
+
+/** vendor read of one case, by gateway case id `<provider>:<native id>` */
+function caseTarget (id: string): { url: string, headers: Record<string, string>, dispatcher: Agent } | null {
+  const at = id.indexOf(':')
+  const provider = id.slice(0, at)
+  const nativeId = encodeURIComponent(id.slice(at + 1))
+  switch (provider) {
+    case 'phishfort':
+      return { url: `${phishfort.baseUrl}/v1/incident/${nativeId}`, headers: { 'x-api-key': phishfort.credential }, dispatcher: agents.phishfort }
+    case 'bforeai':
+      return { url: `${bforeai.baseUrl}/v2/takedown/${nativeId}`, headers: { 'x-authorization': bforeai.credential }, dispatcher: agents.bforeai }
+    case 'cloudflare':
+      return {
+        url: `${cloudflare.baseUrl}/accounts/${account}/abuse-reports/${nativeId}`,
+        headers: { authorization: `Bearer ${cloudflare.credential}` },
+        dispatcher: agents.cloudflare
+      }
+    default:
+      return null
+  }
+}
+
+/** the first list page of each vendor, with the query the gateway's connectors send for `limit` */
+function listTargets (limit: number): Array<{ url: string, headers: Record<string, string>, dispatcher: Agent }> {
+  return [
+    {
+      url: `${bforeai.baseUrl}/v2/takedown/list?page=1&size=${limit}&sort=created&order=descending`,
+      headers: { 'x-authorization': bforeai.credential },
+      dispatcher: agents.bforeai
+    },
+    { url: `${phishfort.baseUrl}/v1/incidents?limit=${limit}`, headers: { 'x-api-key': phishfort.credential }, dispatcher: agents.phishfort },
+    {
+      url: `${cloudflare.baseUrl}/accounts/${account}/abuse-reports?page=1&per_page=${limit}&sort=cdate%2Cdesc`,
+      headers: { authorization: `Bearer ${cloudflare.credential}` },
+      dispatcher: agents.cloudflare
+    }
+  ]
+}
+
+async function fetchText (url: string, headers: Record<string, string>, dispatcher: Agent): Promise<{ status: number, text: string }> {
+  const res = await request(url, { method: 'GET', headers, dispatcher })
+  return { status: res.statusCode, text: await res.body.text() }
+}
+
+// B0's bytes: whatever the (warm) gateway answers, verbatim
+const ref = await request(`${gatewayUrl}/v1/reference/statuses`, { headers: { authorization: `Bearer ${gatewayKey}` } })
+const referenceBytes = Buffer.from(await ref.body.arrayBuffer())
+if (ref.statusCode !== 200) {
+  process.stderr.write(`baselines: the gateway answered ${ref.statusCode} for /v1/reference/statuses: ${referenceBytes.toString().slice(0, 300)}\n`)
+  process.exit(1)
+}
+
+const app = Fastify({ logger: false })
+
+app.get('/b0/reference/statuses', async (_req, reply) => {
+  return reply.header('content-type', 'application/json; charset=utf-8').send(referenceBytes)
+})
+
+app.get<{ Params: { id: string } }>('/b1/cases/:id', async (req, reply) => {
+  const target = caseTarget(req.params.id)
+  if (target === null) return reply.code(404).send({ error: 'unknown provider' })
+  const { status, text } = await fetchText(target.url, target.headers, target.dispatcher)
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(text)
+})
+
+app.get<{ Querystring: { limit?: string } }>('/b2/cases', async (req, reply) => {
+  const limit = Math.min(100, Math.max(10, Number(req.query.limit ?? '50') || 50))
+  const pages = await Promise.all(listTargets(limit).map(t => fetchText(t.url, t.headers, t.dispatcher)))
+  const bad = pages.find(p => p.status !== 200)
+  if (bad !== undefined) return reply.code(502).send({ error: `a vendor answered ${bad.status}` })
+  return reply.header('content-type', 'application/json; charset=utf-8').send(`[${pages.map(p => p.text).join(',')}]`)
+})
+
+const url = await app.listen({ host: '127.0.0.1', port })
+process.stdout.write(JSON.stringify({ ready: true, pid: process.pid, url: url.replace('localhost', '127.0.0.1') }) + '\n')
+
+let closing = false
+const close = async (): Promise<void> => {
+  if (closing) return
+  closing = true
+  setTimeout(() => process.exit(1), 5000).unref()
+  await app.close()
+  await Promise.allSettled(Object.values(agents).map(a => a.close()))
+  process.exit(0)
+}
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { close().catch(() => process.exit(1)) })

@@ -1,0 +1,586 @@
+/**
+ * The gateway benchmark (`npm run bench`). See bench/README.md for what each scenario measures.
+ *
+ * Three processes besides this one (the load generator, autocannon), all on 127.0.0.1:
+ *   SIM  src/simulators/serve.ts      the three vendor simulators
+ *   G    node dist/server.js          the gateway in live mode, pointed at SIM, logging at info to /dev/null
+ *   B    bench/baselines.ts           B0/B1/B2, the least work a server could do for each scenario
+ *
+ * Options: --duration S (5) --warmup S (2) --connections N (10) --rounds N (3) --count N (cases per vendor, 200)
+ *          --case-provider P (phishfort) --scenarios ref,get,list,fixed,latency --no-build
+ *          --profile [--profile-scenario list|get|reference] [--profile-seconds S (15)] [--profile-dir DIR]:
+ *            CPU-profile G under one scenario (default list) instead, and print the top functions
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { cpus, arch, platform, release, tmpdir, totalmem } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import { request } from 'undici'
+import { freePort, killAllSync, readCpuMs, readyLine, RssMonitor, startProcess, stopAll, stopProcess, type Proc } from './procs.js'
+import { summariseProfile, formatSummary } from './profile-summary.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const GATEWAY_KEY = 'bench-secret-key'
+const LIST_LIMIT = 50
+const VENDOR_LATENCY_MS = 50
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    count: { type: 'string', default: '200' },
+    'case-provider': { type: 'string', default: 'phishfort' },
+    scenarios: { type: 'string', default: 'ref,get,list,fixed,latency' },
+    'no-build': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'profile-seconds': { type: 'string', default: '15' },
+    'profile-scenario': { type: 'string', default: 'list' },
+    'profile-dir': { type: 'string', default: join(tmpdir(), 'takedown-gateway-profiles') }
+  },
+  strict: true
+})
+
+const DURATION = Number(args.duration)
+const WARMUP = Number(args.warmup)
+const CONNECTIONS = Number(args.connections)
+const ROUNDS = Number(args.rounds)
+const SCENARIOS = new Set(args.scenarios.split(',').map(s => s.trim()))
+
+// ---- types --------------------------------------------------------------------------------------------------------
+
+interface SimsLine {
+  pid: number
+  simulators: Record<'bforeai' | 'phishfort' | 'cloudflare', { origin: string, baseUrl: string, credential: string }>
+  cloudflareAccount: string
+}
+
+interface Target {
+  /** G, B0, B1, B2 or a vendor name */
+  label: string
+  url: string
+  headers: Record<string, string>
+  /** process serving it, for CPU accounting */
+  pid: number | null
+}
+
+interface RunStats {
+  rps: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+  mean: number
+  requests: number
+  /** 2xx answers */
+  answered: number
+  non2xx: number
+  /** answers by HTTP status */
+  statuses: Record<string, number>
+  errors: number
+  timeouts: number
+  /** CPU time the serving process spent per answered request, in ms (null when not measurable) */
+  cpuMsPerReq: number | null
+  offeredRate: number | null
+  /** G only: vendor requests the simulators counted during the run, per answered request, by route */
+  vendorCallsPerReq?: Record<string, number>
+}
+
+interface Summary { rps: number, p50: number, p99: number, cpuMsPerReq: number | null, vendorCallsPerReq: number | null, runs: RunStats[] }
+
+interface ScenarioResult {
+  name: string
+  description: string
+  targets: Record<string, Summary>
+  /** G throughput over baseline throughput, medians */
+  ratio?: { of: string, value: number }
+  extra?: Record<string, unknown>
+}
+
+// ---- helpers ------------------------------------------------------------------------------------------------------
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const n = s.length
+  if (n === 0) return NaN
+  return n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2
+}
+
+const log = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`) }
+
+async function load (t: Target, opts: { duration: number, rate?: number, connections?: number }): Promise<RunStats> {
+  const cpu0 = t.pid === null ? null : readCpuMs(t.pid)
+  const result = await autocannon({
+    url: t.url,
+    headers: t.headers,
+    connections: opts.connections ?? CONNECTIONS,
+    pipelining: 1,
+    duration: opts.duration,
+    timeout: 10,
+    // autocannon "corrects" rate-limited latencies with an expected interval of ceil(1 / per-connection rate) = 1 ms,
+    // which adds one synthetic sample per millisecond of every response; its quota is per second, so keep raw latencies
+    ...(opts.rate === undefined ? {} : { overallRate: opts.rate, ignoreCoordinatedOmission: true })
+  })
+  const cpu1 = t.pid === null ? null : readCpuMs(t.pid)
+  const ok = result['2xx']
+  return {
+    rps: ok / result.duration,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    mean: result.latency.mean,
+    requests: result.requests.total,
+    answered: ok,
+    non2xx: result.non2xx,
+    statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, v]) => [code, v.count ?? 0])),
+    errors: result.errors,
+    timeouts: result.timeouts,
+    cpuMsPerReq: cpu0 === null || cpu1 === null || ok === 0 ? null : (cpu1 - cpu0) / ok,
+    offeredRate: opts.rate ?? null
+  }
+}
+
+function summarise (runs: RunStats[]): Summary {
+  const cpu = runs.map(r => r.cpuMsPerReq).filter((x): x is number => x !== null)
+  const calls = runs.map(r => r.vendorCallsPerReq).filter((x): x is Record<string, number> => x !== undefined)
+    .map(c => Object.values(c).reduce((a, n) => a + n, 0))
+  return {
+    rps: median(runs.map(r => r.rps)),
+    p50: median(runs.map(r => r.p50)),
+    p99: median(runs.map(r => r.p99)),
+    cpuMsPerReq: cpu.length === 0 ? null : median(cpu),
+    vendorCallsPerReq: calls.length === 0 ? null : median(calls),
+    runs
+  }
+}
+
+function checkRun (label: string, r: RunStats): void {
+  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) {
+    log(`WARNING ${label}: ${r.non2xx} non-2xx ${JSON.stringify(r.statuses)}, ${r.errors} errors, ${r.timeouts} timeouts; throughput counts 2xx only`)
+  }
+}
+
+/** A B A B A B: every round runs every target once, in the same order; the warm-up runs are not recorded. */
+async function interleaved (name: string, targets: Target[], opts: { rate?: (t: Target) => number | undefined, duration?: (t: Target) => number } = {}): Promise<Record<string, Summary>> {
+  for (const t of targets) {
+    if (WARMUP > 0) await load(t, { duration: WARMUP, ...(opts.rate?.(t) === undefined ? {} : { rate: opts.rate(t)! }) })
+  }
+  const runs = new Map<string, RunStats[]>(targets.map(t => [t.label, []]))
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const t of targets) {
+      monitor?.mark(name)
+      const rate = opts.rate?.(t)
+      const counting = t.label === 'G' && currentSims !== null
+      if (counting) await resetSimStats(currentSims!)
+      const r = await load(t, { duration: opts.duration?.(t) ?? DURATION, ...(rate === undefined ? {} : { rate }) })
+      if (counting) r.vendorCallsPerReq = await readSimStats(currentSims!, r.answered)
+      checkRun(`${name} ${t.label} round ${round}`, r)
+      runs.get(t.label)!.push(r)
+      log(`${name} round ${round} ${t.label.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms` +
+        (r.cpuMsPerReq === null ? '' : `  cpu ${(r.cpuMsPerReq * 1000).toFixed(0)} µs/req`))
+    }
+  }
+  return Object.fromEntries([...runs].map(([label, rs]) => [label, summarise(rs)]))
+}
+
+async function httpJson<T> (url: string, init: { method?: 'GET' | 'POST' | 'DELETE', headers?: Record<string, string>, body?: unknown } = {}): Promise<{ status: number, body: T }> {
+  const res = await request(url, {
+    method: init.method ?? 'GET',
+    headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) })
+  })
+  const text = await res.body.text()
+  return { status: res.statusCode, body: (text === '' ? null : JSON.parse(text)) as T }
+}
+
+async function waitReady (url: string, proc: Proc, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}) during start-up:\n${proc.stderrTail()}`)
+    try {
+      const res = await request(url)
+      await res.body.dump()
+      if (res.statusCode === 200) return
+    } catch { /* not listening yet */ }
+    if (Date.now() > until) throw new Error(`${proc.name} was not ready within ${timeoutMs} ms:\n${proc.stderrTail()}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+function build (): void {
+  if (args['no-build']) {
+    if (!existsSync(join(ROOT, 'dist/server.js'))) throw new Error('dist/server.js is missing: run npm run build or drop --no-build')
+    return
+  }
+  log('building the gateway (npm run build)')
+  try {
+    execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+  } catch (err) {
+    const out = String((err as { stdout?: Buffer }).stdout ?? '') + String((err as { stderr?: Buffer }).stderr ?? '')
+    // tsc still emits on type errors; a half-finished edit elsewhere in the tree should not stop a benchmark
+    if (!existsSync(join(ROOT, 'dist/server.js'))) throw new Error(`npm run build failed and dist/server.js is missing:\n${out}`)
+    log(`WARNING: npm run build reported errors; benchmarking the emitted dist/ anyway:\n${out.slice(0, 2000)}`)
+  }
+}
+
+// ---- processes ----------------------------------------------------------------------------------------------------
+
+let monitor: RssMonitor | null = null
+
+async function startSimulators (): Promise<{ proc: Proc, line: SimsLine }> {
+  const proc = startProcess('simulators', process.execPath, ['--import', 'tsx', 'src/simulators/serve.ts', '--count', args.count, '--cloudflare-rate-limit', 'off'], {
+    cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdout: 'pipe'
+  })
+  return { proc, line: await readyLine<SimsLine>(proc) }
+}
+
+function gatewayEnv (sims: SimsLine, port: number): NodeJS.ProcessEnv {
+  const { bforeai, phishfort, cloudflare } = sims.simulators
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    SANDBOX: 'false',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    // the per-key rate limit stays registered (its cost is part of every request) but never refuses the bench key;
+    // load shedding (MAX_EVENT_LOOP_DELAY_MS) keeps its default
+    RATE_LIMIT_MAX: '10000000',
+    // the simulators' Cloudflare budget is off, so the gateway's outbound budget gets one it never spends (still counted)
+    CLOUDFLARE_OUTBOUND_BUDGET: '10000000',
+    // autocannon drops its sockets at the end of every run; the gateway counts the aborted in-flight vendor calls as
+    // vendor failures, so with the default threshold (5) the circuit opens and the next run starts on 10 s of 503s
+    CIRCUIT_FAILURE_THRESHOLD: '1000',
+    GATEWAY_API_KEYS: `bench:${GATEWAY_KEY}`,
+    GATEWAY_SECRET: 'bench-gateway-secret-0123456789ab', // 32+ characters
+    BFOREAI_API_KEY: bforeai.credential,
+    BFOREAI_BASE_URL: bforeai.baseUrl,
+    PHISHFORT_API_KEY: phishfort.credential,
+    PHISHFORT_BASE_URL: phishfort.baseUrl,
+    CLOUDFLARE_API_TOKEN: cloudflare.credential,
+    CLOUDFLARE_ACCOUNT_ID: sims.cloudflareAccount,
+    CLOUDFLARE_BASE_URL: cloudflare.baseUrl
+  }
+}
+
+async function startGateway (sims: SimsLine, nodeArgs: string[] = []): Promise<{ proc: Proc, url: string }> {
+  const port = await freePort()
+  // stdout (the info-level request log) goes to /dev/null, as a deployment would ship it somewhere
+  const proc = startProcess('gateway', process.execPath, [...nodeArgs, 'dist/server.js'], { cwd: ROOT, env: gatewayEnv(sims, port), stdout: 'ignore' })
+  const url = `http://127.0.0.1:${port}`
+  await waitReady(`${url}/readyz`, proc)
+  return { proc, url }
+}
+
+async function startBaselines (sims: SimsLine, gatewayUrl: string): Promise<{ proc: Proc, url: string }> {
+  const proc = startProcess('baselines', process.execPath, ['--import', 'tsx', 'bench/baselines.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production', BENCH_SIMS: JSON.stringify(sims), BENCH_GATEWAY_URL: gatewayUrl, BENCH_GATEWAY_KEY: GATEWAY_KEY },
+    stdout: 'pipe'
+  })
+  const line = await readyLine<{ url: string }>(proc)
+  return { proc, url: line.url }
+}
+
+async function setVendorLatency (sims: SimsLine, latencyMs: number | null): Promise<void> {
+  for (const s of Object.values(sims.simulators)) {
+    const res = latencyMs === null
+      ? await httpJson(`${s.origin}/__sim/faults`, { method: 'DELETE' })
+      : await httpJson(`${s.origin}/__sim/faults`, { method: 'POST', body: { latencyMs } })
+    if (res.status !== 204) throw new Error(`${s.origin}/__sim/faults answered ${res.status}`)
+  }
+}
+
+/** simulators whose request counters are read around every G run (vendor calls per gateway request) */
+let currentSims: SimsLine | null = null
+
+async function resetSimStats (sims: SimsLine): Promise<void> {
+  await Promise.all(Object.values(sims.simulators).map(s => httpJson(`${s.origin}/__sim/stats`, { method: 'DELETE' })))
+}
+
+/** vendor requests per gateway request, by `provider METHOD route`, since the last reset */
+async function readSimStats (sims: SimsLine, gatewayRequests: number): Promise<Record<string, number>> {
+  const calls: Record<string, number> = {}
+  for (const [id, s] of Object.entries(sims.simulators)) {
+    const stats = await httpJson<Record<string, number>>(`${s.origin}/__sim/stats`)
+    for (const [route, n] of Object.entries(stats.body)) calls[`${id} ${route}`] = gatewayRequests === 0 ? n : n / gatewayRequests
+  }
+  return calls
+}
+
+/** How many vendor calls one (cold) gateway request causes. */
+async function vendorCalls (sims: SimsLine, url: string): Promise<Record<string, number>> {
+  await resetSimStats(sims)
+  const res = await request(url, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } })
+  await res.body.dump()
+  return await readSimStats(sims, 1)
+}
+
+/** A listing that comes back partial means a vendor failed: the numbers around it would not be about the gateway. */
+async function checkListComplete (gatewayUrl: string, when: string, warnings: string[]): Promise<void> {
+  const res = await httpJson<{ partial?: boolean, errors?: unknown[] }>(`${gatewayUrl}/v1/cases?limit=${LIST_LIMIT}`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } })
+  if (res.status !== 200 || res.body.partial !== false) {
+    const w = `${when}: GET /v1/cases answered ${res.status}, partial=${String(res.body.partial)} ${JSON.stringify(res.body.errors ?? [])}`
+    warnings.push(w)
+    log(`WARNING ${w}`)
+  }
+}
+
+// ---- the benchmark ------------------------------------------------------------------------------------------------
+
+async function bench (): Promise<void> {
+  const startedAt = new Date()
+  build()
+  log('starting simulators, gateway and baselines')
+  const sim = await startSimulators()
+  const sims = sim.line
+  const g = await startGateway(sims)
+  const gPid = g.proc.child.pid ?? null
+  if (gPid !== null) monitor = new RssMonitor(gPid, 200)
+  const auth = { authorization: `Bearer ${GATEWAY_KEY}` }
+
+  // warm the reference cache before the baselines copy its bytes
+  const warm = await httpJson<unknown>(`${g.url}/v1/reference/statuses`, { headers: auth })
+  if (warm.status !== 200) throw new Error(`GET /v1/reference/statuses answered ${warm.status}`)
+  const b = await startBaselines(sims, g.url)
+  const bPid = b.proc.child.pid ?? null
+
+  const caseProvider = args['case-provider']
+  const listed = await httpJson<{ items: Array<{ id: string }> }>(`${g.url}/v1/cases?limit=10&provider=${caseProvider}`, { headers: auth })
+  const caseId = listed.body.items[0]?.id
+  if (listed.status !== 200 || caseId === undefined) throw new Error(`could not pick a ${caseProvider} case (HTTP ${listed.status})`)
+  const caseUrl = `/v1/cases/${encodeURIComponent(caseId)}`
+  const listUrl = `/v1/cases?limit=${LIST_LIMIT}`
+
+  const calls = {
+    get: await vendorCalls(sims, g.url + caseUrl),
+    list: await vendorCalls(sims, g.url + listUrl),
+    reference: await vendorCalls(sims, `${g.url}/v1/reference/statuses`)
+  }
+  log(`vendor calls of one cold gateway request: ${JSON.stringify(calls)}`)
+  const warnings: string[] = []
+  await checkListComplete(g.url, 'start', warnings)
+  currentSims = sims
+
+  const G = (path: string): Target => ({ label: 'G', url: g.url + path, headers: auth, pid: gPid })
+  const B = (label: string, path: string): Target => ({ label, url: b.url + path, headers: {}, pid: bPid })
+  const { bforeai, phishfort, cloudflare } = sims.simulators
+  const vendors: Target[] = [
+    { label: 'bforeai', url: `${bforeai.baseUrl}/v2/takedown/list?page=1&size=${LIST_LIMIT}&sort=created&order=descending`, headers: { 'x-authorization': bforeai.credential }, pid: null },
+    { label: 'phishfort', url: `${phishfort.baseUrl}/v1/incidents?limit=${LIST_LIMIT}`, headers: { 'x-api-key': phishfort.credential }, pid: null },
+    {
+      label: 'cloudflare',
+      url: `${cloudflare.baseUrl}/accounts/${sims.cloudflareAccount}/abuse-reports?page=1&per_page=${LIST_LIMIT}&sort=cdate%2Cdesc`,
+      headers: { authorization: `Bearer ${cloudflare.credential}` },
+      pid: null
+    }
+  ]
+
+  const results: ScenarioResult[] = []
+  const ratioOf = (targets: Record<string, Summary>, base: string): { of: string, value: number } =>
+    ({ of: base, value: targets.G!.rps / targets[base]!.rps })
+
+  if (SCENARIOS.has('ref')) {
+    const targets = await interleaved('reference', [G('/v1/reference/statuses'), B('B0', '/b0/reference/statuses')])
+    results.push({ name: 'reference', description: 'GET /v1/reference/statuses, cache hit (G) vs the same bytes from a bare route (B0)', targets, ratio: ratioOf(targets, 'B0') })
+  }
+  if (SCENARIOS.has('get')) {
+    const targets = await interleaved('get', [G(caseUrl), B('B1', `/b1/cases/${encodeURIComponent(caseId)}`)])
+    results.push({ name: 'get', description: `GET /v1/cases/{id} (${caseId}) (G) vs one pooled undici request to the simulator (B1)`, targets, ratio: ratioOf(targets, 'B1') })
+  }
+  if (SCENARIOS.has('list') || SCENARIOS.has('fixed')) {
+    const targets = await interleaved('list', [G(listUrl), B('B2', `/b2/cases?limit=${LIST_LIMIT}`)])
+    results.push({ name: 'list', description: `GET ${listUrl} (G) vs three concurrent first-page reads, bodies concatenated (B2)`, targets, ratio: ratioOf(targets, 'B2') })
+  }
+  if (SCENARIOS.has('fixed')) {
+    // an open-ish model at ~60 % of G's measured capacity: the latency a client sees when the gateway is not saturated
+    const gMax = (name: string): number => results.find(r => r.name === name)?.targets.G?.rps ?? NaN
+    const fixed: Array<[string, string, Target[]]> = [['list', 'fixed-rate-list', [G(listUrl), B('B2', `/b2/cases?limit=${LIST_LIMIT}`)]]]
+    if (results.some(r => r.name === 'get')) fixed.push(['get', 'fixed-rate-get', [G(caseUrl), B('B1', `/b1/cases/${encodeURIComponent(caseId)}`)]])
+    for (const [from, name, ts] of fixed) {
+      const rate = Math.max(1, Math.round(gMax(from) * 0.6))
+      const targets = await interleaved(name, ts, { rate: () => rate })
+      results.push({
+        name,
+        description: `the ${from} scenario at a fixed ${rate} req/s (60 % of G's median max throughput) for both G and its baseline`,
+        targets,
+        extra: { offeredRate: rate }
+      })
+    }
+  }
+  await checkListComplete(g.url, 'after the unthrottled scenarios', warnings)
+  if (SCENARIOS.has('latency')) {
+    await setVendorLatency(sims, VENDOR_LATENCY_MS)
+    try {
+      const vendorDuration = Math.max(2, Math.min(3, DURATION))
+      const targets = await interleaved('latency-list', [G(listUrl), B('B2', `/b2/cases?limit=${LIST_LIMIT}`), ...vendors], {
+        duration: t => (t.label === 'G' || t.label === 'B2') ? DURATION : vendorDuration
+      })
+      const slowestP50 = Math.max(...vendors.map(v => targets[v.label]!.p50))
+      const slowestP99 = Math.max(...vendors.map(v => targets[v.label]!.p99))
+      results.push({
+        name: 'latency-list',
+        description: `GET ${listUrl} with ${VENDOR_LATENCY_MS} ms injected at every simulator; vendors measured directly (${vendorDuration} s runs)`,
+        targets,
+        ratio: ratioOf(targets, 'B2'),
+        extra: {
+          injectedMs: VENDOR_LATENCY_MS,
+          slowestVendor: { p50: slowestP50, p99: slowestP99 },
+          overheadOverSlowestVendor: { p50: targets.G!.p50 - slowestP50, p99: targets.G!.p99 - slowestP99 }
+        }
+      })
+      await checkListComplete(g.url, 'end of the latency scenario', warnings)
+    } finally {
+      await setVendorLatency(sims, null)
+    }
+  }
+
+  monitor?.stop()
+  const rss = monitor === null
+    ? null
+    : { peakRssMb: monitor.peakRssKb / 1024, vmHwmMb: monitor.hwmKb / 1024, byPhaseMb: Object.fromEntries([...monitor.phases].map(([k, v]) => [k, v / 1024])) }
+  await stopProcess(b.proc)
+  await stopProcess(g.proc)
+  await stopProcess(sim.proc)
+
+  const verdicts = targetVerdicts(results, rss?.vmHwmMb ?? null)
+  printTable(results, verdicts, rss, calls, caseId, warnings)
+
+  const cpu = cpus()
+  const out = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    node: process.version,
+    platform: `${platform()} ${release()} ${arch()}`,
+    cpu: { model: cpu[0]?.model ?? 'unknown', count: cpu.length },
+    memoryMb: Math.round(totalmem() / 1048576),
+    config: { durationS: DURATION, warmupS: WARMUP, connections: CONNECTIONS, pipelining: 1, rounds: ROUNDS, casesPerVendor: Number(args.count), caseId, listLimit: LIST_LIMIT },
+    coldVendorCallsPerRequest: calls,
+    warnings,
+    scenarios: results,
+    gatewayMemory: rss,
+    targets: verdicts
+  }
+  const dir = join(ROOT, 'bench/results')
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`)
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n')
+  log(`results written to ${file}`)
+}
+
+interface Verdict { name: string, value: number | null, threshold: string, pass: boolean | null }
+
+function targetVerdicts (results: ScenarioResult[], hwmMb: number | null): Verdict[] {
+  const ratio = (name: string): number | null => results.find(r => r.name === name)?.ratio?.value ?? null
+  const lat = results.find(r => r.name === 'latency-list')?.targets.G
+  const v = (name: string, value: number | null, threshold: string, ok: (x: number) => boolean): Verdict =>
+    ({ name, value, threshold, pass: value === null || Number.isNaN(value) ? null : ok(value) })
+  return [
+    v('GET /v1/cases/{id} G/B1 throughput', ratio('get'), '>= 0.80', x => x >= 0.8),
+    v('GET /v1/cases G/B2 throughput', ratio('list'), '>= 0.80', x => x >= 0.8),
+    v('reference cache hit G/B0 throughput', ratio('reference'), '>= 0.70', x => x >= 0.7),
+    v(`list p50 with ${VENDOR_LATENCY_MS} ms vendor latency (ms)`, lat?.p50 ?? null, '<= 60', x => x <= 60),
+    v(`list p99 with ${VENDOR_LATENCY_MS} ms vendor latency (ms)`, lat?.p99 ?? null, '<= 80', x => x <= 80),
+    v('gateway peak RSS, VmHWM (MB)', hwmMb, '<= 200', x => x <= 200)
+  ]
+}
+
+function printTable (results: ScenarioResult[], verdicts: Verdict[], rss: { vmHwmMb: number, peakRssMb: number } | null, calls: Record<string, Record<string, number>>, caseId: string, warnings: string[]): void {
+  const rows: string[][] = [['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'calls/req', 'non-2xx', 'runs req/s', 'G/B']]
+  for (const r of results) {
+    for (const [label, s] of Object.entries(r.targets)) {
+      rows.push([
+        r.name,
+        label,
+        s.rps.toFixed(0),
+        s.p50.toFixed(1),
+        s.p99.toFixed(1),
+        s.cpuMsPerReq === null ? '-' : (s.cpuMsPerReq * 1000).toFixed(0),
+        s.vendorCallsPerReq === null ? '' : s.vendorCallsPerReq.toFixed(2),
+        String(s.runs.reduce((a, x) => a + x.non2xx + x.errors, 0)),
+        s.runs.map(x => x.rps.toFixed(0)).join(' / '),
+        label === 'G' && r.ratio !== undefined ? `${r.ratio.value.toFixed(2)} (vs ${r.ratio.of})` : ''
+      ])
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map(row => row[i]!.length)))
+  const line = (row: string[]): string => row.map((c, i) => i >= 2 && i <= 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join('  ')
+  const out: string[] = ['', `Medians of ${ROUNDS} interleaved runs, ${DURATION} s each, ${CONNECTIONS} connections, pipelining 1 (case ${caseId})`, '']
+  out.push(line(rows[0]!), widths.map(w => '-'.repeat(w)).join('  '))
+  for (const row of rows.slice(1)) out.push(line(row))
+  const lat = results.find(r => r.name === 'latency-list')
+  if (lat?.extra !== undefined) {
+    const sv = lat.extra.slowestVendor as { p50: number, p99: number }
+    out.push('', `with ${VENDOR_LATENCY_MS} ms vendor latency: G p50 ${lat.targets.G!.p50.toFixed(1)} ms / p99 ${lat.targets.G!.p99.toFixed(1)} ms; ` +
+      `slowest vendor p50 ${sv.p50.toFixed(1)} ms / p99 ${sv.p99.toFixed(1)} ms`)
+  }
+  for (const r of results) if (r.extra?.offeredRate !== undefined) out.push(`${r.name}: offered ${String(r.extra.offeredRate)} req/s`)
+  if (rss !== null) out.push(`gateway memory: VmHWM ${rss.vmHwmMb.toFixed(1)} MB, highest sampled VmRSS ${rss.peakRssMb.toFixed(1)} MB`)
+  out.push(`vendor calls of one cold gateway request: ${Object.entries(calls).map(([k, v]) => `${k} ${Object.values(v).reduce((a, n) => a + n, 0)}`).join(', ')}` +
+    '; calls/req above is the steady state measured during the G runs')
+  for (const w of warnings) out.push(`WARNING ${w}`)
+  out.push('', 'targets (informational; they never fail the run):')
+  for (const v of verdicts) {
+    const verdict = v.pass === null ? 'n/a ' : v.pass ? 'PASS' : 'FAIL'
+    out.push(`  ${verdict}  ${v.name.padEnd(44)} ${v.value === null ? '-' : v.value.toFixed(2)} (${v.threshold})`)
+  }
+  process.stdout.write(out.join('\n') + '\n')
+}
+
+// ---- profile mode -------------------------------------------------------------------------------------------------
+
+async function profile (): Promise<void> {
+  build()
+  const dir = resolve(args['profile-dir'])
+  mkdirSync(dir, { recursive: true })
+  const before = new Set(readdirSync(dir))
+  const sim = await startSimulators()
+  const g = await startGateway(sim.line, ['--cpu-prof', '--cpu-prof-dir', dir])
+  const auth = { authorization: `Bearer ${GATEWAY_KEY}` }
+  const scenario = args['profile-scenario']
+  let path: string
+  if (scenario === 'list') path = `/v1/cases?limit=${LIST_LIMIT}`
+  else if (scenario === 'reference') path = '/v1/reference/statuses'
+  else if (scenario === 'get') {
+    const listed = await httpJson<{ items: Array<{ id: string }> }>(`${g.url}/v1/cases?limit=10&provider=${args['case-provider']}`, { headers: auth })
+    path = `/v1/cases/${encodeURIComponent(listed.body.items[0]?.id ?? 'none')}`
+  } else throw new Error(`--profile-scenario must be list, get or reference (got ${scenario})`)
+  const t: Target = { label: 'G', url: g.url + path, headers: auth, pid: g.proc.child.pid ?? null }
+  await load(t, { duration: WARMUP })
+  const seconds = Number(args['profile-seconds'])
+  log(`profiling G under GET ${path} for ${seconds} s`)
+  const r = await load(t, { duration: seconds })
+  checkRun('profile', r)
+  log(`${scenario} under the profiler: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`)
+  await stopProcess(g.proc, 15_000) // the profile is written while the process exits
+  await stopProcess(sim.proc)
+  const file = readdirSync(dir).find(f => f.endsWith('.cpuprofile') && !before.has(f))
+  if (file === undefined) throw new Error(`no .cpuprofile appeared in ${dir}`)
+  log(`profile: ${join(dir, file)}`)
+  process.stdout.write(formatSummary(summariseProfile(join(dir, file), ROOT), 30) + '\n')
+}
+
+// ---- main ---------------------------------------------------------------------------------------------------------
+
+process.on('exit', killAllSync)
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping child processes`)
+    stopAll().finally(() => process.exit(130)).catch(() => process.exit(130))
+  })
+}
+
+try {
+  await (args.profile ? profile() : bench())
+} catch (err) {
+  log(`failed: ${(err as Error).stack ?? String(err)}`)
+  process.exitCode = 1
+} finally {
+  await stopAll()
+}
