@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: build with dev dependencies, run with production ones only, as the non-root `node` user.
-ARG NODE_VERSION=20.19-bookworm-slim
+# Node 24 (LTS, supported until April 2028); the code needs >= 20.19 (package.json engines), and Node 20 left support in April 2026
+ARG NODE_VERSION=24-bookworm-slim
 
 FROM node:${NODE_VERSION} AS build
 WORKDIR /app

@@ -10,7 +10,9 @@ import type { Config } from './config.js'
 import { buildProviders } from './connectors/build.js'
 import { STATUS_TABLES } from './connectors/registry.js'
 import { REDACT_PATHS, type Logger } from './logger.js'
+import { GatewayMetrics } from './metrics.js'
 import { registerAuth } from './plugins/auth.js'
+import { registerMetrics } from './plugins/metrics.js'
 import { registerProblemHandler } from './plugins/problems.js'
 import { registerLoadShedding, registerRateLimit } from './plugins/traffic.js'
 import { registerSwagger } from './plugins/swagger.js'
@@ -23,6 +25,10 @@ import { StatusEngine, type StatusOverrides } from './status/engine.js'
 import { referenceRoutes } from './routes/v1/reference.js'
 import { providerRoutes } from './routes/v1/providers.js'
 import { caseWriteRoutes } from './routes/v1/case-writes.js'
+import { detectionRoutes } from './routes/v1/detections.js'
+import { brandProtectionRoutes } from './routes/v1/brand-protection.js'
+import { DetectionService } from './services/detections.js'
+import { BrandProtectionService } from './services/brand-protection.js'
 import { registerMultipart } from './plugins/multipart.js'
 import { Idempotency } from './services/idempotency.js'
 import { CaseWriteService } from './services/writes.js'
@@ -53,6 +59,9 @@ declare module 'fastify' {
     sandbox: Sandbox | null
     /** per (provider, vendor status) count of statuses the tables do not know */
     unknownStatuses: Map<string, number>
+    metrics: GatewayMetrics
+    /** readiness turns 503 ("shutting down") while the app keeps serving: the first step of a graceful stop */
+    beginShutdown: () => void
     store: KvStore
     referenceCache: SharedCache
     idempotency: Idempotency
@@ -74,18 +83,21 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
     bodyLimit: 1_048_576,
-    forceCloseConnections: true,
+    // 'idle': on close, idle keep-alive sockets go at once, in-flight requests finish (true would cut them off)
+    forceCloseConnections: 'idle',
     return503OnClosing: true
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addHook('onRequest', async (req, reply) => { reply.header('x-request-id', req.id) })
 
   const overrides = opts.statusOverrides ?? (config.statusMapFile === null ? {} : loadStatusOverrides(config.statusMapFile))
+  const metrics = new GatewayMetrics()
   const unknownStatuses = new Map<string, number>()
   const statusEngine = new StatusEngine(STATUS_TABLES, overrides, (provider, providerStatus) => {
     const key = `${provider}:${providerStatus ?? '(none)'}`
     const seen = unknownStatuses.get(key) ?? 0
     unknownStatuses.set(key, seen + 1)
+    metrics.unknownStatuses.inc({ provider })
     if (seen === 0) app.log.warn({ provider, providerStatus }, 'provider status has no unified mapping; reported as unknown')
   })
 
@@ -95,12 +107,15 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     const owned = sandbox
     app.addHook('onClose', async () => { await owned.close() })
   }
-  const store: KvStore = opts.store ?? (config.redisUrl === null ? new MemoryKvStore(clock) : new RedisKvStore(config.redisUrl))
+  const store: KvStore = opts.store ?? (config.redis === null
+    ? new MemoryKvStore(clock)
+    : new RedisKvStore(config.redis, config.redisKeyPrefix === '' ? {} : { keyPrefix: config.redisKeyPrefix }))
   if (opts.store === undefined) app.addHook('onClose', async () => { await store.close() })
   if (store.waitReady !== undefined && !(await store.waitReady(2000))) {
     app.log.warn('Redis is not reachable at start; serving from process memory until it is')
   }
-  const { providers, dispatchers } = buildProviders(config, {
+  const { providers, dispatchers, budgets } = buildProviders(config, {
+    observer: metrics.upstream,
     status: statusEngine,
     clock,
     store,
@@ -115,18 +130,23 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('unknownStatuses', unknownStatuses)
 
   registerProblemHandler(app)
+  app.decorate('metrics', metrics)
+  registerMetrics(app, metrics)
   await registerLoadShedding(app, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
   registerAuth(app, config.apiKeys)
   await registerRateLimit(app, config.rateLimit, store)
   await registerSwagger(app)
   await registerMultipart(app)
 
-  const referenceCache = new SharedCache(store, clock, app.log, { ttlMs: config.referenceTtlMs, staleMs: config.referenceStaleMs })
+  const referenceCache = new SharedCache(store, clock, app.log, {
+    ttlMs: config.referenceTtlMs, staleMs: config.referenceStaleMs, onOutcome: metrics.cacheOutcome
+  })
   app.decorate('store', store)
   app.decorate('referenceCache', referenceCache)
 
   let closing = false
   app.addHook('preClose', async () => { closing = true })
+  app.decorate('beginShutdown', () => { closing = true })
   await app.register(opsRoutes, {
     readiness: async () => {
       if (closing) return 'shutting down'
@@ -137,9 +157,13 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const cases = new CaseService(providers, config.gatewaySecret)
   await app.register(caseReadRoutes, { cases })
   const idempotency = new Idempotency(store)
+  metrics.track({ providers, budgets, replays: () => idempotency.replays })
   app.decorate('idempotency', idempotency)
   await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing), idempotency })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
+  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing), config.gatewaySecret)
+  await app.register(detectionRoutes, { detections, idempotency })
+  await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
   return app
 }

@@ -25,11 +25,24 @@ export interface ProviderConfig {
   outboundBudget: { limit: number, windowMs: number } | null
 }
 
+export interface HostPort { host: string, port: number }
+
+/** How to reach Redis: one URL, a Sentinel group, or a Cluster (ioredis supports all three). */
+export type RedisTarget =
+  | { kind: 'url', url: string }
+  | { kind: 'sentinel', sentinels: HostPort[], name: string }
+  | { kind: 'cluster', nodes: HostPort[] }
+
 export interface Config {
   port: number
   host: string
   sandbox: boolean
+  /** REDIS_URL as given (null when unset); see `redis` for Sentinel/Cluster */
   redisUrl: string | null
+  /** the Redis to use, or null = process memory */
+  redis: RedisTarget | null
+  /** prepended to every key the gateway writes to Redis (several gateways on one Redis) */
+  redisKeyPrefix: string
   apiKeys: ApiKey[]
   /** true when GATEWAY_API_KEYS was unset and the sandbox key is in use */
   sandboxKey: boolean
@@ -49,6 +62,8 @@ export interface Config {
   rateLimit: { max: number, windowMs: number }
   /** load shedding: event-loop delay above which requests get 503 (0 = off) */
   maxEventLoopDelayMs: number
+  /** on SIGTERM: how long /readyz answers 503 while requests are still served, before the listener closes */
+  shutdownDelayMs: number
 }
 
 /** Default routing (issue 3): social → BforeAI; email/phone/ipv4 → PhishFort; url/domain → PhishFort, BforeAI, Cloudflare. */
@@ -65,7 +80,11 @@ export const DEFAULT_ROUTING: Record<TargetType, ProviderId[]> = {
 export const ENV_VARS = {
   PORT: 'listen port (default 3000)',
   HOST: 'listen address (default 127.0.0.1 in sandbox mode, 0.0.0.0 otherwise)',
-  REDIS_URL: 'Redis for the shared cache, idempotency records and rate limits; unset = in-process memory',
+  REDIS_URL: 'Redis for the shared cache, idempotency records and rate limits (redis:// or rediss://); unset = in-process memory',
+  REDIS_SENTINELS: 'Redis Sentinel instead of REDIS_URL: comma-separated host:port of the sentinels (needs REDIS_SENTINEL_NAME)',
+  REDIS_SENTINEL_NAME: 'name of the master the sentinels watch (with REDIS_SENTINELS)',
+  REDIS_CLUSTER_NODES: 'Redis Cluster instead of REDIS_URL: comma-separated host:port of some cluster nodes',
+  REDIS_KEY_PREFIX: 'prefix of every Redis key the gateway writes (default none); replicas of one gateway share it',
   GATEWAY_API_KEYS: 'the gateway\'s clients: comma-separated name:secret[:scope+scope] (scopes read, write, admin)',
   SANDBOX: 'true: every provider is served by the built-in simulators; false: never (default: true when no provider has credentials)',
   GATEWAY_SECRET: 'signs cursors; every replica needs the same value',
@@ -100,7 +119,8 @@ export const ENV_VARS = {
   CLOUDFLARE_OUTBOUND_WINDOW_MS: 'window of CLOUDFLARE_OUTBOUND_BUDGET (default 300000 = 5 min)',
   RATE_LIMIT_MAX: 'requests per gateway key per window (default 6000; 0 = off); ops routes are exempt',
   RATE_LIMIT_WINDOW_MS: 'window of RATE_LIMIT_MAX (default 60000)',
-  MAX_EVENT_LOOP_DELAY_MS: 'event-loop delay above which the gateway sheds load with 503 (default 1000; 0 = off)'
+  MAX_EVENT_LOOP_DELAY_MS: 'event-loop delay above which the gateway sheds load with 503 (default 1000; 0 = off)',
+  SHUTDOWN_DELAY_MS: 'on SIGTERM, how long /readyz answers 503 while requests are still served before the gateway stops accepting connections and drains (default 0; e.g. 5000 behind a load balancer that polls /readyz)'
 }
 
 /** Outbound budget defaults: Cloudflare documents 1200 requests per 5 minutes per token; the others publish no limit. */
@@ -213,7 +233,9 @@ export function loadConfig (env: Env = process.env): Config {
   }
 
   const redisUrl = get('REDIS_URL') ?? null
-  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://')
+  const redis = parseRedis(redisUrl, get('REDIS_SENTINELS'), get('REDIS_SENTINEL_NAME'), get('REDIS_CLUSTER_NODES'), problems)
+  const redisKeyPrefix = get('REDIS_KEY_PREFIX') ?? ''
+  if (!/^[\w:.-]{0,64}$/.test(redisKeyPrefix)) problems.push(`REDIS_KEY_PREFIX must be at most 64 letters, digits, _ : . - (got "${redisKeyPrefix}")`)
 
   const logLevel = get('LOG_LEVEL') ?? 'info'
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -225,6 +247,8 @@ export function loadConfig (env: Env = process.env): Config {
     host: get('HOST') ?? (sandbox ? '127.0.0.1' : '0.0.0.0'),
     sandbox,
     redisUrl,
+    redis,
+    redisKeyPrefix,
     apiKeys,
     sandboxKey,
     gatewaySecret,
@@ -240,10 +264,49 @@ export function loadConfig (env: Env = process.env): Config {
       halfOpenAfterMs: int('CIRCUIT_HALF_OPEN_AFTER_MS', 10_000, 10, 3_600_000)
     },
     rateLimit: { max: int('RATE_LIMIT_MAX', 6000, 0, 10_000_000), windowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000) },
-    maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000)
+    maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+    shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+/** REDIS_URL, REDIS_SENTINELS (+ REDIS_SENTINEL_NAME) and REDIS_CLUSTER_NODES exclude each other. */
+export function parseRedis (url: string | null, sentinels: string | undefined, sentinelName: string | undefined, clusterNodes: string | undefined,
+  problems: string[]): RedisTarget | null {
+  const set = [url !== null && 'REDIS_URL', sentinels !== undefined && 'REDIS_SENTINELS', clusterNodes !== undefined && 'REDIS_CLUSTER_NODES'].filter(Boolean)
+  if (set.length > 1) {
+    problems.push(`set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES (got ${set.join(' and ')})`)
+    return null
+  }
+  if (sentinelName !== undefined && sentinels === undefined) problems.push('REDIS_SENTINEL_NAME needs REDIS_SENTINELS')
+  if (url !== null) {
+    if (!/^rediss?:\/\/./.test(url)) problems.push('REDIS_URL must start with redis:// or rediss://')
+    return { kind: 'url', url }
+  }
+  if (sentinels !== undefined) {
+    const list = parseHostPorts('REDIS_SENTINELS', sentinels, problems)
+    if (sentinelName === undefined) problems.push('REDIS_SENTINEL_NAME is required with REDIS_SENTINELS (the name of the master, e.g. mymaster)')
+    return { kind: 'sentinel', sentinels: list, name: sentinelName ?? '' }
+  }
+  if (clusterNodes !== undefined) return { kind: 'cluster', nodes: parseHostPorts('REDIS_CLUSTER_NODES', clusterNodes, problems) }
+  return null
+}
+
+/** `host:port,host:port` (IPv6 hosts in brackets: `[::1]:26379`). */
+export function parseHostPorts (name: string, raw: string, problems: string[]): HostPort[] {
+  const out: HostPort[] = []
+  for (const entry of raw.split(',').map(s => s.trim()).filter(s => s !== '')) {
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([\w.-]+)):(\d{1,5})$/.exec(entry)
+    const port = Number(m?.[3])
+    if (m === null || port < 1 || port > 65535) {
+      problems.push(`${name}: "${entry}" is not host:port`)
+      continue
+    }
+    out.push({ host: m[1] ?? m[2] ?? '', port })
+  }
+  if (out.length === 0 && !problems.some(p => p.startsWith(name))) problems.push(`${name} has no host:port entries`)
+  return out
 }
 
 function parseApiKeys (raw: string, problems: string[]): ApiKey[] {

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { pino, type DestinationStream } from 'pino'
 
 export type Logger = FastifyBaseLogger
 
@@ -19,3 +20,9 @@ export const REDACT_PATHS = [
   'secret',
   '*.secret'
 ]
+
+/** The process logger (server.ts); tests pass a destination to capture every line. */
+export function createLogger (level: string, destination?: DestinationStream): Logger {
+  const opts = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }
+  return (destination === undefined ? pino(opts) : pino(opts, destination)) as unknown as Logger
+}

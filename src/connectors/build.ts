@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
 import type { KvStore } from '../store/kv-store.js'
+import { attachObserver, type UpstreamObserver } from './http.js'
 import { attachBudget, OutboundBudget } from './outbound-budget.js'
 import { ProviderResilience, resilientConnector } from './resilience.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
@@ -19,6 +20,8 @@ export interface SandboxEndpoint { baseUrl: string, credential: string, accountI
 export interface BuiltProviders {
   providers: ProviderSet
   dispatchers: Dispatcher[]
+  /** the outbound budget of each provider that has one (for the metrics gauge) */
+  budgets: Partial<Record<ProviderId, OutboundBudget>>
 }
 
 export function buildProviders (config: Config, deps: {
@@ -28,8 +31,11 @@ export function buildProviders (config: Config, deps: {
   /** where the outbound budgets are counted (shared by replicas when it is Redis); none = no budget */
   store?: KvStore
   log?: Logger
+  /** told about every vendor request and retry (metrics) */
+  observer?: UpstreamObserver
 }): BuiltProviders {
   const dispatchers: Dispatcher[] = []
+  const budgets: Partial<Record<ProviderId, OutboundBudget>> = {}
   const entries: ProviderEntry[] = PROVIDER_IDS.map(id => {
     const pc = config.providers[id]
     const sandbox = config.sandbox ? deps.sandbox?.[id] : undefined
@@ -48,13 +54,15 @@ export function buildProviders (config: Config, deps: {
       connect: { timeout: Math.min(pc.timeoutMs, 5000) }
     })
     dispatchers.push(dispatcher)
+    if (deps.observer !== undefined) attachObserver(dispatcher, deps.observer)
     const settings = sandbox === undefined
       ? { baseUrl: pc.baseUrl, credential: pc.credential ?? '', timeoutMs: pc.timeoutMs, ...(pc.accountId === null ? {} : { accountId: pc.accountId }) }
       : { baseUrl: sandbox.baseUrl, credential: sandbox.credential, timeoutMs: pc.timeoutMs, accountId: sandbox.accountId }
     if (pc.outboundBudget !== null && deps.store !== undefined && deps.log !== undefined) {
-      attachBudget(dispatcher, new OutboundBudget({
+      budgets[id] = new OutboundBudget({
         provider: id, credential: settings.credential, ...pc.outboundBudget, store: deps.store, clock: deps.clock, log: deps.log
-      }))
+      })
+      attachBudget(dispatcher, budgets[id])
     }
     const resilience = new ProviderResilience(id, {
       failureThreshold: config.circuit.failureThreshold,
@@ -72,5 +80,5 @@ export function buildProviders (config: Config, deps: {
       circuit: () => resilience.state
     }
   })
-  return { providers: new ProviderSet(entries), dispatchers }
+  return { providers: new ProviderSet(entries), dispatchers, budgets }
 }

@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici'
 import type { Case, CaseDetail } from '../schemas/case.js'
+import type { Detection, DetectionKind } from '../schemas/detection.js'
 import type { TargetType } from '../schemas/common.js'
 import type { ProviderId } from '../schemas/provider.js'
 import type { ReferenceItem, ReferenceKind } from '../schemas/reference.js'
@@ -101,6 +102,51 @@ export interface Capabilities {
   detections: boolean
 }
 
+/** One walk through a provider's detections (issue 9). */
+export interface DetectionQuery {
+  /** the connector's own position token; null = first page */
+  pageToken: string | null
+  /** items per page, constant for one walk */
+  pageSize: number
+  since?: string
+  until?: string
+}
+
+/** One page of detections, newest first by detectedAt (ties in any order); `next` is null on the last page. */
+export interface DetectionPage {
+  items: Detection[]
+  next: string | null
+}
+
+/** Cloudflare Brand Protection saved queries (`/v1/brand-monitors`). */
+export interface BrandMonitor {
+  id: string
+  type: 'domain' | 'logo'
+  tag: string
+  patterns: string[] | null
+  scan: boolean | null
+  similarityThreshold: number | null
+  createdAt: string | null
+  updatedAt: string | null
+}
+
+export type BrandMonitorInput =
+  | { type: 'domain', tag: string, patterns: string[], scan: boolean | null }
+  | { type: 'logo', tag: string, similarityThreshold: number, image: { data: Buffer, contentType: string } }
+
+export interface ScanSubmission { submitted: Array<{ url: string, scanId: number | null }>, skipped: Array<{ url: string, scanId: number | null }>, excluded: string[] }
+
+export interface ScanInfo {
+  url: string | null
+  scanId: number | null
+  complete: boolean | null
+  lastProcessedAt: string | null
+  statusCode: number | null
+  categories: string[]
+  modelScores: Array<{ model: string, score: number | null }>
+  ruleMatches: string[]
+}
+
 export interface ProviderConnector {
   readonly id: ProviderId
   readonly capabilities: Capabilities
@@ -122,6 +168,21 @@ export interface ProviderConnector {
   addComment? (providerCaseId: string, comment: string, ctx: ConnectorContext): Promise<void>
   appeal? (providerCaseId: string, input: AppealInput, ctx: ConnectorContext): Promise<void>
   performAction? (providerCaseId: string, action: CaseAction, ctx: ConnectorContext): Promise<void>
+
+  // ---- detections (issue 9), where `capabilities.detections` is true ----------------------------------------------
+  listDetections? (query: DetectionQuery, ctx: ConnectorContext): Promise<DetectionPage>
+  /** One detection by kind and native id, or null when the provider does not know it (reads only). */
+  getDetection? (kind: DetectionKind, nativeId: string, ctx: ConnectorContext): Promise<Detection | null>
+  /** BforeAI: accept a confirmed attack (`POST /v2/takedown/accept`); the takedown it starts, as a Case. */
+  acceptDetection? (nativeId: string, brandId: number, ctx: ConnectorContext): Promise<Case>
+
+  // ---- brand protection management (Cloudflare) ------------------------------------------------------------------
+  listBrandMonitors? (ctx: ConnectorContext): Promise<BrandMonitor[]>
+  createBrandMonitor? (input: BrandMonitorInput, ctx: ConnectorContext): Promise<BrandMonitor>
+  /** Throws ConnectorError `not_found` when the provider does not know the monitor. */
+  deleteBrandMonitor? (type: 'domain' | 'logo', nativeId: string, ctx: ConnectorContext): Promise<void>
+  submitScans? (urls: string[], ctx: ConnectorContext): Promise<ScanSubmission>
+  scanInfo? (query: { urls: string[], scanIds: number[] }, ctx: ConnectorContext): Promise<ScanInfo[]>
 }
 
 export interface ConnectorDeps {
@@ -161,13 +222,16 @@ export class ConnectorError extends Error {
   readonly upstreamStatus: number | null
   /** seconds, when the vendor (or our own budget) said when to come back */
   readonly retryAfter: number | null
+  /** the caller went away (client disconnected, shutdown): says nothing about the vendor's health */
+  readonly cancelled: boolean
 
   constructor (provider: ProviderId, kind: ConnectorErrorKind, message: string,
-    opts: { upstreamStatus?: number | null, retryAfter?: number | null, cause?: unknown } = {}) {
+    opts: { upstreamStatus?: number | null, retryAfter?: number | null, cause?: unknown, cancelled?: boolean } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.provider = provider
     this.kind = kind
     this.upstreamStatus = opts.upstreamStatus ?? null
     this.retryAfter = opts.retryAfter ?? null
+    this.cancelled = opts.cancelled ?? false
   }
 }

@@ -44,6 +44,29 @@ export interface VendorHttpOptions {
   maxRetries?: number
   /** base backoff in ms (default 200) */
   backoffMs?: number
+  /** metrics hook (src/metrics.ts); defaults to the observer attached to the dispatcher by connectors/build.ts */
+  observer?: UpstreamObserver
+}
+
+/** What one vendor request ended as: `ok`, or the ConnectorError kind it raised. */
+export type UpstreamOutcome = 'ok' | ConnectorErrorKind
+
+/** Told about every request that went to the vendor and every retry; never sees headers, bodies or URLs. */
+export interface UpstreamObserver {
+  request (e: { provider: ProviderId, method: string, outcome: UpstreamOutcome, seconds: number }): void
+  retry (e: { provider: ProviderId, method: string, kind: ConnectorErrorKind }): void
+}
+
+const OBSERVER = Symbol.for('takedown-gateway.upstream-observer')
+
+/** Attaches an observer to a vendor's dispatcher (like the outbound budget), so connectors need not pass it on. */
+export function attachObserver<D extends Dispatcher> (dispatcher: D, observer: UpstreamObserver): D {
+  Object.defineProperty(dispatcher, OBSERVER, { value: observer, enumerable: false })
+  return dispatcher
+}
+
+function observerOf (dispatcher: Dispatcher): UpstreamObserver | null {
+  return (dispatcher as unknown as Record<symbol, UpstreamObserver | undefined>)[OBSERVER] ?? null
 }
 
 /** undici error codes raised before any byte of the request could have been processed by the vendor */
@@ -56,6 +79,7 @@ export class VendorHttp {
   readonly #opts: VendorHttpOptions
   /** outbound budget of this vendor credential, attached to the dispatcher by connectors/build.ts */
   readonly #budget: OutboundBudget | null
+  readonly #observer: UpstreamObserver | null
 
   constructor (opts: VendorHttpOptions) {
     const url = new URL(opts.baseUrl)
@@ -64,6 +88,7 @@ export class VendorHttp {
     this.#prefix = url.pathname.replace(/\/+$/, '')
     this.#opts = opts
     this.#budget = budgetOf(opts.dispatcher)
+    this.#observer = opts.observer ?? observerOf(opts.dispatcher)
   }
 
   /** Full URL of a path (for `links.provider`); carries no secret. */
@@ -79,7 +104,7 @@ export class VendorHttp {
       // every attempt spends budget; a refusal is final (reads fail fast, writes already waited inside acquire)
       if (this.#budget !== null) await this.#budget.acquire({ write: !idempotent, deadline, signal: ctx.signal })
       try {
-        return await this.#once<T>(call, ctx, deadline)
+        return await this.#observed<T>(call, ctx, deadline)
       } catch (err) {
         if (!(err instanceof ConnectorError)) throw err
         const retryable = idempotent
@@ -95,6 +120,7 @@ export class VendorHttp {
           })
         }
         ctx.log.debug({ provider: this.provider, attempt: attempt + 1, waitMs: Math.round(wait), kind: err.kind }, 'retrying vendor call')
+        this.#observer?.retry({ provider: this.provider, method: call.method, kind: err.kind })
         try {
           await sleep(wait, ctx.signal)
         } catch (cause) {
@@ -102,6 +128,21 @@ export class VendorHttp {
           throw new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting to retry', { upstreamStatus: err.upstreamStatus, cause })
         }
       }
+    }
+  }
+
+  async #observed<T> (call: HttpCall, ctx: ConnectorContext, deadline: number): Promise<HttpResult<T>> {
+    const observer = this.#observer
+    if (observer === null) return await this.#once<T>(call, ctx, deadline)
+    const started = performance.now()
+    let outcome: UpstreamOutcome = 'ok'
+    try {
+      return await this.#once<T>(call, ctx, deadline)
+    } catch (err) {
+      outcome = err instanceof ConnectorError ? err.kind : 'unavailable'
+      throw err
+    } finally {
+      observer.request({ provider: this.provider, method: call.method, outcome, seconds: (performance.now() - started) / 1000 })
     }
   }
 
@@ -158,7 +199,9 @@ export class VendorHttp {
       return new ConnectorError(this.provider, 'timeout', `no answer within ${this.#opts.timeoutMs} ms`, { cause: err })
     }
     if (ctx.signal.aborted) {
-      return new ConnectorError(this.provider, 'timeout', 'the request deadline passed', { cause: err })
+      // before the deadline, an aborted context means the caller went away, not that the vendor is slow
+      const cancelled = Date.now() < ctx.deadline - 5
+      return new ConnectorError(this.provider, 'timeout', cancelled ? 'the caller cancelled the request' : 'the request deadline passed', { cause: err, cancelled })
     }
     const notSent = NOT_SENT_CODES.has(code)
     const cause = Object.assign(new Error(`${code || 'transport'}: ${(err as Error).message}`), { notSent })

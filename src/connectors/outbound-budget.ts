@@ -85,6 +85,26 @@ export class OutboundBudget {
     }
   }
 
+  /**
+   * Requests left in the sliding window right now, as every replica counted them (for the metrics gauge);
+   * null when the store does not answer.
+   */
+  async remaining (): Promise<number | null> {
+    const now = this.#opts.clock.now()
+    const window = Math.floor(now / this.windowMs)
+    const elapsed = (now - window * this.windowMs) / this.windowMs
+    try {
+      const [cur, prev] = await withTimeout(Promise.all([
+        this.#opts.store.get(keys.outboundBudget(this.#id, window)),
+        this.#opts.store.get(keys.outboundBudget(this.#id, window - 1))
+      ]), this.#opts.storeTimeoutMs ?? 250)
+      const used = Number(cur ?? 0) + Number(prev ?? 0) * (1 - elapsed)
+      return Math.max(0, Math.floor(this.limit - used))
+    } catch {
+      return null
+    }
+  }
+
   /** 0 when the call may go out now, else how long (ms) until the sliding window has room. */
   async #take (): Promise<number> {
     if (Date.now() < this.#storeDownUntil) return 0

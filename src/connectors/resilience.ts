@@ -45,7 +45,7 @@ export class ProviderResilience {
   constructor (provider: ProviderId, opts: ResilienceOptions, log?: Logger) {
     this.provider = provider
     this.#opts = opts
-    this.#breaker = circuitBreaker(handleWhen(err => err instanceof ConnectorError && TRIPPING_KINDS.has(err.kind)), {
+    this.#breaker = circuitBreaker(handleWhen(err => err instanceof ConnectorError && !err.cancelled && TRIPPING_KINDS.has(err.kind)), {
       halfOpenAfter: opts.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(opts.failureThreshold)
     })

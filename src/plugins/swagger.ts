@@ -23,6 +23,8 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'Cases', description: 'Takedown and monitoring cases across providers' },
         { name: 'Reference', description: 'Vendor reference data, cached' },
         { name: 'Providers', description: 'Provider modes and capabilities' },
+        { name: 'Detections', description: 'Takedown candidates the providers found (BforeAI confirmed attacks, Cloudflare brand-protection matches) and turning them into cases' },
+        { name: 'Brand protection', description: 'Cloudflare Brand Protection saved queries and URL scans' },
         { name: 'Operations', description: 'Health, readiness, metrics (no auth)' }
       ],
       components: {

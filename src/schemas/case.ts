@@ -1,13 +1,14 @@
 import { Type, type Static } from 'typebox'
 import { NullableRfc3339Schema, NullableString, Rfc3339Schema, TargetTypeSchema } from './common.js'
 import { ProviderIdSchema } from './provider.js'
+import { CASE_DETAIL_EXAMPLE, CASE_EXAMPLE, CASE_PAGE_EXAMPLE } from './examples.js'
 import { UnifiedStatusSchema } from './unified-status.js'
 
 export const TargetSchema = Type.Object({
   type: TargetTypeSchema,
   value: Type.String({ description: 'The reported thing: URL, domain, email address, E.164 phone number, IPv4 address or social-media URL' }),
   domain: NullableString
-}, { $id: 'Target', additionalProperties: false })
+}, { $id: 'Target', additionalProperties: false, examples: [CASE_EXAMPLE.target] })
 
 export const CaseSchema = Type.Object({
   id: Type.String({ description: '`<provider>:<providerCaseId>`, percent-encoded where the native id needs it. Opaque to clients.' }),
@@ -33,7 +34,7 @@ export const CaseSchema = Type.Object({
     self: Type.String(),
     provider: NullableString
   }, { additionalProperties: false })
-}, { $id: 'Case', additionalProperties: false })
+}, { $id: 'Case', additionalProperties: false, examples: [CASE_EXAMPLE] })
 export type Case = Static<typeof CaseSchema>
 
 export const HistoryEntrySchema = Type.Object({
@@ -41,7 +42,7 @@ export const HistoryEntrySchema = Type.Object({
   status: Type.Union([UnifiedStatusSchema, Type.Null()]),
   providerStatus: NullableString,
   message: NullableString
-}, { $id: 'HistoryEntry', additionalProperties: false })
+}, { $id: 'HistoryEntry', additionalProperties: false, examples: [CASE_DETAIL_EXAMPLE.history[1]] })
 export type HistoryEntry = Static<typeof HistoryEntrySchema>
 
 export const MitigationSchema = Type.Object({
@@ -51,7 +52,11 @@ export const MitigationSchema = Type.Object({
   effectiveAt: NullableRfc3339Schema,
   entityType: NullableString,
   entityId: NullableString
-}, { $id: 'Mitigation', additionalProperties: false })
+}, {
+  $id: 'Mitigation',
+  additionalProperties: false,
+  examples: [{ id: '3c4ffd020f5bd14dcc31-m2', type: 'account_suspend', status: 'active', effectiveAt: '2026-03-02T09:58:38.122Z', entityType: 'zone', entityId: 'aa36434ef2510c632d4e86a538cc03aa' }]
+})
 export type Mitigation = Static<typeof MitigationSchema>
 
 export const CaseDetailSchema = Type.Object({
@@ -68,7 +73,7 @@ export const CaseDetailSchema = Type.Object({
   takedownStartedAt: Type.Optional(NullableRfc3339Schema),
   resolvedAt: Type.Optional(NullableRfc3339Schema),
   raw: Type.Optional(Type.Unknown({ description: "The provider's own object, present with `?include=raw`" }))
-}, { $id: 'CaseDetail', additionalProperties: false })
+}, { $id: 'CaseDetail', additionalProperties: false, examples: [CASE_DETAIL_EXAMPLE] })
 export type CaseDetail = Static<typeof CaseDetailSchema>
 
 export const ProviderErrorSchema = Type.Object({
@@ -76,7 +81,7 @@ export const ProviderErrorSchema = Type.Object({
   status: Type.Integer({ description: 'The HTTP status this failure maps to (502, 503, 504, ...)' }),
   title: Type.String(),
   detail: Type.String()
-}, { $id: 'ProviderError', additionalProperties: false })
+}, { $id: 'ProviderError', additionalProperties: false, examples: [CASE_PAGE_EXAMPLE.errors[0]] })
 export type ProviderError = Static<typeof ProviderErrorSchema>
 
 export const CaseListQuerySchema = Type.Object({
@@ -97,5 +102,5 @@ export const CasePageSchema = Type.Object({
   nextCursor: NullableString,
   partial: Type.Boolean({ description: 'true when at least one provider failed; its failure is in `errors`' }),
   errors: Type.Array(ProviderErrorSchema)
-}, { $id: 'CasePage', additionalProperties: false })
+}, { $id: 'CasePage', additionalProperties: false, examples: [CASE_PAGE_EXAMPLE] })
 export type CasePage = Static<typeof CasePageSchema>

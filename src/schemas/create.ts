@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { NullableString, TargetTypeSchema } from './common.js'
 import { CaseSchema } from './case.js'
+import { ACTION_RESULT_EXAMPLE, CREATE_PLAN_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 
 export const CreateTargetSchema = Type.Object({
@@ -75,17 +76,17 @@ export const CreatePlanSchema = Type.Object({
     files: Type.Array(Type.Object({ field: Type.String(), filename: Type.String(), contentType: Type.String(), size: Type.Integer() }))
   }),
   rejected: Type.Array(Type.Object({ provider: ProviderIdSchema, reason: Type.String() }), { description: 'Providers the rules considered first and why they could not take it' })
-}, { $id: 'CreatePlan', additionalProperties: false })
+}, { $id: 'CreatePlan', additionalProperties: false, examples: [CREATE_PLAN_EXAMPLE] })
 export type CreatePlan = Static<typeof CreatePlanSchema>
 
 export const CancelSchema = Type.Object({
   reasonId: Type.Integer({ minimum: 1, description: 'One of GET /v1/reference/cancellation-reasons' }),
   description: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 }))
-}, { $id: 'CancelRequest', additionalProperties: false })
+}, { $id: 'CancelRequest', additionalProperties: false, examples: [{ reasonId: 1, description: 'false positive' }] })
 
 export const CommentSchema = Type.Object({
   comment: Type.String({ minLength: 1, maxLength: 5000 })
-}, { $id: 'CommentRequest', additionalProperties: false })
+}, { $id: 'CommentRequest', additionalProperties: false, examples: [{ comment: 'The page now redirects to a new domain' }] })
 
 export const AppealSchema = Type.Union([
   Type.Object({
@@ -96,7 +97,11 @@ export const AppealSchema = Type.Union([
   }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('content_removed') }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('counter_notice'), data: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false })
-], { $id: 'AppealRequest', description: 'Either per-mitigation appeals, or a report-level review (`content_removed`, or a DMCA `counter_notice` with its data)' })
+], {
+  $id: 'AppealRequest',
+  examples: [{ appeals: [{ id: '3c4ffd020f5bd14dcc31-m2', reason: 'removed' }] }, { type: 'content_removed' }],
+  description: 'Either per-mitigation appeals, or a report-level review (`content_removed`, or a DMCA `counter_notice` with its data)'
+})
 
 export const CASE_ACTIONS = ['takedown', 'monitor', 'mark-safe'] as const
 
@@ -105,6 +110,6 @@ export const ActionResultSchema = Type.Object({
   action: Type.String(),
   accepted: Type.Literal(true),
   detail: Type.String()
-}, { $id: 'ActionResult', additionalProperties: false })
+}, { $id: 'ActionResult', additionalProperties: false, examples: [ACTION_RESULT_EXAMPLE] })
 
 export { CaseSchema }

@@ -5,6 +5,7 @@
 import { Type, type Static } from 'typebox'
 import { NullableString, Rfc3339Schema } from './common.js'
 import { ProviderErrorSchema, TargetSchema } from './case.js'
+import { DETECTION_EXAMPLE, DETECTION_PAGE_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 
 export const DETECTION_KINDS = ['attack', 'domain-match', 'logo-match'] as const
@@ -30,7 +31,7 @@ export const DetectionSchema = Type.Object({
     takedown: Type.String({ description: 'POST here to turn the detection into a case' }),
     case: NullableString
   }, { additionalProperties: false })
-}, { $id: 'Detection', additionalProperties: false })
+}, { $id: 'Detection', additionalProperties: false, examples: [DETECTION_EXAMPLE] })
 export type Detection = Static<typeof DetectionSchema>
 
 export const DetectionListQuerySchema = Type.Object({
@@ -47,7 +48,7 @@ export const DetectionPageSchema = Type.Object({
   nextCursor: NullableString,
   partial: Type.Boolean({ description: 'true when at least one provider failed; its failure is in `errors`' }),
   errors: Type.Array(ProviderErrorSchema)
-}, { $id: 'DetectionPage', additionalProperties: false })
+}, { $id: 'DetectionPage', additionalProperties: false, examples: [DETECTION_PAGE_EXAMPLE] })
 export type DetectionPage = Static<typeof DetectionPageSchema>
 
 export const DetectionIdParamsSchema = Type.Object({

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { PROBLEM_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 
 /** RFC 9457 problem details: the one error body of every route (CONTRACT §5). */
@@ -18,5 +19,5 @@ export const ProblemSchema = Type.Object({
   providerStatus: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'HTTP status the provider answered with, when it answered' })),
   existing: Type.Optional(Type.String({ description: 'Id of the existing open case (409 duplicate)' })),
   allowed: Type.Optional(Type.Array(Type.String(), { description: 'Allowed values, where a value was not one of them' }))
-}, { $id: 'Problem', additionalProperties: false })
+}, { $id: 'Problem', additionalProperties: false, examples: [PROBLEM_EXAMPLE] })
 export type Problem = Static<typeof ProblemSchema>

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { TargetTypeSchema } from './common.js'
+import { PROVIDER_INFO_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 
 export const ProviderInfoSchema = Type.Object({
@@ -24,9 +25,9 @@ export const ProviderInfoSchema = Type.Object({
     message: Type.String()
   }), Type.Null()]),
   referenceAgeSeconds: Type.Union([Type.Integer(), Type.Null()], { description: 'Age of the oldest reference data of this provider cached in this process; null before the first load' })
-}, { $id: 'ProviderInfo', additionalProperties: false })
+}, { $id: 'ProviderInfo', additionalProperties: false, examples: [PROVIDER_INFO_EXAMPLE] })
 export type ProviderInfo = Static<typeof ProviderInfoSchema>
 
 export const ProviderListSchema = Type.Object({
   items: Type.Array(ProviderInfoSchema)
-}, { $id: 'ProviderList', additionalProperties: false })
+}, { $id: 'ProviderList', additionalProperties: false, examples: [{ items: [PROVIDER_INFO_EXAMPLE] }] })

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { NullableString } from './common.js'
+import { STATUS_REFERENCE_ITEM_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 import { UnifiedStatusSchema } from './unified-status.js'
 
@@ -18,5 +19,5 @@ export const ReferenceItemSchema = Type.Object({
   active: Type.Optional(Type.Boolean()),
   unifiedStatus: Type.Optional(UnifiedStatusSchema),
   terminal: Type.Optional(Type.Boolean())
-}, { $id: 'ReferenceItem', additionalProperties: false })
+}, { $id: 'ReferenceItem', additionalProperties: false, examples: [STATUS_REFERENCE_ITEM_EXAMPLE] })
 export type ReferenceItem = Static<typeof ReferenceItemSchema>

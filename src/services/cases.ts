@@ -3,16 +3,17 @@
  * Plain functions over the ProviderSet; no Fastify request or reply in here.
  */
 import { createHash } from 'node:crypto'
-import type { CaseFilters, ProviderConnector } from '../connectors/connector.js'
+import type { CaseFilters } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
 import { parseCaseId } from '../domain/case-id.js'
-import { CursorCodec, type CursorState, type ProviderPosition } from '../domain/cursor.js'
-import { compareKeys, keyOf, type SortKey } from '../domain/merge.js'
-import { fromConnectorError, GatewayError, type GatewayError as GwError } from '../domain/problems.js'
+import { CursorCodec, type CursorState } from '../domain/cursor.js'
+import { keyOf } from '../domain/merge.js'
+import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
-import type { Case, CaseDetail, CaseListQuery, CasePage, ProviderError } from '../schemas/case.js'
+import type { Case, CaseDetail, CaseListQuery, CasePage } from '../schemas/case.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { isUnifiedStatus, UNIFIED_STATUSES, type UnifiedStatus } from '../schemas/unified-status.js'
+import { mergeWalk, type WalkSource } from './merge-walk.js'
 import type { ProviderSet } from './provider-set.js'
 
 export interface ListOptions {
@@ -22,31 +23,6 @@ export interface ListOptions {
 
 interface Filters extends CaseFilters {
   providers: ProviderId[]
-}
-
-interface Buffered { item: Case, key: SortKey, page: number }
-
-/** One provider's side of a listing request. */
-class Stream {
-  readonly buffer: Buffered[] = []
-  /** vendor page tokens fetched in this request, in vendor order */
-  readonly pages: Array<string | null> = []
-  nextToken: string | null
-  exhausted: boolean
-  /** smallest createdAt seen in raw vendor items: anything not fetched yet is at or below it */
-  lowWater = Number.POSITIVE_INFINITY
-  error: ConnectorError | Error | null = null
-
-  constructor (readonly provider: ProviderId, readonly connector: ProviderConnector, readonly pos: ProviderPosition) {
-    this.nextToken = pos.t
-    this.exhausted = pos.d
-  }
-
-  get live (): boolean { return this.error === null }
-
-  head (): Buffered | undefined {
-    return this.buffer[0]
-  }
 }
 
 export class CaseService {
@@ -68,103 +44,37 @@ export class CaseService {
       ? this.#cursors.decode(query.cursor, fingerprint)
       : { v: 1, f: fingerprint, k: null, p: Object.fromEntries(filters.providers.map(p => [p, { t: null, s: pageSize, d: false }])) }
 
-    const streams: Stream[] = []
+    const sources: Array<WalkSource<Case>> = []
     for (const provider of filters.providers) {
       const connector = this.#providers.get(provider)?.connector
       const pos = state.p[provider]
       if (connector == null || pos === undefined) continue
-      streams.push(new Stream(provider, connector, pos))
+      sources.push({
+        provider,
+        pos,
+        fetch: async (pageToken, size) => await connector.listCases({ pageToken, pageSize: size, filters }, this.#providers.context(provider, signal, log))
+      })
     }
-    const after = state.k
-    const sinceMs = filters.since === undefined ? null : Date.parse(filters.since)
-    const fetched = new Map<Stream, number>()
-
-    const fetchPage = async (s: Stream): Promise<void> => {
-      const token = s.nextToken
-      const pageNo = s.pages.length
-      fetched.set(s, (fetched.get(s) ?? 0) + 1)
-      try {
-        const page = await s.connector.listCases(
-          { pageToken: token, pageSize: s.pos.s, filters },
-          this.#providers.context(s.provider, signal, log)
-        )
-        s.pages.push(token)
-        for (const item of page.items) {
-          const key = keyOf(item)
-          if (key[0] < s.lowWater) s.lowWater = key[0]
-          if (after !== null && compareKeys(key, after) <= 0) continue
-          if (!matches(item, filters)) continue
-          s.buffer.push({ item, key, page: pageNo })
-        }
-        s.buffer.sort((a, b) => compareKeys(a.key, b.key))
-        s.nextToken = page.next
-        // nothing older than `since` can match: stop reading this provider once the vendor is past it
-        if (page.next === null || (sinceMs !== null && s.lowWater < sinceMs)) s.exhausted = true
-      } catch (err) {
-        s.error = err instanceof Error ? err : new Error(String(err))
-        this.#providers.recordError(s.provider, err)
-        log.warn({ provider: s.provider, err: describe(err) }, 'provider failed during listing')
-      }
-    }
-
-    const items: Case[] = []
-    let last: SortKey | null = after
-    for (;;) {
-      // the next case in global order among what is buffered
-      let best: Stream | null = null
-      for (const s of streams) {
-        const h = s.live ? s.head() : undefined
-        if (h !== undefined && (best === null || compareKeys(h.key, best.head()!.key) < 0)) best = s
-      }
-      const candidate = best?.head()
-      // a provider blocks the candidate while it may still hold unread cases that sort before (or level with) it
-      const blockers = streams.filter(s => s.live && !s.exhausted &&
-        (candidate === undefined || candidate.key[0] <= s.lowWater))
-      if (blockers.length === 0) {
-        if (candidate === undefined || best === null) break
-        best.buffer.shift()
-        items.push(candidate.item)
-        last = candidate.key
-        if (items.length >= query.limit) break
-        continue
-      }
-      const fetchable = blockers.filter(s => (fetched.get(s) ?? 0) < this.#maxPages)
-      if (fetchable.length === 0) break
-      await Promise.all(fetchable.map(fetchPage))
-    }
-
-    const errors: ProviderError[] = []
-    const nextState: CursorState = { v: 1, f: fingerprint, k: last === null ? null : [last[0], last[1]], p: {} }
-    let more = false
-    for (const s of streams) {
-      if (!s.live) {
-        nextState.p[s.provider] = s.pos // retry this provider from where it stood on the next page
-        more = true
-        errors.push(providerError(s.provider, s.error))
-        continue
-      }
-      const firstUnconsumed = s.buffer.reduce((min, b) => Math.min(min, b.page), Number.POSITIVE_INFINITY)
-      if (Number.isFinite(firstUnconsumed)) {
-        nextState.p[s.provider] = { t: s.pages[firstUnconsumed] ?? null, s: s.pos.s, d: false }
-        more = true
-      } else if (s.exhausted) {
-        nextState.p[s.provider] = { t: null, s: s.pos.s, d: true }
-      } else {
-        nextState.p[s.provider] = { t: s.nextToken, s: s.pos.s, d: false }
-        more = true
-      }
-    }
-    // carry positions of providers that were skipped in this request (none today; keeps cursors forward-compatible)
-    for (const [p, pos] of Object.entries(state.p)) if (nextState.p[p] === undefined) nextState.p[p] = pos
-
-    if (streams.length > 0 && streams.every(s => !s.live)) {
-      throw allFailed(streams)
-    }
+    const walk = await mergeWalk<Case>({
+      sources,
+      after: state.k,
+      limit: query.limit,
+      maxPagesPerProvider: this.#maxPages,
+      keyOf,
+      accept: item => matches(item, filters),
+      sinceMs: filters.since === undefined ? null : Date.parse(filters.since),
+      onError: (provider, err) => this.#providers.recordError(provider, err),
+      log
+    })
+    if (walk.allFailed !== null) throw walk.allFailed
+    const next: CursorState | null = walk.next === null
+      ? null
+      : { v: 1, f: fingerprint, k: walk.last === null ? null : [walk.last[0], walk.last[1]], p: { ...state.p, ...walk.next } }
     return {
-      items,
-      nextCursor: more ? this.#cursors.encode(nextState) : null,
-      partial: errors.length > 0,
-      errors
+      items: walk.items,
+      nextCursor: next === null ? null : this.#cursors.encode(next),
+      partial: walk.errors.length > 0,
+      errors: walk.errors
     }
   }
 
@@ -255,37 +165,4 @@ export function matches (c: Case, f: CaseFilters): boolean {
     if (c.brand.name?.toLowerCase() !== b && (c.brand.id === null || String(c.brand.id).toLowerCase() !== b)) return false
   }
   return true
-}
-
-function providerError (provider: ProviderId, err: unknown): ProviderError {
-  const gw = err instanceof ConnectorError ? fromConnectorError(err) : null
-  if (gw !== null) {
-    return { provider, status: gw.statusCode, title: titleOf(gw), detail: gw.message }
-  }
-  return { provider, status: 502, title: 'The provider failed', detail: `${provider}: unexpected failure` }
-}
-
-function titleOf (err: GwError): string {
-  return err.code === 'GW_ERR_PROVIDER_TIMEOUT'
-    ? 'The provider did not answer in time'
-    : err.code === 'GW_ERR_PROVIDER_UNAVAILABLE' ? 'The provider is unavailable' : 'The provider failed'
-}
-
-/** Every provider failed: 504 when all timed out, 503 when any was unavailable, else 502. */
-function allFailed (streams: Stream[]): GatewayError {
-  const errs = streams.map(s => s.error)
-  const kinds = errs.map(e => e instanceof ConnectorError ? e.kind : 'internal')
-  const names = streams.map(s => s.provider).join(', ')
-  const detail = `Every provider failed (${streams.map(s => `${s.provider}: ${s.error?.message ?? 'failed'}`).join('; ')})`
-  const single = streams.length === 1 ? streams[0]!.provider : undefined
-  const retryAfters = errs.map(e => e instanceof ConnectorError ? e.retryAfter : null).filter((n): n is number => n !== null)
-  const extras = { ...(single === undefined ? {} : { provider: single }), ...(retryAfters.length > 0 ? { retryAfter: Math.min(...retryAfters) } : {}) }
-  if (kinds.every(k => k === 'timeout')) return new GatewayError('GW_ERR_PROVIDER_TIMEOUT', detail, extras)
-  if (kinds.some(k => k === 'unavailable' || k === 'rate_limited')) return new GatewayError('GW_ERR_PROVIDER_UNAVAILABLE', detail, extras)
-  return new GatewayError('GW_ERR_PROVIDER_ERROR', `${detail} [${names}]`, extras)
-}
-
-function describe (err: unknown): { kind?: string, message: string } {
-  if (err instanceof ConnectorError) return { kind: err.kind, message: err.message }
-  return { message: err instanceof Error ? err.message : String(err) }
 }

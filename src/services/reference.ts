@@ -54,6 +54,7 @@ export class ReferenceService {
     const items: ReferenceItem[] = kind === 'statuses' && provider === undefined ? [...GATEWAY_STATUSES] : []
     const errors: ProviderError[] = []
     const statuses: string[] = []
+    const etags: string[] = []
     const results = await Promise.all(targets.map(async entry => {
       if (entry?.connector == null) return null
       const connector = entry.connector
@@ -61,8 +62,9 @@ export class ReferenceService {
       try {
         const r = await this.#cache.get(key, keys.referenceLock(entry.id, kind),
           async () => await connector.listReference(kind, this.#providers.context(entry.id, signal, log)),
-          value => etagOf(value))
+          value => etagOf(value), { provider: entry.id, kind })
         statuses.push(cacheStatus(r.outcome, `${entry.id}:${kind}`, this.#ttlMs - (this.#cache.ageOf(key) ?? 0)))
+        etags.push(r.entry.etag)
         return r.entry.value
       } catch (err) {
         this.#providers.recordError(entry.id, err)
@@ -78,7 +80,9 @@ export class ReferenceService {
       throw new GatewayError(err.status === 504 ? 'GW_ERR_PROVIDER_TIMEOUT' : err.status === 503 ? 'GW_ERR_PROVIDER_UNAVAILABLE' : 'GW_ERR_PROVIDER_ERROR', err.detail, { provider })
     }
     const page: ReferencePage = { kind, items, partial: errors.length > 0, errors }
-    return { page, cacheStatus: statuses, etag: `W/"${etagOf(page)}"` }
+    // the page's validator from the cached entries' own etags: no hashing of the whole page on the hit path
+    const etag = errors.length === 0 ? etagOf([kind, provider ?? null, etags.sort()]) : etagOf(page)
+    return { page, cacheStatus: statuses, etag: `W/"${etag}"` }
   }
 }
 

@@ -22,12 +22,18 @@ export interface CacheOptions {
   lockMs?: number
   /** poll interval while waiting for another replica's load */
   pollMs?: number
+  /** told the outcome of every `get` that answered (metrics); `labels` are the caller's */
+  onOutcome?: (outcome: CacheOutcome, labels: CacheLabels) => void
 }
+
+/** What a cached value is, for metrics: e.g. `{ provider: 'phishfort', kind: 'statuses' }`. */
+export interface CacheLabels { provider: string, kind: string }
 
 export class SharedCache {
   readonly #store: KvStore
   readonly #clock: Clock
-  readonly #opts: Required<CacheOptions>
+  readonly #opts: Required<Omit<CacheOptions, 'onOutcome'>>
+  readonly #onOutcome: CacheOptions['onOutcome']
   readonly #log: Logger
   readonly #local = new Map<string, CacheEntry<unknown>>()
   readonly #inflight = new Map<string, Promise<CacheResult<unknown>>>()
@@ -41,7 +47,9 @@ export class SharedCache {
     this.#store = store
     this.#clock = clock
     this.#log = log
-    this.#opts = { lockMs: 5000, pollMs: 25, ...opts }
+    const { onOutcome, ...rest } = opts
+    this.#opts = { lockMs: 5000, pollMs: 25, ...rest }
+    this.#onOutcome = onOutcome
   }
 
   /** Age in ms of the local copy of a key, or null. */
@@ -50,7 +58,13 @@ export class SharedCache {
     return e === undefined ? null : this.#clock.now() - e.fetchedAt
   }
 
-  async get<T> (key: string, lockKey: string, load: () => Promise<T>, etagOf: (value: T) => string): Promise<CacheResult<T>> {
+  async get<T> (key: string, lockKey: string, load: () => Promise<T>, etagOf: (value: T) => string, labels?: CacheLabels): Promise<CacheResult<T>> {
+    const result = await this.#get(key, lockKey, load, etagOf)
+    if (this.#onOutcome !== undefined) this.#onOutcome(result.outcome, labels ?? { provider: 'unknown', kind: 'unknown' })
+    return result
+  }
+
+  async #get<T> (key: string, lockKey: string, load: () => Promise<T>, etagOf: (value: T) => string): Promise<CacheResult<T>> {
     const now = this.#clock.now()
     let entry = this.#local.get(key) as CacheEntry<T> | undefined
     if (entry !== undefined && now - entry.fetchedAt < this.#opts.ttlMs) return { entry, outcome: 'hit' }

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import type { RedisTarget } from '../config.js'
 import type { KvStore } from './kv-store.js'
 
 /**
@@ -7,18 +8,33 @@ import type { KvStore } from './kv-store.js'
  */
 export class RedisKvStore implements KvStore {
   readonly kind = 'redis' as const
-  readonly client: Redis
+  readonly client: Redis | Cluster
   #lastError: string | null = null
 
-  constructor (url: string, opts: RedisOptions = {}) {
-    this.client = new Redis(url, {
+  /** `target`: a redis:// URL, or a RedisTarget from the configuration (URL, Sentinel group or Cluster). */
+  constructor (target: string | RedisTarget, opts: RedisOptions = {}) {
+    const options: RedisOptions = {
       enableOfflineQueue: false,
       commandTimeout: 500,
       connectTimeout: 2000,
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 100, 2000),
       ...opts
-    })
+    }
+    const t: RedisTarget = typeof target === 'string' ? { kind: 'url', url: target } : target
+    if (t.kind === 'cluster') {
+      const { keyPrefix, ...nodeOptions } = options
+      this.client = new Cluster(t.nodes, {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+        ...(keyPrefix === undefined ? {} : { keyPrefix }),
+        redisOptions: nodeOptions
+      })
+    } else if (t.kind === 'sentinel') {
+      this.client = new Redis({ ...options, sentinels: t.sentinels, name: t.name })
+    } else {
+      this.client = new Redis(t.url, options)
+    }
     this.client.on('error', (err: Error) => { this.#lastError = err.message })
     this.client.on('ready', () => { this.#lastError = null })
     this.client.defineCommand('delIfEquals', {

@@ -142,6 +142,18 @@ describe('VendorHttp error kinds', () => {
     expect(took).toBeLessThan(600)
     // the delayed reply is still pending inside MockAgent; it was consumed, so no pending interceptor remains
   })
+
+  it('a caller that goes away before the deadline is a cancelled timeout (the breaker ignores it); the deadline itself is not', async () => {
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { late: true }, { headers: JSON_HEADERS }).delay(5000)
+    const client = new AbortController()
+    const ctx = { ...testCtx(), signal: AbortSignal.any([client.signal, AbortSignal.timeout(3000)]), deadline: Date.now() + 3000 }
+    setTimeout(() => client.abort(), 50)
+    const err = await failure(http().call({ method: 'GET', path: '/items' }, ctx))
+    expect([err.kind, err.cancelled]).toEqual(['timeout', true])
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { late: true }, { headers: JSON_HEADERS }).delay(5000)
+    const late = await failure(http({ timeoutMs: 200 }).call({ method: 'GET', path: '/items' }, testCtx()))
+    expect([late.kind, late.cancelled]).toEqual(['timeout', false])
+  })
 })
 
 describe('VendorHttp with an outbound budget on its dispatcher', () => {

@@ -54,6 +54,15 @@ describe('circuit breaker per provider', () => {
     expect(calls()).toBe(before) // the vendor was not called
   })
 
+  it('never opens when callers go away (client disconnects say nothing about the vendor)', async () => {
+    const { connector, next } = scripted()
+    const res = new ProviderResilience('phishfort', opts)
+    const c = resilientConnector(connector, res)
+    next.fn = async () => { throw new ConnectorError('phishfort', 'timeout', 'the caller cancelled the request', { cancelled: true }) }
+    for (let i = 0; i < opts.failureThreshold * 2; i++) expect((await kindOf(c.getCase('1', { raw: false }, testCtx()))).kind).toBe('timeout')
+    expect(res.state).toBe('closed')
+  })
+
   it('never opens on not_found, rejected or auth (a healthy vendor\'s answers)', async () => {
     const { connector, next } = scripted()
     const res = new ProviderResilience('phishfort', opts)

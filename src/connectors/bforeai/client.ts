@@ -8,9 +8,9 @@ import type { Clock } from '../../clock.js'
 import { ConnectorError, type ConnectorContext } from '../connector.js'
 import { VendorHttp, type ErrorBodyParser, type QueryValue } from '../http.js'
 import {
-  AlreadyDetectedSchema, CancellationReasonListSchema, CancelResultSchema, ItemsListSchema, StatusListSchema,
+  AlreadyDetectedSchema, AttackPageSchema, AttackSchema, CancellationReasonListSchema, CancelResultSchema, ItemsListSchema, StatusListSchema,
   StringListSchema, TakedownPageSchema, TakedownSchema, isShape,
-  type CancelBody, type CancellationReason, type CancelResult, type Status, type Takedown, type TakedownPage
+  type AcceptBody, type AttackPage, type CancelBody, type CancellationReason, type CancelResult, type Status, type Takedown, type TakedownPage
 } from './wire.js'
 import type { TSchema, Static } from 'typebox'
 
@@ -19,6 +19,8 @@ export const BFOREAI_MAX_PAGE_SIZE = 100
 export const PATHS = {
   list: '/v2/takedown/list',
   takedown: (id: string) => `/v2/takedown/${encodeURIComponent(id)}`,
+  attacks: '/v2/takedown/attacks',
+  accept: '/v2/takedown/accept',
   cancel: (id: string) => `/v2/takedown/${encodeURIComponent(id)}/cancel`,
   request: '/v2/takedown/request',
   social: '/v2/takedown/social-media',
@@ -103,6 +105,23 @@ export class BforeaiClient {
     const res = await this.http.call({ method: 'GET', path: PATHS.list, query }, ctx)
     const body = expect(TakedownPageSchema, res.body, 'a takedown page')
     return { ...body, items: body.items.map(item => expect(TakedownSchema, item, 'a takedown')) }
+  }
+
+  /** One page of confirmed attacks (bforeai-notes §4.3): `from`/`until` are required; the vendor's default sort is kept. */
+  async listAttacks (params: { from: string, until: string, page: number, size: number }, ctx: ConnectorContext): Promise<AttackPage> {
+    const res = await this.http.call({
+      method: 'GET',
+      path: PATHS.attacks,
+      query: { from: params.from, until: params.until, page: params.page, size: params.size }
+    }, ctx)
+    const body = expect(AttackPageSchema, res.body, 'an attack page')
+    return { ...body, items: body.items.map(item => expect(AttackSchema, item, 'a confirmed attack')) }
+  }
+
+  /** Accept a confirmed attack (bforeai-notes §4.4); sent once, never retried. */
+  async accept (body: AcceptBody, ctx: ConnectorContext): Promise<Takedown> {
+    const res = await this.http.call({ method: 'POST', path: PATHS.accept, json: body, idempotent: false }, ctx)
+    return expect(TakedownSchema, res.body, 'a takedown')
   }
 
   async getTakedown (id: string, ctx: ConnectorContext): Promise<Takedown> {

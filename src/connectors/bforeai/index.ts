@@ -2,6 +2,7 @@
  * BforeAI connector (PreCrime Brand takedown API). Vendor facts: shared/vendors/bforeai-notes.md; choices: README.md.
  */
 import type { Case, CaseDetail } from '../../schemas/case.js'
+import type { Detection, DetectionKind } from '../../schemas/detection.js'
 import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
 import type { TargetType } from '../../schemas/common.js'
 import type { MappedStatus } from '../../status/engine.js'
@@ -9,12 +10,12 @@ import { GatewayError } from '../../domain/problems.js'
 import {
   ConnectorError,
   type CancelInput, type Capabilities, type ConnectorContext, type ConnectorDeps, type CreateCaseInput, type CreateOutcome,
-  type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ProviderModule,
+  type DetectionPage, type DetectionQuery, type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ProviderModule,
   type ProviderPage, type ProviderSettings
 } from '../connector.js'
 import { BforeaiClient, BFOREAI_MAX_PAGE_SIZE, PATHS, type ListParams } from './client.js'
-import { nameItem, reasonItem, statusItem, toCase, toDetail, type MapContext } from './mapper.js'
-import type { RequestTakedownBody, SocialTakedownBody, Status, Takedown } from './wire.js'
+import { nameItem, reasonItem, statusItem, toCase, toDetail, toDetection, type MapContext } from './mapper.js'
+import type { Attack, RequestTakedownBody, SocialTakedownBody, Status, Takedown } from './wire.js'
 
 export const BFOREAI_CAPABILITIES: Capabilities = {
   create: { takedown: ['url', 'domain', 'social'], monitor: [] },
@@ -23,11 +24,32 @@ export const BFOREAI_CAPABILITIES: Capabilities = {
   comments: false,
   appeal: false,
   actions: [],
-  detections: false
+  detections: true
 }
 
 /** bforeai-notes §4.5/§4.6: `url` / `malicious_url` is a uri of 1–2083 characters */
 const MAX_URL = 2083
+/** detections: the default window of `GET /v2/takedown/attacks` (from/until are required) */
+export const ATTACK_WINDOW_MS = 90 * 86_400_000
+/** at most this many vendor pages (of 100) per window; beyond it the oldest attacks of the window are not listed */
+const MAX_ATTACK_PAGES = 10
+/** a window's attacks are kept this long, so the pages of one walk come from one vendor read */
+const ATTACK_CACHE_MS = 30_000
+
+interface AttackToken { f: string, u: string, o: number }
+
+function encodeAttackToken (t: AttackToken): string {
+  return Buffer.from(JSON.stringify(t)).toString('base64url')
+}
+
+function decodeAttackToken (token: string): AttackToken {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as AttackToken
+    if (typeof t.f === 'string' && typeof t.u === 'string' && Number.isSafeInteger(t.o) && t.o >= 0) return t
+  } catch {}
+  throw new GatewayError('GW_ERR_BAD_CURSOR', 'the bforeai position in the cursor is not an attack window')
+}
+
 /** an unseen status_id triggers at most one refresh of the run-time status list per minute */
 const STATUS_REFRESH_MS = 60_000
 
@@ -84,6 +106,8 @@ export class BforeaiConnector implements ProviderConnector {
   /** status_id → name, from GET /v2/takedown/statuses (fetched lazily, refreshed on an unseen id at most once a minute) */
   readonly #statusNames = new Map<number, string>()
   #statusesFetchedAt: number | null = null
+  /** confirmed attacks per `from|until` window, newest first by detectedAt */
+  readonly #attacks = new Map<string, { at: number, items: Detection[] }>()
 
   constructor (settings: ProviderSettings, deps: ConnectorDeps) {
     this.#deps = deps
@@ -144,6 +168,80 @@ export class BforeaiConnector implements ProviderConnector {
       default:
         return null
     }
+  }
+
+  // ---- detections (bforeai-notes §4.3–§4.4) -----------------------------------------------------------------------
+
+  /**
+   * Confirmed attacks, newest first by detection_date. The vendor's sort values are [?] (only the default
+   * `updated_at` is documented), so the connector reads the whole window (at most 10 pages of 100), sorts it itself
+   * and pages through it; the token pins the window so every page of one walk reads the same one.
+   */
+  async listDetections (query: DetectionQuery, ctx: ConnectorContext): Promise<DetectionPage> {
+    let token: AttackToken
+    if (query.pageToken !== null) {
+      token = decodeAttackToken(query.pageToken)
+    } else {
+      const now = this.#deps.clock.now()
+      const since = query.since === undefined ? NaN : Date.parse(query.since)
+      const until = query.until === undefined ? NaN : Date.parse(query.until)
+      // bound inclusivity is [?]: widen by one second; the gateway re-filters
+      const f = Number.isNaN(since) ? now - ATTACK_WINDOW_MS : since - 1000
+      const u = Number.isNaN(until) ? now : until + 1000
+      token = { f: new Date(f).toISOString(), u: new Date(u).toISOString(), o: 0 }
+    }
+    const all = await this.#window(token.f, token.u, ctx)
+    const size = Math.max(1, Math.floor(query.pageSize))
+    const items = all.slice(token.o, token.o + size)
+    const next = token.o + size < all.length ? encodeAttackToken({ ...token, o: token.o + size }) : null
+    return { items, next }
+  }
+
+  async getDetection (kind: DetectionKind, nativeId: string, ctx: ConnectorContext): Promise<Detection | null> {
+    if (kind !== 'attack' || !/^\d{1,15}$/.test(nativeId)) return null
+    const now = this.#deps.clock.now()
+    const all = await this.#window(new Date(now - ATTACK_WINDOW_MS).toISOString(), new Date(now).toISOString(), ctx)
+    return all.find(d => d.id === `bforeai:attack:${nativeId}`) ?? null
+  }
+
+  async acceptDetection (nativeId: string, brandId: number, ctx: ConnectorContext): Promise<Case> {
+    const attackId = Number(nativeId)
+    if (!Number.isSafeInteger(attackId)) throw new GatewayError('GW_ERR_NOT_FOUND', `No bforeai attack ${nativeId}`)
+    const takedown = await this.client.accept({ attack_id: attackId, brand_id: brandId }, ctx)
+    // the attack now carries its takedown: the next listing must read it again
+    this.#attacks.clear()
+    const [created] = await this.#toCases([takedown], ctx)
+    return created as Case
+  }
+
+  async #window (from: string, until: string, ctx: ConnectorContext): Promise<Detection[]> {
+    const key = `${from}|${until}`
+    const now = this.#deps.clock.now()
+    const hit = this.#attacks.get(key)
+    if (hit !== undefined && now - hit.at < ATTACK_CACHE_MS) return hit.items
+    const raw: Attack[] = []
+    let complete = false
+    for (let page = 1; page <= MAX_ATTACK_PAGES; page++) {
+      const res = await this.client.listAttacks({ from, until, page, size: BFOREAI_MAX_PAGE_SIZE }, ctx)
+      raw.push(...res.items)
+      const more = typeof res.pages === 'number' ? page < res.pages : res.items.length >= BFOREAI_MAX_PAGE_SIZE
+      if (!more) { complete = true; break }
+    }
+    if (!complete) ctx.log.warn({ provider: 'bforeai', attacks: raw.length }, 'more confirmed attacks than one listing reads; the oldest are left out')
+    const items: Detection[] = []
+    for (const a of raw) {
+      const d = toDetection(a)
+      if (d === null) ctx.log.warn({ provider: 'bforeai', attackId: a.attack_id }, 'confirmed attack without a readable detection_date or target; skipped')
+      else items.push(d)
+    }
+    items.sort((a, b) => (Date.parse(b.detectedAt) - Date.parse(a.detectedAt)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    this.#attacks.set(key, { at: now, items })
+    while (this.#attacks.size > 20) {
+      const oldest = this.#attacks.keys().next().value
+      if (oldest === undefined) break
+      this.#attacks.delete(oldest)
+    }
+    return items
   }
 
   // ---- write path -------------------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ import type { Case, CaseDetail, HistoryEntry } from '../../schemas/case.js'
 import type { TargetType } from '../../schemas/common.js'
 import type { ReferenceItem } from '../../schemas/reference.js'
 import type { MappedStatus } from '../../status/engine.js'
-import { caseSelfLink } from '../../domain/case-id.js'
-import type { CancellationReason, Status, Takedown } from './wire.js'
+import { caseSelfLink, encodeCaseId } from '../../domain/case-id.js'
+import { encodeDetectionId } from '../../domain/detection-id.js'
+import { detectionSelfLink, type Detection } from '../../schemas/detection.js'
+import type { Attack, CancellationReason, Status, Takedown } from './wire.js'
 
 export interface MapContext {
   /** the vendor status name (status_name, or the run-time name of status_id), null when neither is known */
@@ -125,4 +127,45 @@ export function nameItem (kind: 'takedown-types' | 'platforms' | 'threat-types',
 
 export function reasonItem (r: CancellationReason): ReferenceItem {
   return { provider: 'bforeai', kind: 'cancellation-reasons', id: r.id, name: r.reason, description: null, active: r.is_active !== false }
+}
+
+/** The target of a confirmed attack: `value` (or `attack_name`) as a URL, or a bare domain. */
+export function attackTarget (a: Attack): Case['target'] | null {
+  const raw = (a.value?.value ?? a.attack_name ?? '').trim()
+  if (raw === '') return null
+  const url = parseUrl(raw)
+  if (url !== null) {
+    const host = hostnameOf(url)
+    const noPath = (url.pathname === '' || url.pathname === '/') && url.search === '' && url.hash === ''
+    return noPath ? { type: 'domain', value: host, domain: host } : { type: 'url', value: raw, domain: host }
+  }
+  if (DOMAIN_RE.test(raw)) return { type: 'domain', value: raw.toLowerCase(), domain: raw.toLowerCase() }
+  return { type: /^domain$/i.test(a.asset_type ?? a.value?.type ?? '') ? 'domain' : 'url', value: raw, domain: null }
+}
+
+/** A confirmed attack as a Detection; null when it has no readable detection_date or target (logged by the caller). */
+export function toDetection (a: Attack): Detection | null {
+  const detectedAt = toIso(a.detection_date)
+  const target = attackTarget(a)
+  if (detectedAt === null || target === null) return null
+  const id = encodeDetectionId('bforeai', 'attack', String(a.attack_id))
+  const takedownId = a.takedown?.id
+  const caseId = takedownId === undefined || takedownId === null || String(takedownId) === '' ? null : encodeCaseId('bforeai', String(takedownId))
+  return {
+    id,
+    provider: 'bforeai',
+    kind: 'attack',
+    target,
+    source: null,
+    score: a.score?.value ?? null,
+    similarity: null,
+    detectedAt,
+    matched: {
+      queryId: a.protected_asset_id === null || a.protected_asset_id === undefined ? null : String(a.protected_asset_id),
+      queryTag: null,
+      asset: nonEmpty(a.protected_asset_name)
+    },
+    caseId,
+    links: { self: detectionSelfLink(id), takedown: `${detectionSelfLink(id)}/takedown`, case: caseId === null ? null : `/v1/cases/${caseId}` }
+  }
 }

@@ -4,7 +4,7 @@
  * The simulator builds its answers from these types, so both sides of the fake speak the same format.
  */
 import { Type, type Static, type TSchema } from 'typebox'
-import { Check } from 'typebox/value'
+import { check } from '../validate.js'
 
 const Opt = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]))
 
@@ -81,5 +81,45 @@ export interface ValidationItem { loc: Array<string | number>, msg: string, type
 export interface ErrorBody { detail: string | ValidationItem[] | Record<string, unknown> }
 
 export function isShape<T extends TSchema> (schema: T, value: unknown): value is Static<T> {
-  return Check(schema, value)
+  return check(schema, value)
 }
+
+/** `takedown` of a confirmed attack (bforeai-notes §4.3); null or absent when no takedown exists yet [I]. */
+export const AttackTakedownSchema = Type.Object({
+  id: Type.Union([Type.String({ minLength: 1 }), Type.Integer()]),
+  created: Opt(Type.String()),
+  updated_at: Opt(Type.String()),
+  status: Opt(Type.String()),
+  status_id: Opt(Type.Number()),
+  status_updated_at: Opt(Type.String())
+})
+
+/** One confirmed attack of `GET /v2/takedown/attacks` (bforeai-notes §4.3). */
+export const AttackSchema = Type.Object({
+  attack_id: Type.Integer(),
+  attack_name: Opt(Type.String()),
+  company_id: Opt(Type.Number()),
+  protected_asset_id: Opt(Type.Number()),
+  protected_asset_name: Opt(Type.String()),
+  value: Opt(Type.Object({ type: Opt(Type.String()), value: Opt(Type.String()) })),
+  detection_date: Opt(Type.String()),
+  identification_status: Opt(Type.Object({ value: Opt(Type.String()), updated_at: Opt(Type.String()) })),
+  score: Opt(Type.Object({ value: Opt(Type.Number()), updated_at: Opt(Type.String()) })),
+  asset_type: Opt(Type.String()),
+  takedown: Opt(AttackTakedownSchema)
+})
+export type Attack = Static<typeof AttackSchema>
+
+/** fastapi-pagination Page plus a `warning` string (bforeai-notes §3). */
+export const AttackPageSchema = Type.Object({
+  items: Type.Array(Type.Unknown()),
+  total: Opt(Type.Integer()),
+  page: Opt(Type.Integer()),
+  size: Opt(Type.Integer()),
+  pages: Opt(Type.Integer()),
+  warning: Opt(Type.String())
+})
+export type AttackPage = Omit<Static<typeof AttackPageSchema>, 'items'> & { items: Attack[] }
+
+/** `POST /v2/takedown/accept` (bforeai-notes §4.4): both integers, both required. */
+export interface AcceptBody { attack_id: number, brand_id: number }

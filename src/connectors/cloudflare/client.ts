@@ -4,7 +4,7 @@
  */
 import type { Dispatcher } from 'undici'
 import type { TSchema, Static } from 'typebox'
-import { Value } from 'typebox/value'
+import { check, firstError } from '../validate.js'
 import type { Clock } from '../../clock.js'
 import { ConnectorError, type ConnectorContext } from '../connector.js'
 import { VendorHttp, type ErrorBodyParser } from '../http.js'
@@ -67,9 +67,8 @@ export const parseCloudflareError: ErrorBodyParser = (_status, body) => {
 }
 
 function parse<S extends TSchema> (schema: S, body: unknown, what: string): Static<S> {
-  if (Value.Check(schema, body)) return body as Static<S>
-  const first = [...Value.Errors(schema, body)][0]
-  const where = first === undefined ? '' : ` at ${first.instancePath === '' ? '/' : first.instancePath}: ${first.message}`
+  if (check(schema, body)) return body
+  const where = firstError(schema, body)
   throw new ConnectorError('cloudflare', 'protocol', `unexpected ${what} body${where}`)
 }
 

@@ -8,9 +8,12 @@ import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
 import type { TargetType } from '../../schemas/common.js'
 import { GatewayError } from '../../domain/problems.js'
 import type {
-  AppealInput, Capabilities, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome, PreparedRequest,
-  ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage, ProviderSettings
+  AppealInput, BrandMonitor, BrandMonitorInput, Capabilities, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome,
+  DetectionPage, DetectionQuery, PreparedRequest, ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage,
+  ProviderSettings, ScanInfo, ScanSubmission
 } from '../connector.js'
+import type { Detection, DetectionKind } from '../../schemas/detection.js'
+import { BrandProtection, BrandProtectionClient } from './brand.js'
 import { CloudflareClient, MAX_PER_PAGE } from './client.js'
 import { prepareSubmit } from './create.js'
 import { activeMitigations, statusFacts, toCase, toCaseDetail } from './mapper.js'
@@ -24,7 +27,7 @@ export const CLOUDFLARE_CAPABILITIES: Capabilities = {
   comments: false,
   appeal: true,
   actions: [],
-  detections: false
+  detections: true
 }
 
 /** active mitigations per report, keyed by id + mitigation_summary so any change in the counts misses */
@@ -74,6 +77,7 @@ class CloudflareConnector implements ProviderConnector {
   readonly #deps: ConnectorDeps
   readonly #accountId: string
   readonly #cache = new Map<string, { at: number, active: Mitigation[] }>()
+  readonly #brand: BrandProtection
 
   constructor (settings: ProviderSettings & { accountId: string }, deps: ConnectorDeps) {
     this.#deps = deps
@@ -86,6 +90,45 @@ class CloudflareConnector implements ProviderConnector {
       dispatcher: deps.dispatcher,
       clock: deps.clock
     })
+    this.#brand = new BrandProtection(new BrandProtectionClient(this.#client.http, settings.accountId))
+  }
+
+  // ---- brand protection (notes §3–§4) ------------------------------------------------------------------------------
+
+  async listDetections (query: DetectionQuery, ctx: ConnectorContext): Promise<DetectionPage> {
+    return await this.#brand.listDetections(query, ctx)
+  }
+
+  async getDetection (kind: DetectionKind, nativeId: string, ctx: ConnectorContext): Promise<Detection | null> {
+    return await this.#brand.getDetection(kind, nativeId, ctx)
+  }
+
+  async listBrandMonitors (ctx: ConnectorContext): Promise<BrandMonitor[]> {
+    return await this.#brand.listMonitors(ctx)
+  }
+
+  async createBrandMonitor (input: BrandMonitorInput, ctx: ConnectorContext): Promise<BrandMonitor> {
+    return await this.#brand.createMonitor(input, ctx)
+  }
+
+  async deleteBrandMonitor (type: 'domain' | 'logo', nativeId: string, ctx: ConnectorContext): Promise<void> {
+    await this.#brand.client.deleteQuery(type, nativeId, ctx)
+  }
+
+  async submitScans (urls: string[], ctx: ConnectorContext): Promise<ScanSubmission> {
+    const out: ScanSubmission = { submitted: [], skipped: [], excluded: [] }
+    // notes §3: the submit body is [I] (`{url}` per the older SDK): one request per URL
+    for (const url of urls) {
+      const r = await this.#brand.client.submit(url, ctx)
+      out.submitted.push(...r.submitted)
+      out.skipped.push(...r.skipped)
+      out.excluded.push(...r.excluded)
+    }
+    return out
+  }
+
+  async scanInfo (query: { urls: string[], scanIds: number[] }, ctx: ConnectorContext): Promise<ScanInfo[]> {
+    return await this.#brand.client.urlInfo(query, ctx)
   }
 
   /** Active mitigations of a report with active_count > 0 (cached 60 s); [] otherwise without a call. */

@@ -3,7 +3,7 @@
  * Auth is `x-api-key` (phishfort-notes §1); the key travels in headers only.
  */
 import { FormData } from 'undici'
-import { Check } from 'typebox/value'
+import { check } from '../validate.js'
 import type { TSchema } from 'typebox'
 import { ConnectorError, type Attachment, type ConnectorContext, type ConnectorDeps, type ProviderSettings } from '../connector.js'
 import { VendorHttp, type ErrorBodyParser } from '../http.js'
@@ -56,7 +56,7 @@ export function buildForm (fields: Record<string, unknown>, files: readonly Atta
 }
 
 function checked<T> (schema: TSchema, body: unknown, what: string): T {
-  if (!Check(schema, body)) throw new ConnectorError(PROVIDER, 'protocol', `${what}: unexpected response shape`)
+  if (!check(schema, body)) throw new ConnectorError(PROVIDER, 'protocol', `${what}: unexpected response shape`)
   return body as T
 }
 

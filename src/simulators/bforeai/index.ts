@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ValidationItem } from '../../connectors/bforeai/wire.js'
 import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
 import { Rng } from '../random.js'
-import { seedState } from './seed.js'
+import { seedAttacks, seedState } from './seed.js'
 import {
   BRANDS, CANCELLATION_REASONS, COMPANY_ID, FINAL_STATUS_IDS, PLATFORMS, STATUSES, TAKEDOWN_TYPES, THREAT_TYPES, BforeaiState,
   type TakedownRecord
@@ -155,6 +155,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
   const rng = new Rng(opts.seed ?? 1)
   const state = new BforeaiState(opts.clock, () => rng.id(24, '0123456789abcdef'))
   seedState(state, rng, Math.max(1, opts.count ?? 36))
+  seedAttacks(state, new Rng((opts.seed ?? 1) + 7919), 14)
 
   app.register(async (api: FastifyInstance) => {
     // bforeai-notes §1: the 401 status and body are [?]; FastAPI HTTPException style is assumed
@@ -212,6 +213,77 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
         size,
         pages: Math.ceil(all.length / size)
       }
+    })
+
+    // ---- confirmed attacks (bforeai-notes §4.3): from/until required, Page + warning ----
+    api.get('/v2/takedown/attacks', async (req, reply) => {
+      const q = req.query as Query
+      const v = new Validation()
+      for (const name of ['from', 'until']) {
+        if (last(q[name]) === undefined) v.add(['query', name], 'field required', 'value_error.missing')
+      }
+      const from = dateQuery(v, q, 'from')
+      const until = dateQuery(v, q, 'until')
+      const sortRaw = last(q.sort)
+      const orderRaw = last(q.order)
+      // sort values are [?]: updated_at (documented default) and detection_date are accepted here
+      const sort = sortRaw === undefined ? 'updated_at' : enumValue(v, ['query', 'sort'], sortRaw, ['updated_at', 'detection_date'] as const)
+      const order = orderRaw === undefined ? 'descending' : enumValue(v, ['query', 'order'], orderRaw, ['ascending', 'descending'] as const)
+      const brandId = intQuery(v, q, 'brand_id', {})
+      const page = intQuery(v, q, 'page', { ge: 1 }) ?? 1
+      const size = intQuery(v, q, 'size', { ge: 1, le: 100 }) ?? 50
+      if (v.failed || from === undefined || until === undefined) return v.send(reply)
+      const name = last(q.attack_name)?.toLowerCase()
+      const key = (a: (typeof state.attacks)[number]): number => sort === 'detection_date' ? a.detectionMs : a.updatedMs
+      const all = state.attacks
+        // [?] which date from/until apply to: detection_date here
+        .filter(a => a.detectionMs >= from && a.detectionMs <= until &&
+          (name === undefined || a.name.toLowerCase() === name) &&
+          (brandId === undefined || a.brand.id === brandId))
+        .sort((a, b) => (key(b) - key(a)) || (b.attackId - a.attackId))
+      if (order === 'ascending') all.reverse()
+      const start = (page - 1) * size
+      return {
+        items: all.slice(start, start + size).map(a => state.attackToWire(a)),
+        total: all.length,
+        page,
+        size,
+        pages: Math.ceil(all.length / size),
+        warning: 'Only confirmed attacks are listed'
+      }
+    })
+
+    // ---- accept a confirmed attack (bforeai-notes §4.4) ----
+    api.post('/v2/takedown/accept', async (req, reply) => {
+      const v = new Validation()
+      const b = bodyObject(v, req.body)
+      if (b === null) return v.send(reply)
+      const attackId = requiredInt(v, b, 'attack_id')
+      const brandId = requiredInt(v, b, 'brand_id')
+      if (v.failed || attackId === undefined || brandId === undefined) return v.send(reply)
+      const attack = state.attacks.find(a => a.attackId === attackId)
+      if (attack === undefined) return await reply.code(404).send(detail('Attack not found'))
+      const brand = BRANDS.find(x => x.id === brandId)
+      if (brand === undefined) return await reply.code(400).send(detail(`Brand ${brandId} not found for this company`))
+      // [?] the real answer for an attack that already has a takedown is undocumented
+      if (attack.takedownId !== null) return await reply.code(400).send(detail('A takedown already exists for this attack'))
+      const rec = state.add({
+        attackUrl: `https://${attack.name}`,
+        valueType: 'domain',
+        brand,
+        description: 'Takedown of a confirmed attack',
+        takedownType: 'Infrastructure',
+        platform: null,
+        threatType: null,
+        createdMs: state.clock.now(),
+        userId: 'api-user-0001',
+        attackId: attack.attackId,
+        fixed: null,
+        omitStatusName: false,
+        cancelled: null
+      })
+      attack.takedownId = rec.id
+      return state.toWire(rec)
     })
 
     // ---- reference data (bforeai-notes §4.9) ----

@@ -70,3 +70,41 @@ export function seedState (state: BforeaiState, rng: Rng, count: number): void {
   // confirmed attacks the company already has (→ 202 "already detected" on /v2/takedown/request)
   for (let i = 0; i < 3; i++) state.detected.add(`https://${fakeDomain(rng)}`)
 }
+
+/**
+ * Confirmed attacks: `count` domains detected over the last 80 days (two older than the 90-day default window), a few
+ * with equal detection dates; the first seeded infrastructure takedowns that carry an attack id appear as attacks
+ * whose `takedown` is already set. Uses its own Rng so the takedown seed stays as it was.
+ */
+export function seedAttacks (state: BforeaiState, rng: Rng, count: number): void {
+  const now = state.clock.now()
+  let t = now - rng.int(1, 3600) * 1000
+  for (let i = 0; i < count; i++) {
+    const detectionMs = i >= count - 2 ? now - (100 + i) * 86_400_000 : t
+    state.attacks.push({
+      attackId: 70_000 + i * 13,
+      name: fakeDomain(rng),
+      brand: rng.pick(BRANDS),
+      detectionMs,
+      updatedMs: Math.min(now, detectionMs + rng.int(1, 48) * 3_600_000),
+      score: Math.round(rng.next() * 1000) / 10,
+      assetType: 'domain',
+      takedownId: null
+    })
+    if (!rng.bool(0.2)) t -= rng.int(1, 8) * 3_600_000
+  }
+  // attacks that already became takedowns: mirror seeded takedowns with an attack id
+  const taken = state.records.filter(r => r.attackId !== null && r.valueType === 'domain').slice(0, 2)
+  for (const r of taken) {
+    state.attacks.push({
+      attackId: r.attackId as number,
+      name: new URL(r.attackUrl).hostname,
+      brand: r.brand,
+      detectionMs: Math.max(now - 80 * 86_400_000, r.createdMs - 3_600_000),
+      updatedMs: r.createdMs,
+      score: 97.5,
+      assetType: 'domain',
+      takedownId: r.id
+    })
+  }
+}

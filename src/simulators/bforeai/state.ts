@@ -3,7 +3,7 @@
  * a lifecycle computed lazily from the injected clock at read time (no timers).
  */
 import type { Clock } from '../../clock.js'
-import type { CancellationReason, Status, Takedown } from '../../connectors/bforeai/wire.js'
+import type { Attack, CancellationReason, Status, Takedown } from '../../connectors/bforeai/wire.js'
 
 /** Realistic TitleCase names (bforeai-notes §4.9: the real values are [?]); "Escalated to Partner" is deliberately unmapped. */
 export const STATUSES: Status[] = [
@@ -74,9 +74,22 @@ export interface TakedownRecord {
   cancelled: { atMs: number, reason: string } | null
 }
 
+/** A confirmed attack (bforeai-notes §4.3); `takedownId` is set once a takedown exists for it. */
+export interface AttackRecord {
+  attackId: number
+  name: string
+  brand: Brand
+  detectionMs: number
+  updatedMs: number
+  score: number
+  assetType: string
+  takedownId: string | null
+}
+
 export class BforeaiState {
   readonly clock: Clock
   readonly records: TakedownRecord[] = []
+  readonly attacks: AttackRecord[] = []
   /** URLs the company's PreCrime monitoring already detected (→ 202 on /v2/takedown/request) */
   readonly detected = new Set<string>()
   #seq = 0
@@ -132,6 +145,34 @@ export class BforeaiState {
       threat_type: r.threatType
     }
     return t
+  }
+
+  attackToWire (a: AttackRecord): Attack {
+    const t = a.takedownId === null ? undefined : this.get(a.takedownId)
+    const st = t === undefined ? null : this.statusOf(t)
+    return {
+      company_id: COMPANY_ID,
+      protected_asset_id: a.brand.id,
+      protected_asset_name: a.brand.name,
+      attack_id: a.attackId,
+      attack_name: a.name,
+      value: { type: a.assetType, value: a.name },
+      detection_date: new Date(a.detectionMs).toISOString(),
+      identification_status: { value: 'confirmed', updated_at: new Date(a.updatedMs).toISOString() },
+      score: { value: a.score, updated_at: new Date(a.updatedMs).toISOString() },
+      asset_type: a.assetType,
+      // bforeai-notes §4.3 [I]: null while no takedown exists
+      takedown: t === undefined || st === null
+        ? null
+        : {
+            id: t.id,
+            created: new Date(t.createdMs).toISOString(),
+            updated_at: st.atMs === null ? null : new Date(st.atMs).toISOString(),
+            status: st.status.name,
+            status_id: st.status.id,
+            status_updated_at: st.atMs === null ? null : new Date(st.atMs).toISOString()
+          }
+    }
   }
 
   /** newest first by created; equal timestamps in a fixed order (newest insert first) so pages never shift */

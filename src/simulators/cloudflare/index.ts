@@ -13,6 +13,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ACT_TO_TYPE } from '../../connectors/cloudflare/wire.js'
 import type { AbuseReport, FailureEnvelope, Mitigation, ResultInfo, SubmitError } from '../../connectors/cloudflare/wire.js'
 import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
+import { BrandProtectionState, registerBrandProtection, seedBrandProtection } from './brand-protection.js'
 import { seedReports } from './seed.js'
 import { CloudflareState, type SimMitigation, type SimReport } from './state.js'
 import { isReportAct, parseUrls, validateSubmit } from './submit.js'
@@ -24,6 +25,8 @@ export const SUBMIT_ROUTE = `${CLOUDFLARE_BASE_PATH}/accounts/:accountId/abuse-r
 export interface CloudflareSimulatorOptions extends SimulatorOptions {
   /** notes §1.4: 1200 requests per 5 minutes per token; over it, every call is refused for 5 minutes */
   rateLimit?: { limit: number, windowMs: number }
+  /** notes §4.1: `GET …/domain/queries` answers the envelope (current) or the legacy bare array */
+  domainQueriesShape?: 'envelope' | 'bare'
 }
 
 const DEFAULT_ACCOUNT = '023e105f4ecef8ad9ca31a8372d0c353'
@@ -112,6 +115,8 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
     const { situation: _s, ...report } = r
     state.add(report)
   }
+  const brand = new BrandProtectionState(clock)
+  seedBrandProtection(brand)
   const windows = new Map<string, { start: number, used: number, blockedUntil: number }>()
 
   /** notes §1.4: Ratelimit on every response; 429 + retry-after for 5 minutes once the budget is spent */
@@ -304,6 +309,8 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
       })
       return { abuse_rand: created.id, request: { act }, result: 'success' }
     })
+
+    registerBrandProtection(scope, brand, { ...(opts.domainQueriesShape === undefined ? {} : { domainQueriesShape: opts.domainQueriesShape }) })
   }, { prefix: CLOUDFLARE_BASE_PATH })
 
   return { app, faults, stats, basePath: CLOUDFLARE_BASE_PATH }

@@ -177,7 +177,7 @@ describe('cloudflare connector against the simulator: reads', () => {
       comments: false,
       appeal: true,
       actions: [],
-      detections: false
+      detections: true
     })
   })
 })

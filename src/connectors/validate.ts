@@ -1,0 +1,27 @@
+/**
+ * Vendor payload checks, compiled once per schema. The interpreted `Value.Check` cost about 40 % of a
+ * listing's CPU in the bench profile (8 ms for a 50-item BforeAI page against 15 µs compiled).
+ */
+import type { Static, TSchema } from 'typebox'
+import { Compile, type Validator } from 'typebox/compile'
+
+const cache = new WeakMap<TSchema, Validator>()
+
+function validator (schema: TSchema): Validator {
+  let v = cache.get(schema)
+  if (v === undefined) {
+    v = Compile(schema) as unknown as Validator
+    cache.set(schema, v)
+  }
+  return v
+}
+
+export function check<S extends TSchema> (schema: S, value: unknown): value is Static<S> {
+  return validator(schema).Check(value)
+}
+
+/** The first violation as ` at /path: message`, for protocol errors ('' when none). */
+export function firstError (schema: TSchema, value: unknown): string {
+  const first = [...validator(schema).Errors(value)][0] as { instancePath?: string, message?: string } | undefined
+  return first === undefined ? '' : ` at ${first.instancePath === '' || first.instancePath === undefined ? '/' : first.instancePath}: ${first.message ?? 'invalid'}`
+}

@@ -1,0 +1,137 @@
+/**
+ * Prometheus metrics (issue 7): one registry per app instance (never prom-client's global one, so several gateways
+ * in one test process do not clash). The families are fed at the narrowest seams: VendorHttp's observer (every
+ * vendor request and retry), SharedCache's onOutcome, the status engine's unknown-status listener; the gauges and
+ * the idempotency replays are read when Prometheus scrapes. Labels never carry a raw URL, an id or a secret.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { UpstreamObserver } from './connectors/http.js'
+import type { OutboundBudget } from './connectors/outbound-budget.js'
+import type { ProviderId } from './schemas/provider.js'
+import type { ProviderSet } from './services/provider-set.js'
+import type { CacheLabels, CacheOutcome } from './store/cached.js'
+
+const PREFIX = 'takedown_gateway_'
+
+/** 0 closed, 1 half-open, 2 open */
+export const CIRCUIT_STATE_VALUES = { closed: 0, half_open: 1, open: 2 } as const
+
+export interface MetricSources {
+  providers: ProviderSet
+  budgets: Partial<Record<ProviderId, OutboundBudget>>
+  /** idempotency replays so far (Idempotency#replays) */
+  replays: () => number
+}
+
+export class GatewayMetrics {
+  readonly registry = new Registry()
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>
+  readonly upstreamDuration: Histogram<'provider' | 'method' | 'outcome'>
+  readonly upstreamRequests: Counter<'provider' | 'method' | 'outcome'>
+  readonly upstreamRetries: Counter<'provider' | 'method' | 'kind'>
+  readonly circuitState: Gauge<'provider'>
+  readonly budgetRemaining: Gauge<'provider'>
+  readonly cacheOutcomes: Counter<'provider' | 'kind' | 'outcome'>
+  readonly unknownStatuses: Counter<'provider'>
+  readonly idempotencyReplays: Counter
+  #sources: MetricSources | null = null
+
+  constructor (opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry]
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: PREFIX })
+    this.httpDuration = new Histogram({
+      name: `${PREFIX}http_request_duration_seconds`,
+      help: 'Inbound HTTP requests by method, route template and status code',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers
+    })
+    this.upstreamDuration = new Histogram({
+      name: `${PREFIX}upstream_request_duration_seconds`,
+      help: 'Requests to vendor APIs (each attempt) by provider, HTTP method and outcome',
+      labelNames: ['provider', 'method', 'outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers
+    })
+    this.upstreamRequests = new Counter({
+      name: `${PREFIX}upstream_requests_total`,
+      help: 'Requests to vendor APIs (each attempt) by provider, HTTP method and outcome (ok|auth|rejected|not_found|rate_limited|unavailable|timeout|protocol)',
+      labelNames: ['provider', 'method', 'outcome'],
+      registers
+    })
+    this.upstreamRetries = new Counter({
+      name: `${PREFIX}upstream_retries_total`,
+      help: 'Retries of idempotent vendor requests, by provider, HTTP method and the failure kind that caused them',
+      labelNames: ['provider', 'method', 'kind'],
+      registers
+    })
+    const self = this
+    this.circuitState = new Gauge({
+      name: `${PREFIX}circuit_state`,
+      help: 'Circuit breaker state per provider: 0 closed, 1 half-open, 2 open',
+      labelNames: ['provider'],
+      registers,
+      collect () {
+        this.reset()
+        for (const entry of self.#sources?.providers.all() ?? []) {
+          if (entry.connector === null) continue
+          this.set({ provider: entry.id }, CIRCUIT_STATE_VALUES[entry.circuit?.() ?? 'closed'])
+        }
+      }
+    })
+    this.budgetRemaining = new Gauge({
+      name: `${PREFIX}outbound_budget_remaining`,
+      help: 'Requests left in the outbound budget window per provider credential, counted across replicas (providers without a budget are absent)',
+      labelNames: ['provider'],
+      registers,
+      async collect () {
+        this.reset()
+        const budgets = Object.entries(self.#sources?.budgets ?? {}) as Array<[ProviderId, OutboundBudget]>
+        const left = await Promise.all(budgets.map(async ([id, budget]) => [id, await budget.remaining()] as const))
+        for (const [provider, n] of left) if (n !== null) this.set({ provider }, n)
+      }
+    })
+    this.cacheOutcomes = new Counter({
+      name: `${PREFIX}reference_cache_requests_total`,
+      help: 'Reference cache lookups by provider, kind and outcome (hit|stale-while-revalidate|stale-if-error|miss|collapsed)',
+      labelNames: ['provider', 'kind', 'outcome'],
+      registers
+    })
+    this.unknownStatuses = new Counter({
+      name: `${PREFIX}unknown_provider_statuses_total`,
+      help: 'Vendor statuses with no unified mapping (reported as unknown), per provider',
+      labelNames: ['provider'],
+      registers
+    })
+    let seenReplays = 0
+    this.idempotencyReplays = new Counter({
+      name: `${PREFIX}idempotency_replays_total`,
+      help: 'Writes answered from a recorded Idempotency-Key answer instead of reaching the vendor again',
+      registers,
+      collect () {
+        const now = self.#sources?.replays() ?? 0
+        if (now > seenReplays) this.inc(now - seenReplays)
+        seenReplays = now
+      }
+    })
+  }
+
+  /** Where the scrape-time gauges read from; set once the app has built them. */
+  track (sources: MetricSources): void { this.#sources = sources }
+
+  /** VendorHttp observer feeding the upstream families. */
+  readonly upstream: UpstreamObserver = {
+    request: ({ provider, method, outcome, seconds }) => {
+      this.upstreamDuration.observe({ provider, method, outcome }, seconds)
+      this.upstreamRequests.inc({ provider, method, outcome })
+    },
+    retry: ({ provider, method, kind }) => { this.upstreamRetries.inc({ provider, method, kind }) }
+  }
+
+  readonly cacheOutcome = (outcome: CacheOutcome, labels: CacheLabels): void => {
+    this.cacheOutcomes.inc({ provider: labels.provider, kind: labels.kind, outcome })
+  }
+
+  async text (): Promise<string> { return await this.registry.metrics() }
+  get contentType (): string { return this.registry.contentType }
+}

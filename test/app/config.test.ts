@@ -1,0 +1,201 @@
+/**
+ * Configuration is validated at start (CONTRACT §2, issue 7): every problem in one message, live mode refuses to run
+ * without its secrets, and every variable the docs and container files name is one the gateway reads.
+ */
+import { readFileSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ConfigError, ENV_VARS, loadConfig, parseHostPorts, parseRedis } from '../../src/config.js'
+import { killAll, spawnGateway } from '../support/gateway-process.js'
+
+afterAll(async () => { await killAll() })
+
+const LIVE = {
+  SANDBOX: 'false',
+  PHISHFORT_API_KEY: 'pf-key-0123456789',
+  GATEWAY_API_KEYS: 'ops:ops-secret-key:read+write',
+  GATEWAY_SECRET: 'a-secret-of-at-least-16-chars'
+}
+
+function problems (env: Record<string, string>): string[] {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    const ce = err as ConfigError
+    for (const p of ce.problems) expect(ce.message).toContain(p) // every problem is in the one message
+    return ce.problems
+  }
+  return []
+}
+
+describe('loadConfig', () => {
+  it('starts in sandbox mode with no environment at all', () => {
+    const c = loadConfig({})
+    expect(c.sandbox).toBe(true)
+    expect(c.sandboxKey).toBe(true)
+    expect(c.host).toBe('127.0.0.1')
+    expect(c.redis).toBeNull()
+  })
+
+  it('accepts a complete live configuration', () => {
+    const c = loadConfig({ ...LIVE, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: 'gw1:', SHUTDOWN_DELAY_MS: '5000' })
+    expect(c.sandbox).toBe(false)
+    expect(c.host).toBe('0.0.0.0')
+    expect(c.redis).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379' })
+    expect(c.redisKeyPrefix).toBe('gw1:')
+    expect(c.shutdownDelayMs).toBe(5000)
+    expect(c.providers.phishfort.credential).toBe(LIVE.PHISHFORT_API_KEY)
+  })
+
+  it('lists every bad or missing variable in one message', () => {
+    const found = problems({
+      SANDBOX: 'false',
+      BFOREAI_API_KEY: 'bf-key-0123456789',
+      CLOUDFLARE_API_TOKEN: 'cf-token-0123456789',
+      PORT: 'eighty',
+      PHISHFORT_TIMEOUT_MS: '5',
+      BFOREAI_BASE_URL: 'ftp://example.com',
+      CLOUDFLARE_BASE_URL: 'not a url',
+      REDIS_URL: 'http://127.0.0.1:6379',
+      LOG_LEVEL: 'loud',
+      ROUTING_RULES: '{"url":["nosuch"]}',
+      RATE_LIMIT_MAX: '-1',
+      SHUTDOWN_DELAY_MS: '1.5'
+    })
+    const expected = [
+      /^PORT must be an integer/,
+      /^PHISHFORT_TIMEOUT_MS must be an integer from 100/,
+      /^BFOREAI_BASE_URL must be an http\(s\) URL/,
+      /^CLOUDFLARE_BASE_URL must be an http\(s\) URL/,
+      /^CLOUDFLARE_ACCOUNT_ID is required/,
+      /^REDIS_URL must start with redis:\/\//,
+      /^LOG_LEVEL must be one of/,
+      /^ROUTING_RULES\.url must be a non-empty list/,
+      /^RATE_LIMIT_MAX must be an integer/,
+      /^SHUTDOWN_DELAY_MS must be an integer/,
+      /^GATEWAY_API_KEYS is required outside sandbox mode/,
+      /^GATEWAY_SECRET is required outside sandbox mode/
+    ]
+    for (const re of expected) expect(found.filter(p => re.test(p)), String(re)).toHaveLength(1)
+    expect(found).toHaveLength(expected.length)
+  })
+
+  it('refuses live mode without GATEWAY_API_KEYS or GATEWAY_SECRET, and says why', () => {
+    const { GATEWAY_API_KEYS: _k, ...noKeys } = LIVE
+    expect(problems(noKeys)).toEqual(['GATEWAY_API_KEYS is required outside sandbox mode (comma-separated name:secret[:scope+scope])'])
+    const { GATEWAY_SECRET: _s, ...noSecret } = LIVE
+    expect(problems(noSecret)).toEqual(['GATEWAY_SECRET is required outside sandbox mode (the same value on every replica)'])
+    // credentials switch sandbox off by default: the same refusal without SANDBOX=false
+    const { SANDBOX: _x, GATEWAY_API_KEYS: _y, ...implicit } = LIVE
+    expect(problems(implicit)[0]).toMatch(/^GATEWAY_API_KEYS is required/)
+  })
+
+  it('refuses bad enums, keys and numbers', () => {
+    expect(problems({ SANDBOX: 'maybe' })).toEqual(['SANDBOX must be true or false (got "maybe")'])
+    expect(problems({ ...LIVE, GATEWAY_API_KEYS: 'a:short,b:long-enough-secret:read+root,b:other-long-secret' })).toEqual([
+      'GATEWAY_API_KEYS entry "a": the secret must be at least 8 characters',
+      'GATEWAY_API_KEYS entry "b": unknown scope root (allowed: read, write, admin)',
+      'GATEWAY_API_KEYS: the name "b" appears twice'
+    ])
+    expect(problems({ ...LIVE, GATEWAY_SECRET: 'short' })).toEqual(['GATEWAY_SECRET must be at least 16 characters'])
+    expect(problems({ ...LIVE, CLOUDFLARE_API_TOKEN: 'cf-token-0123456789', CLOUDFLARE_ACCOUNT_ID: 'xyz' })).toEqual(['CLOUDFLARE_ACCOUNT_ID must be 32 hexadecimal characters'])
+    expect(problems({ ...LIVE, CLOUDFLARE_OUTBOUND_WINDOW_MS: '10', MAX_EVENT_LOOP_DELAY_MS: '1e9' })).toHaveLength(2)
+    expect(problems({ ...LIVE, ROUTING_RULES: '{not json' })[0]).toMatch(/^ROUTING_RULES is not valid JSON/)
+  })
+
+  it('never echoes a secret in a problem', () => {
+    const secret = 'tiny' // too short, and must not be quoted back
+    const found = problems({ ...LIVE, GATEWAY_API_KEYS: `ops:${secret}`, GATEWAY_SECRET: 'Short-Secret-X' })
+    expect(found).toHaveLength(2)
+    expect(found.join('\n')).not.toContain(':tiny')
+    expect(found.join('\n')).not.toContain('Short-Secret-X')
+  })
+})
+
+describe('Redis: URL, Sentinel or Cluster', () => {
+  it('parses sentinels and cluster nodes, IPv6 in brackets', () => {
+    const p: string[] = []
+    expect(parseHostPorts('REDIS_SENTINELS', 'sentinel-1:26379, sentinel-2:26379,[::1]:26380', p)).toEqual([
+      { host: 'sentinel-1', port: 26379 }, { host: 'sentinel-2', port: 26379 }, { host: '::1', port: 26380 }
+    ])
+    expect(p).toEqual([])
+    expect(loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379,10.0.0.2:26379', REDIS_SENTINEL_NAME: 'mymaster' }).redis)
+      .toEqual({ kind: 'sentinel', name: 'mymaster', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }] })
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'redis-a:7000,redis-b:7001' }).redis)
+      .toEqual({ kind: 'cluster', nodes: [{ host: 'redis-a', port: 7000 }, { host: 'redis-b', port: 7001 }] })
+  })
+
+  it('refuses bad entries, a sentinel group without a name, and more than one way at once', () => {
+    expect(problems({ REDIS_SENTINELS: 'host-only,h:99999' })).toEqual([
+      'REDIS_SENTINELS: "host-only" is not host:port',
+      'REDIS_SENTINELS: "h:99999" is not host:port',
+      'REDIS_SENTINEL_NAME is required with REDIS_SENTINELS (the name of the master, e.g. mymaster)'
+    ])
+    expect(problems({ REDIS_SENTINEL_NAME: 'mymaster' })).toEqual(['REDIS_SENTINEL_NAME needs REDIS_SENTINELS'])
+    expect(problems({ REDIS_CLUSTER_NODES: ' , ' })).toEqual(['REDIS_CLUSTER_NODES has no host:port entries'])
+    expect(problems({ REDIS_URL: 'redis://x:6379', REDIS_CLUSTER_NODES: 'a:7000' })[0]).toMatch(/^set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES/)
+    expect(problems({ REDIS_KEY_PREFIX: 'has space' })[0]).toMatch(/^REDIS_KEY_PREFIX must be/)
+    const p: string[] = []
+    expect(parseRedis(null, undefined, undefined, undefined, p)).toBeNull()
+    expect(p).toEqual([])
+  })
+})
+
+describe('every variable the docs and container files name is one the gateway reads', () => {
+  const known = new Set(Object.keys(ENV_VARS))
+
+  it('docker-compose.yml environment and docker/live.env.example', () => {
+    const compose = readFileSync('docker-compose.yml', 'utf8')
+    const names = composeEnvironment(compose)
+    expect(names).toEqual(expect.arrayContaining(['REDIS_URL', 'HOST', 'PORT', 'LOG_LEVEL']))
+    expect(names.filter(n => !known.has(n))).toEqual([])
+    const example = readFileSync('docker/live.env.example', 'utf8').split('\n')
+      .map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#')).map(l => l.replace(/^#\s*/, '').split('=')[0]!)
+    expect(example).toEqual(expect.arrayContaining(['GATEWAY_API_KEYS', 'GATEWAY_SECRET', 'CLOUDFLARE_API_TOKEN']))
+    expect(example.filter(n => !known.has(n))).toEqual([])
+  })
+
+  it('the README configuration table names exactly ENV_VARS', () => {
+    const readme = readFileSync('README.md', 'utf8')
+    const start = readme.search(/^#+ .*Configuration/m)
+    expect(start, 'README has a Configuration heading').toBeGreaterThanOrEqual(0)
+    const section = readme.slice(start).split(/\n#{1,2} /)[0]!
+    const names = [...section.matchAll(/^\| `([A-Z0-9_]+)`/gm)].map(m => m[1]!)
+    expect([...names].sort()).toEqual([...known].sort())
+  })
+})
+
+/** Keys of every `environment:` mapping in a compose file (the block-mapping form this repo uses). */
+function composeEnvironment (yaml: string): string[] {
+  const names: string[] = []
+  const lines = yaml.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)environment:\s*$/.exec(lines[i]!)
+    if (m === null) continue
+    const indent = m[1]!.length
+    for (let j = i + 1; j < lines.length; j++) {
+      const line = lines[j]!
+      if (line.trim() === '' || line.trim().startsWith('#')) continue
+      const lead = line.length - line.trimStart().length
+      if (lead <= indent) break
+      const key = /^\s*-?\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]/.exec(line)
+      if (key !== null) names.push(key[1]!)
+    }
+  }
+  return names
+}
+
+describe('the process refuses a bad configuration', () => {
+  it('exits 78 and prints every problem, before listening', async () => {
+    const gw = spawnGateway({ SANDBOX: 'false', PHISHFORT_API_KEY: 'pf-key-0123456789', PORT: 'x', LOG_LEVEL: 'chatty', REDIS_URL: 'http://nope' })
+    const code = await gw.exited
+    const stderr = gw.stderr.join('')
+    expect(code).toBe(78)
+    for (const p of ['PORT must be an integer', 'LOG_LEVEL must be one of', 'REDIS_URL must start with', 'GATEWAY_API_KEYS is required', 'GATEWAY_SECRET is required']) {
+      expect(stderr).toContain(p)
+    }
+    expect(stderr).toMatch(/^takedown-gateway: Invalid configuration:\n {2}- /)
+    expect(stderr).not.toContain('pf-key-0123456789')
+    expect(gw.stdout.join('\n')).not.toMatch(/listening/)
+  }, 20_000)
+})
