@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fastJsonStringify from 'fast-json-stringify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
@@ -85,10 +86,30 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 1_048_576,
     // 'idle': on close, idle keep-alive sockets go at once, in-flight requests finish (true would cut them off)
     forceCloseConnections: 'idle',
-    return503OnClosing: true
+    return503OnClosing: true,
+    // one access line per request (below) instead of Fastify's two: half the log volume on the hot path
+    disableRequestLogging: true
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // one compiled serializer per schema object: every route declares the same Problem schema for a dozen statuses,
+  // and compiling it once per (route, status) cost memory and start-up time for identical code
+  const serializers = new WeakMap<object, (data: unknown) => string>()
+  let compiled = 0
+  app.setSerializerCompiler(({ schema }) => {
+    let fn = serializers.get(schema as object)
+    if (fn === undefined) {
+      fn = fastJsonStringify(schema as Parameters<typeof fastJsonStringify>[0]) as (data: unknown) => string
+      serializers.set(schema as object, fn)
+      compiled++
+    }
+    return fn
+  })
+  app.addHook('onReady', async () => { app.log.debug({ serializers: compiled }, 'response serializers compiled') })
+
   app.addHook('onRequest', async (req, reply) => { reply.header('x-request-id', req.id) })
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, route: req.routeOptions.url ?? '(unmatched)', status: reply.statusCode, ms: Math.round(reply.elapsedTime), client: req.client }, 'request done')
+  })
 
   const overrides = opts.statusOverrides ?? (config.statusMapFile === null ? {} : loadStatusOverrides(config.statusMapFile))
   const metrics = new GatewayMetrics()

@@ -5,6 +5,7 @@
  */
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { TSchema } from 'typebox'
 import type { Attachment } from '../connectors/connector.js'
 import { GatewayError } from '../domain/problems.js'
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from '../services/writes.js'
@@ -16,6 +17,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** the route also takes multipart: `payload` (JSON in a payload field + attachments) or `files` (attachments only); drives the OpenAPI description */
     multipart?: 'payload' | 'files'
+    /** OpenAPI only: the `multipart/form-data` body of a route that takes its own form (not `payload` + `attachments`) */
+    multipartForm?: TSchema
   }
 }
 

@@ -5,20 +5,28 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
+import { finishDocument, transformRoute, type BodyExamples } from './swagger-transform.js'
 
 export const OPENAPI_INFO = {
   title: 'takedown-gateway',
   version: '0.1.0',
   description: 'One canonical case API in front of BforeAI, PhishFort and Cloudflare takedown and abuse-report APIs. ' +
-    'Errors are RFC 9457 problems (`application/problem+json`). Every response carries `X-Request-Id`.'
+    'Errors are RFC 9457 problems (`application/problem+json`). Every response carries `X-Request-Id`.',
+  license: { name: 'Apache-2.0', identifier: 'Apache-2.0' }
 }
 
 export async function registerSwagger (app: FastifyInstance): Promise<void> {
+  const bodyExamples: BodyExamples = new Map()
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: OPENAPI_INFO,
-      servers: [{ url: 'http://127.0.0.1:3000', description: 'local sandbox (npm start)' }],
+      // first a relative server: Swagger UI's "Try it out" (and any client that loads /openapi.json from a gateway) then
+      // calls the gateway that served the document, behind whatever host, port or proxy, not a fixed localhost
+      servers: [
+        { url: '/', description: 'The gateway serving this document' },
+        { url: 'http://127.0.0.1:3000', description: 'Local sandbox (npm start)' }
+      ],
       tags: [
         { name: 'Cases', description: 'Takedown and monitoring cases across providers' },
         { name: 'Reference', description: 'Vendor reference data, cached' },
@@ -33,10 +41,21 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         }
       }
     },
+    transform: (input) => transformRoute({ ...input, openapiObject: 'openapiObject' in input ? input.openapiObject : { components: { schemas: {} } } }, bodyExamples),
+    transformObject: (input) => 'openapiObject' in input ? finishDocument(input.openapiObject as Record<string, unknown>, bodyExamples) : input.swaggerObject,
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    // everything comes from the package: no https: sources, no validator badge, and no upgrade-insecure-requests,
+    // which would send "Try it out" to https:// on a gateway served over plain http (e.g. behind a TLS-less proxy)
+    transformStaticCSP: (header) => header
+      .replace(/ https:/g, '')
+      .replace(' validator.swagger.io', '')
+      .replace(/\s*upgrade-insecure-requests;/, '')
+  })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 }

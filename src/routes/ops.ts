@@ -7,16 +7,26 @@ export interface OpsRoutesOptions {
   readiness: () => Promise<string | null>
 }
 
-const HealthSchema = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health' })
+const HealthSchema = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health', examples: [{ status: 'ok' }] })
 const ReadySchema = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
-  reason: Type.Optional(Type.String())
-}, { $id: 'Readiness' })
+  reason: Type.Optional(Type.String({ description: 'Why the gateway is not ready' }))
+}, {
+  $id: 'Readiness',
+  examples: [{ status: 'ready' }, { status: 'not_ready', reason: 'shutting down' }]
+})
 
 /** Operational routes: no auth, no /v1 prefix (CONTRACT §4.3). */
 export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { readiness }) => {
   app.get('/healthz', {
-    schema: { operationId: 'health', tags: ['Operations'], summary: 'The process is up', response: { 200: HealthSchema } },
+    schema: {
+      operationId: 'health',
+      tags: ['Operations'],
+      summary: 'The process is up',
+      description: 'Liveness: 200 while the process serves HTTP, whatever its dependencies do (see /readyz). Never shed under load. No auth.',
+      security: [],
+      response: { 200: HealthSchema }
+    },
     logLevel: 'warn'
   }, async () => ({ status: 'ok' as const }))
 
@@ -25,7 +35,9 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
       operationId: 'ready',
       tags: ['Operations'],
       summary: 'Dependencies are ready',
-      description: '503 with the reason while a dependency (Redis, start-up, shutdown) is not ready.',
+      description: 'Readiness: 200 when the gateway should get traffic; 503 with the reason while a dependency (Redis, start-up) is not ready ' +
+        'or the gateway is shutting down. No auth.',
+      security: [],
       response: { 200: ReadySchema, 503: ReadySchema }
     },
     logLevel: 'warn'

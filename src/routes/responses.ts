@@ -6,7 +6,11 @@ export function problems (...statuses: number[]): Record<number, typeof ProblemS
   return Object.fromEntries(statuses.map(s => [s, ProblemSchema]))
 }
 
-export const AUTH_PROBLEMS = [400, 401, 403, 429] as const
+/**
+ * What every /v1 route can answer whatever it does: 400 (validation), 401/403 (auth), 429 (rate limit per key),
+ * 500 (unexpected) and 503 (load shedding, plugins/traffic.ts).
+ */
+export const AUTH_PROBLEMS = [400, 401, 403, 429, 500, 503] as const
 export const PROVIDER_PROBLEMS = [502, 503, 504] as const
 
 export const CaseIdParamsSchema = Type.Object({

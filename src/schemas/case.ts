@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox'
 import { NullableRfc3339Schema, NullableString, Rfc3339Schema, TargetTypeSchema } from './common.js'
 import { ProviderIdSchema } from './provider.js'
 import { CASE_DETAIL_EXAMPLE, CASE_EXAMPLE, CASE_PAGE_EXAMPLE } from './examples.js'
-import { UnifiedStatusSchema } from './unified-status.js'
+import { UNIFIED_STATUSES, UnifiedStatusSchema, type UnifiedStatus } from './unified-status.js'
 
 export const TargetSchema = Type.Object({
   type: TargetTypeSchema,
@@ -19,7 +19,7 @@ export const CaseSchema = Type.Object({
   terminal: Type.Boolean(),
   providerStatus: NullableString,
   brand: Type.Object({
-    id: Type.Union([Type.String(), Type.Integer(), Type.Null()]),
+    id: Type.Unsafe<string | number | null>({ type: ['string', 'integer', 'null'] }),
     name: NullableString
   }, { additionalProperties: false }),
   threat: Type.Object({
@@ -39,7 +39,7 @@ export type Case = Static<typeof CaseSchema>
 
 export const HistoryEntrySchema = Type.Object({
   at: Rfc3339Schema,
-  status: Type.Union([UnifiedStatusSchema, Type.Null()]),
+  status: Type.Unsafe<UnifiedStatus | null>({ type: ['string', 'null'], enum: [...UNIFIED_STATUSES, null], description: 'The unified status this step reached, when known' }),
   providerStatus: NullableString,
   message: NullableString
 }, { $id: 'HistoryEntry', additionalProperties: false, examples: [CASE_DETAIL_EXAMPLE.history[1]] })

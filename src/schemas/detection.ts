@@ -3,7 +3,7 @@
  * confirmed attacks and Cloudflare Brand Protection domain and logo matches — in one canonical shape.
  */
 import { Type, type Static } from 'typebox'
-import { NullableString, Rfc3339Schema } from './common.js'
+import { Nullable, NullableString, Rfc3339Schema } from './common.js'
 import { ProviderErrorSchema, TargetSchema } from './case.js'
 import { DETECTION_EXAMPLE, DETECTION_PAGE_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
@@ -16,16 +16,16 @@ export const DetectionSchema = Type.Object({
   provider: ProviderIdSchema,
   kind: Type.Enum(DETECTION_KINDS, { description: '`attack`: a BforeAI confirmed attack; `domain-match` / `logo-match`: a Cloudflare Brand Protection match of a saved query' }),
   target: TargetSchema,
-  source: Type.Union([Type.String(), Type.Null()], { description: 'Where the provider found it (e.g. Cloudflare `source`: certificate transparency), when it says' }),
-  score: Type.Union([Type.Number(), Type.Null()], { description: 'BforeAI maliciousness score; null for other providers' }),
-  similarity: Type.Union([Type.Number(), Type.Null()], { description: 'Logo matches: similarity 0–1 to the saved logo; null otherwise' }),
+  source: Nullable<string>('string', { description: 'Where the provider found it (e.g. Cloudflare `source`: certificate transparency), when it says' }),
+  score: Nullable<number>('number', { description: 'BforeAI maliciousness score; null for other providers' }),
+  similarity: Nullable<number>('number', { description: 'Logo matches: similarity 0–1 to the saved logo; null otherwise' }),
   detectedAt: Rfc3339Schema,
   matched: Type.Object({
     queryId: NullableString,
     queryTag: NullableString,
-    asset: Type.Union([Type.String(), Type.Null()], { description: 'What was matched: the BforeAI protected asset, the Cloudflare query patterns, or the logo query tag' })
+    asset: Nullable<string>('string', { description: 'What was matched: the BforeAI protected asset, the Cloudflare query patterns, or the logo query tag' })
   }, { additionalProperties: false, description: 'The saved query (Cloudflare) or protected asset (BforeAI) that produced the detection' }),
-  caseId: Type.Union([Type.String(), Type.Null()], { description: 'The case this detection became, when the gateway or the provider knows one' }),
+  caseId: Nullable<string>('string', { description: 'The case this detection became, when the gateway or the provider knows one' }),
   links: Type.Object({
     self: Type.String(),
     takedown: Type.String({ description: 'POST here to turn the detection into a case' }),

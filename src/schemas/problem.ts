@@ -1,3 +1,4 @@
+import { Nullable } from './common.js'
 import { Type, type Static } from 'typebox'
 import { PROBLEM_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
@@ -16,7 +17,7 @@ export const ProblemSchema = Type.Object({
     message: Type.String()
   }, { additionalProperties: false }))),
   provider: Type.Optional(ProviderIdSchema),
-  providerStatus: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'HTTP status the provider answered with, when it answered' })),
+  providerStatus: Type.Optional(Nullable<number>('integer', { description: 'HTTP status the provider answered with, when it answered' })),
   existing: Type.Optional(Type.String({ description: 'Id of the existing open case (409 duplicate)' })),
   allowed: Type.Optional(Type.Array(Type.String(), { description: 'Allowed values, where a value was not one of them' }))
 }, { $id: 'Problem', additionalProperties: false, examples: [PROBLEM_EXAMPLE] })

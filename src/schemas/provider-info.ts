@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { TargetTypeSchema } from './common.js'
+import { Nullable, TargetTypeSchema } from './common.js'
 import { PROVIDER_INFO_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 
@@ -24,7 +24,7 @@ export const ProviderInfoSchema = Type.Object({
     kind: Type.String(),
     message: Type.String()
   }), Type.Null()]),
-  referenceAgeSeconds: Type.Union([Type.Integer(), Type.Null()], { description: 'Age of the oldest reference data of this provider cached in this process; null before the first load' })
+  referenceAgeSeconds: Nullable<number>('integer', { description: 'Age of the oldest reference data of this provider cached in this process; null before the first load' })
 }, { $id: 'ProviderInfo', additionalProperties: false, examples: [PROVIDER_INFO_EXAMPLE] })
 export type ProviderInfo = Static<typeof ProviderInfoSchema>
 

@@ -13,7 +13,7 @@ export const ReferenceKindSchema = Type.Enum(REFERENCE_KINDS, { description: 'Ki
 export const ReferenceItemSchema = Type.Object({
   provider: Type.Union([ProviderIdSchema, Type.Literal('gateway')], { description: '`gateway` for the unified statuses themselves' }),
   kind: ReferenceKindSchema,
-  id: Type.Union([Type.String(), Type.Integer(), Type.Null()], { description: "The vendor's id for the value, where it has one" }),
+  id: Type.Unsafe<string | number | null>({ type: ['string', 'integer', 'null'], description: "The vendor's id for the value, where it has one" }),
   name: Type.String(),
   description: NullableString,
   active: Type.Optional(Type.Boolean()),

@@ -10,6 +10,20 @@ import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../responses.js'
 
 export interface BrandProtectionRoutesOptions { brand: BrandProtectionService, idempotency: Idempotency }
 
+const BRAND_MONITOR_EXAMPLE = {
+  id: 'domain:101', type: 'domain', tag: 'acme', patterns: ['acme', 'acme-bank'], scan: true, similarityThreshold: null, createdAt: '2026-03-01T13:59:38.123Z', updatedAt: null
+}
+const SCAN_INFO_EXAMPLE = {
+  url: 'https://acme-login.example/',
+  scanId: 9001,
+  complete: true,
+  lastProcessedAt: '2026-03-01T14:02:10.000Z',
+  statusCode: 200,
+  categories: ['phishing'],
+  modelScores: [{ model: 'phishing', score: 0.97 }],
+  ruleMatches: []
+}
+
 export const BrandMonitorSchema = Type.Object({
   id: Type.String({ description: '`domain:<query id>` or `logo:<query id>`', examples: ['domain:101'] }),
   type: Type.Enum(['domain', 'logo']),
@@ -19,7 +33,17 @@ export const BrandMonitorSchema = Type.Object({
   similarityThreshold: Type.Union([Type.Number(), Type.Null()], { description: 'logo queries: 0–1' }),
   createdAt: NullableRfc3339Schema,
   updatedAt: NullableRfc3339Schema
-}, { $id: 'BrandMonitor', additionalProperties: false })
+}, {
+  $id: 'BrandMonitor',
+  additionalProperties: false,
+  examples: [BRAND_MONITOR_EXAMPLE]
+})
+
+const BrandMonitorListSchema = Type.Object({ items: Type.Array(BrandMonitorSchema) }, {
+  $id: 'BrandMonitorList',
+  additionalProperties: false,
+  examples: [{ items: [BRAND_MONITOR_EXAMPLE] }]
+})
 
 const DomainMonitorInput = Type.Object({
   type: Type.Literal('domain'),
@@ -36,18 +60,37 @@ const LogoMonitorInput = Type.Object({
   contentType: Type.Optional(Type.String({ description: 'JSON only: the image type when imageData is bare base64 (default image/png)' }))
 }, { additionalProperties: false })
 
-const MonitorInputSchema = Type.Union([DomainMonitorInput, LogoMonitorInput], { $id: 'BrandMonitorInput' })
+const MonitorInputSchema = Type.Union([DomainMonitorInput, LogoMonitorInput], {
+  $id: 'BrandMonitorInput',
+  examples: [{ type: 'domain', tag: 'acme', patterns: ['acme', 'acme-bank'], scan: true }]
+})
+
+/** OpenAPI only: the multipart form of a logo query (parsed by `logoMultipart`) */
+const LogoMonitorForm = Type.Object({
+  type: Type.Literal('logo'),
+  tag: Type.String({ minLength: 1, maxLength: 200 }),
+  similarityThreshold: Type.Number({ minimum: 0, maximum: 1, description: 'How similar a scanned image must be to match (0–1)' }),
+  image: Type.String({
+    format: 'binary',
+    contentMediaType: 'application/octet-stream',
+    description: `The logo (png, jpeg, gif, webp or svg), at most ${MAX_LOGO_BYTES} bytes`
+  })
+}, { additionalProperties: false })
 
 const ScanSubmitSchema = Type.Object({
   urls: Type.Array(Type.String({ minLength: 1, maxLength: 2083 }), { minItems: 1, maxItems: MAX_SCAN_URLS })
-}, { $id: 'ScanRequest', additionalProperties: false })
+}, { $id: 'ScanRequest', additionalProperties: false, examples: [{ urls: ['https://acme-login.example/'] }] })
 
 const UrlRef = Type.Object({ url: Type.String(), scanId: Type.Union([Type.Integer(), Type.Null()]) }, { additionalProperties: false })
 const ScanSubmissionSchema = Type.Object({
   submitted: Type.Array(UrlRef),
   skipped: Type.Array(UrlRef, { description: 'Already being scanned; `scanId` is the running scan' }),
   excluded: Type.Array(Type.String(), { description: 'On Cloudflare\'s no-scan list' })
-}, { $id: 'ScanSubmission', additionalProperties: false })
+}, {
+  $id: 'ScanSubmission',
+  additionalProperties: false,
+  examples: [{ submitted: [{ url: 'https://acme-login.example/', scanId: 9001 }], skipped: [], excluded: [] }]
+})
 
 const ScanInfoSchema = Type.Object({
   url: NullableString,
@@ -58,7 +101,17 @@ const ScanInfoSchema = Type.Object({
   categories: Type.Array(Type.String()),
   modelScores: Type.Array(Type.Object({ model: Type.String(), score: Type.Union([Type.Number(), Type.Null()]) }, { additionalProperties: false })),
   ruleMatches: Type.Array(Type.String())
-}, { $id: 'ScanInfo', additionalProperties: false })
+}, {
+  $id: 'ScanInfo',
+  additionalProperties: false,
+  examples: [SCAN_INFO_EXAMPLE]
+})
+
+const ScanInfoListSchema = Type.Object({ items: Type.Array(ScanInfoSchema) }, {
+  $id: 'ScanInfoList',
+  additionalProperties: false,
+  examples: [{ items: [SCAN_INFO_EXAMPLE] }]
+})
 
 const MULTIPART_FIELDS = new Set(['type', 'tag', 'similarityThreshold'])
 
@@ -94,12 +147,12 @@ export const brandProtectionRoutes: FastifyPluginAsyncTypebox<BrandProtectionRou
       summary: 'List Cloudflare brand-protection queries',
       description: 'Saved Cloudflare Brand Protection v2 domain queries (`type: domain`) and logo queries (`type: logo`). Their matches are listed by GET /v1/detections.',
       security: [{ bearerAuth: [] }],
-      response: { 200: Type.Object({ items: Type.Array(BrandMonitorSchema) }, { additionalProperties: false }), ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS) }
+      response: { 200: BrandMonitorListSchema, ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS) }
     }
   }, async (req) => ({ items: await brand.listMonitors(req.signal, req.log) }))
 
   app.post('/v1/brand-monitors', {
-    config: { scope: 'write' },
+    config: { scope: 'write', multipartForm: LogoMonitorForm },
     bodyLimit: Math.ceil(MAX_LOGO_BYTES * 4 / 3) + 65_536,
     preValidation: logoMultipart,
     schema: {
@@ -163,7 +216,7 @@ export const brandProtectionRoutes: FastifyPluginAsyncTypebox<BrandProtectionRou
         url: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2083 }), { maxItems: MAX_SCAN_URLS })),
         scanId: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: MAX_SCAN_URLS }))
       }, { additionalProperties: false }),
-      response: { 200: Type.Object({ items: Type.Array(ScanInfoSchema) }, { additionalProperties: false }), ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS) }
+      response: { 200: ScanInfoListSchema, ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS) }
     }
   }, async (req) => ({ items: await brand.scanInfo({ urls: req.query.url ?? [], scanIds: req.query.scanId ?? [] }, req.signal, req.log) }))
 }

@@ -6,6 +6,7 @@ import type { ReferenceService } from '../../services/reference.js'
 import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../responses.js'
 
 export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceService }> = async (app, { reference }) => {
+  const bodies = new Map<string, string>()
   app.get('/v1/reference/:kind', {
     config: { scope: 'read' },
     schema: {
@@ -36,6 +37,13 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceSe
     if (inm !== undefined && inm.split(',').map(s => s.trim()).includes(result.etag)) {
       return reply.code(304).send(null)
     }
-    return result.page
+    // the body only changes when the etag does: serialise each version once
+    let body = bodies.get(result.etag)
+    if (body === undefined) {
+      body = reply.serialize(result.page) as string
+      if (bodies.size >= 64) bodies.delete(bodies.keys().next().value as string)
+      bodies.set(result.etag, body)
+    }
+    return reply.type('application/json; charset=utf-8').send(body as never) // a pre-serialised string goes out as is
   })
 }
