@@ -299,7 +299,7 @@ export interface paths {
         put?: never;
         /**
          * Turn a detection into a case
-         * @description The body is the POST /v1/cases body without `target` (the detection gives it). A BforeAI attack is accepted at BforeAI (`POST /v2/takedown/accept`; `brand.id` defaults to the attack's protected asset). Any other detection becomes a new case at `provider`, or where the routing rules send the target, through the same validation as POST /v1/cases (a domain target, or `https://<domain>/` for a provider that takes URLs only). Answers 201 with the case and `Location`; afterwards the detection's `caseId` links to it. A detection that already became a case is a 409 naming it (Cloudflare matches: unless `allowDuplicate` is true). An unknown detection id is a 404 and nothing is sent to a provider. Honours `Idempotency-Key`.
+         * @description The body is the POST /v1/cases body without `target` (the detection gives it). A BforeAI attack is accepted at BforeAI (`POST /v2/takedown/accept`; `brand.id` defaults to the attack's protected asset) unless the body names another `provider`. Any other detection (or an attack sent elsewhere) becomes a new case at `provider`, or where the routing rules send the target, through the same validation as POST /v1/cases (a domain target, or `https://<domain>/` for a provider that takes URLs only). Answers 201 with the case and `Location`; afterwards the detection's `caseId` links to it. A detection that already became a case is a 409 naming it (Cloudflare matches: unless `allowDuplicate` is true). An unknown detection id is a 404 and nothing is sent to a provider. Honours `Idempotency-Key`.
          */
         post: operations["takedownDetection"];
         delete?: never;
