@@ -12,9 +12,10 @@ async function walk (gw: TestGateway, limit: number): Promise<Case[]> {
   const out: Case[] = []
   let cursor: string | null = null
   for (let guard = 0; guard < 1000; guard++) {
-    const res = await gw.app.inject({ url: `/v1/cases?limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`, headers: auth() })
+    const url: string = `/v1/cases?limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`
+    const res = await gw.app.inject({ url, headers: auth() })
     expect(res.statusCode).toBe(200)
-    const page = res.json()
+    const page = res.json() as { items: Case[], nextCursor: string | null, partial: boolean }
     expect(page.partial).toBe(false)
     expect(page.items.length).toBeLessThanOrEqual(limit)
     out.push(...page.items)
