@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 
-export interface ReadinessCheck { name: string, check: () => Promise<string | null> }
 export interface OpsRoutesOptions {
   /** returns null when ready, else the reason */
   readiness: () => Promise<string | null>

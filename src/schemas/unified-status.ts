@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import { Type } from 'typebox'
 
 /** The eleven unified statuses of CONTRACT §4.2, in lifecycle order. One tuple feeds the enum, the types and OpenAPI. */
 export const UNIFIED_STATUSES = [
@@ -20,5 +20,3 @@ export function isTerminal (status: UnifiedStatus): boolean {
 export function isUnifiedStatus (value: string): value is UnifiedStatus {
   return (UNIFIED_STATUSES as readonly string[]).includes(value)
 }
-
-export type UnifiedStatusValue = Static<typeof UnifiedStatusSchema>
