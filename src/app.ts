@@ -86,7 +86,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 1_048_576,
     // 'idle': on close, idle keep-alive sockets go at once, in-flight requests finish (true would cut them off)
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // while closing, a request that still arrives on an open keep-alive socket is served, not refused with a bare 503
+    return503OnClosing: false,
     // one access line per request (below) instead of Fastify's two: half the log volume on the hot path
     logController: new LogController({ disableRequestLogging: true })
   }).withTypeProvider<TypeBoxTypeProvider>()
