@@ -7,6 +7,7 @@ import type { TargetType } from '../../schemas/common.js'
 import type { ReferenceItem } from '../../schemas/reference.js'
 import type { MappedStatus } from '../../status/engine.js'
 import { caseSelfLink, encodeCaseId } from '../../domain/case-id.js'
+import { toRfc3339 } from '../../domain/time.js'
 import { encodeDetectionId } from '../../domain/detection-id.js'
 import { detectionSelfLink, type Detection } from '../../schemas/detection.js'
 import type { Attack, CancellationReason, Status, Takedown } from './wire.js'
@@ -23,13 +24,7 @@ export interface MapContext {
  * RFC 3339 UTC or null. FastAPI may serialise naive datetimes without an offset ("2025-12-06T01:39:03.267"); those are
  * read as UTC (assumption, README), never as the gateway host's local time.
  */
-export function toIso (value: string | null | undefined): string | null {
-  if (value === null || value === undefined || value === '') return null
-  let s = value.trim()
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s)) s += 'Z'
-  const ms = Date.parse(s)
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString()
-}
+export const toIso = toRfc3339
 
 function hostnameOf (url: URL): string {
   return url.hostname.toLowerCase()

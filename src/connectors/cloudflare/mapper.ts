@@ -6,6 +6,7 @@ import type { Case, CaseDetail, HistoryEntry, Mitigation as CaseMitigation } fro
 import type { Facts } from '../../status/table.js'
 import type { MappedStatus } from '../../status/engine.js'
 import { caseSelfLink, encodeCaseId } from '../../domain/case-id.js'
+import { toRfc3339 } from '../../domain/time.js'
 import { ConnectorError } from '../connector.js'
 import type { AbuseReport, Mitigation } from './wire.js'
 
@@ -23,11 +24,7 @@ export const THREAT_CLASS_BY_TYPE: Readonly<Record<string, string>> = {
 }
 
 /** RFC 3339 UTC, or null when the vendor value is missing or not a date. */
-export function toIso (value: string | null | undefined): string | null {
-  if (value === null || value === undefined || value === '') return null
-  const ms = Date.parse(value)
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString()
-}
+export const toIso = toRfc3339
 
 /** The mitigations whose status is `active`. */
 export function activeMitigations (mitigations: readonly Mitigation[]): Mitigation[] {

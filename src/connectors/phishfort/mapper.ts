@@ -5,16 +5,16 @@
 import type { Case, CaseDetail, HistoryEntry } from '../../schemas/case.js'
 import type { TargetType } from '../../schemas/common.js'
 import { caseSelfLink, encodeCaseId } from '../../domain/case-id.js'
+import { toRfc3339 } from '../../domain/time.js'
 import type { StatusEngine } from '../../status/engine.js'
 import type { DetailedIncident, Incident } from './wire.js'
 
 const PROVIDER = 'phishfort'
 
 /** RFC 3339 UTC when parseable; the vendor's own text otherwise; null when absent. */
+/** Canonical RFC 3339; an unparseable value is kept as the vendor sent it. */
 export function isoOrNull (value: string | null | undefined): string | null {
-  if (value === null || value === undefined || value === '') return null
-  const ms = Date.parse(value)
-  return Number.isNaN(ms) ? value : new Date(ms).toISOString()
+  return toRfc3339(value) ?? (value === undefined || value === '' ? null : value)
 }
 
 export function hostnameOf (value: string | null | undefined): string | null {
