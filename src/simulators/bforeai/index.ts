@@ -205,14 +205,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
         (brandName === undefined || r.brand.name.toLowerCase() === brandName) &&
         (brandId === undefined || r.brand.id === brandId) &&
         (companyIds.length === 0 || companyIds.includes(COMPANY_ID)))
-      const start = (page - 1) * size
-      return {
-        items: all.slice(start, start + size).map(r => state.toWire(r)),
-        total: all.length,
-        page,
-        size,
-        pages: Math.ceil(all.length / size)
-      }
+      return pageOf(all, page, size, r => state.toWire(r))
     })
 
     // ---- confirmed attacks (bforeai-notes §4.3): from/until required, Page + warning ----
@@ -242,15 +235,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
           (brandId === undefined || a.brand.id === brandId))
         .sort((a, b) => (key(b) - key(a)) || (b.attackId - a.attackId))
       if (order === 'ascending') all.reverse()
-      const start = (page - 1) * size
-      return {
-        items: all.slice(start, start + size).map(a => state.attackToWire(a)),
-        total: all.length,
-        page,
-        size,
-        pages: Math.ceil(all.length / size),
-        warning: 'Only confirmed attacks are listed'
-      }
+      return { ...pageOf(all, page, size, a => state.attackToWire(a)), warning: 'Only confirmed attacks are listed' }
     })
 
     // ---- accept a confirmed attack (bforeai-notes §4.4) ----
@@ -393,4 +378,10 @@ function create (state: BforeaiState, r: NewTakedown): TakedownRecord {
     omitStatusName: false,
     cancelled: null
   })
+}
+
+/** fastapi-pagination `Page` (bforeai-notes §3): `{items, total, page, size, pages}`. */
+function pageOf<T, W> (all: T[], page: number, size: number, toWire: (item: T) => W): { items: W[], total: number, page: number, size: number, pages: number } {
+  const start = (page - 1) * size
+  return { items: all.slice(start, start + size).map(toWire), total: all.length, page, size, pages: Math.ceil(all.length / size) }
 }
