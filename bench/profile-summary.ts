@@ -21,6 +21,8 @@ export interface ProfileSummary {
   self: Entry[]
   total: Entry[]
   byModule: Entry[]
+  /** time with the module anywhere on the stack (what it costs including what it calls), packages and gateway files only */
+  byModuleTotal: Entry[]
 }
 
 /** where a function lives: a package name, a gateway file, a Node internal, or a V8 pseudo-frame */
@@ -50,6 +52,7 @@ export function summariseProfile (file: string, root: string): ProfileSummary {
   const self = new Map<string, number>()
   const total = new Map<string, number>()
   const modules = new Map<string, number>()
+  const modulesTotal = new Map<string, number>()
   let totalUs = 0
   let idleUs = 0
   // timeDeltas[i] is the time before sample i; attribute it to sample i (what V8's own tools do)
@@ -65,8 +68,14 @@ export function summariseProfile (file: string, root: string): ProfileSummary {
     const modKey = mod === '(v8)' ? node.callFrame.functionName : mod
     modules.set(modKey, (modules.get(modKey) ?? 0) + dt)
     const seen = new Set<string>()
+    const seenModules = new Set<string>()
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const n = byId.get(id)!
+      const m = moduleOf(n.callFrame.url, root)
+      if (m !== '(v8)' && !m.startsWith('node:') && !seenModules.has(m)) {
+        seenModules.add(m)
+        modulesTotal.set(m, (modulesTotal.get(m) ?? 0) + dt)
+      }
       const nk = keyOf(n)
       if (seen.has(nk)) continue
       seen.add(nk)
@@ -87,7 +96,8 @@ export function summariseProfile (file: string, root: string): ProfileSummary {
     busyMs: busyUs / 1000,
     self: entries(self),
     total: entries(total, true),
-    byModule: entries(modules)
+    byModule: entries(modules),
+    byModuleTotal: entries(modulesTotal)
   }
 }
 
@@ -104,7 +114,10 @@ export function formatSummary (s: ProfileSummary, top = 25): string {
     ...s.total.slice(0, top).map(fmt),
     '',
     'self time by module:',
-    ...s.byModule.slice(0, top).map(fmt)
+    ...s.byModule.slice(0, top).map(fmt),
+    '',
+    'total (inclusive) time by package or gateway file:',
+    ...s.byModuleTotal.slice(0, top).map(fmt)
   ].join('\n')
 }
 

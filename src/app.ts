@@ -107,13 +107,17 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   app.addHook('onReady', async () => { app.log.debug({ serializers: compiled }, 'response serializers compiled') })
 
-  app.addHook('onRequest', async (req, reply) => { reply.header('x-request-id', req.id) })
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, route: req.routeOptions.url ?? '(unmatched)', status: reply.statusCode, ms: Math.round(reply.elapsedTime), client: req.client }, 'request done')
+  const metrics = new GatewayMetrics()
+  // callback hooks, one per phase: each async hook costs a promise and a microtask on every request
+  app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id); done() })
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? '(unmatched)'
+    metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    req.log.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), client: req.client }, 'request done')
+    done()
   })
 
   const overrides = opts.statusOverrides ?? (config.statusMapFile === null ? {} : loadStatusOverrides(config.statusMapFile))
-  const metrics = new GatewayMetrics()
   const unknownStatuses = new Map<string, number>()
   const statusEngine = new StatusEngine(STATUS_TABLES, overrides, (provider, providerStatus) => {
     const key = `${provider}:${providerStatus ?? '(none)'}`

@@ -21,8 +21,13 @@ export const REDACT_PATHS = [
   '*.secret'
 ]
 
-/** The process logger (server.ts); tests pass a destination to capture every line. */
+/**
+ * The process logger (server.ts); tests pass a destination to capture every line. Without one, lines go to stdout
+ * asynchronously: pino's default destination writes every line with a blocking write(2) on the event loop, one
+ * syscall per request at `info`; the asynchronous one writes while the loop goes on and batches the lines that
+ * arrive meanwhile, and pino flushes it synchronously when the process exits.
+ */
 export function createLogger (level: string, destination?: DestinationStream): Logger {
   const opts = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }
-  return (destination === undefined ? pino(opts) : pino(opts, destination)) as unknown as Logger
+  return pino(opts, destination ?? pino.destination({ dest: 1, sync: false })) as unknown as Logger
 }

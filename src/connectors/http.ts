@@ -7,6 +7,7 @@ import { request, type Dispatcher, type FormData } from 'undici'
 import type { ProviderId } from '../schemas/provider.js'
 import type { Clock } from '../clock.js'
 import { ConnectorError, type ConnectorContext, type ConnectorErrorKind } from './connector.js'
+import { deadlineScope, timedOut } from './deadline.js'
 import { budgetOf, type OutboundBudget } from './outbound-budget.js'
 
 export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number>
@@ -149,8 +150,16 @@ export class VendorHttp {
   async #once<T> (call: HttpCall, ctx: ConnectorContext, deadline: number): Promise<HttpResult<T>> {
     const remaining = deadline - Date.now()
     if (remaining <= 0) throw new ConnectorError(this.provider, 'timeout', `no answer within ${this.#opts.timeoutMs} ms`)
-    const timeout = AbortSignal.timeout(remaining)
-    const signal = AbortSignal.any([ctx.signal, timeout])
+    // the context's signal already ends at its deadline; a tighter per-vendor timeout gets a scope of its own
+    const scope = deadline < ctx.deadline ? deadlineScope(ctx.signal, remaining) : null
+    try {
+      return await this.#send<T>(call, ctx, scope?.signal ?? ctx.signal, remaining)
+    } finally {
+      scope?.end()
+    }
+  }
+
+  async #send<T> (call: HttpCall, ctx: ConnectorContext, signal: AbortSignal, remaining: number): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...this.#opts.headers }
     let body: string | FormData | undefined
     if (call.json !== undefined) {
@@ -171,13 +180,13 @@ export class VendorHttp {
         bodyTimeout: remaining
       })
     } catch (err) {
-      throw this.#transportError(err, timeout, ctx)
+      throw this.#transportError(err, signal, ctx)
     }
     let text: string
     try {
       text = await res.body.text()
     } catch (err) {
-      throw this.#transportError(err, timeout, ctx)
+      throw this.#transportError(err, signal, ctx)
     }
     const parsed = parseBody(text, res.headers['content-type'])
     if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -193,15 +202,14 @@ export class VendorHttp {
     })
   }
 
-  #transportError (err: unknown, timeout: AbortSignal, ctx: ConnectorContext): ConnectorError {
+  #transportError (err: unknown, signal: AbortSignal, ctx: ConnectorContext): ConnectorError {
     const code = (err as { code?: string }).code ?? ''
-    if (timeout.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    if (timedOut(signal) || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new ConnectorError(this.provider, 'timeout', `no answer within ${this.#opts.timeoutMs} ms`, { cause: err })
     }
-    if (ctx.signal.aborted) {
-      // before the deadline, an aborted context means the caller went away, not that the vendor is slow
-      const cancelled = Date.now() < ctx.deadline - 5
-      return new ConnectorError(this.provider, 'timeout', cancelled ? 'the caller cancelled the request' : 'the request deadline passed', { cause: err, cancelled })
+    if (signal.aborted) {
+      // aborted by anything but a deadline: the caller went away (client disconnect, shutdown), the vendor is not slow
+      return new ConnectorError(this.provider, 'timeout', 'the caller cancelled the request', { cause: err, cancelled: true })
     }
     const notSent = NOT_SENT_CODES.has(code)
     const cause = Object.assign(new Error(`${code || 'transport'}: ${(err as Error).message}`), { notSent })

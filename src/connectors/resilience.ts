@@ -74,13 +74,15 @@ export class ProviderResilience {
     if (this.#breaker.state === CircuitState.HalfOpen) throw this.#open() // one trial at a time; the rest fail fast
     if (ctx.signal.aborted) throw new ConnectorError(this.provider, 'timeout', 'the request deadline passed before the call started')
     let onAbort: (() => void) | undefined
-    // a call queued in the bulkhead must still end at its deadline
-    const aborted = new Promise<never>((_resolve, reject) => {
-      onAbort = () => reject(new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting for a free slot'))
-      ctx.signal.addEventListener('abort', onAbort, { once: true })
-    })
-    aborted.catch(() => {})
     try {
+      // cockatiel reaches the bulkhead synchronously, so a free slot now means the call starts now and honours the
+      // signal itself; only a call that will wait in the queue needs the race that ends it at its deadline
+      if (this.#bulkhead.executionSlots > 0) return await (this.#policy.execute(async () => await fn(), ctx.signal) as Promise<T>)
+      const aborted = new Promise<never>((_resolve, reject) => {
+        onAbort = () => reject(new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting for a free slot'))
+        ctx.signal.addEventListener('abort', onAbort, { once: true })
+      })
+      aborted.catch(() => {})
       return await Promise.race([this.#policy.execute(async () => await fn(), ctx.signal) as Promise<T>, aborted])
     } catch (err) {
       if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) throw this.#open()

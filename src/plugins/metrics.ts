@@ -1,20 +1,12 @@
 /**
- * `GET /metrics` (CONTRACT §4.3: Prometheus text, no auth) and the inbound request histogram. Registered before the
- * routes, so the hook sees every one of them. The route label is the route template (`/v1/cases/:id`), never the
- * raw URL, so case ids and query strings cannot blow up the series count; requests no route matched are `(unmatched)`.
+ * `GET /metrics` (CONTRACT §4.3: Prometheus text, no auth). The inbound request histogram is fed by the one
+ * onResponse hook in app.ts (with the access log line): its route label is the route template (`/v1/cases/:id`),
+ * never the raw URL, so case ids and query strings cannot blow up the series count; unmatched requests are `(unmatched)`.
  */
 import type { FastifyInstance } from 'fastify'
 import type { GatewayMetrics } from '../metrics.js'
 
 export function registerMetrics (app: FastifyInstance, metrics: GatewayMetrics): void {
-  app.addHook('onResponse', async (req, reply) => {
-    metrics.httpDuration.observe({
-      method: req.method,
-      route: req.routeOptions.url ?? '(unmatched)',
-      status_code: String(reply.statusCode)
-    }, reply.elapsedTime / 1000)
-  })
-
   app.get('/metrics', {
     schema: { hide: true },
     logLevel: 'warn'

@@ -2,7 +2,7 @@
  * Brand-protection management (issue 9): Cloudflare saved domain and logo queries (`/v1/brand-monitors`) and the
  * URL scanner (`/v1/scans`). Every check runs before any vendor call.
  */
-import type { Attachment, BrandMonitor, ProviderConnector, ScanInfo, ScanSubmission } from '../connectors/connector.js'
+import type { Attachment, BrandMonitor, ConnectorContext, ProviderConnector, ScanInfo, ScanSubmission } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
 import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
@@ -40,7 +40,7 @@ export class BrandProtectionService {
 
   async listMonitors (signal: AbortSignal, log: Logger): Promise<BrandMonitor[]> {
     const c = this.#connector('listBrandMonitors')
-    return await this.#call(() => c.listBrandMonitors!(this.#ctx(signal, log)))
+    return await this.#call(signal, log, async ctx => await c.listBrandMonitors!(ctx))
   }
 
   async createMonitor (body: MonitorBody, files: Attachment[], signal: AbortSignal, log: Logger): Promise<BrandMonitor> {
@@ -52,7 +52,7 @@ export class BrandProtectionService {
       const blank = patterns.findIndex(p => p === '')
       if (blank >= 0) throw field(`/patterns/${blank}`, 'must not be empty')
       const c = this.#connector('createBrandMonitor')
-      return await this.#call(() => c.createBrandMonitor!({ type: 'domain', tag, patterns, scan: body.scan ?? null }, this.#ctx(signal, log)))
+      return await this.#call(signal, log, async ctx => await c.createBrandMonitor!({ type: 'domain', tag, patterns, scan: body.scan ?? null }, ctx))
     }
     const t = body.similarityThreshold
     if (!(t >= 0 && t <= 1)) throw field('/similarityThreshold', 'must be between 0 and 1')
@@ -71,7 +71,7 @@ export class BrandProtectionService {
     if (image.data.length > MAX_LOGO_BYTES) throw field('/image', `the image may be at most ${MAX_LOGO_BYTES} bytes (got ${image.data.length})`, 'GW_ERR_PAYLOAD_TOO_LARGE')
     if (!IMAGE_TYPES.has(image.contentType.toLowerCase())) throw field('/image', `must be one of ${[...IMAGE_TYPES].join(', ')}`)
     const c = this.#connector('createBrandMonitor')
-    return await this.#call(() => c.createBrandMonitor!({ type: 'logo', tag, similarityThreshold: t, image }, this.#ctx(signal, log)))
+    return await this.#call(signal, log, async ctx => await c.createBrandMonitor!({ type: 'logo', tag, similarityThreshold: t, image }, ctx))
   }
 
   async deleteMonitor (id: string, signal: AbortSignal, log: Logger): Promise<void> {
@@ -79,7 +79,7 @@ export class BrandProtectionService {
     if (m === null) throw new GatewayError('GW_ERR_NOT_FOUND', `No brand monitor ${id}: ids look like domain:<id> or logo:<id>`)
     const c = this.#connector('deleteBrandMonitor')
     try {
-      await c.deleteBrandMonitor!(m[1] as 'domain' | 'logo', m[2] as string, this.#ctx(signal, log))
+      await this.#providers.withContext('cloudflare', signal, log, async ctx => await c.deleteBrandMonitor!(m[1] as 'domain' | 'logo', m[2] as string, ctx))
     } catch (err) {
       if (err instanceof ConnectorError && err.kind === 'not_found') throw new GatewayError('GW_ERR_NOT_FOUND', `cloudflare has no ${m[1]} query ${m[2]}`, { provider: 'cloudflare', providerStatus: err.upstreamStatus })
       throw this.#record(err)
@@ -95,13 +95,13 @@ export class BrandProtectionService {
     })
     if (unique.length === 0) throw field('/urls', 'needs at least one URL')
     const c = this.#connector('submitScans')
-    return await this.#call(() => c.submitScans!(unique, this.#ctx(signal, log)))
+    return await this.#call(signal, log, async ctx => await c.submitScans!(unique, ctx))
   }
 
   async scanInfo (query: { urls: string[], scanIds: number[] }, signal: AbortSignal, log: Logger): Promise<ScanInfo[]> {
     if (query.urls.length === 0 && query.scanIds.length === 0) throw field('/url', 'give at least one url or scanId')
     const c = this.#connector('scanInfo')
-    return await this.#call(() => c.scanInfo!(query, this.#ctx(signal, log)))
+    return await this.#call(signal, log, async ctx => await c.scanInfo!(query, ctx))
   }
 
   #connector (method: 'listBrandMonitors' | 'createBrandMonitor' | 'deleteBrandMonitor' | 'submitScans' | 'scanInfo'): ProviderConnector {
@@ -110,13 +110,10 @@ export class BrandProtectionService {
     return c
   }
 
-  #ctx (signal: AbortSignal, log: Logger): ReturnType<ProviderSet['context']> {
-    return this.#providers.context('cloudflare', signal, log)
-  }
-
-  async #call<T> (fn: () => Promise<T>): Promise<T> {
+  /** One Cloudflare call in its own deadline scope; failures are recorded for GET /v1/providers. */
+  async #call<T> (signal: AbortSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>): Promise<T> {
     try {
-      return await fn()
+      return await this.#providers.withContext('cloudflare', signal, log, fn)
     } catch (err) {
       throw this.#record(err)
     }

@@ -52,7 +52,8 @@ export class CaseService {
       sources.push({
         provider,
         pos,
-        fetch: async (pageToken, size) => await connector.listCases({ pageToken, pageSize: size, filters }, this.#providers.context(provider, signal, log))
+        fetch: async (pageToken, size) => await this.#providers.withContext(provider, signal, log,
+          async ctx => await connector.listCases({ pageToken, pageSize: size, filters }, ctx))
       })
     }
     const walk = await mergeWalk<Case>({
@@ -88,7 +89,8 @@ export class CaseService {
       throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: provider ${parsed.provider} is off in this gateway`, { provider: parsed.provider })
     }
     try {
-      return await entry.connector.getCase(parsed.providerCaseId, opts, this.#providers.context(parsed.provider, signal, log))
+      const connector = entry.connector
+      return await this.#providers.withContext(parsed.provider, signal, log, async ctx => await connector.getCase(parsed.providerCaseId, opts, ctx))
     } catch (err) {
       if (err instanceof ConnectorError) {
         if (err.kind !== 'not_found') this.#providers.recordError(parsed.provider, err)

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { Type, type Static } from 'typebox'
-import type { ConnectorContext, ProviderConnector } from '../connectors/connector.js'
+import type { ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
 import { CursorCodec, type CursorState } from '../domain/cursor.js'
 import { parseDetectionId } from '../domain/detection-id.js'
@@ -85,9 +85,9 @@ export class DetectionService {
       sources.push({
         provider,
         pos,
-        fetch: async (pageToken, size) => await connector.listDetections(
+        fetch: async (pageToken, size) => await this.#providers.withContext(provider, signal, log, async ctx => await connector.listDetections(
           { pageToken, pageSize: size, ...(filters.since === undefined ? {} : { since: filters.since }), ...(filters.until === undefined ? {} : { until: filters.until }) },
-          this.#providers.context(provider, signal, log))
+          ctx))
       })
     }
     const sinceMs = filters.since === undefined ? null : Date.parse(filters.since)
@@ -131,7 +131,7 @@ export class DetectionService {
    * A detection that already became a case is a 409 naming it.
    */
   async takedown (id: string, body: DetectionTakedownBody, signal: AbortSignal, log: Logger): Promise<Case> {
-    const { provider, kind, nativeId, connector, detection, ctx } = await this.#find(id, signal, log)
+    const { provider, kind, nativeId, connector, detection } = await this.#find(id, signal, log)
     const [linked] = await this.#withCaseLinks([detection], log)
     const existing = linked?.caseId ?? null
     if (existing !== null && (provider === 'bforeai' || body.allowDuplicate !== true)) {
@@ -147,7 +147,8 @@ export class DetectionService {
         throw new GatewayError('GW_ERR_VALIDATION', 'brand.id must be the integer id of a BforeAI brand (protected asset)', { errors: [{ path: '/brand/id', message: 'must be a positive integer' }] })
       }
       try {
-        created = await connector.acceptDetection(nativeId, brandId, ctx)
+        const accept = connector.acceptDetection.bind(connector)
+        created = await this.#providers.withContext(provider, signal, log, async ctx => await accept(nativeId, brandId, ctx))
       } catch (err) {
         if (err instanceof ConnectorError && err.kind !== 'rejected' && err.kind !== 'not_found') this.#providers.recordError(provider, err)
         throw err
@@ -177,7 +178,7 @@ export class DetectionService {
   }
 
   async #find (id: string, signal: AbortSignal, log: Logger): Promise<{
-    provider: ProviderId, kind: Detection['kind'], nativeId: string, connector: ProviderConnector, detection: Detection, ctx: ConnectorContext
+    provider: ProviderId, kind: Detection['kind'], nativeId: string, connector: ProviderConnector, detection: Detection
   }> {
     const parsed = parseDetectionId(id)
     if (parsed === null) {
@@ -187,16 +188,16 @@ export class DetectionService {
     if (!hasDetections(connector) || connector.getDetection === undefined) {
       throw new GatewayError('GW_ERR_NOT_FOUND', `No detection ${id}: ${parsed.provider} has no detections in this gateway`, { provider: parsed.provider })
     }
-    const ctx = this.#providers.context(parsed.provider, signal, log)
+    const getDetection = connector.getDetection.bind(connector)
     let detection: Detection | null
     try {
-      detection = await connector.getDetection(parsed.kind, parsed.nativeId, ctx)
+      detection = await this.#providers.withContext(parsed.provider, signal, log, async ctx => await getDetection(parsed.kind, parsed.nativeId, ctx))
     } catch (err) {
       if (err instanceof ConnectorError && err.kind !== 'not_found') this.#providers.recordError(parsed.provider, err)
       throw err
     }
     if (detection === null) throw new GatewayError('GW_ERR_NOT_FOUND', `${parsed.provider} has no ${parsed.kind} ${parsed.nativeId}`, { provider: parsed.provider })
-    return { ...parsed, connector, detection, ctx }
+    return { ...parsed, connector, detection }
   }
 
   /** Fills `caseId` from the gateway's memory where the provider did not say it; a store failure leaves it null. */

@@ -4,6 +4,7 @@
  */
 import type { ConnectorContext, ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
+import { deadlineScope } from '../connectors/deadline.js'
 import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
@@ -49,13 +50,16 @@ export class ProviderSet {
     return entry.connector
   }
 
-  /** A context whose deadline is the provider's timeout, also ended by the parent signal (client gone, shutdown). */
-  context (id: ProviderId, parent: AbortSignal, log: Logger, timeoutMs?: number): ConnectorContext {
-    const ms = timeoutMs ?? this.#entries.get(id)?.timeoutMs ?? 10000
-    return {
-      signal: AbortSignal.any([parent, AbortSignal.timeout(ms)]),
-      deadline: Date.now() + ms,
-      log
+  /**
+   * Runs one vendor operation in a context whose deadline is the provider's timeout, also ended by the parent signal
+   * (client gone, shutdown). The context's timer and listener are released when `fn` settles.
+   */
+  async withContext<T> (id: ProviderId, parent: AbortSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>, timeoutMs?: number): Promise<T> {
+    const scope = deadlineScope(parent, timeoutMs ?? this.#entries.get(id)?.timeoutMs ?? 10000)
+    try {
+      return await fn({ signal: scope.signal, deadline: scope.deadline, log })
+    } finally {
+      scope.end()
     }
   }
 

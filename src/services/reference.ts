@@ -39,6 +39,7 @@ export class ReferenceService {
   readonly #providers: ProviderSet
   readonly #cache: SharedCache
   readonly #ttlMs: number
+  readonly #etags = new Map<string, string>()
 
   constructor (providers: ProviderSet, cache: SharedCache, ttlMs: number) {
     this.#providers = providers
@@ -46,7 +47,8 @@ export class ReferenceService {
     this.#ttlMs = ttlMs
   }
 
-  async get (kind: ReferenceKind, provider: ProviderId | undefined, signal: AbortSignal, log: Logger): Promise<ReferenceResult> {
+  /** `signal` is a getter: a request's signal costs an AbortController and a socket listener, and a cache hit needs neither. */
+  async get (kind: ReferenceKind, provider: ProviderId | undefined, signal: () => AbortSignal, log: Logger): Promise<ReferenceResult> {
     const targets = provider === undefined ? this.#providers.active() : [this.#providers.get(provider)]
     if (provider !== undefined && targets[0]?.connector == null) {
       throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${provider} is off in this gateway`, { provider })
@@ -61,7 +63,7 @@ export class ReferenceService {
       const key = keys.reference(entry.id, kind)
       try {
         const r = await this.#cache.get(key, keys.referenceLock(entry.id, kind),
-          async () => await connector.listReference(kind, this.#providers.context(entry.id, signal, log)),
+          async () => await this.#providers.withContext(entry.id, signal(), log, async ctx => await connector.listReference(kind, ctx)),
           value => etagOf(value), { provider: entry.id, kind })
         statuses.push(cacheStatus(r.outcome, `${entry.id}:${kind}`, this.#ttlMs - (this.#cache.ageOf(key) ?? 0)))
         etags.push(r.entry.etag)
@@ -81,8 +83,20 @@ export class ReferenceService {
     }
     const page: ReferencePage = { kind, items, partial: errors.length > 0, errors }
     // the page's validator from the cached entries' own etags: no hashing of the whole page on the hit path
-    const etag = errors.length === 0 ? etagOf([kind, provider ?? null, etags.sort()]) : etagOf(page)
-    return { page, cacheStatus: statuses, etag: `W/"${etag}"` }
+    const etag = errors.length === 0 ? this.#pageEtag(kind, provider, etags) : `W/"${etagOf(page)}"`
+    return { page, cacheStatus: statuses, etag }
+  }
+
+  /** The page's etag from its entries' etags, hashed once per combination (a hit would otherwise hash on every request). */
+  #pageEtag (kind: ReferenceKind, provider: ProviderId | undefined, etags: string[]): string {
+    const id = `${kind}|${provider ?? ''}|${etags.sort().join('|')}`
+    let etag = this.#etags.get(id)
+    if (etag === undefined) {
+      etag = `W/"${etagOf([kind, provider ?? null, etags])}"`
+      if (this.#etags.size >= 256) this.#etags.delete(this.#etags.keys().next().value as string)
+      this.#etags.set(id, etag)
+    }
+    return etag
   }
 }
 

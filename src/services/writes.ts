@@ -52,12 +52,16 @@ export class CaseWriteService {
       attachments
     }
     const choice = this.#choose(body.provider, input)
-    const ctx = this.#providers.context(choice.provider, signal, log)
+    // one deadline for the whole create: validation against live reference data, the duplicate lookup and the submit
+    return await this.#providers.withContext(choice.provider, signal, log, async ctx => await this.#create(choice, input, body, opts, action, ctx, log))
+  }
+
+  async #create (choice: Choice, input: CreateCaseInput, body: CreateCaseBody, opts: { dryRun: boolean }, action: CreateCaseInput['action'], ctx: ConnectorContext, log: Logger): Promise<CreateResult> {
     const connector = choice.connector
     if (connector.prepareCreate === undefined || connector.submitCreate === undefined) {
       throw new GatewayError('GW_ERR_UNSUPPORTED', `${choice.provider} cannot create cases through this gateway`, { provider: choice.provider })
     }
-    const prepared = await this.#call(choice.provider, () => connector.prepareCreate!(input, ctx))
+    const prepared = await this.#recorded(choice.provider, async () => await connector.prepareCreate!(input, ctx))
     if (opts.dryRun) {
       return {
         kind: 'plan',
@@ -65,14 +69,14 @@ export class CaseWriteService {
       }
     }
     if (body.allowDuplicate !== true && connector.findOpenCase !== undefined) {
-      const existing = await this.#call(choice.provider, () => connector.findOpenCase!(input.target, ctx))
+      const existing = await this.#recorded(choice.provider, async () => await connector.findOpenCase!(input.target, ctx))
       if (existing !== null) {
         throw new GatewayError('GW_ERR_DUPLICATE_CASE',
           `${choice.provider} already has an open case for ${normaliseTarget(input.target.type, input.target.value)}: ${existing.id} (status ${existing.status}). Send allowDuplicate: true to file another.`,
           { provider: choice.provider, existing: existing.id })
       }
     }
-    const outcome = await this.#call(choice.provider, () => connector.submitCreate!(prepared, input, ctx))
+    const outcome = await this.#recorded(choice.provider, async () => await connector.submitCreate!(prepared, input, ctx))
     if (outcome.kind === 'exists') {
       throw new GatewayError('GW_ERR_DUPLICATE_CASE', `${choice.provider}: ${outcome.message}`, {
         provider: choice.provider,
@@ -84,39 +88,39 @@ export class CaseWriteService {
   }
 
   async cancel (id: string, reasonId: number, description: string | null, signal: AbortSignal, log: Logger): Promise<CaseDetail> {
-    const { provider, nativeId, connector, ctx } = this.#target(id, signal, log)
+    const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).cancel || connector.cancel === undefined) {
       throw this.#unsupported(provider, 'cancel cases', provider === 'phishfort' ? 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' : null)
     }
-    return await this.#call(provider, () => connector.cancel!(nativeId, { reasonId, description }, ctx), id)
+    return await this.#call(provider, signal, log, async ctx => await connector.cancel!(nativeId, { reasonId, description }, ctx), id)
   }
 
   async attach (id: string, files: Attachment[], signal: AbortSignal, log: Logger): Promise<number> {
-    const { provider, nativeId, connector, ctx } = this.#target(id, signal, log)
+    const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).attachments || connector.addAttachments === undefined) throw this.#unsupported(provider, 'take attachments on an existing case', null)
     if (files.length === 0) throw new GatewayError('GW_ERR_VALIDATION', 'Send at least one file in an `attachments` part', { errors: [{ path: '/attachments', message: 'required' }] })
-    await this.#call(provider, () => connector.addAttachments!(nativeId, files, ctx), id)
+    await this.#call(provider, signal, log, async ctx => await connector.addAttachments!(nativeId, files, ctx), id)
     return files.length
   }
 
   async comment (id: string, comment: string, signal: AbortSignal, log: Logger): Promise<void> {
-    const { provider, nativeId, connector, ctx } = this.#target(id, signal, log)
+    const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).comments || connector.addComment === undefined) throw this.#unsupported(provider, 'take comments', null)
-    await this.#call(provider, () => connector.addComment!(nativeId, comment, ctx), id)
+    await this.#call(provider, signal, log, async ctx => await connector.addComment!(nativeId, comment, ctx), id)
   }
 
   async appeal (id: string, input: AppealInput, signal: AbortSignal, log: Logger): Promise<void> {
-    const { provider, nativeId, connector, ctx } = this.#target(id, signal, log)
+    const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).appeal || connector.appeal === undefined) throw this.#unsupported(provider, 'take appeals of mitigations', null)
-    await this.#call(provider, () => connector.appeal!(nativeId, input, ctx), id)
+    await this.#call(provider, signal, log, async ctx => await connector.appeal!(nativeId, input, ctx), id)
   }
 
   async action (id: string, action: CaseAction, signal: AbortSignal, log: Logger): Promise<void> {
-    const { provider, nativeId, connector, ctx } = this.#target(id, signal, log)
+    const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).actions.includes(action) || connector.performAction === undefined) {
       throw this.#unsupported(provider, `do "${action}" on an existing case`, null)
     }
-    await this.#call(provider, () => connector.performAction!(nativeId, action, ctx), id)
+    await this.#call(provider, signal, log, async ctx => await connector.performAction!(nativeId, action, ctx), id)
   }
 
   /** Provider choice: the one the body names (must be on and able), else the first able one of the routing rule. */
@@ -151,20 +155,25 @@ export class CaseWriteService {
       { allowed: [...PROVIDER_IDS] })
   }
 
-  #target (id: string, signal: AbortSignal, log: Logger): { provider: ProviderId, nativeId: string, connector: ProviderConnector, ctx: ConnectorContext } {
+  #target (id: string): { provider: ProviderId, nativeId: string, connector: ProviderConnector } {
     const parsed = parseCaseId(id)
     if (parsed === null) throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: case ids look like <provider>:<id>`)
     const connector = this.#providers.get(parsed.provider)?.connector
     if (connector == null) throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${parsed.provider} is off in this gateway`, { provider: parsed.provider })
-    return { provider: parsed.provider, nativeId: parsed.providerCaseId, connector, ctx: this.#providers.context(parsed.provider, signal, log) }
+    return { provider: parsed.provider, nativeId: parsed.providerCaseId, connector }
   }
 
   #unsupported (provider: ProviderId, what: string, hint: string | null): GatewayError {
     return new GatewayError('GW_ERR_UNSUPPORTED', `${provider} cannot ${what}${hint === null ? '' : `; ${hint}`}`, { provider })
   }
 
-  /** Runs a vendor call; a vendor 404 on an existing-case action is "no such case". */
-  async #call<T> (provider: ProviderId, fn: () => Promise<T>, caseId?: string): Promise<T> {
+  /** Runs a vendor call on an existing case in its own deadline scope. */
+  async #call<T> (provider: ProviderId, signal: AbortSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>, caseId: string): Promise<T> {
+    return await this.#recorded(provider, async () => await this.#providers.withContext(provider, signal, log, fn), caseId)
+  }
+
+  /** Records vendor failures for GET /v1/providers; a vendor 404 on an existing-case action is "no such case". */
+  async #recorded<T> (provider: ProviderId, fn: () => Promise<T>, caseId?: string): Promise<T> {
     try {
       return await fn()
     } catch (err) {

@@ -6,7 +6,8 @@ import type { ReferenceService } from '../../services/reference.js'
 import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../responses.js'
 
 export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceService }> = async (app, { reference }) => {
-  const bodies = new Map<string, string>()
+  // bodies as bytes: a pre-encoded Buffer goes to the socket as is, while a string is re-encoded to UTF-8 on every write
+  const bodies = new Map<string, Buffer>()
   app.get('/v1/reference/:kind', {
     config: { scope: 'read' },
     schema: {
@@ -29,7 +30,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceSe
       }
     }
   }, async (req, reply) => {
-    const result = await reference.get(req.params.kind, req.query.provider, req.signal, req.log)
+    const result = await reference.get(req.params.kind, req.query.provider, () => req.signal, req.log)
     reply.header('cache-status', result.cacheStatus.join(', '))
     reply.header('etag', result.etag)
     reply.header('cache-control', 'private, max-age=0, must-revalidate')
@@ -40,10 +41,10 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceSe
     // the body only changes when the etag does: serialise each version once
     let body = bodies.get(result.etag)
     if (body === undefined) {
-      body = reply.serialize(result.page) as string
+      body = Buffer.from(reply.serialize(result.page) as string)
       if (bodies.size >= 64) bodies.delete(bodies.keys().next().value as string)
       bodies.set(result.etag, body)
     }
-    return reply.type('application/json; charset=utf-8').send(body as never) // a pre-serialised string goes out as is
+    return reply.type('application/json; charset=utf-8').send(body as never) // pre-serialised bytes go out as they are
   })
 }
