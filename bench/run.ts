@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     'case-provider': { type: 'string', default: 'phishfort' },
     scenarios: { type: 'string', default: 'ref,get,list,fixed,latency' },
     'no-build': { type: 'boolean', default: false },
+    'node-args': { type: 'string', default: '' },
     profile: { type: 'boolean', default: false },
     'profile-seconds': { type: 'string', default: '15' },
     'profile-scenario': { type: 'string', default: 'list' },
@@ -50,6 +51,8 @@ const WARMUP = Number(args.warmup)
 const CONNECTIONS = Number(args.connections)
 const ROUNDS = Number(args.rounds)
 const SCENARIOS = new Set(args.scenarios.split(',').map(s => s.trim()))
+/** extra node flags for the gateway process (experiments, e.g. `--node-args=--max-semi-space-size=8`) */
+const NODE_ARGS = args['node-args'].split(' ').filter(a => a !== '')
 
 // ---- types --------------------------------------------------------------------------------------------------------
 
@@ -233,7 +236,8 @@ function build (): void {
 let monitor: RssMonitor | null = null
 
 async function startSimulators (): Promise<{ proc: Proc, line: SimsLine }> {
-  const proc = startProcess('simulators', process.execPath, ['--import', 'tsx', 'src/simulators/serve.ts', '--count', args.count, '--cloudflare-rate-limit', 'off'], {
+  // the compiled simulators (dist/, built with the gateway): tsx's per-function name helpers cost the vendor side CPU
+  const proc = startProcess('simulators', process.execPath, ['dist/simulators/serve.js', '--count', args.count, '--cloudflare-rate-limit', 'off'], {
     cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdout: 'pipe'
   })
   return { proc, line: await readyLine<SimsLine>(proc) }
@@ -272,7 +276,7 @@ function gatewayEnv (sims: SimsLine, port: number): NodeJS.ProcessEnv {
 async function startGateway (sims: SimsLine, nodeArgs: string[] = []): Promise<{ proc: Proc, url: string }> {
   const port = await freePort()
   // stdout (the info-level request log) goes to /dev/null, as a deployment would ship it somewhere
-  const proc = startProcess('gateway', process.execPath, [...nodeArgs, 'dist/server.js'], { cwd: ROOT, env: gatewayEnv(sims, port), stdout: 'ignore' })
+  const proc = startProcess('gateway', process.execPath, [...NODE_ARGS, ...nodeArgs, 'dist/server.js'], { cwd: ROOT, env: gatewayEnv(sims, port), stdout: 'ignore' })
   const url = `http://127.0.0.1:${port}`
   await waitReady(`${url}/readyz`, proc)
   return { proc, url }
@@ -460,7 +464,7 @@ async function bench (): Promise<void> {
     platform: `${platform()} ${release()} ${arch()}`,
     cpu: { model: cpu[0]?.model ?? 'unknown', count: cpu.length },
     memoryMb: Math.round(totalmem() / 1048576),
-    config: { durationS: DURATION, warmupS: WARMUP, connections: CONNECTIONS, pipelining: 1, rounds: ROUNDS, casesPerVendor: Number(args.count), caseId, listLimit: LIST_LIMIT },
+    config: { gatewayNodeArgs: NODE_ARGS, durationS: DURATION, warmupS: WARMUP, connections: CONNECTIONS, pipelining: 1, rounds: ROUNDS, casesPerVendor: Number(args.count), caseId, listLimit: LIST_LIMIT },
     coldVendorCallsPerRequest: calls,
     warnings,
     scenarios: results,
@@ -511,7 +515,7 @@ function printTable (results: ScenarioResult[], verdicts: Verdict[], rss: { vmHw
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map(row => row[i]!.length)))
   const line = (row: string[]): string => row.map((c, i) => i >= 2 && i <= 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join('  ')
-  const out: string[] = ['', `Medians of ${ROUNDS} interleaved runs, ${DURATION} s each, ${CONNECTIONS} connections, pipelining 1 (case ${caseId})`, '']
+  const out: string[] = ['', `Medians of ${ROUNDS} interleaved runs, ${DURATION} s each, ${CONNECTIONS} connections, pipelining 1 (case ${caseId})${NODE_ARGS.length > 0 ? `, gateway node flags ${NODE_ARGS.join(' ')}` : ''}`, '']
   out.push(line(rows[0]!), widths.map(w => '-'.repeat(w)).join('  '))
   for (const row of rows.slice(1)) out.push(line(row))
   const lat = results.find(r => r.name === 'latency-list')

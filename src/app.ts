@@ -21,7 +21,7 @@ import { opsRoutes } from './routes/ops.js'
 import { caseReadRoutes } from './routes/v1/cases.js'
 import { CaseService } from './services/cases.js'
 import type { ProviderSet } from './services/provider-set.js'
-import { startSandbox, type Sandbox } from './simulators/sandbox.js'
+import type { Sandbox } from './simulators/sandbox.js'
 import { StatusEngine, type StatusOverrides } from './status/engine.js'
 import { referenceRoutes } from './routes/v1/reference.js'
 import { providerRoutes } from './routes/v1/providers.js'
@@ -37,7 +37,6 @@ import { ReferenceService } from './services/reference.js'
 import { SharedCache } from './store/cached.js'
 import type { KvStore } from './store/kv-store.js'
 import { MemoryKvStore } from './store/memory-kv-store.js'
-import { RedisKvStore } from './store/redis-kv-store.js'
 import { loadStatusOverrides } from './status/overrides.js'
 
 export interface AppOptions {
@@ -129,13 +128,15 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
 
   let sandbox: Sandbox | null = opts.sandbox ?? null
   if (config.sandbox && sandbox === null) {
+    // loaded on demand: a live gateway never holds the simulators' code (or ioredis without REDIS_URL) in memory
+    const { startSandbox } = await import('./simulators/sandbox.js')
     sandbox = await startSandbox(clock)
     const owned = sandbox
     app.addHook('onClose', async () => { await owned.close() })
   }
   const store: KvStore = opts.store ?? (config.redis === null
     ? new MemoryKvStore(clock)
-    : new RedisKvStore(config.redis, config.redisKeyPrefix === '' ? {} : { keyPrefix: config.redisKeyPrefix }))
+    : new (await import('./store/redis-kv-store.js')).RedisKvStore(config.redis, config.redisKeyPrefix === '' ? {} : { keyPrefix: config.redisKeyPrefix }))
   if (opts.store === undefined) app.addHook('onClose', async () => { await store.close() })
   if (store.waitReady !== undefined && !(await store.waitReady(2000))) {
     app.log.warn('Redis is not reachable at start; serving from process memory until it is')

@@ -9,7 +9,6 @@ import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../domain/problems.js'
 import type { KvStore } from '../store/kv-store.js'
 import { keys } from '../store/keys.js'
-import { RedisKvStore } from '../store/redis-kv-store.js'
 
 export interface RateLimitOptions {
   /** requests per key per window; 0 = off */
@@ -35,7 +34,7 @@ export async function registerRateLimit (app: FastifyInstance, opts: RateLimitOp
     enableDraftSpec: true,
     // a Redis outage must not take the API down with it: count nothing rather than refuse everything
     skipOnError: true,
-    ...(store instanceof RedisKvStore ? { redis: store.client, nameSpace: keys.inboundRateLimit() } : {}),
+    ...(store.client !== undefined ? { redis: store.client, nameSpace: keys.inboundRateLimit() } : {}),
     errorResponseBuilder: (req, ctx) => new GatewayError('GW_ERR_RATE_LIMITED',
       `The key "${req.client ?? 'anonymous'}" may send ${ctx.max} requests per ${windowText}; retry in ${ctx.after}`,
       { retryAfter: Math.max(1, Math.ceil(ctx.ttl / 1000)) })

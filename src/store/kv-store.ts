@@ -3,8 +3,12 @@
  * Redis (shared by every replica) and memory (one process, used when REDIS_URL is unset).
  * Every method may reject when the backing store is unreachable; callers decide whether to fail open.
  */
+import type { Cluster, Redis } from 'ioredis'
+
 export interface KvStore {
   readonly kind: 'redis' | 'memory'
+  /** the ioredis client of a Redis store (the inbound rate limit counts in it too) */
+  readonly client?: Redis | Cluster
   get (key: string): Promise<string | null>
   /** false when `nx` is set and the key already exists */
   set (key: string, value: string, opts: { ttlMs: number, nx?: boolean }): Promise<boolean>

@@ -16,6 +16,7 @@ import {
 import { BforeaiClient, BFOREAI_MAX_PAGE_SIZE, PATHS, type ListParams } from './client.js'
 import { nameItem, reasonItem, statusItem, toCase, toDetail, toDetection, type MapContext } from './mapper.js'
 import type { Attack, RequestTakedownBody, SocialTakedownBody, Status, Takedown } from './wire.js'
+import { byId, sortNewestFirst } from '../../domain/merge.js'
 
 export const BFOREAI_CAPABILITIES: Capabilities = {
   create: { takedown: ['url', 'domain', 'social'], monitor: [] },
@@ -138,7 +139,7 @@ export class BforeaiConnector implements ProviderConnector {
     const res = await this.client.listTakedowns(params, ctx)
     const items = await this.#toCases(res.items, ctx)
     // the vendor sorts by created descending; a stable re-sort inside the page guards against drift
-    items.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
+    sortNewestFirst(items, c => Date.parse(c.createdAt))
     let next: string | null
     if (typeof res.pages === 'number') next = page < res.pages ? String(page + 1) : null
     else next = res.items.length >= size ? String(page + 1) : null
@@ -234,7 +235,7 @@ export class BforeaiConnector implements ProviderConnector {
       if (d === null) ctx.log.warn({ provider: 'bforeai', attackId: a.attack_id }, 'confirmed attack without a readable detection_date or target; skipped')
       else items.push(d)
     }
-    items.sort((a, b) => (Date.parse(b.detectedAt) - Date.parse(a.detectedAt)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    sortNewestFirst(items, d => Date.parse(d.detectedAt), byId)
     this.#attacks.set(key, { at: now, items })
     while (this.#attacks.size > 20) {
       const oldest = this.#attacks.keys().next().value
@@ -333,7 +334,7 @@ export class BforeaiConnector implements ProviderConnector {
   async #firstByUrl (url: string, accept: (c: Case) => boolean, ctx: ConnectorContext): Promise<Case | null> {
     const res = await this.client.listTakedowns({ page: 1, size: BFOREAI_MAX_PAGE_SIZE, attackUrl: url }, ctx)
     const cases = await this.#toCases(res.items, ctx)
-    cases.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
+    sortNewestFirst(cases, c => Date.parse(c.createdAt))
     return cases.find(accept) ?? null
   }
 

@@ -2,6 +2,7 @@
  * Cloudflare Brand Protection (shared/vendors/cloudflare-notes.md §3–§4): the v2 saved domain and logo queries, their
  * matches as Detections, and the v1 URL scanner. Every body is parsed per endpoint (envelope or bare, notes §5).
  */
+import { byId, sortNewestFirst } from '../../domain/merge.js'
 import type { TSchema, Static } from 'typebox'
 import { check, firstError } from '../validate.js'
 import { GatewayError } from '../../domain/problems.js'
@@ -329,7 +330,7 @@ export class BrandProtection {
       }
       next[f.key] = !f.more && consumed === f.entries.length ? -1 : f.offset + consumed
     }
-    items.sort((a, b) => (Date.parse(b.detectedAt) - Date.parse(a.detectedAt)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    sortNewestFirst(items, d => Date.parse(d.detectedAt), byId)
     const done = Object.values(next).every(o => o < 0)
     return { items, next: done ? null : encodeToken({ o: next }) }
   }

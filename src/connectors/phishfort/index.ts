@@ -2,6 +2,7 @@
  * PhishFort connector (CONTRACT §1, §4; shared/vendors/phishfort-notes.md). Listing is one vendor page per call on
  * PhishFort's own cursor; writes follow the report rules of phishfort-notes §3.4.
  */
+import { sortNewestFirst } from '../../domain/merge.js'
 import type { Case, CaseDetail } from '../../schemas/case.js'
 import type { TargetType } from '../../schemas/common.js'
 import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
@@ -120,9 +121,8 @@ class PhishfortConnector implements ProviderConnector {
     }, ctx)
     const items = page.data.map(incident => toCase(incident, this.#deps.status))
     // The sort order is undocumented (phishfort-notes §3.1 [?]); we rely on newest first and say so when it is not.
-    if (!isNewestFirst(items)) {
-      ctx.log.warn({ provider: PROVIDER, cursor: query.pageToken }, 'phishfort returned a page that is not sorted newest first; sorting it')
-      items.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
+    if (sortNewestFirst(items, c => Date.parse(c.createdAt))) {
+      ctx.log.warn({ provider: PROVIDER, cursor: query.pageToken }, 'phishfort returned a page that was not sorted newest first; sorted it')
     }
     const next = page.paging?.next ?? null
     // a vendor that hands back the cursor it was given would make the walk loop forever
@@ -219,13 +219,6 @@ class PhishfortConnector implements ProviderConnector {
   async performAction (providerCaseId: string, action: CaseAction, ctx: ConnectorContext): Promise<void> {
     await this.#client.action(providerCaseId, ACTION_PATHS[action], ctx)
   }
-}
-
-function isNewestFirst (items: readonly Case[]): boolean {
-  for (let i = 1; i < items.length; i++) {
-    if (Date.parse((items[i] as Case).createdAt) > Date.parse((items[i - 1] as Case).createdAt)) return false
-  }
-  return true
 }
 
 /** The wire fields a report of this target produces, for a Case built without a read-back. */

@@ -11,7 +11,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ACT_TO_TYPE } from '../../connectors/cloudflare/wire.js'
-import type { AbuseReport, FailureEnvelope, Mitigation, ResultInfo, SubmitError } from '../../connectors/cloudflare/wire.js'
+import type { FailureEnvelope, Mitigation, ResultInfo, SubmitError } from '../../connectors/cloudflare/wire.js'
 import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
 import { BrandProtectionState, registerBrandProtection, seedBrandProtection } from './brand-protection.js'
 import { seedReports } from './seed.js'
@@ -83,20 +83,18 @@ function parseDate (value: string | undefined): number | null | 'bad' {
   return Number.isNaN(ms) ? 'bad' : ms
 }
 
-/** `<field>,<asc|desc>` → comparator; ties broken by id so pages never overlap */
-function comparator<T extends Record<string, unknown>> (sort: string, fields: readonly string[], idOf: (x: T) => string): ((a: T, b: T) => number) | null {
+/** `<field>,<asc|desc>` → the field and direction; null when the field is not one of `fields` */
+function sortSpec (sort: string, fields: readonly string[]): { field: string, dir: 1 | -1 } | null {
   const m = /^([a-z_]+),(asc|desc)$/.exec(sort)
   if (m === null || !fields.includes(m[1] ?? '')) return null
-  const field = m[1] as string
-  const dir = m[2] === 'asc' ? 1 : -1
-  return (a, b) => {
-    const x = String(a[field] ?? '')
-    const y = String(b[field] ?? '')
-    if (x !== y) return x < y ? -dir : dir
-    const ia = idOf(a)
-    const ib = idOf(b)
-    return ia < ib ? -1 : ia > ib ? 1 : 0
-  }
+  return { field: m[1] as string, dir: m[2] === 'asc' ? 1 : -1 }
+}
+
+/** Sorts by one string key per item (computed once, not per comparison); ties broken by id so pages never overlap. */
+function sortedBy<T> (items: T[], keyOf: (x: T) => string, idOf: (x: T) => string, dir: 1 | -1): T[] {
+  return items.map(item => ({ item, k: keyOf(item), id: idOf(item) }))
+    .sort((a, b) => a.k !== b.k ? (a.k < b.k ? -dir : dir) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    .map(x => x.item)
 }
 
 export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Simulator {
@@ -181,8 +179,8 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
       const q = req.query as Query
       const p = paging(q)
       if (typeof p === 'string') return reply.code(400).send(failure(1001, p))
-      const cmp = comparator<AbuseReport>(first(q, 'sort') ?? 'cdate,desc', ['id', 'cdate', 'domain', 'type', 'status'], r => r.id)
-      if (cmp === null) return reply.code(400).send(failure(1001, 'sort must be <id|cdate|domain|type|status>,<asc|desc>'))
+      const order = sortSpec(first(q, 'sort') ?? 'cdate,desc', ['id', 'cdate', 'domain', 'type', 'status'])
+      if (order === null) return reply.code(400).send(failure(1001, 'sort must be <id|cdate|domain|type|status>,<asc|desc>'))
       const after = parseDate(first(q, 'created_after'))
       const before = parseDate(first(q, 'created_before'))
       if (after === 'bad' || before === 'bad') return reply.code(400).send(failure(1001, 'created_after and created_before must be RFC 3339 timestamps'))
@@ -200,9 +198,13 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
         (domain === undefined || r.domain.toLowerCase() === domain) &&
         (type === undefined || r.type === type) &&
         (mitigationStatus === undefined || state.visibleMitigations(r, now).some(m => state.mitigationStatus(m, now) === mitigationStatus)))
-      const wire = matches.map(r => state.toWire(r, now)).sort(cmp)
-      const page = slice(wire, p.page, p.perPage)
-      return ok({ reports: page.items }, page.info)
+      // sort on the raw reports and build the wire form of the requested page only (cdate keys are zero-padded epoch ms,
+      // which order like the ISO strings the vendor sorts)
+      const keyOf = (r: SimReport): string => order.field === 'cdate'
+        ? String(r.cdate).padStart(16, '0')
+        : order.field === 'status' ? state.status(r, now) : String(r[order.field as 'id' | 'domain' | 'type'])
+      const page = slice(sortedBy(matches, keyOf, r => r.id, order.dir), p.page, p.perPage)
+      return ok({ reports: page.items.map(r => state.toWire(r, now)) }, page.info)
     })
 
     // notes §2.2: envelope, result = AbuseReport
@@ -219,8 +221,8 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
       const q = req.query as Query
       const p = paging(q)
       if (typeof p === 'string') return reply.code(400).send(failure(1001, p))
-      const cmp = comparator<Mitigation>(first(q, 'sort') ?? 'effective_date,asc', ['type', 'effective_date', 'status', 'entity_type'], m => m.id)
-      if (cmp === null) return reply.code(400).send(failure(1001, 'sort must be <type|effective_date|status|entity_type>,<asc|desc>'))
+      const order = sortSpec(first(q, 'sort') ?? 'effective_date,asc', ['type', 'effective_date', 'status', 'entity_type'])
+      if (order === null) return reply.code(400).send(failure(1001, 'sort must be <type|effective_date|status|entity_type>,<asc|desc>'))
       const after = parseDate(first(q, 'effective_after'))
       const before = parseDate(first(q, 'effective_before'))
       if (after === 'bad' || before === 'bad') return reply.code(400).send(failure(1001, 'effective_after and effective_before must be RFC 3339 timestamps'))
@@ -234,8 +236,7 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
         .filter(m => (types.length === 0 || types.includes(m.type)) &&
           (status === undefined || m.status === status) &&
           (entityType === undefined || m.entity_type === entityType))
-        .sort(cmp)
-      const page = slice(list, p.page, p.perPage)
+      const page = slice(sortedBy(list, m => String(m[order.field as keyof Mitigation] ?? ''), m => m.id, order.dir), p.page, p.perPage)
       return ok({ mitigations: page.items }, page.info)
     })
 
