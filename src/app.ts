@@ -13,6 +13,7 @@ import { STATUS_TABLES } from './connectors/registry.js'
 import { REDACT_PATHS, type Logger } from './logger.js'
 import { GatewayMetrics } from './metrics.js'
 import { registerAuth } from './plugins/auth.js'
+import { registerCancellation } from './plugins/cancellation.js'
 import { registerMetrics } from './plugins/metrics.js'
 import { registerProblemHandler } from './plugins/problems.js'
 import { registerLoadShedding, registerRateLimit } from './plugins/traffic.js'
@@ -157,6 +158,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('unknownStatuses', unknownStatuses)
 
   registerProblemHandler(app)
+  registerCancellation(app)
   app.decorate('metrics', metrics)
   registerMetrics(app, metrics)
   await registerLoadShedding(app, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })

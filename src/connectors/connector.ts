@@ -12,10 +12,11 @@ import type { UnifiedStatus } from '../schemas/unified-status.js'
 import type { StatusEngine } from '../status/engine.js'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
+import type { CancelSignal } from './deadline.js'
 
 export interface ConnectorContext {
   /** Aborted when the caller's deadline passes or the client goes away. Every outbound call honours it. */
-  readonly signal: AbortSignal
+  readonly signal: CancelSignal
   /** Epoch ms by which the whole operation must be done. */
   readonly deadline: number
   readonly log: Logger

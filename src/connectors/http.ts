@@ -7,7 +7,7 @@ import { request, type Dispatcher, type FormData } from 'undici'
 import type { ProviderId } from '../schemas/provider.js'
 import type { Clock } from '../clock.js'
 import { ConnectorError, type ConnectorContext, type ConnectorErrorKind } from './connector.js'
-import { deadlineScope, timedOut } from './deadline.js'
+import { deadlineScope, sleep, timedOut, type CancelSignal } from './deadline.js'
 import { budgetOf, type OutboundBudget } from './outbound-budget.js'
 
 export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number>
@@ -153,13 +153,13 @@ export class VendorHttp {
     // the context's signal already ends at its deadline; a tighter per-vendor timeout gets a scope of its own
     const scope = deadline < ctx.deadline ? deadlineScope(ctx.signal, remaining) : null
     try {
-      return await this.#send<T>(call, ctx, scope?.signal ?? ctx.signal, remaining)
+      return await this.#send<T>(call, ctx, scope?.signal ?? ctx.signal)
     } finally {
       scope?.end()
     }
   }
 
-  async #send<T> (call: HttpCall, ctx: ConnectorContext, signal: AbortSignal, remaining: number): Promise<HttpResult<T>> {
+  async #send<T> (call: HttpCall, ctx: ConnectorContext, signal: CancelSignal): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...this.#opts.headers }
     let body: string | FormData | undefined
     if (call.json !== undefined) {
@@ -175,9 +175,10 @@ export class VendorHttp {
         headers,
         body,
         dispatcher: this.#opts.dispatcher,
-        signal,
-        headersTimeout: remaining,
-        bodyTimeout: remaining
+        // the deadline is the signal's: a per-request headersTimeout/bodyTimeout differing by a few ms on every call
+        // makes undici arm a new timer per request instead of refreshing the connection's one (and its timer list
+        // keeps each finished request reachable for a second or two), while the Agent's own timeouts stay as a backstop
+        signal
       })
     } catch (err) {
       throw this.#transportError(err, signal, ctx)
@@ -202,7 +203,7 @@ export class VendorHttp {
     })
   }
 
-  #transportError (err: unknown, signal: AbortSignal, ctx: ConnectorContext): ConnectorError {
+  #transportError (err: unknown, signal: CancelSignal, ctx: ConnectorContext): ConnectorError {
     const code = (err as { code?: string }).code ?? ''
     if (timedOut(signal) || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new ConnectorError(this.provider, 'timeout', `no answer within ${this.#opts.timeoutMs} ms`, { cause: err })
@@ -266,13 +267,4 @@ export function retryAfterSeconds (headers: Record<string, string | string[] | u
     if (r?.[1] === '0' && t?.[1] !== undefined) return Number(t[1])
   }
   return null
-}
-
-function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) { reject(signal.reason); return }
-    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }

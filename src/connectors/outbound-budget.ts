@@ -20,6 +20,7 @@ import type { ProviderId } from '../schemas/provider.js'
 import type { KvStore } from '../store/kv-store.js'
 import { keys } from '../store/keys.js'
 import { ConnectorError } from './connector.js'
+import { sleep, type CancelSignal } from './deadline.js'
 
 export interface OutboundBudgetOptions {
   provider: ProviderId
@@ -41,7 +42,7 @@ export interface AcquireOptions {
   write: boolean
   /** epoch ms */
   deadline: number
-  signal: AbortSignal
+  signal: CancelSignal
 }
 
 /** Marks a ConnectorError raised by the budget, so VendorHttp never retries it. */
@@ -179,13 +180,4 @@ function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`store did not answer within ${ms} ms`)), ms)
   })
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
-}
-
-function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) { reject(signal.reason); return }
-    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }

@@ -77,13 +77,14 @@ export class ProviderResilience {
     try {
       // cockatiel reaches the bulkhead synchronously, so a free slot now means the call starts now and honours the
       // signal itself; only a call that will wait in the queue needs the race that ends it at its deadline
-      if (this.#bulkhead.executionSlots > 0) return await (this.#policy.execute(async () => await fn(), ctx.signal) as Promise<T>)
+      if (this.#bulkhead.executionSlots > 0) return await (this.#policy.execute(async () => await fn()) as Promise<T>)
       const aborted = new Promise<never>((_resolve, reject) => {
         onAbort = () => reject(new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting for a free slot'))
         ctx.signal.addEventListener('abort', onAbort, { once: true })
       })
       aborted.catch(() => {})
-      return await Promise.race([this.#policy.execute(async () => await fn(), ctx.signal) as Promise<T>, aborted])
+      // cockatiel's bulkhead only reads `aborted` of the signal (when a queued call's turn comes): ours has it
+      return await Promise.race([this.#policy.execute(async () => await fn(), ctx.signal as unknown as AbortSignal) as Promise<T>, aborted])
     } catch (err) {
       if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) throw this.#open()
       if (err instanceof BulkheadRejectedError) {

@@ -2,6 +2,7 @@
  * Brand-protection management (issue 9): Cloudflare saved domain and logo queries (`/v1/brand-monitors`) and the
  * URL scanner (`/v1/scans`). Every check runs before any vendor call.
  */
+import type { CancelSignal } from '../connectors/deadline.js'
 import type { Attachment, BrandMonitor, ConnectorContext, ProviderConnector, ScanInfo, ScanSubmission } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
 import { GatewayError } from '../domain/problems.js'
@@ -38,12 +39,12 @@ export class BrandProtectionService {
     this.#providers = providers
   }
 
-  async listMonitors (signal: AbortSignal, log: Logger): Promise<BrandMonitor[]> {
+  async listMonitors (signal: CancelSignal, log: Logger): Promise<BrandMonitor[]> {
     const c = this.#connector('listBrandMonitors')
     return await this.#call(signal, log, async ctx => await c.listBrandMonitors!(ctx))
   }
 
-  async createMonitor (body: MonitorBody, files: Attachment[], signal: AbortSignal, log: Logger): Promise<BrandMonitor> {
+  async createMonitor (body: MonitorBody, files: Attachment[], signal: CancelSignal, log: Logger): Promise<BrandMonitor> {
     const tag = body.tag.trim()
     if (tag === '') throw field('/tag', 'must not be empty')
     if (body.type === 'domain') {
@@ -74,7 +75,7 @@ export class BrandProtectionService {
     return await this.#call(signal, log, async ctx => await c.createBrandMonitor!({ type: 'logo', tag, similarityThreshold: t, image }, ctx))
   }
 
-  async deleteMonitor (id: string, signal: AbortSignal, log: Logger): Promise<void> {
+  async deleteMonitor (id: string, signal: CancelSignal, log: Logger): Promise<void> {
     const m = /^(domain|logo):(\d{1,15})$/.exec(id)
     if (m === null) throw new GatewayError('GW_ERR_NOT_FOUND', `No brand monitor ${id}: ids look like domain:<id> or logo:<id>`)
     const c = this.#connector('deleteBrandMonitor')
@@ -86,7 +87,7 @@ export class BrandProtectionService {
     }
   }
 
-  async submitScans (urls: string[], signal: AbortSignal, log: Logger): Promise<ScanSubmission> {
+  async submitScans (urls: string[], signal: CancelSignal, log: Logger): Promise<ScanSubmission> {
     const unique = [...new Set(urls.map(u => u.trim()))]
     unique.forEach((u, i) => {
       let ok = false
@@ -98,7 +99,7 @@ export class BrandProtectionService {
     return await this.#call(signal, log, async ctx => await c.submitScans!(unique, ctx))
   }
 
-  async scanInfo (query: { urls: string[], scanIds: number[] }, signal: AbortSignal, log: Logger): Promise<ScanInfo[]> {
+  async scanInfo (query: { urls: string[], scanIds: number[] }, signal: CancelSignal, log: Logger): Promise<ScanInfo[]> {
     if (query.urls.length === 0 && query.scanIds.length === 0) throw field('/url', 'give at least one url or scanId')
     const c = this.#connector('scanInfo')
     return await this.#call(signal, log, async ctx => await c.scanInfo!(query, ctx))
@@ -111,7 +112,7 @@ export class BrandProtectionService {
   }
 
   /** One Cloudflare call in its own deadline scope; failures are recorded for GET /v1/providers. */
-  async #call<T> (signal: AbortSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>): Promise<T> {
+  async #call<T> (signal: CancelSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>): Promise<T> {
     try {
       return await this.#providers.withContext('cloudflare', signal, log, fn)
     } catch (err) {

@@ -2,6 +2,7 @@
  * Case use-cases: the cross-provider listing (fan-out, k-way merge, cursor) and the single-case read.
  * Plain functions over the ProviderSet; no Fastify request or reply in here.
  */
+import type { CancelSignal } from '../connectors/deadline.js'
 import { createHash } from 'node:crypto'
 import type { CaseFilters } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
@@ -36,7 +37,7 @@ export class CaseService {
     this.#maxPages = opts.maxPagesPerProvider ?? 10
   }
 
-  async list (query: CaseListQuery, signal: AbortSignal, log: Logger): Promise<CasePage> {
+  async list (query: CaseListQuery, signal: CancelSignal, log: Logger): Promise<CasePage> {
     const filters = this.#filters(query)
     const fingerprint = fingerprintOf(filters)
     const pageSize = Math.min(100, Math.max(query.limit, 10))
@@ -79,7 +80,7 @@ export class CaseService {
     }
   }
 
-  async get (id: string, opts: { raw: boolean }, signal: AbortSignal, log: Logger): Promise<CaseDetail> {
+  async get (id: string, opts: { raw: boolean }, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
     const parsed = parseCaseId(id)
     if (parsed === null) {
       throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: case ids look like <provider>:<id> with provider one of ${PROVIDER_IDS.join(', ')}`)

@@ -4,6 +4,7 @@
  * The gateway keeps one thing: which case a detection became (KvStore, `keys.detectionCase`), for providers that
  * cannot say it themselves (Cloudflare matches). BforeAI attacks carry their takedown.
  */
+import type { CancelSignal } from '../connectors/deadline.js'
 import { createHash } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import type { ProviderConnector } from '../connectors/connector.js'
@@ -69,7 +70,7 @@ export class DetectionService {
     this.#linkTtlMs = opts.linkTtlMs ?? DETECTION_LINK_TTL_MS
   }
 
-  async list (query: DetectionListQuery, signal: AbortSignal, log: Logger): Promise<DetectionPage> {
+  async list (query: DetectionListQuery, signal: CancelSignal, log: Logger): Promise<DetectionPage> {
     const filters = this.#filters(query)
     const fingerprint = createHash('sha256').update(JSON.stringify(['detections', filters.providers, filters.since ?? null, filters.until ?? null])).digest('base64url').slice(0, 16)
     const pageSize = Math.min(100, Math.max(query.limit, 10))
@@ -119,7 +120,7 @@ export class DetectionService {
   }
 
   /** One detection; 404 for an id of the wrong form or one the provider does not know. */
-  async get (id: string, signal: AbortSignal, log: Logger): Promise<Detection> {
+  async get (id: string, signal: CancelSignal, log: Logger): Promise<Detection> {
     const { detection } = await this.#find(id, signal, log)
     const [linked] = await this.#withCaseLinks([detection], log)
     return linked as Detection
@@ -130,7 +131,7 @@ export class DetectionService {
    * provider); anything else becomes a new case through CaseWriteService.create with the detection's target.
    * A detection that already became a case is a 409 naming it.
    */
-  async takedown (id: string, body: DetectionTakedownBody, signal: AbortSignal, log: Logger): Promise<Case> {
+  async takedown (id: string, body: DetectionTakedownBody, signal: CancelSignal, log: Logger): Promise<Case> {
     const { provider, kind, nativeId, connector, detection } = await this.#find(id, signal, log)
     const [linked] = await this.#withCaseLinks([detection], log)
     const existing = linked?.caseId ?? null
@@ -177,7 +178,7 @@ export class DetectionService {
     return { type: d.target.type, value: d.target.value }
   }
 
-  async #find (id: string, signal: AbortSignal, log: Logger): Promise<{
+  async #find (id: string, signal: CancelSignal, log: Logger): Promise<{
     provider: ProviderId, kind: Detection['kind'], nativeId: string, connector: ProviderConnector, detection: Detection
   }> {
     const parsed = parseDetectionId(id)

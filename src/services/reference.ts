@@ -2,6 +2,7 @@
  * Reference data per (provider, kind), read through the shared cache. The unified statuses themselves are
  * published as provider `gateway`, and every vendor status carries the unified status it maps to.
  */
+import type { CancelSignal } from '../connectors/deadline.js'
 import { createHash } from 'node:crypto'
 import { ConnectorError } from '../connectors/connector.js'
 import { fromConnectorError, GatewayError } from '../domain/problems.js'
@@ -48,7 +49,7 @@ export class ReferenceService {
   }
 
   /** `signal` is a getter: a request's signal costs an AbortController and a socket listener, and a cache hit needs neither. */
-  async get (kind: ReferenceKind, provider: ProviderId | undefined, signal: () => AbortSignal, log: Logger): Promise<ReferenceResult> {
+  async get (kind: ReferenceKind, provider: ProviderId | undefined, signal: () => CancelSignal, log: Logger): Promise<ReferenceResult> {
     const targets = provider === undefined ? this.#providers.active() : [this.#providers.get(provider)]
     if (provider !== undefined && targets[0]?.connector == null) {
       throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${provider} is off in this gateway`, { provider })

@@ -2,6 +2,7 @@
  * Case write use-cases: create (validation, routing, dry run, duplicate check, one vendor submit) and the actions
  * on existing cases. Nothing reaches a vendor before every gateway-side check has passed.
  */
+import type { CancelSignal } from '../connectors/deadline.js'
 import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseInput, ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
 import { parseCaseId } from '../domain/case-id.js'
@@ -31,7 +32,7 @@ export class CaseWriteService {
     this.#routing = routing
   }
 
-  async create (body: CreateCaseBody, attachments: Attachment[], opts: { dryRun: boolean }, signal: AbortSignal, log: Logger): Promise<CreateResult> {
+  async create (body: CreateCaseBody, attachments: Attachment[], opts: { dryRun: boolean }, signal: CancelSignal, log: Logger): Promise<CreateResult> {
     const problem = targetProblem(body.target.type, body.target.value)
     if (problem !== null) {
       throw new GatewayError('GW_ERR_VALIDATION', `target.value ${problem}`, { errors: [{ path: '/target/value', message: problem }] })
@@ -87,7 +88,7 @@ export class CaseWriteService {
     return { kind: 'created', case: outcome.case }
   }
 
-  async cancel (id: string, reasonId: number, description: string | null, signal: AbortSignal, log: Logger): Promise<CaseDetail> {
+  async cancel (id: string, reasonId: number, description: string | null, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
     const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).cancel || connector.cancel === undefined) {
       throw this.#unsupported(provider, 'cancel cases', provider === 'phishfort' ? 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' : null)
@@ -95,7 +96,7 @@ export class CaseWriteService {
     return await this.#call(provider, signal, log, async ctx => await connector.cancel!(nativeId, { reasonId, description }, ctx), id)
   }
 
-  async attach (id: string, files: Attachment[], signal: AbortSignal, log: Logger): Promise<number> {
+  async attach (id: string, files: Attachment[], signal: CancelSignal, log: Logger): Promise<number> {
     const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).attachments || connector.addAttachments === undefined) throw this.#unsupported(provider, 'take attachments on an existing case', null)
     if (files.length === 0) throw new GatewayError('GW_ERR_VALIDATION', 'Send at least one file in an `attachments` part', { errors: [{ path: '/attachments', message: 'required' }] })
@@ -103,19 +104,19 @@ export class CaseWriteService {
     return files.length
   }
 
-  async comment (id: string, comment: string, signal: AbortSignal, log: Logger): Promise<void> {
+  async comment (id: string, comment: string, signal: CancelSignal, log: Logger): Promise<void> {
     const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).comments || connector.addComment === undefined) throw this.#unsupported(provider, 'take comments', null)
     await this.#call(provider, signal, log, async ctx => await connector.addComment!(nativeId, comment, ctx), id)
   }
 
-  async appeal (id: string, input: AppealInput, signal: AbortSignal, log: Logger): Promise<void> {
+  async appeal (id: string, input: AppealInput, signal: CancelSignal, log: Logger): Promise<void> {
     const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).appeal || connector.appeal === undefined) throw this.#unsupported(provider, 'take appeals of mitigations', null)
     await this.#call(provider, signal, log, async ctx => await connector.appeal!(nativeId, input, ctx), id)
   }
 
-  async action (id: string, action: CaseAction, signal: AbortSignal, log: Logger): Promise<void> {
+  async action (id: string, action: CaseAction, signal: CancelSignal, log: Logger): Promise<void> {
     const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).actions.includes(action) || connector.performAction === undefined) {
       throw this.#unsupported(provider, `do "${action}" on an existing case`, null)
@@ -168,7 +169,7 @@ export class CaseWriteService {
   }
 
   /** Runs a vendor call on an existing case in its own deadline scope. */
-  async #call<T> (provider: ProviderId, signal: AbortSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>, caseId: string): Promise<T> {
+  async #call<T> (provider: ProviderId, signal: CancelSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>, caseId: string): Promise<T> {
     return await this.#recorded(provider, async () => await this.#providers.withContext(provider, signal, log, fn), caseId)
   }
 

@@ -149,7 +149,7 @@ export const brandProtectionRoutes: FastifyPluginAsyncTypebox<BrandProtectionRou
       security: [{ bearerAuth: [] }],
       response: { 200: BrandMonitorListSchema, ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS) }
     }
-  }, async (req) => ({ items: await brand.listMonitors(req.signal, req.log) }))
+  }, async (req) => ({ items: await brand.listMonitors(req.cancellation, req.log) }))
 
   app.post('/v1/brand-monitors', {
     config: { scope: 'write', multipartForm: LogoMonitorForm },
@@ -167,7 +167,7 @@ export const brandProtectionRoutes: FastifyPluginAsyncTypebox<BrandProtectionRou
       response: { 201: BrandMonitorSchema, ...problems(...AUTH_PROBLEMS, 409, 413, 415, 422, ...PROVIDER_PROBLEMS) }
     }
   }, async (req, reply) => sendIdempotent(req, reply, idempotency, async () => {
-    const created = await brand.createMonitor(req.body as MonitorBody, req.attachments, req.signal, req.log)
+    const created = await brand.createMonitor(req.body as MonitorBody, req.attachments, req.cancellation, req.log)
     return { status: 201, headers: { location: `/v1/brand-monitors/${created.id}` }, body: created }
   }))
 
@@ -183,7 +183,7 @@ export const brandProtectionRoutes: FastifyPluginAsyncTypebox<BrandProtectionRou
       response: { 204: Type.Null({ description: 'Deleted' }), ...problems(...AUTH_PROBLEMS, 404, 422, ...PROVIDER_PROBLEMS) }
     }
   }, async (req, reply) => {
-    await brand.deleteMonitor(req.params.id, req.signal, req.log)
+    await brand.deleteMonitor(req.params.id, req.cancellation, req.log)
     return await reply.code(204).send(null)
   })
 
@@ -201,7 +201,7 @@ export const brandProtectionRoutes: FastifyPluginAsyncTypebox<BrandProtectionRou
       response: { 202: ScanSubmissionSchema, ...problems(...AUTH_PROBLEMS, 409, 422, ...PROVIDER_PROBLEMS) }
     }
   }, async (req, reply) => sendIdempotent(req, reply, idempotency, async () => ({
-    status: 202, headers: {}, body: await brand.submitScans(req.body.urls, req.signal, req.log)
+    status: 202, headers: {}, body: await brand.submitScans(req.body.urls, req.cancellation, req.log)
   })))
 
   app.get('/v1/scans', {
@@ -218,5 +218,5 @@ export const brandProtectionRoutes: FastifyPluginAsyncTypebox<BrandProtectionRou
       }, { additionalProperties: false }),
       response: { 200: ScanInfoListSchema, ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS) }
     }
-  }, async (req) => ({ items: await brand.scanInfo({ urls: req.query.url ?? [], scanIds: req.query.scanId ?? [] }, req.signal, req.log) }))
+  }, async (req) => ({ items: await brand.scanInfo({ urls: req.query.url ?? [], scanIds: req.query.scanId ?? [] }, req.cancellation, req.log) }))
 }

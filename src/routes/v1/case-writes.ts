@@ -45,11 +45,11 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
     }
   }, async (req, reply) => {
     if (req.query.dryRun === true) {
-      const result = await writes.create(req.body, req.attachments, { dryRun: true }, req.signal, req.log)
+      const result = await writes.create(req.body, req.attachments, { dryRun: true }, req.cancellation, req.log)
       return result.kind === 'plan' ? result.plan : result.case
     }
     return await sendIdempotent(req, reply, idempotency, async () => {
-      const result = await writes.create(req.body, req.attachments, { dryRun: false }, req.signal, req.log)
+      const result = await writes.create(req.body, req.attachments, { dryRun: false }, req.cancellation, req.log)
       if (result.kind !== 'created') throw new Error('unreachable: a create without dryRun returned a plan')
       return { status: 201, headers: { location: caseSelfLink(result.case.provider, result.case.providerCaseId) }, body: result.case }
     })
@@ -72,7 +72,7 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
   }, async (req, reply) => sendIdempotent(req, reply, idempotency, async () => ({
     status: 200,
     headers: {},
-    body: await writes.cancel(req.params.id, req.body.reasonId, req.body.description ?? null, req.signal, req.log)
+    body: await writes.cancel(req.params.id, req.body.reasonId, req.body.description ?? null, req.cancellation, req.log)
   })))
 
   app.post('/v1/cases/:id/attachments', {
@@ -89,7 +89,7 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
       response: { 202: ActionResultSchema, ...problems(...WRITE_PROBLEMS) }
     }
   }, async (req, reply) => sendIdempotent(req, reply, idempotency, async () => {
-    const n = await writes.attach(req.params.id, req.attachments, req.signal, req.log)
+    const n = await writes.attach(req.params.id, req.attachments, req.cancellation, req.log)
     return { status: 202, headers: {}, body: { caseId: req.params.id, action: 'attachments', accepted: true as const, detail: `${n} file(s) accepted by the provider` } }
   }))
 
@@ -107,7 +107,7 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
       response: { 202: ActionResultSchema, ...problems(...WRITE_PROBLEMS) }
     }
   }, async (req, reply) => sendIdempotent(req, reply, idempotency, async () => {
-    await writes.comment(req.params.id, req.body.comment, req.signal, req.log)
+    await writes.comment(req.params.id, req.body.comment, req.cancellation, req.log)
     return { status: 202, headers: {}, body: { caseId: req.params.id, action: 'comment', accepted: true as const, detail: 'comment accepted by the provider' } }
   }))
 
@@ -126,7 +126,7 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
       response: { 202: ActionResultSchema, ...problems(...WRITE_PROBLEMS) }
     }
   }, async (req, reply) => sendIdempotent(req, reply, idempotency, async () => {
-    await writes.appeal(req.params.id, req.body as Parameters<CaseWriteService['appeal']>[1], req.signal, req.log)
+    await writes.appeal(req.params.id, req.body as Parameters<CaseWriteService['appeal']>[1], req.cancellation, req.log)
     return { status: 202, headers: {}, body: { caseId: req.params.id, action: 'appeal', accepted: true as const, detail: 'review requested' } }
   }))
 
@@ -143,7 +143,7 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
       response: { 202: ActionResultSchema, ...problems(...WRITE_PROBLEMS) }
     }
   }, async (req, reply) => sendIdempotent(req, reply, idempotency, async () => {
-    await writes.action(req.params.id, req.params.action, req.signal, req.log)
+    await writes.action(req.params.id, req.params.action, req.cancellation, req.log)
     return { status: 202, headers: {}, body: { caseId: req.params.id, action: req.params.action, accepted: true as const, detail: `${req.params.action} requested` } }
   }))
 }

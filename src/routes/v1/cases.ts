@@ -22,7 +22,7 @@ export const caseReadRoutes: FastifyPluginAsyncTypebox<CaseRoutesOptions> = asyn
       querystring: CaseListQuerySchema,
       response: { 200: CasePageSchema, ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS) }
     }
-  }, async (req) => cases.list(req.query, req.signal, req.log))
+  }, async (req) => cases.list(req.query, req.cancellation, req.log))
 
   app.get('/v1/cases/:id', {
     config: { scope: 'read' },
@@ -39,5 +39,5 @@ export const caseReadRoutes: FastifyPluginAsyncTypebox<CaseRoutesOptions> = asyn
       }, { additionalProperties: false }),
       response: { 200: CaseDetailSchema, ...problems(...AUTH_PROBLEMS, 404, ...PROVIDER_PROBLEMS) }
     }
-  }, async (req) => cases.get(req.params.id, { raw: req.query.include === 'raw' }, req.signal, req.log))
+  }, async (req) => cases.get(req.params.id, { raw: req.query.include === 'raw' }, req.cancellation, req.log))
 }

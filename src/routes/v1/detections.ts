@@ -35,7 +35,7 @@ export const detectionRoutes: FastifyPluginAsyncTypebox<DetectionRoutesOptions> 
       querystring: DetectionListQuerySchema,
       response: { 200: DetectionPageSchema, ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS) }
     }
-  }, async (req) => detections.list(req.query, req.signal, req.log))
+  }, async (req) => detections.list(req.query, req.cancellation, req.log))
 
   app.get('/v1/detections/:id', {
     config: { scope: 'read' },
@@ -48,7 +48,7 @@ export const detectionRoutes: FastifyPluginAsyncTypebox<DetectionRoutesOptions> 
       params: DetectionIdParamsSchema,
       response: { 200: DetectionSchema, ...problems(...AUTH_PROBLEMS, 404, ...PROVIDER_PROBLEMS) }
     }
-  }, async (req) => detections.get(req.params.id, req.signal, req.log))
+  }, async (req) => detections.get(req.params.id, req.cancellation, req.log))
 
   app.post('/v1/detections/:id/takedown', {
     config: { scope: 'write' },
@@ -70,7 +70,7 @@ export const detectionRoutes: FastifyPluginAsyncTypebox<DetectionRoutesOptions> 
       response: { 201: CaseSchema, ...problems(...AUTH_PROBLEMS, 404, 409, 422, ...PROVIDER_PROBLEMS) }
     }
   }, async (req, reply) => sendIdempotent(req, reply, idempotency, async () => {
-    const created = await detections.takedown(req.params.id, req.body, req.signal, req.log)
+    const created = await detections.takedown(req.params.id, req.body, req.cancellation, req.log)
     return { status: 201, headers: { location: caseSelfLink(created.provider, created.providerCaseId) }, body: created }
   }))
 }

@@ -30,7 +30,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceSe
       }
     }
   }, async (req, reply) => {
-    const result = await reference.get(req.params.kind, req.query.provider, () => req.signal, req.log)
+    const result = await reference.get(req.params.kind, req.query.provider, () => req.cancellation, req.log)
     reply.header('cache-status', result.cacheStatus.join(', '))
     reply.header('etag', result.etag)
     reply.header('cache-control', 'private, max-age=0, must-revalidate')
