@@ -46,6 +46,35 @@ export interface ProviderPage {
   next: string | null
 }
 
+/**
+ * One listed case with its mapping deferred. A merged page of `limit` cases reads up to `limit` from every provider
+ * and hands out about a third of them (ADR 0004); the merge needs only the sort key (`createdAt`, `id`, both exactly
+ * the Case's), so the rest of the mapping runs when a row is handed out or a filter needs it. What can fail in the
+ * mapping (an unreadable timestamp) fails while the row is built, inside the provider's fetch.
+ */
+export interface CaseRow {
+  readonly createdAt: string
+  readonly id: string
+  /** the mapped case, built at most once */
+  toCase: () => Case
+}
+
+export interface ProviderRowPage {
+  rows: CaseRow[]
+  next: string | null
+}
+
+export function caseRow (createdAt: string, id: string, build: () => Case): CaseRow {
+  let built: Case | undefined
+  return { createdAt, id, toCase: () => (built ??= build()) }
+}
+
+/** listCases on top of listCaseRows: every row mapped. */
+export async function mappedPage (rows: Promise<ProviderRowPage>): Promise<ProviderPage> {
+  const page = await rows
+  return { items: page.rows.map(r => r.toCase()), next: page.next }
+}
+
 export interface Attachment {
   filename: string
   contentType: string
@@ -153,6 +182,8 @@ export interface ProviderConnector {
   readonly capabilities: Capabilities
 
   listCases (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderPage>
+  /** The same page with the mapping deferred per row (what the merged listing uses when a connector has it). */
+  listCaseRows? (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderRowPage>
   /** Throws ConnectorError kind 'not_found' when the vendor does not know the id. */
   getCase (providerCaseId: string, opts: { raw: boolean }, ctx: ConnectorContext): Promise<CaseDetail>
   /** Reference data of one kind, fetched from the vendor (or the vendor's documented static list). null = this provider has no such kind. */

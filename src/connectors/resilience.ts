@@ -118,7 +118,7 @@ function stateName (state: CircuitState, delayPassed: boolean): CircuitStateName
 }
 
 /** Methods that reach the vendor. `prepareCreate` is left out: its 400s must not hide behind an open circuit. */
-const GUARDED = ['listCases', 'getCase', 'listReference', 'submitCreate', 'findOpenCase', 'cancel', 'addAttachments', 'addComment', 'appeal', 'performAction',
+const GUARDED = ['listCases', 'listCaseRows', 'getCase', 'listReference', 'submitCreate', 'findOpenCase', 'cancel', 'addAttachments', 'addComment', 'appeal', 'performAction',
   // detections and brand protection (issue 9)
   'listDetections', 'getDetection', 'acceptDetection', 'listBrandMonitors', 'createBrandMonitor', 'deleteBrandMonitor', 'submitScans', 'scanInfo'] as const
 

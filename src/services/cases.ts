@@ -5,7 +5,7 @@
 import type { CancelSignal } from '../connectors/deadline.js'
 import { createHash } from 'node:crypto'
 import type { CaseFilters } from '../connectors/connector.js'
-import { ConnectorError } from '../connectors/connector.js'
+import { caseRow, ConnectorError, type CaseRow } from '../connectors/connector.js'
 import { parseCaseId } from '../domain/case-id.js'
 import { CursorCodec, type CursorState } from '../domain/cursor.js'
 import { keyOf } from '../domain/merge.js'
@@ -45,7 +45,7 @@ export class CaseService {
       ? this.#cursors.decode(query.cursor, fingerprint)
       : { v: 1, f: fingerprint, k: null, p: Object.fromEntries(filters.providers.map(p => [p, { t: null, s: pageSize, d: false }])) }
 
-    const sources: Array<WalkSource<Case>> = []
+    const sources: Array<WalkSource<CaseRow>> = []
     for (const provider of filters.providers) {
       const connector = this.#providers.get(provider)?.connector
       const pos = state.p[provider]
@@ -53,17 +53,26 @@ export class CaseService {
       sources.push({
         provider,
         pos,
-        fetch: async (pageToken, size) => await this.#providers.withContext(provider, signal, log,
-          async ctx => await connector.listCases({ pageToken, pageSize: size, filters }, ctx))
+        fetch: async (pageToken, size) => await this.#providers.withContext(provider, signal, log, async ctx => {
+          const q = { pageToken, pageSize: size, filters }
+          if (connector.listCaseRows !== undefined) {
+            const page = await connector.listCaseRows(q, ctx)
+            return { items: page.rows, next: page.next }
+          }
+          const page = await connector.listCases(q, ctx)
+          return { items: page.items.map(c => caseRow(c.createdAt, c.id, () => c)), next: page.next }
+        })
       })
     }
-    const walk = await mergeWalk<Case>({
+    // rows are mapped when the merge hands them out, or when a gateway-side filter has to look at them
+    const filtered = Object.keys(filters).some(k => k !== 'providers')
+    const walk = await mergeWalk<CaseRow>({
       sources,
       after: state.k,
       limit: query.limit,
       maxPagesPerProvider: this.#maxPages,
       keyOf,
-      accept: item => matches(item, filters),
+      accept: row => !filtered || matches(row.toCase(), filters),
       sinceMs: filters.since === undefined ? null : Date.parse(filters.since),
       onError: (provider, err) => this.#providers.recordError(provider, err),
       log
@@ -73,7 +82,7 @@ export class CaseService {
       ? null
       : { v: 1, f: fingerprint, k: walk.last === null ? null : [walk.last[0], walk.last[1]], p: { ...state.p, ...walk.next } }
     return {
-      items: walk.items,
+      items: walk.items.map(row => row.toCase()),
       nextCursor: next === null ? null : this.#cursors.encode(next),
       partial: walk.errors.length > 0,
       errors: walk.errors

@@ -7,7 +7,7 @@ import { CaseService } from '../../src/services/cases.js'
 import { ProviderSet } from '../../src/services/provider-set.js'
 import type { CaseListQuery } from '../../src/schemas/case.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
-import { fakeCase, FakeConnector } from '../support/fake-connector.js'
+import { fakeCase, FakeConnector, RowsFakeConnector } from '../support/fake-connector.js'
 import { compareKeys, keyOf } from '../../src/domain/merge.js'
 
 const log = pino({ level: 'silent' }) as unknown as Logger
@@ -61,6 +61,22 @@ describe('CaseService.list', () => {
     const service = new CaseService(setOf(connectors), SECRET)
     for (let limit = 1; limit <= 100; limit++) {
       expect(await walk(service, { limit })).toEqual(expected)
+    }
+  })
+
+  it('through listCaseRows: the same walk, and an unfiltered page maps only the cases it hands out', async () => {
+    const base = Date.parse('2026-03-01T00:00:00Z')
+    const data = (p: ProviderId): ReturnType<typeof fakeCase>[] => Array.from({ length: 30 }, (_, i) => fakeCase(p, `${p}${i}`, base + (i % 7) * 1000, { status: i % 2 === 0 ? 'taken_down' : 'in_progress' }))
+    const rows = PROVIDER_IDS.map(p => new RowsFakeConnector(p, data(p)))
+    const plain = PROVIDER_IDS.map(p => new FakeConnector(p, data(p)))
+    const byRows = new CaseService(setOf(rows), SECRET)
+    const first = await byRows.list({ limit: 10 }, new AbortController().signal, log)
+    // 3 vendor pages of 10 were read; only the 10 cases on the page were mapped
+    expect(rows.reduce((n, c) => n + c.mapped, 0)).toBe(10)
+    expect(first.items.map(c => c.id)).toEqual((await new CaseService(setOf(plain), SECRET).list({ limit: 10 }, new AbortController().signal, log)).items.map(c => c.id))
+    for (const limit of [1, 7, 10, 33]) {
+      expect(await walk(byRows, { limit })).toEqual(await walk(new CaseService(setOf(plain), SECRET), { limit }))
+      expect(await walk(byRows, { limit, status: 'taken_down' })).toEqual(await walk(new CaseService(setOf(plain), SECRET), { limit, status: 'taken_down' }))
     }
   })
 

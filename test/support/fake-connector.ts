@@ -2,8 +2,8 @@
  * A port double of ProviderConnector for service tests: an in-memory vendor with offset page tokens that lists
  * newest first by createdAt, with ties in the vendor's own (not the gateway's) order, and switchable failures.
  */
-import type { Capabilities, ProviderCaseQuery, ProviderConnector, ProviderPage } from '../../src/connectors/connector.js'
-import { ConnectorError, type ConnectorErrorKind } from '../../src/connectors/connector.js'
+import type { Capabilities, ProviderCaseQuery, ProviderConnector, ProviderPage, ProviderRowPage } from '../../src/connectors/connector.js'
+import { caseRow, ConnectorError, type ConnectorErrorKind } from '../../src/connectors/connector.js'
 import { caseSelfLink, encodeCaseId } from '../../src/domain/case-id.js'
 import type { Case } from '../../src/schemas/case.js'
 import type { TargetType } from '../../src/schemas/common.js'
@@ -55,4 +55,14 @@ export class FakeConnector implements ProviderConnector {
 
   async getCase (): Promise<never> { throw new ConnectorError(this.id, 'not_found', 'not found', { upstreamStatus: 404 }) }
   async listReference (): Promise<null> { return null }
+}
+
+/** The same vendor through listCaseRows (deferred mapping, like the real connectors); counts the rows it had to map. */
+export class RowsFakeConnector extends FakeConnector {
+  mapped = 0
+
+  async listCaseRows (query: ProviderCaseQuery): Promise<ProviderRowPage> {
+    const page = await this.listCases(query)
+    return { rows: page.items.map(c => caseRow(c.createdAt, c.id, () => { this.mapped++; return { ...c } })), next: page.next }
+  }
 }

@@ -8,13 +8,14 @@ import type { TargetType } from '../../schemas/common.js'
 import type { MappedStatus } from '../../status/engine.js'
 import { GatewayError } from '../../domain/problems.js'
 import {
-  ConnectorError,
-  type CancelInput, type Capabilities, type ConnectorContext, type ConnectorDeps, type CreateCaseInput, type CreateOutcome,
+  ConnectorError, caseRow, mappedPage,
+  type CancelInput, type CaseRow, type Capabilities, type ConnectorContext, type ConnectorDeps, type CreateCaseInput, type CreateOutcome,
   type DetectionPage, type DetectionQuery, type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ProviderModule,
-  type ProviderPage, type ProviderSettings
+  type ProviderPage, type ProviderRowPage, type ProviderSettings
 } from '../connector.js'
 import { BforeaiClient, BFOREAI_MAX_PAGE_SIZE, PATHS, type ListParams } from './client.js'
-import { nameItem, reasonItem, statusItem, toCase, toDetail, toDetection, type MapContext } from './mapper.js'
+import { nameItem, reasonItem, statusItem, toCase, toDetail, toDetection, toIso, type MapContext } from './mapper.js'
+import { encodeCaseId } from '../../domain/case-id.js'
 import type { Attack, RequestTakedownBody, SocialTakedownBody, Status, Takedown } from './wire.js'
 import { byId, sortNewestFirst } from '../../domain/merge.js'
 
@@ -124,6 +125,10 @@ export class BforeaiConnector implements ProviderConnector {
   // ---- read path --------------------------------------------------------------------------------------------------
 
   async listCases (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderPage> {
+    return await mappedPage(this.listCaseRows(query, ctx))
+  }
+
+  async listCaseRows (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderRowPage> {
     const page = pageOf(query.pageToken)
     const size = Math.min(Math.max(1, Math.floor(query.pageSize)), BFOREAI_MAX_PAGE_SIZE)
     const params: ListParams = { page, size }
@@ -137,13 +142,14 @@ export class BforeaiConnector implements ProviderConnector {
       else params.brandName = b
     }
     const res = await this.client.listTakedowns(params, ctx)
-    const items = await this.#toCases(res.items, ctx)
+    await this.#ensureStatusNames(res.items, ctx)
+    const rows = res.items.map(t => this.#row(t))
     // the vendor sorts by created descending; a stable re-sort inside the page guards against drift
-    sortNewestFirst(items, c => Date.parse(c.createdAt))
+    sortNewestFirst(rows, r => Date.parse(r.createdAt))
     let next: string | null
     if (typeof res.pages === 'number') next = page < res.pages ? String(page + 1) : null
     else next = res.items.length >= size ? String(page + 1) : null
-    return { items, next }
+    return { rows, next }
   }
 
   async getCase (providerCaseId: string, opts: { raw: boolean }, ctx: ConnectorContext): Promise<CaseDetail> {
@@ -351,6 +357,13 @@ export class BforeaiConnector implements ProviderConnector {
   async #toCases (items: Takedown[], ctx: ConnectorContext): Promise<Case[]> {
     await this.#ensureStatusNames(items, ctx)
     return items.map(t => this.#mapOne(t, this.#statusNameOf(t)))
+  }
+
+  /** A listed takedown as a row; an unreadable created timestamp fails here, like the full mapping would. */
+  #row (t: Takedown): CaseRow {
+    const createdAt = toIso(t.created)
+    if (createdAt === null) throw new ConnectorError('bforeai', 'protocol', `takedown ${String(t.id)} has an unreadable created timestamp`)
+    return caseRow(createdAt, encodeCaseId('bforeai', String(t.id)), () => this.#mapOne(t, this.#statusNameOf(t)))
   }
 
   #mapOne (t: Takedown, providerStatus: string | null): Case {

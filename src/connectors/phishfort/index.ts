@@ -12,10 +12,11 @@ import type { StatusEngine } from '../../status/engine.js'
 import { normaliseStatusName } from '../../status/table.js'
 import type {
   Attachment, Capabilities, CaseAction, CaseFilters, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome,
-  PreparedRequest, ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage, ProviderSettings
+  PreparedRequest, ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage, ProviderRowPage, ProviderSettings
 } from '../connector.js'
+import { mappedPage } from '../connector.js'
 import { PhishfortClient, type IncidentAction } from './client.js'
-import { toCase, toCaseDetail } from './mapper.js'
+import { toCase, toCaseDetail, toRow } from './mapper.js'
 import { PHISHFORT_LEGACY_LABELS } from './status-map.js'
 import {
   ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENTS, MAX_LIMIT, MAX_REQUEST_BYTES, PHISHFORT_STATUS_DESCRIPTIONS, PHISHFORT_STATUSES,
@@ -111,6 +112,10 @@ class PhishfortConnector implements ProviderConnector {
   }
 
   async listCases (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderPage> {
+    return await mappedPage(this.listCaseRows(query, ctx))
+  }
+
+  async listCaseRows (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderRowPage> {
     const filters: CaseFilters = query.filters
     const page = await this.#client.listIncidents({
       limit: Math.max(1, Math.min(query.pageSize, MAX_LIMIT)),
@@ -119,14 +124,14 @@ class PhishfortConnector implements ProviderConnector {
       fromDate: widen(filters.since, -1000),
       toDate: widen(filters.until, 1000)
     }, ctx)
-    const items = page.data.map(incident => toCase(incident, this.#deps.status))
+    const rows = page.data.map(incident => toRow(incident, this.#deps.status))
     // The sort order is undocumented (phishfort-notes §3.1 [?]); we rely on newest first and say so when it is not.
-    if (sortNewestFirst(items, c => Date.parse(c.createdAt))) {
+    if (sortNewestFirst(rows, r => Date.parse(r.createdAt))) {
       ctx.log.warn({ provider: PROVIDER, cursor: query.pageToken }, 'phishfort returned a page that was not sorted newest first; sorted it')
     }
     const next = page.paging?.next ?? null
     // a vendor that hands back the cursor it was given would make the walk loop forever
-    return { items, next: next === '' || next === query.pageToken ? null : next }
+    return { rows, next: next === '' || next === query.pageToken ? null : next }
   }
 
   async getCase (providerCaseId: string, opts: { raw: boolean }, ctx: ConnectorContext): Promise<CaseDetail> {

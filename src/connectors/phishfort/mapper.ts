@@ -7,6 +7,7 @@ import type { TargetType } from '../../schemas/common.js'
 import { caseSelfLink, encodeCaseId } from '../../domain/case-id.js'
 import { toRfc3339 } from '../../domain/time.js'
 import type { StatusEngine } from '../../status/engine.js'
+import { caseRow, type CaseRow } from '../connector.js'
 import type { DetailedIncident, Incident } from './wire.js'
 
 const PROVIDER = 'phishfort'
@@ -56,6 +57,15 @@ export interface MapOptions {
   providerLink?: string | null
 }
 
+/** The listed incident as a row: its sort key now, the Case when the merge hands it out. */
+export function toRow (incident: Incident, status: StatusEngine): CaseRow {
+  return caseRow(createdAtOf(incident), encodeCaseId(PROVIDER, incident.id), () => toCase(incident, status))
+}
+
+function createdAtOf (incident: Incident): string {
+  return isoOrNull(incident.timestamp) ?? incident.timestamp
+}
+
 export function toCase (incident: Incident, status: StatusEngine, opts: MapOptions = {}): Case {
   const providerStatus = providerStatusOf(incident)
   const mapped = status.map(PROVIDER, providerStatus)
@@ -74,7 +84,7 @@ export function toCase (incident: Incident, status: StatusEngine, opts: MapOptio
       platform: null
     },
     reportedBy: incident.reportedBy ?? null,
-    createdAt: isoOrNull(incident.timestamp) ?? incident.timestamp,
+    createdAt: createdAtOf(incident),
     updatedAt: isoOrNull(incident.lastHistoryUpdateTimestamp),
     links: { self: caseSelfLink(PROVIDER, incident.id), provider: opts.providerLink ?? null }
   }

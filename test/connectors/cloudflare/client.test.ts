@@ -134,6 +134,30 @@ describe('cloudflare client (MockAgent)', () => {
     expect(calls()).toHaveLength(3)
   })
 
+  it('past the 60 s TTL, lists from the cached mitigations at once and refreshes them behind the answer', async () => {
+    const active = { accepted_url_count: 1, active_count: 1, external_host_notified: false, in_review_count: 0, pending_count: 0 }
+    const listBody = envelope({ reports: [report('r2', { mitigation_summary: active })] }, { page: 1, per_page: 20, count: 1, total_count: 1, total_pages: 1 })
+    pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}?`) }).reply(200, listBody, { headers: JSON_HEADERS }).persist()
+    const mitigations = (type: string, status: string): Record<string, unknown> =>
+      envelope({ mitigations: [mitigation('m1', type, status, '2026-07-01T12:30:00Z')] }, { page: 1, per_page: 100, count: 1, total_count: 1, total_pages: 1 })
+    pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}/r2/mitigations?`) }).reply(200, mitigations('r2_takedown_object', 'active'), { headers: JSON_HEADERS })
+    const first = await connector.listCases({ pageToken: null, pageSize: 20, filters: {} }, testCtx())
+    expect(first.items[0]?.status).toBe('taken_down')
+
+    // 61 s later the vendor's answer changed; the listing does not wait for it
+    clock.advance(61_000)
+    let release!: () => void
+    const held = new Promise<void>(resolve => { release = resolve })
+    pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}/r2/mitigations?`) })
+      .reply(200, async () => { await held; return mitigations('phishing_interstitial', 'active') }, { headers: JSON_HEADERS })
+    const stale = await connector.listCases({ pageToken: null, pageSize: 20, filters: {} }, testCtx())
+    expect(stale.items[0]?.status).toBe('taken_down')
+    release()
+    // the background refresh lands and the next listing shows the new mitigation
+    await expect.poll(async () => (await connector.listCases({ pageToken: null, pageSize: 20, filters: {} }, testCtx())).items[0]?.status).toBe('mitigated')
+    expect(calls().filter(c => c.path.includes('/mitigations')).length).toBe(2)
+  })
+
   it('ends the listing on the last page and starts at page 1 for a null token', async () => {
     pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}?`) })
       .reply(200, envelope({ reports: [] }, { page: 1, per_page: 20, count: 0, total_count: 0, total_pages: 0 }), { headers: JSON_HEADERS })
