@@ -1,17 +1,10 @@
 /**
  * Process entry: configuration, logger, listen, graceful shutdown. Everything else is in app.ts.
  */
-import { setFlagsFromString } from 'node:v8'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createLogger } from './logger.js'
-
-// V8 lets the old generation grow up to 4x the live heap before a full GC. The gateway's live heap is ~30 MB, so
-// under load the heap swung to ~120 MB and the process peaked at ~200-230 MB RSS; growing by 50 % (a full GC per
-// ~15 MB promoted, a few ms each) keeps the peak near 150 MB for no measurable CPU (bench/README.md, ADR 0010).
-// An explicit --heap-growing-percent on the node command line wins. V8 reads the flag at every heap-limit update.
-if (!process.execArgv.some(a => a.startsWith('--heap-growing-percent'))) setFlagsFromString('--heap-growing-percent=50')
 
 let config: Config
 try {
