@@ -80,7 +80,7 @@ export class CaseService {
     if (walk.allFailed !== null) throw walk.allFailed
     const next: CursorState | null = walk.next === null
       ? null
-      : { v: 1, f: fingerprint, k: walk.last === null ? null : [walk.last[0], walk.last[1]], p: { ...state.p, ...walk.next } }
+      : { v: 1, f: fingerprint, k: walk.last === null ? null : [walk.last[0], walk.last[1]], p: Object.assign({}, state.p, walk.next) }
     return {
       items: walk.items.map(row => row.toCase()),
       nextCursor: next === null ? null : this.#cursors.encode(next),

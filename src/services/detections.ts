@@ -4,6 +4,7 @@
  * The gateway keeps one thing: which case a detection became (KvStore, `keys.detectionCase`), for providers that
  * cannot say it themselves (Cloudflare matches). BforeAI attacks carry their takedown.
  */
+import { extend } from '../domain/objects.js'
 import type { CancelSignal } from '../connectors/deadline.js'
 import { createHash } from 'node:crypto'
 import { Type, type Static } from 'typebox'
@@ -110,7 +111,7 @@ export class DetectionService {
     if (walk.allFailed !== null) throw walk.allFailed
     const next: CursorState | null = walk.next === null
       ? null
-      : { v: 1, f: fingerprint, k: walk.last === null ? null : [walk.last[0], walk.last[1]], p: { ...state.p, ...walk.next } }
+      : { v: 1, f: fingerprint, k: walk.last === null ? null : [walk.last[0], walk.last[1]], p: Object.assign({}, state.p, walk.next) }
     return {
       items: await this.#withCaseLinks(walk.items, log),
       nextCursor: next === null ? null : this.#cursors.encode(next),
@@ -211,7 +212,7 @@ export class DetectionService {
       } catch (err) {
         log.warn({ detectionId: d.id, err: (err as Error).message }, 'could not read the case link of a detection')
       }
-      return caseId === null ? d : { ...d, caseId, links: { ...d.links, case: `/v1/cases/${caseId}` } }
+      return caseId === null ? d : extend(d, { caseId, links: extend(d.links, { case: `/v1/cases/${caseId}` }) })
     }))
   }
 

@@ -3,6 +3,7 @@
  * Auth: `X-Authorization: <raw API key>` (bforeai-notes §1, [I]: no "Bearer" prefix).
  * Every answer is shape-checked; a 2xx body of the wrong shape is a `protocol` error.
  */
+import { extend } from '../../domain/objects.js'
 import type { Dispatcher } from 'undici'
 import type { Clock } from '../../clock.js'
 import { ConnectorError, type ConnectorContext } from '../connector.js'
@@ -104,7 +105,7 @@ export class BforeaiClient {
     }
     const res = await this.http.call({ method: 'GET', path: PATHS.list, query }, ctx)
     const body = expect(TakedownPageSchema, res.body, 'a takedown page')
-    return { ...body, items: body.items.map(item => expect(TakedownSchema, item, 'a takedown')) }
+    return extend(body, { items: body.items.map(item => expect(TakedownSchema, item, 'a takedown')) })
   }
 
   /** One page of confirmed attacks (bforeai-notes §4.3): `from`/`until` are required; the vendor's default sort is kept. */
@@ -115,7 +116,7 @@ export class BforeaiClient {
       query: { from: params.from, until: params.until, page: params.page, size: params.size }
     }, ctx)
     const body = expect(AttackPageSchema, res.body, 'an attack page')
-    return { ...body, items: body.items.map(item => expect(AttackSchema, item, 'a confirmed attack')) }
+    return extend(body, { items: body.items.map(item => expect(AttackSchema, item, 'a confirmed attack')) })
   }
 
   /** Accept a confirmed attack (bforeai-notes §4.4); sent once, never retried. */

@@ -2,6 +2,7 @@
  * Pure wire → canonical mapping for BforeAI takedowns. No network, no status branching: the unified status is handed
  * in (already mapped by the status engine) and copied through.
  */
+import { extend } from '../../domain/objects.js'
 import type { Case, CaseDetail, HistoryEntry } from '../../schemas/case.js'
 import type { TargetType } from '../../schemas/common.js'
 import type { ReferenceItem } from '../../schemas/reference.js'
@@ -95,7 +96,7 @@ export function toDetail (t: Takedown, ctx: MapContext, raw: boolean): CaseDetai
     providerStatus: base.providerStatus,
     message
   }
-  const detail: CaseDetail = { ...base, history: [entry] }
+  const detail: CaseDetail = extend(base, { history: [entry] })
   if (raw) detail.raw = t
   return detail
 }

@@ -2,6 +2,7 @@
  * Pure wire → canonical mapping. Never switches on status values: the status comes from the engine, fed with the
  * facts extracted here. Fields Cloudflare does not give are null.
  */
+import { extend } from '../../domain/objects.js'
 import type { Case, CaseDetail, HistoryEntry, Mitigation as CaseMitigation } from '../../schemas/case.js'
 import type { Facts } from '../../status/table.js'
 import type { MappedStatus } from '../../status/engine.js'
@@ -120,7 +121,7 @@ export function toCaseDetail (report: AbuseReport, status: MappedStatus, mitigat
       message: `${m.type} on ${m.entity_type ?? 'entity'} ${m.entity_id ?? ''}`.trimEnd()
     }))
   ]
-  const detail: CaseDetail = { ...base, history, mitigations: mitigations.map(toCaseMitigation) }
+  const detail: CaseDetail = extend(base, { history, mitigations: mitigations.map(toCaseMitigation) })
   if (raw) detail.raw = report
   return detail
 }

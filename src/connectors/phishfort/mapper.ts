@@ -2,6 +2,7 @@
  * Pure wire → canonical mapping. No I/O, no status branches: the unified status comes from the status engine.
  * Fields PhishFort does not give are null, never invented.
  */
+import { extend } from '../../domain/objects.js'
 import type { Case, CaseDetail, HistoryEntry } from '../../schemas/case.js'
 import type { TargetType } from '../../schemas/common.js'
 import { caseSelfLink, encodeCaseId } from '../../domain/case-id.js'
@@ -98,8 +99,7 @@ export function toCaseDetail (incident: DetailedIncident, status: StatusEngine, 
     .sort((a, b) => a.ms - b.ms || a.index - b.index)
     .map(({ ms, entry }) => ({ at: new Date(ms).toISOString(), status: null, providerStatus: null, message: entry.message ?? null }))
   const registrar = incident.registrar ?? null
-  const detail: CaseDetail = {
-    ...toCase(incident, status, opts),
+  const detail: CaseDetail = extend(toCase(incident, status, opts), {
     history,
     state: incident.incidentState === undefined || incident.incidentState === null ? null : { ...incident.incidentState },
     registrar: registrar === null
@@ -108,7 +108,7 @@ export function toCaseDetail (incident: DetailedIncident, status: StatusEngine, 
     hostingProvider: incident.hostingProvider ?? null,
     takedownStartedAt: isoOrNull(incident.burnStartedTimestamp),
     resolvedAt: isoOrNull(incident.takedownTimestamp)
-  }
+  })
   if (opts.raw === true) detail.raw = incident
   return detail
 }
