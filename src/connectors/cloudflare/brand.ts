@@ -2,6 +2,8 @@
  * Cloudflare Brand Protection (shared/vendors/cloudflare-notes.md §3–§4): the v2 saved domain and logo queries, their
  * matches as Detections, and the v1 URL scanner. Every body is parsed per endpoint (envelope or bare, notes §5).
  */
+import { toRfc3339 } from '../../domain/time.js'
+import { mapLimit } from '../map-limit.js'
 import { byId, sortNewestFirst } from '../../domain/merge.js'
 import type { TSchema, Static } from 'typebox'
 import { check, firstError } from '../validate.js'
@@ -32,25 +34,6 @@ function parse<S extends TSchema> (schema: S, body: unknown, what: string): Stat
   throw new ConnectorError('cloudflare', 'protocol', `unexpected ${what} body${where}`)
 }
 
-function toIso (value: string | null | undefined): string | null {
-  if (value === null || value === undefined || value === '') return null
-  const ms = Date.parse(value)
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString()
-}
-
-async function mapLimit<T, R> (items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
-}
-
 function patternsOf (q: DomainQuery): string[] {
   return (q.parameters?.string_matches ?? []).map(m => m.pattern).filter(p => p !== '')
 }
@@ -63,8 +46,8 @@ export function domainMonitor (q: DomainQuery): BrandMonitor {
     patterns: patternsOf(q),
     scan: q.scan ?? null,
     similarityThreshold: null,
-    createdAt: toIso(q.created),
-    updatedAt: toIso(q.updated)
+    createdAt: toRfc3339(q.created),
+    updatedAt: toRfc3339(q.updated)
   }
 }
 
@@ -76,7 +59,7 @@ export function logoMonitor (q: LogoQuery): BrandMonitor {
     patterns: null,
     scan: null,
     similarityThreshold: q.similarity_threshold ?? null,
-    createdAt: toIso(q.uploaded_at),
+    createdAt: toRfc3339(q.uploaded_at),
     updatedAt: null
   }
 }
@@ -87,7 +70,7 @@ function links (id: string, caseId: string | null): Detection['links'] {
 
 /** A domain match of one saved query; null when dismissed or without a readable first_seen. */
 export function domainMatchDetection (q: DomainQuery, m: DomainMatch): Detection | null {
-  const detectedAt = toIso(m.first_seen)
+  const detectedAt = toRfc3339(m.first_seen)
   if (detectedAt === null || m.dismissed === true) return null
   const domain = m.domain.trim().toLowerCase().replace(/\.$/, '')
   const id = encodeDetectionId('cloudflare', 'domain-match', `${String(q.query_id)}:${domain}`)
@@ -109,7 +92,7 @@ export function domainMatchDetection (q: DomainQuery, m: DomainMatch): Detection
 
 /** A logo match; null without a domain (nothing to take down) or a readable matched_at. */
 export function logoMatchDetection (q: LogoQuery, m: LogoMatch): Detection | null {
-  const detectedAt = toIso(m.matched_at)
+  const detectedAt = toRfc3339(m.matched_at)
   const domain = m.domain?.trim().toLowerCase().replace(/\.$/, '') ?? ''
   if (detectedAt === null || domain === '') return null
   const id = encodeDetectionId('cloudflare', 'logo-match', `${String(q.id)}:${String(m.id)}`)
@@ -255,7 +238,7 @@ export class BrandProtectionClient {
         url: i.url ?? null,
         scanId: i.scan_status?.submission_id ?? null,
         complete: i.scan_status?.scan_complete ?? null,
-        lastProcessedAt: toIso(i.scan_status?.last_processed),
+        lastProcessedAt: toRfc3339(i.scan_status?.last_processed),
         statusCode: i.scan_status?.status_code ?? null,
         categories: (i.categorizations ?? []).map(c => c.category ?? '').filter(c => c !== ''),
         modelScores: (i.model_results ?? []).map(m => ({ model: m.model_name ?? '', score: m.model_score ?? null })),

@@ -3,6 +3,7 @@
  * computed from the report status, its mitigation_summary and the types of its active mitigations (CONTRACT §4.2);
  * a listing fetches the active mitigations of every report that has some, so list and detail agree.
  */
+import { mapLimit } from '../map-limit.js'
 import type { Case } from '../../schemas/case.js'
 import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
 import type { TargetType } from '../../schemas/common.js'
@@ -57,19 +58,6 @@ function summaryKey (r: AbuseReport): string {
 /** Whole seconds, for the vendor's created_after/created_before (RFC 3339 without fractions). */
 function isoSeconds (ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
-async function mapLimit<T, R> (items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
 }
 
 function hostnameOf (target: { type: TargetType, value: string }): string | null {
