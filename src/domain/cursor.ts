@@ -31,6 +31,19 @@ export class CursorCodec {
     this.#key = Buffer.from(secret, 'utf8')
   }
 
+  /** Where a walk starts: the cursor's positions (checked against the filters), or every provider at its first page. */
+  start (cursor: string | undefined, fingerprint: string, providers: readonly string[], limit: number): CursorState {
+    if (cursor !== undefined) return this.decode(cursor, fingerprint)
+    const size = Math.min(100, Math.max(limit, 10))
+    return { v: 1, f: fingerprint, k: null, p: Object.fromEntries(providers.map(p => [p, { t: null, s: size, d: false }])) }
+  }
+
+  /** The cursor for the page after a walk from `state`: null when the walk left nothing behind. */
+  after (state: CursorState, walk: { next: CursorState['p'] | null, last: readonly [number, string] | null }): string | null {
+    if (walk.next === null) return null
+    return this.encode({ v: 1, f: state.f, k: walk.last === null ? null : [walk.last[0], walk.last[1]], p: Object.assign({}, state.p, walk.next) })
+  }
+
   encode (state: CursorState): string {
     const body = Buffer.from(JSON.stringify(state)).toString('base64url')
     return `${body}.${this.#sign(body)}`

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import type { CaseFilters } from '../connectors/connector.js'
 import { caseRow, ConnectorError, type CaseRow } from '../connectors/connector.js'
 import { parseCaseId } from '../domain/case-id.js'
-import { CursorCodec, type CursorState } from '../domain/cursor.js'
+import { CursorCodec } from '../domain/cursor.js'
 import { keyOf } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
@@ -40,10 +40,7 @@ export class CaseService {
   async list (query: CaseListQuery, signal: CancelSignal, log: Logger): Promise<CasePage> {
     const filters = this.#filters(query)
     const fingerprint = fingerprintOf(filters)
-    const pageSize = Math.min(100, Math.max(query.limit, 10))
-    const state: CursorState = query.cursor !== undefined
-      ? this.#cursors.decode(query.cursor, fingerprint)
-      : { v: 1, f: fingerprint, k: null, p: Object.fromEntries(filters.providers.map(p => [p, { t: null, s: pageSize, d: false }])) }
+    const state = this.#cursors.start(query.cursor, fingerprint, filters.providers, query.limit)
 
     const sources: Array<WalkSource<CaseRow>> = []
     for (const provider of filters.providers) {
@@ -78,12 +75,9 @@ export class CaseService {
       log
     })
     if (walk.allFailed !== null) throw walk.allFailed
-    const next: CursorState | null = walk.next === null
-      ? null
-      : { v: 1, f: fingerprint, k: walk.last === null ? null : [walk.last[0], walk.last[1]], p: Object.assign({}, state.p, walk.next) }
     return {
       items: walk.items.map(row => row.toCase()),
-      nextCursor: next === null ? null : this.#cursors.encode(next),
+      nextCursor: this.#cursors.after(state, walk),
       partial: walk.errors.length > 0,
       errors: walk.errors
     }

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import type { ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
-import { CursorCodec, type CursorState } from '../domain/cursor.js'
+import { CursorCodec } from '../domain/cursor.js'
 import { parseDetectionId } from '../domain/detection-id.js'
 import type { SortKey } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
@@ -74,10 +74,7 @@ export class DetectionService {
   async list (query: DetectionListQuery, signal: CancelSignal, log: Logger): Promise<DetectionPage> {
     const filters = this.#filters(query)
     const fingerprint = createHash('sha256').update(JSON.stringify(['detections', filters.providers, filters.since ?? null, filters.until ?? null])).digest('base64url').slice(0, 16)
-    const pageSize = Math.min(100, Math.max(query.limit, 10))
-    const state: CursorState = query.cursor !== undefined
-      ? this.#cursors.decode(query.cursor, fingerprint)
-      : { v: 1, f: fingerprint, k: null, p: Object.fromEntries(filters.providers.map(p => [p, { t: null, s: pageSize, d: false }])) }
+    const state = this.#cursors.start(query.cursor, fingerprint, filters.providers, query.limit)
 
     const sources: Array<WalkSource<Detection>> = []
     for (const provider of filters.providers) {
@@ -109,12 +106,9 @@ export class DetectionService {
       log
     })
     if (walk.allFailed !== null) throw walk.allFailed
-    const next: CursorState | null = walk.next === null
-      ? null
-      : { v: 1, f: fingerprint, k: walk.last === null ? null : [walk.last[0], walk.last[1]], p: Object.assign({}, state.p, walk.next) }
     return {
       items: await this.#withCaseLinks(walk.items, log),
-      nextCursor: next === null ? null : this.#cursors.encode(next),
+      nextCursor: this.#cursors.after(state, walk),
       partial: walk.errors.length > 0,
       errors: walk.errors
     }
