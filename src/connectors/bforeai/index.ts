@@ -14,7 +14,7 @@ import {
   type ProviderPage, type ProviderRowPage, type ProviderSettings
 } from '../connector.js'
 import { BforeaiClient, BFOREAI_MAX_PAGE_SIZE, PATHS, type ListParams } from './client.js'
-import { nameItem, reasonItem, statusItem, toCase, toDetail, toDetection, toIso, type MapContext } from './mapper.js'
+import { createdAtOf, nameItem, reasonItem, statusItem, toCase, toDetail, toDetection, type MapContext } from './mapper.js'
 import { encodeCaseId } from '../../domain/case-id.js'
 import type { Attack, RequestTakedownBody, SocialTakedownBody, Status, Takedown } from './wire.js'
 import { byId, sortNewestFirst } from '../../domain/merge.js'
@@ -361,17 +361,11 @@ export class BforeaiConnector implements ProviderConnector {
 
   /** A listed takedown as a row; an unreadable created timestamp fails here, like the full mapping would. */
   #row (t: Takedown): CaseRow {
-    const createdAt = toIso(t.created)
-    if (createdAt === null) throw new ConnectorError('bforeai', 'protocol', `takedown ${String(t.id)} has an unreadable created timestamp`)
-    return caseRow(createdAt, encodeCaseId('bforeai', String(t.id)), () => this.#mapOne(t, this.#statusNameOf(t)))
+    return caseRow(protocol(() => createdAtOf(t)), encodeCaseId('bforeai', String(t.id)), () => this.#mapOne(t, this.#statusNameOf(t)))
   }
 
   #mapOne (t: Takedown, providerStatus: string | null): Case {
-    try {
-      return toCase(t, this.#mapContext(t, providerStatus))
-    } catch (err) {
-      throw new ConnectorError('bforeai', 'protocol', (err as Error).message, { cause: err })
-    }
+    return protocol(() => toCase(t, this.#mapContext(t, providerStatus)))
   }
 
   #mapContext (t: Takedown, providerStatus: string | null): MapContext {
@@ -415,5 +409,14 @@ export const bforeaiModule: ProviderModule = {
   id: 'bforeai',
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
     return new BforeaiConnector(settings, deps)
+  }
+}
+
+/** A takedown the mapper cannot read is the vendor breaking its contract: a `protocol` failure. */
+function protocol<T> (map: () => T): T {
+  try {
+    return map()
+  } catch (err) {
+    throw new ConnectorError('bforeai', 'protocol', (err as Error).message, { cause: err })
   }
 }

@@ -64,12 +64,18 @@ export function targetOf (t: Takedown): Case['target'] {
   return { type, value: raw, domain: null }
 }
 
+/** The canonical created timestamp; a takedown without a readable one cannot be listed (TypeError). */
+export function createdAtOf (t: Takedown): string {
+  const createdAt = toIso(t.created)
+  if (createdAt === null) throw new TypeError(`takedown ${String(t.id)} has an unreadable created timestamp`)
+  return createdAt
+}
+
 export function toCase (t: Takedown, ctx: MapContext): Case {
   const id = String(t.id)
-  const createdAt = toIso(t.created)
-  if (createdAt === null) throw new TypeError(`takedown ${id} has an unreadable created timestamp`)
+  const createdAt = createdAtOf(t)
   return {
-    id: `bforeai:${encodeURIComponent(id)}`,
+    id: encodeCaseId('bforeai', id),
     provider: 'bforeai',
     providerCaseId: id,
     target: targetOf(t),

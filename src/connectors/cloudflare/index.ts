@@ -13,14 +13,14 @@ import type {
   DetectionPage, DetectionQuery, PreparedRequest, ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage,
   ProviderSettings, ScanInfo, ScanSubmission
 } from '../connector.js'
-import { ConnectorError, caseRow, mappedPage, type CaseRow, type ProviderRowPage } from '../connector.js'
+import { caseRow, mappedPage, type CaseRow, type ProviderRowPage } from '../connector.js'
 import { encodeCaseId } from '../../domain/case-id.js'
 import { deadlineScope } from '../deadline.js'
 import type { Detection, DetectionKind } from '../../schemas/detection.js'
 import { BrandProtection, BrandProtectionClient } from './brand.js'
 import { CloudflareClient, MAX_PER_PAGE } from './client.js'
 import { prepareSubmit } from './create.js'
-import { activeMitigations, statusFacts, toCase, toCaseDetail, toIso } from './mapper.js'
+import { activeMitigations, createdAtOf, statusFacts, toCase, toCaseDetail } from './mapper.js'
 import { REFERENCE } from './reference.js'
 import { ACT_TO_TYPE, type AbuseReport, type Mitigation } from './wire.js'
 
@@ -204,12 +204,8 @@ class CloudflareConnector implements ProviderConnector {
    * when it has them (no promise per report then); the mapping waits until the row is handed out.
    */
   async #rows (reports: readonly AbuseReport[], ctx: ConnectorContext): Promise<CaseRow[]> {
-    const row = (report: AbuseReport, active: Mitigation[]): CaseRow => {
-      const createdAt = toIso(report.cdate)
-      if (createdAt === null) throw new ConnectorError('cloudflare', 'protocol', `abuse report ${report.id} has an unparseable cdate`)
-      return caseRow(createdAt, encodeCaseId('cloudflare', report.id),
-        () => toCase(report, this.#deps.status.map('cloudflare', report.status, statusFacts(report, active)), active))
-    }
+    const row = (report: AbuseReport, active: Mitigation[]): CaseRow => caseRow(createdAtOf(report), encodeCaseId('cloudflare', report.id),
+      () => toCase(report, this.#deps.status.map('cloudflare', report.status, statusFacts(report, active)), active))
     const cached = reports.map(r => this.#cachedActive(r, ctx.log))
     if (cached.every(a => a !== null)) return reports.map((r, i) => row(r, cached[i]!))
     return await mapLimit(reports, MITIGATION_CONCURRENCY, async report => row(report, await this.#active(report, ctx)))

@@ -64,11 +64,15 @@ function nonEmpty (value: string | null | undefined): string | null {
  * One report as a Case. `mitigations` are the ones known to the caller (the active ones in a listing, all of them in
  * the detail view); `updatedAt` is the latest effective_date among them, null when none is known.
  */
-export function toCase (report: AbuseReport, status: MappedStatus, mitigations: readonly Mitigation[]): Case {
+/** The canonical created timestamp; a report without a readable one is a protocol failure. */
+export function createdAtOf (report: AbuseReport): string {
   const createdAt = toIso(report.cdate)
-  if (createdAt === null) {
-    throw new ConnectorError('cloudflare', 'protocol', `abuse report ${report.id} has an unparseable cdate`)
-  }
+  if (createdAt === null) throw new ConnectorError('cloudflare', 'protocol', `abuse report ${report.id} has an unparseable cdate`)
+  return createdAt
+}
+
+export function toCase (report: AbuseReport, status: MappedStatus, mitigations: readonly Mitigation[]): Case {
+  const createdAt = createdAtOf(report)
   const firstUrl = (report.urls ?? []).find(u => u !== '')
   const domain = nonEmpty(report.domain)
   const target: Case['target'] = firstUrl !== undefined
