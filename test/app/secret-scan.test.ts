@@ -15,6 +15,7 @@ import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { REFERENCE_KINDS } from '../../src/schemas/reference.js'
 import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
 import { SANDBOX_CLOUDFLARE_ACCOUNT, SIMULATORS } from '../../src/simulators/index.js'
+import { CLOUDFLARE_REPORT_OPTIONS } from '../support/app.js'
 
 const PROVIDER_KEYS: Record<ProviderId, string> = {
   bforeai: 'BFOREAI-7f3kQz9-SECRETKEY-a1b2c3d4',
@@ -98,14 +99,6 @@ async function call (app: FastifyInstance, c: Call): Promise<{ status: number, b
 }
 
 const target = (n: number): { type: 'url', value: string } => ({ type: 'url', value: `https://secret-scan-${Date.now().toString(36)}-${n}.example.net/login` })
-const cloudflareOptions = {
-  reportType: 'abuse_phishing',
-  reporter: { name: 'Acme SOC', email: 'soc@acme.example', company: 'Acme' },
-  justification: 'Credential phishing page cloning the Acme Bank login form',
-  hostNotification: 'send',
-  ownerNotification: 'send-anon'
-}
-
 describe('no secret in logs, bodies, headers or errors', () => {
   it('runs every route, every vendor fault and every wrong key', async () => {
     // reads
@@ -129,7 +122,7 @@ describe('no secret in logs, bodies, headers or errors', () => {
     for (const [i, body] of [
       { provider: 'phishfort', target: target(1), reportedBy: 'soc@acme.example', comment: 'clone' },
       { provider: 'bforeai', target: target(2), brand: { id: 501 }, comment: 'clone' },
-      { provider: 'cloudflare', target: target(3), brand: { name: 'Acme Bank' }, providerOptions: cloudflareOptions }
+      { provider: 'cloudflare', target: target(3), brand: { name: 'Acme Bank' }, providerOptions: CLOUDFLARE_REPORT_OPTIONS }
     ].entries()) {
       const res = await call(good, { method: 'POST', url: '/v1/cases', payload: body, headers: { 'idempotency-key': `scan-${i}` } })
       expect(res.status, res.body).toBe(201)

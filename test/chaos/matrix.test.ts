@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import type { FaultRule } from '../../src/simulators/faults.js'
 import type { ProviderId } from '../../src/schemas/provider.js'
-import { auth } from '../support/app.js'
+import { auth, CLOUDFLARE_REPORT_OPTIONS } from '../support/app.js'
 import { chaosGateway, writeArtifact, type ChaosGateway } from '../support/chaos.js'
 import type { ProxyMode } from '../support/tcp-proxy.js'
 
@@ -129,20 +129,13 @@ const FAULTS: Fault[] = [
   }
 ]
 
-const CLOUDFLARE_OPTIONS = {
-  reportType: 'abuse_phishing',
-  reporter: { name: 'Acme SOC', email: 'soc@acme.example', company: 'Acme' },
-  justification: 'Credential phishing page cloning the Acme Bank login form',
-  hostNotification: 'send',
-  ownerNotification: 'send-anon'
-}
 let unique = 0
 function createBody (vendor: ProviderId): Record<string, unknown> {
   const target = { type: 'url', value: `https://login-acme-${Date.now().toString(36)}-${unique++}.example.net/secure` }
   switch (vendor) {
     case 'phishfort': return { provider: vendor, target, reportedBy: 'soc@acme.example', comment: 'clone of our login page' }
     case 'bforeai': return { provider: vendor, target, brand: { id: 501 }, comment: 'clone of our login page' }
-    case 'cloudflare': return { provider: vendor, target, brand: { name: 'Acme Bank' }, providerOptions: CLOUDFLARE_OPTIONS }
+    case 'cloudflare': return { provider: vendor, target, brand: { name: 'Acme Bank' }, providerOptions: CLOUDFLARE_REPORT_OPTIONS }
   }
 }
 

@@ -3,7 +3,7 @@ import { Value } from 'typebox/value'
 import { CaseSchema, type Case } from '../../src/schemas/case.js'
 import { ProblemSchema } from '../../src/schemas/problem.js'
 import { PROVIDER_IDS } from '../../src/schemas/provider.js'
-import { auth, testGateway, type TestGateway } from '../support/app.js'
+import { auth, testGateway, type TestGateway, CLOUDFLARE_REPORT_OPTIONS } from '../support/app.js'
 
 let gw: TestGateway
 beforeAll(async () => { gw = await testGateway({ store: 'redis' }) })
@@ -30,14 +30,6 @@ function creates (provider: 'phishfort' | 'bforeai' | 'cloudflare'): number {
   return n
 }
 
-const cloudflareOptions = {
-  reportType: 'abuse_phishing',
-  reporter: { name: 'Acme SOC', email: 'soc@acme.example', company: 'Acme' },
-  justification: 'Credential phishing page cloning the Acme Bank login form',
-  hostNotification: 'send',
-  ownerNotification: 'send-anon'
-}
-
 let unique = 0
 const url = (): string => `https://login-acme-${Date.now().toString(36)}-${unique++}.example.net/secure`
 
@@ -46,7 +38,7 @@ describe('POST /v1/cases', () => {
     const bodies = [
       { provider: 'phishfort', target: { type: 'url', value: url() }, reportedBy: 'soc@acme.example', comment: 'clone of our login page' },
       { provider: 'bforeai', target: { type: 'url', value: url() }, brand: { id: 501 }, comment: 'clone of our login page' },
-      { provider: 'cloudflare', target: { type: 'url', value: url() }, brand: { name: 'Acme Bank' }, providerOptions: cloudflareOptions }
+      { provider: 'cloudflare', target: { type: 'url', value: url() }, brand: { name: 'Acme Bank' }, providerOptions: CLOUDFLARE_REPORT_OPTIONS }
     ]
     for (const body of bodies) {
       const before = creates(body.provider as 'phishfort')
@@ -113,7 +105,7 @@ describe('POST /v1/cases', () => {
 
   it('200 concurrent identical POSTs with one Idempotency-Key create exactly one case', async () => {
     const before = creates('cloudflare')
-    const body = { provider: 'cloudflare', target: { type: 'url', value: url() }, providerOptions: cloudflareOptions }
+    const body = { provider: 'cloudflare', target: { type: 'url', value: url() }, providerOptions: CLOUDFLARE_REPORT_OPTIONS }
     const answers = await Promise.all(Array.from({ length: 200 }, async () => await post('/v1/cases', body, { 'idempotency-key': 'burst-' + String(unique) })))
     expect(creates('cloudflare')).toBe(before + 1)
     const created = answers.filter(a => a.statusCode === 201)
@@ -152,7 +144,7 @@ describe('POST /v1/cases', () => {
       { name: 'bad reportedBy', body: { target: { type: 'ipv4', value: '203.0.113.9' }, reportedBy: 'nope' }, status: 400, path: '/reportedBy' },
       { name: 'unknown platform', body: { provider: 'bforeai', target: { type: 'social', value: 'https://x.example/fake' }, brand: { id: 501 }, comment: 'fake', social: { platform: 'MySpace', threatType: 'Impersonation' } }, status: 400, path: '/social/platform' },
       { name: 'missing Cloudflare reporter', body: { provider: 'cloudflare', target: { type: 'url', value: url() }, providerOptions: { justification: 'a long enough justification text' } }, status: 400, path: '/providerOptions/reporter' },
-      { name: 'short phishing justification', body: { provider: 'cloudflare', target: { type: 'url', value: url() }, providerOptions: { ...cloudflareOptions, justification: 'too short' } }, status: 400, path: '/providerOptions/justification' },
+      { name: 'short phishing justification', body: { provider: 'cloudflare', target: { type: 'url', value: url() }, providerOptions: { ...CLOUDFLARE_REPORT_OPTIONS, justification: 'too short' } }, status: 400, path: '/providerOptions/justification' },
       { name: 'null comment', body: { provider: 'phishfort', target: { type: 'url', value: url() }, comment: null }, status: 400, path: '/comment' },
       { name: 'unknown provider', body: { provider: 'nosuch', target: { type: 'url', value: url() } }, status: 400, path: '/provider' },
       { name: 'unknown field', body: { provider: 'phishfort', target: { type: 'url', value: url() }, colour: 'red' }, status: 400, path: '/colour' },

@@ -68,3 +68,12 @@ export async function testGateway (opts: {
 }
 
 export const auth = (key = 'ops-secret-key'): Record<string, string> => ({ authorization: `Bearer ${key}` })
+
+/** Valid Cloudflare providerOptions for a phishing report (CONTRACT §3: every field the abuse_phishing form requires). */
+export const CLOUDFLARE_REPORT_OPTIONS = {
+  reportType: 'abuse_phishing',
+  reporter: { name: 'Acme SOC', email: 'soc@acme.example', company: 'Acme' },
+  justification: 'Credential phishing page cloning the Acme Bank login form',
+  hostNotification: 'send',
+  ownerNotification: 'send-anon'
+}
