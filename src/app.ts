@@ -21,7 +21,8 @@ import { registerSwagger } from './plugins/swagger.js'
 import { opsRoutes } from './routes/ops.js'
 import { caseReadRoutes } from './routes/v1/cases.js'
 import { CaseService } from './services/cases.js'
-import type { ProviderSet } from './services/provider-set.js'
+import { describeOff, type ProviderMode, type ProviderSet } from './services/provider-set.js'
+import type { ProviderId } from './schemas/provider.js'
 import type { Sandbox } from './simulators/sandbox.js'
 import { StatusEngine, type StatusOverrides } from './status/engine.js'
 import { referenceRoutes } from './routes/v1/reference.js'
@@ -38,7 +39,6 @@ import { ReferenceService } from './services/reference.js'
 import { SharedCache } from './store/cached.js'
 import type { KvStore } from './store/kv-store.js'
 import { MemoryKvStore } from './store/memory-kv-store.js'
-import { loadStatusOverrides } from './status/overrides.js'
 
 export interface AppOptions {
   config: Config
@@ -117,7 +117,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     done()
   })
 
-  const overrides = opts.statusOverrides ?? (config.statusMapFile === null ? {} : loadStatusOverrides(config.statusMapFile))
+  const overrides = opts.statusOverrides ?? config.statusOverrides
   const unknownStatuses = new Map<string, number>()
   const statusEngine = new StatusEngine(STATUS_TABLES, overrides, (provider, providerStatus) => {
     const key = `${provider}:${providerStatus ?? '(none)'}`
@@ -177,8 +177,10 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => { closing = true })
   app.decorate('beginShutdown', () => { closing = true })
   await app.register(opsRoutes, {
+    providers: () => Object.fromEntries(providers.all().map(e => [e.id, e.mode])) as Record<ProviderId, ProviderMode>,
     readiness: async () => {
       if (closing) return 'shutting down'
+      if (providers.active().length === 0) return `no provider is on: ${providers.all().map(describeOff).join(', ')}`
       const storeProblem = await store.health()
       return storeProblem === null ? null : `${storeProblem} (answers still flow from process memory and the vendors)`
     }

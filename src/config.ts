@@ -4,8 +4,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { TARGET_TYPES, type TargetType } from './schemas/common.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from './schemas/provider.js'
+import type { StatusOverrides } from './status/engine.js'
+import { loadStatusOverrides } from './status/overrides.js'
 
 export const SCOPES = ['read', 'write', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
@@ -51,6 +54,8 @@ export interface Config {
   randomSecret: boolean
   logLevel: string
   statusMapFile: string | null
+  /** the entries of STATUS_MAP_FILE, read and checked with the rest of the configuration */
+  statusOverrides: StatusOverrides
   providers: Record<ProviderId, ProviderConfig>
   referenceTtlMs: number
   referenceStaleMs: number
@@ -136,10 +141,15 @@ export const DEFAULT_BASE_URLS: Record<ProviderId, string> = {
   cloudflare: 'https://api.cloudflare.com/client/v4'
 }
 
-const CREDENTIAL_VARS: Record<ProviderId, string> = {
+export const CREDENTIAL_VARS: Record<ProviderId, string> = {
   bforeai: 'BFOREAI_API_KEY',
   phishfort: 'PHISHFORT_API_KEY',
   cloudflare: 'CLOUDFLARE_API_TOKEN'
+}
+
+/** What an operator sets to turn a provider on (the words of the start-up warning, the 503 and the create 422). */
+export function howToTurnOn (id: ProviderId): string {
+  return id === 'cloudflare' ? 'set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID' : `set ${CREDENTIAL_VARS[id]}`
 }
 
 export class ConfigError extends Error {
@@ -242,9 +252,16 @@ export function loadConfig (env: Env = process.env): Config {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`)
   }
 
+  const host = get('HOST') ?? (sandbox ? '127.0.0.1' : '0.0.0.0')
+  // a dotted-number HOST must be an IPv4 address (999.1.1.1 would otherwise fail only at listen, as a DNS error)
+  if (isIP(host) === 0 && (/^[\d.]+$/.test(host) || !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(host))) {
+    problems.push(`HOST must be an IP address or a host name of this machine (got "${host}")`)
+  }
+  const statusMapFile = get('STATUS_MAP_FILE') ?? null
+
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
-    host: get('HOST') ?? (sandbox ? '127.0.0.1' : '0.0.0.0'),
+    host,
     sandbox,
     redisUrl,
     redis,
@@ -254,7 +271,8 @@ export function loadConfig (env: Env = process.env): Config {
     gatewaySecret,
     randomSecret,
     logLevel,
-    statusMapFile: get('STATUS_MAP_FILE') ?? null,
+    statusMapFile,
+    statusOverrides: statusMapFile === null ? {} : loadStatusOverrides(statusMapFile, problems),
     providers,
     referenceTtlMs: int('REFERENCE_TTL_MS', 3_600_000, 1000, 7 * 86_400_000),
     referenceStaleMs: int('REFERENCE_STALE_MS', 86_400_000, 0, 30 * 86_400_000),

@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Dependencies are ready
-         * @description Readiness: 200 when the gateway should get traffic; 503 with the reason while a dependency (Redis, start-up) is not ready or the gateway is shutting down. No auth.
+         * @description Readiness: 200 when the gateway should get traffic; 503 with the reason while a dependency (Redis, start-up) is not ready, no provider is on (no credentials and not in sandbox mode) or the gateway is shutting down. `providers` gives each provider's mode. No auth.
          */
         get: operations["ready"];
         put?: never;
@@ -391,17 +391,36 @@ export interface components {
         };
         /**
          * @example {
-         *       "status": "ready"
+         *       "status": "ready",
+         *       "providers": {
+         *         "bforeai": "live",
+         *         "phishfort": "live",
+         *         "cloudflare": "off"
+         *       }
          *     }
          * @example {
          *       "status": "not_ready",
-         *       "reason": "shutting down"
+         *       "reason": "shutting down",
+         *       "providers": {
+         *         "bforeai": "live",
+         *         "phishfort": "live",
+         *         "cloudflare": "live"
+         *       }
          *     }
          */
         Readiness: {
             status: "ready" | "not_ready";
             /** @description Why the gateway is not ready */
             reason?: string;
+            /** @description Each provider's mode: `live`, `sandbox` (built-in simulator) or `off` (no credentials; see GET /v1/providers) */
+            providers: {
+                /** @enum {string} */
+                bforeai: "live" | "sandbox" | "off";
+                /** @enum {string} */
+                phishfort: "live" | "sandbox" | "off";
+                /** @enum {string} */
+                cloudflare: "live" | "sandbox" | "off";
+            };
         };
         /**
          * @example {
@@ -1624,7 +1643,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "status": "ready"
+                     *       "status": "ready",
+                     *       "providers": {
+                     *         "bforeai": "live",
+                     *         "phishfort": "live",
+                     *         "cloudflare": "off"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
@@ -1639,7 +1663,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": "not_ready",
-                     *       "reason": "shutting down"
+                     *       "reason": "shutting down",
+                     *       "providers": {
+                     *         "bforeai": "live",
+                     *         "phishfort": "live",
+                     *         "cloudflare": "live"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];

@@ -4,7 +4,7 @@
  */
 import { Agent, type Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
-import type { Config } from '../config.js'
+import { CREDENTIAL_VARS, type Config } from '../config.js'
 import type { Logger } from '../logger.js'
 import type { KvStore } from '../store/kv-store.js'
 import { attachObserver, type UpstreamObserver } from './http.js'
@@ -41,7 +41,7 @@ export function buildProviders (config: Config, deps: {
     const sandbox = config.sandbox ? deps.sandbox?.[id] : undefined
     if (config.sandbox && sandbox === undefined) throw new Error(`sandbox mode needs a simulator for ${id}`)
     if (!config.sandbox && pc.credential === null) {
-      return { id, mode: 'off', connector: null, timeoutMs: pc.timeoutMs, lastError: null }
+      return { id, mode: 'off', connector: null, timeoutMs: pc.timeoutMs, lastError: null, offReason: `${CREDENTIAL_VARS[id]} is unset` }
     }
     // one connection pool per vendor (one origin each): a slow vendor cannot use up another vendor's sockets.
     // The caps back up VendorHttp's per-call deadline, which stays the one that normally fires.

@@ -1,22 +1,35 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
+import type { ProviderMode } from '../services/provider-set.js'
 
 export interface OpsRoutesOptions {
   /** returns null when ready, else the reason */
   readiness: () => Promise<string | null>
+  /** each provider's mode (live, sandbox, off) */
+  providers: () => Record<ProviderId, ProviderMode>
 }
+
+const ProviderModeSchema = Type.Enum(['live', 'sandbox', 'off'])
 
 const HealthSchema = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health', examples: [{ status: 'ok' }] })
 const ReadySchema = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
-  reason: Type.Optional(Type.String({ description: 'Why the gateway is not ready' }))
+  reason: Type.Optional(Type.String({ description: 'Why the gateway is not ready' })),
+  providers: Type.Object(Object.fromEntries(PROVIDER_IDS.map(id => [id, ProviderModeSchema])), {
+    additionalProperties: false,
+    description: 'Each provider\'s mode: `live`, `sandbox` (built-in simulator) or `off` (no credentials; see GET /v1/providers)'
+  })
 }, {
   $id: 'Readiness',
-  examples: [{ status: 'ready' }, { status: 'not_ready', reason: 'shutting down' }]
+  examples: [
+    { status: 'ready', providers: { bforeai: 'live', phishfort: 'live', cloudflare: 'off' } },
+    { status: 'not_ready', reason: 'shutting down', providers: { bforeai: 'live', phishfort: 'live', cloudflare: 'live' } }
+  ]
 })
 
 /** Operational routes: no auth, no /v1 prefix (CONTRACT §4.3). */
-export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { readiness }) => {
+export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { readiness, providers }) => {
   app.get('/healthz', {
     schema: {
       operationId: 'health',
@@ -34,15 +47,15 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
       operationId: 'ready',
       tags: ['Operations'],
       summary: 'Dependencies are ready',
-      description: 'Readiness: 200 when the gateway should get traffic; 503 with the reason while a dependency (Redis, start-up) is not ready ' +
-        'or the gateway is shutting down. No auth.',
+      description: 'Readiness: 200 when the gateway should get traffic; 503 with the reason while a dependency (Redis, start-up) is not ready, ' +
+        'no provider is on (no credentials and not in sandbox mode) or the gateway is shutting down. `providers` gives each provider\'s mode. No auth.',
       security: [],
       response: { 200: ReadySchema, 503: ReadySchema }
     },
     logLevel: 'warn'
   }, async (_req, reply) => {
     const reason = await readiness()
-    if (reason === null) return { status: 'ready' as const }
-    return reply.code(503).send({ status: 'not_ready' as const, reason })
+    if (reason === null) return { status: 'ready' as const, providers: providers() }
+    return reply.code(503).send({ status: 'not_ready' as const, reason, providers: providers() })
   })
 }

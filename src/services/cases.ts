@@ -107,7 +107,7 @@ export class CaseService {
   }
 
   #filters (query: CaseListQuery): Filters {
-    const active = this.#providers.active().map(e => e.id)
+    const active = this.#providers.requireSome().map(e => e.id)
     let providers: ProviderId[] = active
     if (query.provider !== undefined) {
       const names = csv(query.provider)

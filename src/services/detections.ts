@@ -211,7 +211,7 @@ export class DetectionService {
   }
 
   #filters (query: DetectionListQuery): Filters {
-    const able = this.#providers.active().filter(e => hasDetections(e.connector)).map(e => e.id)
+    const able = this.#providers.requireSome().filter(e => hasDetections(e.connector)).map(e => e.id)
     let providers: ProviderId[] = able
     if (query.provider !== undefined) {
       const names = [...new Set(query.provider.split(',').map(s => s.trim()).filter(s => s !== ''))]

@@ -6,6 +6,7 @@ import type { ConnectorContext, ProviderConnector } from '../connectors/connecto
 import { ConnectorError } from '../connectors/connector.js'
 import { deadlineScope, type CancelSignal } from '../connectors/deadline.js'
 import { GatewayError } from '../domain/problems.js'
+import { howToTurnOn } from '../config.js'
 import type { Logger } from '../logger.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 
@@ -19,6 +20,18 @@ export interface ProviderEntry {
   lastError: { at: string, kind: string, message: string } | null
   /** circuit breaker state (connectors/resilience.ts); absent = closed */
   readonly circuit?: () => 'closed' | 'open' | 'half_open'
+  /** why an `off` provider is off (e.g. "BFOREAI_API_KEY is unset") */
+  readonly offReason?: string
+}
+
+/** "bforeai (BFOREAI_API_KEY is unset)": an off provider with its reason, the words of the warning and the problems. */
+export function describeOff (entry: ProviderEntry): string {
+  return `${entry.id} (${entry.offReason ?? 'no credentials'})`
+}
+
+/** How to turn on the providers that are off, in one sentence. */
+export function turnOnHint (off: ProviderEntry[]): string {
+  return `${off.map(e => howToTurnOn(e.id)).join(', or ')} and restart (or SANDBOX=true for the built-in simulators); GET /v1/providers shows each provider's mode`
 }
 
 export class ProviderSet {
@@ -37,6 +50,17 @@ export class ProviderSet {
     return this.all().filter((e): e is ProviderEntry & { connector: ProviderConnector } => e.connector !== null)
   }
 
+  /**
+   * The providers a listing reads; a 503 problem naming what is missing when none is on (an empty 200 would read as
+   * "nothing there").
+   */
+  requireSome (): Array<ProviderEntry & { connector: ProviderConnector }> {
+    const active = this.active()
+    if (active.length > 0) return active
+    const off = this.all()
+    throw new GatewayError('GW_ERR_UNAVAILABLE', `No provider is on in this gateway: ${off.map(describeOff).join(', ')}. To turn one on, ${turnOnHint(off)}`)
+  }
+
   get (id: ProviderId): ProviderEntry | undefined {
     return this.#entries.get(id)
   }
@@ -45,7 +69,7 @@ export class ProviderSet {
   require (id: ProviderId): ProviderConnector {
     const entry = this.#entries.get(id)
     if (entry?.connector == null) {
-      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${id} is off: set its credentials (see GET /v1/providers)`, { provider: id })
+      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${entry === undefined ? id : describeOff(entry)} is off; to turn it on, ${turnOnHint([entry ?? { id } as ProviderEntry])}`, { provider: id })
     }
     return entry.connector
   }

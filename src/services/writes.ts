@@ -13,7 +13,7 @@ import type { Case, CaseDetail } from '../schemas/case.js'
 import type { TargetType } from '../schemas/common.js'
 import type { CreateCaseBody, CreatePlan } from '../schemas/create.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
-import type { ProviderSet } from './provider-set.js'
+import { describeOff, turnOnHint, type ProviderSet } from './provider-set.js'
 import { capabilitiesOf } from './providers.js'
 
 export const MAX_ATTACHMENTS = 12
@@ -126,9 +126,13 @@ export class CaseWriteService {
 
   /** Provider choice: the one the body names (must be on and able), else the first able one of the routing rule. */
   #choose (requested: ProviderId | undefined, input: CreateCaseInput): Choice {
+    if (this.#providers.active().length === 0) {
+      const off = this.#providers.all()
+      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Every provider is off in this gateway: ${off.map(describeOff).join(', ')}. To turn one on, ${turnOnHint(off)}`)
+    }
     const why = (id: ProviderId): string | null => {
       const entry = this.#providers.get(id)
-      if (entry?.connector == null) return `${id} is off (no credentials)`
+      if (entry?.connector == null) return `${entry === undefined ? id : describeOff(entry)} is off`
       const caps = capabilitiesOf(entry.connector)
       if (!caps.create[input.action].includes(input.target.type)) {
         const able = caps.create[input.action]
@@ -140,8 +144,9 @@ export class CaseWriteService {
     if (requested !== undefined) {
       const reason = why(requested)
       if (reason !== null) {
-        const code = this.#providers.get(requested)?.connector == null ? 'GW_ERR_PROVIDER_OFF' : 'GW_ERR_UNSUPPORTED'
-        throw new GatewayError(code, reason, { provider: requested })
+        const entry = this.#providers.get(requested)
+        if (entry?.connector == null) this.#providers.require(requested) // the 422 that says how to turn it on
+        throw new GatewayError('GW_ERR_UNSUPPORTED', reason, { provider: requested })
       }
       return { provider: requested, connector: this.#providers.require(requested), routedBy: 'request', rejected: [] }
     }
@@ -159,9 +164,7 @@ export class CaseWriteService {
   #target (id: string): { provider: ProviderId, nativeId: string, connector: ProviderConnector } {
     const parsed = parseCaseId(id)
     if (parsed === null) throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: case ids look like <provider>:<id>`)
-    const connector = this.#providers.get(parsed.provider)?.connector
-    if (connector == null) throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${parsed.provider} is off in this gateway`, { provider: parsed.provider })
-    return { provider: parsed.provider, nativeId: parsed.providerCaseId, connector }
+    return { provider: parsed.provider, nativeId: parsed.providerCaseId, connector: this.#providers.require(parsed.provider) }
   }
 
   #unsupported (provider: ProviderId, what: string, hint: string | null): GatewayError {

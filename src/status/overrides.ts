@@ -1,29 +1,49 @@
 import { readFileSync } from 'node:fs'
-import { Type } from 'typebox'
-import { Value } from 'typebox/value'
-import { PROVIDER_IDS } from '../schemas/provider.js'
-import { UnifiedStatusSchema } from '../schemas/unified-status.js'
+import { PROVIDER_IDS, isProviderId } from '../schemas/provider.js'
+import { UNIFIED_STATUSES, isUnifiedStatus, type UnifiedStatus } from '../schemas/unified-status.js'
 import type { StatusOverrides } from './engine.js'
 
 /**
  * STATUS_MAP_FILE format: `{ "<provider>": { "<vendor status>": "<unified status>" } }`.
- * Vendor statuses are matched case- and separator-insensitively. A bad file stops the start-up with the reason.
+ * Vendor statuses are matched case- and separator-insensitively. Every problem of the file joins the one configuration
+ * report (config.ts), naming the entry and the allowed values; what is valid is kept.
  */
-export const StatusOverridesSchema = Type.Object(
-  Object.fromEntries(PROVIDER_IDS.map(id => [id, Type.Optional(Type.Record(Type.String({ minLength: 1 }), UnifiedStatusSchema))])),
-  { additionalProperties: false }
-)
-
-export function loadStatusOverrides (file: string): StatusOverrides {
+export function loadStatusOverrides (file: string, problems: string[]): StatusOverrides {
+  const say = (what: string): void => { problems.push(`STATUS_MAP_FILE ${file}: ${what}`) }
   let parsed: unknown
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'))
   } catch (err) {
-    throw new Error(`STATUS_MAP_FILE ${file}: ${(err as Error).message}`)
+    const e = err as NodeJS.ErrnoException
+    say(e.code === 'ENOENT' ? 'no such file' : e.code !== undefined ? `cannot be read (${e.code})` : `is not valid JSON (${e.message})`)
+    return {}
   }
-  if (!Value.Check(StatusOverridesSchema, parsed)) {
-    const problems = [...Value.Errors(StatusOverridesSchema, parsed)].slice(0, 5).map(e => `${e.instancePath || '/'} ${e.message}`)
-    throw new Error(`STATUS_MAP_FILE ${file} is not valid: ${problems.join('; ')}`)
+  if (!isObject(parsed)) {
+    say('must be a JSON object of provider → { "<vendor status>": "<unified status>" }')
+    return {}
   }
-  return parsed as StatusOverrides
+  const overrides: Record<string, Record<string, UnifiedStatus>> = {}
+  for (const [provider, entries] of Object.entries(parsed)) {
+    if (!isProviderId(provider)) {
+      say(`unknown provider "${provider}" (allowed: ${PROVIDER_IDS.join(', ')})`)
+      continue
+    }
+    if (!isObject(entries)) {
+      say(`"${provider}" must be an object of "<vendor status>": "<unified status>"`)
+      continue
+    }
+    const kept: Record<string, UnifiedStatus> = {}
+    for (const [vendorStatus, unified] of Object.entries(entries)) {
+      if (vendorStatus.trim() === '') say(`${provider} has an empty vendor status name`)
+      else if (typeof unified !== 'string' || !isUnifiedStatus(unified)) {
+        say(`${provider} "${vendorStatus}" maps to ${JSON.stringify(unified)}, which is not a unified status (allowed: ${UNIFIED_STATUSES.join(', ')})`)
+      } else kept[vendorStatus] = unified
+    }
+    overrides[provider] = kept
+  }
+  return overrides as StatusOverrides
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

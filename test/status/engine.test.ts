@@ -20,7 +20,9 @@ describe('status engine', () => {
   })
 
   it('STATUS_MAP_FILE entries override and extend the tables; unmapped values are unknown and reported', () => {
-    const overrides = loadStatusOverrides(file(JSON.stringify({ bforeai: { 'Escalated to Partner': 'in_progress' }, phishfort: { closed: 'cancelled' } })))
+    const problems: string[] = []
+    const overrides = loadStatusOverrides(file(JSON.stringify({ bforeai: { 'Escalated to Partner': 'in_progress' }, phishfort: { closed: 'cancelled' } })), problems)
+    expect(problems).toEqual([])
     const seen: string[] = []
     const engine = new StatusEngine(STATUS_TABLES, overrides, (p, s) => seen.push(`${p}:${s}`))
     expect(engine.map('bforeai', 'escalated_to_partner')).toEqual({ status: 'in_progress', terminal: false })
@@ -30,10 +32,14 @@ describe('status engine', () => {
     expect(seen).toEqual(['phishfort:brand_new_status'])
   })
 
-  it('a malformed STATUS_MAP_FILE stops the start with the reason', () => {
-    expect(() => loadStatusOverrides(file('{not json'))).toThrow(/STATUS_MAP_FILE/)
-    expect(() => loadStatusOverrides(file(JSON.stringify({ phishfort: { closed: 'gone' } })))).toThrow(/not valid/)
-    expect(() => loadStatusOverrides(file(JSON.stringify({ nosuch: {} })))).toThrow(/not valid/)
+  it('a malformed STATUS_MAP_FILE is a configuration problem that names the entry and the allowed values', () => {
+    const problemsOf = (path: string): string[] => { const found: string[] = []; loadStatusOverrides(path, found); return found }
+    expect(problemsOf(file('{not json'))).toEqual([expect.stringMatching(/^STATUS_MAP_FILE .+: is not valid JSON/)])
+    expect(problemsOf('/nonexistent/status-map.json')).toEqual(['STATUS_MAP_FILE /nonexistent/status-map.json: no such file'])
+    const typo = problemsOf(file(JSON.stringify({ phishfort: { closed: 'cancelld' } })))
+    expect(typo).toHaveLength(1)
+    expect(typo[0]).toMatch(/phishfort "closed" maps to "cancelld", which is not a unified status \(allowed: received, .*cancelled, closed, unknown\)/)
+    expect(problemsOf(file(JSON.stringify({ nosuch: {} })))[0]).toMatch(/unknown provider "nosuch" \(allowed: bforeai, phishfort, cloudflare/)
   })
 
   it('in the running gateway, an unmapped vendor status is listed as unknown with its vendor word kept, and counted', async () => {
