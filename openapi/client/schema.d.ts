@@ -1713,6 +1713,8 @@ export interface operations {
                  * @example in_progress,awaiting_customer
                  */
                 status?: string;
+                /** @description `false`: open cases only (every status but taken_down, failed, cancelled, closed); `true`: finished ones only. Combines with `status` (both must hold). */
+                terminal?: boolean;
                 /** @description Kind of target */
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /** @description Case-insensitive substring of the target value */

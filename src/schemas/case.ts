@@ -87,6 +87,10 @@ export type ProviderError = Static<typeof ProviderErrorSchema>
 export const CaseListQuerySchema = Type.Object({
   provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids', examples: ['phishfort,cloudflare'] })),
   status: Type.Optional(Type.String({ description: 'Comma-separated unified statuses', examples: ['in_progress,awaiting_customer'] })),
+  terminal: Type.Optional(Type.Boolean({
+    description: '`false`: open cases only (every status but taken_down, failed, cancelled, closed); `true`: finished ones only. ' +
+      'Combines with `status` (both must hold).'
+  })),
   targetType: Type.Optional(TargetTypeSchema),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 2083, description: 'Case-insensitive substring of the target value' })),
   brand: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Brand name (case-insensitive) or brand id' })),

@@ -13,7 +13,7 @@ import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail, CaseListQuery, CasePage } from '../schemas/case.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
-import { isUnifiedStatus, UNIFIED_STATUSES, type UnifiedStatus } from '../schemas/unified-status.js'
+import { isTerminal, isUnifiedStatus, UNIFIED_STATUSES, type UnifiedStatus } from '../schemas/unified-status.js'
 import { mergeWalk, type WalkSource } from './merge-walk.js'
 import type { ProviderSet } from './provider-set.js'
 
@@ -136,6 +136,9 @@ export class CaseService {
       }
       statuses = UNIFIED_STATUSES.filter(s => names.includes(s))
     }
+    // terminal=true|false is a set of unified statuses: the status filter (and its vendor translation) does the rest,
+    // and the cursor fingerprint binds the resulting set
+    if (query.terminal !== undefined) statuses = (statuses ?? [...UNIFIED_STATUSES]).filter(s => isTerminal(s) === query.terminal)
     if (query.since !== undefined && query.until !== undefined && Date.parse(query.since) >= Date.parse(query.until)) {
       throw new GatewayError('GW_ERR_VALIDATION', '`since` must be before `until`', { errors: [{ path: '/since', message: 'must be before until' }] })
     }
