@@ -79,7 +79,7 @@ export interface paths {
         put?: never;
         /**
          * Create a takedown or monitoring case at one provider
-         * @description JSON, or `multipart/form-data` with the same JSON in a `payload` field and up to 12 files (10 MB in all) in repeated `attachments` fields. Without `provider`, routing rules pick the first provider that is on and can take the target (default: social → bforeai; email, phone, ipv4 → phishfort; url, domain → phishfort, bforeai, cloudflare; see ROUTING_RULES). Vendor-specific fields go in `providerOptions` and are validated before any vendor call. Unless `allowDuplicate` is true, an open case for the same target at that provider is a 409 naming it. `dryRun=true` returns the plan: the provider and the exact vendor request, secrets removed. Vendor creates are never retried automatically; send an `Idempotency-Key` to retry safely.
+         * @description JSON, or `multipart/form-data` with the same JSON in a `payload` field and up to 12 files (10 MB in all) in repeated `attachments` fields. Without `provider`, routing rules pick the first provider that is on and can take the target (default: social → bforeai; email, phone, ipv4 → phishfort; url, domain → phishfort, bforeai, cloudflare; see ROUTING_RULES). Vendor-specific fields go in `providerOptions` and are validated before any vendor call. Unless `allowDuplicate` is true, an open case for the same target at that provider is a 409 naming it. `dryRun=true` runs every check the create runs, the duplicate look-up included (a would-be 409 is that 409), and returns the plan: the provider and the exact vendor request, secrets removed. Vendor creates are never retried automatically; send an `Idempotency-Key` to retry safely.
          */
         post: operations["createCase"];
         delete?: never;
@@ -1910,7 +1910,7 @@ export interface operations {
     createCase: {
         parameters: {
             query?: {
-                /** @description Validate and return the plan (provider and the exact vendor request, secrets removed) without sending anything */
+                /** @description Validate, look for an open duplicate (409 as the create would answer) and return the plan (provider and the exact vendor request, secrets removed) without sending anything */
                 dryRun?: boolean;
             };
             header?: {

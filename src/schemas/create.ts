@@ -61,7 +61,7 @@ export const CreateCaseSchema = Type.Object({
 export type CreateCaseBody = Static<typeof CreateCaseSchema>
 
 export const CreateQuerySchema = Type.Object({
-  dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Validate and return the plan (provider and the exact vendor request, secrets removed) without sending anything' }))
+  dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Validate, look for an open duplicate (409 as the create would answer) and return the plan (provider and the exact vendor request, secrets removed) without sending anything' }))
 }, { additionalProperties: false })
 
 export const CreatePlanSchema = Type.Object({

@@ -63,18 +63,19 @@ export class CaseWriteService {
       throw new GatewayError('GW_ERR_UNSUPPORTED', `${choice.provider} cannot create cases through this gateway`, { provider: choice.provider })
     }
     const prepared = await this.#recorded(choice.provider, async () => await connector.prepareCreate!(input, ctx))
+    if (body.allowDuplicate !== true && connector.findOpenCase !== undefined) {
+      const existing = await this.#recorded(choice.provider, async () => await connector.findOpenCase!(input.target, ctx))
+      if (existing !== null) {
+        // a dry run answers what the create would: the same 409, naming the case
+        throw new GatewayError('GW_ERR_DUPLICATE_CASE',
+          `${opts.dryRun ? 'Dry run: the create would be refused; nothing was sent. ' : ''}${choice.provider} already has an open case for ${normaliseTarget(input.target.type, input.target.value)}: ${existing.id} (status ${existing.status}). Send allowDuplicate: true to file another.`,
+          { provider: choice.provider, existing: existing.id })
+      }
+    }
     if (opts.dryRun) {
       return {
         kind: 'plan',
         plan: { dryRun: true, provider: choice.provider, routedBy: choice.routedBy, request: prepared, rejected: choice.rejected }
-      }
-    }
-    if (body.allowDuplicate !== true && connector.findOpenCase !== undefined) {
-      const existing = await this.#recorded(choice.provider, async () => await connector.findOpenCase!(input.target, ctx))
-      if (existing !== null) {
-        throw new GatewayError('GW_ERR_DUPLICATE_CASE',
-          `${choice.provider} already has an open case for ${normaliseTarget(input.target.type, input.target.value)}: ${existing.id} (status ${existing.status}). Send allowDuplicate: true to file another.`,
-          { provider: choice.provider, existing: existing.id })
       }
     }
     const outcome = await this.#recorded(choice.provider, async () => await connector.submitCreate!(prepared, input, ctx))

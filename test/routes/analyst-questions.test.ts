@@ -54,3 +54,27 @@ describe('terminal=true|false', () => {
     expect(bad.json().errors).toEqual([{ path: '/terminal', message: 'must be boolean' }])
   })
 })
+
+describe('dry run', () => {
+  const post = async (url: string, payload: Record<string, unknown>) => await gw.app.inject({ method: 'POST', url, headers: auth(), payload })
+  const vendorPosts = (): number => [...gw.sandbox.running.phishfort.sim.stats.counts].filter(([k]) => k.startsWith('POST ')).reduce((n, [, c]) => n + c, 0)
+
+  it('a dry run for a target with an open case is the 409 the create would be, naming the case, and sends nothing', async () => {
+    const body = { provider: 'phishfort', target: { type: 'url', value: 'https://acme-dryrun.example.net/login' } }
+    const first = await post('/v1/cases', body)
+    expect(first.statusCode, first.body).toBe(201)
+    const existing = (first.json() as Case).id
+    const sent = vendorPosts()
+    const dry = await post('/v1/cases?dryRun=true', body)
+    expect(dry.statusCode).toBe(409)
+    expect(dry.json()).toMatchObject({ code: 'GW_ERR_DUPLICATE_CASE', existing, provider: 'phishfort' })
+    expect(dry.json().detail).toMatch(new RegExp(`^Dry run: the create would be refused; nothing was sent\\. phishfort already has an open case for .*${existing}`))
+    const real = await post('/v1/cases', body)
+    expect(real.statusCode).toBe(409)
+    expect(real.json().existing).toBe(existing)
+    const allowed = await post('/v1/cases?dryRun=true', { ...body, allowDuplicate: true })
+    expect(allowed.statusCode).toBe(200)
+    expect(allowed.json()).toMatchObject({ dryRun: true, provider: 'phishfort' })
+    expect(vendorPosts()).toBe(sent)
+  })
+})
