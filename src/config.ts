@@ -21,6 +21,8 @@ export interface ProviderConfig {
   credential: string | null
   timeoutMs: number
   accountId: string | null
+  /** phishfort: PHISHFORT_DASHBOARD_URL, the incident page template (`{id}`); null elsewhere */
+  dashboardUrl: string | null
   /** bulkhead: calls in flight at once (also the connection cap of the vendor's pool) and calls queued behind them */
   maxConcurrency: number
   maxQueue: number
@@ -104,6 +106,7 @@ export const ENV_VARS = {
   PHISHFORT_API_KEY: 'PhishFort API key (header x-api-key)',
   PHISHFORT_BASE_URL: 'PhishFort base URL (default https://capi.phishfort.com)',
   PHISHFORT_TIMEOUT_MS: 'per-request timeout for PhishFort (default 10000)',
+  PHISHFORT_DASHBOARD_URL: 'PhishFort dashboard page of an incident, {id} standing for the incident id (e.g. https://dashboard.example/incidents/{id}); sets links.provider of PhishFort cases (default unset: null)',
   CLOUDFLARE_API_TOKEN: 'Cloudflare API token (Authorization: Bearer)',
   CLOUDFLARE_ACCOUNT_ID: 'Cloudflare account id (32 hex characters)',
   CLOUDFLARE_BASE_URL: 'Cloudflare API base URL (default https://api.cloudflare.com/client/v4)',
@@ -202,6 +205,10 @@ export function loadConfig (env: Env = process.env): Config {
       if (accountId === null) problems.push('CLOUDFLARE_ACCOUNT_ID is required when CLOUDFLARE_API_TOKEN is set')
       else if (!/^[0-9a-f]{32}$/i.test(accountId)) problems.push('CLOUDFLARE_ACCOUNT_ID must be 32 hexadecimal characters')
     }
+    const dashboardUrl = id === 'phishfort' ? get('PHISHFORT_DASHBOARD_URL') ?? null : null
+    if (dashboardUrl !== null && (!/^https?:\/\/[^/\s]+/.test(dashboardUrl) || !dashboardUrl.includes('{id}'))) {
+      problems.push(`PHISHFORT_DASHBOARD_URL must be an http(s) URL with {id} where the incident id goes (got "${dashboardUrl}")`)
+    }
     const budget = int(`${prefix}_OUTBOUND_BUDGET`, DEFAULT_OUTBOUND_BUDGET[id].limit, 0, 10_000_000)
     const budgetWindowMs = int(`${prefix}_OUTBOUND_WINDOW_MS`, DEFAULT_OUTBOUND_BUDGET[id].windowMs, 1000, 86_400_000)
     providers[id] = {
@@ -210,6 +217,7 @@ export function loadConfig (env: Env = process.env): Config {
       credential,
       timeoutMs: int(`${prefix}_TIMEOUT_MS`, 10000, 100, 120000),
       accountId,
+      dashboardUrl,
       maxConcurrency: int(`${prefix}_MAX_CONCURRENCY`, 16, 1, 1024),
       maxQueue: int(`${prefix}_MAX_QUEUE`, 32, 0, 10_000),
       outboundBudget: budget === 0 ? null : { limit: budget, windowMs: budgetWindowMs }

@@ -55,9 +55,12 @@ export function buildProviders (config: Config, deps: {
     })
     dispatchers.push(dispatcher)
     if (deps.observer !== undefined) attachObserver(dispatcher, deps.observer)
-    const settings = sandbox === undefined
-      ? { baseUrl: pc.baseUrl, credential: pc.credential ?? '', timeoutMs: pc.timeoutMs, ...(pc.accountId === null ? {} : { accountId: pc.accountId }) }
-      : { baseUrl: sandbox.baseUrl, credential: sandbox.credential, timeoutMs: pc.timeoutMs, accountId: sandbox.accountId }
+    const settings = {
+      ...(sandbox === undefined
+        ? { baseUrl: pc.baseUrl, credential: pc.credential ?? '', timeoutMs: pc.timeoutMs, ...(pc.accountId === null ? {} : { accountId: pc.accountId }) }
+        : { baseUrl: sandbox.baseUrl, credential: sandbox.credential, timeoutMs: pc.timeoutMs, accountId: sandbox.accountId }),
+      ...(pc.dashboardUrl === null ? {} : { dashboardUrl: pc.dashboardUrl })
+    }
     if (pc.outboundBudget !== null && deps.store !== undefined && deps.log !== undefined) {
       budgets[id] = new OutboundBudget({
         provider: id, credential: settings.credential, ...pc.outboundBudget, store: deps.store, clock: deps.clock, log: deps.log

@@ -230,6 +230,8 @@ export interface ProviderSettings {
   timeoutMs: number
   /** cloudflare only */
   accountId?: string
+  /** phishfort only: the incident's dashboard page, `{id}` standing for the incident id */
+  dashboardUrl?: string
 }
 
 export interface ProviderModule {

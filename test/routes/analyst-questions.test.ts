@@ -5,10 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Case } from '../../src/schemas/case.js'
 import { TERMINAL_STATUSES } from '../../src/schemas/unified-status.js'
+import { STATUS_TABLES } from '../../src/connectors/registry.js'
+import { PROVIDER_IDS } from '../../src/schemas/provider.js'
+import { normaliseStatusName } from '../../src/status/table.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 
 let gw: TestGateway
-beforeAll(async () => { gw = await testGateway() })
+const DASHBOARD = 'https://dashboard.phishfort.example/incidents/{id}'
+beforeAll(async () => { gw = await testGateway({ env: { PHISHFORT_DASHBOARD_URL: DASHBOARD } }) })
 afterAll(async () => { await gw.close() })
 
 async function get (url: string) {
@@ -76,5 +80,39 @@ describe('dry run', () => {
     expect(allowed.statusCode).toBe(200)
     expect(allowed.json()).toMatchObject({ dryRun: true, provider: 'phishfort' })
     expect(vendorPosts()).toBe(sent)
+  })
+})
+
+describe('one case, the same fields on every route', () => {
+  const post = async (payload: Record<string, unknown>) => await gw.app.inject({ method: 'POST', url: '/v1/cases', headers: auth(), payload })
+
+  it('links.provider is the dashboard page where one is known, else null, the same on create, read and listing', async () => {
+    const pf = await post({ provider: 'phishfort', target: { type: 'url', value: 'https://acme-links.example.net/pf' } })
+    const bf = await post({ provider: 'bforeai', target: { type: 'url', value: 'https://acme-links.example.net/bf' }, brand: { id: 501 }, comment: 'look-alike login page' })
+    for (const [res, link] of [[pf, DASHBOARD.replace('{id}', (pf.json() as Case).providerCaseId)], [bf, null]] as const) {
+      expect(res.statusCode, res.body).toBe(201)
+      const created = res.json() as Case
+      expect(created.links.provider).toBe(link)
+      expect((await get(`/v1/cases/${created.id}`)).json().links.provider).toBe(link)
+      const listed = (await get(`/v1/cases?provider=${created.provider}&q=acme-links.example.net&limit=100`)).json().items as Case[]
+      expect(listed.find(c => c.id === created.id)?.links.provider).toBe(link)
+    }
+  })
+
+  it('providerStatus holds the vendor status value everywhere, and every status a connector can map is in the reference list', async () => {
+    const all = await walk('terminal=false', 100).then(async open => [...open, ...await walk('terminal=true', 100)])
+    const phishfort = all.filter(c => c.provider === 'phishfort')
+    expect(phishfort.length).toBeGreaterThan(30)
+    for (const c of phishfort) expect(c.providerStatus).toMatch(/^[a-z_]+$/)
+    const reference = (await get('/v1/reference/statuses')).json().items as Array<{ provider: string, id: string | number, name: string }>
+    for (const provider of PROVIDER_IDS) {
+      const listed = new Set(reference.filter(i => i.provider === provider).flatMap(i => [String(i.id), i.name]).map(normaliseStatusName))
+      const seen = all.filter(c => c.provider === provider).map(c => c.providerStatus).filter((s): s is string => s !== null)
+      const table = STATUS_TABLES[provider]
+      // tables of a documented closed set (PhishFort) or of the rules' vendor values (Cloudflare); BforeAI names come from
+      // the vendor at run time, so its table holds guesses and only what the vendor serves is checked
+      const mappable = table.kind === 'rules' ? table.rules.flatMap(r => r.when.providerStatus ?? []) : provider === 'bforeai' ? [] : Object.keys(table.entries)
+      for (const status of [...seen, ...mappable]) expect(listed.has(normaliseStatusName(status)), `${provider} ${status}`).toBe(true)
+    }
   })
 })

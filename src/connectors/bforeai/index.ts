@@ -370,7 +370,8 @@ export class BforeaiConnector implements ProviderConnector {
 
   #mapContext (t: Takedown, providerStatus: string | null): MapContext {
     const status: MappedStatus = this.#deps.status.map('bforeai', providerStatus, { statusId: t.status_id ?? null })
-    return { providerStatus, status, providerLink: this.client.http.url(PATHS.takedown(String(t.id))) }
+    // no BforeAI dashboard URL is documented; the API URL is not a page a person can open
+    return { providerStatus, status, providerLink: null }
   }
 
   /** status_name, else the run-time name of status_id (CONTRACT §4.2), else null (→ unknown) */

@@ -16,7 +16,7 @@ import type {
 } from '../connector.js'
 import { mappedPage } from '../connector.js'
 import { PhishfortClient, type IncidentAction } from './client.js'
-import { toCase, toCaseDetail, toRow } from './mapper.js'
+import { statusValueOf, toCase, toCaseDetail, toRow } from './mapper.js'
 import { PHISHFORT_LEGACY_LABELS } from './status-map.js'
 import {
   ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENTS, MAX_LIMIT, MAX_REQUEST_BYTES, PHISHFORT_STATUS_DESCRIPTIONS, PHISHFORT_STATUSES,
@@ -106,9 +106,12 @@ class PhishfortConnector implements ProviderConnector {
   readonly #client: PhishfortClient
   readonly #deps: ConnectorDeps
 
+  readonly #map: { dashboardUrl: string | null }
+
   constructor (settings: ProviderSettings, deps: ConnectorDeps) {
     this.#client = new PhishfortClient(settings, deps)
     this.#deps = deps
+    this.#map = { dashboardUrl: settings.dashboardUrl ?? null }
   }
 
   async listCases (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderPage> {
@@ -124,7 +127,7 @@ class PhishfortConnector implements ProviderConnector {
       fromDate: widen(filters.since, -1000),
       toDate: widen(filters.until, 1000)
     }, ctx)
-    const rows = page.data.map(incident => toRow(incident, this.#deps.status))
+    const rows = page.data.map(incident => toRow(incident, this.#deps.status, this.#map))
     // The sort order is undocumented (phishfort-notes §3.1 [?]); we rely on newest first and say so when it is not.
     if (sortNewestFirst(rows, r => Date.parse(r.createdAt))) {
       ctx.log.warn({ provider: PROVIDER, cursor: query.pageToken }, 'phishfort returned a page that was not sorted newest first; sorted it')
@@ -136,22 +139,16 @@ class PhishfortConnector implements ProviderConnector {
 
   async getCase (providerCaseId: string, opts: { raw: boolean }, ctx: ConnectorContext): Promise<CaseDetail> {
     const incident = await this.#client.getIncident(providerCaseId, ctx)
-    return toCaseDetail(incident, this.#deps.status, { raw: opts.raw })
+    return toCaseDetail(incident, this.#deps.status, { ...this.#map, raw: opts.raw })
   }
 
   async listReference (kind: ReferenceKind, _ctx: ConnectorContext): Promise<ReferenceItem[] | null> {
     if (kind !== 'statuses') return null
-    return PHISHFORT_STATUSES.map(s => {
+    const legacy = Object.keys(PHISHFORT_LEGACY_LABELS).map(label => [statusValueOf(label),
+      `Legacy statusVerbose label "${label}" (no status value); seen on incidents that carry only statusVerbose.`] as const)
+    return [...PHISHFORT_STATUSES.map(s => [s, PHISHFORT_STATUS_DESCRIPTIONS[s]] as const), ...legacy].map(([s, description]) => {
       const mapped = this.#deps.status.map(PROVIDER, s)
-      return {
-        provider: PROVIDER,
-        kind: 'statuses',
-        id: s,
-        name: s,
-        description: PHISHFORT_STATUS_DESCRIPTIONS[s],
-        unifiedStatus: mapped.status,
-        terminal: mapped.terminal
-      }
+      return { provider: PROVIDER, kind: 'statuses', id: s, name: s, description, unifiedStatus: mapped.status, terminal: mapped.terminal }
     })
   }
 
@@ -188,25 +185,30 @@ class PhishfortConnector implements ProviderConnector {
   async submitCreate (prepared: PreparedRequest, input: CreateCaseInput, ctx: ConnectorContext): Promise<CreateOutcome> {
     const files = prepared.contentType === 'multipart/form-data' ? input.attachments : []
     const created = await this.#client.report(prepared.path, prepared.body, files, ctx)
+    // the dashboard link of the answer is logged, not returned: links.provider comes from PHISHFORT_DASHBOARD_URL on
+    // every route (one look at this line tells an operator the template to set)
+    if (created.url !== null && this.#map.dashboardUrl === null) {
+      ctx.log.info({ provider: PROVIDER, incidentId: created.id, dashboardUrl: created.url }, 'phishfort dashboard link (set PHISHFORT_DASHBOARD_URL to return such links)')
+    }
     try {
       const incident = await this.#client.getIncident(created.id, ctx)
-      return { kind: 'created', case: toCase(incident, this.#deps.status, { providerLink: created.url }) }
+      return { kind: 'created', case: toCase(incident, this.#deps.status, this.#map) }
     } catch (err) {
       ctx.log.warn({ provider: PROVIDER, incidentId: created.id, err: (err as Error).message }, 'phishfort: created incident could not be read back')
-      return { kind: 'created', case: this.#knownCase(created.id, created.url, input) }
+      return { kind: 'created', case: this.#knownCase(created.id, input) }
     }
   }
 
   /** The case as far as the create answer tells it: no vendor status, so the engine answers `unknown`. */
-  #knownCase (id: string, link: string | null, input: CreateCaseInput): Case {
+  #knownCase (id: string, input: CreateCaseInput): Case {
     const timestamp = new Date(this.#deps.clock.now()).toISOString()
-    return toCase({ id, timestamp, reportedBy: input.reportedBy, ...targetFields(input) }, this.#deps.status, { providerLink: link })
+    return toCase({ id, timestamp, reportedBy: input.reportedBy, ...targetFields(input) }, this.#deps.status, this.#map)
   }
 
   async findOpenCase (target: { type: TargetType, value: string }, ctx: ConnectorContext): Promise<Case | null> {
     const incident = await this.#client.findBySubject(target.value, ctx)
     if (incident === null) return null
-    const found = toCase(incident, this.#deps.status)
+    const found = toCase(incident, this.#deps.status, this.#map)
     return found.terminal ? null : found
   }
 

@@ -48,19 +48,38 @@ export function mapTarget (incident: Incident): Case['target'] {
   return { type: 'domain', value, domain: domain ?? subject }
 }
 
-/** `status`, or the deprecated `statusVerbose` when `status` is absent (CONTRACT §4.2). */
+/**
+ * `providerStatus` always holds a PhishFort `status` value (snake_case). When PhishFort sends only the deprecated
+ * `statusVerbose` label ("Takedown Ready"), it is written the same way ("takedown_ready"); the legacy labels without a
+ * status value become `takedown_failed` / `takedown_pending`, which GET /v1/reference/statuses lists as well.
+ */
 export function providerStatusOf (incident: Incident): string | null {
-  return incident.status ?? incident.statusVerbose ?? null
+  if (incident.status !== undefined && incident.status !== null) return incident.status
+  const label = incident.statusVerbose ?? null
+  return label === null || label.trim() === '' ? null : statusValueOf(label)
+}
+
+/** A `statusVerbose` label written as a `status` value: "Pre-Weaponised" → "pre_weaponised". */
+export function statusValueOf (label: string): string {
+  return label.trim().toLowerCase().replace(/[\s\-./]+/g, '_')
 }
 
 export interface MapOptions {
-  /** the dashboard link a report answer gave; PhishFort's URL format is otherwise unknown (phishfort-notes §7) */
-  providerLink?: string | null
+  /**
+   * PHISHFORT_DASHBOARD_URL: the dashboard page of an incident, `{id}` standing for its id. PhishFort documents the
+   * link only in report answers, not its format, so the gateway builds it from this template on every route, or
+   * gives null everywhere when it is unset.
+   */
+  dashboardUrl?: string | null
+}
+
+export function dashboardLink (template: string | null | undefined, id: string): string | null {
+  return template === null || template === undefined ? null : template.replaceAll('{id}', encodeURIComponent(id))
 }
 
 /** The listed incident as a row: its sort key now, the Case when the merge hands it out. */
-export function toRow (incident: Incident, status: StatusEngine): CaseRow {
-  return caseRow(createdAtOf(incident), encodeCaseId(PROVIDER, incident.id), () => toCase(incident, status))
+export function toRow (incident: Incident, status: StatusEngine, opts: MapOptions = {}): CaseRow {
+  return caseRow(createdAtOf(incident), encodeCaseId(PROVIDER, incident.id), () => toCase(incident, status, opts))
 }
 
 function createdAtOf (incident: Incident): string {
@@ -87,7 +106,7 @@ export function toCase (incident: Incident, status: StatusEngine, opts: MapOptio
     reportedBy: incident.reportedBy ?? null,
     createdAt: createdAtOf(incident),
     updatedAt: isoOrNull(incident.lastHistoryUpdateTimestamp),
-    links: { self: caseSelfLink(PROVIDER, incident.id), provider: opts.providerLink ?? null }
+    links: { self: caseSelfLink(PROVIDER, incident.id), provider: dashboardLink(opts.dashboardUrl, incident.id) }
   }
 }
 

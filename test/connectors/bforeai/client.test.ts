@@ -140,7 +140,7 @@ describe('bforeai client: list', () => {
       reportedBy: null,
       createdAt: '2026-10-01T00:00:00.000Z',
       updatedAt: '2026-10-21T08:30:00.000Z',
-      links: { self: '/v1/cases/bforeai:a', provider: `${ORIGIN}/api/v2/takedown/a` }
+      links: { self: '/v1/cases/bforeai:a', provider: null }
     })
     expect(domainCase?.target).toEqual({ type: 'domain', value: 'evil-acme.net', domain: 'evil-acme.net' })
     expect(socialCase?.target).toEqual({ type: 'social', value: 'https://www.facebook.com/acme.support', domain: null })

@@ -55,7 +55,7 @@ beforeEach(() => {
   unknown = []
   const status = new StatusEngine(STATUS_TABLES, {}, (_p, s) => { unknown.push(s) })
   const deps = { dispatcher: agent, status, clock: new ManualClock() }
-  connector = phishfortModule.create({ baseUrl: ORIGIN, credential: KEY, timeoutMs: 2000 }, deps)
+  connector = phishfortModule.create({ baseUrl: ORIGIN, credential: KEY, timeoutMs: 2000, dashboardUrl: 'https://dash.example/incidents/{id}' }, deps)
 })
 
 afterEach(async () => {
@@ -132,7 +132,7 @@ describe('listCases → GET /v1/incidents', () => {
       reportedBy: 'analyst@phishfort.com',
       createdAt: '2021-11-08T20:36:43.765Z',
       updatedAt: '2021-12-06T15:10:01.299Z',
-      links: { self: '/v1/cases/phishfort:054zKkjCnR1I3B3U812z', provider: null }
+      links: { self: '/v1/cases/phishfort:054zKkjCnR1I3B3U812z', provider: 'https://dash.example/incidents/054zKkjCnR1I3B3U812z' }
     }])
   })
 
@@ -159,8 +159,8 @@ describe('listCases → GET /v1/incidents', () => {
     const page = await connector.listCases({ pageToken: null, pageSize: 10, filters: {} }, testCtx())
     expect(page.items.map(c => [c.target, c.providerStatus, c.status])).toEqual([
       [{ type: 'email', value: 'bad@evil.example', domain: null }, 'pending_review', 'received'],
-      [{ type: 'phone', value: '+14155550100', domain: null }, 'Takedown Failed', 'failed'],
-      [{ type: 'ipv4', value: '192.0.2.7', domain: null }, 'Pending Review', 'received'],
+      [{ type: 'phone', value: '+14155550100', domain: null }, 'takedown_failed', 'failed'],
+      [{ type: 'ipv4', value: '192.0.2.7', domain: null }, 'pending_review', 'received'],
       [{ type: 'social', value: 'https://x.com/fake', domain: 'x.com' }, 'blocklisted', 'mitigated'],
       [{ type: 'domain', value: 'evil.example', domain: 'evil.example' }, 'closed', 'closed'],
       [{ type: 'url', value: 'https://evil.example/x', domain: 'evil.example' }, 'brand_new_status', 'unknown']
@@ -263,9 +263,10 @@ describe('vendor errors → ConnectorError', () => {
 })
 
 describe('listReference', () => {
-  it('lists the 11 statuses with their unified status; other kinds are null', async () => {
+  it('lists the 11 statuses and the 2 legacy labels with their unified status; other kinds are null', async () => {
     const items = await connector.listReference('statuses', testCtx())
-    expect(items).toHaveLength(11)
+    expect(items).toHaveLength(13)
+    expect(items?.slice(11).map(i => [i.id, i.unifiedStatus])).toEqual([['takedown_failed', 'failed'], ['takedown_pending', 'in_progress']])
     expect(items?.find(i => i.id === 'blocklisted')).toEqual({
       provider: 'phishfort',
       kind: 'statuses',
@@ -275,7 +276,7 @@ describe('listReference', () => {
       unifiedStatus: 'mitigated',
       terminal: false
     })
-    expect(items?.filter(i => i.terminal).map(i => i.id).sort()).toEqual(['closed', 'takedown_attempt_failed', 'takedown_success'])
+    expect(items?.filter(i => i.terminal).map(i => i.id).sort()).toEqual(['closed', 'takedown_attempt_failed', 'takedown_failed', 'takedown_success'])
     expect(await connector.listReference('platforms', testCtx())).toBeNull()
     expect(await connector.listReference('cancellation-reasons', testCtx())).toBeNull()
     expect(calls()).toHaveLength(0)
@@ -399,7 +400,7 @@ describe('create', () => {
         reportedBy: 'john.doe@company.com',
         brand: { id: null, name: null },
         createdAt: '2026-11-01T00:00:00.000Z',
-        links: { self: '/v1/cases/phishfort:NEW3', provider: 'https://dash.example/NEW3' }
+        links: { self: '/v1/cases/phishfort:NEW3', provider: 'https://dash.example/incidents/NEW3' }
       })
     })
   })
