@@ -33,7 +33,7 @@ describe('GET /v1/reference/{kind}', () => {
     expect(items.filter(i => i.provider === 'gateway').map(i => i.name)).toEqual([...UNIFIED_STATUSES])
     const pf = items.filter(i => i.provider === 'phishfort')
     expect(pf.find(i => i.name === 'takedown_success')).toMatchObject({ unifiedStatus: 'taken_down', terminal: true })
-    expect(pf).toHaveLength(11)
+    expect(pf).toHaveLength(13) // the 11 documented values and the 2 legacy statusVerbose labels
     expect(items.find(i => i.provider === 'bforeai' && i.name === 'In Progress')).toMatchObject({ unifiedStatus: 'in_progress' })
     expect(items.find(i => i.provider === 'cloudflare' && i.name === 'in_review')).toMatchObject({ unifiedStatus: 'in_review' })
   })
