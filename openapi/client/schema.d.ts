@@ -428,6 +428,12 @@ export interface components {
          *       "value": "https://uniformprivate.cc/chevrolet/",
          *       "domain": "uniformprivate.cc"
          *     }
+         * @example {
+         *       "type": "domain",
+         *       "value": "acme-verify.example.net",
+         *       "domain": "acme-verify.example.net",
+         *       "submitted": "https://acme-verify.example.net/"
+         *     }
          */
         Target: {
             /**
@@ -438,6 +444,8 @@ export interface components {
             /** @description The reported thing: URL, domain, email address, E.164 phone number, IPv4 address or social-media URL */
             value: string;
             domain: string | null;
+            /** @description The value as it was submitted, present only where the provider keeps the target in a reduced form: BforeAI reports a URL without a path (`https://acme-verify.example.net/`) as a `domain` target (`acme-verify.example.net`); `submitted` keeps the URL. `q` matches it too. */
+            submitted?: string;
         };
         /**
          * @example {
@@ -1717,7 +1725,7 @@ export interface operations {
                 terminal?: boolean;
                 /** @description Kind of target */
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
-                /** @description Case-insensitive substring of the target value */
+                /** @description Case-insensitive substring of the target value (or of `target.submitted`); a URL also finds the domain case of its host */
                 q?: string;
                 /** @description Brand name (case-insensitive) or brand id */
                 brand?: string;

@@ -7,8 +7,13 @@ import { UNIFIED_STATUSES, UnifiedStatusSchema, type UnifiedStatus } from './uni
 export const TargetSchema = Type.Object({
   type: TargetTypeSchema,
   value: Type.String({ description: 'The reported thing: URL, domain, email address, E.164 phone number, IPv4 address or social-media URL' }),
-  domain: NullableString
-}, { $id: 'Target', additionalProperties: false, examples: [CASE_EXAMPLE.target] })
+  domain: NullableString,
+  submitted: Type.Optional(Type.String({
+    description: 'The value as it was submitted, present only where the provider keeps the target in a reduced form: BforeAI reports ' +
+      'a URL without a path (`https://acme-verify.example.net/`) as a `domain` target (`acme-verify.example.net`); `submitted` keeps the URL. ' +
+      '`q` matches it too.'
+  }))
+}, { $id: 'Target', additionalProperties: false, examples: [CASE_EXAMPLE.target, { type: 'domain', value: 'acme-verify.example.net', domain: 'acme-verify.example.net', submitted: 'https://acme-verify.example.net/' }] })
 
 export const CaseSchema = Type.Object({
   id: Type.String({ description: '`<provider>:<providerCaseId>`, percent-encoded where the native id needs it. Opaque to clients.' }),
@@ -92,7 +97,11 @@ export const CaseListQuerySchema = Type.Object({
       'Combines with `status` (both must hold).'
   })),
   targetType: Type.Optional(TargetTypeSchema),
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 2083, description: 'Case-insensitive substring of the target value' })),
+  q: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 2083,
+    description: 'Case-insensitive substring of the target value (or of `target.submitted`); a URL also finds the domain case of its host'
+  })),
   brand: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Brand name (case-insensitive) or brand id' })),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt at or after (RFC 3339)' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt before (RFC 3339, exclusive)' })),

@@ -168,10 +168,25 @@ export function matches (c: Case, f: CaseFilters): boolean {
   if (f.targetType !== undefined && c.target.type !== f.targetType) return false
   if (f.since !== undefined && Date.parse(c.createdAt) < Date.parse(f.since)) return false
   if (f.until !== undefined && Date.parse(c.createdAt) >= Date.parse(f.until)) return false
-  if (f.q !== undefined && !c.target.value.toLowerCase().includes(f.q.toLowerCase())) return false
+  if (f.q !== undefined && !matchesQuery(c.target, f.q)) return false
   if (f.brand !== undefined) {
     const b = f.brand.toLowerCase()
     if (c.brand.name?.toLowerCase() !== b && (c.brand.id === null || String(c.brand.id).toLowerCase() !== b)) return false
   }
   return true
+}
+
+/**
+ * `q`: a case-insensitive substring of the target value or of the value as submitted; a URL also finds the domain case
+ * of its host (a takedown of the whole domain covers the URL).
+ */
+export function matchesQuery (target: Case['target'], q: string): boolean {
+  const needle = q.toLowerCase()
+  if (target.value.toLowerCase().includes(needle) || target.submitted?.toLowerCase().includes(needle) === true) return true
+  if (target.type !== 'domain' || !/^https?:\/\//i.test(q)) return false
+  try {
+    return new URL(q).hostname.toLowerCase() === target.value.toLowerCase()
+  } catch {
+    return false
+  }
 }

@@ -116,3 +116,21 @@ describe('one case, the same fields on every route', () => {
     }
   })
 })
+
+describe('finding a reported URL', () => {
+  it('a BforeAI report of a URL without a path is a domain case that keeps the submitted URL, and q finds it by the URL', async () => {
+    const sent = 'https://acme-verify.example.net/'
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/cases', headers: auth(), payload: { provider: 'bforeai', target: { type: 'url', value: sent }, brand: { id: 501 }, comment: 'Look-alike login page' } })
+    expect(res.statusCode, res.body).toBe(201)
+    const created = res.json() as Case
+    expect(created.target).toEqual({ type: 'domain', value: 'acme-verify.example.net', domain: 'acme-verify.example.net', submitted: sent })
+    expect((await get(`/v1/cases/${created.id}`)).json().target).toEqual(created.target)
+    for (const q of [sent, 'https://ACME-verify.example.net/login?next=1', 'acme-verify']) {
+      const found = (await get(`/v1/cases?q=${encodeURIComponent(q)}&limit=100`)).json().items as Case[]
+      expect(found.map(c => c.id), q).toContain(created.id)
+    }
+    // a URL of another host does not find it
+    const other = (await get(`/v1/cases?q=${encodeURIComponent('https://verify.example.net/')}&limit=100`)).json().items as Case[]
+    expect(other.map(c => c.id)).not.toContain(created.id)
+  })
+})

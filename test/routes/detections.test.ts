@@ -113,7 +113,7 @@ describe('POST /v1/detections/{id}/takedown', () => {
     expect(res.statusCode).toBe(201)
     const created: Case = res.json()
     expect(created.provider).toBe('bforeai')
-    expect(created.target).toEqual(attack.target)
+    expect(created.target).toMatchObject(attack.target) // plus the attack URL as `submitted`
     expect(gw.sandbox.running.bforeai.sim.stats.get('POST', '/api/v2/takedown/accept')).toBe(1)
 
     // the same Idempotency-Key replays the answer without a second accept
@@ -123,7 +123,7 @@ describe('POST /v1/detections/{id}/takedown', () => {
     expect(replay.json().id).toBe(created.id)
     expect(gw.sandbox.running.bforeai.sim.stats.get('POST', '/api/v2/takedown/accept')).toBe(1)
 
-    expect((await get(`/v1/cases/${created.id}`)).json().target).toEqual(attack.target)
+    expect((await get(`/v1/cases/${created.id}`)).json().target).toEqual(created.target)
     const listed = (await get(`/v1/cases?provider=bforeai&q=${encodeURIComponent(attack.target.value)}`)).json()
     expect(listed.items.map((c: Case) => c.id)).toContain(created.id)
     expect((await get(`/v1/detections/${attack.id}`)).json().caseId).toBe(created.id)

@@ -56,7 +56,8 @@ export function targetOf (t: Takedown): Case['target'] {
   if (url !== null) {
     const host = hostnameOf(url)
     const noPath = (url.pathname === '' || url.pathname === '/') && url.search === '' && url.hash === ''
-    if (noPath || valueSaysDomain) return { type: 'domain', value: host, domain: host }
+    // BforeAI keeps such a takedown as a domain (value.type "domain"): the case says so and keeps the URL that was sent
+    if (noPath || valueSaysDomain) return { type: 'domain', value: host, domain: host, submitted: raw }
     return { type: 'url', value: raw, domain: host }
   }
   if (DOMAIN_RE.test(raw)) return { type: 'domain', value: raw.toLowerCase(), domain: raw.toLowerCase() }

@@ -142,7 +142,7 @@ describe('bforeai client: list', () => {
       updatedAt: '2026-10-21T08:30:00.000Z',
       links: { self: '/v1/cases/bforeai:a', provider: null }
     })
-    expect(domainCase?.target).toEqual({ type: 'domain', value: 'evil-acme.net', domain: 'evil-acme.net' })
+    expect(domainCase?.target).toEqual({ type: 'domain', value: 'evil-acme.net', domain: 'evil-acme.net', submitted: 'https://evil-acme.net' })
     expect(socialCase?.target).toEqual({ type: 'social', value: 'https://www.facebook.com/acme.support', domain: null })
     expect(socialCase?.threat).toEqual({ class: 'Social Media', name: 'Impersonation', platform: 'Facebook' })
     expect(socialCase?.status).toBe('received')

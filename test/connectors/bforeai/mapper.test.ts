@@ -8,9 +8,9 @@ const status = { status: 'received' as const, terminal: false }
 describe('bforeai mapper', () => {
   it.each([
     [{ attack_url: 'https://a.example/login?x=1' }, { type: 'url', value: 'https://a.example/login?x=1', domain: 'a.example' }],
-    [{ attack_url: 'https://A.Example' }, { type: 'domain', value: 'a.example', domain: 'a.example' }],
-    [{ attack_url: 'https://a.example/' }, { type: 'domain', value: 'a.example', domain: 'a.example' }],
-    [{ attack_url: 'https://a.example/p', value: { type: 'domain', value: 'a.example' } }, { type: 'domain', value: 'a.example', domain: 'a.example' }],
+    [{ attack_url: 'https://A.Example' }, { type: 'domain', value: 'a.example', domain: 'a.example', submitted: 'https://A.Example' }],
+    [{ attack_url: 'https://a.example/' }, { type: 'domain', value: 'a.example', domain: 'a.example', submitted: 'https://a.example/' }],
+    [{ attack_url: 'https://a.example/p', value: { type: 'domain', value: 'a.example' } }, { type: 'domain', value: 'a.example', domain: 'a.example', submitted: 'https://a.example/p' }],
     [{ attack_url: 'a.example' }, { type: 'domain', value: 'a.example', domain: 'a.example' }],
     [{ attack_url: null, value: { type: 'url', value: 'https://b.example/x' } }, { type: 'url', value: 'https://b.example/x', domain: 'b.example' }],
     [{ attack_url: 'https://t.me/acme', platform: 'Telegram' }, { type: 'social', value: 'https://t.me/acme', domain: null }],
