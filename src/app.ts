@@ -15,7 +15,7 @@ import { GatewayMetrics } from './metrics.js'
 import { registerAuth } from './plugins/auth.js'
 import { registerCancellation } from './plugins/cancellation.js'
 import { registerMetrics } from './plugins/metrics.js'
-import { registerProblemHandler } from './plugins/problems.js'
+import { BODY_LIMIT_BYTES, registerProblemHandler } from './plugins/problems.js'
 import { registerLoadShedding, registerRateLimit } from './plugins/traffic.js'
 import { registerSwagger } from './plugins/swagger.js'
 import { opsRoutes } from './routes/ops.js'
@@ -83,7 +83,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
-    bodyLimit: 1_048_576,
+    bodyLimit: BODY_LIMIT_BYTES,
     // 'idle': on close, idle keep-alive sockets go at once, in-flight requests finish (true would cut them off)
     forceCloseConnections: 'idle',
     // while closing, a request that still arrives on an open keep-alive socket is served, not refused with a bare 503
@@ -158,6 +158,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('unknownStatuses', unknownStatuses)
 
   registerProblemHandler(app)
+  // the API takes JSON (and multipart where an operation takes files): a text/plain body is a 415 naming those,
+  // not a string that fails validation as "must be object"
+  app.removeContentTypeParser('text/plain')
   registerCancellation(app)
   app.decorate('metrics', metrics)
   registerMetrics(app, metrics)

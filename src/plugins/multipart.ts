@@ -22,15 +22,17 @@ declare module 'fastify' {
   }
 }
 
+export const MULTIPART_LIMITS = {
+  files: MAX_ATTACHMENTS,
+  fileSize: MAX_ATTACHMENT_BYTES,
+  fields: 4,
+  fieldSize: 1_048_576,
+  parts: MAX_ATTACHMENTS + 4
+}
+
 export async function registerMultipart (app: FastifyInstance): Promise<void> {
   await app.register(multipart, {
-    limits: {
-      files: MAX_ATTACHMENTS,
-      fileSize: MAX_ATTACHMENT_BYTES,
-      fields: 4,
-      fieldSize: 1_048_576,
-      parts: MAX_ATTACHMENTS + 4
-    },
+    limits: MULTIPART_LIMITS,
     throwFileSizeLimit: true
   })
   app.decorateRequest('attachments', null as unknown as Attachment[])

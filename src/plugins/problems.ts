@@ -5,24 +5,44 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError, PROBLEMS, problemType, toGatewayError, type ProblemCode } from '../domain/problems.js'
 import type { Problem } from '../schemas/problem.js'
+import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from '../services/writes.js'
+import { MULTIPART_LIMITS } from './multipart.js'
 
-const FASTIFY_CODES: Record<string, ProblemCode> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'GW_ERR_PAYLOAD_TOO_LARGE',
-  FST_REQ_FILE_TOO_LARGE: 'GW_ERR_PAYLOAD_TOO_LARGE',
-  FST_FILES_LIMIT_ERROR: 'GW_ERR_PAYLOAD_TOO_LARGE',
-  FST_PARTS_LIMIT_ERROR: 'GW_ERR_PAYLOAD_TOO_LARGE',
-  FST_FIELDS_LIMIT_ERROR: 'GW_ERR_PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE',
-  FST_INVALID_MULTIPART_CONTENT_TYPE: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'GW_ERR_VALIDATION',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'GW_ERR_VALIDATION',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'GW_ERR_VALIDATION',
-  FST_ERR_VALIDATION: 'GW_ERR_VALIDATION'
+/** The JSON body limit app.ts gives Fastify (1 MiB); larger evidence travels as multipart attachments. */
+export const BODY_LIMIT_BYTES = 1_048_576
+
+const ACCEPTED_MEDIA_TYPES = 'application/json, or multipart/form-data (a JSON `payload` field and `attachments` files) where the operation takes files'
+
+/** Fastify and @fastify/multipart error codes → catalogue code and a detail that says what to change (data, one row each). */
+const FASTIFY_CODES: Record<string, { code: ProblemCode, detail?: (req: FastifyRequest) => string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: 'GW_ERR_PAYLOAD_TOO_LARGE',
+    detail: () => `The JSON body may be at most ${BODY_LIMIT_BYTES} bytes (1 MiB); send evidence as multipart/form-data attachments (at most ${MAX_ATTACHMENTS} files, ${MAX_ATTACHMENT_BYTES} bytes in all)`
+  },
+  FST_REQ_FILE_TOO_LARGE: { code: 'GW_ERR_PAYLOAD_TOO_LARGE', detail: () => `An attachment may be at most ${MAX_ATTACHMENT_BYTES} bytes (10 MB, also the limit of all attachments together)` },
+  FST_FILES_LIMIT: { code: 'GW_ERR_PAYLOAD_TOO_LARGE', detail: () => `At most ${MAX_ATTACHMENTS} files per request, in repeated \`attachments\` fields` },
+  FST_PARTS_LIMIT: { code: 'GW_ERR_PAYLOAD_TOO_LARGE', detail: () => `At most ${MULTIPART_LIMITS.parts} form parts per request: one \`payload\` field and up to ${MAX_ATTACHMENTS} \`attachments\`` },
+  FST_FIELDS_LIMIT: { code: 'GW_ERR_PAYLOAD_TOO_LARGE', detail: () => `At most ${MULTIPART_LIMITS.fields} text fields per form: send the JSON body in one \`payload\` field` },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', detail: req => `Content-Type ${mediaType(req)} is not accepted; send ${ACCEPTED_MEDIA_TYPES}` },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', detail: req => `Content-Type ${mediaType(req)} is not accepted; send ${ACCEPTED_MEDIA_TYPES}` },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'GW_ERR_VALIDATION', detail: () => 'The body is not valid JSON; send a JSON object with Content-Type: application/json' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'GW_ERR_VALIDATION', detail: () => 'The body is empty while Content-Type says application/json; send a JSON object' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'GW_ERR_VALIDATION', detail: () => 'Content-Length does not match the body that was sent' },
+  FST_ERR_VALIDATION: { code: 'GW_ERR_VALIDATION' }
 }
+
+function mediaType (req: FastifyRequest): string {
+  const ct = req.headers['content-type']
+  return ct === undefined || ct === '' ? '(none)' : (ct.split(';')[0] ?? ct).trim()
+}
+
+/** Where a validation error was found, in the words of an HTTP request. */
+const CONTEXTS: Record<string, string> = { body: 'request body', querystring: 'query string', params: 'path', headers: 'request headers' }
 
 interface AjvIssue { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
-function validationErrors (err: FastifyError & { validation?: AjvIssue[] }): Array<{ path: string, message: string }> {
+function validationErrors (err: FastifyError & { validation?: AjvIssue[], validationContext?: string }, req: FastifyRequest): Array<{ path: string, message: string }> {
+  const repeated = err.validationContext === 'querystring' ? repeatedKeys(req.url) : new Map<string, number>()
   return (err.validation ?? []).map(v => {
     let path = v.instancePath ?? ''
     const params = v.params ?? {}
@@ -30,23 +50,39 @@ function validationErrors (err: FastifyError & { validation?: AjvIssue[] }): Arr
     if (v.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
       return { path: `${path}/${params.additionalProperty}`, message: 'is not a known field' }
     }
+    // limit=2&limit=3 arrives as a list: say so instead of "must be integer"
+    const times = repeated.get(path.slice(1))
+    if (times !== undefined) return { path, message: `is given ${times} times; send it once` }
+    if (path === '' && v.keyword === 'type' && err.validationContext === 'body') {
+      return { path: '/', message: req.body === undefined || req.body === null ? 'is missing: send a JSON object' : `must be a JSON object, not ${Array.isArray(req.body) ? 'an array' : `a ${typeof req.body}`}` }
+    }
     let message = v.message ?? 'is invalid'
     if (Array.isArray(params.allowedValues)) message += `: ${params.allowedValues.join(', ')}`
     return { path: path === '' ? '/' : path, message }
   })
 }
 
+/** Query keys given more than once, with their count. */
+function repeatedKeys (url: string): Map<string, number> {
+  const counts = new Map<string, number>()
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : ''
+  for (const key of new URLSearchParams(query).keys()) counts.set(key, (counts.get(key) ?? 0) + 1)
+  for (const [key, n] of counts) if (n < 2) counts.delete(key)
+  return counts
+}
+
 export function toProblem (err: unknown, req: FastifyRequest): { problem: Problem, headers: Record<string, string>, gw: GatewayError } {
   let gw = toGatewayError(err)
   if (gw === null) {
     const fe = err as FastifyError & { validation?: AjvIssue[], validationContext?: string }
-    const code = FASTIFY_CODES[fe.code ?? ''] ?? (fe.validation !== undefined ? 'GW_ERR_VALIDATION' : null)
+    const known = FASTIFY_CODES[fe.code ?? '']
+    const code = known?.code ?? (fe.validation !== undefined ? 'GW_ERR_VALIDATION' : null)
     if (code === 'GW_ERR_VALIDATION' && fe.validation !== undefined) {
-      const errors = validationErrors(fe)
-      const where = fe.validationContext === 'querystring' ? 'query string' : fe.validationContext ?? 'request'
+      const errors = validationErrors(fe, req)
+      const where = CONTEXTS[fe.validationContext ?? ''] ?? 'request'
       gw = new GatewayError('GW_ERR_VALIDATION', `The ${where} is invalid: ${errors.map(e => `${e.path} ${e.message}`).join('; ')}`, { errors })
     } else if (code !== null) {
-      gw = new GatewayError(code, fe.message)
+      gw = new GatewayError(code, known?.detail?.(req) ?? fe.message)
     } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       const byStatus = (Object.keys(PROBLEMS) as ProblemCode[]).find(c => PROBLEMS[c].status === fe.statusCode)
       gw = new GatewayError(byStatus ?? 'GW_ERR_VALIDATION', fe.message)

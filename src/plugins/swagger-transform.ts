@@ -101,7 +101,7 @@ export const PROBLEM_DOCS: Record<number, ProblemDoc> = {
   },
   415: {
     description: 'Unsupported `Content-Type` (send `application/json`, or `multipart/form-data` where the operation takes it)',
-    examples: [{ code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', detail: 'Unsupported Media Type: text/plain' }]
+    examples: [{ code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', detail: 'Content-Type text/plain is not accepted; send application/json, or multipart/form-data (a JSON `payload` field and `attachments` files) where the operation takes files' }]
   },
   422: {
     description: 'The provider cannot do this, is off (no credentials), or rejected the request; or an `Idempotency-Key` was reused with a different request',

@@ -60,7 +60,7 @@ export const PROBLEM_EXAMPLE = {
   type: 'https://takedown-gateway.dev/problems/validation',
   title: 'Invalid request',
   status: 400,
-  detail: 'The body is invalid: /target/type must be equal to one of the allowed values: url, domain, email, phone, ipv4, social',
+  detail: 'The request body is invalid: /target/type must be equal to one of the allowed values: url, domain, email, phone, ipv4, social',
   instance: '/v1/cases',
   requestId: '5f0c6d1e-8a4b-4c1f-9d7e-2b3a4c5d6e7f',
   code: 'GW_ERR_VALIDATION',

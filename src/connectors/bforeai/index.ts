@@ -49,7 +49,7 @@ function decodeAttackToken (token: string): AttackToken {
     const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as AttackToken
     if (typeof t.f === 'string' && typeof t.u === 'string' && Number.isSafeInteger(t.o) && t.o >= 0) return t
   } catch {}
-  throw new GatewayError('GW_ERR_BAD_CURSOR', 'the bforeai position in the cursor is not an attack window')
+  throw new GatewayError('GW_ERR_BAD_CURSOR', 'the bforeai position in the cursor is not an attack window; start the listing again without a cursor')
 }
 
 /** an unseen status_id triggers at most one refresh of the run-time status list per minute */
@@ -85,7 +85,7 @@ export function vendorUrlOf (target: { type: TargetType, value: string }): strin
 
 function pageOf (token: string | null): number {
   if (token === null) return 1
-  if (!/^[1-9]\d{0,8}$/.test(token)) throw new GatewayError('GW_ERR_BAD_CURSOR', 'the bforeai position in the cursor is not a page number')
+  if (!/^[1-9]\d{0,8}$/.test(token)) throw new GatewayError('GW_ERR_BAD_CURSOR', 'the bforeai position in the cursor is not a page number; start the listing again without a cursor')
   return Number(token)
 }
 

@@ -124,7 +124,7 @@ function decodeToken (token: string): MatchToken {
     if (t !== null && typeof t === 'object' && t.o !== null && typeof t.o === 'object' &&
       Object.entries(t.o).every(([k, v]) => /^[dl]\d{1,15}$/.test(k) && Number.isSafeInteger(v) && v >= -1)) return t
   } catch {}
-  throw new GatewayError('GW_ERR_BAD_CURSOR', 'the cloudflare position in the cursor is not a set of match offsets')
+  throw new GatewayError('GW_ERR_BAD_CURSOR', 'the cloudflare position in the cursor is not a set of match offsets; start the listing again without a cursor')
 }
 
 interface Entry { det: Detection | null, t: number | null }

@@ -265,7 +265,7 @@ export function prepareSubmit (input: CreateCaseInput, accountId: string): Prepa
   const actValue = opts.reportType ?? 'abuse_phishing'
   if (typeof actValue !== 'string' || !(REPORT_ACTS as readonly string[]).includes(actValue)) {
     c.add(`${OPT}/reportType`, `must be one of ${REPORT_ACTS.join(', ')}`)
-    throw new GatewayError('GW_ERR_VALIDATION', 'invalid cloudflare abuse report', { errors: c.errors, provider: 'cloudflare' })
+    throw invalidReport(c.errors)
   }
   const act = actValue as ReportAct
   const rule = ACT_RULES[act]
@@ -332,7 +332,7 @@ export function prepareSubmit (input: CreateCaseInput, accountId: string): Prepa
   }
 
   if (c.errors.length > 0) {
-    throw new GatewayError('GW_ERR_VALIDATION', 'invalid cloudflare abuse report', { errors: c.errors, provider: 'cloudflare' })
+    throw invalidReport(c.errors)
   }
   return {
     method: 'POST',
@@ -341,4 +341,11 @@ export function prepareSubmit (input: CreateCaseInput, accountId: string): Prepa
     body,
     files: []
   }
+}
+
+/** The first reason in the detail, all of them in `errors`. */
+function invalidReport (errors: Array<{ path: string, message: string }>): GatewayError {
+  const [first] = errors
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more in errors)` : ''
+  return new GatewayError('GW_ERR_VALIDATION', `The Cloudflare abuse report is invalid: ${first === undefined ? 'see errors' : `${first.path} ${first.message}`}${more}`, { errors, provider: 'cloudflare' })
 }

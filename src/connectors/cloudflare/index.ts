@@ -218,7 +218,7 @@ class CloudflareConnector implements ProviderConnector {
   async listCaseRows (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderRowPage> {
     const page = query.pageToken === null ? 1 : Number(query.pageToken)
     if (!Number.isSafeInteger(page) || page < 1) {
-      throw new GatewayError('GW_ERR_BAD_CURSOR', 'the cursor holds an invalid cloudflare page')
+      throw new GatewayError('GW_ERR_BAD_CURSOR', 'the cursor holds an invalid cloudflare page; start the listing again without a cursor')
     }
     const perPage = Math.max(1, Math.min(query.pageSize, MAX_PER_PAGE))
     const since = query.filters.since === undefined ? NaN : Date.parse(query.filters.since)

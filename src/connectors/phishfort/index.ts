@@ -89,7 +89,7 @@ export function checkAttachments (files: readonly Attachment[], textBytes: numbe
     }
   })
   if (errors.length > 0) {
-    throw new GatewayError('GW_ERR_VALIDATION', 'PhishFort does not accept some attachment types', { provider: PROVIDER, errors })
+    throw new GatewayError('GW_ERR_VALIDATION', `PhishFort does not accept ${errors.length === 1 ? 'an attachment type' : `${errors.length} attachment types`} (${errors[0]?.path} ${errors[0]?.message}); it takes ${ALLOWED_ATTACHMENT_TYPES.join(', ')}`, { provider: PROVIDER, errors })
   }
   let total = textBytes
   for (const file of files) total += file.data.length + Buffer.byteLength(file.filename) + PART_OVERHEAD_BYTES
