@@ -165,6 +165,16 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('metrics', metrics)
   registerMetrics(app, metrics)
   await registerLoadShedding(app, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
+  if (config.corsOrigins.length > 0) {
+    // browsers: preflights are answered before auth (they carry no key); the headers a client reads are exposed
+    await app.register((await import('@fastify/cors')).default, {
+      origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-none-match', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'location', 'etag', 'retry-after', 'idempotent-replayed', 'cache-status'],
+      maxAge: 600
+    })
+  }
   registerAuth(app, config.apiKeys)
   await registerRateLimit(app, config.rateLimit, store)
   await registerSwagger(app)

@@ -71,6 +71,8 @@ export interface Config {
   maxEventLoopDelayMs: number
   /** on SIGTERM: how long /readyz answers 503 while requests are still served, before the listener closes */
   shutdownDelayMs: number
+  /** browser origins allowed to call the API (CORS); empty = CORS off, `*` = any origin */
+  corsOrigins: string[]
 }
 
 /** Default routing (issue 3): social → BforeAI; email/phone/ipv4 → PhishFort; url/domain → PhishFort, BforeAI, Cloudflare. */
@@ -128,6 +130,7 @@ export const ENV_VARS = {
   RATE_LIMIT_MAX: 'requests per gateway key per window (default 6000; 0 = off); ops routes are exempt',
   RATE_LIMIT_WINDOW_MS: 'window of RATE_LIMIT_MAX (default 60000)',
   MAX_EVENT_LOOP_DELAY_MS: 'event-loop delay above which the gateway sheds load with 503 (default 1000; 0 = off)',
+  CORS_ORIGINS: 'browser origins allowed to call the API, comma-separated (e.g. https://soc.acme.example,http://localhost:5173), or * for any; default unset: CORS off',
   SHUTDOWN_DELAY_MS: 'on SIGTERM, how long /readyz answers 503 while requests are still served before the gateway stops accepting connections and drains (default 0; e.g. 5000 behind a load balancer that polls /readyz)'
 }
 
@@ -291,10 +294,24 @@ export function loadConfig (env: Env = process.env): Config {
     },
     rateLimit: { max: int('RATE_LIMIT_MAX', 6000, 0, 10_000_000), windowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000) },
     maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
-    shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000)
+    shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
+    corsOrigins: parseOrigins(get('CORS_ORIGINS'), problems)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+/** CORS_ORIGINS: `*`, or origins (scheme://host[:port], nothing after it). */
+function parseOrigins (raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined) return []
+  const origins = raw.split(',').map(s => s.trim()).filter(s => s !== '')
+  if (origins.includes('*')) return ['*']
+  for (const origin of origins) {
+    let ok = false
+    try { ok = /^https?:$/.test(new URL(origin).protocol) && new URL(origin).origin === origin.replace(/\/$/, '') } catch {}
+    if (!ok) problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://soc.acme.example (scheme, host and port only) or *`)
+  }
+  return origins.map(o => o.replace(/\/$/, ''))
 }
 
 /** REDIS_URL, REDIS_SENTINELS (+ REDIS_SENTINEL_NAME) and REDIS_CLUSTER_NODES exclude each other. */

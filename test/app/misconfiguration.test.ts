@@ -105,6 +105,14 @@ describe('configuration files join the one configuration report', () => {
     ])
   })
 
+  it('CORS_ORIGINS must hold origins', () => {
+    expect(problemsOf({ CORS_ORIGINS: 'https://soc.acme.example,soc.acme.example,https://a.example/path' })).toEqual([
+      'CORS_ORIGINS: "soc.acme.example" is not an origin like https://soc.acme.example (scheme, host and port only) or *',
+      'CORS_ORIGINS: "https://a.example/path" is not an origin like https://soc.acme.example (scheme, host and port only) or *'
+    ])
+    expect(loadConfig({ ...LIVE_NO_VENDOR, CORS_ORIGINS: 'https://soc.acme.example/, http://localhost:5173' }).corsOrigins).toEqual(['https://soc.acme.example', 'http://localhost:5173'])
+  })
+
   it('an impossible HOST is a configuration problem, not a crash at listen', () => {
     expect(problemsOf({ HOST: '999.1.1.1' })).toEqual(['HOST must be an IP address or a host name of this machine (got "999.1.1.1")'])
     expect(problemsOf({ HOST: 'gateway.internal' })).toEqual([])

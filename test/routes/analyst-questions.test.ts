@@ -134,3 +134,45 @@ describe('finding a reported URL', () => {
     expect(other.map(c => c.id)).not.toContain(created.id)
   })
 })
+
+describe('small things', () => {
+  it('a 304 carries no body and no Content-Length of a body', async () => {
+    const url = '/v1/reference/statuses?provider=phishfort'
+    const first = await get(url)
+    const res = await gw.app.inject({ url, headers: { ...auth(), 'if-none-match': String(first.headers.etag) } })
+    expect(res.statusCode).toBe(304)
+    expect(res.rawPayload.length).toBe(0)
+    expect(res.headers['content-length'] ?? '0').toBe('0')
+    expect(res.headers.etag).toBe(first.headers.etag)
+  })
+})
+
+describe('CORS', () => {
+  const preflight = async (app: TestGateway['app'], origin: string) => await app.inject({
+    method: 'OPTIONS', url: '/v1/cases', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, idempotency-key' }
+  })
+
+  it('is off by default: a preflight gets no CORS headers', async () => {
+    const res = await preflight(gw.app, 'https://soc.acme.example')
+    expect(res.headers['access-control-allow-origin']).toBeUndefined()
+  })
+
+  it('with CORS_ORIGINS, a preflight from a listed origin is allowed without a key, others are not, and answers expose the request id', async () => {
+    const cors = await testGateway({ sandbox: gw.sandbox, env: { CORS_ORIGINS: 'https://soc.acme.example, http://localhost:5173' } })
+    try {
+      const ok = await preflight(cors.app, 'https://soc.acme.example')
+      expect(ok.statusCode).toBe(204)
+      expect(ok.headers['access-control-allow-origin']).toBe('https://soc.acme.example')
+      expect(String(ok.headers['access-control-allow-methods'])).toContain('POST')
+      expect(String(ok.headers['access-control-allow-headers'])).toContain('idempotency-key')
+      const other = await preflight(cors.app, 'https://evil.example')
+      expect(other.headers['access-control-allow-origin']).toBeUndefined()
+      const read = await cors.app.inject({ url: '/v1/cases?limit=1', headers: { ...auth(), origin: 'http://localhost:5173' } })
+      expect(read.statusCode).toBe(200)
+      expect(read.headers['access-control-allow-origin']).toBe('http://localhost:5173')
+      expect(String(read.headers['access-control-expose-headers'])).toContain('x-request-id')
+    } finally {
+      await cors.close()
+    }
+  })
+})

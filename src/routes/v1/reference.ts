@@ -36,7 +36,8 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceSe
     reply.header('cache-control', 'private, max-age=0, must-revalidate')
     const inm = req.headers['if-none-match']
     if (inm !== undefined && inm.split(',').map(s => s.trim()).includes(result.etag)) {
-      return reply.code(304).send(null)
+      // no body at all (RFC 9110 §15.4.5): send() without a payload skips the serializer, which would write "null"
+      return reply.code(304).send(undefined as unknown as null)
     }
     // the body only changes when the etag does: serialise each version once
     let body = bodies.get(result.etag)
