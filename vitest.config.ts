@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 20000,
     hookTimeout: 30000,
     pool: 'forks',
-    reporters: ['default']
+    // the second prints each skipped test with its reason (the default one only counts them)
+    reporters: ['default', './test/support/skip-reasons.ts']
   }
 })

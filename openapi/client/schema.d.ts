@@ -1109,6 +1109,7 @@ export interface components {
          * @example {
          *       "id": "phishfort",
          *       "mode": "sandbox",
+         *       "available": true,
          *       "capabilities": {
          *         "create": {
          *           "takedown": [
@@ -1155,6 +1156,8 @@ export interface components {
              * @enum {string}
              */
             mode: "live" | "sandbox" | "off";
+            /** @description `true` when calls go to the provider now: it is on (live or sandbox) and its circuit is not open */
+            available: boolean;
             capabilities: {
                 create: {
                     takedown: ("url" | "domain" | "email" | "phone" | "ipv4" | "social")[];
@@ -1187,6 +1190,7 @@ export interface components {
          *         {
          *           "id": "phishfort",
          *           "mode": "sandbox",
+         *           "available": true,
          *           "capabilities": {
          *             "create": {
          *               "takedown": [
@@ -1727,7 +1731,7 @@ export interface operations {
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /** @description Case-insensitive substring of the target value (or of `target.submitted`); a URL also finds the domain case of its host */
                 q?: string;
-                /** @description Brand name (case-insensitive) or brand id */
+                /** @description Brand id, or words of the brand name (case-insensitive, every word must appear: `acme` finds "Acme Bank" and "acme.com") */
                 brand?: string;
                 /** @description createdAt at or after (RFC 3339) */
                 since?: string;
@@ -3409,6 +3413,7 @@ export interface operations {
                      *         {
                      *           "id": "phishfort",
                      *           "mode": "sandbox",
+                     *           "available": true,
                      *           "capabilities": {
                      *             "create": {
                      *               "takedown": [

@@ -102,7 +102,7 @@ export const CaseListQuerySchema = Type.Object({
     maxLength: 2083,
     description: 'Case-insensitive substring of the target value (or of `target.submitted`); a URL also finds the domain case of its host'
   })),
-  brand: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Brand name (case-insensitive) or brand id' })),
+  brand: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Brand id, or words of the brand name (case-insensitive, every word must appear: `acme` finds "Acme Bank" and "acme.com")' })),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt at or after (RFC 3339)' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt before (RFC 3339, exclusive)' })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),

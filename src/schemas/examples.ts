@@ -109,6 +109,7 @@ export const DETECTION_PAGE_EXAMPLE = {
 export const PROVIDER_INFO_EXAMPLE = {
   id: 'phishfort',
   mode: 'sandbox',
+  available: true,
   capabilities: {
     create: { takedown: ['url', 'domain', 'email', 'phone', 'ipv4', 'social'], monitor: ['url', 'domain', 'email', 'phone', 'ipv4', 'social'] },
     cancel: false,

@@ -6,6 +6,7 @@ import { ProviderIdSchema } from './provider.js'
 export const ProviderInfoSchema = Type.Object({
   id: ProviderIdSchema,
   mode: Type.Enum(['live', 'sandbox', 'off'], { description: '`off`: no credentials outside sandbox mode; skipped by listings, 422 for writes' }),
+  available: Type.Boolean({ description: '`true` when calls go to the provider now: it is on (live or sandbox) and its circuit is not open' }),
   capabilities: Type.Object({
     create: Type.Object({
       takedown: Type.Array(TargetTypeSchema),

@@ -169,10 +169,7 @@ export function matches (c: Case, f: CaseFilters): boolean {
   if (f.since !== undefined && Date.parse(c.createdAt) < Date.parse(f.since)) return false
   if (f.until !== undefined && Date.parse(c.createdAt) >= Date.parse(f.until)) return false
   if (f.q !== undefined && !matchesQuery(c.target, f.q)) return false
-  if (f.brand !== undefined) {
-    const b = f.brand.toLowerCase()
-    if (c.brand.name?.toLowerCase() !== b && (c.brand.id === null || String(c.brand.id).toLowerCase() !== b)) return false
-  }
+  if (f.brand !== undefined && !matchesBrand(c.brand, f.brand)) return false
   return true
 }
 
@@ -189,4 +186,19 @@ export function matchesQuery (target: Case['target'], q: string): boolean {
   } catch {
     return false
   }
+}
+
+const WORDS = /[^\p{L}\p{N}]+/u
+
+/**
+ * `brand`, across vendors' spellings: all digits → the brand id; otherwise the brand id (case-insensitive), or every
+ * word of it among the words of the brand name ("acme" finds "Acme Bank", "acme.com" and "ACME").
+ */
+export function matchesBrand (brand: Case['brand'], wanted: string): boolean {
+  const w = wanted.trim().toLowerCase()
+  const id = brand.id === null ? null : String(brand.id).toLowerCase()
+  if (/^\d+$/.test(w) || id === w) return id === w
+  const words = new Set((brand.name ?? '').toLowerCase().split(WORDS))
+  const asked = w.split(WORDS).filter(s => s !== '')
+  return asked.length > 0 && asked.every(word => words.has(word))
 }

@@ -32,11 +32,13 @@ export function describeProviders (providers: ProviderSet, cache: SharedCache | 
         if (age !== null && (oldest === null || age > oldest)) oldest = age
       }
     }
+    const circuit = entry.circuit?.() ?? 'closed'
     return {
       id: entry.id,
       mode: entry.mode,
+      available: entry.connector !== null && circuit !== 'open',
       capabilities: capabilitiesOf(entry.connector),
-      circuit: entry.circuit?.() ?? 'closed',
+      circuit,
       lastError: entry.lastError,
       referenceAgeSeconds: oldest === null ? null : Math.floor(oldest / 1000)
     }

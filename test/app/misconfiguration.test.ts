@@ -56,6 +56,11 @@ describe('with every provider off', () => {
     })
   })
 
+  it('/v1/providers lists each as off and not available', async () => {
+    const items = (await app.inject({ url: '/v1/providers', headers: AUTH })).json().items as Array<{ mode: string, available: boolean }>
+    expect(items.map(p => [p.mode, p.available])).toEqual([['off', false], ['off', false], ['off', false]])
+  })
+
   it('a create says how to turn a provider on', async () => {
     const body = { target: { type: 'url', value: 'https://acme-login.example.net/x' } }
     const routed = expectProblem(await app.inject({ method: 'POST', url: '/v1/cases', headers: AUTH, payload: body }), 422)

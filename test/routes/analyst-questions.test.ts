@@ -136,6 +136,21 @@ describe('finding a reported URL', () => {
 })
 
 describe('small things', () => {
+  it('/v1/providers says plainly whether each provider is available, next to its circuit', async () => {
+    const own = await testGateway({ env: { CIRCUIT_FAILURE_THRESHOLD: '1', CIRCUIT_HALF_OPEN_AFTER_MS: '600000' } })
+    try {
+      const before = (await own.app.inject({ url: '/v1/providers', headers: auth() })).json().items as Array<{ id: string, available: boolean, circuit: string }>
+      expect(before.map(p => [p.id, p.available, p.circuit])).toEqual([['bforeai', true, 'closed'], ['phishfort', true, 'closed'], ['cloudflare', true, 'closed']])
+      own.sandbox.running.phishfort.sim.faults.add({ status: 503 })
+      await own.app.inject({ url: '/v1/cases?provider=phishfort&limit=1', headers: auth() })
+      const after = (await own.app.inject({ url: '/v1/providers', headers: auth() })).json().items as Array<{ id: string, available: boolean, circuit: string }>
+      expect(after.find(p => p.id === 'phishfort')).toMatchObject({ available: false, circuit: 'open' })
+      expect(after.find(p => p.id === 'bforeai')).toMatchObject({ available: true, circuit: 'closed' })
+    } finally {
+      await own.close()
+    }
+  })
+
   it('a 304 carries no body and no Content-Length of a body', async () => {
     const url = '/v1/reference/statuses?provider=phishfort'
     const first = await get(url)
@@ -174,5 +189,21 @@ describe('CORS', () => {
     } finally {
       await cors.close()
     }
+  })
+})
+
+describe('brand filter', () => {
+  it('brand=acme finds every vendor\'s spelling of the brand (words, case-insensitive); an id finds by id only', async () => {
+    const all = await walk('terminal=false', 100).then(async open => [...open, ...await walk('terminal=true', 100)])
+    const acme = all.filter(c => /(^|[^a-z0-9])acme([^a-z0-9]|$)/i.test(c.brand.name ?? ''))
+    expect(new Set(acme.map(c => c.provider)).size).toBeGreaterThan(1)
+    const found = await walk('brand=acme')
+    expect(found.map(c => c.id).sort()).toEqual(acme.map(c => c.id).sort())
+    expect((await walk('brand=ACME')).length).toBe(found.length)
+    const withId = all.find(c => typeof c.brand.id === 'number')!
+    const byId = await walk(`brand=${String(withId.brand.id)}`)
+    expect(byId.length).toBeGreaterThan(0)
+    for (const c of byId) expect(String(c.brand.id)).toBe(String(withId.brand.id))
+    expect(await walk('brand=acm')).toEqual([]) // words, not substrings
   })
 })

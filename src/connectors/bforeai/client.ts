@@ -39,7 +39,6 @@ export interface ListParams {
   since?: string
   until?: string
   attackUrl?: string
-  brandName?: string
   brandId?: number
 }
 
@@ -100,7 +99,6 @@ export class BforeaiClient {
       since: params.since,
       until: params.until,
       attack_url: params.attackUrl,
-      brand_name: params.brandName,
       brand_id: params.brandId
     }
     const res = await this.http.call({ method: 'GET', path: PATHS.list, query }, ctx)

@@ -136,11 +136,9 @@ export class BforeaiConnector implements ProviderConnector {
     // bound inclusivity is [?] (bforeai-notes §4.1): widen by one second so the result is a superset
     if (f.since !== undefined) params.since = shiftIso(f.since, -1000)
     if (f.until !== undefined) params.until = shiftIso(f.until, 1000)
-    if (f.brand !== undefined && f.brand.trim() !== '') {
-      const b = f.brand.trim()
-      if (/^\d{1,15}$/.test(b)) params.brandId = Number(b)
-      else params.brandName = b
-    }
+    // an all-digit brand is a brand id (exact, the gateway's own rule); a name is never sent: the gateway matches its
+    // words ("acme" finds "Acme Bank"), which the vendor's brand_name filter cannot
+    if (f.brand !== undefined && /^\d{1,15}$/.test(f.brand.trim())) params.brandId = Number(f.brand.trim())
     const res = await this.client.listTakedowns(params, ctx)
     await this.#ensureStatusNames(res.items, ctx)
     const rows = res.items.map(t => this.#row(t))

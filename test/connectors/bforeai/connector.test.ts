@@ -65,9 +65,9 @@ describe('bforeai connector against the simulator: read path', () => {
 
   it('brand and date filters give a superset of what the gateway wants', async () => {
     const all = await walk(h, 100)
+    // a brand name is matched by words in the gateway, so the connector sends no brand_name and lists everything
     const acme = await walk(h, 10, { brand: 'acme bank' })
-    expect(acme.length).toBe(all.filter(c => c.brand.name === 'Acme Bank').length)
-    expect(acme.every(c => c.brand.name === 'Acme Bank')).toBe(true)
+    expect(acme.map(c => c.id)).toEqual(expect.arrayContaining(all.filter(c => c.brand.name === 'Acme Bank').map(c => c.id)))
     const byId = await walk(h, 10, { brand: '502' })
     expect(byId.every(c => c.brand.id === 502)).toBe(true)
     const mid = all[10]!.createdAt
