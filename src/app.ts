@@ -15,7 +15,7 @@ import { GatewayMetrics } from './metrics.js'
 import { registerAuth } from './plugins/auth.js'
 import { registerCancellation } from './plugins/cancellation.js'
 import { registerMetrics } from './plugins/metrics.js'
-import { registerProblemHandler } from './plugins/problems.js'
+import { clientErrorHandler, frameworkErrors, MAX_RAW_PARAM_LENGTH, registerProblemHandler } from './plugins/problems.js'
 import { registerLoadShedding, registerRateLimit } from './plugins/traffic.js'
 import { registerSwagger } from './plugins/swagger.js'
 import { opsRoutes } from './routes/ops.js'
@@ -84,6 +84,11 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
     bodyLimit: 1_048_576,
+    // ids of up to 1024 characters (the OpenAPI maxLength) stay reachable even when every character is percent-encoded
+    routerOptions: { maxParamLength: MAX_RAW_PARAM_LENGTH },
+    // router and HTTP-parser refusals answer as problems with a request id, like everything else
+    frameworkErrors,
+    clientErrorHandler,
     // 'idle': on close, idle keep-alive sockets go at once, in-flight requests finish (true would cut them off)
     forceCloseConnections: 'idle',
     // while closing, a request that still arrives on an open keep-alive socket is served, not refused with a bare 503

@@ -5,7 +5,7 @@
 import type { CancelSignal } from '../connectors/deadline.js'
 import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseInput, ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
-import { parseCaseId } from '../domain/case-id.js'
+import { resolveCaseId } from '../connectors/registry.js'
 import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget, targetProblem } from '../domain/target.js'
 import type { Logger } from '../logger.js'
@@ -157,7 +157,7 @@ export class CaseWriteService {
   }
 
   #target (id: string): { provider: ProviderId, nativeId: string, connector: ProviderConnector } {
-    const parsed = parseCaseId(id)
+    const parsed = resolveCaseId(id)
     if (parsed === null) throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: case ids look like <provider>:<id>`)
     const connector = this.#providers.get(parsed.provider)?.connector
     if (connector == null) throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${parsed.provider} is off in this gateway`, { provider: parsed.provider })
