@@ -11,6 +11,10 @@ import type { Config } from './config.js'
 import { buildProviders } from './connectors/build.js'
 import { STATUS_TABLES } from './connectors/registry.js'
 import { REDACT_PATHS, type Logger } from './logger.js'
+import { representableDateTime } from './domain/time.js'
+import { registerStrictQueryIntegers } from './plugins/strict-query.js'
+import { registerJsonBody } from './plugins/json-body.js'
+import type { Limits } from './config.js'
 import { GatewayMetrics } from './metrics.js'
 import { registerAuth } from './plugins/auth.js'
 import { registerCancellation } from './plugins/cancellation.js'
@@ -66,6 +70,8 @@ declare module 'fastify' {
     store: KvStore
     referenceCache: SharedCache
     idempotency: Idempotency
+    /** request bounds (config.limits) */
+    limits: Limits
   }
 }
 
@@ -82,7 +88,14 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
-    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    ajv: {
+      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+      // date-time values must be instants Date can represent (no leap second 23:59:60 reaching `new Date().toISOString()`)
+      onCreate: (ajv) => {
+        const base = ajv.formats['date-time'] as { validate: (s: string) => boolean, compare?: (a: string, b: string) => number | undefined }
+        ajv.addFormat('date-time', { ...base, type: 'string', validate: representableDateTime(base.validate) })
+      }
+    },
     bodyLimit: 1_048_576,
     // ids of up to 1024 characters (the OpenAPI maxLength) stay reachable even when every character is percent-encoded
     routerOptions: { maxParamLength: MAX_RAW_PARAM_LENGTH },
@@ -163,6 +176,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('unknownStatuses', unknownStatuses)
 
   registerProblemHandler(app)
+  registerStrictQueryIntegers(app)
+  app.decorate('limits', config.limits)
+  registerJsonBody(app, config.limits.jsonMaxDepth)
   registerCancellation(app)
   app.decorate('metrics', metrics)
   registerMetrics(app, metrics)
@@ -170,7 +186,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   registerAuth(app, config.apiKeys)
   await registerRateLimit(app, config.rateLimit, store)
   await registerSwagger(app)
-  await registerMultipart(app)
+  await registerMultipart(app, config.limits.uploadMaxInflightBytes)
 
   const referenceCache = new SharedCache(store, clock, app.log, {
     ttlMs: config.referenceTtlMs, staleMs: config.referenceStaleMs, onOutcome: metrics.cacheOutcome

@@ -4,10 +4,11 @@
  * 10 MB in all (the strictest vendor limit, PhishFort's); more is a 413 before anything reaches a vendor.
  */
 import multipart from '@fastify/multipart'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TSchema } from 'typebox'
 import type { Attachment } from '../connectors/connector.js'
 import { GatewayError } from '../domain/problems.js'
+import { jsonDepthExceeds, tooDeep } from './json-body.js'
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from '../services/writes.js'
 
 declare module 'fastify' {
@@ -22,7 +23,28 @@ declare module 'fastify' {
   }
 }
 
-export async function registerMultipart (app: FastifyInstance): Promise<void> {
+/** Attachment bytes held in memory across all requests, bounded (UPLOAD_MAX_INFLIGHT_BYTES). */
+export class UploadBudget {
+  #held = 0
+  constructor (readonly max: number) {}
+  get held (): number { return this.#held }
+  take (bytes: number): boolean {
+    if (this.#held + bytes > this.max) return false
+    this.#held += bytes
+    return true
+  }
+
+  release (bytes: number): void { this.#held = Math.max(0, this.#held - bytes) }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    uploadBudget: UploadBudget
+  }
+}
+
+export async function registerMultipart (app: FastifyInstance, maxInflightBytes: number): Promise<void> {
+  app.decorate('uploadBudget', new UploadBudget(maxInflightBytes))
   await app.register(multipart, {
     limits: {
       files: MAX_ATTACHMENTS,
@@ -39,38 +61,85 @@ export async function registerMultipart (app: FastifyInstance): Promise<void> {
 
 /**
  * preValidation hook: turns a multipart request into `req.body` (the parsed `payload` field, or `{}`) and
- * `req.attachments`, so the route's JSON schema validates multipart and JSON bodies alike.
+ * `req.attachments`, so the route's JSON schema validates multipart and JSON bodies alike. Attachment bytes held in
+ * memory count against the gateway-wide upload budget until the response is sent.
  */
 export function multipartBody (opts: { payload: boolean }) {
-  return async function (req: FastifyRequest): Promise<void> {
+  return async function (req: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (!req.isMultipart()) return
-    let payload: unknown = opts.payload ? undefined : {}
-    let total = 0
-    for await (const part of req.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'attachments') {
-          part.file.resume()
-          throw new GatewayError('GW_ERR_VALIDATION', `Unknown file field "${part.fieldname}"; send files as "attachments"`, { errors: [{ path: `/${part.fieldname}`, message: 'is not a known field' }] })
+    let held = 0
+    const budget = req.server.uploadBudget
+    reply.raw.once('close', () => { budget.release(held) })
+    let payload: unknown
+    try {
+      payload = await readParts(req, opts.payload, (n) => {
+        if (!budget.take(n)) {
+          throw new GatewayError('GW_ERR_UNAVAILABLE', 'The gateway is holding as many upload bytes as it may (UPLOAD_MAX_INFLIGHT_BYTES); retry shortly', { retryAfter: 2 })
         }
-        const data = await part.toBuffer()
-        total += data.length
-        if (total > MAX_ATTACHMENT_BYTES) {
-          throw new GatewayError('GW_ERR_PAYLOAD_TOO_LARGE', `Attachments may total at most ${MAX_ATTACHMENT_BYTES} bytes (10 MB)`)
-        }
-        req.attachments.push({ filename: part.filename, contentType: part.mimetype, data })
-      } else if (part.fieldname === 'payload' && opts.payload) {
-        try {
-          payload = JSON.parse(String(part.value))
-        } catch {
-          throw new GatewayError('GW_ERR_VALIDATION', 'The "payload" field must be the JSON request body', { errors: [{ path: '/payload', message: 'is not valid JSON' }] })
-        }
-      } else {
-        throw new GatewayError('GW_ERR_VALIDATION', `Unknown form field "${part.fieldname}"`, { errors: [{ path: `/${part.fieldname}`, message: 'is not a known field' }] })
-      }
+        held += n
+      })
+    } catch (err) {
+      // the form parser's own errors (no boundary, truncated part, missing closing boundary) are the client's
+      if (err instanceof GatewayError || typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err
+      throw new GatewayError('GW_ERR_VALIDATION', `The multipart/form-data body is malformed (${(err as Error).message}); send a complete form whose parts end with the boundary the content-type names`,
+        { errors: [{ path: '/', message: 'is not a complete multipart/form-data body' }] })
     }
     if (payload === undefined) {
       throw new GatewayError('GW_ERR_VALIDATION', 'Send the JSON request body in a "payload" field', { errors: [{ path: '/payload', message: 'required' }] })
     }
     req.body = payload
   }
+}
+
+/** Reads every part; `hold` is told about each chunk of file bytes before it is kept. */
+async function readParts (req: FastifyRequest, wantsPayload: boolean, hold: (bytes: number) => void): Promise<unknown> {
+  let payload: unknown = wantsPayload ? undefined : {}
+  let seenPayload = false
+  let total = 0
+  for await (const part of req.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'attachments') {
+        part.file.resume()
+        throw new GatewayError('GW_ERR_VALIDATION', `Unknown file field "${part.fieldname}"; send files as "attachments"`, { errors: [{ path: `/${part.fieldname}`, message: 'is not a known field' }] })
+      }
+      const chunks: Buffer[] = []
+      for await (const chunk of part.file as AsyncIterable<Buffer>) {
+        total += chunk.length
+        if (total > MAX_ATTACHMENT_BYTES) {
+          throw new GatewayError('GW_ERR_PAYLOAD_TOO_LARGE', `Attachments may total at most ${MAX_ATTACHMENT_BYTES} bytes (10 MB)`)
+        }
+        hold(chunk.length)
+        chunks.push(chunk)
+      }
+      if (part.file.truncated) throw new GatewayError('GW_ERR_PAYLOAD_TOO_LARGE', `Attachments may total at most ${MAX_ATTACHMENT_BYTES} bytes (10 MB)`)
+      req.attachments.push({ filename: safeFilename(part.filename, req.attachments.length), contentType: part.mimetype, data: Buffer.concat(chunks) })
+    } else if (part.fieldname === 'payload' && wantsPayload) {
+      if (seenPayload) {
+        throw new GatewayError('GW_ERR_VALIDATION', 'The form has more than one "payload" field; send the JSON request body once', { errors: [{ path: '/payload', message: 'appears more than once' }] })
+      }
+      seenPayload = true
+      const text = String(part.value)
+      const maxDepth = req.server.limits.jsonMaxDepth
+      if (jsonDepthExceeds(text, maxDepth)) throw tooDeep(maxDepth, '/payload')
+      try {
+        payload = JSON.parse(text)
+      } catch {
+        throw new GatewayError('GW_ERR_VALIDATION', 'The "payload" field must be the JSON request body', { errors: [{ path: '/payload', message: 'is not valid JSON' }] })
+      }
+    } else {
+      throw new GatewayError('GW_ERR_VALIDATION', `Unknown form field "${part.fieldname}"`, { errors: [{ path: `/${part.fieldname}`, message: 'is not a known field' }] })
+    }
+  }
+  return payload
+}
+
+/**
+ * The file name kept with the evidence: control characters (CR/LF from an RFC 5987 `filename*`), path separators and
+ * quotes become `_`, so the name can travel in the vendor's own multipart header; an empty name gets a numbered one.
+ */
+export function safeFilename (name: string | undefined, index: number): string {
+  let cleaned = ''
+  for (const ch of name ?? '') cleaned += ch.charCodeAt(0) < 0x20 || ch === '\u007f' || ch === '"' || ch === '\\' || ch === '/' ? '_' : ch
+  cleaned = cleaned.trim().slice(0, 255)
+  return cleaned === '' || /^\.+$/.test(cleaned) ? `attachment-${index + 1}` : cleaned
 }

@@ -4,15 +4,12 @@
  * that makes every value exactly one path segment. Requests go over real loopback HTTP, byte for byte as written.
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { SANDBOX_CLOUDFLARE_ACCOUNT } from '../../src/simulators/index.js'
 import { pathSegment, UnsafePathSegment, vendorPath } from '../../src/connectors/vendor-path.js'
-import { testGateway, type TestGateway } from '../support/app.js'
 import { rawRequest, type RawResponse } from '../support/raw-http.js'
-
-const KEY: [string, string] = ['authorization', 'Bearer ops-secret-key']
-const JSON_CT: [string, string] = ['content-type', 'application/json']
+import { JSON_CT, KEY, resetVendorLogs, securityGateway, vendorCalls as logged } from './support.js'
 
 /** native parts as they are written into the URL */
 const HOSTILE = [
@@ -40,25 +37,13 @@ const ROUTES: IdRoute[] = [
   { method: 'DELETE', path: id => `/v1/brand-monitors/${id}`, prefixes: ['domain:', 'logo:'] }
 ]
 
-let gw: TestGateway
-let port: number
-
-beforeAll(async () => {
-  gw = await testGateway()
-  await gw.app.listen({ port: 0, host: '127.0.0.1' })
-  port = (gw.app.server.address() as { port: number }).port
-})
-afterAll(async () => { await gw.close() })
-beforeEach(() => { for (const p of PROVIDER_IDS) gw.sandbox.running[p].sim.stats.reset() })
-
-function vendorCalls (): Array<{ provider: ProviderId, method: string, url: string }> {
-  return PROVIDER_IDS.flatMap(provider => gw.sandbox.running[provider].sim.stats.log.map(r => ({ provider, method: r.method, url: r.url })))
-}
+const s = securityGateway()
+const vendorCalls = (): ReturnType<typeof logged> => logged(s.gw)
 
 async function send (route: IdRoute, id: string): Promise<RawResponse> {
   const headers: Array<[string, string]> = [KEY]
   if (route.body !== undefined) headers.push(JSON_CT)
-  return await rawRequest(port, { method: route.method, path: route.path(id), headers, ...(route.body === undefined ? {} : { body: route.body }) })
+  return await rawRequest(s.port, { method: route.method, path: route.path(id), headers, ...(route.body === undefined ? {} : { body: route.body }) })
 }
 
 function expectProblem (res: RawResponse, what: string): void {
@@ -93,7 +78,7 @@ describe('hostile native ids', () => {
       ['POST', '/v1/cases/phishfort:%252e%252e/actions/takedown'], ['GET', '/v1/cases/cloudflare:..'], ['POST', '/v1/cases/cloudflare:../appeal']
     ]
     for (const [method, path] of cases) {
-      const res = await rawRequest(port, { method, path, headers: [KEY, JSON_CT], ...(method === 'POST' ? { body: path.endsWith('cancel') ? '{"reasonId":1}' : path.endsWith('appeal') ? '{"type":"content_removed"}' : '{}' } : {}) })
+      const res = await rawRequest(s.port, { method, path, headers: [KEY, JSON_CT], ...(method === 'POST' ? { body: path.endsWith('cancel') ? '{"reasonId":1}' : path.endsWith('appeal') ? '{"type":"content_removed"}' : '{}' } : {}) })
       expect(res.status, path).toBe(404)
       expect(res.json().code, path).toBe('GW_ERR_CASE_NOT_FOUND')
       expect(res.json().detail, path).toMatch(/<provider>:<id>/)
@@ -102,12 +87,12 @@ describe('hostile native ids', () => {
   })
 
   it('ids of the declared shape still reach exactly their own vendor path', async () => {
-    const listed = await gw.app.inject({ method: 'GET', url: '/v1/cases?limit=50', headers: { authorization: KEY[1] } })
+    const listed = await s.gw.app.inject({ method: 'GET', url: '/v1/cases?limit=50', headers: { authorization: KEY[1] } })
     const items = listed.json().items as Array<{ id: string, provider: ProviderId, providerCaseId: string }>
     for (const provider of PROVIDER_IDS) {
       const c = items.find(i => i.provider === provider)
       expect(c, provider).toBeDefined()
-      const res = await rawRequest(port, { path: `/v1/cases/${c!.id}`, headers: [KEY] })
+      const res = await rawRequest(s.port, { path: `/v1/cases/${c!.id}`, headers: [KEY] })
       expect(res.status, c!.id).toBe(200)
       expect(res.json().id).toBe(c!.id)
     }
@@ -120,7 +105,7 @@ describe('hostile native ids', () => {
       '%25', '%', ';', '\\', 'a', 'Z', '0', '7', '_', '-', 'abc', '4711', 'x'.repeat(200))
     const native = fc.array(piece, { minLength: 1, maxLength: 8 }).map(a => a.join(''))
     await fc.assert(fc.asyncProperty(fc.constantFrom(...ROUTES), native, fc.nat(), async (route, raw, n) => {
-      for (const p of PROVIDER_IDS) gw.sandbox.running[p].sim.stats.reset()
+      resetVendorLogs(s.gw)
       const prefix = route.prefixes[n % route.prefixes.length] as string
       const res = await send(route, prefix + raw)
       expectProblemOrSuccess(res)
