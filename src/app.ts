@@ -99,6 +99,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 1_048_576,
     // ids of up to 1024 characters (the OpenAPI maxLength) stay reachable even when every character is percent-encoded
     routerOptions: { maxParamLength: MAX_RAW_PARAM_LENGTH },
+    // a whole request (headers and body) must arrive within REQUEST_TIMEOUT_MS, checked every second (Node's default
+    // check runs every 30 s); the 408 is answered by clientErrorHandler and the connection closed
+    // (also given to the server at creation: set only afterwards, Node's check never expires a request whose headers
+    // have arrived, measured on Node 20.20)
+    requestTimeout: config.limits.requestTimeoutMs,
+    http: { connectionsCheckingInterval: 1000, requestTimeout: config.limits.requestTimeoutMs },
     // router and HTTP-parser refusals answer as problems with a request id, like everything else
     frameworkErrors,
     clientErrorHandler,
@@ -128,6 +134,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const metrics = new GatewayMetrics()
   // callback hooks, one per phase: each async hook costs a promise and a microtask on every request
   app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id); done() })
+  // a request refused before its body was read (401, 413, 415 ...) leaves unread bytes on the connection: close it after
+  // the answer instead of waiting for the rest of the body
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (!req.raw.complete && (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0')) reply.header('connection', 'close')
+    done(null, payload)
+  })
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? '(unmatched)'
     metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
@@ -183,7 +195,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('metrics', metrics)
   registerMetrics(app, metrics)
   await registerLoadShedding(app, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
-  registerAuth(app, config.apiKeys)
+  registerAuth(app, config.apiKeys, { failures: config.limits.authFailures, store, clock })
   await registerRateLimit(app, config.rateLimit, store)
   await registerSwagger(app)
   await registerMultipart(app, config.limits.uploadMaxInflightBytes)

@@ -70,9 +70,13 @@ export function multipartBody (opts: { payload: boolean }) {
     let held = 0
     const budget = req.server.uploadBudget
     reply.raw.once('close', () => { budget.release(held) })
-    let payload: unknown
+    // the form parser skips, without a word, parts whose name or file name holds a line break (an RFC 5987
+    // `filename*` with %0D%0A): count the parts on the wire and refuse the form when one went missing
+    const delimiters = delimiterCounter(req.headers['content-type'])
+    if (delimiters !== null) req.raw.on('data', delimiters.feed)
+    let read: { payload: unknown, parts: number }
     try {
-      payload = await readParts(req, opts.payload, (n) => {
+      read = await readParts(req, opts.payload, (n) => {
         if (!budget.take(n)) {
           throw new GatewayError('GW_ERR_UNAVAILABLE', 'The gateway is holding as many upload bytes as it may (UPLOAD_MAX_INFLIGHT_BYTES); retry shortly', { retryAfter: 2 })
         }
@@ -84,19 +88,52 @@ export function multipartBody (opts: { payload: boolean }) {
       throw new GatewayError('GW_ERR_VALIDATION', `The multipart/form-data body is malformed (${(err as Error).message}); send a complete form whose parts end with the boundary the content-type names`,
         { errors: [{ path: '/', message: 'is not a complete multipart/form-data body' }] })
     }
-    if (payload === undefined) {
+    if (delimiters !== null && delimiters.parts() > read.parts) {
+      throw new GatewayError('GW_ERR_VALIDATION',
+        `${delimiters.parts() - read.parts} form part(s) could not be read (a name or file name holds a line break); nothing was sent, send them with plain names`,
+        { errors: [{ path: '/attachments', message: 'has a part whose name or file name holds a line break' }] })
+    }
+    if (read.payload === undefined) {
       throw new GatewayError('GW_ERR_VALIDATION', 'Send the JSON request body in a "payload" field', { errors: [{ path: '/payload', message: 'required' }] })
     }
-    req.body = payload
+    req.body = read.payload
+  }
+}
+
+/** Counts the parts of a multipart body as it streams by: delimiters (`CRLF--boundary`) minus the closing one. */
+function delimiterCounter (contentType: string | undefined): { feed: (chunk: Buffer) => void, parts: () => number } | null {
+  const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType ?? '')
+  const boundary = m?.[1] ?? m?.[2]
+  if (boundary === undefined) return null
+  const needle = Buffer.from(`\r\n--${boundary}`)
+  let tail = Buffer.from('\r\n') // the first delimiter may open the body without a CRLF before it
+  let count = 0
+  return {
+    feed: (chunk: Buffer) => {
+      const buf = Buffer.concat([tail, chunk])
+      let at = buf.indexOf(needle)
+      let last = -1
+      while (at >= 0) {
+        count++
+        last = at
+        at = buf.indexOf(needle, at + needle.length)
+      }
+      // keep enough to find a delimiter split across chunks, never re-counting one already found
+      const keepFrom = Math.max(buf.length - needle.length + 1, last < 0 ? 0 : last + needle.length)
+      tail = buf.subarray(keepFrom)
+    },
+    parts: () => Math.max(0, count - 1)
   }
 }
 
 /** Reads every part; `hold` is told about each chunk of file bytes before it is kept. */
-async function readParts (req: FastifyRequest, wantsPayload: boolean, hold: (bytes: number) => void): Promise<unknown> {
+async function readParts (req: FastifyRequest, wantsPayload: boolean, hold: (bytes: number) => void): Promise<{ payload: unknown, parts: number }> {
   let payload: unknown = wantsPayload ? undefined : {}
+  let parts = 0
   let seenPayload = false
   let total = 0
   for await (const part of req.parts()) {
+    parts++
     if (part.type === 'file') {
       if (part.fieldname !== 'attachments') {
         part.file.resume()
@@ -130,7 +167,7 @@ async function readParts (req: FastifyRequest, wantsPayload: boolean, hold: (byt
       throw new GatewayError('GW_ERR_VALIDATION', `Unknown form field "${part.fieldname}"`, { errors: [{ path: `/${part.fieldname}`, message: 'is not a known field' }] })
     }
   }
-  return payload
+  return { payload, parts }
 }
 
 /**

@@ -147,6 +147,11 @@ function requestPath (err: Error & { rawPacket?: Buffer }): string {
 
 export function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return
+  // a response already under way on this socket (a refusal sent while the body still trickles in): just close
+  if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true) {
+    socket.destroy()
+    return
+  }
   const known = CLIENT_ERRORS[err.code ?? '']
   const code: ProblemCode = known?.code ?? 'GW_ERR_VALIDATION'
   const entry = PROBLEMS[code]
