@@ -11,11 +11,15 @@ import type { Config } from './config.js'
 import { buildProviders } from './connectors/build.js'
 import { STATUS_TABLES } from './connectors/registry.js'
 import { REDACT_PATHS, type Logger } from './logger.js'
+import { representableDateTime } from './domain/time.js'
+import { registerStrictQueryIntegers } from './plugins/strict-query.js'
+import { registerJsonBody } from './plugins/json-body.js'
+import type { Limits } from './config.js'
 import { GatewayMetrics } from './metrics.js'
 import { registerAuth } from './plugins/auth.js'
 import { registerCancellation } from './plugins/cancellation.js'
 import { registerMetrics } from './plugins/metrics.js'
-import { BODY_LIMIT_BYTES, registerProblemHandler } from './plugins/problems.js'
+import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrors, MAX_RAW_PARAM_LENGTH, registerProblemHandler } from './plugins/problems.js'
 import { registerLoadShedding, registerRateLimit } from './plugins/traffic.js'
 import { registerSwagger } from './plugins/swagger.js'
 import { opsRoutes } from './routes/ops.js'
@@ -66,6 +70,8 @@ declare module 'fastify' {
     store: KvStore
     referenceCache: SharedCache
     idempotency: Idempotency
+    /** request bounds (config.limits) */
+    limits: Limits
   }
 }
 
@@ -82,8 +88,26 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
-    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    ajv: {
+      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+      // date-time values must be instants Date can represent (no leap second 23:59:60 reaching `new Date().toISOString()`)
+      onCreate: (ajv) => {
+        const base = ajv.formats['date-time'] as { validate: (s: string) => boolean, compare?: (a: string, b: string) => number | undefined }
+        ajv.addFormat('date-time', { ...base, type: 'string', validate: representableDateTime(base.validate) })
+      }
+    },
     bodyLimit: BODY_LIMIT_BYTES,
+    // ids of up to 1024 characters (the OpenAPI maxLength) stay reachable even when every character is percent-encoded
+    routerOptions: { maxParamLength: MAX_RAW_PARAM_LENGTH },
+    // a whole request (headers and body) must arrive within REQUEST_TIMEOUT_MS, checked every second (Node's default
+    // check runs every 30 s); the 408 is answered by clientErrorHandler and the connection closed
+    // (also given to the server at creation: set only afterwards, Node's check never expires a request whose headers
+    // have arrived, measured on Node 20.20)
+    requestTimeout: config.limits.requestTimeoutMs,
+    http: { connectionsCheckingInterval: 1000, requestTimeout: config.limits.requestTimeoutMs },
+    // router and HTTP-parser refusals answer as problems with a request id, like everything else
+    frameworkErrors,
+    clientErrorHandler,
     // 'idle': on close, idle keep-alive sockets go at once, in-flight requests finish (true would cut them off)
     forceCloseConnections: 'idle',
     // while closing, a request that still arrives on an open keep-alive socket is served, not refused with a bare 503
@@ -110,6 +134,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const metrics = new GatewayMetrics()
   // callback hooks, one per phase: each async hook costs a promise and a microtask on every request
   app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id); done() })
+  // a request refused before its body was read (401, 413, 415 ...) leaves unread bytes on the connection: close it after
+  // the answer instead of waiting for the rest of the body
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (!req.raw.complete && (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0')) reply.header('connection', 'close')
+    done(null, payload)
+  })
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? '(unmatched)'
     metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
@@ -161,6 +191,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   // the API takes JSON (and multipart where an operation takes files): a text/plain body is a 415 naming those,
   // not a string that fails validation as "must be object"
   app.removeContentTypeParser('text/plain')
+  registerStrictQueryIntegers(app)
+  app.decorate('limits', config.limits)
+  registerJsonBody(app, config.limits.jsonMaxDepth)
   registerCancellation(app)
   app.decorate('metrics', metrics)
   registerMetrics(app, metrics)
@@ -175,10 +208,10 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       maxAge: 600
     })
   }
-  registerAuth(app, config.apiKeys)
+  registerAuth(app, config.apiKeys, { failures: config.limits.authFailures, store, clock })
   await registerRateLimit(app, config.rateLimit, store)
   await registerSwagger(app)
-  await registerMultipart(app)
+  await registerMultipart(app, config.limits.uploadMaxInflightBytes)
 
   const referenceCache = new SharedCache(store, clock, app.log, {
     ttlMs: config.referenceTtlMs, staleMs: config.referenceStaleMs, onOutcome: metrics.cacheOutcome

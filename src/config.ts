@@ -73,6 +73,15 @@ export interface Config {
   shutdownDelayMs: number
   /** browser origins allowed to call the API (CORS); empty = CORS off, `*` = any origin */
   corsOrigins: string[]
+  /** bounds a client cannot move: request deadline, JSON depth, failed-auth throttle, upload memory */
+  limits: Limits
+}
+
+export interface Limits {
+  requestTimeoutMs: number
+  jsonMaxDepth: number
+  authFailures: { max: number, windowMs: number }
+  uploadMaxInflightBytes: number
 }
 
 /** Default routing (issue 3): social → BforeAI; email/phone/ipv4 → PhishFort; url/domain → PhishFort, BforeAI, Cloudflare. */
@@ -131,7 +140,12 @@ export const ENV_VARS = {
   RATE_LIMIT_WINDOW_MS: 'window of RATE_LIMIT_MAX (default 60000)',
   MAX_EVENT_LOOP_DELAY_MS: 'event-loop delay above which the gateway sheds load with 503 (default 1000; 0 = off)',
   CORS_ORIGINS: 'browser origins allowed to call the API, comma-separated (e.g. https://soc.acme.example,http://localhost:5173), or * for any; default unset: CORS off',
-  SHUTDOWN_DELAY_MS: 'on SIGTERM, how long /readyz answers 503 while requests are still served before the gateway stops accepting connections and drains (default 0; e.g. 5000 behind a load balancer that polls /readyz)'
+  SHUTDOWN_DELAY_MS: 'on SIGTERM, how long /readyz answers 503 while requests are still served before the gateway stops accepting connections and drains (default 0; e.g. 5000 behind a load balancer that polls /readyz)',
+  REQUEST_TIMEOUT_MS: 'deadline for receiving a whole request, headers and body; slower clients get 408 and the connection is closed (default 30000)',
+  JSON_MAX_DEPTH: 'deepest nesting of objects and arrays a JSON body (or multipart payload) may have; deeper is a 400 (default 32)',
+  AUTH_FAILURE_MAX: 'failed authentications per client address per window before 429, counted across replicas (default 20; 0 = off)',
+  AUTH_FAILURE_WINDOW_MS: 'window of AUTH_FAILURE_MAX (default 60000)',
+  UPLOAD_MAX_INFLIGHT_BYTES: 'attachment bytes the gateway holds in memory at once across all uploads; an upload beyond it gets 503 with Retry-After (default 67108864 = 64 MB)'
 }
 
 /** Outbound budget defaults: Cloudflare documents 1200 requests per 5 minutes per token; the others publish no limit. */
@@ -295,7 +309,13 @@ export function loadConfig (env: Env = process.env): Config {
     rateLimit: { max: int('RATE_LIMIT_MAX', 6000, 0, 10_000_000), windowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000) },
     maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
     shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
-    corsOrigins: parseOrigins(get('CORS_ORIGINS'), problems)
+    corsOrigins: parseOrigins(get('CORS_ORIGINS'), problems),
+    limits: {
+      requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+      jsonMaxDepth: int('JSON_MAX_DEPTH', 32, 2, 1000),
+      authFailures: { max: int('AUTH_FAILURE_MAX', 20, 0, 1_000_000), windowMs: int('AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000) },
+      uploadMaxInflightBytes: int('UPLOAD_MAX_INFLIGHT_BYTES', 64 * 1_048_576, 10_485_760, 4 * 1_073_741_824)
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config

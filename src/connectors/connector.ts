@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici'
 import type { Case, CaseDetail } from '../schemas/case.js'
 import type { Detection, DetectionKind } from '../schemas/detection.js'
 import type { TargetType } from '../schemas/common.js'
+import type { NativeIdShapes } from './native-ids.js'
 import type { ProviderId } from '../schemas/provider.js'
 import type { ReferenceItem, ReferenceKind } from '../schemas/reference.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
@@ -236,6 +237,8 @@ export interface ProviderSettings {
 
 export interface ProviderModule {
   readonly id: ProviderId
+  /** what the vendor's native ids look like; ids outside these shapes are a 404 without a vendor call */
+  readonly ids: NativeIdShapes
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector
 }
 

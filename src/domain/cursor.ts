@@ -52,13 +52,23 @@ export class CursorCodec {
   decode (cursor: string, filterFingerprint: string): CursorState {
     const dot = cursor.indexOf('.')
     const body = cursor.slice(0, dot)
-    const sig = cursor.slice(dot + 1)
-    const expected = this.#sign(body)
-    if (dot <= 0 || sig.length !== expected.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) {
+    const sig = Buffer.from(cursor.slice(dot + 1))
+    const expected = Buffer.from(this.#sign(body))
+    // lengths in bytes, not characters: timingSafeEqual throws on buffers of different length
+    if (dot <= 0 || sig.length !== expected.length || !timingSafeEqual(sig, expected)) {
       throw new GatewayError('GW_ERR_BAD_CURSOR', 'The cursor is not one this gateway issued (it was changed, truncated, or signed with another GATEWAY_SECRET)')
     }
-    const state = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as CursorState
-    if (state.v !== 1) throw new GatewayError('GW_ERR_BAD_CURSOR', `Cursor version ${String(state.v)} is not supported; start again without a cursor`)
+    // a valid signature is not a valid state (a leaked or rotated secret, a bug in an older version): check the shape
+    let state: unknown
+    try {
+      state = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'))
+    } catch {
+      state = null
+    }
+    if (typeof state === 'object' && state !== null && (state as { v?: unknown }).v !== 1 && 'v' in state) {
+      throw new GatewayError('GW_ERR_BAD_CURSOR', `Cursor version ${String((state as { v: unknown }).v)} is not supported; start again without a cursor`)
+    }
+    if (!isCursorState(state)) throw new GatewayError('GW_ERR_BAD_CURSOR', 'The cursor does not hold a listing position; start again without a cursor')
     if (state.f !== filterFingerprint) {
       throw new GatewayError('GW_ERR_BAD_CURSOR', 'The cursor belongs to a listing with other filters; repeat the original filters or start again without a cursor')
     }
@@ -68,4 +78,18 @@ export class CursorCodec {
   #sign (body: string): string {
     return createHmac('sha256', this.#key).update(body).digest('base64url')
   }
+}
+
+function isPosition (p: unknown): p is ProviderPosition {
+  if (typeof p !== 'object' || p === null) return false
+  const { t, s, d } = p as Record<string, unknown>
+  return (t === null || typeof t === 'string') && Number.isSafeInteger(s) && (s as number) >= 1 && (s as number) <= 1000 && typeof d === 'boolean'
+}
+
+function isCursorState (x: unknown): x is CursorState {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false
+  const { v, f, k, p } = x as Record<string, unknown>
+  if (v !== 1 || typeof f !== 'string') return false
+  if (k !== null && !(Array.isArray(k) && k.length === 2 && Number.isFinite(k[0]) && typeof k[1] === 'string')) return false
+  return typeof p === 'object' && p !== null && !Array.isArray(p) && Object.values(p).every(isPosition)
 }

@@ -9,7 +9,10 @@ export function encodeDetectionId (provider: ProviderId, kind: DetectionKind, na
   return `${provider}:${kind}:${encodeURIComponent(nativeId)}`
 }
 
-/** null when the id is not of our form, names no known provider or no known kind (→ 404 without any vendor call). */
+/**
+ * null when the id is not of our form, names no known provider or no known kind (→ 404 without any vendor call).
+ * Callers go through `resolveDetectionId` (connectors/registry.ts), which also checks the provider's id shape.
+ */
 export function parseDetectionId (id: string): { provider: ProviderId, kind: DetectionKind, nativeId: string } | null {
   const first = id.indexOf(':')
   const second = first < 0 ? -1 : id.indexOf(':', first + 1)

@@ -5,6 +5,7 @@
  */
 import type { ProviderId } from '../schemas/provider.js'
 import { ConnectorError, type ConnectorErrorKind } from '../connectors/connector.js'
+import { UnsafePathSegment } from '../connectors/vendor-path.js'
 
 export const PROBLEMS = {
   GW_ERR_VALIDATION: { status: 400, slug: 'validation', title: 'Invalid request' },
@@ -14,15 +15,18 @@ export const PROBLEMS = {
   GW_ERR_NOT_FOUND: { status: 404, slug: 'not-found', title: 'Not found' },
   GW_ERR_CASE_NOT_FOUND: { status: 404, slug: 'case-not-found', title: 'No such case' },
   GW_ERR_METHOD_NOT_ALLOWED: { status: 405, slug: 'method-not-allowed', title: 'Method not allowed' },
+  GW_ERR_REQUEST_TIMEOUT: { status: 408, slug: 'request-timeout', title: 'Request not received in time' },
   GW_ERR_DUPLICATE_CASE: { status: 409, slug: 'duplicate-case', title: 'An open case for this target exists' },
   GW_ERR_IDEMPOTENCY_IN_FLIGHT: { status: 409, slug: 'idempotency-in-flight', title: 'A request with this Idempotency-Key is still in flight' },
   GW_ERR_PAYLOAD_TOO_LARGE: { status: 413, slug: 'payload-too-large', title: 'Request too large' },
+  GW_ERR_URI_TOO_LONG: { status: 414, slug: 'uri-too-long', title: 'URI too long' },
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, slug: 'unsupported-media-type', title: 'Unsupported media type' },
   GW_ERR_UNSUPPORTED: { status: 422, slug: 'unsupported', title: 'The provider cannot do this' },
   GW_ERR_PROVIDER_OFF: { status: 422, slug: 'provider-off', title: 'Provider not configured' },
   GW_ERR_PROVIDER_REJECTED: { status: 422, slug: 'provider-rejected', title: 'The provider rejected the request' },
   GW_ERR_IDEMPOTENCY_MISMATCH: { status: 422, slug: 'idempotency-mismatch', title: 'Idempotency-Key reused with a different request' },
   GW_ERR_RATE_LIMITED: { status: 429, slug: 'rate-limited', title: 'Too many requests' },
+  GW_ERR_HEADERS_TOO_LARGE: { status: 431, slug: 'headers-too-large', title: 'Request headers too large' },
   GW_ERR_INTERNAL: { status: 500, slug: 'internal', title: 'Internal server error' },
   GW_ERR_PROVIDER_ERROR: { status: 502, slug: 'provider-error', title: 'The provider failed' },
   GW_ERR_PROVIDER_UNAVAILABLE: { status: 503, slug: 'provider-unavailable', title: 'The provider is unavailable' },
@@ -98,5 +102,7 @@ export function fromConnectorError (err: ConnectorError): GatewayError {
 export function toGatewayError (err: unknown): GatewayError | null {
   if (err instanceof GatewayError) return err
   if (err instanceof ConnectorError) return fromConnectorError(err)
+  // a value that cannot be one vendor path segment names nothing at the vendor (connectors/vendor-path.ts)
+  if (err instanceof UnsafePathSegment) return new GatewayError('GW_ERR_NOT_FOUND', 'No such object: the id cannot name anything at the provider', { cause: err })
   return null
 }

@@ -14,3 +14,11 @@ export function toRfc3339 (value: string | null | undefined): string | null {
   const ms = Date.parse(s)
   return Number.isNaN(ms) ? null : new Date(ms).toISOString()
 }
+
+/**
+ * Ajv's `date-time` format with one more rule: the instant must exist for JavaScript. RFC 3339 admits leap seconds
+ * (`23:59:60Z`) that `Date` cannot represent; they are refused at validation instead of failing later.
+ */
+export function representableDateTime (base: (s: string) => boolean): (s: string) => boolean {
+  return (s: string) => base(s) && !Number.isNaN(Date.parse(s))
+}

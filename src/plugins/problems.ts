@@ -2,7 +2,10 @@
  * The one error handler: every failure leaves as an RFC 9457 problem (CONTRACT §5), from the catalogue in
  * domain/problems.ts. Details of 500s stay in the log; the client gets the request id to quote.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { GatewayError, PROBLEMS, problemType, toGatewayError, type ProblemCode } from '../domain/problems.js'
 import type { Problem } from '../schemas/problem.js'
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from '../services/writes.js'
@@ -122,8 +125,85 @@ export function registerProblemHandler (app: FastifyInstance): void {
     }
     return reply.code(problem.status).headers(headers).send(problem)
   })
+  // every route's path as a pattern, so a path that exists under other methods answers 405 with Allow, not 404
+  const routes: Array<{ methods: string[], pattern: RegExp }> = []
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String)
+    const source = route.url.split('/').map(seg => seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')
+    routes.push({ methods, pattern: new RegExp(`^${source}$`) })
+  })
   app.setNotFoundHandler(async (req, reply) => {
-    const { problem, headers } = toProblem(new GatewayError('GW_ERR_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0] ?? ''}`), req)
+    const path = req.url.split('?')[0] ?? ''
+    const allowed = new Set<string>()
+    for (const r of routes) if (r.pattern.test(path)) for (const m of r.methods) allowed.add(m)
+    if (allowed.size > 0) {
+      const allow = [...allowed].sort()
+      const { problem, headers } = toProblem(new GatewayError('GW_ERR_METHOD_NOT_ALLOWED', `${path} does not take ${req.method}; use ${allow.join(', ')}`, { allowed: allow }), req)
+      return reply.code(405).headers(headers).header('allow', allow.join(', ')).send(problem)
+    }
+    const { problem, headers } = toProblem(new GatewayError('GW_ERR_NOT_FOUND', `No route ${req.method} ${path}; the API is under /v1 (see /openapi.json)`), req)
     return reply.code(404).headers(headers).send(problem)
   })
+}
+
+/** Longest id a route takes (case ids 512, detection ids 1024 characters, as the OpenAPI document says). */
+export const MAX_ID_LENGTH = 1024
+/** The router's parameter limit is counted on the raw path: an id of MAX_ID_LENGTH characters, every one percent-encoded. */
+export const MAX_RAW_PARAM_LENGTH = 3 * MAX_ID_LENGTH
+
+/** Router errors (bad percent-encoding, an over-long parameter) that never reach the error handler, as problems. */
+export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = function (err, req, reply) {
+  const path = (req.raw.url ?? '').split('?')[0] ?? ''
+  const gw = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? new GatewayError('GW_ERR_URI_TOO_LONG', `A path parameter is longer than ${MAX_RAW_PARAM_LENGTH} characters (ids have at most ${MAX_ID_LENGTH}); shorten it`)
+    : new GatewayError('GW_ERR_VALIDATION', 'The path is not valid percent-encoding; write each reserved or non-ASCII byte as %XX with two hex digits')
+  const { problem, headers } = toProblem(gw, req)
+  problem.instance = path.length > 256 ? path.slice(0, 256) + '…' : path
+  req.log.info({ code: gw.code, status: problem.status }, problem.detail)
+  const out = reply as unknown as FastifyReply
+  out.code(problem.status).headers(headers).header('x-request-id', String(req.id)).send(problem)
+}
+
+const CLIENT_ERRORS: Record<string, { code: ProblemCode, detail: string }> = {
+  HPE_HEADER_OVERFLOW: { code: 'GW_ERR_HEADERS_TOO_LARGE', detail: 'The request headers exceed the server\'s limit (16 KB in all); send fewer or shorter headers' },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'GW_ERR_REQUEST_TIMEOUT', detail: 'The request was not received in time; send the headers and the body without pauses' },
+  ERR_HTTP_HEADERS_TIMEOUT: { code: 'GW_ERR_REQUEST_TIMEOUT', detail: 'The request headers were not received in time; send them without pauses' }
+}
+
+/**
+ * Requests Node's HTTP parser refuses (raw bytes outside the URL grammar, broken framing, oversized headers, deadlines)
+ * never become Fastify requests: they are answered here, on the socket, as problems with a request id of their own.
+ */
+/** The path of the request line the parser refused, as far as it can be read (printable ASCII, 256 characters at most). */
+function requestPath (err: Error & { rawPacket?: Buffer }): string {
+  const line = err.rawPacket?.subarray(0, 2048).toString('latin1').split('\r\n')[0] ?? ''
+  const target = (line.split(' ')[1] ?? '').split('?')[0] ?? ''
+  return target.replace(/[^\x21-\x7e]/g, '').slice(0, 256)
+}
+
+export function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  // a response already under way on this socket (a refusal sent while the body still trickles in): just close
+  if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true) {
+    socket.destroy()
+    return
+  }
+  const known = CLIENT_ERRORS[err.code ?? '']
+  const code: ProblemCode = known?.code ?? 'GW_ERR_VALIDATION'
+  const entry = PROBLEMS[code]
+  const requestId = randomUUID()
+  const body = JSON.stringify({
+    type: problemType(code),
+    title: entry.title,
+    status: entry.status,
+    detail: known?.detail ?? 'The request is not valid HTTP/1.1 (percent-encode non-ASCII and reserved characters in the URL, e.g. ü as %C3%BC; no control characters in headers)',
+    instance: requestPath(err),
+    requestId,
+    code
+  })
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${entry.status} ${STATUS_CODES[entry.status] ?? ''}\r\ncontent-type: application/problem+json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`)
+  }
+  socket.destroySoon()
 }

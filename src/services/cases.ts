@@ -6,7 +6,7 @@ import type { CancelSignal } from '../connectors/deadline.js'
 import { createHash } from 'node:crypto'
 import type { CaseFilters } from '../connectors/connector.js'
 import { caseRow, ConnectorError, type CaseRow } from '../connectors/connector.js'
-import { parseCaseId } from '../domain/case-id.js'
+import { resolveCaseId } from '../connectors/registry.js'
 import { CursorCodec } from '../domain/cursor.js'
 import { keyOf } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
@@ -84,7 +84,7 @@ export class CaseService {
   }
 
   async get (id: string, opts: { raw: boolean }, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
-    const parsed = parseCaseId(id)
+    const parsed = resolveCaseId(id)
     if (parsed === null) {
       throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: case ids look like <provider>:<id> with provider one of ${PROVIDER_IDS.join(', ')}`)
     }

@@ -11,7 +11,7 @@ import { Type, type Static } from 'typebox'
 import type { ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
 import { CursorCodec } from '../domain/cursor.js'
-import { parseDetectionId } from '../domain/detection-id.js'
+import { resolveDetectionId } from '../connectors/registry.js'
 import type { SortKey } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
@@ -176,7 +176,7 @@ export class DetectionService {
   async #find (id: string, signal: CancelSignal, log: Logger): Promise<{
     provider: ProviderId, kind: Detection['kind'], nativeId: string, connector: ProviderConnector, detection: Detection
   }> {
-    const parsed = parseDetectionId(id)
+    const parsed = resolveDetectionId(id)
     if (parsed === null) {
       throw new GatewayError('GW_ERR_NOT_FOUND', `No detection ${id}: detection ids look like <provider>:<kind>:<id> (kinds attack, domain-match, logo-match)`)
     }

@@ -5,7 +5,7 @@
 import type { CancelSignal } from '../connectors/deadline.js'
 import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseInput, ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
-import { parseCaseId } from '../domain/case-id.js'
+import { resolveCaseId } from '../connectors/registry.js'
 import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget, targetProblem } from '../domain/target.js'
 import type { Logger } from '../logger.js'
@@ -163,7 +163,7 @@ export class CaseWriteService {
   }
 
   #target (id: string): { provider: ProviderId, nativeId: string, connector: ProviderConnector } {
-    const parsed = parseCaseId(id)
+    const parsed = resolveCaseId(id)
     if (parsed === null) throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: case ids look like <provider>:<id>`)
     return { provider: parsed.provider, nativeId: parsed.providerCaseId, connector: this.#providers.require(parsed.provider) }
   }

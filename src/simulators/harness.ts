@@ -26,12 +26,24 @@ export interface Simulator {
   readonly basePath: string
 }
 
-/** Counts requests per `METHOD route-template` so tests can assert how many vendor calls happened. */
+/** A request as it arrived on the wire: method and the raw request target (path and query, undecoded). */
+export interface LoggedRequest { method: string, url: string, route: string }
+
+/** the request log keeps the most recent requests only, so a long-running sandbox does not grow without bound */
+const REQUEST_LOG_MAX = 20_000
+
+/**
+ * Counts requests per `METHOD route-template` so tests can assert how many vendor calls happened, and logs each raw
+ * request target so tests can assert exactly which vendor paths the gateway reached.
+ */
 export class RequestStats {
   readonly counts = new Map<string, number>()
-  record (method: string, route: string): void {
+  readonly log: LoggedRequest[] = []
+  record (method: string, route: string, url = route): void {
     const key = `${method} ${route}`
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1)
+    if (this.log.length >= REQUEST_LOG_MAX) this.log.shift()
+    this.log.push({ method, url, route })
   }
 
   get (method: string, route: string): number {
@@ -44,7 +56,11 @@ export class RequestStats {
     return n
   }
 
-  reset (): void { this.counts.clear() }
+  reset (): void {
+    this.counts.clear()
+    this.log.length = 0
+  }
+
   toJSON (): Record<string, number> { return Object.fromEntries(this.counts) }
 }
 
@@ -59,7 +75,7 @@ export function createSimulatorApp (errorBody: ErrorBodyFactory): { app: Fastify
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.startsWith('/__sim')) return
-    stats.record(req.method, req.routeOptions.url ?? req.url.split('?')[0] ?? '')
+    stats.record(req.method, req.routeOptions.url ?? req.url.split('?')[0] ?? '', req.raw.url ?? '')
     if (await faults.apply(req, reply)) return reply
   })
   app.addHook('onClose', async () => { faults.releaseHangs() })

@@ -14,15 +14,16 @@ import {
   type AcceptBody, type AttackPage, type CancelBody, type CancellationReason, type CancelResult, type Status, type Takedown, type TakedownPage
 } from './wire.js'
 import type { TSchema, Static } from 'typebox'
+import { vendorPath } from '../vendor-path.js'
 
 export const BFOREAI_MAX_PAGE_SIZE = 100
 
 export const PATHS = {
   list: '/v2/takedown/list',
-  takedown: (id: string) => `/v2/takedown/${encodeURIComponent(id)}`,
+  takedown: (id: string) => vendorPath`/v2/takedown/${id}`,
   attacks: '/v2/takedown/attacks',
   accept: '/v2/takedown/accept',
-  cancel: (id: string) => `/v2/takedown/${encodeURIComponent(id)}/cancel`,
+  cancel: (id: string) => vendorPath`/v2/takedown/${id}/cancel`,
   request: '/v2/takedown/request',
   social: '/v2/takedown/social-media',
   statuses: '/v2/takedown/statuses',

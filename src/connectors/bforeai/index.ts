@@ -18,6 +18,7 @@ import { createdAtOf, nameItem, reasonItem, statusItem, toCase, toDetail, toDete
 import { encodeCaseId } from '../../domain/case-id.js'
 import type { Attack, RequestTakedownBody, SocialTakedownBody, Status, Takedown } from './wire.js'
 import { byId, sortNewestFirst } from '../../domain/merge.js'
+import { bforeaiIds } from './ids.js'
 
 export const BFOREAI_CAPABILITIES: Capabilities = {
   create: { takedown: ['url', 'domain', 'social'], monitor: [] },
@@ -406,6 +407,7 @@ function validation (errors: FieldError[]): GatewayError {
 
 export const bforeaiModule: ProviderModule = {
   id: 'bforeai',
+  ids: bforeaiIds,
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
     return new BforeaiConnector(settings, deps)
   }

@@ -20,6 +20,7 @@ import {
   MatchListSchema, MutationResultSchema, SubmitResultSchema, UrlInfoSchema,
   type DomainMatch, type DomainQuery, type DomainQueryBody, type LogoMatch, type LogoQuery, type LogoQueryBody, type MutationResult
 } from './brand-wire.js'
+import { vendorPath } from '../vendor-path.js'
 
 /** notes §4.4/§4.8 give no maximum for `limit` [?]; 100 is what we ask for at most */
 export const MAX_MATCH_LIMIT = 100
@@ -136,7 +137,7 @@ export class BrandProtectionClient {
 
   constructor (http: VendorHttp, accountId: string) {
     this.#http = http
-    const account = `/accounts/${encodeURIComponent(accountId)}`
+    const account = vendorPath`/accounts/${accountId}`
     this.#v1 = `${account}/brand-protection`
     this.#v2 = `${account}/cloudforce-one/v2/brand-protection`
   }
@@ -175,7 +176,7 @@ export class BrandProtectionClient {
   }
 
   async deleteQuery (type: 'domain' | 'logo', id: string, ctx: ConnectorContext): Promise<void> {
-    const res = await this.#http.call({ method: 'DELETE', path: `${this.#v2}/${type}/queries/${encodeURIComponent(id)}`, idempotent: true }, ctx)
+    const res = await this.#http.call({ method: 'DELETE', path: this.#v2 + vendorPath`/${type}/queries/${id}`, idempotent: true }, ctx)
     this.#mutation(res.body ?? { success: true }, `${type} query delete`)
   }
 

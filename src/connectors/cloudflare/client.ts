@@ -12,6 +12,7 @@ import {
   AppealEnvelopeSchema, MitigationListEnvelopeSchema, ReportEnvelopeSchema, ReportListEnvelopeSchema, SubmitSuccessSchema,
   type AbuseReport, type AppealEnvelope, type Mitigation, type ResultInfo, type SubmitSuccess
 } from './wire.js'
+import { vendorPath } from '../vendor-path.js'
 
 /** notes §2.3/§2.4: no per_page maximum is documented [?]; 100 is the v4 norm and what we cap at. */
 export const MAX_PER_PAGE = 100
@@ -94,12 +95,12 @@ export class CloudflareClient {
       parseError: parseCloudflareError,
       clock: opts.clock
     })
-    this.#account = `/accounts/${encodeURIComponent(opts.accountId)}`
+    this.#account = vendorPath`/accounts/${opts.accountId}`
   }
 
   reportsPath (): string { return `${this.#account}/abuse-reports` }
-  reportPath (id: string): string { return `${this.reportsPath()}/${encodeURIComponent(id)}` }
-  submitPath (act: string): string { return `${this.reportsPath()}/${encodeURIComponent(act)}` }
+  reportPath (id: string): string { return this.reportsPath() + vendorPath`/${id}` }
+  submitPath (act: string): string { return this.reportsPath() + vendorPath`/${act}` }
 
   async listReports (params: ReportListParams, ctx: ConnectorContext): Promise<{ reports: AbuseReport[], info: ResultInfo | null }> {
     const res = await this.http.call({

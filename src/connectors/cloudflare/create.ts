@@ -7,6 +7,7 @@ import { isIP } from 'node:net'
 import { GatewayError } from '../../domain/problems.js'
 import type { CreateCaseInput, FieldError, PreparedRequest } from '../connector.js'
 import { REPORT_ACTS, type ReportAct } from './wire.js'
+import { vendorPath } from '../vendor-path.js'
 
 const OPT = '/providerOptions'
 const SEND = ['send', 'send-anon'] as const
@@ -336,7 +337,7 @@ export function prepareSubmit (input: CreateCaseInput, accountId: string): Prepa
   }
   return {
     method: 'POST',
-    path: `/accounts/${encodeURIComponent(accountId)}/abuse-reports/${act}`,
+    path: vendorPath`/accounts/${accountId}/abuse-reports/${act}`,
     contentType: 'application/json',
     body,
     files: []

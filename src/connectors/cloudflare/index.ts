@@ -23,6 +23,7 @@ import { prepareSubmit } from './create.js'
 import { activeMitigations, createdAtOf, statusFacts, toCase, toCaseDetail } from './mapper.js'
 import { REFERENCE } from './reference.js'
 import { ACT_TO_TYPE, type AbuseReport, type Mitigation } from './wire.js'
+import { cloudflareIds } from './ids.js'
 
 export const CLOUDFLARE_CAPABILITIES: Capabilities = {
   create: { takedown: ['url', 'domain'], monitor: [] },
@@ -317,6 +318,7 @@ class CloudflareConnector implements ProviderConnector {
 
 export const cloudflareModule: ProviderModule = {
   id: 'cloudflare',
+  ids: cloudflareIds,
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
     const accountId = settings.accountId
     if (accountId === undefined || accountId.trim() === '') {

@@ -11,6 +11,7 @@ import {
   DetailedIncidentSchema, IncidentListSchema, WriteAnswerSchema,
   type DetailedIncident, type IncidentList, type WriteAnswer
 } from './wire.js'
+import { UnsafePathSegment, vendorPath } from '../vendor-path.js'
 
 const PROVIDER = 'phishfort'
 
@@ -92,17 +93,18 @@ export class PhishfortClient {
   }
 
   async getIncident (id: string, ctx: ConnectorContext): Promise<DetailedIncident> {
-    const res = await this.http.call({ method: 'GET', path: `/v1/incident/${encodeURIComponent(id)}` }, ctx)
+    const res = await this.http.call({ method: 'GET', path: vendorPath`/v1/incident/${id}` }, ctx)
     return unwrapIncident(res.body, 'GET /v1/incident/{id}')
   }
 
   /** GET /v1/incident/subject/{subject}, fully percent-encoded (phishfort-notes §3.3); null on 404. */
   async findBySubject (subject: string, ctx: ConnectorContext): Promise<DetailedIncident | null> {
     try {
-      const res = await this.http.call({ method: 'GET', path: `/v1/incident/subject/${encodeURIComponent(subject)}` }, ctx)
+      const res = await this.http.call({ method: 'GET', path: vendorPath`/v1/incident/subject/${subject}` }, ctx)
       return unwrapIncident(res.body, 'GET /v1/incident/subject/{subject}')
     } catch (err) {
-      if (err instanceof ConnectorError && err.kind === 'not_found') return null
+      // a subject that cannot be one path segment (`.`, `..`) names no incident
+      if ((err instanceof ConnectorError && err.kind === 'not_found') || err instanceof UnsafePathSegment) return null
       throw err
     }
   }
@@ -121,14 +123,14 @@ export class PhishfortClient {
 
   /** POST /v1/incident/{id}/{tkd|monitor|safe} with no body (phishfort-notes §3.5). */
   async action (id: string, action: IncidentAction, ctx: ConnectorContext): Promise<void> {
-    await this.http.call({ method: 'POST', path: `/v1/incident/${encodeURIComponent(id)}/${action}`, idempotent: false }, ctx)
+    await this.http.call({ method: 'POST', path: vendorPath`/v1/incident/${id}/${action}`, idempotent: false }, ctx)
   }
 
   async attach (id: string, files: readonly Attachment[], ctx: ConnectorContext): Promise<void> {
-    await this.http.call({ method: 'POST', path: `/v1/incident/${encodeURIComponent(id)}/attach`, form: buildForm({}, files), idempotent: false }, ctx)
+    await this.http.call({ method: 'POST', path: vendorPath`/v1/incident/${id}/attach`, form: buildForm({}, files), idempotent: false }, ctx)
   }
 
   async comment (id: string, comment: string, ctx: ConnectorContext): Promise<void> {
-    await this.http.call({ method: 'POST', path: `/v1/incident/${encodeURIComponent(id)}/comment`, json: { comment }, idempotent: false }, ctx)
+    await this.http.call({ method: 'POST', path: vendorPath`/v1/incident/${id}/comment`, json: { comment }, idempotent: false }, ctx)
   }
 }

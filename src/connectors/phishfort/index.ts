@@ -22,6 +22,7 @@ import {
   ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENTS, MAX_LIMIT, MAX_REQUEST_BYTES, PHISHFORT_STATUS_DESCRIPTIONS, PHISHFORT_STATUSES,
   SUBJECT_INCIDENT_TYPES, type PhishfortStatus, type ReportBody, type SubjectIncidentType
 } from './wire.js'
+import { phishfortIds } from './ids.js'
 
 const PROVIDER = 'phishfort'
 const ALL_TYPES: TargetType[] = ['url', 'domain', 'email', 'phone', 'ipv4', 'social']
@@ -239,6 +240,7 @@ function targetFields (input: CreateCaseInput): { incidentType?: string, subject
 
 export const phishfortModule: ProviderModule = {
   id: PROVIDER,
+  ids: phishfortIds,
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
     return new PhishfortConnector(settings, deps)
   }
