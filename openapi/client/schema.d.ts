@@ -670,7 +670,8 @@ export interface components {
          *       "at": "2021-11-09T08:02:11.000Z",
          *       "status": "in_progress",
          *       "providerStatus": "takedown_in_progress",
-         *       "message": "Takedown request sent to the hosting provider"
+         *       "message": "Takedown request sent to the hosting provider",
+         *       "source": "provider"
          *     }
          */
         HistoryEntry: {
@@ -686,6 +687,11 @@ export interface components {
             status: "received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown" | null;
             providerStatus: string | null;
             message: string | null;
+            /**
+             * @description `provider`: the vendor reported this step; `gateway`: the gateway recorded it (a write it made, a status change it saw), for vendors that keep no history of their own (BforeAI shows only its current state)
+             * @enum {string}
+             */
+            source: "provider" | "gateway";
         };
         /**
          * @example {
@@ -743,19 +749,22 @@ export interface components {
          *           "at": "2021-11-08T20:36:43.765Z",
          *           "status": "received",
          *           "providerStatus": "pending_review",
-         *           "message": "Incident reported and queued for analyst review"
+         *           "message": "Incident reported and queued for analyst review",
+         *           "source": "provider"
          *         },
          *         {
          *           "at": "2021-11-09T08:02:11.000Z",
          *           "status": "in_progress",
          *           "providerStatus": "takedown_in_progress",
-         *           "message": "Takedown request sent to the hosting provider"
+         *           "message": "Takedown request sent to the hosting provider",
+         *           "source": "provider"
          *         },
          *         {
          *           "at": "2021-12-06T15:10:01.299Z",
          *           "status": "taken_down",
          *           "providerStatus": "takedown_success",
-         *           "message": null
+         *           "message": null,
+         *           "source": "provider"
          *         }
          *       ],
          *       "state": {
@@ -2224,19 +2233,22 @@ export interface operations {
                      *           "at": "2021-11-08T20:36:43.765Z",
                      *           "status": "received",
                      *           "providerStatus": "pending_review",
-                     *           "message": "Incident reported and queued for analyst review"
+                     *           "message": "Incident reported and queued for analyst review",
+                     *           "source": "provider"
                      *         },
                      *         {
                      *           "at": "2021-11-09T08:02:11.000Z",
                      *           "status": "in_progress",
                      *           "providerStatus": "takedown_in_progress",
-                     *           "message": "Takedown request sent to the hosting provider"
+                     *           "message": "Takedown request sent to the hosting provider",
+                     *           "source": "provider"
                      *         },
                      *         {
                      *           "at": "2021-12-06T15:10:01.299Z",
                      *           "status": "taken_down",
                      *           "providerStatus": "takedown_success",
-                     *           "message": null
+                     *           "message": null,
+                     *           "source": "provider"
                      *         }
                      *       ],
                      *       "state": {
@@ -2415,19 +2427,22 @@ export interface operations {
                      *           "at": "2021-11-08T20:36:43.765Z",
                      *           "status": "received",
                      *           "providerStatus": "pending_review",
-                     *           "message": "Incident reported and queued for analyst review"
+                     *           "message": "Incident reported and queued for analyst review",
+                     *           "source": "provider"
                      *         },
                      *         {
                      *           "at": "2021-11-09T08:02:11.000Z",
                      *           "status": "in_progress",
                      *           "providerStatus": "takedown_in_progress",
-                     *           "message": "Takedown request sent to the hosting provider"
+                     *           "message": "Takedown request sent to the hosting provider",
+                     *           "source": "provider"
                      *         },
                      *         {
                      *           "at": "2021-12-06T15:10:01.299Z",
                      *           "status": "taken_down",
                      *           "providerStatus": "takedown_success",
-                     *           "message": null
+                     *           "message": null,
+                     *           "source": "provider"
                      *         }
                      *       ],
                      *       "state": {

@@ -46,7 +46,11 @@ export const HistoryEntrySchema = Type.Object({
   at: Rfc3339Schema,
   status: Type.Unsafe<UnifiedStatus | null>({ type: ['string', 'null'], enum: [...UNIFIED_STATUSES, null], description: 'The unified status this step reached, when known' }),
   providerStatus: NullableString,
-  message: NullableString
+  message: NullableString,
+  source: Type.Enum(['provider', 'gateway'], {
+    description: '`provider`: the vendor reported this step; `gateway`: the gateway recorded it (a write it made, a status change it saw), ' +
+      'for vendors that keep no history of their own (BforeAI shows only its current state)'
+  })
 }, { $id: 'HistoryEntry', additionalProperties: false, examples: [CASE_DETAIL_EXAMPLE.history[1]] })
 export type HistoryEntry = Static<typeof HistoryEntrySchema>
 

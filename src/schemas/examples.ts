@@ -38,9 +38,9 @@ export const CLOUDFLARE_CASE_EXAMPLE = {
 export const CASE_DETAIL_EXAMPLE = {
   ...CASE_EXAMPLE,
   history: [
-    { at: '2021-11-08T20:36:43.765Z', status: 'received', providerStatus: 'pending_review', message: 'Incident reported and queued for analyst review' },
-    { at: '2021-11-09T08:02:11.000Z', status: 'in_progress', providerStatus: 'takedown_in_progress', message: 'Takedown request sent to the hosting provider' },
-    { at: '2021-12-06T15:10:01.299Z', status: 'taken_down', providerStatus: 'takedown_success', message: null }
+    { at: '2021-11-08T20:36:43.765Z', status: 'received', providerStatus: 'pending_review', message: 'Incident reported and queued for analyst review', source: 'provider' },
+    { at: '2021-11-09T08:02:11.000Z', status: 'in_progress', providerStatus: 'takedown_in_progress', message: 'Takedown request sent to the hosting provider', source: 'provider' },
+    { at: '2021-12-06T15:10:01.299Z', status: 'taken_down', providerStatus: 'takedown_success', message: null, source: 'provider' }
   ],
   state: { responsive: false, contentRemoved: true, warningBanner: false, timestamp: '2021-12-06T15:10:01.299Z' },
   registrar: { name: 'NameCheap, Inc.', difficulty: 'medium', description: null },

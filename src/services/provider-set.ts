@@ -30,7 +30,7 @@ export function describeOff (entry: ProviderEntry): string {
 }
 
 /** How to turn on the providers that are off, in one sentence. */
-export function turnOnHint (off: ProviderEntry[]): string {
+export function turnOnHint (off: ReadonlyArray<Pick<ProviderEntry, 'id'>>): string {
   return `${off.map(e => howToTurnOn(e.id)).join(', or ')} and restart (or SANDBOX=true for the built-in simulators); GET /v1/providers shows each provider's mode`
 }
 
@@ -69,7 +69,7 @@ export class ProviderSet {
   require (id: ProviderId): ProviderConnector {
     const entry = this.#entries.get(id)
     if (entry?.connector == null) {
-      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${entry === undefined ? id : describeOff(entry)} is off; to turn it on, ${turnOnHint([entry ?? { id } as ProviderEntry])}`, { provider: id })
+      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${entry === undefined ? id : describeOff(entry)} is off; to turn it on, ${turnOnHint([{ id }])}`, { provider: id })
     }
     return entry.connector
   }

@@ -93,7 +93,10 @@ export function toCase (t: Takedown, ctx: MapContext): Case {
   }
 }
 
-/** The vendor keeps no history: one entry derived from the object itself (oldest first trivially). */
+/**
+ * The vendor keeps no history: one entry derived from the object itself (oldest first trivially). The gateway's own
+ * record of the case (domain/history.ts `mergeHistory`) fills in the steps before it.
+ */
 export function toDetail (t: Takedown, ctx: MapContext, raw: boolean): CaseDetail {
   const base = toCase(t, ctx)
   const message = nonEmpty(t.cancellation_reason) ?? nonEmpty(t.description)
@@ -101,7 +104,8 @@ export function toDetail (t: Takedown, ctx: MapContext, raw: boolean): CaseDetai
     at: base.updatedAt ?? base.createdAt,
     status: base.status,
     providerStatus: base.providerStatus,
-    message
+    message,
+    source: 'provider'
   }
   const detail: CaseDetail = extend(base, { history: [entry] })
   if (raw) detail.raw = t

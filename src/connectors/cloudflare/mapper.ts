@@ -117,12 +117,13 @@ export function toCaseDetail (report: AbuseReport, status: MappedStatus, mitigat
     .filter((x): x is { m: Mitigation, at: string } => x.at !== null)
     .sort((a, b) => a.at < b.at ? -1 : a.at > b.at ? 1 : 0)
   const history: HistoryEntry[] = [
-    { at: base.createdAt, status: null, providerStatus: 'submitted', message: 'report submitted' },
+    { at: base.createdAt, status: null, providerStatus: 'submitted', message: 'report submitted', source: 'provider' },
     ...dated.map(({ m, at }) => ({
       at,
       status: null,
       providerStatus: m.status,
-      message: `${m.type} on ${m.entity_type ?? 'entity'} ${m.entity_id ?? ''}`.trimEnd()
+      message: `${m.type} on ${m.entity_type ?? 'entity'} ${m.entity_id ?? ''}`.trimEnd(),
+      source: 'provider' as const
     }))
   ]
   const detail: CaseDetail = extend(base, { history, mitigations: mitigations.map(toCaseMitigation) })

@@ -116,7 +116,7 @@ export function toCaseDetail (incident: DetailedIncident, status: StatusEngine, 
     .filter(h => !Number.isNaN(h.ms))
     // oldest first; entries with equal timestamps keep the vendor's order
     .sort((a, b) => a.ms - b.ms || a.index - b.index)
-    .map(({ ms, entry }) => ({ at: new Date(ms).toISOString(), status: null, providerStatus: null, message: entry.message ?? null }))
+    .map(({ ms, entry }) => ({ at: new Date(ms).toISOString(), status: null, providerStatus: null, message: entry.message ?? null, source: 'provider' as const }))
   const registrar = incident.registrar ?? null
   const detail: CaseDetail = extend(toCase(incident, status, opts), {
     history,

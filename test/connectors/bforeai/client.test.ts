@@ -185,7 +185,7 @@ describe('bforeai client: get', () => {
     const detail = await connector.getCase('id/with space', { raw: false }, testCtx())
     expect(detail.id).toBe('bforeai:id%2Fwith%20space')
     expect(detail.createdAt).toBe('2026-10-20T10:00:00.000Z')
-    expect(detail.history).toEqual([{ at: '2026-10-22T11:00:00.500Z', status: 'cancelled', providerStatus: 'Cancelled', message: 'False positive' }])
+    expect(detail.history).toEqual([{ at: '2026-10-22T11:00:00.500Z', status: 'cancelled', providerStatus: 'Cancelled', message: 'False positive', source: 'provider' }])
     expect(detail).not.toHaveProperty('raw')
     expect(detail).not.toHaveProperty('mitigations')
     const withRaw = await connector.getCase('id/with space', { raw: true }, testCtx())

@@ -196,9 +196,9 @@ describe('cloudflare client (MockAgent)', () => {
       { id: 'm1', type: 'phishing_interstitial', status: 'active', effectiveAt: '2026-07-01T13:00:00.000Z', entityType: 'url_pattern', entityId: 'https://evil.example.net/login' }
     ])
     expect(detail.history).toEqual([
-      { at: '2026-07-01T12:00:00.000Z', status: null, providerStatus: 'submitted', message: 'report submitted' },
-      { at: '2026-07-01T13:00:00.000Z', status: null, providerStatus: 'active', message: 'phishing_interstitial on url_pattern https://evil.example.net/login' },
-      { at: '2026-07-03T00:00:00.000Z', status: null, providerStatus: 'pending', message: 'account_suspend on url_pattern https://evil.example.net/login' }
+      { at: '2026-07-01T12:00:00.000Z', status: null, providerStatus: 'submitted', message: 'report submitted', source: 'provider' },
+      { at: '2026-07-01T13:00:00.000Z', status: null, providerStatus: 'active', message: 'phishing_interstitial on url_pattern https://evil.example.net/login', source: 'provider' },
+      { at: '2026-07-03T00:00:00.000Z', status: null, providerStatus: 'pending', message: 'account_suspend on url_pattern https://evil.example.net/login', source: 'provider' }
     ])
     expect(detail.raw).toMatchObject({ id: 'r/1', some_future_field: { ignored: true } })
   })

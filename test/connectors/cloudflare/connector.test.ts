@@ -118,7 +118,7 @@ describe('cloudflare connector against the simulator: reads', () => {
         id: m.id, type: m.type, status: 'active', effectiveAt: new Date(m.effectiveAt).toISOString(), entityType: m.entityType, entityId: m.entityId
       })
     }
-    expect(detail.history[0]).toEqual({ at: new Date(r.cdate).toISOString(), status: null, providerStatus: 'submitted', message: 'report submitted' })
+    expect(detail.history[0]).toEqual({ at: new Date(r.cdate).toISOString(), status: null, providerStatus: 'submitted', message: 'report submitted', source: 'provider' })
     expect(detail.history).toHaveLength(1 + r.mitigations.length)
     const ats = detail.history.map(e => e.at)
     expect([...ats].sort()).toEqual(ats)

@@ -190,9 +190,9 @@ describe('getCase → GET /v1/incident/{id}', () => {
     pool().intercept({ path: '/v1/incident/054zKkjCnR1I3B3U812z', method: 'GET' }).reply(200, { data: DETAIL }, JSON_HEADERS)
     const detail = await connector.getCase('054zKkjCnR1I3B3U812z', { raw: true }, testCtx())
     expect(detail.history).toEqual([
-      { at: '2021-11-08T20:36:43.765Z', status: null, providerStatus: null, message: 'Reported' },
-      { at: '2021-12-06T10:34:43.883Z', status: null, providerStatus: null, message: 'Takedown started' },
-      { at: '2021-12-06T15:10:01.299Z', status: null, providerStatus: null, message: 'Takedown complete' }
+      { at: '2021-11-08T20:36:43.765Z', status: null, providerStatus: null, message: 'Reported', source: 'provider' },
+      { at: '2021-12-06T10:34:43.883Z', status: null, providerStatus: null, message: 'Takedown started', source: 'provider' },
+      { at: '2021-12-06T15:10:01.299Z', status: null, providerStatus: null, message: 'Takedown complete', source: 'provider' }
     ])
     expect(detail.state).toEqual(DETAIL.incidentState)
     expect(detail.registrar).toEqual({ name: 'Example Registrar Inc.', difficulty: 'Medium', description: null })

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import { mergeHistory } from '../../src/domain/history.js'
+import type { HistoryEntry } from '../../src/schemas/case.js'
+
+const p = (at: string, status: HistoryEntry['status'], message: string | null = null): HistoryEntry => ({ at, status, providerStatus: null, message, source: 'provider' })
+const g = (at: string, status: HistoryEntry['status'], message: string | null = null): HistoryEntry => ({ at, status, providerStatus: null, message, source: 'gateway' })
+
+describe('mergeHistory', () => {
+  it('a BforeAI case that was cancelled keeps its earlier steps from the gateway record, oldest first, each saying its source', () => {
+    // BforeAI shows only the current state; the gateway saw the create and the cancel request
+    const provider = [p('2026-03-02T10:00:00.000Z', 'cancelled', 'false positive')]
+    const gateway = [g('2026-03-01T09:00:00.000Z', 'received', 'created through the gateway'), g('2026-03-02T09:59:00.000Z', 'in_progress', 'cancel requested')]
+    expect(mergeHistory(provider, gateway)).toEqual([gateway[0], gateway[1], provider[0]])
+  })
+
+  it('on equal instants the provider entry comes first; a gateway entry repeating one (same instant and status) is dropped', () => {
+    const provider = [p('2026-03-01T09:00:00Z', 'received', 'vendor says received'), p('2026-03-03T00:00:00Z', 'taken_down')]
+    const gateway = [g('2026-03-01T09:00:00.000Z', 'received', 'duplicate'), g('2026-03-03T00:00:00.000Z', 'in_progress', 'same instant, other status')]
+    expect(mergeHistory(provider, gateway)).toEqual([provider[0], provider[1], gateway[1]])
+  })
+
+  it('keeps each side\'s order for equal times, puts unreadable instants last, and leaves the inputs alone', () => {
+    const provider = [p('garbled', null, 'a'), p('2026-01-01T00:00:00Z', null, 'b')]
+    const gateway = [g('2026-01-01T00:00:00Z', 'in_review', 'c'), g('2026-01-01T00:00:00Z', 'in_progress', 'd')]
+    const before = JSON.stringify([provider, gateway])
+    expect(mergeHistory(provider, gateway).map(e => e.message)).toEqual(['b', 'c', 'd', 'a'])
+    expect(JSON.stringify([provider, gateway])).toBe(before)
+    expect(mergeHistory([], [])).toEqual([])
+  })
+})
