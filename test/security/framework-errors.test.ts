@@ -23,7 +23,7 @@ describe('framework and client errors', () => {
       { what: 'an id over the router limit', path: `/v1/detections/cloudflare:domain-match:${'a'.repeat(3100)}`, status: 414, detail: /at most 1024/ },
       { what: 'an unknown path', path: '/v2/cases', status: 404, detail: /under \/v1/ },
       { what: 'an empty JSON body', method: 'POST', path: '/v1/cases', headers: [JSON_CT], body: '', status: 400, detail: /./ },
-      { what: 'a text/plain body', method: 'POST', path: '/v1/cases', headers: [['content-type', 'text/plain']], body: 'hello', status: 400, detail: /./ },
+      { what: 'a text/plain body', method: 'POST', path: '/v1/cases', headers: [['content-type', 'text/plain']], body: 'hello', status: 415, detail: /send application\/json/ },
       { what: 'an unknown media type', method: 'POST', path: '/v1/cases', headers: [['content-type', 'application/x-frob']], body: 'hello', status: 415, detail: /./ },
       { what: 'duplicated query keys', path: '/v1/cases?limit=2&limit=3', status: 400, detail: /limit/ }
     ]
