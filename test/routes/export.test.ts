@@ -1,0 +1,123 @@
+/**
+ * GET /v1/cases/export over the simulators: the same cases as walking GET /v1/cases, as RFC 4180 CSV (parsed back
+ * with csv-parse) or NDJSON, with the listing's filters; a formula from vendor data comes out neutralised; bad
+ * filters and failing providers are problems before any byte of the file.
+ */
+import { parse } from 'csv-parse/sync'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { csvCell } from '../../src/services/export.js'
+import { auth, CLOUDFLARE_REPORT_OPTIONS, testGateway, type TestGateway } from '../support/app.js'
+
+let gw: TestGateway
+
+beforeAll(async () => { gw = await testGateway({ count: 150 }) })
+afterAll(async () => { await gw?.close() })
+
+async function listAll (query: string): Promise<Array<Record<string, any>>> {
+  const items: Array<Record<string, any>> = []
+  let cursor: string | null = null
+  do {
+    const url: string = `/v1/cases?${query}&limit=100${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`
+    const res = await gw.app.inject({ method: 'GET', url, headers: auth() })
+    expect(res.statusCode, res.body).toBe(200)
+    const page = res.json()
+    items.push(...page.items)
+    cursor = page.nextCursor
+  } while (cursor !== null)
+  return items
+}
+
+describe('case export', () => {
+  it('streams every listed case as CSV with a header row, parsed back by a real CSV parser', async () => {
+    const res = await gw.app.inject({ method: 'GET', url: '/v1/cases/export?format=csv', headers: auth('reader-secret-key') })
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present')
+    expect(res.headers['content-disposition']).toBe('attachment; filename="cases-20261101T000000Z.csv"')
+    expect(res.body.endsWith('\r\n')).toBe(true)
+    const rows: Array<Record<string, string>> = parse(res.body, { columns: true })
+    const listed = await listAll('')
+    expect(rows.length).toBe(listed.length)
+    expect(rows.length).toBeGreaterThan(300)
+    expect(rows.map(r => r.id)).toEqual(listed.map(c => c.id))
+    const byId = new Map(listed.map(c => [c.id, c]))
+    for (const row of rows) {
+      const c = byId.get(row.id)!
+      expect(row.targetValue).toBe(csvCell(c.target.value).replace(/^"|"$/g, '').replaceAll('""', '"'))
+      expect(row.status).toBe(c.status)
+      expect(row.createdAt).toBe(c.createdAt)
+      expect(row.terminal).toBe(String(c.terminal))
+    }
+  })
+
+  it('applies the listing filters and writes NDJSON, one case a line', async () => {
+    const query = 'provider=phishfort,bforeai&status=in_progress,taken_down&targetType=url'
+    const res = await gw.app.inject({ method: 'GET', url: `/v1/cases/export?format=ndjson&${query}`, headers: auth() })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8')
+    expect(res.headers['content-disposition']).toMatch(/filename="cases-\w+\.ndjson"/)
+    const lines = res.body.split('\n')
+    expect(lines.pop()).toBe('')
+    const cases = lines.map(l => JSON.parse(l))
+    expect(cases).toEqual(await listAll(query))
+    expect(cases.length).toBeGreaterThan(0)
+    for (const c of cases) {
+      expect(['phishfort', 'bforeai']).toContain(c.provider)
+      expect(['in_progress', 'taken_down']).toContain(c.status)
+    }
+  })
+
+  it('neutralises a formula that came from vendor data', async () => {
+    const created = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: auth(),
+      payload: {
+        provider: 'cloudflare',
+        target: { type: 'url', value: 'https://formula-test.example.org/' },
+        brand: { name: '=HYPERLINK("x")' },
+        providerOptions: CLOUDFLARE_REPORT_OPTIONS
+      }
+    })
+    expect(created.statusCode, created.body).toBe(201)
+    expect(created.json().brand.name).toBe('=HYPERLINK("x")')
+    const res = await gw.app.inject({ method: 'GET', url: '/v1/cases/export?provider=cloudflare&q=formula-test', headers: auth() })
+    expect(res.statusCode).toBe(200)
+    expect(res.body).toContain(',"\'=HYPERLINK(""x"")",')
+    const [row] = parse(res.body, { columns: true }) as Array<Record<string, string>>
+    expect(row!.brandName).toBe('\'=HYPERLINK("x")')
+  })
+
+  it('quotes and neutralises cells per RFC 4180 and the OWASP list', () => {
+    expect(csvCell('plain')).toBe('plain')
+    expect(csvCell('a,b')).toBe('"a,b"')
+    expect(csvCell('say "hi"\r\nbye')).toBe('"say ""hi""\r\nbye"')
+    for (const lead of ['=', '+', '-', '@', '\t', '\r']) expect(csvCell(`${lead}1+1`).startsWith(`'${lead}`) || csvCell(`${lead}1+1`).startsWith(`"'${lead}`)).toBe(true)
+    expect(csvCell(-5)).toBe('-5')
+    expect(csvCell(null)).toBe('')
+    expect(csvCell(true)).toBe('true')
+  })
+
+  it('answers a bad filter or failing providers with a problem, before any byte of the file', async () => {
+    const bad = await gw.app.inject({ method: 'GET', url: '/v1/cases/export?format=xlsx', headers: auth() })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/)
+    const badProvider = await gw.app.inject({ method: 'GET', url: '/v1/cases/export?provider=acme', headers: auth() })
+    expect(badProvider.statusCode).toBe(400)
+
+    gw.sandbox.running.bforeai.sim.faults.add({ status: 500, times: 50 })
+    try {
+      const res = await gw.app.inject({ method: 'GET', url: '/v1/cases/export', headers: auth() })
+      expect(res.statusCode).toBeGreaterThanOrEqual(502)
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+      expect(res.json()).toMatchObject({ provider: 'bforeai' })
+      expect(res.json().detail).toMatch(/export stopped/)
+    } finally {
+      gw.sandbox.running.bforeai.sim.faults.clear()
+    }
+  })
+
+  it('needs a gateway key', async () => {
+    const res = await gw.app.inject({ method: 'GET', url: '/v1/cases/export' })
+    expect(res.statusCode).toBe(401)
+  })
+})
