@@ -5,7 +5,8 @@
  */
 import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { csvCell } from '../../src/services/export.js'
+import { Writable } from 'node:stream'
+import { csvCell, tabularStream } from '../../src/services/export.js'
 import { auth, CLOUDFLARE_REPORT_OPTIONS, testGateway, type TestGateway } from '../support/app.js'
 
 let gw: TestGateway
@@ -114,6 +115,32 @@ describe('case export', () => {
     } finally {
       gw.sandbox.running.bforeai.sim.faults.clear()
     }
+  })
+
+  it('pulls the next batch only when the reader has taken the previous one (backpressure)', async () => {
+    let pulled = 0
+    async function * batches (): AsyncGenerator<Array<{ n: number }>> {
+      for (let i = 0; i < 1000; i++) {
+        pulled++
+        yield Array.from({ length: 100 }, (_, n) => ({ n: i * 100 + n }))
+      }
+    }
+    const stream = tabularStream(batches(), 'csv', [{ header: 'n', get: r => r.n }])
+    // a stalled client: a socket-like sink that takes one chunk and then nothing
+    let release: (() => void) | null = null
+    const sink = new Writable({ highWaterMark: 1024, write (_chunk, _enc, done) { release = done } })
+    stream.pipe(sink)
+    await new Promise(resolve => setTimeout(resolve, 100))
+    // one batch being written, one queued in the sink, one in the stream's buffer, one the walk is preparing: of 1,000
+    expect(pulled).toBeLessThanOrEqual(4)
+    // the client reads again: the walk goes on to the end
+    let rows = 0
+    const finished = new Promise(resolve => sink.on('finish', resolve))
+    sink._write = (chunk: Buffer, _enc, done) => { rows += chunk.toString().split('\r\n').length - 1; done() }
+    ;(release as (() => void) | null)?.()
+    await finished
+    expect(pulled).toBe(1000)
+    expect(rows).toBeGreaterThan(99_000)
   })
 
   it('needs a gateway key', async () => {
