@@ -127,7 +127,7 @@ describe('exporting 10,000 cases', () => {
     expect(new Set(rows.map(r => r.id)).size).toBe(10_000)
     for (const id of PROVIDER_IDS) expect(rows.filter(r => r.provider === id)).toHaveLength(COUNTS[id])
     // newest first, as the listing
-    for (let i = 1; i < rows.length; i++) expect(rows[i - 1]!.createdAt >= rows[i]!.createdAt).toBe(true)
+    for (let i = 1; i < rows.length; i++) expect((rows[i - 1]!.createdAt ?? '') >= (rows[i]!.createdAt ?? '')).toBe(true)
     console.log(`[export] 10,000 cases, ${(res.body.length / MB).toFixed(2)} MB of CSV, ${fullExportCalls} vendor requests; ` +
       `RSS baseline ${(baseline / MB).toFixed(1)} MB, peak ${(peak / MB).toFixed(1)} MB (+${(fastPeakGrowth / MB).toFixed(1)} MB)`)
     expect(fastPeakGrowth).toBeLessThan(30 * MB)
