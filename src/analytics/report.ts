@@ -10,7 +10,7 @@ import type { TakedownQuery, TakedownReport, TakedownGroup } from '../schemas/an
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { csv, providerList } from '../services/cases.js'
 import { UNIFIED_STATUSES, TERMINAL_STATUSES } from '../schemas/unified-status.js'
-import { MILESTONES, monthOf, PRECISION_UNKNOWN, ROW_BYTES, rowFields } from './row.js'
+import { MILESTONES, monthOf, PRECISION_UNKNOWN, RowView } from './row.js'
 import type { MilestoneStore } from './store.js'
 
 export const GROUP_BY = ['provider', 'targetType', 'month'] as const
@@ -21,6 +21,8 @@ const IN_PROGRESS = MILESTONES.indexOf('inProgress')
 const MITIGATED = MILESTONES.indexOf('mitigated')
 const TAKEN_DOWN = MILESTONES.indexOf('takenDown')
 const TERMINAL_INDEX = new Set<number>(TERMINAL_STATUSES.map(s => UNIFIED_STATUSES.indexOf(s)))
+/** 1 for the index of every open (non-terminal) status: a table lookup in the hot loop */
+const OPEN = Uint8Array.from(UNIFIED_STATUSES, (_, i) => TERMINAL_INDEX.has(i) ? 0 : 1)
 const STATUS_TAKEN_DOWN = UNIFIED_STATUSES.indexOf('taken_down')
 const STATUS_FAILED = UNIFIED_STATUSES.indexOf('failed')
 const STATUS_CANCELLED = UNIFIED_STATUSES.indexOf('cancelled')
@@ -58,37 +60,45 @@ export class TakedownAnalytics {
     const groups = new Map<string, Acc>()
     const buffers = await this.#store.rows(shards)
     for (const [i, buf] of buffers.entries()) {
-      const provider = (shards[i] ?? '').split(':')[0] as ProviderId
-      for (let at = 0; at + ROW_BYTES <= buf.length; at += ROW_BYTES) {
-        const created = rowFields.createdAt(buf, at)
-        if ((f.from !== null && created < f.from) || (f.to !== null && created >= f.to)) continue
-        const tt = rowFields.targetType(buf, at)
-        if (f.targetType !== null && tt !== f.targetType) continue
+      // every row of a shard has the shard's provider and creation month: only the target type varies per row
+      const [provider, month] = (shards[i] ?? '').split(':') as [ProviderId, string]
+      const byType: Array<Acc | undefined> = []
+      const accFor = (tt: number): Acc => {
         const key: TakedownGroup['key'] = {}
         if (f.groupBy.has('provider')) key.provider = provider
         if (f.groupBy.has('targetType')) key.targetType = TARGET_TYPES[tt] ?? 'url'
-        if (f.groupBy.has('month')) key.month = monthOf(created)
+        if (f.groupBy.has('month')) key.month = month
         const id = `${key.provider ?? ''}|${key.targetType ?? ''}|${key.month ?? ''}`
         let g = groups.get(id)
         if (g === undefined) {
           g = { key, cases: 0, statuses: UNIFIED_STATUSES.map(() => 0), reopened: 0, ttd: [], ttdVendor: 0, ttdWorstPrecision: 0, ttfa: [], backlog: [0, 0, 0, 0] }
           groups.set(id, g)
         }
+        byType[tt] = g
+        return g
+      }
+      const rows = new RowView(buf)
+      for (let r = 0; r < rows.length; r++) {
+        const created = rows.createdAt(r)
+        if ((f.from !== null && created < f.from) || (f.to !== null && created >= f.to)) continue
+        const tt = rows.targetType(r)
+        if (f.targetType !== null && tt !== f.targetType) continue
+        const g = byType[tt] ?? accFor(tt)
         g.cases++
-        const status = rowFields.status(buf, at)
+        const status = rows.status(r)
         g.statuses[status]!++
-        g.reopened += rowFields.reopened(buf, at) > 0 ? 1 : 0
-        const td = rowFields.time(buf, at, TAKEN_DOWN)
+        if (rows.reopened(r) > 0) g.reopened++
+        const td = rows.time(r, TAKEN_DOWN)
         if (!Number.isNaN(td)) {
           g.ttd.push((td - created) / 1000)
-          if (rowFields.vendor(buf, at, TAKEN_DOWN)) g.ttdVendor++
-          const p = rowFields.precision(buf, at, TAKEN_DOWN)
+          if (rows.vendor(r, TAKEN_DOWN)) g.ttdVendor++
+          const p = rows.precision(r, TAKEN_DOWN)
           g.ttdWorstPrecision = p === PRECISION_UNKNOWN || g.ttdWorstPrecision === -1 ? -1 : Math.max(g.ttdWorstPrecision, p)
         }
         // first action: the vendor first acted (in progress, mitigated or taken down, whichever came first)
-        const action = Math.min(nanToInf(rowFields.time(buf, at, IN_PROGRESS)), nanToInf(rowFields.time(buf, at, MITIGATED)), nanToInf(td))
+        const action = Math.min(nanToInf(rows.time(r, IN_PROGRESS)), nanToInf(rows.time(r, MITIGATED)), nanToInf(td))
         if (action !== Number.POSITIVE_INFINITY) g.ttfa.push((action - created) / 1000)
-        if (!TERMINAL_INDEX.has(status)) {
+        if (OPEN[status] === 1) {
           const age = now - created
           g.backlog[age < DAY ? 0 : age < 7 * DAY ? 1 : age < 30 * DAY ? 2 : 3]++
         }
