@@ -44,6 +44,8 @@ import { RedisMilestoneStore } from './analytics/redis-store.js'
 import { TakedownAnalytics } from './analytics/report.js'
 import { MemoryMilestoneStore } from './analytics/store.js'
 import { reportingRoutes } from './routes/v1/reporting.js'
+import { backfillMilestones } from './analytics/backfill.js'
+import { Cancellation } from './connectors/deadline.js'
 import { isTerminal, UNIFIED_STATUSES } from './schemas/unified-status.js'
 
 export interface AppOptions {
@@ -197,9 +199,10 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   // milestones live beside the other shared state: in Redis when there is one (every replica records and reads the same rows)
   const milestoneStore = store.kind === 'redis' && store.client !== undefined ? new RedisMilestoneStore(store.client) : new MemoryMilestoneStore()
   const analytics = new TakedownAnalytics(milestoneStore, clock)
-  app.decorate('milestones', new MilestoneRecorder(milestoneStore, {
+  const milestones = new MilestoneRecorder(milestoneStore, {
     onTakenDown: ({ provider, targetType, seconds }) => { metrics.timeToTakedown.observe({ provider, target_type: targetType }, seconds) }
-  }))
+  })
+  app.decorate('milestones', milestones)
   const openCases = async (): Promise<Array<{ provider: string, status: string, count: number }>> => {
     try {
       const report = await analytics.report({ groupBy: 'provider' })
@@ -219,6 +222,17 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing), config.gatewaySecret)
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
-  await app.register(reportingRoutes, { analytics, cases, clock })
+  await app.register(reportingRoutes, { analytics, recorder: milestones, cases, clock })
+  if (config.sandbox && opts.sandbox === undefined) {
+    // `npm start` in sandbox mode: the seeded cases give the analytics real figures from the first minute
+    const stop = new Cancellation()
+    app.addHook('onReady', (done) => {
+      backfillMilestones({ cases, recorder: milestones, clock }, stop, app.log).then(
+        result => { app.log.info(result, 'sandbox: takedown milestones backfilled from the simulators') },
+        err => { if (!stop.aborted) app.log.warn({ err }, 'sandbox: the milestones backfill failed') })
+      done()
+    })
+    app.addHook('onClose', (_app, done) => { stop.abort(new Error('closing')); done() })
+  }
   return app
 }

@@ -396,6 +396,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/backfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the milestones of cases the gateway never recorded
+         * @description Walks every case of every live provider (as the export does) and records the ones without milestones, e.g. cases created before the gateway watched the vendor. Their milestones are dated by vendor timestamps only (PhishFort takedown times, read from each case's detail; Cloudflare mitigation dates; BforeAI update times); cases already recorded are left as they are. Answers when done: it costs the vendor calls of a full listing plus one detail read per PhishFort case. Sandbox mode runs it once at start.
+         */
+        post: operations["backfillTakedownAnalytics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases/export": {
         parameters: {
             query?: never;
@@ -1796,6 +1816,18 @@ export interface components {
             generatedAt: string;
             /** @description Sorted by provider, target type, month */
             groups: components["schemas"]["TakedownGroup"][];
+        };
+        /**
+         * @example {
+         *       "cases": 108,
+         *       "recorded": 108
+         *     }
+         */
+        BackfillResult: {
+            /** @description Cases the listing walk met */
+            cases: number;
+            /** @description Of them, the cases that had no milestones yet and now have */
+            recorded: number;
         };
     };
     responses: never;
@@ -5032,6 +5064,110 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    backfillTakedownAnalytics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "cases": 108,
+                     *       "recorded": 108
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BackfillResult"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider failed (for listings: every provider failed) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer in time (`<PROVIDER>_TIMEOUT_MS`) */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

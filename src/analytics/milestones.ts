@@ -58,7 +58,10 @@ export class MilestoneRecorder {
     this.#opts = opts
   }
 
-  /** Applies one event; an event at or below the case's last applied sequence is a duplicate and changes nothing. */
+  /**
+   * Applies one event; an event at or below the case's last applied sequence is a duplicate and changes nothing.
+   * Sequence 0 with `observedVia: 'read'` is a backfill (backfill.ts): it only adds cases never recorded.
+   */
   async record (event: CaseChangeEvent): Promise<RecordOutcome> {
     const createdAt = Date.parse(event.case.createdAt)
     if (Number.isNaN(createdAt)) throw new TypeError(`case ${event.case.id} has an unreadable createdAt`)
@@ -92,11 +95,14 @@ function apply (before: MilestoneRow | null, event: CaseChangeEvent, createdAt: 
   if (event.type === 'case.reopened' || (wasTerminal && !isTerminal(c.status))) row.reopened++
 
   const observed = observedTime(event, opts)
+  // a case first met by a single read (a backfill) was past its milestones long before: only vendor times date them
+  const firstSightRead = before === null && event.observedVia === 'read'
   const set = (m: Milestone, vendorAt: string | null | undefined): void => {
     if (row.milestones[m] !== undefined) return
     const v = vendorAt == null ? Number.NaN : Date.parse(vendorAt)
     // a vendor time before the case was created is not believable: the observation is the better figure then
-    row.milestones[m] = !Number.isNaN(v) && v >= createdAt ? { at: v, source: 'vendor', precisionSeconds: 0 } : observed
+    if (!Number.isNaN(v) && v >= createdAt) row.milestones[m] = { at: v, source: 'vendor', precisionSeconds: 0 }
+    else if (!firstSightRead) row.milestones[m] = observed
   }
   // PhishFort says when burning started even when the case is first seen past in_progress
   if (c.takedownStartedAt != null) set('inProgress', c.takedownStartedAt)

@@ -85,3 +85,8 @@ export const TakedownReportSchema = Type.Object({
   }]
 })
 export type TakedownReport = Static<typeof TakedownReportSchema>
+
+export const BackfillResultSchema = Type.Object({
+  cases: Type.Integer({ description: 'Cases the listing walk met' }),
+  recorded: Type.Integer({ description: 'Of them, the cases that had no milestones yet and now have' })
+}, { $id: 'BackfillResult', additionalProperties: false, examples: [{ cases: 108, recorded: 108 }] })

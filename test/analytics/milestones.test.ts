@@ -73,6 +73,20 @@ describe('milestones recorder', () => {
     expect(bf.milestones.mitigated?.source).toBe('observed')
   })
 
+  it('dates a case first met by a read (a backfill) by vendor times only, and never overrides a recorded case', async () => {
+    const store = new MemoryMilestoneStore()
+    const rec = new MilestoneRecorder(store)
+    expect(await rec.record(event({ type: 'case.created', status: 'taken_down', sequence: 0, observedVia: 'read' }))).toBe('recorded')
+    const row = await rowOf(store)
+    expect(row.status).toBe('taken_down')
+    expect(row.firstTerminal).toBe('taken_down')
+    expect(row.milestones).toEqual({})
+    // the events engine's later change applies; a second backfill does not
+    expect(await rec.record(event({ status: 'in_progress', type: 'case.reopened', sequence: 1, previous: { status: 'taken_down', providerStatus: null } }))).toBe('recorded')
+    expect(await rec.record(event({ type: 'case.created', status: 'closed', sequence: 0, observedVia: 'read' }))).toBe('duplicate')
+    expect((await rowOf(store)).status).toBe('in_progress')
+  })
+
   it('counts reopenings and keeps the first takedown; a replayed or older event changes nothing', async () => {
     const store = new MemoryMilestoneStore()
     const seen: number[] = []

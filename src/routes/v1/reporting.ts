@@ -6,14 +6,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { TakedownAnalytics } from '../../analytics/report.js'
 import type { Clock } from '../../clock.js'
-import { TakedownQuerySchema, TakedownReportSchema } from '../../schemas/analytics.js'
+import { BackfillResultSchema, TakedownQuerySchema, TakedownReportSchema } from '../../schemas/analytics.js'
+import { backfillMilestones } from '../../analytics/backfill.js'
+import type { MilestoneRecorder } from '../../analytics/milestones.js'
 import { CaseListQuerySchema, type Case } from '../../schemas/case.js'
 import type { CaseService } from '../../services/cases.js'
 import { CASE_COLUMNS, caseBatches, csvCell, EXPORT_MEDIA_TYPES, tabularStream } from '../../services/export.js'
 import { CASE_EXAMPLE } from '../../schemas/examples.js'
 import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../responses.js'
 
-export interface ReportingRoutesOptions { analytics: TakedownAnalytics, cases: CaseService, clock: Clock }
+export interface ReportingRoutesOptions { analytics: TakedownAnalytics, recorder: MilestoneRecorder, cases: CaseService, clock: Clock }
 
 const { limit: _limit, cursor: _cursor, ...listFilters } = CaseListQuerySchema.properties
 
@@ -22,7 +24,7 @@ export const CaseExportQuerySchema = Type.Object({
   ...listFilters
 }, { additionalProperties: false })
 
-export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> = async (app, { analytics, cases, clock }) => {
+export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> = async (app, { analytics, recorder, cases, clock }) => {
   app.get('/v1/analytics/takedowns', {
     config: { scope: 'read' },
     schema: {
@@ -39,6 +41,21 @@ export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> 
       response: { 200: TakedownReportSchema, ...problems(...AUTH_PROBLEMS) }
     }
   }, async (req) => await analytics.report(req.query))
+
+  app.post('/v1/analytics/backfill', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'backfillTakedownAnalytics',
+      tags: ['Reporting'],
+      summary: 'Record the milestones of cases the gateway never recorded',
+      description: 'Walks every case of every live provider (as the export does) and records the ones without milestones, e.g. cases created ' +
+        'before the gateway watched the vendor. Their milestones are dated by vendor timestamps only (PhishFort takedown times, read from each ' +
+        'case\'s detail; Cloudflare mitigation dates; BforeAI update times); cases already recorded are left as they are. Answers when done: ' +
+        'it costs the vendor calls of a full listing plus one detail read per PhishFort case. Sandbox mode runs it once at start.',
+      security: [{ bearerAuth: [] }],
+      response: { 200: BackfillResultSchema, ...problems(...AUTH_PROBLEMS, ...PROVIDER_PROBLEMS) }
+    }
+  }, async (req) => await backfillMilestones({ cases, recorder, clock }, req.cancellation, req.log))
 
   app.get('/v1/cases/export', {
     config: { scope: 'read' },
