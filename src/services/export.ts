@@ -69,6 +69,41 @@ export const CASE_COLUMNS: ReadonlyArray<Column<Case>> = [
   { header: 'providerLink', get: c => c.links.provider }
 ]
 
+/** A case-change event as the event log holds it (the events export writes these; a structural type). */
+export interface ExportEvent {
+  id: string
+  type: string
+  sequence: number
+  occurredAt: string | null
+  observedAt: string
+  observedVia: string
+  case: Case
+  previous: { status: string, providerStatus: string | null } | null
+}
+
+export const EVENT_COLUMNS: ReadonlyArray<Column<ExportEvent>> = [
+  { header: 'id', get: e => e.id },
+  { header: 'type', get: e => e.type },
+  { header: 'caseId', get: e => e.case.id },
+  { header: 'sequence', get: e => e.sequence },
+  { header: 'occurredAt', get: e => e.occurredAt },
+  { header: 'observedAt', get: e => e.observedAt },
+  { header: 'observedVia', get: e => e.observedVia },
+  { header: 'provider', get: e => e.case.provider },
+  { header: 'status', get: e => e.case.status },
+  { header: 'providerStatus', get: e => e.case.providerStatus },
+  { header: 'previousStatus', get: e => e.previous?.status ?? null },
+  { header: 'previousProviderStatus', get: e => e.previous?.providerStatus ?? null },
+  { header: 'targetType', get: e => e.case.target.type },
+  { header: 'targetValue', get: e => e.case.target.value }
+]
+
+/** `Content-Disposition` of an export: `attachment; filename="<kind>-<UTC time>.<format>"` */
+export function attachment (kind: string, format: ExportFormat, nowMs: number): string {
+  const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')
+  return `attachment; filename="${kind}-${stamp}.${format}"`
+}
+
 export type CaseExportQuery = Omit<CaseListQuery, 'limit' | 'cursor'>
 
 /**

@@ -6,7 +6,7 @@
 import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Writable } from 'node:stream'
-import { csvCell, tabularStream } from '../../src/services/export.js'
+import { attachment, csvCell, EVENT_COLUMNS, tabularStream, type ExportEvent } from '../../src/services/export.js'
 import { auth, CLOUDFLARE_REPORT_OPTIONS, testGateway, type TestGateway } from '../support/app.js'
 
 let gw: TestGateway
@@ -141,6 +141,24 @@ describe('case export', () => {
     await finished
     expect(pulled).toBe(1000)
     expect(rows).toBeGreaterThan(99_000)
+  })
+
+  it('writes case-change events from any async iterable with the event columns', async () => {
+    const listed = await listAll('provider=phishfort')
+    const c = listed[0]!
+    async function * log (): AsyncGenerator<ExportEvent[]> {
+      yield [{ id: '1-0', type: 'case.created', sequence: 1, occurredAt: null, observedAt: '2026-11-01T00:00:00.000Z', observedVia: 'poll', case: c as ExportEvent['case'], previous: null }]
+      yield [{ id: '2-0', type: 'case.status_changed', sequence: 2, occurredAt: '2026-11-01T01:00:00.000Z', observedAt: '2026-11-01T01:05:00.000Z', observedVia: 'webhook', case: { ...c, target: { ...c.target, value: '@evil' } } as ExportEvent['case'], previous: { status: 'received', providerStatus: 'pending_review' } }]
+    }
+    let text = ''
+    for await (const chunk of tabularStream(log(), 'csv', EVENT_COLUMNS)) text += String(chunk)
+    const rows = parse(text, { columns: true }) as Array<Record<string, string>>
+    expect(rows.map(r => [r.id, r.type, r.caseId, r.sequence, r.previousStatus, r.observedVia])).toEqual([
+      ['1-0', 'case.created', c.id, '1', '', 'poll'],
+      ['2-0', 'case.status_changed', c.id, '2', 'received', 'webhook']
+    ])
+    expect(rows[1]!.targetValue).toBe("'@evil")
+    expect(attachment('events', 'ndjson', Date.parse('2026-11-30T01:02:03.456Z'))).toBe('attachment; filename="events-20261130T010203Z.ndjson"')
   })
 
   it('needs a gateway key', async () => {

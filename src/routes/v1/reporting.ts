@@ -11,7 +11,7 @@ import { backfillMilestones } from '../../analytics/backfill.js'
 import type { MilestoneRecorder } from '../../analytics/milestones.js'
 import { CaseListQuerySchema, type Case } from '../../schemas/case.js'
 import type { CaseService } from '../../services/cases.js'
-import { CASE_COLUMNS, caseBatches, csvCell, EXPORT_MEDIA_TYPES, tabularStream } from '../../services/export.js'
+import { attachment, CASE_COLUMNS, caseBatches, csvCell, EXPORT_MEDIA_TYPES, tabularStream } from '../../services/export.js'
 import { CASE_EXAMPLE } from '../../schemas/examples.js'
 import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../responses.js'
 
@@ -90,10 +90,9 @@ export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> 
   }, async (req, reply) => {
     const { format, ...filters } = req.query
     const batches = await caseBatches(cases, filters, req.cancellation, req.log)
-    const stamp = new Date(clock.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')
     return await reply
       .header('content-type', EXPORT_MEDIA_TYPES[format])
-      .header('content-disposition', `attachment; filename="cases-${stamp}.${format}"`)
+      .header('content-disposition', attachment('cases', format, clock.now()))
       .header('cache-control', 'no-store')
       // a stream, not the documented string: Fastify pipes it (the typed reply only knows the schema's `string`)
       .send(tabularStream(batches, format, CASE_COLUMNS) as unknown as string)
