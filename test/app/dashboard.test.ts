@@ -79,6 +79,7 @@ describe('Grafana dashboard', () => {
     expect(compose).toContain('./docker/grafana/dashboards:/var/lib/grafana/dashboards:ro')
     expect(compose).toContain('./docker/grafana/provisioning:/etc/grafana/provisioning:ro')
     expect(compose).toContain('./docker/prometheus.yml:/etc/prometheus/prometheus.yml:ro')
+    expect(compose).toContain('./docker/grafana/grafana.ini:/etc/grafana/grafana.ini:ro')
     const replicas = [...compose.matchAll(/^ {2}(gateway-\d+): \*gateway$/gm)].map(m => m[1])
     expect(replicas).toEqual(['gateway-1', 'gateway-2'])
     const port = /PORT: "(\d+)"/.exec(compose)?.[1]
