@@ -53,12 +53,12 @@ export class TakedownAnalytics {
     const now = this.#clock.now()
     const fromMonth = f.from === null ? null : monthOf(f.from)
     const toMonth = f.to === null ? null : monthOf(f.to - 1)
-    const shards = (await this.#store.shards()).filter(name => {
+    const shards = (await this.#unavailableAsProblem(this.#store.shards())).filter(name => {
       const [provider = '', month = ''] = name.split(':')
       return f.providers.includes(provider) && (fromMonth === null || month >= fromMonth) && (toMonth === null || month <= toMonth)
     })
     const groups = new Map<string, Acc>()
-    const buffers = await this.#store.rows(shards)
+    const buffers = await this.#unavailableAsProblem(this.#store.rows(shards))
     for (const [i, buf] of buffers.entries()) {
       // every row of a shard has the shard's provider and creation month: only the target type varies per row
       const [provider, month] = (shards[i] ?? '').split(':') as [ProviderId, string]
@@ -112,6 +112,15 @@ export class TakedownAnalytics {
       groupBy: GROUP_BY.filter(d => f.groupBy.has(d)),
       generatedAt: new Date(now).toISOString(),
       groups: out
+    }
+  }
+
+  /** the store (Redis) failing is a 503 problem that says so, not an internal error */
+  async #unavailableAsProblem<T> (p: Promise<T>): Promise<T> {
+    try {
+      return await p
+    } catch (err) {
+      throw new GatewayError('GW_ERR_UNAVAILABLE', 'The milestone store (Redis) did not answer; the analytics are unavailable until it does', { cause: err })
     }
   }
 }

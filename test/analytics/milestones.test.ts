@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { MilestoneRecorder, type CaseChangeEvent } from '../../src/analytics/milestones.js'
 import { RedisMilestoneStore } from '../../src/analytics/redis-store.js'
+import { TakedownAnalytics } from '../../src/analytics/report.js'
 import { decodeRow, shardOf } from '../../src/analytics/row.js'
+import { ManualClock } from '../../src/clock.js'
 import { MemoryMilestoneStore, type MilestoneStore } from '../../src/analytics/store.js'
 
 const CREATED = '2026-10-01T00:00:00.000Z'
@@ -101,6 +103,14 @@ describe('milestones recorder', () => {
     expect(row.sequence).toBe(3)
     expect(row.milestones.takenDown?.at).toBe(Date.parse('2026-10-01T01:00:00.000Z'))
     expect(seen).toEqual([3600])
+  })
+
+  it('reports an unreachable store as a 503 problem', async () => {
+    class DownStore extends MemoryMilestoneStore {
+      override async shards (): Promise<string[]> { throw new Error('Connection is closed.') }
+    }
+    const report = new TakedownAnalytics(new DownStore(), new ManualClock()).report({})
+    await expect(report).rejects.toMatchObject({ code: 'GW_ERR_UNAVAILABLE', statusCode: 503 })
   })
 
   describe('two replicas on one Redis', () => {

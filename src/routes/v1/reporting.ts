@@ -35,7 +35,8 @@ export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> 
         'first terminal status, reopenings), dated by the vendor\'s own timestamps where it gives them and by the gateway\'s observation otherwise ' +
         '(`vendorTimed` and `worstPrecisionSeconds` say how exact the figures are). `from`/`to` select cases by creation time. ' +
         'Durations are seconds; medians and p90 are exact over the cases (linear between the two nearest ranks, as Excel\'s PERCENTILE.INC), never bucketed. ' +
-        'Counts per status, `takenDown`, `failed`, `cancelled`, `successRate` and the open backlog use each case\'s current status; the backlog ages are measured from now.',
+        'Counts per status, `takenDown`, `failed`, `cancelled`, `successRate` and the open backlog use each case\'s current status; the backlog ages are measured from now. ' +
+        'With Redis configured and unreachable the answer is a 503 problem.',
       security: [{ bearerAuth: [] }],
       querystring: TakedownQuerySchema,
       response: { 200: TakedownReportSchema, ...problems(...AUTH_PROBLEMS) }
