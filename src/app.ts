@@ -43,6 +43,14 @@ import { ReferenceService } from './services/reference.js'
 import { SharedCache } from './store/cached.js'
 import type { KvStore } from './store/kv-store.js'
 import { MemoryKvStore } from './store/memory-kv-store.js'
+import { MilestoneRecorder } from './analytics/milestones.js'
+import { RedisMilestoneStore } from './analytics/redis-store.js'
+import { TakedownAnalytics } from './analytics/report.js'
+import { MemoryMilestoneStore } from './analytics/store.js'
+import { reportingRoutes } from './routes/v1/reporting.js'
+import { backfillMilestones } from './analytics/backfill.js'
+import { Cancellation } from './connectors/deadline.js'
+import { isTerminal, UNIFIED_STATUSES } from './schemas/unified-status.js'
 
 export interface AppOptions {
   config: Config
@@ -72,6 +80,8 @@ declare module 'fastify' {
     idempotency: Idempotency
     /** request bounds (config.limits) */
     limits: Limits
+    /** per-case takedown milestones: the case-events engine feeds it (`milestones.record(event)`) */
+    milestones: MilestoneRecorder
   }
 }
 
@@ -234,7 +244,25 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const cases = new CaseService(providers, config.gatewaySecret)
   await app.register(caseReadRoutes, { cases })
   const idempotency = new Idempotency(store)
-  metrics.track({ providers, budgets, replays: () => idempotency.replays })
+  // milestones live beside the other shared state: in Redis when there is one (every replica records and reads the same rows)
+  const milestoneStore = store.kind === 'redis' && store.client !== undefined ? new RedisMilestoneStore(store.client) : new MemoryMilestoneStore()
+  const analytics = new TakedownAnalytics(milestoneStore, clock)
+  const milestones = new MilestoneRecorder(milestoneStore, {
+    onTakenDown: ({ provider, targetType, seconds }) => { metrics.timeToTakedown.observe({ provider, target_type: targetType }, seconds) }
+  })
+  app.decorate('milestones', milestones)
+  const openCases = async (): Promise<Array<{ provider: string, status: string, count: number }>> => {
+    try {
+      const report = await analytics.report({ groupBy: 'provider' })
+      return report.groups.flatMap(g => UNIFIED_STATUSES
+        .filter(status => !isTerminal(status))
+        .map(status => ({ provider: g.key.provider ?? '', status, count: (g.statuses as Record<string, number>)[status] ?? 0 })))
+    } catch (err) {
+      app.log.warn({ err }, 'open-cases gauge: the milestone store did not answer')
+      return []
+    }
+  }
+  metrics.track({ providers, budgets, replays: () => idempotency.replays, openCases })
   app.decorate('idempotency', idempotency)
   await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing), idempotency })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
@@ -242,5 +270,17 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing), config.gatewaySecret)
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
+  await app.register(reportingRoutes, { analytics, recorder: milestones, cases, clock })
+  if (config.sandbox && opts.sandbox === undefined) {
+    // `npm start` in sandbox mode: the seeded cases give the analytics real figures from the first minute
+    const stop = new Cancellation()
+    app.addHook('onReady', (done) => {
+      backfillMilestones({ cases, recorder: milestones, clock }, stop, app.log).then(
+        result => { app.log.info(result, 'sandbox: takedown milestones backfilled from the simulators') },
+        err => { if (!stop.aborted) app.log.warn({ err }, 'sandbox: the milestones backfill failed') })
+      done()
+    })
+    app.addHook('onClose', (_app, done) => { stop.abort(new Error('closing')); done() })
+  }
   return app
 }

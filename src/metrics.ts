@@ -21,6 +21,8 @@ export interface MetricSources {
   budgets: Partial<Record<ProviderId, OutboundBudget>>
   /** idempotency replays so far (Idempotency#replays) */
   replays: () => number
+  /** open (non-terminal) recorded cases per provider and unified status, read from the shared milestone store */
+  openCases?: () => Promise<Array<{ provider: string, status: string, count: number }>>
 }
 
 export class GatewayMetrics {
@@ -34,6 +36,8 @@ export class GatewayMetrics {
   readonly cacheOutcomes: Counter<'provider' | 'kind' | 'outcome'>
   readonly unknownStatuses: Counter<'provider'>
   readonly idempotencyReplays: Counter
+  readonly timeToTakedown: Histogram<'provider' | 'target_type'>
+  readonly openCases: Gauge<'provider' | 'status'>
   #sources: MetricSources | null = null
 
   constructor (opts: { defaultMetrics?: boolean } = {}) {
@@ -112,6 +116,24 @@ export class GatewayMetrics {
         const now = self.#sources?.replays() ?? 0
         if (now > seenReplays) this.inc(now - seenReplays)
         seenReplays = now
+      }
+    })
+    this.timeToTakedown = new Histogram({
+      name: `${PREFIX}time_to_takedown_seconds`,
+      help: 'Seconds from a case\'s creation to its first taken_down, observed once per case when it first reaches taken_down, by provider and target type',
+      labelNames: ['provider', 'target_type'],
+      buckets: [300, 900, 1800, 3600, 7200, 14_400, 28_800, 43_200, 86_400, 172_800, 259_200, 604_800, 1_209_600, 2_592_000],
+      registers
+    })
+    this.openCases = new Gauge({
+      name: `${PREFIX}open_cases`,
+      help: 'Recorded cases in a non-terminal unified status, by provider and status (all replicas: read from the shared milestone store)',
+      labelNames: ['provider', 'status'],
+      registers,
+      async collect () {
+        const rows = await self.#sources?.openCases?.() ?? []
+        this.reset()
+        for (const r of rows) this.set({ provider: r.provider, status: r.status }, r.count)
       }
     })
   }

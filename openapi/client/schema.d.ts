@@ -376,6 +376,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/takedowns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time to takedown, success rate and backlog per provider, target type or month
+         * @description Computed over the milestones the gateway recorded for each case (created, first in_progress, first mitigated, first taken_down, first terminal status, reopenings), dated by the vendor's own timestamps where it gives them and by the gateway's observation otherwise (`vendorTimed` and `worstPrecisionSeconds` say how exact the figures are). `from`/`to` select cases by creation time. Durations are seconds; medians and p90 are exact over the cases (linear between the two nearest ranks, as Excel's PERCENTILE.INC), never bucketed. Counts per status, `takenDown`, `failed`, `cancelled`, `successRate` and the open backlog use each case's current status; the backlog ages are measured from now. With Redis configured and unreachable the answer is a 503 problem.
+         */
+        get: operations["getTakedownAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/backfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the milestones of cases the gateway never recorded
+         * @description Walks every case of every live provider (as the export does) and records the ones without milestones, e.g. cases created before the gateway watched the vendor. Their milestones are dated by vendor timestamps only (PhishFort takedown times, read from each case's detail; Cloudflare mitigation dates; BforeAI update times); cases already recorded are left as they are. Answers when done: it costs the vendor calls of a full listing plus one detail read per PhishFort case. Sandbox mode runs it once at start.
+         */
+        post: operations["backfillTakedownAnalytics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every case the filters select, as one CSV or NDJSON file
+         * @description The listing of `GET /v1/cases` with the same filters, walked through every page of every provider and streamed as it is read: memory stays bounded and a slow reader slows the walk instead of making the gateway buffer. CSV: RFC 4180 with a header row and CRLF line ends; a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'` so spreadsheets show it instead of running it. Failing providers on the first page give a problem answer; a provider failing later cuts the transfer (the file is never silently shorter).
+         */
+        get: operations["exportCases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1612,6 +1672,202 @@ export interface components {
          */
         ScanInfoList: {
             items: components["schemas"]["ScanInfo"][];
+        };
+        /**
+         * @example {
+         *       "key": {
+         *         "provider": "phishfort"
+         *       },
+         *       "cases": 120,
+         *       "statuses": {
+         *         "received": 2,
+         *         "in_review": 1,
+         *         "awaiting_customer": 0,
+         *         "monitoring": 0,
+         *         "in_progress": 7,
+         *         "mitigated": 0,
+         *         "taken_down": 100,
+         *         "failed": 10,
+         *         "cancelled": 0,
+         *         "closed": 0,
+         *         "unknown": 0
+         *       },
+         *       "takenDown": 100,
+         *       "failed": 10,
+         *       "cancelled": 0,
+         *       "successRate": 0.9090909090909091,
+         *       "reopened": 0,
+         *       "timeToTakedown": {
+         *         "count": 100,
+         *         "median": 15300,
+         *         "p90": 27060,
+         *         "max": 30000,
+         *         "vendorTimed": 100,
+         *         "worstPrecisionSeconds": 0
+         *       },
+         *       "timeToFirstAction": {
+         *         "count": 107,
+         *         "median": 3600,
+         *         "p90": 7200
+         *       },
+         *       "backlog": {
+         *         "<1d": 4,
+         *         "1-7d": 6,
+         *         "7-30d": 0,
+         *         ">30d": 0
+         *       }
+         *     }
+         */
+        TakedownGroup: {
+            /** @description The values of the groupBy dimensions; empty without groupBy */
+            key: {
+                /**
+                 * @description Provider (vendor) id
+                 * @enum {string}
+                 */
+                provider?: "bforeai" | "phishfort" | "cloudflare";
+                /**
+                 * @description Kind of target
+                 * @enum {string}
+                 */
+                targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                /** @description UTC creation month */
+                month?: string;
+            };
+            /** @description Cases created in the window */
+            cases: number;
+            /** @description Cases per current unified status */
+            statuses: {
+                received: number;
+                in_review: number;
+                awaiting_customer: number;
+                monitoring: number;
+                in_progress: number;
+                mitigated: number;
+                taken_down: number;
+                failed: number;
+                cancelled: number;
+                closed: number;
+                unknown: number;
+            };
+            /** @description Cases now taken_down */
+            takenDown: number;
+            /** @description Cases now failed */
+            failed: number;
+            /** @description Cases now cancelled */
+            cancelled: number;
+            /** @description taken_down ÷ cases in a terminal status (taken_down, failed, cancelled, closed); null when none is terminal */
+            successRate: number | null;
+            /** @description Cases that went from a terminal status back to an open one at least once */
+            reopened: number;
+            /** @description createdAt → first taken_down */
+            timeToTakedown: {
+                /** @description Cases that reached taken_down at least once (a reopened case keeps its first takedown) */
+                count: number;
+                /** @description Seconds; null when no case of the group has the milestone */
+                median: number | null;
+                /** @description Seconds; null when no case of the group has the milestone */
+                p90: number | null;
+                /** @description Seconds; null when no case of the group has the milestone */
+                max: number | null;
+                /** @description How many of them are dated by the vendor's own timestamp (the rest by the gateway's observation) */
+                vendorTimed: number;
+                /** @description The largest uncertainty of one figure (the poll interval of an observed change); null when unknown for some case or no case */
+                worstPrecisionSeconds: number | null;
+            };
+            /** @description createdAt → first in_progress, mitigated or taken_down */
+            timeToFirstAction: {
+                count: number;
+                /** @description Seconds; null when no case of the group has the milestone */
+                median: number | null;
+                /** @description Seconds; null when no case of the group has the milestone */
+                p90: number | null;
+            };
+            /** @description Open (non-terminal) cases by age since creation */
+            backlog: {
+                "<1d": number;
+                "1-7d": number;
+                "7-30d": number;
+                ">30d": number;
+            };
+        };
+        /**
+         * @example {
+         *       "from": "2026-10-01T00:00:00.000Z",
+         *       "to": null,
+         *       "groupBy": [
+         *         "provider"
+         *       ],
+         *       "generatedAt": "2026-11-01T00:00:00.000Z",
+         *       "groups": [
+         *         {
+         *           "key": {
+         *             "provider": "phishfort"
+         *           },
+         *           "cases": 120,
+         *           "statuses": {
+         *             "received": 2,
+         *             "in_review": 1,
+         *             "awaiting_customer": 0,
+         *             "monitoring": 0,
+         *             "in_progress": 7,
+         *             "mitigated": 0,
+         *             "taken_down": 100,
+         *             "failed": 10,
+         *             "cancelled": 0,
+         *             "closed": 0,
+         *             "unknown": 0
+         *           },
+         *           "takenDown": 100,
+         *           "failed": 10,
+         *           "cancelled": 0,
+         *           "successRate": 0.9090909090909091,
+         *           "reopened": 0,
+         *           "timeToTakedown": {
+         *             "count": 100,
+         *             "median": 15300,
+         *             "p90": 27060,
+         *             "max": 30000,
+         *             "vendorTimed": 100,
+         *             "worstPrecisionSeconds": 0
+         *           },
+         *           "timeToFirstAction": {
+         *             "count": 107,
+         *             "median": 3600,
+         *             "p90": 7200
+         *           },
+         *           "backlog": {
+         *             "<1d": 4,
+         *             "1-7d": 6,
+         *             "7-30d": 0,
+         *             ">30d": 0
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        TakedownReport: {
+            /** Format: date-time */
+            from: string | null;
+            /** Format: date-time */
+            to: string | null;
+            groupBy: ("provider" | "targetType" | "month")[];
+            /** Format: date-time */
+            generatedAt: string;
+            /** @description Sorted by provider, target type, month */
+            groups: components["schemas"]["TakedownGroup"][];
+        };
+        /**
+         * @example {
+         *       "cases": 108,
+         *       "recorded": 108
+         *     }
+         */
+        BackfillResult: {
+            /** @description Cases the listing walk met */
+            cases: number;
+            /** @description Of them, the cases that had no milestones yet and now have */
+            recorded: number;
         };
     };
     responses: never;
@@ -4656,6 +4912,400 @@ export interface operations {
             };
             /** @description Conflict: an open case for the same target exists at the provider (`existing` names it; send `allowDuplicate: true` to create anyway), or a request with the same `Idempotency-Key` is still in flight */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider cannot do this, is off (no credentials), or rejected the request; or an `Idempotency-Key` was reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider failed (for listings: every provider failed) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer in time (`<PROVIDER>_TIMEOUT_MS`) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTakedownAnalytics: {
+        parameters: {
+            query?: {
+                /** @description Cases created at or after (RFC 3339) */
+                from?: string;
+                /** @description Cases created before (RFC 3339, exclusive) */
+                to?: string;
+                /**
+                 * @description Comma-separated provider ids
+                 * @example phishfort,cloudflare
+                 */
+                provider?: string;
+                /** @description Kind of target */
+                targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                /**
+                 * @description Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month). None: one group over every case.
+                 * @example provider,month
+                 */
+                groupBy?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-10-01T00:00:00.000Z",
+                     *       "to": null,
+                     *       "groupBy": [
+                     *         "provider"
+                     *       ],
+                     *       "generatedAt": "2026-11-01T00:00:00.000Z",
+                     *       "groups": [
+                     *         {
+                     *           "key": {
+                     *             "provider": "phishfort"
+                     *           },
+                     *           "cases": 120,
+                     *           "statuses": {
+                     *             "received": 2,
+                     *             "in_review": 1,
+                     *             "awaiting_customer": 0,
+                     *             "monitoring": 0,
+                     *             "in_progress": 7,
+                     *             "mitigated": 0,
+                     *             "taken_down": 100,
+                     *             "failed": 10,
+                     *             "cancelled": 0,
+                     *             "closed": 0,
+                     *             "unknown": 0
+                     *           },
+                     *           "takenDown": 100,
+                     *           "failed": 10,
+                     *           "cancelled": 0,
+                     *           "successRate": 0.9090909090909091,
+                     *           "reopened": 0,
+                     *           "timeToTakedown": {
+                     *             "count": 100,
+                     *             "median": 15300,
+                     *             "p90": 27060,
+                     *             "max": 30000,
+                     *             "vendorTimed": 100,
+                     *             "worstPrecisionSeconds": 0
+                     *           },
+                     *           "timeToFirstAction": {
+                     *             "count": 107,
+                     *             "median": 3600,
+                     *             "p90": 7200
+                     *           },
+                     *           "backlog": {
+                     *             "<1d": 4,
+                     *             "1-7d": 6,
+                     *             "7-30d": 0,
+                     *             ">30d": 0
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TakedownReport"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    backfillTakedownAnalytics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "cases": 108,
+                     *       "recorded": 108
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BackfillResult"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider failed (for listings: every provider failed) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer in time (`<PROVIDER>_TIMEOUT_MS`) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportCases: {
+        parameters: {
+            query?: {
+                /** @description `csv` (RFC 4180, header row) or `ndjson` (one case a line) */
+                format?: "csv" | "ndjson";
+                /**
+                 * @description Comma-separated provider ids
+                 * @example phishfort,cloudflare
+                 */
+                provider?: string;
+                /**
+                 * @description Comma-separated unified statuses
+                 * @example in_progress,awaiting_customer
+                 */
+                status?: string;
+                /** @description Kind of target */
+                targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                /** @description Case-insensitive substring of the target value */
+                q?: string;
+                /** @description Brand name (case-insensitive) or brand id */
+                brand?: string;
+                /** @description createdAt at or after (RFC 3339) */
+                since?: string;
+                /** @description createdAt before (RFC 3339, exclusive) */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, as an attachment (`Content-Disposition` names the file) */
+            200: {
+                headers: {
+                    /** @description attachment; filename="cases-<time>.<csv|ndjson>" */
+                    "content-disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id,provider,providerCaseId,targetType,targetValue,targetDomain,status,terminal,providerStatus,brandId,brandName,threatClass,threatName,threatPlatform,reportedBy,createdAt,updatedAt,providerLink
+                     *     phishfort:054zKkjCnR1I3B3U812z,phishfort,054zKkjCnR1I3B3U812z,url,https://uniformprivate.cc/chevrolet/,uniformprivate.cc,taken_down,true,takedown_success,,exampleclient.com,phishing,Brand - Website - Impersonation,,analyst@example.com,2021-11-08T20:36:43.765Z,2021-12-06T15:10:01.299Z,
+                     */
+                    "text/csv": string;
+                    /** @example {"id":"phishfort:054zKkjCnR1I3B3U812z","provider":"phishfort","providerCaseId":"054zKkjCnR1I3B3U812z","target":{"type":"url","value":"https://uniformprivate.cc/chevrolet/","domain":"uniformprivate.cc"},"status":"taken_down","terminal":true,"providerStatus":"takedown_success","brand":{"id":null,"name":"exampleclient.com"},"threat":{"class":"phishing","name":"Brand - Website - Impersonation","platform":null},"reportedBy":"analyst@example.com","createdAt":"2021-11-08T20:36:43.765Z","updatedAt":"2021-12-06T15:10:01.299Z","links":{"self":"/v1/cases/phishfort:054zKkjCnR1I3B3U812z","provider":null}} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -33,6 +33,7 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'Providers', description: 'Provider modes and capabilities' },
         { name: 'Detections', description: 'Takedown candidates the providers found (BforeAI confirmed attacks, Cloudflare brand-protection matches) and turning them into cases' },
         { name: 'Brand protection', description: 'Cloudflare Brand Protection saved queries and URL scans' },
+        { name: 'Reporting', description: 'Takedown analytics per provider, target type and month; case exports (CSV, NDJSON)' },
         { name: 'Operations', description: 'Health, readiness, metrics (no auth)' }
       ],
       components: {

@@ -110,14 +110,7 @@ export class CaseService {
     const active = this.#providers.requireSome().map(e => e.id)
     let providers: ProviderId[] = active
     if (query.provider !== undefined) {
-      const names = csv(query.provider)
-      const bad = names.filter(n => !isProviderId(n))
-      if (bad.length > 0) {
-        throw new GatewayError('GW_ERR_VALIDATION', `Unknown provider ${bad.join(', ')}`, {
-          errors: [{ path: '/provider', message: `must be a comma-separated list of ${PROVIDER_IDS.join(', ')}` }],
-          allowed: [...PROVIDER_IDS]
-        })
-      }
+      const names = providerList(query.provider)
       const off = names.filter(n => !active.includes(n as ProviderId))
       if (off.length > 0) {
         throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${off.join(', ')} is off in this gateway`, { allowed: active })
@@ -153,8 +146,21 @@ export class CaseService {
   }
 }
 
-function csv (value: string): string[] {
+export function csv (value: string): string[] {
   return [...new Set(value.split(',').map(s => s.trim()).filter(s => s !== ''))]
+}
+
+/** The provider ids of a comma-separated `provider` parameter; an unknown one is a 400. */
+export function providerList (value: string): ProviderId[] {
+  const names = csv(value)
+  const bad = names.filter(n => !isProviderId(n))
+  if (bad.length > 0) {
+    throw new GatewayError('GW_ERR_VALIDATION', `Unknown provider ${bad.join(', ')}`, {
+      errors: [{ path: '/provider', message: `must be a comma-separated list of ${PROVIDER_IDS.join(', ')}` }],
+      allowed: [...PROVIDER_IDS]
+    })
+  }
+  return names as ProviderId[]
 }
 
 function fingerprintOf (f: Filters): string {

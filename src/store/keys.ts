@@ -11,5 +11,10 @@ export const keys = {
   /** prefix of the inbound rate-limit counters per gateway key (@fastify/rate-limit appends the key name) */
   inboundRateLimit: (): string => `${PREFIX}rl:in:`,
   /** the case a detection became (issue 9): detection id → case id */
-  detectionCase: (detectionId: string): string => `${PREFIX}det-case:${detectionId}`
+  detectionCase: (detectionId: string): string => `${PREFIX}det-case:${detectionId}`,
+  /** analytics milestones (ADR 0020): case id → slot, and the rows string, of one `<provider>:<YYYY-MM>` shard (one cluster slot) */
+  milestoneSlots: (shard: string): string => `${PREFIX}ms:{${shard}}:slots`,
+  milestoneRows: (shard: string): string => `${PREFIX}ms:{${shard}}:rows`,
+  /** the set of milestone shard names */
+  milestoneShards: (): string => `${PREFIX}ms:shards`
 }

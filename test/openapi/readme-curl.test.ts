@@ -115,8 +115,15 @@ describe.skipIf(!hasCurl)(hasCurl ? 'README curl cookbook' : `README curl cookbo
       const status = Number(stdout.slice(stdout.lastIndexOf('\n') + 1))
       const body = stdout.slice(0, stdout.lastIndexOf('\n'))
       expect(status, `${concrete}\n${body}`).toBe(expectedStatus(command))
+      const file = / -o (\S+)/.exec(command)?.[1]
       if (/ -si /.test(command)) {
         expect(body.toLowerCase()).toContain('cache-status:')
+      } else if (file !== undefined) {
+        // a download: nothing on stdout, the file written
+        expect(body).toBe('')
+        expect(readFileSync(join(dir, file), 'utf8').length).toBeGreaterThan(0)
+      } else if (/format=ndjson/.test(command)) {
+        for (const line of body.split('\n').filter(l => l !== '')) expect(() => JSON.parse(line), line).not.toThrow()
       } else {
         expect(() => JSON.parse(body), body).not.toThrow()
       }

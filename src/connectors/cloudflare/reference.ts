@@ -1,5 +1,5 @@
 /** Cloudflare's documented static lists (shared/vendors/cloudflare-notes.md §2.1, §2.2, §2.4) for GET /v1/reference. */
-import { REMOVAL_MITIGATION_TYPES } from './status-map.js'
+import { isRemoval } from './status-map.js'
 import { ACT_TO_TYPE, MITIGATION_TYPES, REPORT_ACTS } from './wire.js'
 
 interface Item { id: string, name: string, description: string }
@@ -13,10 +13,6 @@ const ACT_NAMES: Readonly<Record<string, string>> = {
   abuse_threat: 'Violent threat',
   abuse_registrar_whois: 'Registrar WHOIS request',
   abuse_ncsei: 'Non-consensual sexual imagery (NCSEI)'
-}
-
-function isRemoval (type: string): boolean {
-  return REMOVAL_MITIGATION_TYPES.some(v => v.endsWith('*') ? type.startsWith(v.slice(0, -1)) : type === v)
 }
 
 export const REFERENCE: { statuses: Item[], reportTypes: Item[], mitigationTypes: Item[] } = {

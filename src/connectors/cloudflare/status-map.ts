@@ -20,6 +20,11 @@ export const REMOVAL_MITIGATION_TYPES = [
   'workers_takedown_by_zone_id'
 ] as const
 
+/** Whether a mitigation type removes the reported thing (the reference list and the analytics milestones read it). */
+export function isRemoval (type: string): boolean {
+  return REMOVAL_MITIGATION_TYPES.some(v => v.endsWith('*') ? type.startsWith(v.slice(0, -1)) : type === v)
+}
+
 export const cloudflareStatusTable: StatusTable = {
   kind: 'rules',
   rules: [
