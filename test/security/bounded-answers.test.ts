@@ -72,4 +72,20 @@ describe('bounded answers and memory', () => {
     expect(vendorCalls(s.gw).filter(c => c.method === 'POST').map(c => c.url)).toEqual(['/v1/incident/tkd'])
     expect(budget.held).toBe(0)
   })
+
+  it('evidence for an id that names no case is refused before the upload is read, and the connection closed', async () => {
+    const file = upload(3 * MB)
+    const res = await rawRequest(s.port, {
+      method: 'POST',
+      path: '/v1/cases/phishfort:../attachments',
+      headers: [KEY, ['content-type', `multipart/form-data; boundary=${B}`], ['content-length', String(20 * MB)]],
+      body: Buffer.from(file.head),
+      timeoutMs: 20_000
+    })
+    expect(expectProblem(res, 404).code).toBe('GW_ERR_CASE_NOT_FOUND')
+    expect(res.headers.connection).toBe('close')
+    expect(res.closedByServer).toBe(true)
+    expect(s.gw.app.uploadBudget.held).toBe(0)
+    expect(vendorCalls(s.gw)).toEqual([])
+  })
 })
