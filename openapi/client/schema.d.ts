@@ -708,11 +708,14 @@ export interface components {
             requestId: string;
             /** @description Stable machine-readable code (GW_ERR_*) */
             code?: string;
+            /** @description Field-level reasons, at most 50; `errorsOmitted` counts the rest */
             errors?: {
                 /** @description JSON pointer of the offending field */
                 path: string;
                 message: string;
             }[];
+            /** @description How many more field-level reasons there were than `errors` lists */
+            errorsOmitted?: number;
             /**
              * @description Provider (vendor) id
              * @enum {string}

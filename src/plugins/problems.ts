@@ -42,6 +42,11 @@ function mediaType (req: FastifyRequest): string {
 /** Where a validation error was found, in the words of an HTTP request. */
 const CONTEXTS: Record<string, string> = { body: 'request body', querystring: 'query string', params: 'path', headers: 'request headers' }
 
+/** field-level reasons listed in a problem (the OpenAPI maxItems), reasons spelled out in a validation detail, detail length */
+const MAX_ERRORS = 50
+const DETAIL_ERRORS = 5
+const MAX_DETAIL = 1000
+
 interface AjvIssue { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
 function validationErrors (err: FastifyError & { validation?: AjvIssue[], validationContext?: string }, req: FastifyRequest): Array<{ path: string, message: string }> {
@@ -83,7 +88,8 @@ export function toProblem (err: unknown, req: FastifyRequest): { problem: Proble
     if (code === 'GW_ERR_VALIDATION' && fe.validation !== undefined) {
       const errors = validationErrors(fe, req)
       const where = CONTEXTS[fe.validationContext ?? ''] ?? 'request'
-      gw = new GatewayError('GW_ERR_VALIDATION', `The ${where} is invalid: ${errors.map(e => `${e.path} ${e.message}`).join('; ')}`, { errors })
+      const shown = errors.slice(0, DETAIL_ERRORS).map(e => `${e.path} ${e.message}`).join('; ')
+      gw = new GatewayError('GW_ERR_VALIDATION', `The ${where} is invalid: ${shown}${errors.length > DETAIL_ERRORS ? `; and ${errors.length - DETAIL_ERRORS} more` : ''}`, { errors })
     } else if (code !== null) {
       gw = new GatewayError(code, known?.detail?.(req) ?? fe.message)
     } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
@@ -98,13 +104,18 @@ export function toProblem (err: unknown, req: FastifyRequest): { problem: Proble
     type: problemType(gw.code),
     title: entry.title,
     status: entry.status,
-    detail: gw.message,
+    // a detail assembled from many reasons stays readable; the reasons themselves are in `errors`
+    detail: gw.message.length > MAX_DETAIL ? gw.message.slice(0, MAX_DETAIL - 1) + '…' : gw.message,
     instance: req.url.split('?')[0] ?? req.url,
     requestId: String(req.id),
     code: gw.code
   }
   const x = gw.extras
-  if (x.errors !== undefined) problem.errors = x.errors
+  if (x.errors !== undefined) {
+    // the answer is bounded by the request's meaning, not its size: 50,000 unknown keys do not make a 4 MB problem
+    problem.errors = x.errors.length > MAX_ERRORS ? x.errors.slice(0, MAX_ERRORS) : x.errors
+    if (x.errors.length > MAX_ERRORS) problem.errorsOmitted = x.errors.length - MAX_ERRORS
+  }
   if (x.provider !== undefined) problem.provider = x.provider
   if (x.providerStatus !== undefined) problem.providerStatus = x.providerStatus
   if (x.allowed !== undefined) problem.allowed = x.allowed

@@ -15,7 +15,8 @@ export const ProblemSchema = Type.Object({
   errors: Type.Optional(Type.Array(Type.Object({
     path: Type.String({ description: 'JSON pointer of the offending field' }),
     message: Type.String()
-  }, { additionalProperties: false }))),
+  }, { additionalProperties: false }), { maxItems: 50, description: 'Field-level reasons, at most 50; `errorsOmitted` counts the rest' })),
+  errorsOmitted: Type.Optional(Type.Integer({ minimum: 1, description: 'How many more field-level reasons there were than `errors` lists' })),
   provider: Type.Optional(ProviderIdSchema),
   providerStatus: Type.Optional(Nullable<number>('integer', { description: 'HTTP status the provider answered with, when it answered' })),
   existing: Type.Optional(Type.String({ description: 'Id of the existing open case (409 duplicate)' })),

@@ -162,6 +162,9 @@ export class CaseWriteService {
       { allowed: [...PROVIDER_IDS] })
   }
 
+  /** throws the 404/422 problem a write to `id` would end in, before any body is read */
+  assertCase (id: string): void { this.#target(id) }
+
   #target (id: string): { provider: ProviderId, nativeId: string, connector: ProviderConnector } {
     const parsed = resolveCaseId(id)
     if (parsed === null) throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: case ids look like <provider>:<id>`)

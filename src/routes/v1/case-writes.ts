@@ -77,7 +77,8 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
 
   app.post('/v1/cases/:id/attachments', {
     config: { scope: 'write', multipart: 'files' },
-    preValidation: multipartBody({ payload: false }),
+    // an id that names no case is refused before megabytes of evidence are read (and the connection closed)
+    preValidation: [async (req: { params: unknown }) => { writes.assertCase((req.params as { id: string }).id) }, multipartBody({ payload: false })],
     schema: {
       operationId: 'addAttachments',
       tags: ['Cases'],
