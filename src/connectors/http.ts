@@ -45,7 +45,7 @@ export interface VendorHttpOptions {
   maxRetries?: number
   /** base backoff in ms (default 200) */
   backoffMs?: number
-  /** metrics hook (src/metrics.ts); defaults to the observer attached to the dispatcher by connectors/build.ts */
+  /** metrics hook (src/metrics.ts); defaults to the observer attached to the dispatcher by providers/build.ts */
   observer?: UpstreamObserver
 }
 
@@ -78,7 +78,7 @@ export class VendorHttp {
   readonly #origin: string
   readonly #prefix: string
   readonly #opts: VendorHttpOptions
-  /** outbound budget of this vendor credential, attached to the dispatcher by connectors/build.ts */
+  /** outbound budget of this vendor credential, attached to the dispatcher by providers/build.ts */
   readonly #budget: OutboundBudget | null
   readonly #observer: UpstreamObserver | null
 

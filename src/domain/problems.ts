@@ -4,7 +4,7 @@
  * test/domain/problems.test.ts keeps both in step.
  */
 import type { ProviderId } from '../schemas/provider.js'
-import { ConnectorError, type ConnectorErrorKind } from '../connectors/connector.js'
+import { ConnectorError, type ConnectorErrorKind } from './connector-error.js'
 
 export const PROBLEMS = {
   GW_ERR_VALIDATION: { status: 400, slug: 'validation', title: 'Invalid request' },

@@ -130,14 +130,15 @@ export class DetectionService {
     const { provider, kind, nativeId, connector, detection } = await this.#find(id, signal, log)
     const [linked] = await this.#withCaseLinks([detection], log)
     const existing = linked?.caseId ?? null
-    if (existing !== null && (provider === 'bforeai' || body.allowDuplicate !== true)) {
-      throw new GatewayError('GW_ERR_DUPLICATE_CASE', `Detection ${id} already became case ${existing}${provider === 'bforeai' ? '' : '; send allowDuplicate: true to file another'}`, { existing })
+    // a provider that accepts its own detections (BforeAI attacks) turns one into exactly one case: no duplicates
+    const accepts = connector.acceptDetection !== undefined && kind === 'attack'
+    if (existing !== null && (accepts || body.allowDuplicate !== true)) {
+      throw new GatewayError('GW_ERR_DUPLICATE_CASE', `Detection ${id} already became case ${existing}${accepts ? '' : '; send allowDuplicate: true to file another'}`, { existing })
     }
 
     let created: Case
-    if (provider === 'bforeai' && kind === 'attack' && (body.provider === undefined || body.provider === 'bforeai')) {
-      if (body.action === 'monitor') throw new GatewayError('GW_ERR_UNSUPPORTED', 'bforeai accepts confirmed attacks for takedown only', { provider })
-      if (connector.acceptDetection === undefined) throw new GatewayError('GW_ERR_UNSUPPORTED', 'bforeai cannot accept attacks through this gateway', { provider })
+    if (accepts && connector.acceptDetection !== undefined && (body.provider === undefined || body.provider === provider)) {
+      if (body.action === 'monitor') throw new GatewayError('GW_ERR_UNSUPPORTED', `${provider} accepts confirmed attacks for takedown only`, { provider })
       const brandId = integerId(body.brand?.id ?? detection.matched.queryId)
       if (brandId === null) {
         throw new GatewayError('GW_ERR_VALIDATION', 'brand.id must be the integer id of a BforeAI brand (protected asset)', { errors: [{ path: '/brand/id', message: 'must be a positive integer' }] })

@@ -3,7 +3,7 @@
  * (plugins/connectors.ts) and shared by every service.
  */
 import type { ConnectorContext, ProviderConnector } from '../connectors/connector.js'
-import { ConnectorError } from '../connectors/connector.js'
+import { ConnectorError } from '../domain/connector-error.js'
 import { deadlineScope, type CancelSignal } from '../connectors/deadline.js'
 import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
@@ -17,6 +17,8 @@ export interface ProviderEntry {
   readonly connector: ProviderConnector | null
   readonly timeoutMs: number
   lastError: { at: string, kind: string, message: string } | null
+  /** what to suggest when a client asks for something the vendor cannot do (from the provider's module) */
+  readonly hints?: { readonly cancel?: string }
   /** circuit breaker state (connectors/resilience.ts); absent = closed */
   readonly circuit?: () => 'closed' | 'open' | 'half_open'
 }

@@ -91,7 +91,7 @@ export class CaseWriteService {
   async cancel (id: string, reasonId: number, description: string | null, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
     const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).cancel || connector.cancel === undefined) {
-      throw this.#unsupported(provider, 'cancel cases', provider === 'phishfort' ? 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' : null)
+      throw this.#unsupported(provider, 'cancel cases', this.#providers.get(provider)?.hints?.cancel ?? null)
     }
     return await this.#call(provider, signal, log, async ctx => await connector.cancel!(nativeId, { reasonId, description }, ctx), id)
   }

@@ -6,16 +6,15 @@
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import type { FaultRule } from '../../src/simulators/faults.js'
-import type { ProviderId } from '../../src/schemas/provider.js'
-import { auth, CLOUDFLARE_REPORT_OPTIONS } from '../support/app.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
+import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
+import { auth } from '../support/app.js'
 import { chaosGateway, writeArtifact, type ChaosGateway } from '../support/chaos.js'
 import type { ProxyMode } from '../support/tcp-proxy.js'
 
 const TIMEOUT_MS = 1500
 const ENV = {
-  BFOREAI_TIMEOUT_MS: String(TIMEOUT_MS),
-  PHISHFORT_TIMEOUT_MS: String(TIMEOUT_MS),
-  CLOUDFLARE_TIMEOUT_MS: String(TIMEOUT_MS),
+  ...Object.fromEntries(PROVIDER_IDS.map(id => [`${id.toUpperCase()}_TIMEOUT_MS`, String(TIMEOUT_MS)])),
   // the matrix looks at single faults; the breaker has its own tests (test/connectors/resilience.test.ts)
   CIRCUIT_FAILURE_THRESHOLD: '1000'
 }
@@ -132,20 +131,13 @@ const FAULTS: Fault[] = [
 let unique = 0
 function createBody (vendor: ProviderId): Record<string, unknown> {
   const target = { type: 'url', value: `https://login-acme-${Date.now().toString(36)}-${unique++}.example.net/secure` }
-  switch (vendor) {
-    case 'phishfort': return { provider: vendor, target, reportedBy: 'soc@acme.example', comment: 'clone of our login page' }
-    case 'bforeai': return { provider: vendor, target, brand: { id: 501 }, comment: 'clone of our login page' }
-    case 'cloudflare': return { provider: vendor, target, brand: { name: 'Acme Bank' }, providerOptions: CLOUDFLARE_REPORT_OPTIONS }
-  }
+  return PROVIDER_MODULES[vendor].exampleCreate({ type: 'url', value: target.value })
 }
 
 /** vendor submit requests (the create endpoints) the simulator received */
 function submits (gw: ChaosGateway, vendor: ProviderId): number {
-  let n = 0
-  for (const [key, count] of gw.sims.running[vendor].sim.stats.counts) {
-    if (/^POST .*(incident\/(tkd|monitor)$|takedown\/(request|social-media)$|abuse-reports\/:)/.test(key)) n += count
-  }
-  return n
+  const stats = gw.sims.running[vendor].sim.stats
+  return PROVIDER_MODULES[vendor].submitRoutes.reduce((n, route) => n + (stats.counts.get(route) ?? 0), 0)
 }
 
 interface Observed { status: number, code: string | null, provider: string | null, errStatus: number | null, partial: boolean | null, retryAfter: string | null, attempts: number | null, ms: number, otherItems: boolean }
@@ -203,7 +195,7 @@ function describeObserved (o: Observed, op: Op): string {
   return [String(o.status), o.code, o.retryAfter === null ? undefined : `Retry-After ${o.retryAfter}`, o.attempts === null ? undefined : `${o.attempts} submit(s)`].filter(Boolean).join(', ')
 }
 
-const VENDORS: ProviderId[] = ['bforeai', 'phishfort', 'cloudflare']
+const VENDORS: readonly ProviderId[] = PROVIDER_IDS
 
 describe.concurrent('chaos matrix: vendor × fault × operation', () => {
   for (const vendor of VENDORS) {

@@ -10,7 +10,7 @@ import { GatewayError } from '../../domain/problems.js'
 import {
   ConnectorError, caseRow, mappedPage,
   type CancelInput, type CaseRow, type Capabilities, type ConnectorContext, type ConnectorDeps, type CreateCaseInput, type CreateOutcome,
-  type DetectionPage, type DetectionQuery, type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ProviderModule,
+  type DetectionPage, type DetectionQuery, type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ConnectorFactory,
   type ProviderPage, type ProviderRowPage, type ProviderSettings
 } from '../connector.js'
 import { BforeaiClient, BFOREAI_MAX_PAGE_SIZE, PATHS, type ListParams } from './client.js'
@@ -405,7 +405,7 @@ function validation (errors: FieldError[]): GatewayError {
   return new GatewayError('GW_ERR_VALIDATION', errors.map(e => `${e.path}: ${e.message}`).join('; '), { errors })
 }
 
-export const bforeaiModule: ProviderModule = {
+export const bforeaiModule: ConnectorFactory = {
   id: 'bforeai',
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
     return new BforeaiConnector(settings, deps)

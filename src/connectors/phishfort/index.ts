@@ -12,7 +12,7 @@ import type { StatusEngine } from '../../status/engine.js'
 import { normaliseStatusName } from '../../status/table.js'
 import type {
   Attachment, Capabilities, CaseAction, CaseFilters, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome,
-  PreparedRequest, ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage, ProviderRowPage, ProviderSettings
+  PreparedRequest, ProviderCaseQuery, ProviderConnector, ConnectorFactory, ProviderPage, ProviderRowPage, ProviderSettings
 } from '../connector.js'
 import { mappedPage } from '../connector.js'
 import { PhishfortClient, type IncidentAction } from './client.js'
@@ -235,7 +235,7 @@ function targetFields (input: CreateCaseInput): { incidentType?: string, subject
   return { url: value }
 }
 
-export const phishfortModule: ProviderModule = {
+export const phishfortModule: ConnectorFactory = {
   id: PROVIDER,
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
     return new PhishfortConnector(settings, deps)
