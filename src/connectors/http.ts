@@ -19,6 +19,8 @@ export interface HttpCall {
   query?: Readonly<Record<string, QueryValue>>
   json?: unknown
   form?: FormData
+  /** an `application/x-www-form-urlencoded` body (vendors with HTML-form style APIs) */
+  urlencoded?: Readonly<Record<string, string>>
   /** GETs are idempotent by default; writes are never retried after the request may have reached the vendor */
   idempotent?: boolean
 }
@@ -167,6 +169,9 @@ export class VendorHttp {
       body = JSON.stringify(call.json)
     } else if (call.form !== undefined) {
       body = call.form
+    } else if (call.urlencoded !== undefined) {
+      headers['content-type'] = 'application/x-www-form-urlencoded'
+      body = new URLSearchParams(call.urlencoded).toString()
     }
     let res: Dispatcher.ResponseData
     try {
