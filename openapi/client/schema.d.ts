@@ -198,8 +198,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Ask the provider to take down, monitor or mark safe an existing case
-         * @description PhishFort incidents (`tkd`, `monitor`, `safe`). Other providers answer 422.
+         * Ask the provider to take down, monitor, mark safe or escalate an existing case
+         * @description The actions a provider offers are its `capabilities.actions` in `GET /v1/providers` (PhishFort: `takedown`, `monitor`, `mark-safe` as its `tkd`, `monitor`, `safe`; `escalate` turns an automated takedown into a managed one where the vendor has that service). Any other action answers 422.
          */
         post: operations["caseAction"];
         delete?: never;
@@ -3054,7 +3054,7 @@ export interface operations {
                  * @example phishfort:054zKkjCnR1I3B3U812z
                  */
                 id: string;
-                action: "takedown" | "monitor" | "mark-safe";
+                action: "takedown" | "monitor" | "mark-safe" | "escalate";
             };
             cookie?: never;
         };

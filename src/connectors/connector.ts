@@ -112,7 +112,8 @@ export type CreateOutcome =
 
 export interface FieldError { path: string, message: string }
 
-export type CaseAction = 'takedown' | 'monitor' | 'mark-safe'
+/** `escalate`: an automated takedown becomes a managed one, where the vendor offers that service */
+export type CaseAction = 'takedown' | 'monitor' | 'mark-safe' | 'escalate'
 
 export interface CancelInput { reasonId: number, description: string | null }
 

@@ -39,7 +39,7 @@ export const PHISHFORT_CAPABILITIES: Capabilities = {
   detections: false
 }
 
-const ACTION_PATHS = { takedown: 'tkd', monitor: 'monitor', 'mark-safe': 'safe' } as const satisfies Record<CaseAction, IncidentAction>
+const ACTION_PATHS = { takedown: 'tkd', monitor: 'monitor', 'mark-safe': 'safe' } as const satisfies Record<Exclude<CaseAction, 'escalate'>, IncidentAction>
 const REPORT_PATHS = { takedown: '/v1/incident/tkd', monitor: '/v1/incident/monitor' } as const
 
 /**
@@ -222,6 +222,7 @@ class PhishfortConnector implements ProviderConnector {
   }
 
   async performAction (providerCaseId: string, action: CaseAction, ctx: ConnectorContext): Promise<void> {
+    if (action === 'escalate') throw new GatewayError('GW_ERR_UNSUPPORTED', 'PhishFort has no escalate action', { provider: PROVIDER })
     await this.#client.action(providerCaseId, ACTION_PATHS[action], ctx)
   }
 }
