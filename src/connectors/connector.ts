@@ -98,7 +98,7 @@ export interface CreateCaseInput {
 export interface PreparedRequest {
   method: 'POST'
   path: string
-  contentType: 'application/json' | 'multipart/form-data'
+  contentType: 'application/json' | 'multipart/form-data' | 'application/x-www-form-urlencoded'
   /** JSON body, or the multipart text fields */
   body: Record<string, unknown>
   /** multipart file parts (names and sizes only in a dry run) */
