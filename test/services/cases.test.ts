@@ -38,9 +38,10 @@ const dataSet = fc.record({
   cloudflare: fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 80, size: 'max' })
 })
 
-function connectorsFor (data: Record<ProviderId, number[]>): FakeConnector[] {
+/** one fake connector per registered provider; a provider the data set does not name has no cases */
+function connectorsFor (data: Partial<Record<ProviderId, number[]>>): FakeConnector[] {
   const base = Date.parse('2026-01-01T00:00:00Z')
-  return PROVIDER_IDS.map(p => new FakeConnector(p, data[p].map((minute, i) => fakeCase(p, `${p.slice(0, 2)}${(i * 7919) % 1000}-${i}`, base + minute * 60_000))))
+  return PROVIDER_IDS.map(p => new FakeConnector(p, (data[p] ?? []).map((minute, i) => fakeCase(p, `${p.slice(0, 2)}${(i * 7919) % 1000}-${i}`, base + minute * 60_000))))
 }
 
 describe('CaseService.list', () => {
