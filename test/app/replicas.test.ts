@@ -60,7 +60,7 @@ describe('two gateway processes on one Redis', () => {
     for (const gw of [a, b]) {
       expect((await httpRequest(gw.origin, '/readyz')).status).toBe(200)
       const providers = JSON.parse((await httpRequest(gw.origin, '/v1/providers', { headers: bearer('ops') })).body)
-      expect(providers.items.map((p: { mode: string }) => p.mode)).toEqual(['live', 'live', 'live'])
+      expect(providers.items.map((p: { mode: string }) => p.mode)).toEqual(PROVIDER_IDS.map(() => 'live'))
     }
   })
 
