@@ -458,7 +458,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             providerCaseId: string;
             target: components["schemas"]["Target"];
             /**
@@ -506,7 +506,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /** @description The HTTP status this failure maps to (502, 503, 504, ...) */
             status: number;
             title: string;
@@ -630,7 +630,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /** @description HTTP status the provider answered with, when it answered */
             providerStatus?: number | null;
             /** @description Id of the existing open case (409 duplicate) */
@@ -754,7 +754,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             providerCaseId: string;
             target: components["schemas"]["Target"];
             /**
@@ -840,7 +840,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /**
              * @description `request`: the body named the provider; `rule`: routing rules chose it
              * @enum {string}
@@ -867,7 +867,7 @@ export interface components {
                  * @description Provider (vendor) id
                  * @enum {string}
                  */
-                provider: "bforeai" | "phishfort" | "cloudflare";
+                provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
                 reason: string;
             }[];
         };
@@ -904,7 +904,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             target: {
                 /**
                  * @description Kind of target
@@ -1024,7 +1024,7 @@ export interface components {
          */
         ReferenceItem: {
             /** @description `gateway` for the unified statuses themselves */
-            provider: ("bforeai" | "phishfort" | "cloudflare") | "gateway";
+            provider: ("bforeai" | "phishfort" | "cloudflare" | "netcraft") | "gateway";
             /**
              * @description Kind of reference data
              * @enum {string}
@@ -1122,7 +1122,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            id: "bforeai" | "phishfort" | "cloudflare";
+            id: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /**
              * @description `off`: no credentials outside sandbox mode; skipped by listings, 422 for writes
              * @enum {string}
@@ -1237,7 +1237,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /**
              * @description `attack`: a BforeAI confirmed attack; `domain-match` / `logo-match`: a Cloudflare Brand Protection match of a saved query
              * @enum {string}
@@ -1350,7 +1350,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /**
              * @description `monitor`: watch without a takedown (PhishFort)
              * @default takedown
@@ -3206,7 +3206,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Provider (vendor) id */
-                provider?: "bforeai" | "phishfort" | "cloudflare";
+                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             };
             header?: {
                 "if-none-match"?: string;

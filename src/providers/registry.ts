@@ -7,12 +7,14 @@ import type { ProviderModule } from '../connectors/provider-module.js'
 import type { StatusTable } from '../status/table.js'
 import { bforeaiProvider } from '../connectors/bforeai/provider.js'
 import { cloudflareProvider } from '../connectors/cloudflare/provider.js'
+import { netcraftProvider } from '../connectors/netcraft/provider.js'
 import { phishfortProvider } from '../connectors/phishfort/provider.js'
 
 export const PROVIDERS = [
   bforeaiProvider,
   phishfortProvider,
-  cloudflareProvider
+  cloudflareProvider,
+  netcraftProvider
 ] as const satisfies readonly ProviderModule[]
 
 type Registered = (typeof PROVIDERS)[number]
