@@ -133,7 +133,7 @@ export interface Capabilities {
   detections: boolean
 }
 
-/** One walk through a provider's detections (issue 9). */
+/** One walk through a provider's detections. */
 export interface DetectionQuery {
   /** the connector's own position token; null = first page */
   pageToken: string | null
@@ -202,7 +202,7 @@ export interface ProviderConnector {
   appeal? (providerCaseId: string, input: AppealInput, ctx: ConnectorContext): Promise<void>
   performAction? (providerCaseId: string, action: CaseAction, ctx: ConnectorContext): Promise<void>
 
-  // ---- detections (issue 9), where `capabilities.detections` is true ----------------------------------------------
+  // ---- detections, where `capabilities.detections` is true ----------------------------------------------
   listDetections? (query: DetectionQuery, ctx: ConnectorContext): Promise<DetectionPage>
   /** One detection by kind and native id, or null when the provider does not know it (reads only). */
   getDetection? (kind: DetectionKind, nativeId: string, ctx: ConnectorContext): Promise<Detection | null>

@@ -1,5 +1,5 @@
 /**
- * Detections (issue 9): the cross-provider inbox (fan-out, k-way merge, one signed cursor, partial results — the
+ * Detections: the cross-provider inbox (fan-out, k-way merge, one signed cursor, partial results — the
  * algorithm of services/cases.ts over `detectedAt`), one detection by id, and turning a detection into a case.
  * The gateway keeps one thing: which case a detection became (KvStore, `keys.detectionCase`), for providers that
  * cannot say it themselves (Cloudflare matches). BforeAI attacks carry their takedown.

@@ -1,5 +1,5 @@
 /**
- * Container files (issue 7), checked without a Docker engine: the runtime image runs as non-root on a supported Node
+ * Container files, checked without a Docker engine: the runtime image runs as non-root on a supported Node
  * line, its HEALTHCHECK needs no shell tools, and the compose file only sets variables the gateway reads.
  */
 import { existsSync, readFileSync } from 'node:fs'

@@ -1,5 +1,5 @@
 /**
- * Several replicas (issue 7): two real gateway processes in live mode on one Redis (the suite's, under a key prefix
+ * Several replicas: two real gateway processes in live mode on one Redis (the suite's, under a key prefix
  * of their own) against one set of simulators in this process. Shows that inbound rate limits, Idempotency-Key
  * records and reference loads are shared, and that a replica stopped with SIGTERM turns unready, finishes its
  * in-flight request and exits 0 while a load-balancer-like client loses no request.

@@ -129,7 +129,7 @@ describe('no secret in logs, bodies, headers or errors', () => {
       const m = detail.mitigations?.[0]
       if (m !== undefined) await call(good, { method: 'POST', url: `/v1/cases/${cf.id}/appeal`, payload: { appeals: [{ id: m.id, reason: 'removed' }] } })
     }
-    // detections and brand protection (issue 9), where the routes exist
+    // detections and brand protection, where the routes exist
     const detections = await call(good, { url: '/v1/detections?limit=20' })
     const first = detections.status === 200 ? (detections.json().items as Array<{ id: string }>)[0] : undefined
     if (first !== undefined) {

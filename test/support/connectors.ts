@@ -1,6 +1,6 @@
 /**
  * Connector test kit: a real simulator on a loopback port and the real connector pointed at it
- * (Goldberg's "test-kit"; ARCHITECTURE §2.6). Tests that pin exact outgoing requests use undici MockAgent instead.
+ * (Goldberg's "test-kit" pattern). Tests that pin exact outgoing requests use undici MockAgent instead.
  */
 import { Agent } from 'undici'
 import { pino } from 'pino'
