@@ -168,7 +168,8 @@ export class TakedownStore {
       report_source: t.reportSource,
       ip: t.ip,
       country_code: t.ip === '' ? '' : 'us',
-      domain: hostOf(t.attack).split('.').slice(-2).join('.'),
+      // the registered domain; none for an IP host
+      domain: /^[\d.]+$/.test(hostOf(t.attack)) ? '' : hostOf(t.attack).split('.').slice(-2).join('.'),
       hostname: hostOf(t.attack),
       host: t.host,
       registrar: t.registrar,
