@@ -17,7 +17,7 @@ import Fastify from 'fastify'
 import { Agent, request } from 'undici'
 
 interface SimInfo { origin: string, baseUrl: string, credential: string }
-interface SimsLine { simulators: Record<'bforeai' | 'phishfort' | 'cloudflare', SimInfo>, cloudflareAccount: string }
+interface SimsLine { simulators: Record<'bforeai' | 'phishfort' | 'cloudflare', SimInfo & { options: Record<string, string> }> }
 
 function required (name: string): string {
   const v = process.env[name]
@@ -34,9 +34,9 @@ const gatewayKey = required('BENCH_GATEWAY_KEY')
 const port = Number(process.env.BENCH_PORT ?? '0')
 
 const { bforeai, phishfort, cloudflare } = sims.simulators
-const account = sims.cloudflareAccount
+const account = sims.simulators.cloudflare.options.accountId
 
-// the same pool shape as the gateway (src/connectors/build.ts): one Agent per vendor, 64 connections, keep-alive
+// the same pool shape as the gateway (src/providers/build.ts): one Agent per vendor, 64 connections, keep-alive
 const agentOf = (): Agent => new Agent({ connections: 64, keepAliveTimeout: 30_000 })
 const agents = { bforeai: agentOf(), phishfort: agentOf(), cloudflare: agentOf() }
 

@@ -58,8 +58,7 @@ const NODE_ARGS = args['node-args'].split(' ').filter(a => a !== '')
 
 interface SimsLine {
   pid: number
-  simulators: Record<'bforeai' | 'phishfort' | 'cloudflare', { origin: string, baseUrl: string, credential: string }>
-  cloudflareAccount: string
+  simulators: Record<'bforeai' | 'phishfort' | 'cloudflare', { origin: string, baseUrl: string, credential: string, options: Record<string, string>, env: Record<string, string> }>
 }
 
 interface Target {
@@ -244,7 +243,6 @@ async function startSimulators (): Promise<{ proc: Proc, line: SimsLine }> {
 }
 
 function gatewayEnv (sims: SimsLine, port: number): NodeJS.ProcessEnv {
-  const { bforeai, phishfort, cloudflare } = sims.simulators
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -263,13 +261,8 @@ function gatewayEnv (sims: SimsLine, port: number): NodeJS.ProcessEnv {
     CIRCUIT_FAILURE_THRESHOLD: '1000',
     GATEWAY_API_KEYS: `bench:${GATEWAY_KEY}`,
     GATEWAY_SECRET: 'bench-gateway-secret-0123456789ab', // 32+ characters
-    BFOREAI_API_KEY: bforeai.credential,
-    BFOREAI_BASE_URL: bforeai.baseUrl,
-    PHISHFORT_API_KEY: phishfort.credential,
-    PHISHFORT_BASE_URL: phishfort.baseUrl,
-    CLOUDFLARE_API_TOKEN: cloudflare.credential,
-    CLOUDFLARE_ACCOUNT_ID: sims.cloudflareAccount,
-    CLOUDFLARE_BASE_URL: cloudflare.baseUrl
+    // every registered provider, pointed at its simulator (the variables come from the simulator process)
+    ...Object.assign({}, ...Object.values(sims.simulators).map(s => s.env)) as Record<string, string>
   }
 }
 
@@ -380,7 +373,7 @@ async function bench (): Promise<void> {
     { label: 'phishfort', url: `${phishfort.baseUrl}/v1/incidents?limit=${LIST_LIMIT}`, headers: { 'x-api-key': phishfort.credential }, pid: null },
     {
       label: 'cloudflare',
-      url: `${cloudflare.baseUrl}/accounts/${sims.cloudflareAccount}/abuse-reports?page=1&per_page=${LIST_LIMIT}&sort=cdate%2Cdesc`,
+      url: `${cloudflare.baseUrl}/accounts/${cloudflare.options.accountId}/abuse-reports?page=1&per_page=${LIST_LIMIT}&sort=cdate%2Cdesc`,
       headers: { authorization: `Bearer ${cloudflare.credential}` },
       pid: null
     }

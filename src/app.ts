@@ -8,8 +8,8 @@ import fastJsonStringify from 'fast-json-stringify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
-import { buildProviders } from './connectors/build.js'
-import { STATUS_TABLES } from './connectors/registry.js'
+import { buildProviders } from './providers/build.js'
+import { STATUS_TABLES } from './providers/registry.js'
 import { REDACT_PATHS, type Logger } from './logger.js'
 import { representableDateTime } from './domain/time.js'
 import { registerStrictQueryIntegers } from './plugins/strict-query.js'
@@ -182,7 +182,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   if (store.waitReady !== undefined && !(await store.waitReady(2000))) {
     app.log.warn('Redis is not reachable at start; serving from process memory until it is')
   }
-  const { providers, dispatchers, budgets } = buildProviders(config, {
+  const { providers, dispatchers, budgets } = await buildProviders(config, {
     observer: metrics.upstream,
     status: statusEngine,
     clock,

@@ -9,6 +9,7 @@ import { TARGET_TYPES, type TargetType } from './schemas/common.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from './schemas/provider.js'
 import type { StatusOverrides } from './status/engine.js'
 import { loadStatusOverrides } from './status/overrides.js'
+import { PROVIDER_MODULES, PROVIDERS } from './providers/registry.js'
 
 export const SCOPES = ['read', 'write', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
@@ -20,9 +21,8 @@ export interface ProviderConfig {
   baseUrl: string
   credential: string | null
   timeoutMs: number
-  accountId: string | null
-  /** phishfort: PHISHFORT_DASHBOARD_URL, the incident page template (`{id}`); null elsewhere */
-  dashboardUrl: string | null
+  /** the vendor's own settings by the keys its module declares (connectors/<id>/provider.ts `options`) */
+  options: Record<string, string>
   /** bulkhead: calls in flight at once (also the connection cap of the vendor's pool) and calls queued behind them */
   maxConcurrency: number
   maxQueue: number
@@ -84,18 +84,14 @@ export interface Limits {
   uploadMaxInflightBytes: number
 }
 
-/** Default routing (issue 3): social → BforeAI; email/phone/ipv4 → PhishFort; url/domain → PhishFort, BforeAI, Cloudflare. */
-export const DEFAULT_ROUTING: Record<TargetType, ProviderId[]> = {
-  url: ['phishfort', 'bforeai', 'cloudflare'],
-  domain: ['phishfort', 'bforeai', 'cloudflare'],
-  social: ['bforeai'],
-  email: ['phishfort'],
-  phone: ['phishfort'],
-  ipv4: ['phishfort']
-}
+/** Default routing: per target type, the providers that declare a rank for it (connectors/<id>/provider.ts), lowest rank first. */
+export const DEFAULT_ROUTING = Object.fromEntries(TARGET_TYPES.map(type => [type, PROVIDERS
+  .filter(m => m.routing[type as keyof typeof m.routing] !== undefined)
+  .sort((a, b) => (a.routing[type as keyof typeof a.routing] ?? 0) - (b.routing[type as keyof typeof b.routing] ?? 0))
+  .map(m => m.id)])) as Record<TargetType, ProviderId[]>
 
 /** Every variable the gateway reads, with its meaning: the README table and docker files are checked against it. */
-export const ENV_VARS = {
+export const ENV_VARS: Record<string, string> = {
   PORT: 'listen port (default 3000)',
   HOST: 'listen address (default 127.0.0.1 in sandbox mode, 0.0.0.0 otherwise)',
   REDIS_URL: 'Redis for the shared cache, idempotency records and rate limits (redis:// or rediss://); unset = in-process memory',
@@ -111,31 +107,8 @@ export const ENV_VARS = {
   ROUTING_RULES: 'JSON object (or @path to a JSON file) mapping target types to providers tried in order when a create names none, e.g. {"url":["cloudflare","phishfort"]}',
   REFERENCE_TTL_MS: 'how long reference data is fresh (default 3600000 = 1 h)',
   REFERENCE_STALE_MS: 'how long stale reference data may still be served while refreshing or when the vendor fails (default 86400000 = 24 h)',
-  BFOREAI_API_KEY: 'BforeAI API key (header X-Authorization)',
-  BFOREAI_BASE_URL: 'BforeAI base URL (default https://takedown.bfore.ai/api)',
-  BFOREAI_TIMEOUT_MS: 'per-request timeout for BforeAI (default 10000)',
-  PHISHFORT_API_KEY: 'PhishFort API key (header x-api-key)',
-  PHISHFORT_BASE_URL: 'PhishFort base URL (default https://capi.phishfort.com)',
-  PHISHFORT_TIMEOUT_MS: 'per-request timeout for PhishFort (default 10000)',
-  PHISHFORT_DASHBOARD_URL: 'PhishFort dashboard page of an incident, {id} standing for the incident id (e.g. https://dashboard.example/incidents/{id}); sets links.provider of PhishFort cases (default unset: null)',
-  CLOUDFLARE_API_TOKEN: 'Cloudflare API token (Authorization: Bearer)',
-  CLOUDFLARE_ACCOUNT_ID: 'Cloudflare account id (32 hex characters)',
-  CLOUDFLARE_BASE_URL: 'Cloudflare API base URL (default https://api.cloudflare.com/client/v4)',
-  CLOUDFLARE_TIMEOUT_MS: 'per-request timeout for Cloudflare (default 10000)',
   CIRCUIT_FAILURE_THRESHOLD: 'consecutive provider failures (unavailable, timeout, protocol) that open its circuit (default 5)',
   CIRCUIT_HALF_OPEN_AFTER_MS: 'how long an open circuit fails fast before one trial call (default 10000)',
-  BFOREAI_MAX_CONCURRENCY: 'BforeAI calls in flight at once, also its connection cap (default 16)',
-  BFOREAI_MAX_QUEUE: 'BforeAI calls waiting for a slot before the gateway answers 503 (default 32)',
-  BFOREAI_OUTBOUND_BUDGET: 'requests per window sent to BforeAI per credential, shared by replicas (default 0 = unlimited)',
-  BFOREAI_OUTBOUND_WINDOW_MS: 'window of BFOREAI_OUTBOUND_BUDGET (default 60000)',
-  PHISHFORT_MAX_CONCURRENCY: 'PhishFort calls in flight at once, also its connection cap (default 16)',
-  PHISHFORT_MAX_QUEUE: 'PhishFort calls waiting for a slot before the gateway answers 503 (default 32)',
-  PHISHFORT_OUTBOUND_BUDGET: 'requests per window sent to PhishFort per credential, shared by replicas (default 0 = unlimited)',
-  PHISHFORT_OUTBOUND_WINDOW_MS: 'window of PHISHFORT_OUTBOUND_BUDGET (default 60000)',
-  CLOUDFLARE_MAX_CONCURRENCY: 'Cloudflare calls in flight at once, also its connection cap (default 16)',
-  CLOUDFLARE_MAX_QUEUE: 'Cloudflare calls waiting for a slot before the gateway answers 503 (default 32)',
-  CLOUDFLARE_OUTBOUND_BUDGET: 'requests per window sent to Cloudflare per token, shared by replicas (default 1200, the vendor limit; 0 = unlimited)',
-  CLOUDFLARE_OUTBOUND_WINDOW_MS: 'window of CLOUDFLARE_OUTBOUND_BUDGET (default 300000 = 5 min)',
   RATE_LIMIT_MAX: 'requests per gateway key per window (default 6000; 0 = off); ops routes are exempt',
   RATE_LIMIT_WINDOW_MS: 'window of RATE_LIMIT_MAX (default 60000)',
   MAX_EVENT_LOOP_DELAY_MS: 'event-loop delay above which the gateway sheds load with 503 (default 1000; 0 = off)',
@@ -148,28 +121,31 @@ export const ENV_VARS = {
   UPLOAD_MAX_INFLIGHT_BYTES: 'attachment bytes the gateway holds in memory at once across all uploads; an upload beyond it gets 503 with Retry-After (default 67108864 = 64 MB)'
 }
 
-/** Outbound budget defaults: Cloudflare documents 1200 requests per 5 minutes per token; the others publish no limit. */
-const DEFAULT_OUTBOUND_BUDGET: Record<ProviderId, { limit: number, windowMs: number }> = {
-  bforeai: { limit: 0, windowMs: 60_000 },
-  phishfort: { limit: 0, windowMs: 60_000 },
-  cloudflare: { limit: 1200, windowMs: 300_000 }
-} as const
-
-export const DEFAULT_BASE_URLS: Record<ProviderId, string> = {
-  bforeai: 'https://takedown.bfore.ai/api',
-  phishfort: 'https://capi.phishfort.com',
-  cloudflare: 'https://api.cloudflare.com/client/v4'
+/** The variables of one provider, from its module: credential, own options, base URL, timeout, bulkhead, budget. */
+function providerEnvVars (id: ProviderId): Record<string, string> {
+  const m = PROVIDER_MODULES[id]
+  const prefix = id.toUpperCase()
+  const window = m.budget.windowMs % 60_000 === 0 && m.budget.windowMs > 60_000 ? `${m.budget.windowMs} = ${m.budget.windowMs / 60_000} min` : String(m.budget.windowMs)
+  return {
+    [m.credential.env]: m.credential.description,
+    ...Object.fromEntries((m.options ?? []).map(o => [o.env, o.description + (o.default === undefined ? '' : ` (default ${o.default})`)])),
+    [`${prefix}_BASE_URL`]: `${m.name} base URL (default ${m.baseUrl})`,
+    [`${prefix}_TIMEOUT_MS`]: `per-request timeout for ${m.name} (default 10000)`,
+    [`${prefix}_MAX_CONCURRENCY`]: `${m.name} calls in flight at once, also its connection cap (default 16)`,
+    [`${prefix}_MAX_QUEUE`]: `${m.name} calls waiting for a slot before the gateway answers 503 (default 32)`,
+    [`${prefix}_OUTBOUND_BUDGET`]: `requests per window sent to ${m.name} per credential, shared by replicas (default ${m.budget.limit === 0 ? '0 = unlimited' : `${m.budget.limit}, ${m.budget.source ?? 'the vendor limit'}; 0 = unlimited`})`,
+    [`${prefix}_OUTBOUND_WINDOW_MS`]: `window of ${prefix}_OUTBOUND_BUDGET (default ${window})`
+  }
 }
+for (const id of PROVIDER_IDS) Object.assign(ENV_VARS, providerEnvVars(id))
 
-export const CREDENTIAL_VARS: Record<ProviderId, string> = {
-  bforeai: 'BFOREAI_API_KEY',
-  phishfort: 'PHISHFORT_API_KEY',
-  cloudflare: 'CLOUDFLARE_API_TOKEN'
-}
+/** Variables whose values are secrets (never logged, echoed or snapshotted): every provider credential and secret option. */
+export const SECRET_ENV_VARS: readonly string[] = PROVIDER_IDS.map(id => PROVIDER_MODULES[id]).flatMap(m => [m.credential.env, ...(m.options ?? []).filter(o => o.secret === true).map(o => o.env)])
 
 /** What an operator sets to turn a provider on (the words of the start-up warning, the 503 and the create 422). */
 export function howToTurnOn (id: ProviderId): string {
-  return id === 'cloudflare' ? 'set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID' : `set ${CREDENTIAL_VARS[id]}`
+  const m = PROVIDER_MODULES[id]
+  return `set ${[m.credential.env, ...(m.options ?? []).filter(o => o.required === true).map(o => o.env)].join(' and ')}`
 }
 
 export class ConfigError extends Error {
@@ -198,7 +174,7 @@ export function loadConfig (env: Env = process.env): Config {
     return n
   }
 
-  const anyCredential = PROVIDER_IDS.some(id => get(CREDENTIAL_VARS[id]) !== undefined)
+  const anyCredential = PROVIDERS.some(m => get(m.credential.env) !== undefined)
   let sandbox = !anyCredential
   const sandboxRaw = get('SANDBOX')
   if (sandboxRaw !== undefined) {
@@ -209,32 +185,32 @@ export function loadConfig (env: Env = process.env): Config {
   const providers = {} as Record<ProviderId, ProviderConfig>
   for (const id of PROVIDER_IDS) {
     const prefix = id.toUpperCase()
-    const baseUrl = get(`${prefix}_BASE_URL`) ?? DEFAULT_BASE_URLS[id]
+    const m = PROVIDER_MODULES[id]
+    const baseUrl = get(`${prefix}_BASE_URL`) ?? m.baseUrl
     try {
       const u = new URL(baseUrl)
       if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)')
     } catch {
       problems.push(`${prefix}_BASE_URL must be an http(s) URL (got "${baseUrl}")`)
     }
-    const credential = get(CREDENTIAL_VARS[id]) ?? null
-    const accountId = id === 'cloudflare' ? get('CLOUDFLARE_ACCOUNT_ID') ?? null : null
-    if (id === 'cloudflare' && credential !== null && !sandbox) {
-      if (accountId === null) problems.push('CLOUDFLARE_ACCOUNT_ID is required when CLOUDFLARE_API_TOKEN is set')
-      else if (!/^[0-9a-f]{32}$/i.test(accountId)) problems.push('CLOUDFLARE_ACCOUNT_ID must be 32 hexadecimal characters')
+    const credential = get(m.credential.env) ?? null
+    const options: Record<string, string> = {}
+    for (const o of m.options ?? []) {
+      const given = get(o.env)
+      const value = given ?? o.default
+      if (credential !== null && !sandbox && value === undefined && o.required === true) problems.push(`${o.env} is required when ${m.credential.env} is set`)
+      // a value the operator set is checked in every mode (a typo shows at start, not at the first live call)
+      if (given !== undefined && o.format !== undefined && !o.format.pattern.test(given)) problems.push(`${o.env} ${o.format.message} (got "${given}")`)
+      if (value !== undefined) options[o.key] = value
     }
-    const dashboardUrl = id === 'phishfort' ? get('PHISHFORT_DASHBOARD_URL') ?? null : null
-    if (dashboardUrl !== null && (!/^https?:\/\/[^/\s]+/.test(dashboardUrl) || !dashboardUrl.includes('{id}'))) {
-      problems.push(`PHISHFORT_DASHBOARD_URL must be an http(s) URL with {id} where the incident id goes (got "${dashboardUrl}")`)
-    }
-    const budget = int(`${prefix}_OUTBOUND_BUDGET`, DEFAULT_OUTBOUND_BUDGET[id].limit, 0, 10_000_000)
-    const budgetWindowMs = int(`${prefix}_OUTBOUND_WINDOW_MS`, DEFAULT_OUTBOUND_BUDGET[id].windowMs, 1000, 86_400_000)
+    const budget = int(`${prefix}_OUTBOUND_BUDGET`, m.budget.limit, 0, 10_000_000)
+    const budgetWindowMs = int(`${prefix}_OUTBOUND_WINDOW_MS`, m.budget.windowMs, 1000, 86_400_000)
     providers[id] = {
       id,
       baseUrl,
       credential,
       timeoutMs: int(`${prefix}_TIMEOUT_MS`, 10000, 100, 120000),
-      accountId,
-      dashboardUrl,
+      options,
       maxConcurrency: int(`${prefix}_MAX_CONCURRENCY`, 16, 1, 1024),
       maxQueue: int(`${prefix}_MAX_QUEUE`, 32, 0, 10_000),
       outboundBudget: budget === 0 ? null : { limit: budget, windowMs: budgetWindowMs }

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (issue 7): one registry per app instance (never prom-client's global one, so several gateways
+ * Prometheus metrics: one registry per app instance (never prom-client's global one, so several gateways
  * in one test process do not clash). The families are fed at the narrowest seams: VendorHttp's observer (every
  * vendor request and retry), SharedCache's onOutcome, the status engine's unknown-status listener; the gauges and
  * the idempotency replays are read when Prometheus scrapes. Labels never carry a raw URL, an id or a secret.

@@ -198,8 +198,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Ask the provider to take down, monitor or mark safe an existing case
-         * @description PhishFort incidents (`tkd`, `monitor`, `safe`). Other providers answer 422.
+         * Ask the provider to take down, monitor, mark safe or escalate an existing case
+         * @description The actions a provider offers are its `capabilities.actions` in `GET /v1/providers` (PhishFort: `takedown`, `monitor`, `mark-safe` as its `tkd`, `monitor`, `safe`; `escalate` turns an automated takedown into a managed one where the vendor has that service). Any other action answers 422.
          */
         post: operations["caseAction"];
         delete?: never;
@@ -545,7 +545,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             providerCaseId: string;
             target: components["schemas"]["Target"];
             /**
@@ -593,7 +593,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /** @description The HTTP status this failure maps to (502, 503, 504, ...) */
             status: number;
             title: string;
@@ -720,7 +720,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /** @description HTTP status the provider answered with, when it answered */
             providerStatus?: number | null;
             /** @description Id of the existing open case (409 duplicate) */
@@ -853,7 +853,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             providerCaseId: string;
             target: components["schemas"]["Target"];
             /**
@@ -939,7 +939,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /**
              * @description `request`: the body named the provider; `rule`: routing rules chose it
              * @enum {string}
@@ -966,7 +966,7 @@ export interface components {
                  * @description Provider (vendor) id
                  * @enum {string}
                  */
-                provider: "bforeai" | "phishfort" | "cloudflare";
+                provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
                 reason: string;
             }[];
         };
@@ -1003,7 +1003,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             target: {
                 /**
                  * @description Kind of target
@@ -1123,7 +1123,7 @@ export interface components {
          */
         ReferenceItem: {
             /** @description `gateway` for the unified statuses themselves */
-            provider: ("bforeai" | "phishfort" | "cloudflare") | "gateway";
+            provider: ("bforeai" | "phishfort" | "cloudflare" | "netcraft") | "gateway";
             /**
              * @description Kind of reference data
              * @enum {string}
@@ -1222,7 +1222,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            id: "bforeai" | "phishfort" | "cloudflare";
+            id: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /**
              * @description `off`: no credentials outside sandbox mode; skipped by listings, 422 for writes
              * @enum {string}
@@ -1340,7 +1340,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /**
              * @description `attack`: a BforeAI confirmed attack; `domain-match` / `logo-match`: a Cloudflare Brand Protection match of a saved query
              * @enum {string}
@@ -1453,7 +1453,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             /**
              * @description `monitor`: watch without a takedown (PhishFort)
              * @default takedown
@@ -3371,7 +3371,7 @@ export interface operations {
                  * @example phishfort:054zKkjCnR1I3B3U812z
                  */
                 id: string;
-                action: "takedown" | "monitor" | "mark-safe";
+                action: "takedown" | "monitor" | "mark-safe" | "escalate";
             };
             cookie?: never;
         };
@@ -3523,7 +3523,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Provider (vendor) id */
-                provider?: "bforeai" | "phishfort" | "cloudflare";
+                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
             };
             header?: {
                 "if-none-match"?: string;

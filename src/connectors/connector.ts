@@ -6,7 +6,6 @@ import type { Dispatcher } from 'undici'
 import type { Case, CaseDetail } from '../schemas/case.js'
 import type { Detection, DetectionKind } from '../schemas/detection.js'
 import type { TargetType } from '../schemas/common.js'
-import type { NativeIdShapes } from './native-ids.js'
 import type { ProviderId } from '../schemas/provider.js'
 import type { ReferenceItem, ReferenceKind } from '../schemas/reference.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
@@ -99,7 +98,7 @@ export interface CreateCaseInput {
 export interface PreparedRequest {
   method: 'POST'
   path: string
-  contentType: 'application/json' | 'multipart/form-data'
+  contentType: 'application/json' | 'multipart/form-data' | 'application/x-www-form-urlencoded'
   /** JSON body, or the multipart text fields */
   body: Record<string, unknown>
   /** multipart file parts (names and sizes only in a dry run) */
@@ -113,7 +112,8 @@ export type CreateOutcome =
 
 export interface FieldError { path: string, message: string }
 
-export type CaseAction = 'takedown' | 'monitor' | 'mark-safe'
+/** `escalate`: an automated takedown becomes a managed one, where the vendor offers that service */
+export type CaseAction = 'takedown' | 'monitor' | 'mark-safe' | 'escalate'
 
 export interface CancelInput { reasonId: number, description: string | null }
 
@@ -133,7 +133,7 @@ export interface Capabilities {
   detections: boolean
 }
 
-/** One walk through a provider's detections (issue 9). */
+/** One walk through a provider's detections. */
 export interface DetectionQuery {
   /** the connector's own position token; null = first page */
   pageToken: string | null
@@ -202,7 +202,7 @@ export interface ProviderConnector {
   appeal? (providerCaseId: string, input: AppealInput, ctx: ConnectorContext): Promise<void>
   performAction? (providerCaseId: string, action: CaseAction, ctx: ConnectorContext): Promise<void>
 
-  // ---- detections (issue 9), where `capabilities.detections` is true ----------------------------------------------
+  // ---- detections, where `capabilities.detections` is true ----------------------------------------------
   listDetections? (query: DetectionQuery, ctx: ConnectorContext): Promise<DetectionPage>
   /** One detection by kind and native id, or null when the provider does not know it (reads only). */
   getDetection? (kind: DetectionKind, nativeId: string, ctx: ConnectorContext): Promise<Detection | null>
@@ -229,46 +229,15 @@ export interface ProviderSettings {
   /** The vendor credential (API key / token). Never logged. */
   credential: string
   timeoutMs: number
-  /** cloudflare only */
-  accountId?: string
-  /** phishfort only: the incident's dashboard page, `{id}` standing for the incident id */
-  dashboardUrl?: string
+  /** the vendor's own settings, by the keys its provider module declares (e.g. Cloudflare's `accountId`) */
+  options?: Readonly<Record<string, string>>
 }
 
-export interface ProviderModule {
+/** What a vendor folder's `index.ts` exports: builds its connector (connectors/provider-module.ts loads it on demand). */
+export interface ConnectorFactory {
   readonly id: ProviderId
-  /** what the vendor's native ids look like; ids outside these shapes are a 404 without a vendor call */
-  readonly ids: NativeIdShapes
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector
 }
 
-export type ConnectorErrorKind =
-  | 'auth' // the vendor refused our credential (401/403)
-  | 'rejected' // the vendor refused the request (400/409/422)
-  | 'not_found' // 404
-  | 'rate_limited' // 429
-  | 'unavailable' // 5xx, connection refused/reset, circuit open
-  | 'timeout' // deadline passed
-  | 'protocol' // the vendor answered something we cannot parse
-
-export class ConnectorError extends Error {
-  override readonly name = 'ConnectorError'
-  readonly kind: ConnectorErrorKind
-  readonly provider: ProviderId
-  /** HTTP status the vendor answered with, null when it did not answer */
-  readonly upstreamStatus: number | null
-  /** seconds, when the vendor (or our own budget) said when to come back */
-  readonly retryAfter: number | null
-  /** the caller went away (client disconnected, shutdown): says nothing about the vendor's health */
-  readonly cancelled: boolean
-
-  constructor (provider: ProviderId, kind: ConnectorErrorKind, message: string,
-    opts: { upstreamStatus?: number | null, retryAfter?: number | null, cause?: unknown, cancelled?: boolean } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
-    this.provider = provider
-    this.kind = kind
-    this.upstreamStatus = opts.upstreamStatus ?? null
-    this.retryAfter = opts.retryAfter ?? null
-    this.cancelled = opts.cancelled ?? false
-  }
-}
+/** The connector failure vocabulary lives in the domain (domain/ imports nothing from connectors/). */
+export { ConnectorError, type ConnectorErrorKind } from '../domain/connector-error.js'

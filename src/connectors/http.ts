@@ -19,6 +19,8 @@ export interface HttpCall {
   query?: Readonly<Record<string, QueryValue>>
   json?: unknown
   form?: FormData
+  /** an `application/x-www-form-urlencoded` body (vendors with HTML-form style APIs) */
+  urlencoded?: Readonly<Record<string, string>>
   /** GETs are idempotent by default; writes are never retried after the request may have reached the vendor */
   idempotent?: boolean
 }
@@ -45,7 +47,7 @@ export interface VendorHttpOptions {
   maxRetries?: number
   /** base backoff in ms (default 200) */
   backoffMs?: number
-  /** metrics hook (src/metrics.ts); defaults to the observer attached to the dispatcher by connectors/build.ts */
+  /** metrics hook (src/metrics.ts); defaults to the observer attached to the dispatcher by providers/build.ts */
   observer?: UpstreamObserver
 }
 
@@ -78,7 +80,7 @@ export class VendorHttp {
   readonly #origin: string
   readonly #prefix: string
   readonly #opts: VendorHttpOptions
-  /** outbound budget of this vendor credential, attached to the dispatcher by connectors/build.ts */
+  /** outbound budget of this vendor credential, attached to the dispatcher by providers/build.ts */
   readonly #budget: OutboundBudget | null
   readonly #observer: UpstreamObserver | null
 
@@ -167,6 +169,9 @@ export class VendorHttp {
       body = JSON.stringify(call.json)
     } else if (call.form !== undefined) {
       body = call.form
+    } else if (call.urlencoded !== undefined) {
+      headers['content-type'] = 'application/x-www-form-urlencoded'
+      body = new URLSearchParams(call.urlencoded).toString()
     }
     let res: Dispatcher.ResponseData
     try {

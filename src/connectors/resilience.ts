@@ -1,5 +1,5 @@
 /**
- * Circuit breaker and bulkhead per provider (cockatiel 3), applied once in connectors/build.ts around the whole
+ * Circuit breaker and bulkhead per provider (cockatiel 3), applied once in providers/build.ts around the whole
  * connector, so connectors stay unaware of them.
  *
  * - The breaker counts only failures that say the vendor is unwell (`unavailable`, `timeout`, `protocol`), never
@@ -117,28 +117,32 @@ function stateName (state: CircuitState, delayPassed: boolean): CircuitStateName
   }
 }
 
-/** Methods that reach the vendor. `prepareCreate` is left out: its 400s must not hide behind an open circuit. */
-const GUARDED = ['listCases', 'listCaseRows', 'getCase', 'listReference', 'submitCreate', 'findOpenCase', 'cancel', 'addAttachments', 'addComment', 'appeal', 'performAction',
-  // detections and brand protection (issue 9)
-  'listDetections', 'getDetection', 'acceptDetection', 'listBrandMonitors', 'createBrandMonitor', 'deleteBrandMonitor', 'submitScans', 'scanInfo'] as const
+/** The one port method that stays outside the policy: it only validates and builds, and its 400s must not hide behind an open circuit. */
+const LOCAL = new Set<PropertyKey>(['prepareCreate'])
 
 /**
- * The connector with every vendor-reaching method run through the provider's policy. Optional methods stay absent
- * when the connector lacks them (capabilities are read from their presence). The context is always the last argument.
+ * The connector with every method run through the provider's policy: a Proxy, so a method a connector gains is
+ * guarded without a list to keep. Optional methods stay absent when the connector lacks them (capabilities are read
+ * from their presence). The context is always the last argument of a vendor-reaching method.
  */
 export function resilientConnector (inner: ProviderConnector, resilience: ProviderResilience): ProviderConnector {
-  const outer: Record<string, unknown> = {
-    id: inner.id,
-    capabilities: inner.capabilities
-  }
-  if (typeof inner.prepareCreate === 'function') outer.prepareCreate = inner.prepareCreate.bind(inner)
-  for (const name of GUARDED) {
-    const method = (inner as unknown as Record<string, unknown>)[name]
-    if (typeof method !== 'function') continue
-    outer[name] = async (...args: unknown[]) => {
-      const ctx = args[args.length - 1] as ConnectorContext
-      return await resilience.run(async () => await (method as (...a: unknown[]) => Promise<unknown>).apply(inner, args), ctx)
+  const wrapped = new Map<PropertyKey, unknown>()
+  return new Proxy(inner, {
+    get (target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver)
+      if (typeof value !== 'function') return value
+      let fn = wrapped.get(name)
+      if (fn === undefined) {
+        const method = value as (...a: unknown[]) => Promise<unknown>
+        fn = LOCAL.has(name)
+          ? method.bind(target)
+          : async (...args: unknown[]) => {
+            const ctx = args[args.length - 1] as ConnectorContext
+            return await resilience.run(async () => await method.apply(target, args), ctx)
+          }
+        wrapped.set(name, fn)
+      }
+      return fn
     }
-  }
-  return outer as unknown as ProviderConnector
+  })
 }

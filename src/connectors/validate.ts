@@ -4,6 +4,8 @@
  */
 import type { Static, TSchema } from 'typebox'
 import { Compile, type Validator } from 'typebox/compile'
+import { ConnectorError } from '../domain/connector-error.js'
+import type { ProviderId } from '../schemas/provider.js'
 
 const cache = new WeakMap<TSchema, Validator>()
 
@@ -24,4 +26,10 @@ export function check<S extends TSchema> (schema: S, value: unknown): value is S
 export function firstError (schema: TSchema, value: unknown): string {
   const first = [...validator(schema).Errors(value)][0] as { instancePath?: string, message?: string } | undefined
   return first === undefined ? '' : ` at ${first.instancePath === '' || first.instancePath === undefined ? '/' : first.instancePath}: ${first.message ?? 'invalid'}`
+}
+
+/** The body as its schema's type, or a `protocol` failure naming what was expected and the first violation. */
+export function parseOrFail<S extends TSchema> (provider: ProviderId, schema: S, body: unknown, what: string): Static<S> {
+  if (check(schema, body)) return body
+  throw new ConnectorError(provider, 'protocol', `unexpected ${what} body${firstError(schema, body)}`)
 }

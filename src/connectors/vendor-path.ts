@@ -5,9 +5,9 @@
  * refused, so no value can reach another vendor route. Native ids are checked against the provider's id shapes
  * before any connector runs; this is the second wall, for every value (account ids, query ids, report types).
  */
-export class UnsafePathSegment extends Error {
-  override readonly name = 'UnsafePathSegment'
-}
+import { UnsafePathSegment } from '../domain/connector-error.js'
+
+export { UnsafePathSegment }
 
 export function pathSegment (value: string | number): string {
   const s = encodeURIComponent(String(value))

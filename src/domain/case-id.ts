@@ -14,7 +14,7 @@ export function caseSelfLink (provider: ProviderId, providerCaseId: string): str
 
 /**
  * null when the id is not of our form or names no known provider (→ 404). Callers go through `resolveCaseId`
- * (connectors/registry.ts), which also checks the native part against the provider's id shape. The route parameter
+ * (services/provider-set.ts), which also checks the native part against the provider's id shape. The route parameter
  * arrives URL-decoded; the native part is decoded once more only because ids are defined with a percent-encoded
  * native part (clients that encode the whole id, as OpenAPI clients do, send it encoded twice). No shape admits `%`,
  * so a third spelling never resolves.

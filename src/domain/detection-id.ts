@@ -11,7 +11,7 @@ export function encodeDetectionId (provider: ProviderId, kind: DetectionKind, na
 
 /**
  * null when the id is not of our form, names no known provider or no known kind (→ 404 without any vendor call).
- * Callers go through `resolveDetectionId` (connectors/registry.ts), which also checks the provider's id shape.
+ * Callers go through `resolveDetectionId` (services/provider-set.ts), which also checks the provider's id shape.
  */
 export function parseDetectionId (id: string): { provider: ProviderId, kind: DetectionKind, nativeId: string } | null {
   const first = id.indexOf(':')

@@ -4,8 +4,7 @@
  * test/domain/problems.test.ts keeps both in step.
  */
 import type { ProviderId } from '../schemas/provider.js'
-import { ConnectorError, type ConnectorErrorKind } from '../connectors/connector.js'
-import { UnsafePathSegment } from '../connectors/vendor-path.js'
+import { ConnectorError, UnsafePathSegment, type ConnectorErrorKind } from './connector-error.js'
 
 export const PROBLEMS = {
   GW_ERR_VALIDATION: { status: 400, slug: 'validation', title: 'Invalid request' },

@@ -103,7 +103,8 @@ export const AppealSchema = Type.Union([
   description: 'Either per-mitigation appeals, or a report-level review (`content_removed`, or a DMCA `counter_notice` with its data)'
 })
 
-export const CASE_ACTIONS = ['takedown', 'monitor', 'mark-safe'] as const
+/** Actions on an existing case; which ones a provider offers is in `GET /v1/providers` (`capabilities.actions`). */
+export const CASE_ACTIONS = ['takedown', 'monitor', 'mark-safe', 'escalate'] as const
 
 export const ActionResultSchema = Type.Object({
   caseId: Type.String(),

@@ -1,5 +1,5 @@
 /**
- * Detections (issue 9): candidates for a takedown that a provider found but nobody has acted on yet — BforeAI
+ * Detections: candidates for a takedown that a provider found but nobody has acted on yet — BforeAI
  * confirmed attacks and Cloudflare Brand Protection domain and logo matches — in one canonical shape.
  */
 import { Type, type Static } from 'typebox'

@@ -1,10 +1,11 @@
 import { Type } from 'typebox'
+import { PROVIDERS } from '../providers/registry.js'
 
-/** Provider ids of CONTRACT §1. Adding one here makes the compiler list every registry that lacks it. */
-export const PROVIDER_IDS = ['bforeai', 'phishfort', 'cloudflare'] as const
-export type ProviderId = (typeof PROVIDER_IDS)[number]
+/** Provider ids (CONTRACT §1), in registry order: providers/registry.ts is the one list. */
+export type ProviderId = (typeof PROVIDERS)[number]['id']
+export const PROVIDER_IDS: readonly ProviderId[] = PROVIDERS.map(m => m.id)
 
-export const ProviderIdSchema = Type.Enum(PROVIDER_IDS, { description: 'Provider (vendor) id' })
+export const ProviderIdSchema = Type.Enum(PROVIDER_IDS as ProviderId[], { description: 'Provider (vendor) id' })
 
 export function isProviderId (value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value)

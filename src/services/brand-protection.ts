@@ -1,5 +1,5 @@
 /**
- * Brand-protection management (issue 9): Cloudflare saved domain and logo queries (`/v1/brand-monitors`) and the
+ * Brand-protection management: Cloudflare saved domain and logo queries (`/v1/brand-monitors`) and the
  * URL scanner (`/v1/scans`). Every check runs before any vendor call.
  */
 import type { CancelSignal } from '../connectors/deadline.js'

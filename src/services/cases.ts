@@ -6,7 +6,6 @@ import type { CancelSignal } from '../connectors/deadline.js'
 import { createHash } from 'node:crypto'
 import type { CaseFilters } from '../connectors/connector.js'
 import { caseRow, ConnectorError, type CaseRow } from '../connectors/connector.js'
-import { resolveCaseId } from '../connectors/registry.js'
 import { CursorCodec } from '../domain/cursor.js'
 import { keyOf } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
@@ -84,7 +83,7 @@ export class CaseService {
   }
 
   async get (id: string, opts: { raw: boolean }, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
-    const parsed = resolveCaseId(id)
+    const parsed = this.#providers.resolveCaseId(id)
     if (parsed === null) {
       throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: case ids look like <provider>:<id> with provider one of ${PROVIDER_IDS.join(', ')}`)
     }

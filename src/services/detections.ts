@@ -1,5 +1,5 @@
 /**
- * Detections (issue 9): the cross-provider inbox (fan-out, k-way merge, one signed cursor, partial results — the
+ * Detections: the cross-provider inbox (fan-out, k-way merge, one signed cursor, partial results — the
  * algorithm of services/cases.ts over `detectedAt`), one detection by id, and turning a detection into a case.
  * The gateway keeps one thing: which case a detection became (KvStore, `keys.detectionCase`), for providers that
  * cannot say it themselves (Cloudflare matches). BforeAI attacks carry their takedown.
@@ -11,7 +11,6 @@ import { Type, type Static } from 'typebox'
 import type { ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
 import { CursorCodec } from '../domain/cursor.js'
-import { resolveDetectionId } from '../connectors/registry.js'
 import type { SortKey } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
@@ -130,14 +129,15 @@ export class DetectionService {
     const { provider, kind, nativeId, connector, detection } = await this.#find(id, signal, log)
     const [linked] = await this.#withCaseLinks([detection], log)
     const existing = linked?.caseId ?? null
-    if (existing !== null && (provider === 'bforeai' || body.allowDuplicate !== true)) {
-      throw new GatewayError('GW_ERR_DUPLICATE_CASE', `Detection ${id} already became case ${existing}${provider === 'bforeai' ? '' : '; send allowDuplicate: true to file another'}`, { existing })
+    // a provider that accepts its own detections (BforeAI attacks) turns one into exactly one case: no duplicates
+    const accepts = connector.acceptDetection !== undefined && kind === 'attack'
+    if (existing !== null && (accepts || body.allowDuplicate !== true)) {
+      throw new GatewayError('GW_ERR_DUPLICATE_CASE', `Detection ${id} already became case ${existing}${accepts ? '' : '; send allowDuplicate: true to file another'}`, { existing })
     }
 
     let created: Case
-    if (provider === 'bforeai' && kind === 'attack' && (body.provider === undefined || body.provider === 'bforeai')) {
-      if (body.action === 'monitor') throw new GatewayError('GW_ERR_UNSUPPORTED', 'bforeai accepts confirmed attacks for takedown only', { provider })
-      if (connector.acceptDetection === undefined) throw new GatewayError('GW_ERR_UNSUPPORTED', 'bforeai cannot accept attacks through this gateway', { provider })
+    if (accepts && connector.acceptDetection !== undefined && (body.provider === undefined || body.provider === provider)) {
+      if (body.action === 'monitor') throw new GatewayError('GW_ERR_UNSUPPORTED', `${provider} accepts confirmed attacks for takedown only`, { provider })
       const brandId = integerId(body.brand?.id ?? detection.matched.queryId)
       if (brandId === null) {
         throw new GatewayError('GW_ERR_VALIDATION', 'brand.id must be the integer id of a BforeAI brand (protected asset)', { errors: [{ path: '/brand/id', message: 'must be a positive integer' }] })
@@ -176,7 +176,7 @@ export class DetectionService {
   async #find (id: string, signal: CancelSignal, log: Logger): Promise<{
     provider: ProviderId, kind: Detection['kind'], nativeId: string, connector: ProviderConnector, detection: Detection
   }> {
-    const parsed = resolveDetectionId(id)
+    const parsed = this.#providers.resolveDetectionId(id)
     if (parsed === null) {
       throw new GatewayError('GW_ERR_NOT_FOUND', `No detection ${id}: detection ids look like <provider>:<kind>:<id> (kinds attack, domain-match, logo-match)`)
     }

@@ -3,12 +3,15 @@
  * (plugins/connectors.ts) and shared by every service.
  */
 import type { ConnectorContext, ProviderConnector } from '../connectors/connector.js'
-import { ConnectorError } from '../connectors/connector.js'
+import { ConnectorError } from '../domain/connector-error.js'
 import { deadlineScope, type CancelSignal } from '../connectors/deadline.js'
 import { GatewayError } from '../domain/problems.js'
 import { howToTurnOn } from '../config.js'
 import type { Logger } from '../logger.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
+import type { NativeIdShapes } from '../connectors/native-ids.js'
+import { parseCaseId } from '../domain/case-id.js'
+import { parseDetectionId } from '../domain/detection-id.js'
 
 export type ProviderMode = 'live' | 'sandbox' | 'off'
 
@@ -18,10 +21,14 @@ export interface ProviderEntry {
   readonly connector: ProviderConnector | null
   readonly timeoutMs: number
   lastError: { at: string, kind: string, message: string } | null
+  /** what to suggest when a client asks for something the vendor cannot do (from the provider's module) */
+  readonly hints?: { readonly cancel?: string }
   /** circuit breaker state (connectors/resilience.ts); absent = closed */
   readonly circuit?: () => 'closed' | 'open' | 'half_open'
   /** why an `off` provider is off (e.g. "BFOREAI_API_KEY is unset") */
   readonly offReason?: string
+  /** the shapes of the provider's native ids (its module's `ids`): anything else is a 404 with no vendor call */
+  readonly ids: NativeIdShapes
 }
 
 /** "bforeai (BFOREAI_API_KEY is unset)": an off provider with its reason, the words of the warning and the problems. */
@@ -59,6 +66,18 @@ export class ProviderSet {
     if (active.length > 0) return active
     const off = this.all()
     throw new GatewayError('GW_ERR_UNAVAILABLE', `No provider is on in this gateway: ${off.map(describeOff).join(', ')}. To turn one on, ${turnOnHint(off)}`)
+  }
+
+  /** A case id whose native part has the shape its provider declares; null → 404, no vendor call. */
+  resolveCaseId (id: string): ReturnType<typeof parseCaseId> {
+    const parsed = parseCaseId(id)
+    return parsed !== null && this.#entries.get(parsed.provider)?.ids.case.test(parsed.providerCaseId) === true ? parsed : null
+  }
+
+  /** A detection id whose native part has the shape its provider declares for that kind; null → 404, no vendor call. */
+  resolveDetectionId (id: string): ReturnType<typeof parseDetectionId> {
+    const parsed = parseDetectionId(id)
+    return parsed !== null && this.#entries.get(parsed.provider)?.ids.detections[parsed.kind]?.test(parsed.nativeId) === true ? parsed : null
   }
 
   get (id: ProviderId): ProviderEntry | undefined {

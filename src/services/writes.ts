@@ -5,7 +5,6 @@
 import type { CancelSignal } from '../connectors/deadline.js'
 import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseInput, ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
-import { resolveCaseId } from '../connectors/registry.js'
 import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget, targetProblem } from '../domain/target.js'
 import type { Logger } from '../logger.js'
@@ -92,7 +91,7 @@ export class CaseWriteService {
   async cancel (id: string, reasonId: number, description: string | null, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
     const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).cancel || connector.cancel === undefined) {
-      throw this.#unsupported(provider, 'cancel cases', provider === 'phishfort' ? 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' : null)
+      throw this.#unsupported(provider, 'cancel cases', this.#providers.get(provider)?.hints?.cancel ?? null)
     }
     return await this.#call(provider, signal, log, async ctx => await connector.cancel!(nativeId, { reasonId, description }, ctx), id)
   }
@@ -166,7 +165,7 @@ export class CaseWriteService {
   assertCase (id: string): void { this.#target(id) }
 
   #target (id: string): { provider: ProviderId, nativeId: string, connector: ProviderConnector } {
-    const parsed = resolveCaseId(id)
+    const parsed = this.#providers.resolveCaseId(id)
     if (parsed === null) throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: case ids look like <provider>:<id>`)
     return { provider: parsed.provider, nativeId: parsed.providerCaseId, connector: this.#providers.require(parsed.provider) }
   }

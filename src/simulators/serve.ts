@@ -1,26 +1,28 @@
 /**
- * The three vendor simulators as one standalone process (benchmarks, manual runs against a live-mode gateway).
+ * The simulator of every registered provider as one standalone process (benchmarks, manual runs against a live-mode
+ * gateway).
  *
- *   tsx src/simulators/serve.ts [--bforeai-port N] [--phishfort-port N] [--cloudflare-port N]
- *                               [--latency-ms N] [--seed N] [--count N] [--cloudflare-rate-limit N|off]
+ *   tsx src/simulators/serve.ts [--<provider>-port N ...] [--latency-ms N] [--seed N] [--count N]
+ *                               [--<provider>-<flag> V ...]
  *
- * Ports also come from SIM_BFOREAI_PORT, SIM_PHISHFORT_PORT, SIM_CLOUDFLARE_PORT (default 0: any free port);
- * SIM_LATENCY_MS, SIM_SEED, SIM_COUNT and SIM_CLOUDFLARE_RATE_LIMIT stand in for the other flags. The Cloudflare
- * simulator enforces the vendor's budget (1200 requests per 5 minutes, then 429 for 5 minutes) unless
- * `--cloudflare-rate-limit` sets another budget per 5 minutes or `off` (load tests). Listens on 127.0.0.1 only. When every
- * simulator listens, one JSON line goes to stdout:
+ * Ports also come from SIM_<PROVIDER>_PORT (default 0: any free port); SIM_LATENCY_MS, SIM_SEED and SIM_COUNT stand in
+ * for the other flags, SIM_<PROVIDER>_<FLAG> for a provider's own flags (its module's `simulatorFlags`, e.g.
+ * `--cloudflare-rate-limit N|off`: the Cloudflare simulator enforces the vendor's 1200 requests per 5 minutes unless
+ * told otherwise). `--help` lists them. Listens on 127.0.0.1 only. When every simulator listens, one JSON line goes
+ * to stdout, with the variables that point a live-mode gateway at each simulator:
  *
  *   {"ready":true,"pid":123,"latencyMs":0,"simulators":{"bforeai":{"origin":"http://127.0.0.1:1234","baseUrl":"http://127.0.0.1:1234/api",
- *    "credential":"…"},…},"cloudflareAccount":"…"}
+ *    "credential":"…","options":{},"env":{"BFOREAI_API_KEY":"…","BFOREAI_BASE_URL":"…"}},…}}
  *
  * SIGTERM or SIGINT closes every simulator and exits 0.
  */
 import { parseArgs } from 'node:util'
 import { systemClock } from '../clock.js'
+import { providerEnv } from '../providers/env.js'
+import { PROVIDER_MODULES } from '../providers/registry.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { startSimulator, type RunningSimulator } from './harness.js'
-import { createCloudflareSimulator } from './cloudflare/index.js'
-import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS, SIMULATORS } from './index.js'
+import { createSimulator } from './index.js'
 
 function fail (message: string): never {
   process.stderr.write(`simulators: ${message}\n`)
@@ -34,42 +36,35 @@ function integer (name: string, raw: string | undefined, def: number, min: numbe
   return n
 }
 
+const providerFlags = PROVIDER_IDS.flatMap(id => [
+  { id, flag: 'port', help: 'N' },
+  ...(PROVIDER_MODULES[id].simulatorFlags ?? []).map(f => ({ id, ...f }))
+])
 const { values } = parseArgs({
   options: {
-    'bforeai-port': { type: 'string' },
-    'phishfort-port': { type: 'string' },
-    'cloudflare-port': { type: 'string' },
+    ...Object.fromEntries(providerFlags.map(f => [`${f.id}-${f.flag}`, { type: 'string' as const }])),
     'latency-ms': { type: 'string' },
     seed: { type: 'string' },
     count: { type: 'string' },
-    'cloudflare-rate-limit': { type: 'string' },
     help: { type: 'boolean', short: 'h' }
   },
   strict: true
-})
+}) as { values: Record<string, string | boolean | undefined> }
 
 if (values.help === true) {
-  process.stdout.write('usage: tsx src/simulators/serve.ts [--bforeai-port N] [--phishfort-port N] [--cloudflare-port N] ' +
-    '[--latency-ms N] [--seed N] [--count N] [--cloudflare-rate-limit N|off]\n')
+  process.stdout.write(`usage: tsx src/simulators/serve.ts ${providerFlags.map(f => `[--${f.id}-${f.flag} ${f.help}]`).join(' ')} ` +
+    '[--latency-ms N] [--seed N] [--count N]\n')
   process.exit(0)
 }
 
 const env = process.env
-const latencyMs = integer('--latency-ms', values['latency-ms'] ?? env.SIM_LATENCY_MS, 0, 0, 600_000)
-const seed = integer('--seed', values.seed ?? env.SIM_SEED, 1, 0, 2 ** 31 - 1)
-const count = integer('--count', values.count ?? env.SIM_COUNT, 36, 1, 100_000)
-const rateLimitRaw = values['cloudflare-rate-limit'] ?? env.SIM_CLOUDFLARE_RATE_LIMIT
-const RATE_WINDOW_MS = 5 * 60_000
-const cloudflareRateLimit = rateLimitRaw === undefined || rateLimitRaw.trim() === ''
-  ? undefined
-  : rateLimitRaw.trim() === 'off'
-    ? { limit: Number.MAX_SAFE_INTEGER, windowMs: RATE_WINDOW_MS }
-    : { limit: integer('--cloudflare-rate-limit', rateLimitRaw, 1200, 1, Number.MAX_SAFE_INTEGER), windowMs: RATE_WINDOW_MS }
-const ports: Record<ProviderId, number> = {
-  bforeai: integer('--bforeai-port', values['bforeai-port'] ?? env.SIM_BFOREAI_PORT, 0, 0, 65535),
-  phishfort: integer('--phishfort-port', values['phishfort-port'] ?? env.SIM_PHISHFORT_PORT, 0, 0, 65535),
-  cloudflare: integer('--cloudflare-port', values['cloudflare-port'] ?? env.SIM_CLOUDFLARE_PORT, 0, 0, 65535)
+const flag = (id: ProviderId, name: string): string | undefined => {
+  const v = values[`${id}-${name}`]
+  return typeof v === 'string' ? v : env[`SIM_${id.toUpperCase()}_${name.toUpperCase().replace(/-/g, '_')}`]
 }
+const latencyMs = integer('--latency-ms', values['latency-ms'] as string | undefined ?? env.SIM_LATENCY_MS, 0, 0, 600_000)
+const seed = integer('--seed', values.seed as string | undefined ?? env.SIM_SEED, 1, 0, 2 ** 31 - 1)
+const count = integer('--count', values.count as string | undefined ?? env.SIM_COUNT, 36, 1, 100_000)
 
 const running: RunningSimulator[] = []
 let closing = false
@@ -86,28 +81,23 @@ async function shutdown (code: number): Promise<void> {
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { shutdown(0).catch(() => process.exit(1)) })
 
 try {
-  const simulators: Record<string, { origin: string, baseUrl: string, credential: string }> = {}
+  const simulators: Record<string, { origin: string, baseUrl: string, credential: string, options: Readonly<Record<string, string>>, env: Record<string, string> }> = {}
   for (const id of PROVIDER_IDS) {
-    const opts = { clock: systemClock, apiKey: SANDBOX_CREDENTIALS[id], accountId: SANDBOX_CLOUDFLARE_ACCOUNT, seed, count }
-    const sim = id === 'cloudflare'
-      ? createCloudflareSimulator({ ...opts, ...(cloudflareRateLimit === undefined ? {} : { rateLimit: cloudflareRateLimit }) })
-      : SIMULATORS[id](opts)
+    const m = PROVIDER_MODULES[id]
+    const flags: Record<string, string> = {}
+    for (const f of m.simulatorFlags ?? []) {
+      const v = flag(id, f.flag)?.trim()
+      if (v !== undefined && v !== '') flags[f.flag] = v
+    }
+    const sim = await createSimulator(id, { clock: systemClock, seed, count, flags })
     // vendor routes only: the fault switchboard never delays the /__sim control routes
     if (latencyMs > 0) sim.faults.add({ latencyMs })
-    const r = await startSimulator(sim, ports[id])
+    const r = await startSimulator(sim, integer(`--${id}-port`, flag(id, 'port'), 0, 0, 65535))
     running.push(r)
-    simulators[id] = { origin: r.origin, baseUrl: r.baseUrl, credential: SANDBOX_CREDENTIALS[id] }
+    const endpoint = { baseUrl: r.baseUrl, credential: m.sandbox.credential, options: m.sandbox.options }
+    simulators[id] = { origin: r.origin, ...endpoint, env: providerEnv(id, endpoint) }
   }
-  process.stdout.write(JSON.stringify({
-    ready: true,
-    pid: process.pid,
-    latencyMs,
-    cloudflareRateLimit: cloudflareRateLimit === undefined ? 'vendor (1200 per 5 min)' : rateLimitRaw,
-    seed,
-    count,
-    simulators,
-    cloudflareAccount: SANDBOX_CLOUDFLARE_ACCOUNT
-  }) + '\n')
+  process.stdout.write(JSON.stringify({ ready: true, pid: process.pid, latencyMs, seed, count, simulators }) + '\n')
 } catch (err) {
   process.stderr.write(`simulators: could not start: ${(err as Error).message}\n`)
   await shutdown(1)

@@ -10,7 +10,7 @@ export const keys = {
   outboundBudget: (credentialHash: string, window: number): string => `${PREFIX}ob:${credentialHash}:${window}`,
   /** prefix of the inbound rate-limit counters per gateway key (@fastify/rate-limit appends the key name) */
   inboundRateLimit: (): string => `${PREFIX}rl:in:`,
-  /** the case a detection became (issue 9): detection id → case id */
+  /** the case a detection became detection id → case id */
   detectionCase: (detectionId: string): string => `${PREFIX}det-case:${detectionId}`,
   /** analytics milestones (ADR 0020): case id → slot, and the rows string, of one `<provider>:<YYYY-MM>` shard (one cluster slot) */
   milestoneSlots: (shard: string): string => `${PREFIX}ms:{${shard}}:slots`,

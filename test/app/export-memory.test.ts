@@ -15,10 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { systemClock } from '../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
-import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS, SIMULATORS } from '../../src/simulators/index.js'
+import { createSimulator } from '../../src/simulators/index.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
+import { providerEnv } from '../../src/providers/env.js'
 import { killAll, listening, spawnGateway, type GatewayProcess } from '../support/gateway-process.js'
 
-const COUNTS: Record<ProviderId, number> = { phishfort: 3334, bforeai: 3333, cloudflare: 3333 }
+const COUNTS: Record<ProviderId, number> = { phishfort: 2500, bforeai: 2500, cloudflare: 2500, netcraft: 2500 }
 const MB = 1024 * 1024
 const KEY = 'export-reader-key-0123'
 
@@ -69,15 +71,13 @@ async function download (path: string, opts: { bytesPerSecond?: number, maxBytes
 beforeAll(async () => {
   sims = {} as Record<ProviderId, RunningSimulator>
   for (const id of PROVIDER_IDS) {
-    sims[id] = await startSimulator(SIMULATORS[id]({
+    sims[id] = await startSimulator(await createSimulator(id, {
       clock: systemClock,
-      apiKey: SANDBOX_CREDENTIALS[id],
-      accountId: SANDBOX_CLOUDFLARE_ACCOUNT,
       seed: 5,
       count: COUNTS[id],
       // the export reads every Cloudflare report's active mitigations: far past the vendor's 1,200 requests / 5 min,
       // which is not what this test measures
-      rateLimit: { limit: Number.MAX_SAFE_INTEGER, windowMs: 300_000 }
+      ...(id === 'cloudflare' ? { flags: { 'rate-limit': 'off' } } : {})
     }))
   }
   const env: Record<string, string> = {
@@ -88,13 +88,9 @@ beforeAll(async () => {
     GATEWAY_SECRET: 'export-memory-test-secret-0123456789',
     GATEWAY_API_KEYS: `reader:${KEY}:read`,
     MAX_EVENT_LOOP_DELAY_MS: '0',
-    CLOUDFLARE_OUTBOUND_BUDGET: '0',
-    BFOREAI_API_KEY: SANDBOX_CREDENTIALS.bforeai,
-    PHISHFORT_API_KEY: SANDBOX_CREDENTIALS.phishfort,
-    CLOUDFLARE_API_TOKEN: SANDBOX_CREDENTIALS.cloudflare,
-    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT
+    CLOUDFLARE_OUTBOUND_BUDGET: '0'
   }
-  for (const id of PROVIDER_IDS) env[`${id.toUpperCase()}_BASE_URL`] = sims[id].baseUrl
+  for (const id of PROVIDER_IDS) Object.assign(env, providerEnv(id, { ...PROVIDER_MODULES[id].sandbox, baseUrl: sims[id].baseUrl }))
   gw = await listening(spawnGateway(env))
 }, 60_000)
 

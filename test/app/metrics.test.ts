@@ -1,5 +1,5 @@
 /**
- * GET /metrics (issue 7): Prometheus text with every family fed by a scenario over the simulators; route templates,
+ * GET /metrics: Prometheus text with every family fed by a scenario over the simulators; route templates,
  * never raw URLs; one registry per app.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -41,7 +41,7 @@ function sum (samples: Awaited<ReturnType<typeof scrape>>['samples'], name: stri
 const P = 'takedown_gateway_'
 
 describe('GET /metrics', () => {
-  it('needs no key and is documented under Operations without security (issue 6)', async () => {
+  it('needs no key and is documented under Operations without security', async () => {
     expect((await gw.app.inject({ url: '/metrics' })).statusCode).toBe(200)
     const doc = (await gw.app.inject({ url: '/openapi.json' })).json()
     expect(doc.paths['/metrics'].get).toMatchObject({ operationId: 'metrics', tags: ['Operations'], security: [] })

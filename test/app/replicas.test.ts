@@ -1,5 +1,5 @@
 /**
- * Several replicas (issue 7): two real gateway processes in live mode on one Redis (the suite's, under a key prefix
+ * Several replicas: two real gateway processes in live mode on one Redis (the suite's, under a key prefix
  * of their own) against one set of simulators in this process. Shows that inbound rate limits, Idempotency-Key
  * records and reference loads are shared, and that a replica stopped with SIGTERM turns unready, finishes its
  * in-flight request and exits 0 while a load-balancer-like client loses no request.
@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { systemClock } from '../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
-import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS, SIMULATORS } from '../../src/simulators/index.js'
+import { providerEnv } from '../../src/providers/env.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
+import { createSimulator } from '../../src/simulators/index.js'
 import { httpRequest, killAll, listening, spawnGateway, type GatewayProcess, type HttpAnswer } from '../support/gateway-process.js'
 
 const RATE_LIMIT_MAX = 12
@@ -27,7 +29,7 @@ const bearer = (name: string): Record<string, string> => ({ authorization: `Bear
 beforeAll(async () => {
   sims = {} as Record<ProviderId, RunningSimulator>
   for (const id of PROVIDER_IDS) {
-    sims[id] = await startSimulator(SIMULATORS[id]({ clock: systemClock, apiKey: SANDBOX_CREDENTIALS[id], accountId: SANDBOX_CLOUDFLARE_ACCOUNT, seed: 3 }))
+    sims[id] = await startSimulator(await createSimulator(id, { clock: systemClock, seed: 3 }))
   }
   const names = ['ops', 'rl', 'idem', ...Array.from({ length: LB_KEYS }, (_, i) => `lb${i}`)]
   const env: Record<string, string> = {
@@ -42,13 +44,9 @@ beforeAll(async () => {
     RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
     RATE_LIMIT_WINDOW_MS: '60000',
     MAX_EVENT_LOOP_DELAY_MS: '0',
-    SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
-    BFOREAI_API_KEY: SANDBOX_CREDENTIALS.bforeai,
-    PHISHFORT_API_KEY: SANDBOX_CREDENTIALS.phishfort,
-    CLOUDFLARE_API_TOKEN: SANDBOX_CREDENTIALS.cloudflare,
-    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT
+    SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS)
   }
-  for (const id of PROVIDER_IDS) env[`${id.toUpperCase()}_BASE_URL`] = sims[id].baseUrl
+  for (const id of PROVIDER_IDS) Object.assign(env, providerEnv(id, { ...PROVIDER_MODULES[id].sandbox, baseUrl: sims[id].baseUrl }))
   ;[a, b] = await Promise.all([listening(spawnGateway(env)), listening(spawnGateway(env))])
 }, 40_000)
 
@@ -62,7 +60,7 @@ describe('two gateway processes on one Redis', () => {
     for (const gw of [a, b]) {
       expect((await httpRequest(gw.origin, '/readyz')).status).toBe(200)
       const providers = JSON.parse((await httpRequest(gw.origin, '/v1/providers', { headers: bearer('ops') })).body)
-      expect(providers.items.map((p: { mode: string }) => p.mode)).toEqual(['live', 'live', 'live'])
+      expect(providers.items.map((p: { mode: string }) => p.mode)).toEqual(PROVIDER_IDS.map(() => 'live'))
     }
   })
 

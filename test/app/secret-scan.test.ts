@@ -14,20 +14,13 @@ import { createLogger } from '../../src/logger.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { REFERENCE_KINDS } from '../../src/schemas/reference.js'
 import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
-import { SANDBOX_CLOUDFLARE_ACCOUNT, SIMULATORS } from '../../src/simulators/index.js'
-import { CLOUDFLARE_REPORT_OPTIONS } from '../support/app.js'
+import { providerEnv } from '../../src/providers/env.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
+import { createSimulator } from '../../src/simulators/index.js'
 
-const PROVIDER_KEYS: Record<ProviderId, string> = {
-  bforeai: 'BFOREAI-7f3kQz9-SECRETKEY-a1b2c3d4',
-  phishfort: 'PHISHFORT-x9Lm2-SECRETKEY-e5f6a7b8',
-  cloudflare: 'CLOUDFLARE-Tq8Wv-SECRETTOKEN-c9d0e1f2'
-}
-/** the keys the second gateway sends: the vendors answer 401 */
-const WRONG_PROVIDER_KEYS: Record<ProviderId, string> = {
-  bforeai: 'WRONG-BFOREAI-Zr4Yt-SECRETKEY-01',
-  phishfort: 'WRONG-PHISHFORT-Pq7Ns-SECRETKEY-02',
-  cloudflare: 'WRONG-CLOUDFLARE-Hb5Kd-SECRETTOKEN-03'
-}
+/** a distinctive credential per registered provider, and the wrong one the second gateway sends (the vendors answer 401) */
+const PROVIDER_KEYS = Object.fromEntries(PROVIDER_IDS.map(id => [id, `${id.toUpperCase()}-7f3kQz9-SECRETKEY-a1b2c3d4`])) as Record<ProviderId, string>
+const WRONG_PROVIDER_KEYS = Object.fromEntries(PROVIDER_IDS.map(id => [id, `WRONG-${id.toUpperCase()}-Zr4Yt-SECRETKEY-01`])) as Record<ProviderId, string>
 const GATEWAY_KEYS = { ops: 'gwkey-OPS-9c8b7a6f5e4d', reader: 'gwkey-READER-1f2e3d4c5b6a' }
 const WRONG_GATEWAY_KEY = 'gwkey-NOT-A-KEY-0a9b8c7d6e5f'
 const GATEWAY_SECRET = 'gwsecret-SIGNING-4d5e6f7a8b9c0d1e'
@@ -47,15 +40,12 @@ function env (keys: Record<ProviderId, string>): Record<string, string> {
     LOG_LEVEL: 'trace',
     GATEWAY_API_KEYS: `ops:${GATEWAY_KEYS.ops}:read+write+admin,reader:${GATEWAY_KEYS.reader}:read`,
     GATEWAY_SECRET,
-    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT,
     CIRCUIT_FAILURE_THRESHOLD: '1000',
     MAX_EVENT_LOOP_DELAY_MS: '0'
   }
   for (const id of PROVIDER_IDS) {
-    const prefix = id.toUpperCase()
-    e[id === 'cloudflare' ? 'CLOUDFLARE_API_TOKEN' : `${prefix}_API_KEY`] = keys[id]
-    e[`${prefix}_BASE_URL`] = sims[id].baseUrl
-    e[`${prefix}_TIMEOUT_MS`] = '700'
+    Object.assign(e, providerEnv(id, { baseUrl: sims[id].baseUrl, credential: keys[id], options: PROVIDER_MODULES[id].sandbox.options }))
+    e[`${id.toUpperCase()}_TIMEOUT_MS`] = '700'
   }
   return e
 }
@@ -71,7 +61,7 @@ async function gateway (keys: Record<ProviderId, string>): Promise<FastifyInstan
 beforeAll(async () => {
   sims = {} as Record<ProviderId, RunningSimulator>
   for (const id of PROVIDER_IDS) {
-    sims[id] = await startSimulator(SIMULATORS[id]({ clock: systemClock, apiKey: PROVIDER_KEYS[id], accountId: SANDBOX_CLOUDFLARE_ACCOUNT, seed: 7 }))
+    sims[id] = await startSimulator(await createSimulator(id, { clock: systemClock, apiKey: PROVIDER_KEYS[id], seed: 7 }))
   }
   good = await gateway(PROVIDER_KEYS)
   bad = await gateway(WRONG_PROVIDER_KEYS)
@@ -105,7 +95,7 @@ describe('no secret in logs, bodies, headers or errors', () => {
     const list = await call(good, { url: '/v1/cases?limit=100' })
     expect(list.status, list.body).toBe(200)
     const items = list.json().items as Array<{ id: string, provider: ProviderId, status: string }>
-    expect(new Set(items.map(c => c.provider)).size).toBe(3)
+    expect(new Set(items.map(c => c.provider)).size).toBe(PROVIDER_IDS.length)
     for (const id of PROVIDER_IDS) {
       const one = items.find(c => c.provider === id)!
       expect((await call(good, { url: `/v1/cases/${encodeURIComponent(one.id)}?include=raw` })).status).toBe(200)
@@ -117,28 +107,29 @@ describe('no secret in logs, bodies, headers or errors', () => {
     expect((await call(good, { url: '/v1/providers' })).status).toBe(200)
     for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/nope']) await call(good, { url, key: null })
 
-    // writes at each vendor, cancel, comments, appeal
+    // writes at each vendor (its module's example create), cancel, comments, appeal
     const created: Record<string, string> = {}
-    for (const [i, body] of [
-      { provider: 'phishfort', target: target(1), reportedBy: 'soc@acme.example', comment: 'clone' },
-      { provider: 'bforeai', target: target(2), brand: { id: 501 }, comment: 'clone' },
-      { provider: 'cloudflare', target: target(3), brand: { name: 'Acme Bank' }, providerOptions: CLOUDFLARE_REPORT_OPTIONS }
-    ].entries()) {
+    for (const [i, id] of PROVIDER_IDS.entries()) {
+      const body = PROVIDER_MODULES[id].exampleCreate(target(i + 1))
       const res = await call(good, { method: 'POST', url: '/v1/cases', payload: body, headers: { 'idempotency-key': `scan-${i}` } })
       expect(res.status, res.body).toBe(201)
-      created[body.provider] = res.json().id
+      created[id] = res.json().id
       await call(good, { method: 'POST', url: '/v1/cases', payload: body, headers: { 'idempotency-key': `scan-${i}` } }) // replay
+    }
+    const providers = (await call(good, { url: '/v1/providers' })).json().items as Array<{ id: string, capabilities: { comments: boolean, actions: string[] } }>
+    for (const p of providers) {
+      if (p.capabilities.comments) expect((await call(good, { method: 'POST', url: `/v1/cases/${created[p.id]!}/comments`, payload: { comment: 'more context' } })).status).toBe(202)
+      for (const action of p.capabilities.actions) await call(good, { method: 'POST', url: `/v1/cases/${created[p.id]!}/actions/${action}` })
     }
     await call(good, { method: 'POST', url: '/v1/cases?dryRun=true', payload: { provider: 'bforeai', target: target(4), brand: { id: 501 } } })
     expect((await call(good, { method: 'POST', url: `/v1/cases/${created.bforeai}/cancel`, payload: { reasonId: 1 } })).status).toBe(200)
-    expect((await call(good, { method: 'POST', url: `/v1/cases/${created.phishfort}/comments`, payload: { comment: 'more context' } })).status).toBe(202)
     const cf = items.find(c => c.provider === 'cloudflare' && ['mitigated', 'taken_down'].includes(c.status))
     if (cf !== undefined) {
       const detail = (await call(good, { url: `/v1/cases/${cf.id}` })).json()
       const m = detail.mitigations?.[0]
       if (m !== undefined) await call(good, { method: 'POST', url: `/v1/cases/${cf.id}/appeal`, payload: { appeals: [{ id: m.id, reason: 'removed' }] } })
     }
-    // detections and brand protection (issue 9), where the routes exist
+    // detections and brand protection, where the routes exist
     const detections = await call(good, { url: '/v1/detections?limit=20' })
     const first = detections.status === 200 ? (detections.json().items as Array<{ id: string }>)[0] : undefined
     if (first !== undefined) {

@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
-import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS, SIMULATORS } from '../../src/simulators/index.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
+import { createSimulator } from '../../src/simulators/index.js'
 import { createCloudflareSimulator } from '../../src/simulators/cloudflare/index.js'
 import { sandboxEndpoints, type Sandbox } from '../../src/simulators/sandbox.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
@@ -39,8 +40,10 @@ async function pool<T> (total: number, concurrency: number, fn: (i: number) => P
 async function sandboxWithCloudflareBudget (clock: ManualClock, limit: number, windowMs: number): Promise<Sandbox> {
   const running = {} as Record<ProviderId, RunningSimulator>
   for (const id of PROVIDER_IDS) {
-    const opts = { clock, apiKey: SANDBOX_CREDENTIALS[id], accountId: SANDBOX_CLOUDFLARE_ACCOUNT }
-    running[id] = await startSimulator(id === 'cloudflare' ? createCloudflareSimulator({ ...opts, rateLimit: { limit, windowMs } }) : SIMULATORS[id](opts))
+    const cloudflare = PROVIDER_MODULES.cloudflare.sandbox
+    running[id] = await startSimulator(id === 'cloudflare'
+      ? createCloudflareSimulator({ clock, apiKey: cloudflare.credential, accountId: cloudflare.options.accountId, rateLimit: { limit, windowMs } })
+      : await createSimulator(id, { clock }))
   }
   return { running, endpoints: sandboxEndpoints(running), close: async () => { await Promise.all(PROVIDER_IDS.map(id => running[id].close())) } }
 }

@@ -118,6 +118,17 @@ describe('VendorHttp writes', () => {
     expect(res).toMatchObject({ status: 201, body: { id: 'x1' } })
   })
 
+  it('a urlencoded body goes out form-encoded with its content type; a plain-text answer comes back as text', async () => {
+    pool().intercept({
+      path: '/api/report/',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'attack=https%3A%2F%2Fx.example%2Fa+b&force_auth=true'
+    }).reply(200, 'TD_OK\n30480489', { headers: { 'content-type': 'text/plain' } })
+    const res = await http().call({ method: 'POST', path: '/report/', urlencoded: { attack: 'https://x.example/a b', force_auth: 'true' }, idempotent: false }, testCtx())
+    expect(res).toMatchObject({ status: 200, body: 'TD_OK\n30480489' })
+  })
+
   it('a POST whose connection was reset after sending is not retried (it may have reached the vendor)', async () => {
     pool().intercept({ path: '/api/items', method: 'POST' }).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
     const err = await failure(http().call({ method: 'POST', path: '/items', json: { a: 1 } }, testCtx()))

@@ -2,6 +2,7 @@
  * Circuit breaker and bulkhead around a connector (connectors/resilience.ts), with a port double whose answers the
  * test scripts, and the circuit state as GET /v1/providers reports it against the real simulators.
  */
+import { PROVIDER_IDS } from '../../src/schemas/provider.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConnectorError, type ConnectorErrorKind, type ProviderConnector } from '../../src/connectors/connector.js'
 import { ProviderResilience, resilientConnector } from '../../src/connectors/resilience.js'
@@ -166,13 +167,14 @@ describe('GET /v1/providers reports the circuit', () => {
       expect(res.statusCode).toBe(200)
       return Object.fromEntries(res.json().items.map((p: { id: string, circuit: string }) => [p.id, p.circuit]))
     }
-    expect(await circuits()).toEqual({ bforeai: 'closed', phishfort: 'closed', cloudflare: 'closed' })
+    const allClosed = Object.fromEntries(PROVIDER_IDS.map(id => [id, 'closed']))
+    expect(await circuits()).toEqual(allClosed)
     gw.sandbox.running.phishfort.sim.faults.add({ hang: true })
     for (let i = 0; i < 2; i++) {
       const res = await gw.app.inject({ method: 'GET', url: '/v1/cases/phishfort:abc', headers: auth() })
       expect(res.statusCode).toBe(504)
     }
-    expect(await circuits()).toEqual({ bforeai: 'closed', phishfort: 'open', cloudflare: 'closed' })
+    expect(await circuits()).toEqual({ ...allClosed, phishfort: 'open' })
     const fast = await gw.app.inject({ method: 'GET', url: '/v1/cases/phishfort:abc', headers: auth() })
     expect(fast.statusCode).toBe(503)
     expect(fast.json()).toMatchObject({ code: 'GW_ERR_PROVIDER_UNAVAILABLE', provider: 'phishfort' })

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Case } from '../../src/schemas/case.js'
 import { TERMINAL_STATUSES } from '../../src/schemas/unified-status.js'
-import { STATUS_TABLES } from '../../src/connectors/registry.js'
+import { STATUS_TABLES } from '../../src/providers/registry.js'
 import { PROVIDER_IDS } from '../../src/schemas/provider.js'
 import { normaliseStatusName } from '../../src/status/table.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'

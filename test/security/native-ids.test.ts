@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
-import { SANDBOX_CLOUDFLARE_ACCOUNT } from '../../src/simulators/index.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
 import { pathSegment, UnsafePathSegment, vendorPath } from '../../src/connectors/vendor-path.js'
 import { rawRequest, type RawResponse } from '../support/raw-http.js'
 import { JSON_CT, KEY, resetVendorLogs, securityGateway, vendorCalls as logged } from './support.js'
@@ -136,11 +136,13 @@ function intended (provider: ProviderId, url: string, raw: string): boolean {
   try { native = decodeURIComponent(decodeURIComponent(raw)) } catch { native = '' }
   const seg = native === '' ? null : encodeURIComponent(native)
   const id = seg === null ? '(none)' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const acct = `/client/v4/accounts/${SANDBOX_CLOUDFLARE_ACCOUNT}`
+  const acct = `/client/v4/accounts/${PROVIDER_MODULES.cloudflare.sandbox.options.accountId}`
   const allowed: Record<ProviderId, RegExp> = {
     bforeai: new RegExp(`^/api/v2/takedown/(?:${id}(?:/cancel)?|statuses|cancellation_reasons|attacks|accept)$`),
     phishfort: new RegExp(`^/v1/incident/${id}(?:/(?:comment|attach|tkd|monitor|safe))?$`),
-    cloudflare: new RegExp(`^${acct}/(?:abuse-reports/${id}(?:/mitigations(?:/appeal)?)?|cloudforce-one/v2/brand-protection/(?:domain|logo)/(?:queries|matches)(?:/\\d+)?)$`)
+    cloudflare: new RegExp(`^${acct}/(?:abuse-reports/${id}(?:/mitigations(?:/appeal)?)?|cloudforce-one/v2/brand-protection/(?:domain|logo)/(?:queries|matches)(?:/\\d+)?)$`),
+    // Netcraft names a takedown in the query (takedown_id, id), never in the path
+    netcraft: /^\/api\/v1\/(?:attacks|notes|escalate|attack-types)\/$/
   }
   return allowed[provider].test(path)
 }

@@ -4,6 +4,7 @@ import { pino } from 'pino'
 import type { Logger } from '../../src/logger.js'
 import { GatewayError } from '../../src/domain/problems.js'
 import { CaseService } from '../../src/services/cases.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
 import { ProviderSet } from '../../src/services/provider-set.js'
 import type { CaseListQuery } from '../../src/schemas/case.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
@@ -14,7 +15,7 @@ const log = pino({ level: 'silent' }) as unknown as Logger
 const SECRET = 'test-secret-0123456789'
 
 function setOf (connectors: FakeConnector[]): ProviderSet {
-  return new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null })))
+  return new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })))
 }
 
 async function walk (service: CaseService, query: Omit<CaseListQuery, 'cursor'>): Promise<string[]> {
@@ -38,9 +39,10 @@ const dataSet = fc.record({
   cloudflare: fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 80, size: 'max' })
 })
 
-function connectorsFor (data: Record<ProviderId, number[]>): FakeConnector[] {
+/** one fake connector per registered provider; a provider the data set does not name has no cases */
+function connectorsFor (data: Partial<Record<ProviderId, number[]>>): FakeConnector[] {
   const base = Date.parse('2026-01-01T00:00:00Z')
-  return PROVIDER_IDS.map(p => new FakeConnector(p, data[p].map((minute, i) => fakeCase(p, `${p.slice(0, 2)}${(i * 7919) % 1000}-${i}`, base + minute * 60_000))))
+  return PROVIDER_IDS.map(p => new FakeConnector(p, (data[p] ?? []).map((minute, i) => fakeCase(p, `${p.slice(0, 2)}${(i * 7919) % 1000}-${i}`, base + minute * 60_000))))
 }
 
 describe('CaseService.list', () => {

@@ -8,6 +8,8 @@ import { inject } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { ManualClock } from '../../src/clock.js'
 import { loadConfig } from '../../src/config.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
+import { PROVIDER_IDS } from '../../src/schemas/provider.js'
 import { startSandbox, type Sandbox } from '../../src/simulators/sandbox.js'
 import type { KvStore } from '../../src/store/kv-store.js'
 import { MemoryKvStore } from '../../src/store/memory-kv-store.js'
@@ -44,9 +46,7 @@ export async function testGateway (opts: {
     GATEWAY_SECRET: TEST_SECRET,
     GATEWAY_API_KEYS: KEYS,
     LOG_LEVEL: 'silent',
-    BFOREAI_TIMEOUT_MS: '3000',
-    PHISHFORT_TIMEOUT_MS: '3000',
-    CLOUDFLARE_TIMEOUT_MS: '3000',
+    ...Object.fromEntries(PROVIDER_IDS.map(id => [`${id.toUpperCase()}_TIMEOUT_MS`, '3000'])),
     // load shedding reacts to the event loop of the whole test worker, not to this gateway: off unless a test sets it
     MAX_EVENT_LOOP_DELAY_MS: '0',
     ...opts.env
@@ -69,11 +69,5 @@ export async function testGateway (opts: {
 
 export const auth = (key = 'ops-secret-key'): Record<string, string> => ({ authorization: `Bearer ${key}` })
 
-/** Valid Cloudflare providerOptions for a phishing report (CONTRACT §3: every field the abuse_phishing form requires). */
-export const CLOUDFLARE_REPORT_OPTIONS = {
-  reportType: 'abuse_phishing',
-  reporter: { name: 'Acme SOC', email: 'soc@acme.example', company: 'Acme' },
-  justification: 'Credential phishing page cloning the Acme Bank login form',
-  hostNotification: 'send',
-  ownerNotification: 'send-anon'
-}
+/** Valid Cloudflare providerOptions for a phishing report: the ones of the Cloudflare module's example create. */
+export const CLOUDFLARE_REPORT_OPTIONS = PROVIDER_MODULES.cloudflare.exampleCreate({ type: 'url', value: 'https://example.net/' }).providerOptions as Record<string, unknown>

@@ -1,16 +1,16 @@
 /**
  * Connector test kit: a real simulator on a loopback port and the real connector pointed at it
- * (Goldberg's "test-kit"; ARCHITECTURE §2.6). Tests that pin exact outgoing requests use undici MockAgent instead.
+ * (Goldberg's "test-kit" pattern). Tests that pin exact outgoing requests use undici MockAgent instead.
  */
 import { Agent } from 'undici'
 import { pino } from 'pino'
 import { ManualClock } from '../../src/clock.js'
 import type { ConnectorContext, ProviderConnector } from '../../src/connectors/connector.js'
-import { PROVIDER_MODULES, STATUS_TABLES } from '../../src/connectors/registry.js'
+import { PROVIDER_MODULES, STATUS_TABLES } from '../../src/providers/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { ProviderId } from '../../src/schemas/provider.js'
 import { startSimulator, type RunningSimulator, type Simulator } from '../../src/simulators/harness.js'
-import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS, SIMULATORS } from '../../src/simulators/index.js'
+import { createSimulator } from '../../src/simulators/index.js'
 import { StatusEngine } from '../../src/status/engine.js'
 
 export const silentLog = pino({ level: 'silent' }) as unknown as Logger
@@ -31,10 +31,9 @@ export interface ConnectorHarness {
 
 export async function connectorHarness (provider: ProviderId, opts: { seed?: number, count?: number, clock?: ManualClock, timeoutMs?: number } = {}): Promise<ConnectorHarness> {
   const clock = opts.clock ?? new ManualClock()
-  const sim = SIMULATORS[provider]({
+  const module = PROVIDER_MODULES[provider]
+  const sim = await createSimulator(provider, {
     clock,
-    apiKey: SANDBOX_CREDENTIALS[provider],
-    accountId: SANDBOX_CLOUDFLARE_ACCOUNT,
     ...(opts.seed === undefined ? {} : { seed: opts.seed }),
     ...(opts.count === undefined ? {} : { count: opts.count })
   })
@@ -42,11 +41,11 @@ export async function connectorHarness (provider: ProviderId, opts: { seed?: num
   const dispatcher = new Agent({ connections: 16 })
   const unknown: ConnectorHarness['unknown'] = []
   const status = new StatusEngine(STATUS_TABLES, {}, (p, s) => { unknown.push({ provider: p, providerStatus: s }) })
-  const connector = PROVIDER_MODULES[provider].create({
+  const connector = (await module.connector()).create({
     baseUrl: running.baseUrl,
-    credential: SANDBOX_CREDENTIALS[provider],
+    credential: module.sandbox.credential,
     timeoutMs: opts.timeoutMs ?? 2000,
-    accountId: SANDBOX_CLOUDFLARE_ACCOUNT
+    options: module.sandbox.options
   }, { dispatcher, status, clock })
   return {
     connector,

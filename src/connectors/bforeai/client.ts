@@ -3,10 +3,11 @@
  * Auth: `X-Authorization: <raw API key>` (bforeai-notes §1, [I]: no "Bearer" prefix).
  * Every answer is shape-checked; a 2xx body of the wrong shape is a `protocol` error.
  */
+import { parseOrFail } from '../validate.js'
 import { extend } from '../../domain/objects.js'
 import type { Dispatcher } from 'undici'
 import type { Clock } from '../../clock.js'
-import { ConnectorError, type ConnectorContext } from '../connector.js'
+import type { ConnectorContext } from '../connector.js'
 import { VendorHttp, type ErrorBodyParser, type QueryValue } from '../http.js'
 import {
   AlreadyDetectedSchema, AttackPageSchema, AttackSchema, CancellationReasonListSchema, CancelResultSchema, ItemsListSchema, StatusListSchema,
@@ -176,6 +177,5 @@ export class BforeaiClient {
 }
 
 function expect<T extends TSchema> (schema: T, value: unknown, what: string): Static<T> {
-  if (isShape(schema, value)) return value
-  throw new ConnectorError('bforeai', 'protocol', `answered something that is not ${what}`)
+  return parseOrFail('bforeai', schema, value, what)
 }

@@ -10,7 +10,7 @@ import { GatewayError } from '../../domain/problems.js'
 import {
   ConnectorError, caseRow, mappedPage,
   type CancelInput, type CaseRow, type Capabilities, type ConnectorContext, type ConnectorDeps, type CreateCaseInput, type CreateOutcome,
-  type DetectionPage, type DetectionQuery, type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ProviderModule,
+  type DetectionPage, type DetectionQuery, type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ConnectorFactory,
   type ProviderPage, type ProviderRowPage, type ProviderSettings
 } from '../connector.js'
 import { BforeaiClient, BFOREAI_MAX_PAGE_SIZE, PATHS, type ListParams } from './client.js'
@@ -18,7 +18,6 @@ import { createdAtOf, nameItem, reasonItem, statusItem, toCase, toDetail, toDete
 import { encodeCaseId } from '../../domain/case-id.js'
 import type { Attack, RequestTakedownBody, SocialTakedownBody, Status, Takedown } from './wire.js'
 import { byId, sortNewestFirst } from '../../domain/merge.js'
-import { bforeaiIds } from './ids.js'
 
 export const BFOREAI_CAPABILITIES: Capabilities = {
   create: { takedown: ['url', 'domain', 'social'], monitor: [] },
@@ -405,9 +404,8 @@ function validation (errors: FieldError[]): GatewayError {
   return new GatewayError('GW_ERR_VALIDATION', errors.map(e => `${e.path}: ${e.message}`).join('; '), { errors })
 }
 
-export const bforeaiModule: ProviderModule = {
+export const bforeaiModule: ConnectorFactory = {
   id: 'bforeai',
-  ids: bforeaiIds,
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
     return new BforeaiConnector(settings, deps)
   }

@@ -6,7 +6,7 @@ import { toRfc3339 } from '../../domain/time.js'
 import { mapLimit } from '../map-limit.js'
 import { byId, sortNewestFirst } from '../../domain/merge.js'
 import type { TSchema, Static } from 'typebox'
-import { check, firstError } from '../validate.js'
+import { parseOrFail } from '../validate.js'
 import { GatewayError } from '../../domain/problems.js'
 import { encodeDetectionId } from '../../domain/detection-id.js'
 import { detectionSelfLink, type Detection, type DetectionKind } from '../../schemas/detection.js'
@@ -30,9 +30,7 @@ const FIND_LOGO_MAX_PAGES = 10
 const CONCURRENCY = 4
 
 function parse<S extends TSchema> (schema: S, body: unknown, what: string): Static<S> {
-  if (check(schema, body)) return body
-  const where = firstError(schema, body)
-  throw new ConnectorError('cloudflare', 'protocol', `unexpected ${what} body${where}`)
+  return parseOrFail('cloudflare', schema, body, what)
 }
 
 function patternsOf (q: DomainQuery): string[] {

@@ -4,7 +4,7 @@
  */
 import type { Dispatcher } from 'undici'
 import type { TSchema, Static } from 'typebox'
-import { check, firstError } from '../validate.js'
+import { parseOrFail } from '../validate.js'
 import type { Clock } from '../../clock.js'
 import { ConnectorError, type ConnectorContext } from '../connector.js'
 import { VendorHttp, type ErrorBodyParser } from '../http.js'
@@ -68,9 +68,7 @@ export const parseCloudflareError: ErrorBodyParser = (_status, body) => {
 }
 
 function parse<S extends TSchema> (schema: S, body: unknown, what: string): Static<S> {
-  if (check(schema, body)) return body
-  const where = firstError(schema, body)
-  throw new ConnectorError('cloudflare', 'protocol', `unexpected ${what} body${where}`)
+  return parseOrFail('cloudflare', schema, body, what)
 }
 
 /** A 2xx envelope that says `success: false` is not something we can use. */

@@ -10,7 +10,7 @@ import type { TargetType } from '../../schemas/common.js'
 import { GatewayError } from '../../domain/problems.js'
 import type {
   AppealInput, BrandMonitor, BrandMonitorInput, Capabilities, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome,
-  DetectionPage, DetectionQuery, PreparedRequest, ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage,
+  DetectionPage, DetectionQuery, PreparedRequest, ProviderCaseQuery, ProviderConnector, ConnectorFactory, ProviderPage,
   ProviderSettings, ScanInfo, ScanSubmission
 } from '../connector.js'
 import { caseRow, mappedPage, type CaseRow, type ProviderRowPage } from '../connector.js'
@@ -23,7 +23,6 @@ import { prepareSubmit } from './create.js'
 import { activeMitigations, createdAtOf, statusFacts, toCase, toCaseDetail } from './mapper.js'
 import { REFERENCE } from './reference.js'
 import { ACT_TO_TYPE, type AbuseReport, type Mitigation } from './wire.js'
-import { cloudflareIds } from './ids.js'
 
 export const CLOUDFLARE_CAPABILITIES: Capabilities = {
   create: { takedown: ['url', 'domain'], monitor: [] },
@@ -316,11 +315,10 @@ class CloudflareConnector implements ProviderConnector {
   }
 }
 
-export const cloudflareModule: ProviderModule = {
+export const cloudflareModule: ConnectorFactory = {
   id: 'cloudflare',
-  ids: cloudflareIds,
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
-    const accountId = settings.accountId
+    const accountId = settings.options?.accountId
     if (accountId === undefined || accountId.trim() === '') {
       throw new Error('cloudflare: an account id is required (CLOUDFLARE_ACCOUNT_ID); every Abuse Reports path is under /accounts/{account_id}')
     }

@@ -3,7 +3,7 @@
  * Auth is `x-api-key` (phishfort-notes §1); the key travels in headers only.
  */
 import { FormData } from 'undici'
-import { check } from '../validate.js'
+import { parseOrFail } from '../validate.js'
 import type { TSchema } from 'typebox'
 import { ConnectorError, type Attachment, type ConnectorContext, type ConnectorDeps, type ProviderSettings } from '../connector.js'
 import { VendorHttp, type ErrorBodyParser } from '../http.js'
@@ -57,8 +57,7 @@ export function buildForm (fields: Record<string, unknown>, files: readonly Atta
 }
 
 function checked<T> (schema: TSchema, body: unknown, what: string): T {
-  if (!check(schema, body)) throw new ConnectorError(PROVIDER, 'protocol', `${what}: unexpected response shape`)
-  return body as T
+  return parseOrFail(PROVIDER, schema, body, what) as T
 }
 
 /** `{ data: DetailedIncident }`, or the bare incident (phishfort-notes §2: unwrap `data` when present). */

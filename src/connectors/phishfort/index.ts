@@ -12,7 +12,7 @@ import type { StatusEngine } from '../../status/engine.js'
 import { normaliseStatusName } from '../../status/table.js'
 import type {
   Attachment, Capabilities, CaseAction, CaseFilters, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome,
-  PreparedRequest, ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage, ProviderRowPage, ProviderSettings
+  PreparedRequest, ProviderCaseQuery, ProviderConnector, ConnectorFactory, ProviderPage, ProviderRowPage, ProviderSettings
 } from '../connector.js'
 import { mappedPage } from '../connector.js'
 import { PhishfortClient, type IncidentAction } from './client.js'
@@ -22,7 +22,6 @@ import {
   ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENTS, MAX_LIMIT, MAX_REQUEST_BYTES, PHISHFORT_STATUS_DESCRIPTIONS, PHISHFORT_STATUSES,
   SUBJECT_INCIDENT_TYPES, type PhishfortStatus, type ReportBody, type SubjectIncidentType
 } from './wire.js'
-import { phishfortIds } from './ids.js'
 
 const PROVIDER = 'phishfort'
 const ALL_TYPES: TargetType[] = ['url', 'domain', 'email', 'phone', 'ipv4', 'social']
@@ -40,7 +39,7 @@ export const PHISHFORT_CAPABILITIES: Capabilities = {
   detections: false
 }
 
-const ACTION_PATHS = { takedown: 'tkd', monitor: 'monitor', 'mark-safe': 'safe' } as const satisfies Record<CaseAction, IncidentAction>
+const ACTION_PATHS = { takedown: 'tkd', monitor: 'monitor', 'mark-safe': 'safe' } as const satisfies Record<Exclude<CaseAction, 'escalate'>, IncidentAction>
 const REPORT_PATHS = { takedown: '/v1/incident/tkd', monitor: '/v1/incident/monitor' } as const
 
 /**
@@ -112,7 +111,7 @@ class PhishfortConnector implements ProviderConnector {
   constructor (settings: ProviderSettings, deps: ConnectorDeps) {
     this.#client = new PhishfortClient(settings, deps)
     this.#deps = deps
-    this.#map = { dashboardUrl: settings.dashboardUrl ?? null }
+    this.#map = { dashboardUrl: settings.options?.dashboardUrl ?? null }
   }
 
   async listCases (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderPage> {
@@ -225,6 +224,7 @@ class PhishfortConnector implements ProviderConnector {
   }
 
   async performAction (providerCaseId: string, action: CaseAction, ctx: ConnectorContext): Promise<void> {
+    if (action === 'escalate') throw new GatewayError('GW_ERR_UNSUPPORTED', 'PhishFort has no escalate action', { provider: PROVIDER })
     await this.#client.action(providerCaseId, ACTION_PATHS[action], ctx)
   }
 }
@@ -238,9 +238,8 @@ function targetFields (input: CreateCaseInput): { incidentType?: string, subject
   return { url: value }
 }
 
-export const phishfortModule: ProviderModule = {
+export const phishfortModule: ConnectorFactory = {
   id: PROVIDER,
-  ids: phishfortIds,
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector {
     return new PhishfortConnector(settings, deps)
   }

@@ -136,8 +136,10 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
     schema: {
       operationId: 'caseAction',
       tags: ['Cases'],
-      summary: 'Ask the provider to take down, monitor or mark safe an existing case',
-      description: 'PhishFort incidents (`tkd`, `monitor`, `safe`). Other providers answer 422.',
+      summary: 'Ask the provider to take down, monitor, mark safe or escalate an existing case',
+      description: 'The actions a provider offers are its `capabilities.actions` in `GET /v1/providers` (PhishFort: `takedown`, ' +
+        '`monitor`, `mark-safe` as its `tkd`, `monitor`, `safe`; `escalate` turns an automated takedown into a managed one where ' +
+        'the vendor has that service). Any other action answers 422.',
       security: [{ bearerAuth: [] }],
       params: Type.Object({ id: CaseIdParamsSchema.properties.id, action: Type.Enum(CASE_ACTIONS) }),
       headers: IdempotencyHeaders,

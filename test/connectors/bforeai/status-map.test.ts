@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import { bforeaiStatusTable } from '../../../src/connectors/bforeai/status-map.js'
-import { STATUS_TABLES } from '../../../src/connectors/registry.js'
+import { STATUS_TABLES } from '../../../src/providers/registry.js'
 import { STATUSES } from '../../../src/simulators/bforeai/state.js'
 import { StatusEngine } from '../../../src/status/engine.js'
 import type { UnifiedStatus } from '../../../src/schemas/unified-status.js'

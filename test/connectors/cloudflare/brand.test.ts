@@ -3,7 +3,7 @@ import { MockAgent } from 'undici'
 import { ManualClock } from '../../../src/clock.js'
 import type { ProviderConnector } from '../../../src/connectors/connector.js'
 import { cloudflareModule } from '../../../src/connectors/cloudflare/index.js'
-import { STATUS_TABLES } from '../../../src/connectors/registry.js'
+import { STATUS_TABLES } from '../../../src/providers/registry.js'
 import type { Detection } from '../../../src/schemas/detection.js'
 import { StatusEngine } from '../../../src/status/engine.js'
 import { connectorHarness, testCtx, type ConnectorHarness } from '../../support/connectors.js'
@@ -28,7 +28,7 @@ describe('cloudflare brand protection (MockAgent: exact requests)', () => {
   beforeEach(() => {
     agent = new MockAgent({ enableCallHistory: true })
     agent.disableNetConnect()
-    connector = cloudflareModule.create({ baseUrl: `${ORIGIN}/client/v4`, credential: TOKEN, timeoutMs: 2000, accountId: ACCOUNT },
+    connector = cloudflareModule.create({ baseUrl: `${ORIGIN}/client/v4`, credential: TOKEN, timeoutMs: 2000, options: { accountId: ACCOUNT } },
       { dispatcher: agent, status: new StatusEngine(STATUS_TABLES), clock: new ManualClock('2026-07-02T00:00:00Z') })
   })
   afterEach(async () => {

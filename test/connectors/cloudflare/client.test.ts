@@ -4,7 +4,7 @@ import { ManualClock } from '../../../src/clock.js'
 import { ConnectorError, type CreateCaseInput, type ProviderConnector } from '../../../src/connectors/connector.js'
 import { cloudflareModule } from '../../../src/connectors/cloudflare/index.js'
 import { parseCloudflareError } from '../../../src/connectors/cloudflare/client.js'
-import { STATUS_TABLES } from '../../../src/connectors/registry.js'
+import { STATUS_TABLES } from '../../../src/providers/registry.js'
 import { StatusEngine } from '../../../src/status/engine.js'
 import { testCtx } from '../../support/connectors.js'
 
@@ -66,7 +66,7 @@ describe('cloudflare client (MockAgent)', () => {
     agent.disableNetConnect()
     clock = new ManualClock('2026-07-02T00:00:00Z')
     connector = cloudflareModule.create(
-      { baseUrl: `${ORIGIN}/client/v4`, credential: TOKEN, timeoutMs: 2000, accountId: ACCOUNT },
+      { baseUrl: `${ORIGIN}/client/v4`, credential: TOKEN, timeoutMs: 2000, options: { accountId: ACCOUNT } },
       { dispatcher: agent, status: new StatusEngine(STATUS_TABLES), clock }
     )
   })

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { STATUS_TABLES } from '../../../src/connectors/registry.js'
+import { STATUS_TABLES } from '../../../src/providers/registry.js'
 import { REMOVAL_MITIGATION_TYPES } from '../../../src/connectors/cloudflare/status-map.js'
 import { statusFacts } from '../../../src/connectors/cloudflare/mapper.js'
 import { MITIGATION_TYPES, type AbuseReport } from '../../../src/connectors/cloudflare/wire.js'

@@ -3,7 +3,7 @@ import { FormData, MockAgent } from 'undici'
 import { ManualClock } from '../../../src/clock.js'
 import { ConnectorError, type Attachment, type CreateCaseInput, type ProviderConnector } from '../../../src/connectors/connector.js'
 import { phishfortModule, vendorStatusFilter } from '../../../src/connectors/phishfort/index.js'
-import { STATUS_TABLES } from '../../../src/connectors/registry.js'
+import { STATUS_TABLES } from '../../../src/providers/registry.js'
 import { GatewayError } from '../../../src/domain/problems.js'
 import type { Logger } from '../../../src/logger.js'
 import { StatusEngine } from '../../../src/status/engine.js'
@@ -55,7 +55,7 @@ beforeEach(() => {
   unknown = []
   const status = new StatusEngine(STATUS_TABLES, {}, (_p, s) => { unknown.push(s) })
   const deps = { dispatcher: agent, status, clock: new ManualClock() }
-  connector = phishfortModule.create({ baseUrl: ORIGIN, credential: KEY, timeoutMs: 2000, dashboardUrl: 'https://dash.example/incidents/{id}' }, deps)
+  connector = phishfortModule.create({ baseUrl: ORIGIN, credential: KEY, timeoutMs: 2000, options: { dashboardUrl: 'https://dash.example/incidents/{id}' } }, deps)
 })
 
 afterEach(async () => {

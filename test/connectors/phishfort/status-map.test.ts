@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { STATUS_TABLES } from '../../../src/connectors/registry.js'
+import { STATUS_TABLES } from '../../../src/providers/registry.js'
 import { phishfortStatusTable, PHISHFORT_STATUS_MAP } from '../../../src/connectors/phishfort/status-map.js'
 import { PHISHFORT_STATUSES } from '../../../src/connectors/phishfort/wire.js'
 import { StatusEngine } from '../../../src/status/engine.js'

@@ -4,18 +4,19 @@
  */
 import { Agent, type Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
-import { CREDENTIAL_VARS, type Config } from '../config.js'
+import type { Config } from '../config.js'
+import type { ConnectorFactory } from '../connectors/connector.js'
 import type { Logger } from '../logger.js'
 import type { KvStore } from '../store/kv-store.js'
-import { attachObserver, type UpstreamObserver } from './http.js'
-import { attachBudget, OutboundBudget } from './outbound-budget.js'
-import { ProviderResilience, resilientConnector } from './resilience.js'
+import { attachObserver, type UpstreamObserver } from '../connectors/http.js'
+import { attachBudget, OutboundBudget } from '../connectors/outbound-budget.js'
+import { ProviderResilience, resilientConnector } from '../connectors/resilience.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { ProviderSet, type ProviderEntry } from '../services/provider-set.js'
 import type { StatusEngine } from '../status/engine.js'
 import { PROVIDER_MODULES } from './registry.js'
 
-export interface SandboxEndpoint { baseUrl: string, credential: string, accountId: string }
+export interface SandboxEndpoint { baseUrl: string, credential: string, options: Readonly<Record<string, string>> }
 
 export interface BuiltProviders {
   providers: ProviderSet
@@ -24,7 +25,7 @@ export interface BuiltProviders {
   budgets: Partial<Record<ProviderId, OutboundBudget>>
 }
 
-export function buildProviders (config: Config, deps: {
+export async function buildProviders (config: Config, deps: {
   status: StatusEngine
   clock: Clock
   sandbox?: Partial<Record<ProviderId, SandboxEndpoint>>
@@ -33,15 +34,18 @@ export function buildProviders (config: Config, deps: {
   log?: Logger
   /** told about every vendor request and retry (metrics) */
   observer?: UpstreamObserver
-}): BuiltProviders {
+}): Promise<BuiltProviders> {
   const dispatchers: Dispatcher[] = []
   const budgets: Partial<Record<ProviderId, OutboundBudget>> = {}
-  const entries: ProviderEntry[] = PROVIDER_IDS.map(id => {
+  const factories = await Promise.all(PROVIDER_IDS.map(async id => await PROVIDER_MODULES[id].connector()))
+  const entries: ProviderEntry[] = PROVIDER_IDS.map((id, i) => {
     const pc = config.providers[id]
+    const hints = PROVIDER_MODULES[id].hints ?? {}
+    const ids = PROVIDER_MODULES[id].ids
     const sandbox = config.sandbox ? deps.sandbox?.[id] : undefined
     if (config.sandbox && sandbox === undefined) throw new Error(`sandbox mode needs a simulator for ${id}`)
     if (!config.sandbox && pc.credential === null) {
-      return { id, mode: 'off', connector: null, timeoutMs: pc.timeoutMs, lastError: null, offReason: `${CREDENTIAL_VARS[id]} is unset` }
+      return { id, mode: 'off', connector: null, timeoutMs: pc.timeoutMs, lastError: null, hints, ids, offReason: `${PROVIDER_MODULES[id].credential.env} is unset` }
     }
     // one connection pool per vendor (one origin each): a slow vendor cannot use up another vendor's sockets.
     // The caps back up VendorHttp's per-call deadline, which stays the one that normally fires.
@@ -55,12 +59,9 @@ export function buildProviders (config: Config, deps: {
     })
     dispatchers.push(dispatcher)
     if (deps.observer !== undefined) attachObserver(dispatcher, deps.observer)
-    const settings = {
-      ...(sandbox === undefined
-        ? { baseUrl: pc.baseUrl, credential: pc.credential ?? '', timeoutMs: pc.timeoutMs, ...(pc.accountId === null ? {} : { accountId: pc.accountId }) }
-        : { baseUrl: sandbox.baseUrl, credential: sandbox.credential, timeoutMs: pc.timeoutMs, accountId: sandbox.accountId }),
-      ...(pc.dashboardUrl === null ? {} : { dashboardUrl: pc.dashboardUrl })
-    }
+    const settings = sandbox === undefined
+      ? { baseUrl: pc.baseUrl, credential: pc.credential ?? '', timeoutMs: pc.timeoutMs, options: pc.options }
+      : { baseUrl: sandbox.baseUrl, credential: sandbox.credential, timeoutMs: pc.timeoutMs, options: { ...pc.options, ...sandbox.options } }
     if (pc.outboundBudget !== null && deps.store !== undefined && deps.log !== undefined) {
       budgets[id] = new OutboundBudget({
         provider: id, credential: settings.credential, ...pc.outboundBudget, store: deps.store, clock: deps.clock, log: deps.log
@@ -73,13 +74,15 @@ export function buildProviders (config: Config, deps: {
       maxConcurrency: pc.maxConcurrency,
       maxQueue: pc.maxQueue
     }, deps.log)
-    const connector = resilientConnector(PROVIDER_MODULES[id].create(settings, { dispatcher, status: deps.status, clock: deps.clock }), resilience)
+    const connector = resilientConnector((factories[i] as ConnectorFactory).create(settings, { dispatcher, status: deps.status, clock: deps.clock }), resilience)
     return {
       id,
       mode: sandbox === undefined ? 'live' : 'sandbox',
       connector,
       timeoutMs: pc.timeoutMs,
       lastError: null,
+      hints,
+      ids,
       circuit: () => resilience.state
     }
   })

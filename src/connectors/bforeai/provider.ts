@@ -1,0 +1,20 @@
+/** BforeAI as the gateway sees it: settings, defaults and where its connector and simulator live. */
+import type { ProviderModule } from '../provider-module.js'
+import { bforeaiIds } from './ids.js'
+import { bforeaiStatusTable } from './status-map.js'
+
+export const bforeaiProvider = {
+  id: 'bforeai',
+  name: 'BforeAI',
+  baseUrl: 'https://takedown.bfore.ai/api',
+  credential: { env: 'BFOREAI_API_KEY', description: 'BforeAI API key (header X-Authorization)' },
+  budget: { limit: 0, windowMs: 60_000 },
+  routing: { url: 2, domain: 2, social: 1 },
+  statusTable: bforeaiStatusTable,
+  ids: bforeaiIds,
+  sandbox: { credential: 'sandbox-bforeai-key', options: {} },
+  exampleCreate: target => ({ provider: 'bforeai', target, brand: { id: 501 }, comment: 'clone of our login page' }),
+  connector: async () => (await import('./index.js')).bforeaiModule,
+  simulator: async () => (await import('../../simulators/bforeai/index.js')).createBforeaiSimulator,
+  submitRoutes: ['POST /api/v2/takedown/request', 'POST /api/v2/takedown/social-media']
+} as const satisfies ProviderModule

@@ -1,0 +1,51 @@
+/** Cloudflare as the gateway sees it: settings, defaults and where its connector and simulator live. */
+import type { ProviderModule } from '../provider-module.js'
+import { cloudflareIds } from './ids.js'
+import { cloudflareStatusTable } from './status-map.js'
+
+/** the 5-minute window of Cloudflare's documented API limit (1200 requests per 5 minutes per token) */
+const RATE_WINDOW_MS = 5 * 60_000
+
+export const cloudflareProvider = {
+  id: 'cloudflare',
+  name: 'Cloudflare',
+  baseUrl: 'https://api.cloudflare.com/client/v4',
+  credential: { env: 'CLOUDFLARE_API_TOKEN', description: 'Cloudflare API token (Authorization: Bearer)' },
+  options: [{
+    key: 'accountId',
+    env: 'CLOUDFLARE_ACCOUNT_ID',
+    description: 'Cloudflare account id (32 hex characters)',
+    required: true,
+    format: { pattern: /^[0-9a-f]{32}$/i, message: 'must be 32 hexadecimal characters' }
+  }],
+  budget: { limit: 1200, windowMs: RATE_WINDOW_MS, source: 'the vendor limit' },
+  routing: { url: 3, domain: 3 },
+  statusTable: cloudflareStatusTable,
+  ids: cloudflareIds,
+  sandbox: { credential: 'sandbox-cloudflare-token', options: { accountId: '023e105f4ecef8ad9ca31a8372d0c353' } },
+  exampleCreate: target => ({
+    provider: 'cloudflare',
+    target,
+    brand: { name: 'Acme Bank' },
+    providerOptions: {
+      reportType: 'abuse_phishing',
+      reporter: { name: 'Acme SOC', email: 'soc@acme.example', company: 'Acme' },
+      justification: 'Credential phishing page cloning the Acme Bank login form',
+      hostNotification: 'send',
+      ownerNotification: 'send-anon'
+    }
+  }),
+  connector: async () => (await import('./index.js')).cloudflareModule,
+  simulator: async () => {
+    const { createCloudflareSimulator } = await import('../../simulators/cloudflare/index.js')
+    return ({ options, flags, ...start }) => {
+      // `--cloudflare-rate-limit N|off`: another budget per 5 minutes than the vendor's 1200, or none (load tests)
+      const raw = flags?.['rate-limit']
+      const limit = raw === undefined ? undefined : raw === 'off' ? Number.MAX_SAFE_INTEGER : Number(raw)
+      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--cloudflare-rate-limit must be a positive integer or off (got "${String(raw)}")`)
+      return createCloudflareSimulator({ ...start, ...(options.accountId === undefined ? {} : { accountId: options.accountId }), ...(limit === undefined ? {} : { rateLimit: { limit, windowMs: RATE_WINDOW_MS } }) })
+    }
+  },
+  submitRoutes: ['POST /client/v4/accounts/:accountId/abuse-reports/:reportParam'],
+  simulatorFlags: [{ flag: 'rate-limit', help: 'N|off' }]
+} as const satisfies ProviderModule

@@ -1,0 +1,27 @@
+/** PhishFort as the gateway sees it: settings, defaults and where its connector and simulator live. */
+import type { ProviderModule } from '../provider-module.js'
+import { phishfortIds } from './ids.js'
+import { phishfortStatusTable } from './status-map.js'
+
+export const phishfortProvider = {
+  id: 'phishfort',
+  name: 'PhishFort',
+  baseUrl: 'https://capi.phishfort.com',
+  credential: { env: 'PHISHFORT_API_KEY', description: 'PhishFort API key (header x-api-key)' },
+  options: [{
+    key: 'dashboardUrl',
+    env: 'PHISHFORT_DASHBOARD_URL',
+    description: 'PhishFort dashboard page of an incident, {id} standing for the incident id (e.g. https://dashboard.example/incidents/{id}); sets links.provider of PhishFort cases (unset: null)',
+    format: { pattern: /^https?:\/\/[^/\s]+.*\{id\}/, message: 'must be an http(s) URL with {id} where the incident id goes' }
+  }],
+  budget: { limit: 0, windowMs: 60_000 },
+  routing: { url: 1, domain: 1, email: 1, phone: 1, ipv4: 1 },
+  statusTable: phishfortStatusTable,
+  ids: phishfortIds,
+  hints: { cancel: 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' },
+  sandbox: { credential: 'sandbox-phishfort-key', options: {} },
+  exampleCreate: target => ({ provider: 'phishfort', target, reportedBy: 'soc@acme.example', comment: 'clone of our login page' }),
+  connector: async () => (await import('./index.js')).phishfortModule,
+  simulator: async () => (await import('../../simulators/phishfort/index.js')).createPhishfortSimulator,
+  submitRoutes: ['POST /v1/incident/tkd', 'POST /v1/incident/monitor']
+} as const satisfies ProviderModule

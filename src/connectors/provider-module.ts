@@ -1,0 +1,72 @@
+/**
+ * Everything the gateway knows about one vendor, declared once in the vendor's folder (`connectors/<id>/provider.ts`)
+ * and registered with one line in providers/registry.ts. Configuration, the ENV_VARS table, sandbox mode, the
+ * simulator process, routing defaults, status tables and `/v1/providers` all read these declarations.
+ *
+ * A declaration is data plus two loaders: the connector and the simulator are imported when first used, so the
+ * declaration itself imports nothing that needs the provider list (schemas/provider.ts derives the ids from it).
+ */
+import type { Clock } from '../clock.js'
+import type { TargetType } from '../schemas/common.js'
+import type { Simulator } from '../simulators/harness.js'
+import type { StatusTable } from '../status/table.js'
+import type { ConnectorFactory } from './connector.js'
+import type { NativeIdShapes } from './native-ids.js'
+
+/** A vendor setting beyond the credential and base URL, read from `env` into `ProviderSettings.options[key]`. */
+export interface ProviderOption {
+  readonly key: string
+  readonly env: string
+  readonly description: string
+  /** never logged or echoed (the secret scan covers it) */
+  readonly secret?: boolean
+  readonly default?: string
+  /** a live provider (credential set, outside sandbox mode) cannot run without it */
+  readonly required?: boolean
+  readonly format?: { readonly pattern: RegExp, readonly message: string }
+}
+
+/** What the simulator factory of a module receives. */
+export interface SimulatorStart {
+  clock: Clock
+  /** the credential the simulator accepts */
+  apiKey: string
+  seed?: number
+  count?: number
+  /** the module's sandbox options (e.g. Cloudflare's account id) */
+  options: Readonly<Record<string, string>>
+  /** values of the module's `simulatorFlags`, by flag name (command line of src/simulators/serve.ts) */
+  flags?: Readonly<Record<string, string>>
+}
+
+export type SimulatorFactory = (start: SimulatorStart) => Simulator
+
+export interface ProviderModule {
+  /** lowercase id: the `<provider>:` prefix of case ids and the upper-cased prefix of its variables */
+  readonly id: string
+  /** the vendor's name in messages and docs */
+  readonly name: string
+  readonly baseUrl: string
+  /** the credential variable; a provider is live when it is set */
+  readonly credential: { readonly env: string, readonly description: string }
+  readonly options?: readonly ProviderOption[]
+  /** outbound budget default per credential (0 = unlimited) and, when the vendor publishes one, where it comes from */
+  readonly budget: { readonly limit: number, readonly windowMs: number, readonly source?: string }
+  /** default routing: for each target type this provider takes, its rank among providers (lower is tried first) */
+  readonly routing: Readonly<Partial<Record<TargetType, number>>>
+  readonly statusTable: StatusTable
+  /** the shapes of native case and detection ids (connectors/native-ids.ts); anything else is a 404 with no vendor call */
+  readonly ids: NativeIdShapes
+  /** what to suggest when a client asks for something the vendor cannot do */
+  readonly hints?: { readonly cancel?: string }
+  /** sandbox mode: the credential the simulator accepts and the option values it is started with */
+  readonly sandbox: { readonly credential: string, readonly options: Readonly<Record<string, string>> }
+  /** a valid `POST /v1/cases` body for this provider (docs, the chaos matrix and the secret scan send it) */
+  readonly exampleCreate: (target: { type: 'url', value: string }) => Record<string, unknown>
+  readonly connector: () => Promise<ConnectorFactory>
+  readonly simulator: () => Promise<SimulatorFactory>
+  /** the simulator's create endpoints as `METHOD route-template`, to count vendor submits */
+  readonly submitRoutes: readonly string[]
+  /** extra command-line flags of the simulator process (`--<id>-<flag>`, env `SIM_<ID>_<FLAG>`) */
+  readonly simulatorFlags?: ReadonlyArray<{ readonly flag: string, readonly help: string }>
+}
