@@ -98,7 +98,7 @@ describe('loadConfig', () => {
       'GATEWAY_API_KEYS: the name "b" appears twice'
     ])
     expect(problems({ ...LIVE, GATEWAY_SECRET: 'short' })).toEqual(['GATEWAY_SECRET must be at least 16 characters'])
-    expect(problems({ ...LIVE, CLOUDFLARE_API_TOKEN: 'cf-token-0123456789', CLOUDFLARE_ACCOUNT_ID: 'xyz' })).toEqual(['CLOUDFLARE_ACCOUNT_ID must be 32 hexadecimal characters'])
+    expect(problems({ ...LIVE, CLOUDFLARE_API_TOKEN: 'cf-token-0123456789', CLOUDFLARE_ACCOUNT_ID: 'xyz' })).toEqual(['CLOUDFLARE_ACCOUNT_ID must be 32 hexadecimal characters (got "xyz")'])
     expect(problems({ ...LIVE, CLOUDFLARE_OUTBOUND_WINDOW_MS: '10', MAX_EVENT_LOOP_DELAY_MS: '1e9' })).toHaveLength(2)
     expect(problems({ ...LIVE, ROUTING_RULES: '{not json' })[0]).toMatch(/^ROUTING_RULES is not valid JSON/)
   })

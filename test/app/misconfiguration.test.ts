@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { ConfigError, loadConfig } from '../../src/config.js'
+import { PROVIDER_IDS } from '../../src/schemas/provider.js'
 import { killAll, spawnGateway } from '../support/gateway-process.js'
 
 const LIVE_NO_VENDOR = {
@@ -52,13 +53,13 @@ describe('with every provider off', () => {
     expect(res.json()).toEqual({
       status: 'not_ready',
       reason: expect.stringMatching(/^no provider is on: bforeai \(BFOREAI_API_KEY is unset\)/),
-      providers: { bforeai: 'off', phishfort: 'off', cloudflare: 'off' }
+      providers: Object.fromEntries(PROVIDER_IDS.map(id => [id, 'off']))
     })
   })
 
   it('/v1/providers lists each as off and not available', async () => {
     const items = (await app.inject({ url: '/v1/providers', headers: AUTH })).json().items as Array<{ mode: string, available: boolean }>
-    expect(items.map(p => [p.mode, p.available])).toEqual([['off', false], ['off', false], ['off', false]])
+    expect(items.map(p => [p.mode, p.available])).toEqual(PROVIDER_IDS.map(() => ['off', false]))
   })
 
   it('a create says how to turn a provider on', async () => {
@@ -75,7 +76,7 @@ describe('with one provider on', () => {
     try {
       const ready = await app.inject('/readyz')
       expect(ready.statusCode).toBe(200)
-      expect(ready.json()).toEqual({ status: 'ready', providers: { bforeai: 'off', phishfort: 'live', cloudflare: 'off' } })
+      expect(ready.json()).toEqual({ status: 'ready', providers: Object.fromEntries(PROVIDER_IDS.map(id => [id, id === 'phishfort' ? 'live' : 'off'])) })
       const res = await app.inject({ method: 'POST', url: '/v1/cases', headers: AUTH, payload: { provider: 'bforeai', target: { type: 'domain', value: 'acme-login.example.net' } } })
       expect(expectProblem(res, 422).detail).toMatch(/^Provider bforeai \(BFOREAI_API_KEY is unset\) is off; to turn it on, set BFOREAI_API_KEY and restart/)
     } finally {
@@ -103,10 +104,10 @@ describe('configuration files join the one configuration report', () => {
       'STATUS_MAP_FILE /nonexistent.json: no such file'
     ])
     expect(problemsOf({ STATUS_MAP_FILE: file('bad.json', '{"phishfort": ') })[0]).toMatch(/bad\.json: is not valid JSON/)
-    const typo = problemsOf({ STATUS_MAP_FILE: file('typo.json', JSON.stringify({ phishfort: { closed: 'taken-down' }, netcraft: {} })) })
+    const typo = problemsOf({ STATUS_MAP_FILE: file('typo.json', JSON.stringify({ phishfort: { closed: 'taken-down' }, zerofox: {} })) })
     expect(typo).toEqual([
       expect.stringMatching(/phishfort "closed" maps to "taken-down", which is not a unified status \(allowed: received, .*taken_down/),
-      expect.stringMatching(/unknown provider "netcraft" \(allowed: bforeai, phishfort, cloudflare\)/)
+      expect.stringMatching(new RegExp(`unknown provider "zerofox" \\(allowed: ${PROVIDER_IDS.join(', ')}\\)`))
     ])
   })
 

@@ -35,12 +35,12 @@ async function walk (query: string, limit = 17): Promise<Case[]> {
 
 describe('terminal=true|false', () => {
   it('terminal=false lists exactly the open cases of the full listing, across vendors, in the same order', async () => {
-    const all = await walk('provider=bforeai,phishfort,cloudflare', 100)
+    const all = await walk(`provider=${PROVIDER_IDS.join(',')}`, 100)
     const open = await walk('terminal=false')
     const finished = await walk('terminal=true')
     expect(open.map(c => c.id)).toEqual(all.filter(c => !c.terminal).map(c => c.id))
     expect(finished.map(c => c.id)).toEqual(all.filter(c => c.terminal).map(c => c.id))
-    expect(new Set(open.map(c => c.provider)).size).toBe(3)
+    expect(new Set(open.map(c => c.provider)).size).toBe(PROVIDER_IDS.length)
     expect(finished.length).toBeGreaterThan(0)
     for (const c of finished) expect(TERMINAL_STATUSES).toContain(c.status)
   })
@@ -140,7 +140,7 @@ describe('small things', () => {
     const own = await testGateway({ env: { CIRCUIT_FAILURE_THRESHOLD: '1', CIRCUIT_HALF_OPEN_AFTER_MS: '600000' } })
     try {
       const before = (await own.app.inject({ url: '/v1/providers', headers: auth() })).json().items as Array<{ id: string, available: boolean, circuit: string }>
-      expect(before.map(p => [p.id, p.available, p.circuit])).toEqual([['bforeai', true, 'closed'], ['phishfort', true, 'closed'], ['cloudflare', true, 'closed']])
+      expect(before.map(p => [p.id, p.available, p.circuit])).toEqual(PROVIDER_IDS.map(id => [id, true, 'closed']))
       own.sandbox.running.phishfort.sim.faults.add({ status: 503 })
       await own.app.inject({ url: '/v1/cases?provider=phishfort&limit=1', headers: auth() })
       const after = (await own.app.inject({ url: '/v1/providers', headers: auth() })).json().items as Array<{ id: string, available: boolean, circuit: string }>

@@ -153,7 +153,7 @@ describe('netcraft attacks/', () => {
       .reply(200, [{ author: 'reporter@socteam.com', group_id: 45470682, note: 'important note', note_id: 1394724283, takedown_id: 45470682, time: '2023-09-21 08:23:56' }], { headers: JSON_HEADERS })
     const detail = await connector.getCase('45470682', { raw: false }, testCtx())
     expect(detail).toMatchObject({ id: 'netcraft:45470682', status: 'mitigated', providerStatus: 'resolved_monitoring', resolvedAt: '2023-09-21T08:00:00.000Z' })
-    expect(detail.history.at(-1)).toEqual({ at: '2023-09-21T08:23:56.000Z', status: null, providerStatus: null, message: 'reporter@socteam.com: important note' })
+    expect(detail.history.at(-1)).toEqual({ at: '2023-09-21T08:23:56.000Z', status: null, providerStatus: null, message: 'reporter@socteam.com: important note', source: 'provider' })
   })
 
   it('an id of another shape is not_found without a call; an empty answer is not_found; 401 is auth', async () => {
