@@ -139,9 +139,6 @@ function providerEnvVars (id: ProviderId): Record<string, string> {
 }
 for (const id of PROVIDER_IDS) Object.assign(ENV_VARS, providerEnvVars(id))
 
-/** Variables whose values are secrets (never logged, echoed or snapshotted): every provider credential and secret option. */
-export const SECRET_ENV_VARS: readonly string[] = PROVIDER_IDS.map(id => PROVIDER_MODULES[id]).flatMap(m => [m.credential.env, ...(m.options ?? []).filter(o => o.secret === true).map(o => o.env)])
-
 /** What an operator sets to turn a provider on (the words of the start-up warning, the 503 and the create 422). */
 export function howToTurnOn (id: ProviderId): string {
   const m = PROVIDER_MODULES[id]
