@@ -39,6 +39,12 @@ import { SharedCache } from './store/cached.js'
 import type { KvStore } from './store/kv-store.js'
 import { MemoryKvStore } from './store/memory-kv-store.js'
 import { loadStatusOverrides } from './status/overrides.js'
+import { buildEvents, type EventsEngine } from './events/build.js'
+import { caseObserver } from './events/observer.js'
+import type { EventStore } from './events/store.js'
+import type { JobRunner } from './jobs/port.js'
+import { eventRoutes } from './routes/v1/events.js'
+import { inboundRoutes } from './routes/v1/inbound.js'
 
 export interface AppOptions {
   config: Config
@@ -51,6 +57,9 @@ export interface AppOptions {
   statusOverrides?: StatusOverrides
   /** a store built by the caller (tests); otherwise Redis when REDIS_URL is set, else memory */
   store?: KvStore
+  /** the event store and jobs runner, built by the caller (tests); otherwise from the configuration */
+  eventStore?: EventStore
+  jobs?: JobRunner
 }
 
 declare module 'fastify' {
@@ -66,6 +75,7 @@ declare module 'fastify' {
     store: KvStore
     referenceCache: SharedCache
     idempotency: Idempotency
+    events: EventsEngine
   }
 }
 
@@ -183,16 +193,29 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       return storeProblem === null ? null : `${storeProblem} (answers still flow from process memory and the vendors)`
     }
   })
-  const cases = new CaseService(providers, config.gatewaySecret)
+  const events = await buildEvents(app, {
+    config,
+    clock,
+    store,
+    providers,
+    metrics,
+    ...(opts.eventStore === undefined ? {} : { eventStore: opts.eventStore }),
+    ...(opts.jobs === undefined ? {} : { jobs: opts.jobs })
+  })
+  app.decorate('events', events)
+  const observer = caseObserver(events.service, events.watcher)
+  const cases = new CaseService(providers, config.gatewaySecret, { observer })
   await app.register(caseReadRoutes, { cases })
   const idempotency = new Idempotency(store)
   metrics.track({ providers, budgets, replays: () => idempotency.replays })
   app.decorate('idempotency', idempotency)
-  await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing), idempotency })
+  await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing, observer), idempotency })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
-  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing), config.gatewaySecret)
+  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer), config.gatewaySecret)
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
+  await app.register(eventRoutes, { events: events.service })
+  await app.register(inboundRoutes, { events, store, config, providers })
   return app
 }
