@@ -216,6 +216,6 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
   await app.register(eventRoutes, { events: events.service })
-  await app.register(inboundRoutes, { events, store, config, providers })
+  await app.register(inboundRoutes, { events, store, config, providers, clock })
   return app
 }
