@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import type { CaseEvent } from '../../src/schemas/event.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
-import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
-import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS, SIMULATORS } from '../../src/simulators/index.js'
-import { httpRequest, killAll, listening, spawnGateway, type GatewayProcess } from '../support/gateway-process.js'
+import type { RunningSimulator } from '../../src/simulators/harness.js'
+import { SANDBOX_CREDENTIALS } from '../../src/simulators/index.js'
+import { httpRequest, killAll, listening, liveVendorEnv, spawnGateway, startVendors, type GatewayProcess } from '../support/gateway-process.js'
 
 const PER_VENDOR = 200
 const MIN = 60_000
@@ -64,12 +64,9 @@ async function report (provider: 'phishfort' | 'bforeai', i: number): Promise<vo
 }
 
 beforeAll(async () => {
-  sims = {} as Record<ProviderId, RunningSimulator>
-  for (const id of PROVIDER_IDS) {
-    sims[id] = await startSimulator(SIMULATORS[id]({ clock, apiKey: SANDBOX_CREDENTIALS[id], accountId: SANDBOX_CLOUDFLARE_ACCOUNT, seed: 5 }))
-  }
+  sims = await startVendors(clock, 5)
   const env: Record<string, string> = {
-    SANDBOX: 'false',
+    ...liveVendorEnv(sims),
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',
@@ -80,13 +77,8 @@ beforeAll(async () => {
     MAX_EVENT_LOOP_DELAY_MS: '0',
     WATCH_PHISHFORT_INTERVAL_MS: '1000',
     WATCH_BFOREAI_INTERVAL_MS: '1000',
-    WATCH_CLOUDFLARE_INTERVAL_MS: '0',
-    BFOREAI_API_KEY: SANDBOX_CREDENTIALS.bforeai,
-    PHISHFORT_API_KEY: SANDBOX_CREDENTIALS.phishfort,
-    CLOUDFLARE_API_TOKEN: SANDBOX_CREDENTIALS.cloudflare,
-    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT
+    WATCH_CLOUDFLARE_INTERVAL_MS: '0'
   }
-  for (const id of PROVIDER_IDS) env[`${id.toUpperCase()}_BASE_URL`] = sims[id].baseUrl
   ;[a, b] = await Promise.all([listening(spawnGateway(env)), listening(spawnGateway(env))])
 }, 40_000)
 

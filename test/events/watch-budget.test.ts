@@ -23,8 +23,15 @@ describe('watcher budget share', () => {
   beforeAll(async () => {
     sandbox = await startSandbox(systemClock, { count: 1000 })
     const config = loadConfig({
-      SANDBOX: 'true', GATEWAY_SECRET: 'x'.repeat(32), LOG_LEVEL: 'silent', MAX_EVENT_LOOP_DELAY_MS: '0', WATCH_ENABLED: 'false',
-      WATCH_LOOKBACK_DAYS: '3650', CLOUDFLARE_OUTBOUND_BUDGET: '500', CLOUDFLARE_OUTBOUND_WINDOW_MS: String(WINDOW_MS), WATCH_BUDGET_SHARE_PERCENT: '20'
+      SANDBOX: 'true',
+      GATEWAY_SECRET: 'x'.repeat(32),
+      LOG_LEVEL: 'silent',
+      MAX_EVENT_LOOP_DELAY_MS: '0',
+      WATCH_ENABLED: 'false',
+      WATCH_LOOKBACK_DAYS: '3650',
+      CLOUDFLARE_OUTBOUND_BUDGET: '500',
+      CLOUDFLARE_OUTBOUND_WINDOW_MS: String(WINDOW_MS),
+      WATCH_BUDGET_SHARE_PERCENT: '20'
     })
     app = await buildApp({ config, clock: systemClock, sandbox, store: new MemoryKvStore(systemClock), logger: false })
     await app.ready()
