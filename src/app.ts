@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fastJsonStringify from 'fast-json-stringify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { systemClock, type Clock } from './clock.js'
+import { SpeedClock, systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
 import { buildProviders } from './providers/build.js'
 import { STATUS_TABLES } from './providers/registry.js'
@@ -51,6 +51,12 @@ import { reportingRoutes } from './routes/v1/reporting.js'
 import { backfillMilestones } from './analytics/backfill.js'
 import { Cancellation } from './connectors/deadline.js'
 import { isTerminal, UNIFIED_STATUSES } from './schemas/unified-status.js'
+import { buildEvents, type EventsEngine } from './events/build.js'
+import { caseObserver } from './events/observer.js'
+import type { EventStore } from './events/store.js'
+import type { JobRunner } from './jobs/port.js'
+import { eventRoutes } from './routes/v1/events.js'
+import { inboundRoutes } from './routes/v1/inbound.js'
 
 export interface AppOptions {
   config: Config
@@ -63,6 +69,9 @@ export interface AppOptions {
   statusOverrides?: StatusOverrides
   /** a store built by the caller (tests); otherwise Redis when REDIS_URL is set, else memory */
   store?: KvStore
+  /** the event store and jobs runner, built by the caller (tests); otherwise from the configuration */
+  eventStore?: EventStore
+  jobs?: JobRunner
 }
 
 declare module 'fastify' {
@@ -82,6 +91,7 @@ declare module 'fastify' {
     limits: Limits
     /** per-case takedown milestones: the case-events engine feeds it (`milestones.record(event)`) */
     milestones: MilestoneRecorder
+    events: EventsEngine
   }
 }
 
@@ -171,9 +181,13 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   if (config.sandbox && sandbox === null) {
     // loaded on demand: a live gateway never holds the simulators' code (or ioredis without REDIS_URL) in memory
     const { startSandbox } = await import('./simulators/sandbox.js')
-    sandbox = await startSandbox(clock)
+    // SANDBOX_SPEED: the simulators' cases move along that many times faster; new ones keep arriving (events to watch)
+    const speed = config.events.sandboxSpeed
+    sandbox = await startSandbox(speed > 1 ? new SpeedClock(speed) : clock)
     const owned = sandbox
-    app.addHook('onClose', async () => { await owned.close() })
+    const { startSandboxActivity } = await import('./simulators/activity.js')
+    const stopActivity = speed > 1 ? startSandboxActivity(owned, 30_000, err => { app.log.debug({ err: err.message }, 'sandbox activity failed') }) : () => {}
+    app.addHook('onClose', async () => { stopActivity(); await owned.close() })
   }
   const store: KvStore = opts.store ?? (config.redis === null
     ? new MemoryKvStore(clock)
@@ -241,7 +255,18 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       return storeProblem === null ? null : `${storeProblem} (answers still flow from process memory and the vendors)`
     }
   })
-  const cases = new CaseService(providers, config.gatewaySecret)
+  const events = await buildEvents(app, {
+    config,
+    clock,
+    store,
+    providers,
+    metrics,
+    ...(opts.eventStore === undefined ? {} : { eventStore: opts.eventStore }),
+    ...(opts.jobs === undefined ? {} : { jobs: opts.jobs })
+  })
+  app.decorate('events', events)
+  const observer = caseObserver(events.service, events.watcher)
+  const cases = new CaseService(providers, config.gatewaySecret, { observer })
   await app.register(caseReadRoutes, { cases })
   const idempotency = new Idempotency(store)
   // milestones live beside the other shared state: in Redis when there is one (every replica records and reads the same rows)
@@ -251,6 +276,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     onTakenDown: ({ provider, targetType, seconds }) => { metrics.timeToTakedown.observe({ provider, target_type: targetType }, seconds) }
   })
   app.decorate('milestones', milestones)
+  // each event feeds the milestones once, in the replica that recorded it
+  events.service.onRecorded(event => milestones.record(event))
   const openCases = async (): Promise<Array<{ provider: string, status: string, count: number }>> => {
     try {
       const report = await analytics.report({ groupBy: 'provider' })
@@ -264,10 +291,10 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   }
   metrics.track({ providers, budgets, replays: () => idempotency.replays, openCases })
   app.decorate('idempotency', idempotency)
-  await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing), idempotency })
+  await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing, observer), idempotency })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
-  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing), config.gatewaySecret)
+  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer), config.gatewaySecret)
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
   await app.register(reportingRoutes, { analytics, recorder: milestones, cases, clock })
@@ -282,5 +309,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     })
     app.addHook('onClose', (_app, done) => { stop.abort(new Error('closing')); done() })
   }
+  await app.register(eventRoutes, { events: events.service })
+  await app.register(inboundRoutes, { events, store, config, providers, clock })
   return app
 }

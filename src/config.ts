@@ -75,6 +75,29 @@ export interface Config {
   corsOrigins: string[]
   /** bounds a client cannot move: request deadline, JSON depth, failed-auth throttle, upload memory */
   limits: Limits
+  /** case change events: the event log, the watcher, inbound PhishFort webhooks */
+  events: EventsConfig
+}
+
+export interface EventsConfig {
+  /** a Redis for the event log alone (null: the main one, or memory) */
+  redisUrl: string | null
+  retentionMs: number
+  timelineRetentionMs: number
+  watch: {
+    enabled: boolean
+    lookbackMs: number
+    /** sync cadence per provider (absent: not watched) */
+    intervals: Partial<Record<ProviderId, number>>
+    oldCaseIntervalMs: number
+    oldCaseBatch: number
+    /** percent of each vendor's outbound budget the watcher may use */
+    budgetSharePercent: number
+  }
+  /** PhishFort webhook signing secrets: the current one and, during a rotation, the other */
+  phishfortWebhookSecrets: string[]
+  /** sandbox simulators' clock speed (1 = real time) */
+  sandboxSpeed: number
 }
 
 export interface Limits {
@@ -118,7 +141,17 @@ export const ENV_VARS: Record<string, string> = {
   JSON_MAX_DEPTH: 'deepest nesting of objects and arrays a JSON body (or multipart payload) may have; deeper is a 400 (default 32)',
   AUTH_FAILURE_MAX: 'failed authentications per client address per window before 429, counted across replicas (default 20; 0 = off)',
   AUTH_FAILURE_WINDOW_MS: 'window of AUTH_FAILURE_MAX (default 60000)',
-  UPLOAD_MAX_INFLIGHT_BYTES: 'attachment bytes the gateway holds in memory at once across all uploads; an upload beyond it gets 503 with Retry-After (default 67108864 = 64 MB)'
+  UPLOAD_MAX_INFLIGHT_BYTES: 'attachment bytes the gateway holds in memory at once across all uploads; an upload beyond it gets 503 with Retry-After (default 67108864 = 64 MB)',
+  EVENTS_REDIS_URL: 'a separate Redis for the event log and case snapshots (default: REDIS_URL); the gateway refuses to start when its maxmemory-policy is not noeviction',
+  EVENTS_RETENTION_DAYS: 'how long GET /v1/events and the stream can resume from an event id (default 30); older ids get 410',
+  EVENTS_TIMELINE_RETENTION_DAYS: 'how long a case timeline keeps events after the case\'s last change (default 365)',
+  WATCH_ENABLED: 'false: no scheduled vendor syncs (events then come only from reads, writes and webhooks; default true)',
+  WATCH_LOOKBACK_DAYS: 'each sync reads the cases created in this many days (default 90); older open cases are re-read one by one',
+  WATCH_OLD_CASES_INTERVAL_MS: 'cadence of the re-read of open cases older than the look-back window (default 3600000 = 1 h)',
+  WATCH_OLD_CASES_BATCH: 'old open cases re-read per tick (default 50)',
+  WATCH_BUDGET_SHARE_PERCENT: 'percent of a vendor\'s outbound budget the watcher may use (default 20; vendors without a budget are not limited)',
+  PHISHFORT_WEBHOOK_SECRETS: 'comma-separated signing secrets of the PhishFort webhook subscription (two during a rotation); unset = POST /v1/inbound/phishfort refuses every delivery',
+  SANDBOX_SPEED: 'sandbox only: how many times faster than real time the simulators move their cases along (default 1; e.g. 600 = an hour in 6 s); above 1, new cases also arrive at PhishFort or BforeAI every 30 s'
 }
 
 /** The variables of one provider, from its module: credential, own options, base URL, timeout, bulkhead, budget. */
@@ -134,7 +167,8 @@ function providerEnvVars (id: ProviderId): Record<string, string> {
     [`${prefix}_MAX_CONCURRENCY`]: `${m.name} calls in flight at once, also its connection cap (default 16)`,
     [`${prefix}_MAX_QUEUE`]: `${m.name} calls waiting for a slot before the gateway answers 503 (default 32)`,
     [`${prefix}_OUTBOUND_BUDGET`]: `requests per window sent to ${m.name} per credential, shared by replicas (default ${m.budget.limit === 0 ? '0 = unlimited' : `${m.budget.limit}, ${m.budget.source ?? 'the vendor limit'}; 0 = unlimited`})`,
-    [`${prefix}_OUTBOUND_WINDOW_MS`]: `window of ${prefix}_OUTBOUND_BUDGET (default ${window})`
+    [`${prefix}_OUTBOUND_WINDOW_MS`]: `window of ${prefix}_OUTBOUND_BUDGET (default ${window})`,
+    [`WATCH_${prefix}_INTERVAL_MS`]: `${m.name} sync cadence of the case-events watcher (default ${m.watchIntervalMs ?? 60_000}, 10000 in sandbox mode; 0 = not watched)${m.watchNote === undefined ? '' : `; ${m.watchNote}`}`
   }
 }
 for (const id of PROVIDER_IDS) Object.assign(ENV_VARS, providerEnvVars(id))
@@ -288,7 +322,8 @@ export function loadConfig (env: Env = process.env): Config {
       jsonMaxDepth: int('JSON_MAX_DEPTH', 32, 2, 1000),
       authFailures: { max: int('AUTH_FAILURE_MAX', 20, 0, 1_000_000), windowMs: int('AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000) },
       uploadMaxInflightBytes: int('UPLOAD_MAX_INFLIGHT_BYTES', 64 * 1_048_576, 10_485_760, 4 * 1_073_741_824)
-    }
+    },
+    events: parseEvents(get, int, problems, sandbox)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
@@ -305,6 +340,42 @@ function parseOrigins (raw: string | undefined, problems: string[]): string[] {
     if (!ok) problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://soc.acme.example (scheme, host and port only) or *`)
   }
   return origins.map(o => o.replace(/\/$/, ''))
+}
+
+function parseEvents (get: (name: string) => string | undefined, int: (name: string, def: number, min: number, max: number) => number, problems: string[],
+  sandbox: boolean): EventsConfig {
+  const day = 86_400_000
+  const redisUrl = get('EVENTS_REDIS_URL') ?? null
+  if (redisUrl !== null && !/^rediss?:\/\/./.test(redisUrl)) problems.push('EVENTS_REDIS_URL must start with redis:// or rediss://')
+  const intervals: Partial<Record<ProviderId, number>> = {}
+  for (const id of PROVIDER_IDS) {
+    // the simulators have no budget to spare: in sandbox mode every provider is watched every 10 s by default
+    const ms = int(`WATCH_${id.toUpperCase()}_INTERVAL_MS`, sandbox ? 10_000 : PROVIDER_MODULES[id].watchIntervalMs ?? 60_000, 0, 86_400_000)
+    if (ms > 0) intervals[id] = Math.max(ms, 1000)
+  }
+  const enabledRaw = (get('WATCH_ENABLED') ?? 'true').toLowerCase()
+  if (!['true', 'false', '1', '0'].includes(enabledRaw)) problems.push(`WATCH_ENABLED must be true or false (got "${enabledRaw}")`)
+  const secrets = (get('PHISHFORT_WEBHOOK_SECRETS') ?? '').split(',').map(x => x.trim()).filter(x => x !== '')
+  if (secrets.length > 2) problems.push('PHISHFORT_WEBHOOK_SECRETS takes at most two secrets (the current one and the one being rotated)')
+  if (secrets.some(x => x.length < 16)) problems.push('PHISHFORT_WEBHOOK_SECRETS: each secret must be at least 16 characters')
+  const retentionMs = int('EVENTS_RETENTION_DAYS', 30, 1, 3650) * day
+  const timelineRetentionMs = int('EVENTS_TIMELINE_RETENTION_DAYS', 365, 1, 3650) * day
+  if (timelineRetentionMs < retentionMs) problems.push('EVENTS_TIMELINE_RETENTION_DAYS must be at least EVENTS_RETENTION_DAYS (timelines are kept longer than the log)')
+  return {
+    redisUrl,
+    retentionMs,
+    timelineRetentionMs,
+    watch: {
+      enabled: ['true', '1'].includes(enabledRaw),
+      lookbackMs: int('WATCH_LOOKBACK_DAYS', 90, 1, 3650) * day,
+      intervals,
+      oldCaseIntervalMs: int('WATCH_OLD_CASES_INTERVAL_MS', 3_600_000, 1000, 7 * day),
+      oldCaseBatch: int('WATCH_OLD_CASES_BATCH', 50, 1, 10_000),
+      budgetSharePercent: int('WATCH_BUDGET_SHARE_PERCENT', 20, 1, 100)
+    },
+    phishfortWebhookSecrets: secrets,
+    sandboxSpeed: int('SANDBOX_SPEED', 1, 1, 100_000)
+  }
 }
 
 /** REDIS_URL, REDIS_SENTINELS (+ REDIS_SENTINEL_NAME) and REDIS_CLUSTER_NODES exclude each other. */

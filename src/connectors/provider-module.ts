@@ -57,6 +57,9 @@ export interface ProviderModule {
   readonly statusTable: StatusTable
   /** the shapes of native case and detection ids (connectors/native-ids.ts); anything else is a 404 with no vendor call */
   readonly ids: NativeIdShapes
+  /** how often the case-events watcher reads the vendor's list by default (60000 when absent), and why it differs */
+  readonly watchIntervalMs?: number
+  readonly watchNote?: string
   /** what to suggest when a client asks for something the vendor cannot do */
   readonly hints?: { readonly cancel?: string }
   /** sandbox mode: the credential the simulator accepts and the option values it is started with */

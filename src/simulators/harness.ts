@@ -24,6 +24,8 @@ export interface Simulator {
   readonly stats: RequestStats
   /** path prefix of the vendor API on the simulator's origin ('' for PhishFort, '/api' for BforeAI, '/client/v4' for Cloudflare) */
   readonly basePath: string
+  /** vendors that push webhooks (PhishFort): scan for changes and send what is due now */
+  readonly webhooks?: { deliverDue: () => Promise<number> }
 }
 
 /** A request as it arrived on the wire: method and the raw request target (path and query, undecoded). */
@@ -39,11 +41,15 @@ const REQUEST_LOG_MAX = 20_000
 export class RequestStats {
   readonly counts = new Map<string, number>()
   readonly log: LoggedRequest[] = []
+  /** arrival times (epoch ms, wall clock) of the latest requests, for rate assertions; the last 20,000 at most */
+  readonly times: number[] = []
   record (method: string, route: string, url = route): void {
     const key = `${method} ${route}`
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1)
     if (this.log.length >= REQUEST_LOG_MAX) this.log.shift()
     this.log.push({ method, url, route })
+    if (this.times.length >= REQUEST_LOG_MAX) this.times.shift()
+    this.times.push(Date.now())
   }
 
   get (method: string, route: string): number {
@@ -59,6 +65,7 @@ export class RequestStats {
   reset (): void {
     this.counts.clear()
     this.log.length = 0
+    this.times.length = 0
   }
 
   toJSON (): Record<string, number> { return Object.fromEntries(this.counts) }

@@ -2,6 +2,32 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import type { RedisTarget } from '../config.js'
 import type { KvStore } from './kv-store.js'
 
+/** An ioredis client for a URL, a Sentinel group or a Cluster (`keyPrefix` applies to every node of a Cluster). */
+export function createRedisClient (target: string | RedisTarget, options: RedisOptions): Redis | Cluster {
+  const t: RedisTarget = typeof target === 'string' ? { kind: 'url', url: target } : target
+  if (t.kind === 'cluster') {
+    const { keyPrefix, ...nodeOptions } = options
+    return new Cluster(t.nodes, {
+      enableOfflineQueue: options.enableOfflineQueue ?? true,
+      clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+      ...(keyPrefix === undefined ? {} : { keyPrefix }),
+      redisOptions: nodeOptions
+    })
+  }
+  if (t.kind === 'sentinel') return new Redis({ ...options, sentinels: t.sentinels, name: t.name })
+  return new Redis(t.url, options)
+}
+
+/** Resolves true when the client is connected, or false after `ms`. */
+export async function waitForReady (client: Redis | Cluster, ms: number): Promise<boolean> {
+  if (client.status === 'ready') return true
+  return await new Promise<boolean>(resolve => {
+    const timer = setTimeout(() => { client.off('ready', onReady); resolve(false) }, ms)
+    const onReady = (): void => { clearTimeout(timer); resolve(true) }
+    client.once('ready', onReady)
+  })
+}
+
 /**
  * ioredis adapter with fail-fast options: no offline queue (a command while disconnected fails at once instead of
  * waiting), a short command timeout, one retry per request. Reconnects in the background.
@@ -21,20 +47,7 @@ export class RedisKvStore implements KvStore {
       retryStrategy: (times) => Math.min(times * 100, 2000),
       ...opts
     }
-    const t: RedisTarget = typeof target === 'string' ? { kind: 'url', url: target } : target
-    if (t.kind === 'cluster') {
-      const { keyPrefix, ...nodeOptions } = options
-      this.client = new Cluster(t.nodes, {
-        enableOfflineQueue: false,
-        clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
-        ...(keyPrefix === undefined ? {} : { keyPrefix }),
-        redisOptions: nodeOptions
-      })
-    } else if (t.kind === 'sentinel') {
-      this.client = new Redis({ ...options, sentinels: t.sentinels, name: t.name })
-    } else {
-      this.client = new Redis(t.url, options)
-    }
+    this.client = createRedisClient(target, options)
     this.client.on('error', (err: Error) => { this.#lastError = err.message })
     this.client.on('ready', () => { this.#lastError = null })
     this.client.defineCommand('delIfEquals', {
@@ -50,12 +63,7 @@ export class RedisKvStore implements KvStore {
 
   /** Resolves when connected, or after `ms` (the gateway starts degraded rather than not at all). */
   async waitReady (ms = 2000): Promise<boolean> {
-    if (this.client.status === 'ready') return true
-    return await new Promise<boolean>(resolve => {
-      const timer = setTimeout(() => { this.client.off('ready', onReady); resolve(false) }, ms)
-      const onReady = (): void => { clearTimeout(timer); resolve(true) }
-      this.client.once('ready', onReady)
-    })
+    return await waitForReady(this.client, ms)
   }
 
   async get (key: string): Promise<string | null> {

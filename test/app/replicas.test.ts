@@ -8,11 +8,8 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { systemClock } from '../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
-import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
-import { providerEnv } from '../../src/providers/env.js'
-import { PROVIDER_MODULES } from '../../src/providers/registry.js'
-import { createSimulator } from '../../src/simulators/index.js'
-import { httpRequest, killAll, listening, spawnGateway, type GatewayProcess, type HttpAnswer } from '../support/gateway-process.js'
+import type { RunningSimulator } from '../../src/simulators/harness.js'
+import { httpRequest, killAll, listening, liveVendorEnv, spawnGateway, startVendors, type GatewayProcess, type HttpAnswer } from '../support/gateway-process.js'
 
 const RATE_LIMIT_MAX = 12
 const LB_KEYS = 40
@@ -27,13 +24,10 @@ let b: GatewayProcess
 const bearer = (name: string): Record<string, string> => ({ authorization: `Bearer ${keyOf(name)}` })
 
 beforeAll(async () => {
-  sims = {} as Record<ProviderId, RunningSimulator>
-  for (const id of PROVIDER_IDS) {
-    sims[id] = await startSimulator(await createSimulator(id, { clock: systemClock, seed: 3 }))
-  }
+  sims = await startVendors(systemClock, 3)
   const names = ['ops', 'rl', 'idem', ...Array.from({ length: LB_KEYS }, (_, i) => `lb${i}`)]
   const env: Record<string, string> = {
-    SANDBOX: 'false',
+    ...liveVendorEnv(sims),
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',
@@ -46,7 +40,6 @@ beforeAll(async () => {
     MAX_EVENT_LOOP_DELAY_MS: '0',
     SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS)
   }
-  for (const id of PROVIDER_IDS) Object.assign(env, providerEnv(id, { ...PROVIDER_MODULES[id].sandbox, baseUrl: sims[id].baseUrl }))
   ;[a, b] = await Promise.all([listening(spawnGateway(env)), listening(spawnGateway(env))])
 }, 40_000)
 

@@ -107,7 +107,9 @@ describe.skipIf(!hasCurl)(hasCurl ? 'README curl cookbook' : `README curl cookbo
         .replace(/(bforeai|phishfort|cloudflare):YOUR_CASE_ID/g, (placeholder) => values[placeholder] ?? placeholder)
         .replaceAll('YOUR_DETECTION_ID', values.YOUR_DETECTION_ID ?? '')
       expect(concrete).not.toMatch(/YOUR_|localhost/)
-      const { stdout } = await run('/bin/sh', ['-c', `${concrete} -w '\\n%{http_code}'`], {
+      // a stream never ends by itself: its example stops with --max-time, curl's exit code 28
+      const stream = /\/v1\/events\/stream/.test(command)
+      const { stdout } = await run('/bin/sh', ['-c', `${concrete} -w '\\n%{http_code}'${stream ? '; test $? -eq 28' : ''}`], {
         cwd: dir,
         env: { PATH: `/usr/bin:/bin:${process.env.PATH ?? ''}`, NEXT_CURSOR: values.NEXT_CURSOR ?? '' },
         timeout: 15_000
@@ -124,6 +126,8 @@ describe.skipIf(!hasCurl)(hasCurl ? 'README curl cookbook' : `README curl cookbo
         expect(readFileSync(join(dir, file), 'utf8').length).toBeGreaterThan(0)
       } else if (/format=ndjson/.test(command)) {
         for (const line of body.split('\n').filter(l => l !== '')) expect(() => JSON.parse(line), line).not.toThrow()
+      } else if (stream) {
+        expect(body).toMatch(/^retry: \d+\n\n/)
       } else {
         expect(() => JSON.parse(body), body).not.toThrow()
       }

@@ -4,6 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
+import type { Clock } from '../../src/clock.js'
+import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
+import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
+import { createSimulator } from '../../src/simulators/index.js'
+import { providerEnv } from '../../src/providers/env.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
 
 export interface GatewayProcess {
   readonly child: ChildProcess
@@ -91,4 +97,18 @@ export async function httpRequest (origin: string, path: string, opts: { method?
     req.on('error', reject)
     req.end(payload)
   })
+}
+
+/** One set of simulators on loopback, as live vendors for gateway processes. */
+export async function startVendors (clock: Clock, seed: number): Promise<Record<ProviderId, RunningSimulator>> {
+  const sims = {} as Record<ProviderId, RunningSimulator>
+  for (const id of PROVIDER_IDS) sims[id] = await startSimulator(await createSimulator(id, { clock, seed }))
+  return sims
+}
+
+/** Environment of a gateway in live mode against those simulators (credentials, options and base URLs, from each module). */
+export function liveVendorEnv (sims: Record<ProviderId, RunningSimulator>): Record<string, string> {
+  const env: Record<string, string> = { SANDBOX: 'false' }
+  for (const id of PROVIDER_IDS) Object.assign(env, providerEnv(id, { ...PROVIDER_MODULES[id].sandbox, baseUrl: sims[id].baseUrl }))
+  return env
 }

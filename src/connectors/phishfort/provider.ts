@@ -17,6 +17,8 @@ export const phishfortProvider = {
   budget: { limit: 0, windowMs: 60_000 },
   routing: { url: 1, domain: 1, email: 1, phone: 1, ipv4: 1 },
   statusTable: phishfortStatusTable,
+  watchIntervalMs: 120_000,
+  watchNote: 'its webhooks bring changes sooner',
   ids: phishfortIds,
   hints: { cancel: 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' },
   sandbox: { credential: 'sandbox-phishfort-key', options: {} },
