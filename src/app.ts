@@ -39,6 +39,10 @@ import { SharedCache } from './store/cached.js'
 import type { KvStore } from './store/kv-store.js'
 import { MemoryKvStore } from './store/memory-kv-store.js'
 import { loadStatusOverrides } from './status/overrides.js'
+import { MemoryJobRunner } from './jobs/memory.js'
+import type { JobRunner } from './jobs/port.js'
+import { batchRoutes } from './routes/v1/batches.js'
+import { BatchService } from './services/batches.js'
 
 export interface AppOptions {
   config: Config
@@ -66,6 +70,7 @@ declare module 'fastify' {
     store: KvStore
     referenceCache: SharedCache
     idempotency: Idempotency
+    batches: BatchService
   }
 }
 
@@ -188,11 +193,23 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const idempotency = new Idempotency(store)
   metrics.track({ providers, budgets, replays: () => idempotency.replays })
   app.decorate('idempotency', idempotency)
-  await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing), idempotency })
+  const writes = new CaseWriteService(providers, config.routing)
+  await app.register(caseWriteRoutes, { writes, idempotency })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
   const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing), config.gatewaySecret)
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
+
+  // bulk submission: items worked off on the jobs port (BullMQ with Redis, in process without)
+  const jobs: JobRunner = config.redis === null
+    ? new MemoryJobRunner(app.log)
+    : new (await import('./jobs/bullmq.js')).BullJobRunner(config.redis, { redisKeyPrefix: config.redisKeyPrefix, log: app.log })
+  const batches = new BatchService({ store, writes, jobs, clock, log: app.log, settings: config.batches })
+  batches.defineJobs()
+  await app.register(batchRoutes, { batches, idempotency })
+  app.decorate('batches', batches)
+  app.addHook('onReady', async () => { await jobs.start() })
+  app.addHook('onClose', async () => { await jobs.close() })
   return app
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { TARGET_TYPES, type TargetType } from './schemas/common.js'
+import type { BatchSettings } from './services/batches.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from './schemas/provider.js'
 
 export const SCOPES = ['read', 'write', 'admin'] as const
@@ -64,6 +65,8 @@ export interface Config {
   maxEventLoopDelayMs: number
   /** on SIGTERM: how long /readyz answers 503 while requests are still served, before the listener closes */
   shutdownDelayMs: number
+  /** bulk submission (POST /v1/batches) */
+  batches: BatchSettings
 }
 
 /** Default routing (issue 3): social → BforeAI; email/phone/ipv4 → PhishFort; url/domain → PhishFort, BforeAI, Cloudflare. */
@@ -120,7 +123,13 @@ export const ENV_VARS = {
   RATE_LIMIT_MAX: 'requests per gateway key per window (default 6000; 0 = off); ops routes are exempt',
   RATE_LIMIT_WINDOW_MS: 'window of RATE_LIMIT_MAX (default 60000)',
   MAX_EVENT_LOOP_DELAY_MS: 'event-loop delay above which the gateway sheds load with 503 (default 1000; 0 = off)',
-  SHUTDOWN_DELAY_MS: 'on SIGTERM, how long /readyz answers 503 while requests are still served before the gateway stops accepting connections and drains (default 0; e.g. 5000 behind a load balancer that polls /readyz)'
+  SHUTDOWN_DELAY_MS: 'on SIGTERM, how long /readyz answers 503 while requests are still served before the gateway stops accepting connections and drains (default 0; e.g. 5000 behind a load balancer that polls /readyz)',
+  BATCH_MAX_ITEMS: 'most items one POST /v1/batches may hold (default 1000)',
+  BATCH_RETENTION_DAYS: 'how long batches and their item outcomes are kept (default 30)',
+  BATCH_CONCURRENCY: 'batch items one replica works on at once (default 4)',
+  BATCH_BUDGET_SHARE: 'percent of each vendor outbound budget batch work may use; the rest stays for interactive requests (default 50)',
+  BATCH_ITEM_CLAIM_MS: 'how long a batch item stays claimed by a replica that died before another may take it; one item create must finish in half of it (default 60000)',
+  BATCH_ITEM_ATTEMPTS: 'attempts per batch item when the vendor could not be reached (nothing sent) before the item is failed (default 8)'
 }
 
 /** Outbound budget defaults: Cloudflare documents 1200 requests per 5 minutes per token; the others publish no limit. */
@@ -265,7 +274,15 @@ export function loadConfig (env: Env = process.env): Config {
     },
     rateLimit: { max: int('RATE_LIMIT_MAX', 6000, 0, 10_000_000), windowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000) },
     maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
-    shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000)
+    shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
+    batches: {
+      maxItems: int('BATCH_MAX_ITEMS', 1000, 1, 100_000),
+      retentionMs: int('BATCH_RETENTION_DAYS', 30, 1, 3650) * 86_400_000,
+      concurrency: int('BATCH_CONCURRENCY', 4, 1, 256),
+      budgetShare: int('BATCH_BUDGET_SHARE', 50, 1, 100) / 100,
+      claimMs: int('BATCH_ITEM_CLAIM_MS', 60_000, 2000, 3_600_000),
+      maxAttempts: int('BATCH_ITEM_ATTEMPTS', 8, 1, 100)
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config

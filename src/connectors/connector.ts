@@ -13,6 +13,7 @@ import type { StatusEngine } from '../status/engine.js'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
 import type { CancelSignal } from './deadline.js'
+import type { BudgetShare } from './outbound-budget.js'
 
 export interface ConnectorContext {
   /** Aborted when the caller's deadline passes or the client goes away. Every outbound call honours it. */
@@ -20,6 +21,8 @@ export interface ConnectorContext {
   /** Epoch ms by which the whole operation must be done. */
   readonly deadline: number
   readonly log: Logger
+  /** background work: the share of each vendor's outbound budget it may use (absent = interactive, the whole budget) */
+  readonly share?: BudgetShare | undefined
 }
 
 /** Filters of GET /v1/cases. A connector MAY translate them into vendor filters, but only into a superset: the gateway re-applies every filter. */
@@ -266,4 +269,11 @@ export class ConnectorError extends Error {
     this.retryAfter = opts.retryAfter ?? null
     this.cancelled = opts.cancelled ?? false
   }
+}
+
+/** true when the vendor cannot have acted on the request (refused before sending, or it said "too many") */
+export function notSent (err: unknown): boolean {
+  if (!(err instanceof ConnectorError)) return false
+  if (err.upstreamStatus === 429) return true
+  return (err.cause as { notSent?: boolean } | undefined)?.notSent === true
 }

@@ -22,8 +22,9 @@ const FASTIFY_CODES: Record<string, ProblemCode> = {
 
 interface AjvIssue { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
-function validationErrors (err: FastifyError & { validation?: AjvIssue[] }): Array<{ path: string, message: string }> {
-  return (err.validation ?? []).map(v => {
+/** Ajv issues as the problem's `errors` (JSON pointer and message). */
+export function validationErrors (issues: readonly AjvIssue[]): Array<{ path: string, message: string }> {
+  return issues.map(v => {
     let path = v.instancePath ?? ''
     const params = v.params ?? {}
     if (v.keyword === 'required' && typeof params.missingProperty === 'string') path += `/${params.missingProperty}`
@@ -36,13 +37,13 @@ function validationErrors (err: FastifyError & { validation?: AjvIssue[] }): Arr
   })
 }
 
-export function toProblem (err: unknown, req: FastifyRequest): { problem: Problem, headers: Record<string, string>, gw: GatewayError } {
+export function toProblem (err: unknown, req: Pick<FastifyRequest, 'url' | 'id'>): { problem: Problem, headers: Record<string, string>, gw: GatewayError } {
   let gw = toGatewayError(err)
   if (gw === null) {
     const fe = err as FastifyError & { validation?: AjvIssue[], validationContext?: string }
     const code = FASTIFY_CODES[fe.code ?? ''] ?? (fe.validation !== undefined ? 'GW_ERR_VALIDATION' : null)
     if (code === 'GW_ERR_VALIDATION' && fe.validation !== undefined) {
-      const errors = validationErrors(fe)
+      const errors = validationErrors(fe.validation)
       const where = fe.validationContext === 'querystring' ? 'query string' : fe.validationContext ?? 'request'
       gw = new GatewayError('GW_ERR_VALIDATION', `The ${where} is invalid: ${errors.map(e => `${e.path} ${e.message}`).join('; ')}`, { errors })
     } else if (code !== null) {

@@ -33,6 +33,7 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'Providers', description: 'Provider modes and capabilities' },
         { name: 'Detections', description: 'Takedown candidates the providers found (BforeAI confirmed attacks, Cloudflare brand-protection matches) and turning them into cases' },
         { name: 'Brand protection', description: 'Cloudflare Brand Protection saved queries and URL scans' },
+        { name: 'Batches', description: 'Bulk submission: many create requests in one call (JSON or CSV), worked off in the background with per-item outcomes' },
         { name: 'Operations', description: 'Health, readiness, metrics (no auth)' }
       ],
       components: {

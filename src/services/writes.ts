@@ -3,6 +3,7 @@
  * on existing cases. Nothing reaches a vendor before every gateway-side check has passed.
  */
 import type { CancelSignal } from '../connectors/deadline.js'
+import type { BudgetShare } from '../connectors/outbound-budget.js'
 import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseInput, ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
 import { parseCaseId } from '../domain/case-id.js'
@@ -19,7 +20,22 @@ import { capabilitiesOf } from './providers.js'
 export const MAX_ATTACHMENTS = 12
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
-export type CreateResult = { kind: 'plan', plan: CreatePlan } | { kind: 'created', case: Case }
+export type CreateResult = { kind: 'plan', plan: CreatePlan } | { kind: 'created', case: Case, adopted?: true }
+
+export interface CreateOptions {
+  dryRun: boolean
+  /** background work (bulk submission): its share of each vendor's outbound budget */
+  share?: BudgetShare
+  /** runs after every check has passed, right before the vendor create is sent (a marker that it may have been) */
+  beforeSubmit?: () => Promise<void>
+  /**
+   * the create is a retry of one that may have reached the vendor: an open case for the target (or the vendor's
+   * "already exists" naming one) is the earlier attempt's case and is returned as created (`adopted`)
+   */
+  adopt?: boolean
+  /** deadline of the whole create (default: the provider's timeout) */
+  timeoutMs?: number
+}
 
 interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy: 'request' | 'rule', rejected: CreatePlan['rejected'] }
 
@@ -32,7 +48,7 @@ export class CaseWriteService {
     this.#routing = routing
   }
 
-  async create (body: CreateCaseBody, attachments: Attachment[], opts: { dryRun: boolean }, signal: CancelSignal, log: Logger): Promise<CreateResult> {
+  async create (body: CreateCaseBody, attachments: Attachment[], opts: CreateOptions, signal: CancelSignal, log: Logger): Promise<CreateResult> {
     const problem = targetProblem(body.target.type, body.target.value)
     if (problem !== null) {
       throw new GatewayError('GW_ERR_VALIDATION', `target.value ${problem}`, { errors: [{ path: '/target/value', message: problem }] })
@@ -54,10 +70,11 @@ export class CaseWriteService {
     }
     const choice = this.#choose(body.provider, input)
     // one deadline for the whole create: validation against live reference data, the duplicate lookup and the submit
-    return await this.#providers.withContext(choice.provider, signal, log, async ctx => await this.#create(choice, input, body, opts, action, ctx, log))
+    return await this.#providers.withContext(choice.provider, signal, log, async ctx => await this.#create(choice, input, body, opts, action, ctx, log),
+      opts.timeoutMs, opts.share)
   }
 
-  async #create (choice: Choice, input: CreateCaseInput, body: CreateCaseBody, opts: { dryRun: boolean }, action: CreateCaseInput['action'], ctx: ConnectorContext, log: Logger): Promise<CreateResult> {
+  async #create (choice: Choice, input: CreateCaseInput, body: CreateCaseBody, opts: CreateOptions, action: CreateCaseInput['action'], ctx: ConnectorContext, log: Logger): Promise<CreateResult> {
     const connector = choice.connector
     if (connector.prepareCreate === undefined || connector.submitCreate === undefined) {
       throw new GatewayError('GW_ERR_UNSUPPORTED', `${choice.provider} cannot create cases through this gateway`, { provider: choice.provider })
@@ -71,13 +88,16 @@ export class CaseWriteService {
     }
     if (body.allowDuplicate !== true && connector.findOpenCase !== undefined) {
       const existing = await this.#recorded(choice.provider, async () => await connector.findOpenCase!(input.target, ctx))
+      if (existing !== null && opts.adopt === true) return { kind: 'created', case: existing, adopted: true }
       if (existing !== null) {
         throw new GatewayError('GW_ERR_DUPLICATE_CASE',
           `${choice.provider} already has an open case for ${normaliseTarget(input.target.type, input.target.value)}: ${existing.id} (status ${existing.status}). Send allowDuplicate: true to file another.`,
           { provider: choice.provider, existing: existing.id })
       }
     }
+    await opts.beforeSubmit?.()
     const outcome = await this.#recorded(choice.provider, async () => await connector.submitCreate!(prepared, input, ctx))
+    if (outcome.kind === 'exists' && opts.adopt === true && outcome.existing !== null) return { kind: 'created', case: outcome.existing, adopted: true }
     if (outcome.kind === 'exists') {
       throw new GatewayError('GW_ERR_DUPLICATE_CASE', `${choice.provider}: ${outcome.message}`, {
         provider: choice.provider,

@@ -11,5 +11,10 @@ export const keys = {
   /** prefix of the inbound rate-limit counters per gateway key (@fastify/rate-limit appends the key name) */
   inboundRateLimit: (): string => `${PREFIX}rl:in:`,
   /** the case a detection became (issue 9): detection id → case id */
-  detectionCase: (detectionId: string): string => `${PREFIX}det-case:${detectionId}`
+  detectionCase: (detectionId: string): string => `${PREFIX}det-case:${detectionId}`,
+  /**
+   * a bulk submission and its per-item records (issue 16); the `{id}` hash tag keeps one batch in one Cluster slot,
+   * so its items can be read with one MGET. `part`: `item:<i>`, `claim:<i>`, `sent:<i>`, `done`, `cancel`, `completed`
+   */
+  batch: (id: string, part?: string): string => `${PREFIX}batch:{${id}}${part === undefined ? '' : `:${part}`}`
 }

@@ -190,6 +190,19 @@ describe('VendorHttp with an outbound budget on its dispatcher', () => {
     expect(Date.now() - started).toBeLessThan(1300)
   })
 
+  it('a caller with a share of the budget stops at its share while interactive calls still get the rest', async () => {
+    const h = budgeted(10, 60_000)
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { ok: true }, { headers: JSON_HEADERS }).times(10)
+    const share = { name: 'batch', fraction: 0.3 }
+    for (let i = 0; i < 3; i++) await h.call({ method: 'GET', path: '/items' }, { ...testCtx(), share })
+    const err = await failure(h.call({ method: 'GET', path: '/items' }, { ...testCtx(), share }))
+    expect(err.kind).toBe('rate_limited')
+    expect(err.message).toContain('batch share (3 of 10)')
+    // the other 7 of the window stay for interactive calls
+    for (let i = 0; i < 7; i++) await h.call({ method: 'GET', path: '/items' }, testCtx())
+    expect((await failure(h.call({ method: 'GET', path: '/items' }, testCtx()))).kind).toBe('rate_limited')
+  })
+
   it('a write whose wait would overrun its deadline fails with rate_limited', async () => {
     const h = budgeted(1, 60_000, 500)
     pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { ok: true }, { headers: JSON_HEADERS })
