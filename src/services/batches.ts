@@ -293,6 +293,7 @@ export class BatchService {
     const sentKey = keys.batch(batchId, `sent:${index}`)
     const mayHaveBeenSent = await this.#store.get(sentKey) !== null
     let settled: ItemRecord
+    let sentNow = false
     try {
       const result = await this.#writes.create(rec.body, [], {
         dryRun: false,
@@ -301,6 +302,7 @@ export class BatchService {
         timeoutMs: Math.floor(this.#settings.claimMs / 2),
         beforeSubmit: async () => {
           await this.#store.set(sentKey, String(this.#clock.now()), { ttlMs: Math.max(1000, meta.expiresAt - this.#clock.now()) })
+          sentNow = true
         }
       }, this.#signal, log)
       if (result.kind !== 'created') throw new Error('unreachable: a batch item returned a plan')
@@ -308,7 +310,8 @@ export class BatchService {
       settled = { ...rec, outcome: 'created', caseId: result.case.id, updatedAt: this.#clock.now() }
     } catch (err) {
       const attempts = rec.attempts + 1
-      if (retryable(err) && attempts < this.#settings.maxAttempts) {
+      // nothing sent: try again later; sent with no clear answer (timeout, connection lost): the next attempt adopts the case if it exists
+      if ((retryable(err) || (sentNow && ambiguous(err))) && attempts < this.#settings.maxAttempts) {
         await this.#putItem(meta, { ...rec, attempts, updatedAt: this.#clock.now() })
         await this.#store.delIfEquals(claimKey, token)
         const retryAfter = err instanceof ConnectorError && err.retryAfter !== null ? err.retryAfter * 1000 : 1000 * 2 ** attempts
@@ -421,6 +424,11 @@ function retryable (err: unknown): boolean {
   if (isBudgetRefusal(err) || notSent(err)) return true
   return err.kind === 'unavailable' && err.upstreamStatus === null && (err.cause as { notSent?: boolean } | undefined)?.notSent !== false &&
     /circuit|bulkhead|queue/i.test(err.message)
+}
+
+/** The vendor may or may not have acted: no answer in time, or the connection went away. */
+function ambiguous (err: unknown): boolean {
+  return err instanceof ConnectorError && (err.kind === 'timeout' || (err.kind === 'unavailable' && err.upstreamStatus === null))
 }
 
 function merge (defaults: BatchDefaults | undefined, item: Record<string, unknown>): Record<string, unknown> {
