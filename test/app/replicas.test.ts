@@ -10,7 +10,7 @@ import { systemClock } from '../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
 import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS, SIMULATORS } from '../../src/simulators/index.js'
-import { httpRequest, killAll, listening, spawnGateway, type GatewayProcess, type HttpAnswer } from '../support/gateway-process.js'
+import { httpRequest, killAll, listening, simulatedVendorsEnv, spawnGateway, type GatewayProcess, type HttpAnswer } from '../support/gateway-process.js'
 
 const RATE_LIMIT_MAX = 12
 const LB_KEYS = 40
@@ -31,7 +31,6 @@ beforeAll(async () => {
   }
   const names = ['ops', 'rl', 'idem', ...Array.from({ length: LB_KEYS }, (_, i) => `lb${i}`)]
   const env: Record<string, string> = {
-    SANDBOX: 'false',
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',
@@ -43,12 +42,8 @@ beforeAll(async () => {
     RATE_LIMIT_WINDOW_MS: '60000',
     MAX_EVENT_LOOP_DELAY_MS: '0',
     SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
-    BFOREAI_API_KEY: SANDBOX_CREDENTIALS.bforeai,
-    PHISHFORT_API_KEY: SANDBOX_CREDENTIALS.phishfort,
-    CLOUDFLARE_API_TOKEN: SANDBOX_CREDENTIALS.cloudflare,
-    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT
+    ...simulatedVendorsEnv(sims)
   }
-  for (const id of PROVIDER_IDS) env[`${id.toUpperCase()}_BASE_URL`] = sims[id].baseUrl
   ;[a, b] = await Promise.all([listening(spawnGateway(env)), listening(spawnGateway(env))])
 }, 40_000)
 

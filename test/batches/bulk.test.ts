@@ -13,7 +13,7 @@ import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
 import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS, SIMULATORS } from '../../src/simulators/index.js'
 import { CLOUDFLARE_REPORT_OPTIONS } from '../support/app.js'
-import { httpRequest, killAll, listening, spawnGateway, type GatewayProcess } from '../support/gateway-process.js'
+import { httpRequest, killAll, listening, simulatedVendorsEnv, spawnGateway, type GatewayProcess } from '../support/gateway-process.js'
 
 const KEY = 'bulk-secret-key-0001'
 const bearer = { authorization: `Bearer ${KEY}` }
@@ -29,7 +29,6 @@ beforeAll(async () => {
     sims[id] = await startSimulator(SIMULATORS[id]({ clock: systemClock, apiKey: SANDBOX_CREDENTIALS[id], accountId: SANDBOX_CLOUDFLARE_ACCOUNT, seed: 5 }))
   }
   const env: Record<string, string> = {
-    SANDBOX: 'false',
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',
@@ -41,12 +40,8 @@ beforeAll(async () => {
     MAX_EVENT_LOOP_DELAY_MS: '0',
     BATCH_ITEM_CLAIM_MS: String(CLAIM_MS),
     BATCH_BUDGET_SHARE: '80',
-    BFOREAI_API_KEY: SANDBOX_CREDENTIALS.bforeai,
-    PHISHFORT_API_KEY: SANDBOX_CREDENTIALS.phishfort,
-    CLOUDFLARE_API_TOKEN: SANDBOX_CREDENTIALS.cloudflare,
-    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT
+    ...simulatedVendorsEnv(sims)
   }
-  for (const id of PROVIDER_IDS) env[`${id.toUpperCase()}_BASE_URL`] = sims[id].baseUrl
   ;[a, b] = await Promise.all([listening(spawnGateway(env)), listening(spawnGateway(env))])
 }, 60_000)
 

@@ -4,6 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
+import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
+import type { RunningSimulator } from '../../src/simulators/harness.js'
+import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS } from '../../src/simulators/index.js'
 
 export interface GatewayProcess {
   readonly child: ChildProcess
@@ -41,6 +44,19 @@ export function spawnGateway (env: Record<string, string>): GatewayProcess {
     child.once('exit', (code, signal) => { started.delete(child); resolve(code ?? signal ?? -1) })
   })
   return { child, pid: child.pid ?? -1, stdout, stderr, exited, port: 0, origin: '' }
+}
+
+/** Live mode against simulators running in the test process: their credentials and base URLs. */
+export function simulatedVendorsEnv (sims: Record<ProviderId, RunningSimulator>): Record<string, string> {
+  const env: Record<string, string> = {
+    SANDBOX: 'false',
+    BFOREAI_API_KEY: SANDBOX_CREDENTIALS.bforeai,
+    PHISHFORT_API_KEY: SANDBOX_CREDENTIALS.phishfort,
+    CLOUDFLARE_API_TOKEN: SANDBOX_CREDENTIALS.cloudflare,
+    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT
+  }
+  for (const id of PROVIDER_IDS) env[`${id.toUpperCase()}_BASE_URL`] = sims[id].baseUrl
+  return env
 }
 
 /** Waits for pino's "Server listening at" line and fills in port and origin. */
