@@ -418,12 +418,15 @@ export class BatchService {
   }
 }
 
-/** A failure where the vendor cannot have acted: our own budget said wait, the connection was refused, a 429, an open circuit. */
+/**
+ * A failure where the vendor cannot have acted: our own budget said wait, the connection was refused, a 429, or the
+ * gateway refused the call itself (open circuit, full bulkhead: `unavailable` without a vendor status and without the
+ * transport's notSent verdict, which every connection failure carries).
+ */
 function retryable (err: unknown): boolean {
   if (!(err instanceof ConnectorError)) return false
   if (isBudgetRefusal(err) || notSent(err)) return true
-  return err.kind === 'unavailable' && err.upstreamStatus === null && (err.cause as { notSent?: boolean } | undefined)?.notSent !== false &&
-    /circuit|bulkhead|queue/i.test(err.message)
+  return err.kind === 'unavailable' && err.upstreamStatus === null && (err.cause as { notSent?: boolean } | undefined)?.notSent === undefined
 }
 
 /** The vendor may or may not have acted: no answer in time, or the connection went away. */

@@ -193,6 +193,16 @@ describe('POST /v1/batches (JSON)', () => {
     expect(item?.problem).toMatchObject({ status: 422, code: 'GW_ERR_PROVIDER_REJECTED', provider: 'phishfort', providerStatus: 400 })
   })
 
+  it('retries an item the vendor refused with 429 (nothing was created) and creates it once', async () => {
+    gw.sandbox.running.phishfort.sim.faults.add({ method: 'POST', path: 'incident/tkd$', status: 429, retryAfter: 1, times: 1 })
+    const target = url()
+    const res = await post('/v1/batches', { defaults: { provider: 'phishfort' }, items: [{ target: { type: 'url', value: target } }] })
+    const done = await settled(res.json<Batch>().id)
+    expect(done.counts).toMatchObject({ created: 1, failed: 0 })
+    const found = await get(`/v1/cases?provider=phishfort&q=${encodeURIComponent(new URL(target).hostname)}`)
+    expect(found.json<{ items: unknown[] }>().items).toHaveLength(1)
+  })
+
   it('refuses more items than BATCH_MAX_ITEMS with 413, an unknown batch with 404 and a foreign cursor with 400', async () => {
     const big = await post('/v1/batches', { items: Array.from({ length: 1001 }, () => ({ target: { type: 'url', value: url() } })) })
     expect(big.statusCode).toBe(413)
