@@ -187,10 +187,15 @@ export class BatchService {
       }
     }
 
+    return { kind: 'batch', batch: await this.#reachable('the batch was not accepted', async () => await this.#record(accepted, rejected, rowOf, opts.client, log)) }
+  }
+
+  async #record (accepted: Array<{ index: number, body: CreateCaseBody, plan: CreatePlan, duplicateOf: number | null }>, rejected: Batch['rejected'],
+    rowOf: (i: number) => number | null, client: string, log: Logger): Promise<Batch> {
     const now = this.#clock.now()
     const meta: Meta = {
       id: `b_${randomBytes(16).toString('base64url')}`,
-      createdBy: opts.client,
+      createdBy: client,
       createdAt: now,
       expiresAt: now + this.#settings.retentionMs,
       total: accepted.length,
@@ -219,16 +224,20 @@ export class BatchService {
       await this.#jobs.add<BatchJob>(BATCH_QUEUE, { batchId: meta.id, index: a.index }, { jobId: `${meta.id}-${a.index}` })
     })
     log.info({ batchId: meta.id, items: meta.total, folded: meta.folded, rejected: rejected.length }, 'batch accepted')
-    return { kind: 'batch', batch: await this.#view(meta) }
+    return await this.#view(meta)
   }
 
   // ---- reads and cancel -----------------------------------------------------------------------------------------
 
   async get (id: string): Promise<Batch> {
-    return await this.#view(await this.#meta(id))
+    return await this.#reachable('nothing was read', async () => await this.#view(await this.#meta(id)))
   }
 
   async items (id: string, q: { outcome?: BatchOutcome, cursor?: string, limit?: number }): Promise<{ items: BatchItem[], nextCursor: string | null }> {
+    return await this.#reachable('nothing was read', async () => await this.#items(id, q))
+  }
+
+  async #items (id: string, q: { outcome?: BatchOutcome, cursor?: string, limit?: number }): Promise<{ items: BatchItem[], nextCursor: string | null }> {
     const meta = await this.#meta(id)
     const indexes = await this.#indexes(meta)
     let from = 0
@@ -256,6 +265,10 @@ export class BatchService {
   }
 
   async cancel (id: string, log: Logger): Promise<Batch> {
+    return await this.#reachable('nothing was cancelled', async () => await this.#cancel(id, log))
+  }
+
+  async #cancel (id: string, log: Logger): Promise<Batch> {
     const meta = await this.#meta(id)
     const view = await this.#view(meta)
     if (view.status === 'queued' || view.status === 'running') {
@@ -332,6 +345,16 @@ export class BatchService {
   }
 
   // ---- internals ------------------------------------------------------------------------------------------------
+
+  /** Store failures on the request path are a 503 saying what did not happen. */
+  async #reachable<T> (what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      if (err instanceof GatewayError || err instanceof ConnectorError) throw err
+      throw new GatewayError('GW_ERR_UNAVAILABLE', `The batch store is unreachable (${what}); retry shortly`, { retryAfter: 1, cause: err })
+    }
+  }
 
   async #settle (meta: Meta, rec: ItemRecord): Promise<void> {
     await this.#putItem(meta, rec)
