@@ -39,8 +39,12 @@ import { SharedCache } from './store/cached.js'
 import type { KvStore } from './store/kv-store.js'
 import { MemoryKvStore } from './store/memory-kv-store.js'
 import { loadStatusOverrides } from './status/overrides.js'
-import { MemoryJobRunner } from './jobs/memory.js'
+import { buildEvents, type EventsEngine } from './events/build.js'
+import { caseObserver } from './events/observer.js'
+import type { EventStore } from './events/store.js'
 import type { JobRunner } from './jobs/port.js'
+import { eventRoutes } from './routes/v1/events.js'
+import { inboundRoutes } from './routes/v1/inbound.js'
 import { batchRoutes } from './routes/v1/batches.js'
 import { BatchService } from './services/batches.js'
 
@@ -55,6 +59,9 @@ export interface AppOptions {
   statusOverrides?: StatusOverrides
   /** a store built by the caller (tests); otherwise Redis when REDIS_URL is set, else memory */
   store?: KvStore
+  /** the event store and jobs runner, built by the caller (tests); otherwise from the configuration */
+  eventStore?: EventStore
+  jobs?: JobRunner
 }
 
 declare module 'fastify' {
@@ -70,6 +77,7 @@ declare module 'fastify' {
     store: KvStore
     referenceCache: SharedCache
     idempotency: Idempotency
+    events: EventsEngine
     batches: BatchService
   }
 }
@@ -188,28 +196,36 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       return storeProblem === null ? null : `${storeProblem} (answers still flow from process memory and the vendors)`
     }
   })
-  const cases = new CaseService(providers, config.gatewaySecret)
+  const events = await buildEvents(app, {
+    config,
+    clock,
+    store,
+    providers,
+    metrics,
+    ...(opts.eventStore === undefined ? {} : { eventStore: opts.eventStore }),
+    ...(opts.jobs === undefined ? {} : { jobs: opts.jobs })
+  })
+  app.decorate('events', events)
+  const observer = caseObserver(events.service, events.watcher)
+  const cases = new CaseService(providers, config.gatewaySecret, { observer })
   await app.register(caseReadRoutes, { cases })
   const idempotency = new Idempotency(store)
   metrics.track({ providers, budgets, replays: () => idempotency.replays })
   app.decorate('idempotency', idempotency)
-  const writes = new CaseWriteService(providers, config.routing)
+  const writes = new CaseWriteService(providers, config.routing, observer)
   await app.register(caseWriteRoutes, { writes, idempotency })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
-  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing), config.gatewaySecret)
+  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer), config.gatewaySecret)
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
+  await app.register(eventRoutes, { events: events.service })
+  await app.register(inboundRoutes, { events, store, config, providers })
 
-  // bulk submission: items worked off on the jobs port (BullMQ with Redis, in process without)
-  const jobs: JobRunner = config.redis === null
-    ? new MemoryJobRunner(app.log)
-    : new (await import('./jobs/bullmq.js')).BullJobRunner(config.redis, { redisKeyPrefix: config.redisKeyPrefix, log: app.log })
-  const batches = new BatchService({ store, writes, jobs, clock, log: app.log, settings: config.batches })
+  // bulk submission: items worked off on the jobs port (BullMQ with Redis, in process without), started with the events engine
+  const batches = new BatchService({ store, writes, jobs: events.jobs, clock, log: app.log, settings: config.batches, budgets })
   batches.defineJobs()
   await app.register(batchRoutes, { batches, idempotency })
   app.decorate('batches', batches)
-  app.addHook('onReady', async () => { await jobs.start() })
-  app.addHook('onClose', async () => { await jobs.close() })
   return app
 }

@@ -37,29 +37,13 @@ export interface OutboundBudgetOptions {
   storeBackoffMs?: number
 }
 
-/**
- * A caller's share of the budget (background work such as bulk submissions): its calls count against the whole
- * budget and against `fraction` of it kept for that caller, so background work never takes more than its share and
- * leaves the rest to interactive requests.
- */
-export interface BudgetShare {
-  /** the caller's name in the store key (letters, digits, -) */
-  name: string
-  /** 0 < fraction <= 1 */
-  fraction: number
-}
-
 export interface AcquireOptions {
   /** writes wait for room within the deadline; reads fail fast */
   write: boolean
   /** epoch ms */
   deadline: number
   signal: CancelSignal
-  /** the caller's share of the budget; absent = the whole budget */
-  share?: BudgetShare | undefined
 }
-
-interface Pool { id: string, limit: number, label: string }
 
 /** Marks a ConnectorError raised by the budget, so VendorHttp never retries it. */
 export const BUDGET_REFUSAL = Symbol.for('takedown-gateway.budget-refusal')
@@ -83,22 +67,12 @@ export class OutboundBudget {
 
   /** Resolves when the call may go out; throws ConnectorError `rate_limited` (reads, or writes past their deadline) or `timeout`. */
   async acquire (opts: AcquireOptions): Promise<void> {
-    // the share first: a caller over its share never takes a slot of the whole budget (a share slot taken while the
-    // whole budget is spent is counted all the same, which errs on the side of less background work)
-    if (opts.share !== undefined) {
-      const limit = Math.max(1, Math.floor(this.limit * opts.share.fraction))
-      await this.#acquire({ id: `${this.#id}:${opts.share.name}`, limit, label: `${opts.share.name} share (${limit} of ${this.limit})` }, opts)
-    }
-    await this.#acquire({ id: this.#id, limit: this.limit, label: String(this.limit) }, opts)
-  }
-
-  async #acquire (pool: Pool, opts: AcquireOptions): Promise<void> {
     for (;;) {
-      const waitMs = await this.#take(pool)
+      const waitMs = await this.#take()
       if (waitMs === 0) return
       if (!opts.write || Date.now() + waitMs >= opts.deadline) {
         const err = new ConnectorError(this.provider, 'rate_limited',
-          `the gateway's own budget for ${this.provider} (${pool.label} requests per ${Math.round(this.windowMs / 1000)} s, shared by every replica) is spent`,
+          `the gateway's own budget for ${this.provider} (${this.limit} requests per ${Math.round(this.windowMs / 1000)} s, shared by every replica) is spent`,
           { retryAfter: Math.max(1, Math.ceil(waitMs / 1000)) })
         Object.defineProperty(err, BUDGET_REFUSAL, { value: true })
         throw err
@@ -110,6 +84,15 @@ export class OutboundBudget {
         throw new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting for outbound budget', { cause })
       }
     }
+  }
+
+  /**
+   * A caller's share of this budget (background work such as bulk submissions): a budget of `fraction` of the limit,
+   * counted apart under `name`. Pass it as the ConnectorContext `budget` of that work: its calls then fit in the share
+   * and in this whole budget, so the rest of the window stays for interactive requests.
+   */
+  share (name: string, fraction: number): OutboundBudget {
+    return new OutboundBudget({ ...this.#opts, credential: `${this.#opts.credential}\u0000${name}`, limit: Math.max(1, Math.floor(this.limit * fraction)) })
   }
 
   /**
@@ -133,24 +116,23 @@ export class OutboundBudget {
   }
 
   /** 0 when the call may go out now, else how long (ms) until the sliding window has room. */
-  async #take (pool: Pool): Promise<number> {
+  async #take (): Promise<number> {
     if (Date.now() < this.#storeDownUntil) return 0
-    const limit = pool.limit
     const now = this.#opts.clock.now()
     const window = Math.floor(now / this.windowMs)
     const elapsed = (now - window * this.windowMs) / this.windowMs
-    const key = keys.outboundBudget(pool.id, window)
+    const key = keys.outboundBudget(this.#id, window)
     const timeoutMs = this.#opts.storeTimeoutMs ?? 250
     let current: number
     let previous: number
     try {
       const [cur, prev] = await withTimeout(Promise.all([
         this.#opts.store.get(key),
-        this.#opts.store.get(keys.outboundBudget(pool.id, window - 1))
+        this.#opts.store.get(keys.outboundBudget(this.#id, window - 1))
       ]), timeoutMs)
       previous = prev === null ? 0 : Number(prev)
       current = (cur === null ? 0 : Number(cur)) + 1
-      if (current + previous * (1 - elapsed) <= limit) {
+      if (current + previous * (1 - elapsed) <= this.limit) {
         // room: take it; the counter incr returns settles a race with other replicas
         current = (await withTimeout(this.#opts.store.incr(key, this.windowMs * 2), timeoutMs)).value
       }
@@ -163,11 +145,11 @@ export class OutboundBudget {
       this.#opts.log.info({ provider: this.provider }, 'outbound budget store reachable again')
     }
     const estimate = current + previous * (1 - elapsed)
-    if (estimate <= limit) return 0
+    if (estimate <= this.limit) return 0
     const windowLeft = (window + 1) * this.windowMs - now
-    if (current > limit || previous === 0) return Math.max(1, windowLeft)
+    if (current > this.limit || previous === 0) return Math.max(1, windowLeft)
     // time until the previous window's weight has dropped enough for one more request
-    const room = (limit - current) / previous // fraction of the previous window that may still overlap
+    const room = (this.limit - current) / previous // fraction of the previous window that may still overlap
     const wait = ((1 - elapsed) - room) * this.windowMs
     return Math.max(1, Math.min(windowLeft, Math.ceil(wait)))
   }

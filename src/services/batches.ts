@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { Cancellation } from '../connectors/deadline.js'
 import { ConnectorError, notSent } from '../connectors/connector.js'
 import { mapLimit } from '../connectors/map-limit.js'
-import { isBudgetRefusal, type BudgetShare } from '../connectors/outbound-budget.js'
+import { isBudgetRefusal, type OutboundBudget } from '../connectors/outbound-budget.js'
 import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget } from '../domain/target.js'
 import type { Logger } from '../logger.js'
@@ -95,21 +95,31 @@ export class BatchService {
   readonly #clock: Clock
   readonly #log: Logger
   readonly #settings: BatchSettings
-  readonly #share: BudgetShare
+  /** per vendor, the batch share of its outbound budget (vendors without a budget: none) */
+  readonly #shares: Partial<Record<ProviderId, OutboundBudget>> = {}
   /** item creates are never cut short from outside: a stopping replica waits for them (each has its own deadline) */
   readonly #signal = new Cancellation()
   readonly #jobs: JobRunner
   /** called once per batch when its last item is final (the events engine records `batch.completed`) */
   onCompleted: (batch: Batch) => Promise<void> | void = () => {}
 
-  constructor (deps: { store: KvStore, writes: CaseWriteService, jobs: JobRunner, clock: Clock, log: Logger, settings: BatchSettings }) {
+  constructor (deps: {
+    store: KvStore
+    writes: CaseWriteService
+    jobs: JobRunner
+    clock: Clock
+    log: Logger
+    settings: BatchSettings
+    /** each vendor's outbound budget (connectors/build.ts) */
+    budgets: Partial<Record<ProviderId, OutboundBudget>>
+  }) {
     this.#store = deps.store
     this.#jobs = deps.jobs
     this.#writes = deps.writes
     this.#clock = deps.clock
     this.#log = deps.log
     this.#settings = deps.settings
-    this.#share = { name: 'batch', fraction: deps.settings.budgetShare }
+    for (const [id, budget] of Object.entries(deps.budgets)) this.#shares[id as ProviderId] = budget.share('batch', deps.settings.budgetShare)
   }
 
   get settings (): BatchSettings { return this.#settings }
@@ -310,7 +320,7 @@ export class BatchService {
     try {
       const result = await this.#writes.create(rec.body, [], {
         dryRun: false,
-        share: this.#share,
+        ...(this.#shares[rec.provider] === undefined ? {} : { budget: this.#shares[rec.provider] }),
         adopt: mayHaveBeenSent,
         timeoutMs: Math.floor(this.#settings.claimMs / 2),
         beforeSubmit: async () => {

@@ -5,7 +5,6 @@
 import type { ConnectorContext, ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/connector.js'
 import { deadlineScope, type CancelSignal } from '../connectors/deadline.js'
-import type { BudgetShare } from '../connectors/outbound-budget.js'
 import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
@@ -56,10 +55,10 @@ export class ProviderSet {
    * (client gone, shutdown). The context's timer and listener are released when `fn` settles.
    */
   async withContext<T> (id: ProviderId, parent: CancelSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>, timeoutMs?: number,
-    share?: BudgetShare): Promise<T> {
+    budget?: ConnectorContext['budget']): Promise<T> {
     const scope = deadlineScope(parent, timeoutMs ?? this.#entries.get(id)?.timeoutMs ?? 10000)
     try {
-      return await fn(share === undefined ? { signal: scope.signal, deadline: scope.deadline, log } : { signal: scope.signal, deadline: scope.deadline, log, share })
+      return await fn(budget === undefined ? { signal: scope.signal, deadline: scope.deadline, log } : { signal: scope.signal, deadline: scope.deadline, log, budget })
     } finally {
       scope.end()
     }
