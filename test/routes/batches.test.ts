@@ -313,3 +313,22 @@ describe('batch workers', () => {
     expect((await post(`/v1/batches/${id}/cancel`, {})).json<Batch>().counts).toEqual(done.counts)
   })
 })
+
+describe('batch retention', () => {
+  it('keeps a batch BATCH_RETENTION_DAYS, then answers 404', async () => {
+    const mem = await testGateway({ env: { BATCH_RETENTION_DAYS: '2' } })
+    try {
+      const res = await mem.app.inject({ method: 'POST', url: '/v1/batches', headers: auth(), payload: { defaults: { provider: 'phishfort' }, items: [{ target: { type: 'url', value: url() } }] } })
+      const batch = res.json<Batch>()
+      expect(batch.expiresAt).toBe(new Date(mem.clock.now() + 2 * 86_400_000).toISOString())
+      mem.clock.advance(2 * 86_400_000 - 1000)
+      expect((await mem.app.inject({ method: 'GET', url: `/v1/batches/${batch.id}`, headers: auth() })).statusCode).toBe(200)
+      mem.clock.advance(2000)
+      const gone = await mem.app.inject({ method: 'GET', url: `/v1/batches/${batch.id}/items`, headers: auth() })
+      expect(gone.statusCode).toBe(404)
+      expect(gone.json<{ detail: string }>().detail).toContain('kept 2 days')
+    } finally {
+      await mem.close()
+    }
+  })
+})
