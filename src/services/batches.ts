@@ -100,7 +100,10 @@ export class BatchService {
   /** item creates are never cut short from outside: a stopping replica waits for them (each has its own deadline) */
   readonly #signal = new Cancellation()
   readonly #jobs: JobRunner
-  /** called once per batch when its last item is final (the events engine records `batch.completed`) */
+  /**
+   * Called once per batch, across replicas, when its last item is final: the seam for a `batch.completed` event.
+   * The change-events log records case events only, so today the gateway logs "batch completed" here and nothing more.
+   */
   onCompleted: (batch: Batch) => Promise<void> | void = () => {}
 
   constructor (deps: {

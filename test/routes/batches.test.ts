@@ -203,6 +203,17 @@ describe('POST /v1/batches (JSON)', () => {
     expect(found.json<{ items: unknown[] }>().items).toHaveLength(1)
   })
 
+  it('needs the write scope to submit or cancel and the read scope to look', async () => {
+    const body = { defaults: { provider: 'phishfort' }, items: [{ target: { type: 'url', value: url() } }] }
+    expect((await gw.app.inject({ method: 'POST', url: '/v1/batches', headers: auth('reader-secret-key'), payload: body })).statusCode).toBe(403)
+    expect((await gw.app.inject({ method: 'POST', url: '/v1/batches', payload: body })).statusCode).toBe(401)
+    const res = await post('/v1/batches', body)
+    const id = res.json<Batch>().id
+    expect((await gw.app.inject({ method: 'GET', url: `/v1/batches/${id}`, headers: auth('reader-secret-key') })).statusCode).toBe(200)
+    expect((await gw.app.inject({ method: 'POST', url: `/v1/batches/${id}/cancel`, headers: auth('reader-secret-key') })).statusCode).toBe(403)
+    await settled(id)
+  })
+
   it('refuses more items than BATCH_MAX_ITEMS with 413, an unknown batch with 404 and a foreign cursor with 400', async () => {
     const big = await post('/v1/batches', { items: Array.from({ length: 1001 }, () => ({ target: { type: 'url', value: url() } })) })
     expect(big.statusCode).toBe(413)
