@@ -220,7 +220,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
   await app.register(eventRoutes, { events: events.service })
-  await app.register(inboundRoutes, { events, store, config, providers })
+  await app.register(inboundRoutes, { events, store, config, providers, clock })
 
   // bulk submission: items worked off on the jobs port (BullMQ with Redis, in process without), started with the events engine
   const batches = new BatchService({ store, writes, jobs: events.jobs, clock, log: app.log, settings: config.batches, budgets })
