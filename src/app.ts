@@ -57,6 +57,8 @@ import type { EventStore } from './events/store.js'
 import type { JobRunner } from './jobs/port.js'
 import { eventRoutes } from './routes/v1/events.js'
 import { inboundRoutes } from './routes/v1/inbound.js'
+import { batchRoutes } from './routes/v1/batches.js'
+import { BatchService } from './services/batches.js'
 
 export interface AppOptions {
   config: Config
@@ -92,6 +94,7 @@ declare module 'fastify' {
     /** per-case takedown milestones: the case-events engine feeds it (`milestones.record(event)`) */
     milestones: MilestoneRecorder
     events: EventsEngine
+    batches: BatchService
   }
 }
 
@@ -291,7 +294,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   }
   metrics.track({ providers, budgets, replays: () => idempotency.replays, openCases })
   app.decorate('idempotency', idempotency)
-  await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing, observer), idempotency })
+  const writes = new CaseWriteService(providers, config.routing, observer)
+  await app.register(caseWriteRoutes, { writes, idempotency })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
   const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer), config.gatewaySecret)
@@ -311,5 +315,11 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   }
   await app.register(eventRoutes, { events: events.service })
   await app.register(inboundRoutes, { events, store, config, providers, clock })
+
+  // bulk submission: items worked off on the jobs port (BullMQ with Redis, in process without), started with the events engine
+  const batches = new BatchService({ store, writes, jobs: events.jobs, clock, log: app.log, settings: config.batches, budgets })
+  batches.defineJobs()
+  await app.register(batchRoutes, { batches, idempotency })
+  app.decorate('batches', batches)
   return app
 }

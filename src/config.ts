@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { TARGET_TYPES, type TargetType } from './schemas/common.js'
+import type { BatchSettings } from './services/batches.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from './schemas/provider.js'
 import type { StatusOverrides } from './status/engine.js'
 import { loadStatusOverrides } from './status/overrides.js'
@@ -75,6 +76,8 @@ export interface Config {
   corsOrigins: string[]
   /** bounds a client cannot move: request deadline, JSON depth, failed-auth throttle, upload memory */
   limits: Limits
+  /** bulk submission (POST /v1/batches) */
+  batches: BatchSettings
   /** case change events: the event log, the watcher, inbound PhishFort webhooks */
   events: EventsConfig
 }
@@ -151,7 +154,13 @@ export const ENV_VARS: Record<string, string> = {
   WATCH_OLD_CASES_BATCH: 'old open cases re-read per tick (default 50)',
   WATCH_BUDGET_SHARE_PERCENT: 'percent of a vendor\'s outbound budget the watcher may use (default 20; vendors without a budget are not limited)',
   PHISHFORT_WEBHOOK_SECRETS: 'comma-separated signing secrets of the PhishFort webhook subscription (two during a rotation); unset = POST /v1/inbound/phishfort refuses every delivery',
-  SANDBOX_SPEED: 'sandbox only: how many times faster than real time the simulators move their cases along (default 1; e.g. 600 = an hour in 6 s); above 1, new cases also arrive at PhishFort or BforeAI every 30 s'
+  SANDBOX_SPEED: 'sandbox only: how many times faster than real time the simulators move their cases along (default 1; e.g. 600 = an hour in 6 s); above 1, new cases also arrive at PhishFort or BforeAI every 30 s',
+  BATCH_MAX_ITEMS: 'most items one POST /v1/batches may hold (default 1000)',
+  BATCH_RETENTION_DAYS: 'how long batches and their item outcomes are kept (default 30)',
+  BATCH_CONCURRENCY: 'batch items one replica works on at once (default 4)',
+  BATCH_BUDGET_SHARE: 'percent of each vendor outbound budget batch work may use; the rest stays for interactive requests (default 50)',
+  BATCH_ITEM_CLAIM_MS: 'how long a batch item stays claimed by a replica that died before another may take it; one item create must finish in half of it (default 60000)',
+  BATCH_ITEM_ATTEMPTS: 'attempts per batch item when the vendor could not be reached (nothing sent) before the item is failed (default 8)'
 }
 
 /** The variables of one provider, from its module: credential, own options, base URL, timeout, bulkhead, budget. */
@@ -323,7 +332,15 @@ export function loadConfig (env: Env = process.env): Config {
       authFailures: { max: int('AUTH_FAILURE_MAX', 20, 0, 1_000_000), windowMs: int('AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000) },
       uploadMaxInflightBytes: int('UPLOAD_MAX_INFLIGHT_BYTES', 64 * 1_048_576, 10_485_760, 4 * 1_073_741_824)
     },
-    events: parseEvents(get, int, problems, sandbox)
+    events: parseEvents(get, int, problems, sandbox),
+    batches: {
+      maxItems: int('BATCH_MAX_ITEMS', 1000, 1, 100_000),
+      retentionMs: int('BATCH_RETENTION_DAYS', 30, 1, 3650) * 86_400_000,
+      concurrency: int('BATCH_CONCURRENCY', 4, 1, 256),
+      budgetShare: int('BATCH_BUDGET_SHARE', 50, 1, 100) / 100,
+      claimMs: int('BATCH_ITEM_CLAIM_MS', 60_000, 2000, 3_600_000),
+      maxAttempts: int('BATCH_ITEM_ATTEMPTS', 8, 1, 100)
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config

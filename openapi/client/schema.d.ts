@@ -536,6 +536,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit many takedown requests at once
+         * @description JSON `{defaults, items}` with up to 1000 create bodies (BATCH_MAX_ITEMS), or `multipart/form-data` with a CSV `file` and optional JSON `defaults`. Every item is merged over `defaults` and validated exactly like POST /v1/cases (schema, target rules, routing, provider options). Any invalid item: 400 listing each one by `/items/<index>/...` (CSV: `/rows/<line>/...`, the header is line 1) and nothing is stored or sent; with `skipInvalid=true` the valid items are accepted and the others listed in `rejected`. `dryRun=true` answers 200 with the plan per item. The same target at the same provider twice in one batch is sent once (the later item is `duplicate` with `duplicateOf`). The answer is 202 with the batch; items are worked off in the background by every replica, each through the single-create path (an open case for the target → `duplicate` naming it; a vendor error → `failed` with the problem), within BATCH_BUDGET_SHARE of each vendor's outbound budget, with exactly one vendor create per item even across retries and replica crashes. Honors `Idempotency-Key`.
+         */
+        post: operations["createBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A batch: status and counts
+         * @description `queued` until the first item is worked, `running`, then `completed` when no item is pending (or `cancelled`). Counts are read from the item records. Batches are kept BATCH_RETENTION_DAYS (default 30).
+         */
+        get: operations["getBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per-item outcomes of a batch
+         * @description In item order; `outcome` filters; `nextCursor` continues. `created` items carry `caseId`, `duplicate` ones `existing` (the open case at the provider) or `duplicateOf` (an earlier item of the batch), `failed` ones the `problem`.
+         */
+        get: operations["listBatchItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop the pending items of a batch
+         * @description Items not yet sent become `cancelled`; items already at a vendor keep their outcome (cancel those cases with POST /v1/cases/{id}/cancel). Cancelling a finished batch changes nothing.
+         */
+        post: operations["cancelBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2226,6 +2306,332 @@ export interface components {
             id: string;
             /** @constant */
             rotate: true;
+        };
+        /**
+         * @example {
+         *       "dryRun": true,
+         *       "items": [
+         *         {
+         *           "index": 0,
+         *           "row": null,
+         *           "duplicateOf": null,
+         *           "plan": {
+         *             "provider": "phishfort",
+         *             "routedBy": "rule",
+         *             "request": {
+         *               "method": "POST",
+         *               "path": "/v1/incident/tkd",
+         *               "contentType": "application/json",
+         *               "body": {
+         *                 "subject": "https://login-acme.example.io/secure"
+         *               },
+         *               "files": []
+         *             },
+         *             "rejected": []
+         *           }
+         *         }
+         *       ],
+         *       "rejected": [
+         *         {
+         *           "index": 1,
+         *           "row": null,
+         *           "errors": [
+         *             {
+         *               "path": "/target/value",
+         *               "message": "must use http or https"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        BatchPlan: {
+            /** @constant */
+            dryRun: true;
+            items: {
+                index: number;
+                row: number | null;
+                /** @description Folded into this earlier item (same provider and target): not sent */
+                duplicateOf: number | null;
+                plan: {
+                    /**
+                     * @description Provider (vendor) id
+                     * @enum {string}
+                     */
+                    provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                    /**
+                     * @description `request`: the body named the provider; `rule`: routing rules chose it
+                     * @enum {string}
+                     */
+                    routedBy: "request" | "rule";
+                    request: {
+                        /** @constant */
+                        method: "POST";
+                        path: string;
+                        contentType: string;
+                        body: {
+                            [key: string]: unknown;
+                        };
+                        files: {
+                            field: string;
+                            filename: string;
+                            contentType: string;
+                            size: number;
+                        }[];
+                    };
+                    /** @description Providers the rules considered first and why they could not take it */
+                    rejected: {
+                        /**
+                         * @description Provider (vendor) id
+                         * @enum {string}
+                         */
+                        provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                        reason: string;
+                    }[];
+                };
+            }[];
+            rejected: {
+                /** @description Position in `items` (0-based) */
+                index: number;
+                /** @description CSV uploads: the line of the file (the header is line 1) */
+                row: number | null;
+                errors: {
+                    path: string;
+                    message: string;
+                }[];
+            }[];
+        };
+        /**
+         * @example {
+         *       "id": "b_3q2v5R1nT8mYc0aZk4xW7e",
+         *       "status": "running",
+         *       "total": 3,
+         *       "counts": {
+         *         "created": 1,
+         *         "duplicate": 1,
+         *         "failed": 0,
+         *         "cancelled": 0,
+         *         "pending": 1
+         *       },
+         *       "rejected": [],
+         *       "createdBy": "soc",
+         *       "createdAt": "2026-11-29T10:00:00.000Z",
+         *       "cancelledAt": null,
+         *       "completedAt": null,
+         *       "expiresAt": "2026-12-29T10:00:00.000Z",
+         *       "links": {
+         *         "self": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e",
+         *         "items": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e/items"
+         *       }
+         *     }
+         */
+        Batch: {
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "cancelled";
+            /** @description Accepted items (rejected ones not included) */
+            total: number;
+            counts: {
+                created: number;
+                /** @description An open case for the target existed at the provider, or the target appeared earlier in the same batch */
+                duplicate: number;
+                failed: number;
+                cancelled: number;
+                pending: number;
+            };
+            rejected: {
+                /** @description Position in `items` (0-based) */
+                index: number;
+                /** @description CSV uploads: the line of the file (the header is line 1) */
+                row: number | null;
+                errors: {
+                    path: string;
+                    message: string;
+                }[];
+            }[];
+            /** @description Name of the gateway key that submitted the batch */
+            createdBy: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+             */
+            cancelledAt: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+             */
+            completedAt: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            expiresAt: string;
+            links: {
+                self: string;
+                items: string;
+            };
+        };
+        /**
+         * @description Create fields (all but `target`) applied to every item
+         * @example {
+         *       "provider": "phishfort",
+         *       "comment": "Kit hunt 2026-11-29",
+         *       "reportedBy": "soc@acme.example"
+         *     }
+         */
+        BatchDefaults: {
+            /**
+             * @description Provider (vendor) id
+             * @enum {string}
+             */
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            /**
+             * @description `monitor`: watch without a takedown (PhishFort)
+             * @default takedown
+             * @enum {string}
+             */
+            action?: "takedown" | "monitor";
+            brand?: {
+                /** @description Vendor brand id (BforeAI: required integer brand id) */
+                id?: number | string;
+                name?: string;
+            };
+            /** @description Shown to the vendor analyst. Omit it rather than sending null. */
+            comment?: string;
+            /** Format: email */
+            reportedBy?: string;
+            clientId?: string | null;
+            social?: {
+                /** @description One of GET /v1/reference/platforms?provider=bforeai */
+                platform: string;
+                /** @description One of GET /v1/reference/threat-types?provider=bforeai */
+                threatType: string;
+            };
+            /**
+             * @description Create even when an open case for the same target exists at the provider
+             * @default false
+             */
+            allowDuplicate?: boolean;
+            /** @description Vendor-specific fields in camelCase, validated per provider (Cloudflare: reportType, reporter, justification, originalWork, hostNotification, ownerNotification, ...) */
+            providerOptions?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @example {
+         *       "defaults": {
+         *         "provider": "phishfort",
+         *         "comment": "Kit hunt 2026-11-29",
+         *         "reportedBy": "soc@acme.example"
+         *       },
+         *       "items": [
+         *         {
+         *           "target": {
+         *             "type": "url",
+         *             "value": "https://login-acme.example.io/secure"
+         *           }
+         *         },
+         *         {
+         *           "target": {
+         *             "type": "domain",
+         *             "value": "acme-support.example.net"
+         *           }
+         *         },
+         *         {
+         *           "target": {
+         *             "type": "email",
+         *             "value": "billing@acme-payments.example"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        BatchRequest: {
+            defaults?: components["schemas"]["BatchDefaults"];
+            /** @description Up to BATCH_MAX_ITEMS (default 1000) create bodies */
+            items: {
+                [key: string]: unknown;
+            }[];
+        };
+        /**
+         * @example {
+         *       "index": 0,
+         *       "row": 2,
+         *       "target": {
+         *         "type": "url",
+         *         "value": "https://login-acme.example.io/secure"
+         *       },
+         *       "provider": "phishfort",
+         *       "outcome": "created",
+         *       "caseId": "phishfort:054zKkjCnR1I3B3U812z",
+         *       "existing": null,
+         *       "duplicateOf": null,
+         *       "problem": null,
+         *       "updatedAt": "2026-11-29T10:00:02.000Z"
+         *     }
+         */
+        BatchItem: {
+            index: number;
+            row: number | null;
+            target: {
+                /**
+                 * @description Kind of target
+                 * @enum {string}
+                 */
+                type: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                value: string;
+            };
+            /**
+             * @description Provider (vendor) id
+             * @enum {string}
+             */
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            /** @enum {string} */
+            outcome: "pending" | "created" | "duplicate" | "failed" | "cancelled";
+            /** @description `created`: the new case */
+            caseId: string | null;
+            /** @description `duplicate`: the open case the provider already has */
+            existing: string | null;
+            /** @description `duplicate`: the earlier item of this batch with the same target */
+            duplicateOf: number | null;
+            /** @description `failed`: why */
+            problem: components["schemas"]["Problem"] | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "index": 1,
+         *           "row": 3,
+         *           "target": {
+         *             "type": "domain",
+         *             "value": "acme-support.example.net"
+         *           },
+         *           "provider": "phishfort",
+         *           "outcome": "duplicate",
+         *           "caseId": null,
+         *           "existing": "phishfort:8fQ2kLm0Zx1c7VbN3sDe",
+         *           "duplicateOf": null,
+         *           "problem": null,
+         *           "updatedAt": "2026-11-29T10:00:03.000Z"
+         *         }
+         *       ],
+         *       "nextCursor": "i2"
+         *     }
+         */
+        BatchItemPage: {
+            items: components["schemas"]["BatchItem"][];
+            nextCursor: string | null;
         };
     };
     responses: never;
@@ -6494,6 +6900,620 @@ export interface operations {
             /** @description The provider did not answer in time (`<PROVIDER>_TIMEOUT_MS`) */
             504: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBatch: {
+        parameters: {
+            query?: {
+                /** @description Accept the valid items and report the invalid ones in `rejected` instead of a 400 */
+                skipInvalid?: boolean;
+                /** @description Validate and return the plan per item (provider and exact vendor request) without storing or sending anything */
+                dryRun?: boolean;
+            };
+            header?: {
+                /** @description The same key and body replay the first answer for 24 h */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "defaults": {
+                 *         "provider": "phishfort",
+                 *         "comment": "Kit hunt 2026-11-29",
+                 *         "reportedBy": "soc@acme.example"
+                 *       },
+                 *       "items": [
+                 *         {
+                 *           "target": {
+                 *             "type": "url",
+                 *             "value": "https://login-acme.example.io/secure"
+                 *           }
+                 *         },
+                 *         {
+                 *           "target": {
+                 *             "type": "domain",
+                 *             "value": "acme-support.example.net"
+                 *           }
+                 *         },
+                 *         {
+                 *           "target": {
+                 *             "type": "email",
+                 *             "value": "billing@acme-payments.example"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["BatchRequest"];
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description CSV with a header line; a `target` column is required, the others are optional: target, type, provider, action, comment, reportedBy, clientId, brandId, brandName, socialPlatform, socialThreatType, allowDuplicate. Without `type` the target type is read from the value (scheme → url, @ → email, leading + → phone, dotted quad → ipv4, else domain).
+                     */
+                    file: string;
+                    /** @description JSON object of create fields applied to every row (BatchDefaults) */
+                    defaults?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dryRun": true,
+                     *       "items": [
+                     *         {
+                     *           "index": 0,
+                     *           "row": null,
+                     *           "duplicateOf": null,
+                     *           "plan": {
+                     *             "provider": "phishfort",
+                     *             "routedBy": "rule",
+                     *             "request": {
+                     *               "method": "POST",
+                     *               "path": "/v1/incident/tkd",
+                     *               "contentType": "application/json",
+                     *               "body": {
+                     *                 "subject": "https://login-acme.example.io/secure"
+                     *               },
+                     *               "files": []
+                     *             },
+                     *             "rejected": []
+                     *           }
+                     *         }
+                     *       ],
+                     *       "rejected": [
+                     *         {
+                     *           "index": 1,
+                     *           "row": null,
+                     *           "errors": [
+                     *             {
+                     *               "path": "/target/value",
+                     *               "message": "must use http or https"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BatchPlan"];
+                };
+            };
+            /** @description Accepted by the provider */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "b_3q2v5R1nT8mYc0aZk4xW7e",
+                     *       "status": "running",
+                     *       "total": 3,
+                     *       "counts": {
+                     *         "created": 1,
+                     *         "duplicate": 1,
+                     *         "failed": 0,
+                     *         "cancelled": 0,
+                     *         "pending": 1
+                     *       },
+                     *       "rejected": [],
+                     *       "createdBy": "soc",
+                     *       "createdAt": "2026-11-29T10:00:00.000Z",
+                     *       "cancelledAt": null,
+                     *       "completedAt": null,
+                     *       "expiresAt": "2026-12-29T10:00:00.000Z",
+                     *       "links": {
+                     *         "self": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e",
+                     *         "items": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e/items"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: an open case for the same target exists at the provider (`existing` names it; send `allowDuplicate: true` to create anyway), or a request with the same `Idempotency-Key` is still in flight */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: the JSON body (1 MB), or the attachments (at most 12 files, 10 MB in all), checked before anything reaches a provider */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported `Content-Type` (send `application/json`, or `multipart/form-data` where the operation takes it) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider cannot do this, is off (no credentials), or rejected the request; or an `Idempotency-Key` was reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider failed (for listings: every provider failed) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer in time (`<PROVIDER>_TIMEOUT_MS`) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Batch id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "b_3q2v5R1nT8mYc0aZk4xW7e",
+                     *       "status": "running",
+                     *       "total": 3,
+                     *       "counts": {
+                     *         "created": 1,
+                     *         "duplicate": 1,
+                     *         "failed": 0,
+                     *         "cancelled": 0,
+                     *         "pending": 1
+                     *       },
+                     *       "rejected": [],
+                     *       "createdBy": "soc",
+                     *       "createdAt": "2026-11-29T10:00:00.000Z",
+                     *       "cancelledAt": null,
+                     *       "completedAt": null,
+                     *       "expiresAt": "2026-12-29T10:00:00.000Z",
+                     *       "links": {
+                     *         "self": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e",
+                     *         "items": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e/items"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBatchItems: {
+        parameters: {
+            query?: {
+                outcome?: "pending" | "created" | "duplicate" | "failed" | "cancelled";
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Batch id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "index": 1,
+                     *           "row": 3,
+                     *           "target": {
+                     *             "type": "domain",
+                     *             "value": "acme-support.example.net"
+                     *           },
+                     *           "provider": "phishfort",
+                     *           "outcome": "duplicate",
+                     *           "caseId": null,
+                     *           "existing": "phishfort:8fQ2kLm0Zx1c7VbN3sDe",
+                     *           "duplicateOf": null,
+                     *           "problem": null,
+                     *           "updatedAt": "2026-11-29T10:00:03.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "i2"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BatchItemPage"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Batch id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "b_3q2v5R1nT8mYc0aZk4xW7e",
+                     *       "status": "running",
+                     *       "total": 3,
+                     *       "counts": {
+                     *         "created": 1,
+                     *         "duplicate": 1,
+                     *         "failed": 0,
+                     *         "cancelled": 0,
+                     *         "pending": 1
+                     *       },
+                     *       "rejected": [],
+                     *       "createdBy": "soc",
+                     *       "createdAt": "2026-11-29T10:00:00.000Z",
+                     *       "cancelledAt": null,
+                     *       "completedAt": null,
+                     *       "expiresAt": "2026-12-29T10:00:00.000Z",
+                     *       "links": {
+                     *         "self": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e",
+                     *         "items": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e/items"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -261,5 +261,14 @@ export interface ConnectorFactory {
   create (settings: ProviderSettings, deps: ConnectorDeps): ProviderConnector
 }
 
+import { ConnectorError, type ConnectorErrorKind } from '../domain/connector-error.js'
+
 /** The connector failure vocabulary lives in the domain (domain/ imports nothing from connectors/). */
-export { ConnectorError, type ConnectorErrorKind } from '../domain/connector-error.js'
+export { ConnectorError, type ConnectorErrorKind }
+
+/** true when the vendor cannot have acted on the request (refused before sending, or it said "too many") */
+export function notSent (err: unknown): boolean {
+  if (!(err instanceof ConnectorError)) return false
+  if (err.upstreamStatus === 429) return true
+  return (err.cause as { notSent?: boolean } | undefined)?.notSent === true
+}

@@ -87,6 +87,15 @@ export class OutboundBudget {
   }
 
   /**
+   * A caller's share of this budget (background work such as bulk submissions): a budget of `fraction` of the limit,
+   * counted apart under `name`. Pass it as the ConnectorContext `budget` of that work: its calls then fit in the share
+   * and in this whole budget, so the rest of the window stays for interactive requests.
+   */
+  share (name: string, fraction: number): OutboundBudget {
+    return new OutboundBudget({ ...this.#opts, credential: `${this.#opts.credential}\u0000${name}`, limit: Math.max(1, Math.floor(this.limit * fraction)) })
+  }
+
+  /**
    * Requests left in the sliding window right now, as every replica counted them (for the metrics gauge);
    * null when the store does not answer.
    */

@@ -17,7 +17,7 @@ export const BODY_LIMIT_BYTES = 1_048_576
 const ACCEPTED_MEDIA_TYPES = 'application/json, or multipart/form-data (a JSON `payload` field and `attachments` files) where the operation takes files'
 
 /** Fastify and @fastify/multipart error codes → catalogue code and a detail that says what to change (data, one row each). */
-const FASTIFY_CODES: Record<string, { code: ProblemCode, detail?: (req: FastifyRequest) => string }> = {
+const FASTIFY_CODES: Record<string, { code: ProblemCode, detail?: (req: ProblemRequest) => string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
     code: 'GW_ERR_PAYLOAD_TOO_LARGE',
     detail: () => `The JSON body may be at most ${BODY_LIMIT_BYTES} bytes (1 MiB); send evidence as multipart/form-data attachments (at most ${MAX_ATTACHMENTS} files, ${MAX_ATTACHMENT_BYTES} bytes in all)`
@@ -34,8 +34,8 @@ const FASTIFY_CODES: Record<string, { code: ProblemCode, detail?: (req: FastifyR
   FST_ERR_VALIDATION: { code: 'GW_ERR_VALIDATION' }
 }
 
-function mediaType (req: FastifyRequest): string {
-  const ct = req.headers['content-type']
+function mediaType (req: ProblemRequest): string {
+  const ct = req.headers?.['content-type']
   return ct === undefined || ct === '' ? '(none)' : (ct.split(';')[0] ?? ct).trim()
 }
 
@@ -49,9 +49,10 @@ const MAX_DETAIL = 1000
 
 interface AjvIssue { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
-function validationErrors (err: FastifyError & { validation?: AjvIssue[], validationContext?: string }, req: FastifyRequest): Array<{ path: string, message: string }> {
-  const repeated = err.validationContext === 'querystring' ? repeatedKeys(req.url) : new Map<string, number>()
-  return (err.validation ?? []).map(v => {
+/** Ajv issues as the problem's `errors` (JSON pointer and message); `where` tells repeated query keys and body shapes. */
+export function validationErrors (issues: readonly AjvIssue[], where: { context?: string, url?: string, body?: unknown } = {}): Array<{ path: string, message: string }> {
+  const repeated = where.context === 'querystring' && where.url !== undefined ? repeatedKeys(where.url) : new Map<string, number>()
+  return issues.map(v => {
     let path = v.instancePath ?? ''
     const params = v.params ?? {}
     if (v.keyword === 'required' && typeof params.missingProperty === 'string') path += `/${params.missingProperty}`
@@ -61,8 +62,8 @@ function validationErrors (err: FastifyError & { validation?: AjvIssue[], valida
     // limit=2&limit=3 arrives as a list: say so instead of "must be integer"
     const times = repeated.get(path.slice(1))
     if (times !== undefined) return { path, message: `is given ${times} times; send it once` }
-    if (path === '' && v.keyword === 'type' && err.validationContext === 'body') {
-      return { path: '/', message: req.body === undefined || req.body === null ? 'is missing: send a JSON object' : `must be a JSON object, not ${Array.isArray(req.body) ? 'an array' : `a ${typeof req.body}`}` }
+    if (path === '' && v.keyword === 'type' && where.context === 'body') {
+      return { path: '/', message: where.body === undefined || where.body === null ? 'is missing: send a JSON object' : `must be a JSON object, not ${Array.isArray(where.body) ? 'an array' : `a ${typeof where.body}`}` }
     }
     let message = v.message ?? 'is invalid'
     if (Array.isArray(params.allowedValues)) message += `: ${params.allowedValues.join(', ')}`
@@ -79,14 +80,17 @@ function repeatedKeys (url: string): Map<string, number> {
   return counts
 }
 
-export function toProblem (err: unknown, req: FastifyRequest): { problem: Problem, headers: Record<string, string>, gw: GatewayError } {
+/** What the problem needs of a request: its url and id, and (for the details that name them) headers and body. */
+export type ProblemRequest = Pick<FastifyRequest, 'url' | 'id'> & Partial<Pick<FastifyRequest, 'headers' | 'body'>>
+
+export function toProblem (err: unknown, req: ProblemRequest): { problem: Problem, headers: Record<string, string>, gw: GatewayError } {
   let gw = toGatewayError(err)
   if (gw === null) {
     const fe = err as FastifyError & { validation?: AjvIssue[], validationContext?: string }
     const known = FASTIFY_CODES[fe.code ?? '']
     const code = known?.code ?? (fe.validation !== undefined ? 'GW_ERR_VALIDATION' : null)
     if (code === 'GW_ERR_VALIDATION' && fe.validation !== undefined) {
-      const errors = validationErrors(fe, req)
+      const errors = validationErrors(fe.validation, { ...(fe.validationContext === undefined ? {} : { context: fe.validationContext }), url: req.url, body: req.body })
       const where = CONTEXTS[fe.validationContext ?? ''] ?? 'request'
       const shown = errors.slice(0, DETAIL_ERRORS).map(e => `${e.path} ${e.message}`).join('; ')
       gw = new GatewayError('GW_ERR_VALIDATION', `The ${where} is invalid: ${shown}${errors.length > DETAIL_ERRORS ? `; and ${errors.length - DETAIL_ERRORS} more` : ''}`, { errors })

@@ -4,16 +4,9 @@
  * recorded and replayed rather than retried into a second case.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ConnectorError } from '../connectors/connector.js'
+import { notSent } from '../connectors/connector.js'
 import { toProblem } from '../plugins/problems.js'
 import { fingerprint, type Idempotency, type StoredResponse } from '../services/idempotency.js'
-
-/** true when the vendor cannot have acted on the request (refused before sending, or it said "too many") */
-function notSent (err: unknown): boolean {
-  if (!(err instanceof ConnectorError)) return false
-  if (err.upstreamStatus === 429) return true
-  return (err.cause as { notSent?: boolean } | undefined)?.notSent === true
-}
 
 export async function sendIdempotent (req: FastifyRequest, reply: FastifyReply, idempotency: Idempotency,
   exec: () => Promise<StoredResponse>): Promise<FastifyReply> {

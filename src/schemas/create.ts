@@ -18,7 +18,7 @@ const BrandInputSchema = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 }))
 }, { additionalProperties: false })
 
-const CreateFields = {
+export const CreateFields = {
   action: Type.Optional(Type.Enum(['takedown', 'monitor'], { default: 'takedown', description: '`monitor`: watch without a takedown (PhishFort)' })),
   brand: Type.Optional(BrandInputSchema),
   comment: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, description: 'Shown to the vendor analyst. Omit it rather than sending null.' })),

@@ -97,10 +97,11 @@ export class ProviderSet {
    * Runs one vendor operation in a context whose deadline is the provider's timeout, also ended by the parent signal
    * (client gone, shutdown). The context's timer and listener are released when `fn` settles.
    */
-  async withContext<T> (id: ProviderId, parent: CancelSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>, timeoutMs?: number): Promise<T> {
+  async withContext<T> (id: ProviderId, parent: CancelSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>, timeoutMs?: number,
+    budget?: ConnectorContext['budget']): Promise<T> {
     const scope = deadlineScope(parent, timeoutMs ?? this.#entries.get(id)?.timeoutMs ?? 10000)
     try {
-      return await fn({ signal: scope.signal, deadline: scope.deadline, log })
+      return await fn(budget === undefined ? { signal: scope.signal, deadline: scope.deadline, log } : { signal: scope.signal, deadline: scope.deadline, log, budget })
     } finally {
       scope.end()
     }

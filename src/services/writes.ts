@@ -19,7 +19,24 @@ import { capabilitiesOf } from './providers.js'
 export const MAX_ATTACHMENTS = 12
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
-export type CreateResult = { kind: 'plan', plan: CreatePlan } | { kind: 'created', case: Case }
+export type CreateResult = { kind: 'plan', plan: CreatePlan } | { kind: 'created', case: Case, adopted?: true }
+
+export interface CreateOptions {
+  dryRun: boolean
+  /** background work (bulk submission): the share of the vendor's outbound budget its calls must also fit in */
+  budget?: ConnectorContext['budget']
+  /** runs after every check has passed, right before the vendor create is sent (a marker that it may have been) */
+  beforeSubmit?: () => Promise<void>
+  /**
+   * the create is a retry of one that may have reached the vendor: an open case for the target (or the vendor's
+   * "already exists" naming one) is the earlier attempt's case and is returned as created (`adopted`)
+   */
+  adopt?: boolean
+  /** deadline of the whole create (default: the provider's timeout) */
+  timeoutMs?: number
+  /** false: skip the open-case lookup (a batch's up-front validation, where a duplicate is an outcome, not an error) */
+  checkDuplicate?: boolean
+}
 
 interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy: 'request' | 'rule', rejected: CreatePlan['rejected'] }
 
@@ -35,7 +52,7 @@ export class CaseWriteService {
     this.#observer = observer
   }
 
-  async create (body: CreateCaseBody, attachments: Attachment[], opts: { dryRun: boolean }, signal: CancelSignal, log: Logger): Promise<CreateResult> {
+  async create (body: CreateCaseBody, attachments: Attachment[], opts: CreateOptions, signal: CancelSignal, log: Logger): Promise<CreateResult> {
     const problem = targetProblem(body.target.type, body.target.value)
     if (problem !== null) {
       throw new GatewayError('GW_ERR_VALIDATION', `target.value ${problem}`, { errors: [{ path: '/target/value', message: problem }] })
@@ -57,17 +74,19 @@ export class CaseWriteService {
     }
     const choice = this.#choose(body.provider, input)
     // one deadline for the whole create: validation against live reference data, the duplicate lookup and the submit
-    return await this.#providers.withContext(choice.provider, signal, log, async ctx => await this.#create(choice, input, body, opts, action, ctx, log))
+    return await this.#providers.withContext(choice.provider, signal, log, async ctx => await this.#create(choice, input, body, opts, action, ctx, log),
+      opts.timeoutMs, opts.budget)
   }
 
-  async #create (choice: Choice, input: CreateCaseInput, body: CreateCaseBody, opts: { dryRun: boolean }, action: CreateCaseInput['action'], ctx: ConnectorContext, log: Logger): Promise<CreateResult> {
+  async #create (choice: Choice, input: CreateCaseInput, body: CreateCaseBody, opts: CreateOptions, action: CreateCaseInput['action'], ctx: ConnectorContext, log: Logger): Promise<CreateResult> {
     const connector = choice.connector
     if (connector.prepareCreate === undefined || connector.submitCreate === undefined) {
       throw new GatewayError('GW_ERR_UNSUPPORTED', `${choice.provider} cannot create cases through this gateway`, { provider: choice.provider })
     }
     const prepared = await this.#recorded(choice.provider, async () => await connector.prepareCreate!(input, ctx))
-    if (body.allowDuplicate !== true && connector.findOpenCase !== undefined) {
+    if (body.allowDuplicate !== true && opts.checkDuplicate !== false && connector.findOpenCase !== undefined) {
       const existing = await this.#recorded(choice.provider, async () => await connector.findOpenCase!(input.target, ctx))
+      if (existing !== null && opts.adopt === true && !opts.dryRun) return { kind: 'created', case: existing, adopted: true }
       if (existing !== null) {
         // a dry run answers what the create would: the same 409, naming the case
         throw new GatewayError('GW_ERR_DUPLICATE_CASE',
@@ -81,7 +100,9 @@ export class CaseWriteService {
         plan: { dryRun: true, provider: choice.provider, routedBy: choice.routedBy, request: prepared, rejected: choice.rejected }
       }
     }
+    await opts.beforeSubmit?.()
     const outcome = await this.#recorded(choice.provider, async () => await connector.submitCreate!(prepared, input, ctx))
+    if (outcome.kind === 'exists' && opts.adopt === true && outcome.existing !== null) return { kind: 'created', case: outcome.existing, adopted: true }
     if (outcome.kind === 'exists') {
       throw new GatewayError('GW_ERR_DUPLICATE_CASE', `${choice.provider}: ${outcome.message}`, {
         provider: choice.provider,

@@ -16,7 +16,12 @@ export const keys = {
   milestoneSlots: (shard: string): string => `${PREFIX}ms:{${shard}}:slots`,
   milestoneRows: (shard: string): string => `${PREFIX}ms:{${shard}}:rows`,
   /** the set of milestone shard names */
-  milestoneShards: (): string => `${PREFIX}ms:shards`
+  milestoneShards: (): string => `${PREFIX}ms:shards`,
+  /**
+   * a bulk submission and its per-item records; the `{id}` hash tag keeps one batch in one Cluster slot,
+   * so its items can be read with one MGET. `part`: `item:<i>`, `claim:<i>`, `sent:<i>`, `done`, `cancel`, `completed`
+   */
+  batch: (id: string, part?: string): string => `${PREFIX}batch:{${id}}${part === undefined ? '' : `:${part}`}`
 }
 
 /**

@@ -10,6 +10,8 @@ export interface KvStore {
   /** the ioredis client of a Redis store (the inbound rate limit counts in it too) */
   readonly client?: Redis | Cluster
   get (key: string): Promise<string | null>
+  /** several keys in one round trip (on a Cluster they must share a hash slot: put a `{tag}` in them) */
+  mget (keys: string[]): Promise<Array<string | null>>
   /** false when `nx` is set and the key already exists */
   set (key: string, value: string, opts: { ttlMs: number, nx?: boolean }): Promise<boolean>
   del (key: string): Promise<void>

@@ -26,6 +26,10 @@ export class MemoryKvStore implements KvStore {
     return this.#live(key)?.value ?? null
   }
 
+  async mget (keys: string[]): Promise<Array<string | null>> {
+    return keys.map(k => this.#live(k)?.value ?? null)
+  }
+
   async set (key: string, value: string, opts: { ttlMs: number, nx?: boolean }): Promise<boolean> {
     if (opts.nx === true && this.#live(key) !== undefined) return false
     this.#map.set(key, { value, expiresAt: this.#clock.now() + opts.ttlMs })

@@ -70,6 +70,10 @@ export class RedisKvStore implements KvStore {
     return await this.client.get(key)
   }
 
+  async mget (keys: string[]): Promise<Array<string | null>> {
+    return keys.length === 0 ? [] : await this.client.mget(keys)
+  }
+
   async set (key: string, value: string, opts: { ttlMs: number, nx?: boolean }): Promise<boolean> {
     const ttl = Math.max(1, Math.round(opts.ttlMs))
     const res = opts.nx === true

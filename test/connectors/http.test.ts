@@ -201,6 +201,21 @@ describe('VendorHttp with an outbound budget on its dispatcher', () => {
     expect(Date.now() - started).toBeLessThan(1300)
   })
 
+  it('a caller with a share of the budget stops at its share while interactive calls still get the rest', async () => {
+    const budget = new OutboundBudget({ provider: 'phishfort', credential: SECRET, limit: 10, windowMs: 60_000, store: new MemoryKvStore(systemClock), clock: systemClock, log: silentLog })
+    attachBudget(agent, budget)
+    const h = http({ timeoutMs: 300 })
+    pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { ok: true }, { headers: JSON_HEADERS }).times(10)
+    const share = budget.share('batch', 0.3)
+    for (let i = 0; i < 3; i++) await h.call({ method: 'GET', path: '/items' }, { ...testCtx(), budget: share })
+    const err = await failure(h.call({ method: 'GET', path: '/items' }, { ...testCtx(), budget: share }))
+    expect(err.kind).toBe('rate_limited')
+    expect(err.message).toContain('(3 requests per 60 s')
+    // the other 7 of the window stay for interactive calls
+    for (let i = 0; i < 7; i++) await h.call({ method: 'GET', path: '/items' }, testCtx())
+    expect((await failure(h.call({ method: 'GET', path: '/items' }, testCtx()))).kind).toBe('rate_limited')
+  })
+
   it('a write whose wait would overrun its deadline fails with rate_limited', async () => {
     const h = budgeted(1, 60_000, 500)
     pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { ok: true }, { headers: JSON_HEADERS })

@@ -45,7 +45,8 @@ export function cookbookCommands (readme: string): string[] {
 /** The status the README promises for a command: 201 for creates, 202 for actions, 200 otherwise. */
 function expectedStatus (command: string): number {
   if (!/-X POST/.test(command)) return 200
-  if (/\/v1\/cases\?dryRun=true/.test(command) || /\/cancel\b/.test(command)) return 200
+  if (/\/v1\/(cases|batches)\?dryRun=true/.test(command) || /\/cancel\b/.test(command)) return 200
+  if (/\/v1\/batches/.test(command)) return 202
   if (/\/(comments|attachments|appeal)\b|\/actions\//.test(command)) return 202
   return 201
 }
@@ -70,6 +71,8 @@ describe.skipIf(!hasCurl)(hasCurl ? 'README curl cookbook' : `README curl cookbo
     dir = mkdtempSync(join(tmpdir(), 'readme-curl-'))
     writeFileSync(join(dir, 'screenshot.png'), Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4f10000000049454e44ae426082', 'hex'))
     writeFileSync(join(dir, 'original.eml'), 'From: billing@acme-support.example\r\nTo: victim@acme.example\r\nSubject: Your invoice\r\n\r\nPay here.\r\n')
+    // line 3 is an ftp:// URL: skipInvalid=true accepts the other rows and lists it in `rejected`
+    writeFileSync(join(dir, 'targets.csv'), 'target,type,comment\r\nhttps://acme-login.example.io/kit,,phishing kit\r\nftp://files.acme-leak.example/kit.zip,,kit download\r\nacme-support.example.net,domain,"look-alike, new"\r\n')
     writeFileSync(join(dir, 'evidence.pdf'), '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n')
 
     // cases the examples can act on: open ones, so cancel, comment and actions are allowed
@@ -85,6 +88,13 @@ describe.skipIf(!hasCurl)(hasCurl ? 'README curl cookbook' : `README curl cookbo
     const detection = detections.items.find(d => d.caseId === null && d.kind === 'domain-match')
     expect(detection, 'a Cloudflare domain match without a case, for YOUR_DETECTION_ID').toBeDefined()
     values.YOUR_DETECTION_ID = detection?.id ?? ''
+    const batch = await fetch(`${gw.origin}/v1/batches`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sandbox', 'content-type': 'application/json' },
+      body: JSON.stringify({ defaults: { provider: 'phishfort' }, items: [{ target: { type: 'domain', value: 'acme-readme.example.org' } }] })
+    })
+    expect(batch.status).toBe(202)
+    values.YOUR_BATCH_ID = (await batch.json() as { id: string }).id
     const first = await getJson('/v1/cases?limit=20')
     expect(first.nextCursor).not.toBeNull()
     values.NEXT_CURSOR = first.nextCursor ?? ''
@@ -106,6 +116,7 @@ describe.skipIf(!hasCurl)(hasCurl ? 'README curl cookbook' : `README curl cookbo
         .replaceAll('localhost:3000', `127.0.0.1:${gw.port}`)
         .replace(/(bforeai|phishfort|cloudflare):YOUR_CASE_ID/g, (placeholder) => values[placeholder] ?? placeholder)
         .replaceAll('YOUR_DETECTION_ID', values.YOUR_DETECTION_ID ?? '')
+        .replaceAll('YOUR_BATCH_ID', values.YOUR_BATCH_ID ?? '')
       expect(concrete).not.toMatch(/YOUR_|localhost/)
       // a stream never ends by itself: its example stops with --max-time, curl's exit code 28
       const stream = /\/v1\/events\/stream/.test(command)
