@@ -263,6 +263,7 @@ function gatewayEnv (sims: SimsLine, port: number): NodeJS.ProcessEnv {
     CIRCUIT_FAILURE_THRESHOLD: '1000',
     GATEWAY_API_KEYS: `bench:${GATEWAY_KEY}`,
     GATEWAY_SECRET: 'bench-gateway-secret-0123456789ab', // 32+ characters
+    WEBHOOK_ENCRYPTION_KEY: 'c'.repeat(64),
     BFOREAI_API_KEY: bforeai.credential,
     BFOREAI_BASE_URL: bforeai.baseUrl,
     PHISHFORT_API_KEY: phishfort.credential,

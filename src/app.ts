@@ -39,6 +39,10 @@ import { SharedCache } from './store/cached.js'
 import type { KvStore } from './store/kv-store.js'
 import { MemoryKvStore } from './store/memory-kv-store.js'
 import { loadStatusOverrides } from './status/overrides.js'
+import type { JobRunner } from './jobs/port.js'
+import type { WebhookEventSource } from './webhooks/fanout.js'
+import { registerWebhooks } from './webhooks/plugin.js'
+import type { LookupFunction } from 'node:net'
 
 export interface AppOptions {
   config: Config
@@ -51,6 +55,12 @@ export interface AppOptions {
   statusOverrides?: StatusOverrides
   /** a store built by the caller (tests); otherwise Redis when REDIS_URL is set, else memory */
   store?: KvStore
+  /** a job runner built by the caller (tests); otherwise BullMQ when REDIS_URL is set, else in-process */
+  jobs?: JobRunner
+  /** the case event log outbound webhooks fan out from (null: none yet) */
+  events?: WebhookEventSource | null
+  /** tests: the resolver the webhook SSRF guard uses */
+  webhookLookup?: LookupFunction
 }
 
 declare module 'fastify' {
@@ -194,5 +204,16 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing), config.gatewaySecret)
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
+
+  const jobs = opts.jobs ?? (config.redis === null
+    ? new (await import('./jobs/memory.js')).MemoryJobRunner(app.log)
+    : new (await import('./jobs/bullmq.js')).BullJobRunner(config.redis, { redisKeyPrefix: config.redisKeyPrefix, log: app.log }))
+  await registerWebhooks(app, {
+    ...{ config, kv: store, jobs, events: opts.events ?? null, eventRetentionMs: 30 * 86_400_000, clock, metrics },
+    ...(opts.webhookLookup === undefined ? {} : { lookup: opts.webhookLookup })
+  })
+  // every queue is defined by now: the runner starts taking work once the app is ready, and stops before it closes
+  app.addHook('onReady', async () => { await jobs.start() })
+  app.addHook('preClose', async () => { await jobs.close() })
   return app
 }

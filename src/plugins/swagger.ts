@@ -33,6 +33,7 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'Providers', description: 'Provider modes and capabilities' },
         { name: 'Detections', description: 'Takedown candidates the providers found (BforeAI confirmed attacks, Cloudflare brand-protection matches) and turning them into cases' },
         { name: 'Brand protection', description: 'Cloudflare Brand Protection saved queries and URL scans' },
+        { name: 'Webhooks', description: 'Outbound webhooks: endpoints that receive case events, signed to the Standard Webhooks specification' },
         { name: 'Operations', description: 'Health, readiness, metrics (no auth)' }
       ],
       components: {

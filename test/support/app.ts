@@ -35,6 +35,8 @@ export async function testGateway (opts: {
   sandbox?: Sandbox
   clock?: ManualClock
   logger?: Parameters<typeof buildApp>[0]['logger']
+  /** more buildApp options (event log, job runner, webhook resolver) */
+  appOptions?: Partial<Parameters<typeof buildApp>[0]>
 } = {}): Promise<TestGateway> {
   const clock = opts.clock ?? new ManualClock()
   const ownSandbox = opts.sandbox === undefined
@@ -52,7 +54,7 @@ export async function testGateway (opts: {
     ...opts.env
   })
   const store: KvStore = opts.store === 'redis' ? new RedisKvStore(inject('redisUrl'), { keyPrefix: opts.redisPrefix ?? `t-${randomUUID()}:` }) : new MemoryKvStore(clock)
-  const app = await buildApp({ config, clock, sandbox, store, logger: opts.logger ?? false })
+  const app = await buildApp({ config, clock, sandbox, store, logger: opts.logger ?? false, ...opts.appOptions })
   await app.ready()
   return {
     app,
