@@ -105,9 +105,10 @@ export class AddressRefusedError extends Error {
   override readonly name = 'AddressRefusedError'
   readonly code = 'WEBHOOK_ADDRESS_REFUSED'
   constructor (readonly host: string, readonly address: string, readonly addressClass: AddressClass) {
+    const a = /^[aeiou]/.test(addressClass) ? 'an' : 'a'
     super(host === address
-      ? `refused: ${address} is a ${addressClass} address`
-      : `refused: ${host} resolves to ${address}, a ${addressClass} address`)
+      ? `refused: ${address} is ${a} ${addressClass} address`
+      : `refused: ${host} resolves to ${address}, ${a} ${addressClass} address`)
   }
 }
 
