@@ -79,10 +79,12 @@ export class WebhookFanout {
         const page = await this.source.read(cursor, BATCH, {})
         if (page.items.length > 0) {
           const endpoints = await this.store.listEndpoints()
+          let queued = 0
           for (const event of page.items) {
             // an endpoint receives the events recorded after it was registered; older ones only through recover
-            await this.service.fanOut(event, endpoints.filter(ep => ep.createdAt <= event.observedAt))
+            queued += await this.service.fanOut(event, endpoints.filter(ep => ep.createdAt <= event.observedAt))
           }
+          this.log.debug({ events: page.items.length, endpoints: endpoints.length, queued }, 'webhook fan-out')
           const last = page.items[page.items.length - 1]
           if (last !== undefined) this.lastLagMs = this.clock.now() - Date.parse(last.observedAt)
         }

@@ -214,7 +214,15 @@ export class WebhookService {
   }
 
   async #send (ep: EndpointRecord, eventId: string, body: string): Promise<AttemptResult> {
-    const headers = signatureHeaders(eventId, Math.floor(this.clock.now() / 1000), body, this.#signingSecrets(ep))
+    let secrets: string[]
+    try {
+      secrets = this.#signingSecrets(ep)
+    } catch {
+      // nothing is sent unsigned: the attempt fails (and is retried on schedule) until the replicas agree on the key
+      this.log.error({ endpointId: ep.id }, 'cannot decrypt a webhook endpoint secret: WEBHOOK_ENCRYPTION_KEY differs from the key it was sealed with')
+      return { statusCode: null, durationMs: 0, error: 'not sent: the endpoint secret cannot be decrypted with this replica\'s WEBHOOK_ENCRYPTION_KEY', retryAfterMs: null, responseExcerpt: '' }
+    }
+    const headers = signatureHeaders(eventId, Math.floor(this.clock.now() / 1000), body, secrets)
     return await attempt(this.agent, ep.url, headers, body, { timeoutMs: this.settings.timeoutMs, maxResponseBytes: this.settings.maxResponseBytes, now: () => this.clock.now() })
   }
 
