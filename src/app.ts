@@ -39,8 +39,12 @@ import { SharedCache } from './store/cached.js'
 import type { KvStore } from './store/kv-store.js'
 import { MemoryKvStore } from './store/memory-kv-store.js'
 import { loadStatusOverrides } from './status/overrides.js'
+import { buildEvents, type EventsEngine } from './events/build.js'
+import { caseObserver } from './events/observer.js'
+import type { EventStore } from './events/store.js'
 import type { JobRunner } from './jobs/port.js'
-import type { WebhookEventSource } from './webhooks/fanout.js'
+import { eventRoutes } from './routes/v1/events.js'
+import { inboundRoutes } from './routes/v1/inbound.js'
 import { registerWebhooks } from './webhooks/plugin.js'
 import type { LookupFunction } from 'node:net'
 
@@ -55,10 +59,9 @@ export interface AppOptions {
   statusOverrides?: StatusOverrides
   /** a store built by the caller (tests); otherwise Redis when REDIS_URL is set, else memory */
   store?: KvStore
-  /** a job runner built by the caller (tests); otherwise BullMQ when REDIS_URL is set, else in-process */
+  /** the event store and jobs runner, built by the caller (tests); otherwise from the configuration */
+  eventStore?: EventStore
   jobs?: JobRunner
-  /** the case event log outbound webhooks fan out from (null: none yet) */
-  events?: WebhookEventSource | null
   /** tests: the resolver the webhook SSRF guard uses */
   webhookLookup?: LookupFunction
 }
@@ -76,6 +79,7 @@ declare module 'fastify' {
     store: KvStore
     referenceCache: SharedCache
     idempotency: Idempotency
+    events: EventsEngine
   }
 }
 
@@ -193,27 +197,33 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       return storeProblem === null ? null : `${storeProblem} (answers still flow from process memory and the vendors)`
     }
   })
-  const cases = new CaseService(providers, config.gatewaySecret)
+  const events = await buildEvents(app, {
+    config,
+    clock,
+    store,
+    providers,
+    metrics,
+    ...(opts.eventStore === undefined ? {} : { eventStore: opts.eventStore }),
+    ...(opts.jobs === undefined ? {} : { jobs: opts.jobs })
+  })
+  app.decorate('events', events)
+  const observer = caseObserver(events.service, events.watcher)
+  const cases = new CaseService(providers, config.gatewaySecret, { observer })
   await app.register(caseReadRoutes, { cases })
   const idempotency = new Idempotency(store)
   metrics.track({ providers, budgets, replays: () => idempotency.replays })
   app.decorate('idempotency', idempotency)
-  await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing), idempotency })
+  await app.register(caseWriteRoutes, { writes: new CaseWriteService(providers, config.routing, observer), idempotency })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
-  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing), config.gatewaySecret)
+  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer), config.gatewaySecret)
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
-
-  const jobs = opts.jobs ?? (config.redis === null
-    ? new (await import('./jobs/memory.js')).MemoryJobRunner(app.log)
-    : new (await import('./jobs/bullmq.js')).BullJobRunner(config.redis, { redisKeyPrefix: config.redisKeyPrefix, log: app.log }))
+  await app.register(eventRoutes, { events: events.service })
+  await app.register(inboundRoutes, { events, store, config, providers })
   await registerWebhooks(app, {
-    ...{ config, kv: store, jobs, events: opts.events ?? null, eventRetentionMs: 30 * 86_400_000, clock, metrics },
+    ...{ config, kv: store, jobs: events.jobs, events: events.service.store, eventRetentionMs: config.events.retentionMs, clock, metrics },
     ...(opts.webhookLookup === undefined ? {} : { lookup: opts.webhookLookup })
   })
-  // every queue is defined by now: the runner starts taking work once the app is ready, and stops before it closes
-  app.addHook('onReady', async () => { await jobs.start() })
-  app.addHook('preClose', async () => { await jobs.close() })
   return app
 }

@@ -67,6 +67,8 @@ export interface Config {
   shutdownDelayMs: number
   /** outbound webhooks (issue 14) */
   webhooks: WebhookConfig
+  /** case change events (issue 13) */
+  events: EventsConfig
 }
 
 export interface WebhookConfig {
@@ -84,6 +86,27 @@ export interface WebhookConfig {
   endpointConcurrency: number
   concurrency: number
   rotationOverlapMs: number
+}
+
+export interface EventsConfig {
+  /** a Redis for the event log alone (null: the main one, or memory) */
+  redisUrl: string | null
+  retentionMs: number
+  timelineRetentionMs: number
+  watch: {
+    enabled: boolean
+    lookbackMs: number
+    /** sync cadence per provider (absent: not watched) */
+    intervals: Partial<Record<ProviderId, number>>
+    oldCaseIntervalMs: number
+    oldCaseBatch: number
+    /** percent of each vendor's outbound budget the watcher may use */
+    budgetSharePercent: number
+  }
+  /** PhishFort webhook signing secrets: the current one and, during a rotation, the other */
+  phishfortWebhookSecrets: string[]
+  /** sandbox simulators' clock speed (1 = real time) */
+  sandboxSpeed: number
 }
 
 /** Default routing (issue 3): social → BforeAI; email/phone/ipv4 → PhishFort; url/domain → PhishFort, BforeAI, Cloudflare. */
@@ -151,6 +174,19 @@ export const ENV_VARS = {
   WEBHOOK_ENDPOINT_CONCURRENCY: 'deliveries to one endpoint in flight at once per replica (default 4)',
   WEBHOOK_CONCURRENCY: 'delivery jobs one replica runs at once (default 32)',
   WEBHOOK_ROTATION_OVERLAP_MS: 'default time a rotated-out secret keeps signing next to the new one (default 86400000 = 24 h)',
+  EVENTS_REDIS_URL: 'a separate Redis for the event log and case snapshots (default: REDIS_URL); the gateway refuses to start when its maxmemory-policy is not noeviction',
+  EVENTS_RETENTION_DAYS: 'how long GET /v1/events and the stream can resume from an event id (default 30); older ids get 410',
+  EVENTS_TIMELINE_RETENTION_DAYS: 'how long a case timeline keeps events after the case\'s last change (default 365)',
+  WATCH_ENABLED: 'false: no scheduled vendor syncs (events then come only from reads, writes and webhooks; default true)',
+  WATCH_LOOKBACK_DAYS: 'each sync reads the cases created in this many days (default 90); older open cases are re-read one by one',
+  WATCH_BFOREAI_INTERVAL_MS: 'BforeAI sync cadence (default 60000; 0 = not watched)',
+  WATCH_PHISHFORT_INTERVAL_MS: 'PhishFort sync cadence (default 120000; its webhooks bring changes sooner; 0 = not watched)',
+  WATCH_CLOUDFLARE_INTERVAL_MS: 'Cloudflare sync cadence (default 60000; 0 = not watched)',
+  WATCH_OLD_CASES_INTERVAL_MS: 'cadence of the re-read of open cases older than the look-back window (default 3600000 = 1 h)',
+  WATCH_OLD_CASES_BATCH: 'old open cases re-read per tick (default 50)',
+  WATCH_BUDGET_SHARE_PERCENT: 'percent of a vendor\'s outbound budget the watcher may use (default 20; vendors without a budget are not limited)',
+  PHISHFORT_WEBHOOK_SECRETS: 'comma-separated signing secrets of the PhishFort webhook subscription (two during a rotation); unset = POST /v1/inbound/phishfort refuses every delivery',
+  SANDBOX_SPEED: 'sandbox only: how many times faster than real time the simulators move their cases along (default 1; e.g. 600 = an hour in 6 s)',
   SHUTDOWN_DELAY_MS: 'on SIGTERM, how long /readyz answers 503 while requests are still served before the gateway stops accepting connections and drains (default 0; e.g. 5000 behind a load balancer that polls /readyz)'
 }
 
@@ -297,10 +333,47 @@ export function loadConfig (env: Env = process.env): Config {
     rateLimit: { max: int('RATE_LIMIT_MAX', 6000, 0, 10_000_000), windowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000) },
     maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
     shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
-    webhooks: parseWebhooks(get, int, sandbox, problems)
+    webhooks: parseWebhooks(get, int, sandbox, problems),
+    events: parseEvents(get, int, problems)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+const DEFAULT_WATCH_INTERVAL_MS: Partial<Record<ProviderId, number>> = { bforeai: 60_000, phishfort: 120_000, cloudflare: 60_000 }
+
+function parseEvents (get: (name: string) => string | undefined, int: (name: string, def: number, min: number, max: number) => number, problems: string[]): EventsConfig {
+  const day = 86_400_000
+  const redisUrl = get('EVENTS_REDIS_URL') ?? null
+  if (redisUrl !== null && !/^rediss?:\/\/./.test(redisUrl)) problems.push('EVENTS_REDIS_URL must start with redis:// or rediss://')
+  const intervals: Partial<Record<ProviderId, number>> = {}
+  for (const id of PROVIDER_IDS) {
+    const ms = int(`WATCH_${id.toUpperCase()}_INTERVAL_MS`, DEFAULT_WATCH_INTERVAL_MS[id] ?? 60_000, 0, 86_400_000)
+    if (ms > 0) intervals[id] = Math.max(ms, 1000)
+  }
+  const enabledRaw = (get('WATCH_ENABLED') ?? 'true').toLowerCase()
+  if (!['true', 'false', '1', '0'].includes(enabledRaw)) problems.push(`WATCH_ENABLED must be true or false (got "${enabledRaw}")`)
+  const secrets = (get('PHISHFORT_WEBHOOK_SECRETS') ?? '').split(',').map(x => x.trim()).filter(x => x !== '')
+  if (secrets.length > 2) problems.push('PHISHFORT_WEBHOOK_SECRETS takes at most two secrets (the current one and the one being rotated)')
+  if (secrets.some(x => x.length < 16)) problems.push('PHISHFORT_WEBHOOK_SECRETS: each secret must be at least 16 characters')
+  const retentionMs = int('EVENTS_RETENTION_DAYS', 30, 1, 3650) * day
+  const timelineRetentionMs = int('EVENTS_TIMELINE_RETENTION_DAYS', 365, 1, 3650) * day
+  if (timelineRetentionMs < retentionMs) problems.push('EVENTS_TIMELINE_RETENTION_DAYS must be at least EVENTS_RETENTION_DAYS (timelines are kept longer than the log)')
+  return {
+    redisUrl,
+    retentionMs,
+    timelineRetentionMs,
+    watch: {
+      enabled: ['true', '1'].includes(enabledRaw),
+      lookbackMs: int('WATCH_LOOKBACK_DAYS', 90, 1, 3650) * day,
+      intervals,
+      oldCaseIntervalMs: int('WATCH_OLD_CASES_INTERVAL_MS', 3_600_000, 1000, 7 * day),
+      oldCaseBatch: int('WATCH_OLD_CASES_BATCH', 50, 1, 10_000),
+      budgetSharePercent: int('WATCH_BUDGET_SHARE_PERCENT', 20, 1, 100)
+    },
+    phishfortWebhookSecrets: secrets,
+    sandboxSpeed: int('SANDBOX_SPEED', 1, 1, 100_000)
+  }
 }
 
 /** REDIS_URL, REDIS_SENTINELS (+ REDIS_SENTINEL_NAME) and REDIS_CLUSTER_NODES exclude each other. */

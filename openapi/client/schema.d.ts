@@ -376,6 +376,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Case change events, oldest first
+         * @description Every recorded change of every case (the watcher's polls, PhishFort webhooks, reads and the gateway's own writes), oldest first. Resume from any event id inside the retention window (`EVENTS_RETENTION_DAYS`) by passing the last id you handled (or `next`) as `after`; an older id is a 410 problem: re-list cases, then follow the feed again. Delivery is at-least-once across pages you re-read, in order per case (`sequence` grows by one per case). A page may hold fewer than `limit` events while newer ones exist (filters skip entries); keep following `next`. 503 when the event store is down (the case API keeps working).
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Case change events as Server-Sent Events
+         * @description The same events as `GET /v1/events`, pushed as they are recorded: one SSE message per event with `id:` (the event id), `event:` (its type) and `data:` (the event JSON). Reconnect with `Last-Event-ID` (browsers do it by themselves) to receive every event after it once, in order; without it and without `after` the stream starts with new events. A comment line (`: keep-alive`) is sent every 15 s. A client that stops reading is disconnected and resumes from its last id.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every recorded change of one case, oldest first
+         * @description The case's events, kept longer than the global feed (`EVENTS_TIMELINE_RETENTION_DAYS` after its last change). Empty when the gateway has recorded no change of the case (it only holds what it observed). Pass `next` as `after` for more.
+         */
+        get: operations["getCaseTimeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbound/phishfort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * PhishFort webhook deliveries
+         * @description Called by PhishFort, not by gateway clients: authenticated by `X-PhishFort-Signature` (`sha256=` + hex HMAC-SHA256 of `timestamp + "." + raw body` with the subscription secret; two secrets are accepted during a rotation), `X-PhishFort-Timestamp` within ±5 minutes and `X-PhishFort-Delivery-Id` (a repeated id is acknowledged and ignored). Answers 202 at once; the incident is then re-read from PhishFort and its change recorded as an event.
+         */
+        post: operations["receivePhishfortWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/inbound/phishfort/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register this gateway's webhook endpoint at PhishFort
+         * @description Calls PhishFort's `POST /v1/webhooks` with `url` (this gateway's public `…/v1/inbound/phishfort`) and every incident event. PhishFort returns the signing secret once: the gateway keeps it (in its store) and accepts deliveries signed with it, next to PHISHFORT_WEBHOOK_SECRETS. With `rotate: true` and the subscription `id`, asks PhishFort for a new secret instead (PhishFort revokes the old one at once).
+         */
+        post: operations["registerPhishfortWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -1726,6 +1826,259 @@ export interface components {
             items: components["schemas"]["ScanInfo"][];
         };
         /**
+         * @example {
+         *       "id": "1795997335436-0",
+         *       "type": "case.status_changed",
+         *       "occurredAt": "2026-03-02T09:58:38.122Z",
+         *       "observedAt": "2026-03-02T09:59:01.004Z",
+         *       "observedVia": "poll",
+         *       "case": {
+         *         "id": "phishfort:054zKkjCnR1I3B3U812z",
+         *         "provider": "phishfort",
+         *         "providerCaseId": "054zKkjCnR1I3B3U812z",
+         *         "target": {
+         *           "type": "url",
+         *           "value": "https://uniformprivate.cc/chevrolet/",
+         *           "domain": "uniformprivate.cc"
+         *         },
+         *         "status": "taken_down",
+         *         "terminal": true,
+         *         "providerStatus": "takedown_success",
+         *         "brand": {
+         *           "id": null,
+         *           "name": "exampleclient.com"
+         *         },
+         *         "threat": {
+         *           "class": "phishing",
+         *           "name": "Brand - Website - Impersonation",
+         *           "platform": null
+         *         },
+         *         "reportedBy": "analyst@example.com",
+         *         "createdAt": "2021-11-08T20:36:43.765Z",
+         *         "updatedAt": "2021-12-06T15:10:01.299Z",
+         *         "links": {
+         *           "self": "/v1/cases/phishfort:054zKkjCnR1I3B3U812z",
+         *           "provider": null
+         *         }
+         *       },
+         *       "previous": {
+         *         "status": "in_progress",
+         *         "providerStatus": "takedown_in_progress"
+         *       },
+         *       "sequence": 3
+         *     }
+         */
+        CaseEvent: {
+            /** @description Opaque and ordered: a later event has a later id. Pass it as `after` or `Last-Event-ID` to resume. */
+            id: string;
+            /**
+             * @description `case.created`: a case the gateway had not seen (after the first silent look at a provider); `case.status_changed`: the unified or the vendor status moved; `case.updated`: history or mitigations changed, status unchanged; `case.reopened`: a terminal case is open again
+             * @enum {string}
+             */
+            type: "case.created" | "case.status_changed" | "case.updated" | "case.reopened";
+            /**
+             * Format: date-time
+             * @description When the vendor says the change happened, null when it does not say
+             */
+            occurredAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the gateway recorded the change
+             */
+            observedAt: string;
+            /**
+             * @description `poll`: the watcher's scheduled sync; `webhook`: a vendor push (PhishFort); `read`: a GET of the case; `gateway`: a write made through the gateway
+             * @enum {string}
+             */
+            observedVia: "poll" | "webhook" | "read" | "gateway";
+            case: components["schemas"]["Case"];
+            /** @description The state before this change; null on case.created */
+            previous: {
+                /**
+                 * @description Gateway-wide case status. `unknown` means the provider sent a status the gateway has no mapping for; `providerStatus` keeps it.
+                 * @enum {string}
+                 */
+                status: "received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown";
+                providerStatus: string | null;
+            } | null;
+            /** @description Per case: 1 for the first recorded event of the case, then +1 per event, without gaps */
+            sequence: number;
+        };
+        /**
+         * @description `next` is the `after` of the next page: the id of the last event read (also when filters skipped it), null when nothing newer exists yet
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "1795997335436-0",
+         *           "type": "case.status_changed",
+         *           "occurredAt": "2026-03-02T09:58:38.122Z",
+         *           "observedAt": "2026-03-02T09:59:01.004Z",
+         *           "observedVia": "poll",
+         *           "case": {
+         *             "id": "phishfort:054zKkjCnR1I3B3U812z",
+         *             "provider": "phishfort",
+         *             "providerCaseId": "054zKkjCnR1I3B3U812z",
+         *             "target": {
+         *               "type": "url",
+         *               "value": "https://uniformprivate.cc/chevrolet/",
+         *               "domain": "uniformprivate.cc"
+         *             },
+         *             "status": "taken_down",
+         *             "terminal": true,
+         *             "providerStatus": "takedown_success",
+         *             "brand": {
+         *               "id": null,
+         *               "name": "exampleclient.com"
+         *             },
+         *             "threat": {
+         *               "class": "phishing",
+         *               "name": "Brand - Website - Impersonation",
+         *               "platform": null
+         *             },
+         *             "reportedBy": "analyst@example.com",
+         *             "createdAt": "2021-11-08T20:36:43.765Z",
+         *             "updatedAt": "2021-12-06T15:10:01.299Z",
+         *             "links": {
+         *               "self": "/v1/cases/phishfort:054zKkjCnR1I3B3U812z",
+         *               "provider": null
+         *             }
+         *           },
+         *           "previous": {
+         *             "status": "in_progress",
+         *             "providerStatus": "takedown_in_progress"
+         *           },
+         *           "sequence": 3
+         *         }
+         *       ],
+         *       "next": "1795997335436-0"
+         *     }
+         */
+        EventPage: {
+            items: components["schemas"]["CaseEvent"][];
+            next: string | null;
+        };
+        /**
+         * @example {
+         *       "caseId": "phishfort:054zKkjCnR1I3B3U812z",
+         *       "items": [
+         *         {
+         *           "id": "1795997335436-0",
+         *           "type": "case.status_changed",
+         *           "occurredAt": "2026-03-02T09:58:38.122Z",
+         *           "observedAt": "2026-03-02T09:59:01.004Z",
+         *           "observedVia": "poll",
+         *           "case": {
+         *             "id": "phishfort:054zKkjCnR1I3B3U812z",
+         *             "provider": "phishfort",
+         *             "providerCaseId": "054zKkjCnR1I3B3U812z",
+         *             "target": {
+         *               "type": "url",
+         *               "value": "https://uniformprivate.cc/chevrolet/",
+         *               "domain": "uniformprivate.cc"
+         *             },
+         *             "status": "taken_down",
+         *             "terminal": true,
+         *             "providerStatus": "takedown_success",
+         *             "brand": {
+         *               "id": null,
+         *               "name": "exampleclient.com"
+         *             },
+         *             "threat": {
+         *               "class": "phishing",
+         *               "name": "Brand - Website - Impersonation",
+         *               "platform": null
+         *             },
+         *             "reportedBy": "analyst@example.com",
+         *             "createdAt": "2021-11-08T20:36:43.765Z",
+         *             "updatedAt": "2021-12-06T15:10:01.299Z",
+         *             "links": {
+         *               "self": "/v1/cases/phishfort:054zKkjCnR1I3B3U812z",
+         *               "provider": null
+         *             }
+         *           },
+         *           "previous": {
+         *             "status": "in_progress",
+         *             "providerStatus": "takedown_in_progress"
+         *           },
+         *           "sequence": 3
+         *         }
+         *       ],
+         *       "next": null
+         *     }
+         */
+        Timeline: {
+            caseId: string;
+            /** @description Oldest first */
+            items: components["schemas"]["CaseEvent"][];
+            next: string | null;
+        };
+        /**
+         * @example {
+         *       "accepted": true,
+         *       "deliveryId": "dlv_01HZX3",
+         *       "duplicate": false
+         *     }
+         */
+        InboundAccepted: {
+            accepted: boolean;
+            deliveryId: string;
+            /** @description true when this delivery id was already received: nothing more is done */
+            duplicate: boolean;
+        };
+        /**
+         * @description Any JSON: PhishFort does not document the payload; only an incident id (`data.incidentId`, `data.id`, `incident.id`, `data.incident.id`, `incidentId`) is read from it
+         * @example {
+         *       "event": "incident.status_changed",
+         *       "data": {
+         *         "incidentId": "054zKkjCnR1I3B3U812z",
+         *         "status": "takedown_in_progress"
+         *       }
+         *     }
+         */
+        PhishfortDelivery: unknown;
+        /**
+         * @example {
+         *       "id": "abc123",
+         *       "url": "https://gateway.example/v1/inbound/phishfort",
+         *       "events": [
+         *         "incident.created",
+         *         "incident.status_changed"
+         *       ],
+         *       "active": true,
+         *       "secretStored": true
+         *     }
+         */
+        InboundRegistration: {
+            /** @description PhishFort's subscription id */
+            id: string;
+            url: string | null;
+            events: string[];
+            active: boolean | null;
+            /** @description The signing secret PhishFort returned (once) is kept by the gateway and checked with PHISHFORT_WEBHOOK_SECRETS; it is never returned */
+            secretStored: boolean;
+        };
+        /**
+         * @example {
+         *       "url": "https://gateway.example/v1/inbound/phishfort"
+         *     }
+         * @example {
+         *       "id": "abc123",
+         *       "rotate": true
+         *     }
+         */
+        InboundSubscriptionRequest: {
+            /**
+             * Format: uri
+             * @description The public URL PhishFort will POST to (HTTPS in production)
+             */
+            url: string;
+        } | {
+            /** @description PhishFort's subscription id */
+            id: string;
+            /** @constant */
+            rotate: true;
+        };
+        /**
          * @description Which case events the endpoint receives; every condition given must hold
          * @example {
          *       "providers": [
@@ -2263,7 +2616,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -2321,7 +2674,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2474,7 +2827,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -2568,7 +2921,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2691,7 +3044,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -2749,7 +3102,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2882,7 +3235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -2976,7 +3329,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3049,7 +3402,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -3143,7 +3496,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3218,7 +3571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -3312,7 +3665,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3392,7 +3745,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -3486,7 +3839,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3553,7 +3906,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -3647,7 +4000,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3736,7 +4089,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -3794,7 +4147,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3886,7 +4239,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -3926,7 +4279,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4038,7 +4391,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -4096,7 +4449,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4178,7 +4531,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -4236,7 +4589,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4338,7 +4691,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -4414,7 +4767,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4482,7 +4835,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -4540,7 +4893,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4633,7 +4986,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -4718,7 +5071,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4768,7 +5121,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -4835,7 +5188,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4910,7 +5263,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -4968,7 +5321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5042,7 +5395,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -5109,7 +5462,768 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer in time (`<PROVIDER>_TIMEOUT_MS`) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Comma-separated event types
+                 * @example case.status_changed,case.reopened
+                 */
+                types?: string;
+                /**
+                 * @description Comma-separated provider ids
+                 * @example phishfort,cloudflare
+                 */
+                provider?: string;
+                /** @description Only the events of this case */
+                caseId?: string;
+                /** @description Only events whose case is (true) or is not (false) in a terminal status now */
+                terminal?: boolean;
+                /** @description Return events after this id (exclusive); omit to start at the oldest event kept */
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `next` is the `after` of the next page: the id of the last event read (also when filters skipped it), null when nothing newer exists yet */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "1795997335436-0",
+                     *           "type": "case.status_changed",
+                     *           "occurredAt": "2026-03-02T09:58:38.122Z",
+                     *           "observedAt": "2026-03-02T09:59:01.004Z",
+                     *           "observedVia": "poll",
+                     *           "case": {
+                     *             "id": "phishfort:054zKkjCnR1I3B3U812z",
+                     *             "provider": "phishfort",
+                     *             "providerCaseId": "054zKkjCnR1I3B3U812z",
+                     *             "target": {
+                     *               "type": "url",
+                     *               "value": "https://uniformprivate.cc/chevrolet/",
+                     *               "domain": "uniformprivate.cc"
+                     *             },
+                     *             "status": "taken_down",
+                     *             "terminal": true,
+                     *             "providerStatus": "takedown_success",
+                     *             "brand": {
+                     *               "id": null,
+                     *               "name": "exampleclient.com"
+                     *             },
+                     *             "threat": {
+                     *               "class": "phishing",
+                     *               "name": "Brand - Website - Impersonation",
+                     *               "platform": null
+                     *             },
+                     *             "reportedBy": "analyst@example.com",
+                     *             "createdAt": "2021-11-08T20:36:43.765Z",
+                     *             "updatedAt": "2021-12-06T15:10:01.299Z",
+                     *             "links": {
+                     *               "self": "/v1/cases/phishfort:054zKkjCnR1I3B3U812z",
+                     *               "provider": null
+                     *             }
+                     *           },
+                     *           "previous": {
+                     *             "status": "in_progress",
+                     *             "providerStatus": "takedown_in_progress"
+                     *           },
+                     *           "sequence": 3
+                     *         }
+                     *       ],
+                     *       "next": "1795997335436-0"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The event id is past the retention window (`EVENTS_RETENTION_DAYS`) and the log no longer holds what followed it: re-list cases, then follow the feed from now */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Comma-separated event types
+                 * @example case.status_changed,case.reopened
+                 */
+                types?: string;
+                /**
+                 * @description Comma-separated provider ids
+                 * @example phishfort,cloudflare
+                 */
+                provider?: string;
+                /** @description Only the events of this case */
+                caseId?: string;
+                /** @description Only events whose case is (true) or is not (false) in a terminal status now */
+                terminal?: boolean;
+                /** @description Start after this id; `Last-Event-ID` wins when both are sent. Omit both to receive new events only. */
+                after?: string;
+            };
+            header?: {
+                /** @description The id of the last event received; wins over `after` */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless `text/event-stream`; each `data:` line is a CaseEvent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": {
+                        /** @description Opaque and ordered: a later event has a later id. Pass it as `after` or `Last-Event-ID` to resume. */
+                        id: string;
+                        /**
+                         * @description `case.created`: a case the gateway had not seen (after the first silent look at a provider); `case.status_changed`: the unified or the vendor status moved; `case.updated`: history or mitigations changed, status unchanged; `case.reopened`: a terminal case is open again
+                         * @enum {string}
+                         */
+                        type: "case.created" | "case.status_changed" | "case.updated" | "case.reopened";
+                        /**
+                         * Format: date-time
+                         * @description When the vendor says the change happened, null when it does not say
+                         */
+                        occurredAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @description When the gateway recorded the change
+                         */
+                        observedAt: string;
+                        /**
+                         * @description `poll`: the watcher's scheduled sync; `webhook`: a vendor push (PhishFort); `read`: a GET of the case; `gateway`: a write made through the gateway
+                         * @enum {string}
+                         */
+                        observedVia: "poll" | "webhook" | "read" | "gateway";
+                        /**
+                         * @example {
+                         *       "id": "phishfort:054zKkjCnR1I3B3U812z",
+                         *       "provider": "phishfort",
+                         *       "providerCaseId": "054zKkjCnR1I3B3U812z",
+                         *       "target": {
+                         *         "type": "url",
+                         *         "value": "https://uniformprivate.cc/chevrolet/",
+                         *         "domain": "uniformprivate.cc"
+                         *       },
+                         *       "status": "taken_down",
+                         *       "terminal": true,
+                         *       "providerStatus": "takedown_success",
+                         *       "brand": {
+                         *         "id": null,
+                         *         "name": "exampleclient.com"
+                         *       },
+                         *       "threat": {
+                         *         "class": "phishing",
+                         *         "name": "Brand - Website - Impersonation",
+                         *         "platform": null
+                         *       },
+                         *       "reportedBy": "analyst@example.com",
+                         *       "createdAt": "2021-11-08T20:36:43.765Z",
+                         *       "updatedAt": "2021-12-06T15:10:01.299Z",
+                         *       "links": {
+                         *         "self": "/v1/cases/phishfort:054zKkjCnR1I3B3U812z",
+                         *         "provider": null
+                         *       }
+                         *     }
+                         */
+                        case: {
+                            /** @description `<provider>:<providerCaseId>`, percent-encoded where the native id needs it. Opaque to clients. */
+                            id: string;
+                            /**
+                             * @description Provider (vendor) id
+                             * @enum {string}
+                             */
+                            provider: "bforeai" | "phishfort" | "cloudflare";
+                            providerCaseId: string;
+                            /**
+                             * @example {
+                             *       "type": "url",
+                             *       "value": "https://uniformprivate.cc/chevrolet/",
+                             *       "domain": "uniformprivate.cc"
+                             *     }
+                             */
+                            target: {
+                                /**
+                                 * @description Kind of target
+                                 * @enum {string}
+                                 */
+                                type: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                                /** @description The reported thing: URL, domain, email address, E.164 phone number, IPv4 address or social-media URL */
+                                value: string;
+                                domain: string | null;
+                            };
+                            /**
+                             * @description Gateway-wide case status. `unknown` means the provider sent a status the gateway has no mapping for; `providerStatus` keeps it.
+                             * @enum {string}
+                             */
+                            status: "received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown";
+                            terminal: boolean;
+                            providerStatus: string | null;
+                            brand: {
+                                id: string | number | null;
+                                name: string | null;
+                            };
+                            threat: {
+                                class: string | null;
+                                name: string | null;
+                                platform: string | null;
+                            };
+                            reportedBy: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp, UTC
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+                             */
+                            updatedAt: string | null;
+                            links: {
+                                self: string;
+                                provider: string | null;
+                            };
+                        };
+                        /** @description The state before this change; null on case.created */
+                        previous: {
+                            /**
+                             * @description Gateway-wide case status. `unknown` means the provider sent a status the gateway has no mapping for; `providerStatus` keeps it.
+                             * @enum {string}
+                             */
+                            status: "received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown";
+                            providerStatus: string | null;
+                        } | null;
+                        /** @description Per case: 1 for the first recorded event of the case, then +1 per event, without gaps */
+                        sequence: number;
+                    };
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The event id is past the retention window (`EVENTS_RETENTION_DAYS`) and the log no longer holds what followed it: re-list cases, then follow the feed from now */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCaseTimeline: {
+        parameters: {
+            query?: {
+                /** @description `next` of the previous page */
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Case id `<provider>:<providerCaseId>`
+                 * @example phishfort:054zKkjCnR1I3B3U812z
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "caseId": "phishfort:054zKkjCnR1I3B3U812z",
+                     *       "items": [
+                     *         {
+                     *           "id": "1795997335436-0",
+                     *           "type": "case.status_changed",
+                     *           "occurredAt": "2026-03-02T09:58:38.122Z",
+                     *           "observedAt": "2026-03-02T09:59:01.004Z",
+                     *           "observedVia": "poll",
+                     *           "case": {
+                     *             "id": "phishfort:054zKkjCnR1I3B3U812z",
+                     *             "provider": "phishfort",
+                     *             "providerCaseId": "054zKkjCnR1I3B3U812z",
+                     *             "target": {
+                     *               "type": "url",
+                     *               "value": "https://uniformprivate.cc/chevrolet/",
+                     *               "domain": "uniformprivate.cc"
+                     *             },
+                     *             "status": "taken_down",
+                     *             "terminal": true,
+                     *             "providerStatus": "takedown_success",
+                     *             "brand": {
+                     *               "id": null,
+                     *               "name": "exampleclient.com"
+                     *             },
+                     *             "threat": {
+                     *               "class": "phishing",
+                     *               "name": "Brand - Website - Impersonation",
+                     *               "platform": null
+                     *             },
+                     *             "reportedBy": "analyst@example.com",
+                     *             "createdAt": "2021-11-08T20:36:43.765Z",
+                     *             "updatedAt": "2021-12-06T15:10:01.299Z",
+                     *             "links": {
+                     *               "self": "/v1/cases/phishfort:054zKkjCnR1I3B3U812z",
+                     *               "provider": null
+                     *             }
+                     *           },
+                     *           "previous": {
+                     *             "status": "in_progress",
+                     *             "providerStatus": "takedown_in_progress"
+                     *           },
+                     *           "sequence": 3
+                     *         }
+                     *       ],
+                     *       "next": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receivePhishfortWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-phishfort-signature"?: string;
+                "x-phishfort-timestamp"?: string;
+                "x-phishfort-delivery-id"?: string;
+                "x-phishfort-event"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "event": "incident.status_changed",
+                 *       "data": {
+                 *         "incidentId": "054zKkjCnR1I3B3U812z",
+                 *         "status": "takedown_in_progress"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PhishfortDelivery"];
+            };
+        };
+        responses: {
+            /** @description Accepted by the provider */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted": true,
+                     *       "deliveryId": "dlv_01HZX3",
+                     *       "duplicate": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InboundAccepted"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registerPhishfortWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://gateway.example/v1/inbound/phishfort"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InboundSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; `Location` is its URL */
+            201: {
+                headers: {
+                    /** @description URL of the created resource */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "abc123",
+                     *       "url": "https://gateway.example/v1/inbound/phishfort",
+                     *       "events": [
+                     *         "incident.created",
+                     *         "incident.status_changed"
+                     *       ],
+                     *       "active": true,
+                     *       "secretStored": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InboundRegistration"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider cannot do this, is off (no credentials), or rejected the request; or an `Idempotency-Key` was reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider failed (for listings: every provider failed) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5183,7 +6297,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -5223,7 +6337,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5302,7 +6416,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -5351,7 +6465,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5414,7 +6528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -5463,7 +6577,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5503,7 +6617,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -5552,7 +6666,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5629,7 +6743,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -5687,7 +6801,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5760,7 +6874,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -5809,7 +6923,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5864,7 +6978,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -5913,7 +7027,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -5976,7 +7090,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -6025,7 +7139,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -6081,7 +7195,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -6130,7 +7244,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -6187,7 +7301,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`) */
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
             401: {
                 headers: {
                     /** @description Bearer challenge (RFC 6750) */
@@ -6236,7 +7350,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); `Retry-After` when known */
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

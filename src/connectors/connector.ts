@@ -20,6 +20,13 @@ export interface ConnectorContext {
   /** Epoch ms by which the whole operation must be done. */
   readonly deadline: number
   readonly log: Logger
+  /**
+   * A budget this operation's vendor calls must also fit in, waiting for room until the deadline (the watcher's share
+   * of a vendor's budget); the vendor's own budget applies as well.
+   */
+  readonly budget?: { acquire: (opts: { write: boolean, deadline: number, signal: CancelSignal }) => Promise<void> }
+  /** the connector may answer from what it has cached at any age instead of refreshing (the watcher's polls) */
+  readonly cachedOk?: boolean
 }
 
 /** Filters of GET /v1/cases. A connector MAY translate them into vendor filters, but only into a superset: the gateway re-applies every filter. */
@@ -177,6 +184,15 @@ export interface ScanInfo {
   ruleMatches: string[]
 }
 
+export interface WebhookRegistration {
+  id: string
+  url: string | null
+  events: string[]
+  active: boolean | null
+  /** the signing secret; never logged nor answered to a client */
+  secret: string | null
+}
+
 export interface ProviderConnector {
   readonly id: ProviderId
   readonly capabilities: Capabilities
@@ -207,6 +223,12 @@ export interface ProviderConnector {
   getDetection? (kind: DetectionKind, nativeId: string, ctx: ConnectorContext): Promise<Detection | null>
   /** BforeAI: accept a confirmed attack (`POST /v2/takedown/accept`); the takedown it starts, as a Case. */
   acceptDetection? (nativeId: string, brandId: number, ctx: ConnectorContext): Promise<Case>
+
+  // ---- vendor webhooks (PhishFort) -------------------------------------------------------------------------------
+  /** Registers `url` for the vendor's change webhooks; the signing secret comes back once. */
+  subscribeWebhook? (url: string, ctx: ConnectorContext): Promise<WebhookRegistration>
+  /** A new signing secret for a subscription; the vendor may revoke the old one at once. */
+  rotateWebhookSecret? (subscriptionId: string, ctx: ConnectorContext): Promise<WebhookRegistration>
 
   // ---- brand protection management (Cloudflare) ------------------------------------------------------------------
   listBrandMonitors? (ctx: ConnectorContext): Promise<BrandMonitor[]>

@@ -103,6 +103,7 @@ export class VendorHttp {
     const deadline = Math.min(ctx.deadline, Date.now() + this.#opts.timeoutMs)
     for (let attempt = 0; ; attempt++) {
       // every attempt spends budget; a refusal is final (reads fail fast, writes already waited inside acquire)
+      if (ctx.budget !== undefined) await ctx.budget.acquire({ write: true, deadline: ctx.deadline, signal: ctx.signal })
       if (this.#budget !== null) await this.#budget.acquire({ write: !idempotent, deadline, signal: ctx.signal })
       try {
         return await this.#observed<T>(call, ctx, deadline)

@@ -10,12 +10,14 @@ export const PROBLEMS = {
   GW_ERR_VALIDATION: { status: 400, slug: 'validation', title: 'Invalid request' },
   GW_ERR_BAD_CURSOR: { status: 400, slug: 'bad-cursor', title: 'Invalid cursor' },
   GW_ERR_UNAUTHENTICATED: { status: 401, slug: 'unauthenticated', title: 'Missing or unknown API key' },
+  GW_ERR_BAD_SIGNATURE: { status: 401, slug: 'bad-signature', title: 'Missing, stale or wrong webhook signature' },
   GW_ERR_FORBIDDEN: { status: 403, slug: 'forbidden', title: 'API key lacks the scope' },
   GW_ERR_NOT_FOUND: { status: 404, slug: 'not-found', title: 'Not found' },
   GW_ERR_CASE_NOT_FOUND: { status: 404, slug: 'case-not-found', title: 'No such case' },
   GW_ERR_METHOD_NOT_ALLOWED: { status: 405, slug: 'method-not-allowed', title: 'Method not allowed' },
   GW_ERR_DUPLICATE_CASE: { status: 409, slug: 'duplicate-case', title: 'An open case for this target exists' },
   GW_ERR_IDEMPOTENCY_IN_FLIGHT: { status: 409, slug: 'idempotency-in-flight', title: 'A request with this Idempotency-Key is still in flight' },
+  GW_ERR_EVENTS_GONE: { status: 410, slug: 'events-gone', title: 'The event is past the retention window' },
   GW_ERR_PAYLOAD_TOO_LARGE: { status: 413, slug: 'payload-too-large', title: 'Request too large' },
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, slug: 'unsupported-media-type', title: 'Unsupported media type' },
   GW_ERR_UNSUPPORTED: { status: 422, slug: 'unsupported', title: 'The provider cannot do this' },
@@ -28,6 +30,7 @@ export const PROBLEMS = {
   GW_ERR_PROVIDER_ERROR: { status: 502, slug: 'provider-error', title: 'The provider failed' },
   GW_ERR_PROVIDER_UNAVAILABLE: { status: 503, slug: 'provider-unavailable', title: 'The provider is unavailable' },
   GW_ERR_UNAVAILABLE: { status: 503, slug: 'unavailable', title: 'Service unavailable' },
+  GW_ERR_EVENTS_UNAVAILABLE: { status: 503, slug: 'events-unavailable', title: 'The event store is unavailable' },
   GW_ERR_PROVIDER_TIMEOUT: { status: 504, slug: 'provider-timeout', title: 'The provider did not answer in time' }
 } as const satisfies Record<string, { status: number, slug: string, title: string }>
 

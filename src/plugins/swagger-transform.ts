@@ -76,8 +76,11 @@ export const PROBLEM_DOCS: Record<number, ProblemDoc> = {
     ]
   },
   401: {
-    description: 'Missing or unknown gateway key (`WWW-Authenticate: Bearer`)',
-    examples: [{ code: 'GW_ERR_UNAUTHENTICATED', detail: 'Send a gateway key as `Authorization: Bearer <key>`' }]
+    description: 'Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature',
+    examples: [
+      { code: 'GW_ERR_UNAUTHENTICATED', detail: 'Send a gateway key as `Authorization: Bearer <key>`' },
+      { code: 'GW_ERR_BAD_SIGNATURE', detail: 'the signature does not match' }
+    ]
   },
   403: {
     description: 'The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both)',
@@ -94,6 +97,10 @@ export const PROBLEM_DOCS: Record<number, ProblemDoc> = {
       { code: 'GW_ERR_DUPLICATE_CASE', detail: 'phishfort already has an open case for https://login-acme.example.io/secure', extras: { provider: 'phishfort', existing: 'phishfort:054zKkjCnR1I3B3U812z' } },
       { code: 'GW_ERR_IDEMPOTENCY_IN_FLIGHT', detail: 'The first request with this Idempotency-Key is still running; retry later' }
     ]
+  },
+  410: {
+    description: 'The event id is past the retention window (`EVENTS_RETENTION_DAYS`) and the log no longer holds what followed it: re-list cases, then follow the feed from now',
+    examples: [{ code: 'GW_ERR_EVENTS_GONE', detail: 'Event 1795997335436-0 is older than the 30-day retention: re-list cases with GET /v1/cases, then follow GET /v1/events without `after`' }]
   },
   413: {
     description: `Too large: the JSON body (1 MB), or the attachments (at most ${MAX_ATTACHMENTS} files, 10 MB in all), checked before anything reaches a provider`,
@@ -123,11 +130,12 @@ export const PROBLEM_DOCS: Record<number, ProblemDoc> = {
     examples: [{ code: 'GW_ERR_PROVIDER_ERROR', detail: 'phishfort answered 500', extras: { provider: 'phishfort', providerStatus: 500 } }]
   },
   503: {
-    description: 'The gateway sheds load (event loop overloaded), or the provider is unavailable (circuit open, vendor rate limit, queue full); ' +
+    description: 'The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; ' +
       '`Retry-After` when known',
     examples: [
       { code: 'GW_ERR_UNAVAILABLE', detail: 'The gateway is overloaded (eventLoopDelay 1250); retry in 5 s' },
-      { code: 'GW_ERR_PROVIDER_UNAVAILABLE', detail: 'cloudflare is unavailable (circuit open); retry in 10 s', extras: { provider: 'cloudflare', providerStatus: null } }
+      { code: 'GW_ERR_PROVIDER_UNAVAILABLE', detail: 'cloudflare is unavailable (circuit open); retry in 10 s', extras: { provider: 'cloudflare', providerStatus: null } },
+      { code: 'GW_ERR_EVENTS_UNAVAILABLE', detail: 'The event store is unavailable; the case API keeps working. Retry shortly: nothing recorded is lost.' }
     ]
   },
   504: {

@@ -34,11 +34,19 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'Detections', description: 'Takedown candidates the providers found (BforeAI confirmed attacks, Cloudflare brand-protection matches) and turning them into cases' },
         { name: 'Brand protection', description: 'Cloudflare Brand Protection saved queries and URL scans' },
         { name: 'Webhooks', description: 'Outbound webhooks: endpoints that receive case events, signed to the Standard Webhooks specification' },
+        { name: 'Events', description: 'Case change events: the pull feed, the live SSE stream and per-case timelines' },
+        { name: 'Inbound webhooks', description: 'Vendor pushes (PhishFort), authenticated by the vendor\'s signature, and their registration' },
         { name: 'Operations', description: 'Health, readiness, metrics (no auth)' }
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'A gateway key from GATEWAY_API_KEYS (`sandbox` in sandbox mode)' }
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'A gateway key from GATEWAY_API_KEYS (`sandbox` in sandbox mode)' },
+          phishfortSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-PhishFort-Signature',
+            description: 'PhishFort\'s delivery signature: `sha256=` + hex HMAC-SHA256(subscription secret, `X-PhishFort-Timestamp` + "." + raw body)'
+          }
         }
       }
     },

@@ -10,6 +10,7 @@ import { parseCaseId } from '../domain/case-id.js'
 import { CursorCodec } from '../domain/cursor.js'
 import { keyOf } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
+import type { CaseObserver } from '../events/observer.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail, CaseListQuery, CasePage } from '../schemas/case.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
@@ -20,6 +21,8 @@ import type { ProviderSet } from './provider-set.js'
 export interface ListOptions {
   /** most vendor pages read per provider for one gateway page (bounds the work a filtered page can cause) */
   maxPagesPerProvider?: number
+  /** told about every case read (change events) */
+  observer?: CaseObserver
 }
 
 interface Filters extends CaseFilters {
@@ -30,11 +33,13 @@ export class CaseService {
   readonly #providers: ProviderSet
   readonly #cursors: CursorCodec
   readonly #maxPages: number
+  readonly #observer: CaseObserver | undefined
 
   constructor (providers: ProviderSet, secret: string, opts: ListOptions = {}) {
     this.#providers = providers
     this.#cursors = new CursorCodec(secret)
     this.#maxPages = opts.maxPagesPerProvider ?? 10
+    this.#observer = opts.observer
   }
 
   async list (query: CaseListQuery, signal: CancelSignal, log: Logger): Promise<CasePage> {
@@ -94,7 +99,9 @@ export class CaseService {
     }
     try {
       const connector = entry.connector
-      return await this.#providers.withContext(parsed.provider, signal, log, async ctx => await connector.getCase(parsed.providerCaseId, opts, ctx))
+      const detail = await this.#providers.withContext(parsed.provider, signal, log, async ctx => await connector.getCase(parsed.providerCaseId, opts, ctx))
+      this.#observer?.seen(detail, 'read', false)
+      return detail
     } catch (err) {
       if (err instanceof ConnectorError) {
         if (err.kind !== 'not_found') this.#providers.recordError(parsed.provider, err)

@@ -8,6 +8,7 @@ import { ConnectorError } from '../connectors/connector.js'
 import { parseCaseId } from '../domain/case-id.js'
 import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget, targetProblem } from '../domain/target.js'
+import type { CaseObserver } from '../events/observer.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail } from '../schemas/case.js'
 import type { TargetType } from '../schemas/common.js'
@@ -26,10 +27,13 @@ interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy:
 export class CaseWriteService {
   readonly #providers: ProviderSet
   readonly #routing: Record<TargetType, ProviderId[]>
+  readonly #observer: CaseObserver | undefined
 
-  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>) {
+  /** `observer`: told about every case a write creates or changes (change events) */
+  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver) {
     this.#providers = providers
     this.#routing = routing
+    this.#observer = observer
   }
 
   async create (body: CreateCaseBody, attachments: Attachment[], opts: { dryRun: boolean }, signal: CancelSignal, log: Logger): Promise<CreateResult> {
@@ -85,6 +89,7 @@ export class CaseWriteService {
       })
     }
     log.info({ provider: choice.provider, caseId: outcome.case.id, action }, 'case created')
+    this.#observer?.seen(outcome.case, 'gateway', true)
     return { kind: 'created', case: outcome.case }
   }
 
@@ -93,7 +98,9 @@ export class CaseWriteService {
     if (!capabilitiesOf(connector).cancel || connector.cancel === undefined) {
       throw this.#unsupported(provider, 'cancel cases', provider === 'phishfort' ? 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' : null)
     }
-    return await this.#call(provider, signal, log, async ctx => await connector.cancel!(nativeId, { reasonId, description }, ctx), id)
+    const detail = await this.#call(provider, signal, log, async ctx => await connector.cancel!(nativeId, { reasonId, description }, ctx), id)
+    this.#observer?.seen(detail, 'gateway', false)
+    return detail
   }
 
   async attach (id: string, files: Attachment[], signal: CancelSignal, log: Logger): Promise<number> {
@@ -101,6 +108,7 @@ export class CaseWriteService {
     if (!capabilitiesOf(connector).attachments || connector.addAttachments === undefined) throw this.#unsupported(provider, 'take attachments on an existing case', null)
     if (files.length === 0) throw new GatewayError('GW_ERR_VALIDATION', 'Send at least one file in an `attachments` part', { errors: [{ path: '/attachments', message: 'required' }] })
     await this.#call(provider, signal, log, async ctx => await connector.addAttachments!(nativeId, files, ctx), id)
+    this.#observer?.touched(id)
     return files.length
   }
 
@@ -108,12 +116,14 @@ export class CaseWriteService {
     const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).comments || connector.addComment === undefined) throw this.#unsupported(provider, 'take comments', null)
     await this.#call(provider, signal, log, async ctx => await connector.addComment!(nativeId, comment, ctx), id)
+    this.#observer?.touched(id)
   }
 
   async appeal (id: string, input: AppealInput, signal: CancelSignal, log: Logger): Promise<void> {
     const { provider, nativeId, connector } = this.#target(id)
     if (!capabilitiesOf(connector).appeal || connector.appeal === undefined) throw this.#unsupported(provider, 'take appeals of mitigations', null)
     await this.#call(provider, signal, log, async ctx => await connector.appeal!(nativeId, input, ctx), id)
+    this.#observer?.touched(id)
   }
 
   async action (id: string, action: CaseAction, signal: CancelSignal, log: Logger): Promise<void> {
@@ -122,6 +132,7 @@ export class CaseWriteService {
       throw this.#unsupported(provider, `do "${action}" on an existing case`, null)
     }
     await this.#call(provider, signal, log, async ctx => await connector.performAction!(nativeId, action, ctx), id)
+    this.#observer?.touched(id)
   }
 
   /** Provider choice: the one the body names (must be on and able), else the first able one of the routing rule. */

@@ -13,3 +13,30 @@ export const keys = {
   /** the case a detection became (issue 9): detection id → case id */
   detectionCase: (detectionId: string): string => `${PREFIX}det-case:${detectionId}`
 }
+
+/**
+ * The event log's keys (issue 13). One hash tag, `{ev}`, puts them all in one Cluster slot: the observe script
+ * touches a snapshot, the log and a timeline at once. Built without ioredis `keyPrefix` (XREAD's keys would miss it):
+ * the event store prepends REDIS_KEY_PREFIX itself.
+ */
+export const eventKeys = (prefix: string): {
+  log: string,
+  open: string,
+  counts: string,
+  checkpoints: string,
+  snapshot: (caseId: string) => string,
+  timeline: (caseId: string) => string
+} => ({
+  log: `${prefix}${PREFIX}{ev}:log`,
+  open: `${prefix}${PREFIX}{ev}:open`,
+  counts: `${prefix}${PREFIX}{ev}:snapshots`,
+  checkpoints: `${prefix}${PREFIX}{ev}:checkpoints`,
+  snapshot: (caseId) => `${prefix}${PREFIX}{ev}:snap:${caseId}`,
+  timeline: (caseId) => `${prefix}${PREFIX}{ev}:tl:${caseId}`
+})
+
+/** vendor webhooks: delivery ids seen (deduplication) and signing secrets the gateway got when it registered itself */
+export const inboundKeys = {
+  delivery: (provider: string, deliveryId: string): string => `${PREFIX}in-delivery:${provider}:${deliveryId}`,
+  secrets: (provider: string): string => `${PREFIX}in-secrets:${provider}`
+}

@@ -18,6 +18,16 @@ export function createRedisClient (target: string | RedisTarget, options: RedisO
   return new Redis(t.url, options)
 }
 
+/** Resolves true when the client is connected, or false after `ms`. */
+export async function waitForReady (client: Redis | Cluster, ms: number): Promise<boolean> {
+  if (client.status === 'ready') return true
+  return await new Promise<boolean>(resolve => {
+    const timer = setTimeout(() => { client.off('ready', onReady); resolve(false) }, ms)
+    const onReady = (): void => { clearTimeout(timer); resolve(true) }
+    client.once('ready', onReady)
+  })
+}
+
 /**
  * ioredis adapter with fail-fast options: no offline queue (a command while disconnected fails at once instead of
  * waiting), a short command timeout, one retry per request. Reconnects in the background.
@@ -53,12 +63,7 @@ export class RedisKvStore implements KvStore {
 
   /** Resolves when connected, or after `ms` (the gateway starts degraded rather than not at all). */
   async waitReady (ms = 2000): Promise<boolean> {
-    if (this.client.status === 'ready') return true
-    return await new Promise<boolean>(resolve => {
-      const timer = setTimeout(() => { this.client.off('ready', onReady); resolve(false) }, ms)
-      const onReady = (): void => { clearTimeout(timer); resolve(true) }
-      this.client.once('ready', onReady)
-    })
+    return await waitForReady(this.client, ms)
   }
 
   async get (key: string): Promise<string | null> {

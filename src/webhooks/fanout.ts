@@ -16,7 +16,7 @@ export interface WebhookEventSource {
   /** events after `after` (exclusive), oldest first; `next` is the id of the last entry looked at */
   read: (after: string | null, limit: number, filter: Record<string, never>) => Promise<{ items: WebhookEvent[], next: string | null }>
   /** called for every event recorded from now on, by any replica */
-  subscribe: (listener: (event: WebhookEvent) => void) => () => void
+  subscribe: (listener: (event: WebhookEvent) => void) => Promise<() => void>
 }
 
 const CURSOR = 'fanout'
@@ -46,7 +46,10 @@ export class WebhookFanout {
   ) {}
 
   start (): void {
-    this.#unsubscribe = this.source.subscribe(() => { this.wake() })
+    // the subscription makes delivery prompt; the poll makes it certain (a missed wake-up, a store that was down)
+    this.source.subscribe(() => { this.wake() }).then(unsubscribe => { this.#unsubscribe = unsubscribe }, (err: Error) => {
+      this.log.warn({ err: err.message }, 'webhook fan-out could not subscribe to the event log; polling only')
+    })
     this.#timer = setInterval(() => { this.wake() }, this.opts.pollMs)
     this.#timer.unref()
     this.wake()

@@ -51,6 +51,8 @@ export async function testGateway (opts: {
     CLOUDFLARE_TIMEOUT_MS: '3000',
     // load shedding reacts to the event loop of the whole test worker, not to this gateway: off unless a test sets it
     MAX_EVENT_LOOP_DELAY_MS: '0',
+    // no scheduled vendor syncs (their calls would count in the simulators' stats) unless a test turns them on
+    WATCH_ENABLED: 'false',
     ...opts.env
   })
   const store: KvStore = opts.store === 'redis' ? new RedisKvStore(inject('redisUrl'), { keyPrefix: opts.redisPrefix ?? `t-${randomUUID()}:` }) : new MemoryKvStore(clock)

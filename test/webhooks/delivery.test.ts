@@ -6,25 +6,28 @@ import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
-import { TestEventLog, variedEvent } from '../support/event-log.js'
+import { recordEvents } from '../support/case-events.js'
 import { eventually, startReceiver, type Receiver } from '../support/receiver.js'
 
 let gw: TestGateway
-const log = new TestEventLog()
 const clock = new ManualClock(Date.now())
 const receivers: Receiver[] = []
 
 beforeAll(async () => {
   gw = await testGateway({
     clock,
-    env: { WEBHOOK_RETRY_SCHEDULE: '0,300ms,300ms,300ms', WEBHOOK_RETRY_JITTER: '0', WEBHOOK_DISABLE_AFTER_MS: '60000' },
-    appOptions: { events: log }
+    env: { WEBHOOK_RETRY_SCHEDULE: '0,300ms,300ms,300ms', WEBHOOK_RETRY_JITTER: '0', WEBHOOK_DISABLE_AFTER_MS: '60000' }
   })
 })
 afterAll(async () => {
   await gw.close()
   await Promise.all(receivers.map(async r => await r.close()))
 })
+
+/** case events recorded by the events engine (the memory event store), `n` of them */
+async function record (n: number): Promise<Array<{ id: string, type: string }>> {
+  return await recordEvents(gw.app.events.service, n)
+}
 
 async function receiver (): Promise<Receiver> {
   const r = await startReceiver()
@@ -57,7 +60,7 @@ describe('delivery', () => {
       tries.set(id, n)
       return n <= 2 ? { status: 503, body: 'down for maintenance' } : { status: 200, body: 'ok' }
     })
-    const events = Array.from({ length: 5 }, (_, i) => log.append({ ...variedEvent(i), type: 'case.status_changed' }, clock.now()))
+    const events = await record(5)
     expect(await eventually(async () => (await deliveries(ep.id)).filter(d => d.outcome === 'delivered').length === 5)).toBe(true)
     const all = await deliveries(ep.id)
     for (const e of events) {
@@ -69,7 +72,8 @@ describe('delivery', () => {
     // each message verified by the spec's library; the same webhook-id on every attempt of one event
     const wh = new Webhook(ep.secret)
     const delivered = rx.received
-    for (const r of delivered) expect(wh.verify(r.body, r.headers as Record<string, string>)).toMatchObject({ type: 'case.status_changed' })
+    const typeOf = new Map(events.map(e => [e.id, e.type]))
+    for (const r of delivered) expect(wh.verify(r.body, r.headers as Record<string, string>)).toMatchObject({ type: typeOf.get(String(r.headers['webhook-id'])) })
     expect(new Set(delivered.map(r => r.headers['webhook-id']))).toEqual(new Set(events.map(e => e.id)))
     expect(rx.received).toHaveLength(15)
   })
@@ -80,7 +84,7 @@ describe('delivery', () => {
     const watcher = await receiver()
     const ep = await register(gone.url)
     const ops = await register(watcher.url, { eventTypes: ['endpoint.disabled'] })
-    log.append({ ...variedEvent(1), type: 'case.created' }, clock.now())
+    await record(1)
     expect(await eventually(async () => (await endpoint(ep.id)).enabled === false)).toBe(true)
     expect(await endpoint(ep.id)).toMatchObject({ enabled: false, disabledReason: 'the receiver answered 410 Gone' })
     expect((await deliveries(ep.id)).map(d => [d.outcome, d.statusCode, d.nextRetryAt])).toEqual([['endpoint_disabled', 410, null]])
@@ -88,8 +92,7 @@ describe('delivery', () => {
     const note = new Webhook(ops.secret).verify(watcher.received[0]!.body, watcher.received[0]!.headers as Record<string, string>) as Record<string, any>
     expect(note).toMatchObject({ type: 'endpoint.disabled', data: { endpoint: { id: ep.id, reason: 'the receiver answered 410 Gone' } } })
     // later events: nothing reaches the disabled endpoint
-    log.append({ ...variedEvent(2), type: 'case.created' }, clock.now())
-    log.append({ ...variedEvent(3), type: 'case.created' }, clock.now())
+    await record(2)
     await gw.app.webhooks.fanout?.idle()
     await new Promise(resolve => setTimeout(resolve, 700))
     expect(gone.received).toHaveLength(1)
@@ -102,7 +105,7 @@ describe('delivery', () => {
     const rx = await receiver()
     rx.answer(() => ({ status: 429, headers: { 'retry-after': '1' } }))
     const ep = await register(rx.url)
-    log.append({ ...variedEvent(4), type: 'case.updated' }, clock.now())
+    await record(1)
     expect(await eventually(async () => (await deliveries(ep.id)).length === 1)).toBe(true)
     const [first] = await deliveries(ep.id)
     expect(first).toMatchObject({ attempt: 1, outcome: 'failed', statusCode: 429 })
@@ -118,7 +121,7 @@ describe('delivery', () => {
     const rx = await receiver()
     rx.answer(() => ({ status: 500 }))
     const ep = await register(rx.url)
-    log.append({ ...variedEvent(5), type: 'case.updated' }, clock.now())
+    await record(1)
     expect(await eventually(async () => (await deliveries(ep.id)).length === 4, 8000)).toBe(true)
     expect((await deliveries(ep.id)).map(d => d.outcome).reverse()).toEqual(['failed', 'failed', 'failed', 'gave_up'])
     expect((await endpoint(ep.id)).enabled).toBe(true)

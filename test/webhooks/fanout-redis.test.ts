@@ -10,18 +10,20 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { BullJobRunner } from '../../src/jobs/bullmq.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
-import { TestEventLog, variedEvent, type TestCaseEvent } from '../support/event-log.js'
+import { RedisEventStore } from '../../src/events/redis-store.js'
+import { idTime } from '../../src/events/store.js'
+import type { CaseEvent } from '../../src/schemas/event.js'
+import { recordEvents } from '../support/case-events.js'
 import { eventually, startReceiver, type Receiver } from '../support/receiver.js'
 
 const EVENTS = Number(process.env.WH_EVENTS ?? 1000)
-const log = new TestEventLog()
 const prefix = `wh-${randomUUID()}:`
 const replicas: TestGateway[] = []
 const KEY = randomBytes(32).toString('base64')
 const receivers: Receiver[] = []
 
 /** the ten subscriptions, and the oracle each receiver is checked against (written apart from the gateway's filter) */
-const SUBSCRIPTIONS: Array<{ body: Record<string, unknown>, wants: (e: TestCaseEvent) => boolean }> = [
+const SUBSCRIPTIONS: Array<{ body: Record<string, unknown>, wants: (e: CaseEvent) => boolean }> = [
   { body: {}, wants: () => true },
   { body: { eventTypes: ['case.created'] }, wants: e => e.type === 'case.created' },
   { body: { filter: { providers: ['phishfort'] } }, wants: e => e.case.provider === 'phishfort' },
@@ -39,7 +41,9 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) {
     const jobs = new BullJobRunner(inject('redisUrl'), { redisKeyPrefix: prefix, log: pino({ level: process.env.WH_DEBUG === undefined ? 'silent' : 'debug' }) })
     // replicas share the key that seals endpoint secrets (in sandbox mode each process would draw its own)
-    replicas.push(await testGateway({ clock, store: 'redis', redisPrefix: prefix, env: { WEBHOOK_ENCRYPTION_KEY: KEY }, appOptions: { events: log, jobs }, ...(process.env.WH_DEBUG === undefined ? {} : { logger: { level: 'debug' } }) }))
+    // each replica its own connection to the one event log (a Redis Stream), as separate processes would have
+    const eventStore = new RedisEventStore(inject('redisUrl'), { keyPrefix: prefix, clock, log: pino({ level: 'silent' }), retention: { retentionMs: 86_400_000, timelineRetentionMs: 86_400_000 } })
+    replicas.push(await testGateway({ clock, store: 'redis', redisPrefix: prefix, env: { WEBHOOK_ENCRYPTION_KEY: KEY }, appOptions: { eventStore, jobs }, ...(process.env.WH_DEBUG === undefined ? {} : { logger: { level: 'debug' } }) }))
   }
   for (let i = 0; i < SUBSCRIPTIONS.length; i++) receivers.push(await startReceiver())
 })
@@ -60,7 +64,10 @@ describe('fan-out across two replicas (Redis, BullMQ)', () => {
       endpoints.push(res.json() as { id: string, secret: string })
     }
     const started = Date.now()
-    const events = Array.from({ length: EVENTS }, (_, i) => log.append(variedEvent(i)))
+    // recorded through one replica's events engine; both replicas' fan-outs read the same log
+    const events = await recordEvents(replicas[0]!.app.events.service, EVENTS, { cases: 250 })
+    const recordedMs = Date.now() - started
+    expect(new Set(events.map(e => e.type))).toEqual(new Set(['case.created', 'case.status_changed', 'case.reopened']))
     const expected = SUBSCRIPTIONS.map(sub => events.filter(sub.wants).map(e => e.id))
     const total = expected.reduce((n, ids) => n + ids.length, 0)
     const done = await eventually(() => receivers.every((r, i) => r.received.length >= expected[i]!.length), 90_000, 50)
@@ -68,7 +75,8 @@ describe('fan-out across two replicas (Redis, BullMQ)', () => {
     // a moment more, so a late duplicate would show
     await new Promise(resolve => setTimeout(resolve, 500))
     expect(done).toBe(true)
-    const observedAt = new Map(events.map(e => [e.id, Date.parse(e.observedAt)]))
+    // the recording time is the event id's (a Redis Stream id: the ms of XADD on the server's clock)
+    const recordedAt = new Map(events.map(e => [e.id, idTime(e.id)]))
     const latencies: number[] = []
     for (const [i, r] of receivers.entries()) {
       const wh = new Webhook(endpoints[i]!.secret)
@@ -78,11 +86,11 @@ describe('fan-out across two replicas (Redis, BullMQ)', () => {
       for (const x of r.received) {
         const payload = wh.verify(x.body, x.headers as Record<string, string>) as { type: string, data: { id: string } }
         expect(payload.data.id).toBe(x.headers['webhook-id'])
-        latencies.push(x.at - observedAt.get(payload.data.id)!)
+        latencies.push(x.at - recordedAt.get(payload.data.id)!)
       }
     }
     expect(latencies).toHaveLength(total)
-    console.log(`[webhooks] ${total} deliveries of ${EVENTS} events to 10 endpoints over 2 replicas in ${elapsedMs} ms: ` +
+    console.log(`[webhooks] ${EVENTS} events recorded in ${recordedMs} ms; ${total} deliveries to 10 endpoints over 2 replicas in ${elapsedMs} ms: ` +
       `${Math.round(total / (elapsedMs / 1000))} deliveries/s; recorded → receiver called p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms`)
     // nothing left pending, and both replicas worked
     const pending = await replicas[0]!.app.webhooks.store.pending()
@@ -94,9 +102,9 @@ describe('fan-out across two replicas (Redis, BullMQ)', () => {
     const before = rx.received.length
     const latencies: number[] = []
     for (let i = 0; i < 50; i++) {
-      const e = log.append({ ...variedEvent(i), type: 'case.updated' })
+      const [e] = await recordEvents(replicas[i % 2]!.app.events.service, 1)
       expect(await eventually(() => rx.received.length === before + i + 1, 10_000, 1)).toBe(true)
-      latencies.push(rx.received.at(-1)!.at - Date.parse(e.observedAt))
+      latencies.push(rx.received.at(-1)!.at - idTime(e!.id))
     }
     expect(rx.received.slice(before).map(x => x.headers['webhook-id'])).toHaveLength(50)
     console.log(`[webhooks] single events, idle gateway: recorded → receiver called p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms`)

@@ -44,7 +44,8 @@ const CACHE_TTL_MS = 60_000
 const CACHE_STALE_MS = 10 * 60_000
 /** background refreshes in flight at once */
 const REFRESH_CONCURRENCY = 2
-const CACHE_MAX = 1000
+/** enough for the watcher to keep every report with active mitigations of a large account (an entry is ~200 bytes) */
+const CACHE_MAX = 20_000
 /** parallel mitigation look-ups per listing page */
 const MITIGATION_CONCURRENCY = 4
 /** pages findOpenCase reads (newest first) before it stops looking */
@@ -140,11 +141,13 @@ class CloudflareConnector implements ProviderConnector {
    * The active mitigations when they are known without a call: none (active_count 0), or cached (a copy past its TTL
    * is used and refreshed in the background); null when the report needs a call.
    */
-  #cachedActive (report: AbuseReport, log: ConnectorContext['log']): Mitigation[] | null {
+  #cachedActive (report: AbuseReport, log: ConnectorContext['log'], cachedOk = false): Mitigation[] | null {
     if ((report.mitigation_summary?.active_count ?? 0) <= 0) return []
     const key = summaryKey(report)
     const hit = this.#cache.get(key)
     if (hit === undefined) return null
+    // the watcher's polls: same summary, same answer, no call (its budget share pays only for changed reports)
+    if (cachedOk) return hit.active
     const age = this.#deps.clock.now() - hit.at
     if (age < CACHE_TTL_MS) return hit.active
     if (age >= CACHE_TTL_MS + CACHE_STALE_MS) return null
@@ -179,7 +182,7 @@ class CloudflareConnector implements ProviderConnector {
 
   /** Active mitigations of a report with active_count > 0 (cached, see CACHE_TTL_MS); [] otherwise without a call. */
   async #active (report: AbuseReport, ctx: ConnectorContext): Promise<Mitigation[]> {
-    return this.#cachedActive(report, ctx.log) ?? await this.#fetchActive(report, summaryKey(report), ctx)
+    return this.#cachedActive(report, ctx.log, ctx.cachedOk) ?? await this.#fetchActive(report, summaryKey(report), ctx)
   }
 
   async #fetchActive (report: AbuseReport, key: string, ctx: ConnectorContext): Promise<Mitigation[]> {
@@ -206,7 +209,7 @@ class CloudflareConnector implements ProviderConnector {
   async #rows (reports: readonly AbuseReport[], ctx: ConnectorContext): Promise<CaseRow[]> {
     const row = (report: AbuseReport, active: Mitigation[]): CaseRow => caseRow(createdAtOf(report), encodeCaseId('cloudflare', report.id),
       () => toCase(report, this.#deps.status.map('cloudflare', report.status, statusFacts(report, active)), active))
-    const cached = reports.map(r => this.#cachedActive(r, ctx.log))
+    const cached = reports.map(r => this.#cachedActive(r, ctx.log, ctx.cachedOk))
     if (cached.every(a => a !== null)) return reports.map((r, i) => row(r, cached[i]!))
     return await mapLimit(reports, MITIGATION_CONCURRENCY, async report => row(report, await this.#active(report, ctx)))
   }

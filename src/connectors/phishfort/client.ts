@@ -8,8 +8,8 @@ import type { TSchema } from 'typebox'
 import { ConnectorError, type Attachment, type ConnectorContext, type ConnectorDeps, type ProviderSettings } from '../connector.js'
 import { VendorHttp, type ErrorBodyParser } from '../http.js'
 import {
-  DetailedIncidentSchema, IncidentListSchema, WriteAnswerSchema,
-  type DetailedIncident, type IncidentList, type WriteAnswer
+  DetailedIncidentSchema, IncidentListSchema, WebhookSubscriptionSchema, WriteAnswerSchema,
+  type DetailedIncident, type IncidentList, type WebhookSubscription, type WriteAnswer
 } from './wire.js'
 
 const PROVIDER = 'phishfort'
@@ -131,4 +131,21 @@ export class PhishfortClient {
   async comment (id: string, comment: string, ctx: ConnectorContext): Promise<void> {
     await this.http.call({ method: 'POST', path: `/v1/incident/${encodeURIComponent(id)}/comment`, json: { comment }, idempotent: false }, ctx)
   }
+
+  /** POST /v1/webhooks (phishfort-notes §3.8): 201 `{data: {id, secret, ...}}`; the secret is shown this once. */
+  async createWebhook (body: { url: string, events: string[], description?: string }, ctx: ConnectorContext): Promise<WebhookSubscription> {
+    const res = await this.http.call({ method: 'POST', path: '/v1/webhooks', json: body, idempotent: false }, ctx)
+    return unwrapData<WebhookSubscription>(WebhookSubscriptionSchema, res.body, 'POST /v1/webhooks')
+  }
+
+  /** POST /v1/webhooks/{id}/rotate-secret: the old secret stops working at once (phishfort-notes §3.8 [S]). */
+  async rotateWebhookSecret (id: string, ctx: ConnectorContext): Promise<WebhookSubscription> {
+    const res = await this.http.call({ method: 'POST', path: `/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`, idempotent: false }, ctx)
+    return unwrapData<WebhookSubscription>(WebhookSubscriptionSchema, res.body, 'POST /v1/webhooks/{id}/rotate-secret')
+  }
+}
+
+function unwrapData<T> (schema: TSchema, body: unknown, what: string): T {
+  const inner = body !== null && typeof body === 'object' && 'data' in body ? (body as { data: unknown }).data : body
+  return checked<T>(schema, inner, what)
 }

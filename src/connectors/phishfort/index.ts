@@ -12,7 +12,8 @@ import type { StatusEngine } from '../../status/engine.js'
 import { normaliseStatusName } from '../../status/table.js'
 import type {
   Attachment, Capabilities, CaseAction, CaseFilters, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome,
-  PreparedRequest, ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage, ProviderRowPage, ProviderSettings
+  PreparedRequest, ProviderCaseQuery, ProviderConnector, ProviderModule, ProviderPage, ProviderRowPage, ProviderSettings,
+  WebhookRegistration
 } from '../connector.js'
 import { mappedPage } from '../connector.js'
 import { PhishfortClient, type IncidentAction } from './client.js'
@@ -20,7 +21,7 @@ import { toCase, toCaseDetail, toRow } from './mapper.js'
 import { PHISHFORT_LEGACY_LABELS } from './status-map.js'
 import {
   ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENTS, MAX_LIMIT, MAX_REQUEST_BYTES, PHISHFORT_STATUS_DESCRIPTIONS, PHISHFORT_STATUSES,
-  SUBJECT_INCIDENT_TYPES, type PhishfortStatus, type ReportBody, type SubjectIncidentType
+  SUBJECT_INCIDENT_TYPES, WEBHOOK_EVENTS, type PhishfortStatus, type ReportBody, type SubjectIncidentType, type WebhookSubscription
 } from './wire.js'
 
 const PROVIDER = 'phishfort'
@@ -224,6 +225,18 @@ class PhishfortConnector implements ProviderConnector {
   async performAction (providerCaseId: string, action: CaseAction, ctx: ConnectorContext): Promise<void> {
     await this.#client.action(providerCaseId, ACTION_PATHS[action], ctx)
   }
+
+  async subscribeWebhook (url: string, ctx: ConnectorContext): Promise<WebhookRegistration> {
+    return registration(await this.#client.createWebhook({ url, events: [...WEBHOOK_EVENTS], description: 'takedown-gateway change events' }, ctx))
+  }
+
+  async rotateWebhookSecret (subscriptionId: string, ctx: ConnectorContext): Promise<WebhookRegistration> {
+    return registration(await this.#client.rotateWebhookSecret(subscriptionId, ctx))
+  }
+}
+
+function registration (w: WebhookSubscription): WebhookRegistration {
+  return { id: w.id, url: w.url ?? null, events: w.events ?? [], active: w.active ?? null, secret: w.secret ?? null }
 }
 
 /** The wire fields a report of this target produces, for a Case built without a read-back. */

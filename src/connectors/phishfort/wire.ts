@@ -146,6 +146,21 @@ export const WriteAnswerSchema = Type.Object({
 })
 export type WriteAnswer = Static<typeof WriteAnswerSchema>
 
+/** The webhook events PhishFort documents (phishfort-notes §3.8 [V]; `incident.action_required` from the MCP [S]). */
+export const WEBHOOK_EVENTS = ['incident.created', 'incident.status_changed', 'incident.history_created', 'incident.takedown_updated', 'incident.action_required'] as const
+
+/** `POST /v1/webhooks` 201 and `rotate-secret` answers, inside `data` (phishfort-notes §3.8); `secret` only here, once. */
+export const WebhookSubscriptionSchema = Type.Object({
+  id: Type.String(),
+  url: Opt(Type.String()),
+  secret: Opt(Type.String()),
+  events: Opt(Type.Array(Type.String())),
+  active: Opt(Type.Boolean()),
+  description: Opt(Type.String()),
+  createdAt: Opt(Type.String())
+})
+export type WebhookSubscription = Static<typeof WebhookSubscriptionSchema>
+
 /** hapi/Boom error body; only the 413 one is documented (phishfort-notes §6). */
 export interface BoomError {
   statusCode: number

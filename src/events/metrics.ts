@@ -1,0 +1,64 @@
+/** The events engine's Prometheus families, registered on the gateway's registry (src/metrics.ts). */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+
+const PREFIX = 'takedown_gateway_'
+
+export interface EventMetricSources {
+  /** epoch ms of each provider's last completed sync (null: none yet, or the store does not answer) */
+  lastSyncs: () => Promise<Record<string, number | null>>
+  snapshots: () => Promise<Record<string, number> | null>
+  now: () => number
+}
+
+export class EventMetrics {
+  readonly events: Counter<'type' | 'provider'>
+  readonly syncDuration: Histogram<'provider' | 'outcome'>
+  readonly inbound: Counter<'provider' | 'outcome'>
+
+  constructor (registry: Registry, sources: EventMetricSources) {
+    const registers = [registry]
+    this.events = new Counter({
+      name: `${PREFIX}events_total`,
+      help: 'Case change events recorded by this replica, by event type and provider',
+      labelNames: ['type', 'provider'],
+      registers
+    })
+    this.syncDuration = new Histogram({
+      name: `${PREFIX}watch_sync_duration_seconds`,
+      help: 'Watcher syncs (one full read of a provider\'s look-back window) by provider and outcome (ok|failed)',
+      labelNames: ['provider', 'outcome'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers
+    })
+    this.inbound = new Counter({
+      name: `${PREFIX}inbound_webhook_deliveries_total`,
+      help: 'Vendor webhook deliveries received, by provider and outcome (accepted|duplicate|bad_signature|stale|malformed)',
+      labelNames: ['provider', 'outcome'],
+      registers
+    })
+    // scrape-time gauges: read from the event store, which every replica shares
+    new Gauge({ // eslint-disable-line no-new
+      name: `${PREFIX}watch_lag_seconds`,
+      help: 'Seconds since the last completed watcher sync, per provider (absent before the first one)',
+      labelNames: ['provider'],
+      registers,
+      async collect () {
+        this.reset()
+        const now = sources.now()
+        for (const [provider, at] of Object.entries(await sources.lastSyncs())) {
+          if (at !== null) this.set({ provider }, Math.max(0, (now - at) / 1000))
+        }
+      }
+    })
+    new Gauge({ // eslint-disable-line no-new
+      name: `${PREFIX}event_snapshots`,
+      help: 'Case snapshots the event store holds, per provider',
+      labelNames: ['provider'],
+      registers,
+      async collect () {
+        this.reset()
+        for (const [provider, n] of Object.entries(await sources.snapshots() ?? {})) this.set({ provider }, n)
+      }
+    })
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The event log on Redis Streams. One Lua script is the compare-and-record step: snapshot fingerprint compare →
+ * sequence increment → XADD to the log (trimmed by time with MINID) → XADD of the same entry id to the case's
+ * timeline, all atomic, so replicas that see the same change record it once. One dedicated connection per process
+ * tails the log with XREAD BLOCK and fans new entries out to the subscribers (SSE clients, other features).
+ */
+import type { Cluster, Redis } from 'ioredis'
+import type { RedisTarget } from '../config.js'
+import { caseFingerprint } from '../domain/fingerprint.js'
+import type { Logger } from '../logger.js'
+import type { Case } from '../schemas/case.js'
+import type { CaseEvent, EventType, ObservedVia } from '../schemas/event.js'
+import type { UnifiedStatus } from '../schemas/unified-status.js'
+import { eventKeys } from '../store/keys.js'
+import { createRedisClient, waitForReady } from '../store/redis-kv-store.js'
+import type { Clock } from '../clock.js'
+import { matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
+
+/*
+ * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts
+ * ARGV: 1 fp, 2 status, 3 providerStatus ('' = null), 4 terminal 1|0, 5 updatedAt ('' = null), 6 createdAt,
+ *       7 createdAt ms, 8 silentIfNew 1|0, 9 observedAt, 10 via, 11 case JSON, 12 provider, 13 case id,
+ *       14 log MINID, 15 timeline MINID, 16 timeline/snapshot TTL ms
+ * Returns false (unchanged or silent) or {entry id, entry fields}.
+ * The rules are decide() of store.ts.
+ */
+const OBSERVE = `
+local s = redis.call('HMGET', KEYS[1], 'fp', 'seq', 'st', 'ps', 'term', 'ua')
+if s[1] == ARGV[1] then return false end
+local new = (s[1] == false)
+if new then redis.call('HINCRBY', KEYS[5], ARGV[12], 1) end
+if ARGV[4] == '1' then redis.call('ZREM', KEYS[4], ARGV[13]) else redis.call('ZADD', KEYS[4], ARGV[7], ARGV[13]) end
+local function keep(seq)
+  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'seq', seq, 'st', ARGV[2], 'ps', ARGV[3], 'term', ARGV[4], 'ua', ARGV[5])
+  if ARGV[4] == '1' then redis.call('PEXPIRE', KEYS[1], ARGV[16]) else redis.call('PERSIST', KEYS[1]) end
+end
+if new and ARGV[8] == '1' then keep(0) return false end
+local typ
+local occ = ''
+if new then
+  typ = 'case.created'
+  occ = ARGV[6]
+else
+  if s[5] == '1' and ARGV[4] == '0' then typ = 'case.reopened'
+  elseif s[3] ~= ARGV[2] or s[4] ~= ARGV[3] then typ = 'case.status_changed'
+  else typ = 'case.updated' end
+  if ARGV[5] ~= '' and ARGV[5] ~= s[6] then occ = ARGV[5] end
+end
+local seq = tonumber(s[2] or '0') + 1
+local pst = s[3] or ''
+local pps = s[4] or ''
+local fields = {'t', typ, 'q', seq, 'pn', new and '1' or '0', 'pst', pst, 'pps', pps, 'oa', occ, 'ob', ARGV[9], 'ov', ARGV[10], 'c', ARGV[11]}
+local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[14], '*', unpack(fields))
+redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[15], id, unpack(fields))
+redis.call('PEXPIRE', KEYS[3], ARGV[16])
+keep(seq)
+return {id, fields}
+`
+
+type Fields = string[]
+type Entry = [string, Fields]
+
+function toEvent (id: string, fields: Fields): CaseEvent {
+  const f: Record<string, string> = {}
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string
+  return {
+    id,
+    type: f.t as EventType,
+    occurredAt: f.oa === '' || f.oa === undefined ? null : f.oa,
+    observedAt: f.ob as string,
+    observedVia: f.ov as ObservedVia,
+    case: JSON.parse(f.c as string) as Case,
+    previous: f.pn === '1' ? null : { status: f.pst as UnifiedStatus, providerStatus: f.pps === '' || f.pps === undefined ? null : f.pps },
+    sequence: Number(f.q)
+  }
+}
+
+/** the smallest stream id at or after `ms` */
+const minId = (ms: number): string => `${Math.max(0, Math.floor(ms))}-0`
+
+type ObserveCommand = (...args: Array<string | number>) => Promise<[string, Array<string | number>] | null>
+
+export class RedisEventStore implements EventStore {
+  readonly kind = 'redis' as const
+  readonly client: Redis | Cluster
+  readonly #tail: Redis | Cluster
+  readonly #keys: ReturnType<typeof eventKeys>
+  readonly #listeners = new Set<(e: CaseEvent) => void>()
+  #tailId: string | null = null
+  #tailing: Promise<void> | null = null
+  #closed = false
+  #lastError: string | null = null
+
+  readonly o: { keyPrefix: string, clock: Clock, log: Logger, retention: RetentionOptions }
+
+  constructor (target: string | RedisTarget, opts: RedisEventStore['o']) {
+    this.o = opts
+    this.client = createRedisClient(target, { enableOfflineQueue: false, commandTimeout: 1000, connectTimeout: 2000, maxRetriesPerRequest: 1, retryStrategy: t => Math.min(t * 100, 2000) })
+    // the tail blocks up to 5 s per XREAD: no command timeout on it
+    this.#tail = createRedisClient(target, { enableOfflineQueue: false, connectTimeout: 2000, maxRetriesPerRequest: 1, retryStrategy: t => Math.min(t * 100, 2000) })
+    this.client.on('error', (err: Error) => { this.#lastError = err.message })
+    this.client.on('ready', () => { this.#lastError = null })
+    this.#tail.on('error', () => {})
+    this.client.defineCommand('tgwObserve', { numberOfKeys: 5, lua: OBSERVE })
+    this.#keys = eventKeys(opts.keyPrefix)
+  }
+
+  async waitReady (ms = 2000): Promise<boolean> {
+    return await waitForReady(this.client, ms)
+  }
+
+  async observe ({ case: c, via, silentIfNew }: ObserveInput): Promise<CaseEvent | null> {
+    const now = this.o.clock.now()
+    const k = this.#keys
+    const args = [
+      k.snapshot(c.id), k.log, k.timeline(c.id), k.open, k.counts,
+      caseFingerprint(c), c.status, c.providerStatus ?? '', c.terminal ? '1' : '0', c.updatedAt ?? '', c.createdAt,
+      Date.parse(c.createdAt), silentIfNew ? '1' : '0', new Date(now).toISOString(), via, JSON.stringify(c), c.provider, c.id,
+      minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs
+    ]
+    const entry = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
+    return entry === null ? null : toEvent(entry[0], entry[1].map(String))
+  }
+
+  async #range (key: string, after: string | null, limit: number, filter: EventFilter, scanLimit: number): Promise<EventRead> {
+    const items: CaseEvent[] = []
+    let next = after
+    let scanned = 0
+    while (items.length < limit && scanned < scanLimit) {
+      const count = Math.min(500, Math.max(limit - items.length, 50))
+      const entries = await this.client.xrange(key, next === null ? '-' : `(${next}`, '+', 'COUNT', count) as Entry[]
+      for (const [id, fields] of entries) {
+        scanned++
+        next = id
+        const e = toEvent(id, fields)
+        if (matchesFilter(e, filter)) items.push(e)
+        if (items.length >= limit || scanned >= scanLimit) break
+      }
+      if (entries.length < count) break
+    }
+    return { items, next }
+  }
+
+  async read (after: string | null, limit: number, filter: EventFilter, scanLimit = Math.max(1000, limit * 20)): Promise<EventRead> {
+    const key = filter.caseId === undefined ? this.#keys.log : this.#keys.timeline(filter.caseId)
+    return await this.#range(key, after, limit, filter, scanLimit)
+  }
+
+  async oldestId (): Promise<string | null> {
+    const [first] = await this.client.xrange(this.#keys.log, '-', '+', 'COUNT', 1) as Entry[]
+    return first?.[0] ?? null
+  }
+
+  async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead> {
+    return await this.#range(this.#keys.timeline(caseId), after, limit, {}, limit)
+  }
+
+  async subscribe (listener: (event: CaseEvent) => void): Promise<() => void> {
+    if (this.#tailId === null) {
+      const [last] = await this.client.xrevrange(this.#keys.log, '+', '-', 'COUNT', 1) as Entry[]
+      this.#tailId ??= last?.[0] ?? '0-0'
+    }
+    this.#listeners.add(listener)
+    this.#tailing ??= this.#tailLoop()
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  async #tailLoop (): Promise<void> {
+    while (!this.#closed) {
+      try {
+        const res = await this.#tail.xread('COUNT', 500, 'BLOCK', 5000, 'STREAMS', this.#keys.log, this.#tailId ?? '$') as Array<[string, Entry[]]> | null
+        for (const [, entries] of res ?? []) {
+          for (const [id, fields] of entries) {
+            this.#tailId = id
+            const event = toEvent(id, fields)
+            for (const listener of this.#listeners) listener(event)
+          }
+        }
+      } catch (err) {
+        if (this.#closed) return
+        this.o.log.debug({ err: (err as Error).message }, 'event tail read failed; retrying')
+        await new Promise(resolve => setTimeout(resolve, 500))
+      }
+    }
+  }
+
+  async openCasesCreatedBefore (beforeMs: number, offset: number, limit: number): Promise<string[]> {
+    return await this.client.zrangebyscore(this.#keys.open, '-inf', `(${beforeMs}`, 'LIMIT', offset, limit)
+  }
+
+  async getCheckpoint (provider: string): Promise<Checkpoint | null> {
+    const raw = await this.client.hget(this.#keys.checkpoints, provider)
+    return raw === null ? null : JSON.parse(raw) as Checkpoint
+  }
+
+  async setCheckpoint (provider: string, checkpoint: Checkpoint): Promise<void> {
+    await this.client.hset(this.#keys.checkpoints, provider, JSON.stringify(checkpoint))
+  }
+
+  async snapshotCounts (): Promise<Record<string, number>> {
+    const raw = await this.client.hgetall(this.#keys.counts)
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]))
+  }
+
+  async health (): Promise<string | null> {
+    if (this.client.status !== 'ready') return `event store redis ${this.client.status}${this.#lastError === null ? '' : `: ${this.#lastError}`}`
+    return null
+  }
+
+  /** Redis's eviction policy: anything but noeviction may drop events and snapshots under memory pressure. */
+  async maxmemoryPolicy (): Promise<string | null> {
+    try {
+      const res = await this.client.call('CONFIG', 'GET', 'maxmemory-policy') as string[]
+      return res[1] ?? null
+    } catch {
+      return null
+    }
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    this.#listeners.clear()
+    this.#tail.disconnect()
+    try { await this.client.quit() } catch { this.client.disconnect() }
+    await this.#tailing
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The events use-cases: the one observe step every source of truth goes through (watcher polls, vendor webhooks,
+ * single-case reads, the gateway's own writes), the feed and the timeline with their filters, retention (410) and
+ * store outages (503). No Fastify request or reply in here.
+ */
+import type { Clock } from '../clock.js'
+import { GatewayError } from '../domain/problems.js'
+import type { Logger } from '../logger.js'
+import { CaseSchema, type Case } from '../schemas/case.js'
+import { EVENT_TYPES, type CaseEvent, type EventListQuery, type EventPage, type EventType, type ObservedVia, type Timeline } from '../schemas/event.js'
+import { isProviderId, PROVIDER_IDS } from '../schemas/provider.js'
+import type { EventMetrics } from './metrics.js'
+import { compareIds, idTime, type EventFilter, type EventStore, type RetentionOptions } from './store.js'
+
+const CASE_KEYS = Object.keys(CaseSchema.properties) as Array<keyof Case>
+
+/** The canonical case of a detail view (history, mitigations, raw... left out): what an event carries. */
+export function caseOf (detail: Case): Case {
+  const out = {} as Record<string, unknown>
+  for (const k of CASE_KEYS) out[k] = detail[k]
+  return out as unknown as Case
+}
+
+function csv (value: string): string[] {
+  return [...new Set(value.split(',').map(s => s.trim()).filter(s => s !== ''))]
+}
+
+export class EventService {
+  readonly store: EventStore
+  readonly #clock: Clock
+  readonly #retention: RetentionOptions
+  readonly metrics: EventMetrics | null
+  readonly #log: Logger
+
+  constructor (store: EventStore, opts: { clock: Clock, retention: RetentionOptions, metrics: EventMetrics | null, log: Logger }) {
+    this.store = store
+    this.#clock = opts.clock
+    this.#retention = opts.retention
+    this.metrics = opts.metrics
+    this.#log = opts.log
+  }
+
+  /** The compare-and-record step. Throws when the store fails (a watcher must not advance then). */
+  async observe (c: Case, via: ObservedVia, silentIfNew: boolean): Promise<CaseEvent | null> {
+    const event = await this.store.observe({ case: caseOf(c), via, silentIfNew })
+    if (event !== null) this.metrics?.events.inc({ type: event.type, provider: event.case.provider })
+    return event
+  }
+
+  /** For reads and writes: the answer to the client never waits for, or fails with, the event store. */
+  observeQuietly (c: Case, via: ObservedVia, silentIfNew: boolean): void {
+    this.observe(c, via, silentIfNew).catch((err: unknown) => {
+      this.#log.warn({ caseId: c.id, via, err: (err as Error).message }, 'event store did not take an observed case; the watcher will catch the change')
+    })
+  }
+
+  filter (q: { types?: string | undefined, provider?: string | undefined, caseId?: string | undefined, terminal?: boolean | undefined }): EventFilter {
+    const f: EventFilter = {}
+    if (q.types !== undefined) {
+      const names = csv(q.types)
+      const bad = names.filter(n => !(EVENT_TYPES as readonly string[]).includes(n))
+      if (bad.length > 0 || names.length === 0) {
+        throw new GatewayError('GW_ERR_VALIDATION', `Unknown event type ${bad.join(', ') || '(empty)'}; allowed: ${EVENT_TYPES.join(', ')}`, {
+          errors: [{ path: '/types', message: `must be a comma-separated list of ${EVENT_TYPES.join(', ')}` }], allowed: [...EVENT_TYPES]
+        })
+      }
+      f.types = new Set(names as EventType[])
+    }
+    if (q.provider !== undefined) {
+      const names = csv(q.provider)
+      const bad = names.filter(n => !isProviderId(n))
+      if (bad.length > 0 || names.length === 0) {
+        throw new GatewayError('GW_ERR_VALIDATION', `Unknown provider ${bad.join(', ') || '(empty)'}`, {
+          errors: [{ path: '/provider', message: `must be a comma-separated list of ${PROVIDER_IDS.join(', ')}` }], allowed: [...PROVIDER_IDS]
+        })
+      }
+      f.providers = new Set(names)
+    }
+    if (q.caseId !== undefined) f.caseId = q.caseId
+    if (q.terminal !== undefined) f.terminal = q.terminal
+    return f
+  }
+
+  /**
+   * 410 for a position past the retention that the log no longer holds (events after it may be trimmed away): the
+   * client must re-list cases, then follow from a fresh id. An old id the log still reaches (trimming is lazy) is fine.
+   */
+  async checkAfter (after: string | null): Promise<void> {
+    if (after === null || idTime(after) >= this.#clock.now() - this.#retention.retentionMs) return
+    const oldest = await this.#available(async () => await this.store.oldestId())
+    if (oldest === null || compareIds(after, oldest) < 0) {
+      throw new GatewayError('GW_ERR_EVENTS_GONE',
+        `Event ${after} is older than the ${Math.round(this.#retention.retentionMs / 86_400_000)}-day retention: re-list cases with GET /v1/cases, then follow GET /v1/events without \`after\``)
+    }
+  }
+
+  async list (q: EventListQuery): Promise<EventPage> {
+    const filter = this.filter(q)
+    const after = q.after ?? null
+    await this.checkAfter(after)
+    return await this.#available(async () => await this.store.read(after, q.limit, filter))
+  }
+
+  async timeline (caseId: string, after: string | null, limit: number): Promise<Timeline> {
+    const page = await this.#available(async () => await this.store.timeline(caseId, after, limit))
+    return { caseId, items: page.items, next: page.next }
+  }
+
+  /** A store failure on an event route is a 503 that says so; the case API is not affected. */
+  async #available<T> (fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      if (err instanceof GatewayError) throw err
+      this.#log.warn({ err: (err as Error).message }, 'event store unavailable')
+      throw new GatewayError('GW_ERR_EVENTS_UNAVAILABLE', 'The event store is unavailable; the case API keeps working. Retry shortly: nothing recorded is lost.', { retryAfter: 5, cause: err })
+    }
+  }
+
+  /** the store's shared tail; 503 when the store cannot fix a starting point */
+  async subscribe (listener: (event: CaseEvent) => void): Promise<() => void> {
+    return await this.#available(async () => await this.store.subscribe(listener))
+  }
+
+  async health (): Promise<string | null> { return await this.store.health() }
+}

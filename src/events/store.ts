@@ -1,0 +1,119 @@
+/**
+ * THE event-log port: per-case snapshots, one atomic compare-and-record step, a global log ordered by event id and a
+ * per-case timeline kept longer. Two adapters with the same behaviour: Redis Streams (shared by replicas) and memory.
+ */
+import { caseFingerprint } from '../domain/fingerprint.js'
+import type { Case } from '../schemas/case.js'
+import type { CaseEvent, EventType, ObservedVia } from '../schemas/event.js'
+import type { UnifiedStatus } from '../schemas/unified-status.js'
+
+export interface ObserveInput {
+  case: Case
+  via: ObservedVia
+  /** a case the store has never seen is recorded without an event (a provider's first look, a read of an old case) */
+  silentIfNew: boolean
+}
+
+export interface EventFilter {
+  types?: ReadonlySet<EventType>
+  providers?: ReadonlySet<string>
+  caseId?: string
+  terminal?: boolean
+}
+
+export interface EventRead {
+  items: CaseEvent[]
+  /** the id of the last entry looked at (whether the filter kept it or not); the `after` given when none */
+  next: string | null
+}
+
+export interface Checkpoint {
+  /** epoch ms of the last sync that read the whole window and recorded everything it saw */
+  lastSyncAt: number
+  /** the first full sync has run: new cases from now on are `case.created` */
+  baselined: boolean
+}
+
+export interface RetentionOptions {
+  /** the global log keeps this long */
+  retentionMs: number
+  /** a case's timeline (and the snapshot of a terminal case) keeps this long after its last change */
+  timelineRetentionMs: number
+}
+
+export interface EventStore {
+  readonly kind: 'redis' | 'memory'
+  /** compare with the snapshot and, atomically, record the change: the event, or null when nothing changed */
+  observe: (input: ObserveInput) => Promise<CaseEvent | null>
+  /** events after `after` (exclusive; null = from the oldest kept), oldest first; scans at most `scanLimit` entries */
+  read: (after: string | null, limit: number, filter: EventFilter, scanLimit?: number) => Promise<EventRead>
+  /** the id of the oldest event the log still holds, null when it is empty */
+  oldestId: () => Promise<string | null>
+  /** one case's events, oldest first */
+  timeline: (caseId: string, after: string | null, limit: number) => Promise<EventRead>
+  /**
+   * Every event recorded by any replica after some moment between the call and its resolution, once each, in id
+   * order (one shared reader per process). Resolves to the unsubscribe function once that moment is fixed: a read of
+   * the log started after it overlaps the subscription, so replay + subscription leave no gap.
+   */
+  subscribe: (listener: (event: CaseEvent) => void) => Promise<() => void>
+  /** ids of open cases created before `beforeMs`, oldest first, from the `offset`-th */
+  openCasesCreatedBefore: (beforeMs: number, offset: number, limit: number) => Promise<string[]>
+  getCheckpoint: (provider: string) => Promise<Checkpoint | null>
+  setCheckpoint: (provider: string, checkpoint: Checkpoint) => Promise<void>
+  /** snapshots held, per provider */
+  snapshotCounts: () => Promise<Record<string, number>>
+  /** resolves when the store can take commands, or false after `ms` */
+  waitReady?: (ms?: number) => Promise<boolean>
+  /** null when the store takes commands, else why not */
+  health: () => Promise<string | null>
+  close: () => Promise<void>
+}
+
+/** What one snapshot holds (the memory adapter's record; the Redis hash has the same fields). */
+export interface Snapshot {
+  fp: string
+  seq: number
+  status: UnifiedStatus
+  providerStatus: string | null
+  terminal: boolean
+  updatedAt: string | null
+}
+
+/**
+ * The compare step as a pure function (the Redis adapter runs the same rules in Lua): null = unchanged, 'silent' =
+ * first sight recorded without an event, else the event's type, sequence and vendor time.
+ */
+export function decide (prev: Snapshot | undefined, next: Case, fp: string, silentIfNew: boolean):
+null | 'silent' | { type: EventType, sequence: number, occurredAt: string | null } {
+  if (prev?.fp === fp) return null
+  if (prev === undefined) return silentIfNew ? 'silent' : { type: 'case.created', sequence: 1, occurredAt: next.createdAt }
+  const type: EventType = prev.terminal && !next.terminal
+    ? 'case.reopened'
+    : prev.status !== next.status || prev.providerStatus !== next.providerStatus ? 'case.status_changed' : 'case.updated'
+  const occurredAt = next.updatedAt !== null && next.updatedAt !== prev.updatedAt ? next.updatedAt : null
+  return { type, sequence: prev.seq + 1, occurredAt }
+}
+
+export function snapshotOf (c: Case, seq: number): Snapshot {
+  return { fp: caseFingerprint(c), seq, status: c.status, providerStatus: c.providerStatus, terminal: c.terminal, updatedAt: c.updatedAt }
+}
+
+export function matchesFilter (e: CaseEvent, f: EventFilter): boolean {
+  if (f.types !== undefined && !f.types.has(e.type)) return false
+  if (f.providers !== undefined && !f.providers.has(e.case.provider)) return false
+  if (f.caseId !== undefined && e.case.id !== f.caseId) return false
+  if (f.terminal !== undefined && e.case.terminal !== f.terminal) return false
+  return true
+}
+
+/** Event ids are `<ms>-<n>` (a Redis Stream entry id): compared as two integers. */
+export function compareIds (a: string, b: string): number {
+  const [am = 0, an = 0] = a.split('-').map(Number)
+  const [bm = 0, bn = 0] = b.split('-').map(Number)
+  return am !== bm ? am - bm : an - bn
+}
+
+export function idTime (id: string): number {
+  return Number(id.slice(0, id.indexOf('-')))
+}

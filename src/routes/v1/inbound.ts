@@ -1,0 +1,151 @@
+/**
+ * Vendor pushes: `POST /v1/inbound/phishfort` (authenticated by PhishFort's signature, not by a gateway key) and the
+ * admin route that registers this gateway's endpoint at PhishFort. A delivery is answered 202 at once; the incident
+ * is then re-read from PhishFort by a job and observed like any other change (the payload is never taken as the case).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { Config } from '../../config.js'
+import { encodeCaseId } from '../../domain/case-id.js'
+import { GatewayError } from '../../domain/problems.js'
+import type { EventsEngine } from '../../events/build.js'
+import { incidentIdOf, verifyPhishfort } from '../../events/phishfort-webhook.js'
+import type { ProviderSet } from '../../services/provider-set.js'
+import type { KvStore } from '../../store/kv-store.js'
+import { inboundKeys } from '../../store/keys.js'
+import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../responses.js'
+
+export interface InboundRoutesOptions {
+  events: EventsEngine
+  store: KvStore
+  config: Config
+  providers: ProviderSet
+}
+
+/** PhishFort retries for about an hour (immediately, 30 s, 2 min, 10 min, 1 h): delivery ids are kept a day */
+const DELIVERY_TTL_MS = 86_400_000
+/** a registered secret is kept until replaced (ten years is "until replaced" for a KvStore that wants a TTL) */
+const SECRET_TTL_MS = 10 * 365 * 86_400_000
+const DELIVERY_ID = /^[\w.-]{1,128}$/
+
+const AcceptedSchema = Type.Object({
+  accepted: Type.Boolean(),
+  deliveryId: Type.String(),
+  duplicate: Type.Boolean({ description: 'true when this delivery id was already received: nothing more is done' })
+}, { $id: 'InboundAccepted', additionalProperties: false, examples: [{ accepted: true, deliveryId: 'dlv_01HZX3', duplicate: false }] })
+
+const RegistrationSchema = Type.Object({
+  id: Type.String({ description: 'PhishFort\'s subscription id' }),
+  url: Type.Union([Type.String(), Type.Null()]),
+  events: Type.Array(Type.String()),
+  active: Type.Union([Type.Boolean(), Type.Null()]),
+  secretStored: Type.Boolean({ description: 'The signing secret PhishFort returned (once) is kept by the gateway and checked with PHISHFORT_WEBHOOK_SECRETS; it is never returned' })
+}, { $id: 'InboundRegistration', additionalProperties: false, examples: [{ id: 'abc123', url: 'https://gateway.example/v1/inbound/phishfort', events: ['incident.created', 'incident.status_changed'], active: true, secretStored: true }] })
+
+const SubscriptionRequestSchema = Type.Union([
+  Type.Object({ url: Type.String({ format: 'uri', maxLength: 2083, description: 'The public URL PhishFort will POST to (HTTPS in production)' }) }, { additionalProperties: false }),
+  Type.Object({ id: Type.String({ minLength: 1, maxLength: 128, description: 'PhishFort\'s subscription id' }), rotate: Type.Literal(true) }, { additionalProperties: false })
+], { $id: 'InboundSubscriptionRequest', examples: [{ url: 'https://gateway.example/v1/inbound/phishfort' }, { id: 'abc123', rotate: true }] })
+
+export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = async (app, { events, store, config, providers }) => {
+  // the signature covers the raw bytes: this route's JSON is kept as a Buffer and parsed after the check
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
+
+  const secrets = async (): Promise<string[]> => {
+    let stored: string[] = []
+    try {
+      const raw = await store.get(inboundKeys.secrets('phishfort'))
+      stored = raw === null ? [] : JSON.parse(raw) as string[]
+    } catch {}
+    return [...config.events.phishfortWebhookSecrets, ...stored]
+  }
+
+  app.post('/v1/inbound/phishfort', {
+    schema: {
+      operationId: 'receivePhishfortWebhook',
+      tags: ['Inbound webhooks'],
+      summary: 'PhishFort webhook deliveries',
+      description: 'Called by PhishFort, not by gateway clients: authenticated by `X-PhishFort-Signature` (`sha256=` + hex HMAC-SHA256 of `timestamp + "." + raw body` ' +
+        'with the subscription secret; two secrets are accepted during a rotation), `X-PhishFort-Timestamp` within ±5 minutes and `X-PhishFort-Delivery-Id` ' +
+        '(a repeated id is acknowledged and ignored). Answers 202 at once; the incident is then re-read from PhishFort and its change recorded as an event.',
+      security: [{ phishfortSignature: [] }],
+      headers: Type.Object({
+        'x-phishfort-signature': Type.Optional(Type.String()),
+        'x-phishfort-timestamp': Type.Optional(Type.String()),
+        'x-phishfort-delivery-id': Type.Optional(Type.String()),
+        'x-phishfort-event': Type.Optional(Type.String())
+      }),
+      body: Type.Unknown({
+        $id: 'PhishfortDelivery',
+        description: 'Any JSON: PhishFort does not document the payload; only an incident id (`data.incidentId`, `data.id`, `incident.id`, `data.incident.id`, `incidentId`) is read from it',
+        examples: [{ event: 'incident.status_changed', data: { incidentId: '054zKkjCnR1I3B3U812z', status: 'takedown_in_progress' } }]
+      }),
+      response: { 202: AcceptedSchema, ...problems(400, 401, 429, 500, 503) }
+    }
+  }, async (req, reply) => {
+    const metrics = events.service.metrics
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+    const verdict = verifyPhishfort({ signature: req.headers['x-phishfort-signature'], timestamp: req.headers['x-phishfort-timestamp'] }, raw, await secrets(), Date.now())
+    if (!verdict.ok) {
+      metrics?.inbound.inc({ provider: 'phishfort', outcome: verdict.outcome })
+      req.log.warn({ outcome: verdict.outcome, reason: verdict.reason }, 'PhishFort delivery refused')
+      throw new GatewayError('GW_ERR_BAD_SIGNATURE', verdict.reason)
+    }
+    const deliveryId = req.headers['x-phishfort-delivery-id']
+    let incidentId: string | null = null
+    try { incidentId = incidentIdOf(JSON.parse(raw.toString('utf8'))) } catch {}
+    if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId) || incidentId === null) {
+      metrics?.inbound.inc({ provider: 'phishfort', outcome: 'malformed' })
+      throw new GatewayError('GW_ERR_VALIDATION', deliveryId === undefined || !DELIVERY_ID.test(deliveryId)
+        ? 'X-PhishFort-Delivery-Id is missing or not an id'
+        : 'The delivery names no incident (looked for data.incidentId, data.id, incident.id, data.incident.id, incidentId)')
+    }
+    const key = inboundKeys.delivery('phishfort', deliveryId)
+    if (!(await store.set(key, '1', { ttlMs: DELIVERY_TTL_MS, nx: true }))) {
+      metrics?.inbound.inc({ provider: 'phishfort', outcome: 'duplicate' })
+      return await reply.code(202).send({ accepted: true, deliveryId, duplicate: true })
+    }
+    try {
+      await events.watcher.touch(encodeCaseId('phishfort', incidentId), 'webhook')
+    } catch (err) {
+      // not queued: forget the id so PhishFort's retry is taken
+      await store.del(key).catch(() => {})
+      throw new GatewayError('GW_ERR_UNAVAILABLE', 'The delivery could not be queued; PhishFort will retry it', { retryAfter: 30, cause: err })
+    }
+    metrics?.inbound.inc({ provider: 'phishfort', outcome: 'accepted' })
+    return await reply.code(202).send({ accepted: true, deliveryId, duplicate: false })
+  })
+
+  app.post('/v1/admin/inbound/phishfort/subscription', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'registerPhishfortWebhook',
+      tags: ['Inbound webhooks'],
+      summary: 'Register this gateway\'s webhook endpoint at PhishFort',
+      description: 'Calls PhishFort\'s `POST /v1/webhooks` with `url` (this gateway\'s public `…/v1/inbound/phishfort`) and every incident event. ' +
+        'PhishFort returns the signing secret once: the gateway keeps it (in its store) and accepts deliveries signed with it, next to PHISHFORT_WEBHOOK_SECRETS. ' +
+        'With `rotate: true` and the subscription `id`, asks PhishFort for a new secret instead (PhishFort revokes the old one at once).',
+      security: [{ bearerAuth: [] }],
+      body: SubscriptionRequestSchema,
+      response: { 201: RegistrationSchema, ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS) }
+    }
+  }, async (req, reply) => {
+    const connector = providers.require('phishfort')
+    if (connector.subscribeWebhook === undefined || connector.rotateWebhookSecret === undefined) {
+      throw new GatewayError('GW_ERR_UNSUPPORTED', 'phishfort cannot register webhooks through this gateway', { provider: 'phishfort' })
+    }
+    const body = req.body
+    const reg = await providers.withContext('phishfort', req.cancellation, req.log, async ctx =>
+      'url' in body ? await connector.subscribeWebhook!(body.url, ctx) : await connector.rotateWebhookSecret!(body.id, ctx))
+    let secretStored = false
+    if (reg.secret !== null) {
+      // the new secret first; after a rotation the old one is dropped (PhishFort revokes it at once)
+      await store.set(inboundKeys.secrets('phishfort'), JSON.stringify([reg.secret]), { ttlMs: SECRET_TTL_MS })
+      secretStored = true
+    }
+    req.log.info({ subscription: reg.id, events: reg.events }, 'PhishFort webhook subscription registered')
+    return await reply.code(201).send({ id: reg.id, url: reg.url, events: reg.events, active: reg.active, secretStored })
+  })
+}

@@ -1,0 +1,152 @@
+/**
+ * The event-log port, both adapters, the same expectations: the compare-and-record rules, per-case sequences,
+ * one event per change however many replicas observe it, paging and filters, timelines and the shared tail.
+ */
+import { randomUUID } from 'node:crypto'
+import { pino } from 'pino'
+import { afterEach, describe, expect, inject, it } from 'vitest'
+import { ManualClock } from '../../src/clock.js'
+import { MemoryEventStore } from '../../src/events/memory-store.js'
+import { RedisEventStore } from '../../src/events/redis-store.js'
+import type { EventStore } from '../../src/events/store.js'
+import type { Case } from '../../src/schemas/case.js'
+import type { CaseEvent } from '../../src/schemas/event.js'
+import { isTerminal, type UnifiedStatus } from '../../src/schemas/unified-status.js'
+import { fakeCase } from '../support/fake-connector.js'
+
+const DAY = 86_400_000
+const retention = { retentionMs: 30 * DAY, timelineRetentionMs: 365 * DAY }
+const log = pino({ level: 'silent' })
+const open: EventStore[] = []
+afterEach(async () => { await Promise.all(open.splice(0).map(async s => { await s.close() })) })
+
+function withStatus (c: Case, status: UnifiedStatus, extra: Partial<Case> = {}): Case {
+  return { ...c, status, terminal: isTerminal(status), providerStatus: status, ...extra }
+}
+
+type Make = (shared: string) => EventStore
+const adapters: Array<[string, () => Make]> = [
+  ['redis', () => prefix => new RedisEventStore(inject('redisUrl'), { keyPrefix: prefix, clock: new ManualClock(), log, retention })],
+  ['memory', () => {
+    // replicas of a memory store share one process: the same instance
+    const byPrefix = new Map<string, EventStore>()
+    return prefix => byPrefix.get(prefix) ?? byPrefix.set(prefix, new MemoryEventStore(new ManualClock(), retention)).get(prefix) as EventStore
+  }]
+]
+
+describe.each(adapters)('%s event store', (_kind, factory) => {
+  const store = async (prefix: string, make: Make): Promise<EventStore> => {
+    const s = make(prefix)
+    if (!open.includes(s)) open.push(s)
+    await s.waitReady?.()
+    return s
+  }
+
+  it('records a first sight silently, then each change once with a gapless sequence', async () => {
+    const s = await store(`t-${randomUUID()}:`, factory())
+    const c = fakeCase('bforeai', '101', Date.parse('2026-09-01T00:00:00Z'), { status: 'received' })
+    expect(await s.observe({ case: c, via: 'poll', silentIfNew: true })).toBeNull()
+    expect(await s.observe({ case: c, via: 'poll', silentIfNew: false })).toBeNull()
+    const moved = await s.observe({ case: withStatus(c, 'in_progress'), via: 'poll', silentIfNew: false })
+    expect(moved).toMatchObject({ type: 'case.status_changed', sequence: 1, observedVia: 'poll', previous: { status: 'received', providerStatus: 'received' }, case: { status: 'in_progress' } })
+    const touched = await s.observe({ case: withStatus(c, 'in_progress', { updatedAt: '2026-09-03T10:00:00.000Z' }), via: 'read', silentIfNew: true })
+    expect(touched).toMatchObject({ type: 'case.updated', sequence: 2, occurredAt: '2026-09-03T10:00:00.000Z', observedVia: 'read' })
+    const done = await s.observe({ case: withStatus(c, 'taken_down', { updatedAt: '2026-09-03T10:00:00.000Z' }), via: 'poll', silentIfNew: false })
+    expect(done).toMatchObject({ type: 'case.status_changed', sequence: 3, occurredAt: null, case: { terminal: true } })
+    const back = await s.observe({ case: withStatus(c, 'in_progress', { updatedAt: '2026-09-04T00:00:00.000Z' }), via: 'webhook', silentIfNew: false })
+    expect(back).toMatchObject({ type: 'case.reopened', sequence: 4, previous: { status: 'taken_down' } })
+    const timeline = await s.timeline(c.id, null, 100)
+    expect(timeline.items.map(e => e.sequence)).toEqual([1, 2, 3, 4])
+    expect(timeline.items.map(e => e.id)).toEqual([moved, touched, done, back].map(e => e?.id))
+  })
+
+  it('gives case.created with the vendor creation time to a case that appears after the first look', async () => {
+    const s = await store(`t-${randomUUID()}:`, factory())
+    const c = fakeCase('phishfort', 'abc', Date.parse('2026-10-01T00:00:00Z'))
+    const e = await s.observe({ case: c, via: 'gateway', silentIfNew: false })
+    expect(e).toMatchObject({ type: 'case.created', sequence: 1, previous: null, occurredAt: '2026-10-01T00:00:00.000Z', observedVia: 'gateway' })
+    expect(e?.case).toEqual(c)
+  })
+
+  it('records one event when replicas observe the same change at once', async () => {
+    const prefix = `t-${randomUUID()}:`
+    const make = factory()
+    const a = await store(prefix, make)
+    const b = await store(prefix, make)
+    const c = fakeCase('cloudflare', 'r1', Date.parse('2026-10-01T00:00:00Z'), { status: 'received' })
+    await a.observe({ case: c, via: 'poll', silentIfNew: true })
+    const next = withStatus(c, 'mitigated')
+    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => await (i % 2 === 0 ? a : b).observe({ case: next, via: 'poll', silentIfNew: false })))
+    expect(results.filter(r => r !== null)).toHaveLength(1)
+    expect((await a.read(null, 100, {})).items).toHaveLength(1)
+  })
+
+  it('pages the log oldest first from any id, with filters, and says where to continue', async () => {
+    const s = await store(`t-${randomUUID()}:`, factory())
+    const made: CaseEvent[] = []
+    for (let i = 0; i < 6; i++) {
+      const c = fakeCase(i % 2 === 0 ? 'bforeai' : 'phishfort', `p${i}`, Date.parse('2026-10-01T00:00:00Z') + i, { status: i === 5 ? 'taken_down' : 'received' })
+      made.push(await s.observe({ case: c, via: 'poll', silentIfNew: false }) as CaseEvent)
+    }
+    const first = await s.read(null, 4, {})
+    expect(first.items.map(e => e.id)).toEqual(made.slice(0, 4).map(e => e.id))
+    expect(first.next).toBe(made[3]?.id)
+    const rest = await s.read(first.next, 4, {})
+    expect(rest.items.map(e => e.id)).toEqual(made.slice(4).map(e => e.id))
+    expect((await s.read(rest.next, 4, {})).items).toEqual([])
+    expect((await s.read(null, 10, { providers: new Set(['phishfort']) })).items.map(e => e.case.providerCaseId)).toEqual(['p1', 'p3', 'p5'])
+    expect((await s.read(null, 10, { terminal: true })).items.map(e => e.case.providerCaseId)).toEqual(['p5'])
+    expect((await s.read(null, 10, { caseId: made[2]?.case.id as string })).items.map(e => e.id)).toEqual([made[2]?.id])
+    expect((await s.read(null, 10, { types: new Set(['case.status_changed']) })).items).toEqual([])
+  })
+
+  it('keeps the open cases older than a date for the slow refresh, and drops them once terminal', async () => {
+    const s = await store(`t-${randomUUID()}:`, factory())
+    const old = fakeCase('bforeai', 'old', Date.parse('2026-06-01T00:00:00Z'))
+    const recent = fakeCase('bforeai', 'new', Date.parse('2026-10-20T00:00:00Z'))
+    await s.observe({ case: old, via: 'poll', silentIfNew: true })
+    await s.observe({ case: recent, via: 'poll', silentIfNew: true })
+    expect(await s.openCasesCreatedBefore(Date.parse('2026-09-01T00:00:00Z'), 0, 10)).toEqual([old.id])
+    await s.observe({ case: withStatus(old, 'closed'), via: 'read', silentIfNew: false })
+    expect(await s.openCasesCreatedBefore(Date.parse('2026-09-01T00:00:00Z'), 0, 10)).toEqual([])
+    expect((await s.snapshotCounts()).bforeai).toBe(2)
+  })
+
+  it('hands every event recorded by any replica to a subscriber, once, in order', async () => {
+    const prefix = `t-${randomUUID()}:`
+    const make = factory()
+    const a = await store(prefix, make)
+    const b = await store(prefix, make)
+    const seen: string[] = []
+    const stop = await a.subscribe(e => { seen.push(e.id) })
+    const recorded: string[] = []
+    for (let i = 0; i < 10; i++) {
+      const e = await (i % 2 === 0 ? a : b).observe({ case: fakeCase('bforeai', `s${i}`, Date.parse('2026-10-01T00:00:00Z')), via: 'poll', silentIfNew: false })
+      recorded.push(e?.id as string)
+    }
+    const end = Date.now() + 5000
+    while (seen.length < 10 && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 20))
+    stop()
+    expect(seen).toEqual(recorded)
+  })
+
+  it('keeps checkpoints per provider', async () => {
+    const s = await store(`t-${randomUUID()}:`, factory())
+    expect(await s.getCheckpoint('bforeai')).toBeNull()
+    await s.setCheckpoint('bforeai', { lastSyncAt: 1234, baselined: true })
+    expect(await s.getCheckpoint('bforeai')).toEqual({ lastSyncAt: 1234, baselined: true })
+  })
+})
+
+describe('memory event store retention', () => {
+  it('drops log entries past the retention but keeps them in the case timeline', async () => {
+    const clock = new ManualClock('2026-09-01T00:00:00Z')
+    const s = new MemoryEventStore(clock, retention)
+    const c = fakeCase('bforeai', 'keep', clock.now())
+    await s.observe({ case: c, via: 'gateway', silentIfNew: false })
+    clock.advance(31 * DAY)
+    await s.observe({ case: fakeCase('bforeai', 'later', clock.now()), via: 'gateway', silentIfNew: false })
+    expect((await s.read(null, 10, {})).items.map(e => e.case.providerCaseId)).toEqual(['later'])
+    expect((await s.timeline(c.id, null, 10)).items).toHaveLength(1)
+  })
+})
