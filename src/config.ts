@@ -86,6 +86,7 @@ export interface WebhookConfig {
   endpointConcurrency: number
   concurrency: number
   rotationOverlapMs: number
+  jobLockMs: number
 }
 
 export interface EventsConfig {
@@ -173,6 +174,7 @@ export const ENV_VARS = {
   WEBHOOK_MAX_RESPONSE_BYTES: 'bytes of a receiver\'s answer read and kept (default 4096)',
   WEBHOOK_ENDPOINT_CONCURRENCY: 'deliveries to one endpoint in flight at once per replica (default 4)',
   WEBHOOK_CONCURRENCY: 'delivery jobs one replica runs at once (default 32)',
+  WEBHOOK_JOB_LOCK_MS: 'how long a delivery job stays with the replica running it; after a crash another replica takes it over once this runs out (default 30000)',
   WEBHOOK_ROTATION_OVERLAP_MS: 'default time a rotated-out secret keeps signing next to the new one (default 86400000 = 24 h)',
   EVENTS_REDIS_URL: 'a separate Redis for the event log and case snapshots (default: REDIS_URL); the gateway refuses to start when its maxmemory-policy is not noeviction',
   EVENTS_RETENTION_DAYS: 'how long GET /v1/events and the stream can resume from an event id (default 30); older ids get 410',
@@ -499,6 +501,7 @@ function parseWebhooks (get: (name: string) => string | undefined, int: (name: s
     maxResponseBytes: int('WEBHOOK_MAX_RESPONSE_BYTES', 4096, 0, 1_048_576),
     endpointConcurrency: int('WEBHOOK_ENDPOINT_CONCURRENCY', 4, 1, 256),
     concurrency: int('WEBHOOK_CONCURRENCY', 32, 1, 1024),
-    rotationOverlapMs: int('WEBHOOK_ROTATION_OVERLAP_MS', 86_400_000, 0, 30 * 86_400_000)
+    rotationOverlapMs: int('WEBHOOK_ROTATION_OVERLAP_MS', 86_400_000, 0, 30 * 86_400_000),
+    jobLockMs: int('WEBHOOK_JOB_LOCK_MS', 30_000, 1000, 600_000)
   }
 }

@@ -21,7 +21,8 @@ export interface WebhookEventSource {
 
 const CURSOR = 'fanout'
 const LOCK_KEY = 'tgw:v1:wh:fanout-lock'
-const LOCK_MS = 30_000
+/** a pass takes well under a second per 500 events; a replica that dies holding the lock blocks the others this long */
+const LOCK_MS = 10_000
 const BATCH = 500
 
 /** An event id before every event recorded at or after `ms` (ids are `<ms>-<n>`). */

@@ -101,7 +101,7 @@ export async function registerWebhooks (app: FastifyInstance, w: WebhookWiring):
     // threw (the store unreachable mid-delivery)
     attempts: 5,
     backoffMs: 1000,
-    lockMs: 30_000
+    lockMs: c.jobLockMs
   })
   service.useQueue({ add: async (job, opts) => { await w.jobs.add(DELIVERY_QUEUE, job, opts) } })
   const fanout = w.events === null ? null : new WebhookFanout(w.events, service, store, w.kv, w.clock, app.log, { pollMs: 1000 })
