@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fastJsonStringify from 'fast-json-stringify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { systemClock, type Clock } from './clock.js'
+import { SpeedClock, systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
 import { buildProviders } from './connectors/build.js'
 import { STATUS_TABLES } from './connectors/registry.js'
@@ -145,9 +145,13 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   if (config.sandbox && sandbox === null) {
     // loaded on demand: a live gateway never holds the simulators' code (or ioredis without REDIS_URL) in memory
     const { startSandbox } = await import('./simulators/sandbox.js')
-    sandbox = await startSandbox(clock)
+    // SANDBOX_SPEED: the simulators' cases move along that many times faster; new ones keep arriving (events to watch)
+    const speed = config.events.sandboxSpeed
+    sandbox = await startSandbox(speed > 1 ? new SpeedClock(speed) : clock)
     const owned = sandbox
-    app.addHook('onClose', async () => { await owned.close() })
+    const { startSandboxActivity } = await import('./simulators/activity.js')
+    const stopActivity = speed > 1 ? startSandboxActivity(owned, 30_000, err => { app.log.debug({ err: err.message }, 'sandbox activity failed') }) : () => {}
+    app.addHook('onClose', async () => { stopActivity(); await owned.close() })
   }
   const store: KvStore = opts.store ?? (config.redis === null
     ? new MemoryKvStore(clock)
@@ -220,7 +224,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
   await app.register(eventRoutes, { events: events.service })
-  await app.register(inboundRoutes, { events, store, config, providers })
+  await app.register(inboundRoutes, { events, store, config, providers, clock })
   await registerWebhooks(app, {
     ...{ config, kv: store, jobs: events.jobs, events: events.service.store, eventRetentionMs: config.events.retentionMs, clock, metrics },
     ...(opts.webhookLookup === undefined ? {} : { lookup: opts.webhookLookup })

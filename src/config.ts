@@ -181,14 +181,14 @@ export const ENV_VARS = {
   EVENTS_TIMELINE_RETENTION_DAYS: 'how long a case timeline keeps events after the case\'s last change (default 365)',
   WATCH_ENABLED: 'false: no scheduled vendor syncs (events then come only from reads, writes and webhooks; default true)',
   WATCH_LOOKBACK_DAYS: 'each sync reads the cases created in this many days (default 90); older open cases are re-read one by one',
-  WATCH_BFOREAI_INTERVAL_MS: 'BforeAI sync cadence (default 60000; 0 = not watched)',
-  WATCH_PHISHFORT_INTERVAL_MS: 'PhishFort sync cadence (default 120000; its webhooks bring changes sooner; 0 = not watched)',
-  WATCH_CLOUDFLARE_INTERVAL_MS: 'Cloudflare sync cadence (default 60000; 0 = not watched)',
+  WATCH_BFOREAI_INTERVAL_MS: 'BforeAI sync cadence (default 60000, 10000 in sandbox mode; 0 = not watched)',
+  WATCH_PHISHFORT_INTERVAL_MS: 'PhishFort sync cadence (default 120000, 10000 in sandbox mode; its webhooks bring changes sooner; 0 = not watched)',
+  WATCH_CLOUDFLARE_INTERVAL_MS: 'Cloudflare sync cadence (default 60000, 10000 in sandbox mode; 0 = not watched)',
   WATCH_OLD_CASES_INTERVAL_MS: 'cadence of the re-read of open cases older than the look-back window (default 3600000 = 1 h)',
   WATCH_OLD_CASES_BATCH: 'old open cases re-read per tick (default 50)',
   WATCH_BUDGET_SHARE_PERCENT: 'percent of a vendor\'s outbound budget the watcher may use (default 20; vendors without a budget are not limited)',
   PHISHFORT_WEBHOOK_SECRETS: 'comma-separated signing secrets of the PhishFort webhook subscription (two during a rotation); unset = POST /v1/inbound/phishfort refuses every delivery',
-  SANDBOX_SPEED: 'sandbox only: how many times faster than real time the simulators move their cases along (default 1; e.g. 600 = an hour in 6 s)',
+  SANDBOX_SPEED: 'sandbox only: how many times faster than real time the simulators move their cases along (default 1; e.g. 600 = an hour in 6 s); above 1, new cases also arrive at PhishFort or BforeAI every 30 s',
   SHUTDOWN_DELAY_MS: 'on SIGTERM, how long /readyz answers 503 while requests are still served before the gateway stops accepting connections and drains (default 0; e.g. 5000 behind a load balancer that polls /readyz)'
 }
 
@@ -336,7 +336,7 @@ export function loadConfig (env: Env = process.env): Config {
     maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
     shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
     webhooks: parseWebhooks(get, int, sandbox, problems),
-    events: parseEvents(get, int, problems)
+    events: parseEvents(get, int, problems, sandbox)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
@@ -344,13 +344,15 @@ export function loadConfig (env: Env = process.env): Config {
 
 const DEFAULT_WATCH_INTERVAL_MS: Partial<Record<ProviderId, number>> = { bforeai: 60_000, phishfort: 120_000, cloudflare: 60_000 }
 
-function parseEvents (get: (name: string) => string | undefined, int: (name: string, def: number, min: number, max: number) => number, problems: string[]): EventsConfig {
+function parseEvents (get: (name: string) => string | undefined, int: (name: string, def: number, min: number, max: number) => number, problems: string[],
+  sandbox: boolean): EventsConfig {
   const day = 86_400_000
   const redisUrl = get('EVENTS_REDIS_URL') ?? null
   if (redisUrl !== null && !/^rediss?:\/\/./.test(redisUrl)) problems.push('EVENTS_REDIS_URL must start with redis:// or rediss://')
   const intervals: Partial<Record<ProviderId, number>> = {}
   for (const id of PROVIDER_IDS) {
-    const ms = int(`WATCH_${id.toUpperCase()}_INTERVAL_MS`, DEFAULT_WATCH_INTERVAL_MS[id] ?? 60_000, 0, 86_400_000)
+    // the simulators have no budget to spare: in sandbox mode every provider is watched every 10 s by default
+    const ms = int(`WATCH_${id.toUpperCase()}_INTERVAL_MS`, sandbox ? 10_000 : DEFAULT_WATCH_INTERVAL_MS[id] ?? 60_000, 0, 86_400_000)
     if (ms > 0) intervals[id] = Math.max(ms, 1000)
   }
   const enabledRaw = (get('WATCH_ENABLED') ?? 'true').toLowerCase()

@@ -447,7 +447,7 @@ export interface paths {
         put?: never;
         /**
          * PhishFort webhook deliveries
-         * @description Called by PhishFort, not by gateway clients: authenticated by `X-PhishFort-Signature` (`sha256=` + hex HMAC-SHA256 of `timestamp + "." + raw body` with the subscription secret; two secrets are accepted during a rotation), `X-PhishFort-Timestamp` within ±5 minutes and `X-PhishFort-Delivery-Id` (a repeated id is acknowledged and ignored). Answers 202 at once; the incident is then re-read from PhishFort and its change recorded as an event.
+         * @description Called by PhishFort, not by gateway clients: authenticated by `X-PhishFort-Signature` (`sha256=` + hex HMAC-SHA256 of `timestamp + "." + raw body` with the subscription secret; two secrets are accepted during a rotation), `X-PhishFort-Timestamp` within ±5 minutes and `X-PhishFort-Delivery-Id` (a repeated id is acknowledged and ignored). A delivery that names no incident (a test delivery) is acknowledged and ignored. Answers 202 at once; the incident is then re-read from PhishFort and its change recorded as an event.
          */
         post: operations["receivePhishfortWebhook"];
         delete?: never;

@@ -120,7 +120,9 @@ function stateName (state: CircuitState, delayPassed: boolean): CircuitStateName
 /** Methods that reach the vendor. `prepareCreate` is left out: its 400s must not hide behind an open circuit. */
 const GUARDED = ['listCases', 'listCaseRows', 'getCase', 'listReference', 'submitCreate', 'findOpenCase', 'cancel', 'addAttachments', 'addComment', 'appeal', 'performAction',
   // detections and brand protection (issue 9)
-  'listDetections', 'getDetection', 'acceptDetection', 'listBrandMonitors', 'createBrandMonitor', 'deleteBrandMonitor', 'submitScans', 'scanInfo'] as const
+  'listDetections', 'getDetection', 'acceptDetection', 'listBrandMonitors', 'createBrandMonitor', 'deleteBrandMonitor', 'submitScans', 'scanInfo',
+  // vendor webhook registration (issue 13)
+  'subscribeWebhook', 'rotateWebhookSecret'] as const
 
 /**
  * The connector with every vendor-reaching method run through the provider's policy. Optional methods stay absent

@@ -62,8 +62,6 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
     jobs = jobsTarget === null
       ? new (await import('../jobs/memory.js')).MemoryJobRunner(app.log)
       : new (await import('../jobs/bullmq.js')).BullJobRunner(jobsTarget, { redisKeyPrefix: config.redisKeyPrefix, log: app.log })
-    const owned = jobs
-    app.addHook('onClose', async () => { await owned.close() })
   }
   const store = eventStore
   const metrics = new EventMetrics(opts.metrics.registry, {
@@ -91,7 +89,7 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
     await runner.start()
     if (config.events.watch.enabled) await watcher.start()
   })
-  // stop taking work before the connections close; a BullMQ job cut short is picked up by another replica
+  // stop taking work before the connections close (also a runner the caller gave); a BullMQ job cut short is picked up by another replica
   app.addHook('preClose', async () => { watcher.close(); await runner.close() })
   return { service, watcher, jobs }
 }

@@ -32,7 +32,7 @@ export class EventMetrics {
     })
     this.inbound = new Counter({
       name: `${PREFIX}inbound_webhook_deliveries_total`,
-      help: 'Vendor webhook deliveries received, by provider and outcome (accepted|duplicate|bad_signature|stale|malformed)',
+      help: 'Vendor webhook deliveries received, by provider and outcome (accepted|duplicate|ignored|bad_signature|stale|malformed)',
       labelNames: ['provider', 'outcome'],
       registers
     })

@@ -24,6 +24,8 @@ export interface Simulator {
   readonly stats: RequestStats
   /** path prefix of the vendor API on the simulator's origin ('' for PhishFort, '/api' for BforeAI, '/client/v4' for Cloudflare) */
   readonly basePath: string
+  /** vendors that push webhooks (PhishFort): scan for changes and send what is due now */
+  readonly webhooks?: { deliverDue: () => Promise<number> }
 }
 
 /** Counts requests per `METHOD route-template` so tests can assert how many vendor calls happened. */

@@ -7,7 +7,10 @@ import type { FastifyInstance } from 'fastify'
 import { inject } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { ManualClock } from '../../src/clock.js'
-import { loadConfig } from '../../src/config.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import { RedisEventStore } from '../../src/events/redis-store.js'
+import { BullJobRunner } from '../../src/jobs/bullmq.js'
+import { pino } from 'pino'
 import { startSandbox, type Sandbox } from '../../src/simulators/sandbox.js'
 import type { KvStore } from '../../src/store/kv-store.js'
 import { MemoryKvStore } from '../../src/store/memory-kv-store.js'
@@ -55,8 +58,11 @@ export async function testGateway (opts: {
     WATCH_ENABLED: 'false',
     ...opts.env
   })
-  const store: KvStore = opts.store === 'redis' ? new RedisKvStore(inject('redisUrl'), { keyPrefix: opts.redisPrefix ?? `t-${randomUUID()}:` }) : new MemoryKvStore(clock)
-  const app = await buildApp({ config, clock, sandbox, store, logger: opts.logger ?? false, ...opts.appOptions })
+  const prefix = opts.redisPrefix ?? `t-${randomUUID()}:`
+  const store: KvStore = opts.store === 'redis' ? new RedisKvStore(inject('redisUrl'), { keyPrefix: prefix }) : new MemoryKvStore(clock)
+  // with Redis, the events engine too: its log and its jobs under the same prefix (replicas share both)
+  const events: { eventStore?: RedisEventStore, jobs?: BullJobRunner } = opts.store === 'redis' ? await redisEvents(prefix, config, clock) : {}
+  const app = await buildApp({ config, clock, sandbox, store, logger: opts.logger ?? false, ...events, ...opts.appOptions })
   await app.ready()
   return {
     app,
@@ -67,8 +73,18 @@ export async function testGateway (opts: {
       await app.close()
       if (ownSandbox) await sandbox.close()
       await store.close()
+      // the app closed the jobs runner it was given (it stops taking work before its connections close)
+      await events.eventStore?.close()
     }
   }
+}
+
+async function redisEvents (prefix: string, config: Config, clock: ManualClock): Promise<{ eventStore: RedisEventStore, jobs: BullJobRunner }> {
+  const eventStore = new RedisEventStore(inject('redisUrl'), {
+    keyPrefix: prefix, clock, log: pino({ level: 'silent' }), retention: { retentionMs: config.events.retentionMs, timelineRetentionMs: config.events.timelineRetentionMs }
+  })
+  await eventStore.waitReady()
+  return { eventStore, jobs: new BullJobRunner(inject('redisUrl'), { redisKeyPrefix: prefix, log: pino({ level: 'silent' }) }) }
 }
 
 export const auth = (key = 'ops-secret-key'): Record<string, string> => ({ authorization: `Bearer ${key}` })

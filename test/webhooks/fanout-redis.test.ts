@@ -4,13 +4,10 @@
  * none twice. Prints the delivery throughput and the recorded → receiver-called latency.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { pino } from 'pino'
 import { Webhook } from 'standardwebhooks'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
-import { BullJobRunner } from '../../src/jobs/bullmq.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
-import { RedisEventStore } from '../../src/events/redis-store.js'
 import { idTime } from '../../src/events/store.js'
 import type { CaseEvent } from '../../src/schemas/event.js'
 import { recordEvents } from '../support/case-events.js'
@@ -39,11 +36,9 @@ const SUBSCRIPTIONS: Array<{ body: Record<string, unknown>, wants: (e: CaseEvent
 beforeAll(async () => {
   const clock = new ManualClock(Date.now())
   for (let i = 0; i < 2; i++) {
-    const jobs = new BullJobRunner(inject('redisUrl'), { redisKeyPrefix: prefix, log: pino({ level: process.env.WH_DEBUG === undefined ? 'silent' : 'debug' }) })
-    // replicas share the key that seals endpoint secrets (in sandbox mode each process would draw its own)
-    // each replica its own connection to the one event log (a Redis Stream), as separate processes would have
-    const eventStore = new RedisEventStore(inject('redisUrl'), { keyPrefix: prefix, clock, log: pino({ level: 'silent' }), retention: { retentionMs: 86_400_000, timelineRetentionMs: 86_400_000 } })
-    replicas.push(await testGateway({ clock, store: 'redis', redisPrefix: prefix, env: { WEBHOOK_ENCRYPTION_KEY: KEY }, appOptions: { eventStore, jobs }, ...(process.env.WH_DEBUG === undefined ? {} : { logger: { level: 'debug' } }) }))
+    // one Redis prefix: the two share the endpoints, the event log (a Redis Stream) and the BullMQ queues, each with
+    // its own connections; the key that seals endpoint secrets too (in sandbox mode each process would draw its own)
+    replicas.push(await testGateway({ clock, store: 'redis', redisPrefix: prefix, env: { WEBHOOK_ENCRYPTION_KEY: KEY } }))
   }
   for (let i = 0; i < SUBSCRIPTIONS.length; i++) receivers.push(await startReceiver())
 })

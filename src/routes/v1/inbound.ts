@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import type { Clock } from '../../clock.js'
 import type { Config } from '../../config.js'
 import { encodeCaseId } from '../../domain/case-id.js'
 import { GatewayError } from '../../domain/problems.js'
@@ -20,6 +21,7 @@ export interface InboundRoutesOptions {
   store: KvStore
   config: Config
   providers: ProviderSet
+  clock: Clock
 }
 
 /** PhishFort retries for about an hour (immediately, 30 s, 2 min, 10 min, 1 h): delivery ids are kept a day */
@@ -47,12 +49,7 @@ const SubscriptionRequestSchema = Type.Union([
   Type.Object({ id: Type.String({ minLength: 1, maxLength: 128, description: 'PhishFort\'s subscription id' }), rotate: Type.Literal(true) }, { additionalProperties: false })
 ], { $id: 'InboundSubscriptionRequest', examples: [{ url: 'https://gateway.example/v1/inbound/phishfort' }, { id: 'abc123', rotate: true }] })
 
-export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = async (app, { events, store, config, providers }) => {
-  // the signature covers the raw bytes: this route's JSON is kept as a Buffer and parsed after the check
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
-
+export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = async (app, { events, store, config, providers, clock }) => {
   const secrets = async (): Promise<string[]> => {
     let stored: string[] = []
     try {
@@ -61,61 +58,73 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
     } catch {}
     return [...config.events.phishfortWebhookSecrets, ...stored]
   }
+  const header = (value: string | string[] | undefined): string | undefined => Array.isArray(value) ? value[0] : value
 
-  app.post('/v1/inbound/phishfort', {
-    schema: {
-      operationId: 'receivePhishfortWebhook',
-      tags: ['Inbound webhooks'],
-      summary: 'PhishFort webhook deliveries',
-      description: 'Called by PhishFort, not by gateway clients: authenticated by `X-PhishFort-Signature` (`sha256=` + hex HMAC-SHA256 of `timestamp + "." + raw body` ' +
-        'with the subscription secret; two secrets are accepted during a rotation), `X-PhishFort-Timestamp` within ±5 minutes and `X-PhishFort-Delivery-Id` ' +
-        '(a repeated id is acknowledged and ignored). Answers 202 at once; the incident is then re-read from PhishFort and its change recorded as an event.',
-      security: [{ phishfortSignature: [] }],
-      headers: Type.Object({
-        'x-phishfort-signature': Type.Optional(Type.String()),
-        'x-phishfort-timestamp': Type.Optional(Type.String()),
-        'x-phishfort-delivery-id': Type.Optional(Type.String()),
-        'x-phishfort-event': Type.Optional(Type.String())
-      }),
-      body: Type.Unknown({
-        $id: 'PhishfortDelivery',
-        description: 'Any JSON: PhishFort does not document the payload; only an incident id (`data.incidentId`, `data.id`, `incident.id`, `data.incident.id`, `incidentId`) is read from it',
-        examples: [{ event: 'incident.status_changed', data: { incidentId: '054zKkjCnR1I3B3U812z', status: 'takedown_in_progress' } }]
-      }),
-      response: { 202: AcceptedSchema, ...problems(400, 401, 429, 500, 503) }
-    }
-  }, async (req, reply) => {
-    const metrics = events.service.metrics
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-    const verdict = verifyPhishfort({ signature: req.headers['x-phishfort-signature'], timestamp: req.headers['x-phishfort-timestamp'] }, raw, await secrets(), Date.now())
-    if (!verdict.ok) {
-      metrics?.inbound.inc({ provider: 'phishfort', outcome: verdict.outcome })
-      req.log.warn({ outcome: verdict.outcome, reason: verdict.reason }, 'PhishFort delivery refused')
-      throw new GatewayError('GW_ERR_BAD_SIGNATURE', verdict.reason)
-    }
-    const deliveryId = req.headers['x-phishfort-delivery-id']
-    let incidentId: string | null = null
-    try { incidentId = incidentIdOf(JSON.parse(raw.toString('utf8'))) } catch {}
-    if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId) || incidentId === null) {
-      metrics?.inbound.inc({ provider: 'phishfort', outcome: 'malformed' })
-      throw new GatewayError('GW_ERR_VALIDATION', deliveryId === undefined || !DELIVERY_ID.test(deliveryId)
-        ? 'X-PhishFort-Delivery-Id is missing or not an id'
-        : 'The delivery names no incident (looked for data.incidentId, data.id, incident.id, data.incident.id, incidentId)')
-    }
-    const key = inboundKeys.delivery('phishfort', deliveryId)
-    if (!(await store.set(key, '1', { ttlMs: DELIVERY_TTL_MS, nx: true }))) {
-      metrics?.inbound.inc({ provider: 'phishfort', outcome: 'duplicate' })
-      return await reply.code(202).send({ accepted: true, deliveryId, duplicate: true })
-    }
-    try {
-      await events.watcher.touch(encodeCaseId('phishfort', incidentId), 'webhook')
-    } catch (err) {
-      // not queued: forget the id so PhishFort's retry is taken
-      await store.del(key).catch(() => {})
-      throw new GatewayError('GW_ERR_UNAVAILABLE', 'The delivery could not be queued; PhishFort will retry it', { retryAfter: 30, cause: err })
-    }
-    metrics?.inbound.inc({ provider: 'phishfort', outcome: 'accepted' })
-    return await reply.code(202).send({ accepted: true, deliveryId, duplicate: false })
+  // the signature covers the raw bytes: in this scope JSON is kept as a Buffer and parsed after the check
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
+    scope.removeContentTypeParser('application/json')
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
+
+    scope.post('/v1/inbound/phishfort', {
+      schema: {
+        operationId: 'receivePhishfortWebhook',
+        tags: ['Inbound webhooks'],
+        summary: 'PhishFort webhook deliveries',
+        description: 'Called by PhishFort, not by gateway clients: authenticated by `X-PhishFort-Signature` (`sha256=` + hex HMAC-SHA256 of `timestamp + "." + raw body` ' +
+          'with the subscription secret; two secrets are accepted during a rotation), `X-PhishFort-Timestamp` within ±5 minutes and `X-PhishFort-Delivery-Id` ' +
+          '(a repeated id is acknowledged and ignored). A delivery that names no incident (a test delivery) is acknowledged and ignored. Answers 202 at once; the incident is then re-read from PhishFort and its change recorded as an event.',
+        security: [{ phishfortSignature: [] }],
+        headers: Type.Object({
+          'x-phishfort-signature': Type.Optional(Type.String()),
+          'x-phishfort-timestamp': Type.Optional(Type.String()),
+          'x-phishfort-delivery-id': Type.Optional(Type.String()),
+          'x-phishfort-event': Type.Optional(Type.String())
+        }),
+        body: Type.Unknown({
+          $id: 'PhishfortDelivery',
+          description: 'Any JSON: PhishFort does not document the payload; only an incident id (`data.incidentId`, `data.id`, `incident.id`, `data.incident.id`, `incidentId`) is read from it',
+          examples: [{ event: 'incident.status_changed', data: { incidentId: '054zKkjCnR1I3B3U812z', status: 'takedown_in_progress' } }]
+        }),
+        response: { 202: AcceptedSchema, ...problems(400, 401, 429, 500, 503) }
+      }
+    }, async (req, reply) => {
+      const metrics = events.service.metrics
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+      const verdict = verifyPhishfort({ signature: header(req.headers['x-phishfort-signature']), timestamp: header(req.headers['x-phishfort-timestamp']) }, raw, await secrets(), clock.now())
+      if (!verdict.ok) {
+        metrics?.inbound.inc({ provider: 'phishfort', outcome: verdict.outcome })
+        req.log.warn({ outcome: verdict.outcome, reason: verdict.reason }, 'PhishFort delivery refused')
+        throw new GatewayError('GW_ERR_BAD_SIGNATURE', verdict.reason)
+      }
+      const deliveryId = header(req.headers['x-phishfort-delivery-id'])
+      let incidentId: string | null = null
+      try { incidentId = incidentIdOf(JSON.parse(raw.toString('utf8'))) } catch {}
+      if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId)) {
+        metrics?.inbound.inc({ provider: 'phishfort', outcome: 'malformed' })
+        throw new GatewayError('GW_ERR_VALIDATION', 'X-PhishFort-Delivery-Id is missing or not an id', { errors: [{ path: '/headers/x-phishfort-delivery-id', message: 'required' }] })
+      }
+      if (incidentId === null) {
+        // a signed delivery about no incident (PhishFort's test delivery): acknowledged, nothing to re-read
+        metrics?.inbound.inc({ provider: 'phishfort', outcome: 'ignored' })
+        req.log.info({ deliveryId, event: req.headers['x-phishfort-event'] }, 'PhishFort delivery names no incident; acknowledged')
+        return await reply.code(202).send({ accepted: true, deliveryId, duplicate: false })
+      }
+      const key = inboundKeys.delivery('phishfort', deliveryId)
+      if (!(await store.set(key, '1', { ttlMs: DELIVERY_TTL_MS, nx: true }))) {
+        metrics?.inbound.inc({ provider: 'phishfort', outcome: 'duplicate' })
+        return await reply.code(202).send({ accepted: true, deliveryId, duplicate: true })
+      }
+      try {
+        await events.watcher.touch(encodeCaseId('phishfort', incidentId), 'webhook')
+      } catch (err) {
+        // not queued: forget the id so PhishFort's retry is taken
+        await store.del(key).catch(() => {})
+        throw new GatewayError('GW_ERR_UNAVAILABLE', 'The delivery could not be queued; PhishFort will retry it', { retryAfter: 30, cause: err })
+      }
+      metrics?.inbound.inc({ provider: 'phishfort', outcome: 'accepted' })
+      return await reply.code(202).send({ accepted: true, deliveryId, duplicate: false })
+    })
   })
 
   app.post('/v1/admin/inbound/phishfort/subscription', {

@@ -11,6 +11,7 @@ import {
 } from '../../connectors/phishfort/wire.js'
 import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
 import { seedIncidents } from './seed.js'
+import { PhishfortWebhooks } from './webhooks.js'
 import { IncidentStore, isPhishfortStatus, LIFECYCLES, MAIN_CLIENT, SUB_CLIENT, type SimIncident } from './state.js'
 
 /** hapi's reason phrases where they differ from Node's (phishfort-notes §6: the documented 413 says "Request Entity Too Large") */
@@ -61,9 +62,12 @@ export function createPhishfortSimulator (opts: SimulatorOptions): Simulator {
       if (req.headers['x-api-key'] !== opts.apiKey) return reply.code(401).send(boom(401, 'Invalid or missing API key'))
     })
     routes(api, store)
+    webhooks.routes(api, boom)
   })
+  const webhooks = new PhishfortWebhooks(store, opts.clock)
+  app.addHook('onClose', async () => { webhooks.close() })
 
-  return { app, faults, stats, basePath: '' }
+  return { app, faults, stats, basePath: '', webhooks }
 }
 
 function routes (api: FastifyInstance, store: IncidentStore): void {
