@@ -33,6 +33,7 @@ export class WebhookFanout {
   #again = false
   #timer: NodeJS.Timeout | null = null
   #unsubscribe: (() => void) | null = null
+  #closed = false
   /** recorded time of events fanned out here, for the recorded → queued lag */
   lastLagMs = 0
 
@@ -47,6 +48,7 @@ export class WebhookFanout {
   ) {}
 
   start (): void {
+    this.#closed = false
     // the subscription makes delivery prompt; the poll makes it certain (a missed wake-up, a store that was down)
     this.source.subscribe(() => { this.wake() }).then(unsubscribe => { this.#unsubscribe = unsubscribe }, (err: Error) => {
       this.log.warn({ err: err.message }, 'webhook fan-out could not subscribe to the event log; polling only')
@@ -58,6 +60,7 @@ export class WebhookFanout {
 
   /** runs a pass now, or right after the one running */
   wake (): void {
+    if (this.#closed) return
     if (this.#running !== null) { this.#again = true; return }
     this.#running = this.#pass().catch(err => { this.log.warn({ err: (err as Error).message }, 'webhook fan-out pass failed; the next one retries') })
       .finally(() => {
@@ -114,9 +117,13 @@ export class WebhookFanout {
     return out
   }
 
+  /** stops waking; waits up to 5 s for a pass under way (one stuck on an unreachable Redis is left behind) */
   async close (): Promise<void> {
+    this.#closed = true
     this.#unsubscribe?.()
     if (this.#timer !== null) clearInterval(this.#timer)
-    await this.idle()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.idle(), new Promise<void>(resolve => { timer = setTimeout(resolve, 5000) })])
+    clearTimeout(timer)
   }
 }
