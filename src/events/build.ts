@@ -50,7 +50,12 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
       if (!(await redisStore.waitReady(2000))) {
         app.log.warn('the event store\'s Redis is not reachable at start; event routes answer 503 and the watcher waits until it is')
       } else {
-        await checkEviction(app, await redisStore.maxmemoryPolicy(), config.events.redisUrl !== null)
+        try {
+          await checkEviction(app, await redisStore.maxmemoryPolicy(), config.events.redisUrl !== null)
+        } catch (err) {
+          await redisStore.close()
+          throw err
+        }
       }
     }
     const owned = eventStore

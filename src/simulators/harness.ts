@@ -31,9 +31,13 @@ export interface Simulator {
 /** Counts requests per `METHOD route-template` so tests can assert how many vendor calls happened. */
 export class RequestStats {
   readonly counts = new Map<string, number>()
+  /** arrival times (epoch ms, wall clock) of the latest requests, for rate assertions; the last 20,000 at most */
+  readonly times: number[] = []
   record (method: string, route: string): void {
     const key = `${method} ${route}`
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1)
+    this.times.push(Date.now())
+    if (this.times.length > 20_000) this.times.splice(0, this.times.length - 20_000)
   }
 
   get (method: string, route: string): number {
@@ -46,7 +50,7 @@ export class RequestStats {
     return n
   }
 
-  reset (): void { this.counts.clear() }
+  reset (): void { this.counts.clear(); this.times.length = 0 }
   toJSON (): Record<string, number> { return Object.fromEntries(this.counts) }
 }
 

@@ -8,9 +8,8 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { systemClock } from '../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
-import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
-import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS, SIMULATORS } from '../../src/simulators/index.js'
-import { httpRequest, killAll, listening, spawnGateway, type GatewayProcess, type HttpAnswer } from '../support/gateway-process.js'
+import type { RunningSimulator } from '../../src/simulators/harness.js'
+import { httpRequest, killAll, listening, liveVendorEnv, spawnGateway, startVendors, type GatewayProcess, type HttpAnswer } from '../support/gateway-process.js'
 
 const RATE_LIMIT_MAX = 12
 const LB_KEYS = 40
@@ -25,13 +24,10 @@ let b: GatewayProcess
 const bearer = (name: string): Record<string, string> => ({ authorization: `Bearer ${keyOf(name)}` })
 
 beforeAll(async () => {
-  sims = {} as Record<ProviderId, RunningSimulator>
-  for (const id of PROVIDER_IDS) {
-    sims[id] = await startSimulator(SIMULATORS[id]({ clock: systemClock, apiKey: SANDBOX_CREDENTIALS[id], accountId: SANDBOX_CLOUDFLARE_ACCOUNT, seed: 3 }))
-  }
+  sims = await startVendors(systemClock, 3)
   const names = ['ops', 'rl', 'idem', ...Array.from({ length: LB_KEYS }, (_, i) => `lb${i}`)]
   const env: Record<string, string> = {
-    SANDBOX: 'false',
+    ...liveVendorEnv(sims),
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',
@@ -43,13 +39,8 @@ beforeAll(async () => {
     RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
     RATE_LIMIT_WINDOW_MS: '60000',
     MAX_EVENT_LOOP_DELAY_MS: '0',
-    SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
-    BFOREAI_API_KEY: SANDBOX_CREDENTIALS.bforeai,
-    PHISHFORT_API_KEY: SANDBOX_CREDENTIALS.phishfort,
-    CLOUDFLARE_API_TOKEN: SANDBOX_CREDENTIALS.cloudflare,
-    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT
+    SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS)
   }
-  for (const id of PROVIDER_IDS) env[`${id.toUpperCase()}_BASE_URL`] = sims[id].baseUrl
   ;[a, b] = await Promise.all([listening(spawnGateway(env)), listening(spawnGateway(env))])
 }, 40_000)
 

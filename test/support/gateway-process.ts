@@ -4,6 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
+import type { Clock } from '../../src/clock.js'
+import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
+import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
+import { SANDBOX_CLOUDFLARE_ACCOUNT, SANDBOX_CREDENTIALS, SIMULATORS } from '../../src/simulators/index.js'
 
 export interface GatewayProcess {
   readonly child: ChildProcess
@@ -91,4 +95,26 @@ export async function httpRequest (origin: string, path: string, opts: { method?
     req.on('error', reject)
     req.end(payload)
   })
+}
+
+/** One set of simulators on loopback, as live vendors for gateway processes. */
+export async function startVendors (clock: Clock, seed: number): Promise<Record<ProviderId, RunningSimulator>> {
+  const sims = {} as Record<ProviderId, RunningSimulator>
+  for (const id of PROVIDER_IDS) {
+    sims[id] = await startSimulator(SIMULATORS[id]({ clock, apiKey: SANDBOX_CREDENTIALS[id], accountId: SANDBOX_CLOUDFLARE_ACCOUNT, seed }))
+  }
+  return sims
+}
+
+/** Environment of a gateway in live mode against those simulators (credentials and base URLs). */
+export function liveVendorEnv (sims: Record<ProviderId, RunningSimulator>): Record<string, string> {
+  const env: Record<string, string> = {
+    SANDBOX: 'false',
+    BFOREAI_API_KEY: SANDBOX_CREDENTIALS.bforeai,
+    PHISHFORT_API_KEY: SANDBOX_CREDENTIALS.phishfort,
+    CLOUDFLARE_API_TOKEN: SANDBOX_CREDENTIALS.cloudflare,
+    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT
+  }
+  for (const id of PROVIDER_IDS) env[`${id.toUpperCase()}_BASE_URL`] = sims[id].baseUrl
+  return env
 }
