@@ -34,7 +34,6 @@ beforeAll(async () => {
     REDIS_URL: inject('redisUrl'),
     REDIS_KEY_PREFIX: `replicas-${randomUUID()}:`,
     GATEWAY_SECRET: 'replicas-test-secret-0123456789',
-    WEBHOOK_ENCRYPTION_KEY: 'b'.repeat(64),
     GATEWAY_API_KEYS: names.map(n => `${n}:${keyOf(n)}:read+write`).join(','),
     RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
     RATE_LIMIT_WINDOW_MS: '60000',

@@ -113,7 +113,9 @@ export function liveVendorEnv (sims: Record<ProviderId, RunningSimulator>): Reco
     BFOREAI_API_KEY: SANDBOX_CREDENTIALS.bforeai,
     PHISHFORT_API_KEY: SANDBOX_CREDENTIALS.phishfort,
     CLOUDFLARE_API_TOKEN: SANDBOX_CREDENTIALS.cloudflare,
-    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT
+    CLOUDFLARE_ACCOUNT_ID: SANDBOX_CLOUDFLARE_ACCOUNT,
+    // required in live mode; the same on every replica (it seals webhook endpoint secrets)
+    WEBHOOK_ENCRYPTION_KEY: 'b'.repeat(64)
   }
   for (const id of PROVIDER_IDS) env[`${id.toUpperCase()}_BASE_URL`] = sims[id].baseUrl
   return env
