@@ -261,6 +261,7 @@ function gatewayEnv (sims: SimsLine, port: number): NodeJS.ProcessEnv {
     CIRCUIT_FAILURE_THRESHOLD: '1000',
     GATEWAY_API_KEYS: `bench:${GATEWAY_KEY}`,
     GATEWAY_SECRET: 'bench-gateway-secret-0123456789ab', // 32+ characters
+    WEBHOOK_ENCRYPTION_KEY: 'c'.repeat(64),
     // every registered provider, pointed at its simulator (the variables come from the simulator process)
     ...Object.assign({}, ...Object.values(sims.simulators).map(s => s.env)) as Record<string, string>
   }

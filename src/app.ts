@@ -59,6 +59,8 @@ import { eventRoutes } from './routes/v1/events.js'
 import { inboundRoutes } from './routes/v1/inbound.js'
 import { batchRoutes } from './routes/v1/batches.js'
 import { BatchService } from './services/batches.js'
+import { registerWebhooks } from './webhooks/plugin.js'
+import type { LookupFunction } from 'node:net'
 
 export interface AppOptions {
   config: Config
@@ -74,6 +76,8 @@ export interface AppOptions {
   /** the event store and jobs runner, built by the caller (tests); otherwise from the configuration */
   eventStore?: EventStore
   jobs?: JobRunner
+  /** tests: the resolver the webhook SSRF guard uses */
+  webhookLookup?: LookupFunction
 }
 
 declare module 'fastify' {
@@ -321,5 +325,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   batches.defineJobs()
   await app.register(batchRoutes, { batches, idempotency })
   app.decorate('batches', batches)
+  await registerWebhooks(app, {
+    ...{ config, kv: store, jobs: events.jobs, events: events.service.store, eventRetentionMs: config.events.retentionMs, clock, metrics },
+    ...(opts.webhookLookup === undefined ? {} : { lookup: opts.webhookLookup })
+  })
   return app
 }

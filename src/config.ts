@@ -11,6 +11,7 @@ import { isProviderId, PROVIDER_IDS, type ProviderId } from './schemas/provider.
 import type { StatusOverrides } from './status/engine.js'
 import { loadStatusOverrides } from './status/overrides.js'
 import { PROVIDER_MODULES, PROVIDERS } from './providers/registry.js'
+import { DEFAULT_RETRY_SCHEDULE_MS, parseSchedule } from './webhooks/schedule.js'
 
 export const SCOPES = ['read', 'write', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
@@ -78,8 +79,28 @@ export interface Config {
   limits: Limits
   /** bulk submission (POST /v1/batches) */
   batches: BatchSettings
+  /** outbound webhooks: signed deliveries of case events to registered endpoints */
+  webhooks: WebhookConfig
   /** case change events: the event log, the watcher, inbound PhishFort webhooks */
   events: EventsConfig
+}
+
+export interface WebhookConfig {
+  /** AES-256-GCM key sealing endpoint secrets at rest */
+  encryptionKey: Buffer
+  /** true when WEBHOOK_ENCRYPTION_KEY was unset and a random key was drawn (sandbox only) */
+  randomKey: boolean
+  allowPrivate: boolean
+  allowHttp: boolean
+  retryScheduleMs: number[]
+  retryJitter: number
+  disableAfterMs: number
+  timeoutMs: number
+  maxResponseBytes: number
+  endpointConcurrency: number
+  concurrency: number
+  rotationOverlapMs: number
+  jobLockMs: number
 }
 
 export interface EventsConfig {
@@ -145,6 +166,18 @@ export const ENV_VARS: Record<string, string> = {
   AUTH_FAILURE_MAX: 'failed authentications per client address per window before 429, counted across replicas (default 20; 0 = off)',
   AUTH_FAILURE_WINDOW_MS: 'window of AUTH_FAILURE_MAX (default 60000)',
   UPLOAD_MAX_INFLIGHT_BYTES: 'attachment bytes the gateway holds in memory at once across all uploads; an upload beyond it gets 503 with Retry-After (default 67108864 = 64 MB)',
+  WEBHOOK_ENCRYPTION_KEY: 'AES-256-GCM key sealing webhook endpoint secrets at rest: 32 bytes as 64 hex digits or base64; the same on every replica (unset: refused at start in live mode, random per process in sandbox mode)',
+  WEBHOOK_ALLOW_PRIVATE: 'true: webhook URLs may reach loopback, private, link-local and CGNAT addresses (tests and sandbox only; refused in live mode). Default: true in sandbox mode, false otherwise',
+  WEBHOOK_ALLOW_HTTP: 'true: webhook URLs may use http:// (default: true in sandbox mode, false otherwise)',
+  WEBHOOK_RETRY_SCHEDULE: 'waits before each delivery attempt, comma-separated, units ms/s/m/h (default 0,5s,5m,30m,2h,5h,10h,10h)',
+  WEBHOOK_RETRY_JITTER: 'share (0-1) by which each retry wait is stretched at random (default 0.2)',
+  WEBHOOK_DISABLE_AFTER_MS: 'an endpoint failing this long without a success is disabled (default 432000000 = 5 days)',
+  WEBHOOK_TIMEOUT_MS: 'deadline of one delivery attempt (default 15000)',
+  WEBHOOK_MAX_RESPONSE_BYTES: 'bytes of a receiver\'s answer read and kept (default 4096)',
+  WEBHOOK_ENDPOINT_CONCURRENCY: 'deliveries to one endpoint in flight at once per replica (default 4)',
+  WEBHOOK_CONCURRENCY: 'delivery jobs one replica runs at once (default 32)',
+  WEBHOOK_JOB_LOCK_MS: 'how long a delivery job stays with the replica running it; after a crash another replica takes it over once this runs out (default 30000)',
+  WEBHOOK_ROTATION_OVERLAP_MS: 'default time a rotated-out secret keeps signing next to the new one (default 86400000 = 24 h)',
   EVENTS_REDIS_URL: 'a separate Redis for the event log and case snapshots (default: REDIS_URL); the gateway refuses to start when its maxmemory-policy is not noeviction',
   EVENTS_RETENTION_DAYS: 'how long GET /v1/events and the stream can resume from an event id (default 30); older ids get 410',
   EVENTS_TIMELINE_RETENTION_DAYS: 'how long a case timeline keeps events after the case\'s last change (default 365)',
@@ -340,7 +373,8 @@ export function loadConfig (env: Env = process.env): Config {
       budgetShare: int('BATCH_BUDGET_SHARE', 50, 1, 100) / 100,
       claimMs: int('BATCH_ITEM_CLAIM_MS', 60_000, 2000, 3_600_000),
       maxAttempts: int('BATCH_ITEM_ATTEMPTS', 8, 1, 100)
-    }
+    },
+    webhooks: parseWebhooks(get, int, sandbox, problems)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
@@ -480,4 +514,45 @@ function parseRouting (raw: string | undefined, problems: string[]): Record<Targ
     routing[type as TargetType] = list as ProviderId[]
   }
   return routing
+}
+
+function parseWebhooks (get: (name: string) => string | undefined, int: (name: string, def: number, min: number, max: number) => number,
+  sandbox: boolean, problems: string[]): WebhookConfig {
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = get(name)
+    if (raw === undefined) return def
+    if (!['true', 'false', '1', '0'].includes(raw.toLowerCase())) problems.push(`${name} must be true or false (got "${raw}")`)
+    return ['true', '1'].includes(raw.toLowerCase())
+  }
+  const rawKey = get('WEBHOOK_ENCRYPTION_KEY')
+  let encryptionKey = randomBytes(32)
+  if (rawKey !== undefined) {
+    encryptionKey = /^[0-9a-f]{64}$/i.test(rawKey) ? Buffer.from(rawKey, 'hex') : Buffer.from(rawKey, 'base64')
+    if (encryptionKey.length !== 32) problems.push('WEBHOOK_ENCRYPTION_KEY must be 32 bytes: 64 hex digits or base64 (e.g. `openssl rand -base64 32`)')
+  } else if (!sandbox) {
+    problems.push('WEBHOOK_ENCRYPTION_KEY is required outside sandbox mode (32 bytes, hex or base64; the same value on every replica)')
+  }
+  const allowPrivate = bool('WEBHOOK_ALLOW_PRIVATE', sandbox)
+  if (allowPrivate && !sandbox) problems.push('WEBHOOK_ALLOW_PRIVATE=true is for tests and sandbox mode only: a live gateway never delivers webhooks into private networks')
+  const rawSchedule = get('WEBHOOK_RETRY_SCHEDULE')
+  const schedule = rawSchedule === undefined ? [...DEFAULT_RETRY_SCHEDULE_MS] : parseSchedule(rawSchedule)
+  if (schedule === null) problems.push(`WEBHOOK_RETRY_SCHEDULE must be comma-separated waits such as 0,5s,5m,2h (got "${rawSchedule ?? ''}")`)
+  const jitterRaw = get('WEBHOOK_RETRY_JITTER')
+  const jitter = jitterRaw === undefined ? 0.2 : Number(jitterRaw)
+  if (!(jitter >= 0 && jitter <= 1)) problems.push(`WEBHOOK_RETRY_JITTER must be a number from 0 to 1 (got "${jitterRaw ?? ''}")`)
+  return {
+    encryptionKey,
+    randomKey: rawKey === undefined,
+    allowPrivate,
+    allowHttp: bool('WEBHOOK_ALLOW_HTTP', sandbox),
+    retryScheduleMs: schedule ?? [...DEFAULT_RETRY_SCHEDULE_MS],
+    retryJitter: Number.isNaN(jitter) ? 0.2 : jitter,
+    disableAfterMs: int('WEBHOOK_DISABLE_AFTER_MS', 432_000_000, 1000, 90 * 86_400_000),
+    timeoutMs: int('WEBHOOK_TIMEOUT_MS', 15_000, 100, 60_000),
+    maxResponseBytes: int('WEBHOOK_MAX_RESPONSE_BYTES', 4096, 0, 1_048_576),
+    endpointConcurrency: int('WEBHOOK_ENDPOINT_CONCURRENCY', 4, 1, 256),
+    concurrency: int('WEBHOOK_CONCURRENCY', 32, 1, 1024),
+    rotationOverlapMs: int('WEBHOOK_ROTATION_OVERLAP_MS', 86_400_000, 0, 30 * 86_400_000),
+    jobLockMs: int('WEBHOOK_JOB_LOCK_MS', 30_000, 1000, 600_000)
+  }
 }

@@ -616,6 +616,158 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook endpoints of the calling key (all of them for admin keys)
+         * @description Oldest first. Secrets are never listed.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Case events matching `eventTypes` and `filter` are POSTed to `url`, signed to the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once, with retries (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). The answer carries the signing `secret`, shown only this once. The endpoint belongs to the calling key; `admin` keys see every endpoint. A URL whose host is a loopback, private, link-local, CGNAT, multicast, unspecified or metadata address is refused with 422 (host names are checked when delivering).
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook endpoint (never its secret)
+         * @description Another key's endpoint is a 404, as if it did not exist (admin keys see every endpoint).
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Queued deliveries to it are dropped when they come up; its deliveries log goes with it.
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Only the fields given change. A new `url` is checked like at registration. `enabled: true` re-enables an endpoint the gateway disabled (410 Gone, or failing for WEBHOOK_DISABLE_AFTER_MS); events recorded meanwhile are not sent unless you `recover` them.
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret, with an overlap
+         * @description A new secret signs from now on; the replaced one keeps signing next to it for `overlapSeconds` (default 24 h), so `webhook-signature` carries two signatures and a receiver holding either secret verifies. The new secret is in the answer, shown only this once.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.test` message now and return the attempt
+         * @description Sent synchronously (not queued), signed like every delivery, recorded in the deliveries log. A failure is reported, not retried, and does not disable the endpoint.
+         */
+        post: operations["testWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery attempts of an endpoint, newest first
+         * @description Each attempt with its HTTP status, duration, error and the time of the next retry. The last 1,000 attempts per endpoint are kept.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries/{eventId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attempt one message again, now
+         * @description The message must have been attempted at this endpoint and still be kept (event retention). The attempt is made synchronously and returned.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue again every matching event since a time
+         * @description For a receiver that lost messages (or an endpoint that was disabled): every event of the log recorded since `since` that matches the endpoint is queued again, delivered ones included (receivers deduplicate on `webhook-id`). `since` must lie inside the event retention. A disabled endpoint is re-enabled.
+         */
+        post: operations["recoverWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2632,6 +2784,321 @@ export interface components {
         BatchItemPage: {
             items: components["schemas"]["BatchItem"][];
             nextCursor: string | null;
+        };
+        /**
+         * @description Which case events the endpoint receives; every condition given must hold
+         * @example {
+         *       "providers": [
+         *         "phishfort",
+         *         "bforeai"
+         *       ],
+         *       "terminalOnly": true
+         *     }
+         */
+        WebhookFilter: {
+            /** @description only cases of these providers */
+            providers?: ("bforeai" | "phishfort" | "cloudflare" | "netcraft")[];
+            /** @description only events whose case is now in one of these statuses */
+            statuses?: ("received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown")[];
+            /** @description only cases with these target types */
+            targetTypes?: ("url" | "domain" | "email" | "phone" | "ipv4" | "social")[];
+            /** @description only events whose case is now terminal (taken down, failed, cancelled, closed) */
+            terminalOnly?: boolean;
+        };
+        /**
+         * @example {
+         *       "id": "we_Jx3kP0aV9mQ2rT7sLw1e",
+         *       "owner": "soar",
+         *       "url": "https://soar.example.com/hooks/takedowns",
+         *       "description": null,
+         *       "eventTypes": [
+         *         "case.status_changed"
+         *       ],
+         *       "filter": {
+         *         "terminalOnly": true
+         *       },
+         *       "enabled": true,
+         *       "disabledReason": null,
+         *       "disabledAt": null,
+         *       "createdAt": "2026-11-30T09:00:00.000Z",
+         *       "updatedAt": "2026-11-30T09:00:00.000Z",
+         *       "secretCreatedAt": "2026-11-30T09:00:00.000Z",
+         *       "previousSecretExpiresAt": null,
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw+ibNsVE6Z7U="
+         *     }
+         */
+        WebhookEndpointWithSecret: {
+            /** @example we_Jx3kP0aV9mQ2rT7sLw1e */
+            id: string;
+            /** @description Name of the gateway key that registered it */
+            owner: string;
+            url: string;
+            description: string | null;
+            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "endpoint.disabled")[];
+            filter: components["schemas"]["WebhookFilter"];
+            enabled: boolean;
+            /** @description Why it is disabled: by its owner, 410 Gone, or failing for too long */
+            disabledReason: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+             */
+            disabledAt: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            updatedAt: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            secretCreatedAt: string;
+            /**
+             * Format: date-time
+             * @description While a rotated-out secret still signs (next to the new one): when it stops
+             */
+            previousSecretExpiresAt: string | null;
+            /** @description The signing secret (`whsec_` + base64 of 32 random bytes). Shown only now: store it; the gateway keeps it encrypted and never returns it again */
+            secret: string;
+        };
+        /**
+         * @example {
+         *       "url": "https://soar.example.com/hooks/takedowns",
+         *       "eventTypes": [
+         *         "case.status_changed"
+         *       ],
+         *       "filter": {
+         *         "terminalOnly": true
+         *       }
+         *     }
+         */
+        CreateWebhookEndpoint: {
+            /**
+             * @description `https://` receiver URL (`http://` only with WEBHOOK_ALLOW_HTTP); no user:password part
+             * @example https://soar.example.com/hooks/takedowns
+             */
+            url: string;
+            /** @description Event types to receive; empty or absent: every case event */
+            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "endpoint.disabled")[];
+            filter?: components["schemas"]["WebhookFilter"];
+            description?: string | null;
+            /** @default true */
+            enabled?: boolean;
+        };
+        /**
+         * @example {
+         *       "id": "we_Jx3kP0aV9mQ2rT7sLw1e",
+         *       "owner": "soar",
+         *       "url": "https://soar.example.com/hooks/takedowns",
+         *       "description": null,
+         *       "eventTypes": [
+         *         "case.status_changed"
+         *       ],
+         *       "filter": {
+         *         "terminalOnly": true
+         *       },
+         *       "enabled": true,
+         *       "disabledReason": null,
+         *       "disabledAt": null,
+         *       "createdAt": "2026-11-30T09:00:00.000Z",
+         *       "updatedAt": "2026-11-30T09:00:00.000Z",
+         *       "secretCreatedAt": "2026-11-30T09:00:00.000Z",
+         *       "previousSecretExpiresAt": null
+         *     }
+         */
+        WebhookEndpoint: {
+            /** @example we_Jx3kP0aV9mQ2rT7sLw1e */
+            id: string;
+            /** @description Name of the gateway key that registered it */
+            owner: string;
+            url: string;
+            description: string | null;
+            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "endpoint.disabled")[];
+            filter: components["schemas"]["WebhookFilter"];
+            enabled: boolean;
+            /** @description Why it is disabled: by its owner, 410 Gone, or failing for too long */
+            disabledReason: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+             */
+            disabledAt: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            updatedAt: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            secretCreatedAt: string;
+            /**
+             * Format: date-time
+             * @description While a rotated-out secret still signs (next to the new one): when it stops
+             */
+            previousSecretExpiresAt: string | null;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "we_Jx3kP0aV9mQ2rT7sLw1e",
+         *           "owner": "soar",
+         *           "url": "https://soar.example.com/hooks/takedowns",
+         *           "description": null,
+         *           "eventTypes": [
+         *             "case.status_changed"
+         *           ],
+         *           "filter": {
+         *             "terminalOnly": true
+         *           },
+         *           "enabled": true,
+         *           "disabledReason": null,
+         *           "disabledAt": null,
+         *           "createdAt": "2026-11-30T09:00:00.000Z",
+         *           "updatedAt": "2026-11-30T09:00:00.000Z",
+         *           "secretCreatedAt": "2026-11-30T09:00:00.000Z",
+         *           "previousSecretExpiresAt": null
+         *         }
+         *       ]
+         *     }
+         */
+        WebhookEndpointList: {
+            items: components["schemas"]["WebhookEndpoint"][];
+        };
+        /**
+         * @example {
+         *       "filter": {
+         *         "statuses": [
+         *           "taken_down",
+         *           "failed"
+         *         ]
+         *       }
+         *     }
+         * @example {
+         *       "enabled": true
+         *     }
+         */
+        UpdateWebhookEndpoint: {
+            /**
+             * @description `https://` receiver URL (`http://` only with WEBHOOK_ALLOW_HTTP); no user:password part
+             * @example https://soar.example.com/hooks/takedowns
+             */
+            url?: string;
+            /** @description Event types to receive; empty or absent: every case event */
+            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "endpoint.disabled")[];
+            filter?: components["schemas"]["WebhookFilter"];
+            description?: string | null;
+            /** @description `true` re-enables an endpoint the gateway disabled (410, or failing too long) */
+            enabled?: boolean;
+        };
+        /**
+         * @example {
+         *       "overlapSeconds": 86400
+         *     }
+         */
+        RotateSecret: {
+            /** @description How long the current secret keeps signing next to the new one (default WEBHOOK_ROTATION_OVERLAP_MS, 24 h); 0 stops it now */
+            overlapSeconds?: number;
+        };
+        /**
+         * @example {
+         *       "eventId": "1764493200000-0",
+         *       "eventType": "case.status_changed",
+         *       "attempt": 2,
+         *       "at": "2026-11-30T09:00:05.120Z",
+         *       "outcome": "failed",
+         *       "statusCode": 503,
+         *       "durationMs": 41,
+         *       "error": "receiver answered HTTP 503",
+         *       "nextRetryAt": "2026-11-30T09:05:05.120Z"
+         *     }
+         */
+        DeliveryAttempt: {
+            /** @description The message id, sent as `webhook-id` (the same on every attempt: deduplicate on it) */
+            eventId: string;
+            eventType: string;
+            attempt: number;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            at: string;
+            /**
+             * @description `failed`: another attempt follows at `nextRetryAt` (tests and manual retries are not retried); `gave_up`: the retry schedule is used up; `endpoint_disabled`: this attempt disabled the endpoint (410, or failing for too long)
+             * @enum {string}
+             */
+            outcome: "delivered" | "failed" | "gave_up" | "endpoint_disabled";
+            /** @description The receiver's HTTP status; null when no answer came (refused address, connection error, timeout) */
+            statusCode: number | null;
+            durationMs: number;
+            /** @description Why the attempt failed, e.g. `refused: 10.0.0.1 is a private address` */
+            error: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+             */
+            nextRetryAt: string | null;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "eventId": "1764493200000-0",
+         *           "eventType": "case.status_changed",
+         *           "attempt": 2,
+         *           "at": "2026-11-30T09:00:05.120Z",
+         *           "outcome": "failed",
+         *           "statusCode": 503,
+         *           "durationMs": 41,
+         *           "error": "receiver answered HTTP 503",
+         *           "nextRetryAt": "2026-11-30T09:05:05.120Z"
+         *         }
+         *       ]
+         *     }
+         */
+        DeliveryList: {
+            /** @description Newest first */
+            items: components["schemas"]["DeliveryAttempt"][];
+        };
+        /**
+         * @example {
+         *       "queued": 42,
+         *       "since": "2026-11-29T00:00:00.000Z"
+         *     }
+         */
+        RecoverResult: {
+            /** @description Events queued for delivery again */
+            queued: number;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            since: string;
+        };
+        /**
+         * @example {
+         *       "since": "2026-11-29T00:00:00Z"
+         *     }
+         */
+        Recover: {
+            /**
+             * Format: date-time
+             * @description Re-deliver every matching event recorded since this time (inside the event retention)
+             */
+            since: string;
         };
     };
     responses: never;
@@ -7449,6 +7916,1124 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "we_Jx3kP0aV9mQ2rT7sLw1e",
+                     *           "owner": "soar",
+                     *           "url": "https://soar.example.com/hooks/takedowns",
+                     *           "description": null,
+                     *           "eventTypes": [
+                     *             "case.status_changed"
+                     *           ],
+                     *           "filter": {
+                     *             "terminalOnly": true
+                     *           },
+                     *           "enabled": true,
+                     *           "disabledReason": null,
+                     *           "disabledAt": null,
+                     *           "createdAt": "2026-11-30T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-30T09:00:00.000Z",
+                     *           "secretCreatedAt": "2026-11-30T09:00:00.000Z",
+                     *           "previousSecretExpiresAt": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://soar.example.com/hooks/takedowns",
+                 *       "eventTypes": [
+                 *         "case.status_changed"
+                 *       ],
+                 *       "filter": {
+                 *         "terminalOnly": true
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateWebhookEndpoint"];
+            };
+        };
+        responses: {
+            /** @description Created; `Location` is its URL */
+            201: {
+                headers: {
+                    /** @description URL of the created resource */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_Jx3kP0aV9mQ2rT7sLw1e",
+                     *       "owner": "soar",
+                     *       "url": "https://soar.example.com/hooks/takedowns",
+                     *       "description": null,
+                     *       "eventTypes": [
+                     *         "case.status_changed"
+                     *       ],
+                     *       "filter": {
+                     *         "terminalOnly": true
+                     *       },
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "disabledAt": null,
+                     *       "createdAt": "2026-11-30T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-30T09:00:00.000Z",
+                     *       "secretCreatedAt": "2026-11-30T09:00:00.000Z",
+                     *       "previousSecretExpiresAt": null,
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw+ibNsVE6Z7U="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider cannot do this, is off (no credentials), or rejected the request; or an `Idempotency-Key` was reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_Jx3kP0aV9mQ2rT7sLw1e",
+                     *       "owner": "soar",
+                     *       "url": "https://soar.example.com/hooks/takedowns",
+                     *       "description": null,
+                     *       "eventTypes": [
+                     *         "case.status_changed"
+                     *       ],
+                     *       "filter": {
+                     *         "terminalOnly": true
+                     *       },
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "disabledAt": null,
+                     *       "createdAt": "2026-11-30T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-30T09:00:00.000Z",
+                     *       "secretCreatedAt": "2026-11-30T09:00:00.000Z",
+                     *       "previousSecretExpiresAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "filter": {
+                 *         "statuses": [
+                 *           "taken_down",
+                 *           "failed"
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateWebhookEndpoint"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_Jx3kP0aV9mQ2rT7sLw1e",
+                     *       "owner": "soar",
+                     *       "url": "https://soar.example.com/hooks/takedowns",
+                     *       "description": null,
+                     *       "eventTypes": [
+                     *         "case.status_changed"
+                     *       ],
+                     *       "filter": {
+                     *         "terminalOnly": true
+                     *       },
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "disabledAt": null,
+                     *       "createdAt": "2026-11-30T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-30T09:00:00.000Z",
+                     *       "secretCreatedAt": "2026-11-30T09:00:00.000Z",
+                     *       "previousSecretExpiresAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider cannot do this, is off (no credentials), or rejected the request; or an `Idempotency-Key` was reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "overlapSeconds": 86400
+                 *     }
+                 */
+                "application/json": components["schemas"]["RotateSecret"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_Jx3kP0aV9mQ2rT7sLw1e",
+                     *       "owner": "soar",
+                     *       "url": "https://soar.example.com/hooks/takedowns",
+                     *       "description": null,
+                     *       "eventTypes": [
+                     *         "case.status_changed"
+                     *       ],
+                     *       "filter": {
+                     *         "terminalOnly": true
+                     *       },
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "disabledAt": null,
+                     *       "createdAt": "2026-11-30T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-30T09:00:00.000Z",
+                     *       "secretCreatedAt": "2026-11-30T09:00:00.000Z",
+                     *       "previousSecretExpiresAt": null,
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw+ibNsVE6Z7U="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "eventId": "1764493200000-0",
+                     *       "eventType": "case.status_changed",
+                     *       "attempt": 2,
+                     *       "at": "2026-11-30T09:00:05.120Z",
+                     *       "outcome": "failed",
+                     *       "statusCode": 503,
+                     *       "durationMs": 41,
+                     *       "error": "receiver answered HTTP 503",
+                     *       "nextRetryAt": "2026-11-30T09:05:05.120Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryAttempt"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description only the attempts of this message */
+                eventId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "eventId": "1764493200000-0",
+                     *           "eventType": "case.status_changed",
+                     *           "attempt": 2,
+                     *           "at": "2026-11-30T09:00:05.120Z",
+                     *           "outcome": "failed",
+                     *           "statusCode": 503,
+                     *           "durationMs": 41,
+                     *           "error": "receiver answered HTTP 503",
+                     *           "nextRetryAt": "2026-11-30T09:05:05.120Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "eventId": "1764493200000-0",
+                     *       "eventType": "case.status_changed",
+                     *       "attempt": 2,
+                     *       "at": "2026-11-30T09:00:05.120Z",
+                     *       "outcome": "failed",
+                     *       "statusCode": 503,
+                     *       "durationMs": 41,
+                     *       "error": "receiver answered HTTP 503",
+                     *       "nextRetryAt": "2026-11-30T09:05:05.120Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryAttempt"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recoverWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-11-29T00:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Recover"];
+            };
+        };
+        responses: {
+            /** @description Accepted by the provider */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "queued": 42,
+                     *       "since": "2026-11-29T00:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecoverResult"];
                 };
             };
             /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */

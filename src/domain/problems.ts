@@ -26,6 +26,7 @@ export const PROBLEMS = {
   GW_ERR_PROVIDER_OFF: { status: 422, slug: 'provider-off', title: 'Provider not configured' },
   GW_ERR_PROVIDER_REJECTED: { status: 422, slug: 'provider-rejected', title: 'The provider rejected the request' },
   GW_ERR_IDEMPOTENCY_MISMATCH: { status: 422, slug: 'idempotency-mismatch', title: 'Idempotency-Key reused with a different request' },
+  GW_ERR_WEBHOOK_URL_REFUSED: { status: 422, slug: 'webhook-url-refused', title: 'The webhook URL is not allowed' },
   GW_ERR_RATE_LIMITED: { status: 429, slug: 'rate-limited', title: 'Too many requests' },
   GW_ERR_HEADERS_TOO_LARGE: { status: 431, slug: 'headers-too-large', title: 'Request headers too large' },
   GW_ERR_INTERNAL: { status: 500, slug: 'internal', title: 'Internal server error' },

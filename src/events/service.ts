@@ -133,9 +133,15 @@ export class EventService {
     }
   }
 
-  /** the store's shared tail; 503 when the store cannot fix a starting point */
+  /**
+   * the store's shared tail; 503 when the store does not answer. The tail may already run for another subscriber (an
+   * SSE client, the webhook fan-out) and then subscribing sends no command: one read proves the store answers now.
+   */
   async subscribe (listener: (event: CaseEvent) => void): Promise<() => void> {
-    return await this.#available(async () => await this.store.subscribe(listener))
+    return await this.#available(async () => {
+      await this.store.oldestId()
+      return await this.store.subscribe(listener)
+    })
   }
 
   async health (): Promise<string | null> { return await this.store.health() }

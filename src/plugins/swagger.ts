@@ -34,6 +34,7 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'Detections', description: 'Takedown candidates the providers found (BforeAI confirmed attacks, Cloudflare brand-protection matches) and turning them into cases' },
         { name: 'Brand protection', description: 'Cloudflare Brand Protection saved queries and URL scans' },
         { name: 'Reporting', description: 'Takedown analytics per provider, target type and month; case exports (CSV, NDJSON)' },
+        { name: 'Webhooks', description: 'Outbound webhooks: endpoints that receive case events, signed to the Standard Webhooks specification' },
         { name: 'Events', description: 'Case change events: the pull feed, the live SSE stream and per-case timelines' },
         { name: 'Inbound webhooks', description: 'Vendor pushes (PhishFort), authenticated by the vendor\'s signature, and their registration' },
         { name: 'Batches', description: 'Bulk submission: many create requests in one call (JSON or CSV), worked off in the background with per-item outcomes' },

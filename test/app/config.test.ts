@@ -13,7 +13,8 @@ const LIVE = {
   SANDBOX: 'false',
   PHISHFORT_API_KEY: 'pf-key-0123456789',
   GATEWAY_API_KEYS: 'ops:ops-secret-key:read+write',
-  GATEWAY_SECRET: 'a-secret-of-at-least-16-chars'
+  GATEWAY_SECRET: 'a-secret-of-at-least-16-chars',
+  WEBHOOK_ENCRYPTION_KEY: 'a'.repeat(64)
 }
 
 function problems (env: Record<string, string>): string[] {
@@ -74,7 +75,8 @@ describe('loadConfig', () => {
       /^RATE_LIMIT_MAX must be an integer/,
       /^SHUTDOWN_DELAY_MS must be an integer/,
       /^GATEWAY_API_KEYS is required outside sandbox mode/,
-      /^GATEWAY_SECRET is required outside sandbox mode/
+      /^GATEWAY_SECRET is required outside sandbox mode/,
+      /^WEBHOOK_ENCRYPTION_KEY is required outside sandbox mode/
     ]
     for (const re of expected) expect(found.filter(p => re.test(p)), String(re)).toHaveLength(1)
     expect(found).toHaveLength(expected.length)

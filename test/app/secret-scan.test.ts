@@ -24,7 +24,8 @@ const WRONG_PROVIDER_KEYS = Object.fromEntries(PROVIDER_IDS.map(id => [id, `WRON
 const GATEWAY_KEYS = { ops: 'gwkey-OPS-9c8b7a6f5e4d', reader: 'gwkey-READER-1f2e3d4c5b6a' }
 const WRONG_GATEWAY_KEY = 'gwkey-NOT-A-KEY-0a9b8c7d6e5f'
 const GATEWAY_SECRET = 'gwsecret-SIGNING-4d5e6f7a8b9c0d1e'
-const SECRETS = [...Object.values(PROVIDER_KEYS), ...Object.values(WRONG_PROVIDER_KEYS), ...Object.values(GATEWAY_KEYS), WRONG_GATEWAY_KEY, GATEWAY_SECRET]
+const WEBHOOK_KEY = 'd2ViaG9vay1TRUFMSU5HLWtleS0zMmJ5dGVzLTAxMjM='
+const SECRETS = [...Object.values(PROVIDER_KEYS), ...Object.values(WRONG_PROVIDER_KEYS), ...Object.values(GATEWAY_KEYS), WRONG_GATEWAY_KEY, GATEWAY_SECRET, WEBHOOK_KEY]
 
 const lines: string[] = []
 const seen: Array<{ where: string, text: string }> = []
@@ -40,6 +41,7 @@ function env (keys: Record<ProviderId, string>): Record<string, string> {
     LOG_LEVEL: 'trace',
     GATEWAY_API_KEYS: `ops:${GATEWAY_KEYS.ops}:read+write+admin,reader:${GATEWAY_KEYS.reader}:read`,
     GATEWAY_SECRET,
+    WEBHOOK_ENCRYPTION_KEY: WEBHOOK_KEY,
     CIRCUIT_FAILURE_THRESHOLD: '1000',
     MAX_EVENT_LOOP_DELAY_MS: '0'
   }

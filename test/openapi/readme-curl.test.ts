@@ -47,6 +47,7 @@ function expectedStatus (command: string): number {
   if (!/-X POST/.test(command)) return 200
   if (/\/v1\/(cases|batches)\?dryRun=true/.test(command) || /\/cancel\b/.test(command)) return 200
   if (/\/v1\/batches/.test(command)) return 202
+  if (/\/webhook-endpoints\/\S+\/(test|rotate-secret)\b/.test(command)) return 200
   if (/\/(comments|attachments|appeal)\b|\/actions\//.test(command)) return 202
   return 201
 }
@@ -98,6 +99,13 @@ describe.skipIf(!hasCurl)(hasCurl ? 'README curl cookbook' : `README curl cookbo
     const first = await getJson('/v1/cases?limit=20')
     expect(first.nextCursor).not.toBeNull()
     values.NEXT_CURSOR = first.nextCursor ?? ''
+    const endpoint = await fetch(`${gw.origin}/v1/webhook-endpoints`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sandbox', 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/hooks' })
+    })
+    expect(endpoint.status).toBe(201)
+    values.YOUR_ENDPOINT_ID = ((await endpoint.json()) as { id: string }).id
   })
   afterAll(async () => {
     await gw?.close()
@@ -117,6 +125,7 @@ describe.skipIf(!hasCurl)(hasCurl ? 'README curl cookbook' : `README curl cookbo
         .replace(/(bforeai|phishfort|cloudflare):YOUR_CASE_ID/g, (placeholder) => values[placeholder] ?? placeholder)
         .replaceAll('YOUR_DETECTION_ID', values.YOUR_DETECTION_ID ?? '')
         .replaceAll('YOUR_BATCH_ID', values.YOUR_BATCH_ID ?? '')
+        .replaceAll('YOUR_ENDPOINT_ID', values.YOUR_ENDPOINT_ID ?? '')
       expect(concrete).not.toMatch(/YOUR_|localhost/)
       // a stream never ends by itself: its example stops with --max-time, curl's exit code 28
       const stream = /\/v1\/events\/stream/.test(command)

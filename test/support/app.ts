@@ -40,6 +40,8 @@ export async function testGateway (opts: {
   sandbox?: Sandbox
   clock?: ManualClock
   logger?: Parameters<typeof buildApp>[0]['logger']
+  /** more buildApp options (event log, job runner, webhook resolver) */
+  appOptions?: Partial<Parameters<typeof buildApp>[0]>
 } = {}): Promise<TestGateway> {
   const clock = opts.clock ?? new ManualClock()
   const ownSandbox = opts.sandbox === undefined
@@ -60,7 +62,7 @@ export async function testGateway (opts: {
   const store: KvStore = opts.store === 'redis' ? new RedisKvStore(inject('redisUrl'), { keyPrefix: prefix }) : new MemoryKvStore(clock)
   // with Redis, the events engine too: its log and its jobs under the same prefix (replicas share both)
   const events: { eventStore?: RedisEventStore, jobs?: BullJobRunner } = opts.store === 'redis' ? await redisEvents(prefix, config, clock) : {}
-  const app = await buildApp({ config, clock, sandbox, store, logger: opts.logger ?? false, ...events })
+  const app = await buildApp({ config, clock, sandbox, store, logger: opts.logger ?? false, ...events, ...opts.appOptions })
   await app.ready()
   return {
     app,

@@ -110,5 +110,7 @@ export async function startVendors (clock: Clock, seed: number): Promise<Record<
 export function liveVendorEnv (sims: Record<ProviderId, RunningSimulator>): Record<string, string> {
   const env: Record<string, string> = { SANDBOX: 'false' }
   for (const id of PROVIDER_IDS) Object.assign(env, providerEnv(id, { ...PROVIDER_MODULES[id].sandbox, baseUrl: sims[id].baseUrl }))
+  // required in live mode; the same on every replica (it seals webhook endpoint secrets)
+  env.WEBHOOK_ENCRYPTION_KEY = 'b'.repeat(64)
   return env
 }

@@ -1,0 +1,121 @@
+/**
+ * Outbound webhooks wired into the app: the store (Redis when the gateway has it, else memory), the service, the
+ * delivery queue on the jobs port, the fan-out from the event log, the metrics and the routes.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { LookupFunction } from 'node:net'
+import { Counter, Gauge, Histogram } from 'prom-client'
+import type { Clock } from '../clock.js'
+import type { Config } from '../config.js'
+import type { JobRunner } from '../jobs/port.js'
+import type { GatewayMetrics } from '../metrics.js'
+import { webhookRoutes } from '../routes/v1/webhook-endpoints.js'
+import type { KvStore } from '../store/kv-store.js'
+import { WebhookFanout, type WebhookEventSource } from './fanout.js'
+import { WebhookService, type DeliveryJob } from './service.js'
+import { MemoryWebhookStore, RedisWebhookStore, type WebhookStore } from './store.js'
+
+export const DELIVERY_QUEUE = 'webhook-delivery'
+
+export interface WebhookWiring {
+  config: Config
+  kv: KvStore
+  jobs: JobRunner
+  /** the event log; null until one is wired (endpoints, tests and retries work; nothing is fanned out) */
+  events: WebhookEventSource | null
+  /** how far back the event log reaches (recover) */
+  eventRetentionMs: number
+  clock: Clock
+  metrics: GatewayMetrics
+  /** tests: a resolver for the SSRF guard */
+  lookup?: LookupFunction
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    webhooks: { service: WebhookService, store: WebhookStore, fanout: WebhookFanout | null }
+  }
+}
+
+export async function registerWebhooks (app: FastifyInstance, w: WebhookWiring): Promise<void> {
+  const c = w.config.webhooks
+  const store: WebhookStore = w.kv.kind === 'redis' && w.kv.client !== undefined ? new RedisWebhookStore(w.kv.client) : new MemoryWebhookStore(w.clock)
+  const registers = [w.metrics.registry]
+  const outcomes = new Counter({
+    name: 'takedown_gateway_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (delivered|failed|gave_up|endpoint_disabled)',
+    labelNames: ['outcome'],
+    registers
+  })
+  const latency = new Histogram({
+    name: 'takedown_gateway_webhook_attempt_duration_seconds',
+    help: 'Duration of one webhook delivery attempt (connect to last byte read), by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+    registers
+  })
+  const service = new WebhookService(store, {
+    encryptionKey: c.encryptionKey,
+    allowPrivate: c.allowPrivate,
+    allowHttp: c.allowHttp,
+    retry: { scheduleMs: c.retryScheduleMs, jitter: c.retryJitter },
+    disableAfterMs: c.disableAfterMs,
+    timeoutMs: c.timeoutMs,
+    maxResponseBytes: c.maxResponseBytes,
+    endpointConcurrency: c.endpointConcurrency,
+    rotationOverlapMs: c.rotationOverlapMs,
+    messageTtlMs: w.eventRetentionMs
+  }, w.clock, app.log, {
+    attempted: (outcome, seconds) => { outcomes.inc({ outcome }); latency.observe({ outcome }, seconds) }
+  }, w.lookup === undefined ? {} : { lookup: w.lookup })
+  const gauges = [new Gauge({
+    name: 'takedown_gateway_webhook_pending',
+    help: 'Webhook messages queued and not yet delivered or given up (waiting, running or waiting for a retry), all replicas',
+    registers,
+    async collect () { this.set((await store.pending()).count) }
+  }), new Gauge({
+    name: 'takedown_gateway_webhook_oldest_pending_seconds',
+    help: 'Age of the oldest webhook message not yet delivered or given up (0 when none)',
+    registers,
+    async collect () {
+      const { oldest } = await store.pending()
+      this.set(oldest === null ? 0 : Math.max(0, (w.clock.now() - oldest) / 1000))
+    }
+  }), new Gauge({
+    name: 'takedown_gateway_webhook_endpoints',
+    help: 'Webhook endpoints by state (enabled|disabled)',
+    labelNames: ['state'],
+    registers,
+    async collect () {
+      const all = await store.listEndpoints()
+      const disabled = all.filter(ep => !ep.enabled).length
+      this.set({ state: 'enabled' }, all.length - disabled)
+      this.set({ state: 'disabled' }, disabled)
+    }
+  })]
+  app.log.debug({ gauges: gauges.length }, 'webhook gauges registered')
+
+  w.jobs.define<DeliveryJob>(DELIVERY_QUEUE, async (job) => { await service.deliver(job) }, {
+    concurrency: c.concurrency,
+    // the handler records its own failed attempts and schedules the next one; the queue retries only a handler that
+    // threw (the store unreachable mid-delivery)
+    attempts: 5,
+    backoffMs: 1000,
+    lockMs: c.jobLockMs
+  })
+  service.useQueue({ add: async (job, opts) => { await w.jobs.add(DELIVERY_QUEUE, job, opts) } })
+  const fanout = w.events === null ? null : new WebhookFanout(w.events, service, store, w.kv, w.clock, app.log, { pollMs: 1000 })
+  if (fanout !== null) {
+    app.addHook('onReady', async () => { fanout.start() })
+    app.addHook('preClose', async () => { await fanout.close() })
+  }
+  app.addHook('onClose', async () => { await service.close() })
+  app.decorate('webhooks', { service, store, fanout })
+  await app.register(webhookRoutes, {
+    webhooks: service,
+    fanout: () => fanout,
+    apiKeys: w.config.apiKeys,
+    retentionMs: w.eventRetentionMs,
+    now: () => w.clock.now()
+  })
+}
