@@ -1,5 +1,5 @@
 /**
- * Configuration (CONTRACT §2): the only reader of process.env. Every problem is collected and reported in one
+ * Configuration (README 'Configuration'): the only reader of process.env. Every problem is collected and reported in one
  * message, so an operator fixes a bad deployment in one go.
  */
 import { randomBytes } from 'node:crypto'

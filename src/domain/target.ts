@@ -1,5 +1,5 @@
 /**
- * Edge validation of a create target (CONTRACT §5): one rule per target type, field paths in the errors.
+ * Edge validation of a create target: one rule per target type, field paths in the errors.
  * Also the normalised form used to look for duplicates.
  */
 import { IsEmail, IsHostname, IsIPv4 } from 'typebox/format'

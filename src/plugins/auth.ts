@@ -1,5 +1,5 @@
 /**
- * Gateway keys (CONTRACT §2, §5): `Authorization: Bearer <key>` on every /v1 route; each route declares the scope
+ * Gateway keys (README 'Configuration'): `Authorization: Bearer <key>` on every /v1 route; each route declares the scope
  * it needs in `config.scope`. Keys are compared in constant time; their values never reach a log line or a body.
  */
 import { hash, timingSafeEqual } from 'node:crypto'

@@ -1,6 +1,6 @@
 /**
  * `req.cancellation`: aborted when the client closes the connection before the gateway answered, so vendor calls
- * made for it stop (CONTRACT §5: no work for nobody). It replaces Fastify's `req.signal`, which builds an
+ * made for it stop (no work for nobody). It replaces Fastify's `req.signal`, which builds an
  * AbortController per request; see connectors/deadline.ts for why the gateway avoids those on the hot path.
  * Created on first use: a request that never calls a vendor (a cache hit) pays nothing.
  */

@@ -1,5 +1,5 @@
 /**
- * `GET /metrics` (CONTRACT §4.3: Prometheus text, no auth). The inbound request histogram is fed by the one
+ * `GET /metrics` (Prometheus text, no auth; README 'Operations'). The inbound request histogram is fed by the one
  * onResponse hook in app.ts (with the access log line): its route label is the route template (`/v1/cases/:id`),
  * never the raw URL, so case ids and query strings cannot blow up the series count; unmatched requests are `(unmatched)`.
  */

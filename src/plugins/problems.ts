@@ -1,5 +1,5 @@
 /**
- * The one error handler: every failure leaves as an RFC 9457 problem (CONTRACT §5), from the catalogue in
+ * The one error handler: every failure leaves as an RFC 9457 problem, from the catalogue in
  * domain/problems.ts. Details of 500s stay in the log; the client gets the request id to quote.
  */
 import { randomUUID } from 'node:crypto'

@@ -1,5 +1,5 @@
 /**
- * Inbound traffic controls: a rate limit per gateway key (CONTRACT §5: 429 with Retry-After) counted in the shared
+ * Inbound traffic controls: a rate limit per gateway key (429 with Retry-After) counted in the shared
  * Redis when there is one, and load shedding (503) when the event loop falls behind. Both answer through the one
  * error handler, so every refusal is an RFC 9457 problem.
  */

@@ -28,7 +28,7 @@ const ReadySchema = Type.Object({
   ]
 })
 
-/** Operational routes: no auth, no /v1 prefix (CONTRACT §4.3). */
+/** Operational routes: no auth, no /v1 prefix (README 'Operations'). */
 export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { readiness, providers }) => {
   app.get('/healthz', {
     schema: {

@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox'
 import { PROBLEM_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 
-/** RFC 9457 problem details: the one error body of every route (CONTRACT §5). */
+/** RFC 9457 problem details: the one error body of every route. */
 export const ProblemSchema = Type.Object({
   type: Type.String({ description: 'URI identifying the problem type' }),
   title: Type.String(),

@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 import { PROVIDERS } from '../providers/registry.js'
 
-/** Provider ids (CONTRACT §1), in registry order: providers/registry.ts is the one list. */
+/** Provider ids, in registry order: providers/registry.ts is the one list. */
 export type ProviderId = (typeof PROVIDERS)[number]['id']
 export const PROVIDER_IDS: readonly ProviderId[] = PROVIDERS.map(m => m.id)
 

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 
-/** The eleven unified statuses of CONTRACT §4.2, in lifecycle order. One tuple feeds the enum, the types and OpenAPI. */
+/** The eleven unified statuses (README 'Cases'), in lifecycle order. One tuple feeds the enum, the types and OpenAPI. */
 export const UNIFIED_STATUSES = [
   'received', 'in_review', 'awaiting_customer', 'monitoring', 'in_progress',
   'mitigated', 'taken_down', 'failed', 'cancelled', 'closed', 'unknown'

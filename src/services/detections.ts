@@ -26,7 +26,7 @@ import type { ProviderSet } from './provider-set.js'
 import { capabilitiesOf } from './providers.js'
 import type { CaseWriteService } from './writes.js'
 
-/** CONTRACT §4.3.1: the takedown body is the create body minus `target` (the detection gives it). */
+/** The takedown body is the create body minus `target` (the detection gives it). */
 export const DetectionTakedownSchema = Type.Omit(CreateCaseSchema, ['target'], {
   $id: 'DetectionTakedown',
   additionalProperties: false,

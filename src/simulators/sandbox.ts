@@ -1,4 +1,4 @@
-/** Sandbox mode: one simulator per provider on a loopback port, as stand-ins for the vendors (CONTRACT §2). */
+/** Sandbox mode: one simulator per provider on a loopback port, as stand-ins for the vendors (README 'Configuration'). */
 import type { Clock } from '../clock.js'
 import type { SandboxEndpoint } from '../providers/build.js'
 import { PROVIDER_MODULES } from '../providers/registry.js'

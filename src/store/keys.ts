@@ -25,7 +25,7 @@ export const keys = {
 }
 
 /**
- * The event log's keys (issue 13). One hash tag, `{ev}`, puts them all in one Cluster slot: the observe script
+ * The event log's keys (case change events). One hash tag, `{ev}`, puts them all in one Cluster slot: the observe script
  * touches a snapshot, the log and a timeline at once. Built without ioredis `keyPrefix` (XREAD's keys would miss it):
  * the event store prepends REDIS_KEY_PREFIX itself.
  */

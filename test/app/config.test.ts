@@ -1,5 +1,5 @@
 /**
- * Configuration is validated at start (CONTRACT §2): every problem in one message, live mode refuses to run
+ * Configuration is validated at start (README 'Configuration'): every problem in one message, live mode refuses to run
  * without its secrets, and every variable the docs and container files name is one the gateway reads.
  */
 import { readFileSync } from 'node:fs'

@@ -75,7 +75,7 @@ describe('GET /metrics', () => {
 
     const { text, samples } = await scrape()
     mkdirSync(join(process.cwd(), 'test-artifacts'), { recursive: true })
-    writeFileSync(join(process.cwd(), 'test-artifacts', 'metrics-sample.txt'), text) // git-ignored; quoted in the issue note
+    writeFileSync(join(process.cwd(), 'test-artifacts', 'metrics-sample.txt'), text) // git-ignored; a sample for review
     const http = `${P}http_request_duration_seconds_count`
     expect(sum(samples, http, { route: '/v1/cases', method: 'GET', status_code: '200' })).toBeGreaterThanOrEqual(2)
     expect(sum(samples, http, { route: '/v1/cases/:id', status_code: '200' })).toBe(1)

@@ -1,5 +1,5 @@
 /**
- * What a new operator trips over (issue 18, items 1 and 2): a gateway with no provider on says so everywhere instead of
+ * What a new operator trips over: a gateway with no provider on says so everywhere instead of
  * answering empty 200s, and every start-up failure is one clear message (configuration files included).
  */
 import { writeFileSync, mkdtempSync } from 'node:fs'

@@ -1,5 +1,5 @@
 /**
- * Secrets never leave the process (CONTRACT §2): the gateway in LIVE mode (SANDBOX=false) with distinctive provider
+ * Secrets never leave the process: the gateway in LIVE mode (SANDBOX=false) with distinctive provider
  * credentials, pointed at simulators that accept exactly those, logging at trace into memory. Every route, every
  * vendor fault and every wrong key is exercised; then no provider key, gateway key, gateway secret or auth header
  * value may appear in any log line, response body or response header.

@@ -1,5 +1,5 @@
 /**
- * Bulk submission at size (issue 16): two real gateway processes in live mode on the suite's Redis (BullMQ shares
+ * Bulk submission at size: two real gateway processes in live mode on the suite's Redis (BullMQ shares
  * the item jobs between them) against one set of simulators in this process. A 500-item batch (URLs, domains,
  * emails, phones over the three vendors; 20 in-batch duplicates; 30 targets with open cases) ends with exactly one
  * vendor create per new target and the right duplicates, without Cloudflare ever answering 429; then the same with

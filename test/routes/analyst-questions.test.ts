@@ -1,5 +1,5 @@
 /**
- * The questions a new analyst asks of the API (issue 18): "which cases are still open", "where is the URL I reported",
+ * The questions a new analyst asks of the API: "which cases are still open", "where is the URL I reported",
  * "everything for brand Acme", "would this create go through" — answered over the three simulators.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -1,5 +1,5 @@
 /**
- * CONTRACT §4.4 over the real simulators: for random seeded data sets (equal timestamps included), walking every
+ * Cursor paging over the real simulators: for random seeded data sets (equal timestamps included), walking every
  * page with every limit from 1 to 100 returns every case exactly once, newest first, ties by id.
  */
 import fc from 'fast-check'

@@ -1,5 +1,5 @@
 /**
- * Every refusal says what to change (issue 18, item 4): a table of common mistakes, each answered with an RFC 9457
+ * Every refusal says what to change: a table of common mistakes, each answered with an RFC 9457
  * problem that carries the request id and a detail naming the fix — the accepted media types, the limit, the one
  * value a repeated key may have, the first reason of a vendor-side validation.
  */

@@ -1,6 +1,6 @@
 /**
  * Chaos kit: the real gateway against the simulators with our TCP proxy in front of each one, plus the result table
- * the chaos suite writes to test-artifacts/ for the issue note.
+ * the chaos suite writes to test-artifacts/ for review.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,5 +1,5 @@
 /**
- * Finds the Redis the test suite runs against (CONTRACT §3), in this order:
+ * Finds the Redis the test suite runs against (README 'Tests'), in this order:
  * 1. REDIS_URL, when set;
  * 2. a Docker engine: a throw-away `redis:7-alpine` through testcontainers;
  * 3. a `redis-server` binary on PATH, started on a free loopback port with no persistence;

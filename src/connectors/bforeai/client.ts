@@ -1,6 +1,6 @@
 /**
- * The BforeAI takedown endpoints the gateway calls (shared/vendors/bforeai-notes.md §4), through VendorHttp.
- * Auth: `X-Authorization: <raw API key>` (bforeai-notes §1, [I]: no "Bearer" prefix).
+ * The BforeAI takedown endpoints the gateway calls (BforeAI Takedowns Management API docs), through VendorHttp.
+ * Auth: `X-Authorization: <raw API key>` (BforeAI docs, 'Access and authentication', [I]: no "Bearer" prefix).
  * Every answer is shape-checked; a 2xx body of the wrong shape is a `protocol` error.
  */
 import { parseOrFail } from '../validate.js'
@@ -28,7 +28,7 @@ export const PATHS = {
   request: '/v2/takedown/request',
   social: '/v2/takedown/social-media',
   statuses: '/v2/takedown/statuses',
-  // bforeai-notes §4.9: the trailing slash is part of the documented path (FastAPI answers 307 without it)
+  // BforeAI API docs, reference-data endpoints: the trailing slash is part of the documented path (FastAPI answers 307 without it)
   takedownTypes: '/v2/takedown/takedown_types/',
   platforms: '/v2/takedown/social_media/platforms',
   threatTypes: '/v2/takedown/social_media/threat_types',
@@ -45,7 +45,7 @@ export interface ListParams {
 }
 
 /**
- * FastAPI error bodies (bforeai-notes §2): `{detail: string}`, `{detail: [{loc, msg, type}]}` (422) or `{detail: {...}}`.
+ * FastAPI error bodies (BforeAI Takedowns Management API docs, error responses): `{detail: string}`, `{detail: [{loc, msg, type}]}` (422) or `{detail: {...}}`.
  * Returns one line; never echoes the request.
  */
 export const parseBforeaiError: ErrorBodyParser = (_status, body) => {
@@ -108,7 +108,7 @@ export class BforeaiClient {
     return extend(body, { items: body.items.map(item => expect(TakedownSchema, item, 'a takedown')) })
   }
 
-  /** One page of confirmed attacks (bforeai-notes §4.3): `from`/`until` are required; the vendor's default sort is kept. */
+  /** One page of confirmed attacks (BforeAI API docs, GET /v2/takedown/attacks): `from`/`until` are required; the vendor's default sort is kept. */
   async listAttacks (params: { from: string, until: string, page: number, size: number }, ctx: ConnectorContext): Promise<AttackPage> {
     const res = await this.http.call({
       method: 'GET',
@@ -119,7 +119,7 @@ export class BforeaiClient {
     return extend(body, { items: body.items.map(item => expect(AttackSchema, item, 'a confirmed attack')) })
   }
 
-  /** Accept a confirmed attack (bforeai-notes §4.4); sent once, never retried. */
+  /** Accept a confirmed attack (BforeAI API docs, POST /v2/takedown/accept); sent once, never retried. */
   async accept (body: AcceptBody, ctx: ConnectorContext): Promise<Takedown> {
     const res = await this.http.call({ method: 'POST', path: PATHS.accept, json: body, idempotent: false }, ctx)
     return expect(TakedownSchema, res.body, 'a takedown')
@@ -157,7 +157,7 @@ export class BforeaiClient {
 
   /**
    * One create, sent once (never retried after it may have reached the vendor). 200 → Takedown; 202 → "already
-   * detected" with a message (bforeai-notes §4.5: a 202 is never parsed as a Takedown).
+   * detected" with a message (BforeAI API docs, POST /v2/takedown/request: a 202 is never parsed as a Takedown).
    */
   async create (path: string, body: Record<string, unknown>, ctx: ConnectorContext): Promise<RequestOutcome> {
     const res = await this.http.call({ method: 'POST', path, json: body, idempotent: false }, ctx)

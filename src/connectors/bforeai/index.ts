@@ -1,5 +1,6 @@
 /**
- * BforeAI connector (PreCrime Brand takedown API). Vendor facts: shared/vendors/bforeai-notes.md; choices: README.md.
+ * BforeAI connector (PreCrime Brand takedown API). Vendor facts: BforeAI's
+ * Takedowns Management API docs (docs.bfore.ai, PreCrime Brand); choices: README.md.
  */
 import type { Case, CaseDetail } from '../../schemas/case.js'
 import type { Detection, DetectionKind } from '../../schemas/detection.js'
@@ -29,7 +30,7 @@ export const BFOREAI_CAPABILITIES: Capabilities = {
   detections: true
 }
 
-/** bforeai-notes §4.5/§4.6: `url` / `malicious_url` is a uri of 1–2083 characters */
+/** BforeAI API docs, POST /v2/takedown/request and POST /v2/takedown/social-media: `url` / `malicious_url` is a uri of 1–2083 characters */
 const MAX_URL = 2083
 /** detections: the default window of `GET /v2/takedown/attacks` (from/until are required) */
 export const ATTACK_WINDOW_MS = 90 * 86_400_000
@@ -133,7 +134,7 @@ export class BforeaiConnector implements ProviderConnector {
     const size = Math.min(Math.max(1, Math.floor(query.pageSize)), BFOREAI_MAX_PAGE_SIZE)
     const params: ListParams = { page, size }
     const f = query.filters
-    // bound inclusivity is [?] (bforeai-notes §4.1): widen by one second so the result is a superset
+    // bound inclusivity is [?] (BforeAI API docs, GET /v2/takedown/list): widen by one second so the result is a superset
     if (f.since !== undefined) params.since = shiftIso(f.since, -1000)
     if (f.until !== undefined) params.until = shiftIso(f.until, 1000)
     // an all-digit brand is a brand id (exact, the gateway's own rule); a name is never sent: the gateway matches its
@@ -175,7 +176,7 @@ export class BforeaiConnector implements ProviderConnector {
     }
   }
 
-  // ---- detections (bforeai-notes §4.3–§4.4) -----------------------------------------------------------------------
+  // ---- detections (BforeAI API docs, GET /v2/takedown/attacks and POST /v2/takedown/accept) ---------------------------
 
   /**
    * Confirmed attacks, newest first by detection_date. The vendor's sort values are [?] (only the default
@@ -278,7 +279,7 @@ export class BforeaiConnector implements ProviderConnector {
     if (input.social === null) {
       errors.push({ path: '/social', message: 'bforeai social-media takedowns need social.platform and social.threatType' })
     } else {
-      // the enums are [?] in the docs (bforeai-notes §4.6): validate against the live reference lists
+      // the enums are [?] in the docs (BforeAI API docs, POST /v2/takedown/social-media): validate against the live reference lists
       const [platforms, threatTypes] = await Promise.all([this.client.platforms(ctx), this.client.threatTypes(ctx)])
       platform = pick(platforms, input.social.platform)
       if (platform === null) errors.push({ path: '/social/platform', message: `unknown platform; bforeai accepts: ${platforms.join(', ')}` })
@@ -372,7 +373,7 @@ export class BforeaiConnector implements ProviderConnector {
     return { providerStatus, status, providerLink: null }
   }
 
-  /** status_name, else the run-time name of status_id (CONTRACT §4.2), else null (→ unknown) */
+  /** status_name, else the run-time name of status_id (the unified status mapping), else null (→ unknown) */
   #statusNameOf (t: Takedown): string | null {
     const name = t.status_name?.trim()
     if (name !== undefined && name !== '') return name

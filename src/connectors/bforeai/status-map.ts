@@ -1,10 +1,10 @@
 import type { StatusTable } from '../../status/table.js'
 
 /**
- * DATA ONLY. BforeAI status names come from `GET /v2/takedown/statuses` at run time (bforeai-notes §4.9: the values are
- * [?]), so this is a normalised lookup (case- and separator-insensitive) over plausible names (CONTRACT §4.2).
+ * DATA ONLY. BforeAI status names come from `GET /v2/takedown/statuses` at run time (BforeAI API docs, reference-data endpoints: the values are
+ * [?]), so this is a normalised lookup (case- and separator-insensitive) over plausible names.
  * Anything else maps to `unknown`. `cancellation requested` stays open (in_progress): the vendor says a cancellation
- * "cannot be guaranteed" (bforeai-notes §4.7), so the takedown is still running until the vendor says Cancelled.
+ * "cannot be guaranteed" (BforeAI API docs, POST /v2/takedown/{takedown_id}/cancel), so the takedown is still running until the vendor says Cancelled.
  */
 export const bforeaiStatusTable: StatusTable = {
   kind: 'lookup',

@@ -1,6 +1,7 @@
 /**
- * BforeAI takedown API payloads (shared/vendors/bforeai-notes.md §2–§4). Tolerant by design: unknown fields are allowed,
- * every documented field except `id`/`created` may be absent or null (bforeai-notes §4.8: nullability is undocumented).
+ * BforeAI takedown API payloads (BforeAI Takedowns Management API docs). Tolerant by design: unknown fields are allowed,
+ * every documented field except `id`/`created` may be absent or null (the docs' Takedown object does not document
+ * nullability).
  * The simulator builds its answers from these types, so both sides of the fake speak the same format.
  */
 import { Type, type Static, type TSchema } from 'typebox'
@@ -30,7 +31,7 @@ export const TakedownSchema = Type.Object({
 })
 export type Takedown = Static<typeof TakedownSchema>
 
-/** fastapi-pagination `Page` (bforeai-notes §3) */
+/** fastapi-pagination `Page` (BforeAI Takedowns Management API docs, paged responses) */
 export const TakedownPageSchema = Type.Object({
   items: Type.Array(Type.Unknown()),
   total: Opt(Type.Integer()),
@@ -59,7 +60,7 @@ export const CancellationReasonSchema = Type.Object({
 export type CancellationReason = Static<typeof CancellationReasonSchema>
 export const CancellationReasonListSchema = Type.Array(CancellationReasonSchema)
 
-/** bforeai-notes §4.7 */
+/** BforeAI API docs, POST /v2/takedown/{takedown_id}/cancel */
 export const CancelResultSchema = Type.Object({
   message: Opt(Type.String()),
   takedown_id: Opt(Type.Union([Type.String(), Type.Number()])),
@@ -68,15 +69,15 @@ export const CancelResultSchema = Type.Object({
 })
 export type CancelResult = Static<typeof CancelResultSchema>
 
-/** bforeai-notes §4.5: the 202 "already detected" body is [?]; `{ message }` is the inferred shape. */
+/** BforeAI API docs, POST /v2/takedown/request: the 202 "already detected" body is [?]; `{ message }` is the inferred shape. */
 export const AlreadyDetectedSchema = Type.Object({ message: Opt(Type.String()) })
 
-/** Request bodies (bforeai-notes §4.5–§4.7). */
+/** Request bodies (BforeAI API docs: POST /v2/takedown/request, /social-media and /{takedown_id}/cancel). */
 export interface RequestTakedownBody { url: string, brand_id: number, comment: string }
 export interface SocialTakedownBody { threat_type: string, platform: string, malicious_url: string, brand_id: number, comment: string }
 export interface CancelBody { cancel_reason_id: number, description?: string }
 
-/** FastAPI error bodies (bforeai-notes §2): 422 `{detail:[{loc,msg,type,...}]}`, others `{detail: string|object}`. */
+/** FastAPI error bodies (BforeAI Takedowns Management API docs, error responses): 422 `{detail:[{loc,msg,type,...}]}`, others `{detail: string|object}`. */
 export interface ValidationItem { loc: Array<string | number>, msg: string, type: string, [k: string]: unknown }
 export interface ErrorBody { detail: string | ValidationItem[] | Record<string, unknown> }
 
@@ -84,7 +85,7 @@ export function isShape<T extends TSchema> (schema: T, value: unknown): value is
   return check(schema, value)
 }
 
-/** `takedown` of a confirmed attack (bforeai-notes §4.3); null or absent when no takedown exists yet [I]. */
+/** `takedown` of a confirmed attack (BforeAI API docs, GET /v2/takedown/attacks); null or absent when no takedown exists yet [I]. */
 export const AttackTakedownSchema = Type.Object({
   id: Type.Union([Type.String({ minLength: 1 }), Type.Integer()]),
   created: Opt(Type.String()),
@@ -94,7 +95,7 @@ export const AttackTakedownSchema = Type.Object({
   status_updated_at: Opt(Type.String())
 })
 
-/** One confirmed attack of `GET /v2/takedown/attacks` (bforeai-notes §4.3). */
+/** One confirmed attack of `GET /v2/takedown/attacks` (BforeAI API docs). */
 export const AttackSchema = Type.Object({
   attack_id: Type.Integer(),
   attack_name: Opt(Type.String()),
@@ -110,7 +111,7 @@ export const AttackSchema = Type.Object({
 })
 export type Attack = Static<typeof AttackSchema>
 
-/** fastapi-pagination Page plus a `warning` string (bforeai-notes §3). */
+/** fastapi-pagination Page plus a `warning` string (BforeAI Takedowns Management API docs, paged responses). */
 export const AttackPageSchema = Type.Object({
   items: Type.Array(Type.Unknown()),
   total: Opt(Type.Integer()),
@@ -121,5 +122,5 @@ export const AttackPageSchema = Type.Object({
 })
 export type AttackPage = Omit<Static<typeof AttackPageSchema>, 'items'> & { items: Attack[] }
 
-/** `POST /v2/takedown/accept` (bforeai-notes §4.4): both integers, both required. */
+/** `POST /v2/takedown/accept` (BforeAI API docs): both integers, both required. */
 export interface AcceptBody { attack_id: number, brand_id: number }

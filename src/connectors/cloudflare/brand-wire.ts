@@ -1,5 +1,5 @@
 /**
- * Cloudflare Brand Protection payloads (shared/vendors/cloudflare-notes.md §3–§4). Shapes differ per endpoint: v2
+ * Cloudflare Brand Protection payloads (Cloudflare API reference, Brand Protection v1 and v2). Shapes differ per endpoint: v2
  * domain queries come as the v4 envelope (current) or a bare array (before 2026-07-21); matches, logo queries and
  * logo matches are bare; v1 submit/url-info bodies are [I]. Tolerant: unknown fields allowed, nullable where the
  * spec says so or is silent. The simulator answers with the same types.
@@ -10,7 +10,7 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 const Opt = <T extends TSchema>(schema: T) => Type.Optional(Nullable(schema))
 const IntLike = Type.Union([Type.Integer(), Type.String({ pattern: '^\\d{1,15}$' })])
 
-/** notes §4.1: `parameters` is nullable; `string_matches` items are `{pattern}` (older: plus max_edit_distance) */
+/** Cloudflare API schema, get_GetDomainQueries: `parameters` is nullable; `string_matches` items are `{pattern}` (older: plus max_edit_distance) */
 export const DomainQuerySchema = Type.Object({
   query_id: IntLike,
   query_tag: Opt(Type.String()),
@@ -25,7 +25,7 @@ export const DomainQuerySchema = Type.Object({
 })
 export type DomainQuery = Static<typeof DomainQuerySchema>
 
-/** notes §4.1: the envelope (result = array, or one object when `id` is given) */
+/** Cloudflare API schema, get_GetDomainQueries: the envelope (result = array, or one object when `id` is given) */
 export const DomainQueriesEnvelopeSchema = Type.Object({
   success: Type.Boolean(),
   errors: Type.Optional(Type.Array(Type.Unknown())),
@@ -34,7 +34,7 @@ export const DomainQueriesEnvelopeSchema = Type.Object({
   result_info: Type.Optional(Type.Unknown())
 })
 
-/** notes §4.4 */
+/** Cloudflare API schema, get_DomainMatchList */
 export const DomainMatchSchema = Type.Object({
   domain: Type.String({ minLength: 1 }),
   first_seen: Opt(Type.String()),
@@ -48,13 +48,13 @@ export const DomainMatchSchema = Type.Object({
 })
 export type DomainMatch = Static<typeof DomainMatchSchema>
 
-/** notes §4.4 / §4.8: bare `{matches, total}` */
+/** Cloudflare API schema, get_DomainMatchList and get_LogoMatchList: bare `{matches, total}` */
 export const MatchListSchema = Type.Object({
   matches: Type.Array(Type.Unknown()),
   total: Opt(Type.Number())
 })
 
-/** notes §4.7 */
+/** Cloudflare API schema, get_GetLogoQueries */
 export const LogoQuerySchema = Type.Object({
   id: IntLike,
   tag: Opt(Type.String()),
@@ -67,7 +67,7 @@ export const LogoQuerySchema = Type.Object({
 export type LogoQuery = Static<typeof LogoQuerySchema>
 export const LogoQueryListSchema = Type.Array(Type.Unknown())
 
-/** notes §4.8 */
+/** Cloudflare API schema, get_LogoMatchList */
 export const LogoMatchSchema = Type.Object({
   id: IntLike,
   query_id: Opt(IntLike),
@@ -79,7 +79,10 @@ export const LogoMatchSchema = Type.Object({
 })
 export type LogoMatch = Static<typeof LogoMatchSchema>
 
-/** notes §4.2 / §4.5 / §4.3 / §4.6: bare `{success, message, query_id?}` */
+/**
+ * Cloudflare API schema, post_InsertDomainQuery, post_InsertLogoQuery, delete_DeleteDomainQuery,
+ * delete_DeleteLogoQuery: bare `{success, message, query_id?}`
+ */
 export const MutationResultSchema = Type.Object({
   success: Type.Boolean(),
   message: Opt(Type.String()),
@@ -87,7 +90,7 @@ export const MutationResultSchema = Type.Object({
 })
 export type MutationResult = Static<typeof MutationResultSchema>
 
-/** notes §4.2 */
+/** Cloudflare API schema, post_InsertDomainQuery */
 export interface DomainQueryBody {
   tag: string
   string_matches: Array<{ pattern: string }>
@@ -98,10 +101,10 @@ export interface DomainQueryBody {
   search_lookback?: boolean
 }
 
-/** notes §4.5 */
+/** Cloudflare API schema, post_InsertLogoQuery */
 export interface LogoQueryBody { tag: string, image_data: string, similarity_threshold: number, search_lookback?: boolean }
 
-/** v1 submit (notes §3 [I]): 201 `{submitted_urls, skipped_urls, excluded_urls?}`; older SDKs unwrapped `result` */
+/** v1 submit (Cloudflare API reference, Brand Protection v1 [I]): 201 `{submitted_urls, skipped_urls, excluded_urls?}`; older SDKs unwrapped `result` */
 const UrlItem = Type.Object({ url: Opt(Type.String()), url_id: Opt(Type.Number()) })
 export const SubmitResultSchema = Type.Object({
   submitted_urls: Opt(Type.Array(UrlItem)),
@@ -110,7 +113,7 @@ export const SubmitResultSchema = Type.Object({
 })
 export type SubmitResult = Static<typeof SubmitResultSchema>
 
-/** v1 url-info item (the `Info` model of notes §3) */
+/** v1 url-info item (the `Info` model of the Cloudflare API reference, Brand Protection v1) */
 export const UrlInfoSchema = Type.Object({
   url: Opt(Type.String()),
   scan_status: Opt(Type.Object({

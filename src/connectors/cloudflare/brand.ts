@@ -1,6 +1,7 @@
 /**
- * Cloudflare Brand Protection (shared/vendors/cloudflare-notes.md §3–§4): the v2 saved domain and logo queries, their
- * matches as Detections, and the v1 URL scanner. Every body is parsed per endpoint (envelope or bare, notes §5).
+ * Cloudflare Brand Protection (Cloudflare API reference, Brand Protection v1 and v2): the v2 saved domain and logo queries, their
+ * matches as Detections, and the v1 URL scanner. Every body is parsed per endpoint (envelope or bare: the current
+ * Cloudflare API schema and older SDK releases differ).
  */
 import { toRfc3339 } from '../../domain/time.js'
 import { mapLimit } from '../map-limit.js'
@@ -22,7 +23,7 @@ import {
 } from './brand-wire.js'
 import { vendorPath } from '../vendor-path.js'
 
-/** notes §4.4/§4.8 give no maximum for `limit` [?]; 100 is what we ask for at most */
+/** Cloudflare API schema, get_DomainMatchList and get_LogoMatchList give no maximum for `limit` [?]; 100 is what we ask for at most */
 export const MAX_MATCH_LIMIT = 100
 /** pages of logo matches read to find one match by id */
 const FIND_LOGO_MAX_PAGES = 10
@@ -142,7 +143,7 @@ export class BrandProtectionClient {
 
   // ---- saved queries --------------------------------------------------------------------------------------------
 
-  /** notes §4.1: the envelope (current) or a bare array (legacy); `result` is one object when `id` is given. */
+  /** Cloudflare API schema, get_GetDomainQueries: the envelope (current) or a bare array (legacy); `result` is one object when `id` is given. */
   async domainQueries (ctx: ConnectorContext, id?: string): Promise<DomainQuery[]> {
     const res = await this.#http.call({ method: 'GET', path: `${this.#v2}/domain/queries`, query: { id } }, ctx)
     let items: unknown
@@ -156,7 +157,7 @@ export class BrandProtectionClient {
     return (items as unknown[]).map(q => parse(DomainQuerySchema, q, 'domain query'))
   }
 
-  /** notes §4.7: a bare array */
+  /** Cloudflare API schema, get_GetLogoQueries: a bare array */
   async logoQueries (ctx: ConnectorContext, id?: string): Promise<LogoQuery[]> {
     const res = await this.#http.call({ method: 'GET', path: `${this.#v2}/logo/queries`, query: { id } }, ctx)
     const body = res.body !== null && typeof res.body === 'object' && !Array.isArray(res.body) && 'id' in res.body ? [res.body] : res.body
@@ -186,7 +187,7 @@ export class BrandProtectionClient {
 
   // ---- matches --------------------------------------------------------------------------------------------------
 
-  /** notes §4.4: bare `{matches, total}`; newest first by first_seen */
+  /** Cloudflare API schema, get_DomainMatchList: bare `{matches, total}`; newest first by first_seen */
   async domainMatches (queryId: string, page: { offset: number, limit: number, domainSearch?: string }, ctx: ConnectorContext): Promise<{ matches: DomainMatch[], total: number | null }> {
     const res = await this.#http.call({
       method: 'GET',
@@ -197,7 +198,7 @@ export class BrandProtectionClient {
     return { matches: body.matches.map(m => parse(DomainMatchSchema, m, 'domain match')), total: body.total ?? null }
   }
 
-  /** notes §4.8: bare `{matches, total}`; newest first by matchedAt */
+  /** Cloudflare API schema, get_LogoMatchList: bare `{matches, total}`; newest first by matchedAt */
   async logoMatches (queryId: string, page: { offset: number, limit: number }, ctx: ConnectorContext): Promise<{ matches: LogoMatch[], total: number | null }> {
     const res = await this.#http.call({
       method: 'GET',
@@ -208,7 +209,7 @@ export class BrandProtectionClient {
     return { matches: body.matches.map(m => parse(LogoMatchSchema, m, 'logo match')), total: body.total ?? null }
   }
 
-  // ---- v1 URL scanner (notes §3: request shapes are [I]) ---------------------------------------------------------
+  // ---- v1 URL scanner (Cloudflare API reference, Brand Protection v1: request shapes are [I]) ------------------------
 
   async submit (url: string, ctx: ConnectorContext): Promise<ScanSubmission> {
     const res = await this.#http.call({ method: 'POST', path: `${this.#v1}/submit`, json: { url }, idempotent: false }, ctx)
@@ -249,7 +250,7 @@ export class BrandProtectionClient {
 
 /**
  * Detections over every saved query: one stream of matches per query (domain: newest first by first_seen, logo: by
- * matchedAt, notes §4.4/§4.8), merged here. The page token carries each query's offset, so a walk resumes exactly
+ * matchedAt, Cloudflare API schema, get_DomainMatchList and get_LogoMatchList), merged here. The page token carries each query's offset, so a walk resumes exactly
  * where it stood. A page hands out every fetched match at or above the newest "last fetched" time among the
  * streams that still have more, so pages come out newest first across all queries.
  */

@@ -1,6 +1,6 @@
 /**
  * The Cloudflare Abuse Reports endpoints the connector calls, through VendorHttp (auth header, deadline, retries of
- * reads only, error kinds). Every path sits under `/accounts/{account_id}` (shared/vendors/cloudflare-notes.md §2).
+ * reads only, error kinds). Every path sits under `/accounts/{account_id}` (Cloudflare API v4 schema, Abuse Reports).
  */
 import type { Dispatcher } from 'undici'
 import type { TSchema, Static } from 'typebox'
@@ -14,7 +14,7 @@ import {
 } from './wire.js'
 import { vendorPath } from '../vendor-path.js'
 
-/** notes §2.3/§2.4: no per_page maximum is documented [?]; 100 is the v4 norm and what we cap at. */
+/** Cloudflare API schema, ListAbuseReports and ListMitigations: no per_page maximum is documented [?]; 100 is the v4 norm and what we cap at. */
 export const MAX_PER_PAGE = 100
 /** how many mitigation pages we read for one report before giving up (100 per page) */
 const MAX_MITIGATION_PAGES = 20
@@ -37,7 +37,7 @@ function str (value: unknown): string | null {
 /**
  * Reads every Cloudflare error shape into one line (never the request):
  * - the v4 envelope `{success:false, errors:[{code, message}]}` (list/get/mitigations/appeal, the credential 401);
- * - the submit shape `{result:"error", msg, err_code, error_code}` (submit 400/500, the entitlement 401), notes §2.1.
+ * - the submit shape `{result:"error", msg, err_code, error_code}` (submit 400/500, the entitlement 401), Cloudflare API schema, SubmitAbuseReport.
  */
 export const parseCloudflareError: ErrorBodyParser = (_status, body) => {
   if (typeof body === 'string') {
@@ -144,7 +144,7 @@ export class CloudflareClient {
     return out
   }
 
-  /** Submit once (never retried): the success body is bare, not the envelope (notes §2.1). */
+  /** Submit once (never retried): the success body is bare, not the envelope (Cloudflare API schema, SubmitAbuseReport). */
   async submit (path: string, body: Record<string, unknown>, ctx: ConnectorContext): Promise<SubmitSuccess> {
     const res = await this.http.call({ method: 'POST', path, json: body, idempotent: false }, ctx)
     return parse(SubmitSuccessSchema, res.body, 'submit')

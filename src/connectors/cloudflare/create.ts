@@ -1,6 +1,6 @@
 /**
  * `providerOptions` (camelCase) → the submit body (snake_case) of `POST /accounts/{a}/abuse-reports/{act}`, with the
- * per-type rules of shared/vendors/cloudflare-notes.md §2.1 checked up front so the vendor's one-line errors become
+ * per-type rules of the Cloudflare API schema (SubmitAbuseReport) checked up front so the vendor's one-line errors become
  * field-level 400s. Unknown keys are refused with their path, never dropped.
  */
 import { isIP } from 'node:net'
@@ -59,7 +59,7 @@ interface ActRule {
   justificationMin: number
 }
 
-/** notes §2.1 "Per-type extra fields"; the notification enums are exact. */
+/** Cloudflare API schema, SubmitAbuseReport "Per-type extra fields"; the notification enums are exact. */
 export const ACT_RULES: Readonly<Record<ReportAct, ActRule>> = {
   abuse_dmca: {
     required: ['address1', 'agentName', 'agree', 'city', 'country', 'originalWork', 'signature', 'state'],
@@ -171,7 +171,7 @@ function checkField (name: string, value: unknown, check: Check, rule: ActRule, 
       else body[wire] = value
       return
     case 'agree':
-      // notes §2.1: integer, must be 1 (the 512(f) acknowledgement)
+      // Cloudflare API schema, SubmitAbuseReport: integer, must be 1 (the 512(f) acknowledgement)
       if (value !== 1 && value !== true) c.add(path, 'must be 1 (or true): the 512(f) acknowledgement')
       else body[wire] = 1
       return
@@ -239,7 +239,7 @@ function notification (name: string, value: unknown, allowed: readonly string[] 
     if (value !== undefined && value !== null) c.add(path, `not used by ${act}`)
     return
   }
-  // default `send`: every type that has the preference accepts it (notes §2.1)
+  // default `send`: every type that has the preference accepts it (Cloudflare API schema, SubmitAbuseReport)
   const v = value === undefined || value === null ? 'send' : value
   if (typeof v !== 'string' || !allowed.includes(v)) c.add(path, `must be one of ${allowed.join(', ')} for ${act}`)
   else body[wire] = v

@@ -1,6 +1,6 @@
 /**
- * The Cloudflare connector: Abuse Reports API v4 (shared/vendors/cloudflare-notes.md §1–§2). The unified status is
- * computed from the report status, its mitigation_summary and the types of its active mitigations (CONTRACT §4.2);
+ * The Cloudflare connector: Abuse Reports API v4 (Cloudflare API v4 docs 'Make API calls', Cloudflare API v4 schema, Abuse Reports). The unified status is
+ * computed from the report status, its mitigation_summary and the types of its active mitigations;
  * a listing fetches the active mitigations of every report that has some, so list and detail agree.
  */
 import { mapLimit } from '../map-limit.js'
@@ -99,7 +99,7 @@ class CloudflareConnector implements ProviderConnector {
     this.#brand = new BrandProtection(new BrandProtectionClient(this.#client.http, settings.accountId))
   }
 
-  // ---- brand protection (notes §3–§4) ------------------------------------------------------------------------------
+  // ---- brand protection (Cloudflare API reference, Brand Protection v1 and v2) ---------------------------------------
 
   async listDetections (query: DetectionQuery, ctx: ConnectorContext): Promise<DetectionPage> {
     return await this.#brand.listDetections(query, ctx)
@@ -123,7 +123,7 @@ class CloudflareConnector implements ProviderConnector {
 
   async submitScans (urls: string[], ctx: ConnectorContext): Promise<ScanSubmission> {
     const out: ScanSubmission = { submitted: [], skipped: [], excluded: [] }
-    // notes §3: the submit body is [I] (`{url}` per the older SDK): one request per URL
+    // Cloudflare API reference, Brand Protection v1: the submit body is [I] (`{url}` per the older SDK): one request per URL
     for (const url of urls) {
       const r = await this.#brand.client.submit(url, ctx)
       out.submitted.push(...r.submitted)
@@ -313,7 +313,7 @@ class CloudflareConnector implements ProviderConnector {
   }
 
   async appeal (providerCaseId: string, input: AppealInput, ctx: ConnectorContext): Promise<void> {
-    // notes §2.5: either `appeals` or `type` (+ `data` for counter_notice), never both; the vendor checks the ids
+    // Cloudflare API schema, RequestReview: either `appeals` or `type` (+ `data` for counter_notice), never both; the vendor checks the ids
     await this.#client.appeal(providerCaseId, input, ctx)
   }
 }

@@ -11,7 +11,7 @@ import { toRfc3339 } from '../../domain/time.js'
 import { ConnectorError } from '../connector.js'
 import type { AbuseReport, Mitigation } from './wire.js'
 
-/** Report `type` → threat class; anything else is lowercased (shared/vendors/cloudflare-notes.md §2.2). */
+/** Report `type` → threat class; anything else is lowercased (Cloudflare API schema, GetAbuseReport). */
 export const THREAT_CLASS_BY_TYPE: Readonly<Record<string, string>> = {
   PHISH: 'phishing',
   GEN: 'general',

@@ -1,4 +1,4 @@
-/** Cloudflare's documented static lists (shared/vendors/cloudflare-notes.md §2.1, §2.2, §2.4) for GET /v1/reference. */
+/** Cloudflare's documented static lists (Cloudflare API schema, SubmitAbuseReport, GetAbuseReport, ListMitigations) for GET /v1/reference. */
 import { isRemoval } from './status-map.js'
 import { ACT_TO_TYPE, MITIGATION_TYPES, REPORT_ACTS } from './wire.js'
 
@@ -33,7 +33,7 @@ export const REFERENCE: { statuses: Item[], reportTypes: Item[], mitigationTypes
   reportTypes: REPORT_ACTS.map(act => ({
     id: act,
     name: ACT_NAMES[act] ?? act,
-    // the act → list `type` mapping is not documented (notes §6); abuse_children → EMER is a guess
+    // the act → list `type` mapping is not documented by Cloudflare; abuse_children → EMER is a guess
     description: `Submitted as act ${act}; listed with type ${ACT_TO_TYPE[act]}${act === 'abuse_children' ? ' (inferred)' : ''}`
   })),
   mitigationTypes: MITIGATION_TYPES.map(type => ({

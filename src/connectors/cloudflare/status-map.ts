@@ -1,5 +1,5 @@
 /**
- * Cloudflare abuse reports have a COMPUTED status (CONTRACT §4.2): the report `status` (accepted | in_review) plus the
+ * Cloudflare abuse reports have a COMPUTED unified status: the report `status` (accepted | in_review) plus the
  * report's `mitigation_summary` counts and the types of its active mitigations. DATA only: the engine evaluates the
  * rules in order, first match wins. Facts the connector supplies (see mapper.ts `statusFacts`):
  * - activeCount, pendingCount, inReviewCount: mitigation_summary.active_count / pending_count / in_review_count
@@ -7,7 +7,7 @@
  */
 import type { StatusTable } from '../../status/table.js'
 
-/** Mitigation types that remove or suspend the reported thing (CONTRACT §4.2); `*` matches by prefix. */
+/** Mitigation types that remove or suspend the reported thing (→ taken_down); `*` matches by prefix. */
 export const REMOVAL_MITIGATION_TYPES = [
   'account_suspend',
   'user_suspend',

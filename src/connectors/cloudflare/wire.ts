@@ -1,23 +1,23 @@
 /**
- * Cloudflare API v4 Abuse Reports payloads (shared/vendors/cloudflare-notes.md §1–§2). Tolerant on purpose: unknown
+ * Cloudflare API v4 Abuse Reports payloads (Cloudflare API v4 docs 'Make API calls', Cloudflare API v4 schema, Abuse Reports). Tolerant on purpose: unknown
  * fields are allowed, enum-like fields are plain strings (an unknown report status must reach the status engine as
  * `unknown`, not fail parsing), and only what the connector reads is required. The simulator builds its answers
  * with the same types, so both sides of the fake speak one format.
  */
 import { Type, type Static } from 'typebox'
 
-/** The eight submit types (`act`, also the `{report_param}` path segment), notes §2.1. */
+/** The eight submit types (`act`, also the `{report_param}` path segment), Cloudflare API schema, SubmitAbuseReport. */
 export const REPORT_ACTS = [
   'abuse_dmca', 'abuse_trademark', 'abuse_general', 'abuse_phishing',
   'abuse_children', 'abuse_threat', 'abuse_registrar_whois', 'abuse_ncsei'
 ] as const
 export type ReportAct = (typeof REPORT_ACTS)[number]
 
-/** The list/detail `type` codes, notes §2.2. */
+/** The list/detail `type` codes, Cloudflare API schema, GetAbuseReport. */
 export const REPORT_TYPES = ['PHISH', 'GEN', 'THREAT', 'DMCA', 'EMER', 'TM', 'REG_WHO', 'NCSEI', 'NETWORK'] as const
 
 /**
- * `act` → list `type`. notes §6 marks this mapping as unverified [?]; `abuse_children` → EMER is our guess, and no
+ * `act` → list `type`. Cloudflare does not document this mapping [?]; `abuse_children` → EMER is our guess, and no
  * act is known to produce NETWORK.
  */
 export const ACT_TO_TYPE: Readonly<Record<ReportAct, string>> = {
@@ -35,7 +35,7 @@ export const REPORT_STATUSES = ['accepted', 'in_review'] as const
 export const MITIGATION_STATUSES = ['pending', 'active', 'in_review', 'cancelled', 'removed'] as const
 export const MITIGATION_ENTITY_TYPES = ['url_pattern', 'account', 'zone'] as const
 
-/** The 20 mitigation types of notes §2.4 (the vendor page lists 19; `zone_fint` is newer). */
+/** The 20 mitigation types of the Cloudflare API schema, ListMitigations (the API reference page lists 19; `zone_fint` is newer). */
 export const MITIGATION_TYPES = [
   'account_suspend', 'copyright_interstitial', 'geo_block', 'legal_block', 'malware_interstitial',
   'misleading_interstitial', 'network_block', 'phishing_interstitial', 'playfairite_enforce', 'r2_takedown_account',
@@ -43,7 +43,7 @@ export const MITIGATION_TYPES = [
   'registrar_freeze', 'registrar_parking', 'stream_block_account', 'user_suspend', 'workers_takedown_by_zone_id'
 ] as const
 
-/** `{code, message}` of `errors[]` / `messages[]`; the abuse-report endpoints may send `code` as a string (notes §2.2). */
+/** `{code, message}` of `errors[]` / `messages[]`; the abuse-report endpoints may send `code` as a string (Cloudflare API schema, GetAbuseReport). */
 export const ResponseInfoSchema = Type.Object({
   code: Type.Optional(Type.Union([Type.Number(), Type.String()])),
   message: Type.Optional(Type.String())
@@ -106,7 +106,7 @@ const envelope = <T extends Parameters<typeof Type.Object>[0]>(result: T) => Typ
   ...result
 })
 
-/** GET /abuse-reports: `result` is an object `{reports}`, not an array (notes §2.3). */
+/** GET /abuse-reports: `result` is an object `{reports}`, not an array (Cloudflare API schema, ListAbuseReports). */
 export const ReportListEnvelopeSchema = envelope({
   result: Type.Object({ reports: Type.Array(AbuseReportSchema) }),
   result_info: Type.Optional(ResultInfoSchema)
@@ -122,14 +122,14 @@ export const MitigationListEnvelopeSchema = envelope({
 })
 export type MitigationListEnvelope = Static<typeof MitigationListEnvelopeSchema>
 
-/** POST …/mitigations/appeal: here `result` IS an array (notes §2.5). */
+/** POST …/mitigations/appeal: here `result` IS an array (Cloudflare API schema, RequestReview). */
 export const AppealEnvelopeSchema = envelope({
   result: Type.Optional(Type.Union([Type.Array(MitigationSchema), Type.Null()])),
   result_info: Type.Optional(ResultInfoSchema)
 })
 export type AppealEnvelope = Static<typeof AppealEnvelopeSchema>
 
-/** Submit success: HTTP 200 with a BARE body, not the envelope (notes §2.1). */
+/** Submit success: HTTP 200 with a BARE body, not the envelope (Cloudflare API schema, SubmitAbuseReport). */
 export const SubmitSuccessSchema = Type.Object({
   abuse_rand: Type.String({ minLength: 1 }),
   request: Type.Optional(Type.Object({ act: Type.Optional(Type.String()) })),
@@ -137,7 +137,7 @@ export const SubmitSuccessSchema = Type.Object({
 })
 export type SubmitSuccess = Static<typeof SubmitSuccessSchema>
 
-/** Submit errors (400/500) and the entitlement 401: bare `{result:"error", msg, err_code, error_code}` (notes §2.1). */
+/** Submit errors (400/500) and the entitlement 401: bare `{result:"error", msg, err_code, error_code}` (Cloudflare API schema, SubmitAbuseReport). */
 export interface SubmitError {
   result: 'error'
   msg: string
@@ -146,7 +146,7 @@ export interface SubmitError {
   request?: { act: string }
 }
 
-/** The v4 failure envelope (notes §1.2). */
+/** The v4 failure envelope (Cloudflare API v4 schema, common response envelope). */
 export interface FailureEnvelope {
   success: false
   errors: Array<{ code: number | string, message: string }>
@@ -154,7 +154,7 @@ export interface FailureEnvelope {
   result: null
 }
 
-/** The submit body (snake_case wire names, notes §2.1). Only the base fields are typed; the rest are per type. */
+/** The submit body (snake_case wire names, Cloudflare API schema, SubmitAbuseReport). Only the base fields are typed; the rest are per type. */
 export interface SubmitBody {
   act: ReportAct
   email: string

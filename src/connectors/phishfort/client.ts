@@ -1,6 +1,6 @@
 /**
  * The PhishFort endpoints the gateway calls, all through VendorHttp (retries, deadlines, error kinds).
- * Auth is `x-api-key` (phishfort-notes §1); the key travels in headers only.
+ * Auth is `x-api-key` (PhishFort Client API docs); the key travels in headers only.
  */
 import { FormData } from 'undici'
 import { parseOrFail } from '../validate.js'
@@ -16,7 +16,7 @@ import { UnsafePathSegment, vendorPath } from '../vendor-path.js'
 const PROVIDER = 'phishfort'
 
 /**
- * Boom-style `{statusCode, error, message}` (phishfort-notes §6: only the 413 body is documented), parsed defensively:
+ * Boom-style `{statusCode, error, message}` (PhishFort Client API docs, 'Limits' page: only the 413 body is documented), parsed defensively:
  * `message`, else `error`, else the raw text (trimmed), else null so VendorHttp says `HTTP <status>`.
  */
 export const parsePhishfortError: ErrorBodyParser = (_status, body) => {
@@ -43,7 +43,7 @@ export interface ListParams {
 export interface ReportAnswer { id: string, url: string | null, message: string | null }
 export type IncidentAction = 'tkd' | 'monitor' | 'safe'
 
-/** A multipart body: text fields then repeated `attachments` file parts (phishfort-notes §3.4, §3.6). */
+/** A multipart body: text fields then repeated `attachments` file parts (PhishFort Client API docs, 'Report Incident' page and 'Add Attachments' page). */
 export function buildForm (fields: Record<string, unknown>, files: readonly Attachment[]): FormData {
   const form = new FormData()
   for (const [name, value] of Object.entries(fields)) {
@@ -60,7 +60,7 @@ function checked<T> (schema: TSchema, body: unknown, what: string): T {
   return parseOrFail(PROVIDER, schema, body, what) as T
 }
 
-/** `{ data: DetailedIncident }`, or the bare incident (phishfort-notes §2: unwrap `data` when present). */
+/** `{ data: DetailedIncident }`, or the bare incident (PhishFort Client API docs: unwrap `data` when present). */
 function unwrapIncident (body: unknown, what: string): DetailedIncident {
   const inner = body !== null && typeof body === 'object' && 'data' in body ? (body as { data: unknown }).data : body
   return checked<DetailedIncident>(DetailedIncidentSchema, inner, what)
@@ -96,7 +96,7 @@ export class PhishfortClient {
     return unwrapIncident(res.body, 'GET /v1/incident/{id}')
   }
 
-  /** GET /v1/incident/subject/{subject}, fully percent-encoded (phishfort-notes §3.3); null on 404. */
+  /** GET /v1/incident/subject/{subject}, fully percent-encoded (PhishFort Client API docs, incident by subject); null on 404. */
   async findBySubject (subject: string, ctx: ConnectorContext): Promise<DetailedIncident | null> {
     try {
       const res = await this.http.call({ method: 'GET', path: vendorPath`/v1/incident/subject/${subject}` }, ctx)
@@ -108,19 +108,19 @@ export class PhishfortClient {
     }
   }
 
-  /** POST /v1/incident/tkd|monitor, once (no idempotency key exists: phishfort-notes §6). */
+  /** POST /v1/incident/tkd|monitor, once (no idempotency key exists: PhishFort Client API docs, 'Limits' page). */
   async report (path: string, body: Record<string, unknown>, files: readonly Attachment[], ctx: ConnectorContext): Promise<ReportAnswer> {
     const res = await this.http.call(files.length === 0
       ? { method: 'POST', path, json: body, idempotent: false }
       : { method: 'POST', path, form: buildForm(body, files), idempotent: false }, ctx)
     const answer = checked<WriteAnswer>(WriteAnswerSchema, res.body, `POST ${path}`)
-    // phishfort-notes §3.4 [?]: read `id` from the top level or from `data.id`
+    // PhishFort Client API docs, 'Report Incident' page [?]: read `id` from the top level or from `data.id`
     const id = answer.id ?? answer.data?.id ?? null
     if (id === null || id === '') throw new ConnectorError(PROVIDER, 'protocol', `POST ${path}: the answer carries no incident id`, { upstreamStatus: res.status })
     return { id, url: answer.url ?? answer.data?.url ?? null, message: answer.message ?? null }
   }
 
-  /** POST /v1/incident/{id}/{tkd|monitor|safe} with no body (phishfort-notes §3.5). */
+  /** POST /v1/incident/{id}/{tkd|monitor|safe} with no body (PhishFort Client API docs, 'Request Incident Review' page). */
   async action (id: string, action: IncidentAction, ctx: ConnectorContext): Promise<void> {
     await this.http.call({ method: 'POST', path: vendorPath`/v1/incident/${id}/${action}`, idempotent: false }, ctx)
   }
@@ -133,13 +133,13 @@ export class PhishfortClient {
     await this.http.call({ method: 'POST', path: vendorPath`/v1/incident/${id}/comment`, json: { comment }, idempotent: false }, ctx)
   }
 
-  /** POST /v1/webhooks (phishfort-notes §3.8): 201 `{data: {id, secret, ...}}`; the secret is shown this once. */
+  /** POST /v1/webhooks (PhishFort Client API docs, 'Webhooks' page): 201 `{data: {id, secret, ...}}`; the secret is shown this once. */
   async createWebhook (body: { url: string, events: string[], description?: string }, ctx: ConnectorContext): Promise<WebhookSubscription> {
     const res = await this.http.call({ method: 'POST', path: '/v1/webhooks', json: body, idempotent: false }, ctx)
     return unwrapData<WebhookSubscription>(WebhookSubscriptionSchema, res.body, 'POST /v1/webhooks')
   }
 
-  /** POST /v1/webhooks/{id}/rotate-secret: the old secret stops working at once (phishfort-notes §3.8 [S]). */
+  /** POST /v1/webhooks/{id}/rotate-secret: the old secret stops working at once (PhishFort Client API docs, 'Webhooks' page [S]). */
   async rotateWebhookSecret (id: string, ctx: ConnectorContext): Promise<WebhookSubscription> {
     const res = await this.http.call({ method: 'POST', path: `/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`, idempotent: false }, ctx)
     return unwrapData<WebhookSubscription>(WebhookSubscriptionSchema, res.body, 'POST /v1/webhooks/{id}/rotate-secret')

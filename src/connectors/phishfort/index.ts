@@ -1,6 +1,7 @@
 /**
- * PhishFort connector (CONTRACT §1, §4; shared/vendors/phishfort-notes.md). Listing is one vendor page per call on
- * PhishFort's own cursor; writes follow the report rules of phishfort-notes §3.4.
+ * PhishFort connector (vendor facts: PhishFort Client API docs, phishfort.github.io/unified-client-api-docs).
+ * Listing is one vendor page per call on PhishFort's own cursor; writes follow the report rules of the docs'
+ * 'Report Incident' page.
  */
 import { sortNewestFirst } from '../../domain/merge.js'
 import type { Case, CaseDetail } from '../../schemas/case.js'
@@ -60,7 +61,7 @@ export function vendorStatusFilter (statuses: readonly UnifiedStatus[] | undefin
   return strays.length === 0 ? only : undefined
 }
 
-/** filters.since/until widened by one second each way: the vendor's bound inclusivity is unknown (phishfort-notes §3.1). */
+/** filters.since/until widened by one second each way: the vendor's bound inclusivity is unknown (PhishFort Client API docs, 'Incidents' page). */
 function widen (iso: string | undefined, deltaMs: number): string | undefined {
   if (iso === undefined) return undefined
   const ms = Date.parse(iso)
@@ -75,7 +76,7 @@ function baseContentType (contentType: string): string {
   return (contentType.split(';')[0] ?? '').trim().toLowerCase()
 }
 
-/** phishfort-notes §3.6: at most 12 files, allowed types only, whole request under 10485760 bytes. */
+/** PhishFort Client API docs, 'Add Attachments' page: at most 12 files, allowed types only, whole request under 10485760 bytes. */
 export function checkAttachments (files: readonly Attachment[], textBytes: number, pathPrefix = '/attachments'): void {
   if (files.length > MAX_ATTACHMENTS) {
     throw new GatewayError('GW_ERR_PAYLOAD_TOO_LARGE', `PhishFort accepts at most ${MAX_ATTACHMENTS} attachments; got ${files.length}`, {
@@ -129,7 +130,7 @@ class PhishfortConnector implements ProviderConnector {
       toDate: widen(filters.until, 1000)
     }, ctx)
     const rows = page.data.map(incident => toRow(incident, this.#deps.status, this.#map))
-    // The sort order is undocumented (phishfort-notes §3.1 [?]); we rely on newest first and say so when it is not.
+    // The sort order is undocumented (PhishFort Client API docs, 'Incidents' page [?]); we rely on newest first and say so when it is not.
     if (sortNewestFirst(rows, r => Date.parse(r.createdAt))) {
       ctx.log.warn({ provider: PROVIDER, cursor: query.pageToken }, 'phishfort returned a page that was not sorted newest first; sorted it')
     }
@@ -161,12 +162,13 @@ class PhishfortConnector implements ProviderConnector {
       body.incidentType = type as SubjectIncidentType
       body.subject = value
     } else {
-      // url, domain and social go as `url` only: incidentType must never be sent with them (phishfort-notes §3.4, POL 4f834ed)
+      // url, domain and social go as `url` only: incidentType must never be sent with them (PhishFort Client API
+      // docs, 'Report Incident' page; the live 400 message quoted in the polarityio/phishfort integration, commit 4f834ed)
       body.url = value
     }
     if (input.reportedBy !== null) body.reportedBy = input.reportedBy
     if (input.clientId !== null) body.clientId = input.clientId
-    // phishfort-notes §3.4: `comment`, if present, must be a non-null string
+    // PhishFort Client API docs, 'Report Incident' page: `comment`, if present, must be a non-null string
     if (typeof input.comment === 'string') body.comment = input.comment
     const fields = body as Record<string, unknown>
     if (input.attachments.length > 0) {

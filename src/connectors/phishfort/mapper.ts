@@ -30,7 +30,7 @@ export function hostnameOf (value: string | null | undefined): string | null {
 
 const SUBJECT_TYPES: ReadonlySet<string> = new Set(['email', 'phone', 'ipv4'])
 
-/** phishfort-notes §5: either `url` or `domain` (or both) is present; email/phone/ipv4 carry their value in `subject`. */
+/** PhishFort Client API docs, 'Data Structures' page: either `url` or `domain` (or both) is present; email/phone/ipv4 carry their value in `subject`. */
 export function mapTarget (incident: Incident): Case['target'] {
   const type = incident.incidentType ?? null
   const url = incident.url ?? null

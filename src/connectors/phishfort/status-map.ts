@@ -1,5 +1,5 @@
 /**
- * PhishFort status → unified status (CONTRACT §4.2). Data only; the status engine reads it.
+ * PhishFort status → unified status (the unified statuses: README 'Cases', openapi/openapi.json). Data only; the status engine reads it.
  * `normalise: true` makes the deprecated `statusVerbose` labels ("Pending Review", "Pre-Weaponised") hit the same rows
  * as the snake_case values.
  */
@@ -23,7 +23,8 @@ export const PHISHFORT_STATUS_MAP = {
 } as const satisfies Record<PhishfortStatus, UnifiedStatus>
 
 /**
- * Legacy `statusVerbose` labels whose words differ from any status value (phishfort-notes §3.1, WBX filter labels).
+ * Legacy `statusVerbose` labels whose words differ from any status value (PhishFort Client API docs, 'Incidents'
+ * page; the filter labels of a public Webex/SOAR report script).
  * The other labels ("Case Building", "Blocklisted", ...) normalise onto the rows above.
  */
 export const PHISHFORT_LEGACY_LABELS = {

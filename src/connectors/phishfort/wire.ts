@@ -1,14 +1,15 @@
 /**
- * PhishFort Client API payloads (shared/vendors/phishfort-notes.md §2–§6). Tolerant by design: unknown fields are
- * allowed, and every documented field except `id` and `timestamp` may be absent or null (the notes mark several
- * documented fields as "not seen in live data", §5 "Live data vs docs"). The simulator builds its answers from these
- * types, so both sides of the fake speak the same format.
+ * PhishFort Client API payloads (PhishFort Client API docs: 'Data Structures', 'Report Incident' and 'Limits' pages).
+ * Tolerant by design: unknown fields are allowed, and every documented field except `id` and `timestamp` may be absent
+ * or null (public integrations that checked the live API, e.g. polarityio/phishfort, report several documented fields
+ * as not seen in live data). The simulator builds its answers from these types, so both sides of the fake speak the
+ * same format.
  */
 import { Type, type Static, type TSchema } from 'typebox'
 
 const Opt = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]))
 
-/** The closed set of `status` values (phishfort-notes §4, verified). */
+/** The closed set of `status` values (PhishFort Client API docs, 'Incident Lifecycle' page, verified). */
 export const PHISHFORT_STATUSES = [
   'pending_review', 'case_building', 'approval_required', 'takedown_ready', 'pre_weaponised',
   'takedown_in_progress', 'takedown_success', 'takedown_attempt_failed', 'blocklisted', 'action_required', 'closed'
@@ -30,21 +31,21 @@ export const PHISHFORT_STATUS_DESCRIPTIONS = {
   closed: 'Incident is resolved/closed.'
 } as const satisfies Record<PhishfortStatus, string>
 
-/** Incident types that travel as `{incidentType, subject}` on a report (phishfort-notes §3.4). */
+/** Incident types that travel as `{incidentType, subject}` on a report (PhishFort Client API docs, 'Report Incident' page). */
 export const SUBJECT_INCIDENT_TYPES = ['email', 'phone', 'ipv4'] as const
 export type SubjectIncidentType = (typeof SUBJECT_INCIDENT_TYPES)[number]
 
-/** Attachment content types the API accepts (phishfort-notes §3.6). */
+/** Attachment content types the API accepts (PhishFort Client API docs, 'Add Attachments' page). */
 export const ALLOWED_ATTACHMENT_TYPES = [
   'image/png', 'image/jpg', 'image/jpeg', 'application/pdf', 'message/rfc822', 'text/plain', 'application/vnd.ms-outlook',
   'text/csv', 'application/msword', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   'application/vnd.ms-excel', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 ] as const
 
-/** phishfort-notes §3.6 / §6: at most 12 files, whole request under 10485760 bytes. */
+/** PhishFort Client API docs, 'Add Attachments' page and 'Limits' page: at most 12 files, whole request under 10485760 bytes. */
 export const MAX_ATTACHMENTS = 12
 export const MAX_REQUEST_BYTES = 10485760
-/** Only the default (5000) is documented; MCP uses it as the maximum (phishfort-notes §3.1 [?]). */
+/** Only the default (5000) is documented; the unofficial phishfort-mcp client uses it as the maximum (PhishFort Client API docs, 'Incidents' page [?]). */
 export const MAX_LIMIT = 5000
 
 export const TypeReferenceSchema = Type.Object({
@@ -74,7 +75,7 @@ export const IncidentSchema = Type.Object({
   url: Opt(Type.String()),
   source: Opt(Type.String()),
   status: Opt(Type.String()),
-  /** deprecated on 2026-04-30 (phishfort-notes §3.1); read only when `status` is absent */
+  /** deprecated on 2026-04-30 (PhishFort Client API docs, 'Incidents' page); read only when `status` is absent */
   statusVerbose: Opt(Type.String()),
   timestamp: Type.String(),
   lastHistoryUpdateTimestamp: Opt(Type.String()),
@@ -86,7 +87,7 @@ export const IncidentSchema = Type.Object({
 })
 export type Incident = Static<typeof IncidentSchema>
 
-/** phishfort-notes §5 "IncidentHistory" [S]: `{message, timestamp, type: "info" | "info/auto"}` */
+/** PhishFort Client API docs, 'Data Structures' page "IncidentHistory" [S]: `{message, timestamp, type: "info" | "info/auto"}` */
 export const IncidentHistorySchema = Type.Object({
   message: Opt(Type.String()),
   timestamp: Opt(Type.String()),
@@ -120,7 +121,7 @@ export const DetailedIncidentSchema = Type.Object({
 })
 export type DetailedIncident = Static<typeof DetailedIncidentSchema>
 
-/** phishfort-notes §5 "PagingStructure": `next` null or absent on the last page */
+/** PhishFort Client API docs, 'Data Structures' page "PagingStructure": `next` null or absent on the last page */
 export const PagingSchema = Type.Object({
   cursor: Opt(Type.String()),
   next: Opt(Type.String()),
@@ -134,7 +135,7 @@ export const IncidentListSchema = Type.Object({
 })
 export type IncidentList = Static<typeof IncidentListSchema>
 
-/** Report / action answers: `{message, id, url}` (phishfort-notes §3.4 [I]), possibly wrapped in `data` [?]. */
+/** Report / action answers: `{message, id, url}` (PhishFort Client API docs, 'Report Incident' page [I]), possibly wrapped in `data` [?]. */
 export const WriteAnswerSchema = Type.Object({
   message: Opt(Type.String()),
   id: Opt(Type.String()),
@@ -146,10 +147,13 @@ export const WriteAnswerSchema = Type.Object({
 })
 export type WriteAnswer = Static<typeof WriteAnswerSchema>
 
-/** The webhook events PhishFort documents (phishfort-notes §3.8 [V]; `incident.action_required` from the MCP [S]). */
+/**
+ * The webhook events PhishFort documents (PhishFort Client API docs, 'Webhooks' page [V]; `incident.action_required`
+ * from the unofficial phishfort-mcp client [S]).
+ */
 export const WEBHOOK_EVENTS = ['incident.created', 'incident.status_changed', 'incident.history_created', 'incident.takedown_updated', 'incident.action_required'] as const
 
-/** `POST /v1/webhooks` 201 and `rotate-secret` answers, inside `data` (phishfort-notes §3.8); `secret` only here, once. */
+/** `POST /v1/webhooks` 201 and `rotate-secret` answers, inside `data` (PhishFort Client API docs, 'Webhooks' page); `secret` only here, once. */
 export const WebhookSubscriptionSchema = Type.Object({
   id: Type.String(),
   url: Opt(Type.String()),
@@ -161,14 +165,14 @@ export const WebhookSubscriptionSchema = Type.Object({
 })
 export type WebhookSubscription = Static<typeof WebhookSubscriptionSchema>
 
-/** hapi/Boom error body; only the 413 one is documented (phishfort-notes §6). */
+/** hapi/Boom error body; only the 413 one is documented (PhishFort Client API docs, 'Limits' page). */
 export interface BoomError {
   statusCode: number
   error: string
   message: string
 }
 
-/** Report bodies (phishfort-notes §3.4). Never both `url` and `incidentType`. */
+/** Report bodies (PhishFort Client API docs, 'Report Incident' page). Never both `url` and `incidentType`. */
 export interface ReportBody {
   url?: string
   incidentType?: SubjectIncidentType

@@ -1,6 +1,6 @@
 /**
  * BforeAI takedown API simulator (FastAPI look-alike). Paths, envelopes and error bodies follow
- * shared/vendors/bforeai-notes.md; choices for the [?] items are listed in src/connectors/bforeai/README.md.
+ * BforeAI's Takedowns Management API docs; choices for the [?] items are listed in src/connectors/bforeai/README.md.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ValidationItem } from '../../connectors/bforeai/wire.js'
@@ -18,7 +18,7 @@ export const ALREADY_DETECTED_MESSAGE = 'Domain already detected. It is followed
 
 type Query = Record<string, string | string[] | undefined>
 
-/** FastAPI `HTTPException` body (bforeai-notes §2) */
+/** FastAPI `HTTPException` body (BforeAI Takedowns Management API docs, error responses) */
 function detail (message: string): { detail: string } {
   return { detail: message }
 }
@@ -158,7 +158,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
   seedAttacks(state, new Rng((opts.seed ?? 1) + 7919), 14)
 
   app.register(async (api: FastifyInstance) => {
-    // bforeai-notes §1: the 401 status and body are [?]; FastAPI HTTPException style is assumed
+    // BforeAI docs, 'Access and authentication': the 401 status and body are [?]; FastAPI HTTPException style is assumed
     api.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
       const key = req.headers['x-authorization']
       if (key === undefined || key === '') return await reply.code(401).send(detail('Not authenticated'))
@@ -173,7 +173,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
       return await reply.code(500).send(detail('Internal Server Error'))
     })
 
-    // ---- list (bforeai-notes §4.1, fastapi-pagination Page) ----
+    // ---- list (BforeAI API docs, GET /v2/takedown/list, fastapi-pagination Page) ----
     api.get('/v2/takedown/list', async (req, reply) => {
       const q = req.query as Query
       const v = new Validation()
@@ -181,7 +181,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
       const until = dateQuery(v, q, 'until')
       const sortRaw = last(q.sort)
       const orderRaw = last(q.order)
-      // sort values are [?] (bforeai-notes §4.1): created (documented default) and updated_at are accepted here
+      // sort values are [?] (BforeAI API docs, GET /v2/takedown/list): created (documented default) and updated_at are accepted here
       const sort = sortRaw === undefined ? 'created' : enumValue(v, ['query', 'sort'], sortRaw, ['created', 'updated_at'] as const)
       const order = orderRaw === undefined ? 'descending' : enumValue(v, ['query', 'order'], orderRaw, ['ascending', 'descending'] as const)
       const brandId = intQuery(v, q, 'brand_id', {})
@@ -208,7 +208,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
       return pageOf(all, page, size, r => state.toWire(r))
     })
 
-    // ---- confirmed attacks (bforeai-notes §4.3): from/until required, Page + warning ----
+    // ---- confirmed attacks (BforeAI API docs, GET /v2/takedown/attacks): from/until required, Page + warning ----
     api.get('/v2/takedown/attacks', async (req, reply) => {
       const q = req.query as Query
       const v = new Validation()
@@ -238,7 +238,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
       return { ...pageOf(all, page, size, a => state.attackToWire(a)), warning: 'Only confirmed attacks are listed' }
     })
 
-    // ---- accept a confirmed attack (bforeai-notes §4.4) ----
+    // ---- accept a confirmed attack (BforeAI API docs, POST /v2/takedown/accept) ----
     api.post('/v2/takedown/accept', async (req, reply) => {
       const v = new Validation()
       const b = bodyObject(v, req.body)
@@ -271,7 +271,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
       return state.toWire(rec)
     })
 
-    // ---- reference data (bforeai-notes §4.9) ----
+    // ---- reference data (BforeAI API docs, reference-data endpoints) ----
     api.get('/v2/takedown/statuses', async () => STATUSES)
     api.get('/v2/takedown/takedown_types/', async () => TAKEDOWN_TYPES)
     // FastAPI redirect_slashes: the slash-less path answers 307 to the documented one
@@ -288,7 +288,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
       return state.toWire(rec)
     })
 
-    // ---- infrastructure request (bforeai-notes §4.5) ----
+    // ---- infrastructure request (BforeAI API docs, POST /v2/takedown/request) ----
     api.post('/v2/takedown/request', async (req, reply) => {
       const v = new Validation()
       const b = bodyObject(v, req.body)
@@ -300,7 +300,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
       const brand = BRANDS.find(x => x.id === brandId)
       // [?] the real answer for a brand outside the company is undocumented
       if (brand === undefined) return await reply.code(400).send(detail(`Brand ${brandId} not found for this company`))
-      // bforeai-notes §4.5: an already-detected target answers 202 with a message, not a Takedown
+      // BforeAI API docs, POST /v2/takedown/request: an already-detected target answers 202 with a message, not a Takedown
       if (state.detected.has(url) || state.records.some(r => r.attackUrl === url)) {
         return await reply.code(202).send({ message: ALREADY_DETECTED_MESSAGE })
       }
@@ -312,7 +312,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
       return state.toWire(rec)
     })
 
-    // ---- social media (bforeai-notes §4.6: new takedowns start as "pending") ----
+    // ---- social media (BforeAI API docs, POST /v2/takedown/social-media: new takedowns start as "pending") ----
     api.post('/v2/takedown/social-media', async (req, reply) => {
       const v = new Validation()
       const b = bodyObject(v, req.body)
@@ -336,7 +336,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
       return state.toWire(rec)
     })
 
-    // ---- cancel (bforeai-notes §4.7) ----
+    // ---- cancel (BforeAI API docs, POST /v2/takedown/{takedown_id}/cancel) ----
     api.post<{ Params: { takedown_id: string } }>('/v2/takedown/:takedown_id/cancel', async (req, reply) => {
       const v = new Validation()
       const b = bodyObject(v, req.body)
@@ -380,7 +380,7 @@ function create (state: BforeaiState, r: NewTakedown): TakedownRecord {
   })
 }
 
-/** fastapi-pagination `Page` (bforeai-notes §3): `{items, total, page, size, pages}`. */
+/** fastapi-pagination `Page` (BforeAI Takedowns Management API docs, paged responses): `{items, total, page, size, pages}`. */
 function pageOf<T, W> (all: T[], page: number, size: number, toWire: (item: T) => W): { items: W[], total: number, page: number, size: number, pages: number } {
   const start = (page - 1) * size
   return { items: all.slice(start, start + size).map(toWire), total: all.length, page, size, pages: Math.ceil(all.length / size) }

@@ -62,7 +62,7 @@ export function seedState (state: BforeaiState, rng: Rng, count: number): void {
       threatType,
       attackId: kind === 'social' ? null : rng.int(10_000, 99_999),
       fixed: cancelled ? null : { statusId: status.id, updatedMs: status.name === 'Pending' ? null : updatedMs },
-      // bforeai-notes §4.8: nullability is [?]; two seeded takedowns carry only status_id
+      // BforeAI API docs, Takedown object: nullability is [?]; two seeded takedowns carry only status_id
       omitStatusName: i === 5 || i === 17,
       cancelled: cancelled ? { atMs: updatedMs, reason: CANCELLATION_REASONS[i % 3]?.reason ?? 'False positive' } : null
     })

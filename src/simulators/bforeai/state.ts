@@ -5,7 +5,7 @@
 import type { Clock } from '../../clock.js'
 import type { Attack, CancellationReason, Status, Takedown } from '../../connectors/bforeai/wire.js'
 
-/** Realistic TitleCase names (bforeai-notes §4.9: the real values are [?]); "Escalated to Partner" is deliberately unmapped. */
+/** Realistic TitleCase names (BforeAI API docs, reference-data endpoints: the real values are [?]); "Escalated to Partner" is deliberately unmapped. */
 export const STATUSES: Status[] = [
   { id: 1, name: 'Pending', description: 'Takedown request received and queued' },
   { id: 2, name: 'In Progress', description: 'Analysts are preparing the takedown' },
@@ -22,7 +22,7 @@ export const STATUSES: Status[] = [
 ]
 export const STATUS = Object.fromEntries(STATUSES.map(s => [s.name, s])) as Record<string, Status>
 
-/** Statuses from which the simulator refuses a cancel (bforeai-notes §4.7: the real rule is [?]). */
+/** Statuses from which the simulator refuses a cancel (BforeAI API docs, POST /v2/takedown/{takedown_id}/cancel: the real rule is [?]). */
 export const FINAL_STATUS_IDS = new Set([5, 6, 7, 8, 9])
 
 export const TAKEDOWN_TYPES = ['Infrastructure', 'Social Media']
@@ -74,7 +74,7 @@ export interface TakedownRecord {
   cancelled: { atMs: number, reason: string } | null
 }
 
-/** A confirmed attack (bforeai-notes §4.3); `takedownId` is set once a takedown exists for it. */
+/** A confirmed attack (BforeAI API docs, GET /v2/takedown/attacks); `takedownId` is set once a takedown exists for it. */
 export interface AttackRecord {
   attackId: number
   name: string
@@ -161,7 +161,7 @@ export class BforeaiState {
       identification_status: { value: 'confirmed', updated_at: new Date(a.updatedMs).toISOString() },
       score: { value: a.score, updated_at: new Date(a.updatedMs).toISOString() },
       asset_type: a.assetType,
-      // bforeai-notes §4.3 [I]: null while no takedown exists
+      // BforeAI API docs, GET /v2/takedown/attacks [I]: null while no takedown exists
       takedown: t === undefined || st === null
         ? null
         : {

@@ -1,5 +1,5 @@
 /**
- * Brand Protection in the Cloudflare simulator (shared/vendors/cloudflare-notes.md §3–§4), with state:
+ * Brand Protection in the Cloudflare simulator (Cloudflare API reference, Brand Protection v1 and v2), with state:
  * - v2 saved domain queries (GET answers the envelope, or the legacy bare array with `domainQueriesShape: 'bare'`),
  *   and their matches, derived deterministically from the query patterns (bare `{matches, total}`);
  * - v2 logo queries (bare array) and logo matches derived from the tag and similarity threshold;
@@ -164,7 +164,7 @@ export function registerBrandProtection (scope: FastifyInstance, state: BrandPro
   const v2 = '/accounts/:accountId/cloudforce-one/v2/brand-protection'
   const v1 = '/accounts/:accountId/brand-protection'
 
-  // notes §4.1: envelope (current) or bare array (legacy); result is one object with `id`
+  // Cloudflare API schema, get_GetDomainQueries: envelope (current) or bare array (legacy); result is one object with `id`
   scope.get(`${v2}/domain/queries`, async (req, reply) => {
     const q = req.query as Query
     const id = first(q, 'id')
@@ -184,7 +184,7 @@ export function registerBrandProtection (scope: FastifyInstance, state: BrandPro
     return { success: true, errors: [], messages: [], result: chunk, result_info: { count: chunk.length, page, per_page: per, total_count: list.length } }
   })
 
-  // notes §4.2: tag ≥1, string_matches 1–100 of {pattern 1–200}
+  // Cloudflare API schema, post_InsertDomainQuery: tag ≥1, string_matches 1–100 of {pattern 1–200}
   scope.post(`${v2}/domain/queries`, async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>
     const matches = b.string_matches
@@ -204,7 +204,7 @@ export function registerBrandProtection (scope: FastifyInstance, state: BrandPro
     return { success: true, message: 'Query deleted' }
   })
 
-  // notes §4.4: bare {matches, total}; query_id required (one id, or several comma-separated with match_details)
+  // Cloudflare API schema, get_DomainMatchList: bare {matches, total}; query_id required (one id, or several comma-separated with match_details)
   scope.get(`${v2}/domain/matches`, async (req, reply) => {
     const q = req.query as Query
     const ids = all(q, 'query_id').flatMap(v => v.split(',')).map(s => s.trim()).filter(s => s !== '')
@@ -237,7 +237,7 @@ export function registerBrandProtection (scope: FastifyInstance, state: BrandPro
     return { matches: sorted.slice(p.offset, p.offset + p.limit), total: sorted.length }
   })
 
-  // notes §4.5: JSON {tag, image_data (base64, data: prefix allowed), similarity_threshold 0..1}
+  // Cloudflare API schema, post_InsertLogoQuery: JSON {tag, image_data (base64, data: prefix allowed), similarity_threshold 0..1}
   scope.post(`${v2}/logo/queries`, { bodyLimit: 12 * 1024 * 1024 }, async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>
     if (typeof b.tag !== 'string' || b.tag.length < 1) return await reply.code(400).send(failure(1001, 'tag is required'))
@@ -254,7 +254,7 @@ export function registerBrandProtection (scope: FastifyInstance, state: BrandPro
     return { success: true, message: 'Logo query deleted' }
   })
 
-  // notes §4.7: a bare array
+  // Cloudflare API schema, get_GetLogoQueries: a bare array
   scope.get(`${v2}/logo/queries`, async (req) => {
     const q = req.query as Query
     const id = first(q, 'id')
@@ -262,7 +262,7 @@ export function registerBrandProtection (scope: FastifyInstance, state: BrandPro
     return [...state.logoQueries.values()].filter(r => id === undefined || String(r.id) === id).map(r => state.logoQueryToWire(r, download))
   })
 
-  // notes §4.8: bare {matches, total}; one query_id
+  // Cloudflare API schema, get_LogoMatchList: bare {matches, total}; one query_id
   scope.get(`${v2}/logo/matches`, async (req, reply) => {
     const q = req.query as Query
     const id = first(q, 'query_id')
@@ -277,7 +277,7 @@ export function registerBrandProtection (scope: FastifyInstance, state: BrandPro
     return { matches: sorted.slice(p.offset, p.offset + p.limit), total: sorted.length }
   })
 
-  // v1 submit (notes §3): body `{url}` [I]; 201 with submitted / skipped (already scanning) / excluded (no-scan list)
+  // v1 submit (Cloudflare API reference, Brand Protection v1): body `{url}` [I]; 201 with submitted / skipped (already scanning) / excluded (no-scan list)
   scope.post(`${v1}/submit`, async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>
     const urls = typeof b.url === 'string' ? [b.url] : Array.isArray(b.urls) ? b.urls.filter((u): u is string => typeof u === 'string') : []
@@ -298,7 +298,7 @@ export function registerBrandProtection (scope: FastifyInstance, state: BrandPro
     return await reply.code(201).send(out)
   })
 
-  // v1 url-info (notes §3): `url` / `url_id` query [I] (also `url[]` / `url_id[]`); {result: [...]}
+  // v1 url-info (Cloudflare API reference, Brand Protection v1): `url` / `url_id` query [I] (also `url[]` / `url_id[]`); {result: [...]}
   scope.get(`${v1}/url-info`, async (req) => {
     const q = req.query as Query
     const urls = all(q, 'url', 'url[]')

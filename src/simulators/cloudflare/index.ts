@@ -1,7 +1,7 @@
 /**
- * A stateful fake of the Cloudflare Abuse Reports API v4 (shared/vendors/cloudflare-notes.md §1–§2), under
+ * A stateful fake of the Cloudflare Abuse Reports API v4 (Cloudflare API v4 docs 'Make API calls', Cloudflare API v4 schema, Abuse Reports), under
  * `/client/v4/accounts/{account_id}/abuse-reports`. It speaks the vendor's envelopes, its bare submit shapes, its
- * 401 body, page/per_page paging with result_info, and the Ratelimit headers of notes §1.4.
+ * 401 body, page/per_page paging with result_info, and the Ratelimit headers of Cloudflare's 'Rate limits' docs page.
  *
  * Choices where the vendor is silent (each marked [?] in the connector README):
  * - per_page: default 20, maximum 100; outside 1..100 (or page < 1) → 400 envelope, code 1001.
@@ -23,9 +23,9 @@ export const CLOUDFLARE_BASE_PATH = '/client/v4'
 export const SUBMIT_ROUTE = `${CLOUDFLARE_BASE_PATH}/accounts/:accountId/abuse-reports/:reportParam`
 
 export interface CloudflareSimulatorOptions extends SimulatorOptions {
-  /** notes §1.4: 1200 requests per 5 minutes per token; over it, every call is refused for 5 minutes */
+  /** Cloudflare API docs, 'Rate limits': 1200 requests per 5 minutes per token; over it, every call is refused for 5 minutes */
   rateLimit?: { limit: number, windowMs: number }
-  /** notes §4.1: `GET …/domain/queries` answers the envelope (current) or the legacy bare array */
+  /** Cloudflare API schema, get_GetDomainQueries: `GET …/domain/queries` answers the envelope (current) or the legacy bare array */
   domainQueriesShape?: 'envelope' | 'bare'
 }
 
@@ -117,7 +117,7 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
   seedBrandProtection(brand)
   const windows = new Map<string, { start: number, used: number, blockedUntil: number }>()
 
-  /** notes §1.4: Ratelimit on every response; 429 + retry-after for 5 minutes once the budget is spent */
+  /** Cloudflare API docs, 'Rate limits': Ratelimit on every response; 429 + retry-after for 5 minutes once the budget is spent */
   function rateLimit (token: string, reply: FastifyReply): boolean {
     const now = clock.now()
     let w = windows.get(token)
@@ -157,7 +157,7 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
       if (!rateLimit(token, reply)) {
         return reply.code(429).send(failure(971, 'Please wait and consider throttling your request speed'))
       }
-      // notes §1.3: missing or wrong credentials → 401 envelope, code 10000
+      // Cloudflare API v4 docs, 'Make API calls': missing or wrong credentials → 401 envelope, code 10000
       if (token !== opts.apiKey) return reply.code(401).send(failure(10000, 'Authentication error'))
       const params = req.params as { accountId?: string } | undefined
       if (params?.accountId !== undefined && params.accountId !== account) {
@@ -174,7 +174,7 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
       return reply.code(status).send(failure(status >= 500 ? 10001 : 1001, status >= 500 ? 'Internal server error' : err.message))
     })
 
-    // notes §2.3: envelope, result {reports}, result_info with total_pages
+    // Cloudflare API schema, ListAbuseReports: envelope, result {reports}, result_info with total_pages
     scope.get('/accounts/:accountId/abuse-reports', async (req, reply) => {
       const q = req.query as Query
       const p = paging(q)
@@ -207,14 +207,14 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
       return ok({ reports: page.items.map(r => state.toWire(r, now)) }, page.info)
     })
 
-    // notes §2.2: envelope, result = AbuseReport
+    // Cloudflare API schema, GetAbuseReport: envelope, result = AbuseReport
     scope.get('/accounts/:accountId/abuse-reports/:reportParam', async (req, reply) => {
       const r = report(req)
       if (r === null) return reply.code(404).send(notFound)
       return ok(state.toWire(r))
     })
 
-    // notes §2.4: envelope, result {mitigations}, result_info; `type` is repeatable
+    // Cloudflare API schema, ListMitigations: envelope, result {mitigations}, result_info; `type` is repeatable
     scope.get('/accounts/:accountId/abuse-reports/:reportParam/mitigations', async (req, reply) => {
       const r = report(req)
       if (r === null) return reply.code(404).send(notFound)
@@ -240,7 +240,7 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
       return ok({ mitigations: page.items }, page.info)
     })
 
-    // notes §2.5: `appeals` OR `type` (+ `data` for counter_notice); answers the envelope with an ARRAY result
+    // Cloudflare API schema, RequestReview: `appeals` OR `type` (+ `data` for counter_notice); answers the envelope with an ARRAY result
     scope.post('/accounts/:accountId/abuse-reports/:reportParam/mitigations/appeal', async (req, reply) => {
       const r = report(req)
       if (r === null) return reply.code(404).send(notFound)
@@ -283,7 +283,7 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
       return ok(result, { page: 1, per_page: result.length, count: result.length, total_count: result.length, total_pages: 1 })
     })
 
-    // notes §2.1: success is a BARE 200 {abuse_rand, request, result}; errors the bare {result:"error", msg, ...}
+    // Cloudflare API schema, SubmitAbuseReport: success is a BARE 200 {abuse_rand, request, result}; errors the bare {result:"error", msg, ...}
     scope.post('/accounts/:accountId/abuse-reports/:reportParam', async (req, reply) => {
       const act = (req.params as { reportParam: string }).reportParam
       if (!isReportAct(act)) return reply.code(400).send(submitError('Report has invalid type', 'invalid_type', act))

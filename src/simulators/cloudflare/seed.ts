@@ -1,6 +1,6 @@
 /**
  * The seeded data set: deterministic from the seed, dates spread over months before the clock's now. Reports cycle
- * through every report `type` and every status situation of CONTRACT §4.2; some have several URLs, some none (a
+ * through every report `type` and every status situation of the computed unified status; some have several URLs, some none (a
  * domain-only report).
  */
 import { REPORT_TYPES } from '../../connectors/cloudflare/wire.js'

@@ -61,7 +61,7 @@ export class CloudflareState {
 
   nextId (): string {
     this.#created++
-    // abuse_rand values are opaque (notes §2.1); ours are hex, with a counter so they never collide with the seed
+    // abuse_rand values are opaque (Cloudflare API schema, SubmitAbuseReport); ours are hex, with a counter so they never collide with the seed
     const n = (this.#created * 2654435761) >>> 0
     return `cf${n.toString(16).padStart(8, '0')}${this.#created.toString(16).padStart(6, '0')}`
   }
@@ -156,7 +156,7 @@ export class CloudflareState {
     return report
   }
 
-  /** Was one of these URLs submitted in the 7 days before now? (notes §2.1 duplicate rule) */
+  /** Was one of these URLs submitted in the 7 days before now? (Cloudflare API schema, SubmitAbuseReport duplicate rule) */
   recentlySubmitted (urls: readonly string[], now = this.now()): boolean {
     const wanted = new Set(urls)
     for (const r of this.reports.values()) {

@@ -1,7 +1,7 @@
 /**
- * Server-side submit validation, as Cloudflare words it (shared/vendors/cloudflare-notes.md §2.1): every failure is a
+ * Server-side submit validation, as Cloudflare words it (Cloudflare API schema, SubmitAbuseReport): every failure is a
  * 400 with the BARE `{result:"error", msg, err_code, error_code, request}` shape and one of the documented messages.
- * The `err_code` strings are ours: the real ones are undocumented (notes §6), treat them as opaque.
+ * The `err_code` strings are ours: the real ones are not documented by Cloudflare, treat them as opaque.
  */
 import { isIP } from 'node:net'
 import { REPORT_ACTS, type ReportAct } from '../../connectors/cloudflare/wire.js'
@@ -11,7 +11,7 @@ export interface SubmitFailure { msg: string, code: string }
 const SEND = ['send', 'send-anon']
 const SEND_NONE = ['send', 'send-anon', 'none']
 
-/** required extra fields and notification enums per act (notes §2.1) */
+/** required extra fields and notification enums per act (Cloudflare API schema, SubmitAbuseReport) */
 const RULES: Record<ReportAct, { required: string[], host: string[] | null, owner: string[], ncmec: string[] | null, justification: [number, number] | null }> = {
   abuse_dmca: { required: ['address1', 'agent_name', 'agree', 'city', 'country', 'original_work', 'signature', 'state'], host: ['send'], owner: ['send'], ncmec: null, justification: null },
   abuse_trademark: { required: ['justification', 'trademark_number', 'trademark_office', 'trademark_symbol'], host: ['send'], owner: ['send'], ncmec: null, justification: [1, 5000] },
@@ -115,7 +115,7 @@ export function validateSubmit (act: ReportAct, body: Record<string, unknown>): 
   return null
 }
 
-/** `urls` is ONE string, URLs separated by `\n`: at most 250, unique, http(s), one hostname (notes §2.1). */
+/** `urls` is ONE string, URLs separated by `\n`: at most 250, unique, http(s), one hostname (Cloudflare API schema, SubmitAbuseReport). */
 export function parseUrls (value: string): { urls: string[], host: string } | SubmitFailure {
   const urls = value.split('\n').map(u => u.trim()).filter(u => u !== '')
   if (urls.length === 0 || urls.length > 250 || new Set(urls).size !== urls.length) return fail('Provided value has invalid size', 'invalid_size')

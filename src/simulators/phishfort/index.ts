@@ -1,5 +1,5 @@
 /**
- * PhishFort Client API simulator (shared/vendors/phishfort-notes.md): the `/v1` routes the connector calls, with the
+ * PhishFort Client API simulator (after the PhishFort Client API docs): the `/v1` routes the connector calls, with the
  * vendor's auth header, envelopes, cursor paging, Boom error bodies, report validation and multipart limits.
  */
 import { STATUS_CODES } from 'node:http'
@@ -14,7 +14,7 @@ import { seedIncidents } from './seed.js'
 import { PhishfortWebhooks } from './webhooks.js'
 import { IncidentStore, isPhishfortStatus, LIFECYCLES, MAIN_CLIENT, SUB_CLIENT, type SimIncident } from './state.js'
 
-/** hapi's reason phrases where they differ from Node's (phishfort-notes §6: the documented 413 says "Request Entity Too Large") */
+/** hapi's reason phrases where they differ from Node's (PhishFort Client API docs, 'Limits' page: the documented 413 says "Request Entity Too Large") */
 const BOOM_PHRASES: Readonly<Record<number, string>> = { 413: 'Request Entity Too Large' }
 
 export function boom (statusCode: number, message: string): BoomError {
@@ -30,7 +30,7 @@ class BoomReply extends Error {
   }
 }
 
-// phishfort-notes §6: the only documented error body
+// PhishFort Client API docs, 'Limits' page: the only documented error body
 const TOO_LARGE = `Payload content length greater than maximum allowed: ${MAX_REQUEST_BYTES}`
 const SUBJECT_TYPE_RULE = "When using the 'subject' field, incidentType must be one of: email, phone, ipv4"
 const SUBJECT_TYPES = ['email', 'phone', 'ipv4']
@@ -57,7 +57,7 @@ export function createPhishfortSimulator (opts: SimulatorOptions): Simulator {
 
   app.register(async (api: FastifyInstance) => {
     await api.register(multipart, { limits: { fileSize: MAX_REQUEST_BYTES, files: 100, parts: 200, fieldSize: 1024 * 1024 } })
-    // phishfort-notes §1: `x-api-key`; a wrong or missing key answers 401 (body shape [?]: Boom like the 413)
+    // PhishFort Client API docs: `x-api-key`; a wrong or missing key answers 401 (body shape [?]: Boom like the 413)
     api.addHook('onRequest', async (req, reply) => {
       if (req.headers['x-api-key'] !== opts.apiKey) return reply.code(401).send(boom(401, 'Invalid or missing API key'))
     })
@@ -79,7 +79,7 @@ function routes (api: FastifyInstance, store: IncidentStore): void {
     return incident
   }
 
-  // phishfort-notes §3.1: limit/cursor paging, `paging.next` an opaque id, `null` on the last page
+  // PhishFort Client API docs, 'Incidents' page: limit/cursor paging, `paging.next` an opaque id, `null` on the last page
   api.get<{ Querystring: Record<string, string | undefined> }>('/v1/incidents', async (req) => {
     const q = req.query
     let limit = MAX_LIMIT
@@ -150,13 +150,13 @@ function routes (api: FastifyInstance, store: IncidentStore): void {
         incident.steps.push({ at: now + offset, status, message: stepMessage(status, report.comment) })
       }
       if (form.files.length > 0) incident.notes.push({ at: now, message: `${form.files.length} attachment(s) added`, type: 'info' })
-      // phishfort-notes §3.4 [?]: duplicate reports are not documented; the simulator makes a second incident
+      // PhishFort Client API docs, 'Report Incident' page [?]: duplicate reports are not documented; the simulator makes a second incident
       store.add(incident)
       return reply.code(201).send({ message: 'Incident reported successfully', id, url: DASHBOARD_BASE + id })
     })
   }
 
-  // phishfort-notes §3.5: actions take no body; 200 with a message, 404 for an unknown incident
+  // PhishFort Client API docs, 'Request Incident Review' page: actions take no body; 200 with a message, 404 for an unknown incident
   for (const [action, plan, words] of [
     ['tkd', LIFECYCLES.requestTakedown, 'takedown'],
     ['monitor', LIFECYCLES.requestMonitor, 'monitor'],
@@ -208,7 +208,7 @@ function dateParam (value: string | undefined, name: string): number | null {
   return ms
 }
 
-/** JSON or multipart (phishfort-notes §3.4, §3.6): at most 12 files of the allowed types, request under 10485760 bytes. */
+/** JSON or multipart (PhishFort Client API docs, 'Report Incident' page and 'Add Attachments' page): at most 12 files of the allowed types, request under 10485760 bytes. */
 async function readBody (req: FastifyRequest): Promise<Form> {
   if (!req.isMultipart()) {
     const body = req.body
@@ -247,7 +247,10 @@ interface Report {
   comment?: string
 }
 
-/** The report rules of phishfort-notes §3.4 with the live 400 message of POL commit 4f834ed. */
+/**
+ * The report rules of the PhishFort Client API docs ('Report Incident' page), with the live 400 message quoted in the
+ * public polarityio/phishfort integration (commit 4f834ed).
+ */
 function validateReport (fields: Record<string, unknown>, clients: ReadonlyMap<string, unknown>): Report {
   const str = (name: string): string | undefined => {
     const v = fields[name]
@@ -255,7 +258,7 @@ function validateReport (fields: Record<string, unknown>, clients: ReadonlyMap<s
     if (typeof v !== 'string') throw new BoomReply(400, `"${name}" must be a string`)
     return v
   }
-  // phishfort-notes §3.4: `comment`, if present, must be a non-null string
+  // PhishFort Client API docs, 'Report Incident' page: `comment`, if present, must be a non-null string
   if ('comment' in fields && fields.comment === null) throw new BoomReply(400, '"comment" must be a string')
   const comment = str('comment')
   const reportedBy = str('reportedBy')

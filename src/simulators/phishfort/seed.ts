@@ -6,7 +6,7 @@ import { PHISHFORT_STATUSES, type PhishfortStatus } from '../../connectors/phish
 import { fakeDomain, fakeEmail, fakeIpv4, fakePhone, fakeUrl, Rng, spreadDates } from '../random.js'
 import { HOUR, MAIN_CLIENT, SUB_CLIENT, step, type IncidentStore, type SimIncident, type Step } from './state.js'
 
-/** the steps an incident went through to reach its current status (incident-lifecycle page, phishfort-notes §4) */
+/** the steps an incident went through to reach its current status (PhishFort Client API docs, 'Incident Lifecycle' page) */
 const PATHS = {
   pending_review: ['pending_review'],
   case_building: ['pending_review', 'case_building'],

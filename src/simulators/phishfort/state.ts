@@ -11,7 +11,8 @@ import { Rng } from '../random.js'
 export const MIN = 60_000
 export const HOUR = 60 * MIN
 
-/** Human labels of `statusVerbose` (phishfort-notes §4 POL labels; §3.1 legacy "Takedown Failed" / "Takedown Pending"). */
+/** Human labels of `statusVerbose` (PhishFort Client API docs, 'Incident Lifecycle' page, and the polarityio/phishfort
+ * integration's labels; the legacy "Takedown Failed" / "Takedown Pending" from the 'Incidents' page). */
 export const VERBOSE_LABELS = {
   pending_review: 'Pending Review',
   case_building: 'Case Building',

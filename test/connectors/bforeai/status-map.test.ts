@@ -10,7 +10,7 @@ function engine (): { engine: StatusEngine, unknown: Array<string | null> } {
   return { engine: new StatusEngine(STATUS_TABLES, {}, (_p, s) => { unknown.push(s) }), unknown }
 }
 
-// CONTRACT §4.2 (BforeAI): plausible names, matched case- and separator-insensitively
+// BforeAI: plausible names, matched case- and separator-insensitively
 const CASES: Array<[string, UnifiedStatus, boolean]> = [
   ['pending', 'received', false],
   ['Pending', 'received', false],

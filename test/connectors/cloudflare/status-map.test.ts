@@ -15,7 +15,7 @@ function engine (): { engine: StatusEngine, unknown: Array<string | null> } {
 const facts = (f: Partial<{ activeCount: number, pendingCount: number, inReviewCount: number, activeMitigationTypes: string[] }>): Facts =>
   ({ activeCount: 0, pendingCount: 0, inReviewCount: 0, activeMitigationTypes: [], ...f })
 
-describe('cloudflare status table (CONTRACT §4.2)', () => {
+describe('cloudflare status table', () => {
   const rows: Array<[string, string, Facts, UnifiedStatus, boolean]> = [
     ['in_review report', 'in_review', facts({}), 'in_review', false],
     ['in_review report even with active mitigations', 'in_review', facts({ activeCount: 1, activeMitigationTypes: ['account_suspend'] }), 'in_review', false],
@@ -39,7 +39,7 @@ describe('cloudflare status table (CONTRACT §4.2)', () => {
     })
   }
 
-  it('treats exactly the removal types of CONTRACT §4.2 as taken_down', () => {
+  it('treats exactly the removal mitigation types as taken_down', () => {
     const { engine: e } = engine()
     const removal = MITIGATION_TYPES.filter(t => e.map('cloudflare', 'accepted', facts({ activeCount: 1, activeMitigationTypes: [t] })).status === 'taken_down')
     expect(removal.sort()).toEqual([

@@ -9,7 +9,7 @@ function engine (): { status: StatusEngine, unknown: Array<string | null> } {
   return { status: new StatusEngine(STATUS_TABLES, {}, (_p, s) => { unknown.push(s) }), unknown }
 }
 
-describe('phishfort status table (CONTRACT §4.2)', () => {
+describe('phishfort status table', () => {
   it.each([
     ['pending_review', 'received', false],
     ['case_building', 'in_review', false],
