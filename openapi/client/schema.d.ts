@@ -787,7 +787,8 @@ export interface components {
          *       "providers": {
          *         "bforeai": "live",
          *         "phishfort": "live",
-         *         "cloudflare": "off"
+         *         "cloudflare": "live",
+         *         "netcraft": "off"
          *       }
          *     }
          * @example {
@@ -796,7 +797,8 @@ export interface components {
          *       "providers": {
          *         "bforeai": "live",
          *         "phishfort": "live",
-         *         "cloudflare": "live"
+         *         "cloudflare": "live",
+         *         "netcraft": "live"
          *       }
          *     }
          */
@@ -3155,7 +3157,8 @@ export interface operations {
                      *       "providers": {
                      *         "bforeai": "live",
                      *         "phishfort": "live",
-                     *         "cloudflare": "off"
+                     *         "cloudflare": "live",
+                     *         "netcraft": "off"
                      *       }
                      *     }
                      */
@@ -3175,7 +3178,8 @@ export interface operations {
                      *       "providers": {
                      *         "bforeai": "live",
                      *         "phishfort": "live",
-                     *         "cloudflare": "live"
+                     *         "cloudflare": "live",
+                     *         "netcraft": "live"
                      *       }
                      *     }
                      */

@@ -2,8 +2,8 @@
  * Backfill: records the milestones of every case the vendors hold that the gateway never recorded (cases created
  * before it watched them, or while nobody recorded). It walks the listing like the export does and records each
  * case as first read now (sequence 0: a case already recorded is left as it is). Only vendor timestamps date the
- * milestones such a case is already past; PhishFort keeps its takedown times on the detail view only, so its cases
- * are read one by one.
+ * milestones such a case is already past; a provider whose takedown times are on the detail view only (its module's
+ * `timesOnDetail`: PhishFort, Netcraft) has its cases read one by one.
  */
 import type { CancelSignal } from '../connectors/deadline.js'
 import { mapLimit } from '../connectors/map-limit.js'
@@ -12,15 +12,14 @@ import type { Logger } from '../logger.js'
 import type { CaseService } from '../services/cases.js'
 import { caseBatches } from '../services/export.js'
 import type { MilestoneRecorder } from './milestones.js'
-
-const DETAIL_TIMES = new Set<string>(['phishfort'])
+import { PROVIDER_MODULES } from '../providers/registry.js'
 
 export async function backfillMilestones (deps: { cases: CaseService, recorder: MilestoneRecorder, clock: Clock }, signal: CancelSignal, log: Logger): Promise<{ cases: number, recorded: number }> {
   let cases = 0
   let recorded = 0
   for await (const page of await caseBatches(deps.cases, {}, signal, log)) {
     await mapLimit(page, 4, async c => {
-      const full = DETAIL_TIMES.has(c.provider) ? await deps.cases.get(c.id, { raw: false }, signal, log) : c
+      const full = PROVIDER_MODULES[c.provider].timesOnDetail === true ? await deps.cases.get(c.id, { raw: false }, signal, log) : c
       const outcome = await deps.recorder.record({
         type: 'case.created',
         occurredAt: null,

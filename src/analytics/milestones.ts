@@ -123,7 +123,8 @@ function observedTime (event: CaseChangeEvent, opts: RecorderOptions): Milestone
 
 /** The vendor's own time for a milestone the case just reached, where the case carries one. */
 function vendorTimeOf (c: CaseChangeEvent['case'], m: Milestone, occurredAt: string | null): string | null {
-  if (c.provider === 'phishfort' && m === 'takenDown' && c.resolvedAt != null) return c.resolvedAt
+  // the detail view's resolvedAt (PhishFort takedownTimestamp, Netcraft final/first resolved) dates the removal
+  if (m === 'takenDown' && c.resolvedAt != null) return c.resolvedAt
   if (c.provider === 'cloudflare' && (m === 'mitigated' || m === 'takenDown' || m === 'terminal')) {
     if (c.mitigations !== undefined) {
       const times = c.mitigations

@@ -60,6 +60,8 @@ export interface ProviderModule {
   /** how often the case-events watcher reads the vendor's list by default (60000 when absent), and why it differs */
   readonly watchIntervalMs?: number
   readonly watchNote?: string
+  /** the vendor dates its takedown milestones (takedownStartedAt, resolvedAt) on the detail view only, not in listings */
+  readonly timesOnDetail?: boolean
   /** what to suggest when a client asks for something the vendor cannot do */
   readonly hints?: { readonly cancel?: string }
   /** sandbox mode: the credential the simulator accepts and the option values it is started with */

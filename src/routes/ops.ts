@@ -23,8 +23,8 @@ const ReadySchema = Type.Object({
 }, {
   $id: 'Readiness',
   examples: [
-    { status: 'ready', providers: { bforeai: 'live', phishfort: 'live', cloudflare: 'off' } },
-    { status: 'not_ready', reason: 'shutting down', providers: { bforeai: 'live', phishfort: 'live', cloudflare: 'live' } }
+    { status: 'ready', providers: Object.fromEntries(PROVIDER_IDS.map((id, i) => [id, i === PROVIDER_IDS.length - 1 ? 'off' : 'live'])) },
+    { status: 'not_ready', reason: 'shutting down', providers: Object.fromEntries(PROVIDER_IDS.map(id => [id, 'live'])) }
   ]
 })
 

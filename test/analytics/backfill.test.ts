@@ -2,6 +2,7 @@
  * Backfill: the cases the simulators hold become recorded milestones dated by the vendors' own timestamps, once;
  * `npm start` in sandbox mode runs it by itself so the analytics have real figures from the start.
  */
+import { PROVIDER_IDS } from '../../src/schemas/provider.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 import { listenSandboxGateway, type ListeningGateway } from '../support/sandbox-gateway.js'
@@ -56,10 +57,10 @@ describe('sandbox mode', () => {
     for (let i = 0; i < 100; i++) {
       const res = await fetch(`${sandbox.origin}/v1/analytics/takedowns?groupBy=provider`, { headers: { authorization: 'Bearer sandbox' } })
       report = await res.json()
-      if (report.groups.length === 3 && report.groups.every((g: any) => g.timeToTakedown.count > 0)) break
+      if (report.groups.length === PROVIDER_IDS.length && report.groups.every((g: any) => g.timeToTakedown.count > 0)) break
       await new Promise(resolve => setTimeout(resolve, 100))
     }
-    expect(report.groups.map((g: any) => g.key.provider)).toEqual(['bforeai', 'cloudflare', 'phishfort'])
+    expect(report.groups.map((g: any) => g.key.provider)).toEqual([...PROVIDER_IDS].sort())
     for (const g of report.groups) {
       expect(g.cases).toBeGreaterThan(0)
       expect(g.timeToTakedown.median, g.key.provider).toBeGreaterThan(0)

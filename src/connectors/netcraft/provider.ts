@@ -18,6 +18,7 @@ export const netcraftProvider = {
   ],
   budget: { limit: 0, windowMs: 60_000 },
   routing: { url: 4, domain: 4 },
+  timesOnDetail: true,
   statusTable: netcraftStatusTable,
   ids: { case: NETCRAFT_ID, detections: {} },
   sandbox: { credential: 'sandbox-netcraft-key', options: { region: 'sandbox-region' } },

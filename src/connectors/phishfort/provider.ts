@@ -16,6 +16,7 @@ export const phishfortProvider = {
   }],
   budget: { limit: 0, windowMs: 60_000 },
   routing: { url: 1, domain: 1, email: 1, phone: 1, ipv4: 1 },
+  timesOnDetail: true,
   statusTable: phishfortStatusTable,
   watchIntervalMs: 120_000,
   watchNote: 'its webhooks bring changes sooner',
