@@ -90,6 +90,8 @@ export interface WebhookConfig {
   encryptionKey: Buffer
   /** true when WEBHOOK_ENCRYPTION_KEY was unset and a random key was drawn (sandbox only) */
   randomKey: boolean
+  /** false outside sandbox mode without WEBHOOK_ENCRYPTION_KEY: the endpoints API answers 503 naming the variable */
+  enabled: boolean
   allowPrivate: boolean
   allowHttp: boolean
   retryScheduleMs: number[]
@@ -166,7 +168,7 @@ export const ENV_VARS: Record<string, string> = {
   AUTH_FAILURE_MAX: 'failed authentications per client address per window before 429, counted across replicas (default 20; 0 = off)',
   AUTH_FAILURE_WINDOW_MS: 'window of AUTH_FAILURE_MAX (default 60000)',
   UPLOAD_MAX_INFLIGHT_BYTES: 'attachment bytes the gateway holds in memory at once across all uploads; an upload beyond it gets 503 with Retry-After (default 67108864 = 64 MB)',
-  WEBHOOK_ENCRYPTION_KEY: 'AES-256-GCM key sealing webhook endpoint secrets at rest: 32 bytes as 64 hex digits or base64; the same on every replica (unset: refused at start in live mode, random per process in sandbox mode)',
+  WEBHOOK_ENCRYPTION_KEY: 'AES-256-GCM key sealing webhook endpoint secrets at rest: 32 bytes as 64 hex digits or base64; the same on every replica (unset: outbound webhooks are off in live mode, the endpoints API answering 503; random per process in sandbox mode)',
   WEBHOOK_ALLOW_PRIVATE: 'true: webhook URLs may reach loopback, private, link-local and CGNAT addresses (tests and sandbox only; refused in live mode). Default: true in sandbox mode, false otherwise',
   WEBHOOK_ALLOW_HTTP: 'true: webhook URLs may use http:// (default: true in sandbox mode, false otherwise)',
   WEBHOOK_RETRY_SCHEDULE: 'waits before each delivery attempt, comma-separated, units ms/s/m/h (default 0,5s,5m,30m,2h,5h,10h,10h)',
@@ -529,8 +531,6 @@ function parseWebhooks (get: (name: string) => string | undefined, int: (name: s
   if (rawKey !== undefined) {
     encryptionKey = /^[0-9a-f]{64}$/i.test(rawKey) ? Buffer.from(rawKey, 'hex') : Buffer.from(rawKey, 'base64')
     if (encryptionKey.length !== 32) problems.push('WEBHOOK_ENCRYPTION_KEY must be 32 bytes: 64 hex digits or base64 (e.g. `openssl rand -base64 32`)')
-  } else if (!sandbox) {
-    problems.push('WEBHOOK_ENCRYPTION_KEY is required outside sandbox mode (32 bytes, hex or base64; the same value on every replica)')
   }
   const allowPrivate = bool('WEBHOOK_ALLOW_PRIVATE', sandbox)
   if (allowPrivate && !sandbox) problems.push('WEBHOOK_ALLOW_PRIVATE=true is for tests and sandbox mode only: a live gateway never delivers webhooks into private networks')
@@ -543,6 +543,7 @@ function parseWebhooks (get: (name: string) => string | undefined, int: (name: s
   return {
     encryptionKey,
     randomKey: rawKey === undefined,
+    enabled: rawKey !== undefined || sandbox,
     allowPrivate,
     allowHttp: bool('WEBHOOK_ALLOW_HTTP', sandbox),
     retryScheduleMs: schedule ?? [...DEFAULT_RETRY_SCHEDULE_MS],

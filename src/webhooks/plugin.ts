@@ -12,6 +12,7 @@ import type { GatewayMetrics } from '../metrics.js'
 import { webhookRoutes } from '../routes/v1/webhook-endpoints.js'
 import type { KvStore } from '../store/kv-store.js'
 import { WebhookFanout, type WebhookEventSource } from './fanout.js'
+import { GatewayError } from '../domain/problems.js'
 import { WebhookService, type DeliveryJob } from './service.js'
 import { MemoryWebhookStore, RedisWebhookStore, type WebhookStore } from './store.js'
 
@@ -104,18 +105,30 @@ export async function registerWebhooks (app: FastifyInstance, w: WebhookWiring):
     lockMs: c.jobLockMs
   })
   service.useQueue({ add: async (job, opts) => { await w.jobs.add(DELIVERY_QUEUE, job, opts) } })
-  const fanout = w.events === null ? null : new WebhookFanout(w.events, service, store, w.kv, w.clock, app.log, { pollMs: 1000 })
+  const fanout = w.events === null || !c.enabled ? null : new WebhookFanout(w.events, service, store, w.kv, w.clock, app.log, { pollMs: 1000 })
   if (fanout !== null) {
     app.addHook('onReady', async () => { fanout.start() })
     app.addHook('preClose', async () => { await fanout.close() })
   }
   app.addHook('onClose', async () => { await service.close() })
   app.decorate('webhooks', { service, store, fanout })
-  await app.register(webhookRoutes, {
-    webhooks: service,
-    fanout: () => fanout,
-    apiKeys: w.config.apiKeys,
-    retentionMs: w.eventRetentionMs,
-    now: () => w.clock.now()
+  if (!c.enabled) {
+    // a live gateway without the sealing key keeps every other feature: only the endpoints API is off, and says why
+    app.log.warn('WEBHOOK_ENCRYPTION_KEY is unset: outbound webhooks are off (the /v1/webhook-endpoints routes answer 503)')
+  }
+  await app.register(async (scope) => {
+    if (!c.enabled) {
+      // after authentication and validation: a caller without a key still gets its 401
+      scope.addHook('preHandler', (_req, _reply, done) => {
+        done(new GatewayError('GW_ERR_UNAVAILABLE', 'Outbound webhooks are off in this gateway: set WEBHOOK_ENCRYPTION_KEY (32 bytes as 64 hex digits or base64, the same on every replica) and restart'))
+      })
+    }
+    await scope.register(webhookRoutes, {
+      webhooks: service,
+      fanout: () => fanout,
+      apiKeys: w.config.apiKeys,
+      retentionMs: w.eventRetentionMs,
+      now: () => w.clock.now()
+    })
   })
 }

@@ -75,8 +75,7 @@ describe('loadConfig', () => {
       /^RATE_LIMIT_MAX must be an integer/,
       /^SHUTDOWN_DELAY_MS must be an integer/,
       /^GATEWAY_API_KEYS is required outside sandbox mode/,
-      /^GATEWAY_SECRET is required outside sandbox mode/,
-      /^WEBHOOK_ENCRYPTION_KEY is required outside sandbox mode/
+      /^GATEWAY_SECRET is required outside sandbox mode/
     ]
     for (const re of expected) expect(found.filter(p => re.test(p)), String(re)).toHaveLength(1)
     expect(found).toHaveLength(expected.length)

@@ -38,6 +38,14 @@ describe('with every provider off', () => {
   })
   afterAll(async () => { await app.close() })
 
+  it('without WEBHOOK_ENCRYPTION_KEY outbound webhooks are off: the endpoints API is a 503 that names the variable, a missing key still a 401', async () => {
+    const body = { url: 'https://soc.acme.example/hooks' }
+    const { detail } = expectProblem(await app.inject({ method: 'POST', url: '/v1/webhook-endpoints', headers: AUTH, payload: body }), 503)
+    expect(detail).toMatch(/^Outbound webhooks are off in this gateway: set WEBHOOK_ENCRYPTION_KEY/)
+    expectProblem(await app.inject({ url: '/v1/webhook-endpoints', headers: AUTH }), 503)
+    expectProblem(await app.inject({ method: 'POST', url: '/v1/webhook-endpoints', payload: body }), 401)
+  })
+
   it('listing is a 503 that names the missing credentials', async () => {
     for (const url of ['/v1/cases', '/v1/detections']) {
       const { detail } = expectProblem(await app.inject({ url, headers: AUTH }), 503)
