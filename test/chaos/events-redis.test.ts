@@ -2,8 +2,7 @@
  * The event store's Redis frozen (SIGSTOP) while the watcher runs: event routes answer 503, the case API 200, the
  * watcher's checkpoint stays where it was; once Redis answers again the changes made meanwhile are all recorded.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import type { ChildProcess } from 'node:child_process'
 import { pino } from 'pino'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -17,18 +16,10 @@ import { SANDBOX_CREDENTIALS } from '../../src/simulators/index.js'
 import { startSandbox, type Sandbox } from '../../src/simulators/sandbox.js'
 import { MemoryKvStore } from '../../src/store/memory-kv-store.js'
 import type { FastifyInstance } from 'fastify'
+import { spawnRedis } from '../support/redis-server.js'
 
 const headers = { authorization: 'Bearer sandbox' }
 const HOUR = 3_600_000
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 describe('event store Redis frozen during watching', () => {
   let redis: ChildProcess
@@ -38,10 +29,10 @@ describe('event store Redis frozen during watching', () => {
   const clock = new ManualClock()
 
   beforeAll(async () => {
-    const port = await freePort()
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    const spawned = await spawnRedis()
+    redis = spawned.process
     const config = loadConfig({ SANDBOX: 'true', GATEWAY_SECRET: 'x'.repeat(32), LOG_LEVEL: 'silent', MAX_EVENT_LOOP_DELAY_MS: '0', WATCH_ENABLED: 'false' })
-    events = new RedisEventStore(`redis://127.0.0.1:${port}`, {
+    events = new RedisEventStore(spawned.url, {
       keyPrefix: 'chaos:', clock, log: pino({ level: 'silent' }), retention: { retentionMs: config.events.retentionMs, timelineRetentionMs: config.events.timelineRetentionMs }
     })
     for (let i = 0; i < 50 && !(await events.waitReady(100)); i++);

@@ -2,24 +2,15 @@
  * Redis stopped (SIGSTOP: connections stay open, nothing answers) and killed (SIGKILL) under a running gateway:
  * reads keep answering because every store user fails open within its own short timeout.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import type { ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { RedisKvStore } from '../../src/store/redis-kv-store.js'
+import { spawnRedis } from '../support/redis-server.js'
 
 const headers = { authorization: 'Bearer sandbox' }
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 describe('Redis outages under a running gateway', () => {
   let redis: ChildProcess
@@ -27,9 +18,9 @@ describe('Redis outages under a running gateway', () => {
   let app: FastifyInstance
 
   beforeAll(async () => {
-    const port = await freePort()
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-    store = new RedisKvStore(`redis://127.0.0.1:${port}`)
+    const spawned = await spawnRedis()
+    redis = spawned.process
+    store = new RedisKvStore(spawned.url)
     for (let i = 0; i < 50 && (await store.health()) !== null; i++) await new Promise(resolve => setTimeout(resolve, 50))
     app = await buildApp({ config: loadConfig({ SANDBOX: 'true', GATEWAY_SECRET: 'x'.repeat(32), LOG_LEVEL: 'silent', MAX_EVENT_LOOP_DELAY_MS: '0' }), store, logger: false })
     // warm: reference data cached, connections open

@@ -1,8 +1,7 @@
 /**
  * The durability check at start (maxmemory-policy) and the events engine's metric families.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import type { ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { ManualClock } from '../../src/clock.js'
@@ -10,15 +9,7 @@ import { loadConfig } from '../../src/config.js'
 import { startSandbox, type Sandbox } from '../../src/simulators/sandbox.js'
 import { MemoryKvStore } from '../../src/store/memory-kv-store.js'
 import { auth, testGateway } from '../support/app.js'
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-  })
-}
+import { spawnRedis } from '../support/redis-server.js'
 
 describe('event store durability check', () => {
   let redis: ChildProcess
@@ -27,9 +18,7 @@ describe('event store durability check', () => {
   const clock = new ManualClock()
 
   beforeAll(async () => {
-    const port = await freePort()
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' })
-    url = `redis://127.0.0.1:${port}`
+    ;({ process: redis, url } = await spawnRedis(['--maxmemory-policy', 'allkeys-lru']))
     sandbox = await startSandbox(clock)
     await new Promise(resolve => setTimeout(resolve, 300))
   })
