@@ -264,7 +264,7 @@ export class WebhookService {
       if (!matches(ep, event)) continue
       await this.store.putMessage(event.id, JSON.stringify({ type: event.type, timestamp: event.observedAt, data: event }), this.settings.messageTtlMs)
       await this.store.unmarkDelivered(ep.id, event.id)
-      await this.#enqueue({ endpointId: ep.id, eventId: event.id, eventType: event.type, attempt: 1 }, 0, `r${this.clock.now()}`)
+      await this.#enqueue({ endpointId: ep.id, eventId: event.id, eventType: event.type, attempt: 1 }, 0, `r${randomBytes(6).toString('hex')}`)
       n++
     }
     return n
@@ -290,7 +290,8 @@ export class WebhookService {
     if (busy >= this.settings.endpointConcurrency) {
       // this endpoint has its share of sockets busy: park the job briefly instead of holding a worker slot,
       // so one slow receiver never takes the slots the other endpoints need
-      await this.#enqueue(job, 250 + Math.floor(Math.random() * 250), `w${this.clock.now()}`)
+      // (a new job id each time: the running job's own id would be taken for a duplicate of it and dropped)
+      await this.#enqueue(job, 250 + Math.floor(Math.random() * 250), `w${randomBytes(6).toString('hex')}`)
       return
     }
     const body = await this.store.getMessage(job.eventId)

@@ -183,6 +183,26 @@ describe('no secret in logs, bodies, headers or errors', () => {
     for (const id of PROVIDER_IDS) expect(sims[id].sim.stats.total()).toBeGreaterThan(10)
   }, 60_000)
 
+  it('webhook endpoint secrets: shown at creation and rotation only, never in a log line or a later answer', async () => {
+    const created = await call(good, { method: 'POST', url: '/v1/webhook-endpoints', payload: { url: 'https://hooks.secret-scan.example.net/in' } })
+    expect(created.status, created.body).toBe(201)
+    const { id, secret } = created.json() as { id: string, secret: string }
+    const rotated = await call(good, { method: 'POST', url: `/v1/webhook-endpoints/${id}/rotate-secret`, payload: {} })
+    const fresh = rotated.json().secret as string
+    const later = [
+      await call(good, { url: `/v1/webhook-endpoints/${id}` }),
+      await call(good, { url: '/v1/webhook-endpoints' }),
+      await call(good, { url: `/v1/webhook-endpoints/${id}/deliveries` }),
+      await call(good, { method: 'POST', url: '/v1/webhook-endpoints', payload: { url: 'http://10.0.0.1/in' } })
+    ]
+    for (const s of [secret, fresh]) {
+      const key = s.slice('whsec_'.length)
+      expect(key).toHaveLength(44)
+      expect(lines.join('\n')).not.toContain(key)
+      for (const res of later) expect(res.body).not.toContain(key)
+    }
+  })
+
   it('redacts auth headers and credential fields wherever a log call would carry them', () => {
     const before = lines.length
     const log = createLogger('trace', capture)

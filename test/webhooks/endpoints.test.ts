@@ -6,6 +6,7 @@
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
+import { attempt } from '../../src/webhooks/attempt.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 import { startReceiver, type Receiver } from '../support/receiver.js'
 
@@ -157,5 +158,22 @@ describe('webhook endpoints', () => {
     const del = await gw.app.inject({ method: 'DELETE', url: `/v1/webhook-endpoints/${json.id as string}`, headers: auth('writer-secret-key') })
     expect(del.statusCode).toBe(204)
     expect((await gw.app.inject({ url: `/v1/webhook-endpoints/${json.id as string}`, headers: auth('writer-secret-key') })).statusCode).toBe(404)
+  })
+
+  it('does not follow redirects and reads at most WEBHOOK_MAX_RESPONSE_BYTES of an answer', async () => {
+    const target = await startReceiver()
+    try {
+      const { json } = await create({ url: rx.url })
+      rx.answer(() => ({ status: 307, headers: { location: target.url } }))
+      const res = await gw.app.inject({ method: 'POST', url: `/v1/webhook-endpoints/${json.id as string}/test`, headers: auth('writer-secret-key') })
+      expect(res.json()).toMatchObject({ outcome: 'failed', statusCode: 307, error: 'receiver answered HTTP 307' })
+      expect(target.connections()).toBe(0)
+      rx.answer(() => ({ status: 200, body: 'x'.repeat(1_000_000) }))
+      const big = await attempt(gw.app.webhooks.service.agent, rx.url, {}, '{}', { timeoutMs: 5000, maxResponseBytes: 4096, now: Date.now })
+      expect([big.statusCode, big.error, big.responseExcerpt.length]).toEqual([200, null, 4096])
+    } finally {
+      rx.answer(() => ({ status: 204 }))
+      await target.close()
+    }
   })
 })
