@@ -84,7 +84,7 @@ async function plan500 (run: string): Promise<{ items: Item[], fresh: Record<Pro
   // 30 targets that already have an open case, opened through the single-create route
   const existing = new Map<string, string>()
   const olds: Item[] = []
-  for (const provider of PROVIDER_IDS) {
+  for (const provider of ['phishfort', 'bforeai', 'cloudflare'] as const) {
     for (let i = 0; i < 10; i++) {
       const it = item(provider, 'url', `https://old-${provider}-${run}-${i}.example.com/phish`)
       const res = await call<{ id: string }>(a, 'POST', '/v1/cases', { ...it, brand: { id: 501, name: 'Acme Bank' }, comment: 'filed before the batch' })

@@ -77,9 +77,11 @@ describe('Swagger UI at /docs', () => {
     // Authorize dialog: the bearer key
     await page.locator('.auth-wrapper .authorize').click()
     const dialog = page.locator('.dialog-ux')
-    await dialog.locator('input').first().fill('sandbox')
-    await dialog.locator('.auth-btn-wrapper .authorize').click()
-    await dialog.locator('.auth-btn-wrapper .btn-done').click()
+    // the dialog lists every security scheme (the gateway key, and PhishFort's signature for its inbound webhooks)
+    const bearer = dialog.locator('.auth-container').filter({ hasText: 'bearerAuth' })
+    await bearer.locator('input').first().fill('sandbox')
+    await bearer.locator('.auth-btn-wrapper .authorize').click()
+    await dialog.locator('.close-modal').click()
 
     const op = page.locator('#operations-Cases-listCases')
     await op.locator('.opblock-summary').click()

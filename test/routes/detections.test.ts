@@ -12,6 +12,8 @@ afterAll(async () => { await gw.close() })
 beforeEach(() => { for (const id of PROVIDER_IDS) gw.sandbox.running[id].sim.stats.reset() })
 
 const calls = () => PROVIDER_IDS.reduce((n, id) => n + gw.sandbox.running[id].sim.stats.total(), 0)
+// Cloudflare Brand Protection requests only: a background mitigation refresh left by an earlier listing is not one
+const brandCalls = () => gw.sandbox.running.cloudflare.sim.stats.log.filter(r => r.url.includes('/brand-protection/')).length
 const writeCalls = () => PROVIDER_IDS.reduce((n, id) => n + Object.entries(gw.sandbox.running[id].sim.stats.toJSON())
   .filter(([k]) => !k.startsWith('GET ')).reduce((m, [, v]) => m + v, 0), 0)
 
@@ -202,7 +204,7 @@ describe('/v1/brand-monitors and /v1/scans', () => {
     ['a base64 image over 5 MB', 413, { type: 'logo', tag: 'x', similarityThreshold: 0.5, imageData: Buffer.alloc(5 * 1024 * 1024 + 10).toString('base64') }]
   ])('%s → %i before any vendor call', async (_name, status, body) => {
     expectProblem(await post('/v1/brand-monitors', body), status)
-    expect(calls()).toBe(0)
+    expect(brandCalls()).toBe(0)
   })
 
   it('a multipart image over 5 MB → 413, and a similarity outside 0–1 in multipart → 400, before any vendor call', async () => {
@@ -210,7 +212,7 @@ describe('/v1/brand-monitors and /v1/scans', () => {
     expectProblem(await gw.app.inject({ method: 'POST', url: '/v1/brand-monitors', headers: big.headers, payload: big.payload }), 413)
     const bad = multipart({ type: 'logo', tag: 'x', similarityThreshold: '2' }, { name: 'image', filename: 'l.png', type: 'image/png', data: PNG })
     expectProblem(await gw.app.inject({ method: 'POST', url: '/v1/brand-monitors', headers: bad.headers, payload: bad.payload }), 400)
-    expect(calls()).toBe(0)
+    expect(brandCalls()).toBe(0)
   })
 
   it('submits URLs for scanning and reads the results back', async () => {

@@ -59,11 +59,13 @@ describe('a replica SIGKILLed mid-delivery', () => {
       const receivedAtKill = rx.received.length
 
       const ids = (): Set<string> => new Set(rx.received.map(r => String(r.headers['webhook-id'])))
-      expect(await eventually(() => ids().size === EVENTS, 60_000, 100)).toBe(true)
-      expect(ids()).toEqual(new Set(events.map(e => e.id)))
+      // sandbox replicas record case events of their own too (the simulators move cases along; the start-up backfill
+      // reads cases): every event this test recorded must arrive, the others may
+      const ours = (): number => events.filter(e => ids().has(e.id)).length
+      expect(await eventually(() => ours() === EVENTS, 60_000, 100)).toBe(true)
       const wh = new Webhook(secret)
       for (const r of rx.received) wh.verify(r.body, r.headers as Record<string, string>)
-      const duplicates = rx.received.length - EVENTS
+      const duplicates = rx.received.length - ids().size
       console.log(`[webhooks] replica SIGKILLed after ${receivedAtKill} of ${EVENTS} deliveries: all ${EVENTS} delivered by the other, ${duplicates} duplicate(s)`)
       expect(duplicates).toBeGreaterThanOrEqual(0)
       expect(b.stdout.join('\n')).not.toContain('"level":50')
