@@ -305,7 +305,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer), config.gatewaySecret)
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
-  await app.register(reportingRoutes, { analytics, recorder: milestones, cases, clock })
+  await app.register(reportingRoutes, { analytics, recorder: milestones, cases, events: events.service, clock })
   if (config.sandbox && opts.sandbox === undefined) {
     // `npm start` in sandbox mode: the seeded cases give the analytics real figures from the first minute
     const stop = new Cancellation()
