@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { SpeedClock, systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
 import { buildProviders } from './providers/build.js'
-import { STATUS_TABLES } from './providers/registry.js'
+import { PROVIDER_MODULES, STATUS_TABLES } from './providers/registry.js'
 import { REDACT_PATHS, type Logger } from './logger.js'
 import { representableDateTime } from './domain/time.js'
 import { registerStrictQueryIntegers } from './plugins/strict-query.js'
@@ -273,7 +273,11 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   app.decorate('events', events)
   const observer = caseObserver(events.service, events.watcher)
-  const cases = new CaseService(providers, config.gatewaySecret, { observer })
+  const cases = new CaseService(providers, config.gatewaySecret, {
+    observer,
+    // vendors without a history of their own: case reads add the status changes the event log recorded
+    gatewayHistory: { providers: new Set(Object.values(PROVIDER_MODULES).filter(m => m.historyKept === false).map(m => m.id)), events: events.service }
+  })
   await app.register(caseReadRoutes, { cases })
   const idempotency = new Idempotency(store)
   // milestones live beside the other shared state: in Redis when there is one (every replica records and reads the same rows)
@@ -305,7 +309,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer), config.gatewaySecret)
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
-  await app.register(reportingRoutes, { analytics, recorder: milestones, cases, clock })
+  await app.register(reportingRoutes, { analytics, recorder: milestones, cases, events: events.service, clock })
   if (config.sandbox && opts.sandbox === undefined) {
     // `npm start` in sandbox mode: the seeded cases give the analytics real figures from the first minute
     const stop = new Cancellation()

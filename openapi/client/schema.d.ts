@@ -436,6 +436,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The case change events the filters select, as one CSV or NDJSON file
+         * @description The event log of `GET /v1/events` with the same filters (`after`, `types`, `provider`, `caseId`, `terminal`), oldest first, from `after` (or the oldest event kept) up to the newest event when the export starts; events recorded meanwhile are for the next export (pass the last id of this file as `after`). Streamed as it is read, at the client's pace, in bounded memory. CSV: RFC 4180 with a header row and CRLF line ends, the case as it was after the change (`status`, `providerStatus`, target) and the state before it (`previousStatus`, `previousProviderStatus`); text cells starting with `=`, `+`, `-`, `@`, tab or carriage return are prefixed with `'`. NDJSON: one CaseEvent a line. An event store that is down gives a 503 problem before the first byte; failing later, it cuts the transfer.
+         */
+        get: operations["exportEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -6602,6 +6622,122 @@ export interface operations {
             /** @description The provider did not answer in time (`<PROVIDER>_TIMEOUT_MS`) */
             504: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportEvents: {
+        parameters: {
+            query?: {
+                /** @description `csv` (RFC 4180, header row) or `ndjson` (one event a line) */
+                format?: "csv" | "ndjson";
+                /**
+                 * @description Comma-separated event types
+                 * @example case.status_changed,case.reopened
+                 */
+                types?: string;
+                /**
+                 * @description Comma-separated provider ids
+                 * @example phishfort,cloudflare
+                 */
+                provider?: string;
+                /** @description Only the events of this case */
+                caseId?: string;
+                /** @description Only events whose case is (true) or is not (false) in a terminal status now */
+                terminal?: boolean;
+                /** @description Return events after this id (exclusive); omit to start at the oldest event kept */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, as an attachment (`Content-Disposition` names the file) */
+            200: {
+                headers: {
+                    /** @description attachment; filename="events-<time>.<csv|ndjson>" */
+                    "content-disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id,type,caseId,sequence,occurredAt,observedAt,observedVia,provider,status,providerStatus,previousStatus,previousProviderStatus,targetType,targetValue
+                     *     1795997335436-0,case.status_changed,phishfort:054zKkjCnR1I3B3U812z,3,2026-03-02T09:58:38.122Z,2026-03-02T09:59:01.004Z,poll,phishfort,taken_down,takedown_success,in_progress,takedown_in_progress,url,https://uniformprivate.cc/chevrolet/
+                     */
+                    "text/csv": string;
+                    /** @example {"id":"1795997335436-0","type":"case.status_changed","occurredAt":"2026-03-02T09:58:38.122Z","observedAt":"2026-03-02T09:59:01.004Z","observedVia":"poll","case":{"id":"phishfort:054zKkjCnR1I3B3U812z","provider":"phishfort","providerCaseId":"054zKkjCnR1I3B3U812z","target":{"type":"url","value":"https://uniformprivate.cc/chevrolet/","domain":"uniformprivate.cc"},"status":"taken_down","terminal":true,"providerStatus":"takedown_success","brand":{"id":null,"name":"exampleclient.com"},"threat":{"class":"phishing","name":"Brand - Website - Impersonation","platform":null},"reportedBy":"analyst@example.com","createdAt":"2021-11-08T20:36:43.765Z","updatedAt":"2021-12-06T15:10:01.299Z","links":{"self":"/v1/cases/phishfort:054zKkjCnR1I3B3U812z","provider":null}},"previous":{"status":"in_progress","providerStatus":"takedown_in_progress"},"sequence":3} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The event id is past the retention window (`EVENTS_RETENTION_DAYS`) and the log no longer holds what followed it: re-list cases, then follow the feed from now */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -62,6 +62,11 @@ export interface ProviderModule {
   readonly watchNote?: string
   /** the vendor dates its takedown milestones (takedownStartedAt, resolvedAt) on the detail view only, not in listings */
   readonly timesOnDetail?: boolean
+  /**
+   * false: the vendor keeps no history (its detail shows the current state only), so a case read adds the status
+   * changes the gateway recorded (`source: 'gateway'` entries). Absent: the vendor's history is complete.
+   */
+  readonly historyKept?: boolean
   /** what to suggest when a client asks for something the vendor cannot do */
   readonly hints?: { readonly cancel?: string }
   /** sandbox mode: the credential the simulator accepts and the option values it is started with */

@@ -4,6 +4,27 @@
  * only the current state, so a cancel replaces the earlier entry). Pure: the caller brings both lists.
  */
 import type { HistoryEntry } from '../schemas/case.js'
+import type { CaseEvent, EventType } from '../schemas/event.js'
+
+/** The events that move a case's status, and what its history says of each (`case.updated` keeps the status: left out). */
+const STEP_MESSAGES: Partial<Record<EventType, string>> = {
+  'case.created': 'case created (observed by the gateway)',
+  'case.status_changed': 'status changed (observed by the gateway)',
+  'case.reopened': 'case reopened (observed by the gateway)'
+}
+
+/**
+ * The gateway's record of a case as history entries, oldest first: one per recorded status change, dated by the
+ * vendor's time of the change when the event has it, else by when the gateway observed it.
+ */
+export function gatewayHistory (timeline: readonly CaseEvent[]): HistoryEntry[] {
+  return timeline.flatMap(e => {
+    const message = STEP_MESSAGES[e.type]
+    return message === undefined
+      ? []
+      : [{ at: e.occurredAt ?? e.observedAt, status: e.case.status, providerStatus: e.case.providerStatus, message, source: 'gateway' as const }]
+  })
+}
 
 /**
  * Both lists in one, oldest first. Equal timestamps keep the provider's entry first, and each list its own order. A

@@ -101,6 +101,10 @@ export class MemoryEventStore implements EventStore {
     return this.#log[0]?.id ?? null
   }
 
+  async newestId (caseId?: string): Promise<string | null> {
+    return (caseId === undefined ? this.#log : this.#timelines.get(caseId))?.at(-1)?.id ?? null
+  }
+
   async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead> {
     return this.#page(this.#timelines.get(caseId) ?? [], after, limit, {}, Number.MAX_SAFE_INTEGER)
   }

@@ -151,6 +151,11 @@ export class RedisEventStore implements EventStore {
     return first?.[0] ?? null
   }
 
+  async newestId (caseId?: string): Promise<string | null> {
+    const [last] = await this.client.xrevrange(caseId === undefined ? this.#keys.log : this.#keys.timeline(caseId), '+', '-', 'COUNT', 1) as Entry[]
+    return last?.[0] ?? null
+  }
+
   async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead> {
     return await this.#range(this.#keys.timeline(caseId), after, limit, {}, limit)
   }

@@ -10,7 +10,7 @@ import { CaseSchema, type Case } from '../schemas/case.js'
 import { EVENT_TYPES, type CaseEvent, type EventListQuery, type EventPage, type EventType, type ObservedVia, type Timeline } from '../schemas/event.js'
 import { isProviderId, PROVIDER_IDS } from '../schemas/provider.js'
 import type { EventMetrics } from './metrics.js'
-import { compareIds, idTime, type EventFilter, type EventStore, type RetentionOptions } from './store.js'
+import { compareIds, idTime, type EventFilter, type EventRead, type EventStore, type RetentionOptions } from './store.js'
 
 const CASE_KEYS = Object.keys(CaseSchema.properties) as Array<keyof Case>
 
@@ -115,6 +115,29 @@ export class EventService {
     const after = q.after ?? null
     await this.checkAfter(after)
     return await this.#available(async () => await this.store.read(after, q.limit, filter))
+  }
+
+  /**
+   * The feed from `after` up to the newest event at the call, oldest first, `pageSize` events at a time: what the
+   * events export streams. Events recorded meanwhile are left for the next export, so a slow reader's export ends.
+   * Bad filters (400), an `after` past the retention (410) and a store that does not answer (503) fail the call
+   * itself; a store failing later fails the iteration.
+   */
+  async walk (q: Omit<EventListQuery, 'limit'>, pageSize = 500): Promise<AsyncIterable<CaseEvent[]>> {
+    const filter = this.filter(q)
+    let after = q.after ?? null
+    await this.checkAfter(after)
+    const newest = await this.#available(async () => await this.store.newestId(filter.caseId))
+    const read = async (): Promise<EventRead> => await this.store.read(after, pageSize, filter)
+    const first = newest === null || (after !== null && compareIds(after, newest) >= 0) ? null : await this.#available(read)
+    return (async function * () {
+      for (let page = first; page !== null; page = await read()) {
+        const items = page.items.filter(e => compareIds(e.id, newest as string) <= 0)
+        if (items.length > 0) yield items
+        if (page.next === null || page.next === after || compareIds(page.next, newest as string) >= 0) return
+        after = page.next
+      }
+    })()
   }
 
   async timeline (caseId: string, after: string | null, limit: number): Promise<Timeline> {

@@ -49,6 +49,8 @@ export interface EventStore {
   read: (after: string | null, limit: number, filter: EventFilter, scanLimit?: number) => Promise<EventRead>
   /** the id of the oldest event the log still holds, null when it is empty */
   oldestId: () => Promise<string | null>
+  /** the id of the newest event of the log (of the case's timeline with `caseId`), null when it is empty */
+  newestId: (caseId?: string) => Promise<string | null>
   /** one case's events, oldest first */
   timeline: (caseId: string, after: string | null, limit: number) => Promise<EventRead>
   /**

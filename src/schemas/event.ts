@@ -10,7 +10,7 @@ export type EventType = (typeof EVENT_TYPES)[number]
 export const OBSERVED_VIA = ['poll', 'webhook', 'read', 'gateway'] as const
 export type ObservedVia = (typeof OBSERVED_VIA)[number]
 
-const EVENT_EXAMPLE = {
+export const EVENT_EXAMPLE = {
   id: '1795997335436-0',
   type: 'case.status_changed' as const,
   occurredAt: '2026-03-02T09:58:38.122Z',

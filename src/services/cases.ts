@@ -10,8 +10,11 @@ import { CursorCodec } from '../domain/cursor.js'
 import { keyOf } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
 import type { CaseObserver } from '../events/observer.js'
+import type { EventService } from '../events/service.js'
+import { gatewayHistory, mergeHistory } from '../domain/history.js'
+import type { CaseEvent } from '../schemas/event.js'
 import type { Logger } from '../logger.js'
-import type { Case, CaseDetail, CaseListQuery, CasePage } from '../schemas/case.js'
+import type { Case, CaseDetail, CaseListQuery, CasePage, HistoryEntry } from '../schemas/case.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { isTerminal, isUnifiedStatus, UNIFIED_STATUSES, type UnifiedStatus } from '../schemas/unified-status.js'
 import { mergeWalk, type WalkSource } from './merge-walk.js'
@@ -22,7 +25,16 @@ export interface ListOptions {
   maxPagesPerProvider?: number
   /** told about every case read (change events) */
   observer?: CaseObserver
+  /**
+   * Vendors that keep no history (their module's `historyKept: false`): a case read adds the status changes of the
+   * case's timeline in the event log as `source: 'gateway'` entries (domain/history.ts).
+   */
+  gatewayHistory?: { providers: ReadonlySet<string>, events: Pick<EventService, 'timeline'> }
 }
+
+/** a case's timeline is read this many events a page, at most this many pages (far above any real case's changes) */
+const TIMELINE_PAGE = 500
+const TIMELINE_PAGES = 10
 
 interface Filters extends CaseFilters {
   providers: ProviderId[]
@@ -33,12 +45,14 @@ export class CaseService {
   readonly #cursors: CursorCodec
   readonly #maxPages: number
   readonly #observer: CaseObserver | undefined
+  readonly #gatewayHistory: ListOptions['gatewayHistory']
 
   constructor (providers: ProviderSet, secret: string, opts: ListOptions = {}) {
     this.#providers = providers
     this.#cursors = new CursorCodec(secret)
     this.#maxPages = opts.maxPagesPerProvider ?? 10
     this.#observer = opts.observer
+    this.#gatewayHistory = opts.gatewayHistory
   }
 
   async list (query: CaseListQuery, signal: CancelSignal, log: Logger): Promise<CasePage> {
@@ -96,11 +110,13 @@ export class CaseService {
     if (entry?.connector == null) {
       throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${id}: provider ${parsed.provider} is off in this gateway`, { provider: parsed.provider })
     }
+    // read beside the vendor call, not after it: the answer waits for the slower of the two
+    const recorded = this.#gatewayHistory?.providers.has(parsed.provider) === true ? this.#recordedHistory(id, log) : null
     try {
       const connector = entry.connector
       const detail = await this.#providers.withContext(parsed.provider, signal, log, async ctx => await connector.getCase(parsed.providerCaseId, opts, ctx))
       this.#observer?.seen(detail, 'read', false)
-      return detail
+      return recorded === null ? detail : { ...detail, history: mergeHistory(detail.history, await recorded) }
     } catch (err) {
       if (err instanceof ConnectorError) {
         if (err.kind !== 'not_found') this.#providers.recordError(parsed.provider, err)
@@ -110,6 +126,26 @@ export class CaseService {
       }
       throw err
     }
+  }
+
+  /** The status changes the event log holds for a case; none (and a warning) when the event store does not answer. */
+  async #recordedHistory (caseId: string, log: Logger): Promise<HistoryEntry[]> {
+    const events = this.#gatewayHistory?.events
+    if (events === undefined) return []
+    const timeline: CaseEvent[] = []
+    try {
+      let after: string | null = null
+      for (let page = 0; page < TIMELINE_PAGES; page++) {
+        const { items, next } = await events.timeline(caseId, after, TIMELINE_PAGE)
+        timeline.push(...items)
+        if (items.length < TIMELINE_PAGE || next === null) break
+        after = next
+      }
+    } catch (err) {
+      log.warn({ caseId, err: (err as Error).message }, 'the event store did not answer: the case\'s history shows the vendor\'s entries only')
+      return []
+    }
+    return gatewayHistory(timeline)
   }
 
   #filters (query: CaseListQuery): Filters {

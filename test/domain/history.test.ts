@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { mergeHistory } from '../../src/domain/history.js'
+import { gatewayHistory, mergeHistory } from '../../src/domain/history.js'
 import type { HistoryEntry } from '../../src/schemas/case.js'
+import type { CaseEvent } from '../../src/schemas/event.js'
+import { testCase } from '../support/case-events.js'
 
 const p = (at: string, status: HistoryEntry['status'], message: string | null = null): HistoryEntry => ({ at, status, providerStatus: null, message, source: 'provider' })
 const g = (at: string, status: HistoryEntry['status'], message: string | null = null): HistoryEntry => ({ at, status, providerStatus: null, message, source: 'gateway' })
@@ -26,5 +28,31 @@ describe('mergeHistory', () => {
     expect(mergeHistory(provider, gateway).map(e => e.message)).toEqual(['b', 'c', 'd', 'a'])
     expect(JSON.stringify([provider, gateway])).toBe(before)
     expect(mergeHistory([], [])).toEqual([])
+  })
+})
+
+describe('gatewayHistory', () => {
+  const c = testCase(0, 0, 'hist')
+  const event = (type: CaseEvent['type'], status: HistoryEntry['status'], occurredAt: string | null, observedAt: string): CaseEvent =>
+    ({ id: `${Date.parse(observedAt)}-0`, type, occurredAt, observedAt, observedVia: 'poll', case: { ...c, status, providerStatus: `vendor ${status}` }, previous: null, sequence: 1 }) as CaseEvent
+
+  it('gives one gateway entry per status move, dated by the vendor\'s time when the event has it, else by the observation', () => {
+    const entries = gatewayHistory([
+      event('case.created', 'received', '2026-03-01T09:00:00.000Z', '2026-03-01T09:00:01.000Z'),
+      event('case.updated', 'received', null, '2026-03-01T10:00:00.000Z'),
+      event('case.status_changed', 'in_progress', null, '2026-03-01T11:00:00.000Z'),
+      event('case.status_changed', 'taken_down', '2026-03-02T08:00:00.000Z', '2026-03-02T08:05:00.000Z'),
+      event('case.reopened', 'in_progress', '2026-03-03T08:00:00.000Z', '2026-03-03T08:05:00.000Z')
+    ])
+    expect(entries.map(e => [e.at, e.status, e.providerStatus, e.source])).toEqual([
+      ['2026-03-01T09:00:00.000Z', 'received', 'vendor received', 'gateway'],
+      ['2026-03-01T11:00:00.000Z', 'in_progress', 'vendor in_progress', 'gateway'],
+      ['2026-03-02T08:00:00.000Z', 'taken_down', 'vendor taken_down', 'gateway'],
+      ['2026-03-03T08:00:00.000Z', 'in_progress', 'vendor in_progress', 'gateway']
+    ])
+    expect(entries.map(e => e.message)).toEqual([
+      'case created (observed by the gateway)', 'status changed (observed by the gateway)', 'status changed (observed by the gateway)', 'case reopened (observed by the gateway)'
+    ])
+    expect(gatewayHistory([])).toEqual([])
   })
 })

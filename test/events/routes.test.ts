@@ -9,6 +9,7 @@ import { CaseEventSchema, type CaseEvent } from '../../src/schemas/event.js'
 import type { ProviderId } from '../../src/schemas/provider.js'
 import { SANDBOX_CREDENTIALS } from '../../src/simulators/index.js'
 import { auth, CLOUDFLARE_REPORT_OPTIONS, testGateway, type TestGateway } from '../support/app.js'
+import { followFeed } from '../support/case-events.js'
 
 const DAY = 86_400_000
 const HOUR = 3_600_000
@@ -22,18 +23,7 @@ async function syncAll (): Promise<number> {
   return events
 }
 
-async function feed (query = ''): Promise<CaseEvent[]> {
-  const out: CaseEvent[] = []
-  let after: string | null = null
-  for (;;) {
-    const res = await gw.app.inject({ url: `/v1/events?limit=50${query}${after === null ? '' : `&after=${after}`}`, headers: auth() })
-    expect(res.statusCode, res.body).toBe(200)
-    const page = res.json() as { items: CaseEvent[], next: string | null }
-    out.push(...page.items)
-    if (page.items.length === 0 || page.next === after) return out
-    after = page.next
-  }
-}
+const feed = async (query = ''): Promise<CaseEvent[]> => await followFeed(gw.app, query)
 
 /** a PhishFort incident reported straight at the vendor (not through the gateway) */
 async function reportAtPhishfort (kind: 'tkd' | 'monitor'): Promise<string> {

@@ -83,6 +83,7 @@ describe.each(adapters)('%s event store', (_kind, factory) => {
 
   it('pages the log oldest first from any id, with filters, and says where to continue', async () => {
     const s = await store(`t-${randomUUID()}:`, factory())
+    expect(await s.newestId()).toBeNull()
     const made: CaseEvent[] = []
     for (let i = 0; i < 6; i++) {
       const c = fakeCase(i % 2 === 0 ? 'bforeai' : 'phishfort', `p${i}`, Date.parse('2026-10-01T00:00:00Z') + i, { status: i === 5 ? 'taken_down' : 'received' })
@@ -98,6 +99,10 @@ describe.each(adapters)('%s event store', (_kind, factory) => {
     expect((await s.read(null, 10, { terminal: true })).items.map(e => e.case.providerCaseId)).toEqual(['p5'])
     expect((await s.read(null, 10, { caseId: made[2]?.case.id as string })).items.map(e => e.id)).toEqual([made[2]?.id])
     expect((await s.read(null, 10, { types: new Set(['case.status_changed']) })).items).toEqual([])
+    // where an export stops: the newest event of the log, or of one case's timeline
+    expect(await s.newestId()).toBe(made[5]?.id)
+    expect(await s.newestId(made[2]?.case.id)).toBe(made[2]?.id)
+    expect(await s.newestId('bforeai:never-seen')).toBeNull()
   })
 
   it('keeps the open cases older than a date for the slow refresh, and drops them once terminal', async () => {

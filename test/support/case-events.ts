@@ -3,10 +3,13 @@
  * status and target type, observed round after round so the log holds case.created, case.status_changed and
  * case.reopened events.
  */
+import type { FastifyInstance } from 'fastify'
+import { expect } from 'vitest'
 import type { EventService } from '../../src/events/service.js'
 import type { Case } from '../../src/schemas/case.js'
 import type { CaseEvent } from '../../src/schemas/event.js'
 import type { UnifiedStatus } from '../../src/schemas/unified-status.js'
+import { auth } from './app.js'
 
 const PROVIDERS = ['bforeai', 'phishfort', 'cloudflare'] as const
 const STATUSES: ReadonlyArray<readonly [UnifiedStatus, boolean]> = [
@@ -52,4 +55,18 @@ export async function recordEvents (events: EventService, n: number, opts: { cas
     out.push(event)
   }
   return out
+}
+
+/** Every event `GET /v1/events` gives with `query` (`&name=value...`), following `next` page after page to the end. */
+export async function followFeed (app: FastifyInstance, query = '', limit = 50): Promise<CaseEvent[]> {
+  const out: CaseEvent[] = []
+  let after: string | null = null
+  for (;;) {
+    const res = await app.inject({ url: `/v1/events?limit=${limit}${query}${after === null ? '' : `&after=${after}`}`, headers: auth() })
+    expect(res.statusCode, res.body).toBe(200)
+    const page = res.json() as { items: CaseEvent[], next: string | null }
+    out.push(...page.items)
+    if (page.items.length === 0 || page.next === after) return out
+    after = page.next
+  }
 }

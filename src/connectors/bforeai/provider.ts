@@ -12,6 +12,9 @@ export const bforeaiProvider = {
   routing: { url: 2, domain: 2, social: 1 },
   statusTable: bforeaiStatusTable,
   ids: bforeaiIds,
+  // the Takedown object (BforeAI API docs, GET /v2/takedown/{takedown_id}) has one status and its updated_at, no history:
+  // a cancel replaces the earlier status
+  historyKept: false,
   sandbox: { credential: 'sandbox-bforeai-key', options: {} },
   exampleCreate: target => ({ provider: 'bforeai', target, brand: { id: 501 }, comment: 'clone of our login page' }),
   connector: async () => (await import('./index.js')).bforeaiModule,

@@ -1,6 +1,7 @@
 /**
- * Reporting: takedown analytics over the recorded milestones, and the case export (the listing walked to the end,
- * streamed as CSV or NDJSON). Thin: the work is in analytics/report.ts and services/export.ts.
+ * Reporting: takedown analytics over the recorded milestones, and the exports streamed as CSV or NDJSON: the case
+ * listing walked to the end, the event log up to its newest event. Thin: the work is in analytics/report.ts,
+ * services/export.ts and events/service.ts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
@@ -11,20 +12,42 @@ import { backfillMilestones } from '../../analytics/backfill.js'
 import type { MilestoneRecorder } from '../../analytics/milestones.js'
 import { CaseListQuerySchema, type Case } from '../../schemas/case.js'
 import type { CaseService } from '../../services/cases.js'
-import { attachment, CASE_COLUMNS, caseBatches, csvCell, EXPORT_MEDIA_TYPES, tabularStream } from '../../services/export.js'
+import { attachment, CASE_COLUMNS, caseBatches, csvCell, EVENT_COLUMNS, EXPORT_MEDIA_TYPES, tabularStream, type Column, type ExportFormat } from '../../services/export.js'
 import { CASE_EXAMPLE } from '../../schemas/examples.js'
+import type { EventService } from '../../events/service.js'
+import { EVENT_EXAMPLE, EventListQuerySchema, type CaseEvent } from '../../schemas/event.js'
 import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../responses.js'
 
-export interface ReportingRoutesOptions { analytics: TakedownAnalytics, recorder: MilestoneRecorder, cases: CaseService, clock: Clock }
+export interface ReportingRoutesOptions { analytics: TakedownAnalytics, recorder: MilestoneRecorder, cases: CaseService, events: EventService, clock: Clock }
 
 const { limit: _limit, cursor: _cursor, ...listFilters } = CaseListQuerySchema.properties
+const { limit: _eventLimit, ...feedFilters } = EventListQuerySchema.properties
+const format = (row: string) =>
+  Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { default: 'csv', description: `\`csv\` (RFC 4180, header row) or \`ndjson\` (one ${row} a line)` })
 
-export const CaseExportQuerySchema = Type.Object({
-  format: Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { default: 'csv', description: '`csv` (RFC 4180, header row) or `ndjson` (one case a line)' }),
-  ...listFilters
-}, { additionalProperties: false })
+export const CaseExportQuerySchema = Type.Object({ format: format('case'), ...listFilters }, { additionalProperties: false })
+export const EventExportQuerySchema = Type.Object({ format: format('event'), ...feedFilters }, { additionalProperties: false })
 
-export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> = async (app, { analytics, recorder, cases, clock }) => {
+/** The 200 answer of an export: the file in either format, with an example row of each. */
+function exportFile<T> (kind: string, row: string, schemaName: string, columns: ReadonlyArray<Column<T>>, example: T): Record<string, unknown> {
+  return {
+    description: 'The export, as an attachment (`Content-Disposition` names the file)',
+    headers: { 'content-disposition': { type: 'string', description: `attachment; filename="${kind}-<time>.<csv|ndjson>"` } },
+    content: {
+      'text/csv': {
+        schema: { type: 'string', description: `Header row, then one ${row} a row` },
+        example: columns.map(c => c.header).join(',') + '\r\n' + columns.map(c => csvCell(c.get(example))).join(',') + '\r\n'
+      },
+      'application/x-ndjson': { schema: { type: 'string', description: `One ${schemaName} object (JSON) a line` }, example: JSON.stringify(example) + '\n' }
+    }
+  }
+}
+
+function exportHeaders (kind: string, format: ExportFormat, nowMs: number): Record<string, string> {
+  return { 'content-type': EXPORT_MEDIA_TYPES[format], 'content-disposition': attachment(kind, format, nowMs), 'cache-control': 'no-store' }
+}
+
+export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> = async (app, { analytics, recorder, cases, events, clock }) => {
   app.get('/v1/analytics/takedowns', {
     config: { scope: 'read' },
     schema: {
@@ -71,31 +94,39 @@ export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> 
       security: [{ bearerAuth: [] }],
       querystring: CaseExportQuerySchema,
       response: {
-        200: {
-          description: 'The export, as an attachment (`Content-Disposition` names the file)',
-          headers: { 'content-disposition': { type: 'string', description: 'attachment; filename="cases-<time>.<csv|ndjson>"' } },
-          content: {
-            'text/csv': {
-              schema: { type: 'string', description: 'Header row, then one case a row' },
-              example: CASE_COLUMNS.map(c => c.header).join(',') + '\r\n' + CASE_COLUMNS.map(c => csvCell(c.get(CASE_EXAMPLE as Case))).join(',') + '\r\n'
-            },
-            'application/x-ndjson': {
-              schema: { type: 'string', description: 'One Case object (JSON) a line' },
-              example: JSON.stringify(CASE_EXAMPLE) + '\n'
-            }
-          }
-        },
+        200: exportFile('cases', 'case', 'Case', CASE_COLUMNS, CASE_EXAMPLE as Case),
         ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS)
       }
     }
   }, async (req, reply) => {
     const { format, ...filters } = req.query
     const batches = await caseBatches(cases, filters, req.cancellation, req.log)
-    return await reply
-      .header('content-type', EXPORT_MEDIA_TYPES[format])
-      .header('content-disposition', attachment('cases', format, clock.now()))
-      .header('cache-control', 'no-store')
-      // a stream, not the documented string: Fastify pipes it (the typed reply only knows the schema's `string`)
-      .send(tabularStream(batches, format, CASE_COLUMNS) as unknown as string)
+    // a stream, not the documented string: Fastify pipes it (the typed reply only knows the schema's `string`)
+    return await reply.headers(exportHeaders('cases', format, clock.now())).send(tabularStream(batches, format, CASE_COLUMNS) as unknown as string)
+  })
+
+  app.get('/v1/events/export', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'exportEvents',
+      tags: ['Reporting'],
+      summary: 'The case change events the filters select, as one CSV or NDJSON file',
+      description: 'The event log of `GET /v1/events` with the same filters (`after`, `types`, `provider`, `caseId`, `terminal`), oldest first, ' +
+        'from `after` (or the oldest event kept) up to the newest event when the export starts; events recorded meanwhile are for the next export ' +
+        '(pass the last id of this file as `after`). Streamed as it is read, at the client\'s pace, in bounded memory. ' +
+        'CSV: RFC 4180 with a header row and CRLF line ends, the case as it was after the change (`status`, `providerStatus`, target) and the state before it ' +
+        '(`previousStatus`, `previousProviderStatus`); text cells starting with `=`, `+`, `-`, `@`, tab or carriage return are prefixed with `\'`. ' +
+        'NDJSON: one CaseEvent a line. An event store that is down gives a 503 problem before the first byte; failing later, it cuts the transfer.',
+      security: [{ bearerAuth: [] }],
+      querystring: EventExportQuerySchema,
+      response: {
+        200: exportFile('events', 'event', 'CaseEvent', EVENT_COLUMNS, EVENT_EXAMPLE as CaseEvent),
+        ...problems(...AUTH_PROBLEMS, 410)
+      }
+    }
+  }, async (req, reply) => {
+    const { format, ...filters } = req.query
+    const batches = await events.walk(filters)
+    return await reply.headers(exportHeaders('events', format, clock.now())).send(tabularStream(batches, format, EVENT_COLUMNS) as unknown as string)
   })
 }
