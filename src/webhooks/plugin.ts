@@ -64,7 +64,8 @@ export async function registerWebhooks (app: FastifyInstance, w: WebhookWiring):
     maxResponseBytes: c.maxResponseBytes,
     endpointConcurrency: c.endpointConcurrency,
     rotationOverlapMs: c.rotationOverlapMs,
-    messageTtlMs: w.eventRetentionMs
+    messageTtlMs: w.eventRetentionMs,
+    admins: new Set(w.config.apiKeys.filter(k => k.scopes.has('admin')).map(k => k.name))
   }, w.clock, app.log, {
     attempted: (outcome, seconds) => { outcomes.inc({ outcome }); latency.observe({ outcome }, seconds) }
   }, w.lookup === undefined ? {} : { lookup: w.lookup })
@@ -104,6 +105,7 @@ export async function registerWebhooks (app: FastifyInstance, w: WebhookWiring):
     lockMs: c.jobLockMs
   })
   service.useQueue({ add: async (job, opts) => { await w.jobs.add(DELIVERY_QUEUE, job, opts) } })
+  if (w.events !== null) service.useEventLog(w.events)
   const fanout = w.events === null ? null : new WebhookFanout(w.events, service, store, w.kv, w.clock, app.log, { pollMs: 1000 })
   if (fanout !== null) {
     app.addHook('onReady', async () => { fanout.start() })

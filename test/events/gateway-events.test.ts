@@ -1,0 +1,72 @@
+/**
+ * Events of the gateway itself in the event log, on both event stores: a finished bulk batch is one `batch.completed`
+ * event on GET /v1/events, beside the case events and kept apart from them by the case filters.
+ */
+import { Value } from 'typebox/value'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Batch } from '../../src/schemas/batch.js'
+import { EventPageSchema, type Event } from '../../src/schemas/event.js'
+import { auth, testGateway, type TestGateway } from '../support/app.js'
+
+describe.each(['memory', 'redis'] as const)('batch.completed on the %s event store', (store) => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await testGateway({ store }) })
+  afterAll(async () => { await gw.close() })
+
+  const get = async (path: string) => await gw.app.inject({ url: path, headers: auth() })
+  const completed = async (): Promise<Event[]> => {
+    const res = await get('/v1/events?types=batch.completed')
+    expect(res.statusCode).toBe(200)
+    expect(Value.Check(EventPageSchema, res.json())).toBe(true)
+    return res.json<{ items: Event[] }>().items
+  }
+
+  it('records exactly one event when a batch finishes, readable by type and never by a case filter', async () => {
+    const host = `gw-events-${store}-${Date.now().toString(36)}.example.net`
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      headers: auth(),
+      payload: { defaults: { comment: 'kit hunt', brand: { id: 501, name: 'Acme Bank' } }, items: [{ provider: 'phishfort', target: { type: 'url', value: `https://${host}/login` } }, { provider: 'bforeai', target: { type: 'url', value: `https://${host}/verify` } }] }
+    })
+    expect(res.statusCode).toBe(202)
+    const id = res.json<Batch>().id
+    let events: Event[] = []
+    for (let i = 0; i < 400 && events.length === 0; i++) {
+      events = (await completed()).filter(e => e.type === 'batch.completed' && e.data.batch.id === id)
+      if (events.length === 0) await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    const batch = (await get(`/v1/batches/${id}`)).json<Batch>()
+    expect(events).toEqual([{
+      id: expect.stringMatching(/^\d+-\d+$/),
+      type: 'batch.completed',
+      occurredAt: batch.completedAt,
+      observedAt: expect.any(String),
+      observedVia: 'gateway',
+      case: null,
+      data: {
+        batch: { id, status: 'completed', total: 2, counts: { created: 2, duplicate: 0, failed: 0, cancelled: 0, pending: 0 }, createdAt: batch.createdAt, completedAt: batch.completedAt, link: `/v1/batches/${id}` },
+        owner: batch.createdBy
+      }
+    }])
+    // the batch's case writes are case events in the same log, before it
+    const all = (await get('/v1/events?limit=500')).json<{ items: Event[] }>().items
+    const at = all.findIndex(e => e.id === events[0]?.id)
+    expect(all.slice(0, at).filter(e => e.type === 'case.created' && e.case.target.value.includes(host))).toHaveLength(2)
+    // provider / terminal filters select case events only
+    for (const q of ['provider=phishfort', 'terminal=false', 'types=batch.completed&provider=bforeai']) {
+      const page = (await get(`/v1/events?${q}&limit=500`)).json<{ items: Event[] }>()
+      expect(page.items.some(e => e.case === null)).toBe(false)
+    }
+    // still one, a while later (the other item's worker, a retried job, records nothing more)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect((await completed()).filter(e => e.type === 'batch.completed' && e.data.batch.id === id)).toHaveLength(1)
+  })
+
+  it('names the new types in the 400 for an unknown one', async () => {
+    const res = await get('/v1/events?types=batch.finished')
+    expect(res.statusCode).toBe(400)
+    expect(res.headers['content-type']).toContain('application/problem+json')
+    expect(res.json()).toMatchObject({ allowed: expect.arrayContaining(['batch.completed', 'endpoint.disabled', 'case.created']) })
+  })
+})
