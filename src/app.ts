@@ -328,7 +328,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(batchRoutes, { batches, idempotency })
   app.decorate('batches', batches)
   await registerWebhooks(app, {
-    ...{ config, kv: store, jobs: events.jobs, events: events.service.store, eventRetentionMs: config.events.retentionMs, clock, metrics },
+    ...{ config, kv: store, jobs: events.jobs, events: events.service.store, eventLog: events.service, eventRetentionMs: config.events.retentionMs, clock, metrics },
     ...(opts.webhookLookup === undefined ? {} : { lookup: opts.webhookLookup })
   })
   return app

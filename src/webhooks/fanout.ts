@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { AppendInput } from '../events/store.js'
 import type { Logger } from '../logger.js'
 import type { KvStore } from '../store/kv-store.js'
 import type { WebhookEvent, WebhookService } from './service.js'
@@ -18,8 +17,6 @@ export interface WebhookEventSource {
   read: (after: string | null, limit: number, filter: Record<string, never>) => Promise<{ items: WebhookEvent[], next: string | null }>
   /** called for every event recorded from now on, by any replica */
   subscribe: (listener: (event: WebhookEvent) => void) => Promise<() => void>
-  /** records an event of the gateway itself (endpoint.disabled) */
-  append: (input: AppendInput) => Promise<unknown>
 }
 
 const CURSOR = 'fanout'

@@ -12,7 +12,7 @@ import type { GatewayMetrics } from '../metrics.js'
 import { webhookRoutes } from '../routes/v1/webhook-endpoints.js'
 import type { KvStore } from '../store/kv-store.js'
 import { WebhookFanout, type WebhookEventSource } from './fanout.js'
-import { WebhookService, type DeliveryJob } from './service.js'
+import { WebhookService, type DeliveryJob, type EventAppender } from './service.js'
 import { MemoryWebhookStore, RedisWebhookStore, type WebhookStore } from './store.js'
 
 export const DELIVERY_QUEUE = 'webhook-delivery'
@@ -23,6 +23,8 @@ export interface WebhookWiring {
   jobs: JobRunner
   /** the event log; null until one is wired (endpoints, tests and retries work; nothing is fanned out) */
   events: WebhookEventSource | null
+  /** where endpoint.disabled is recorded (the events service: the store plus its metrics); none: not recorded */
+  eventLog?: EventAppender
   /** how far back the event log reaches (recover) */
   eventRetentionMs: number
   clock: Clock
@@ -105,7 +107,7 @@ export async function registerWebhooks (app: FastifyInstance, w: WebhookWiring):
     lockMs: c.jobLockMs
   })
   service.useQueue({ add: async (job, opts) => { await w.jobs.add(DELIVERY_QUEUE, job, opts) } })
-  if (w.events !== null) service.useEventLog(w.events)
+  if (w.eventLog !== undefined) service.useEventLog(w.eventLog)
   const fanout = w.events === null ? null : new WebhookFanout(w.events, service, store, w.kv, w.clock, app.log, { pollMs: 1000 })
   if (fanout !== null) {
     app.addHook('onReady', async () => { fanout.start() })

@@ -7,11 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Batch } from '../../src/schemas/batch.js'
 import { EventPageSchema, type Event } from '../../src/schemas/event.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
+import { eventually, startReceiver, type Receiver } from '../support/receiver.js'
 
 describe.each(['memory', 'redis'] as const)('batch.completed on the %s event store', (store) => {
   let gw: TestGateway
-  beforeAll(async () => { gw = await testGateway({ store }) })
-  afterAll(async () => { await gw.close() })
+  let rx: Receiver
+  beforeAll(async () => {
+    gw = await testGateway({ store })
+    rx = await startReceiver()
+  })
+  afterAll(async () => {
+    await gw.close()
+    await rx.close()
+  })
 
   const get = async (path: string) => await gw.app.inject({ url: path, headers: auth() })
   const completed = async (): Promise<Event[]> => {
@@ -21,7 +29,9 @@ describe.each(['memory', 'redis'] as const)('batch.completed on the %s event sto
     return res.json<{ items: Event[] }>().items
   }
 
-  it('records exactly one event when a batch finishes, readable by type and never by a case filter', async () => {
+  it('records exactly one event when a batch finishes, readable by type, delivered to subscribers, never by a case filter', async () => {
+    const hook = await gw.app.inject({ method: 'POST', url: '/v1/webhook-endpoints', headers: auth(), payload: { url: rx.url, eventTypes: ['batch.completed'] } })
+    expect(hook.statusCode).toBe(201)
     const host = `gw-events-${store}-${Date.now().toString(36)}.example.net`
     const res = await gw.app.inject({
       method: 'POST',
@@ -61,6 +71,12 @@ describe.each(['memory', 'redis'] as const)('batch.completed on the %s event sto
     // still one, a while later (the other item's worker, a retried job, records nothing more)
     await new Promise(resolve => setTimeout(resolve, 300))
     expect((await completed()).filter(e => e.type === 'batch.completed' && e.data.batch.id === id)).toHaveLength(1)
+    // the webhook fan-out from the log delivers it, and only it, to the endpoint that subscribed to the type
+    expect(await eventually(() => rx.received.length >= 1)).toBe(true)
+    await gw.app.webhooks.fanout?.idle()
+    expect(rx.received.map(r => JSON.parse(r.body) as unknown)).toEqual([{ type: 'batch.completed', timestamp: events[0]?.observedAt, data: events[0] }])
+    const metrics = (await gw.app.inject({ url: '/metrics' })).body
+    expect(metrics).toMatch(/takedown_gateway_events_total\{type="batch.completed",provider=""\} 1\b/)
   })
 
   it('names the new types in the 400 for an unknown one', async () => {
