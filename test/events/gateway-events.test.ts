@@ -2,6 +2,8 @@
  * Events of the gateway itself in the event log, on both event stores: a finished bulk batch is one `batch.completed`
  * event on GET /v1/events, beside the case events and kept apart from them by the case filters.
  */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Value } from 'typebox/value'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Batch } from '../../src/schemas/batch.js'
@@ -14,6 +16,7 @@ describe.each(['memory', 'redis'] as const)('batch.completed on the %s event sto
   let rx: Receiver
   beforeAll(async () => {
     gw = await testGateway({ store })
+    await gw.app.listen({ host: '127.0.0.1', port: 0 })
     rx = await startReceiver()
   })
   afterAll(async () => {
@@ -28,6 +31,22 @@ describe.each(['memory', 'redis'] as const)('batch.completed on the %s event sto
     expect(Value.Check(EventPageSchema, res.json())).toBe(true)
     return res.json<{ items: Event[] }>().items
   }
+
+  /** the raw SSE text of GET /v1/events/stream`query` until it holds `id` */
+  const streamUntil = async (query: string, id: string): Promise<string> => await new Promise((resolve, reject) => {
+    const port = (gw.app.server.address() as AddressInfo).port
+    const req = http.get({ host: '127.0.0.1', port, path: `/v1/events/stream${query}`, headers: auth() }, res => {
+      let raw = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        raw += chunk
+        if (raw.includes(`id: ${id}\n`) && raw.endsWith('\n\n')) { req.destroy(); resolve(raw) }
+      })
+      res.on('error', () => {})
+    })
+    req.on('error', reject)
+    req.setTimeout(10_000, () => { req.destroy(new Error('no event on the stream')) })
+  })
 
   it('records exactly one event when a batch finishes, readable by type, delivered to subscribers, never by a case filter', async () => {
     const hook = await gw.app.inject({ method: 'POST', url: '/v1/webhook-endpoints', headers: auth(), payload: { url: rx.url, eventTypes: ['batch.completed'] } })
@@ -63,6 +82,9 @@ describe.each(['memory', 'redis'] as const)('batch.completed on the %s event sto
     const all = (await get('/v1/events?limit=500')).json<{ items: Event[] }>().items
     const at = all.findIndex(e => e.id === events[0]?.id)
     expect(all.slice(0, at).filter(e => e.type === 'case.created' && e.case.target.value.includes(host))).toHaveLength(2)
+    // the stream replays it after the event before it, as `event: batch.completed`
+    const sse = await streamUntil(`?types=batch.completed&after=${all[at - 1]?.id ?? ''}`, events[0]?.id ?? '')
+    expect(sse).toContain(`id: ${events[0]?.id}\nevent: batch.completed\ndata: ${JSON.stringify(events[0])}\n\n`)
     // provider / terminal filters select case events only
     for (const q of ['provider=phishfort', 'terminal=false', 'types=batch.completed&provider=bforeai']) {
       const page = (await get(`/v1/events?${q}&limit=500`)).json<{ items: Event[] }>()
