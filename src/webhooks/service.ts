@@ -37,7 +37,7 @@ export interface WebhookSettings {
   admins: ReadonlySet<string>
 }
 
-/** The event log as the service writes to it (the events engine's store satisfies it). */
+/** The event log as the service writes to it (the events service satisfies it). */
 export interface EventAppender {
   append: (input: AppendInput) => Promise<unknown>
 }
@@ -49,7 +49,7 @@ export interface DeliveryQueue {
 
 export interface DeliveryJob { endpointId: string, eventId: string, eventType: string, attempt: number }
 
-/** A case event as the event log records it; only what delivery needs is typed here. */
+/** An event as the event log records it (a case event, or one of the gateway itself); only what delivery needs is typed here. */
 export interface WebhookEvent extends FilterableEvent {
   id: string
   observedAt: string
