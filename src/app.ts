@@ -58,7 +58,7 @@ import type { JobRunner } from './jobs/port.js'
 import { eventRoutes } from './routes/v1/events.js'
 import { inboundRoutes } from './routes/v1/inbound.js'
 import { batchRoutes } from './routes/v1/batches.js'
-import { BatchService } from './services/batches.js'
+import { batchCompleted, BatchService } from './services/batches.js'
 import { registerWebhooks } from './webhooks/plugin.js'
 import type { LookupFunction } from 'node:net'
 
@@ -327,10 +327,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   // bulk submission: items worked off on the jobs port (BullMQ with Redis, in process without), started with the events engine
   const batches = new BatchService({ store, writes, jobs: events.jobs, clock, log: app.log, settings: config.batches, budgets })
   batches.defineJobs()
+  // a finished batch is a `batch.completed` event in the log (feed, stream, webhooks)
+  batches.onCompleted = async batch => { await events.service.append(batchCompleted(batch)) }
   await app.register(batchRoutes, { batches, idempotency })
   app.decorate('batches', batches)
   await registerWebhooks(app, {
-    ...{ config, kv: store, jobs: events.jobs, events: events.service.store, eventRetentionMs: config.events.retentionMs, clock, metrics },
+    ...{ config, kv: store, jobs: events.jobs, events: events.service.store, eventLog: events.service, eventRetentionMs: config.events.retentionMs, clock, metrics },
     ...(opts.webhookLookup === undefined ? {} : { lookup: opts.webhookLookup })
   })
   return app

@@ -2308,6 +2308,140 @@ export interface components {
             sequence: number;
         };
         /**
+         * @description A bulk batch is over: its last item is final (recorded once, whichever replica finished it)
+         * @example {
+         *       "id": "1795997400112-0",
+         *       "type": "batch.completed",
+         *       "occurredAt": "2026-03-02T10:00:00.112Z",
+         *       "observedAt": "2026-03-02T10:00:00.112Z",
+         *       "observedVia": "gateway",
+         *       "case": null,
+         *       "data": {
+         *         "batch": {
+         *           "id": "b_3q2v5R1nT8mYc0aZk4xW7e",
+         *           "status": "completed",
+         *           "total": 3,
+         *           "counts": {
+         *             "created": 2,
+         *             "duplicate": 1,
+         *             "failed": 0,
+         *             "cancelled": 0,
+         *             "pending": 0
+         *           },
+         *           "createdAt": "2026-03-02T09:59:58.000Z",
+         *           "completedAt": "2026-03-02T10:00:00.112Z",
+         *           "link": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e"
+         *         },
+         *         "owner": "soc"
+         *       }
+         *     }
+         */
+        BatchCompletedEvent: {
+            /** @description Same id space and order as the case events */
+            id: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            occurredAt: string;
+            /**
+             * Format: date-time
+             * @description When the gateway recorded it
+             */
+            observedAt: string;
+            /** @enum {string} */
+            observedVia: "gateway";
+            case: null;
+            /** @enum {string} */
+            type: "batch.completed";
+            data: {
+                batch: {
+                    id: string;
+                    /** @enum {string} */
+                    status: "queued" | "running" | "completed" | "cancelled";
+                    /** @description Accepted items (rejected ones not included) */
+                    total: number;
+                    counts: {
+                        created: number;
+                        /** @description An open case for the target existed at the provider, or the target appeared earlier in the same batch */
+                        duplicate: number;
+                        failed: number;
+                        cancelled: number;
+                        pending: number;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp, UTC
+                     */
+                    createdAt: string;
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+                     */
+                    completedAt: string | null;
+                    /** @description GET it for the batch, then its items */
+                    link: string;
+                };
+                /** @description Name of the gateway key that submitted the batch */
+                owner: string;
+            };
+        };
+        /**
+         * @description The gateway disabled a webhook endpoint (410 Gone, or failing too long). Webhooks deliver it only to the endpoints of the same key and to admin keys' endpoints
+         * @example {
+         *       "id": "1795997402000-0",
+         *       "type": "endpoint.disabled",
+         *       "occurredAt": "2026-03-02T10:00:02.000Z",
+         *       "observedAt": "2026-03-02T10:00:02.000Z",
+         *       "observedVia": "gateway",
+         *       "case": null,
+         *       "data": {
+         *         "endpoint": {
+         *           "id": "we_Jx3kP0aV9mQ2rT7sLw1e",
+         *           "host": "soar.example.com",
+         *           "reason": "the receiver answered 410 Gone",
+         *           "disabledAt": "2026-03-02T10:00:02.000Z"
+         *         },
+         *         "owner": "soc"
+         *       }
+         *     }
+         */
+        EndpointDisabledEvent: {
+            /** @description Same id space and order as the case events */
+            id: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            occurredAt: string;
+            /**
+             * Format: date-time
+             * @description When the gateway recorded it
+             */
+            observedAt: string;
+            /** @enum {string} */
+            observedVia: "gateway";
+            case: null;
+            /** @enum {string} */
+            type: "endpoint.disabled";
+            data: {
+                endpoint: {
+                    id: string;
+                    /** @description Host of the endpoint URL (the path may hold a token: it is not repeated here) */
+                    host: string;
+                    /** @description The receiver answered 410 Gone, or it failed for too long */
+                    reason: string;
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp, UTC
+                     */
+                    disabledAt: string;
+                };
+                /** @description Name of the gateway key that registered the endpoint */
+                owner: string;
+            };
+        };
+        /**
          * @description `next` is the `after` of the next page: the id of the last event read (also when filters skipped it), null when nothing newer exists yet
          * @example {
          *       "items": [
@@ -2357,7 +2491,7 @@ export interface components {
          *     }
          */
         EventPage: {
-            items: components["schemas"]["CaseEvent"][];
+            items: (components["schemas"]["CaseEvent"] | components["schemas"]["BatchCompletedEvent"] | components["schemas"]["EndpointDisabledEvent"])[];
             next: string | null;
         };
         /**
@@ -2856,7 +2990,7 @@ export interface components {
             owner: string;
             url: string;
             description: string | null;
-            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "endpoint.disabled")[];
+            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled")[];
             filter: components["schemas"]["WebhookFilter"];
             enabled: boolean;
             /** @description Why it is disabled: by its owner, 410 Gone, or failing for too long */
@@ -2907,7 +3041,7 @@ export interface components {
              */
             url: string;
             /** @description Event types to receive; empty or absent: every case event */
-            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "endpoint.disabled")[];
+            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled")[];
             filter?: components["schemas"]["WebhookFilter"];
             description?: string | null;
             /** @default true */
@@ -2941,7 +3075,7 @@ export interface components {
             owner: string;
             url: string;
             description: string | null;
-            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "endpoint.disabled")[];
+            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled")[];
             filter: components["schemas"]["WebhookFilter"];
             enabled: boolean;
             /** @description Why it is disabled: by its owner, 410 Gone, or failing for too long */
@@ -3020,7 +3154,7 @@ export interface components {
              */
             url?: string;
             /** @description Event types to receive; empty or absent: every case event */
-            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "endpoint.disabled")[];
+            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled")[];
             filter?: components["schemas"]["WebhookFilter"];
             description?: string | null;
             /** @description `true` re-enables an endpoint the gateway disabled (410, or failing too long) */
@@ -6636,18 +6770,18 @@ export interface operations {
                 /** @description `csv` (RFC 4180, header row) or `ndjson` (one event a line) */
                 format?: "csv" | "ndjson";
                 /**
-                 * @description Comma-separated event types
+                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled
                  * @example case.status_changed,case.reopened
                  */
                 types?: string;
                 /**
-                 * @description Comma-separated provider ids
+                 * @description Comma-separated provider ids (case events only)
                  * @example phishfort,cloudflare
                  */
                 provider?: string;
-                /** @description Only the events of this case */
+                /** @description Only the events of this case (case events only) */
                 caseId?: string;
-                /** @description Only events whose case is (true) or is not (false) in a terminal status now */
+                /** @description Only events whose case is (true) or is not (false) in a terminal status now (case events only) */
                 terminal?: boolean;
                 /** @description Return events after this id (exclusive); omit to start at the oldest event kept */
                 after?: string;
@@ -6667,8 +6801,8 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example id,type,caseId,sequence,occurredAt,observedAt,observedVia,provider,status,providerStatus,previousStatus,previousProviderStatus,targetType,targetValue
-                     *     1795997335436-0,case.status_changed,phishfort:054zKkjCnR1I3B3U812z,3,2026-03-02T09:58:38.122Z,2026-03-02T09:59:01.004Z,poll,phishfort,taken_down,takedown_success,in_progress,takedown_in_progress,url,https://uniformprivate.cc/chevrolet/
+                     * @example id,type,caseId,sequence,occurredAt,observedAt,observedVia,provider,status,providerStatus,previousStatus,previousProviderStatus,targetType,targetValue,data
+                     *     1795997335436-0,case.status_changed,phishfort:054zKkjCnR1I3B3U812z,3,2026-03-02T09:58:38.122Z,2026-03-02T09:59:01.004Z,poll,phishfort,taken_down,takedown_success,in_progress,takedown_in_progress,url,https://uniformprivate.cc/chevrolet/,
                      */
                     "text/csv": string;
                     /** @example {"id":"1795997335436-0","type":"case.status_changed","occurredAt":"2026-03-02T09:58:38.122Z","observedAt":"2026-03-02T09:59:01.004Z","observedVia":"poll","case":{"id":"phishfort:054zKkjCnR1I3B3U812z","provider":"phishfort","providerCaseId":"054zKkjCnR1I3B3U812z","target":{"type":"url","value":"https://uniformprivate.cc/chevrolet/","domain":"uniformprivate.cc"},"status":"taken_down","terminal":true,"providerStatus":"takedown_success","brand":{"id":null,"name":"exampleclient.com"},"threat":{"class":"phishing","name":"Brand - Website - Impersonation","platform":null},"reportedBy":"analyst@example.com","createdAt":"2021-11-08T20:36:43.765Z","updatedAt":"2021-12-06T15:10:01.299Z","links":{"self":"/v1/cases/phishfort:054zKkjCnR1I3B3U812z","provider":null}},"previous":{"status":"in_progress","providerStatus":"takedown_in_progress"},"sequence":3} */
@@ -6750,18 +6884,18 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Comma-separated event types
+                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled
                  * @example case.status_changed,case.reopened
                  */
                 types?: string;
                 /**
-                 * @description Comma-separated provider ids
+                 * @description Comma-separated provider ids (case events only)
                  * @example phishfort,cloudflare
                  */
                 provider?: string;
-                /** @description Only the events of this case */
+                /** @description Only the events of this case (case events only) */
                 caseId?: string;
-                /** @description Only events whose case is (true) or is not (false) in a terminal status now */
+                /** @description Only events whose case is (true) or is not (false) in a terminal status now (case events only) */
                 terminal?: boolean;
                 /** @description Return events after this id (exclusive); omit to start at the oldest event kept */
                 after?: string;
@@ -6905,18 +7039,18 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Comma-separated event types
+                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled
                  * @example case.status_changed,case.reopened
                  */
                 types?: string;
                 /**
-                 * @description Comma-separated provider ids
+                 * @description Comma-separated provider ids (case events only)
                  * @example phishfort,cloudflare
                  */
                 provider?: string;
-                /** @description Only the events of this case */
+                /** @description Only the events of this case (case events only) */
                 caseId?: string;
-                /** @description Only events whose case is (true) or is not (false) in a terminal status now */
+                /** @description Only events whose case is (true) or is not (false) in a terminal status now (case events only) */
                 terminal?: boolean;
                 /** @description Start after this id; `Last-Event-ID` wins when both are sent. Omit both to receive new events only. */
                 after?: string;
@@ -6930,7 +7064,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An endless `text/event-stream`; each `data:` line is a CaseEvent */
+            /** @description An endless `text/event-stream`; each `data:` line is an event (a case event, or batch.completed / endpoint.disabled with `case` null) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7067,6 +7201,89 @@ export interface operations {
                         } | null;
                         /** @description Per case: 1 for the first recorded event of the case, then +1 per event, without gaps */
                         sequence: number;
+                    } | {
+                        /** @description Same id space and order as the case events */
+                        id: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp, UTC
+                         */
+                        occurredAt: string;
+                        /**
+                         * Format: date-time
+                         * @description When the gateway recorded it
+                         */
+                        observedAt: string;
+                        /** @enum {string} */
+                        observedVia: "gateway";
+                        case: null;
+                        /** @enum {string} */
+                        type: "batch.completed";
+                        data: {
+                            batch: {
+                                id: string;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "completed" | "cancelled";
+                                /** @description Accepted items (rejected ones not included) */
+                                total: number;
+                                counts: {
+                                    created: number;
+                                    /** @description An open case for the target existed at the provider, or the target appeared earlier in the same batch */
+                                    duplicate: number;
+                                    failed: number;
+                                    cancelled: number;
+                                    pending: number;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp, UTC
+                                 */
+                                createdAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+                                 */
+                                completedAt: string | null;
+                                /** @description GET it for the batch, then its items */
+                                link: string;
+                            };
+                            /** @description Name of the gateway key that submitted the batch */
+                            owner: string;
+                        };
+                    } | {
+                        /** @description Same id space and order as the case events */
+                        id: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp, UTC
+                         */
+                        occurredAt: string;
+                        /**
+                         * Format: date-time
+                         * @description When the gateway recorded it
+                         */
+                        observedAt: string;
+                        /** @enum {string} */
+                        observedVia: "gateway";
+                        case: null;
+                        /** @enum {string} */
+                        type: "endpoint.disabled";
+                        data: {
+                            endpoint: {
+                                id: string;
+                                /** @description Host of the endpoint URL (the path may hold a token: it is not repeated here) */
+                                host: string;
+                                /** @description The receiver answered 410 Gone, or it failed for too long */
+                                reason: string;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp, UTC
+                                 */
+                                disabledAt: string;
+                            };
+                            /** @description Name of the gateway key that registered the endpoint */
+                            owner: string;
+                        };
                     };
                 };
             };

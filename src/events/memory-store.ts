@@ -1,21 +1,23 @@
 /** The event log in process memory (no Redis): the same rules and retention as the Redis adapter, for one replica. */
 import type { Clock } from '../clock.js'
 import { caseFingerprint } from '../domain/fingerprint.js'
-import type { CaseEvent } from '../schemas/event.js'
+import type { CaseEvent, Event, GatewayEvent } from '../schemas/event.js'
 import {
-  compareIds, decide, idTime, matchesFilter, snapshotOf,
-  type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions, type Snapshot
+  compareIds, decide, gatewayEventOf, idTime, matchesFilter, snapshotOf,
+  type AppendInput, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions, type Snapshot
 } from './store.js'
 
 interface Held extends Snapshot { createdAtMs: number, expiresAt: number }
 
 export class MemoryEventStore implements EventStore {
   readonly kind = 'memory' as const
-  readonly #log: CaseEvent[] = []
+  readonly #log: Event[] = []
+  /** append keys recorded, until when they are kept */
+  readonly #appended = new Map<string, number>()
   readonly #timelines = new Map<string, CaseEvent[]>()
   readonly #snapshots = new Map<string, Held>()
   readonly #checkpoints = new Map<string, Checkpoint>()
-  readonly #listeners = new Set<(e: CaseEvent) => void>()
+  readonly #listeners = new Set<(e: Event) => void>()
   #lastMs = 0
   #lastSeq = 0
 
@@ -63,13 +65,25 @@ export class MemoryEventStore implements EventStore {
     return event
   }
 
-  #trim (list: CaseEvent[], minMs: number): void {
+  async append (input: AppendInput): Promise<GatewayEvent | null> {
+    const now = this.clock.now()
+    for (const [key, until] of this.#appended) if (until <= now) this.#appended.delete(key)
+    if (this.#appended.has(input.key)) return null
+    this.#appended.set(input.key, now + this.retention.retentionMs)
+    const event = gatewayEventOf(input, this.#nextId(), new Date(now).toISOString())
+    this.#trim(this.#log, now - this.retention.retentionMs)
+    this.#log.push(event)
+    for (const listener of this.#listeners) listener(event)
+    return event
+  }
+
+  #trim (list: Event[], minMs: number): void {
     let drop = 0
-    while (drop < list.length && idTime((list[drop] as CaseEvent).id) < minMs) drop++
+    while (drop < list.length && idTime((list[drop] as Event).id) < minMs) drop++
     if (drop > 0) list.splice(0, drop)
   }
 
-  #page (list: CaseEvent[], after: string | null, limit: number, filter: EventFilter, scanLimit: number): EventRead {
+  #page<E extends Event> (list: E[], after: string | null, limit: number, filter: EventFilter, scanLimit: number): EventRead<E> {
     let start = 0
     if (after !== null) {
       // binary search: the first event after `after`
@@ -77,15 +91,15 @@ export class MemoryEventStore implements EventStore {
       let hi = list.length
       while (lo < hi) {
         const mid = (lo + hi) >> 1
-        if (compareIds((list[mid] as CaseEvent).id, after) <= 0) lo = mid + 1
+        if (compareIds((list[mid] as E).id, after) <= 0) lo = mid + 1
         else hi = mid
       }
       start = lo
     }
-    const items: CaseEvent[] = []
+    const items: E[] = []
     let next = after
     for (let i = start; i < list.length && i - start < scanLimit && items.length < limit; i++) {
-      const e = list[i] as CaseEvent
+      const e = list[i] as E
       next = e.id
       if (matchesFilter(e, filter)) items.push(e)
     }
@@ -105,11 +119,11 @@ export class MemoryEventStore implements EventStore {
     return (caseId === undefined ? this.#log : this.#timelines.get(caseId))?.at(-1)?.id ?? null
   }
 
-  async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead> {
+  async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead<CaseEvent>> {
     return this.#page(this.#timelines.get(caseId) ?? [], after, limit, {}, Number.MAX_SAFE_INTEGER)
   }
 
-  async subscribe (listener: (event: CaseEvent) => void): Promise<() => void> {
+  async subscribe (listener: (event: Event) => void): Promise<() => void> {
     this.#listeners.add(listener)
     return () => { this.#listeners.delete(listener) }
   }

@@ -19,7 +19,7 @@ export class EventMetrics {
     const registers = [registry]
     this.events = new Counter({
       name: `${PREFIX}events_total`,
-      help: 'Case change events recorded by this replica, by event type and provider',
+      help: 'Events recorded by this replica, by event type and provider (empty for batch.completed and endpoint.disabled)',
       labelNames: ['type', 'provider'],
       registers
     })

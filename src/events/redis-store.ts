@@ -9,12 +9,12 @@ import type { RedisTarget } from '../config.js'
 import { caseFingerprint } from '../domain/fingerprint.js'
 import type { Logger } from '../logger.js'
 import type { Case } from '../schemas/case.js'
-import type { CaseEvent, EventType, ObservedVia } from '../schemas/event.js'
+import type { CaseEvent, CaseEventType, Event, GatewayEvent, ObservedVia } from '../schemas/event.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
 import { eventKeys } from '../store/keys.js'
 import { createRedisClient, waitForReady } from '../store/redis-kv-store.js'
 import type { Clock } from '../clock.js'
-import { matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
+import { gatewayEventOf, matchesFilter, type AppendInput, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
 
 /*
  * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts
@@ -57,15 +57,30 @@ keep(seq)
 return {id, fields}
 `
 
+/*
+ * An event of the gateway itself: no snapshot, no compare. KEYS: once-marker, log. ARGV: 1 marker TTL ms, 2 log MINID,
+ * 3.. the entry fields. The marker (SET NX) makes a second append of the same occurrence record nothing.
+ * Returns false (recorded before) or the entry id.
+ */
+const APPEND = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return false end
+return redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[2], '*', unpack(ARGV, 3))
+`
+
 type Fields = string[]
 type Entry = [string, Fields]
 
-function toEvent (id: string, fields: Fields): CaseEvent {
+function toEvent (id: string, fields: Fields): Event {
   const f: Record<string, string> = {}
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string
+  // an appended event of the gateway itself: `d` holds its data, there is no case
+  if (f.d !== undefined) {
+    const input = { type: f.t, data: JSON.parse(f.d) as unknown, key: '', occurredAt: f.oa as string }
+    return gatewayEventOf(input as AppendInput, id, f.ob as string)
+  }
   return {
     id,
-    type: f.t as EventType,
+    type: f.t as CaseEventType,
     occurredAt: f.oa === '' || f.oa === undefined ? null : f.oa,
     observedAt: f.ob as string,
     observedVia: f.ov as ObservedVia,
@@ -85,7 +100,7 @@ export class RedisEventStore implements EventStore {
   readonly client: Redis | Cluster
   readonly #tail: Redis | Cluster
   readonly #keys: ReturnType<typeof eventKeys>
-  readonly #listeners = new Set<(e: CaseEvent) => void>()
+  readonly #listeners = new Set<(e: Event) => void>()
   #tailId: string | null = null
   #tailing: Promise<void> | null = null
   #closed = false
@@ -102,6 +117,7 @@ export class RedisEventStore implements EventStore {
     this.client.on('ready', () => { this.#lastError = null })
     this.#tail.on('error', () => {})
     this.client.defineCommand('tgwObserve', { numberOfKeys: 5, lua: OBSERVE })
+    this.client.defineCommand('tgwAppend', { numberOfKeys: 2, lua: APPEND })
     this.#keys = eventKeys(opts.keyPrefix)
   }
 
@@ -119,11 +135,20 @@ export class RedisEventStore implements EventStore {
       minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs
     ]
     const entry = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
-    return entry === null ? null : toEvent(entry[0], entry[1].map(String))
+    return entry === null ? null : toEvent(entry[0], entry[1].map(String)) as CaseEvent
+  }
+
+  async append (input: AppendInput): Promise<GatewayEvent | null> {
+    const now = this.o.clock.now()
+    const observedAt = new Date(now).toISOString()
+    const append = (this.client as unknown as { tgwAppend: (...args: Array<string | number>) => Promise<string | null> }).tgwAppend
+    const id = await append.call(this.client, this.#keys.once(input.key), this.#keys.log, this.o.retention.retentionMs, minId(now - this.o.retention.retentionMs),
+      't', input.type, 'oa', input.occurredAt, 'ob', observedAt, 'ov', 'gateway', 'd', JSON.stringify(input.data))
+    return id === null ? null : gatewayEventOf(input, id, observedAt)
   }
 
   async #range (key: string, after: string | null, limit: number, filter: EventFilter, scanLimit: number): Promise<EventRead> {
-    const items: CaseEvent[] = []
+    const items: Event[] = []
     let next = after
     let scanned = 0
     while (items.length < limit && scanned < scanLimit) {
@@ -156,11 +181,12 @@ export class RedisEventStore implements EventStore {
     return last?.[0] ?? null
   }
 
-  async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead> {
-    return await this.#range(this.#keys.timeline(caseId), after, limit, {}, limit)
+  async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead<CaseEvent>> {
+    // a timeline holds case events only
+    return await this.#range(this.#keys.timeline(caseId), after, limit, {}, limit) as EventRead<CaseEvent>
   }
 
-  async subscribe (listener: (event: CaseEvent) => void): Promise<() => void> {
+  async subscribe (listener: (event: Event) => void): Promise<() => void> {
     if (this.#tailId === null) {
       const [last] = await this.client.xrevrange(this.#keys.log, '+', '-', 'COUNT', 1) as Entry[]
       this.#tailId ??= last?.[0] ?? '0-0'

@@ -7,10 +7,10 @@ import type { Clock } from '../clock.js'
 import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
 import { CaseSchema, type Case } from '../schemas/case.js'
-import { EVENT_TYPES, type CaseEvent, type EventListQuery, type EventPage, type EventType, type ObservedVia, type Timeline } from '../schemas/event.js'
+import { EVENT_TYPES, type CaseEvent, type Event, type EventListQuery, type GatewayEvent, type EventPage, type EventType, type ObservedVia, type Timeline } from '../schemas/event.js'
 import { isProviderId, PROVIDER_IDS } from '../schemas/provider.js'
 import type { EventMetrics } from './metrics.js'
-import { compareIds, idTime, type EventFilter, type EventRead, type EventStore, type RetentionOptions } from './store.js'
+import { compareIds, idTime, type AppendInput, type EventFilter, type EventRead, type EventStore, type RetentionOptions } from './store.js'
 
 const CASE_KEYS = Object.keys(CaseSchema.properties) as Array<keyof Case>
 
@@ -56,7 +56,17 @@ export class EventService {
   }
 
   /**
-   * Called once per event, in the replica whose observe step recorded it (two replicas seeing the same change record
+   * Records an event of the gateway itself (batch.completed, endpoint.disabled) once per `input.key`: null when another
+   * replica (or an earlier try) recorded it. Throws when the store fails.
+   */
+  async append (input: AppendInput): Promise<GatewayEvent | null> {
+    const event = await this.store.append(input)
+    if (event !== null) this.metrics?.events.inc({ type: event.type, provider: '' })
+    return event
+  }
+
+  /**
+   * Called once per case event, in the replica whose observe step recorded it (two replicas seeing the same change record
    * one event, so one listener call). For work that must happen once per change (takedown milestones).
    */
   onRecorded (listener: (event: CaseEvent) => Promise<unknown>): void {
@@ -123,7 +133,7 @@ export class EventService {
    * Bad filters (400), an `after` past the retention (410) and a store that does not answer (503) fail the call
    * itself; a store failing later fails the iteration.
    */
-  async walk (q: Omit<EventListQuery, 'limit'>, pageSize = 500): Promise<AsyncIterable<CaseEvent[]>> {
+  async walk (q: Omit<EventListQuery, 'limit'>, pageSize = 500): Promise<AsyncIterable<Event[]>> {
     const filter = this.filter(q)
     let after = q.after ?? null
     await this.checkAfter(after)
@@ -160,7 +170,7 @@ export class EventService {
    * the store's shared tail; 503 when the store does not answer. The tail may already run for another subscriber (an
    * SSE client, the webhook fan-out) and then subscribing sends no command: one read proves the store answers now.
    */
-  async subscribe (listener: (event: CaseEvent) => void): Promise<() => void> {
+  async subscribe (listener: (event: Event) => void): Promise<() => void> {
     return await this.#available(async () => {
       await this.store.oldestId()
       return await this.store.subscribe(listener)

@@ -4,7 +4,7 @@
  */
 import { caseFingerprint } from '../domain/fingerprint.js'
 import type { Case } from '../schemas/case.js'
-import type { CaseEvent, EventType, ObservedVia } from '../schemas/event.js'
+import type { BatchCompletedData, CaseEvent, CaseEventType, EndpointDisabledData, Event, EventType, GatewayEvent, ObservedVia } from '../schemas/event.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
 
 export interface ObserveInput {
@@ -14,6 +14,13 @@ export interface ObserveInput {
   silentIfNew: boolean
 }
 
+/** An event of the gateway itself, recorded once per `key` (whichever replica appends it first). */
+export type AppendInput = ({ type: 'batch.completed', data: BatchCompletedData } | { type: 'endpoint.disabled', data: EndpointDisabledData }) & {
+  /** one occurrence, one key: a second append with the same key (another replica, a retried job) records nothing */
+  key: string
+  occurredAt: string
+}
+
 export interface EventFilter {
   types?: ReadonlySet<EventType>
   providers?: ReadonlySet<string>
@@ -21,8 +28,8 @@ export interface EventFilter {
   terminal?: boolean
 }
 
-export interface EventRead {
-  items: CaseEvent[]
+export interface EventRead<E extends Event = Event> {
+  items: E[]
   /** the id of the last entry looked at (whether the filter kept it or not); the `after` given when none */
   next: string | null
 }
@@ -45,6 +52,8 @@ export interface EventStore {
   readonly kind: 'redis' | 'memory'
   /** compare with the snapshot and, atomically, record the change: the event, or null when nothing changed */
   observe: (input: ObserveInput) => Promise<CaseEvent | null>
+  /** records an event that is not a case change, without the compare step; null when `key` was recorded already */
+  append: (input: AppendInput) => Promise<GatewayEvent | null>
   /** events after `after` (exclusive; null = from the oldest kept), oldest first; scans at most `scanLimit` entries */
   read: (after: string | null, limit: number, filter: EventFilter, scanLimit?: number) => Promise<EventRead>
   /** the id of the oldest event the log still holds, null when it is empty */
@@ -52,13 +61,13 @@ export interface EventStore {
   /** the id of the newest event of the log (of the case's timeline with `caseId`), null when it is empty */
   newestId: (caseId?: string) => Promise<string | null>
   /** one case's events, oldest first */
-  timeline: (caseId: string, after: string | null, limit: number) => Promise<EventRead>
+  timeline: (caseId: string, after: string | null, limit: number) => Promise<EventRead<CaseEvent>>
   /**
    * Every event recorded by any replica after some moment between the call and its resolution, once each, in id
    * order (one shared reader per process). Resolves to the unsubscribe function once that moment is fixed: a read of
    * the log started after it overlaps the subscription, so replay + subscription leave no gap.
    */
-  subscribe: (listener: (event: CaseEvent) => void) => Promise<() => void>
+  subscribe: (listener: (event: Event) => void) => Promise<() => void>
   /** ids of open cases created before `beforeMs`, oldest first, from the `offset`-th */
   openCasesCreatedBefore: (beforeMs: number, offset: number, limit: number) => Promise<string[]>
   getCheckpoint: (provider: string) => Promise<Checkpoint | null>
@@ -87,10 +96,10 @@ export interface Snapshot {
  * first sight recorded without an event, else the event's type, sequence and vendor time.
  */
 export function decide (prev: Snapshot | undefined, next: Case, fp: string, silentIfNew: boolean):
-null | 'silent' | { type: EventType, sequence: number, occurredAt: string | null } {
+null | 'silent' | { type: CaseEventType, sequence: number, occurredAt: string | null } {
   if (prev?.fp === fp) return null
   if (prev === undefined) return silentIfNew ? 'silent' : { type: 'case.created', sequence: 1, occurredAt: next.createdAt }
-  const type: EventType = prev.terminal && !next.terminal
+  const type: CaseEventType = prev.terminal && !next.terminal
     ? 'case.reopened'
     : prev.status !== next.status || prev.providerStatus !== next.providerStatus ? 'case.status_changed' : 'case.updated'
   const occurredAt = next.updatedAt !== null && next.updatedAt !== prev.updatedAt ? next.updatedAt : null
@@ -101,8 +110,10 @@ export function snapshotOf (c: Case, seq: number): Snapshot {
   return { fp: caseFingerprint(c), seq, status: c.status, providerStatus: c.providerStatus, terminal: c.terminal, updatedAt: c.updatedAt }
 }
 
-export function matchesFilter (e: CaseEvent, f: EventFilter): boolean {
+export function matchesFilter (e: Event, f: EventFilter): boolean {
   if (f.types !== undefined && !f.types.has(e.type)) return false
+  // the case filters keep case events only
+  if (e.case === null) return f.providers === undefined && f.caseId === undefined && f.terminal === undefined
   if (f.providers !== undefined && !f.providers.has(e.case.provider)) return false
   if (f.caseId !== undefined && e.case.id !== f.caseId) return false
   if (f.terminal !== undefined && e.case.terminal !== f.terminal) return false
@@ -114,6 +125,12 @@ export function compareIds (a: string, b: string): number {
   const [am = 0, an = 0] = a.split('-').map(Number)
   const [bm = 0, bn = 0] = b.split('-').map(Number)
   return am !== bm ? am - bm : an - bn
+}
+
+/** the event an append records, given its id and time */
+export function gatewayEventOf (input: AppendInput, id: string, observedAt: string): GatewayEvent {
+  const base = { id, occurredAt: input.occurredAt, observedAt, observedVia: 'gateway' as const, case: null }
+  return input.type === 'batch.completed' ? { ...base, type: input.type, data: input.data } : { ...base, type: input.type, data: input.data }
 }
 
 export function idTime (id: string): number {

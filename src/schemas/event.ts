@@ -1,10 +1,16 @@
 import { Type, type Static } from 'typebox'
 import { NullableRfc3339Schema, NullableString, Rfc3339Schema } from './common.js'
+import { BatchSchema } from './batch.js'
 import { CaseSchema } from './case.js'
 import { CASE_EXAMPLE } from './examples.js'
 import { UnifiedStatusSchema } from './unified-status.js'
 
-export const EVENT_TYPES = ['case.created', 'case.status_changed', 'case.updated', 'case.reopened'] as const
+export const CASE_EVENT_TYPES = ['case.created', 'case.status_changed', 'case.updated', 'case.reopened'] as const
+export type CaseEventType = (typeof CASE_EVENT_TYPES)[number]
+/** events of the gateway itself, not of a case: `case` is null, `data` says what happened */
+export const GATEWAY_EVENT_TYPES = ['batch.completed', 'endpoint.disabled'] as const
+export type GatewayEventType = (typeof GATEWAY_EVENT_TYPES)[number]
+export const EVENT_TYPES = [...CASE_EVENT_TYPES, ...GATEWAY_EVENT_TYPES] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
 export const OBSERVED_VIA = ['poll', 'webhook', 'read', 'gateway'] as const
@@ -23,7 +29,7 @@ export const EVENT_EXAMPLE = {
 
 export const CaseEventSchema = Type.Object({
   id: Type.String({ description: 'Opaque and ordered: a later event has a later id. Pass it as `after` or `Last-Event-ID` to resume.' }),
-  type: Type.Enum(EVENT_TYPES, {
+  type: Type.Enum(CASE_EVENT_TYPES, {
     description: '`case.created`: a case the gateway had not seen (after the first silent look at a provider); `case.status_changed`: the unified ' +
       'or the vendor status moved; `case.updated`: history or mitigations changed, status unchanged; `case.reopened`: a terminal case is open again'
   }),
@@ -41,8 +47,98 @@ export const CaseEventSchema = Type.Object({
 }, { $id: 'CaseEvent', additionalProperties: false, examples: [EVENT_EXAMPLE] })
 export type CaseEvent = Static<typeof CaseEventSchema>
 
+const BATCH = BatchSchema.properties
+export const BatchCompletedDataSchema = Type.Object({
+  batch: Type.Object({
+    id: BATCH.id,
+    status: BATCH.status,
+    total: BATCH.total,
+    counts: BATCH.counts,
+    createdAt: BATCH.createdAt,
+    completedAt: BATCH.completedAt,
+    link: Type.String({ description: 'GET it for the batch, then its items' })
+  }, { additionalProperties: false }),
+  owner: Type.String({ description: 'Name of the gateway key that submitted the batch' })
+}, { additionalProperties: false })
+export type BatchCompletedData = Static<typeof BatchCompletedDataSchema>
+
+export const EndpointDisabledDataSchema = Type.Object({
+  endpoint: Type.Object({
+    id: Type.String(),
+    host: Type.String({ description: 'Host of the endpoint URL (the path may hold a token: it is not repeated here)' }),
+    reason: Type.String({ description: 'The receiver answered 410 Gone, or it failed for too long' }),
+    disabledAt: Rfc3339Schema
+  }, { additionalProperties: false }),
+  owner: Type.String({ description: 'Name of the gateway key that registered the endpoint' })
+}, { additionalProperties: false })
+export type EndpointDisabledData = Static<typeof EndpointDisabledDataSchema>
+
+const BATCH_EVENT_EXAMPLE = {
+  id: '1795997400112-0',
+  type: 'batch.completed' as const,
+  occurredAt: '2026-03-02T10:00:00.112Z',
+  observedAt: '2026-03-02T10:00:00.112Z',
+  observedVia: 'gateway' as const,
+  case: null,
+  data: {
+    batch: {
+      id: 'b_3q2v5R1nT8mYc0aZk4xW7e',
+      status: 'completed',
+      total: 3,
+      counts: { created: 2, duplicate: 1, failed: 0, cancelled: 0, pending: 0 },
+      createdAt: '2026-03-02T09:59:58.000Z',
+      completedAt: '2026-03-02T10:00:00.112Z',
+      link: '/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e'
+    },
+    owner: 'soc'
+  }
+}
+
+/** the envelope of an event of the gateway itself: the case event's fields with `case` null, `data` instead of `previous`/`sequence` */
+const GATEWAY_ENVELOPE = {
+  id: Type.String({ description: 'Same id space and order as the case events' }),
+  occurredAt: Rfc3339Schema,
+  observedAt: { ...Rfc3339Schema, description: 'When the gateway recorded it' },
+  observedVia: Type.Enum(['gateway']),
+  case: Type.Null()
+}
+
+export const BatchCompletedEventSchema = Type.Object({
+  ...GATEWAY_ENVELOPE,
+  type: Type.Enum(['batch.completed']),
+  data: BatchCompletedDataSchema
+}, { $id: 'BatchCompletedEvent', additionalProperties: false, description: 'A bulk batch is over: its last item is final (recorded once, whichever replica finished it)', examples: [BATCH_EVENT_EXAMPLE] })
+export type BatchCompletedEvent = Static<typeof BatchCompletedEventSchema>
+
+export const EndpointDisabledEventSchema = Type.Object({
+  ...GATEWAY_ENVELOPE,
+  type: Type.Enum(['endpoint.disabled']),
+  data: EndpointDisabledDataSchema
+}, {
+  $id: 'EndpointDisabledEvent',
+  additionalProperties: false,
+  description: 'The gateway disabled a webhook endpoint (410 Gone, or failing too long). Webhooks deliver it only to the endpoints of the same key and to admin keys\' endpoints',
+  examples: [{
+    id: '1795997402000-0',
+    type: 'endpoint.disabled',
+    occurredAt: '2026-03-02T10:00:02.000Z',
+    observedAt: '2026-03-02T10:00:02.000Z',
+    observedVia: 'gateway',
+    case: null,
+    data: { endpoint: { id: 'we_Jx3kP0aV9mQ2rT7sLw1e', host: 'soar.example.com', reason: 'the receiver answered 410 Gone', disabledAt: '2026-03-02T10:00:02.000Z' }, owner: 'soc' }
+  }]
+})
+export type EndpointDisabledEvent = Static<typeof EndpointDisabledEventSchema>
+
+export type GatewayEvent = BatchCompletedEvent | EndpointDisabledEvent
+/** what the log holds: case events, and events of the gateway itself (`case: null`) */
+export type Event = CaseEvent | GatewayEvent
+export const EventSchema = Type.Union([CaseEventSchema, BatchCompletedEventSchema, EndpointDisabledEventSchema], {
+  description: 'A case event (`case` set), or an event of the gateway itself (`case` null, `data` set)'
+})
+
 export const EventPageSchema = Type.Object({
-  items: Type.Array(CaseEventSchema),
+  items: Type.Array(EventSchema),
   next: NullableString
 }, {
   $id: 'EventPage',
@@ -55,10 +151,10 @@ export type EventPage = Static<typeof EventPageSchema>
 const EVENT_ID = '^[0-9]{1,20}-[0-9]{1,20}$'
 
 export const EventFilterSchema = Type.Object({
-  types: Type.Optional(Type.String({ description: 'Comma-separated event types', examples: ['case.status_changed,case.reopened'] })),
-  provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids', examples: ['phishfort,cloudflare'] })),
-  caseId: Type.Optional(Type.String({ minLength: 3, maxLength: 512, description: 'Only the events of this case' })),
-  terminal: Type.Optional(Type.Boolean({ description: 'Only events whose case is (true) or is not (false) in a terminal status now' }))
+  types: Type.Optional(Type.String({ description: `Comma-separated event types: ${EVENT_TYPES.join(', ')}`, examples: ['case.status_changed,case.reopened'] })),
+  provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids (case events only)', examples: ['phishfort,cloudflare'] })),
+  caseId: Type.Optional(Type.String({ minLength: 3, maxLength: 512, description: 'Only the events of this case (case events only)' })),
+  terminal: Type.Optional(Type.Boolean({ description: 'Only events whose case is (true) or is not (false) in a terminal status now (case events only)' }))
 }, { additionalProperties: false })
 
 export const EventListQuerySchema = Type.Object({

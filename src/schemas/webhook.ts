@@ -7,7 +7,8 @@ import { ENDPOINT_EVENT_TYPES } from '../webhooks/filter.js'
 const EXAMPLE_ID = 'we_Jx3kP0aV9mQ2rT7sLw1e'
 
 export const WebhookEventTypeSchema = Type.Enum(ENDPOINT_EVENT_TYPES, {
-  description: 'Case events of the event log, and `endpoint.disabled` (another endpoint of the same key was disabled)'
+  description: 'Case events of the event log, `batch.completed` (a batch of the same key finished) and `endpoint.disabled` ' +
+    '(another endpoint of the same key was disabled); admin keys\' endpoints receive the last two for every key'
 })
 
 export const WebhookFilterSchema = Type.Object({

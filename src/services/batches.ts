@@ -18,6 +18,7 @@ import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget } from '../domain/target.js'
 import type { Logger } from '../logger.js'
 import { toProblem } from '../plugins/problems.js'
+import type { AppendInput } from '../events/store.js'
 import type { Clock } from '../clock.js'
 import type {
   Batch, BatchDefaults, BatchItem, BatchOutcome, BatchPlan, BatchStatus
@@ -100,10 +101,7 @@ export class BatchService {
   /** item creates are never cut short from outside: a stopping replica waits for them (each has its own deadline) */
   readonly #signal = new Cancellation()
   readonly #jobs: JobRunner
-  /**
-   * Called once per batch, across replicas, when its last item is final: the seam for a `batch.completed` event.
-   * The change-events log records case events only, so today the gateway logs "batch completed" here and nothing more.
-   */
+  /** Called once per batch, across replicas, when its last item is final: the app records `batch.completed` here. */
   onCompleted: (batch: Batch) => Promise<void> | void = () => {}
 
   constructor (deps: {
@@ -493,5 +491,18 @@ function publicItem (rec: ItemRecord): BatchItem {
     duplicateOf: rec.duplicateOf,
     problem: rec.problem,
     updatedAt: new Date(rec.updatedAt).toISOString()
+  }
+}
+
+/** The `batch.completed` event of a finished batch, keyed by the batch id: one event per batch, whichever replica records it. */
+export function batchCompleted (b: Batch): AppendInput {
+  return {
+    type: 'batch.completed',
+    key: `batch.completed:${b.id}`,
+    occurredAt: b.completedAt ?? b.createdAt,
+    data: {
+      batch: { id: b.id, status: b.status, total: b.total, counts: b.counts, createdAt: b.createdAt, completedAt: b.completedAt, link: b.links.self },
+      owner: b.createdBy
+    }
   }
 }

@@ -70,32 +70,36 @@ export const CASE_COLUMNS: ReadonlyArray<Column<Case>> = [
 ]
 
 /** A case-change event as the event log holds it (the events export writes these; a structural type). */
+/** An event of the log as exported: a case event, or a gateway event (`batch.completed`, `endpoint.disabled`) without a case. */
 export interface ExportEvent {
   id: string
   type: string
-  sequence: number
+  sequence?: number
   occurredAt: string | null
   observedAt: string
   observedVia: string
-  case: Case
-  previous: { status: string, providerStatus: string | null } | null
+  case: Case | null
+  previous?: { status: string, providerStatus: string | null } | null
+  data?: unknown
 }
 
 export const EVENT_COLUMNS: ReadonlyArray<Column<ExportEvent>> = [
   { header: 'id', get: e => e.id },
   { header: 'type', get: e => e.type },
-  { header: 'caseId', get: e => e.case.id },
-  { header: 'sequence', get: e => e.sequence },
+  { header: 'caseId', get: e => e.case?.id ?? null },
+  { header: 'sequence', get: e => e.sequence ?? null },
   { header: 'occurredAt', get: e => e.occurredAt },
   { header: 'observedAt', get: e => e.observedAt },
   { header: 'observedVia', get: e => e.observedVia },
-  { header: 'provider', get: e => e.case.provider },
-  { header: 'status', get: e => e.case.status },
-  { header: 'providerStatus', get: e => e.case.providerStatus },
+  { header: 'provider', get: e => e.case?.provider ?? null },
+  { header: 'status', get: e => e.case?.status ?? null },
+  { header: 'providerStatus', get: e => e.case?.providerStatus ?? null },
   { header: 'previousStatus', get: e => e.previous?.status ?? null },
   { header: 'previousProviderStatus', get: e => e.previous?.providerStatus ?? null },
-  { header: 'targetType', get: e => e.case.target.type },
-  { header: 'targetValue', get: e => e.case.target.value }
+  { header: 'targetType', get: e => e.case?.target.type ?? null },
+  { header: 'targetValue', get: e => e.case?.target.value ?? null },
+  // gateway events (no case): their payload as JSON
+  { header: 'data', get: e => e.data === undefined ? null : JSON.stringify(e.data) }
 ]
 
 /** `Content-Disposition` of an export: `attachment; filename="<kind>-<UTC time>.<format>"` */

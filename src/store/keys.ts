@@ -35,14 +35,17 @@ export const eventKeys = (prefix: string): {
   counts: string,
   checkpoints: string,
   snapshot: (caseId: string) => string,
-  timeline: (caseId: string) => string
+  timeline: (caseId: string) => string,
+  once: (key: string) => string
 } => ({
   log: `${prefix}${PREFIX}{ev}:log`,
   open: `${prefix}${PREFIX}{ev}:open`,
   counts: `${prefix}${PREFIX}{ev}:snapshots`,
   checkpoints: `${prefix}${PREFIX}{ev}:checkpoints`,
   snapshot: (caseId) => `${prefix}${PREFIX}{ev}:snap:${caseId}`,
-  timeline: (caseId) => `${prefix}${PREFIX}{ev}:tl:${caseId}`
+  timeline: (caseId) => `${prefix}${PREFIX}{ev}:tl:${caseId}`,
+  /** the marker of an appended event of the gateway itself (one occurrence, one event) */
+  once: (key) => `${prefix}${PREFIX}{ev}:once:${key}`
 })
 
 /** vendor webhooks: delivery ids seen (deduplication) and signing secrets the gateway got when it registered itself */

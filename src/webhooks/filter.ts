@@ -1,22 +1,30 @@
-/** Which events an endpoint receives: its event types (empty = every case event) and its case filter. */
+/**
+ * Which events an endpoint receives: its event types (empty = every case event) and its case filter; an event of the
+ * gateway itself (no case) only reaches the endpoints of the key it belongs to, and admin keys' endpoints.
+ */
+import { CASE_EVENT_TYPES, GATEWAY_EVENT_TYPES } from '../schemas/event.js'
 import type { EndpointFilter } from './store.js'
 
 /** The event types an endpoint can subscribe to. `webhook.test` is only ever sent by POST …/test. */
-export const CASE_EVENT_TYPES = ['case.created', 'case.status_changed', 'case.updated', 'case.reopened'] as const
-export const ENDPOINT_EVENT_TYPES = [...CASE_EVENT_TYPES, 'endpoint.disabled'] as const
+export const ENDPOINT_EVENT_TYPES = [...CASE_EVENT_TYPES, ...GATEWAY_EVENT_TYPES] as const
 
-/** The part of an event the filter reads (the case event model of the event log). */
+/** The part of an event the filter reads (the event model of the event log). */
 export interface FilterableEvent {
   type: string
   case?: { provider: string, status: string, terminal: boolean, target: { type: string } } | null
+  /** events of the gateway itself: the key they belong to, and for endpoint.disabled the endpoint it is about */
+  data?: { owner?: string, endpoint?: { id: string } }
 }
 
-export function matches (ep: { eventTypes: readonly string[], filter: EndpointFilter }, event: FilterableEvent): boolean {
+type Receiver = { id: string, owner: string, eventTypes: readonly string[], filter: EndpointFilter }
+
+export function matches (ep: Receiver, event: FilterableEvent, admins: ReadonlySet<string>): boolean {
   if (ep.eventTypes.length === 0 ? !(CASE_EVENT_TYPES as readonly string[]).includes(event.type) : !ep.eventTypes.includes(event.type)) return false
   const f = ep.filter as { providers?: readonly string[], statuses?: readonly string[], targetTypes?: readonly string[], terminalOnly?: boolean }
   const c = event.case
-  // the case filter applies to case events; endpoint.disabled carries no case
-  if (c === undefined || c === null) return true
+  // the case filter applies to case events; an event of the gateway itself goes to its key's (or an admin key's)
+  // endpoints, never to the endpoint it is about
+  if (c === undefined || c === null) return event.data?.endpoint?.id !== ep.id && (event.data?.owner === ep.owner || admins.has(ep.owner))
   if (f.providers !== undefined && !f.providers.includes(c.provider)) return false
   if (f.statuses !== undefined && !f.statuses.includes(c.status)) return false
   if (f.targetTypes !== undefined && !f.targetTypes.includes(c.target.type)) return false

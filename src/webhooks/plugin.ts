@@ -13,7 +13,7 @@ import { webhookRoutes } from '../routes/v1/webhook-endpoints.js'
 import type { KvStore } from '../store/kv-store.js'
 import { WebhookFanout, type WebhookEventSource } from './fanout.js'
 import { GatewayError } from '../domain/problems.js'
-import { WebhookService, type DeliveryJob } from './service.js'
+import { WebhookService, type DeliveryJob, type EventAppender } from './service.js'
 import { MemoryWebhookStore, RedisWebhookStore, type WebhookStore } from './store.js'
 
 export const DELIVERY_QUEUE = 'webhook-delivery'
@@ -24,6 +24,8 @@ export interface WebhookWiring {
   jobs: JobRunner
   /** the event log; null until one is wired (endpoints, tests and retries work; nothing is fanned out) */
   events: WebhookEventSource | null
+  /** where endpoint.disabled is recorded (the events service: the store plus its metrics); none: not recorded */
+  eventLog?: EventAppender
   /** how far back the event log reaches (recover) */
   eventRetentionMs: number
   clock: Clock
@@ -65,7 +67,8 @@ export async function registerWebhooks (app: FastifyInstance, w: WebhookWiring):
     maxResponseBytes: c.maxResponseBytes,
     endpointConcurrency: c.endpointConcurrency,
     rotationOverlapMs: c.rotationOverlapMs,
-    messageTtlMs: w.eventRetentionMs
+    messageTtlMs: w.eventRetentionMs,
+    admins: new Set(w.config.apiKeys.filter(k => k.scopes.has('admin')).map(k => k.name))
   }, w.clock, app.log, {
     attempted: (outcome, seconds) => { outcomes.inc({ outcome }); latency.observe({ outcome }, seconds) }
   }, w.lookup === undefined ? {} : { lookup: w.lookup })
@@ -105,6 +108,7 @@ export async function registerWebhooks (app: FastifyInstance, w: WebhookWiring):
     lockMs: c.jobLockMs
   })
   service.useQueue({ add: async (job, opts) => { await w.jobs.add(DELIVERY_QUEUE, job, opts) } })
+  if (w.eventLog !== undefined) service.useEventLog(w.eventLog)
   const fanout = w.events === null || !c.enabled ? null : new WebhookFanout(w.events, service, store, w.kv, w.clock, app.log, { pollMs: 1000 })
   if (fanout !== null) {
     app.addHook('onReady', async () => { fanout.start() })

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Agent } from 'undici'
 import type { Clock } from '../clock.js'
+import type { AppendInput } from '../events/store.js'
 import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
 import type { WebhookEndpoint, WebhookEventType } from '../schemas/webhook.js'
@@ -32,6 +33,13 @@ export interface WebhookSettings {
   rotationOverlapMs: number
   /** how long a message body is kept for retries and recovery */
   messageTtlMs: number
+  /** names of the admin keys: their endpoints also receive other keys' batch.completed and endpoint.disabled */
+  admins: ReadonlySet<string>
+}
+
+/** The event log as the service writes to it (the events service satisfies it). */
+export interface EventAppender {
+  append: (input: AppendInput) => Promise<unknown>
 }
 
 /** The delivery queue as the service needs it (the jobs port's `add` on the webhook queue). */
@@ -41,7 +49,7 @@ export interface DeliveryQueue {
 
 export interface DeliveryJob { endpointId: string, eventId: string, eventType: string, attempt: number }
 
-/** A case event as the event log records it; only what delivery needs is typed here. */
+/** An event as the event log records it (a case event, or one of the gateway itself); only what delivery needs is typed here. */
 export interface WebhookEvent extends FilterableEvent {
   id: string
   observedAt: string
@@ -76,6 +84,7 @@ export class WebhookService {
   readonly agent: Agent
   readonly #inFlight = new Map<string, number>()
   #queue: DeliveryQueue | null = null
+  #events: EventAppender | null = null
 
   constructor (
     private readonly store: WebhookStore,
@@ -91,6 +100,9 @@ export class WebhookService {
 
   /** the queue retries and recoveries go to; set once the jobs runner exists */
   useQueue (queue: DeliveryQueue): void { this.#queue = queue }
+
+  /** the event log endpoint.disabled is recorded in (the fan-out from the log delivers it) */
+  useEventLog (events: EventAppender): void { this.#events = events }
 
   #checkUrl (raw: string): string {
     let url: URL
@@ -249,7 +261,7 @@ export class WebhookService {
 
   /** Stores the message and queues its first attempt at every matching enabled endpoint. */
   async fanOut (event: WebhookEvent & { type: string }, endpoints: readonly EndpointRecord[]): Promise<number> {
-    const targets = endpoints.filter(ep => ep.enabled && matches(ep, event))
+    const targets = endpoints.filter(ep => ep.enabled && matches(ep, event, this.settings.admins))
     if (targets.length === 0) return 0
     const body = JSON.stringify({ type: event.type, timestamp: event.observedAt, data: event })
     await this.store.putMessage(event.id, body, this.settings.messageTtlMs)
@@ -261,7 +273,7 @@ export class WebhookService {
   async recover (ep: EndpointRecord, events: readonly WebhookEvent[]): Promise<number> {
     let n = 0
     for (const event of events) {
-      if (!matches(ep, event)) continue
+      if (!matches(ep, event, this.settings.admins)) continue
       await this.store.putMessage(event.id, JSON.stringify({ type: event.type, timestamp: event.observedAt, data: event }), this.settings.messageTtlMs)
       await this.store.unmarkDelivered(ep.id, event.id)
       await this.#enqueue({ endpointId: ep.id, eventId: event.id, eventType: event.type, attempt: 1 }, 0, `r${randomBytes(6).toString('hex')}`)
@@ -357,23 +369,28 @@ export class WebhookService {
   async #disable (ep: EndpointRecord, reason: string): Promise<void> {
     const fresh = await this.store.getEndpoint(ep.id)
     if (fresh === null || !fresh.enabled) return
+    // replicas disabling the same enabled record read the same updatedAt: one occurrence, one event
+    const key = `endpoint.disabled:${fresh.id}:${fresh.updatedAt}`
+    const disabledAt = iso(this.clock.now())
     fresh.enabled = false
     fresh.disabledReason = reason
-    fresh.disabledAt = iso(this.clock.now())
-    fresh.updatedAt = fresh.disabledAt
+    fresh.disabledAt = disabledAt
+    fresh.updatedAt = disabledAt
     await this.store.saveEndpoint(fresh)
     this.log.warn({ endpointId: ep.id, owner: ep.owner, reason }, 'webhook endpoint disabled')
     this.listener.disabled?.(fresh, reason)
-    // the owner's other endpoints that subscribe to endpoint.disabled hear of it (never the disabled one itself)
-    const at = this.clock.now()
-    const event = {
-      id: `${at}-ed${randomBytes(6).readUIntBE(0, 6)}`,
-      type: 'endpoint.disabled',
-      observedAt: iso(at),
-      endpoint: { id: fresh.id, url: fresh.url, reason, disabledAt: fresh.disabledAt }
+    // recorded in the event log (the URL's host only: its path may hold a token); the fan-out from the log delivers
+    // it to the owner's other endpoints and admin keys' endpoints that subscribe to endpoint.disabled
+    try {
+      await this.#events?.append({
+        type: 'endpoint.disabled',
+        key,
+        occurredAt: disabledAt,
+        data: { endpoint: { id: fresh.id, host: new URL(fresh.url).host, reason, disabledAt }, owner: fresh.owner }
+      })
+    } catch (err) {
+      this.log.warn({ endpointId: ep.id, err: (err as Error).message }, 'the event log did not take endpoint.disabled; the endpoint stays disabled')
     }
-    const siblings = (await this.store.listEndpoints()).filter(o => o.owner === fresh.owner && o.id !== fresh.id && o.eventTypes.includes('endpoint.disabled'))
-    await this.fanOut(event, siblings)
   }
 
   async close (): Promise<void> { await this.agent.close() }

@@ -125,10 +125,30 @@ async function until (gw: GatewayProcess, id: string, done: (b: Batch) => boolea
   }
 }
 
+/** the batch.completed events of one batch in the shared event log, read in pages */
+async function completedEvents (id: string): Promise<Array<{ data: { batch: { id: string, counts: unknown } } }>> {
+  const out: Array<{ data: { batch: { id: string, counts: unknown } } }> = []
+  let after: string | null = null
+  for (;;) {
+    const q: string = after === null ? '' : `&after=${after}`
+    const { json } = await call<{ items: typeof out, next: string | null }>(a, 'GET', `/v1/events?types=batch.completed&limit=500${q}`)
+    out.push(...json.items.filter(e => e.data.batch.id === id))
+    if (json.next === null || json.next === after) return out
+    after = json.next
+  }
+}
+
 async function checkOutcomes (id: string, plan: Awaited<ReturnType<typeof plan500>>, before: Record<ProviderId, number>): Promise<void> {
   const done = await until(a, id, batch => batch.status === 'completed', 10_000)
   expect(done.total).toBe(500)
   expect(done.counts).toEqual({ created: 450, duplicate: 50, failed: 0, cancelled: 0, pending: 0 })
+  // both replicas worked the batch off: the log holds one batch.completed for it
+  let events = await completedEvents(id)
+  for (let i = 0; i < 50 && events.length === 0; i++) {
+    await new Promise(resolve => setTimeout(resolve, 200))
+    events = await completedEvents(id)
+  }
+  expect(events.map(e => e.data.batch.counts)).toEqual([done.counts])
   // exactly one vendor create per new target, at the vendor the item named
   const after = createCounts()
   expect(Object.fromEntries(PROVIDER_IDS.map(id => [id, after[id] - before[id]])))

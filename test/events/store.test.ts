@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { pino } from 'pino'
-import { afterEach, describe, expect, inject, it } from 'vitest'
+import { afterEach, describe, expect, inject, it, vi } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { MemoryEventStore } from '../../src/events/memory-store.js'
 import { RedisEventStore } from '../../src/events/redis-store.js'
@@ -95,8 +95,8 @@ describe.each(adapters)('%s event store', (_kind, factory) => {
     const rest = await s.read(first.next, 4, {})
     expect(rest.items.map(e => e.id)).toEqual(made.slice(4).map(e => e.id))
     expect((await s.read(rest.next, 4, {})).items).toEqual([])
-    expect((await s.read(null, 10, { providers: new Set(['phishfort']) })).items.map(e => e.case.providerCaseId)).toEqual(['p1', 'p3', 'p5'])
-    expect((await s.read(null, 10, { terminal: true })).items.map(e => e.case.providerCaseId)).toEqual(['p5'])
+    expect((await s.read(null, 10, { providers: new Set(['phishfort']) })).items.map(e => e.case?.providerCaseId)).toEqual(['p1', 'p3', 'p5'])
+    expect((await s.read(null, 10, { terminal: true })).items.map(e => e.case?.providerCaseId)).toEqual(['p5'])
     expect((await s.read(null, 10, { caseId: made[2]?.case.id as string })).items.map(e => e.id)).toEqual([made[2]?.id])
     expect((await s.read(null, 10, { types: new Set(['case.status_changed']) })).items).toEqual([])
     // where an export stops: the newest event of the log, or of one case's timeline
@@ -135,6 +135,36 @@ describe.each(adapters)('%s event store', (_kind, factory) => {
     expect(seen).toEqual(recorded)
   })
 
+  it('appends an event of the gateway itself once per key, in the same log, kept apart by the case filters', async () => {
+    const shared = `t-${randomUUID()}:`
+    const make = factory()
+    const [a, b] = [await store(shared, make), await store(shared, make)]
+    const c = fakeCase('phishfort', 'a1', Date.parse('2026-09-01T00:00:00Z'))
+    const seen: string[] = []
+    const unsubscribe = await b.subscribe(e => { seen.push(e.type) })
+    const created = await a.observe({ case: c, via: 'gateway', silentIfNew: false })
+    const data = { endpoint: { id: 'we_1', host: 'hooks.example.com', reason: 'the receiver answered 410 Gone', disabledAt: '2026-09-01T00:00:01.000Z' }, owner: 'soc' }
+    const input = { type: 'endpoint.disabled' as const, data, key: 'endpoint.disabled:we_1:2026-09-01T00:00:01.000Z', occurredAt: data.endpoint.disabledAt }
+    // two replicas record the same occurrence: one event
+    const [first, second] = await Promise.all([a.append(input), b.append(input)])
+    const recorded = first ?? second
+    expect([first, second].filter(e => e === null)).toHaveLength(1)
+    expect(recorded).toMatchObject({ type: 'endpoint.disabled', case: null, observedVia: 'gateway', occurredAt: '2026-09-01T00:00:01.000Z', data })
+    const all = await b.read(null, 10, {})
+    expect(all.items.map(e => e.id)).toEqual([created?.id, recorded?.id])
+    expect(all.items[1]).toEqual(recorded)
+    expect((await a.read(null, 10, { types: new Set(['endpoint.disabled']) })).items.map(e => e.id)).toEqual([recorded?.id])
+    // provider, caseId and terminal select case events: never an event without a case
+    expect((await a.read(null, 10, { providers: new Set(['phishfort']) })).items.map(e => e.id)).toEqual([created?.id])
+    expect((await a.read(null, 10, { terminal: false })).items.map(e => e.id)).toEqual([created?.id])
+    expect((await a.read(null, 10, { caseId: c.id })).items.map(e => e.id)).toEqual([created?.id])
+    expect((await a.timeline(c.id, null, 10)).items.map(e => e.id)).toEqual([created?.id])
+    await vi.waitFor(() => { expect(seen).toEqual(['case.created', 'endpoint.disabled']) })
+    unsubscribe()
+    // another occurrence (another key) is another event
+    expect(await a.append({ ...input, key: 'endpoint.disabled:we_1:later' })).toMatchObject({ type: 'endpoint.disabled' })
+  })
+
   it('keeps checkpoints per provider', async () => {
     const s = await store(`t-${randomUUID()}:`, factory())
     expect(await s.getCheckpoint('bforeai')).toBeNull()
@@ -151,7 +181,7 @@ describe('memory event store retention', () => {
     await s.observe({ case: c, via: 'gateway', silentIfNew: false })
     clock.advance(31 * DAY)
     await s.observe({ case: fakeCase('bforeai', 'later', clock.now()), via: 'gateway', silentIfNew: false })
-    expect((await s.read(null, 10, {})).items.map(e => e.case.providerCaseId)).toEqual(['later'])
+    expect((await s.read(null, 10, {})).items.map(e => e.case?.providerCaseId)).toEqual(['later'])
     expect((await s.timeline(c.id, null, 10)).items).toHaveLength(1)
   })
 })

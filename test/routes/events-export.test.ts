@@ -8,7 +8,7 @@ import { parse } from 'csv-parse/sync'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisEventStore } from '../../src/events/redis-store.js'
-import type { CaseEvent } from '../../src/schemas/event.js'
+import type { CaseEvent, Event } from '../../src/schemas/event.js'
 import type { ProviderId } from '../../src/schemas/provider.js'
 import { auth, CLOUDFLARE_REPORT_OPTIONS, testGateway, type TestGateway } from '../support/app.js'
 import { followFeed, recordEvents } from '../support/case-events.js'
@@ -127,7 +127,7 @@ describe('events export', () => {
     const walk = await gw.app.events.service.walk({}, 2)
     // recorded after the export started: left for the next one
     const later = await recordEvents(gw.app.events.service, 3, { cases: 3 })
-    const batches: CaseEvent[][] = []
+    const batches: Event[][] = []
     for await (const batch of walk) batches.push(batch)
     expect(batches.length).toBe(Math.ceil(all.length / 2))
     for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(2)

@@ -5,7 +5,7 @@
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
-import { auth, testGateway, type TestGateway } from '../support/app.js'
+import { auth, KEYS, testGateway, type TestGateway } from '../support/app.js'
 import { recordEvents } from '../support/case-events.js'
 import { eventually, startReceiver, type Receiver } from '../support/receiver.js'
 
@@ -16,7 +16,7 @@ const receivers: Receiver[] = []
 beforeAll(async () => {
   gw = await testGateway({
     clock,
-    env: { WEBHOOK_RETRY_SCHEDULE: '0,300ms,300ms,300ms', WEBHOOK_RETRY_JITTER: '0', WEBHOOK_DISABLE_AFTER_MS: '60000' }
+    env: { GATEWAY_API_KEYS: `${KEYS},other:other-secret-key:write`, WEBHOOK_RETRY_SCHEDULE: '0,300ms,300ms,300ms', WEBHOOK_RETRY_JITTER: '0', WEBHOOK_DISABLE_AFTER_MS: '60000' }
   })
 })
 afterAll(async () => {
@@ -35,8 +35,8 @@ async function receiver (): Promise<Receiver> {
   return r
 }
 
-async function register (url: string, body: Record<string, unknown> = {}): Promise<{ id: string, secret: string }> {
-  const res = await gw.app.inject({ method: 'POST', url: '/v1/webhook-endpoints', headers: auth('writer-secret-key'), payload: { url, ...body } })
+async function register (url: string, body: Record<string, unknown> = {}, key = 'writer-secret-key'): Promise<{ id: string, secret: string }> {
+  const res = await gw.app.inject({ method: 'POST', url: '/v1/webhook-endpoints', headers: auth(key), payload: { url, ...body } })
   expect(res.statusCode).toBe(201)
   return res.json()
 }
@@ -84,18 +84,30 @@ describe('delivery', () => {
     const watcher = await receiver()
     const ep = await register(gone.url)
     const ops = await register(watcher.url, { eventTypes: ['endpoint.disabled'] })
+    // another key's endpoint is not told; an admin key's is
+    const stranger = await receiver()
+    await register(stranger.url, { eventTypes: ['endpoint.disabled'] }, 'other-secret-key')
+    const admin = await receiver()
+    await register(admin.url, { eventTypes: ['endpoint.disabled'] }, 'ops-secret-key')
     await record(1)
     expect(await eventually(async () => (await endpoint(ep.id)).enabled === false)).toBe(true)
     expect(await endpoint(ep.id)).toMatchObject({ enabled: false, disabledReason: 'the receiver answered 410 Gone' })
     expect((await deliveries(ep.id)).map(d => [d.outcome, d.statusCode, d.nextRetryAt])).toEqual([['endpoint_disabled', 410, null]])
     expect(await eventually(() => watcher.received.length === 1)).toBe(true)
     const note = new Webhook(ops.secret).verify(watcher.received[0]!.body, watcher.received[0]!.headers as Record<string, string>) as Record<string, any>
-    expect(note).toMatchObject({ type: 'endpoint.disabled', data: { endpoint: { id: ep.id, reason: 'the receiver answered 410 Gone' } } })
+    expect(note).toMatchObject({ type: 'endpoint.disabled', data: { type: 'endpoint.disabled', case: null, data: { endpoint: { id: ep.id, host: new URL(gone.url).host, reason: 'the receiver answered 410 Gone' }, owner: 'writer' } } })
+    expect(watcher.received[0]!.body).not.toContain(gone.url)
+    // one event in the log, readable on the feed
+    const logged = (await gw.app.inject({ url: '/v1/events?types=endpoint.disabled', headers: auth('reader-secret-key') })).json()
+    expect(logged.items).toHaveLength(1)
+    expect(logged.items[0]).toEqual(note.data)
+    expect(await eventually(() => admin.received.length === 1)).toBe(true)
     // later events: nothing reaches the disabled endpoint
     await record(2)
     await gw.app.webhooks.fanout?.idle()
     await new Promise(resolve => setTimeout(resolve, 700))
     expect(gone.received).toHaveLength(1)
+    expect(stranger.received).toHaveLength(0)
     const m = await gw.app.inject({ url: '/metrics' })
     expect(m.body).toMatch(/takedown_gateway_webhook_endpoints\{state="disabled"\} [1-9]/)
     expect(m.body).toMatch(/takedown_gateway_webhook_deliveries_total\{outcome="endpoint_disabled"\} [1-9]/)

@@ -9,7 +9,7 @@ import { parseCaseId } from '../../domain/case-id.js'
 import { GatewayError } from '../../domain/problems.js'
 import { compareIds, matchesFilter } from '../../events/store.js'
 import type { EventService } from '../../events/service.js'
-import { CaseEventSchema, EVENT_ID_PATTERN, EventListQuerySchema, EventPageSchema, EventStreamQuerySchema, TimelineQuerySchema, TimelineSchema, type CaseEvent } from '../../schemas/event.js'
+import { EVENT_ID_PATTERN, EventListQuerySchema, EventPageSchema, EventSchema, EventStreamQuerySchema, TimelineQuerySchema, TimelineSchema, type Event } from '../../schemas/event.js'
 import { AUTH_PROBLEMS, CaseIdParamsSchema, problems } from '../responses.js'
 
 export interface EventRoutesOptions {
@@ -64,8 +64,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       }),
       response: {
         200: {
-          description: 'An endless `text/event-stream`; each `data:` line is a CaseEvent',
-          content: { 'text/event-stream': { schema: CaseEventSchema } }
+          description: 'An endless `text/event-stream`; each `data:` line is an event (a case event, or batch.completed / endpoint.disabled with `case` null)',
+          content: { 'text/event-stream': { schema: EventSchema } }
         },
         ...problems(...AUTH_PROBLEMS, 410)
       }
@@ -81,9 +81,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
 
     let last: string | null = start
     let live = false
-    const buffered: CaseEvent[] = []
+    const buffered: Event[] = []
     const raw = reply.raw
-    const write = (e: CaseEvent): void => {
+    const write = (e: Event): void => {
       if (last !== null && compareIds(e.id, last) <= 0) return
       last = e.id
       if (!matchesFilter(e, filter)) return
