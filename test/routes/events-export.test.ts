@@ -61,7 +61,7 @@ describe('events export', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present')
     expect(res.headers['content-disposition']).toBe(`attachment; filename="events-${new Date(gw.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}.csv"`)
     expect(res.headers['cache-control']).toBe('no-store')
-    expect(res.body.split('\r\n')[0]).toBe('id,type,caseId,sequence,occurredAt,observedAt,observedVia,provider,status,providerStatus,previousStatus,previousProviderStatus,targetType,targetValue')
+    expect(res.body.split('\r\n')[0]).toBe('id,type,caseId,sequence,occurredAt,observedAt,observedVia,provider,status,providerStatus,previousStatus,previousProviderStatus,targetType,targetValue,data')
     const rows = parse(res.body, { columns: true }) as Array<Record<string, string>>
     expect(rows.map(r => r.id)).toEqual(all.map(e => e.id))
     for (const [i, row] of rows.entries()) {
@@ -90,7 +90,7 @@ describe('events export', () => {
   it('neutralises a cell a spreadsheet would run as a formula (a phone number starts with +)', async () => {
     const res = await gw.app.inject({ url: `/v1/events/export?caseId=${encodeURIComponent(created[0]!)}`, headers: auth() })
     expect(res.statusCode).toBe(200)
-    expect(res.body).toContain(`,phone,'${PHONE}\r\n`)
+    expect(res.body).toContain(`,phone,'${PHONE},\r\n`)
     const rows = parse(res.body, { columns: true }) as Array<Record<string, string>>
     expect(rows.length).toBeGreaterThanOrEqual(2)
     for (const row of rows) expect(row).toMatchObject({ caseId: created[0], targetType: 'phone', targetValue: `'${PHONE}` })
@@ -137,7 +137,7 @@ describe('events export', () => {
     expect(next.body.split('\n').filter(l => l !== '').map(l => (JSON.parse(l) as CaseEvent).id)).toEqual(later.map(e => e.id))
     const none = await gw.app.inject({ url: `/v1/events/export?after=${later.at(-1)!.id}`, headers: auth() })
     expect(none.statusCode).toBe(200)
-    expect(none.body).toBe('id,type,caseId,sequence,occurredAt,observedAt,observedVia,provider,status,providerStatus,previousStatus,previousProviderStatus,targetType,targetValue\r\n')
+    expect(none.body).toBe('id,type,caseId,sequence,occurredAt,observedAt,observedVia,provider,status,providerStatus,previousStatus,previousProviderStatus,targetType,targetValue,data\r\n')
   })
 
   it('answers bad filters and an expired position with a problem, before any byte of the file', async () => {
