@@ -29,7 +29,7 @@ export interface Simulator {
 }
 
 /** A request as it arrived on the wire: method and the raw request target (path and query, undecoded). */
-export interface LoggedRequest { method: string, url: string, route: string }
+export interface LoggedRequest { method: string, url: string, route: string, /** arrival, epoch ms (wall clock) */ at: number }
 
 /** the request log keeps the most recent requests only, so a long-running sandbox does not grow without bound */
 const REQUEST_LOG_MAX = 20_000
@@ -41,15 +41,17 @@ const REQUEST_LOG_MAX = 20_000
 export class RequestStats {
   readonly counts = new Map<string, number>()
   readonly log: LoggedRequest[] = []
-  /** arrival times (epoch ms, wall clock) of the latest requests, for rate assertions; the last 20,000 at most */
-  readonly times: number[] = []
   record (method: string, route: string, url = route): void {
     const key = `${method} ${route}`
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1)
-    if (this.log.length >= REQUEST_LOG_MAX) this.log.shift()
-    this.log.push({ method, url, route })
-    if (this.times.length >= REQUEST_LOG_MAX) this.times.shift()
-    this.times.push(Date.now())
+    // dropped a quarter at a time: shifting one entry per request would copy the whole log on every request once full
+    if (this.log.length >= REQUEST_LOG_MAX) this.log.splice(0, REQUEST_LOG_MAX / 4)
+    this.log.push({ method, url, route, at: Date.now() })
+  }
+
+  /** arrival times (epoch ms, wall clock) of the logged requests, for rate assertions */
+  get times (): number[] {
+    return this.log.map(r => r.at)
   }
 
   get (method: string, route: string): number {
@@ -65,7 +67,6 @@ export class RequestStats {
   reset (): void {
     this.counts.clear()
     this.log.length = 0
-    this.times.length = 0
   }
 
   toJSON (): Record<string, number> { return Object.fromEntries(this.counts) }
