@@ -11,6 +11,7 @@ import type { ReferenceItem, ReferenceKind } from '../schemas/reference.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
 import type { StatusEngine } from '../status/engine.js'
 import type { Clock } from '../clock.js'
+import type { KvStore } from '../store/kv-store.js'
 import type { Logger } from '../logger.js'
 import type { CancelSignal } from './deadline.js'
 
@@ -25,8 +26,6 @@ export interface ConnectorContext {
    * of a vendor's budget); the vendor's own budget applies as well.
    */
   readonly budget?: { acquire: (opts: { write: boolean, deadline: number, signal: CancelSignal }) => Promise<void> }
-  /** the connector may answer from what it has cached at any age instead of refreshing (the watcher's polls) */
-  readonly cachedOk?: boolean
 }
 
 /** Filters of GET /v1/cases. A connector MAY translate them into vendor filters, but only into a superset: the gateway re-applies every filter. */
@@ -244,6 +243,8 @@ export interface ConnectorDeps {
   dispatcher: Dispatcher
   status: StatusEngine
   clock: Clock
+  /** the gateway's key-value store (Redis when configured: shared by replicas), for what a connector remembers across calls */
+  store?: KvStore
 }
 
 export interface ProviderSettings {

@@ -83,7 +83,7 @@ export class Watcher {
   async #withContext<T> (provider: ProviderId, fn: (ctx: ConnectorContext) => Promise<T>): Promise<T> {
     const budget = this.opts.budgets[provider]
     return await this.providers.withContext(provider, this.#stop, this.log, async ctx => await fn({
-      ...ctx, cachedOk: true, ...(budget === undefined ? {} : { budget })
+      ...ctx, ...(budget === undefined ? {} : { budget })
     }), this.opts.callTimeoutMs)
   }
 

@@ -74,7 +74,7 @@ export async function buildProviders (config: Config, deps: {
       maxConcurrency: pc.maxConcurrency,
       maxQueue: pc.maxQueue
     }, deps.log)
-    const connector = resilientConnector((factories[i] as ConnectorFactory).create(settings, { dispatcher, status: deps.status, clock: deps.clock }), resilience)
+    const connector = resilientConnector((factories[i] as ConnectorFactory).create(settings, { dispatcher, status: deps.status, clock: deps.clock, ...(deps.store === undefined ? {} : { store: deps.store }) }), resilience)
     return {
       id,
       mode: sandbox === undefined ? 'live' : 'sandbox',

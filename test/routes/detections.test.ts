@@ -12,7 +12,7 @@ afterAll(async () => { await gw.close() })
 beforeEach(() => { for (const id of PROVIDER_IDS) gw.sandbox.running[id].sim.stats.reset() })
 
 const calls = () => PROVIDER_IDS.reduce((n, id) => n + gw.sandbox.running[id].sim.stats.total(), 0)
-// Cloudflare Brand Protection requests only: a background mitigation refresh left by an earlier listing is not one
+// Cloudflare Brand Protection requests only (the abuse-report reads of a case listing are not detection calls)
 const brandCalls = () => gw.sandbox.running.cloudflare.sim.stats.log.filter(r => r.url.includes('/brand-protection/')).length
 const writeCalls = () => PROVIDER_IDS.reduce((n, id) => n + Object.entries(gw.sandbox.running[id].sim.stats.toJSON())
   .filter(([k]) => !k.startsWith('GET ')).reduce((m, [, v]) => m + v, 0), 0)

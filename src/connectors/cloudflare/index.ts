@@ -1,7 +1,8 @@
 /**
  * The Cloudflare connector: Abuse Reports API v4 (Cloudflare API v4 docs 'Make API calls', Cloudflare API v4 schema, Abuse Reports). The unified status is
  * computed from the report status, its mitigation_summary and the types of its active mitigations;
- * a listing fetches the active mitigations of every report that has some, so list and detail agree.
+ * the detail view reads every mitigation; a listing reads a report's active mitigations only when its mitigation_summary
+ * changed since the gateway last saw it (seen-mitigations.ts, ADR 0028).
  */
 import { mapLimit } from '../map-limit.js'
 import type { Case } from '../../schemas/case.js'
@@ -15,13 +16,13 @@ import type {
 } from '../connector.js'
 import { caseRow, mappedPage, type CaseRow, type ProviderRowPage } from '../connector.js'
 import { encodeCaseId } from '../../domain/case-id.js'
-import { deadlineScope } from '../deadline.js'
 import type { Detection, DetectionKind } from '../../schemas/detection.js'
 import { BrandProtection, BrandProtectionClient } from './brand.js'
 import { CloudflareClient, MAX_PER_PAGE } from './client.js'
 import { prepareSubmit } from './create.js'
 import { activeMitigations, createdAtOf, statusFacts, toCase, toCaseDetail } from './mapper.js'
 import { REFERENCE } from './reference.js'
+import { SeenMitigations } from './seen-mitigations.js'
 import { ACT_TO_TYPE, type AbuseReport, type Mitigation } from './wire.js'
 
 export const CLOUDFLARE_CAPABILITIES: Capabilities = {
@@ -34,27 +35,10 @@ export const CLOUDFLARE_CAPABILITIES: Capabilities = {
   detections: true
 }
 
-/** active mitigations per report, keyed by id + mitigation_summary so any change in the counts misses */
-const CACHE_TTL_MS = 60_000
-/**
- * Past the TTL a cached answer is still used for this long while it is refreshed behind the listing (same mitigation
- * counts: a changed summary is another key and is fetched before answering). Without it, the first listing after
- * each minute waited for a mitigation call per report, four at a time (the bench saw a 350 ms p99 every minute).
- */
-const CACHE_STALE_MS = 10 * 60_000
-/** background refreshes in flight at once */
-const REFRESH_CONCURRENCY = 2
-/** enough for the watcher to keep every report with active mitigations of a large account (an entry is ~200 bytes) */
-const CACHE_MAX = 20_000
 /** parallel mitigation look-ups per listing page */
 const MITIGATION_CONCURRENCY = 4
 /** pages findOpenCase reads (newest first) before it stops looking */
 const FIND_OPEN_MAX_PAGES = 5
-
-function summaryKey (r: AbuseReport): string {
-  const s = r.mitigation_summary ?? {}
-  return [r.id, r.status, s.accepted_url_count, s.active_count, s.pending_count, s.in_review_count].join('|')
-}
 
 /** Whole seconds, for the vendor's created_after/created_before (RFC 3339 without fractions). */
 function isoSeconds (ms: number): string {
@@ -76,18 +60,13 @@ class CloudflareConnector implements ProviderConnector {
   readonly #client: CloudflareClient
   readonly #deps: ConnectorDeps
   readonly #accountId: string
-  readonly #cache = new Map<string, { at: number, active: Mitigation[] }>()
-  /** keys being refreshed or waiting for it, and the waiting refreshes */
-  readonly #refreshing = new Set<string>()
-  readonly #refreshQueue: Array<() => Promise<void>> = []
-  #refreshRunning = 0
-  readonly #timeoutMs: number
+  readonly #seen: SeenMitigations
   readonly #brand: BrandProtection
 
   constructor (settings: ProviderSettings & { accountId: string }, deps: ConnectorDeps) {
     this.#deps = deps
     this.#accountId = settings.accountId
-    this.#timeoutMs = settings.timeoutMs
+    this.#seen = new SeenMitigations({ accountId: settings.accountId, clock: deps.clock, store: deps.store })
     this.#client = new CloudflareClient({
       baseUrl: settings.baseUrl,
       credential: settings.credential,
@@ -137,81 +116,29 @@ class CloudflareConnector implements ProviderConnector {
     return await this.#brand.client.urlInfo(query, ctx)
   }
 
-  /**
-   * The active mitigations when they are known without a call: none (active_count 0), or cached (a copy past its TTL
-   * is used and refreshed in the background); null when the report needs a call.
-   */
-  #cachedActive (report: AbuseReport, log: ConnectorContext['log'], cachedOk = false): Mitigation[] | null {
-    if ((report.mitigation_summary?.active_count ?? 0) <= 0) return []
-    const key = summaryKey(report)
-    const hit = this.#cache.get(key)
-    if (hit === undefined) return null
-    // the watcher's polls: same summary, same answer, no call (its budget share pays only for changed reports)
-    if (cachedOk) return hit.active
-    const age = this.#deps.clock.now() - hit.at
-    if (age < CACHE_TTL_MS) return hit.active
-    if (age >= CACHE_TTL_MS + CACHE_STALE_MS) return null
-    this.#refreshBehind(report, key, log)
-    return hit.active
-  }
-
-  #refreshBehind (report: AbuseReport, key: string, log: ConnectorContext['log']): void {
-    if (this.#refreshing.has(key)) return
-    this.#refreshing.add(key)
-    this.#refreshQueue.push(async () => {
-      const scope = deadlineScope(null, this.#timeoutMs)
-      try {
-        await this.#fetchActive(report, key, { signal: scope.signal, deadline: scope.deadline, log })
-      } catch (err) {
-        log.debug({ provider: 'cloudflare', reportId: report.id, err: (err as Error).message }, 'background refresh of active mitigations failed; the cached copy stays')
-      } finally {
-        scope.end()
-        this.#refreshing.delete(key)
-      }
-    })
-    this.#drainRefreshes()
-  }
-
-  #drainRefreshes (): void {
-    while (this.#refreshRunning < REFRESH_CONCURRENCY && this.#refreshQueue.length > 0) {
-      const job = this.#refreshQueue.shift()!
-      this.#refreshRunning++
-      job().finally(() => { this.#refreshRunning--; this.#drainRefreshes() }).catch(() => {})
-    }
-  }
-
-  /** Active mitigations of a report with active_count > 0 (cached, see CACHE_TTL_MS); [] otherwise without a call. */
-  async #active (report: AbuseReport, ctx: ConnectorContext): Promise<Mitigation[]> {
-    return this.#cachedActive(report, ctx.log, ctx.cachedOk) ?? await this.#fetchActive(report, summaryKey(report), ctx)
-  }
-
-  async #fetchActive (report: AbuseReport, key: string, ctx: ConnectorContext): Promise<Mitigation[]> {
-    const now = this.#deps.clock.now()
-    const active = activeMitigations(await this.#client.listMitigations(report.id, { status: 'active' }, ctx))
-    this.#cache.delete(key)
-    this.#cache.set(key, { at: now, active })
-    while (this.#cache.size > CACHE_MAX) {
-      const oldest = this.#cache.keys().next().value
-      if (oldest === undefined) break
-      this.#cache.delete(oldest)
-    }
-    return active
-  }
-
   async #toCases (reports: readonly AbuseReport[], ctx: ConnectorContext): Promise<Case[]> {
     return (await this.#rows(reports, ctx)).map(r => r.toCase())
   }
 
   /**
-   * Rows for listed reports: the active mitigations (the unified status needs them) are read now, from the cache
-   * when it has them (no promise per report then); the mapping waits until the row is handed out.
+   * Rows for listed reports. The unified status needs a report's active mitigations: none without a call when
+   * `active_count` is 0; the recorded ones while its `mitigation_summary` is what the gateway last saw (ADR 0028);
+   * otherwise read now (at most MITIGATION_CONCURRENCY at a time) and recorded. The mapping waits until the row is
+   * handed out.
    */
   async #rows (reports: readonly AbuseReport[], ctx: ConnectorContext): Promise<CaseRow[]> {
-    const row = (report: AbuseReport, active: Mitigation[]): CaseRow => caseRow(createdAtOf(report), encodeCaseId('cloudflare', report.id),
+    const row = (report: AbuseReport, active: readonly Mitigation[]): CaseRow => caseRow(createdAtOf(report), encodeCaseId('cloudflare', report.id),
       () => toCase(report, this.#deps.status.map('cloudflare', report.status, statusFacts(report, active)), active))
-    const cached = reports.map(r => this.#cachedActive(r, ctx.log, ctx.cachedOk))
-    if (cached.every(a => a !== null)) return reports.map((r, i) => row(r, cached[i]!))
-    return await mapLimit(reports, MITIGATION_CONCURRENCY, async report => row(report, await this.#active(report, ctx)))
+    const withActive = reports.filter(r => (r.mitigation_summary?.active_count ?? 0) > 0)
+    const seen = await this.#seen.lookup(withActive, ctx.log)
+    const active = new Map<string, readonly Mitigation[]>(withActive.map((r, i) => [r.id, seen[i] ?? []]))
+    const unread = withActive.filter((_r, i) => seen[i] === null)
+    await mapLimit(unread, MITIGATION_CONCURRENCY, async report => {
+      const read = activeMitigations(await this.#client.listMitigations(report.id, { status: 'active' }, ctx))
+      active.set(report.id, read)
+      await this.#seen.record(report, read, ctx.log)
+    })
+    return reports.map(r => row(r, active.get(r.id) ?? []))
   }
 
   async listCases (query: ProviderCaseQuery, ctx: ConnectorContext): Promise<ProviderPage> {
@@ -246,7 +173,10 @@ class CloudflareConnector implements ProviderConnector {
       this.#client.getReport(providerCaseId, ctx),
       this.#client.listMitigations(providerCaseId, {}, ctx)
     ])
-    const status = this.#deps.status.map('cloudflare', report.status, statusFacts(report, activeMitigations(mitigations)))
+    const active = activeMitigations(mitigations)
+    // the detail view reads every mitigation: what it saw is what listings reuse until the summary changes
+    if ((report.mitigation_summary?.active_count ?? 0) > 0) await this.#seen.record(report, active, ctx.log)
+    const status = this.#deps.status.map('cloudflare', report.status, statusFacts(report, active))
     return toCaseDetail(report, status, mitigations, opts.raw)
   }
 

@@ -134,27 +134,57 @@ describe('cloudflare client (MockAgent)', () => {
     expect(calls()).toHaveLength(3)
   })
 
-  it('past the 60 s TTL, lists from the cached mitigations at once and refreshes them behind the answer', async () => {
-    const active = { accepted_url_count: 1, active_count: 1, external_host_notified: false, in_review_count: 0, pending_count: 0 }
-    const listBody = envelope({ reports: [report('r2', { mitigation_summary: active })] }, { page: 1, per_page: 20, count: 1, total_count: 1, total_pages: 1 })
-    pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}?`) }).reply(200, listBody, { headers: JSON_HEADERS }).persist()
-    const mitigations = (type: string, status: string): Record<string, unknown> =>
-      envelope({ mitigations: [mitigation('m1', type, status, '2026-07-01T12:30:00Z')] }, { page: 1, per_page: 100, count: 1, total_count: 1, total_pages: 1 })
-    pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}/r2/mitigations?`) }).reply(200, mitigations('r2_takedown_object', 'active'), { headers: JSON_HEADERS })
-    const first = await connector.listCases({ pageToken: null, pageSize: 20, filters: {} }, testCtx())
-    expect(first.items[0]?.status).toBe('taken_down')
+  it('reuses a report\'s active mitigations while its mitigation_summary is unchanged, reads them again when it changes or the record is a day old', async () => {
+    const summary = (active: number, inReview: number): Record<string, unknown> =>
+      ({ accepted_url_count: 1, active_count: active, external_host_notified: false, in_review_count: inReview, pending_count: 0 })
+    const listing = (s: Record<string, unknown>): void => {
+      pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}?`) })
+        .reply(200, envelope({ reports: [report('r2', { mitigation_summary: s })] }, { page: 1, per_page: 20, count: 1, total_count: 1, total_pages: 1 }), { headers: JSON_HEADERS })
+    }
+    const mitigations = (...list: Array<Record<string, unknown>>): void => {
+      pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}/r2/mitigations?`) })
+        .reply(200, envelope({ mitigations: list }, { page: 1, per_page: 100, count: list.length, total_count: list.length, total_pages: 1 }), { headers: JSON_HEADERS })
+    }
+    const list = async (): Promise<string | undefined> => (await connector.listCases({ pageToken: null, pageSize: 20, filters: {} }, testCtx())).items[0]?.status
+    const mitigationCalls = (): number => calls().filter(c => c.path.includes('/mitigations')).length
 
-    // 61 s later the vendor's answer changed; the listing does not wait for it
-    clock.advance(61_000)
-    let release!: () => void
-    const held = new Promise<void>(resolve => { release = resolve })
+    listing(summary(2, 0))
+    mitigations(mitigation('m1', 'phishing_interstitial', 'active', '2026-07-01T12:30:00Z'), mitigation('m2', 'r2_takedown_object', 'active', '2026-07-01T13:00:00Z'))
+    expect(await list()).toBe('taken_down')
+    expect(mitigationCalls()).toBe(1)
+
+    // an hour later, same summary: no mitigation call (none is intercepted: one would fail the test)
+    clock.advance(3_600_000)
+    listing(summary(2, 0))
+    expect(await list()).toBe('taken_down')
+    expect(mitigationCalls()).toBe(1)
+
+    // the removal was appealed: the summary changed, so the listing reads the mitigations again
+    listing(summary(1, 1))
+    mitigations(mitigation('m1', 'phishing_interstitial', 'active', '2026-07-01T12:30:00Z'))
+    expect(await list()).toBe('mitigated')
+    expect(mitigationCalls()).toBe(2)
+
+    // a day later the record is past its maximum age: read again even with the same summary
+    clock.advance(24 * 3_600_000)
+    listing(summary(1, 1))
+    mitigations(mitigation('m3', 'account_suspend', 'active', '2026-07-02T09:00:00Z'))
+    expect(await list()).toBe('taken_down')
+    expect(mitigationCalls()).toBe(3)
+  })
+
+  it('the detail view always reads every mitigation, and a listing then reuses what it saw', async () => {
+    const s = { accepted_url_count: 1, active_count: 1, external_host_notified: false, in_review_count: 0, pending_count: 0 }
+    pool().intercept({ method: 'GET', path: `${BASE}/r2` }).reply(200, envelope(report('r2', { mitigation_summary: s })), { headers: JSON_HEADERS }).times(2)
     pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}/r2/mitigations?`) })
-      .reply(200, async () => { await held; return mitigations('phishing_interstitial', 'active') }, { headers: JSON_HEADERS })
-    const stale = await connector.listCases({ pageToken: null, pageSize: 20, filters: {} }, testCtx())
-    expect(stale.items[0]?.status).toBe('taken_down')
-    release()
-    // the background refresh lands and the next listing shows the new mitigation
-    await expect.poll(async () => (await connector.listCases({ pageToken: null, pageSize: 20, filters: {} }, testCtx())).items[0]?.status).toBe('mitigated')
+      .reply(200, envelope({ mitigations: [mitigation('m1', 'legal_block', 'active', '2026-07-01T12:30:00Z')] }, { page: 1, per_page: 100, count: 1, total_count: 1, total_pages: 1 }), { headers: JSON_HEADERS })
+      .times(2)
+    expect((await connector.getCase('r2', { raw: false }, testCtx())).status).toBe('taken_down')
+    expect((await connector.getCase('r2', { raw: false }, testCtx())).status).toBe('taken_down')
+    pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}?`) })
+      .reply(200, envelope({ reports: [report('r2', { mitigation_summary: s })] }, { page: 1, per_page: 20, count: 1, total_count: 1, total_pages: 1 }), { headers: JSON_HEADERS })
+    const page = await connector.listCases({ pageToken: null, pageSize: 20, filters: {} }, testCtx())
+    expect(page.items[0]).toMatchObject({ status: 'taken_down', updatedAt: '2026-07-01T12:30:00.000Z' })
     expect(calls().filter(c => c.path.includes('/mitigations')).length).toBe(2)
   })
 
