@@ -6,6 +6,7 @@ import { cloudflareModule } from '../../../src/connectors/cloudflare/index.js'
 import { parseCloudflareError } from '../../../src/connectors/cloudflare/client.js'
 import { STATUS_TABLES } from '../../../src/providers/registry.js'
 import { StatusEngine } from '../../../src/status/engine.js'
+import { MemoryKvStore } from '../../../src/store/memory-kv-store.js'
 import { testCtx } from '../../support/connectors.js'
 
 const ORIGIN = 'https://api.cloudflare.com'
@@ -171,6 +172,27 @@ describe('cloudflare client (MockAgent)', () => {
     mitigations(mitigation('m3', 'account_suspend', 'active', '2026-07-02T09:00:00Z'))
     expect(await list()).toBe('taken_down')
     expect(mitigationCalls()).toBe(3)
+  })
+
+  it('lists from the vendor when the store does not answer, and the process still remembers what it read', async () => {
+    const failing = new MemoryKvStore(clock)
+    failing.mget = async () => { throw new Error('store down') }
+    failing.set = async () => { throw new Error('store down') }
+    const withStore = cloudflareModule.create(
+      { baseUrl: `${ORIGIN}/client/v4`, credential: TOKEN, timeoutMs: 2000, options: { accountId: ACCOUNT } },
+      { dispatcher: agent, status: new StatusEngine(STATUS_TABLES), clock, store: failing }
+    )
+    const s = { accepted_url_count: 1, active_count: 1, external_host_notified: false, in_review_count: 0, pending_count: 0 }
+    pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}?`) })
+      .reply(200, envelope({ reports: [report('r2', { mitigation_summary: s })] }, { page: 1, per_page: 20, count: 1, total_count: 1, total_pages: 1 }), { headers: JSON_HEADERS })
+      .times(2)
+    pool().intercept({ method: 'GET', path: p => p.startsWith(`${BASE}/r2/mitigations?`) })
+      .reply(200, envelope({ mitigations: [mitigation('m1', 'legal_block', 'active', '2026-07-01T12:30:00Z')] }, { page: 1, per_page: 100, count: 1, total_count: 1, total_pages: 1 }), { headers: JSON_HEADERS })
+    for (let i = 0; i < 2; i++) {
+      const page = await withStore.listCases({ pageToken: null, pageSize: 20, filters: {} }, testCtx())
+      expect(page.items[0]?.status).toBe('taken_down')
+    }
+    expect(calls().filter(c => c.path.includes('/mitigations')).length).toBe(1)
   })
 
   it('the detail view always reads every mitigation, and a listing then reuses what it saw', async () => {
