@@ -2,12 +2,17 @@
  * Baselines for the gateway benchmark, in their own process: the least work a server could do for each scenario,
  * so the gateway's numbers have something honest to be compared with.
  *
- *   B0  GET /b0/reference/statuses   the exact bytes the gateway answered for GET /v1/reference/statuses (fetched once)
- *   B1  GET /b1/cases/:id            one undici request (pooled Agent) to the vendor simulator's read of one case
- *   B2  GET /b2/cases?limit=N        the three simulators' first list pages fetched concurrently, bodies concatenated
+ *   B0     GET /b0/reference/statuses   the exact bytes the gateway answered for GET /v1/reference/statuses (fetched once)
+ *   B1     GET /b1/cases/:id            one undici request (pooled Agent) to the vendor simulator's read of one case
+ *   B2     GET /b2/cases                the vendor calls of the gateway's listing, concurrently, bodies concatenated
+ *   floor  GET /floor/cases?limit=N     the same calls, each body JSON-parsed, every item mapped to {id, createdAt, item},
+ *                                       merged newest first, the first N serialised with JSON.stringify: the least
+ *                                       work any gateway that answers a merged, parsed listing has to do
  *
  * Configuration from the environment (set by bench/run.ts):
  *   BENCH_SIMS          the JSON line printed by src/simulators/serve.ts
+ *   BENCH_LIST_CALLS    JSON [{provider, url, headers}]: the vendor requests the gateway sent for one GET /v1/cases
+ *                       (read from the simulators' request logs), which B2 and floor replay
  *   BENCH_GATEWAY_URL   the gateway origin (for B0's bytes)
  *   BENCH_GATEWAY_KEY   a gateway key with the read scope
  *   BENCH_PORT          listen port (default 0: any free port)
@@ -17,7 +22,9 @@ import Fastify from 'fastify'
 import { Agent, request } from 'undici'
 
 interface SimInfo { origin: string, baseUrl: string, credential: string }
-interface SimsLine { simulators: Record<'bforeai' | 'phishfort' | 'cloudflare', SimInfo & { options: Record<string, string> }> }
+interface SimsLine { simulators: Record<'bforeai' | 'phishfort' | 'cloudflare' | 'netcraft', SimInfo & { options: Record<string, string> }> }
+type ProviderId = keyof SimsLine['simulators']
+interface ListCall { provider: ProviderId, url: string, headers: Record<string, string> }
 
 function required (name: string): string {
   const v = process.env[name]
@@ -31,6 +38,7 @@ function required (name: string): string {
 const sims = JSON.parse(required('BENCH_SIMS')) as SimsLine
 const gatewayUrl = required('BENCH_GATEWAY_URL')
 const gatewayKey = required('BENCH_GATEWAY_KEY')
+const listCalls = JSON.parse(required('BENCH_LIST_CALLS')) as ListCall[]
 const port = Number(process.env.BENCH_PORT ?? '0')
 
 const { bforeai, phishfort, cloudflare } = sims.simulators
@@ -38,7 +46,7 @@ const account = sims.simulators.cloudflare.options.accountId
 
 // the same pool shape as the gateway (src/providers/build.ts): one Agent per vendor, 64 connections, keep-alive
 const agentOf = (): Agent => new Agent({ connections: 64, keepAliveTimeout: 30_000 })
-const agents = { bforeai: agentOf(), phishfort: agentOf(), cloudflare: agentOf() }
+const agents: Record<ProviderId, Agent> = { bforeai: agentOf(), phishfort: agentOf(), cloudflare: agentOf(), netcraft: agentOf() }
 
 /** vendor read of one case, by gateway case id `<provider>:<native id>` */
 function caseTarget (id: string): { url: string, headers: Record<string, string>, dispatcher: Agent } | null {
@@ -61,21 +69,34 @@ function caseTarget (id: string): { url: string, headers: Record<string, string>
   }
 }
 
-/** the first list page of each vendor, with the query the gateway's connectors send for `limit` */
-function listTargets (limit: number): Array<{ url: string, headers: Record<string, string>, dispatcher: Agent }> {
-  return [
-    {
-      url: `${bforeai.baseUrl}/v2/takedown/list?page=1&size=${limit}&sort=created&order=descending`,
-      headers: { 'x-authorization': bforeai.credential },
-      dispatcher: agents.bforeai
-    },
-    { url: `${phishfort.baseUrl}/v1/incidents?limit=${limit}`, headers: { 'x-api-key': phishfort.credential }, dispatcher: agents.phishfort },
-    {
-      url: `${cloudflare.baseUrl}/accounts/${account}/abuse-reports?page=1&per_page=${limit}&sort=cdate%2Cdesc`,
-      headers: { authorization: `Bearer ${cloudflare.credential}` },
-      dispatcher: agents.cloudflare
-    }
-  ]
+const listTargets = listCalls.map(c => ({ ...c, dispatcher: agents[c.provider] }))
+
+/** a vendor timestamp (ISO 8601, with or without a zone, or Netcraft's `YYYY-MM-DD HH:MM:SS UTC`) in epoch ms */
+function epochMs (raw: unknown): number {
+  if (typeof raw !== 'string') return NaN
+  const s = raw.endsWith(' UTC') ? raw.slice(0, -4) + 'Z' : raw
+  const iso = s.includes('T') ? s : s.replace(' ', 'T')
+  return Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : iso + 'Z')
+}
+
+type Item = Record<string, unknown>
+/** where each vendor's list answer keeps its items, and which field holds the creation time */
+const ITEMS: Record<ProviderId, { items: (body: any) => Item[], created: string }> = {
+  bforeai: { items: b => b.items, created: 'created' },
+  phishfort: { items: b => b.data, created: 'timestamp' },
+  cloudflare: { items: b => b.result.reports, created: 'cdate' },
+  netcraft: { items: b => b, created: 'date_submitted' }
+}
+
+/** the floor's whole mapping: a gateway id, the creation time, and the vendor item untouched */
+interface Row { id: string, createdAt: string, item: Item, ms: number }
+
+function rowsOf (provider: ProviderId, text: string): Row[] {
+  const { items, created } = ITEMS[provider]
+  return items(JSON.parse(text)).map(item => {
+    const ms = epochMs(item[created])
+    return { id: `${provider}:${String(item.id)}`, createdAt: new Date(ms).toISOString(), item, ms }
+  })
 }
 
 async function fetchText (url: string, headers: Record<string, string>, dispatcher: Agent): Promise<{ status: number, text: string }> {
@@ -104,12 +125,22 @@ app.get<{ Params: { id: string } }>('/b1/cases/:id', async (req, reply) => {
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(text)
 })
 
-app.get<{ Querystring: { limit?: string } }>('/b2/cases', async (req, reply) => {
-  const limit = Math.min(100, Math.max(10, Number(req.query.limit ?? '50') || 50))
-  const pages = await Promise.all(listTargets(limit).map(t => fetchText(t.url, t.headers, t.dispatcher)))
+app.get('/b2/cases', async (_req, reply) => {
+  const pages = await Promise.all(listTargets.map(t => fetchText(t.url, t.headers, t.dispatcher)))
   const bad = pages.find(p => p.status !== 200)
   if (bad !== undefined) return reply.code(502).send({ error: `a vendor answered ${bad.status}` })
   return reply.header('content-type', 'application/json; charset=utf-8').send(`[${pages.map(p => p.text).join(',')}]`)
+})
+
+app.get<{ Querystring: { limit?: string } }>('/floor/cases', async (req, reply) => {
+  const limit = Math.min(100, Math.max(1, Number(req.query.limit ?? '50') || 50))
+  const pages = await Promise.all(listTargets.map(t => fetchText(t.url, t.headers, t.dispatcher)))
+  const bad = pages.find(p => p.status !== 200)
+  if (bad !== undefined) return reply.code(502).send({ error: `a vendor answered ${bad.status}` })
+  const rows = pages.flatMap((p, i) => rowsOf(listTargets[i]!.provider, p.text))
+  rows.sort((a, b) => (b.ms - a.ms) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const items = rows.slice(0, limit).map(({ id, createdAt, item }) => ({ id, createdAt, item }))
+  return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ items }))
 })
 
 const url = await app.listen({ host: '127.0.0.1', port })

@@ -1,15 +1,17 @@
 /**
  * The gateway benchmark (`npm run bench`). See bench/README.md for what each scenario measures.
  *
- * Three processes besides this one (the load generator, autocannon), all on 127.0.0.1:
- *   SIM  src/simulators/serve.ts      the three vendor simulators
- *   G    node dist/server.js          the gateway in live mode, pointed at SIM, logging at info to /dev/null
- *   B    bench/baselines.ts           B0/B1/B2, the least work a server could do for each scenario
+ * Processes besides this one (the load generator, autocannon), all on 127.0.0.1:
+ *   SIM  src/simulators/serve.ts      the vendor simulators, in light mode (cached bytes) unless --sim-mode normal
+ *   G    node dist/server.js          the gateway in live mode, pointed at SIM, logging at info to /dev/null; one
+ *                                     process per shape: redis (REDIS_URL, the production shape) and memory
+ *   B    bench/baselines.ts           B0/B1/B2/floor, the least work a server could do for each scenario
  *
  * Options: --duration S (5) --warmup S (2) --connections N (10) --rounds N (3) --count N (cases per vendor, 200)
  *          --case-provider P (phishfort) --scenarios ref,get,list,fixed,latency --no-build
- *          --profile [--profile-scenario list|get|reference] [--profile-seconds S (15)] [--profile-dir DIR]:
- *            CPU-profile G under one scenario (default list) instead, and print the top functions
+ *          --shapes redis,memory (both) --redis-url URL (redis://127.0.0.1:6379/14) --sim-mode light|normal (light)
+ *          --profile [--shape memory|redis] [--profile-scenario list|get|reference] [--profile-seconds S (15)]
+ *            [--profile-dir DIR]: CPU-profile G under one scenario (default list) instead, and print the top functions
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { request } from 'undici'
+import { Redis } from 'ioredis'
 import { freePort, killAllSync, readCpuMs, readyLine, RssMonitor, startProcess, stopAll, stopProcess, type Proc } from './procs.js'
 import { summariseProfile, formatSummary } from './profile-summary.js'
 
@@ -41,7 +44,11 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     'profile-seconds': { type: 'string', default: '15' },
     'profile-scenario': { type: 'string', default: 'list' },
-    'profile-dir': { type: 'string', default: join(tmpdir(), 'takedown-gateway-profiles') }
+    'profile-dir': { type: 'string', default: join(tmpdir(), 'takedown-gateway-profiles') },
+    shapes: { type: 'string', default: 'redis,memory' },
+    shape: { type: 'string', default: 'memory' },
+    'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379/14' },
+    'sim-mode': { type: 'string', default: 'light' }
   },
   strict: true
 })
@@ -54,16 +61,37 @@ const SCENARIOS = new Set(args.scenarios.split(',').map(s => s.trim()))
 /** extra node flags for the gateway process (experiments, e.g. `--node-args=--max-semi-space-size=8`) */
 const NODE_ARGS = args['node-args'].split(' ').filter(a => a !== '')
 
+/** how the gateway keeps its cache, idempotency records, rate limits and events: Redis (production) or its own memory */
+type Shape = 'redis' | 'memory'
+const isShape = (s: string): s is Shape => s === 'redis' || s === 'memory'
+const SHAPES: Shape[] = args.shapes.split(',').map(s => s.trim()).filter(s => s !== '').map(s => {
+  if (!isShape(s)) throw new Error(`--shapes takes redis and/or memory (got ${s})`)
+  return s
+})
+if (SHAPES.length === 0) throw new Error('--shapes needs at least one of redis, memory')
+if (!isShape(args.shape)) throw new Error(`--shape must be redis or memory (got ${args.shape})`)
+if (args['sim-mode'] !== 'light' && args['sim-mode'] !== 'normal') throw new Error(`--sim-mode must be light or normal (got ${args['sim-mode']})`)
+const REDIS_URL = args['redis-url']
+/** every key the redis-shaped gateway writes starts with this; the keys are deleted at the end of the run */
+const REDIS_PREFIX = `tgw-bench:${process.pid}:`
+
 // ---- types --------------------------------------------------------------------------------------------------------
+
+type ProviderId = 'bforeai' | 'phishfort' | 'cloudflare' | 'netcraft'
 
 interface SimsLine {
   pid: number
-  simulators: Record<'bforeai' | 'phishfort' | 'cloudflare', { origin: string, baseUrl: string, credential: string, options: Record<string, string>, env: Record<string, string> }>
+  simulators: Record<ProviderId, { origin: string, baseUrl: string, credential: string, options: Record<string, string>, env: Record<string, string> }>
 }
 
+/** one vendor request of the gateway's listing, as the simulators logged it */
+interface ListCall { provider: ProviderId, url: string, headers: Record<string, string> }
+
 interface Target {
-  /** G, B0, B1, B2 or a vendor name */
+  /** G, B0, B1, B2, floor or a vendor name */
   label: string
+  /** G only: which gateway process */
+  shape?: Shape
   url: string
   headers: Record<string, string>
   /** process serving it, for CPU accounting */
@@ -87,19 +115,34 @@ interface RunStats {
   timeouts: number
   /** CPU time the serving process spent per answered request, in ms (null when not measurable) */
   cpuMsPerReq: number | null
+  /** CPU time the simulators' process spent per answered request, in ms */
+  simCpuMsPerReq: number | null
   offeredRate: number | null
   /** G only: vendor requests the simulators counted during the run, per answered request, by route */
   vendorCallsPerReq?: Record<string, number>
 }
 
-interface Summary { rps: number, p50: number, p99: number, cpuMsPerReq: number | null, vendorCallsPerReq: number | null, runs: RunStats[] }
+interface Summary {
+  label: string
+  shape: Shape | null
+  rps: number
+  p50: number
+  p99: number
+  cpuMsPerReq: number | null
+  simCpuMsPerReq: number | null
+  vendorCallsPerReq: number | null
+  runs: RunStats[]
+}
+
+interface Ratio { of: string, value: number }
 
 interface ScenarioResult {
   name: string
   description: string
+  /** by target key: `G/redis`, `G/memory`, `B2`, `floor`, a vendor name */
   targets: Record<string, Summary>
-  /** G throughput over baseline throughput, medians */
-  ratio?: { of: string, value: number }
+  /** G throughput over baseline throughput (medians), by G target key */
+  ratios?: Record<string, Ratio[]>
   extra?: Record<string, unknown>
 }
 
@@ -114,7 +157,13 @@ const median = (xs: number[]): number => {
 
 const log = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`) }
 
+const keyOf = (t: { label: string, shape?: Shape | null }): string => t.shape === undefined || t.shape === null ? t.label : `${t.label}/${t.shape}`
+
+/** the simulators' process, whose CPU is read around every run */
+let simPid: number | null = null
+
 async function load (t: Target, opts: { duration: number, rate?: number, connections?: number }): Promise<RunStats> {
+  const sim0 = simPid === null ? null : readCpuMs(simPid)
   const cpu0 = t.pid === null ? null : readCpuMs(t.pid)
   const result = await autocannon({
     url: t.url,
@@ -128,6 +177,7 @@ async function load (t: Target, opts: { duration: number, rate?: number, connect
     ...(opts.rate === undefined ? {} : { overallRate: opts.rate, ignoreCoordinatedOmission: true })
   })
   const cpu1 = t.pid === null ? null : readCpuMs(t.pid)
+  const sim1 = simPid === null ? null : readCpuMs(simPid)
   const ok = result['2xx']
   return {
     rps: ok / result.duration,
@@ -143,19 +193,24 @@ async function load (t: Target, opts: { duration: number, rate?: number, connect
     errors: result.errors,
     timeouts: result.timeouts,
     cpuMsPerReq: cpu0 === null || cpu1 === null || ok === 0 ? null : (cpu1 - cpu0) / ok,
+    simCpuMsPerReq: sim0 === null || sim1 === null || ok === 0 ? null : (sim1 - sim0) / ok,
     offeredRate: opts.rate ?? null
   }
 }
 
-function summarise (runs: RunStats[]): Summary {
+function summarise (t: Target, runs: RunStats[]): Summary {
   const cpu = runs.map(r => r.cpuMsPerReq).filter((x): x is number => x !== null)
+  const simCpu = runs.map(r => r.simCpuMsPerReq).filter((x): x is number => x !== null)
   const calls = runs.map(r => r.vendorCallsPerReq).filter((x): x is Record<string, number> => x !== undefined)
     .map(c => Object.values(c).reduce((a, n) => a + n, 0))
   return {
+    label: t.label,
+    shape: t.shape ?? null,
     rps: median(runs.map(r => r.rps)),
     p50: median(runs.map(r => r.p50)),
     p99: median(runs.map(r => r.p99)),
     cpuMsPerReq: cpu.length === 0 ? null : median(cpu),
+    simCpuMsPerReq: simCpu.length === 0 ? null : median(simCpu),
     vendorCallsPerReq: calls.length === 0 ? null : median(calls),
     runs
   }
@@ -172,22 +227,23 @@ async function interleaved (name: string, targets: Target[], opts: { rate?: (t: 
   for (const t of targets) {
     if (WARMUP > 0) await load(t, { duration: WARMUP, ...(opts.rate?.(t) === undefined ? {} : { rate: opts.rate(t)! }) })
   }
-  const runs = new Map<string, RunStats[]>(targets.map(t => [t.label, []]))
+  const runs = new Map<string, RunStats[]>(targets.map(t => [keyOf(t), []]))
   for (let round = 1; round <= ROUNDS; round++) {
     for (const t of targets) {
-      monitor?.mark(name)
+      for (const m of monitors.values()) m.mark(name)
       const rate = opts.rate?.(t)
       const counting = t.label === 'G' && currentSims !== null
       if (counting) await resetSimStats(currentSims!)
       const r = await load(t, { duration: opts.duration?.(t) ?? DURATION, ...(rate === undefined ? {} : { rate }) })
       if (counting) r.vendorCallsPerReq = await readSimStats(currentSims!, r.answered)
-      checkRun(`${name} ${t.label} round ${round}`, r)
-      runs.get(t.label)!.push(r)
-      log(`${name} round ${round} ${t.label.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms` +
-        (r.cpuMsPerReq === null ? '' : `  cpu ${(r.cpuMsPerReq * 1000).toFixed(0)} µs/req`))
+      checkRun(`${name} ${keyOf(t)} round ${round}`, r)
+      runs.get(keyOf(t))!.push(r)
+      log(`${name} round ${round} ${keyOf(t).padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms` +
+        (r.cpuMsPerReq === null ? '' : `  cpu ${(r.cpuMsPerReq * 1000).toFixed(0)} µs/req`) +
+        (r.simCpuMsPerReq === null ? '' : `  sim ${(r.simCpuMsPerReq * 1000).toFixed(0)} µs/req`))
     }
   }
-  return Object.fromEntries([...runs].map(([label, rs]) => [label, summarise(rs)]))
+  return Object.fromEntries(targets.map(t => [keyOf(t), summarise(t, runs.get(keyOf(t))!)]))
 }
 
 async function httpJson<T> (url: string, init: { method?: 'GET' | 'POST' | 'DELETE', headers?: Record<string, string>, body?: unknown } = {}): Promise<{ status: number, body: T }> {
@@ -232,18 +288,24 @@ function build (): void {
 
 // ---- processes ----------------------------------------------------------------------------------------------------
 
-let monitor: RssMonitor | null = null
+/** gateway memory, one monitor per shape */
+const monitors = new Map<Shape, RssMonitor>()
 
 async function startSimulators (): Promise<{ proc: Proc, line: SimsLine }> {
-  // the compiled simulators (dist/, built with the gateway): tsx's per-function name helpers cost the vendor side CPU
-  const proc = startProcess('simulators', process.execPath, ['dist/simulators/serve.js', '--count', args.count, '--cloudflare-rate-limit', 'off'], {
+  // the compiled simulators (dist/, built with the gateway): tsx's per-function name helpers cost the vendor side CPU;
+  // light mode answers repeated reads from the bytes it serialised first (same bytes, far less CPU on the shared cores)
+  const light = args['sim-mode'] === 'light' ? ['--light'] : []
+  const proc = startProcess('simulators', process.execPath, ['dist/simulators/serve.js', '--count', args.count, '--cloudflare-rate-limit', 'off', ...light], {
     cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdout: 'pipe'
   })
   return { proc, line: await readyLine<SimsLine>(proc) }
 }
 
-function gatewayEnv (sims: SimsLine, port: number): NodeJS.ProcessEnv {
+function gatewayEnv (sims: SimsLine, port: number, shape: Shape): NodeJS.ProcessEnv {
   return {
+    // the production shape: cache, idempotency records, rate limits, outbound budgets, events and jobs in Redis, under
+    // a key prefix of this run's own (deleted at the end); memory: everything in the process
+    ...(shape === 'redis' ? { REDIS_URL, REDIS_KEY_PREFIX: REDIS_PREFIX } : {}),
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'production',
@@ -267,19 +329,85 @@ function gatewayEnv (sims: SimsLine, port: number): NodeJS.ProcessEnv {
   }
 }
 
-async function startGateway (sims: SimsLine, nodeArgs: string[] = []): Promise<{ proc: Proc, url: string }> {
+interface Gateway { shape: Shape, proc: Proc, url: string, pid: number | null }
+
+async function startGateway (sims: SimsLine, shape: Shape, nodeArgs: string[] = []): Promise<Gateway> {
   const port = await freePort()
   // stdout (the info-level request log) goes to /dev/null, as a deployment would ship it somewhere
-  const proc = startProcess('gateway', process.execPath, [...NODE_ARGS, ...nodeArgs, 'dist/server.js'], { cwd: ROOT, env: gatewayEnv(sims, port), stdout: 'ignore' })
+  const proc = startProcess(`gateway (${shape})`, process.execPath, [...NODE_ARGS, ...nodeArgs, 'dist/server.js'], { cwd: ROOT, env: gatewayEnv(sims, port, shape), stdout: 'ignore' })
   const url = `http://127.0.0.1:${port}`
   await waitReady(`${url}/readyz`, proc)
-  return { proc, url }
+  return { shape, proc, url, pid: proc.child.pid ?? null }
 }
 
-async function startBaselines (sims: SimsLine, gatewayUrl: string): Promise<{ proc: Proc, url: string }> {
+/** Deletes every key the redis-shaped gateway wrote (its own prefix); SCAN, so other users of the server are not blocked. */
+async function dropRedisKeys (): Promise<number> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  let n = 0
+  try {
+    await redis.connect()
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000)
+      cursor = next
+      if (keys.length > 0) n += await redis.unlink(...keys)
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
+  return n
+}
+
+const AUTH_HEADER: Record<ProviderId, (credential: string) => Record<string, string>> = {
+  bforeai: c => ({ 'x-authorization': c }),
+  phishfort: c => ({ 'x-api-key': c }),
+  cloudflare: c => ({ authorization: `Bearer ${c}` }),
+  netcraft: c => ({ authorization: `Bearer ${c}` })
+}
+
+/**
+ * The vendor requests of one warm `GET /v1/cases?limit=50`, read back from the simulators' request logs: B2, floor
+ * and the per-vendor latency runs replay exactly these targets, so they follow the connectors when their queries change.
+ */
+async function captureListCalls (sims: SimsLine, gatewayUrl: string, warnings: string[]): Promise<ListCall[]> {
+  type Logged = Array<{ method: string, url: string, route: string }>
+  const entries = Object.entries(sims.simulators) as Array<[ProviderId, SimsLine['simulators'][ProviderId]]>
+  let logs: Logged[] = []
+  // the first listings also refresh Cloudflare's mitigations behind the answer: list until one listing is alone in the logs
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    await resetSimStats(sims)
+    const res = await httpJson<{ partial?: boolean }>(`${gatewayUrl}/v1/cases?limit=${LIST_LIMIT}`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } })
+    if (res.status !== 200 || res.body.partial !== false) throw new Error(`GET /v1/cases answered ${res.status} (partial=${String(res.body.partial)}) while capturing its vendor calls`)
+    await new Promise(resolve => setTimeout(resolve, 300)) // let calls made behind the answer land in the logs too
+    logs = await Promise.all(entries.map(async ([, s]) => (await httpJson<Logged>(`${s.origin}/__sim/requests`)).body))
+    if (logs.every(l => l.length === 1)) break
+  }
+  const params = (route: string): number => route.split('/').filter(p => p.startsWith(':')).length
+  return entries.map(([id, s], i) => {
+    const logged = logs[i] ?? []
+    // the listing's own page is the request with the fewest path parameters (a mitigation read names its report)
+    const page = [...logged].sort((a, b) => params(a.route) - params(b.route))[0]
+    if (page === undefined) throw new Error(`the gateway's listing sent no request to ${id}`)
+    if (logged.length !== 1) {
+      const w = `one warm listing sent ${logged.length} requests to ${id} (${logged.map(r => `${r.method} ${r.route}`).join(', ')}); B2 and floor replay ${page.method} ${page.route}`
+      warnings.push(w)
+      log(`WARNING ${w}`)
+    }
+    return { provider: id, url: s.origin + page.url, headers: AUTH_HEADER[id](s.credential) }
+  })
+}
+
+async function startBaselines (sims: SimsLine, gatewayUrl: string, listCalls: ListCall[]): Promise<{ proc: Proc, url: string }> {
   const proc = startProcess('baselines', process.execPath, ['--import', 'tsx', 'bench/baselines.ts'], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', BENCH_SIMS: JSON.stringify(sims), BENCH_GATEWAY_URL: gatewayUrl, BENCH_GATEWAY_KEY: GATEWAY_KEY },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      BENCH_SIMS: JSON.stringify(sims),
+      BENCH_GATEWAY_URL: gatewayUrl,
+      BENCH_GATEWAY_KEY: GATEWAY_KEY,
+      BENCH_LIST_CALLS: JSON.stringify(listCalls)
+    },
     stdout: 'pipe'
   })
   const line = await readyLine<{ url: string }>(proc)
@@ -335,90 +463,101 @@ async function checkListComplete (gatewayUrl: string, when: string, warnings: st
 async function bench (): Promise<void> {
   const startedAt = new Date()
   build()
-  log('starting simulators, gateway and baselines')
+  log(`starting simulators (${args['sim-mode']} mode), gateway (${SHAPES.join(', ')}) and baselines`)
   const sim = await startSimulators()
   const sims = sim.line
-  const g = await startGateway(sims)
-  const gPid = g.proc.child.pid ?? null
-  if (gPid !== null) monitor = new RssMonitor(gPid, 200)
+  simPid = sims.pid
+  const gateways: Gateway[] = []
+  for (const shape of SHAPES) {
+    const g = await startGateway(sims, shape)
+    gateways.push(g)
+    if (g.pid !== null) monitors.set(shape, new RssMonitor(g.pid, 200))
+  }
+  const first = gateways[0]!
   const auth = { authorization: `Bearer ${GATEWAY_KEY}` }
+  const warnings: string[] = []
 
   // warm the reference cache before the baselines copy its bytes
-  const warm = await httpJson<unknown>(`${g.url}/v1/reference/statuses`, { headers: auth })
-  if (warm.status !== 200) throw new Error(`GET /v1/reference/statuses answered ${warm.status}`)
-  const b = await startBaselines(sims, g.url)
+  for (const g of gateways) {
+    const warm = await httpJson<unknown>(`${g.url}/v1/reference/statuses`, { headers: auth })
+    if (warm.status !== 200) throw new Error(`GET /v1/reference/statuses answered ${warm.status} (${g.shape})`)
+  }
+  const listCalls = await captureListCalls(sims, first.url, warnings)
+  log(`vendor calls of the listing, replayed by B2 and floor: ${listCalls.map(c => c.url).join(' ')}`)
+  const b = await startBaselines(sims, first.url, listCalls)
   const bPid = b.proc.child.pid ?? null
 
   const caseProvider = args['case-provider']
-  const listed = await httpJson<{ items: Array<{ id: string }> }>(`${g.url}/v1/cases?limit=10&provider=${caseProvider}`, { headers: auth })
+  const listed = await httpJson<{ items: Array<{ id: string }> }>(`${first.url}/v1/cases?limit=10&provider=${caseProvider}`, { headers: auth })
   const caseId = listed.body.items[0]?.id
   if (listed.status !== 200 || caseId === undefined) throw new Error(`could not pick a ${caseProvider} case (HTTP ${listed.status})`)
   const caseUrl = `/v1/cases/${encodeURIComponent(caseId)}`
   const listUrl = `/v1/cases?limit=${LIST_LIMIT}`
 
-  const calls = {
-    get: await vendorCalls(sims, g.url + caseUrl),
-    list: await vendorCalls(sims, g.url + listUrl),
-    reference: await vendorCalls(sims, `${g.url}/v1/reference/statuses`)
+  const calls: Record<string, Record<string, Record<string, number>>> = {}
+  for (const g of gateways) {
+    calls[g.shape] = {
+      get: await vendorCalls(sims, g.url + caseUrl),
+      list: await vendorCalls(sims, g.url + listUrl),
+      reference: await vendorCalls(sims, `${g.url}/v1/reference/statuses`)
+    }
+    await checkListComplete(g.url, `start (${g.shape})`, warnings)
   }
   log(`vendor calls of one cold gateway request: ${JSON.stringify(calls)}`)
-  const warnings: string[] = []
-  await checkListComplete(g.url, 'start', warnings)
   currentSims = sims
 
-  const G = (path: string): Target => ({ label: 'G', url: g.url + path, headers: auth, pid: gPid })
+  const G = (path: string): Target[] => gateways.map(g => ({ label: 'G', shape: g.shape, url: g.url + path, headers: auth, pid: g.pid }))
   const B = (label: string, path: string): Target => ({ label, url: b.url + path, headers: {}, pid: bPid })
-  const { bforeai, phishfort, cloudflare } = sims.simulators
-  const vendors: Target[] = [
-    { label: 'bforeai', url: `${bforeai.baseUrl}/v2/takedown/list?page=1&size=${LIST_LIMIT}&sort=created&order=descending`, headers: { 'x-authorization': bforeai.credential }, pid: null },
-    { label: 'phishfort', url: `${phishfort.baseUrl}/v1/incidents?limit=${LIST_LIMIT}`, headers: { 'x-api-key': phishfort.credential }, pid: null },
-    {
-      label: 'cloudflare',
-      url: `${cloudflare.baseUrl}/accounts/${cloudflare.options.accountId}/abuse-reports?page=1&per_page=${LIST_LIMIT}&sort=cdate%2Cdesc`,
-      headers: { authorization: `Bearer ${cloudflare.credential}` },
-      pid: null
-    }
-  ]
+  const vendors: Target[] = listCalls.map(c => ({ label: c.provider, url: c.url, headers: c.headers, pid: null }))
+  const b2 = B('B2', '/b2/cases')
+  const floor = B('floor', `/floor/cases?limit=${LIST_LIMIT}`)
 
   const results: ScenarioResult[] = []
-  const ratioOf = (targets: Record<string, Summary>, base: string): { of: string, value: number } =>
-    ({ of: base, value: targets.G!.rps / targets[base]!.rps })
+  const ratiosOf = (targets: Record<string, Summary>, ...bases: string[]): Record<string, Ratio[]> =>
+    Object.fromEntries(Object.entries(targets).filter(([, s]) => s.label === 'G')
+      .map(([key, s]) => [key, bases.map(of => ({ of, value: targets[of]!.rps > 0 ? s.rps / targets[of]!.rps : NaN }))]))
 
   if (SCENARIOS.has('ref')) {
-    const targets = await interleaved('reference', [G('/v1/reference/statuses'), B('B0', '/b0/reference/statuses')])
-    results.push({ name: 'reference', description: 'GET /v1/reference/statuses, cache hit (G) vs the same bytes from a bare route (B0)', targets, ratio: ratioOf(targets, 'B0') })
+    const targets = await interleaved('reference', [...G('/v1/reference/statuses'), B('B0', '/b0/reference/statuses')])
+    results.push({ name: 'reference', description: 'GET /v1/reference/statuses, cache hit (G) vs the same bytes from a bare route (B0)', targets, ratios: ratiosOf(targets, 'B0') })
   }
   if (SCENARIOS.has('get')) {
-    const targets = await interleaved('get', [G(caseUrl), B('B1', `/b1/cases/${encodeURIComponent(caseId)}`)])
-    results.push({ name: 'get', description: `GET /v1/cases/{id} (${caseId}) (G) vs one pooled undici request to the simulator (B1)`, targets, ratio: ratioOf(targets, 'B1') })
+    const targets = await interleaved('get', [...G(caseUrl), B('B1', `/b1/cases/${encodeURIComponent(caseId)}`)])
+    results.push({ name: 'get', description: `GET /v1/cases/{id} (${caseId}) (G) vs one pooled undici request to the simulator (B1)`, targets, ratios: ratiosOf(targets, 'B1') })
   }
   if (SCENARIOS.has('list') || SCENARIOS.has('fixed')) {
-    const targets = await interleaved('list', [G(listUrl), B('B2', `/b2/cases?limit=${LIST_LIMIT}`)])
-    results.push({ name: 'list', description: `GET ${listUrl} (G) vs three concurrent first-page reads, bodies concatenated (B2)`, targets, ratio: ratioOf(targets, 'B2') })
+    const targets = await interleaved('list', [...G(listUrl), b2, floor])
+    results.push({
+      name: 'list',
+      description: `GET ${listUrl} (G) vs the same ${listCalls.length} vendor calls with bodies concatenated (B2) and parsed, mapped, merged and serialised (floor)`,
+      targets,
+      ratios: ratiosOf(targets, 'B2', 'floor')
+    })
   }
   if (SCENARIOS.has('fixed')) {
-    // an open-ish model at ~60 % of G's measured capacity: the latency a client sees when the gateway is not saturated
-    const gMax = (name: string): number => results.find(r => r.name === name)?.targets.G?.rps ?? NaN
-    const fixed: Array<[string, string, Target[]]> = [['list', 'fixed-rate-list', [G(listUrl), B('B2', `/b2/cases?limit=${LIST_LIMIT}`)]]]
-    if (results.some(r => r.name === 'get')) fixed.push(['get', 'fixed-rate-get', [G(caseUrl), B('B1', `/b1/cases/${encodeURIComponent(caseId)}`)]])
+    // an open-ish model at ~60 % of the slower shape's measured capacity: the latency a client sees when the gateway
+    // is not saturated; every target (both shapes and the baselines) gets the same rate
+    const gMax = (name: string): number => Math.min(...Object.values(results.find(r => r.name === name)?.targets ?? {}).filter(s => s.label === 'G').map(s => s.rps))
+    const fixed: Array<[string, string, Target[]]> = [['list', 'fixed-rate-list', [...G(listUrl), b2]]]
+    if (results.some(r => r.name === 'get')) fixed.push(['get', 'fixed-rate-get', [...G(caseUrl), B('B1', `/b1/cases/${encodeURIComponent(caseId)}`)]])
     for (const [from, name, ts] of fixed) {
       const rate = Math.max(1, Math.round(gMax(from) * 0.6))
       const targets = await interleaved(name, ts, { rate: () => rate })
       results.push({
         name,
-        description: `the ${from} scenario at a fixed ${rate} req/s (60 % of G's median max throughput) for both G and its baseline`,
+        description: `the ${from} scenario at a fixed ${rate} req/s (60 % of the slower shape's median max throughput) for every target`,
         targets,
         extra: { offeredRate: rate }
       })
     }
   }
-  await checkListComplete(g.url, 'after the unthrottled scenarios', warnings)
+  for (const g of gateways) await checkListComplete(g.url, `after the unthrottled scenarios (${g.shape})`, warnings)
   if (SCENARIOS.has('latency')) {
     await setVendorLatency(sims, VENDOR_LATENCY_MS)
     try {
       const vendorDuration = Math.max(2, Math.min(3, DURATION))
-      const targets = await interleaved('latency-list', [G(listUrl), B('B2', `/b2/cases?limit=${LIST_LIMIT}`), ...vendors], {
-        duration: t => (t.label === 'G' || t.label === 'B2') ? DURATION : vendorDuration
+      const targets = await interleaved('latency-list', [...G(listUrl), b2, floor, ...vendors], {
+        duration: t => vendors.includes(t) ? vendorDuration : DURATION
       })
       const slowestP50 = Math.max(...vendors.map(v => targets[v.label]!.p50))
       const slowestP99 = Math.max(...vendors.map(v => targets[v.label]!.p99))
@@ -426,29 +565,37 @@ async function bench (): Promise<void> {
         name: 'latency-list',
         description: `GET ${listUrl} with ${VENDOR_LATENCY_MS} ms injected at every simulator; vendors measured directly (${vendorDuration} s runs)`,
         targets,
-        ratio: ratioOf(targets, 'B2'),
+        ratios: ratiosOf(targets, 'B2', 'floor'),
         extra: {
           injectedMs: VENDOR_LATENCY_MS,
           slowestVendor: { p50: slowestP50, p99: slowestP99 },
-          overheadOverSlowestVendor: { p50: targets.G!.p50 - slowestP50, p99: targets.G!.p99 - slowestP99 }
+          overheadOverSlowestVendor: Object.fromEntries(gateways.map(g => [g.shape, { p50: targets[`G/${g.shape}`]!.p50 - slowestP50, p99: targets[`G/${g.shape}`]!.p99 - slowestP99 }]))
         }
       })
-      await checkListComplete(g.url, 'end of the latency scenario', warnings)
+      for (const g of gateways) await checkListComplete(g.url, `end of the latency scenario (${g.shape})`, warnings)
     } finally {
       await setVendorLatency(sims, null)
     }
   }
 
-  monitor?.stop()
-  const rss = monitor === null
-    ? null
-    : { peakRssMb: monitor.peakRssKb / 1024, vmHwmMb: monitor.hwmKb / 1024, byPhaseMb: Object.fromEntries([...monitor.phases].map(([k, v]) => [k, v / 1024])) }
+  const memory: Partial<Record<Shape, GatewayMemory>> = {}
+  for (const [shape, m] of monitors) {
+    m.stop()
+    memory[shape] = { peakRssMb: m.peakRssKb / 1024, vmHwmMb: m.hwmKb / 1024, byPhaseMb: Object.fromEntries([...m.phases].map(([k, v]) => [k, v / 1024])) }
+  }
   await stopProcess(b.proc)
-  await stopProcess(g.proc)
+  for (const g of gateways) await stopProcess(g.proc)
   await stopProcess(sim.proc)
+  if (SHAPES.includes('redis')) {
+    try {
+      log(`deleted ${await dropRedisKeys()} Redis keys under ${REDIS_PREFIX}`)
+    } catch (err) {
+      log(`WARNING could not delete the Redis keys under ${REDIS_PREFIX}: ${(err as Error).message}`)
+    }
+  }
 
-  const verdicts = targetVerdicts(results, rss?.vmHwmMb ?? null)
-  printTable(results, verdicts, rss, calls, caseId, warnings)
+  const verdicts = targetVerdicts(results, memory)
+  printTable(results, verdicts, memory, calls, caseId, warnings)
 
   const cpu = cpus()
   const out = {
@@ -458,11 +605,25 @@ async function bench (): Promise<void> {
     platform: `${platform()} ${release()} ${arch()}`,
     cpu: { model: cpu[0]?.model ?? 'unknown', count: cpu.length },
     memoryMb: Math.round(totalmem() / 1048576),
-    config: { gatewayNodeArgs: NODE_ARGS, durationS: DURATION, warmupS: WARMUP, connections: CONNECTIONS, pipelining: 1, rounds: ROUNDS, casesPerVendor: Number(args.count), caseId, listLimit: LIST_LIMIT },
+    config: {
+      gatewayNodeArgs: NODE_ARGS,
+      durationS: DURATION,
+      warmupS: WARMUP,
+      connections: CONNECTIONS,
+      pipelining: 1,
+      rounds: ROUNDS,
+      casesPerVendor: Number(args.count),
+      caseId,
+      listLimit: LIST_LIMIT,
+      shapes: SHAPES,
+      redis: SHAPES.includes('redis') ? { url: REDIS_URL, keyPrefix: REDIS_PREFIX } : null,
+      simulatorMode: args['sim-mode'],
+      listCalls: listCalls.map(c => c.url)
+    },
     coldVendorCallsPerRequest: calls,
     warnings,
     scenarios: results,
-    gatewayMemory: rss,
+    gatewayMemory: memory,
     targets: verdicts
   }
   const dir = join(ROOT, 'bench/results')
@@ -472,61 +633,86 @@ async function bench (): Promise<void> {
   log(`results written to ${file}`)
 }
 
+interface GatewayMemory { peakRssMb: number, vmHwmMb: number, byPhaseMb: Record<string, number> }
+
 interface Verdict { name: string, value: number | null, threshold: string, pass: boolean | null }
 
-function targetVerdicts (results: ScenarioResult[], hwmMb: number | null): Verdict[] {
-  const ratio = (name: string): number | null => results.find(r => r.name === name)?.ratio?.value ?? null
-  const lat = results.find(r => r.name === 'latency-list')?.targets.G
+/** production shape first */
+const SHAPE_ORDER: Record<Shape, number> = { redis: 0, memory: 1 }
+const byShape = (shapes: Iterable<Shape>): Shape[] => [...shapes].sort((a, b) => SHAPE_ORDER[a] - SHAPE_ORDER[b])
+
+function targetVerdicts (results: ScenarioResult[], memory: Partial<Record<Shape, GatewayMemory>>): Verdict[] {
+  const ratio = (name: string, shape: Shape, of: string): number | null =>
+    results.find(r => r.name === name)?.ratios?.[`G/${shape}`]?.find(x => x.of === of)?.value ?? null
   const v = (name: string, value: number | null, threshold: string, ok: (x: number) => boolean): Verdict =>
     ({ name, value, threshold, pass: value === null || Number.isNaN(value) ? null : ok(value) })
-  return [
-    v('GET /v1/cases/{id} G/B1 throughput', ratio('get'), '>= 0.80', x => x >= 0.8),
-    v('GET /v1/cases G/B2 throughput', ratio('list'), '>= 0.80', x => x >= 0.8),
-    v('reference cache hit G/B0 throughput', ratio('reference'), '>= 0.70', x => x >= 0.7),
-    v(`list p50 with ${VENDOR_LATENCY_MS} ms vendor latency (ms)`, lat?.p50 ?? null, '<= 60', x => x <= 60),
-    v(`list p99 with ${VENDOR_LATENCY_MS} ms vendor latency (ms)`, lat?.p99 ?? null, '<= 80', x => x <= 80),
-    v('gateway peak RSS, VmHWM (MB)', hwmMb, '<= 200', x => x <= 200)
-  ]
+  return byShape(SHAPES).flatMap(shape => {
+    const lat = results.find(r => r.name === 'latency-list')?.targets[`G/${shape}`]
+    return [
+      v(`[${shape}] GET /v1/cases/{id} G/B1 throughput`, ratio('get', shape, 'B1'), '>= 0.80', x => x >= 0.8),
+      v(`[${shape}] GET /v1/cases G/floor throughput`, ratio('list', shape, 'floor'), '>= 0.80', x => x >= 0.8),
+      v(`[${shape}] GET /v1/cases G/B2 throughput`, ratio('list', shape, 'B2'), '>= 0.80', x => x >= 0.8),
+      v(`[${shape}] reference cache hit G/B0 throughput`, ratio('reference', shape, 'B0'), '>= 0.70', x => x >= 0.7),
+      v(`[${shape}] list p50, ${VENDOR_LATENCY_MS} ms vendor latency (ms)`, lat?.p50 ?? null, '<= 60', x => x <= 60),
+      v(`[${shape}] list p99, ${VENDOR_LATENCY_MS} ms vendor latency (ms)`, lat?.p99 ?? null, '<= 80', x => x <= 80),
+      v(`[${shape}] gateway peak RSS, VmHWM (MB)`, memory[shape]?.vmHwmMb ?? null, '<= 200', x => x <= 200)
+    ]
+  })
 }
 
-function printTable (results: ScenarioResult[], verdicts: Verdict[], rss: { vmHwmMb: number, peakRssMb: number } | null, calls: Record<string, Record<string, number>>, caseId: string, warnings: string[]): void {
-  const rows: string[][] = [['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'calls/req', 'non-2xx', 'runs req/s', 'G/B']]
+function printTable (results: ScenarioResult[], verdicts: Verdict[], memory: Partial<Record<Shape, GatewayMemory>>,
+  calls: Record<string, Record<string, Record<string, number>>>, caseId: string, warnings: string[]): void {
+  const us = (ms: number | null): string => ms === null ? '-' : (ms * 1000).toFixed(0)
+  const rows: string[][] = [['scenario', 'target', 'shape', 'req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'sim µs/req', 'calls/req', 'non-2xx', 'runs req/s', 'G/B']]
   for (const r of results) {
-    for (const [label, s] of Object.entries(r.targets)) {
+    // the gateway's rows first, production shape first, then the baselines in the order they ran
+    const entries = Object.entries(r.targets).sort(([, a], [, b]) =>
+      (a.label === 'G' ? 0 : 1) - (b.label === 'G' ? 0 : 1) || (a.shape === null || b.shape === null ? 0 : SHAPE_ORDER[a.shape] - SHAPE_ORDER[b.shape]))
+    for (const [key, s] of entries) {
       rows.push([
         r.name,
-        label,
+        s.label,
+        s.shape ?? '',
         s.rps.toFixed(0),
         s.p50.toFixed(1),
         s.p99.toFixed(1),
-        s.cpuMsPerReq === null ? '-' : (s.cpuMsPerReq * 1000).toFixed(0),
+        us(s.cpuMsPerReq),
+        us(s.simCpuMsPerReq),
         s.vendorCallsPerReq === null ? '' : s.vendorCallsPerReq.toFixed(2),
         String(s.runs.reduce((a, x) => a + x.non2xx + x.errors, 0)),
         s.runs.map(x => x.rps.toFixed(0)).join(' / '),
-        label === 'G' && r.ratio !== undefined ? `${r.ratio.value.toFixed(2)} (vs ${r.ratio.of})` : ''
+        (r.ratios?.[key] ?? []).map(x => `${x.value.toFixed(2)} vs ${x.of}`).join(', ')
       ])
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map(row => row[i]!.length)))
-  const line = (row: string[]): string => row.map((c, i) => i >= 2 && i <= 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join('  ')
-  const out: string[] = ['', `Medians of ${ROUNDS} interleaved runs, ${DURATION} s each, ${CONNECTIONS} connections, pipelining 1 (case ${caseId})${NODE_ARGS.length > 0 ? `, gateway node flags ${NODE_ARGS.join(' ')}` : ''}`, '']
+  const line = (row: string[]): string => row.map((c, i) => i >= 3 && i <= 9 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join('  ').trimEnd()
+  const out: string[] = ['', `Medians of ${ROUNDS} interleaved runs, ${DURATION} s each, ${CONNECTIONS} connections, pipelining 1 (case ${caseId}); ` +
+    `simulators in ${args['sim-mode']} mode${NODE_ARGS.length > 0 ? `; gateway node flags ${NODE_ARGS.join(' ')}` : ''}`, '']
   out.push(line(rows[0]!), widths.map(w => '-'.repeat(w)).join('  '))
   for (const row of rows.slice(1)) out.push(line(row))
+  out.push('', 'cpu µs/req: the serving process (G or the baselines); sim µs/req: the simulators\' process during the same run, per answered request')
   const lat = results.find(r => r.name === 'latency-list')
   if (lat?.extra !== undefined) {
     const sv = lat.extra.slowestVendor as { p50: number, p99: number }
-    out.push('', `with ${VENDOR_LATENCY_MS} ms vendor latency: G p50 ${lat.targets.G!.p50.toFixed(1)} ms / p99 ${lat.targets.G!.p99.toFixed(1)} ms; ` +
-      `slowest vendor p50 ${sv.p50.toFixed(1)} ms / p99 ${sv.p99.toFixed(1)} ms`)
+    const gs = byShape(SHAPES).filter(shape => lat.targets[`G/${shape}`] !== undefined)
+      .map(shape => `G ${shape} p50 ${lat.targets[`G/${shape}`]!.p50.toFixed(1)} ms / p99 ${lat.targets[`G/${shape}`]!.p99.toFixed(1)} ms`)
+    out.push(`with ${VENDOR_LATENCY_MS} ms vendor latency: ${gs.join('; ')}; slowest vendor p50 ${sv.p50.toFixed(1)} ms / p99 ${sv.p99.toFixed(1)} ms`)
   }
   for (const r of results) if (r.extra?.offeredRate !== undefined) out.push(`${r.name}: offered ${String(r.extra.offeredRate)} req/s`)
-  if (rss !== null) out.push(`gateway memory: VmHWM ${rss.vmHwmMb.toFixed(1)} MB, highest sampled VmRSS ${rss.peakRssMb.toFixed(1)} MB`)
-  out.push(`vendor calls of one cold gateway request: ${Object.entries(calls).map(([k, v]) => `${k} ${Object.values(v).reduce((a, n) => a + n, 0)}`).join(', ')}` +
-    '; calls/req above is the steady state measured during the G runs')
+  for (const shape of byShape(Object.keys(memory) as Shape[])) {
+    const m = memory[shape]!
+    out.push(`gateway memory (${shape}): VmHWM ${m.vmHwmMb.toFixed(1)} MB, highest sampled VmRSS ${m.peakRssMb.toFixed(1)} MB`)
+  }
+  for (const [shape, byRoute] of Object.entries(calls)) {
+    out.push(`vendor calls of one cold gateway request (${shape}): ${Object.entries(byRoute).map(([k, v]) => `${k} ${Object.values(v).reduce((a, n) => a + n, 0)}`).join(', ')}`)
+  }
+  out.push('calls/req above is the steady state measured during the G runs')
   for (const w of warnings) out.push(`WARNING ${w}`)
   out.push('', 'targets (informational; they never fail the run):')
   for (const v of verdicts) {
     const verdict = v.pass === null ? 'n/a ' : v.pass ? 'PASS' : 'FAIL'
-    out.push(`  ${verdict}  ${v.name.padEnd(44)} ${v.value === null ? '-' : v.value.toFixed(2)} (${v.threshold})`)
+    out.push(`  ${verdict}  ${v.name.padEnd(54)} ${v.value === null ? '-' : v.value.toFixed(2)} (${v.threshold})`)
   }
   process.stdout.write(out.join('\n') + '\n')
 }
@@ -539,7 +725,9 @@ async function profile (): Promise<void> {
   mkdirSync(dir, { recursive: true })
   const before = new Set(readdirSync(dir))
   const sim = await startSimulators()
-  const g = await startGateway(sim.line, ['--cpu-prof', '--cpu-prof-dir', dir])
+  const shape = args.shape as Shape
+  log(`profiling the ${shape}-shaped gateway`)
+  const g = await startGateway(sim.line, shape, ['--cpu-prof', '--cpu-prof-dir', dir])
   const auth = { authorization: `Bearer ${GATEWAY_KEY}` }
   const scenario = args['profile-scenario']
   let path: string
@@ -558,6 +746,7 @@ async function profile (): Promise<void> {
   log(`${scenario} under the profiler: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`)
   await stopProcess(g.proc, 15_000) // the profile is written while the process exits
   await stopProcess(sim.proc)
+  if (shape === 'redis') log(`deleted ${await dropRedisKeys()} Redis keys under ${REDIS_PREFIX}`)
   const file = readdirSync(dir).find(f => f.endsWith('.cpuprofile') && !before.has(f))
   if (file === undefined) throw new Error(`no .cpuprofile appeared in ${dir}`)
   log(`profile: ${join(dir, file)}`)

@@ -97,6 +97,8 @@ export function createSimulatorApp (errorBody: ErrorBodyFactory): { app: Fastify
     return reply.code(204).send()
   })
   app.get('/__sim/stats', async () => stats.toJSON())
+  // the raw request targets since the last reset (a benchmark replays exactly what the gateway sent)
+  app.get('/__sim/requests', async () => stats.log.map(({ method, url, route }) => ({ method, url, route })))
   app.delete('/__sim/stats', async (_req, reply) => {
     stats.reset()
     return reply.code(204).send()

@@ -3,13 +3,14 @@
  * gateway).
  *
  *   tsx src/simulators/serve.ts [--<provider>-port N ...] [--latency-ms N] [--seed N] [--count N]
- *                               [--<provider>-<flag> V ...]
+ *                               [--light] [--<provider>-<flag> V ...]
  *
  * Ports also come from SIM_<PROVIDER>_PORT (default 0: any free port); SIM_LATENCY_MS, SIM_SEED and SIM_COUNT stand in
  * for the other flags, SIM_<PROVIDER>_<FLAG> for a provider's own flags (its module's `simulatorFlags`, e.g.
  * `--cloudflare-rate-limit N|off`: the Cloudflare simulator enforces the vendor's 1200 requests per 5 minutes unless
  * told otherwise). `--help` lists them. Listens on 127.0.0.1 only. When every simulator listens, one JSON line goes
- * to stdout, with the variables that point a live-mode gateway at each simulator:
+ * to stdout, with the variables that point a live-mode gateway at each simulator. `--light` (or SIM_LIGHT=1) answers
+ * repeated vendor GETs from the bytes serialised the first time (light.ts: same bytes, for load runs):
  *
  *   {"ready":true,"pid":123,"latencyMs":0,"simulators":{"bforeai":{"origin":"http://127.0.0.1:1234","baseUrl":"http://127.0.0.1:1234/api",
  *    "credential":"…","options":{},"env":{"BFOREAI_API_KEY":"…","BFOREAI_BASE_URL":"…"}},…}}
@@ -23,6 +24,7 @@ import { PROVIDER_MODULES } from '../providers/registry.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { startSimulator, type RunningSimulator } from './harness.js'
 import { createSimulator } from './index.js'
+import { enableLightMode } from './light.js'
 
 function fail (message: string): never {
   process.stderr.write(`simulators: ${message}\n`)
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string' },
     seed: { type: 'string' },
     count: { type: 'string' },
+    light: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' }
   },
   strict: true
@@ -53,7 +56,7 @@ const { values } = parseArgs({
 
 if (values.help === true) {
   process.stdout.write(`usage: tsx src/simulators/serve.ts ${providerFlags.map(f => `[--${f.id}-${f.flag} ${f.help}]`).join(' ')} ` +
-    '[--latency-ms N] [--seed N] [--count N]\n')
+    '[--latency-ms N] [--seed N] [--count N] [--light]\n')
   process.exit(0)
 }
 
@@ -65,6 +68,7 @@ const flag = (id: ProviderId, name: string): string | undefined => {
 const latencyMs = integer('--latency-ms', values['latency-ms'] as string | undefined ?? env.SIM_LATENCY_MS, 0, 0, 600_000)
 const seed = integer('--seed', values.seed as string | undefined ?? env.SIM_SEED, 1, 0, 2 ** 31 - 1)
 const count = integer('--count', values.count as string | undefined ?? env.SIM_COUNT, 36, 1, 100_000)
+const light = values.light === true || env.SIM_LIGHT === '1' || env.SIM_LIGHT === 'true'
 
 const running: RunningSimulator[] = []
 let closing = false
@@ -92,12 +96,13 @@ try {
     const sim = await createSimulator(id, { clock: systemClock, seed, count, flags })
     // vendor routes only: the fault switchboard never delays the /__sim control routes
     if (latencyMs > 0) sim.faults.add({ latencyMs })
+    if (light) enableLightMode(sim, { clock: systemClock })
     const r = await startSimulator(sim, integer(`--${id}-port`, flag(id, 'port'), 0, 0, 65535))
     running.push(r)
     const endpoint = { baseUrl: r.baseUrl, credential: m.sandbox.credential, options: m.sandbox.options }
     simulators[id] = { origin: r.origin, ...endpoint, env: providerEnv(id, endpoint) }
   }
-  process.stdout.write(JSON.stringify({ ready: true, pid: process.pid, latencyMs, seed, count, simulators }) + '\n')
+  process.stdout.write(JSON.stringify({ ready: true, pid: process.pid, latencyMs, seed, count, light, simulators }) + '\n')
 } catch (err) {
   process.stderr.write(`simulators: could not start: ${(err as Error).message}\n`)
   await shutdown(1)
