@@ -272,7 +272,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.jobs === undefined ? {} : { jobs: opts.jobs })
   })
   app.decorate('events', events)
-  const observer = caseObserver(events.service, events.watcher)
+  const observer = caseObserver(events.service, events.watcher, clock)
   const cases = new CaseService(providers, config.gatewaySecret, {
     observer,
     // vendors without a history of their own: case reads add the status changes the event log recorded

@@ -75,9 +75,12 @@ export class EventService {
 
   /** For reads and writes: the answer to the client never waits for, or fails with, the event store. */
   observeQuietly (c: Case, via: ObservedVia, silentIfNew: boolean): void {
-    this.observe(c, via, silentIfNew).catch((err: unknown) => {
-      this.#log.warn({ caseId: c.id, via, err: (err as Error).message }, 'event store did not take an observed case; the watcher will catch the change')
-    })
+    this.observe(c, via, silentIfNew).catch((err: unknown) => { this.observeFailed(c, via, err) })
+  }
+
+  /** the warning of an observe step that failed where the answer does not wait for it */
+  observeFailed (c: Case, via: ObservedVia, err: unknown): void {
+    this.#log.warn({ caseId: c.id, via, err: (err as Error).message }, 'event store did not take an observed case; the watcher will catch the change')
   }
 
   filter (q: { types?: string | undefined, provider?: string | undefined, caseId?: string | undefined, terminal?: boolean | undefined }): EventFilter {

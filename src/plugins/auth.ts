@@ -85,6 +85,7 @@ function repeated (raw: readonly string[], name: string): boolean {
  */
 export function registerAuth (app: FastifyInstance, keys: readonly ApiKey[], opts: { failures: AuthFailureLimit, store: KvStore, clock: Clock }): void {
   const hashed = keys.map(k => ({ key: k, digest: digest(k.secret) }))
+  const verified = new Map<string, ApiKey>()
   const throttle = opts.failures.max > 0 ? new AuthFailureThrottle(opts.failures, opts.store, opts.clock) : null
   app.decorateRequest('client', null)
   app.addHook('onRoute', (route) => {
@@ -112,10 +113,15 @@ export function registerAuth (app: FastifyInstance, keys: readonly ApiKey[], opt
         refuse(req, new GatewayError('GW_ERR_UNAUTHENTICATED', 'Send a gateway key as `Authorization: Bearer <key>`'), done)
         return
       }
-      const presented = digest(match[1])
-      // compare against every key so timing does not tell which prefix matched
-      let found: ApiKey | null = null
-      for (const h of hashed) if (timingSafeEqual(h.digest, presented)) found = h.key
+      // a key that matched before is found without hashing: the map holds valid keys only (at most one entry per
+      // configured key), and its lookup hashes the whole presented string, so its time does not depend on a prefix
+      let found: ApiKey | null = verified.get(match[1]) ?? null
+      if (found === null) {
+        const presented = digest(match[1])
+        // compare against every key so timing does not tell which prefix matched
+        for (const h of hashed) if (timingSafeEqual(h.digest, presented)) found = h.key
+        if (found !== null) verified.set(match[1], found)
+      }
       if (found === null) {
         reply.header('www-authenticate', 'Bearer realm="takedown-gateway", error="invalid_token"')
         refuse(req, new GatewayError('GW_ERR_UNAUTHENTICATED', 'The gateway key is not valid'), done)

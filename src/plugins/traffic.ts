@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../domain/problems.js'
 import type { KvStore } from '../store/kv-store.js'
 import { keys } from '../store/keys.js'
+import { batchedRedisStore } from './rate-limit-store.js'
 
 export interface RateLimitOptions {
   /** requests per key per window; 0 = off */
@@ -24,6 +25,9 @@ export interface RateLimitOptions {
 export async function registerRateLimit (app: FastifyInstance, opts: RateLimitOptions, store: KvStore): Promise<void> {
   if (opts.max === 0) return
   const windowText = opts.windowMs % 1000 === 0 ? `${opts.windowMs / 1000} s` : `${opts.windowMs} ms`
+  // counted in Redis when there is one, in batches while a key is far from its limit (rate-limit-store.ts)
+  const shared = store.client === undefined ? null : batchedRedisStore(store.client, keys.inboundRateLimit())
+  if (shared !== null) app.addHook('onClose', (_app, done) => { shared.close(); done() })
   await app.register(rateLimit, {
     global: true,
     hook: 'preHandler',
@@ -34,7 +38,7 @@ export async function registerRateLimit (app: FastifyInstance, opts: RateLimitOp
     enableDraftSpec: true,
     // a Redis outage must not take the API down with it: count nothing rather than refuse everything
     skipOnError: true,
-    ...(store.client !== undefined ? { redis: store.client, nameSpace: keys.inboundRateLimit() } : {}),
+    ...(shared !== null ? { store: shared.Store } : {}),
     errorResponseBuilder: (req, ctx) => new GatewayError('GW_ERR_RATE_LIMITED',
       `The key "${req.client ?? 'anonymous'}" may send ${ctx.max} requests per ${windowText}; retry in ${ctx.after}`,
       { retryAfter: Math.max(1, Math.ceil(ctx.ttl / 1000)) })

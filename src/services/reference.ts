@@ -12,9 +12,9 @@ import type { ProviderId } from '../schemas/provider.js'
 import type { ReferenceItem, ReferenceKind } from '../schemas/reference.js'
 import type { ReferencePage } from '../schemas/reference-page.js'
 import { UNIFIED_STATUSES, isTerminal, type UnifiedStatus } from '../schemas/unified-status.js'
-import { cacheStatus, type SharedCache } from '../store/cached.js'
+import { cacheStatus, type CacheEntry, type SharedCache } from '../store/cached.js'
 import { keys } from '../store/keys.js'
-import type { ProviderSet } from './provider-set.js'
+import type { ProviderEntry, ProviderSet } from './provider-set.js'
 
 export const UNIFIED_STATUS_MEANINGS: Record<UnifiedStatus, string> = {
   received: 'submitted, not yet looked at',
@@ -34,7 +34,8 @@ const GATEWAY_STATUSES: ReferenceItem[] = UNIFIED_STATUSES.map(s => ({
   provider: 'gateway', kind: 'statuses', id: s, name: s, description: UNIFIED_STATUS_MEANINGS[s], unifiedStatus: s, terminal: isTerminal(s)
 }))
 
-export interface ReferenceResult { page: ReferencePage, cacheStatus: string[], etag: string }
+/** `page` is built on demand: a client whose body the route has serialised before never needs the items gathered. */
+export interface ReferenceResult { page: () => ReferencePage, cacheStatus: string[], etag: string }
 
 export class ReferenceService {
   readonly #providers: ProviderSet
@@ -54,6 +55,32 @@ export class ReferenceService {
     if (provider !== undefined && targets[0]?.connector == null) {
       throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${provider} is off in this gateway`, { provider })
     }
+    return this.#fresh(kind, provider, targets) ?? await this.#load(kind, provider, targets, signal, log)
+  }
+
+  /** Every entry fresh in this process: the answer without a promise or a copy of the items (the common case). */
+  #fresh (kind: ReferenceKind, provider: ProviderId | undefined, targets: Array<ProviderEntry | undefined>): ReferenceResult | null {
+    const entries: Array<CacheEntry<ReferenceItem[]>> = []
+    const statuses: string[] = []
+    const etags: string[] = []
+    for (const entry of targets) {
+      if (entry?.connector == null) continue
+      const key = keys.reference(entry.id, kind)
+      const cached = this.#cache.fresh<ReferenceItem[]>(key, { provider: entry.id, kind })
+      if (cached === null) return null
+      entries.push(cached)
+      statuses.push(cacheStatus('hit', `${entry.id}:${kind}`, this.#ttlMs - (this.#cache.ageOf(key) ?? 0)))
+      etags.push(cached.etag)
+    }
+    const page = (): ReferencePage => {
+      const items: ReferenceItem[] = kind === 'statuses' && provider === undefined ? [...GATEWAY_STATUSES] : []
+      for (const e of entries) items.push(...e.value)
+      return { kind, items, partial: false, errors: [] }
+    }
+    return { page, cacheStatus: statuses, etag: this.#pageEtag(kind, provider, etags) }
+  }
+
+  async #load (kind: ReferenceKind, provider: ProviderId | undefined, targets: Array<ProviderEntry | undefined>, signal: () => CancelSignal, log: Logger): Promise<ReferenceResult> {
     const items: ReferenceItem[] = kind === 'statuses' && provider === undefined ? [...GATEWAY_STATUSES] : []
     const errors: ProviderError[] = []
     const statuses: string[] = []
@@ -85,7 +112,7 @@ export class ReferenceService {
     const page: ReferencePage = { kind, items, partial: errors.length > 0, errors }
     // the page's validator from the cached entries' own etags: no hashing of the whole page on the hit path
     const etag = errors.length === 0 ? this.#pageEtag(kind, provider, etags) : `W/"${etagOf(page)}"`
-    return { page, cacheStatus: statuses, etag }
+    return { page: () => page, cacheStatus: statuses, etag }
   }
 
   /** The page's etag from its entries' etags, hashed once per combination (a hit would otherwise hash on every request). */

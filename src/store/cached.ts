@@ -58,6 +58,14 @@ export class SharedCache {
     return e === undefined ? null : this.#clock.now() - e.fetchedAt
   }
 
+  /** The local copy of a key while it is fresh (counted as a hit), else null: the hit path without a promise. */
+  fresh<T> (key: string, labels?: CacheLabels): CacheEntry<T> | null {
+    const entry = this.#local.get(key) as CacheEntry<T> | undefined
+    if (entry === undefined || this.#clock.now() - entry.fetchedAt >= this.#opts.ttlMs) return null
+    if (this.#onOutcome !== undefined) this.#onOutcome('hit', labels ?? { provider: 'unknown', kind: 'unknown' })
+    return entry
+  }
+
   async get<T> (key: string, lockKey: string, load: () => Promise<T>, etagOf: (value: T) => string, labels?: CacheLabels): Promise<CacheResult<T>> {
     const result = await this.#get(key, lockKey, load, etagOf)
     if (this.#onOutcome !== undefined) this.#onOutcome(result.outcome, labels ?? { provider: 'unknown', kind: 'unknown' })

@@ -134,6 +134,33 @@ describe('case change events', () => {
     expect(mine.at(-1)).toMatchObject({ type: 'case.status_changed', observedVia: 'poll', case: { terminal: true } })
   })
 
+  it('repeated reads of an unchanged case skip the store\'s compare for 30 s; a read showing a change is recorded at once', async () => {
+    const id = await reportAtPhishfort('monitor')
+    await syncAll()
+    const store = gw.app.events.service.store
+    const original = store.observe.bind(store)
+    const compared: string[] = []
+    store.observe = async (input) => { if (input.case.id === id) compared.push(input.via); return await original(input) }
+    try {
+      const read = async (): Promise<void> => {
+        const res = await gw.app.inject({ url: `/v1/cases/${encodeURIComponent(id)}`, headers: auth() })
+        expect(res.statusCode).toBe(200)
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+      for (let i = 0; i < 5; i++) await read()
+      expect(compared).toEqual(['read']) // the first read compared, the four others found the state it left
+      gw.clock.advance(31_000)
+      await read()
+      expect(compared).toEqual(['read', 'read'])
+      await actAtPhishfort(id, 'tkd')
+      await read()
+      expect(compared).toEqual(['read', 'read', 'read'])
+      expect((await feed()).filter(e => e.case.id === id).at(-1)).toMatchObject({ observedVia: 'read', case: { providerStatus: 'case_building' } })
+    } finally {
+      store.observe = original
+    }
+  })
+
   it('records a read that shows a change, and a write that changes a case without returning it', async () => {
     const id = await reportAtPhishfort('monitor')
     await syncAll()

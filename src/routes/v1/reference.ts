@@ -42,7 +42,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceSe
     // the body only changes when the etag does: serialise each version once
     let body = bodies.get(result.etag)
     if (body === undefined) {
-      body = Buffer.from(reply.serialize(result.page) as string)
+      body = Buffer.from(reply.serialize(result.page()) as string)
       if (bodies.size >= 64) bodies.delete(bodies.keys().next().value as string)
       bodies.set(result.etag, body)
     }
