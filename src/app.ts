@@ -321,7 +321,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     })
     app.addHook('onClose', (_app, done) => { stop.abort(new Error('closing')); done() })
   }
-  await app.register(eventRoutes, { events: events.service })
+  await app.register(eventRoutes, { events: events.service, heartbeatMs: config.events.streamHeartbeatMs })
   await app.register(inboundRoutes, { events, store, config, providers, clock })
 
   // bulk submission: items worked off on the jobs port (BullMQ with Redis, in process without), started with the events engine

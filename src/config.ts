@@ -110,6 +110,8 @@ export interface EventsConfig {
   redisUrl: string | null
   retentionMs: number
   timelineRetentionMs: number
+  /** how often every event stream gets a keep-alive comment */
+  streamHeartbeatMs: number
   watch: {
     enabled: boolean
     lookbackMs: number
@@ -183,6 +185,7 @@ export const ENV_VARS: Record<string, string> = {
   EVENTS_REDIS_URL: 'a separate Redis for the event log and case snapshots (default: REDIS_URL); the gateway refuses to start when its maxmemory-policy is not noeviction',
   EVENTS_RETENTION_DAYS: 'how long GET /v1/events and the stream can resume from an event id (default 30); older ids get 410',
   EVENTS_TIMELINE_RETENTION_DAYS: 'how long a case timeline keeps events after the case\'s last change (default 365)',
+  EVENTS_STREAM_HEARTBEAT_MS: 'a `: keep-alive` comment goes to every GET /v1/events/stream client this often, so proxies keep idle streams open (default 15000)',
   WATCH_ENABLED: 'false: no scheduled vendor syncs (events then come only from reads, writes and webhooks; default true)',
   WATCH_LOOKBACK_DAYS: 'each sync reads the cases created in this many days (default 90); older open cases are re-read one by one',
   WATCH_OLD_CASES_INTERVAL_MS: 'cadence of the re-read of open cases older than the look-back window (default 3600000 = 1 h)',
@@ -418,6 +421,7 @@ function parseEvents (get: (name: string) => string | undefined, int: (name: str
     redisUrl,
     retentionMs,
     timelineRetentionMs,
+    streamHeartbeatMs: int('EVENTS_STREAM_HEARTBEAT_MS', 15_000, 100, 300_000),
     watch: {
       enabled: ['true', '1'].includes(enabledRaw),
       lookbackMs: int('WATCH_LOOKBACK_DAYS', 90, 1, 3650) * day,

@@ -145,8 +145,14 @@ export class MemoryEventStore implements EventStore {
   }
 
   async snapshotCounts (): Promise<Record<string, number>> {
+    const now = this.clock.now()
     const counts: Record<string, number> = {}
-    for (const id of this.#snapshots.keys()) {
+    for (const [id, held] of this.#snapshots) {
+      // a terminal snapshot past its retention is gone, as on Redis
+      if (held.expiresAt <= now) {
+        this.#snapshots.delete(id)
+        continue
+      }
       const provider = id.slice(0, id.indexOf(':'))
       counts[provider] = (counts[provider] ?? 0) + 1
     }

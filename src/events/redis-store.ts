@@ -17,22 +17,31 @@ import type { Clock } from '../clock.js'
 import { gatewayEventOf, matchesFilter, type AppendInput, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
 
 /*
- * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts
+ * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts, expiring zset
  * ARGV: 1 fp, 2 status, 3 providerStatus ('' = null), 4 terminal 1|0, 5 updatedAt ('' = null), 6 createdAt,
  *       7 createdAt ms, 8 silentIfNew 1|0, 9 observedAt, 10 via, 11 case JSON, 12 provider, 13 case id,
  *       14 log MINID, 15 timeline MINID, 16 timeline/snapshot TTL ms
  * Returns false (unchanged or silent) or {entry id, entry fields}.
  * The rules are decide() of store.ts.
+ * A terminal snapshot expires; the expiring zset holds when (Redis TIME, the clock PEXPIRE uses), so SWEEP can take
+ * it off the counts. A case whose expired snapshot the sweep has not taken off yet is still counted: not counted again.
  */
 const OBSERVE = `
 local s = redis.call('HMGET', KEYS[1], 'fp', 'seq', 'st', 'ps', 'term', 'ua')
 if s[1] == ARGV[1] then return false end
 local new = (s[1] == false)
-if new then redis.call('HINCRBY', KEYS[5], ARGV[12], 1) end
+if new and redis.call('ZSCORE', KEYS[6], ARGV[13]) == false then redis.call('HINCRBY', KEYS[5], ARGV[12], 1) end
 if ARGV[4] == '1' then redis.call('ZREM', KEYS[4], ARGV[13]) else redis.call('ZADD', KEYS[4], ARGV[7], ARGV[13]) end
 local function keep(seq)
   redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'seq', seq, 'st', ARGV[2], 'ps', ARGV[3], 'term', ARGV[4], 'ua', ARGV[5])
-  if ARGV[4] == '1' then redis.call('PEXPIRE', KEYS[1], ARGV[16]) else redis.call('PERSIST', KEYS[1]) end
+  if ARGV[4] == '1' then
+    redis.call('PEXPIRE', KEYS[1], ARGV[16])
+    local t = redis.call('TIME')
+    redis.call('ZADD', KEYS[6], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[16]), ARGV[13])
+  else
+    redis.call('PERSIST', KEYS[1])
+    redis.call('ZREM', KEYS[6], ARGV[13])
+  end
 end
 if new and ARGV[8] == '1' then keep(0) return false end
 local typ
@@ -66,6 +75,26 @@ const APPEND = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return false end
 return redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[2], '*', unpack(ARGV, 3))
 `
+
+/*
+ * The snapshot counts, after taking off the terminal snapshots that expired. KEYS: expiring zset, snapshot counts.
+ * ARGV: 1 snapshot key prefix (the case id follows), 2 most expired snapshots taken off per call.
+ * Returns HGETALL of the counts.
+ */
+const SWEEP = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))) do
+  if redis.call('EXISTS', ARGV[1] .. id) == 0 then
+    local provider = string.match(id, '^([^:]+):')
+    if provider then redis.call('HINCRBY', KEYS[2], provider, -1) end
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return redis.call('HGETALL', KEYS[2])
+`
+/** expired snapshots one count takes off at most (a scrape stays short; the next one goes on) */
+const SWEEP_BATCH = 5000
 
 type Fields = string[]
 type Entry = [string, Fields]
@@ -116,7 +145,8 @@ export class RedisEventStore implements EventStore {
     this.client.on('error', (err: Error) => { this.#lastError = err.message })
     this.client.on('ready', () => { this.#lastError = null })
     this.#tail.on('error', () => {})
-    this.client.defineCommand('tgwObserve', { numberOfKeys: 5, lua: OBSERVE })
+    this.client.defineCommand('tgwObserve', { numberOfKeys: 6, lua: OBSERVE })
+    this.client.defineCommand('tgwSweep', { numberOfKeys: 2, lua: SWEEP })
     this.client.defineCommand('tgwAppend', { numberOfKeys: 2, lua: APPEND })
     this.#keys = eventKeys(opts.keyPrefix)
   }
@@ -129,7 +159,7 @@ export class RedisEventStore implements EventStore {
     const now = this.o.clock.now()
     const k = this.#keys
     const args = [
-      k.snapshot(c.id), k.log, k.timeline(c.id), k.open, k.counts,
+      k.snapshot(c.id), k.log, k.timeline(c.id), k.open, k.counts, k.expiring,
       caseFingerprint(c), c.status, c.providerStatus ?? '', c.terminal ? '1' : '0', c.updatedAt ?? '', c.createdAt,
       Date.parse(c.createdAt), silentIfNew ? '1' : '0', new Date(now).toISOString(), via, JSON.stringify(c), c.provider, c.id,
       minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs
@@ -228,9 +258,14 @@ export class RedisEventStore implements EventStore {
     await this.client.hset(this.#keys.checkpoints, provider, JSON.stringify(checkpoint))
   }
 
+  /** snapshots held per provider: the terminal ones that expired since the last call are taken off first */
   async snapshotCounts (): Promise<Record<string, number>> {
-    const raw = await this.client.hgetall(this.#keys.counts)
-    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]))
+    const k = this.#keys
+    const flat = await (this.client as unknown as { tgwSweep: (...args: Array<string | number>) => Promise<string[]> })
+      .tgwSweep(k.expiring, k.counts, k.snapshot(''), SWEEP_BATCH)
+    const counts: Record<string, number> = {}
+    for (let i = 0; i + 1 < flat.length; i += 2) counts[flat[i] as string] = Number(flat[i + 1])
+    return counts
   }
 
   async health (): Promise<string | null> {

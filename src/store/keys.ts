@@ -38,6 +38,7 @@ export const eventKeys = (prefix: string): {
   log: string,
   open: string,
   counts: string,
+  expiring: string,
   checkpoints: string,
   snapshot: (caseId: string) => string,
   timeline: (caseId: string) => string,
@@ -46,6 +47,8 @@ export const eventKeys = (prefix: string): {
   log: `${prefix}${PREFIX}{ev}:log`,
   open: `${prefix}${PREFIX}{ev}:open`,
   counts: `${prefix}${PREFIX}{ev}:snapshots`,
+  /** terminal snapshots by when they expire, so the counts can drop them */
+  expiring: `${prefix}${PREFIX}{ev}:expiring`,
   checkpoints: `${prefix}${PREFIX}{ev}:checkpoints`,
   snapshot: (caseId) => `${prefix}${PREFIX}{ev}:snap:${caseId}`,
   timeline: (caseId) => `${prefix}${PREFIX}{ev}:tl:${caseId}`,

@@ -4,9 +4,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import { pino } from 'pino'
+import { Registry } from 'prom-client'
 import { afterEach, describe, expect, inject, it, vi } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { MemoryEventStore } from '../../src/events/memory-store.js'
+import { EventMetrics } from '../../src/events/metrics.js'
 import { RedisEventStore } from '../../src/events/redis-store.js'
 import type { EventStore } from '../../src/events/store.js'
 import type { Case } from '../../src/schemas/case.js'
@@ -183,5 +185,46 @@ describe('memory event store retention', () => {
     await s.observe({ case: fakeCase('bforeai', 'later', clock.now()), via: 'gateway', silentIfNew: false })
     expect((await s.read(null, 10, {})).items.map(e => e.case?.providerCaseId)).toEqual(['later'])
     expect((await s.timeline(c.id, null, 10)).items).toHaveLength(1)
+  })
+})
+
+describe('the snapshot-count gauge', () => {
+  // terminal snapshots kept 300 ms: on Redis they expire by Redis's own clock, in memory by the store's clock
+  const short = { retentionMs: 30 * DAY, timelineRetentionMs: 300 }
+  const kinds: Array<[string, () => { store: EventStore, expire: () => void }]> = [
+    ['redis', () => ({ store: new RedisEventStore(inject('redisUrl'), { keyPrefix: `t-${randomUUID()}:`, clock: new ManualClock(), log, retention: short }), expire: () => {} })],
+    ['memory', () => {
+      const clock = new ManualClock()
+      return { store: new MemoryEventStore(clock, short), expire: () => { clock.advance(short.timelineRetentionMs) } }
+    }]
+  ]
+
+  it.each(kinds)('%s: goes down when terminal snapshots expire, and counts a case seen again once', async (_kind, make) => {
+    const { store: s, expire } = make()
+    open.push(s)
+    await s.waitReady?.()
+    const registry = new Registry()
+    // eslint-disable-next-line no-new
+    new EventMetrics(registry, { lastSyncs: async () => ({}), snapshots: async () => await s.snapshotCounts(), now: () => 0 })
+    const gauge = async (): Promise<number> => {
+      const m = await registry.getSingleMetric('takedown_gateway_event_snapshots')?.get()
+      return m?.values.find(v => v.labels.provider === 'bforeai')?.value ?? 0
+    }
+    const cases = ['g1', 'g2', 'g3'].map(id => fakeCase('bforeai', id, Date.parse('2026-10-01T00:00:00Z'), { status: 'received' }))
+    for (const c of cases) await s.observe({ case: c, via: 'poll', silentIfNew: true })
+    expect(await gauge()).toBe(3)
+    for (const c of cases.slice(1)) await s.observe({ case: withStatus(c, 'taken_down'), via: 'poll', silentIfNew: false })
+    expect(await gauge()).toBe(3)
+
+    expire()
+    const end = Date.now() + 5000
+    while (await gauge() > 1 && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 50))
+    expect(await gauge()).toBe(1)
+    expect(await s.snapshotCounts()).toEqual({ bforeai: 1 })
+
+    // a case whose snapshot expired and that is seen again is one snapshot again, counted once
+    await s.observe({ case: withStatus(cases[1] as Case, 'taken_down'), via: 'read', silentIfNew: true })
+    expect(await gauge()).toBe(2)
+    expect(await gauge()).toBe(2)
   })
 })

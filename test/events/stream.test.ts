@@ -14,9 +14,9 @@ let n = 0
 
 interface Stream { events: CaseEvent[], raw: string, close: () => void, status: number }
 
-async function open (headers: Record<string, string> = {}, query = ''): Promise<Stream> {
+async function open (headers: Record<string, string> = {}, query = '', to = port): Promise<Stream> {
   return await new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: `/v1/events/stream${query}`, headers: { ...auth(), ...headers } }, res => {
+    const req = http.get({ host: '127.0.0.1', port: to, path: `/v1/events/stream${query}`, headers: { ...auth(), ...headers } }, res => {
       const s: Stream = { events: [], raw: '', close: () => { req.destroy() }, status: res.statusCode ?? 0 }
       res.setEncoding('utf8')
       let buffer = ''
@@ -107,6 +107,22 @@ describe('GET /v1/events/stream', () => {
     const bad = await open({ 'last-event-id': 'not-an-id' })
     expect(bad.status).toBe(400)
     bad.close()
+  })
+
+  it('sends an idle client a keep-alive comment at the configured heartbeat interval', async () => {
+    const quick = await testGateway({ env: { EVENTS_STREAM_HEARTBEAT_MS: '200' } })
+    try {
+      await quick.app.listen({ port: 0, host: '127.0.0.1' })
+      const s = await open({}, '', (quick.app.server.address() as { port: number }).port)
+      expect(s.status).toBe(200)
+      // nothing happens on this gateway, so only the heartbeat can write; at the 15 s default none would come in the
+      // 3 s this waits, at 200 ms several do
+      await until(() => s.raw.split(': keep-alive\n\n').length > 2, 3000)
+      s.close()
+      expect(s.events).toEqual([])
+    } finally {
+      await quick.close()
+    }
   })
 
   it('holds 1,000 idle clients on one replica for well under 50 MB of extra RSS', async () => {

@@ -99,10 +99,10 @@ export async function httpRequest (origin: string, path: string, opts: { method?
   })
 }
 
-/** One set of simulators on loopback, as live vendors for gateway processes. */
-export async function startVendors (clock: Clock, seed: number): Promise<Record<ProviderId, RunningSimulator>> {
+/** One set of simulators on loopback, as live vendors for gateway processes; `flags` per provider (its module's `simulatorFlags`). */
+export async function startVendors (clock: Clock, seed: number, flags: Partial<Record<ProviderId, Record<string, string>>> = {}): Promise<Record<ProviderId, RunningSimulator>> {
   const sims = {} as Record<ProviderId, RunningSimulator>
-  for (const id of PROVIDER_IDS) sims[id] = await startSimulator(await createSimulator(id, { clock, seed }))
+  for (const id of PROVIDER_IDS) sims[id] = await startSimulator(await createSimulator(id, { clock, seed, ...(flags[id] === undefined ? {} : { flags: flags[id] }) }))
   return sims
 }
 

@@ -56,7 +56,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       summary: 'Case change events as Server-Sent Events',
       description: 'The same events as `GET /v1/events`, pushed as they are recorded: one SSE message per event with `id:` (the event id), `event:` (its type) and `data:` (the event JSON). ' +
         'Reconnect with `Last-Event-ID` (browsers do it by themselves) to receive every event after it once, in order; without it and without `after` the stream starts with new events. ' +
-        'A comment line (`: keep-alive`) is sent every 15 s. A client that stops reading is disconnected and resumes from its last id.',
+        'A comment line (`: keep-alive`) is sent every 15 s (`EVENTS_STREAM_HEARTBEAT_MS`). A client that stops reading is disconnected and resumes from its last id.',
       security: [{ bearerAuth: [] }],
       querystring: EventStreamQuerySchema,
       headers: Type.Object({

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ValidationItem } from '../../connectors/bforeai/wire.js'
 import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
+import { parsePlan } from '../plan.js'
 import { Rng } from '../random.js'
 import { seedAttacks, seedState } from './seed.js'
 import {
@@ -362,6 +363,17 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
       }
     })
   }, { prefix: BFOREAI_BASE_PATH })
+
+  // the analysts' side: approval requests, monitoring, rejection, failure and closing are BforeAI's decisions, which
+  // no client call asks for (BforeAI API docs, GET /v2/takedown/statuses lists them); the plan replaces the lifecycle
+  app.post<{ Params: { takedown_id: string } }>('/__sim/takedowns/:takedown_id/plan', async (req, reply) => {
+    const rec = state.get(req.params.takedown_id)
+    if (rec === undefined) return await reply.code(404).send(detail('Takedown not found'))
+    const plan = parsePlan(req.body, STATUSES.map(s => s.name))
+    if (typeof plan === 'string') return await reply.code(400).send(detail(plan))
+    state.replan(rec, plan)
+    return await reply.code(204).send()
+  })
 
   return { app, faults, stats, basePath: BFOREAI_BASE_PATH }
 }

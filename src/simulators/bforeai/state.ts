@@ -72,6 +72,8 @@ export interface TakedownRecord {
   /** a seeded quirk: status_name left out, only status_id given */
   omitStatusName: boolean
   cancelled: { atMs: number, reason: string } | null
+  /** set by the `/__sim` plan control: status steps (oldest first) that replace the clock lifecycle */
+  plan?: Array<{ atMs: number, statusId: number }>
 }
 
 /** A confirmed attack (BforeAI API docs, GET /v2/takedown/attacks); `takedownId` is set once a takedown exists for it. */
@@ -116,11 +118,24 @@ export class BforeaiState {
     if (r.fixed !== null) {
       return { status: STATUSES.find(s => s.id === r.fixed?.statusId) as Status, atMs: r.fixed.updatedMs }
     }
+    if (r.plan !== undefined) {
+      const now = this.clock.now()
+      const reached = r.plan.filter(s => s.atMs <= now).at(-1) ?? r.plan[0]
+      return { status: STATUSES.find(s => s.id === reached?.statusId) as Status, atMs: reached?.atMs ?? r.createdMs }
+    }
     const elapsed = this.clock.now() - r.createdMs
     let step = LIFECYCLE[0] as (typeof LIFECYCLE)[number]
     for (const s of LIFECYCLE) if (elapsed >= s.afterMs) step = s
     const name = r.platform !== null ? step.social : step.infra
     return { status: STATUS[name] as Status, atMs: r.createdMs + step.afterMs }
+  }
+
+  /** An analyst's plan for a takedown: its current status stays, then each step `afterMs` from now (the `/__sim` plan control). */
+  replan (r: TakedownRecord, steps: ReadonlyArray<{ afterMs: number, status: string }>): void {
+    const { status, atMs } = this.statusOf(r)
+    const now = this.clock.now()
+    r.fixed = null
+    r.plan = [{ atMs: atMs ?? now, statusId: status.id }, ...steps.map(s => ({ atMs: now + s.afterMs, statusId: (STATUS[s.status] as Status).id }))]
   }
 
   toWire (r: TakedownRecord): Takedown {

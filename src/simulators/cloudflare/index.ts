@@ -314,5 +314,21 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
     registerBrandProtection(scope, brand, { ...(opts.domainQueriesShape === undefined ? {} : { domainQueriesShape: opts.domainQueriesShape }) })
   }, { prefix: CLOUDFLARE_BASE_PATH })
 
+  // Cloudflare's answer to an appeal (Cloudflare API schema, RequestReview): the reviewed mitigations are removed (appeal
+  // granted) or active again (refused), `afterMs` from now; no client call decides it
+  app.post<{ Params: { reportId: string } }>('/__sim/abuse-reports/:reportId/review', async (req, reply) => {
+    const r = state.reports.get(req.params.reportId)
+    if (r === undefined) return await reply.code(404).send(notFound)
+    const body = (req.body ?? {}) as { outcome?: unknown, afterMs?: unknown }
+    const afterMs = body.afterMs ?? 0
+    if (!['removed', 'active'].includes(body.outcome as string) || typeof afterMs !== 'number' || !(afterMs >= 0)) {
+      return await reply.code(400).send(failure(1001, 'outcome must be removed or active; afterMs a number of milliseconds, at least 0'))
+    }
+    const appealed = r.mitigations.filter(m => m.appealedAt !== null && m.review === undefined)
+    if (appealed.length === 0) return await reply.code(400).send(failure(1004, 'No appealed mitigations to decide'))
+    for (const m of appealed) m.review = { at: clock.now() + afterMs, status: body.outcome as string }
+    return await reply.code(204).send()
+  })
+
   return { app, faults, stats, basePath: CLOUDFLARE_BASE_PATH }
 }

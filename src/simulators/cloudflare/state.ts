@@ -28,6 +28,8 @@ export interface SimMitigation {
   fixedStatus: string | null
   /** an appeal puts the mitigation in review */
   appealedAt: number | null
+  /** Cloudflare's decision on the appeal (the `/__sim` review control): from `at` on, the mitigation has `status` */
+  review?: { at: number, status: string }
 }
 
 export interface SimReport {
@@ -71,6 +73,7 @@ export class CloudflareState {
   }
 
   mitigationStatus (m: SimMitigation, now = this.now()): string {
+    if (m.review !== undefined && now >= m.review.at) return m.review.status
     if (m.appealedAt !== null && now >= m.appealedAt) return 'in_review'
     if (m.fixedStatus !== null) return m.fixedStatus
     return now < m.effectiveAt ? 'pending' : 'active'

@@ -7,8 +7,9 @@
  */
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { statusSlug } from '../../connectors/netcraft/wire.js'
+import { NETCRAFT_STATUS_SLUGS, statusSlug } from '../../connectors/netcraft/wire.js'
 import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
+import { parsePlan } from '../plan.js'
 import { seedTakedowns } from './seed.js'
 import { AUTHORISED_PATH, DAY, hostOf, normaliseAttack, TakedownStore, VERIFY_AFTER, type SimTakedown } from './state.js'
 
@@ -68,6 +69,17 @@ export function createNetcraftSimulator (opts: SimulatorOptions): Simulator {
     })
     routes(api, store)
   }, { prefix: '/api/v1' })
+
+  // Netcraft's side (XSOAR "Netcraft v2" integration docs, the takedown statuses): escalating to the upstream provider or
+  // the police, invalidating a report and giving up on a stale one are Netcraft's decisions, which no client call asks for
+  app.post<{ Params: { id: string } }>('/__sim/takedowns/:id/plan', async (req, reply) => {
+    const t = store.get(req.params.id)
+    if (t === undefined) return await reply.code(404).send({ error: 'no such takedown' })
+    const plan = parsePlan(req.body, NETCRAFT_STATUS_SLUGS)
+    if (typeof plan === 'string') return await reply.code(400).send({ error: plan })
+    store.replan(t, plan)
+    return await reply.code(204).send()
+  })
 
   return { app, faults, stats, basePath: '/api/v1' }
 }

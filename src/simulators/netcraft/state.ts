@@ -117,6 +117,12 @@ export class TakedownStore {
     }
   }
 
+  /** Netcraft's own people decide the next steps (the `/__sim` plan control): the future steps give way to the plan. */
+  replan (t: SimTakedown, plan: ReadonlyArray<{ afterMs: number, status: NetcraftStatus }>): void {
+    const now = this.clock.now()
+    t.steps = [...this.visible(t), ...plan.map(s => ({ at: now + s.afterMs, status: s.status }))]
+  }
+
   /** The record as the live API sends it. */
   toWire (t: SimTakedown): Record<string, unknown> {
     const steps = this.visible(t)

@@ -10,6 +10,7 @@ import {
   type BoomError, type IncidentList, type PhishfortStatus
 } from '../../connectors/phishfort/wire.js'
 import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
+import { parsePlan } from '../plan.js'
 import { seedIncidents } from './seed.js'
 import { PhishfortWebhooks } from './webhooks.js'
 import { IncidentStore, isPhishfortStatus, LIFECYCLES, MAIN_CLIENT, SUB_CLIENT, type SimIncident } from './state.js'
@@ -66,6 +67,17 @@ export function createPhishfortSimulator (opts: SimulatorOptions): Simulator {
   })
   const webhooks = new PhishfortWebhooks(store, opts.clock)
   app.addHook('onClose', async () => { webhooks.close() })
+
+  // the analysts' side (PhishFort Client API docs, 'Incident Lifecycle' page): approval, client action, blocklisting
+  // and failed attempts are their decisions, which no client call asks for; the plan replaces the incident's future steps
+  app.post<{ Params: { id: string } }>('/__sim/incidents/:id/plan', async (req, reply) => {
+    const incident = store.get(req.params.id)
+    if (incident === undefined) return await reply.code(404).send(boom(404, 'Incident not found'))
+    const plan = parsePlan(req.body, PHISHFORT_STATUSES)
+    if (typeof plan === 'string') return await reply.code(400).send(boom(400, plan))
+    store.replan(incident, plan.map(s => [s.afterMs, s.status] as const))
+    return await reply.code(204).send()
+  })
 
   return { app, faults, stats, basePath: '', webhooks }
 }

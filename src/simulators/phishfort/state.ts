@@ -120,11 +120,14 @@ export class IncidentStore {
     return this.visibleSteps(incident).at(-1)?.status ?? 'pending_review'
   }
 
-  /** Replaces the steps still in the future with a new plan starting now (an action supersedes the old plan). */
-  replan (incident: SimIncident, plan: ReadonlyArray<readonly [number, PhishfortStatus]>, note: string): void {
+  /**
+   * Replaces the steps still in the future with a new plan starting now (an action supersedes the old plan); a client
+   * request leaves a note in the history, an analyst's own decision (the `/__sim` plan control) does not.
+   */
+  replan (incident: SimIncident, plan: ReadonlyArray<readonly [number, PhishfortStatus]>, note?: string): void {
     const now = this.#clock.now()
     incident.steps = incident.steps.filter(s => s.at <= now)
-    incident.notes.push({ at: now, message: note, type: 'info' })
+    if (note !== undefined) incident.notes.push({ at: now, message: note, type: 'info' })
     for (const [offset, status] of plan) incident.steps.push(step(now + offset, status))
   }
 
