@@ -5,8 +5,12 @@ import { isProviderId, type ProviderId } from '../schemas/provider.js'
  * whatever the vendor's id looks like.
  */
 export function encodeCaseId (provider: ProviderId, providerCaseId: string): string {
-  return `${provider}:${encodeURIComponent(providerCaseId)}`
+  // most native ids need no encoding (listings build a few hundred ids per page)
+  return `${provider}:${UNRESERVED.test(providerCaseId) ? providerCaseId : encodeURIComponent(providerCaseId)}`
 }
+
+/** characters encodeURIComponent leaves as they are, apart from !'()* */
+const UNRESERVED = /^[\w.~-]*$/
 
 export function caseSelfLink (provider: ProviderId, providerCaseId: string): string {
   return `/v1/cases/${encodeCaseId(provider, providerCaseId)}`

@@ -89,9 +89,12 @@ class NetcraftConnector implements ProviderConnector {
       max_results: query.pageSize + 2,
       id_before: before === null ? undefined : before.toString()
     }, ctx)
+    // ids compared as numbers of any size, each converted once (not twice per comparison of the sort)
     const fresh = rows
-      .filter(t => before === null || BigInt(String(t.id)) < before)
-      .sort((a, b) => (BigInt(String(b.id)) > BigInt(String(a.id)) ? 1 : -1))
+      .map(t => ({ t, id: BigInt(String(t.id)) }))
+      .filter(r => before === null || r.id < before)
+      .sort((a, b) => (b.id > a.id ? 1 : -1))
+      .map(r => r.t)
     const page = fresh.slice(0, query.pageSize)
     const last = page.at(-1)
     const mapped = page.map(t => {

@@ -20,11 +20,20 @@ const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/
  */
 export function netcraftTime (value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null
-  const m = NETCRAFT_TIME.exec(value.trim())
-  if (m === null) return null
-  const ms = Date.parse(`${m[1] ?? ''}T${m[2] ?? ''}${(m[3] ?? '').slice(0, 4)}Z`)
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString()
+  // a listing converts the same few hundred times on every read of a page: remembered, not parsed again
+  let at = TIMES.get(value)
+  if (at === undefined) {
+    const m = NETCRAFT_TIME.exec(value.trim())
+    const ms = m === null ? Number.NaN : Date.parse(`${m[1] ?? ''}T${m[2] ?? ''}${(m[3] ?? '').slice(0, 4)}Z`)
+    at = Number.isNaN(ms) ? null : new Date(ms).toISOString()
+    if (TIMES.size >= TIMES_MAX) TIMES.clear()
+    TIMES.set(value, at)
+  }
+  return at
 }
+
+const TIMES = new Map<string, string | null>()
+const TIMES_MAX = 20_000
 
 /** The absolute UTC form the `date_from`/`date_to` filters take (`YYYY-MM-DD HH:MM:SS`). */
 export function netcraftFilterTime (iso: string): string {
