@@ -35,6 +35,7 @@ import { caseWriteRoutes } from './routes/v1/case-writes.js'
 import { detectionRoutes } from './routes/v1/detections.js'
 import { brandProtectionRoutes } from './routes/v1/brand-protection.js'
 import { DetectionService } from './services/detections.js'
+import type { LookaheadOptions } from './services/lookahead.js'
 import { BrandProtectionService } from './services/brand-protection.js'
 import { registerMultipart } from './plugins/multipart.js'
 import { Idempotency } from './services/idempotency.js'
@@ -78,6 +79,8 @@ export interface AppOptions {
   jobs?: JobRunner
   /** tests: the resolver the webhook SSRF guard uses */
   webhookLookup?: LookupFunction
+  /** the vendor pages listings keep for their next page; `{ pages: 0 }` reads every page from the vendor (tests) */
+  lookahead?: LookaheadOptions
 }
 
 declare module 'fastify' {
@@ -273,8 +276,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   app.decorate('events', events)
   const observer = caseObserver(events.service, events.watcher, clock)
+  // listings keep the vendor page a gateway page read past its last item for the next page (ADR 0032)
+  const lookahead = opts.lookahead === undefined ? {} : { lookahead: opts.lookahead }
   const cases = new CaseService(providers, config.gatewaySecret, {
     observer,
+    clock,
+    ...lookahead,
     // vendors without a history of their own: case reads add the status changes the event log recorded
     gatewayHistory: { providers: new Set(Object.values(PROVIDER_MODULES).filter(m => m.historyKept === false).map(m => m.id)), events: events.service }
   })
@@ -306,7 +313,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(caseWriteRoutes, { writes, idempotency })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
-  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer), config.gatewaySecret)
+  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer), config.gatewaySecret, { clock, ...lookahead })
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
   await app.register(reportingRoutes, { analytics, recorder: milestones, cases, events: events.service, clock })

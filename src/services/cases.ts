@@ -3,6 +3,7 @@
  * Plain functions over the ProviderSet; no Fastify request or reply in here.
  */
 import type { CancelSignal } from '../connectors/deadline.js'
+import { systemClock, type Clock } from '../clock.js'
 import { createHash } from 'node:crypto'
 import type { CaseFilters } from '../connectors/connector.js'
 import { caseRow, ConnectorError, type CaseRow } from '../connectors/connector.js'
@@ -18,6 +19,7 @@ import type { Case, CaseDetail, CaseListQuery, CasePage, HistoryEntry } from '..
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { isTerminal, isUnifiedStatus, UNIFIED_STATUSES, type UnifiedStatus } from '../schemas/unified-status.js'
 import { mergeWalk, type WalkSource } from './merge-walk.js'
+import { PageLookahead, type LookaheadOptions } from './lookahead.js'
 import type { ProviderSet } from './provider-set.js'
 
 export interface ListOptions {
@@ -30,6 +32,10 @@ export interface ListOptions {
    * case's timeline in the event log as `source: 'gateway'` entries (domain/history.ts).
    */
   gatewayHistory?: { providers: ReadonlySet<string>, events: Pick<EventService, 'timeline'> }
+  /** ages the vendor pages a walk keeps for the next page (services/lookahead.ts) */
+  clock?: Clock
+  /** how many of those pages, how long; `{ pages: 0 }` reads every page from the vendor */
+  lookahead?: LookaheadOptions
 }
 
 /** a case's timeline is read this many events a page, at most this many pages (far above any real case's changes) */
@@ -46,6 +52,7 @@ export class CaseService {
   readonly #maxPages: number
   readonly #observer: CaseObserver | undefined
   readonly #gatewayHistory: ListOptions['gatewayHistory']
+  readonly #lookahead: PageLookahead
 
   constructor (providers: ProviderSet, secret: string, opts: ListOptions = {}) {
     this.#providers = providers
@@ -53,6 +60,7 @@ export class CaseService {
     this.#maxPages = opts.maxPagesPerProvider ?? 10
     this.#observer = opts.observer
     this.#gatewayHistory = opts.gatewayHistory
+    this.#lookahead = new PageLookahead(opts.clock ?? systemClock, opts.lookahead)
   }
 
   async list (query: CaseListQuery, signal: CancelSignal, log: Logger): Promise<CasePage> {
@@ -60,12 +68,14 @@ export class CaseService {
     const fingerprint = fingerprintOf(filters)
     const state = this.#cursors.start(query.cursor, fingerprint, filters.providers, query.limit)
 
+    // the page the previous gateway page read past its last case comes from memory, not from the vendor again
+    const lookahead = this.#lookahead.walk<CaseRow>(fingerprint)
     const sources: Array<WalkSource<CaseRow>> = []
     for (const provider of filters.providers) {
       const connector = this.#providers.get(provider)?.connector
       const pos = state.p[provider]
       if (connector == null || pos === undefined) continue
-      sources.push({
+      sources.push(lookahead.source({
         provider,
         pos,
         fetch: async (pageToken, size) => await this.#providers.withContext(provider, signal, log, async ctx => {
@@ -77,7 +87,7 @@ export class CaseService {
           const page = await connector.listCases(q, ctx)
           return { items: page.items.map(c => caseRow(c.createdAt, c.id, () => c)), next: page.next }
         })
-      })
+      }))
     }
     // rows are mapped when the merge hands them out, or when a gateway-side filter has to look at them
     const filtered = Object.keys(filters).some(k => k !== 'providers')
@@ -93,6 +103,7 @@ export class CaseService {
       log
     })
     if (walk.allFailed !== null) throw walk.allFailed
+    lookahead.keep(walk)
     return {
       items: walk.items.map(row => row.toCase()),
       nextCursor: this.#cursors.after(state, walk),

@@ -6,6 +6,7 @@
  */
 import { extend } from '../domain/objects.js'
 import type { CancelSignal } from '../connectors/deadline.js'
+import { systemClock, type Clock } from '../clock.js'
 import { createHash } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import type { ProviderConnector } from '../connectors/connector.js'
@@ -22,6 +23,7 @@ import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider
 import type { KvStore } from '../store/kv-store.js'
 import { keys } from '../store/keys.js'
 import { mergeWalk, type WalkSource } from './merge-walk.js'
+import { PageLookahead, type LookaheadOptions } from './lookahead.js'
 import type { ProviderSet } from './provider-set.js'
 import { capabilitiesOf } from './providers.js'
 import type { CaseWriteService } from './writes.js'
@@ -42,6 +44,9 @@ export const DETECTION_LINK_TTL_MS = 400 * 86_400_000
 export interface DetectionOptions {
   maxPagesPerProvider?: number
   linkTtlMs?: number
+  /** ages the vendor pages a walk keeps for the next page (services/lookahead.ts) */
+  clock?: Clock
+  lookahead?: LookaheadOptions
 }
 
 interface Filters { providers: ProviderId[], since?: string, until?: string }
@@ -60,6 +65,7 @@ export class DetectionService {
   readonly #cursors: CursorCodec
   readonly #maxPages: number
   readonly #linkTtlMs: number
+  readonly #lookahead: PageLookahead
 
   constructor (providers: ProviderSet, store: KvStore, writes: CaseWriteService, secret: string, opts: DetectionOptions = {}) {
     this.#providers = providers
@@ -68,6 +74,7 @@ export class DetectionService {
     this.#cursors = new CursorCodec(secret)
     this.#maxPages = opts.maxPagesPerProvider ?? 10
     this.#linkTtlMs = opts.linkTtlMs ?? DETECTION_LINK_TTL_MS
+    this.#lookahead = new PageLookahead(opts.clock ?? systemClock, opts.lookahead)
   }
 
   async list (query: DetectionListQuery, signal: CancelSignal, log: Logger): Promise<DetectionPage> {
@@ -75,18 +82,19 @@ export class DetectionService {
     const fingerprint = createHash('sha256').update(JSON.stringify(['detections', filters.providers, filters.since ?? null, filters.until ?? null])).digest('base64url').slice(0, 16)
     const state = this.#cursors.start(query.cursor, fingerprint, filters.providers, query.limit)
 
+    const lookahead = this.#lookahead.walk<Detection>(fingerprint)
     const sources: Array<WalkSource<Detection>> = []
     for (const provider of filters.providers) {
       const connector = this.#providers.get(provider)?.connector
       const pos = state.p[provider]
       if (!hasDetections(connector) || pos === undefined) continue
-      sources.push({
+      sources.push(lookahead.source({
         provider,
         pos,
         fetch: async (pageToken, size) => await this.#providers.withContext(provider, signal, log, async ctx => await connector.listDetections(
           { pageToken, pageSize: size, ...(filters.since === undefined ? {} : { since: filters.since }), ...(filters.until === undefined ? {} : { until: filters.until }) },
           ctx))
-      })
+      }))
     }
     const sinceMs = filters.since === undefined ? null : Date.parse(filters.since)
     const untilMs = filters.until === undefined ? null : Date.parse(filters.until)
@@ -105,6 +113,7 @@ export class DetectionService {
       log
     })
     if (walk.allFailed !== null) throw walk.allFailed
+    lookahead.keep(walk)
     return {
       items: await this.#withCaseLinks(walk.items, log),
       nextCursor: this.#cursors.after(state, walk),

@@ -2,8 +2,9 @@
  * What a full listing walk of 1,500 Cloudflare abuse reports costs in Cloudflare calls (Cloudflare's budget is 1,200
  * requests per 5 minutes per token). The first walk reads the list pages and, once, the active mitigations of every
  * report that has some; a second walk a quarter of an hour later reads the list pages and the mitigations of exactly
- * the reports whose mitigation_summary changed in between, and shows their new status. Calls are counted from the
- * simulator's request log; time moves on the injected clock only.
+ * the reports whose mitigation_summary changed in between, and shows their new status. Each walk reads each list page
+ * about once (the page a gateway page reads past its last case is kept for the next one), within 1.2 × the 15 list
+ * pages it needs. Calls are counted from the simulator's request log; time moves on the injected clock only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
@@ -16,6 +17,10 @@ import { sandboxEndpoints, type Sandbox } from '../../src/simulators/sandbox.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 
 const REPORTS = 1500
+const LIMIT = 100
+/** the list pages a walk needs (Cloudflare pages at the gateway's page size, 100 here), and the most it may read */
+const LIST_PAGES = Math.ceil(REPORTS / LIMIT)
+const MAX_LIST_CALLS = Math.floor(1.2 * LIST_PAGES)
 const LIST_ROUTE = '/client/v4/accounts/:accountId/abuse-reports'
 const MITIGATIONS_ROUTE = '/client/v4/accounts/:accountId/abuse-reports/:reportParam/mitigations'
 const ACCOUNT = PROVIDER_MODULES.cloudflare.sandbox.options.accountId
@@ -49,7 +54,7 @@ async function walk (gw: TestGateway): Promise<Walk> {
   const cases: Case[] = []
   let cursor: string | null = null
   do {
-    const url = `/v1/cases?provider=cloudflare&limit=100${cursor === null ? '' : `&cursor=${cursor}`}`
+    const url = `/v1/cases?provider=cloudflare&limit=${LIMIT}${cursor === null ? '' : `&cursor=${cursor}`}`
     const res = await gw.app.inject({ method: 'GET', url, headers: auth() })
     expect(res.statusCode).toBe(200)
     const body: { items: Case[], nextCursor: string | null, partial: boolean } = res.json()
@@ -102,6 +107,8 @@ describe('walking 1,500 Cloudflare reports twice', () => {
     expect(first.cases).toHaveLength(REPORTS)
     expect(new Set(first.cases.map(c => c.id)).size).toBe(REPORTS)
     expect(first.otherCalls).toEqual([])
+    expect(first.listCalls).toBeGreaterThanOrEqual(LIST_PAGES)
+    expect(first.listCalls).toBeLessThanOrEqual(MAX_LIST_CALLS)
     // first sight: one read per report with active mitigations (its status is taken_down or mitigated), none twice
     const withActive = first.cases.filter(c => c.status === 'taken_down' || c.status === 'mitigated').map(c => c.providerCaseId)
     expect(withActive.length).toBeGreaterThan(300)
@@ -126,6 +133,7 @@ describe('walking 1,500 Cloudflare reports twice', () => {
     console.log(`[cloudflare walk] ${report(second, 'walk 2')} (${REMOVAL_APPEALS + FULL_APPEALS} summaries changed, ${REMOVAL_APPEALS} of them still with active mitigations)`)
     expect(second.otherCalls).toEqual([])
     expect(second.listCalls).toBe(first.listCalls)
+    expect(second.listCalls).toBeLessThanOrEqual(MAX_LIST_CALLS)
     // exactly the changed reports that still have active mitigations are read, each once
     expect([...second.mitigationReads].sort()).toEqual([...removals].sort())
     expect(second.listCalls + second.mitigationReads.length).toBeLessThanOrEqual(Math.ceil(1.2 * second.listCalls) + removals.length)
@@ -162,6 +170,7 @@ describe('two replicas sharing Redis', () => {
     const second = await walk(b)
     console.log(`[cloudflare walk] replicas: ${report(first, 'replica A')}; ${report(second, 'then replica B')}`)
     expect(second.mitigationReads).toEqual([])
+    expect(first.listCalls).toBeLessThanOrEqual(MAX_LIST_CALLS)
     expect(second.listCalls).toBe(first.listCalls)
     expect(second.cases).toEqual(first.cases)
   }, 60_000)
