@@ -60,13 +60,14 @@ export class ReferenceService {
 
   /** Every entry fresh in this process: the answer without a promise or a copy of the items (the common case). */
   #fresh (kind: ReferenceKind, provider: ProviderId | undefined, targets: Array<ProviderEntry | undefined>): ReferenceResult | null {
-    const entries: Array<CacheEntry<ReferenceItem[]>> = []
+    const entries: Array<CacheEntry<ReferenceItem[] | null>> = []
     const statuses: string[] = []
     const etags: string[] = []
     for (const entry of targets) {
       if (entry?.connector == null) continue
       const key = keys.reference(entry.id, kind)
-      const cached = this.#cache.fresh<ReferenceItem[]>(key, { provider: entry.id, kind })
+      // null: the provider has no reference data of this kind (cached as such)
+      const cached = this.#cache.fresh<ReferenceItem[] | null>(key, { provider: entry.id, kind })
       if (cached === null) return null
       entries.push(cached)
       statuses.push(cacheStatus('hit', `${entry.id}:${kind}`, this.#ttlMs - (this.#cache.ageOf(key) ?? 0)))
@@ -74,7 +75,7 @@ export class ReferenceService {
     }
     const page = (): ReferencePage => {
       const items: ReferenceItem[] = kind === 'statuses' && provider === undefined ? [...GATEWAY_STATUSES] : []
-      for (const e of entries) items.push(...e.value)
+      for (const e of entries) if (e.value !== null) items.push(...e.value)
       return { kind, items, partial: false, errors: [] }
     }
     return { page, cacheStatus: statuses, etag: this.#pageEtag(kind, provider, etags) }

@@ -1,5 +1,5 @@
 /**
- * Issue 6: the OpenAPI 3.1 document SOC tooling consumes. Checks the document the gateway serves at /openapi.json:
+ * The OpenAPI 3.1 document SOC tooling consumes. Checks the document the gateway serves at /openapi.json:
  * every operation described, every error a Problem, multipart bodies, examples valid against their schemas, and the
  * committed typed client generated from the committed document.
  */

@@ -60,6 +60,15 @@ describe('GET /v1/reference/{kind}', () => {
     expect(notModified.statusCode).toBe(304)
     expect(notModified.body).toBe('')
   })
+
+  it('a kind a provider does not have is an empty page, from the vendor and from the cache alike', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await gw.app.inject({ url: '/v1/reference/platforms?provider=phishfort', headers: auth() })
+      expect(res.statusCode, res.body).toBe(200)
+      expect(res.json()).toMatchObject({ kind: 'platforms', items: [], partial: false })
+      if (i > 0) expect(res.headers['cache-status']).toMatch(/^takedown-gateway; hit; ttl=\d+; key="phishfort:platforms"$/)
+    }
+  })
 })
 
 describe('reference cache under load and failure', () => {
