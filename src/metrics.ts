@@ -10,6 +10,7 @@ import type { OutboundBudget } from './connectors/outbound-budget.js'
 import type { ProviderId } from './schemas/provider.js'
 import type { ProviderSet } from './services/provider-set.js'
 import type { CacheLabels, CacheOutcome } from './store/cached.js'
+import { KeyedCounter, KeyedHistogram } from './keyed-metrics.js'
 
 const PREFIX = 'takedown_gateway_'
 
@@ -27,9 +28,10 @@ export interface MetricSources {
 
 export class GatewayMetrics {
   readonly registry = new Registry()
-  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>
-  readonly upstreamDuration: Histogram<'provider' | 'method' | 'outcome'>
-  readonly upstreamRequests: Counter<'provider' | 'method' | 'outcome'>
+  /** per request and per vendor call: series looked up by key, counted into numbers, read at scrape time */
+  readonly httpDuration: KeyedHistogram
+  readonly upstreamDuration: KeyedHistogram
+  readonly upstreamRequests: KeyedCounter
   readonly upstreamRetries: Counter<'provider' | 'method' | 'kind'>
   readonly circuitState: Gauge<'provider'>
   readonly budgetRemaining: Gauge<'provider'>
@@ -43,24 +45,21 @@ export class GatewayMetrics {
   constructor (opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry]
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: PREFIX })
-    this.httpDuration = new Histogram({
+    this.httpDuration = new KeyedHistogram({
       name: `${PREFIX}http_request_duration_seconds`,
       help: 'Inbound HTTP requests by method, route template and status code',
-      labelNames: ['method', 'route', 'status_code'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers
     })
-    this.upstreamDuration = new Histogram({
+    this.upstreamDuration = new KeyedHistogram({
       name: `${PREFIX}upstream_request_duration_seconds`,
       help: 'Requests to vendor APIs (each attempt) by provider, HTTP method and outcome',
-      labelNames: ['provider', 'method', 'outcome'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers
     })
-    this.upstreamRequests = new Counter({
+    this.upstreamRequests = new KeyedCounter({
       name: `${PREFIX}upstream_requests_total`,
       help: 'Requests to vendor APIs (each attempt) by provider, HTTP method and outcome (ok|auth|rejected|not_found|rate_limited|unavailable|timeout|protocol)',
-      labelNames: ['provider', 'method', 'outcome'],
       registers
     })
     this.upstreamRetries = new Counter({
@@ -144,14 +143,21 @@ export class GatewayMetrics {
   /** VendorHttp observer feeding the upstream families. */
   readonly upstream: UpstreamObserver = {
     request: ({ provider, method, outcome, seconds }) => {
-      this.upstreamDuration.observe({ provider, method, outcome }, seconds)
-      this.upstreamRequests.inc({ provider, method, outcome })
+      const key = `${provider} ${method} ${outcome}`
+      const labels = (): Record<string, string> => ({ provider, method, outcome })
+      this.upstreamDuration.observe(key, labels, seconds)
+      this.upstreamRequests.inc(key, labels)
     },
     retry: ({ provider, method, kind }) => { this.upstreamRetries.inc({ provider, method, kind }) }
   }
 
   readonly cacheOutcome = (outcome: CacheOutcome, labels: CacheLabels): void => {
     this.cacheOutcomes.inc({ provider: labels.provider, kind: labels.kind, outcome })
+  }
+
+  /** One inbound request answered (the access hook): `route` is the route template, '(unmatched)' for none. */
+  request (method: string, route: string, status: number, seconds: number): void {
+    this.httpDuration.observe(`${method} ${status} ${route}`, () => ({ method, route, status_code: String(status) }), seconds)
   }
 
   async text (): Promise<string> { return await this.registry.metrics() }
