@@ -86,11 +86,11 @@ export interface Config {
 }
 
 export interface WebhookConfig {
-  /** AES-256-GCM key sealing endpoint secrets at rest */
+  /** AES-256-GCM key sealing endpoint secrets (and the registered PhishFort webhook secret) at rest */
   encryptionKey: Buffer
   /** true when WEBHOOK_ENCRYPTION_KEY was unset and a random key was drawn (sandbox only) */
   randomKey: boolean
-  /** false outside sandbox mode without WEBHOOK_ENCRYPTION_KEY: the endpoints API answers 503 naming the variable */
+  /** false outside sandbox mode without WEBHOOK_ENCRYPTION_KEY: the endpoints API and the PhishFort webhook registration answer 503 naming the variable */
   enabled: boolean
   allowPrivate: boolean
   allowHttp: boolean
@@ -170,7 +170,7 @@ export const ENV_VARS: Record<string, string> = {
   AUTH_FAILURE_MAX: 'failed authentications per client address per window before 429, counted across replicas (default 20; 0 = off)',
   AUTH_FAILURE_WINDOW_MS: 'window of AUTH_FAILURE_MAX (default 60000)',
   UPLOAD_MAX_INFLIGHT_BYTES: 'attachment bytes the gateway holds in memory at once across all uploads; an upload beyond it gets 503 with Retry-After (default 67108864 = 64 MB)',
-  WEBHOOK_ENCRYPTION_KEY: 'AES-256-GCM key sealing webhook endpoint secrets at rest: 32 bytes as 64 hex digits or base64; the same on every replica (unset: outbound webhooks are off in live mode, the endpoints API answering 503; random per process in sandbox mode)',
+  WEBHOOK_ENCRYPTION_KEY: 'AES-256-GCM key sealing webhook endpoint secrets and the registered PhishFort webhook secret at rest: 32 bytes as 64 hex digits or base64; the same on every replica (unset: outbound webhooks and PhishFort webhook registration are off in live mode, their routes answering 503; random per process in sandbox mode)',
   WEBHOOK_ALLOW_PRIVATE: 'true: webhook URLs may reach loopback, private, link-local and CGNAT addresses (tests and sandbox only; refused in live mode). Default: true in sandbox mode, false otherwise',
   WEBHOOK_ALLOW_HTTP: 'true: webhook URLs may use http:// (default: true in sandbox mode, false otherwise)',
   WEBHOOK_RETRY_SCHEDULE: 'waits before each delivery attempt, comma-separated, units ms/s/m/h (default 0,5s,5m,30m,2h,5h,10h,10h)',

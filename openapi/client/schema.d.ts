@@ -547,7 +547,7 @@ export interface paths {
         put?: never;
         /**
          * Register this gateway's webhook endpoint at PhishFort
-         * @description Calls PhishFort's `POST /v1/webhooks` with `url` (this gateway's public `…/v1/inbound/phishfort`) and every incident event. PhishFort returns the signing secret once: the gateway keeps it (in its store) and accepts deliveries signed with it, next to PHISHFORT_WEBHOOK_SECRETS. With `rotate: true` and the subscription `id`, asks PhishFort for a new secret instead (PhishFort revokes the old one at once).
+         * @description Calls PhishFort's `POST /v1/webhooks` with `url` (this gateway's public `…/v1/inbound/phishfort`) and every incident event. PhishFort returns the signing secret once: the gateway keeps it in its store, sealed with WEBHOOK_ENCRYPTION_KEY, and accepts deliveries signed with it, next to PHISHFORT_WEBHOOK_SECRETS. Without WEBHOOK_ENCRYPTION_KEY (live mode) the route answers 503 before calling PhishFort. With `rotate: true` and the subscription `id`, asks PhishFort for a new secret instead (PhishFort revokes the old one at once).
          */
         post: operations["registerPhishfortWebhook"];
         delete?: never;
@@ -2591,7 +2591,7 @@ export interface components {
             url: string | null;
             events: string[];
             active: boolean | null;
-            /** @description The signing secret PhishFort returned (once) is kept by the gateway and checked with PHISHFORT_WEBHOOK_SECRETS; it is never returned */
+            /** @description The signing secret PhishFort returned (once) is kept by the gateway, sealed with WEBHOOK_ENCRYPTION_KEY, and checked next to PHISHFORT_WEBHOOK_SECRETS; it is never returned */
             secretStored: boolean;
         };
         /**

@@ -5,7 +5,7 @@
  */
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { phishfortSignature } from '../../src/events/phishfort-webhook.js'
+import { phishfortSignature } from '../../src/connectors/phishfort/webhook.js'
 import type { CaseEvent } from '../../src/schemas/event.js'
 import { SANDBOX_CREDENTIALS } from '../../src/simulators/index.js'
 import { RETRY_DELAYS_MS, type PhishfortWebhooks } from '../../src/simulators/phishfort/webhooks.js'

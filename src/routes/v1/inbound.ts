@@ -10,7 +10,8 @@ import type { Config } from '../../config.js'
 import { encodeCaseId } from '../../domain/case-id.js'
 import { GatewayError } from '../../domain/problems.js'
 import type { EventsEngine } from '../../events/build.js'
-import { incidentIdOf, verifyPhishfort } from '../../events/phishfort-webhook.js'
+import { InboundSecrets } from '../../events/inbound-secrets.js'
+import { incidentIdOf, verifyPhishfort } from '../../connectors/phishfort/webhook.js'
 import type { ProviderSet } from '../../services/provider-set.js'
 import type { KvStore } from '../../store/kv-store.js'
 import { inboundKeys } from '../../store/keys.js'
@@ -26,8 +27,6 @@ export interface InboundRoutesOptions {
 
 /** PhishFort retries for about an hour (immediately, 30 s, 2 min, 10 min, 1 h): delivery ids are kept a day */
 const DELIVERY_TTL_MS = 86_400_000
-/** a registered secret is kept until replaced (ten years is "until replaced" for a KvStore that wants a TTL) */
-const SECRET_TTL_MS = 10 * 365 * 86_400_000
 const DELIVERY_ID = /^[\w.-]{1,128}$/
 
 const AcceptedSchema = Type.Object({
@@ -41,7 +40,7 @@ const RegistrationSchema = Type.Object({
   url: Type.Union([Type.String(), Type.Null()]),
   events: Type.Array(Type.String()),
   active: Type.Union([Type.Boolean(), Type.Null()]),
-  secretStored: Type.Boolean({ description: 'The signing secret PhishFort returned (once) is kept by the gateway and checked with PHISHFORT_WEBHOOK_SECRETS; it is never returned' })
+  secretStored: Type.Boolean({ description: 'The signing secret PhishFort returned (once) is kept by the gateway, sealed with WEBHOOK_ENCRYPTION_KEY, and checked next to PHISHFORT_WEBHOOK_SECRETS; it is never returned' })
 }, { $id: 'InboundRegistration', additionalProperties: false, examples: [{ id: 'abc123', url: 'https://gateway.example/v1/inbound/phishfort', events: ['incident.created', 'incident.status_changed'], active: true, secretStored: true }] })
 
 const SubscriptionRequestSchema = Type.Union([
@@ -50,14 +49,7 @@ const SubscriptionRequestSchema = Type.Union([
 ], { $id: 'InboundSubscriptionRequest', examples: [{ url: 'https://gateway.example/v1/inbound/phishfort' }, { id: 'abc123', rotate: true }] })
 
 export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = async (app, { events, store, config, providers, clock }) => {
-  const secrets = async (): Promise<string[]> => {
-    let stored: string[] = []
-    try {
-      const raw = await store.get(inboundKeys.secrets('phishfort'))
-      stored = raw === null ? [] : JSON.parse(raw) as string[]
-    } catch {}
-    return [...config.events.phishfortWebhookSecrets, ...stored]
-  }
+  const registered = new InboundSecrets(store, config.webhooks.encryptionKey)
   const header = (value: string | string[] | undefined): string | undefined => Array.isArray(value) ? value[0] : value
 
   // the signature covers the raw bytes: in this scope JSON is kept as a Buffer and parsed after the check
@@ -91,7 +83,8 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
     }, async (req, reply) => {
       const metrics = events.service.metrics
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-      const verdict = verifyPhishfort({ signature: header(req.headers['x-phishfort-signature']), timestamp: header(req.headers['x-phishfort-timestamp']) }, raw, await secrets(), clock.now())
+      const verdict = verifyPhishfort({ signature: header(req.headers['x-phishfort-signature']), timestamp: header(req.headers['x-phishfort-timestamp']) }, raw,
+        [...config.events.phishfortWebhookSecrets, ...await registered.read('phishfort', req.log)], clock.now())
       if (!verdict.ok) {
         metrics?.inbound.inc({ provider: 'phishfort', outcome: verdict.outcome })
         req.log.warn({ outcome: verdict.outcome, reason: verdict.reason }, 'PhishFort delivery refused')
@@ -134,13 +127,18 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
       tags: ['Inbound webhooks'],
       summary: 'Register this gateway\'s webhook endpoint at PhishFort',
       description: 'Calls PhishFort\'s `POST /v1/webhooks` with `url` (this gateway\'s public `…/v1/inbound/phishfort`) and every incident event. ' +
-        'PhishFort returns the signing secret once: the gateway keeps it (in its store) and accepts deliveries signed with it, next to PHISHFORT_WEBHOOK_SECRETS. ' +
+        'PhishFort returns the signing secret once: the gateway keeps it in its store, sealed with WEBHOOK_ENCRYPTION_KEY, and accepts deliveries signed with it, next to PHISHFORT_WEBHOOK_SECRETS. ' +
+        'Without WEBHOOK_ENCRYPTION_KEY (live mode) the route answers 503 before calling PhishFort. ' +
         'With `rotate: true` and the subscription `id`, asks PhishFort for a new secret instead (PhishFort revokes the old one at once).',
       security: [{ bearerAuth: [] }],
       body: SubscriptionRequestSchema,
       response: { 201: RegistrationSchema, ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS) }
     }
   }, async (req, reply) => {
+    if (!config.webhooks.enabled) {
+      // checked before PhishFort is called: a secret it shows once and the gateway could not keep would be lost
+      throw new GatewayError('GW_ERR_UNAVAILABLE', 'PhishFort webhook registration is off in this gateway: set WEBHOOK_ENCRYPTION_KEY (32 bytes as 64 hex digits or base64, the same on every replica; it seals the signing secret at rest) and restart')
+    }
     const connector = providers.require('phishfort')
     if (connector.subscribeWebhook === undefined || connector.rotateWebhookSecret === undefined) {
       throw new GatewayError('GW_ERR_UNSUPPORTED', 'phishfort cannot register webhooks through this gateway', { provider: 'phishfort' })
@@ -150,8 +148,8 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
       'url' in body ? await connector.subscribeWebhook!(body.url, ctx) : await connector.rotateWebhookSecret!(body.id, ctx))
     let secretStored = false
     if (reg.secret !== null) {
-      // the new secret first; after a rotation the old one is dropped (PhishFort revokes it at once)
-      await store.set(inboundKeys.secrets('phishfort'), JSON.stringify([reg.secret]), { ttlMs: SECRET_TTL_MS })
+      // replaces the kept secret: after a rotation the old one is dropped (PhishFort revokes it at once)
+      await registered.save('phishfort', reg.secret)
       secretStored = true
     }
     req.log.info({ subscription: reg.id, events: reg.events }, 'PhishFort webhook subscription registered')
