@@ -64,3 +64,5 @@ try {
   await app.close()
   process.exit(1)
 }
+// the start-up lines ("Server listening at ...") go out now, not with the next buffer of access lines
+(logger as unknown as { flush: () => void }).flush() // a pino logger (createLogger)
