@@ -4,7 +4,9 @@
  * report that has some; a second walk a quarter of an hour later reads the list pages and the mitigations of exactly
  * the reports whose mitigation_summary changed in between, and shows their new status. Each walk reads each list page
  * about once (the page a gateway page reads past its last case is kept for the next one), within 1.2 × the 15 list
- * pages it needs. Calls are counted from the simulator's request log; time moves on the injected clock only.
+ * pages it needs. A gateway whose case-events watcher has polled Cloudflare (a running gateway's steady state) walks
+ * in list pages only: 15 calls, then 15 plus the changed reports. Calls are counted from the simulator's request log;
+ * time moves on the injected clock only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
@@ -151,6 +153,38 @@ describe('walking 1,500 Cloudflare reports twice', () => {
       const res = await gw.app.inject({ method: 'GET', url: `/v1/cases/cloudflare:${id}`, headers: auth() })
       expect(res.json().status).toBe(second.cases.find(c => c.providerCaseId === id)?.status)
     }
+  }, 60_000)
+})
+
+describe('a gateway whose case-events watcher has polled Cloudflare (the steady state of a running gateway)', () => {
+  let gw: TestGateway
+  afterAll(async () => { await gw?.close() })
+
+  it('walks the 1,500 reports in list pages only, and a quarter of an hour later adds only the changed reports\' reads', async () => {
+    // the watcher's poll reads reports the way a listing does and leaves what it read for the listings (ADR 0028);
+    // its budget share is lifted here because the injected clock does not move while it waits
+    gw = await testGateway({ clock, sandbox, env: { CLOUDFLARE_OUTBOUND_BUDGET: '0', WATCH_LOOKBACK_DAYS: '3650' } })
+    await gw.app.events.watcher.sync('cloudflare')
+
+    const first = await walk(gw)
+    console.log(`[cloudflare walk] after a watcher poll: ${report(first, 'walk 1')}`)
+    expect(first.cases).toHaveLength(REPORTS)
+    expect(first.mitigationReads).toEqual([])
+    expect(first.listCalls).toBeGreaterThanOrEqual(LIST_PAGES)
+    expect(first.listCalls).toBeLessThanOrEqual(MAX_LIST_CALLS)
+
+    clock.advance(15 * 60_000)
+    const changed = first.cases.filter(c => c.status === 'taken_down').slice(0, 5).map(c => c.providerCaseId)
+    for (const id of changed) {
+      const { result } = await vendor('GET', `${id}/mitigations?status=active`)
+      const removal = (result.mitigations as Array<{ id: string, type: string }>).find(m => !m.type.endsWith('_interstitial'))
+      await vendor('POST', `${id}/mitigations/appeal`, { appeals: [{ id: removal!.id, reason: 'removed' }] })
+    }
+    const second = await walk(gw)
+    console.log(`[cloudflare walk] after a watcher poll: ${report(second, 'walk 2')} (${changed.length} summaries changed)`)
+    expect(second.listCalls).toBeLessThanOrEqual(MAX_LIST_CALLS)
+    expect([...second.mitigationReads].sort()).toEqual([...changed].sort())
+    for (const id of changed) expect(second.cases.find(c => c.providerCaseId === id)?.status).toBe('mitigated')
   }, 60_000)
 })
 
