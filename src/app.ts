@@ -281,7 +281,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   app.decorate('events', events)
   const observer = caseObserver(events.service, events.watcher, clock)
-  // listings keep the vendor page a gateway page read past its last item for the next page (ADR 0032)
+  // listings keep the vendor page a gateway page read past its last item for the next page (ADR 0030)
   const lookahead = opts.lookahead === undefined ? {} : { lookahead: opts.lookahead }
   const cases = new CaseService(providers, config.gatewaySecret, {
     observer,

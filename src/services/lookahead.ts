@@ -1,5 +1,5 @@
 /**
- * The vendor pages a listing walk read but did not hand out, kept for the next gateway page (ADR 0032).
+ * The vendor pages a listing walk read but did not hand out, kept for the next gateway page (ADR 0030).
  *
  * The merge (merge-walk.ts, ADR 0004) hands out a provider's last buffered case only after reading that provider's next
  * page (a tie at the same time may sit on it), and the cursor then points at that next page with nothing of it handed
