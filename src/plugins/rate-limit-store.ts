@@ -69,8 +69,11 @@ class Shared {
   }
 
   #learn (c: Counter, res: [number, number]): void {
-    c.known = Math.max(c.known, Number(res[0]))
-    c.endsAt = Date.now() + Number(res[1])
+    const endsAt = Date.now() + Number(res[1])
+    // within one window Redis's count only grows (a reply that arrives late is older, not lower); a window ending
+    // more than half a window later than the one known is a new window, whose count starts again
+    c.known = endsAt - c.endsAt > c.windowMs / 2 ? Number(res[0]) : Math.max(c.known, Number(res[0]))
+    c.endsAt = Math.max(c.endsAt, endsAt)
   }
 
   incr (key: string, cb: Callback, windowMs: number, max: number): void {
