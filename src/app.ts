@@ -263,6 +263,10 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('beginShutdown', () => { closing = true })
   await app.register(opsRoutes, {
     providers: () => Object.fromEntries(providers.all().map(e => [e.id, e.mode])) as Record<ProviderId, ProviderMode>,
+    configErrors: () => Object.fromEntries(providers.all().flatMap(e => {
+      const error = e.configError?.() ?? null
+      return error === null ? [] : [[e.id, `${e.id} ${error}`]]
+    })),
     readiness: async () => {
       if (closing) return 'shutting down'
       if (providers.active().length === 0) return `no provider is on: ${providers.all().map(describeOff).join(', ')}`

@@ -837,6 +837,13 @@ export interface components {
                 /** @enum {string} */
                 netcraft: "live" | "sandbox" | "off";
             };
+            /** @description Providers whose calls show a configuration error (their list route answers 404: a wrong base URL), with what to check. The gateway stays ready: listings serve the other providers and name these in `errors` */
+            configErrors?: {
+                bforeai?: string;
+                phishfort?: string;
+                cloudflare?: string;
+                netcraft?: string;
+            };
         };
         /**
          * @example {
@@ -1081,6 +1088,8 @@ export interface components {
             providerStatus?: number | null;
             /** @description Id of the existing open case (409 duplicate) */
             existing?: string;
+            /** @description Listings (502/503/504): every provider with items left failed. The cursor that repeats this page once they answer again; the walk has nothing else to give until then */
+            retryCursor?: string;
             /** @description Allowed values, where a value was not one of them */
             allowed?: string[];
         };

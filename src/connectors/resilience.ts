@@ -9,6 +9,9 @@
  * - The bulkhead caps the calls in flight to one vendor and queues a few more; a slow vendor cannot take every
  *   socket and every request of the gateway with it.
  * An open circuit or a full bulkhead is a ConnectorError `unavailable` with a retryAfter (→ 503 + Retry-After).
+ * A 404 from a vendor's *list* route is no answer about data: the list always exists, so the base URL (or the vendor's
+ * API version) is wrong. It becomes a `protocol` failure that counts toward the circuit, is logged once as a
+ * configuration error and stays in `configError` (GET /readyz) until a list call succeeds.
  */
 import {
   BrokenCircuitError, BulkheadRejectedError, CircuitState, ConsecutiveBreaker, IsolatedCircuitError, TaskCancelledError,
@@ -40,11 +43,14 @@ export class ProviderResilience {
   readonly #breaker: CircuitBreakerPolicy
   readonly #bulkhead: BulkheadPolicy
   readonly #policy: ReturnType<typeof wrap>
+  readonly #log: Logger | undefined
   #openedAt = 0
+  #configError: string | null = null
 
   constructor (provider: ProviderId, opts: ResilienceOptions, log?: Logger) {
     this.provider = provider
     this.#opts = opts
+    this.#log = log
     this.#breaker = circuitBreaker(handleWhen(err => err instanceof ConnectorError && !err.cancelled && TRIPPING_KINDS.has(err.kind)), {
       halfOpenAfter: opts.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(opts.failureThreshold)
@@ -70,7 +76,14 @@ export class ProviderResilience {
     return { running: this.#opts.maxConcurrency - this.#bulkhead.executionSlots, queued: this.#opts.maxQueue - this.#bulkhead.queueSlots }
   }
 
-  async run<T> (fn: () => Promise<T>, ctx: ConnectorContext): Promise<T> {
+  /** why the provider's list route is refused as misconfigured (its last list call answered 404); null when it answered */
+  get configError (): string | null {
+    return this.#configError
+  }
+
+  /** Runs one vendor call through the breaker and the bulkhead; `listRoute`: the call reads the vendor's list route. */
+  async run<T> (call: () => Promise<T>, ctx: ConnectorContext, listRoute = false): Promise<T> {
+    const fn = listRoute ? async () => await this.#listRoute(call) : call
     if (this.#breaker.state === CircuitState.HalfOpen) throw this.#open() // one trial at a time; the rest fail fast
     if (ctx.signal.aborted) throw new ConnectorError(this.provider, 'timeout', 'the request deadline passed before the call started')
     let onAbort: (() => void) | undefined
@@ -100,10 +113,26 @@ export class ProviderResilience {
     }
   }
 
+  async #listRoute<T> (call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call()
+      if (this.#configError !== null) this.#log?.info({ provider: this.provider }, 'provider list route answers again')
+      this.#configError = null
+      return result
+    } catch (err) {
+      if (!(err instanceof ConnectorError) || err.kind !== 'not_found') throw err
+      const detail = `answered HTTP 404 to its list route: a configuration error (check ${this.provider.toUpperCase()}_BASE_URL)`
+      if (this.#configError === null) this.#log?.error({ provider: this.provider, providerStatus: 404 }, `${this.provider} ${detail}; it counts toward the provider's circuit`)
+      this.#configError = detail
+      throw new ConnectorError(this.provider, 'protocol', detail, { upstreamStatus: 404, cause: err })
+    }
+  }
+
   #open (): ConnectorError {
     const left = Math.max(0, this.#openedAt + this.#opts.halfOpenAfterMs - Date.now())
     return new ConnectorError(this.provider, 'unavailable',
-      `circuit open after ${this.#opts.failureThreshold} consecutive failures; the gateway fails fast until a trial call succeeds`,
+      `circuit open after ${this.#opts.failureThreshold} consecutive failures${this.#configError === null ? '' : ` (it ${this.#configError})`}; ` +
+        'the gateway fails fast until a trial call succeeds',
       { retryAfter: Math.max(1, Math.ceil(left / 1000)) })
   }
 }
@@ -119,6 +148,8 @@ function stateName (state: CircuitState, delayPassed: boolean): CircuitStateName
 
 /** The one port method that stays outside the policy: it only validates and builds, and its 400s must not hide behind an open circuit. */
 const LOCAL = new Set<PropertyKey>(['prepareCreate'])
+/** The port methods that read a vendor's list route (a 404 there is a configuration error, not "nothing there"). */
+const LIST_ROUTES = new Set<PropertyKey>(['listCases', 'listCaseRows', 'listDetections'])
 
 /**
  * The connector with every method run through the provider's policy: a Proxy, so a method a connector gains is
@@ -138,7 +169,7 @@ export function resilientConnector (inner: ProviderConnector, resilience: Provid
           ? method.bind(target)
           : async (...args: unknown[]) => {
             const ctx = args[args.length - 1] as ConnectorContext
-            return await resilience.run(async () => await method.apply(target, args), ctx)
+            return await resilience.run(async () => await method.apply(target, args), ctx, LIST_ROUTES.has(name))
           }
         wrapped.set(name, fn)
       }

@@ -53,6 +53,8 @@ export interface GatewayErrorExtras {
   existing?: string
   /** seconds; sent as Retry-After */
   retryAfter?: number | null
+  /** a listing whose remaining providers all failed: the cursor that repeats the page */
+  retryCursor?: string
   /** overrides the catalogue status (e.g. 503 vs 504 chosen at run time) */
   cause?: unknown
 }

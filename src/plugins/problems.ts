@@ -124,6 +124,7 @@ export function toProblem (err: unknown, req: ProblemRequest): { problem: Proble
   if (x.providerStatus !== undefined) problem.providerStatus = x.providerStatus
   if (x.allowed !== undefined) problem.allowed = x.allowed
   if (x.existing !== undefined) problem.existing = x.existing
+  if (x.retryCursor !== undefined) problem.retryCursor = x.retryCursor
   const headers: Record<string, string> = { 'content-type': 'application/problem+json; charset=utf-8' }
   if (x.retryAfter !== undefined && x.retryAfter !== null) headers['retry-after'] = String(x.retryAfter)
   return { problem, headers, gw }

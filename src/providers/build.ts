@@ -83,7 +83,8 @@ export async function buildProviders (config: Config, deps: {
       lastError: null,
       hints,
       ids,
-      circuit: () => resilience.state
+      circuit: () => resilience.state,
+      configError: () => resilience.configError
     }
   })
   return { providers: new ProviderSet(entries), dispatchers, budgets }

@@ -8,6 +8,8 @@ export interface OpsRoutesOptions {
   readiness: () => Promise<string | null>
   /** each provider's mode (live, sandbox, off) */
   providers: () => Record<ProviderId, ProviderMode>
+  /** configuration errors the providers' calls revealed, by provider (none: empty) */
+  configErrors: () => Partial<Record<ProviderId, string>>
 }
 
 const ProviderModeSchema = Type.Enum(['live', 'sandbox', 'off'])
@@ -19,7 +21,12 @@ const ReadySchema = Type.Object({
   providers: Type.Object(Object.fromEntries(PROVIDER_IDS.map(id => [id, ProviderModeSchema])), {
     additionalProperties: false,
     description: 'Each provider\'s mode: `live`, `sandbox` (built-in simulator) or `off` (no credentials; see GET /v1/providers)'
-  })
+  }),
+  configErrors: Type.Optional(Type.Object(Object.fromEntries(PROVIDER_IDS.map(id => [id, Type.Optional(Type.String())])), {
+    additionalProperties: false,
+    description: 'Providers whose calls show a configuration error (their list route answers 404: a wrong base URL), with what to check. ' +
+      'The gateway stays ready: listings serve the other providers and name these in `errors`'
+  }))
 }, {
   $id: 'Readiness',
   examples: [
@@ -29,7 +36,7 @@ const ReadySchema = Type.Object({
 })
 
 /** Operational routes: no auth, no /v1 prefix (README 'Operations'). */
-export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { readiness, providers }) => {
+export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { readiness, providers, configErrors }) => {
   app.get('/healthz', {
     schema: {
       operationId: 'health',
@@ -55,7 +62,9 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
     logLevel: 'warn'
   }, async (_req, reply) => {
     const reason = await readiness()
-    if (reason === null) return { status: 'ready' as const, providers: providers() }
-    return reply.code(503).send({ status: 'not_ready' as const, reason, providers: providers() })
+    const errors = configErrors()
+    const shown = { providers: providers(), ...(Object.keys(errors).length === 0 ? {} : { configErrors: errors }) }
+    if (reason === null) return { status: 'ready' as const, ...shown }
+    return reply.code(503).send({ status: 'not_ready' as const, reason, ...shown })
   })
 }

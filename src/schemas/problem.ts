@@ -20,6 +20,10 @@ export const ProblemSchema = Type.Object({
   provider: Type.Optional(ProviderIdSchema),
   providerStatus: Type.Optional(Nullable<number>('integer', { description: 'HTTP status the provider answered with, when it answered' })),
   existing: Type.Optional(Type.String({ description: 'Id of the existing open case (409 duplicate)' })),
+  retryCursor: Type.Optional(Type.String({
+    description: 'Listings (502/503/504): every provider with items left failed. The cursor that repeats this page once they answer ' +
+      'again; the walk has nothing else to give until then'
+  })),
   allowed: Type.Optional(Type.Array(Type.String(), { description: 'Allowed values, where a value was not one of them' }))
 }, { $id: 'Problem', additionalProperties: false, examples: [PROBLEM_EXAMPLE] })
 export type Problem = Static<typeof ProblemSchema>

@@ -112,11 +112,12 @@ export class DetectionService {
       onError: (provider, err) => this.#providers.recordError(provider, err),
       log
     })
-    if (walk.allFailed !== null) throw walk.allFailed
+    const nextCursor = this.#cursors.after(state, walk)
+    if (walk.allFailed !== null) throw walk.allFailed(nextCursor)
     lookahead.keep(walk)
     return {
       items: await this.#withCaseLinks(walk.items, log),
-      nextCursor: this.#cursors.after(state, walk),
+      nextCursor,
       partial: walk.errors.length > 0,
       errors: walk.errors
     }

@@ -39,8 +39,11 @@ export interface WalkResult<T> {
   next: CursorState['p'] | null
   last: SortKey | null
   errors: ProviderError[]
-  /** every source failed: throw this */
-  allFailed: GatewayError | null
+  /**
+   * Nothing is left but failing providers (no item on this page, every other provider done): throw the problem this
+   * returns, given the cursor to retry the page with. A walk then ends instead of handing out empty pages forever.
+   */
+  allFailed: ((retryCursor: string | null) => GatewayError) | null
 }
 
 interface Buffered<T> { item: T, key: SortKey, page: number }
@@ -139,12 +142,14 @@ export async function mergeWalk<T> (o: WalkOptions<T>): Promise<WalkResult<T>> {
       more = true
     }
   }
+  const failed = streams.filter(s => !s.live)
+  const nothingElse = items.length === 0 && streams.every(s => !s.live || (s.exhausted && s.buffer.length === 0))
   return {
     items,
     next: more ? next : null,
     last,
     errors,
-    allFailed: streams.length > 0 && streams.every(s => !s.live) ? allFailed(streams) : null
+    allFailed: failed.length > 0 && nothingElse ? retryCursor => allFailed(failed, retryCursor) : null
   }
 }
 
@@ -159,14 +164,19 @@ function providerError (provider: ProviderId, err: unknown): ProviderError {
   return { provider, status: 502, title: 'The provider failed', detail: `${provider}: unexpected failure` }
 }
 
-/** Every provider failed: 504 when all timed out, 503 when any was unavailable, else 502. */
-function allFailed<T> (streams: Array<Stream<T>>): GatewayError {
+/** Every provider left failed: 504 when all timed out, 503 when any was unavailable, else 502. */
+function allFailed<T> (streams: Array<Stream<T>>, retryCursor: string | null): GatewayError {
   const errs = streams.map(s => s.error)
   const kinds = errs.map(e => e instanceof ConnectorError ? e.kind : 'internal')
-  const detail = `Every provider failed (${streams.map(s => `${s.source.provider}: ${s.error?.message ?? 'failed'}`).join('; ')})`
+  const detail = `Every provider with items left failed (${streams.map(s => `${s.source.provider}: ${s.error?.message ?? 'failed'}`).join('; ')}); ` +
+    (retryCursor === null ? 'try again later' : 'retry this page later with retryCursor')
   const single = streams.length === 1 ? streams[0]!.source.provider : undefined
   const retryAfters = errs.map(e => e instanceof ConnectorError ? e.retryAfter : null).filter((n): n is number => n !== null)
-  const extras = { ...(single === undefined ? {} : { provider: single }), ...(retryAfters.length > 0 ? { retryAfter: Math.min(...retryAfters) } : {}) }
+  const extras = {
+    ...(single === undefined ? {} : { provider: single }),
+    ...(retryAfters.length > 0 ? { retryAfter: Math.min(...retryAfters) } : {}),
+    ...(retryCursor === null ? {} : { retryCursor })
+  }
   if (kinds.every(k => k === 'timeout')) return new GatewayError('GW_ERR_PROVIDER_TIMEOUT', detail, extras)
   if (kinds.some(k => k === 'unavailable' || k === 'rate_limited')) return new GatewayError('GW_ERR_PROVIDER_UNAVAILABLE', detail, extras)
   return new GatewayError('GW_ERR_PROVIDER_ERROR', detail, extras)

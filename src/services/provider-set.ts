@@ -25,6 +25,8 @@ export interface ProviderEntry {
   readonly hints?: { readonly cancel?: string }
   /** circuit breaker state (connectors/resilience.ts); absent = closed */
   readonly circuit?: () => 'closed' | 'open' | 'half_open'
+  /** a configuration error the provider's calls revealed (its list route answers 404); null or absent = none */
+  readonly configError?: () => string | null
   /** why an `off` provider is off (e.g. "BFOREAI_API_KEY is unset") */
   readonly offReason?: string
   /** the shapes of the provider's native ids (its module's `ids`): anything else is a 404 with no vendor call */
