@@ -198,7 +198,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     const { startSandbox } = await import('./simulators/sandbox.js')
     // SANDBOX_SPEED: the simulators' cases move along that many times faster; new ones keep arriving (events to watch)
     const speed = config.events.sandboxSpeed
-    sandbox = await startSandbox(speed > 1 ? new SpeedClock(speed) : clock)
+    sandbox = await startSandbox(speed > 1 ? new SpeedClock(speed, clock) : clock)
     const owned = sandbox
     const { startSandboxActivity } = await import('./simulators/activity.js')
     const stopActivity = speed > 1 ? startSandboxActivity(owned, 30_000, err => { app.log.debug({ err: err.message }, 'sandbox activity failed') }) : () => {}

@@ -1,6 +1,14 @@
 /** The one time seam: simulators and caches read time through it so tests can move it. */
 export interface Clock {
+  /** wall time, epoch ms: every timestamp is read from here */
   now (): number
+  /** how many times faster than real time simulated waits pass (the sandbox's SANDBOX_SPEED); absent: 1 */
+  readonly speed?: number
+}
+
+/** A simulated wait of `ms` in wall-clock ms: speed shortens the waiting, it never moves a timestamp past now. */
+export function paced (clock: Clock, ms: number): number {
+  return ms / (clock.speed ?? 1)
 }
 
 export const systemClock: Clock = { now: () => Date.now() }
@@ -17,9 +25,11 @@ export class ManualClock implements Clock {
   set (at: number | string): void { this.#now = typeof at === 'number' ? at : Date.parse(at) }
 }
 
-/** A clock that runs `speed` times faster than real time from the moment it is made (the sandbox's simulators). */
+/**
+ * The sandbox simulators' clock at SANDBOX_SPEED: the wall clock's time, with waits `speed` times shorter (a case
+ * steps through its lifecycle sooner; what it reports happened at real wall-clock times, never in the future).
+ */
 export class SpeedClock implements Clock {
-  readonly #start = Date.now()
-  constructor (private readonly speed: number) {}
-  now (): number { return this.#start + (Date.now() - this.#start) * this.speed }
+  constructor (readonly speed: number, private readonly wall: Clock = systemClock) {}
+  now (): number { return this.wall.now() }
 }

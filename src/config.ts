@@ -192,7 +192,7 @@ export const ENV_VARS: Record<string, string> = {
   WATCH_OLD_CASES_BATCH: 'old open cases re-read per tick (default 50)',
   WATCH_BUDGET_SHARE_PERCENT: 'percent of a vendor\'s outbound budget the watcher may use (default 20; vendors without a budget are not limited)',
   PHISHFORT_WEBHOOK_SECRETS: 'comma-separated signing secrets of the PhishFort webhook subscription (two during a rotation); unset = POST /v1/inbound/phishfort refuses every delivery',
-  SANDBOX_SPEED: 'sandbox only: how many times faster than real time the simulators move their cases along (default 1; e.g. 600 = an hour in 6 s); above 1, new cases also arrive at PhishFort or BforeAI every 30 s',
+  SANDBOX_SPEED: 'sandbox only: how many times faster than real time the simulators move their cases along (default 1; e.g. 600 = an hour in 6 s): waits are shorter, every time they report stays on the wall clock; above 1, new cases also arrive at PhishFort or BforeAI every 30 s',
   BATCH_MAX_ITEMS: 'most items one POST /v1/batches may hold (default 1000)',
   BATCH_RETENTION_DAYS: 'how long batches and their item outcomes are kept (default 30)',
   BATCH_CONCURRENCY: 'batch items one replica works on at once (default 4)',

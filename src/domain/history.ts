@@ -6,20 +6,26 @@
 import type { HistoryEntry } from '../schemas/case.js'
 import type { CaseEvent, EventType } from '../schemas/event.js'
 
-/** The events that move a case's status, and what its history says of each (`case.updated` keeps the status: left out). */
+/** The events that move a case's status, and what its history says of each. */
 const STEP_MESSAGES: Partial<Record<EventType, string>> = {
   'case.created': 'case created (observed by the gateway)',
   'case.status_changed': 'status changed (observed by the gateway)',
   'case.reopened': 'case reopened (observed by the gateway)'
 }
 
+/** `case.updated` keeps the unified status: a step of the history only when the vendor status moved within it. */
+function messageOf (e: CaseEvent): string | undefined {
+  if (e.type !== 'case.updated') return STEP_MESSAGES[e.type]
+  return e.previous !== null && e.previous.providerStatus !== e.case.providerStatus ? STEP_MESSAGES['case.status_changed'] : undefined
+}
+
 /**
- * The gateway's record of a case as history entries, oldest first: one per recorded status change, dated by the
- * vendor's time of the change when the event has it, else by when the gateway observed it.
+ * The gateway's record of a case as history entries, oldest first: one per recorded status change (unified or
+ * vendor status), dated by the vendor's time of the change when the event has it, else by when the gateway observed it.
  */
 export function gatewayHistory (timeline: readonly CaseEvent[]): HistoryEntry[] {
   return timeline.flatMap(e => {
-    const message = STEP_MESSAGES[e.type]
+    const message = messageOf(e)
     return message === undefined
       ? []
       : [{ at: e.occurredAt ?? e.observedAt, status: e.case.status, providerStatus: e.case.providerStatus, message, source: 'gateway' as const }]

@@ -30,6 +30,7 @@ const OBSERVE = `
 local s = redis.call('HMGET', KEYS[1], 'fp', 'seq', 'st', 'ps', 'term', 'ua')
 if s[1] == ARGV[1] then return false end
 local new = (s[1] == false)
+if not new and ARGV[3] == '' and s[4] ~= false and s[4] ~= '' then return false end
 if new and redis.call('ZSCORE', KEYS[6], ARGV[13]) == false then redis.call('HINCRBY', KEYS[5], ARGV[12], 1) end
 if ARGV[4] == '1' then redis.call('ZREM', KEYS[4], ARGV[13]) else redis.call('ZADD', KEYS[4], ARGV[7], ARGV[13]) end
 local function keep(seq)
@@ -51,7 +52,7 @@ if new then
   occ = ARGV[6]
 else
   if s[5] == '1' and ARGV[4] == '0' then typ = 'case.reopened'
-  elseif s[3] ~= ARGV[2] or s[4] ~= ARGV[3] then typ = 'case.status_changed'
+  elseif s[3] ~= ARGV[2] then typ = 'case.status_changed'
   else typ = 'case.updated' end
   if ARGV[5] ~= '' and ARGV[5] ~= s[6] then occ = ARGV[5] end
 end

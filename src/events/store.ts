@@ -94,14 +94,19 @@ export interface Snapshot {
 /**
  * The compare step as a pure function (the Redis adapter runs the same rules in Lua): null = unchanged, 'silent' =
  * first sight recorded without an event, else the event's type, sequence and vendor time.
+ * - A read that lacks the vendor status the snapshot has (a view without it, a status list not readable) says
+ *   nothing about the case: unchanged, the snapshot stays.
+ * - `case.status_changed` when the unified status changed; a vendor status of its own (the same unified status) is
+ *   `case.updated`, like a history step.
  */
 export function decide (prev: Snapshot | undefined, next: Case, fp: string, silentIfNew: boolean):
 null | 'silent' | { type: CaseEventType, sequence: number, occurredAt: string | null } {
   if (prev?.fp === fp) return null
   if (prev === undefined) return silentIfNew ? 'silent' : { type: 'case.created', sequence: 1, occurredAt: next.createdAt }
+  if (next.providerStatus === null && prev.providerStatus !== null) return null
   const type: CaseEventType = prev.terminal && !next.terminal
     ? 'case.reopened'
-    : prev.status !== next.status || prev.providerStatus !== next.providerStatus ? 'case.status_changed' : 'case.updated'
+    : prev.status !== next.status ? 'case.status_changed' : 'case.updated'
   const occurredAt = next.updatedAt !== null && next.updatedAt !== prev.updatedAt ? next.updatedAt : null
   return { type, sequence: prev.seq + 1, occurredAt }
 }

@@ -55,4 +55,12 @@ describe('gatewayHistory', () => {
     ])
     expect(gatewayHistory([])).toEqual([])
   })
+
+  it('keeps a vendor status step within one unified status (a case.updated that moved the vendor status), not a bare update', () => {
+    const moved = { ...event('case.updated', 'in_progress', '2026-03-01T12:00:00.000Z', '2026-03-01T12:00:05.000Z'), previous: { status: 'in_progress', providerStatus: 'In Progress' } } as CaseEvent
+    const touched = { ...event('case.updated', 'in_progress', null, '2026-03-01T13:00:00.000Z'), previous: { status: 'in_progress', providerStatus: 'vendor in_progress' } } as CaseEvent
+    expect(gatewayHistory([moved, touched])).toEqual([
+      { at: '2026-03-01T12:00:00.000Z', status: 'in_progress', providerStatus: 'vendor in_progress', message: 'status changed (observed by the gateway)', source: 'gateway' }
+    ])
+  })
 })

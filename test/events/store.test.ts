@@ -62,6 +62,32 @@ describe.each(adapters)('%s event store', (_kind, factory) => {
     expect(timeline.items.map(e => e.id)).toEqual([moved, touched, done, back].map(e => e?.id))
   })
 
+  it('calls a vendor status move within one unified status case.updated, not case.status_changed', async () => {
+    const s = await store(`t-${randomUUID()}:`, factory())
+    const c: Case = { ...fakeCase('bforeai', '102', Date.parse('2026-09-01T00:00:00Z'), { status: 'in_progress' }), providerStatus: 'In Progress' }
+    await s.observe({ case: c, via: 'poll', silentIfNew: true })
+    const moved = await s.observe({ case: { ...c, providerStatus: 'Submitted to Registrar', updatedAt: '2026-09-02T00:00:00.000Z' }, via: 'poll', silentIfNew: false })
+    expect(moved).toMatchObject({ type: 'case.updated', previous: { status: 'in_progress', providerStatus: 'In Progress' }, case: { status: 'in_progress', providerStatus: 'Submitted to Registrar' } })
+    const done = await s.observe({ case: { ...c, status: 'taken_down', terminal: true, providerStatus: 'Taken Down' }, via: 'poll', silentIfNew: false })
+    expect(done).toMatchObject({ type: 'case.status_changed', previous: { status: 'in_progress' } })
+  })
+
+  it('takes a read without the vendor status the snapshot has as no change: no unknown, no reopen, no event back', async () => {
+    const s = await store(`t-${randomUUID()}:`, factory())
+    const failed: Case = { ...fakeCase('bforeai', '103', Date.parse('2026-09-01T00:00:00Z'), { status: 'failed' }), providerStatus: 'Failed' }
+    await s.observe({ case: failed, via: 'poll', silentIfNew: true })
+    // the same takedown read where its status name is missing (status_name null, the status list not known yet)
+    const nameless: Case = { ...failed, status: 'unknown', terminal: false, providerStatus: null }
+    expect(await s.observe({ case: nameless, via: 'poll', silentIfNew: false })).toBeNull()
+    expect(await s.observe({ case: failed, via: 'read', silentIfNew: false })).toBeNull()
+    expect((await s.timeline(failed.id, null, 10)).items).toEqual([])
+    // a case first seen without its vendor status still records the status once it is known
+    const later: Case = { ...fakeCase('bforeai', '104', Date.parse('2026-09-01T00:00:00Z'), { status: 'unknown' }), providerStatus: null }
+    await s.observe({ case: later, via: 'poll', silentIfNew: true })
+    expect(await s.observe({ case: { ...later, status: 'failed', terminal: true, providerStatus: 'Failed' }, via: 'poll', silentIfNew: false }))
+      .toMatchObject({ type: 'case.status_changed', previous: { status: 'unknown', providerStatus: null } })
+  })
+
   it('gives case.created with the vendor creation time to a case that appears after the first look', async () => {
     const s = await store(`t-${randomUUID()}:`, factory())
     const c = fakeCase('phishfort', 'abc', Date.parse('2026-10-01T00:00:00Z'))

@@ -109,6 +109,8 @@ export class BforeaiConnector implements ProviderConnector {
   /** status_id → name, from GET /v2/takedown/statuses (fetched lazily, refreshed on an unseen id at most once a minute) */
   readonly #statusNames = new Map<number, string>()
   #statusesFetchedAt: number | null = null
+  /** the status list read under way: every read that needs the names waits for it (a listing and a detail read agree) */
+  #statusesFetch: Promise<void> | null = null
   /** confirmed attacks per `from|until` window, newest first by detectedAt */
   readonly #attacks = new Map<string, { at: number, items: Detection[] }>()
 
@@ -384,15 +386,21 @@ export class BforeaiConnector implements ProviderConnector {
   async #ensureStatusNames (items: Takedown[], ctx: ConnectorContext): Promise<void> {
     const missing = items.some(t => (t.status_name ?? '').trim() === '' && typeof t.status_id === 'number' && !this.#statusNames.has(t.status_id))
     if (!missing) return
+    if (this.#statusesFetch !== null) return await this.#statusesFetch
     const now = this.#deps.clock.now()
     if (this.#statusesFetchedAt !== null && now - this.#statusesFetchedAt < STATUS_REFRESH_MS) return
     this.#statusesFetchedAt = now
-    try {
-      this.#learnStatuses(await this.client.statuses(ctx))
-    } catch (err) {
-      // degrade to providerStatus null (→ unknown) rather than failing the read
-      ctx.log.warn({ provider: 'bforeai', err: (err as Error).message }, 'could not fetch the bforeai status list')
-    }
+    this.#statusesFetch = (async () => {
+      try {
+        this.#learnStatuses(await this.client.statuses(ctx))
+      } catch (err) {
+        // degrade to providerStatus null (→ unknown) rather than failing the read
+        ctx.log.warn({ provider: 'bforeai', err: (err as Error).message }, 'could not fetch the bforeai status list')
+      } finally {
+        this.#statusesFetch = null
+      }
+    })()
+    await this.#statusesFetch
   }
 
   #learnStatuses (list: Status[]): void {

@@ -46,10 +46,18 @@ export function statusFacts (report: AbuseReport, active: readonly Mitigation[] 
   }
 }
 
-/** Latest parseable effective_date, or null. */
+/**
+ * A pending mitigation's effective_date is when it "will become active" (Cloudflare API docs, List abuse report
+ * mitigations): a plan, not something that happened, so it dates neither the case nor a history entry.
+ */
+function happened (m: Mitigation): boolean {
+  return m.status !== 'pending'
+}
+
+/** Latest parseable effective_date of a mitigation in effect, or null. */
 function latestEffective (mitigations: readonly Mitigation[]): string | null {
   let best: number | null = null
-  for (const m of mitigations) {
+  for (const m of mitigations.filter(happened)) {
     const ms = m.effective_date === null || m.effective_date === undefined ? NaN : Date.parse(m.effective_date)
     if (!Number.isNaN(ms) && (best === null || ms > best)) best = ms
   }
@@ -108,11 +116,11 @@ function toCaseMitigation (m: Mitigation): CaseMitigation {
 
 /**
  * The detail view: the Case plus every mitigation and a history of the submission followed by one entry per
- * mitigation, oldest effective_date first (mitigations without a parseable date have no history entry).
+ * mitigation in effect, oldest effective_date first (pending ones and those without a parseable date have no entry).
  */
 export function toCaseDetail (report: AbuseReport, status: MappedStatus, mitigations: readonly Mitigation[], raw: boolean): CaseDetail {
   const base = toCase(report, status, mitigations)
-  const dated = mitigations
+  const dated = mitigations.filter(happened)
     .map(m => ({ m, at: toIso(m.effective_date) }))
     .filter((x): x is { m: Mitigation, at: string } => x.at !== null)
     .sort((a, b) => a.at < b.at ? -1 : a.at > b.at ? 1 : 0)

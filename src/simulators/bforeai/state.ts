@@ -2,7 +2,7 @@
  * In-memory BforeAI takedown store. Seeded takedowns keep their status; takedowns created through the API move through
  * a lifecycle computed lazily from the injected clock at read time (no timers).
  */
-import type { Clock } from '../../clock.js'
+import { paced, type Clock } from '../../clock.js'
 import type { Attack, CancellationReason, Status, Takedown } from '../../connectors/bforeai/wire.js'
 
 /** Realistic TitleCase names (BforeAI API docs, reference-data endpoints: the real values are [?]); "Escalated to Partner" is deliberately unmapped. */
@@ -46,7 +46,7 @@ export const BRANDS: Brand[] = [
 export const COMPANY_ID = 77
 
 const HOUR = 3_600_000
-/** Lifecycle of API-created takedowns: Pending → In Progress +1 h → Submitted to … +6 h → Taken Down +48 h. */
+/** Lifecycle of API-created takedowns: Pending → In Progress +1 h → Submitted to … +6 h → Taken Down +48 h (each wait divided by the clock's speed). */
 export const LIFECYCLE: ReadonlyArray<{ afterMs: number, infra: string, social: string }> = [
   { afterMs: 0, infra: 'Pending', social: 'Pending' },
   { afterMs: HOUR, infra: 'In Progress', social: 'In Progress' },
@@ -125,9 +125,9 @@ export class BforeaiState {
     }
     const elapsed = this.clock.now() - r.createdMs
     let step = LIFECYCLE[0] as (typeof LIFECYCLE)[number]
-    for (const s of LIFECYCLE) if (elapsed >= s.afterMs) step = s
+    for (const s of LIFECYCLE) if (elapsed >= paced(this.clock, s.afterMs)) step = s
     const name = r.platform !== null ? step.social : step.infra
-    return { status: STATUS[name] as Status, atMs: r.createdMs + step.afterMs }
+    return { status: STATUS[name] as Status, atMs: r.createdMs + paced(this.clock, step.afterMs) }
   }
 
   /** An analyst's plan for a takedown: its current status stays, then each step `afterMs` from now (the `/__sim` plan control). */
@@ -135,7 +135,7 @@ export class BforeaiState {
     const { status, atMs } = this.statusOf(r)
     const now = this.clock.now()
     r.fixed = null
-    r.plan = [{ atMs: atMs ?? now, statusId: status.id }, ...steps.map(s => ({ atMs: now + s.afterMs, statusId: (STATUS[s.status] as Status).id }))]
+    r.plan = [{ atMs: atMs ?? now, statusId: status.id }, ...steps.map(s => ({ atMs: now + paced(this.clock, s.afterMs), statusId: (STATUS[s.status] as Status).id }))]
   }
 
   toWire (r: TakedownRecord): Takedown {

@@ -12,6 +12,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ACT_TO_TYPE } from '../../connectors/cloudflare/wire.js'
 import type { FailureEnvelope, Mitigation, ResultInfo, SubmitError } from '../../connectors/cloudflare/wire.js'
+import { paced } from '../../clock.js'
 import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
 import { BrandProtectionState, registerBrandProtection, seedBrandProtection } from './brand-protection.js'
 import { seedReports } from './seed.js'
@@ -326,7 +327,7 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
     }
     const appealed = r.mitigations.filter(m => m.appealedAt !== null && m.review === undefined)
     if (appealed.length === 0) return await reply.code(400).send(failure(1004, 'No appealed mitigations to decide'))
-    for (const m of appealed) m.review = { at: clock.now() + afterMs, status: body.outcome as string }
+    for (const m of appealed) m.review = { at: clock.now() + paced(clock, afterMs), status: body.outcome as string }
     return await reply.code(204).send()
   })
 

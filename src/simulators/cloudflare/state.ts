@@ -9,7 +9,7 @@
  *             pending (effective t0 + 24 h)                                               → unified mitigated
  *   t0 + 24 h phishing: account_suspend active                                            → unified taken_down
  */
-import type { Clock } from '../../clock.js'
+import { paced, type Clock } from '../../clock.js'
 import type { AbuseReport, Mitigation, MitigationSummary } from '../../connectors/cloudflare/wire.js'
 
 export const HOUR = 3_600_000
@@ -130,6 +130,7 @@ export class CloudflareState {
   /** A report submitted through the API, with the lifecycle above. */
   create (input: Omit<SimReport, 'id' | 'cdate' | 'acceptedAt' | 'externalHostNotified' | 'mitigations' | 'appeals'>): SimReport {
     const t0 = this.now()
+    const wait = (ms: number): number => paced(this.#clock, ms)
     const id = this.nextId()
     const interstitial = input.type === 'PHISH' ? 'phishing_interstitial' : input.type === 'DMCA' ? 'copyright_interstitial' : 'misleading_interstitial'
     const mitigations: SimMitigation[] = [{
@@ -137,8 +138,8 @@ export class CloudflareState {
       type: interstitial,
       entityType: 'url_pattern',
       entityId: input.urls[0] ?? input.domain,
-      appearsAt: t0 + HOUR,
-      effectiveAt: t0 + 4 * HOUR,
+      appearsAt: t0 + wait(HOUR),
+      effectiveAt: t0 + wait(4 * HOUR),
       fixedStatus: null,
       appealedAt: null
     }]
@@ -148,13 +149,13 @@ export class CloudflareState {
         type: 'account_suspend',
         entityType: 'account',
         entityId: `acct-${id.slice(-8)}`,
-        appearsAt: t0 + 4 * HOUR,
-        effectiveAt: t0 + 24 * HOUR,
+        appearsAt: t0 + wait(4 * HOUR),
+        effectiveAt: t0 + wait(24 * HOUR),
         fixedStatus: null,
         appealedAt: null
       })
     }
-    const report: SimReport = { ...input, id, cdate: t0, acceptedAt: t0 + HOUR, externalHostNotified: false, mitigations, appeals: [] }
+    const report: SimReport = { ...input, id, cdate: t0, acceptedAt: t0 + wait(HOUR), externalHostNotified: false, mitigations, appeals: [] }
     this.add(report)
     return report
   }

@@ -8,6 +8,7 @@
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { NETCRAFT_STATUS_SLUGS, statusSlug } from '../../connectors/netcraft/wire.js'
+import { paced } from '../../clock.js'
 import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
 import { parsePlan } from '../plan.js'
 import { seedTakedowns } from './seed.js'
@@ -162,6 +163,7 @@ function routes (api: FastifyInstance, store: TakedownStore): void {
     const wildcard = store.all().find(t => t.region === region && hostOf(t.attack).startsWith('*.') && host.endsWith(hostOf(t.attack).slice(1)))
     if (wildcard !== undefined) return text('TD_WILDCARD')
     const now = store.clock.now()
+    const wait = (ms: number): number => paced(store.clock, ms)
     const inactive = bool(f.inactive) === true
     const t: SimTakedown = {
       id: store.newId(),
@@ -180,10 +182,10 @@ function routes (api: FastifyInstance, store: TakedownStore): void {
       ip: '',
       createdAt: now,
       steps: inactive
-        ? [{ at: now, status: 'inactive_monitoring' }, { at: now + 14 * DAY, status: 'stale' }]
-        : [{ at: now, status: 'unverified' }, { at: now + VERIFY_AFTER, status: 'verified' },
-            ...(forceAuth ? AUTHORISED_PATH.map(([offset, status]) => ({ at: now + VERIFY_AFTER + offset, status })) : [])],
-      authAt: forceAuth && !inactive ? now + VERIFY_AFTER : null,
+        ? [{ at: now, status: 'inactive_monitoring' }, { at: now + wait(14 * DAY), status: 'stale' }]
+        : [{ at: now, status: 'unverified' }, { at: now + wait(VERIFY_AFTER), status: 'verified' },
+            ...(forceAuth ? AUTHORISED_PATH.map(([offset, status]) => ({ at: now + wait(VERIFY_AFTER + offset), status })) : [])],
+      authAt: forceAuth && !inactive ? now + wait(VERIFY_AFTER) : null,
       authSource: forceAuth && !inactive ? 'customer' : '',
       escalatedAt: null
     }

@@ -5,7 +5,7 @@
  * "Netcraft v2" integration docs, live captures): string ids, "0"/"1" flags, display-string statuses, `" UTC"`
  * timestamps and `""` for every unset value; notes carry integer ids and times without the suffix.
  */
-import type { Clock } from '../../clock.js'
+import { paced, type Clock } from '../../clock.js'
 import { NETCRAFT_STATUSES, type NetcraftStatus } from '../../connectors/netcraft/wire.js'
 
 export const MIN = 60_000
@@ -113,14 +113,14 @@ export class TakedownStore {
     t.authAt = now
     t.authSource = source
     if (['unverified', 'verified'].includes(this.statusOf(t))) {
-      t.steps = [...this.visible(t), ...AUTHORISED_PATH.map(([offset, status]) => ({ at: now + offset, status }))]
+      t.steps = [...this.visible(t), ...AUTHORISED_PATH.map(([offset, status]) => ({ at: now + paced(this.clock, offset), status }))]
     }
   }
 
   /** Netcraft's own people decide the next steps (the `/__sim` plan control): the future steps give way to the plan. */
   replan (t: SimTakedown, plan: ReadonlyArray<{ afterMs: number, status: NetcraftStatus }>): void {
     const now = this.clock.now()
-    t.steps = [...this.visible(t), ...plan.map(s => ({ at: now + s.afterMs, status: s.status }))]
+    t.steps = [...this.visible(t), ...plan.map(s => ({ at: now + paced(this.clock, s.afterMs), status: s.status }))]
   }
 
   /** The record as the live API sends it. */

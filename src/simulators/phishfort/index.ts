@@ -9,6 +9,7 @@ import {
   ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENTS, MAX_LIMIT, MAX_REQUEST_BYTES, PHISHFORT_STATUSES,
   type BoomError, type IncidentList, type PhishfortStatus
 } from '../../connectors/phishfort/wire.js'
+import { paced } from '../../clock.js'
 import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
 import { parsePlan } from '../plan.js'
 import { seedIncidents } from './seed.js'
@@ -159,7 +160,7 @@ function routes (api: FastifyInstance, store: IncidentStore): void {
         attachments: form.files
       }
       for (const [offset, status] of lifecycle) {
-        incident.steps.push({ at: now + offset, status, message: stepMessage(status, report.comment) })
+        incident.steps.push({ at: now + paced(store.clock, offset), status, message: stepMessage(status, report.comment) })
       }
       if (form.files.length > 0) incident.notes.push({ at: now, message: `${form.files.length} attachment(s) added`, type: 'info' })
       // PhishFort Client API docs, 'Report Incident' page [?]: duplicate reports are not documented; the simulator makes a second incident

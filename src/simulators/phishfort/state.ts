@@ -2,7 +2,7 @@
  * PhishFort simulator state: incidents with a timeline of status steps. The status, history and timestamps are computed
  * lazily from the injected clock at read time (no timers), so tests move an incident along with `clock.advance()`.
  */
-import type { Clock } from '../../clock.js'
+import { paced, type Clock } from '../../clock.js'
 import {
   PHISHFORT_STATUSES, type DetailedIncident, type Incident, type IncidentState, type PhishfortStatus, type ThreatTaxonomy
 } from '../../connectors/phishfort/wire.js'
@@ -77,7 +77,7 @@ export function step (at: number, status: PhishfortStatus, message: string = STE
   return { at, status, message }
 }
 
-/** Lifecycles of created incidents; offsets from the report time. */
+/** Lifecycles of created incidents; offsets from the report time (divided by the clock's speed). */
 export const LIFECYCLES = {
   takedown: [[0, 'pending_review'], [15 * MIN, 'case_building'], [2 * HOUR, 'takedown_in_progress'], [24 * HOUR, 'takedown_success']],
   monitor: [[0, 'pending_review'], [30 * MIN, 'pre_weaponised']],
@@ -128,7 +128,7 @@ export class IncidentStore {
     const now = this.#clock.now()
     incident.steps = incident.steps.filter(s => s.at <= now)
     if (note !== undefined) incident.notes.push({ at: now, message: note, type: 'info' })
-    for (const [offset, status] of plan) incident.steps.push(step(now + offset, status))
+    for (const [offset, status] of plan) incident.steps.push(step(now + paced(this.#clock, offset), status))
   }
 
   /** newest first by creation, ties by id descending: the order the simulator pages in */

@@ -17,7 +17,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { request } from 'undici'
-import type { Clock } from '../../clock.js'
+import { paced, type Clock } from '../../clock.js'
 import { WEBHOOK_EVENTS } from '../../connectors/phishfort/wire.js'
 import { MAIN_CLIENT, type IncidentStore } from './state.js'
 
@@ -139,7 +139,7 @@ export class PhishfortWebhooks {
       sub.active = false
       return
     }
-    this.#pending.push({ ...d, nextAt: this.clock.now() + (RETRY_DELAYS_MS[d.attempt - 1] as number) })
+    this.#pending.push({ ...d, nextAt: this.clock.now() + paced(this.clock, RETRY_DELAYS_MS[d.attempt - 1] as number) })
   }
 
   routes (api: FastifyInstance, boom: (status: number, message: string) => unknown): void {

@@ -2,6 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest'
 import type { Case } from '../../../src/schemas/case.js'
 import type { CaseFilters, CreateCaseInput } from '../../../src/connectors/connector.js'
 import { GatewayError } from '../../../src/domain/problems.js'
+import { PROVIDER_MODULES } from '../../../src/providers/registry.js'
 import { connectorHarness, testCtx, type ConnectorHarness } from '../../support/connectors.js'
 
 const HOUR = 3_600_000
@@ -61,6 +62,23 @@ describe('bforeai connector against the simulator: read path', () => {
     expect(h.sim.stats.get('GET', '/api/v2/takedown/statuses')).toBe(1)
     expect(items.filter(c => c.status === 'unknown').map(c => c.providerStatus)).toEqual(expect.arrayContaining(['Escalated to Partner']))
     expect(h.unknown.every(u => u.providerStatus === 'Escalated to Partner')).toBe(true)
+  })
+
+  it('gives a takedown without status_name one status whichever read comes first: a listing and a detail read at once agree', async () => {
+    const raw = await fetch(`${h.running.baseUrl}/v2/takedown/list?size=100`, { headers: { 'x-authorization': PROVIDER_MODULES.bforeai.sandbox.credential } })
+    const nameless = ((await raw.json()) as { items: Array<{ id: string, status_name: string | null }> }).items.filter(t => t.status_name === null)
+    expect(nameless.length).toBeGreaterThan(0)
+    // a fresh connector knows no status names yet: both reads need the one status list read
+    const [page, ...details] = await Promise.all([
+      h.connector.listCases({ pageToken: null, pageSize: 100, filters: {} }, testCtx()),
+      ...nameless.map(async t => await h.connector.getCase(t.id, { raw: false }, testCtx()))
+    ])
+    for (const d of details) {
+      const listed = page.items.find(c => c.id === d.id)
+      expect(d.providerStatus, d.id).not.toBeNull()
+      expect(listed, d.id).toMatchObject({ status: d.status, providerStatus: d.providerStatus })
+    }
+    expect(h.sim.stats.get('GET', '/api/v2/takedown/statuses')).toBe(1)
   })
 
   it('brand and date filters give a superset of what the gateway wants', async () => {

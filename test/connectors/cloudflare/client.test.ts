@@ -232,7 +232,7 @@ describe('cloudflare client (MockAgent)', () => {
     expect(calls()[0]?.searchParams).toEqual({ page: '1', per_page: '100', sort: 'cdate,desc', domain: 'evil.example.net' })
   })
 
-  it('gets the detail view, paging through all mitigations', async () => {
+  it('gets the detail view, paging through all mitigations; a pending one\'s planned date dates neither the case nor its history', async () => {
     pool().intercept({ method: 'GET', path: `${BASE}/r%2F1` })
       .reply(200, envelope(report('r/1', { mitigation_summary: { accepted_url_count: 1, active_count: 1, external_host_notified: false, in_review_count: 0, pending_count: 1 } })), { headers: JSON_HEADERS })
     pool().intercept({ method: 'GET', path: `${BASE}/r%2F1/mitigations?page=1&per_page=100` })
@@ -242,15 +242,14 @@ describe('cloudflare client (MockAgent)', () => {
       .reply(200, envelope({ mitigations: [mitigation('m1', 'phishing_interstitial', 'active', '2026-07-01T13:00:00Z')] },
         { page: 2, per_page: 100, count: 1, total_count: 2, total_pages: 2 }), { headers: JSON_HEADERS })
     const detail = await connector.getCase('r/1', { raw: true }, testCtx())
-    expect(detail).toMatchObject({ id: 'cloudflare:r%2F1', providerCaseId: 'r/1', status: 'mitigated', updatedAt: '2026-07-03T00:00:00.000Z' })
+    expect(detail).toMatchObject({ id: 'cloudflare:r%2F1', providerCaseId: 'r/1', status: 'mitigated', updatedAt: '2026-07-01T13:00:00.000Z' })
     expect(detail.mitigations).toEqual([
       { id: 'm2', type: 'account_suspend', status: 'pending', effectiveAt: '2026-07-03T00:00:00.000Z', entityType: 'url_pattern', entityId: 'https://evil.example.net/login' },
       { id: 'm1', type: 'phishing_interstitial', status: 'active', effectiveAt: '2026-07-01T13:00:00.000Z', entityType: 'url_pattern', entityId: 'https://evil.example.net/login' }
     ])
     expect(detail.history).toEqual([
       { at: '2026-07-01T12:00:00.000Z', status: null, providerStatus: 'submitted', message: 'report submitted', source: 'provider' },
-      { at: '2026-07-01T13:00:00.000Z', status: null, providerStatus: 'active', message: 'phishing_interstitial on url_pattern https://evil.example.net/login', source: 'provider' },
-      { at: '2026-07-03T00:00:00.000Z', status: null, providerStatus: 'pending', message: 'account_suspend on url_pattern https://evil.example.net/login', source: 'provider' }
+      { at: '2026-07-01T13:00:00.000Z', status: null, providerStatus: 'active', message: 'phishing_interstitial on url_pattern https://evil.example.net/login', source: 'provider' }
     ])
     expect(detail.raw).toMatchObject({ id: 'r/1', some_future_field: { ignored: true } })
   })
