@@ -29,7 +29,6 @@ const FASTIFY_CODES: Record<string, { code: ProblemCode, detail?: (req: ProblemR
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', detail: req => `Content-Type ${mediaType(req)} is not accepted; send ${ACCEPTED_MEDIA_TYPES}` },
   FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', detail: req => `Content-Type ${mediaType(req)} is not accepted; send ${ACCEPTED_MEDIA_TYPES}` },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'GW_ERR_VALIDATION', detail: () => 'The body is not valid JSON; send a JSON object with Content-Type: application/json' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'GW_ERR_VALIDATION', detail: () => 'The body is empty while Content-Type says application/json; send a JSON object' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'GW_ERR_VALIDATION', detail: () => 'Content-Length does not match the body that was sent' },
   FST_ERR_VALIDATION: { code: 'GW_ERR_VALIDATION' }
 }

@@ -183,3 +183,60 @@ describe('validation problems name what is allowed, once', () => {
     expect(body.errors[0]?.message).toMatch(/terminal=false/)
   })
 })
+
+describe('a body the operation does not take is a 400', () => {
+  const BAD_BODIES = ['1', '"str"', 'true', 'null']
+  // path parameters that pass their own schema, so the body is what is judged
+  const sample = (name: string, path: string): string => {
+    if (name === 'action') return 'takedown'
+    if (name !== 'id') return 'x1'
+    return path.startsWith('/v1/batches') ? 'b_aaaaaaaaaaaa' : path.startsWith('/v1/webhook-endpoints') ? 'we_abc123' : 'phishfort:abc123'
+  }
+
+  it('1, "str", true and null on every write route, whatever its body schema', async () => {
+    const doc = gw.app.swagger() as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> }
+    let checked = 0
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      // PhishFort's deliveries are any JSON, checked by their signature
+      if (path === '/v1/inbound/phishfort') continue
+      for (const [method, op] of Object.entries(ops)) {
+        if (method === 'get') continue
+        const url = path.replace(/\{(\w+)\}/g, (_m, name: string) => sample(name, path))
+        // attachments only: the refusal names the missing files
+        const multipartOnly = op.requestBody !== undefined && op.requestBody.content['application/json'] === undefined
+        for (const payload of BAD_BODIES) {
+          const res = await gw.app.inject({ method: method.toUpperCase() as 'POST', url, headers: { ...auth(), ...json }, payload })
+          expect(res.statusCode, `${method} ${url} ${payload}: ${res.body}`).toBe(400)
+          if (!multipartOnly) expect((res.json() as { errors: Array<{ path: string }> }).errors.map(e => e.path), `${method} ${url} ${payload}`).toEqual(['/'])
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(4 * 18)
+  })
+
+  it('the analytics backfill takes nothing, or {}', async () => {
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/analytics/backfill', headers: { ...auth(), ...json }, payload: '1' })
+    expect(res.json().detail).toBe('POST /v1/analytics/backfill takes no body; send none (or {})')
+    for (const payload of [undefined, '', '{}']) {
+      const ok = await gw.app.inject({ method: 'POST', url: '/v1/analytics/backfill', headers: { ...auth(), ...(payload === undefined ? {} : json) }, ...(payload === undefined ? {} : { payload }) })
+      expect(ok.statusCode, ok.body).toBe(200)
+    }
+  })
+
+  it('a body of optional fields may be left out: rotate-secret with no body', async () => {
+    const created = await gw.app.inject({ method: 'POST', url: '/v1/webhook-endpoints', headers: auth(), payload: { url: 'https://hooks.example.com/in' } })
+    expect(created.statusCode, created.body).toBe(201)
+    const doc = gw.app.swagger() as { paths: Record<string, Record<string, { requestBody: { required: boolean } }>> }
+    expect(doc.paths['/v1/webhook-endpoints/{id}/rotate-secret']?.post?.requestBody.required).toBe(false)
+    const { id, secret } = created.json() as { id: string, secret: string }
+    let previous = secret
+    for (const headers of [auth(), { ...auth(), ...json }]) {
+      const res = await gw.app.inject({ method: 'POST', url: `/v1/webhook-endpoints/${id}/rotate-secret`, headers })
+      expect(res.statusCode, res.body).toBe(200)
+      const rotated = (res.json() as { secret: string }).secret
+      expect(rotated).not.toBe(previous)
+      previous = rotated
+    }
+  })
+})
