@@ -120,7 +120,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     ajv: {
-      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+      // verbose: a validation issue carries its schema and value, so a problem can name an anyOf's alternatives
+      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true, verbose: true },
       // date-time values must be instants Date can represent (no leap second 23:59:60 reaching `new Date().toISOString()`)
       onCreate: (ajv) => {
         const base = ajv.formats['date-time'] as { validate: (s: string) => boolean, compare?: (a: string, b: string) => number | undefined }

@@ -29,7 +29,6 @@ const FASTIFY_CODES: Record<string, { code: ProblemCode, detail?: (req: ProblemR
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', detail: req => `Content-Type ${mediaType(req)} is not accepted; send ${ACCEPTED_MEDIA_TYPES}` },
   FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', detail: req => `Content-Type ${mediaType(req)} is not accepted; send ${ACCEPTED_MEDIA_TYPES}` },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'GW_ERR_VALIDATION', detail: () => 'The body is not valid JSON; send a JSON object with Content-Type: application/json' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'GW_ERR_VALIDATION', detail: () => 'The body is empty while Content-Type says application/json; send a JSON object' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'GW_ERR_VALIDATION', detail: () => 'Content-Length does not match the body that was sent' },
   FST_ERR_VALIDATION: { code: 'GW_ERR_VALIDATION' }
 }
@@ -47,12 +46,24 @@ const MAX_ERRORS = 50
 const DETAIL_ERRORS = 5
 const MAX_DETAIL = 1000
 
-interface AjvIssue { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
+interface AjvIssue {
+  instancePath?: string
+  schemaPath?: string
+  message?: string
+  keyword?: string
+  params?: Record<string, unknown>
+  /** with Ajv's `verbose` (app.ts): the schema holding the failed keyword, and the value */
+  parentSchema?: unknown
+  data?: unknown
+}
+
+/** An example of every date-time the API takes, shown when one is refused. */
+const DATE_TIME_EXAMPLE = '2026-01-01T00:00:00Z'
 
 /** Ajv issues as the problem's `errors` (JSON pointer and message); `where` tells repeated query keys and body shapes. */
 export function validationErrors (issues: readonly AjvIssue[], where: { context?: string, url?: string, body?: unknown } = {}): Array<{ path: string, message: string }> {
   const repeated = where.context === 'querystring' && where.url !== undefined ? repeatedKeys(where.url) : new Map<string, number>()
-  return issues.map(v => {
+  return withoutBranches(issues).map(v => {
     let path = v.instancePath ?? ''
     const params = v.params ?? {}
     if (v.keyword === 'required' && typeof params.missingProperty === 'string') path += `/${params.missingProperty}`
@@ -62,13 +73,71 @@ export function validationErrors (issues: readonly AjvIssue[], where: { context?
     // limit=2&limit=3 arrives as a list: say so instead of "must be integer"
     const times = repeated.get(path.slice(1))
     if (times !== undefined) return { path, message: `is given ${times} times; send it once` }
-    if (path === '' && v.keyword === 'type' && where.context === 'body') {
+    if (path === '' && (v.keyword === 'type' || (v.keyword === 'anyOf' && !isObject(where.body))) && where.context === 'body') {
       return { path: '/', message: where.body === undefined || where.body === null ? 'is missing: send a JSON object' : `must be a JSON object, not ${Array.isArray(where.body) ? 'an array' : `a ${typeof where.body}`}` }
     }
-    let message = v.message ?? 'is invalid'
-    if (Array.isArray(params.allowedValues)) message += `: ${params.allowedValues.join(', ')}`
-    return { path: path === '' ? '/' : path, message }
+    return { path: path === '' ? '/' : path, message: issueMessage(v) }
   })
+}
+
+const isObject = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x)
+
+function issueMessage (v: AjvIssue): string {
+  const params = v.params ?? {}
+  if (v.keyword === 'anyOf') return `must be ${alternatives(v.parentSchema)}`
+  if (v.keyword === 'const') return `must be ${JSON.stringify(params.allowedValue)}`
+  if (v.keyword === 'format' && params.format === 'date-time') {
+    return typeof v.data === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v.data)
+      ? `has no time: send a date, a time and an offset, e.g. ${DATE_TIME_EXAMPLE}`
+      : `must be an RFC 3339 date-time with an offset, e.g. ${DATE_TIME_EXAMPLE}`
+  }
+  let message = v.message ?? 'is invalid'
+  if (Array.isArray(params.allowedValues)) message += `: ${params.allowedValues.join(', ')}`
+  return message
+}
+
+interface SchemaLike { const?: unknown, enum?: unknown[], type?: string | string[], required?: string[], properties?: Record<string, SchemaLike>, anyOf?: SchemaLike[] }
+
+/** What an `anyOf` takes: its values when its branches are values, else the shape of each branch. */
+function alternatives (schema: unknown): string {
+  const branches = (schema as SchemaLike | undefined)?.anyOf ?? []
+  const values = branches.flatMap(b => b.const !== undefined ? [String(b.const)] : b.enum !== undefined ? b.enum.map(String) : [])
+  const types = branches.filter(b => b.const === undefined && b.enum === undefined && b.properties === undefined).flatMap(b => [b.type ?? 'any value'].flat())
+  if (branches.every(b => b.properties === undefined)) {
+    return types.length === 0 ? `equal to one of the allowed values: ${values.join(', ')}` : `one of: ${[...values, ...types].join(', ')}`
+  }
+  const shape = (b: SchemaLike): string => b.properties === undefined
+    ? String(b.const ?? b.type ?? 'a value')
+    : `{${(b.required ?? []).map(k => b.properties?.[k]?.const === undefined ? k : `${k}: ${JSON.stringify(b.properties[k].const)}`).join(', ')}}`
+  return `one of these shapes: ${branches.map(shape).join(' or ')}`
+}
+
+/**
+ * Ajv reports every failed branch of an `anyOf` ("must be equal to constant" once per value, then "must match a schema
+ * in anyOf"): keep the anyOf issue, which names the alternatives, and of the branches only the closest one, the branch
+ * the value is of (its type, const and enum values matched) with the fewest issues. Outer unions are read first, so an
+ * inner union's branches go even inside the closest outer branch.
+ */
+function withoutBranches (issues: readonly AjvIssue[]): AjvIssue[] {
+  const unions = issues.filter(v => v.keyword === 'anyOf' && typeof v.schemaPath === 'string').reverse()
+  if (unions.length === 0) return [...issues]
+  const drop = new Set<AjvIssue>()
+  for (const u of unions) {
+    const prefix = `${u.schemaPath ?? ''}/`
+    const byBranch = new Map<string, AjvIssue[]>()
+    for (const v of issues) {
+      if (v === u || v.schemaPath?.startsWith(prefix) !== true) continue
+      drop.add(v)
+      const branch = v.schemaPath.slice(prefix.length).split('/')[0] ?? ''
+      byBranch.set(branch, [...(byBranch.get(branch) ?? []), v])
+    }
+    if (drop.has(u)) continue
+    const other = (v: AjvIssue): boolean => v.keyword === 'const' || v.keyword === 'enum' || (v.keyword === 'type' && v.instancePath === u.instancePath)
+    const scored = [...byBranch.values()].map(vs => ({ vs, score: vs.reduce((n, v) => n + (other(v) ? 1000 : 1), 0) })).sort((a, b) => a.score - b.score)
+    const closest = scored[0]
+    if (closest !== undefined && closest.score < 1000) for (const v of closest.vs) drop.delete(v)
+  }
+  return issues.filter(v => !drop.has(v))
 }
 
 /** Query keys given more than once, with their count. */

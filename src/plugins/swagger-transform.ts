@@ -302,9 +302,18 @@ export function finishDocument (doc: Json, bodyExamples: BodyExamples): Json {
       const json = ((op.requestBody as Json | undefined)?.content as Record<string, Json> | undefined)?.['application/json']
       const example = typeof op.operationId === 'string' ? bodyExamples.get(op.operationId) : undefined
       if (json !== undefined && example !== undefined && json.example === undefined && json.examples === undefined) json.example = example
+      // a body of optional fields may be left out (plugins/json-body.ts takes none as {})
+      if (json !== undefined && optionalFields(json.schema, doc)) (op.requestBody as Json).required = false
     }
   }
   return doc
+}
+
+/** true for an object schema (or a `$ref` to one) whose fields are all optional */
+function optionalFields (schema: unknown, doc: Json): boolean {
+  const ref = isObject(schema) && typeof schema.$ref === 'string' ? schema.$ref.replace('#/components/schemas/', '') : null
+  const target = ref === null ? schema : (doc.components as { schemas: Json }).schemas[ref]
+  return isObject(target) && target.type === 'object' && (!Array.isArray(target.required) || target.required.length === 0)
 }
 
 const DATA_KEYWORDS = new Set(['example', 'examples', 'default', 'enum', 'const'])

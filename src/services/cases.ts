@@ -176,8 +176,10 @@ export class CaseService {
       const names = csv(query.status)
       const bad = names.filter(n => !isUnifiedStatus(n))
       if (bad.length > 0 || names.length === 0) {
-        throw new GatewayError('GW_ERR_VALIDATION', `Unknown status ${bad.join(', ') || '(empty)'}; allowed: ${UNIFIED_STATUSES.join(', ')}`, {
-          errors: [{ path: '/status', message: `must be a comma-separated list of ${UNIFIED_STATUSES.join(', ')}` }],
+        // "open" is not a status but a question the terminal filter answers
+        const hint = bad.includes('open') ? '; for open cases use terminal=false' : ''
+        throw new GatewayError('GW_ERR_VALIDATION', `Unknown status ${bad.join(', ') || '(empty)'}; allowed: ${UNIFIED_STATUSES.join(', ')}${hint}`, {
+          errors: [{ path: '/status', message: `must be a comma-separated list of ${UNIFIED_STATUSES.join(', ')}${hint}` }],
           allowed: [...UNIFIED_STATUSES]
         })
       }

@@ -111,3 +111,132 @@ describe('common mistakes get a problem that says what to change', () => {
     expect(res.json().detail).toBe('The path is invalid: /id must NOT have fewer than 3 characters')
   })
 })
+
+describe('validation problems name what is allowed, once', () => {
+  const problem = async (url: string, init: { method?: 'GET' | 'POST', payload?: unknown } = {}): Promise<{ detail: string, errors: Array<{ path: string, message: string }> }> => {
+    const res = await gw.app.inject({ method: init.method ?? 'GET', url, headers: { ...auth(), ...(init.payload === undefined ? {} : json) }, ...(init.payload === undefined ? {} : { payload: JSON.stringify(init.payload) }) })
+    expect(res.statusCode, res.body).toBe(400)
+    return res.json()
+  }
+
+  // every enum and anyOf parameter the OpenAPI document declares, refused with one error that names each allowed value
+  it('every enumerated parameter of every route', async () => {
+    const doc = gw.app.swagger() as { paths: Record<string, Record<string, { parameters?: Array<{ name: string, in: string, schema: { enum?: string[], anyOf?: Array<{ enum?: string[], const?: string }> } }> }>> }
+    const sample: Record<string, string> = { id: 'phishfort:abc123', kind: 'statuses', action: 'takedown' }
+    let checked = 0
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const param of op.parameters ?? []) {
+          const allowed = param.schema.enum ?? param.schema.anyOf?.flatMap(b => b.enum ?? [b.const ?? ''])
+          if (allowed === undefined || (param.in !== 'query' && param.in !== 'path')) continue
+          const filled = path.replace(/\{(\w+)\}/g, (_m, name: string) => name === param.name ? 'xlsx' : path.startsWith('/v1/batches') && name === 'id' ? 'b_aaaaaaaaaaaa' : sample[name] ?? 'x')
+          const url = param.in === 'query' ? `${filled}?${param.name}=xlsx` : filled
+          const res = await gw.app.inject({ method: method.toUpperCase() as 'GET', url, headers: auth() })
+          expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(400)
+          const body = res.json() as { detail: string, errors: Array<{ path: string, message: string }> }
+          expect(body.errors, url).toHaveLength(1)
+          expect(body.errors[0]?.path).toBe(`/${param.name}`)
+          for (const value of allowed) expect(body.errors[0]?.message, url).toContain(value)
+          expect(body.detail).not.toMatch(/constant|anyOf/)
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(10)
+  })
+
+  it('an export format names csv and ndjson', async () => {
+    for (const url of ['/v1/cases/export?format=xlsx', '/v1/events/export?format=xlsx']) {
+      const body = await problem(url)
+      expect(body.errors).toEqual([{ path: '/format', message: 'must be equal to one of the allowed values: csv, ndjson' }])
+      expect(body.detail).toBe('The query string is invalid: /format must be equal to one of the allowed values: csv, ndjson')
+    }
+  })
+
+  it('a union of objects names its shapes and the reasons of the closest one', async () => {
+    const { items } = (await gw.app.inject({ method: 'GET', url: '/v1/cases?provider=cloudflare&limit=1', headers: auth() })).json() as { items: Array<{ id: string }> }
+    const body = await problem(`/v1/cases/${items[0]!.id}/appeal`, { method: 'POST', payload: { type: 'counter_notice' } })
+    expect(body.errors).toEqual([
+      { path: '/data', message: 'must have required property \'data\'' },
+      { path: '/', message: 'must be one of these shapes: {appeals} or {type: "content_removed"} or {type: "counter_notice", data}' }
+    ])
+  })
+
+  it('a union of scalars keeps the reason of the type the value has', async () => {
+    const body = await problem('/v1/cases', { method: 'POST', payload: { target: { type: 'url', value: 'https://evil.example/x' }, brand: { id: '' } } })
+    expect(body.errors).toEqual([
+      { path: '/brand/id', message: 'must NOT have fewer than 1 characters' },
+      { path: '/brand/id', message: 'must be one of: integer, string' }
+    ])
+  })
+
+  it('a date without a time shows an example', async () => {
+    const body = await problem('/v1/cases?since=2026-01-01')
+    expect(body.errors).toEqual([{ path: '/since', message: 'has no time: send a date, a time and an offset, e.g. 2026-01-01T00:00:00Z' }])
+    const other = await problem('/v1/analytics/takedowns?from=yesterday')
+    expect(other.detail).toMatch(/e\.g\. 2026-01-01T00:00:00Z/)
+  })
+
+  it('status=open points to terminal=false', async () => {
+    const body = await problem('/v1/cases?status=open')
+    expect(body.detail).toMatch(/for open cases use terminal=false$/)
+    expect(body.errors[0]?.message).toMatch(/terminal=false/)
+  })
+})
+
+describe('a body the operation does not take is a 400', () => {
+  const BAD_BODIES = ['1', '"str"', 'true', 'null']
+  // path parameters that pass their own schema, so the body is what is judged
+  const sample = (name: string, path: string): string => {
+    if (name === 'action') return 'takedown'
+    if (name !== 'id') return 'x1'
+    return path.startsWith('/v1/batches') ? 'b_aaaaaaaaaaaa' : path.startsWith('/v1/webhook-endpoints') ? 'we_abc123' : 'phishfort:abc123'
+  }
+
+  it('1, "str", true and null on every write route, whatever its body schema', async () => {
+    const doc = gw.app.swagger() as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> }
+    let checked = 0
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      // PhishFort's deliveries are any JSON, checked by their signature
+      if (path === '/v1/inbound/phishfort') continue
+      for (const [method, op] of Object.entries(ops)) {
+        if (method === 'get') continue
+        const url = path.replace(/\{(\w+)\}/g, (_m, name: string) => sample(name, path))
+        // attachments only: the refusal names the missing files
+        const multipartOnly = op.requestBody !== undefined && op.requestBody.content['application/json'] === undefined
+        for (const payload of BAD_BODIES) {
+          const res = await gw.app.inject({ method: method.toUpperCase() as 'POST', url, headers: { ...auth(), ...json }, payload })
+          expect(res.statusCode, `${method} ${url} ${payload}: ${res.body}`).toBe(400)
+          if (!multipartOnly) expect((res.json() as { errors: Array<{ path: string }> }).errors.map(e => e.path), `${method} ${url} ${payload}`).toEqual(['/'])
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(4 * 18)
+  })
+
+  it('the analytics backfill takes nothing, or {}', async () => {
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/analytics/backfill', headers: { ...auth(), ...json }, payload: '1' })
+    expect(res.json().detail).toBe('POST /v1/analytics/backfill takes no body; send none (or {})')
+    for (const payload of [undefined, '', '{}']) {
+      const ok = await gw.app.inject({ method: 'POST', url: '/v1/analytics/backfill', headers: { ...auth(), ...(payload === undefined ? {} : json) }, ...(payload === undefined ? {} : { payload }) })
+      expect(ok.statusCode, ok.body).toBe(200)
+    }
+  })
+
+  it('a body of optional fields may be left out: rotate-secret with no body', async () => {
+    const created = await gw.app.inject({ method: 'POST', url: '/v1/webhook-endpoints', headers: auth(), payload: { url: 'https://hooks.example.com/in' } })
+    expect(created.statusCode, created.body).toBe(201)
+    const doc = gw.app.swagger() as { paths: Record<string, Record<string, { requestBody: { required: boolean } }>> }
+    expect(doc.paths['/v1/webhook-endpoints/{id}/rotate-secret']?.post?.requestBody.required).toBe(false)
+    const { id, secret } = created.json() as { id: string, secret: string }
+    let previous = secret
+    for (const headers of [auth(), { ...auth(), ...json }]) {
+      const res = await gw.app.inject({ method: 'POST', url: `/v1/webhook-endpoints/${id}/rotate-secret`, headers })
+      expect(res.statusCode, res.body).toBe(200)
+      const rotated = (res.json() as { secret: string }).secret
+      expect(rotated).not.toBe(previous)
+      previous = rotated
+    }
+  })
+})
