@@ -56,6 +56,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
   }, async (_req, reply) => {
     const reason = await readiness()
     if (reason === null) return { status: 'ready' as const, providers: providers() }
-    return reply.code(503).send({ status: 'not_ready' as const, reason, providers: providers() })
+    // a probe or a load balancer that honours it asks again in a second rather than at once
+    return reply.code(503).header('retry-after', '1').send({ status: 'not_ready' as const, reason, providers: providers() })
   })
 }
