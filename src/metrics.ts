@@ -40,6 +40,9 @@ export class GatewayMetrics {
   readonly idempotencyReplays: Counter
   readonly timeToTakedown: Histogram<'provider' | 'target_type'>
   readonly openCases: Gauge<'provider' | 'status'>
+  /** 1 for a metric whose scrape-time read failed on the last scrape (the store down): the scrape still answers */
+  readonly unavailable: Gauge<'metric'>
+  readonly #guarded = new WeakSet<object>()
   #sources: MetricSources | null = null
 
   constructor (opts: { defaultMetrics?: boolean } = {}) {
@@ -135,6 +138,42 @@ export class GatewayMetrics {
         for (const r of rows) this.set({ provider: r.provider, status: r.status }, r.count)
       }
     })
+    this.unavailable = new Gauge({
+      name: `${PREFIX}metric_unavailable`,
+      help: 'Per metric read at scrape time: 1 when its read failed on this scrape (its store unreachable; the metric is left out), else 0',
+      labelNames: ['metric'],
+      registers
+    })
+  }
+
+  /**
+   * Wraps every metric's collect step (also those registered later, by the events engine and the webhooks) so that
+   * one that throws empties its own metric and sets `metric_unavailable{metric}` to 1 instead of failing the scrape.
+   * The unavailable gauge is kept last in the registry, so it reports this scrape's failures.
+   */
+  #guardCollects (): void {
+    let added = false
+    for (const m of this.registry.getMetricsAsArray()) {
+      const metric = m as unknown as { name: string, collect?: () => unknown, reset: () => void }
+      if (metric === this.unavailable as unknown || typeof metric.collect !== 'function' || this.#guarded.has(metric)) continue
+      this.#guarded.add(metric)
+      added = true
+      const collect = metric.collect
+      const unavailable = this.unavailable
+      metric.collect = async function (this: typeof metric) {
+        try {
+          await collect.call(this)
+          unavailable.set({ metric: metric.name }, 0)
+        } catch {
+          this.reset()
+          unavailable.set({ metric: metric.name }, 1)
+        }
+      }
+    }
+    if (added) {
+      this.registry.removeSingleMetric(`${PREFIX}metric_unavailable`)
+      this.registry.registerMetric(this.unavailable)
+    }
   }
 
   /** Where the scrape-time gauges read from; set once the app has built them. */
@@ -160,6 +199,10 @@ export class GatewayMetrics {
     this.httpDuration.observe(`${method} ${status} ${route}`, () => ({ method, route, status_code: String(status) }), seconds)
   }
 
-  async text (): Promise<string> { return await this.registry.metrics() }
+  async text (): Promise<string> {
+    this.#guardCollects()
+    return await this.registry.metrics()
+  }
+
   get contentType (): string { return this.registry.contentType }
 }

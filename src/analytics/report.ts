@@ -120,7 +120,7 @@ export class TakedownAnalytics {
     try {
       return await p
     } catch (err) {
-      throw new GatewayError('GW_ERR_UNAVAILABLE', 'The milestone store (Redis) did not answer; the analytics are unavailable until it does', { cause: err })
+      throw new GatewayError('GW_ERR_UNAVAILABLE', 'The milestone store (Redis) did not answer; the analytics are unavailable until it does', { retryAfter: 1, cause: err })
     }
   }
 }

@@ -104,9 +104,24 @@ export function fromConnectorError (err: ConnectorError): GatewayError {
   })
 }
 
+/**
+ * The messages and codes ioredis (and BullMQ through it) fails commands with while Redis cannot be reached: no
+ * connection, the command timed out, the retries per request ran out, the socket refused or reset.
+ */
+const STORE_DOWN_MESSAGE = /^(Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries per request limit|Connection in subscriber mode)/
+const STORE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTCONN'])
+
+/** true when `err` says the gateway's store (Redis) could not be reached, not that a command was wrong */
+export function isStoreUnreachable (err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof ConnectorError) return false
+  return err.name === 'MaxRetriesPerRequestError' || STORE_DOWN_MESSAGE.test(err.message) || STORE_DOWN_CODES.has((err as Error & { code?: string }).code ?? '')
+}
+
 export function toGatewayError (err: unknown): GatewayError | null {
   if (err instanceof GatewayError) return err
   if (err instanceof ConnectorError) return fromConnectorError(err)
+  // any store user that lets a Redis failure through: the store is down, so 503 and a retry, never a 500
+  if (isStoreUnreachable(err)) return new GatewayError('GW_ERR_UNAVAILABLE', 'The gateway\'s store (Redis) is unreachable; retry shortly', { retryAfter: 1, cause: err })
   // a value that cannot be one vendor path segment names nothing at the vendor (connectors/vendor-path.ts)
   if (err instanceof UnsafePathSegment) return new GatewayError('GW_ERR_NOT_FOUND', 'No such object: the id cannot name anything at the provider', { cause: err })
   return null

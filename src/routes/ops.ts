@@ -65,6 +65,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
     const errors = configErrors()
     const shown = { providers: providers(), ...(Object.keys(errors).length === 0 ? {} : { configErrors: errors }) }
     if (reason === null) return { status: 'ready' as const, ...shown }
-    return reply.code(503).send({ status: 'not_ready' as const, reason, ...shown })
+    // a probe or a load balancer that honours it asks again in a second rather than at once
+    return reply.code(503).header('retry-after', '1').send({ status: 'not_ready' as const, reason, ...shown })
   })
 }
