@@ -198,7 +198,7 @@ export const ENV_VARS: Record<string, string> = {
   BATCH_CONCURRENCY: 'batch items one replica works on at once (default 4)',
   BATCH_BUDGET_SHARE: 'percent of each vendor outbound budget batch work may use; the rest stays for interactive requests (default 50)',
   BATCH_ITEM_CLAIM_MS: 'how long a batch item stays claimed by a replica that died before another may take it; one item create must finish in half of it (default 60000)',
-  BATCH_ITEM_ATTEMPTS: 'attempts per batch item when the vendor could not be reached (nothing sent) before the item is failed (default 8)'
+  BATCH_ITEM_ATTEMPTS: 'attempts per batch item through passing vendor faults (connection lost, timeout, 5xx, 429) before the item is failed (default 8)'
 }
 
 /** The variables of one provider, from its module: credential, own options, base URL, timeout, bulkhead, budget. */

@@ -4,8 +4,10 @@
  *
  * - The breaker counts only failures that say the vendor is unwell (`unavailable`, `timeout`, `protocol`), never
  *   the answers of a healthy vendor (`not_found`, `rejected`, `auth`, `rate_limited`, `unsupported`). After
- *   `failureThreshold` such failures in a row it opens: calls fail fast for `halfOpenAfterMs`, then one trial call
- *   decides between closed and open again. While that trial runs, other calls fail fast too.
+ *   `failureThreshold` such failures in a row, of all calls or of one connector method, it opens: calls fail fast
+ *   for `halfOpenAfterMs`, then one trial call decides between closed and open again. While that trial runs, other
+ *   calls fail fast too. A success resets the count of its own method only, so creates failing between successful
+ *   duplicate-check reads still open the circuit.
  * - The bulkhead caps the calls in flight to one vendor and queues a few more; a slow vendor cannot take every
  *   socket and every request of the gateway with it.
  * An open circuit or a full bulkhead is a ConnectorError `unavailable` with a retryAfter (→ 503 + Retry-After).
@@ -14,8 +16,8 @@
  * configuration error and stays in `configError` (GET /readyz) until a list call succeeds.
  */
 import {
-  BrokenCircuitError, BulkheadRejectedError, CircuitState, ConsecutiveBreaker, IsolatedCircuitError, TaskCancelledError,
-  bulkhead, circuitBreaker, handleWhen, wrap, type BulkheadPolicy, type CircuitBreakerPolicy
+  BrokenCircuitError, BulkheadRejectedError, CircuitState, IsolatedCircuitError, TaskCancelledError,
+  bulkhead, circuitBreaker, handleWhen, wrap, type BulkheadPolicy, type CircuitBreakerPolicy, type IBreaker
 } from 'cockatiel'
 import type { Logger } from '../logger.js'
 import type { ProviderId } from '../schemas/provider.js'
@@ -37,10 +39,41 @@ export interface ResilienceOptions {
 /** Failure kinds that mean the vendor is unwell; the others are answers of a healthy vendor. */
 export const TRIPPING_KINDS: ReadonlySet<ConnectorErrorKind> = new Set(['unavailable', 'timeout', 'protocol'])
 
+const trips = (err: unknown): boolean => err instanceof ConnectorError && !err.cancelled && TRIPPING_KINDS.has(err.kind)
+
+/**
+ * Consecutive tripping failures of all calls (cockatiel's ConsecutiveBreaker) and of each connector method: the policy
+ * reports every outcome here, `count` (run inside the call, before the policy's report) keeps the per-method streaks.
+ */
+class StreakBreaker implements IBreaker {
+  state = 0
+  readonly #byMethod = new Map<string, number>()
+  constructor (readonly threshold: number) {}
+
+  count (method: string, failed: boolean): void {
+    if (failed) this.#byMethod.set(method, (this.#byMethod.get(method) ?? 0) + 1)
+    else this.#byMethod.delete(method)
+  }
+
+  success (): void { this.state = 0 }
+  failure (): boolean {
+    if (++this.state >= this.threshold) return true
+    for (const n of this.#byMethod.values()) if (n >= this.threshold) return true
+    return false
+  }
+
+  /** a closed circuit starts every count again */
+  reset (): void {
+    this.state = 0
+    this.#byMethod.clear()
+  }
+}
+
 export class ProviderResilience {
   readonly provider: ProviderId
   readonly #opts: ResilienceOptions
   readonly #breaker: CircuitBreakerPolicy
+  readonly #streaks: StreakBreaker
   readonly #bulkhead: BulkheadPolicy
   readonly #policy: ReturnType<typeof wrap>
   readonly #log: Logger | undefined
@@ -51,15 +84,14 @@ export class ProviderResilience {
     this.provider = provider
     this.#opts = opts
     this.#log = log
-    this.#breaker = circuitBreaker(handleWhen(err => err instanceof ConnectorError && !err.cancelled && TRIPPING_KINDS.has(err.kind)), {
-      halfOpenAfter: opts.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(opts.failureThreshold)
-    })
+    this.#streaks = new StreakBreaker(opts.failureThreshold)
+    this.#breaker = circuitBreaker(handleWhen(trips), { halfOpenAfter: opts.halfOpenAfterMs, breaker: this.#streaks })
     this.#bulkhead = bulkhead(opts.maxConcurrency, opts.maxQueue)
     // breaker outside: an open circuit fails fast without taking a bulkhead slot
     this.#policy = wrap(this.#breaker, this.#bulkhead)
     this.#breaker.onStateChange(state => {
       if (state === CircuitState.Open) this.#openedAt = Date.now()
+      if (state === CircuitState.Closed) this.#streaks.reset()
       const name = stateName(state, false)
       if (state === CircuitState.Open) log?.warn({ provider, circuit: name, halfOpenAfterMs: opts.halfOpenAfterMs }, 'provider circuit opened: calls fail fast')
       else log?.info({ provider, circuit: name }, 'provider circuit state changed')
@@ -81,11 +113,24 @@ export class ProviderResilience {
     return this.#configError
   }
 
-  /** Runs one vendor call through the breaker and the bulkhead; `listRoute`: the call reads the vendor's list route. */
-  async run<T> (call: () => Promise<T>, ctx: ConnectorContext, listRoute = false): Promise<T> {
-    const fn = listRoute ? async () => await this.#listRoute(call) : call
+  /**
+   * Runs one vendor call through the breaker and the bulkhead. `method`: the connector method the call belongs to (its
+   * own count of failures in a row); a list-route method's 404 is a configuration error.
+   */
+  async run<T> (call: () => Promise<T>, ctx: ConnectorContext, method = 'call'): Promise<T> {
+    const attempt = LIST_ROUTES.has(method) ? async () => await this.#listRoute(call) : call
     if (this.#breaker.state === CircuitState.HalfOpen) throw this.#open() // one trial at a time; the rest fail fast
     if (ctx.signal.aborted) throw new ConnectorError(this.provider, 'timeout', 'the request deadline passed before the call started')
+    const fn = async (): Promise<T> => {
+      try {
+        const value = await attempt()
+        this.#streaks.count(method, false)
+        return value
+      } catch (err) {
+        if (trips(err)) this.#streaks.count(method, true)
+        throw err
+      }
+    }
     let onAbort: (() => void) | undefined
     try {
       // cockatiel reaches the bulkhead synchronously, so a free slot now means the call starts now and honours the
@@ -149,7 +194,7 @@ function stateName (state: CircuitState, delayPassed: boolean): CircuitStateName
 /** The one port method that stays outside the policy: it only validates and builds, and its 400s must not hide behind an open circuit. */
 const LOCAL = new Set<PropertyKey>(['prepareCreate'])
 /** The port methods that read a vendor's list route (a 404 there is a configuration error, not "nothing there"). */
-const LIST_ROUTES = new Set<PropertyKey>(['listCases', 'listCaseRows', 'listDetections'])
+const LIST_ROUTES: ReadonlySet<string> = new Set(['listCases', 'listCaseRows', 'listDetections'])
 
 /**
  * The connector with every method run through the provider's policy: a Proxy, so a method a connector gains is
@@ -169,7 +214,7 @@ export function resilientConnector (inner: ProviderConnector, resilience: Provid
           ? method.bind(target)
           : async (...args: unknown[]) => {
             const ctx = args[args.length - 1] as ConnectorContext
-            return await resilience.run(async () => await method.apply(target, args), ctx, LIST_ROUTES.has(name))
+            return await resilience.run(async () => await method.apply(target, args), ctx, String(name))
           }
         wrapped.set(name, fn)
       }

@@ -43,7 +43,7 @@ export interface BatchSettings {
   budgetShare: number
   /** how long a claim on an item lasts when its worker dies; an item's deadline is half of it */
   claimMs: number
-  /** attempts per item when the vendor could not be reached (nothing sent) before it is `failed` */
+  /** attempts per item through passing vendor faults (connection lost, timeout, 5xx, 429) before it is `failed` */
   maxAttempts: number
 }
 
@@ -334,8 +334,8 @@ export class BatchService {
       settled = { ...rec, outcome: 'created', caseId: result.case.id, updatedAt: this.#clock.now() }
     } catch (err) {
       const attempts = rec.attempts + 1
-      // nothing sent: try again later; sent with no clear answer (timeout, connection lost): the next attempt adopts the case if it exists
-      if ((retryable(err) || (sentNow && ambiguous(err))) && attempts < this.#settings.maxAttempts) {
+      // a passing fault: try again later (after the create was sent, the next attempt adopts the case if it exists)
+      if (transient(err, sentNow) && attempts < this.#settings.maxAttempts) {
         await this.#putItem(meta, { ...rec, attempts, updatedAt: this.#clock.now() })
         await this.#store.delIfEquals(claimKey, token)
         const retryAfter = err instanceof ConnectorError && err.retryAfter !== null ? err.retryAfter * 1000 : 1000 * 2 ** attempts
@@ -453,19 +453,20 @@ export class BatchService {
 }
 
 /**
- * A failure where the vendor cannot have acted: our own budget said wait, the connection was refused, a 429, or the
- * gateway refused the call itself (open circuit, full bulkhead: `unavailable` without a vendor status and without the
- * transport's notSent verdict, which every connection failure carries).
+ * A failure worth another attempt of the item, which then runs the whole create again (its duplicate check first):
+ * - before the create was sent (`sent` false) nothing can have been filed, so every passing fault of the checks'
+ *   reads counts: connection lost, timeout, 5xx, 429, our own budget or circuit saying wait;
+ * - after it, a create the vendor cannot have acted on (connection refused, 429), one whose answer never came
+ *   (timeout, connection lost: the next attempt adopts what it may have created), and one the vendor answered 503
+ *   with Retry-After (it says it did not take the request now; PhishFort's API documentation asks for retries of
+ *   5xx, and the adopting attempt still finds the case should one exist).
+ * A refusal of the request itself (400, 401, 404, 422) or an unparseable answer is final.
  */
-function retryable (err: unknown): boolean {
+function transient (err: unknown, sent: boolean): boolean {
   if (!(err instanceof ConnectorError)) return false
   if (isBudgetRefusal(err) || notSent(err)) return true
-  return err.kind === 'unavailable' && err.upstreamStatus === null && (err.cause as { notSent?: boolean } | undefined)?.notSent === undefined
-}
-
-/** The vendor may or may not have acted: no answer in time, or the connection went away. */
-function ambiguous (err: unknown): boolean {
-  return err instanceof ConnectorError && (err.kind === 'timeout' || (err.kind === 'unavailable' && err.upstreamStatus === null))
+  if (!sent) return err.kind === 'unavailable' || err.kind === 'timeout' || err.kind === 'rate_limited'
+  return err.kind === 'timeout' || (err.kind === 'unavailable' && (err.upstreamStatus === null || (err.upstreamStatus === 503 && err.retryAfter !== null)))
 }
 
 function merge (defaults: BatchDefaults | undefined, item: Record<string, unknown>): Record<string, unknown> {

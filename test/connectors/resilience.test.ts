@@ -108,6 +108,41 @@ describe('circuit breaker per provider', () => {
     expect(res.state).toBe('closed')
   })
 
+  const prepared = { method: 'POST', path: '/v1/incident/tkd', contentType: 'application/json', body: {}, files: [] } as const
+  const submitted = async (c: ProviderConnector): Promise<unknown> => await c.submitCreate!({ ...prepared, files: [] }, {} as never, testCtx()).catch((e: unknown) => e)
+
+  it('opens on creates failing in a row although the duplicate-check reads between them succeed', async () => {
+    const { connector } = scripted()
+    let creates = 0
+    const res = new ProviderResilience('phishfort', opts)
+    const c = resilientConnector({
+      ...connector,
+      findOpenCase: async () => null,
+      submitCreate: async () => { creates++; throw new ConnectorError('phishfort', 'unavailable', 'HTTP 503', { upstreamStatus: 503 }) }
+    }, res)
+    for (let i = 0; i < opts.failureThreshold; i++) {
+      await expect(c.findOpenCase!({ type: 'url', value: 'https://acme-login.example/' }, testCtx())).resolves.toBeNull()
+      expect(await submitted(c)).toMatchObject({ kind: 'unavailable', upstreamStatus: 503 })
+    }
+    expect(res.state).toBe('open')
+    // the next create fails fast and never reaches the vendor
+    expect(await submitted(c)).toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/circuit open/) })
+    expect(creates).toBe(opts.failureThreshold)
+  })
+
+  it('starts the counts again when the circuit closes: a good trial read leaves earlier create failures behind', async () => {
+    const { connector } = scripted()
+    const res = new ProviderResilience('phishfort', opts)
+    const c = resilientConnector({ ...connector, submitCreate: async () => { throw new ConnectorError('phishfort', 'timeout', 'no answer') } }, res)
+    for (let i = 0; i < opts.failureThreshold; i++) await submitted(c)
+    expect(res.state).toBe('open')
+    await new Promise(resolve => setTimeout(resolve, 220))
+    await expect(c.getCase('1', { raw: false }, testCtx())).resolves.toEqual({ id: 'phishfort:1' })
+    expect(res.state).toBe('closed')
+    expect(await submitted(c)).toMatchObject({ kind: 'timeout', message: 'no answer' })
+    expect(res.state).toBe('closed')
+  })
+
   it('keeps optional methods absent when the connector lacks them, and leaves prepareCreate unguarded', () => {
     const { connector } = scripted()
     const c = resilientConnector(connector, new ProviderResilience('phishfort', opts))

@@ -203,6 +203,19 @@ describe('POST /v1/batches (JSON)', () => {
     expect(found.json<{ items: unknown[] }>().items).toHaveLength(1)
   })
 
+  it('retries a create PhishFort answered 503 with Retry-After after the wait, and files the case once', async () => {
+    gw.sandbox.running.phishfort.sim.faults.add({ method: 'POST', path: 'incident/tkd$', status: 503, retryAfter: 1, times: 1 })
+    const before = creates('phishfort')
+    const target = url()
+    const res = await post('/v1/batches', { defaults: { provider: 'phishfort' }, items: [{ target: { type: 'url', value: target } }] })
+    const done = await settled(res.json<Batch>().id)
+    expect(done.counts).toMatchObject({ created: 1, failed: 0 })
+    // the 503 and the create that followed it
+    expect(creates('phishfort')).toBe(before + 2)
+    const found = await get(`/v1/cases?provider=phishfort&q=${encodeURIComponent(new URL(target).hostname)}`)
+    expect(found.json<{ items: unknown[] }>().items).toHaveLength(1)
+  })
+
   it('needs the write scope to submit or cancel and the read scope to look', async () => {
     const body = { defaults: { provider: 'phishfort' }, items: [{ target: { type: 'url', value: url() } }] }
     expect((await gw.app.inject({ method: 'POST', url: '/v1/batches', headers: auth('reader-secret-key'), payload: body })).statusCode).toBe(403)

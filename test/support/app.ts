@@ -61,7 +61,7 @@ export async function testGateway (opts: {
   const prefix = opts.redisPrefix ?? `t-${randomUUID()}:`
   const store: KvStore = opts.store === 'redis' ? new RedisKvStore(inject('redisUrl'), { keyPrefix: prefix }) : new MemoryKvStore(clock)
   // with Redis, the events engine too: its log and its jobs under the same prefix (replicas share both)
-  const events: { eventStore?: RedisEventStore, jobs?: BullJobRunner } = opts.store === 'redis' ? await redisEvents(prefix, config, clock) : {}
+  const events: { eventStore?: RedisEventStore, jobs?: BullJobRunner } = opts.store === 'redis' ? await redisEvents(prefix, config, clock, opts.appOptions?.jobs === undefined) : {}
   const app = await buildApp({ config, clock, sandbox, store, logger: opts.logger ?? false, ...events, ...opts.appOptions })
   await app.ready()
   return {
@@ -79,12 +79,12 @@ export async function testGateway (opts: {
   }
 }
 
-async function redisEvents (prefix: string, config: Config, clock: ManualClock): Promise<{ eventStore: RedisEventStore, jobs: BullJobRunner }> {
+async function redisEvents (prefix: string, config: Config, clock: ManualClock, withJobs: boolean): Promise<{ eventStore: RedisEventStore, jobs?: BullJobRunner }> {
   const eventStore = new RedisEventStore(inject('redisUrl'), {
     keyPrefix: prefix, clock, log: pino({ level: 'silent' }), retention: { retentionMs: config.events.retentionMs, timelineRetentionMs: config.events.timelineRetentionMs }
   })
   await eventStore.waitReady()
-  return { eventStore, jobs: new BullJobRunner(inject('redisUrl'), { redisKeyPrefix: prefix, log: pino({ level: 'silent' }) }) }
+  return withJobs ? { eventStore, jobs: new BullJobRunner(inject('redisUrl'), { redisKeyPrefix: prefix, log: pino({ level: 'silent' }) }) } : { eventStore }
 }
 
 export const auth = (key = 'ops-secret-key'): Record<string, string> => ({ authorization: `Bearer ${key}` })

@@ -1,0 +1,104 @@
+/**
+ * Batch items through passing vendor faults: connection resets at the vendors for 20 s of the manual clock, with the
+ * item jobs run on that clock (the jobs port is the seam: this runner hands the real handler each job once the clock
+ * reaches its delay), and a PhishFort create answered 503 with Retry-After.
+ */
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ManualClock } from '../../src/clock.js'
+import type { JobHandler, JobRunner } from '../../src/jobs/port.js'
+import type { Batch, BatchItem } from '../../src/schemas/batch.js'
+import { BATCH_QUEUE } from '../../src/services/batches.js'
+import { auth, testGateway, type TestGateway } from '../support/app.js'
+
+/** The jobs port on a manual clock: a job waits until the clock reaches its delay; `runDue` works what is due, all at once. */
+class ClockJobs implements JobRunner {
+  readonly kind = 'memory' as const
+  readonly #handlers = new Map<string, JobHandler>()
+  #waiting: Array<{ id: string, queue: string, data: unknown, at: number }> = []
+  #ids = 0
+  constructor (private readonly clock: ManualClock) {}
+
+  define<T>(queue: string, handler: JobHandler<T>): void { this.#handlers.set(queue, handler as JobHandler) }
+  async add<T>(queue: string, data: T, opts: { jobId?: string, delayMs?: number } = {}): Promise<void> {
+    const id = opts.jobId ?? `job-${++this.#ids}`
+    if (this.#waiting.some(j => j.id === id)) return
+    this.#waiting.push({ id, queue, data, at: this.clock.now() + (opts.delayMs ?? 0) })
+  }
+
+  async schedule (): Promise<void> {}
+  async unschedule (): Promise<void> {}
+  async start (): Promise<void> {}
+  async close (): Promise<void> {}
+
+  /** when the next batch item job is due; null when none waits */
+  nextDue (): number | null {
+    const ats = this.#waiting.filter(j => j.queue === BATCH_QUEUE).map(j => j.at)
+    return ats.length === 0 ? null : Math.min(...ats)
+  }
+
+  async runDue (): Promise<void> {
+    const due = this.#waiting.filter(j => j.queue === BATCH_QUEUE && j.at <= this.clock.now())
+    this.#waiting = this.#waiting.filter(j => !due.includes(j))
+    const handler = this.#handlers.get(BATCH_QUEUE) as JobHandler
+    await Promise.all(due.map(async j => { await handler(j.data, { id: j.id, attempt: 1, tick: null }) }))
+  }
+}
+
+const clock = new ManualClock()
+const jobs = new ClockJobs(clock)
+let gw: TestGateway
+beforeAll(async () => {
+  // the circuit breaker counts in real time, which this test does not move: its own tests cover it
+  gw = await testGateway({ store: 'redis', clock, env: { CIRCUIT_FAILURE_THRESHOLD: '1000' }, appOptions: { jobs } })
+})
+afterAll(async () => { await gw.close() })
+
+const get = async <T>(path: string): Promise<T> => {
+  const res = await gw.app.inject({ method: 'GET', url: path, headers: auth() })
+  expect(res.statusCode).toBe(200)
+  return res.json<T>()
+}
+const submit = async (items: unknown[]): Promise<Batch> => {
+  const res = await gw.app.inject({
+    method: 'POST', url: '/v1/batches', headers: auth(), payload: { defaults: { brand: { id: 501, name: 'Acme Bank' }, comment: 'phishing kit hunt' }, items }
+  })
+  expect(res.statusCode).toBe(202)
+  return res.json<Batch>()
+}
+/** the open cases a vendor has for a host, as the gateway lists them */
+const casesFor = async (provider: string, value: string): Promise<unknown[]> =>
+  (await get<{ items: unknown[] }>(`/v1/cases?provider=${provider}&q=${encodeURIComponent(new URL(value).hostname)}`)).items
+
+describe('batch items through passing vendor faults', () => {
+  it('creates every item exactly once after 20 s of connection resets at the vendors, none failed', async () => {
+    const run = randomUUID().slice(0, 8)
+    const items = Array.from({ length: 20 }, (_v, i) => {
+      const provider = i % 2 === 0 ? 'phishfort' : 'bforeai'
+      return { provider, target: { type: 'url', value: `https://reset-${run}-${i}.example.com/login` } }
+    })
+    const batch = await submit(items)
+    const start = clock.now()
+    // every request to either vendor has its connection destroyed: the duplicate-check reads and the creates alike
+    for (const id of ['phishfort', 'bforeai'] as const) gw.sandbox.running[id].sim.faults.add({ reset: true })
+    let rounds = 0
+    for (let next = jobs.nextDue(); next !== null; next = jobs.nextDue()) {
+      if (next > clock.now()) clock.advance(next - clock.now())
+      if (clock.now() - start >= 20_000) for (const id of ['phishfort', 'bforeai'] as const) gw.sandbox.running[id].sim.faults.clear()
+      await jobs.runDue()
+      if (++rounds === 1) {
+        // the first attempt of every item met the resets: all still pending, none failed
+        expect((await get<Batch>(`/v1/batches/${batch.id}`)).counts).toMatchObject({ pending: 20, failed: 0, created: 0 })
+      }
+      expect(rounds).toBeLessThan(50)
+    }
+    expect(clock.now() - start).toBeGreaterThanOrEqual(20_000)
+    const done = await get<Batch>(`/v1/batches/${batch.id}`)
+    expect(done.counts).toEqual({ created: 20, duplicate: 0, failed: 0, cancelled: 0, pending: 0 })
+    const outcomes = (await get<{ items: BatchItem[] }>(`/v1/batches/${batch.id}/items?limit=100`)).items
+    // created once the faults had cleared, each with a case of its own
+    for (const item of outcomes) expect(Date.parse(item.updatedAt)).toBeGreaterThanOrEqual(start + 20_000)
+    expect(new Set(outcomes.map(i => i.caseId)).size).toBe(20)
+    for (const item of items) expect(await casesFor(item.provider, item.target.value)).toHaveLength(1)
+  }, 60_000)
+})
