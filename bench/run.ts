@@ -26,7 +26,7 @@ import { freePort, killAllSync, readCpuMs, readyLine, RssMonitor, startProcess, 
 import { summariseProfile, formatSummary } from './profile-summary.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const GATEWAY_KEY = 'bench-secret-key'
+const GATEWAY_KEY = 'bench-secret-key-0123456'
 const LIST_LIMIT = 50
 const VENDOR_LATENCY_MS = 50
 

@@ -129,6 +129,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       }
     },
     bodyLimit: BODY_LIMIT_BYTES,
+    // the client address behind the configured reverse proxies (TRUST_PROXY): what the auth throttle counts per
+    trustProxy: typeof config.trustProxy === 'number' ? hopsTrusted(config.trustProxy) : config.trustProxy,
     // ids of up to 1024 characters (the OpenAPI maxLength) stay reachable even when every character is percent-encoded
     routerOptions: { maxParamLength: MAX_RAW_PARAM_LENGTH },
     // a whole request (headers and body) must arrive within REQUEST_TIMEOUT_MS, checked every second (Node's default
@@ -353,4 +355,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.webhookLookup === undefined ? {} : { lookup: opts.webhookLookup })
   })
   return app
+}
+
+/** a hop count as Fastify's trust function (what proxy-addr does with a number): the nearest `hops` senders are proxies */
+function hopsTrusted (hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops
 }

@@ -51,6 +51,11 @@ export interface Config {
   /** prepended to every key the gateway writes to Redis (several gateways on one Redis) */
   redisKeyPrefix: string
   apiKeys: ApiKey[]
+  /**
+   * Fastify's `trustProxy`: which proxies' X-Forwarded-For names the client address (the auth throttle, the access
+   * log): false (none, the default), a hop count, or the proxies' addresses, CIDRs and proxy-addr range names
+   */
+  trustProxy: false | number | string[]
   /** true when GATEWAY_API_KEYS was unset and the sandbox key is in use */
   sandboxKey: boolean
   gatewaySecret: string
@@ -150,7 +155,8 @@ export const ENV_VARS: Record<string, string> = {
   REDIS_SENTINEL_NAME: 'name of the master the sentinels watch (with REDIS_SENTINELS)',
   REDIS_CLUSTER_NODES: 'Redis Cluster instead of REDIS_URL: comma-separated host:port of some cluster nodes',
   REDIS_KEY_PREFIX: 'prefix of every Redis key the gateway writes (default none); replicas of one gateway share it',
-  GATEWAY_API_KEYS: 'the gateway\'s clients: comma-separated name:secret[:scope+scope] (scopes read, write, admin)',
+  GATEWAY_API_KEYS: 'the gateway\'s clients: comma-separated name:secret[:scope+scope] (scopes read, write, admin); outside sandbox mode each secret is at least 22 characters (128 bits as base64url)',
+  TRUST_PROXY: 'the reverse proxies whose X-Forwarded-For gives the client address: a hop count (1 = the nearest), or comma-separated addresses and CIDRs of the proxies (also loopback, linklocal, uniquelocal); default unset: none, the TCP peer is the client',
   SANDBOX: 'true: every provider is served by the built-in simulators; false: never (default: true when no provider has credentials)',
   GATEWAY_SECRET: 'signs cursors; every replica needs the same value',
   LOG_LEVEL: 'pino level (default info)',
@@ -299,7 +305,7 @@ export function loadConfig (env: Env = process.env): Config {
   let sandboxKey = false
   const keysRaw = get('GATEWAY_API_KEYS')
   if (keysRaw !== undefined) {
-    apiKeys = parseApiKeys(keysRaw, problems)
+    apiKeys = parseApiKeys(keysRaw, problems, sandbox)
   } else if (sandbox) {
     apiKeys = [{ name: 'sandbox', secret: 'sandbox', scopes: new Set(SCOPES) }]
     sandboxKey = true
@@ -346,6 +352,7 @@ export function loadConfig (env: Env = process.env): Config {
     redis,
     redisKeyPrefix,
     apiKeys,
+    trustProxy: parseTrustProxy(get('TRUST_PROXY'), problems),
     sandboxKey,
     gatewaySecret,
     randomSecret,
@@ -473,7 +480,10 @@ export function parseHostPorts (name: string, raw: string, problems: string[]): 
   return out
 }
 
-function parseApiKeys (raw: string, problems: string[]): ApiKey[] {
+/** a gateway key outside sandbox mode: 22 base64url characters are 128 bits, too many to guess through the API */
+export const MIN_KEY_LENGTH = 22
+
+function parseApiKeys (raw: string, problems: string[], sandbox: boolean): ApiKey[] {
   const keys: ApiKey[] = []
   const names = new Set<string>()
   for (const [i, entry] of raw.split(',').map(s => s.trim()).filter(s => s !== '').entries()) {
@@ -482,7 +492,10 @@ function parseApiKeys (raw: string, problems: string[]): ApiKey[] {
       problems.push(`GATEWAY_API_KEYS entry ${i + 1} must be name:secret[:scope+scope]`)
       continue
     }
-    if (secret.length < 8 && name !== 'sandbox') problems.push(`GATEWAY_API_KEYS entry "${name}": the secret must be at least 8 characters`)
+    if (!sandbox && secret.length < MIN_KEY_LENGTH) {
+      problems.push(`GATEWAY_API_KEYS entry "${name}": the secret has ${secret.length} characters; outside sandbox mode it must have at least ` +
+        `${MIN_KEY_LENGTH} (128 bits as base64url, e.g. node -e "console.log(crypto.randomBytes(16).toString('base64url'))")`)
+    } else if (secret.length < 8 && name !== 'sandbox') problems.push(`GATEWAY_API_KEYS entry "${name}": the secret must be at least 8 characters`)
     if (names.has(name)) problems.push(`GATEWAY_API_KEYS: the name "${name}" appears twice`)
     names.add(name)
     const scopes = scopeList === undefined || scopeList === '' ? ['read', 'write'] : scopeList.split('+')
@@ -492,6 +505,34 @@ function parseApiKeys (raw: string, problems: string[]): ApiKey[] {
   }
   if (keys.length === 0 && problems.length === 0) problems.push('GATEWAY_API_KEYS has no entries')
   return keys
+}
+
+/** proxy-addr's names for address ranges (Fastify's `trustProxy` takes them like addresses) */
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal']
+
+/** TRUST_PROXY: a hop count, or addresses / CIDRs / range names of the trusted proxies; `true` (trust anyone) is refused. */
+function parseTrustProxy (raw: string | undefined, problems: string[]): Config['trustProxy'] {
+  if (raw === undefined) return false
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw)
+    if (hops <= 10) return hops === 0 ? false : hops
+    problems.push(`TRUST_PROXY as a hop count must be from 0 to 10 (got "${raw}")`)
+    return false
+  }
+  const entries = raw.split(',').map(s => s.trim()).filter(s => s !== '')
+  const bad = entries.filter(e => {
+    if (PROXY_RANGES.includes(e)) return false
+    const [address, bits, ...rest] = e.split('/')
+    const family = isIP(address ?? '')
+    if (family === 0 || rest.length > 0) return true
+    return bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
+  })
+  if (bad.length > 0 || entries.length === 0) {
+    problems.push(`TRUST_PROXY must be a hop count or comma-separated proxy addresses, CIDRs or ${PROXY_RANGES.join('/')} (got "${raw}"): ` +
+      (['true', 'yes', '*'].includes(raw.toLowerCase()) ? 'trusting every sender would let any client choose the address it is counted under' : `not one: ${bad.join(', ')}`))
+    return false
+  }
+  return entries
 }
 
 function parseRouting (raw: string | undefined, problems: string[]): Record<TargetType, ProviderId[]> {

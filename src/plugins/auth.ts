@@ -31,10 +31,12 @@ export interface AuthFailureLimit {
 }
 
 /**
- * Failed authentications per client address, counted in the store (so replicas share the count). An address over
- * the limit is refused with 429 until its window ends, whatever key it sends: answering a right key with 200 and a
- * wrong one with 429 would still let it test keys. A replica learns of the block from the shared counter on the
- * address's next failure there. A store outage counts nothing (fail open, like the rate limit).
+ * Failed authentications per client address (TRUST_PROXY decides what the address is), counted in the store (so
+ * replicas share the count). An address over the limit gets 429 for every further *failed* attempt until its window
+ * ends; a request with a valid key is served, so one client with a rotated-out key cannot lock out the others behind
+ * the same address. That a right key is answered differently tells a guesser nothing usable: keys have at least 128
+ * bits outside sandbox mode (config.ts). A replica learns of the block from the shared counter on the address's next
+ * failure there. A store outage counts nothing (fail open, like the rate limit).
  */
 class AuthFailureThrottle {
   readonly #blocked = new Map<string, number>()
@@ -93,14 +95,15 @@ export function registerAuth (app: FastifyInstance, keys: readonly ApiKey[], opt
     if (scope === undefined) return
     const refuse = (req: FastifyRequest, err: GatewayError, done: HookHandlerDoneFunction): void => {
       if (throttle === null) { done(err); return }
+      // a blocked address's failures are refused without a store call until its window ends
+      const blocked = throttle.blocked(req.ip)
+      if (blocked !== null) { done(blocked); return }
       throttle.fail(req.ip).then(over => { done(over ?? err) }, (cause: unknown) => {
         req.log.warn({ err: cause }, 'failed authentication not counted: the store is unreachable')
         done(err)
       })
     }
     const check = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-      const blocked = throttle?.blocked(req.ip) ?? null
-      if (blocked !== null) { done(blocked); return }
       // Node keeps the first of repeated Authorization headers and drops the rest: refuse the ambiguity instead
       if (repeated(req.raw.rawHeaders, 'authorization')) {
         done(new GatewayError('GW_ERR_VALIDATION', 'Send exactly one Authorization header', { errors: [{ path: '/headers/authorization', message: 'appears more than once' }] }))

@@ -12,7 +12,7 @@ afterAll(async () => { await killAll() })
 const LIVE = {
   SANDBOX: 'false',
   PHISHFORT_API_KEY: 'pf-key-0123456789',
-  GATEWAY_API_KEYS: 'ops:ops-secret-key:read+write',
+  GATEWAY_API_KEYS: 'ops:ops-secret-key-0123456789:read+write',
   GATEWAY_SECRET: 'a-secret-of-at-least-16-chars',
   WEBHOOK_ENCRYPTION_KEY: 'a'.repeat(64)
 }
@@ -93,7 +93,7 @@ describe('loadConfig', () => {
 
   it('refuses bad enums, keys and numbers', () => {
     expect(problems({ SANDBOX: 'maybe' })).toEqual(['SANDBOX must be true or false (got "maybe")'])
-    expect(problems({ ...LIVE, GATEWAY_API_KEYS: 'a:short,b:long-enough-secret:read+root,b:other-long-secret' })).toEqual([
+    expect(problems({ SANDBOX: 'true', GATEWAY_API_KEYS: 'a:short,b:long-enough-secret:read+root,b:other-long-secret' })).toEqual([
       'GATEWAY_API_KEYS entry "a": the secret must be at least 8 characters',
       'GATEWAY_API_KEYS entry "b": unknown scope root (allowed: read, write, admin)',
       'GATEWAY_API_KEYS: the name "b" appears twice'
@@ -102,6 +102,33 @@ describe('loadConfig', () => {
     expect(problems({ ...LIVE, CLOUDFLARE_API_TOKEN: 'cf-token-0123456789', CLOUDFLARE_ACCOUNT_ID: 'xyz' })).toEqual(['CLOUDFLARE_ACCOUNT_ID must be 32 hexadecimal characters (got "xyz")'])
     expect(problems({ ...LIVE, CLOUDFLARE_OUTBOUND_WINDOW_MS: '10', MAX_EVENT_LOOP_DELAY_MS: '1e9' })).toHaveLength(2)
     expect(problems({ ...LIVE, ROUTING_RULES: '{not json' })[0]).toMatch(/^ROUTING_RULES is not valid JSON/)
+  })
+
+  it('outside sandbox mode refuses a gateway key under 22 characters (128 bits as base64url), naming it by its name only', () => {
+    const short = 'Kq7ZpL2mN8rT5wYbEc3vX' // 21 characters
+    const found = problems({ ...LIVE, GATEWAY_API_KEYS: `ops:${short}:read+write,ci:${short}A:read` })
+    expect(found).toEqual([expect.stringMatching(/^GATEWAY_API_KEYS entry "ops": the secret has 21 characters; outside sandbox mode it must have at least 22 \(128 bits/)])
+    expect(found.join('\n')).not.toContain(short)
+    // sandbox mode keeps the 8-character floor: the test and demo keys stay short
+    expect(problems({ SANDBOX: 'true', GATEWAY_API_KEYS: `ops:${short.slice(0, 8)}` })).toEqual([])
+    expect(loadConfig({ ...LIVE, GATEWAY_API_KEYS: `ops:${short}A` }).apiKeys.map(k => k.name)).toEqual(['ops'])
+  })
+
+  it('TRUST_PROXY: a hop count, or proxy addresses, CIDRs and range names; trusting everyone is refused', () => {
+    expect(loadConfig({ ...LIVE }).trustProxy).toBe(false)
+    expect(loadConfig({ ...LIVE, TRUST_PROXY: '0' }).trustProxy).toBe(false)
+    expect(loadConfig({ ...LIVE, TRUST_PROXY: '2' }).trustProxy).toBe(2)
+    expect(loadConfig({ ...LIVE, TRUST_PROXY: '10.0.0.2, 172.16.0.0/12,fd00::/8,uniquelocal' }).trustProxy).toEqual(['10.0.0.2', '172.16.0.0/12', 'fd00::/8', 'uniquelocal'])
+    expect(problems({ ...LIVE, TRUST_PROXY: 'true' })).toEqual([expect.stringMatching(/^TRUST_PROXY must be a hop count .*trusting every sender would let any client choose/)])
+    expect(problems({ ...LIVE, TRUST_PROXY: '10.0.0.0/33,nginx' })).toEqual([expect.stringMatching(/not one: 10\.0\.0\.0\/33, nginx$/)])
+    expect(problems({ ...LIVE, TRUST_PROXY: '11' })).toEqual(['TRUST_PROXY as a hop count must be from 0 to 10 (got "11")'])
+  })
+
+  it('every example gateway key in the README, docs and the live env example is accepted in live mode', () => {
+    const texts = ['README.md', 'docs/operations.md', 'docker/live.env.example'].map(f => readFileSync(f, 'utf8')).join('\n')
+    const examples = [...texts.matchAll(/GATEWAY_API_KEYS=([^\s`'"]+)/g)].map(m => m[1]!)
+    expect(examples.length).toBeGreaterThan(0)
+    for (const keys of examples) expect(problems({ ...LIVE, GATEWAY_API_KEYS: keys }), keys).toEqual([])
   })
 
   it('never echoes a secret in a problem', () => {

@@ -15,12 +15,12 @@ import { killAll, spawnGateway } from '../support/gateway-process.js'
 
 const LIVE_NO_VENDOR = {
   SANDBOX: 'false',
-  GATEWAY_API_KEYS: 'ops:ops-secret-key:read+write+admin',
+  GATEWAY_API_KEYS: 'ops:ops-secret-key-0123456789:read+write+admin',
   GATEWAY_SECRET: 'a-secret-of-at-least-16-chars',
   LOG_LEVEL: 'silent',
   MAX_EVENT_LOOP_DELAY_MS: '0'
 }
-const AUTH = { authorization: 'Bearer ops-secret-key' }
+const AUTH = { authorization: 'Bearer ops-secret-key-0123456789' }
 
 function expectProblem (res: { statusCode: number, headers: Record<string, unknown>, json: () => unknown }, status: number): { detail: string, requestId: string } {
   expect(res.statusCode).toBe(status)

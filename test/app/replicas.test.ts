@@ -15,7 +15,7 @@ const RATE_LIMIT_MAX = 12
 const LB_KEYS = 40
 const SHUTDOWN_DELAY_MS = 800
 const SLOW_MS = 2500
-const keyOf = (name: string): string => `${name}-secret-${name.length}-key`
+const keyOf = (name: string): string => `${name}-secret-${name.length}-key-0123456789`
 
 let sims: Record<ProviderId, RunningSimulator>
 let a: GatewayProcess

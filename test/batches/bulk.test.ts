@@ -15,7 +15,7 @@ import { PROVIDER_MODULES } from '../../src/providers/registry.js'
 import { CLOUDFLARE_REPORT_OPTIONS } from '../support/app.js'
 import { httpRequest, killAll, listening, liveVendorEnv, spawnGateway, startVendors, type GatewayProcess } from '../support/gateway-process.js'
 
-const KEY = 'bulk-secret-key-0001'
+const KEY = 'bulk-secret-key-000000001'
 const bearer = { authorization: `Bearer ${KEY}` }
 const CLAIM_MS = 6000
 

@@ -108,11 +108,13 @@ describe('with WEBHOOK_ENCRYPTION_KEY', () => {
 })
 
 describe('a live gateway without WEBHOOK_ENCRYPTION_KEY', () => {
+  // live mode takes gateway keys of 22 characters or more
+  const LIVE_KEY = 'ops-live-key-0123456789ab'
   let sandbox: Sandbox
   beforeAll(async () => {
     const clock = new ManualClock()
     sandbox = await startSandbox(clock)
-    gw = await testGateway({ clock, sandbox, env: { SANDBOX: 'false', ...providerEnv('phishfort', sandbox.endpoints.phishfort) } })
+    gw = await testGateway({ clock, sandbox, env: { SANDBOX: 'false', GATEWAY_API_KEYS: `ops:${LIVE_KEY}:read+write+admin`, ...providerEnv('phishfort', sandbox.endpoints.phishfort) } })
     hooks = sandbox.running.phishfort.sim.webhooks as PhishfortWebhooks
   })
   afterAll(async () => {
@@ -121,7 +123,7 @@ describe('a live gateway without WEBHOOK_ENCRYPTION_KEY', () => {
   })
 
   it('answers 503 naming the variable, calls PhishFort for nothing and stores nothing', async () => {
-    const res = await gw.app.inject({ method: 'POST', url: '/v1/admin/inbound/phishfort/subscription', headers: auth(), payload: { url: 'https://gateway.example/v1/inbound/phishfort' } })
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/admin/inbound/phishfort/subscription', headers: auth(LIVE_KEY), payload: { url: 'https://gateway.example/v1/inbound/phishfort' } })
     expect(res.statusCode).toBe(503)
     expect(res.json()).toMatchObject({ code: 'GW_ERR_UNAVAILABLE' })
     expect(res.json().detail).toMatch(/set WEBHOOK_ENCRYPTION_KEY/)

@@ -25,7 +25,7 @@ const PER_VENDOR = 200
 const MIN = 60_000
 const HOUR = 60 * MIN
 const DAY = 24 * HOUR
-const headers = { authorization: 'Bearer ops-secret-key-0001' }
+const headers = { authorization: 'Bearer ops-secret-key-000000001' }
 const CF_ACCOUNT = PROVIDER_MODULES.cloudflare.sandbox.options.accountId ?? ''
 
 /**
@@ -325,7 +325,7 @@ async function run (kill: boolean): Promise<void> {
     REDIS_URL: inject('redisUrl'),
     REDIS_KEY_PREFIX: `events-replicas-${randomUUID()}:`,
     GATEWAY_SECRET: 'replicas-test-secret-0123456789',
-    GATEWAY_API_KEYS: 'ops:ops-secret-key-0001:read+write',
+    GATEWAY_API_KEYS: 'ops:ops-secret-key-000000001:read+write',
     MAX_EVENT_LOOP_DELAY_MS: '0',
     CLOUDFLARE_OUTBOUND_BUDGET: '0'
   }
