@@ -40,6 +40,14 @@ export interface CreateOptions {
 
 interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy: 'request' | 'rule', rejected: CreatePlan['rejected'] }
 
+/** The writes on an existing case a provider may lack: its capability flag, the connector method, the 422's words. */
+const ABILITIES = {
+  cancel: { method: 'cancel', words: 'cancel cases' },
+  attachments: { method: 'addAttachments', words: 'take attachments on an existing case' },
+  comments: { method: 'addComment', words: 'take comments' },
+  appeal: { method: 'appeal', words: 'take appeals of mitigations' }
+} as const
+
 export class CaseWriteService {
   readonly #providers: ProviderSet
   readonly #routing: Record<TargetType, ProviderId[]>
@@ -115,18 +123,14 @@ export class CaseWriteService {
   }
 
   async cancel (id: string, reasonId: number, description: string | null, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
-    const { provider, nativeId, connector } = this.#target(id)
-    if (!capabilitiesOf(connector).cancel || connector.cancel === undefined) {
-      throw this.#unsupported(provider, 'cancel cases', this.#providers.get(provider)?.hints?.cancel ?? null)
-    }
+    const { provider, nativeId, connector } = this.#able(id, 'cancel')
     const detail = await this.#call(provider, signal, log, async ctx => await connector.cancel!(nativeId, { reasonId, description }, ctx), id)
     this.#observer?.seen(detail, 'gateway', false)
     return detail
   }
 
   async attach (id: string, files: Attachment[], signal: CancelSignal, log: Logger): Promise<number> {
-    const { provider, nativeId, connector } = this.#target(id)
-    if (!capabilitiesOf(connector).attachments || connector.addAttachments === undefined) throw this.#unsupported(provider, 'take attachments on an existing case', null)
+    const { provider, nativeId, connector } = this.#able(id, 'attachments')
     if (files.length === 0) throw new GatewayError('GW_ERR_VALIDATION', 'Send at least one file in an `attachments` part', { errors: [{ path: '/attachments', message: 'required' }] })
     await this.#call(provider, signal, log, async ctx => await connector.addAttachments!(nativeId, files, ctx), id)
     this.#observer?.touched(id)
@@ -134,23 +138,23 @@ export class CaseWriteService {
   }
 
   async comment (id: string, comment: string, signal: CancelSignal, log: Logger): Promise<void> {
-    const { provider, nativeId, connector } = this.#target(id)
-    if (!capabilitiesOf(connector).comments || connector.addComment === undefined) throw this.#unsupported(provider, 'take comments', null)
+    const { provider, nativeId, connector } = this.#able(id, 'comments')
     await this.#call(provider, signal, log, async ctx => await connector.addComment!(nativeId, comment, ctx), id)
     this.#observer?.touched(id)
   }
 
   async appeal (id: string, input: AppealInput, signal: CancelSignal, log: Logger): Promise<void> {
-    const { provider, nativeId, connector } = this.#target(id)
-    if (!capabilitiesOf(connector).appeal || connector.appeal === undefined) throw this.#unsupported(provider, 'take appeals of mitigations', null)
+    const { provider, nativeId, connector } = this.#able(id, 'appeal')
     await this.#call(provider, signal, log, async ctx => await connector.appeal!(nativeId, input, ctx), id)
     this.#observer?.touched(id)
   }
 
   async action (id: string, action: CaseAction, signal: CancelSignal, log: Logger): Promise<void> {
     const { provider, nativeId, connector } = this.#target(id)
-    if (!capabilitiesOf(connector).actions.includes(action) || connector.performAction === undefined) {
-      throw this.#unsupported(provider, `do "${action}" on an existing case`, null)
+    const actions = capabilitiesOf(connector).actions
+    if (!actions.includes(action) || connector.performAction === undefined) {
+      const hint = actions.length === 0 || connector.performAction === undefined ? 'it takes no actions on existing cases' : `its actions are ${actions.join(', ')}`
+      throw new GatewayError('GW_ERR_UNSUPPORTED', `${provider} cannot do "${action}" on an existing case; ${hint}`, { provider, allowed: connector.performAction === undefined ? [] : [...actions] })
     }
     await this.#call(provider, signal, log, async ctx => await connector.performAction!(nativeId, action, ctx), id)
     this.#observer?.touched(id)
@@ -193,8 +197,20 @@ export class CaseWriteService {
       { allowed: [...PROVIDER_IDS] })
   }
 
-  /** throws the 404/422 problem a write to `id` would end in, before any body is read */
-  assertCase (id: string): void { this.#target(id) }
+  /**
+   * Throws the 404/422 problem a write of this kind to `id` would end in: routes call it before the body is read
+   * or validated, so a provider that cannot cancel says so before a cancel body is asked for.
+   */
+  assertAble (id: string, what: keyof typeof ABILITIES): void { this.#able(id, what) }
+
+  #able (id: string, what: keyof typeof ABILITIES): { provider: ProviderId, nativeId: string, connector: ProviderConnector } {
+    const target = this.#target(id)
+    const { method, words } = ABILITIES[what]
+    if (!capabilitiesOf(target.connector)[what] || target.connector[method] === undefined) {
+      throw this.#unsupported(target.provider, words, what === 'cancel' ? this.#providers.get(target.provider)?.hints?.cancel ?? null : null)
+    }
+    return target
+  }
 
   #target (id: string): { provider: ProviderId, nativeId: string, connector: ProviderConnector } {
     const parsed = this.#providers.resolveCaseId(id)

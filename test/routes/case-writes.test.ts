@@ -222,4 +222,25 @@ describe('actions on existing cases', () => {
     expect((await post(`/v1/cases/${pf.id}/appeal`, { type: 'content_removed' })).statusCode).toBe(422)
     expect((await post('/v1/cases/phishfort:nope404/comments', { comment: 'x' })).statusCode).toBe(404)
   })
+
+  it('a provider that cannot do a write says so before it asks for the body, and names the actions it has', async () => {
+    const writes = vendorWrites()
+    const nc = await firstCase('netcraft')
+    const cancel = await post(`/v1/cases/${nc.id}/cancel`, {})
+    expect(cancel.statusCode, cancel.body).toBe(422)
+    expect(cancel.json()).toMatchObject({ code: 'GW_ERR_UNSUPPORTED', provider: 'netcraft', detail: 'netcraft cannot cancel cases' })
+    const bf = await firstCase('bforeai')
+    expect((await post(`/v1/cases/${bf.id}/comments`, {})).json()).toMatchObject({ status: 422, detail: 'bforeai cannot take comments' })
+    expect((await post(`/v1/cases/${bf.id}/appeal`, {})).json()).toMatchObject({ status: 422, detail: 'bforeai cannot take appeals of mitigations' })
+
+    const pf = await firstCase('phishfort')
+    const action = await post(`/v1/cases/${pf.id}/actions/escalate`, {})
+    expect(action.statusCode).toBe(422)
+    expect(action.json()).toMatchObject({
+      detail: 'phishfort cannot do "escalate" on an existing case; its actions are takedown, monitor, mark-safe',
+      allowed: ['takedown', 'monitor', 'mark-safe']
+    })
+    expect((await post(`/v1/cases/${bf.id}/actions/takedown`, {})).json()).toMatchObject({ detail: 'bforeai cannot do "takedown" on an existing case; it takes no actions on existing cases', allowed: [] })
+    expect(vendorWrites()).toBe(writes)
+  })
 })

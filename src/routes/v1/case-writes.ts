@@ -25,6 +25,10 @@ const IdempotencyHeaders = Type.Object({
 const WRITE_PROBLEMS = [...AUTH_PROBLEMS, 404, 409, 413, 415, 422, ...PROVIDER_PROBLEMS] as const
 
 export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> = async (app, { writes, idempotency }) => {
+  // a provider that cannot do the write says so before the body is read or validated (an id naming no case: 404)
+  const able = (what: Parameters<CaseWriteService['assertAble']>[1]) => async (req: { params: unknown }): Promise<void> => {
+    writes.assertAble((req.params as { id: string }).id, what)
+  }
   app.post('/v1/cases', {
     config: { scope: 'write', multipart: 'payload' },
     preValidation: multipartBody({ payload: true }),
@@ -57,6 +61,7 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
 
   app.post('/v1/cases/:id/cancel', {
     config: { scope: 'write' },
+    preValidation: able('cancel'),
     schema: {
       operationId: 'cancelCase',
       tags: ['Cases'],
@@ -78,7 +83,7 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
   app.post('/v1/cases/:id/attachments', {
     config: { scope: 'write', multipart: 'files' },
     // an id that names no case is refused before megabytes of evidence are read (and the connection closed)
-    preValidation: [async (req: { params: unknown }) => { writes.assertCase((req.params as { id: string }).id) }, multipartBody({ payload: false })],
+    preValidation: [able('attachments'), multipartBody({ payload: false })],
     schema: {
       operationId: 'addAttachments',
       tags: ['Cases'],
@@ -96,6 +101,7 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
 
   app.post('/v1/cases/:id/comments', {
     config: { scope: 'write' },
+    preValidation: able('comments'),
     schema: {
       operationId: 'addComment',
       tags: ['Cases'],
@@ -114,6 +120,7 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
 
   app.post('/v1/cases/:id/appeal', {
     config: { scope: 'write' },
+    preValidation: able('appeal'),
     schema: {
       operationId: 'appealCase',
       tags: ['Cases'],
