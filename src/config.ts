@@ -50,6 +50,8 @@ export interface Config {
   redis: RedisTarget | null
   /** prepended to every key the gateway writes to Redis (several gateways on one Redis) */
   redisKeyPrefix: string
+  /** the store epoch: how often it is checked, how long /readyz says "degraded" after a loss */
+  storeEpoch: { checkMs: number, degradedMs: number }
   apiKeys: ApiKey[]
   /** true when GATEWAY_API_KEYS was unset and the sandbox key is in use */
   sandboxKey: boolean
@@ -150,6 +152,8 @@ export const ENV_VARS: Record<string, string> = {
   REDIS_SENTINEL_NAME: 'name of the master the sentinels watch (with REDIS_SENTINELS)',
   REDIS_CLUSTER_NODES: 'Redis Cluster instead of REDIS_URL: comma-separated host:port of some cluster nodes',
   REDIS_KEY_PREFIX: 'prefix of every Redis key the gateway writes (default none); replicas of one gateway share it',
+  STORE_EPOCH_CHECK_MS: 'how often each replica checks that Redis still holds the store epoch (it also checks after every reconnect); a missing epoch means Redis lost its data (default 10000)',
+  STORE_LOSS_DEGRADED_MS: 'after Redis lost its data, how long /readyz answers 200 with status "degraded" and the reason (default 900000 = 15 min)',
   GATEWAY_API_KEYS: 'the gateway\'s clients: comma-separated name:secret[:scope+scope] (scopes read, write, admin)',
   SANDBOX: 'true: every provider is served by the built-in simulators; false: never (default: true when no provider has credentials)',
   GATEWAY_SECRET: 'signs cursors; every replica needs the same value',
@@ -345,6 +349,7 @@ export function loadConfig (env: Env = process.env): Config {
     redisUrl,
     redis,
     redisKeyPrefix,
+    storeEpoch: { checkMs: int('STORE_EPOCH_CHECK_MS', 10_000, 100, 3_600_000), degradedMs: int('STORE_LOSS_DEGRADED_MS', 900_000, 0, 7 * 86_400_000) },
     apiKeys,
     sandboxKey,
     gatewaySecret,
