@@ -62,6 +62,7 @@ import { batchRoutes } from './routes/v1/batches.js'
 import { batchCompleted, BatchService } from './services/batches.js'
 import { registerWebhooks } from './webhooks/plugin.js'
 import type { LookupFunction } from 'node:net'
+import { StoreEpoch } from './store/epoch.js'
 
 export interface AppOptions {
   config: Config
@@ -102,10 +103,36 @@ declare module 'fastify' {
     milestones: MilestoneRecorder
     events: EventsEngine
     batches: BatchService
+    /** the store epoch: notices a Redis that lost its data (ADR 0032) */
+    epoch: StoreEpoch
   }
 }
 
 const REQUEST_ID = /^[\w.:@-]{1,128}$/
+
+/**
+ * The store epoch wired in (ADR 0032): first contact now (or at the first check that reaches the store), checks on a
+ * timer and after every reconnect; a loss re-creates the watcher's job schedulers and re-baselines it. The other
+ * features register their own heal steps (idempotency, webhooks).
+ */
+function storeEpoch (app: FastifyInstance, config: Config, w: { store: KvStore, events: EventsEngine, clock: Clock, metrics: GatewayMetrics }): StoreEpoch {
+  const { watcher } = w.events
+  const epoch = new StoreEpoch({
+    kv: w.store, events: w.events.service.store, clock: w.clock, log: app.log, degradedMs: config.storeEpoch.degradedMs, onCounted: () => { w.metrics.storeDataLosses.inc() }
+  })
+  const schedules = async (): Promise<void> => { if (config.events.watch.enabled) await watcher.start() }
+  epoch.onLoss(async loss => {
+    await schedules()
+    if (loss.eventsLost && config.events.watch.enabled) await watcher.rebaseline(loss.epoch)
+  })
+  let stop = (): void => {}
+  app.addHook('onReady', async () => {
+    const eventsClient = (w.events.service.store as { client?: { on: (event: 'ready', fn: () => void) => unknown } }).client
+    stop = epoch.start(config.storeEpoch.checkMs, [w.store.client, eventsClient], schedules)
+  })
+  app.addHook('preClose', async () => { stop() })
+  return epoch
+}
 const INFO_OR_BELOW = new Set(['info', 'debug', 'trace'])
 
 export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
@@ -262,6 +289,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('referenceCache', referenceCache)
 
   let closing = false
+  let epoch: StoreEpoch | null = null
   app.addHook('preClose', async () => { closing = true })
   app.decorate('beginShutdown', () => { closing = true })
   await app.register(opsRoutes, {
@@ -275,7 +303,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       if (providers.active().length === 0) return `no provider is on: ${providers.all().map(describeOff).join(', ')}`
       const storeProblem = await store.health()
       return storeProblem === null ? null : `${storeProblem} (answers still flow from process memory and the vendors)`
-    }
+    },
+    degraded: () => epoch?.degraded() ?? null
   })
   const events = await buildEvents(app, {
     config,
@@ -287,6 +316,10 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.jobs === undefined ? {} : { jobs: opts.jobs })
   })
   app.decorate('events', events)
+  epoch = storeEpoch(app, config, { store, events, clock, metrics })
+  // before the watcher starts: its first events carry the epoch
+  await epoch.check().catch((err: unknown) => { app.log.warn({ err: (err as Error).message }, 'store epoch: the store did not answer at start; the next check retries') })
+  app.decorate('epoch', epoch)
   const observer = caseObserver(events.service, events.watcher, clock)
   // listings keep the vendor page a gateway page read past its last item for the next page (ADR 0030)
   const lookahead = opts.lookahead === undefined ? {} : { lookahead: opts.lookahead }
@@ -298,7 +331,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     gatewayHistory: { providers: new Set(Object.values(PROVIDER_MODULES).filter(m => m.historyKept === false).map(m => m.id)), events: events.service }
   })
   await app.register(caseReadRoutes, { cases })
-  const idempotency = new Idempotency(store)
+  const idempotency = new Idempotency(store, { clock })
+  epoch.onLoss(async () => {
+    const n = await idempotency.markLost()
+    metrics.storeLostRecords.inc({ kind: 'idempotency_key' }, n)
+    if (n > 0) app.log.warn({ keys: n }, 'Idempotency-Key records this replica had made were lost with the store: their replays are refused (409 idempotency-lost)')
+  })
   // milestones live beside the other shared state: in Redis when there is one (every replica records and reads the same rows)
   const milestoneStore = store.kind === 'redis' && store.client !== undefined ? new RedisMilestoneStore(store.client) : new MemoryMilestoneStore()
   const analytics = new TakedownAnalytics(milestoneStore, clock)
@@ -344,14 +382,14 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(inboundRoutes, { events, store, config, providers, clock })
 
   // bulk submission: items worked off on the jobs port (BullMQ with Redis, in process without), started with the events engine
-  const batches = new BatchService({ store, writes, jobs: events.jobs, clock, log: app.log, settings: config.batches, budgets })
+  const batches = new BatchService({ store, writes, jobs: events.jobs, clock, log: app.log, settings: config.batches, budgets, epoch: () => epoch?.current ?? null })
   batches.defineJobs()
   // a finished batch is a `batch.completed` event in the log (feed, stream, webhooks)
   batches.onCompleted = async batch => { await events.service.append(batchCompleted(batch)) }
   await app.register(batchRoutes, { batches, idempotency })
   app.decorate('batches', batches)
   await registerWebhooks(app, {
-    ...{ config, kv: store, jobs: events.jobs, events: events.service.store, eventLog: events.service, eventRetentionMs: config.events.retentionMs, clock, metrics },
+    ...{ config, kv: store, epoch, jobs: events.jobs, events: events.service.store, eventLog: events.service, eventRetentionMs: config.events.retentionMs, clock, metrics },
     ...(opts.webhookLookup === undefined ? {} : { lookup: opts.webhookLookup })
   })
   return app

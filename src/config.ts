@@ -50,6 +50,8 @@ export interface Config {
   redis: RedisTarget | null
   /** prepended to every key the gateway writes to Redis (several gateways on one Redis) */
   redisKeyPrefix: string
+  /** the store epoch: how often it is checked, how long /readyz says "degraded" after a loss */
+  storeEpoch: { checkMs: number, degradedMs: number }
   apiKeys: ApiKey[]
   /**
    * Fastify's `trustProxy`: which proxies' X-Forwarded-For names the client address (the auth throttle, the access
@@ -155,6 +157,8 @@ export const ENV_VARS: Record<string, string> = {
   REDIS_SENTINEL_NAME: 'name of the master the sentinels watch (with REDIS_SENTINELS)',
   REDIS_CLUSTER_NODES: 'Redis Cluster instead of REDIS_URL: comma-separated host:port of some cluster nodes',
   REDIS_KEY_PREFIX: 'prefix of every Redis key the gateway writes (default none); replicas of one gateway share it',
+  STORE_EPOCH_CHECK_MS: 'how often each replica checks that Redis still holds the store epoch (it also checks after every reconnect); a missing epoch means Redis lost its data (default 10000)',
+  STORE_LOSS_DEGRADED_MS: 'after Redis lost its data, how long /readyz answers 200 with status "degraded" and the reason (default 900000 = 15 min)',
   GATEWAY_API_KEYS: 'the gateway\'s clients: comma-separated name:secret[:scope+scope] (scopes read, write, admin); outside sandbox mode each secret is at least 22 characters (128 bits as base64url)',
   TRUST_PROXY: 'the reverse proxies whose X-Forwarded-For gives the client address: a hop count (1 = the nearest), or comma-separated addresses and CIDRs of the proxies (also loopback, linklocal, uniquelocal); default unset: none, the TCP peer is the client',
   SANDBOX: 'true: every provider is served by the built-in simulators; false: never (default: true when no provider has credentials)',
@@ -351,6 +355,7 @@ export function loadConfig (env: Env = process.env): Config {
     redisUrl,
     redis,
     redisKeyPrefix,
+    storeEpoch: { checkMs: int('STORE_EPOCH_CHECK_MS', 10_000, 100, 3_600_000), degradedMs: int('STORE_LOSS_DEGRADED_MS', 900_000, 0, 7 * 86_400_000) },
     apiKeys,
     trustProxy: parseTrustProxy(get('TRUST_PROXY'), problems),
     sandboxKey,

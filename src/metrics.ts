@@ -40,6 +40,8 @@ export class GatewayMetrics {
   readonly idempotencyReplays: Counter
   readonly timeToTakedown: Histogram<'provider' | 'target_type'>
   readonly openCases: Gauge<'provider' | 'status'>
+  readonly storeDataLosses: Counter
+  readonly storeLostRecords: Counter<'kind'>
   /** 1 for a metric whose scrape-time read failed on the last scrape (the store down): the scrape still answers */
   readonly unavailable: Gauge<'metric'>
   readonly #guarded = new WeakSet<object>()
@@ -137,6 +139,17 @@ export class GatewayMetrics {
         this.reset()
         for (const r of rows) this.set({ provider: r.provider, status: r.status }, r.count)
       }
+    })
+    this.storeDataLosses = new Counter({
+      name: `${PREFIX}store_data_losses_total`,
+      help: 'Times this replica found its Redis had lost its data (the store epoch gone) and began a new epoch',
+      registers
+    })
+    this.storeLostRecords = new Counter({
+      name: `${PREFIX}store_lost_records_total`,
+      help: 'Records this replica knew of that a Redis data loss took with it, by kind (webhook_endpoint|idempotency_key)',
+      labelNames: ['kind'],
+      registers
     })
     this.unavailable = new Gauge({
       name: `${PREFIX}metric_unavailable`,

@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Dependencies are ready
-         * @description Readiness: 200 when the gateway should get traffic; 503 with the reason while a dependency (Redis, start-up) is not ready, no provider is on (no credentials and not in sandbox mode) or the gateway is shutting down. `providers` gives each provider's mode. No auth.
+         * @description Readiness: 200 when the gateway should get traffic (`degraded` with the reason for a while after Redis lost its data); 503 with the reason while a dependency (Redis, start-up) is not ready, no provider is on (no credentials and not in sandbox mode) or the gateway is shutting down. `providers` gives each provider's mode. No auth.
          */
         get: operations["ready"];
         put?: never;
@@ -823,8 +823,9 @@ export interface components {
          *     }
          */
         Readiness: {
-            status: "ready" | "not_ready";
-            /** @description Why the gateway is not ready */
+            /** @description `degraded` (still 200): Redis lost its data recently (STORE_LOSS_DEGRADED_MS); the gateway healed what it could and serves */
+            status: "ready" | "degraded" | "not_ready";
+            /** @description Why the gateway is not ready, or degraded */
             reason?: string;
             /** @description Each provider's mode: `live`, `sandbox` (built-in simulator) or `off` (no credentials; see GET /v1/providers) */
             providers: {
@@ -2277,7 +2278,8 @@ export interface components {
          *         "status": "in_progress",
          *         "providerStatus": "takedown_in_progress"
          *       },
-         *       "sequence": 3
+         *       "sequence": 3,
+         *       "epoch": "mb3k2q1c-4f9a1e"
          *     }
          */
         CaseEvent: {
@@ -2313,8 +2315,10 @@ export interface components {
                 status: "received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown";
                 providerStatus: string | null;
             } | null;
-            /** @description Per case: 1 for the first recorded event of the case, then +1 per event, without gaps */
+            /** @description Per case and epoch: 1 for the first recorded event of the case, then +1 per event, without gaps */
             sequence: number;
+            /** @description The store epoch the event was recorded in: a new one begins when the gateway finds its Redis restarted empty (data lost), and sequences start again. `(epoch, case.id, sequence)` is unique: a consumer deduplicates on it, and a new epoch tells a reset from a duplicate */
+            epoch: string;
         };
         /**
          * @description A bulk batch is over: its last item is final (recorded once, whichever replica finished it)
@@ -2493,7 +2497,8 @@ export interface components {
          *             "status": "in_progress",
          *             "providerStatus": "takedown_in_progress"
          *           },
-         *           "sequence": 3
+         *           "sequence": 3,
+         *           "epoch": "mb3k2q1c-4f9a1e"
          *         }
          *       ],
          *       "next": "1795997335436-0"
@@ -2546,7 +2551,8 @@ export interface components {
          *             "status": "in_progress",
          *             "providerStatus": "takedown_in_progress"
          *           },
-         *           "sequence": 3
+         *           "sequence": 3,
+         *           "epoch": "mb3k2q1c-4f9a1e"
          *         }
          *       ],
          *       "next": null
@@ -6814,7 +6820,7 @@ export interface operations {
                      *     1795997335436-0,case.status_changed,phishfort:054zKkjCnR1I3B3U812z,3,2026-03-02T09:58:38.122Z,2026-03-02T09:59:01.004Z,poll,phishfort,taken_down,takedown_success,in_progress,takedown_in_progress,url,https://uniformprivate.cc/chevrolet/,
                      */
                     "text/csv": string;
-                    /** @example {"id":"1795997335436-0","type":"case.status_changed","occurredAt":"2026-03-02T09:58:38.122Z","observedAt":"2026-03-02T09:59:01.004Z","observedVia":"poll","case":{"id":"phishfort:054zKkjCnR1I3B3U812z","provider":"phishfort","providerCaseId":"054zKkjCnR1I3B3U812z","target":{"type":"url","value":"https://uniformprivate.cc/chevrolet/","domain":"uniformprivate.cc"},"status":"taken_down","terminal":true,"providerStatus":"takedown_success","brand":{"id":null,"name":"exampleclient.com"},"threat":{"class":"phishing","name":"Brand - Website - Impersonation","platform":null},"reportedBy":"analyst@example.com","createdAt":"2021-11-08T20:36:43.765Z","updatedAt":"2021-12-06T15:10:01.299Z","links":{"self":"/v1/cases/phishfort:054zKkjCnR1I3B3U812z","provider":null}},"previous":{"status":"in_progress","providerStatus":"takedown_in_progress"},"sequence":3} */
+                    /** @example {"id":"1795997335436-0","type":"case.status_changed","occurredAt":"2026-03-02T09:58:38.122Z","observedAt":"2026-03-02T09:59:01.004Z","observedVia":"poll","case":{"id":"phishfort:054zKkjCnR1I3B3U812z","provider":"phishfort","providerCaseId":"054zKkjCnR1I3B3U812z","target":{"type":"url","value":"https://uniformprivate.cc/chevrolet/","domain":"uniformprivate.cc"},"status":"taken_down","terminal":true,"providerStatus":"takedown_success","brand":{"id":null,"name":"exampleclient.com"},"threat":{"class":"phishing","name":"Brand - Website - Impersonation","platform":null},"reportedBy":"analyst@example.com","createdAt":"2021-11-08T20:36:43.765Z","updatedAt":"2021-12-06T15:10:01.299Z","links":{"self":"/v1/cases/phishfort:054zKkjCnR1I3B3U812z","provider":null}},"previous":{"status":"in_progress","providerStatus":"takedown_in_progress"},"sequence":3,"epoch":"mb3k2q1c-4f9a1e"} */
                     "application/x-ndjson": string;
                 };
             };
@@ -6964,7 +6970,8 @@ export interface operations {
                      *             "status": "in_progress",
                      *             "providerStatus": "takedown_in_progress"
                      *           },
-                     *           "sequence": 3
+                     *           "sequence": 3,
+                     *           "epoch": "mb3k2q1c-4f9a1e"
                      *         }
                      *       ],
                      *       "next": "1795997335436-0"
@@ -7208,8 +7215,10 @@ export interface operations {
                             status: "received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown";
                             providerStatus: string | null;
                         } | null;
-                        /** @description Per case: 1 for the first recorded event of the case, then +1 per event, without gaps */
+                        /** @description Per case and epoch: 1 for the first recorded event of the case, then +1 per event, without gaps */
                         sequence: number;
+                        /** @description The store epoch the event was recorded in: a new one begins when the gateway finds its Redis restarted empty (data lost), and sequences start again. `(epoch, case.id, sequence)` is unique: a consumer deduplicates on it, and a new epoch tells a reset from a duplicate */
+                        epoch: string;
                     } | {
                         /** @description Same id space and order as the case events */
                         id: string;
@@ -7435,7 +7444,8 @@ export interface operations {
                      *             "status": "in_progress",
                      *             "providerStatus": "takedown_in_progress"
                      *           },
-                     *           "sequence": 3
+                     *           "sequence": 3,
+                     *           "epoch": "mb3k2q1c-4f9a1e"
                      *         }
                      *       ],
                      *       "next": null
@@ -8088,6 +8098,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The event id is past the retention window (`EVENTS_RETENTION_DAYS`) and the log no longer holds what followed it: re-list cases, then follow the feed from now */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
             429: {
                 headers: {
@@ -8206,6 +8225,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The event id is past the retention window (`EVENTS_RETENTION_DAYS`) and the log no longer holds what followed it: re-list cases, then follow the feed from now */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
             429: {
                 headers: {
@@ -8315,6 +8343,15 @@ export interface operations {
             };
             /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The event id is past the retention window (`EVENTS_RETENTION_DAYS`) and the log no longer holds what followed it: re-list cases, then follow the feed from now */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

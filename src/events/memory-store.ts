@@ -20,6 +20,7 @@ export class MemoryEventStore implements EventStore {
   readonly #listeners = new Set<(e: Event) => void>()
   #lastMs = 0
   #lastSeq = 0
+  #epoch: string | null = null
 
   readonly clock: Clock
   readonly retention: RetentionOptions
@@ -53,7 +54,8 @@ export class MemoryEventStore implements EventStore {
       observedVia: via,
       case: c,
       previous: prev === undefined ? null : { status: prev.status, providerStatus: prev.providerStatus },
-      sequence: outcome.sequence
+      sequence: outcome.sequence,
+      epoch: this.#epoch ?? ''
     }
     this.#trim(this.#log, now - this.retention.retentionMs)
     this.#log.push(event)
@@ -64,6 +66,9 @@ export class MemoryEventStore implements EventStore {
     for (const listener of this.#listeners) listener(event)
     return event
   }
+
+  async readEpoch (): Promise<string | null> { return this.#epoch }
+  async writeEpoch (epoch: string): Promise<void> { this.#epoch = epoch }
 
   async append (input: AppendInput): Promise<GatewayEvent | null> {
     const now = this.clock.now()

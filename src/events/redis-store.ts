@@ -17,16 +17,18 @@ import type { Clock } from '../clock.js'
 import { gatewayEventOf, matchesFilter, type AppendInput, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
 
 /*
- * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts, expiring zset
+ * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts, expiring zset, epoch
  * ARGV: 1 fp, 2 status, 3 providerStatus ('' = null), 4 terminal 1|0, 5 updatedAt ('' = null), 6 createdAt,
  *       7 createdAt ms, 8 silentIfNew 1|0, 9 observedAt, 10 via, 11 case JSON, 12 provider, 13 case id,
- *       14 log MINID, 15 timeline MINID, 16 timeline/snapshot TTL ms
- * Returns false (unchanged or silent) or {entry id, entry fields}.
+ *       14 log MINID, 15 timeline MINID, 16 timeline/snapshot TTL ms, 17 the epoch this process holds ('' = none yet)
+ * Returns false (unchanged or silent) or {entry id, entry fields}; an error when the stored epoch is not ARGV[17]
+ * (the store lost its data, or another replica began a new epoch this one has not seen yet).
  * The rules are decide() of store.ts.
  * A terminal snapshot expires; the expiring zset holds when (Redis TIME, the clock PEXPIRE uses), so SWEEP can take
  * it off the counts. A case whose expired snapshot the sweep has not taken off yet is still counted: not counted again.
  */
 const OBSERVE = `
+if ARGV[17] ~= '' and redis.call('GET', KEYS[7]) ~= ARGV[17] then return redis.error_reply('TGW_EPOCH the stored epoch changed') end
 local s = redis.call('HMGET', KEYS[1], 'fp', 'seq', 'st', 'ps', 'term', 'ua')
 if s[1] == ARGV[1] then return false end
 local new = (s[1] == false)
@@ -59,7 +61,7 @@ end
 local seq = tonumber(s[2] or '0') + 1
 local pst = s[3] or ''
 local pps = s[4] or ''
-local fields = {'t', typ, 'q', seq, 'pn', new and '1' or '0', 'pst', pst, 'pps', pps, 'oa', occ, 'ob', ARGV[9], 'ov', ARGV[10], 'c', ARGV[11]}
+local fields = {'t', typ, 'q', seq, 'pn', new and '1' or '0', 'pst', pst, 'pps', pps, 'oa', occ, 'ob', ARGV[9], 'ov', ARGV[10], 'c', ARGV[11], 'ep', ARGV[17]}
 local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[14], '*', unpack(fields))
 redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[15], id, unpack(fields))
 redis.call('PEXPIRE', KEYS[3], ARGV[16])
@@ -116,7 +118,8 @@ function toEvent (id: string, fields: Fields): Event {
     observedVia: f.ov as ObservedVia,
     case: JSON.parse(f.c as string) as Case,
     previous: f.pn === '1' ? null : { status: f.pst as UnifiedStatus, providerStatus: f.pps === '' || f.pps === undefined ? null : f.pps },
-    sequence: Number(f.q)
+    sequence: Number(f.q),
+    epoch: f.ep ?? ''
   }
 }
 
@@ -135,6 +138,7 @@ export class RedisEventStore implements EventStore {
   #tailing: Promise<void> | null = null
   #closed = false
   #lastError: string | null = null
+  #epoch: string | null = null
 
   readonly o: { keyPrefix: string, clock: Clock, log: Logger, retention: RetentionOptions }
 
@@ -146,7 +150,7 @@ export class RedisEventStore implements EventStore {
     this.client.on('error', (err: Error) => { this.#lastError = err.message })
     this.client.on('ready', () => { this.#lastError = null })
     this.#tail.on('error', () => {})
-    this.client.defineCommand('tgwObserve', { numberOfKeys: 6, lua: OBSERVE })
+    this.client.defineCommand('tgwObserve', { numberOfKeys: 7, lua: OBSERVE })
     this.client.defineCommand('tgwSweep', { numberOfKeys: 2, lua: SWEEP })
     this.client.defineCommand('tgwAppend', { numberOfKeys: 2, lua: APPEND })
     this.#keys = eventKeys(opts.keyPrefix)
@@ -160,10 +164,11 @@ export class RedisEventStore implements EventStore {
     const now = this.o.clock.now()
     const k = this.#keys
     const args = [
-      k.snapshot(c.id), k.log, k.timeline(c.id), k.open, k.counts, k.expiring,
+      k.snapshot(c.id), k.log, k.timeline(c.id), k.open, k.counts, k.expiring, k.epoch,
       caseFingerprint(c), c.status, c.providerStatus ?? '', c.terminal ? '1' : '0', c.updatedAt ?? '', c.createdAt,
       Date.parse(c.createdAt), silentIfNew ? '1' : '0', new Date(now).toISOString(), via, JSON.stringify(c), c.provider, c.id,
-      minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs
+      minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs,
+      this.#epoch ?? ''
     ]
     const entry = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
     return entry === null ? null : toEvent(entry[0], entry[1].map(String)) as CaseEvent
@@ -267,6 +272,16 @@ export class RedisEventStore implements EventStore {
     const counts: Record<string, number> = {}
     for (let i = 0; i + 1 < flat.length; i += 2) counts[flat[i] as string] = Number(flat[i + 1])
     return counts
+  }
+
+  async readEpoch (): Promise<string | null> {
+    return await this.client.get(this.#keys.epoch)
+  }
+
+  async writeEpoch (epoch: string): Promise<void> {
+    // kept for good (no expiry): its absence is how a store that lost its data is told from one that kept it
+    await this.client.set(this.#keys.epoch, epoch)
+    this.#epoch = epoch
   }
 
   async health (): Promise<string | null> {

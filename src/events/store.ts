@@ -74,6 +74,13 @@ export interface EventStore {
   setCheckpoint: (provider: string, checkpoint: Checkpoint) => Promise<void>
   /** snapshots held, per provider */
   snapshotCounts: () => Promise<Record<string, number>>
+  /** the epoch kept in the store (null: none, the store is new or lost its data) */
+  readEpoch: () => Promise<string | null>
+  /**
+   * Keeps `epoch` in the store; the events recorded from now on carry it. On Redis the observe step refuses to record
+   * while the stored epoch is another (or gone): no event of a store that lost its data goes out under the old epoch.
+   */
+  writeEpoch: (epoch: string) => Promise<void>
   /** resolves when the store can take commands, or false after `ms` */
   waitReady?: (ms?: number) => Promise<boolean>
   /** null when the store takes commands, else why not */

@@ -80,6 +80,15 @@ export class Watcher {
 
   close (): void { this.#stop.abort(new Error('shutting down')) }
 
+  /**
+   * After the event log's store lost its data (ADR 0032): its checkpoints are gone, so the next sync of each provider
+   * records what it reads silently, as a first look. That sync is queued now rather than at the next tick.
+   */
+  async rebaseline (epoch: string): Promise<void> {
+    this.#oldOffset = 0
+    for (const { id } of this.watched()) await this.jobs.add<SyncJob>(SYNC, { provider: id }, { jobId: `rebaseline-${id}-${epoch}` })
+  }
+
   async #withContext<T> (provider: ProviderId, fn: (ctx: ConnectorContext) => Promise<T>): Promise<T> {
     const budget = this.opts.budgets[provider]
     return await this.providers.withContext(provider, this.#stop, this.log, async ctx => await fn({

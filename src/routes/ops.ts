@@ -6,6 +6,8 @@ import type { ProviderMode } from '../services/provider-set.js'
 export interface OpsRoutesOptions {
   /** returns null when ready, else the reason */
   readiness: () => Promise<string | null>
+  /** null, or why the gateway serves but is degraded (a recent Redis data loss): /readyz stays 200 and says so */
+  degraded: () => string | null
   /** each provider's mode (live, sandbox, off) */
   providers: () => Record<ProviderId, ProviderMode>
   /** configuration errors the providers' calls revealed, by provider (none: empty) */
@@ -16,8 +18,10 @@ const ProviderModeSchema = Type.Enum(['live', 'sandbox', 'off'])
 
 const HealthSchema = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health', examples: [{ status: 'ok' }] })
 const ReadySchema = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
-  reason: Type.Optional(Type.String({ description: 'Why the gateway is not ready' })),
+  status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('not_ready')], {
+    description: '`degraded` (still 200): Redis lost its data recently (STORE_LOSS_DEGRADED_MS); the gateway healed what it could and serves'
+  }),
+  reason: Type.Optional(Type.String({ description: 'Why the gateway is not ready, or degraded' })),
   providers: Type.Object(Object.fromEntries(PROVIDER_IDS.map(id => [id, ProviderModeSchema])), {
     additionalProperties: false,
     description: 'Each provider\'s mode: `live`, `sandbox` (built-in simulator) or `off` (no credentials; see GET /v1/providers)'
@@ -36,7 +40,7 @@ const ReadySchema = Type.Object({
 })
 
 /** Operational routes: no auth, no /v1 prefix (README 'Operations'). */
-export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { readiness, providers, configErrors }) => {
+export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { readiness, degraded, providers, configErrors }) => {
   app.get('/healthz', {
     schema: {
       operationId: 'health',
@@ -54,7 +58,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
       operationId: 'ready',
       tags: ['Operations'],
       summary: 'Dependencies are ready',
-      description: 'Readiness: 200 when the gateway should get traffic; 503 with the reason while a dependency (Redis, start-up) is not ready, ' +
+      description: 'Readiness: 200 when the gateway should get traffic (`degraded` with the reason for a while after Redis lost its data); 503 with the reason while a dependency (Redis, start-up) is not ready, ' +
         'no provider is on (no credentials and not in sandbox mode) or the gateway is shutting down. `providers` gives each provider\'s mode. No auth.',
       security: [],
       response: { 200: ReadySchema, 503: ReadySchema }
@@ -64,7 +68,10 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
     const reason = await readiness()
     const errors = configErrors()
     const shown = { providers: providers(), ...(Object.keys(errors).length === 0 ? {} : { configErrors: errors }) }
-    if (reason === null) return { status: 'ready' as const, ...shown }
+    if (reason === null) {
+      const why = degraded()
+      return why === null ? { status: 'ready' as const, ...shown } : { status: 'degraded' as const, reason: why, ...shown }
+    }
     // a probe or a load balancer that honours it asks again in a second rather than at once
     return reply.code(503).header('retry-after', '1').send({ status: 'not_ready' as const, reason, ...shown })
   })

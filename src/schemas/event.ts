@@ -24,7 +24,8 @@ export const EVENT_EXAMPLE = {
   observedVia: 'poll' as const,
   case: CASE_EXAMPLE,
   previous: { status: 'in_progress' as const, providerStatus: 'takedown_in_progress' },
-  sequence: 3
+  sequence: 3,
+  epoch: 'mb3k2q1c-4f9a1e'
 }
 
 export const CaseEventSchema = Type.Object({
@@ -43,7 +44,12 @@ export const CaseEventSchema = Type.Object({
     status: UnifiedStatusSchema,
     providerStatus: NullableString
   }, { additionalProperties: false }), Type.Null()], { description: 'The state before this change; null on case.created' }),
-  sequence: Type.Integer({ minimum: 1, description: 'Per case: 1 for the first recorded event of the case, then +1 per event, without gaps' })
+  sequence: Type.Integer({ minimum: 1, description: 'Per case and epoch: 1 for the first recorded event of the case, then +1 per event, without gaps' }),
+  epoch: Type.String({
+    maxLength: 64,
+    description: 'The store epoch the event was recorded in: a new one begins when the gateway finds its Redis restarted empty (data lost), ' +
+      'and sequences start again. `(epoch, case.id, sequence)` is unique: a consumer deduplicates on it, and a new epoch tells a reset from a duplicate'
+  })
 }, { $id: 'CaseEvent', additionalProperties: false, examples: [EVENT_EXAMPLE] })
 export type CaseEvent = Static<typeof CaseEventSchema>
 

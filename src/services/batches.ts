@@ -50,6 +50,18 @@ export interface BatchSettings {
 /** Field errors of one item against the single-create schema; null when it passes. */
 export type ItemValidator = (body: unknown) => Array<{ path: string, message: string }> | null
 
+/** `b_<epoch>_<22 random characters>`; `b_<22 random characters>` while no epoch is known */
+function batchId (epoch: string | null): string {
+  const random = randomBytes(16).toString('base64url')
+  return epoch === null ? `b_${random}` : `b_${epoch}_${random}`
+}
+
+/** the epoch a batch id was made in, null for an id without one */
+export function epochOfBatch (id: string): string | null {
+  const m = /^b_([a-z0-9]{1,12}-[0-9a-f]{6})_[\w-]{22}$/.exec(id)
+  return m?.[1] ?? null
+}
+
 interface Meta {
   id: string
   createdBy: string
@@ -94,6 +106,7 @@ export class BatchService {
   readonly #store: KvStore
   readonly #writes: CaseWriteService
   readonly #clock: Clock
+  readonly #epoch: () => string | null
   readonly #log: Logger
   readonly #settings: BatchSettings
   /** per vendor, the batch share of its outbound budget (vendors without a budget: none) */
@@ -113,7 +126,10 @@ export class BatchService {
     settings: BatchSettings
     /** each vendor's outbound budget (connectors/build.ts) */
     budgets: Partial<Record<ProviderId, OutboundBudget>>
+    /** the store epoch in force (ADR 0032): batch ids carry it, so an id the store lost is told from one that expired */
+    epoch?: () => string | null
   }) {
+    this.#epoch = deps.epoch ?? (() => null)
     this.#store = deps.store
     this.#jobs = deps.jobs
     this.#writes = deps.writes
@@ -205,7 +221,7 @@ export class BatchService {
     rowOf: (i: number) => number | null, client: string, log: Logger): Promise<Batch> {
     const now = this.#clock.now()
     const meta: Meta = {
-      id: `b_${randomBytes(16).toString('base64url')}`,
+      id: batchId(this.#epoch()),
       createdBy: client,
       createdAt: now,
       expiresAt: now + this.#settings.retentionMs,
@@ -402,7 +418,14 @@ export class BatchService {
 
   async #meta (id: string): Promise<Meta> {
     const raw = /^b_[\w-]{8,64}$/.test(id) ? await this.#store.get(keys.batch(id)) : null
-    if (raw === null) throw new GatewayError('GW_ERR_NOT_FOUND', `No batch ${id} (batches are kept ${Math.round(this.#settings.retentionMs / 86_400_000)} days)`)
+    if (raw === null) {
+      const made = epochOfBatch(id)
+      if (made !== null && made !== this.#epoch() && this.#epoch() !== null) {
+        throw new GatewayError('GW_ERR_STORE_LOST', `Batch ${id} was made before the gateway's store (Redis) lost its data, and its record went with it; ` +
+          'some of its items may have been created at the vendor: check the case list before submitting them again')
+      }
+      throw new GatewayError('GW_ERR_NOT_FOUND', `No batch ${id} (batches are kept ${Math.round(this.#settings.retentionMs / 86_400_000)} days)`)
+    }
     return JSON.parse(raw) as Meta
   }
 

@@ -6,6 +6,7 @@
  * vendor (validation, refusal before sending) the key is released so the client can fix and retry.
  */
 import { createHash } from 'node:crypto'
+import { systemClock, type Clock } from '../clock.js'
 import { GatewayError } from '../domain/problems.js'
 import type { KvStore } from '../store/kv-store.js'
 import { keys } from '../store/keys.js'
@@ -17,7 +18,8 @@ export interface StoredResponse {
 }
 
 interface Record_ {
-  state: 'in_flight' | 'done'
+  /** lost: a tombstone written after the store lost its data, for a key this replica had recorded (ADR 0032) */
+  state: 'in_flight' | 'done' | 'lost'
   fingerprint: string
   response?: StoredResponse
 }
@@ -27,7 +29,11 @@ export interface IdempotencyOptions {
   ttlMs?: number
   /** how long an unfinished claim blocks the key if this process dies mid-request (default 2 min) */
   inFlightMs?: number
+  clock?: Clock
 }
+
+/** keys this replica remembers having recorded, to refuse their replay after a store data loss (about 150 bytes each) */
+export const REMEMBERED_KEYS = 100_000
 
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
 
@@ -35,12 +41,38 @@ export class Idempotency {
   readonly #store: KvStore
   readonly #ttlMs: number
   readonly #inFlightMs: number
+  readonly #clock: Clock
+  /** store key → when its record expires: the keys this replica recorded, oldest first */
+  readonly #recorded = new Map<string, number>()
   replays = 0
 
   constructor (store: KvStore, opts: IdempotencyOptions = {}) {
     this.#store = store
     this.#ttlMs = opts.ttlMs ?? 86_400_000
     this.#inFlightMs = opts.inFlightMs ?? 120_000
+    this.#clock = opts.clock ?? systemClock
+  }
+
+  /**
+   * After the store lost its data: writes a tombstone for every key this replica recorded whose record would still
+   * live, so a replay on any replica is refused rather than run a second time. Returns how many were written.
+   */
+  async markLost (): Promise<number> {
+    const now = this.#clock.now()
+    const lost: Record_ = { state: 'lost', fingerprint: '' }
+    let n = 0
+    for (const [storeKey, until] of this.#recorded) {
+      if (until <= now) { this.#recorded.delete(storeKey); continue }
+      // NX: a record made since the loss stays as it is
+      if (await this.#store.set(storeKey, JSON.stringify(lost), { ttlMs: until - now, nx: true })) n++
+    }
+    return n
+  }
+
+  #remember (storeKey: string): void {
+    this.#recorded.delete(storeKey)
+    this.#recorded.set(storeKey, this.#clock.now() + this.#ttlMs)
+    if (this.#recorded.size > REMEMBERED_KEYS) this.#recorded.delete(this.#recorded.keys().next().value as string)
   }
 
   /**
@@ -73,6 +105,7 @@ export class Idempotency {
       if (outcome.record) {
         const done: Record_ = { state: 'done', fingerprint, response: outcome.response }
         await this.#store.set(storeKey, JSON.stringify(done), { ttlMs: this.#ttlMs })
+        this.#remember(storeKey)
       } else {
         await this.#store.del(storeKey)
       }
@@ -94,6 +127,10 @@ export class Idempotency {
       throw new GatewayError('GW_ERR_IDEMPOTENCY_IN_FLIGHT', 'A request with this Idempotency-Key just finished without a result; retry it', { retryAfter: 1 })
     }
     const rec = JSON.parse(raw) as Record_
+    if (rec.state === 'lost') {
+      throw new GatewayError('GW_ERR_IDEMPOTENCY_LOST', 'The record of this Idempotency-Key was lost when the gateway\'s store (Redis) lost its data, ' +
+        'so whether the first request created something is unknown: check the case list before retrying (with a new key)')
+    }
     if (rec.fingerprint !== fingerprint) {
       throw new GatewayError('GW_ERR_IDEMPOTENCY_MISMATCH', 'This Idempotency-Key was used with a different request; use a new key for a new request')
     }

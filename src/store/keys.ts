@@ -5,6 +5,8 @@ export const keys = {
   reference: (provider: string, kind: string): string => `${PREFIX}ref:${provider}:${kind}`,
   referenceLock: (provider: string, kind: string): string => `${PREFIX}ref-lock:${provider}:${kind}`,
   idempotency: (client: string, key: string): string => `${PREFIX}idem:${client}:${key}`,
+  /** the store epoch (written at first start, never expires; gone = the store lost its data) */
+  epoch: (): string => `${PREFIX}epoch`,
   rateLimit: (scope: string, id: string): string => `${PREFIX}rl:${scope}:${id}`,
   /** outbound budget counter of one vendor credential (a hash, never the credential) for one fixed window */
   outboundBudget: (credentialHash: string, window: number): string => `${PREFIX}ob:${credentialHash}:${window}`,
@@ -40,6 +42,7 @@ export const eventKeys = (prefix: string): {
   counts: string,
   expiring: string,
   checkpoints: string,
+  epoch: string,
   snapshot: (caseId: string) => string,
   timeline: (caseId: string) => string,
   once: (key: string) => string
@@ -50,6 +53,8 @@ export const eventKeys = (prefix: string): {
   /** terminal snapshots by when they expire, so the counts can drop them */
   expiring: `${prefix}${PREFIX}{ev}:expiring`,
   checkpoints: `${prefix}${PREFIX}{ev}:checkpoints`,
+  /** the store epoch as the event log holds it (written at first start, never expires) */
+  epoch: `${prefix}${PREFIX}{ev}:epoch`,
   snapshot: (caseId) => `${prefix}${PREFIX}{ev}:snap:${caseId}`,
   timeline: (caseId) => `${prefix}${PREFIX}{ev}:tl:${caseId}`,
   /** the marker of an appended event of the gateway itself (one occurrence, one event) */

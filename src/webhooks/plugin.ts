@@ -10,6 +10,7 @@ import type { Config } from '../config.js'
 import type { JobRunner } from '../jobs/port.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { webhookRoutes } from '../routes/v1/webhook-endpoints.js'
+import type { StoreEpoch } from '../store/epoch.js'
 import type { KvStore } from '../store/kv-store.js'
 import { WebhookFanout, type WebhookEventSource } from './fanout.js'
 import { GatewayError } from '../domain/problems.js'
@@ -21,6 +22,8 @@ export const DELIVERY_QUEUE = 'webhook-delivery'
 export interface WebhookWiring {
   config: Config
   kv: KvStore
+  /** the store epoch: endpoints lost with the store's data are reported (ADR 0032) */
+  epoch?: StoreEpoch
   jobs: JobRunner
   /** the event log; null until one is wired (endpoints, tests and retries work; nothing is fanned out) */
   events: WebhookEventSource | null
@@ -98,6 +101,16 @@ export async function registerWebhooks (app: FastifyInstance, w: WebhookWiring):
     }
   })]
   app.log.debug({ gauges: gauges.length }, 'webhook gauges registered')
+  // how many endpoints the store held at the last epoch check: a loss says how many went with it
+  let known = 0
+  w.epoch?.onChecked(async () => { known = (await store.listEndpoints()).length })
+  w.epoch?.onLoss(async () => {
+    const lost = known - (await store.listEndpoints()).length
+    known = 0
+    if (lost <= 0) return
+    w.metrics.storeLostRecords.inc({ kind: 'webhook_endpoint' }, lost)
+    app.log.error({ endpoints: lost }, 'webhook endpoints were lost with the store\'s data (no endpoint.disabled was sent): their owners must register them again')
+  })
 
   w.jobs.define<DeliveryJob>(DELIVERY_QUEUE, async (job) => { await service.deliver(job) }, {
     concurrency: c.concurrency,

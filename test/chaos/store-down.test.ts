@@ -2,19 +2,9 @@
  * Every route with the gateway's Redis stopped (SIGKILL): each answers 503 with Retry-After, or works where it needs
  * no store; never 500. `/metrics` answers 200, and a gauge whose collect step could not read the store says so.
  */
-import type { ChildProcess } from 'node:child_process'
 import type { FastifyInstance } from 'fastify'
-import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../src/app.js'
-import { ManualClock } from '../../src/clock.js'
-import { loadConfig } from '../../src/config.js'
-import { RedisEventStore } from '../../src/events/redis-store.js'
-import { MemoryJobRunner } from '../../src/jobs/memory.js'
-import { startSandbox, type Sandbox } from '../../src/simulators/sandbox.js'
-import { RedisKvStore } from '../../src/store/redis-kv-store.js'
-import { spawnRedis } from '../support/redis-server.js'
-import { KEYS } from '../support/app.js'
+import { ownRedisGateway, type OwnRedisGateway } from '../support/own-redis-gateway.js'
 
 const headers = { authorization: 'Bearer ops-secret-key' }
 
@@ -37,34 +27,14 @@ function registeredRoutes (app: FastifyInstance): Array<{ method: string, url: s
 }
 
 describe('every route with the store stopped', () => {
-  let redis: ChildProcess
+  let gw: OwnRedisGateway
   let app: FastifyInstance
-  let sandbox: Sandbox
-  let events: RedisEventStore
-  let store: RedisKvStore
-  const clock = new ManualClock()
 
   beforeAll(async () => {
-    const spawned = await spawnRedis()
-    redis = spawned.process
-    const config = loadConfig({ SANDBOX: 'true', GATEWAY_SECRET: 'x'.repeat(32), GATEWAY_API_KEYS: KEYS, LOG_LEVEL: 'silent', MAX_EVENT_LOOP_DELAY_MS: '0', WATCH_ENABLED: 'false' })
-    store = new RedisKvStore(spawned.url)
-    events = new RedisEventStore(spawned.url, {
-      keyPrefix: '', clock, log: pino({ level: 'silent' }), retention: { retentionMs: config.events.retentionMs, timelineRetentionMs: config.events.timelineRetentionMs }
-    })
-    for (let i = 0; i < 50 && !(await events.waitReady(100)); i++);
-    await store.waitReady()
-    sandbox = await startSandbox(clock)
-    app = await buildApp({ config, clock, sandbox, store, eventStore: events, jobs: new MemoryJobRunner(pino({ level: 'silent' })), logger: false })
-    await app.ready()
+    gw = await ownRedisGateway({ jobs: 'memory', env: { WATCH_ENABLED: 'false' } })
+    app = gw.app
   })
-
-  afterAll(async () => {
-    await app.close()
-    await events.close()
-    await store.close()
-    await sandbox.close()
-  })
+  afterAll(async () => { await gw.close() })
 
   /** a request body for each operation: the first JSON example of the OpenAPI document */
   function exampleBody (method: string, url: string): unknown {
@@ -88,8 +58,8 @@ describe('every route with the store stopped', () => {
     ]
     const routes = registeredRoutes(app)
     expect(routes.length).toBeGreaterThan(40)
-    redis.kill('SIGKILL')
-    for (let i = 0; i < 50 && (await store.health()) === null; i++) await new Promise(resolve => setTimeout(resolve, 20))
+    gw.redis.kill('SIGKILL')
+    for (let i = 0; i < 50 && (await gw.store.health()) === null; i++) await new Promise(resolve => setTimeout(resolve, 20))
 
     const wrong: string[] = []
     for (const { method, url } of routes) {

@@ -11,8 +11,9 @@ export async function freePort (): Promise<number> {
   })
 }
 
-export async function spawnRedis (extraArgs: string[] = []): Promise<{ process: ChildProcess, url: string }> {
-  const port = await freePort()
+/** `port`: start one again where a killed one listened (a restart that comes back empty: nothing persists) */
+export async function spawnRedis (extraArgs: string[] = [], port?: number): Promise<{ process: ChildProcess, url: string, port: number }> {
+  port ??= await freePort()
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], { stdio: 'ignore' })
-  return { process: child, url: `redis://127.0.0.1:${port}` }
+  return { process: child, url: `redis://127.0.0.1:${port}`, port }
 }

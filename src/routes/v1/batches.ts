@@ -113,7 +113,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
         'Counts are read from the item records. Batches are kept BATCH_RETENTION_DAYS (default 30).',
       security: [{ bearerAuth: [] }],
       params: BatchIdParamsSchema,
-      response: { 200: BatchSchema, ...problems(...AUTH_PROBLEMS, 404) }
+      response: { 200: BatchSchema, ...problems(...AUTH_PROBLEMS, 404, 410) }
     }
   }, async (req) => await batches.get(req.params.id))
 
@@ -128,7 +128,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
       security: [{ bearerAuth: [] }],
       params: BatchIdParamsSchema,
       querystring: BatchItemsQuerySchema,
-      response: { 200: BatchItemPageSchema, ...problems(...AUTH_PROBLEMS, 404) }
+      response: { 200: BatchItemPageSchema, ...problems(...AUTH_PROBLEMS, 404, 410) }
     }
   }, async (req) => await batches.items(req.params.id, req.query))
 
@@ -142,7 +142,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
         'Cancelling a finished batch changes nothing.',
       security: [{ bearerAuth: [] }],
       params: BatchIdParamsSchema,
-      response: { 200: BatchSchema, ...problems(...AUTH_PROBLEMS, 404) }
+      response: { 200: BatchSchema, ...problems(...AUTH_PROBLEMS, 404, 410) }
     }
   }, async (req) => await batches.cancel(req.params.id, req.log))
 }
