@@ -7801,7 +7801,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description CSV with a header line; a `target` column is required, the others are optional: target, type, provider, action, comment, reportedBy, clientId, brandId, brandName, socialPlatform, socialThreatType, allowDuplicate. Without `type` the target type is read from the value (scheme → url, @ → email, leading + → phone, dotted quad → ipv4, else domain).
+                     * @description CSV in UTF-8 (or UTF-16 with a byte-order mark) with a header line, columns separated by commas, semicolons or tabs; a `target` column is required, the others are optional: target, type, provider, action, comment, reportedBy, clientId, brandId, brandName, socialPlatform, socialThreatType, allowDuplicate. Without `type` the target type is read from the value (scheme → url, @ → email, leading + → phone, dotted quad → ipv4, else domain).
                      */
                     file: string;
                     /** @description JSON object of create fields applied to every row (BatchDefaults) */

@@ -157,19 +157,30 @@ async function readParts (req: FastifyRequest, wantsPayload: boolean, hold: (byt
         throw new GatewayError('GW_ERR_VALIDATION', 'The form has more than one "payload" field; send the JSON request body once', { errors: [{ path: '/payload', message: 'appears more than once' }] })
       }
       seenPayload = true
-      const text = String(part.value)
-      const maxDepth = req.server.limits.jsonMaxDepth
-      if (jsonDepthExceeds(text, maxDepth)) throw tooDeep(maxDepth, '/payload')
-      try {
-        payload = JSON.parse(text)
-      } catch {
-        throw new GatewayError('GW_ERR_VALIDATION', 'The "payload" field must be the JSON request body', { errors: [{ path: '/payload', message: 'is not valid JSON' }] })
-      }
+      payload = jsonField(part, req.server.limits.jsonMaxDepth, 'the JSON request body')
     } else {
       throw new GatewayError('GW_ERR_VALIDATION', `Unknown form field "${part.fieldname}"`, { errors: [{ path: `/${part.fieldname}`, message: 'is not a known field' }] })
     }
   }
   return { payload, parts }
+}
+
+/**
+ * A form field holding JSON, through the checks of a JSON body: its size (a value cut at the field limit is a 413, not
+ * a parse error), its nesting depth (before parsing, JSON_MAX_DEPTH), then the parse.
+ */
+export function jsonField (part: { fieldname: string, value: unknown, valueTruncated: boolean }, maxDepth: number, expected: string): unknown {
+  const path = `/${part.fieldname}`
+  if (part.valueTruncated) {
+    throw new GatewayError('GW_ERR_PAYLOAD_TOO_LARGE', `The "${part.fieldname}" field may hold at most ${MULTIPART_LIMITS.fieldSize} bytes`)
+  }
+  const text = String(part.value)
+  if (jsonDepthExceeds(text, maxDepth)) throw tooDeep(maxDepth, path)
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new GatewayError('GW_ERR_VALIDATION', `The "${part.fieldname}" field must be ${expected}`, { errors: [{ path, message: 'is not valid JSON' }] })
+  }
 }
 
 /**

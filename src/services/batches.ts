@@ -102,8 +102,30 @@ const MGET_CHUNK = 500
 /** how long a job waits for an item another worker holds before it looks again */
 const CLAIM_HELD_RETRY_MS = 2000
 
+/** the store calls batches make */
+type BatchStore = Pick<KvStore, 'get' | 'mget' | 'set' | 'incr' | 'delIfEquals'>
+
+/** errors the store (or the job queue on it) raised: the only ones reported as "the batch store is unreachable" */
+const storeFailures = new WeakSet<object>()
+function storeFailure (err: unknown): never {
+  const e = err instanceof Error ? err : new Error(String(err))
+  storeFailures.add(e)
+  throw e
+}
+
+/** the store with its failures marked, so a bug (a stack overflow, a record that does not parse) stays a 500 */
+function marking (store: KvStore): BatchStore {
+  return {
+    get: async key => await store.get(key).catch(storeFailure),
+    mget: async keys => await store.mget(keys).catch(storeFailure),
+    set: async (key, value, opts) => await store.set(key, value, opts).catch(storeFailure),
+    incr: async (key, ttlMs) => await store.incr(key, ttlMs).catch(storeFailure),
+    delIfEquals: async (key, value) => await store.delIfEquals(key, value).catch(storeFailure)
+  }
+}
+
 export class BatchService {
-  readonly #store: KvStore
+  readonly #store: BatchStore
   readonly #writes: CaseWriteService
   readonly #clock: Clock
   readonly #epoch: () => string | null
@@ -130,7 +152,7 @@ export class BatchService {
     epoch?: () => string | null
   }) {
     this.#epoch = deps.epoch ?? (() => null)
-    this.#store = deps.store
+    this.#store = marking(deps.store)
     this.#jobs = deps.jobs
     this.#writes = deps.writes
     this.#clock = deps.clock
@@ -248,7 +270,7 @@ export class BatchService {
     })
     await this.#store.set(keys.batch(meta.id), JSON.stringify(meta), { ttlMs: this.#settings.retentionMs })
     await mapLimit(accepted.filter(a => a.duplicateOf === null), 32, async a => {
-      await this.#jobs.add<BatchJob>(BATCH_QUEUE, { batchId: meta.id, index: a.index }, { jobId: `${meta.id}-${a.index}` })
+      await this.#jobs.add<BatchJob>(BATCH_QUEUE, { batchId: meta.id, index: a.index }, { jobId: `${meta.id}-${a.index}` }).catch(storeFailure)
     })
     log.info({ batchId: meta.id, items: meta.total, folded: meta.folded, rejected: rejected.length }, 'batch accepted')
     return await this.#view(meta)
@@ -373,12 +395,12 @@ export class BatchService {
 
   // ---- internals ------------------------------------------------------------------------------------------------
 
-  /** Store failures on the request path are a 503 saying what did not happen. */
+  /** Store failures on the request path are a 503 saying what did not happen; anything else keeps its own answer. */
   async #reachable<T> (what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn()
     } catch (err) {
-      if (err instanceof GatewayError || err instanceof ConnectorError) throw err
+      if (typeof err !== 'object' || err === null || !storeFailures.has(err)) throw err
       throw new GatewayError('GW_ERR_UNAVAILABLE', `The batch store is unreachable (${what}); retry shortly`, { retryAfter: 1, cause: err })
     }
   }

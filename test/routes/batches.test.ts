@@ -4,6 +4,7 @@ import { BatchItemPageSchema, BatchPlanSchema, BatchSchema, type Batch, type Bat
 import { ProblemSchema } from '../../src/schemas/problem.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { keys } from '../../src/store/keys.js'
+import { RedisKvStore } from '../../src/store/redis-kv-store.js'
 import { auth, CLOUDFLARE_REPORT_OPTIONS, testGateway, type TestGateway } from '../support/app.js'
 
 let gw: TestGateway
@@ -57,6 +58,15 @@ function csvForm (csv: string, defaults?: unknown): { payload: string, headers: 
   const parts = [`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="targets.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n`]
   if (defaults !== undefined) parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="defaults"\r\n\r\n${JSON.stringify(defaults)}\r\n`)
   return { payload: parts.join('') + `--${boundary}--\r\n`, headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` } }
+}
+
+/** a form of raw file bytes and a raw `defaults` text */
+function fileForm (file: Buffer, defaults?: string): { payload: Buffer, headers: Record<string, string> } {
+  const boundary = '----batch-bytes-boundary'
+  const parts = [Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="targets.csv"\r\nContent-Type: text/csv\r\n\r\n`), file, Buffer.from('\r\n')]
+  if (defaults !== undefined) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="defaults"\r\n\r\n${defaults}\r\n`))
+  parts.push(Buffer.from(`--${boundary}--\r\n`))
+  return { payload: Buffer.concat(parts), headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` } }
 }
 
 describe('POST /v1/batches (JSON)', () => {
@@ -282,6 +292,63 @@ describe('POST /v1/batches (CSV)', () => {
       expect(res.json<{ errors: Array<{ path: string }> }>().errors[0]?.path).toBe(path)
     }
   })
+
+  it('answers a 953,819-row CSV with 413 as soon as row 1,001 arrives', async () => {
+    const rows = Array.from({ length: 953_819 }, (_v, i) => `x${i}.example`)
+    const file = Buffer.from(`target\n${rows.join('\n')}\n`)
+    expect(file.length).toBeGreaterThan(10_000_000)
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/batches', ...fileForm(file) })
+    expect(res.statusCode).toBe(413)
+    expect(res.json<{ detail: string }>().detail).toContain('at most 1000 items (BATCH_MAX_ITEMS) and this CSV has more rows (line 1002 is row 1001)')
+  })
+
+  it('checks the defaults field like a JSON body: 50,000 levels deep is a 400, in a dry run and in a submit', async () => {
+    const before = allCreates()
+    const deep = '{"providerOptions":' + '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000) + '}'
+    for (const q of ['?dryRun=true', '']) {
+      const res = await gw.app.inject({ method: 'POST', url: `/v1/batches${q}`, ...fileForm(Buffer.from(`target\n${url()}\n`), deep) })
+      expect(res.statusCode).toBe(400)
+      expect(res.json<{ errors: Array<{ path: string }> }>().errors).toEqual([{ path: '/defaults', message: 'nests more than 32 levels' }])
+    }
+    expect(allCreates()).toBe(before)
+  })
+
+  it('reads UTF-8 with or without a byte-order mark and UTF-16 by its byte-order mark, keeping "café" intact', async () => {
+    const csv = `target,comment\n${url()},café phishing kit\n`
+    const utf16be = Buffer.from(`\ufeff${csv}`, 'utf16le').swap16()
+    for (const file of [Buffer.from(csv), Buffer.from(`\ufeff${csv}`), Buffer.from(`\ufeff${csv}`, 'utf16le'), utf16be]) {
+      const res = await gw.app.inject({ method: 'POST', url: '/v1/batches?dryRun=true', ...fileForm(file, '{"provider":"phishfort"}') })
+      expect(res.statusCode).toBe(200)
+      const plan = res.json<{ items: Array<{ row: number, plan: { request: { body: unknown } } }> }>()
+      expect(plan.items.map(i => i.row)).toEqual([2])
+      expect(JSON.stringify(plan.items[0]?.plan.request.body)).toContain('café phishing kit')
+    }
+  })
+
+  it('refuses a Latin-1 byte with 400 naming its line and byte offset, and sends nothing', async () => {
+    const before = allCreates()
+    const head = Buffer.from(`target,comment\n${url()},kit\n${url()},caf`)
+    const file = Buffer.concat([head, Buffer.from([0xe9]), Buffer.from(' kit\n')])
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/batches', ...fileForm(file, '{"provider":"phishfort"}') })
+    expect(res.statusCode).toBe(400)
+    const problem = res.json<{ detail: string, errors: Array<{ path: string, message: string }> }>()
+    expect(problem.errors).toEqual([{ path: '/file/rows/3', message: `has the byte 0xE9 at byte offset ${head.length}, which is not UTF-8` }])
+    expect(problem.detail).toContain('line 3')
+    expect(allCreates()).toBe(before)
+  })
+
+  it('reads semicolon- and tab-separated files, and names the separator it read when no target column is found', async () => {
+    for (const sep of [';', '\t']) {
+      const targets = [url(), url()]
+      const file = Buffer.from(['target', 'comment'].join(sep) + '\n' + targets.map(t => [t, 'kit, with a comma'].join(sep)).join('\n') + '\n')
+      const res = await gw.app.inject({ method: 'POST', url: '/v1/batches?dryRun=true', ...fileForm(file, '{"provider":"phishfort"}') })
+      expect(res.statusCode).toBe(200)
+      expect(res.json<{ items: unknown[] }>().items).toHaveLength(2)
+    }
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/batches', ...fileForm(Buffer.from(`target|comment\n${url()}|kit\n`)) })
+    expect(res.statusCode).toBe(400)
+    expect(res.json<{ detail: string }>().detail).toContain('(read as comma-separated: "target|comment")')
+  })
 })
 
 describe('batch workers', () => {
@@ -335,6 +402,34 @@ describe('batch workers', () => {
     expect(done.counts.created + done.counts.cancelled).toBe(8)
     // cancelling again changes nothing
     expect((await post(`/v1/batches/${id}/cancel`, {})).json<Batch>().counts).toEqual(done.counts)
+  })
+})
+
+describe('batch answers that are not the store\'s fault', () => {
+  it('answers a batch record that does not parse with 500, never with "the batch store is unreachable"', async () => {
+    const id = 'b_unreadablebatch01'
+    await gw.store.set(keys.batch(id), '{"id":"b_unreadablebatch01","total":', { ttlMs: 60_000 })
+    const res = await get(`/v1/batches/${id}`)
+    expect(res.statusCode).toBe(500)
+    expect(res.json<{ code: string, detail: string }>()).toMatchObject({ code: 'GW_ERR_INTERNAL' })
+    expect(res.json<{ detail: string }>().detail).not.toContain('unreachable')
+  })
+
+  it('still answers 503 with Retry-After when the store is down', async () => {
+    const down = new RedisKvStore('redis://127.0.0.1:1', { keyPrefix: 'down:', retryStrategy: () => null })
+    const mem = await testGateway({ appOptions: { store: down } })
+    try {
+      const submitted = await mem.app.inject({ method: 'POST', url: '/v1/batches', headers: auth(), payload: { defaults: { provider: 'phishfort' }, items: [{ target: { type: 'url', value: url() } }] } })
+      const read = await mem.app.inject({ method: 'GET', url: '/v1/batches/b_somebatch0001', headers: auth() })
+      for (const res of [submitted, read]) {
+        expect(res.statusCode).toBe(503)
+        expect(res.headers['retry-after']).toBe('1')
+        expect(res.json<{ detail: string }>().detail).toMatch(/^The batch store is unreachable/)
+      }
+    } finally {
+      await mem.close()
+      await down.close()
+    }
   })
 })
 

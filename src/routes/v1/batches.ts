@@ -8,7 +8,8 @@ import {
   BatchSchema, type BatchDefaults
 } from '../../schemas/batch.js'
 import { CreateCaseSchema } from '../../schemas/create.js'
-import { csvItems, CSV_COLUMNS } from '../../services/batch-csv.js'
+import { CsvItemsReader, CSV_COLUMNS, type CsvItems } from '../../services/batch-csv.js'
+import { jsonField, MULTIPART_LIMITS } from '../../plugins/multipart.js'
 import type { BatchService, ItemValidator } from '../../services/batches.js'
 import type { Idempotency } from '../../services/idempotency.js'
 import { sendIdempotent } from '../idempotent.js'
@@ -23,7 +24,8 @@ const CsvBatchForm = Type.Object({
   file: Type.String({
     format: 'binary',
     contentMediaType: 'text/csv',
-    description: `CSV with a header line; a \`target\` column is required, the others are optional: ${CSV_COLUMNS.join(', ')}. ` +
+    description: 'CSV in UTF-8 (or UTF-16 with a byte-order mark) with a header line, columns separated by commas, semicolons or tabs; ' +
+      `a \`target\` column is required, the others are optional: ${CSV_COLUMNS.join(', ')}. ` +
       'Without `type` the target type is read from the value (scheme → url, @ → email, leading + → phone, dotted quad → ipv4, else domain).'
   }),
   defaults: Type.Optional(Type.String({ contentMediaType: 'application/json', description: 'JSON object of create fields applied to every row (BatchDefaults)' }))
@@ -32,30 +34,32 @@ const CsvBatchForm = Type.Object({
 /** CSV uploads: the file line of each item, for errors and item records */
 const csvRows = new WeakMap<FastifyRequest, number[]>()
 
-async function csvMultipart (req: FastifyRequest): Promise<void> {
-  if (!req.isMultipart()) return
-  let items: ReturnType<typeof csvItems> | null = null
-  let defaults: unknown
-  for await (const part of req.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'file') {
-        part.file.resume()
-        throw new GatewayError('GW_ERR_VALIDATION', `Unknown file field "${part.fieldname}"; send the CSV as "file"`, { errors: [{ path: `/${part.fieldname}`, message: 'is not a known field' }] })
+/** preValidation of a CSV upload: the file read row by row as it streams in (at most `maxItems` rows), `defaults` checked like a JSON body */
+function csvMultipart (maxItems: number) {
+  return async function (req: FastifyRequest): Promise<void> {
+    if (!req.isMultipart()) return
+    let items: CsvItems | null = null
+    let defaults: unknown
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file') {
+          part.file.resume()
+          throw new GatewayError('GW_ERR_VALIDATION', `Unknown file field "${part.fieldname}"; send the CSV as "file"`, { errors: [{ path: `/${part.fieldname}`, message: 'is not a known field' }] })
+        }
+        const reader = new CsvItemsReader(maxItems)
+        for await (const chunk of part.file as AsyncIterable<Buffer>) reader.push(chunk)
+        if (part.file.truncated) throw new GatewayError('GW_ERR_PAYLOAD_TOO_LARGE', `The CSV file may hold at most ${MULTIPART_LIMITS.fileSize} bytes`)
+        items = reader.end()
+      } else if (part.fieldname === 'defaults') {
+        defaults = jsonField(part, req.server.limits.jsonMaxDepth, 'a JSON object')
+      } else {
+        throw new GatewayError('GW_ERR_VALIDATION', `Unknown form field "${part.fieldname}"`, { errors: [{ path: `/${part.fieldname}`, message: 'is not a known field' }] })
       }
-      items = csvItems((await part.toBuffer()).toString('utf8'))
-    } else if (part.fieldname === 'defaults') {
-      try {
-        defaults = JSON.parse(String(part.value))
-      } catch {
-        throw new GatewayError('GW_ERR_VALIDATION', 'The "defaults" field must be a JSON object', { errors: [{ path: '/defaults', message: 'is not valid JSON' }] })
-      }
-    } else {
-      throw new GatewayError('GW_ERR_VALIDATION', `Unknown form field "${part.fieldname}"`, { errors: [{ path: `/${part.fieldname}`, message: 'is not a known field' }] })
     }
+    if (items === null) throw new GatewayError('GW_ERR_VALIDATION', 'Send the CSV in a file field named "file"', { errors: [{ path: '/file', message: 'required' }] })
+    csvRows.set(req, items.rows)
+    req.body = defaults === undefined ? { items: items.items } : { defaults, items: items.items }
   }
-  if (items === null) throw new GatewayError('GW_ERR_VALIDATION', 'Send the CSV in a file field named "file"', { errors: [{ path: '/file', message: 'required' }] })
-  csvRows.set(req, items.rows)
-  req.body = defaults === undefined ? { items: items.items } : { defaults, items: items.items }
 }
 
 const BATCH_PROBLEMS = [...AUTH_PROBLEMS, 404, 409, 413, 415, 422] as const
@@ -65,7 +69,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
   app.post('/v1/batches', {
     config: { scope: 'write', multipartForm: CsvBatchForm },
     bodyLimit: MAX_BATCH_BYTES,
-    preValidation: csvMultipart,
+    preValidation: csvMultipart(max),
     schema: {
       operationId: 'createBatch',
       tags: ['Batches'],
