@@ -56,6 +56,11 @@ export interface Config {
   gatewaySecret: string
   /** true when GATEWAY_SECRET was unset and a random one was drawn (sandbox only) */
   randomSecret: boolean
+  /**
+   * sandbox mode on Redis with a random GATEWAY_SECRET or WEBHOOK_ENCRYPTION_KEY: this run's id, appended to
+   * `redisKeyPrefix` (another run's cursors, sealed secrets and snapshots of restarted simulators are not read)
+   */
+  sandboxRun: string | null
   logLevel: string
   statusMapFile: string | null
   /** the entries of STATUS_MAP_FILE, read and checked with the rest of the configuration */
@@ -149,7 +154,7 @@ export const ENV_VARS: Record<string, string> = {
   REDIS_SENTINELS: 'Redis Sentinel instead of REDIS_URL: comma-separated host:port of the sentinels (needs REDIS_SENTINEL_NAME)',
   REDIS_SENTINEL_NAME: 'name of the master the sentinels watch (with REDIS_SENTINELS)',
   REDIS_CLUSTER_NODES: 'Redis Cluster instead of REDIS_URL: comma-separated host:port of some cluster nodes',
-  REDIS_KEY_PREFIX: 'prefix of every Redis key the gateway writes (default none); replicas of one gateway share it',
+  REDIS_KEY_PREFIX: 'prefix of every Redis key the gateway writes (default none); replicas of one gateway share it. A sandbox with a random GATEWAY_SECRET or WEBHOOK_ENCRYPTION_KEY adds `sandbox-<run id>:` to it (each run starts over)',
   GATEWAY_API_KEYS: 'the gateway\'s clients: comma-separated name:secret[:scope+scope] (scopes read, write, admin)',
   SANDBOX: 'true: every provider is served by the built-in simulators; false: never (default: true when no provider has credentials)',
   GATEWAY_SECRET: 'signs cursors; every replica needs the same value',
@@ -379,9 +384,14 @@ export function loadConfig (env: Env = process.env): Config {
       claimMs: int('BATCH_ITEM_CLAIM_MS', 60_000, 2000, 3_600_000),
       maxAttempts: int('BATCH_ITEM_ATTEMPTS', 8, 1, 100)
     },
-    webhooks: parseWebhooks(get, int, sandbox, problems)
+    webhooks: parseWebhooks(get, int, sandbox, problems),
+    sandboxRun: null
   }
   if (problems.length > 0) throw new ConfigError(problems)
+  if (sandbox && (randomSecret || config.webhooks.randomKey) && (redis !== null || config.events.redisUrl !== null)) {
+    config.sandboxRun = randomBytes(4).toString('hex')
+    config.redisKeyPrefix = `${redisKeyPrefix}sandbox-${config.sandboxRun}:`
+  }
   return config
 }
 
