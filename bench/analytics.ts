@@ -4,12 +4,10 @@
  * route answers, through Fastify inject, serialisation included) and prints p50 / p99 / max per store and query, in
  * wall time and in this process's CPU time (the machine may be shared: CPU time says what the query itself costs).
  *
- * Options: --cases N (100000) --queries N per query shape (200) --redis-url URL (default: a redis-server started on a
- * free loopback port without persistence, removed afterwards).
+ * Options: USAGE below (`npm run bench:analytics -- --help`).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { cpus } from 'node:os'
-import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
 import { buildApp } from '../src/app.js'
 import { ManualClock } from '../src/clock.js'
@@ -20,14 +18,16 @@ import { PROVIDER_IDS } from '../src/schemas/provider.js'
 import { RedisKvStore } from '../src/store/redis-kv-store.js'
 import { MemoryKvStore } from '../src/store/memory-kv-store.js'
 import { Rng } from '../src/simulators/random.js'
+import { parseCli } from './cli.js'
 import { freePort } from './procs.js'
 
-const { values: args } = parseArgs({
-  options: {
-    cases: { type: 'string', default: '100000' },
-    queries: { type: 'string', default: '200' },
-    'redis-url': { type: 'string' }
-  }
+const USAGE = `  --cases N (100000) --queries N per query shape (200)
+  --redis-url URL (default: a redis-server started on a free loopback port without persistence, removed afterwards)`
+
+const args = parseCli('bench:analytics', USAGE, {
+  cases: { type: 'string', default: '100000' },
+  queries: { type: 'string', default: '200' },
+  'redis-url': { type: 'string' }
 })
 const CASES = Number(args.cases)
 const QUERIES = Number(args.queries)

@@ -7,21 +7,17 @@
  *                                     process per shape: redis (REDIS_URL, the production shape) and memory
  *   B    bench/baselines.ts           B0/B1/B2/floor, the least work a server could do for each scenario
  *
- * Options: --duration S (5) --warmup S (2) --connections N (10) --rounds N (3) --count N (cases per vendor, 200)
- *          --case-provider P (phishfort) --scenarios ref,get,list,fixed,latency --no-build
- *          --shapes redis,memory (both) --redis-url URL (redis://127.0.0.1:6379/14) --sim-mode light|normal (light)
- *          --profile [--shape memory|redis] [--profile-scenario list|get|reference] [--profile-seconds S (15)]
- *            [--profile-dir DIR]: CPU-profile G under one scenario (default list) instead, and print the top functions
+ * Options: USAGE below (`npm run bench -- --help`).
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { cpus, arch, platform, release, tmpdir, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { request } from 'undici'
 import { Redis } from 'ioredis'
+import { parseCli } from './cli.js'
 import { freePort, killAllSync, readCpuMs, readyLine, RssMonitor, startProcess, stopAll, stopProcess, type Proc } from './procs.js'
 import { summariseProfile, formatSummary } from './profile-summary.js'
 
@@ -30,27 +26,31 @@ const GATEWAY_KEY = 'bench-secret-key-0123456'
 const LIST_LIMIT = 50
 const VENDOR_LATENCY_MS = 50
 
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '2' },
-    connections: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '3' },
-    count: { type: 'string', default: '200' },
-    'case-provider': { type: 'string', default: 'phishfort' },
-    scenarios: { type: 'string', default: 'ref,get,list,fixed,latency' },
-    'no-build': { type: 'boolean', default: false },
-    'node-args': { type: 'string', default: '' },
-    profile: { type: 'boolean', default: false },
-    'profile-seconds': { type: 'string', default: '15' },
-    'profile-scenario': { type: 'string', default: 'list' },
-    'profile-dir': { type: 'string', default: join(tmpdir(), 'takedown-gateway-profiles') },
-    shapes: { type: 'string', default: 'redis,memory' },
-    shape: { type: 'string', default: 'memory' },
-    'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379/14' },
-    'sim-mode': { type: 'string', default: 'light' }
-  },
-  strict: true
+const USAGE = `  --duration S (5) --warmup S (2) --connections N (10) --rounds N (3) --count N (cases per vendor, 200)
+  --case-provider P (phishfort) --scenarios ref,get,list,fixed,latency --no-build --node-args "FLAGS"
+  --shapes redis,memory (both) --redis-url URL (redis://127.0.0.1:6379/14) --sim-mode light|normal (light)
+  --profile [--shape memory|redis] [--profile-scenario list|get|reference] [--profile-seconds S (15)]
+    [--profile-dir DIR]: CPU-profile the gateway under one scenario (default list) instead, and print the top functions
+See bench/README.md for what each scenario measures.`
+
+const args = parseCli('bench', USAGE, {
+  duration: { type: 'string', default: '5' },
+  warmup: { type: 'string', default: '2' },
+  connections: { type: 'string', default: '10' },
+  rounds: { type: 'string', default: '3' },
+  count: { type: 'string', default: '200' },
+  'case-provider': { type: 'string', default: 'phishfort' },
+  scenarios: { type: 'string', default: 'ref,get,list,fixed,latency' },
+  'no-build': { type: 'boolean', default: false },
+  'node-args': { type: 'string', default: '' },
+  profile: { type: 'boolean', default: false },
+  'profile-seconds': { type: 'string', default: '15' },
+  'profile-scenario': { type: 'string', default: 'list' },
+  'profile-dir': { type: 'string', default: join(tmpdir(), 'takedown-gateway-profiles') },
+  shapes: { type: 'string', default: 'redis,memory' },
+  shape: { type: 'string', default: 'memory' },
+  'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379/14' },
+  'sim-mode': { type: 'string', default: 'light' }
 })
 
 const DURATION = Number(args.duration)

@@ -63,6 +63,11 @@ export interface Config {
   gatewaySecret: string
   /** true when GATEWAY_SECRET was unset and a random one was drawn (sandbox only) */
   randomSecret: boolean
+  /**
+   * sandbox mode on Redis with a random GATEWAY_SECRET or WEBHOOK_ENCRYPTION_KEY: this run's id, appended to
+   * `redisKeyPrefix` (another run's cursors, sealed secrets and snapshots of restarted simulators are not read)
+   */
+  sandboxRun: string | null
   logLevel: string
   statusMapFile: string | null
   /** the entries of STATUS_MAP_FILE, read and checked with the rest of the configuration */
@@ -156,7 +161,7 @@ export const ENV_VARS: Record<string, string> = {
   REDIS_SENTINELS: 'Redis Sentinel instead of REDIS_URL: comma-separated host:port of the sentinels (needs REDIS_SENTINEL_NAME)',
   REDIS_SENTINEL_NAME: 'name of the master the sentinels watch (with REDIS_SENTINELS)',
   REDIS_CLUSTER_NODES: 'Redis Cluster instead of REDIS_URL: comma-separated host:port of some cluster nodes',
-  REDIS_KEY_PREFIX: 'prefix of every Redis key the gateway writes (default none); replicas of one gateway share it',
+  REDIS_KEY_PREFIX: 'prefix of every Redis key the gateway writes (default none); replicas of one gateway share it. A sandbox with a random GATEWAY_SECRET or WEBHOOK_ENCRYPTION_KEY adds `sandbox-<run id>:` to it (each run starts over)',
   STORE_EPOCH_CHECK_MS: 'how often each replica checks that Redis still holds the store epoch (it also checks after every reconnect); a missing epoch means Redis lost its data (default 10000)',
   STORE_LOSS_DEGRADED_MS: 'after Redis lost its data, how long /readyz answers 200 with status "degraded" and the reason (default 900000 = 15 min)',
   GATEWAY_API_KEYS: 'the gateway\'s clients: comma-separated name:secret[:scope+scope] (scopes read, write, admin); outside sandbox mode each secret is at least 22 characters (128 bits as base64url)',
@@ -391,9 +396,14 @@ export function loadConfig (env: Env = process.env): Config {
       claimMs: int('BATCH_ITEM_CLAIM_MS', 60_000, 2000, 3_600_000),
       maxAttempts: int('BATCH_ITEM_ATTEMPTS', 8, 1, 100)
     },
-    webhooks: parseWebhooks(get, int, sandbox, problems)
+    webhooks: parseWebhooks(get, int, sandbox, problems),
+    sandboxRun: null
   }
   if (problems.length > 0) throw new ConfigError(problems)
+  if (sandbox && (randomSecret || config.webhooks.randomKey) && (redis !== null || config.events.redisUrl !== null)) {
+    config.sandboxRun = randomBytes(4).toString('hex')
+    config.redisKeyPrefix = `${redisKeyPrefix}sandbox-${config.sandboxRun}:`
+  }
   return config
 }
 

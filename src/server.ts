@@ -35,6 +35,9 @@ if (off.length === app.providers.all().length) {
 if (config.sandboxKey) app.log.warn('GATEWAY_API_KEYS is unset: the key "sandbox" (all scopes) is accepted; never run like this in production')
 if (config.randomSecret) app.log.warn('GATEWAY_SECRET is unset: cursors are signed with a random per-process secret and die with the process')
 if (config.redis === null) app.log.warn('REDIS_URL is unset: cache, idempotency records and rate limits live in this process only')
+if (config.sandboxRun !== null) {
+  app.log.info({ redisKeyPrefix: config.redisKeyPrefix }, `sandbox run ${config.sandboxRun}: Redis keys go under ${config.redisKeyPrefix} (the simulators and the random secrets start over with each run; set GATEWAY_SECRET and WEBHOOK_ENCRYPTION_KEY to keep REDIS_KEY_PREFIX as given)`)
+}
 
 // SIGTERM: /readyz turns 503 at once (the load balancer stops sending), requests are still served for
 // SHUTDOWN_DELAY_MS, then the listener closes and in-flight requests finish (10 s at most) before the process exits 0

@@ -79,10 +79,15 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 const jobPart = (s: string): string => s.replace(/[^\w.-]/g, '_')
 export const deliveryJobId = (endpointId: string, eventId: string, n: number): string => `wh.${jobPart(endpointId)}.${jobPart(eventId)}.${n}`
 
+/** the error of an attempt this replica could not sign */
+const UNDECRYPTABLE = 'not sent: the endpoint secret cannot be decrypted with this replica\'s WEBHOOK_ENCRYPTION_KEY'
+
 export class WebhookService {
   readonly #box: SecretBox
   readonly agent: Agent
   readonly #inFlight = new Map<string, number>()
+  /** endpoints whose secret this process could not decrypt: logged once each, not once per attempt */
+  readonly #undecryptable = new Set<string>()
   #queue: DeliveryQueue | null = null
   #events: EventAppender | null = null
 
@@ -219,21 +224,29 @@ export class WebhookService {
     return eventId === undefined ? all : all.filter(a => a.eventId === eventId).slice(0, limit)
   }
 
-  /** The secrets that sign now, current first. */
+  /** The secrets that sign now and this replica can decrypt, current first (a rotated-in secret signs without the lost one). */
   #signingSecrets (ep: EndpointRecord): string[] {
     const now = this.clock.now()
-    return ep.secrets.filter(s => s.expiresAt === null || Date.parse(s.expiresAt) > now).map(s => this.#box.open(s.sealed, ep.id))
+    return ep.secrets.filter(s => s.expiresAt === null || Date.parse(s.expiresAt) > now).flatMap(s => {
+      try {
+        return [this.#box.open(s.sealed, ep.id)]
+      } catch {
+        return []
+      }
+    })
   }
 
   async #send (ep: EndpointRecord, eventId: string, body: string): Promise<AttemptResult> {
-    let secrets: string[]
-    try {
-      secrets = this.#signingSecrets(ep)
-    } catch {
+    const secrets = this.#signingSecrets(ep)
+    if (secrets.length === 0) {
       // nothing is sent unsigned: the attempt fails (and is retried on schedule) until the replicas agree on the key
-      this.log.error({ endpointId: ep.id }, 'cannot decrypt a webhook endpoint secret: WEBHOOK_ENCRYPTION_KEY differs from the key it was sealed with')
-      return { statusCode: null, durationMs: 0, error: 'not sent: the endpoint secret cannot be decrypted with this replica\'s WEBHOOK_ENCRYPTION_KEY', retryAfterMs: null, responseExcerpt: '' }
+      if (!this.#undecryptable.has(ep.id)) {
+        this.#undecryptable.add(ep.id)
+        this.log.error({ endpointId: ep.id }, 'cannot decrypt a webhook endpoint secret: WEBHOOK_ENCRYPTION_KEY differs from the key it was sealed with (logged once per endpoint)')
+      }
+      return { statusCode: null, durationMs: 0, error: UNDECRYPTABLE, retryAfterMs: null, responseExcerpt: '' }
     }
+    this.#undecryptable.delete(ep.id)
     const headers = signatureHeaders(eventId, Math.floor(this.clock.now() / 1000), body, secrets)
     return await attempt(this.agent, ep.url, headers, body, { timeoutMs: this.settings.timeoutMs, maxResponseBytes: this.settings.maxResponseBytes, now: () => this.clock.now() })
   }
@@ -352,7 +365,9 @@ export class WebhookService {
       const next = retryDelayMs(this.settings.retry, job.attempt + 1, result.retryAfterMs)
       if (now - since >= this.settings.disableAfterMs) {
         record.outcome = 'endpoint_disabled'
-        await this.#disable(ep, `failing since ${iso(since)} without a successful delivery`)
+        await this.#disable(ep, result.error === UNDECRYPTABLE
+          ? `its signing secret cannot be decrypted with WEBHOOK_ENCRYPTION_KEY (sealed under another key) since ${iso(since)}: give the replicas that key, or rotate the secret`
+          : `failing since ${iso(since)} without a successful delivery`)
       } else if (next === null) {
         record.outcome = 'gave_up'
       } else {
