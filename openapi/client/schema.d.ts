@@ -505,7 +505,7 @@ export interface paths {
         };
         /**
          * Every recorded change of one case, oldest first
-         * @description The case's events, kept longer than the global feed (`EVENTS_TIMELINE_RETENTION_DAYS` after its last change). Empty when the gateway has recorded no change of the case (it only holds what it observed). Pass `next` as `after` for more.
+         * @description The case's events, kept longer than the global feed (`EVENTS_TIMELINE_RETENTION_DAYS` after its last change). Empty when the gateway has recorded no change of the case (it only holds what it observed); an id no provider can own is a 404. Pass `next` as `after` for more.
          */
         get: operations["getCaseTimeline"];
         put?: never;
@@ -6779,7 +6779,7 @@ export interface operations {
                  * @example phishfort,cloudflare
                  */
                 provider?: string;
-                /** @description Only the events of this case (case events only) */
+                /** @description Only the events of this case (case events only); an id no provider can own is a 400 */
                 caseId?: string;
                 /** @description Only events whose case is (true) or is not (false) in a terminal status now (case events only) */
                 terminal?: boolean;
@@ -6893,7 +6893,7 @@ export interface operations {
                  * @example phishfort,cloudflare
                  */
                 provider?: string;
-                /** @description Only the events of this case (case events only) */
+                /** @description Only the events of this case (case events only); an id no provider can own is a 400 */
                 caseId?: string;
                 /** @description Only events whose case is (true) or is not (false) in a terminal status now (case events only) */
                 terminal?: boolean;
@@ -7048,7 +7048,7 @@ export interface operations {
                  * @example phishfort,cloudflare
                  */
                 provider?: string;
-                /** @description Only the events of this case (case events only) */
+                /** @description Only the events of this case (case events only); an id no provider can own is a 400 */
                 caseId?: string;
                 /** @description Only events whose case is (true) or is not (false) in a terminal status now (case events only) */
                 terminal?: boolean;
