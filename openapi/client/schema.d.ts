@@ -505,7 +505,7 @@ export interface paths {
         };
         /**
          * Every recorded change of one case, oldest first
-         * @description The case's events, kept longer than the global feed (`EVENTS_TIMELINE_RETENTION_DAYS` after its last change). Empty when the gateway has recorded no change of the case (it only holds what it observed). Pass `next` as `after` for more.
+         * @description The case's events, kept longer than the global feed (`EVENTS_TIMELINE_RETENTION_DAYS` after its last change). Empty when the gateway has recorded no change of the case (it only holds what it observed); an id no provider can own is a 404. Pass `next` as `after` for more.
          */
         get: operations["getCaseTimeline"];
         put?: never;
@@ -563,7 +563,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The batches this key submitted, newest first
+         * @description Each batch as `GET /v1/batches/{id}` gives it; `status` filters; `nextCursor` continues with older ones. A page looks at up to 500 batches, so a filtered page may hold fewer than `limit` while `nextCursor` is not null. Batches are kept BATCH_RETENTION_DAYS (default 30).
+         */
+        get: operations["listBatches"];
         put?: never;
         /**
          * Submit many takedown requests at once
@@ -2880,6 +2884,40 @@ export interface components {
             items: {
                 [key: string]: unknown;
             }[];
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "b_3q2v5R1nT8mYc0aZk4xW7e",
+         *           "status": "running",
+         *           "total": 3,
+         *           "counts": {
+         *             "created": 1,
+         *             "duplicate": 1,
+         *             "failed": 0,
+         *             "cancelled": 0,
+         *             "pending": 1
+         *           },
+         *           "rejected": [],
+         *           "createdBy": "soc",
+         *           "createdAt": "2026-11-29T10:00:00.000Z",
+         *           "cancelledAt": null,
+         *           "completedAt": null,
+         *           "expiresAt": "2026-12-29T10:00:00.000Z",
+         *           "links": {
+         *             "self": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e",
+         *             "items": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e/items"
+         *           }
+         *         }
+         *       ],
+         *       "nextCursor": "n41"
+         *     }
+         */
+        BatchList: {
+            items: components["schemas"]["Batch"][];
+            /** @description Pass as `cursor` for older batches; null when there are none */
+            nextCursor: string | null;
         };
         /**
          * @example {
@@ -6794,7 +6832,7 @@ export interface operations {
                  * @example phishfort,cloudflare
                  */
                 provider?: string;
-                /** @description Only the events of this case (case events only) */
+                /** @description Only the events of this case (case events only); an id no provider can own is a 400 */
                 caseId?: string;
                 /** @description Only events whose case is (true) or is not (false) in a terminal status now (case events only) */
                 terminal?: boolean;
@@ -6908,7 +6946,7 @@ export interface operations {
                  * @example phishfort,cloudflare
                  */
                 provider?: string;
-                /** @description Only the events of this case (case events only) */
+                /** @description Only the events of this case (case events only); an id no provider can own is a 400 */
                 caseId?: string;
                 /** @description Only events whose case is (true) or is not (false) in a terminal status now (case events only) */
                 terminal?: boolean;
@@ -7064,7 +7102,7 @@ export interface operations {
                  * @example phishfort,cloudflare
                  */
                 provider?: string;
-                /** @description Only the events of this case (case events only) */
+                /** @description Only the events of this case (case events only); an id no provider can own is a 400 */
                 caseId?: string;
                 /** @description Only events whose case is (true) or is not (false) in a terminal status now (case events only) */
                 terminal?: boolean;
@@ -7743,6 +7781,121 @@ export interface operations {
             /** @description The provider did not answer in time (`<PROVIDER>_TIMEOUT_MS`) */
             504: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBatches: {
+        parameters: {
+            query?: {
+                /** @description Only batches in this status */
+                status?: "queued" | "running" | "completed" | "cancelled";
+                /** @description `nextCursor` of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "b_3q2v5R1nT8mYc0aZk4xW7e",
+                     *           "status": "running",
+                     *           "total": 3,
+                     *           "counts": {
+                     *             "created": 1,
+                     *             "duplicate": 1,
+                     *             "failed": 0,
+                     *             "cancelled": 0,
+                     *             "pending": 1
+                     *           },
+                     *           "rejected": [],
+                     *           "createdBy": "soc",
+                     *           "createdAt": "2026-11-29T10:00:00.000Z",
+                     *           "cancelledAt": null,
+                     *           "completedAt": null,
+                     *           "expiresAt": "2026-12-29T10:00:00.000Z",
+                     *           "links": {
+                     *             "self": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e",
+                     *             "items": "/v1/batches/b_3q2v5R1nT8mYc0aZk4xW7e/items"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": "n41"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BatchList"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -80,7 +80,7 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
     },
     snapshots: async () => { try { return await store.snapshotCounts() } catch { return null } }
   })
-  const service = new EventService(store, { clock, retention, metrics, log: app.log })
+  const service = new EventService(store, { clock, retention, metrics, log: app.log, ownsCaseId: id => opts.providers.resolveCaseId(id) !== null })
   const watcher = new Watcher(opts.providers, service, jobs, clock, app.log, metrics, {
     lookbackMs: config.events.watch.lookbackMs,
     intervals: config.events.watch.intervals,

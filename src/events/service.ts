@@ -4,6 +4,7 @@
  * store outages (503). No Fastify request or reply in here.
  */
 import type { Clock } from '../clock.js'
+import { parseCaseId } from '../domain/case-id.js'
 import { GatewayError } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
 import { CaseSchema, type Case } from '../schemas/case.js'
@@ -31,10 +32,19 @@ export class EventService {
   readonly #retention: RetentionOptions
   readonly metrics: EventMetrics | null
   readonly #log: Logger
+  readonly #owns: (id: string) => boolean
   readonly #recorded = new Set<(event: CaseEvent) => Promise<unknown>>()
 
-  constructor (store: EventStore, opts: { clock: Clock, retention: RetentionOptions, metrics: EventMetrics | null, log: Logger }) {
+  constructor (store: EventStore, opts: {
+    clock: Clock
+    retention: RetentionOptions
+    metrics: EventMetrics | null
+    log: Logger
+    /** false for an id no provider can own (unknown prefix, or a native part not of its provider's shape) */
+    ownsCaseId?: (id: string) => boolean
+  }) {
     this.store = store
+    this.#owns = opts.ownsCaseId ?? (id => parseCaseId(id) !== null)
     this.#clock = opts.clock
     this.#retention = opts.retention
     this.metrics = opts.metrics
@@ -105,7 +115,14 @@ export class EventService {
       }
       f.providers = new Set(names)
     }
-    if (q.caseId !== undefined) f.caseId = q.caseId
+    if (q.caseId !== undefined) {
+      if (!this.#owns(q.caseId)) {
+        throw new GatewayError('GW_ERR_VALIDATION', `No provider can own case id ${q.caseId}: case ids look like <provider>:<id>, as GET /v1/cases gives them`, {
+          errors: [{ path: '/caseId', message: 'is not a case id: <provider>:<id>' }]
+        })
+      }
+      f.caseId = q.caseId
+    }
     if (q.terminal !== undefined) f.terminal = q.terminal
     return f
   }
@@ -154,6 +171,7 @@ export class EventService {
   }
 
   async timeline (caseId: string, after: string | null, limit: number): Promise<Timeline> {
+    if (!this.#owns(caseId)) throw new GatewayError('GW_ERR_CASE_NOT_FOUND', `No case ${caseId}: case ids look like <provider>:<id>`)
     const page = await this.#available(async () => await this.store.timeline(caseId, after, limit))
     return { caseId, items: page.items, next: page.next }
   }

@@ -152,6 +152,21 @@ export const BatchItemsQuerySchema = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 }))
 }, { additionalProperties: false })
 
+export const BatchListQuerySchema = Type.Object({
+  status: Type.Optional(Type.Enum(BATCH_STATUSES, { description: 'Only batches in this status' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: '`nextCursor` of the previous page' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 }))
+}, { additionalProperties: false })
+
+export const BatchListSchema = Type.Object({
+  items: Type.Array(BatchSchema),
+  nextCursor: Nullable<string>('string', { description: 'Pass as `cursor` for older batches; null when there are none' })
+}, {
+  $id: 'BatchList',
+  additionalProperties: false,
+  examples: [{ items: [(BatchSchema as { examples?: unknown[] }).examples?.[0]], nextCursor: 'n41' }]
+})
+
 export const BatchPlanSchema = Type.Object({
   dryRun: Type.Literal(true),
   items: Type.Array(Type.Object({

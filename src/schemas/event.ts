@@ -159,7 +159,7 @@ const EVENT_ID = '^[0-9]{1,20}-[0-9]{1,20}$'
 export const EventFilterSchema = Type.Object({
   types: Type.Optional(Type.String({ description: `Comma-separated event types: ${EVENT_TYPES.join(', ')}`, examples: ['case.status_changed,case.reopened'] })),
   provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids (case events only)', examples: ['phishfort,cloudflare'] })),
-  caseId: Type.Optional(Type.String({ minLength: 3, maxLength: 512, description: 'Only the events of this case (case events only)' })),
+  caseId: Type.Optional(Type.String({ minLength: 3, maxLength: 512, description: 'Only the events of this case (case events only); an id no provider can own is a 400' })),
   terminal: Type.Optional(Type.Boolean({ description: 'Only events whose case is (true) or is not (false) in a terminal status now (case events only)' }))
 }, { additionalProperties: false })
 

@@ -99,6 +99,11 @@ export interface SubmitInput {
 }
 
 const MGET_CHUNK = 500
+/** the owner's batch counter outlives every batch it numbers (a new count would overwrite live entries) */
+const OWNER_SEQ_TTL_MS = 10 * 365 * 86_400_000
+/** batches one list page looks at, in index reads of LIST_CHUNK */
+const LIST_SCAN = 500
+const LIST_CHUNK = 50
 /** how long a job waits for an item another worker holds before it looks again */
 const CLAIM_HELD_RETRY_MS = 2000
 
@@ -269,6 +274,9 @@ export class BatchService {
       await this.#putItem(meta, rec)
     })
     await this.#store.set(keys.batch(meta.id), JSON.stringify(meta), { ttlMs: this.#settings.retentionMs })
+    // the owner's list: the n-th batch of a key is entry n, so newest first is counting down
+    const { value: n } = await this.#store.incr(keys.batchesOf(client, 'seq'), OWNER_SEQ_TTL_MS)
+    await this.#store.set(keys.batchesOf(client, String(n)), meta.id, { ttlMs: this.#settings.retentionMs })
     await mapLimit(accepted.filter(a => a.duplicateOf === null), 32, async a => {
       await this.#jobs.add<BatchJob>(BATCH_QUEUE, { batchId: meta.id, index: a.index }, { jobId: `${meta.id}-${a.index}` }).catch(storeFailure)
     })
@@ -280,6 +288,44 @@ export class BatchService {
 
   async get (id: string): Promise<Batch> {
     return await this.#reachable('nothing was read', async () => await this.#view(await this.#meta(id)))
+  }
+
+  /**
+   * The batches `owner` submitted, newest first, `status` filtering. A page looks at up to LIST_SCAN batches: a
+   * filtered page may hold fewer than `limit` while `nextCursor` is not null. Entries expire with their batches.
+   */
+  async list (owner: string, q: { status?: BatchStatus, cursor?: string, limit?: number }): Promise<{ items: Batch[], nextCursor: string | null }> {
+    return await this.#reachable('nothing was read', async () => await this.#list(owner, q))
+  }
+
+  async #list (owner: string, q: { status?: BatchStatus, cursor?: string, limit?: number }): Promise<{ items: Batch[], nextCursor: string | null }> {
+    const limit = q.limit ?? 20
+    let from: number
+    if (q.cursor === undefined) {
+      from = Number(await this.#store.get(keys.batchesOf(owner, 'seq')) ?? 0)
+    } else {
+      const m = /^n(\d{1,12})$/.exec(q.cursor)
+      if (m === null) throw new GatewayError('GW_ERR_BAD_CURSOR', 'This cursor is not one GET /v1/batches gave; start again without one')
+      from = Number(m[1])
+    }
+    const out: Batch[] = []
+    let n = from
+    for (let scanned = 0; n > 0 && scanned < LIST_SCAN;) {
+      const positions = Array.from({ length: Math.min(LIST_CHUNK, n) }, (_, i) => n - i)
+      const ids = await this.#store.mget(positions.map(p => keys.batchesOf(owner, String(p))))
+      // a chunk with no live entry: everything older has expired too (entries expire in the order they were made)
+      if (ids.every(id => id === null || id === undefined)) return { items: out, nextCursor: null }
+      const metas = await mapLimit(ids, 8, async id => id === null || id === undefined ? null : await this.#store.get(keys.batch(id)))
+      for (let i = 0; i < positions.length; i++, scanned++) {
+        const raw = metas[i]
+        if (raw === null || raw === undefined) continue
+        if (out.length === limit) return { items: out, nextCursor: `n${positions[i] ?? 0}` }
+        const view = await this.#view(JSON.parse(raw) as Meta)
+        if (q.status === undefined || view.status === q.status) out.push(view)
+      }
+      n -= positions.length
+    }
+    return { items: out, nextCursor: n > 0 ? `n${n}` : null }
   }
 
   async items (id: string, q: { outcome?: BatchOutcome, cursor?: string, limit?: number }): Promise<{ items: BatchItem[], nextCursor: string | null }> {

@@ -28,7 +28,9 @@ export const keys = {
    * a bulk submission and its per-item records; the `{id}` hash tag keeps one batch in one Cluster slot,
    * so its items can be read with one MGET. `part`: `item:<i>`, `claim:<i>`, `sent:<i>`, `done`, `cancel`, `completed`
    */
-  batch: (id: string, part?: string): string => `${PREFIX}batch:{${id}}${part === undefined ? '' : `:${part}`}`
+  batch: (id: string, part?: string): string => `${PREFIX}batch:{${id}}${part === undefined ? '' : `:${part}`}`,
+  /** the batches a gateway key submitted: `seq` counts them, `<n>` holds the id of its n-th (one key, one Cluster slot) */
+  batchesOf: (owner: string, part: string): string => `${PREFIX}batches-of:{${owner}}:${part}`
 }
 
 /**

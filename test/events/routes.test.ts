@@ -199,4 +199,20 @@ describe('case change events', () => {
     expect((await gw.app.inject({ url: '/v1/cases/nope/timeline', headers: auth() })).statusCode).toBe(404)
     expect((await gw.app.inject({ url: '/v1/events' })).statusCode).toBe(401)
   })
+
+  it('an id no provider can own: a 404 timeline, a 400 caseId filter on the feed, the stream and the export', async () => {
+    // Netcraft ids are numbers, and no provider is called "acme"
+    for (const id of ['netcraft:abc', 'acme:123', 'nope']) {
+      const timeline = await gw.app.inject({ url: `/v1/cases/${id}/timeline`, headers: auth() })
+      expect(timeline.statusCode, timeline.body).toBe(404)
+      expect(timeline.json()).toMatchObject({ code: 'GW_ERR_CASE_NOT_FOUND', detail: `No case ${id}: case ids look like <provider>:<id>` })
+      for (const route of ['/v1/events', '/v1/events/stream', '/v1/events/export']) {
+        const res = await gw.app.inject({ url: `${route}?caseId=${id}`, headers: auth() })
+        expect(res.statusCode, `${route} ${id}: ${res.body}`).toBe(400)
+        expect(res.json().errors).toEqual([{ path: '/caseId', message: 'is not a case id: <provider>:<id>' }])
+      }
+    }
+    const owned = await gw.app.inject({ url: '/v1/events?caseId=netcraft:123456', headers: auth() })
+    expect(owned.statusCode).toBe(200)
+  })
 })

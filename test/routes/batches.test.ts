@@ -451,3 +451,53 @@ describe('batch retention', () => {
     }
   })
 })
+
+describe('GET /v1/batches', () => {
+  let own: TestGateway
+  const ALICE = 'alice-batch-key-0123456789abcdef'
+  const BOB = 'bob-batch-key-0123456789abcdefgh'
+  beforeAll(async () => { own = await testGateway({ store: 'redis', env: { GATEWAY_API_KEYS: `alice:${ALICE}:read+write,bob:${BOB}:read+write` } }) })
+  afterAll(async () => { await own.close() })
+  const as = async (key: string, method: 'GET' | 'POST', path: string, payload?: unknown) =>
+    await own.app.inject({ method, url: path, headers: auth(key), ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) })
+  const submit = async (key: string): Promise<string> => {
+    const res = await as(key, 'POST', '/v1/batches', { defaults: { provider: 'phishfort' }, items: [{ target: { type: 'url', value: url() } }] })
+    expect(res.statusCode, res.body).toBe(202)
+    return res.json<Batch>().id
+  }
+
+  it('lists the calling key\'s batches newest first, page by page, and filters by status', async () => {
+    const submitted: string[] = []
+    for (let i = 0; i < 4; i++) submitted.push(await submit(ALICE))
+    // the last one stays pending (the vendor answers 429 for a minute), then is cancelled
+    own.sandbox.running.phishfort.sim.faults.add({ method: 'POST', path: 'incident/tkd$', status: 429, retryAfter: 60 })
+    const stuck = await submit(ALICE)
+    submitted.push(stuck)
+    expect((await as(ALICE, 'POST', `/v1/batches/${stuck}/cancel`)).json<Batch>().status).toBe('cancelled')
+    const bobs = await submit(BOB)
+
+    const seen: string[] = []
+    let cursor: string | null = null
+    let pages = 0
+    do {
+      const res = await as(ALICE, 'GET', `/v1/batches?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`)
+      expect(res.statusCode, res.body).toBe(200)
+      const page = res.json<{ items: Batch[], nextCursor: string | null }>()
+      for (const b of page.items) expect(Value.Check(BatchSchema, b)).toBe(true)
+      seen.push(...page.items.map(b => b.id))
+      cursor = page.nextCursor
+      pages++
+    } while (cursor !== null && pages < 10)
+    expect(seen).toEqual([...submitted].reverse())
+    expect(pages).toBe(3)
+
+    const cancelled = (await as(ALICE, 'GET', '/v1/batches?status=cancelled')).json<{ items: Batch[] }>().items
+    expect(cancelled.map(b => b.id)).toEqual([stuck])
+    const bobList = (await as(BOB, 'GET', '/v1/batches')).json<{ items: Batch[], nextCursor: string | null }>()
+    expect(bobList).toMatchObject({ items: [{ id: bobs, createdBy: 'bob' }], nextCursor: null })
+    const bad = await as(ALICE, 'GET', '/v1/batches?cursor=i3')
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().code).toBe('GW_ERR_BAD_CURSOR')
+    expect((await as(ALICE, 'GET', '/v1/batches?status=done')).json().errors[0].message).toMatch(/queued, running, completed, cancelled/)
+  })
+})

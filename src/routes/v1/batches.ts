@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { GatewayError } from '../../domain/problems.js'
 import { validationErrors } from '../../plugins/problems.js'
 import {
-  BatchIdParamsSchema, BatchItemPageSchema, BatchItemsQuerySchema, BatchPlanSchema, BatchQuerySchema, BatchRequestSchema,
+  BatchIdParamsSchema, BatchItemPageSchema, BatchItemsQuerySchema, BatchListQuerySchema, BatchListSchema, BatchPlanSchema, BatchQuerySchema, BatchRequestSchema,
   BatchSchema, type BatchDefaults
 } from '../../schemas/batch.js'
 import { CreateCaseSchema } from '../../schemas/create.js'
@@ -106,6 +106,21 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
       return { status: 202, headers: { location: result.batch.links.self }, body: result.batch }
     })
   })
+
+  app.get('/v1/batches', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'listBatches',
+      tags: ['Batches'],
+      summary: 'The batches this key submitted, newest first',
+      description: 'Each batch as `GET /v1/batches/{id}` gives it; `status` filters; `nextCursor` continues with older ones. ' +
+        'A page looks at up to 500 batches, so a filtered page may hold fewer than `limit` while `nextCursor` is not null. ' +
+        'Batches are kept BATCH_RETENTION_DAYS (default 30).',
+      security: [{ bearerAuth: [] }],
+      querystring: BatchListQuerySchema,
+      response: { 200: BatchListSchema, ...problems(...AUTH_PROBLEMS) }
+    }
+  }, async (req) => await batches.list(req.client ?? 'anonymous', req.query))
 
   app.get('/v1/batches/:id', {
     config: { scope: 'read' },
