@@ -465,7 +465,7 @@ export interface paths {
         };
         /**
          * Case change events, oldest first
-         * @description Every recorded change of every case (the watcher's polls, PhishFort webhooks, reads and the gateway's own writes), oldest first. Resume from any event id inside the retention window (`EVENTS_RETENTION_DAYS`) by passing the last id you handled (or `next`) as `after`; an older id is a 410 problem: re-list cases, then follow the feed again. Delivery is at-least-once across pages you re-read, in order per case (`sequence` grows by one per case). A page may hold fewer than `limit` events while newer ones exist (filters skip entries); keep following `next`. 503 when the event store is down (the case API keeps working).
+         * @description Every recorded change of every case (the watcher's polls, PhishFort webhooks, reads and the gateway's own writes), oldest first. Resume from any event id inside the retention window (`EVENTS_RETENTION_DAYS`) by passing the last id you handled (or `next`) as `after`; an older id is a 410 problem: re-list cases, then follow the feed again. Delivery is at-least-once across pages you re-read, in order per case (`sequence` grows by one per case and epoch). A page may hold fewer than `limit` events while newer ones exist (filters skip entries); keep following `next`. 503 when the event store is down (the case API keeps working).
          */
         get: operations["listEvents"];
         put?: never;
@@ -655,7 +655,7 @@ export interface paths {
         put?: never;
         /**
          * Register a webhook endpoint
-         * @description Case events matching `eventTypes` and `filter` are POSTed to `url`, signed to the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once, with retries (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). The answer carries the signing `secret`, shown only this once. The endpoint belongs to the calling key; `admin` keys see every endpoint. A URL whose host is a loopback, private, link-local, CGNAT, multicast, unspecified or metadata address is refused with 422 (host names are checked when delivering).
+         * @description Case events matching `eventTypes` and `filter` are POSTed to `url`, signed to the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once, with retries (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). Order is not guaranteed, not even per case (a retried event does not hold back later ones): every case event carries `epoch` and `sequence` to reorder by. The answer carries the signing `secret`, shown only this once. The endpoint belongs to the calling key; `admin` keys see every endpoint. A URL whose host is a loopback, private, link-local, CGNAT, multicast, unspecified or metadata address is refused with 422 (host names are checked when delivering).
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;

@@ -38,6 +38,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       summary: 'Register a webhook endpoint',
       description: 'Case events matching `eventTypes` and `filter` are POSTed to `url`, signed to the Standard Webhooks specification ' +
         '(`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once, with retries (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). ' +
+        'Order is not guaranteed, not even per case (a retried event does not hold back later ones): every case event carries `epoch` and `sequence` to reorder by. ' +
         'The answer carries the signing `secret`, shown only this once. The endpoint belongs to the calling key; `admin` keys see every endpoint. ' +
         'A URL whose host is a loopback, private, link-local, CGNAT, multicast, unspecified or metadata address is refused with 422 (host names are checked when delivering).',
       security: SECURITY,
