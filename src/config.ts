@@ -202,7 +202,7 @@ export const ENV_VARS: Record<string, string> = {
   EVENTS_TIMELINE_RETENTION_DAYS: 'how long a case timeline keeps events after the case\'s last change (default 365)',
   EVENTS_STREAM_HEARTBEAT_MS: 'a `: keep-alive` comment goes to every GET /v1/events/stream client this often, so proxies keep idle streams open (default 15000)',
   WATCH_ENABLED: 'false: no scheduled vendor syncs (events then come only from reads, writes and webhooks; default true)',
-  WATCH_LOOKBACK_DAYS: 'each sync reads the cases created in this many days (default 90); older open cases are re-read one by one',
+  WATCH_LOOKBACK_DAYS: 'each sync reads every case created in this many days (default 90) and, of older ones, those open now',
   WATCH_OLD_CASES_INTERVAL_MS: 'cadence of the re-read of open cases older than the look-back window (default 3600000 = 1 h)',
   WATCH_OLD_CASES_BATCH: 'old open cases re-read per tick (default 50)',
   WATCH_BUDGET_SHARE_PERCENT: 'percent of a vendor\'s outbound budget the watcher may use (default 20; vendors without a budget are not limited)',

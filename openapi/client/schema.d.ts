@@ -237,7 +237,7 @@ export interface paths {
         };
         /**
          * Providers, their mode, capabilities and health
-         * @description Each provider with its mode (`live`, `sandbox` or `off`), the capabilities its connector implements, circuit-breaker state, last error and the age of its cached reference data.
+         * @description Each provider with its mode (`live`, `sandbox` or `off`), the capabilities its connector implements, circuit-breaker state, last error, the age of its cached reference data and how the case-events watcher follows it (cadence, open cases, vendor calls per sync).
          */
         get: operations["listProviders"];
         put?: never;
@@ -1584,7 +1584,14 @@ export interface components {
          *       },
          *       "circuit": "closed",
          *       "lastError": null,
-         *       "referenceAgeSeconds": 312
+         *       "referenceAgeSeconds": 312,
+         *       "watch": {
+         *         "intervalSeconds": 120,
+         *         "effectiveIntervalSeconds": 120,
+         *         "openCases": 812,
+         *         "syncCalls": 21,
+         *         "lastSyncAt": "2026-11-30T09:58:00.000Z"
+         *       }
          *     }
          */
         ProviderInfo: {
@@ -1625,6 +1632,22 @@ export interface components {
             } | null;
             /** @description Age of the oldest reference data of this provider cached in this process; null before the first load */
             referenceAgeSeconds: number | null;
+            /** @description How the case-events watcher follows this provider; null when it has no cadence (WATCH_<PROVIDER>_INTERVAL_MS=0) or is off */
+            watch: {
+                /** @description The configured sync cadence of the case-events watcher */
+                intervalSeconds: number;
+                /** @description The cadence kept: longer than the configured one when a sync costs more vendor calls than the watcher's budget share allows */
+                effectiveIntervalSeconds: number;
+                /** @description Cases open at the vendor as the last sync saw them; null before the first sync */
+                openCases: number | null;
+                /** @description Vendor calls of the last sync (list pages, single reads, look-ups inside a listing); null before the first sync */
+                syncCalls: number | null;
+                /**
+                 * Format: date-time
+                 * @description When the last completed sync started; null before the first one
+                 */
+                lastSyncAt: string | null;
+            } | null;
         };
         /**
          * @example {
@@ -1665,7 +1688,14 @@ export interface components {
          *           },
          *           "circuit": "closed",
          *           "lastError": null,
-         *           "referenceAgeSeconds": 312
+         *           "referenceAgeSeconds": 312,
+         *           "watch": {
+         *             "intervalSeconds": 120,
+         *             "effectiveIntervalSeconds": 120,
+         *             "openCases": 812,
+         *             "syncCalls": 21,
+         *             "lastSyncAt": "2026-11-30T09:58:00.000Z"
+         *           }
          *         }
          *       ]
          *     }
@@ -5159,7 +5189,14 @@ export interface operations {
                      *           },
                      *           "circuit": "closed",
                      *           "lastError": null,
-                     *           "referenceAgeSeconds": 312
+                     *           "referenceAgeSeconds": 312,
+                     *           "watch": {
+                     *             "intervalSeconds": 120,
+                     *             "effectiveIntervalSeconds": 120,
+                     *             "openCases": 812,
+                     *             "syncCalls": 21,
+                     *             "lastSyncAt": "2026-11-30T09:58:00.000Z"
+                     *           }
                      *         }
                      *       ]
                      *     }

@@ -36,6 +36,11 @@ export interface CaseFilters {
   q?: string
   targetType?: TargetType
   brand?: string
+  /**
+   * Vendor query parameters sent as they are, in place of what the connector would make of `statuses` (the open-set
+   * filters of the case-events watcher, declared in each provider module's `watch`). Never set from a client request.
+   */
+  vendor?: Readonly<Record<string, string>>
 }
 
 export interface ProviderCaseQuery {

@@ -33,6 +33,7 @@ export interface SimulatorStart {
   apiKey: string
   seed?: number
   count?: number
+  spanDays?: number
   /** the module's sandbox options (e.g. Cloudflare's account id) */
   options: Readonly<Record<string, string>>
   /** values of the module's `simulatorFlags`, by flag name (command line of src/simulators/serve.ts) */
@@ -40,6 +41,19 @@ export interface SimulatorStart {
 }
 
 export type SimulatorFactory = (start: SimulatorStart) => Simulator
+
+/** How the case-events watcher lists the cases open now, whatever their age (docs/adr/0031-watch-the-open-set.md). */
+export type OpenSetListing =
+  /** one list walk per query, with these vendor filter values (`CaseFilters.vendor`): together they hold every open case */
+  | { readonly by: 'status', readonly queries: ReadonlyArray<Readonly<Record<string, string>>> }
+  /** the vendor filters its list by creation date only: walk it back to the oldest case the gateway knows to be open */
+  | { readonly by: 'creation' }
+
+export interface WatchDeclaration {
+  readonly openSet: OpenSetListing
+  /** whether the vendor lists by update time (the watcher would read only what changed), and where that is said */
+  readonly updateTime: string
+}
 
 export interface ProviderModule {
   /** lowercase id: the `<provider>:` prefix of case ids and the upper-cased prefix of its variables */
@@ -60,6 +74,8 @@ export interface ProviderModule {
   /** how often the case-events watcher reads the vendor's list by default (60000 when absent), and why it differs */
   readonly watchIntervalMs?: number
   readonly watchNote?: string
+  /** how the watcher finds the vendor's open cases */
+  readonly watch: WatchDeclaration
   /** the vendor dates its takedown milestones (takedownStartedAt, resolvedAt) on the detail view only, not in listings */
   readonly timesOnDetail?: boolean
   /**

@@ -16,7 +16,7 @@ import { MemoryEventStore } from './memory-store.js'
 import { EventMetrics } from './metrics.js'
 import { EventService } from './service.js'
 import type { EventStore } from './store.js'
-import { Watcher } from './watcher.js'
+import { Watcher, type WatchStatus } from './watcher.js'
 
 export interface EventsEngine {
   service: EventService
@@ -78,10 +78,11 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
       }))
       return out
     },
-    snapshots: async () => { try { return await store.snapshotCounts() } catch { return null } }
+    snapshots: async () => { try { return await store.snapshotCounts() } catch { return null } },
+    watch: async (): Promise<WatchStatus[]> => await watcher.status()
   })
   const service = new EventService(store, { clock, retention, metrics, log: app.log, ownsCaseId: id => opts.providers.resolveCaseId(id) !== null })
-  const watcher = new Watcher(opts.providers, service, jobs, clock, app.log, metrics, {
+  const watcher: Watcher = new Watcher(opts.providers, service, jobs, clock, app.log, metrics, {
     lookbackMs: config.events.watch.lookbackMs,
     intervals: config.events.watch.intervals,
     oldCaseIntervalMs: config.events.watch.oldCaseIntervalMs,

@@ -1,5 +1,6 @@
 /** The events engine's Prometheus families, registered on the gateway's registry (src/metrics.ts). */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { WatchStatus } from './watcher.js'
 
 const PREFIX = 'takedown_gateway_'
 
@@ -7,6 +8,8 @@ export interface EventMetricSources {
   /** epoch ms of each provider's last completed sync (null: none yet, or the store does not answer) */
   lastSyncs: () => Promise<Record<string, number | null>>
   snapshots: () => Promise<Record<string, number> | null>
+  /** each watched provider's cadence, open-set size and sync cost */
+  watch?: () => Promise<WatchStatus[]>
   now: () => number
 }
 
@@ -50,6 +53,25 @@ export class EventMetrics {
         }
       }
     })
+    const watchGauge = (name: string, help: string, value: (s: WatchStatus) => number | null): void => {
+      new Gauge({ // eslint-disable-line no-new
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: ['provider'],
+        registers,
+        async collect () {
+          this.reset()
+          for (const s of await sources.watch?.() ?? []) {
+            const v = value(s)
+            if (v !== null) this.set({ provider: s.provider }, v)
+          }
+        }
+      })
+    }
+    watchGauge('watch_interval_seconds', 'The watcher\'s sync cadence per provider: the configured one, or longer when a sync costs more vendor calls than its budget share allows',
+      s => s.effectiveIntervalMs / 1000)
+    watchGauge('watch_open_cases', 'Cases open at the vendor as the last watcher sync saw them, per provider', s => s.openCases)
+    watchGauge('watch_sync_calls', 'Vendor calls of the last watcher sync (list pages, single reads, look-ups inside a listing), per provider', s => s.cycleCalls)
     new Gauge({ // eslint-disable-line no-new
       name: `${PREFIX}event_snapshots`,
       help: 'Case snapshots the event store holds, per provider',

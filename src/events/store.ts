@@ -39,6 +39,12 @@ export interface Checkpoint {
   lastSyncAt: number
   /** the first full sync has run: new cases from now on are `case.created` */
   baselined: boolean
+  /** vendor calls of that sync: list pages, single reads and the look-ups a listing makes */
+  calls?: number
+  /** cases open at the vendor as that sync saw them */
+  openCases?: number
+  /** the cadence (ms) that keeps the sync within the watcher's budget share: the configured one, or stretched */
+  intervalMs?: number
 }
 
 export interface RetentionOptions {

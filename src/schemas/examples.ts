@@ -121,7 +121,8 @@ export const PROVIDER_INFO_EXAMPLE = {
   },
   circuit: 'closed',
   lastError: null,
-  referenceAgeSeconds: 312
+  referenceAgeSeconds: 312,
+  watch: { intervalSeconds: 120, effectiveIntervalSeconds: 120, openCases: 812, syncCalls: 21, lastSyncAt: '2026-11-30T09:58:00.000Z' }
 }
 
 export const REFERENCE_PAGE_EXAMPLE = {

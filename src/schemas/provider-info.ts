@@ -25,7 +25,14 @@ export const ProviderInfoSchema = Type.Object({
     kind: Type.String(),
     message: Type.String()
   }), Type.Null()]),
-  referenceAgeSeconds: Nullable<number>('integer', { description: 'Age of the oldest reference data of this provider cached in this process; null before the first load' })
+  referenceAgeSeconds: Nullable<number>('integer', { description: 'Age of the oldest reference data of this provider cached in this process; null before the first load' }),
+  watch: Type.Union([Type.Object({
+    intervalSeconds: Type.Number({ description: 'The configured sync cadence of the case-events watcher' }),
+    effectiveIntervalSeconds: Type.Number({ description: 'The cadence kept: longer than the configured one when a sync costs more vendor calls than the watcher\'s budget share allows' }),
+    openCases: Nullable<number>('integer', { description: 'Cases open at the vendor as the last sync saw them; null before the first sync' }),
+    syncCalls: Nullable<number>('integer', { description: 'Vendor calls of the last sync (list pages, single reads, look-ups inside a listing); null before the first sync' }),
+    lastSyncAt: Nullable<string>('string', { format: 'date-time', description: 'When the last completed sync started; null before the first one' })
+  }, { additionalProperties: false }), Type.Null()], { description: 'How the case-events watcher follows this provider; null when it has no cadence (WATCH_<PROVIDER>_INTERVAL_MS=0) or is off' })
 }, { $id: 'ProviderInfo', additionalProperties: false, examples: [PROVIDER_INFO_EXAMPLE] })
 export type ProviderInfo = Static<typeof ProviderInfoSchema>
 

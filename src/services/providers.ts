@@ -1,4 +1,5 @@
 import type { Capabilities, ProviderConnector } from '../connectors/connector.js'
+import type { WatchStatus } from '../events/watcher.js'
 import type { ProviderInfo } from '../schemas/provider-info.js'
 import { REFERENCE_KINDS } from '../schemas/reference.js'
 import type { SharedCache } from '../store/cached.js'
@@ -23,8 +24,9 @@ export function capabilitiesOf (connector: ProviderConnector | null): Capabiliti
   }
 }
 
-export function describeProviders (providers: ProviderSet, cache: SharedCache | null): ProviderInfo[] {
+export function describeProviders (providers: ProviderSet, cache: SharedCache | null, watched: readonly WatchStatus[]): ProviderInfo[] {
   return providers.all().map(entry => {
+    const w = watched.find(s => s.provider === entry.id)
     let oldest: number | null = null
     if (cache !== null) {
       for (const kind of REFERENCE_KINDS) {
@@ -40,7 +42,16 @@ export function describeProviders (providers: ProviderSet, cache: SharedCache | 
       capabilities: capabilitiesOf(entry.connector),
       circuit,
       lastError: entry.lastError,
-      referenceAgeSeconds: oldest === null ? null : Math.floor(oldest / 1000)
+      referenceAgeSeconds: oldest === null ? null : Math.floor(oldest / 1000),
+      watch: w === undefined
+        ? null
+        : {
+            intervalSeconds: w.intervalMs / 1000,
+            effectiveIntervalSeconds: w.effectiveIntervalMs / 1000,
+            openCases: w.openCases,
+            syncCalls: w.cycleCalls,
+            lastSyncAt: w.lastSyncAt === null ? null : new Date(w.lastSyncAt).toISOString()
+          }
     }
   })
 }

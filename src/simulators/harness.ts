@@ -14,6 +14,8 @@ export interface SimulatorOptions {
   seed?: number
   /** how many cases to seed (at least 30 by default) */
   count?: number
+  /** the seeded cases' creation dates spread over about this many days before now (default: about 0.8 day per case) */
+  spanDays?: number
   /** Cloudflare account id expected in paths */
   accountId?: string
 }

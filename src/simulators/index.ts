@@ -8,7 +8,7 @@ import type { Simulator } from './harness.js'
 export const SANDBOX_CREDENTIALS = Object.fromEntries(PROVIDERS.map(m => [m.id, m.sandbox.credential])) as Record<ProviderId, string>
 
 /** A provider's simulator with its sandbox options; `apiKey` replaces the sandbox credential (live-mode tests). */
-export async function createSimulator (id: ProviderId, opts: { clock: Clock, apiKey?: string, seed?: number, count?: number, flags?: Record<string, string> }): Promise<Simulator> {
+export async function createSimulator (id: ProviderId, opts: { clock: Clock, apiKey?: string, seed?: number, count?: number, spanDays?: number, flags?: Record<string, string> }): Promise<Simulator> {
   const m = PROVIDER_MODULES[id]
   const factory = await m.simulator()
   return factory({ ...opts, apiKey: opts.apiKey ?? m.sandbox.credential, options: m.sandbox.options })

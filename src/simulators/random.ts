@@ -65,13 +65,15 @@ export const SEED_BRANDS = BRANDS
  * `count` creation times spread over the 120 days before `end`, newest first, with runs of equal timestamps
  * (the gateway's merge must break ties by id).
  */
-export function spreadDates (rng: Rng, count: number, end: number): number[] {
+export function spreadDates (rng: Rng, count: number, end: number, spanDays?: number): number[] {
   const out: number[] = []
+  // with a span, the steps average span / count (a fifth of them are 0), so the dates fill about that many days
+  const maxStep = spanDays === undefined ? 4 * 86400 : Math.max(120, Math.round(2 * spanDays * 86400 / (0.8 * count)))
   let t = end - rng.int(1, 3600) * 1000
   for (let i = 0; i < count; i++) {
     out.push(t)
     // about one in five stays on the same millisecond as the previous one
-    if (!rng.bool(0.2)) t -= rng.int(60, 4 * 86400) * 1000 / 2
+    if (!rng.bool(0.2)) t -= rng.int(60, maxStep) * 1000 / 2
   }
   return out
 }

@@ -15,6 +15,11 @@ export const bforeaiProvider = {
   // the Takedown object (BforeAI API docs, GET /v2/takedown/{takedown_id}) has one status and its updated_at, no history:
   // a cancel replaces the earlier status
   historyKept: false,
+  // GET /v2/takedown/list filters by creation (since, until) and brand only (BforeAI API docs): no status filter
+  watch: {
+    openSet: { by: 'creation' },
+    updateTime: 'no: GET /v2/takedown/list sorts by created; other sort values are not documented (BforeAI API docs)'
+  },
   sandbox: { credential: 'sandbox-bforeai-key', options: {} },
   exampleCreate: target => ({ provider: 'bforeai', target, brand: { id: 501 }, comment: 'clone of our login page' }),
   connector: async () => (await import('./index.js')).bforeaiModule,

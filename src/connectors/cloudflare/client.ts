@@ -26,6 +26,10 @@ export interface ReportListParams {
   createdAfter?: string
   createdBefore?: string
   domain?: string
+  /** `accepted|in_review` */
+  status?: string
+  /** `pending|active|in_review|cancelled|removed`: reports with at least one mitigation in that status */
+  mitigationStatus?: string
 }
 
 function str (value: unknown): string | null {
@@ -110,7 +114,9 @@ export class CloudflareClient {
         sort: params.sort ?? 'cdate,desc',
         created_after: params.createdAfter,
         created_before: params.createdBefore,
-        domain: params.domain
+        domain: params.domain,
+        status: params.status,
+        mitigation_status: params.mitigationStatus
       }
     }, ctx)
     const body = parse(ReportListEnvelopeSchema, res.body, 'abuse report list')

@@ -41,6 +41,14 @@ const MITIGATION_CONCURRENCY = 4
 const FIND_OPEN_MAX_PAGES = 5
 
 /** Whole seconds, for the vendor's created_after/created_before (RFC 3339 without fractions). */
+/** the list filters the watcher's open-set queries name (provider.ts `watch`): report `status`, `mitigation_status` */
+function vendorFilters (vendor: Readonly<Record<string, string>> | undefined): { status?: string, mitigationStatus?: string } {
+  return {
+    ...(vendor?.status === undefined ? {} : { status: vendor.status }),
+    ...(vendor?.mitigation_status === undefined ? {} : { mitigationStatus: vendor.mitigation_status })
+  }
+}
+
 function isoSeconds (ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
@@ -159,7 +167,8 @@ class CloudflareConnector implements ProviderConnector {
       perPage,
       sort: 'cdate,desc',
       ...(Number.isNaN(since) ? {} : { createdAfter: isoSeconds(Math.floor(since / 1000) * 1000 - 1000) }),
-      ...(Number.isNaN(until) ? {} : { createdBefore: isoSeconds(Math.ceil(until / 1000) * 1000 + 1000) })
+      ...(Number.isNaN(until) ? {} : { createdBefore: isoSeconds(Math.ceil(until / 1000) * 1000 + 1000) }),
+      ...vendorFilters(query.filters.vendor)
     }, ctx)
     const rows = await this.#rows(reports, ctx)
     rows.sort((a, b) => a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)

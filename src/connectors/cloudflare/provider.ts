@@ -22,6 +22,13 @@ export const cloudflareProvider = {
   routing: { url: 3, domain: 3 },
   statusTable: cloudflareStatusTable,
   ids: cloudflareIds,
+  // an open report is in review, or accepted with a mitigation pending, in review or active (the status table): the
+  // list's `status` and `mitigation_status` filters (Cloudflare API schema, ListAbuseReports) name them; `active` also
+  // lists reports taken down, which the watcher reads as well
+  watch: {
+    openSet: { by: 'status', queries: [{ status: 'in_review' }, { mitigation_status: 'pending' }, { mitigation_status: 'in_review' }, { mitigation_status: 'active' }] },
+    updateTime: 'no: ListAbuseReports filters and sorts by cdate, not by a change time (Cloudflare API schema)'
+  },
   sandbox: { credential: 'sandbox-cloudflare-token', options: { accountId: '023e105f4ecef8ad9ca31a8372d0c353' } },
   exampleCreate: target => ({
     provider: 'cloudflare',

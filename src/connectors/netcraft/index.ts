@@ -113,7 +113,7 @@ class NetcraftConnector implements ProviderConnector {
     // date bounds are inclusive whole seconds at Netcraft; widened by a second, the gateway applies the exact ones
     if (filters.since !== undefined) q.date_from = netcraftFilterTime(new Date(Date.parse(filters.since) - 1000).toISOString())
     if (filters.until !== undefined) q.date_to = netcraftFilterTime(new Date(Date.parse(filters.until) + 1000).toISOString())
-    q.statuses = vendorStatusFilter(filters.statuses, this.#deps.status)
+    q.statuses = filters.vendor?.statuses ?? vendorStatusFilter(filters.statuses, this.#deps.status)
     return q
   }
 

@@ -1,6 +1,7 @@
 /** Netcraft as the gateway sees it: settings, defaults and where its connector and simulator live. */
 import type { ProviderModule } from '../provider-module.js'
 import { netcraftStatusTable } from './status-map.js'
+import { NETCRAFT_STATUS_SLUGS } from './wire.js'
 
 /** takedown ids are decimal strings (8 digits today); kept opaque, but nothing else names a takedown */
 export const NETCRAFT_ID = /^\d{1,20}$/
@@ -21,6 +22,12 @@ export const netcraftProvider = {
   timesOnDetail: true,
   statusTable: netcraftStatusTable,
   ids: { case: NETCRAFT_ID, detections: {} },
+  // `statuses=` takes several slugs (Netcraft Takedown API docs, GET /api/v1/attacks/); resolved, stale and invalid are
+  // the terminal ones
+  watch: {
+    openSet: { by: 'status', queries: [{ statuses: NETCRAFT_STATUS_SLUGS.filter(s => !['resolved', 'stale', 'invalid'].includes(s)).join(',') }] },
+    updateTime: 'no: sort=last_updated exists, but the list pages by id (id_after) and updated_since is documented for the legacy API only (Netcraft Takedown API docs)'
+  },
   sandbox: { credential: 'sandbox-netcraft-key', options: { region: 'sandbox-region' } },
   exampleCreate: target => ({ provider: 'netcraft', target, brand: { name: 'Acme Bank' }, comment: 'clone of our login page', providerOptions: { attackType: 'phishing_url' } }),
   connector: async () => (await import('./index.js')).netcraftModule,

@@ -125,7 +125,7 @@ class PhishfortConnector implements ProviderConnector {
     const page = await this.#client.listIncidents({
       limit: Math.max(1, Math.min(query.pageSize, MAX_LIMIT)),
       cursor: query.pageToken ?? undefined,
-      status: vendorStatusFilter(filters.statuses, this.#deps.status),
+      status: filters.vendor?.status ?? vendorStatusFilter(filters.statuses, this.#deps.status),
       fromDate: widen(filters.since, -1000),
       toDate: widen(filters.until, 1000)
     }, ctx)

@@ -1,7 +1,8 @@
 /** PhishFort as the gateway sees it: settings, defaults and where its connector and simulator live. */
 import type { ProviderModule } from '../provider-module.js'
 import { phishfortIds } from './ids.js'
-import { phishfortStatusTable } from './status-map.js'
+import { isTerminal } from '../../schemas/unified-status.js'
+import { PHISHFORT_STATUS_MAP, phishfortStatusTable } from './status-map.js'
 
 export const phishfortProvider = {
   id: 'phishfort',
@@ -21,6 +22,11 @@ export const phishfortProvider = {
   watchIntervalMs: 120_000,
   watchNote: 'its webhooks bring changes sooner',
   ids: phishfortIds,
+  // `status` takes one value (PhishFort Client API docs, 'Incidents' page): one walk per status that is not terminal
+  watch: {
+    openSet: { by: 'status', queries: Object.entries(PHISHFORT_STATUS_MAP).filter(([, unified]) => !isTerminal(unified)).map(([status]) => ({ status })) },
+    updateTime: 'no: GET /v1/incidents filters by creation date (fromDate, toDate) only (PhishFort Client API docs)'
+  },
   hints: { cancel: 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' },
   sandbox: { credential: 'sandbox-phishfort-key', options: {} },
   exampleCreate: target => ({ provider: 'phishfort', target, reportedBy: 'soc@acme.example', comment: 'clone of our login page' }),

@@ -13,9 +13,10 @@ export const providerRoutes: FastifyPluginAsyncTypebox<{ providers: ProviderSet,
       tags: ['Providers'],
       summary: 'Providers, their mode, capabilities and health',
       description: 'Each provider with its mode (`live`, `sandbox` or `off`), the capabilities its connector implements, ' +
-        'circuit-breaker state, last error and the age of its cached reference data.',
+        'circuit-breaker state, last error, the age of its cached reference data and how the case-events watcher follows it ' +
+        '(cadence, open cases, vendor calls per sync).',
       security: [{ bearerAuth: [] }],
       response: { 200: ProviderListSchema, ...problems(...AUTH_PROBLEMS) }
     }
-  }, async () => ({ items: describeProviders(providers, cache) }))
+  }, async () => ({ items: describeProviders(providers, cache, await app.events.watcher.status()) }))
 }

@@ -155,7 +155,7 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
   const { app, faults, stats } = createSimulatorApp((_status, message) => detail(message))
   const rng = new Rng(opts.seed ?? 1)
   const state = new BforeaiState(opts.clock, () => rng.id(24, '0123456789abcdef'))
-  seedState(state, rng, Math.max(1, opts.count ?? 36))
+  seedState(state, rng, Math.max(1, opts.count ?? 36), opts.spanDays)
   seedAttacks(state, new Rng((opts.seed ?? 1) + 7919), 14)
 
   app.register(async (api: FastifyInstance) => {

@@ -23,8 +23,8 @@ const DESCRIPTIONS = [
   'Cloned checkout page collecting card numbers'
 ]
 
-export function seedState (state: BforeaiState, rng: Rng, count: number): void {
-  const dates = spreadDates(rng, count, state.clock.now())
+export function seedState (state: BforeaiState, rng: Rng, count: number, spanDays?: number): void {
+  const dates = spreadDates(rng, count, state.clock.now(), spanDays)
   for (let i = 0; i < count; i++) {
     const createdMs = dates[i] as number
     const status = STATUSES[i % STATUSES.length] as (typeof STATUSES)[number]

@@ -110,7 +110,7 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
   const account = opts.accountId ?? DEFAULT_ACCOUNT
   const budget = opts.rateLimit ?? { limit: 1200, windowMs: 5 * 60_000 }
   const state = new CloudflareState(clock)
-  for (const r of seedReports(opts.seed ?? 1, opts.count ?? 36, clock.now())) {
+  for (const r of seedReports(opts.seed ?? 1, opts.count ?? 36, clock.now(), opts.spanDays)) {
     const { situation: _s, ...report } = r
     state.add(report)
   }
@@ -328,6 +328,16 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
     const appealed = r.mitigations.filter(m => m.appealedAt !== null && m.review === undefined)
     if (appealed.length === 0) return await reply.code(400).send(failure(1004, 'No appealed mitigations to decide'))
     for (const m of appealed) m.review = { at: clock.now() + paced(clock, afterMs), status: body.outcome as string }
+    return await reply.code(204).send()
+  })
+
+  // the abuse desk closes a report: accepted from now on, every mitigation lifted (unified closed); no client call asks for it
+  app.post<{ Params: { reportId: string } }>('/__sim/abuse-reports/:reportId/close', async (req, reply) => {
+    const r = state.reports.get(req.params.reportId)
+    if (r === undefined) return await reply.code(404).send(notFound)
+    const now = clock.now()
+    if (r.acceptedAt === null || r.acceptedAt > now) r.acceptedAt = now
+    for (const m of r.mitigations) m.review = { at: now, status: 'removed' }
     return await reply.code(204).send()
   })
 

@@ -20,9 +20,9 @@ const WORDS = ['login', 'verify', 'secure', 'account', 'wallet', 'billing']
 
 export interface SeededReport extends SimReport { situation: SeedSituation }
 
-export function seedReports (seed: number, count: number, now: number): SeededReport[] {
+export function seedReports (seed: number, count: number, now: number, spanDays?: number): SeededReport[] {
   const rng = new Rng(seed)
-  const dates = spreadDates(rng, count, now)
+  const dates = spreadDates(rng, count, now, spanDays)
   const ids = new Set<string>()
   const out: SeededReport[] = []
   for (let i = 0; i < count; i++) {

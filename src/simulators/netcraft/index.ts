@@ -57,7 +57,7 @@ function filterTime (value: string | undefined): number | null {
 export function createNetcraftSimulator (opts: SimulatorOptions): Simulator {
   const { app, faults, stats } = createSimulatorApp((_status, message) => ({ error: message }))
   const store = new TakedownStore(opts.clock)
-  seedTakedowns(store, opts.seed ?? 1, Math.max(opts.count ?? 36, 1))
+  seedTakedowns(store, opts.seed ?? 1, Math.max(opts.count ?? 36, 1), opts.spanDays)
 
   app.setNotFoundHandler(async (_req, reply) => reply.code(404).send({ error: 'not found' }))
   app.register(async (api: FastifyInstance) => {

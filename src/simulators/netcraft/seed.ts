@@ -24,11 +24,11 @@ const HOSTS = ['Cloudflare, Inc.', 'DigitalOcean, LLC', 'Hetzner Online GmbH', '
 const REGISTRARS = ['NameCheap, Inc.', 'GoDaddy.com, LLC', 'Tucows Domains Inc.']
 export const SEED_REGION = 'sandbox-region'
 
-export function seedTakedowns (store: TakedownStore, seed: number, count: number): void {
+export function seedTakedowns (store: TakedownStore, seed: number, count: number, spanDays?: number): void {
   const rng = new Rng(seed ^ 0x6e637261)
   const now = store.clock.now()
   // oldest first, so ids grow with the report time
-  const dates = spreadDates(rng, count, now).reverse()
+  const dates = spreadDates(rng, count, now, spanDays).reverse()
   dates.forEach((createdAt, i) => {
     const status = NETCRAFT_STATUS_SLUGS[i % NETCRAFT_STATUS_SLUGS.length] as NetcraftStatus
     const kind = i % 7 === 5 ? 'email' : i % 7 === 6 ? 'ip' : 'url'

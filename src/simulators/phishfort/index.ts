@@ -48,7 +48,7 @@ interface Form { fields: Record<string, unknown>, files: Array<{ filename: strin
 export function createPhishfortSimulator (opts: SimulatorOptions): Simulator {
   const { app, faults, stats } = createSimulatorApp(boom)
   const store = new IncidentStore(opts.clock, opts.seed ?? 1)
-  seedIncidents(store, opts.seed ?? 1, Math.max(opts.count ?? 36, 1))
+  seedIncidents(store, opts.seed ?? 1, Math.max(opts.count ?? 36, 1), opts.spanDays)
 
   app.setNotFoundHandler(async (req, reply) => reply.code(404).send(boom(404, `Not Found: ${req.method} ${req.url.split('?')[0] ?? ''}`)))
   app.setErrorHandler(async (err: Error & { statusCode?: number }, _req, reply) => {

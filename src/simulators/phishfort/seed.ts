@@ -35,10 +35,10 @@ const REGISTRARS = [
 ]
 const HOSTS = ['Cloudflare, Inc.', 'DigitalOcean, LLC', 'Hetzner Online GmbH', 'OVH SAS']
 
-export function seedIncidents (store: IncidentStore, seed: number, count: number): void {
+export function seedIncidents (store: IncidentStore, seed: number, count: number, spanDays?: number): void {
   const rng = new Rng(seed)
   const now = store.clock.now()
-  const dates = spreadDates(rng, count, now)
+  const dates = spreadDates(rng, count, now, spanDays)
   dates.forEach((createdAt, i) => {
     const status = PHISHFORT_STATUSES[i % PHISHFORT_STATUSES.length] as PhishfortStatus
     const kind = KINDS[i % KINDS.length] as (typeof KINDS)[number]
