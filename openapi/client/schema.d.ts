@@ -217,7 +217,7 @@ export interface paths {
         };
         /**
          * Vendor reference data of one kind
-         * @description Statuses, takedown types, platforms, threat types, cancellation reasons, report types and mitigation types, per provider. `statuses` lists the unified statuses (provider `gateway`) and every vendor status with the unified status it maps to. Served from a shared cache (fresh for REFERENCE_TTL_MS, then stale-while-revalidate and stale-if-error for REFERENCE_STALE_MS); the RFC 9211 `Cache-Status` header says, per provider, whether the answer was a hit, stale, or fetched. Supports `If-None-Match` (304).
+         * @description Statuses, takedown types, platforms, threat types, cancellation reasons, report types and mitigation types, per provider. `statuses` lists the unified statuses (provider `gateway`) and every vendor status with the unified status it maps to. Served from a shared cache (fresh for REFERENCE_TTL_MS, then stale-while-revalidate and stale-if-error for REFERENCE_STALE_MS); the RFC 9211 `Cache-Status` header says, per provider, whether the answer was a hit, stale, or fetched. Supports `If-None-Match` (304). A kind the named `provider` does not have is a 404 naming the kinds it has (`capabilities.reference` in GET /v1/providers).
          */
         get: operations["getReference"];
         put?: never;
@@ -1580,7 +1580,10 @@ export interface components {
          *           "monitor",
          *           "mark-safe"
          *         ],
-         *         "detections": false
+         *         "detections": false,
+         *         "reference": [
+         *           "statuses"
+         *         ]
          *       },
          *       "circuit": "closed",
          *       "lastError": null,
@@ -1618,6 +1621,8 @@ export interface components {
                 appeal: boolean;
                 actions: string[];
                 detections: boolean;
+                /** @description The kinds of GET /v1/reference/{kind} the provider has; another kind with `provider` is a 404 */
+                reference: ("statuses" | "takedown-types" | "platforms" | "threat-types" | "cancellation-reasons" | "report-types" | "mitigation-types")[];
             };
             /**
              * @description State of the circuit breaker in front of the provider
@@ -1684,7 +1689,10 @@ export interface components {
          *               "monitor",
          *               "mark-safe"
          *             ],
-         *             "detections": false
+         *             "detections": false,
+         *             "reference": [
+         *               "statuses"
+         *             ]
          *           },
          *           "circuit": "closed",
          *           "lastError": null,
@@ -5075,6 +5083,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The provider cannot do this, is off (no credentials), or rejected the request; or an `Idempotency-Key` was reused with a different request */
             422: {
                 headers: {
@@ -5185,7 +5202,10 @@ export interface operations {
                      *               "monitor",
                      *               "mark-safe"
                      *             ],
-                     *             "detections": false
+                     *             "detections": false,
+                     *             "reference": [
+                     *               "statuses"
+                     *             ]
                      *           },
                      *           "circuit": "closed",
                      *           "lastError": null,

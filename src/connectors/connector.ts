@@ -142,6 +142,8 @@ export interface Capabilities {
   appeal: boolean
   actions: CaseAction[]
   detections: boolean
+  /** the reference data kinds `listReference` answers (the others are null: not applicable) */
+  reference: ReferenceKind[]
 }
 
 /** One walk through a provider's detections. */

@@ -117,7 +117,8 @@ export const PROVIDER_INFO_EXAMPLE = {
     comments: true,
     appeal: false,
     actions: ['takedown', 'monitor', 'mark-safe'],
-    detections: false
+    detections: false,
+    reference: ['statuses']
   },
   circuit: 'closed',
   lastError: null,

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Nullable, TargetTypeSchema } from './common.js'
 import { PROVIDER_INFO_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
+import { ReferenceKindSchema } from './reference.js'
 
 export const ProviderInfoSchema = Type.Object({
   id: ProviderIdSchema,
@@ -17,7 +18,8 @@ export const ProviderInfoSchema = Type.Object({
     comments: Type.Boolean(),
     appeal: Type.Boolean(),
     actions: Type.Array(Type.String()),
-    detections: Type.Boolean()
+    detections: Type.Boolean(),
+    reference: Type.Array(ReferenceKindSchema, { description: 'The kinds of GET /v1/reference/{kind} the provider has; another kind with `provider` is a 404' })
   }, { additionalProperties: false }),
   circuit: Type.Enum(['closed', 'open', 'half_open'], { description: 'State of the circuit breaker in front of the provider' }),
   lastError: Type.Union([Type.Object({

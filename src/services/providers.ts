@@ -6,7 +6,7 @@ import type { SharedCache } from '../store/cached.js'
 import { keys } from '../store/keys.js'
 import type { ProviderSet } from './provider-set.js'
 
-const NONE: Capabilities = { create: { takedown: [], monitor: [] }, cancel: false, attachments: false, comments: false, appeal: false, actions: [], detections: false }
+const NONE: Capabilities = { create: { takedown: [], monitor: [] }, cancel: false, attachments: false, comments: false, appeal: false, actions: [], detections: false, reference: [] }
 
 /** What a connector can do: what it declares AND implements (a declared capability without its method is not one). */
 export function capabilitiesOf (connector: ProviderConnector | null): Capabilities {
@@ -20,7 +20,8 @@ export function capabilitiesOf (connector: ProviderConnector | null): Capabiliti
     comments: c.comments && typeof connector.addComment === 'function',
     appeal: c.appeal && typeof connector.appeal === 'function',
     actions: typeof connector.performAction === 'function' ? [...c.actions] : [],
-    detections: c.detections
+    detections: c.detections,
+    reference: [...c.reference]
   }
 }
 

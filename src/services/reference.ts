@@ -6,6 +6,7 @@ import type { CancelSignal } from '../connectors/deadline.js'
 import { createHash } from 'node:crypto'
 import { ConnectorError } from '../connectors/connector.js'
 import { fromConnectorError, GatewayError } from '../domain/problems.js'
+import { capabilitiesOf } from './providers.js'
 import type { Logger } from '../logger.js'
 import type { ProviderError } from '../schemas/case.js'
 import type { ProviderId } from '../schemas/provider.js'
@@ -34,6 +35,8 @@ const GATEWAY_STATUSES: ReferenceItem[] = UNIFIED_STATUSES.map(s => ({
   provider: 'gateway', kind: 'statuses', id: s, name: s, description: UNIFIED_STATUS_MEANINGS[s], unifiedStatus: s, terminal: isTerminal(s)
 }))
 
+const has = (entry: ProviderEntry, kind: ReferenceKind): boolean => entry.connector !== null && capabilitiesOf(entry.connector).reference.includes(kind)
+
 /** `page` is built on demand: a client whose body the route has serialised before never needs the items gathered. */
 export interface ReferenceResult { page: () => ReferencePage, cacheStatus: string[], etag: string }
 
@@ -51,9 +54,15 @@ export class ReferenceService {
 
   /** `signal` is a getter: a request's signal costs an AbortController and a socket listener, and a cache hit needs neither. */
   async get (kind: ReferenceKind, provider: ProviderId | undefined, signal: () => CancelSignal, log: Logger): Promise<ReferenceResult> {
-    const targets = provider === undefined ? this.#providers.active() : [this.#providers.get(provider)]
-    if (provider !== undefined && targets[0]?.connector == null) {
-      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${provider} is off in this gateway`, { provider })
+    // providers without this kind are not asked (not applicable), and a named one answers 404 naming the kinds it has
+    const targets = provider === undefined ? this.#providers.active().filter(e => has(e, kind)) : [this.#providers.get(provider)]
+    if (provider !== undefined) {
+      const entry = targets[0]
+      if (entry?.connector == null) throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${provider} is off in this gateway`, { provider })
+      const kinds = capabilitiesOf(entry.connector).reference
+      if (!kinds.includes(kind)) {
+        throw new GatewayError('GW_ERR_NOT_FOUND', `${provider} has no ${kind} (not applicable); its reference data: ${kinds.join(', ')}`, { provider, allowed: kinds })
+      }
     }
     return this.#fresh(kind, provider, targets) ?? await this.#load(kind, provider, targets, signal, log)
   }

@@ -71,8 +71,9 @@ describe('typed client (openapi-typescript + openapi-fetch)', () => {
     expect(problem?.instance).toMatch(/^\/v1\/cases\/phishfort(:|%3A)no-such-case-0000$/)
     expect(problem?.type).toBe('https://takedown-gateway.dev/problems/case-not-found')
 
+    // BforeAI cancels (PhishFort cannot, which it says before looking at the body)
     const refused = await client.POST('/v1/cases/{id}/cancel', {
-      params: { path: { id: 'phishfort:no-such-case-0000' } },
+      params: { path: { id: 'bforeai:no-such-case-0000' } },
       body: { reasonId: 0 }
     })
     expect(refused.response.status).toBe(400)

@@ -38,16 +38,29 @@ describe('GET /v1/reference/{kind}', () => {
     expect(items.find(i => i.provider === 'cloudflare' && i.name === 'in_review')).toMatchObject({ unifiedStatus: 'in_review' })
   })
 
-  it('filters by provider, answers every kind, and kinds a provider lacks are simply absent', async () => {
-    for (const kind of REFERENCE_KINDS) {
-      const res = await gw.app.inject({ url: `/v1/reference/${kind}?provider=bforeai`, headers: auth() })
-      expect(res.statusCode).toBe(200)
-      for (const item of res.json().items) expect(item).toMatchObject({ provider: 'bforeai', kind })
+  it('filters by provider and answers every kind it has; a kind it lacks is a 404 naming the kinds it has', async () => {
+    const providers = (await gw.app.inject({ url: '/v1/providers', headers: auth() })).json().items as Array<{ id: string, capabilities: { reference: string[] } }>
+    expect(providers.find(p => p.id === 'netcraft')?.capabilities.reference).toEqual(['statuses', 'threat-types'])
+    for (const { id, capabilities } of providers) {
+      for (const kind of REFERENCE_KINDS) {
+        const res = await gw.app.inject({ url: `/v1/reference/${kind}?provider=${id}`, headers: auth() })
+        if (capabilities.reference.includes(kind)) {
+          expect(res.statusCode, `${id} ${kind}: ${res.body}`).toBe(200)
+          expect(res.json().items.length, `${id} ${kind}`).toBeGreaterThan(0)
+          for (const item of res.json().items) expect(item).toMatchObject({ provider: id, kind })
+        } else {
+          expect(res.statusCode, `${id} ${kind}: ${res.body}`).toBe(404)
+          expect(res.json()).toMatchObject({
+            code: 'GW_ERR_NOT_FOUND',
+            provider: id,
+            allowed: capabilities.reference,
+            detail: `${id} has no ${kind} (not applicable); its reference data: ${capabilities.reference.join(', ')}`
+          })
+        }
+      }
     }
     const cf = (await gw.app.inject({ url: '/v1/reference/mitigation-types?provider=cloudflare', headers: auth() })).json()
     expect(cf.items.map((i: ReferenceItem) => i.id)).toContain('account_suspend')
-    const none = (await gw.app.inject({ url: '/v1/reference/report-types?provider=phishfort', headers: auth() })).json()
-    expect(none.items).toEqual([])
     expect((await gw.app.inject({ url: '/v1/reference/colours', headers: auth() })).statusCode).toBe(400)
   })
 
@@ -61,13 +74,11 @@ describe('GET /v1/reference/{kind}', () => {
     expect(notModified.body).toBe('')
   })
 
-  it('a kind a provider does not have is an empty page, from the vendor and from the cache alike', async () => {
-    for (let i = 0; i < 3; i++) {
-      const res = await gw.app.inject({ url: '/v1/reference/platforms?provider=phishfort', headers: auth() })
-      expect(res.statusCode, res.body).toBe(200)
-      expect(res.json()).toMatchObject({ kind: 'platforms', items: [], partial: false })
-      if (i > 0) expect(res.headers['cache-status']).toMatch(/^takedown-gateway; hit; ttl=\d+; key="phishfort:platforms"$/)
-    }
+  it('a kind asked of every provider asks only the providers that have it', async () => {
+    const res = await gw.app.inject({ url: '/v1/reference/threat-types', headers: auth() })
+    expect(res.statusCode, res.body).toBe(200)
+    expect(String(res.headers['cache-status']).match(/key="(\w+):threat-types"/g)?.sort()).toEqual(['key="bforeai:threat-types"', 'key="netcraft:threat-types"'])
+    expect(new Set(res.json().items.map((i: ReferenceItem) => i.provider))).toEqual(new Set(['bforeai', 'netcraft']))
   })
 })
 

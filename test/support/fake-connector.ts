@@ -30,7 +30,7 @@ export function fakeCase (provider: ProviderId, nativeId: string, createdAt: num
 }
 
 export const NO_CAPABILITIES: Capabilities = {
-  create: { takedown: [], monitor: [] }, cancel: false, attachments: false, comments: false, appeal: false, actions: [], detections: false
+  create: { takedown: [], monitor: [] }, cancel: false, attachments: false, comments: false, appeal: false, actions: [], detections: false, reference: []
 }
 
 export class FakeConnector implements ProviderConnector {

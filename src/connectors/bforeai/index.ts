@@ -27,7 +27,8 @@ export const BFOREAI_CAPABILITIES: Capabilities = {
   comments: false,
   appeal: false,
   actions: [],
-  detections: true
+  detections: true,
+  reference: ['statuses', 'takedown-types', 'platforms', 'threat-types', 'cancellation-reasons']
 }
 
 /** BforeAI API docs, POST /v2/takedown/request and POST /v2/takedown/social-media: `url` / `malicious_url` is a uri of 1–2083 characters */

@@ -32,7 +32,8 @@ export const CLOUDFLARE_CAPABILITIES: Capabilities = {
   comments: false,
   appeal: true,
   actions: [],
-  detections: true
+  detections: true,
+  reference: ['statuses', 'report-types', 'mitigation-types']
 }
 
 /** parallel mitigation look-ups per listing page */

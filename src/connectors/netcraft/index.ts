@@ -35,7 +35,8 @@ export const NETCRAFT_CAPABILITIES: Capabilities = {
   comments: true,
   appeal: false,
   actions: ['escalate'],
-  detections: false
+  detections: false,
+  reference: ['statuses', 'threat-types']
 }
 
 function validation (path: string, message: string): GatewayError {

@@ -38,7 +38,8 @@ export const PHISHFORT_CAPABILITIES: Capabilities = {
   comments: true,
   appeal: false,
   actions: ['takedown', 'monitor', 'mark-safe'],
-  detections: false
+  detections: false,
+  reference: ['statuses']
 }
 
 const ACTION_PATHS = { takedown: 'tkd', monitor: 'monitor', 'mark-safe': 'safe' } as const satisfies Record<Exclude<CaseAction, 'escalate'>, IncidentAction>

@@ -18,7 +18,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceSe
         '`statuses` lists the unified statuses (provider `gateway`) and every vendor status with the unified status it maps to. ' +
         'Served from a shared cache (fresh for REFERENCE_TTL_MS, then stale-while-revalidate and stale-if-error for REFERENCE_STALE_MS); ' +
         'the RFC 9211 `Cache-Status` header says, per provider, whether the answer was a hit, stale, or fetched. ' +
-        'Supports `If-None-Match` (304).',
+        'Supports `If-None-Match` (304). A kind the named `provider` does not have is a 404 naming the kinds it has (`capabilities.reference` in GET /v1/providers).',
       security: [{ bearerAuth: [] }],
       params: Type.Object({ kind: ReferenceKindSchema }),
       querystring: ReferenceQuerySchema,
@@ -26,7 +26,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<{ reference: ReferenceSe
       response: {
         200: ReferencePageSchema,
         304: Type.Null({ description: 'Not modified (If-None-Match matched the ETag)' }),
-        ...problems(...AUTH_PROBLEMS, 422, ...PROVIDER_PROBLEMS)
+        ...problems(...AUTH_PROBLEMS, 404, 422, ...PROVIDER_PROBLEMS)
       }
     }
   }, async (req, reply) => {

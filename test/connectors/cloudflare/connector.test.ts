@@ -177,7 +177,8 @@ describe('cloudflare connector against the simulator: reads', () => {
       comments: false,
       appeal: true,
       actions: [],
-      detections: true
+      detections: true,
+      reference: ['statuses', 'report-types', 'mitigation-types']
     })
   })
 })

@@ -478,7 +478,8 @@ describe('capabilities', () => {
       comments: true,
       appeal: false,
       actions: ['takedown', 'monitor', 'mark-safe'],
-      detections: false
+      detections: false,
+      reference: ['statuses']
     })
     expect(connector.cancel).toBeUndefined()
     expect(connector.appeal).toBeUndefined()
