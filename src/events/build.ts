@@ -80,7 +80,13 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
     },
     snapshots: async () => { try { return await store.snapshotCounts() } catch { return null } }
   })
-  const service = new EventService(store, { clock, retention, metrics, log: app.log })
+  const service = new EventService(store, {
+    clock,
+    retention,
+    metrics,
+    log: app.log,
+    gapWindowMs: 2 * Math.max(60_000, ...Object.values(config.events.watch.intervals))
+  })
   const watcher = new Watcher(opts.providers, service, jobs, clock, app.log, metrics, {
     lookbackMs: config.events.watch.lookbackMs,
     intervals: config.events.watch.intervals,

@@ -4,7 +4,7 @@
  * store outages (503). No Fastify request or reply in here.
  */
 import type { Clock } from '../clock.js'
-import { GatewayError } from '../domain/problems.js'
+import { GatewayError, isStoreUnreachable } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
 import { CaseSchema, type Case } from '../schemas/case.js'
 import { EVENT_TYPES, type CaseEvent, type Event, type EventListQuery, type GatewayEvent, type EventPage, type EventType, type ObservedVia, type Timeline } from '../schemas/event.js'
@@ -21,6 +21,20 @@ export function caseOf (detail: Case): Case {
   return out as unknown as Case
 }
 
+/** the store, with every rejected call reported to `failed` first */
+function noticingOutages (store: EventStore, failed: (err: unknown) => void): EventStore {
+  return new Proxy(store, {
+    get (target, prop) {
+      const value: unknown = Reflect.get(target, prop, target)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        const out: unknown = (value as (...a: unknown[]) => unknown).apply(target, args)
+        return out instanceof Promise ? out.catch((err: unknown) => { failed(err); throw err }) : out
+      }
+    }
+  })
+}
+
 function csv (value: string): string[] {
   return [...new Set(value.split(',').map(s => s.trim()).filter(s => s !== ''))]
 }
@@ -32,9 +46,17 @@ export class EventService {
   readonly metrics: EventMetrics | null
   readonly #log: Logger
   readonly #recorded = new Set<(event: CaseEvent) => Promise<unknown>>()
+  readonly #gapWindowMs: number
+  /** since when the store has not taken an observe step (unreachable), null while it does */
+  #unrecordedSince: number | null = null
+  /** after the store came back: status changes of cases last recorded before `since` are flagged `gap` until `until` */
+  #gap: { since: number, until: number } | null = null
 
-  constructor (store: EventStore, opts: { clock: Clock, retention: RetentionOptions, metrics: EventMetrics | null, log: Logger }) {
-    this.store = store
+  constructor (store: EventStore, opts: { clock: Clock, retention: RetentionOptions, metrics: EventMetrics | null, log: Logger, gapWindowMs?: number }) {
+    // every store call a caller makes through the service (the watcher reads its checkpoints here) notes an outage
+    this.store = noticingOutages(store, err => { if (isStoreUnreachable(err)) this.#unrecordedSince ??= this.#clock.now() })
+    // long enough for the watcher to read every case once after the store is back (two of its slowest ticks)
+    this.#gapWindowMs = opts.gapWindowMs ?? 120_000
     this.#clock = opts.clock
     this.#retention = opts.retention
     this.metrics = opts.metrics
@@ -43,7 +65,13 @@ export class EventService {
 
   /** The compare-and-record step. Throws when the store fails (a watcher must not advance then). */
   async observe (c: Case, via: ObservedVia, silentIfNew: boolean): Promise<CaseEvent | null> {
-    const event = await this.store.observe({ case: caseOf(c), via, silentIfNew })
+    const now = this.#clock.now()
+    const gapSince = this.#unrecordedSince ?? (this.#gap !== null && now < this.#gap.until ? this.#gap.since : null)
+    const event = await this.store.observe({ case: caseOf(c), via, silentIfNew, gapSince })
+    if (this.#unrecordedSince !== null) {
+      this.#gap = { since: this.#unrecordedSince, until: now + this.#gapWindowMs }
+      this.#unrecordedSince = null
+    }
     if (event !== null) {
       this.metrics?.events.inc({ type: event.type, provider: event.case.provider })
       for (const listener of this.#recorded) {
