@@ -110,29 +110,6 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[\w.:@-]{1,128}$/
 
-/**
- * The store epoch wired in (ADR 0032): first contact now (or at the first check that reaches the store), checks on a
- * timer and after every reconnect; a loss re-creates the watcher's job schedulers and re-baselines it. The other
- * features register their own heal steps (idempotency, webhooks).
- */
-function storeEpoch (app: FastifyInstance, config: Config, w: { store: KvStore, events: EventsEngine, clock: Clock, metrics: GatewayMetrics }): StoreEpoch {
-  const { watcher } = w.events
-  const epoch = new StoreEpoch({
-    kv: w.store, events: w.events.service.store, clock: w.clock, log: app.log, degradedMs: config.storeEpoch.degradedMs, onCounted: () => { w.metrics.storeDataLosses.inc() }
-  })
-  const schedules = async (): Promise<void> => { if (config.events.watch.enabled) await watcher.start() }
-  epoch.onLoss(async loss => {
-    await schedules()
-    if (loss.eventsLost && config.events.watch.enabled) await watcher.rebaseline(loss.epoch)
-  })
-  let stop = (): void => {}
-  app.addHook('onReady', async () => {
-    const eventsClient = (w.events.service.store as { client?: { on: (event: 'ready', fn: () => void) => unknown } }).client
-    stop = epoch.start(config.storeEpoch.checkMs, [w.store.client, eventsClient], schedules)
-  })
-  app.addHook('preClose', async () => { stop() })
-  return epoch
-}
 const INFO_OR_BELOW = new Set(['info', 'debug', 'trace'])
 
 export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
@@ -398,4 +375,28 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
 /** a hop count as Fastify's trust function (what proxy-addr does with a number): the nearest `hops` senders are proxies */
 function hopsTrusted (hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops
+}
+
+/**
+ * The store epoch wired in (ADR 0032): first contact now (or at the first check that reaches the store), checks on a
+ * timer and after every reconnect; a loss re-creates the watcher's job schedulers and re-baselines it. The other
+ * features register their own heal steps (idempotency, webhooks).
+ */
+function storeEpoch (app: FastifyInstance, config: Config, w: { store: KvStore, events: EventsEngine, clock: Clock, metrics: GatewayMetrics }): StoreEpoch {
+  const { watcher } = w.events
+  const epoch = new StoreEpoch({
+    kv: w.store, events: w.events.service.store, clock: w.clock, log: app.log, degradedMs: config.storeEpoch.degradedMs, onCounted: () => { w.metrics.storeDataLosses.inc() }
+  })
+  const schedules = async (): Promise<void> => { if (config.events.watch.enabled) await watcher.start() }
+  epoch.onLoss(async loss => {
+    await schedules()
+    if (loss.eventsLost && config.events.watch.enabled) await watcher.rebaseline(loss.epoch)
+  })
+  let stop = (): void => {}
+  app.addHook('onReady', async () => {
+    const eventsClient = (w.events.service.store as { client?: { on: (event: 'ready', fn: () => void) => unknown } }).client
+    stop = epoch.start(config.storeEpoch.checkMs, [w.store.client, eventsClient], schedules)
+  })
+  app.addHook('preClose', async () => { stop() })
+  return epoch
 }

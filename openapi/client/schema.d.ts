@@ -2361,6 +2361,11 @@ export interface components {
             sequence: number;
             /** @description The store epoch the event was recorded in: a new one begins when the gateway finds its Redis restarted empty (data lost), and sequences start again. `(epoch, case.id, sequence)` is unique: a consumer deduplicates on it, and a new epoch tells a reset from a duplicate */
             epoch: string;
+            /**
+             * @description Present (true) on the first status change of a case recorded after the gateway could not record for a while (its store was down): the case may have gone through steps in between that have no event; `previous` is the last state recorded before
+             * @constant
+             */
+            gap?: true;
         };
         /**
          * @description A bulk batch is over: its last item is final (recorded once, whichever replica finished it)
@@ -7314,6 +7319,11 @@ export interface operations {
                         sequence: number;
                         /** @description The store epoch the event was recorded in: a new one begins when the gateway finds its Redis restarted empty (data lost), and sequences start again. `(epoch, case.id, sequence)` is unique: a consumer deduplicates on it, and a new epoch tells a reset from a duplicate */
                         epoch: string;
+                        /**
+                         * @description Present (true) on the first status change of a case recorded after the gateway could not record for a while (its store was down): the case may have gone through steps in between that have no event; `previous` is the last state recorded before
+                         * @enum {boolean}
+                         */
+                        gap?: true;
                     } | {
                         /** @description Same id space and order as the case events */
                         id: string;

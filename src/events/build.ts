@@ -81,7 +81,14 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
     snapshots: async () => { try { return await store.snapshotCounts() } catch { return null } },
     watch: async (): Promise<WatchStatus[]> => await watcher.status()
   })
-  const service = new EventService(store, { clock, retention, metrics, log: app.log, ownsCaseId: id => opts.providers.resolveCaseId(id) !== null })
+  const service = new EventService(store, {
+    clock,
+    retention,
+    metrics,
+    log: app.log,
+    ownsCaseId: id => opts.providers.resolveCaseId(id) !== null,
+    gapWindowMs: 2 * Math.max(60_000, ...Object.values(config.events.watch.intervals))
+  })
   const watcher: Watcher = new Watcher(opts.providers, service, jobs, clock, app.log, metrics, {
     lookbackMs: config.events.watch.lookbackMs,
     intervals: config.events.watch.intervals,

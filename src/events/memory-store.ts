@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js'
 import { caseFingerprint } from '../domain/fingerprint.js'
 import type { CaseEvent, Event, GatewayEvent } from '../schemas/event.js'
 import {
-  compareIds, decide, gatewayEventOf, idTime, matchesFilter, snapshotOf,
+  compareIds, decide, gatewayEventOf, idTime, isGap, matchesFilter, snapshotOf,
   type AppendInput, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions, type Snapshot
 } from './store.js'
 
@@ -36,7 +36,7 @@ export class MemoryEventStore implements EventStore {
     return `${this.#lastMs}-${this.#lastSeq}`
   }
 
-  async observe ({ case: c, via, silentIfNew }: ObserveInput): Promise<CaseEvent | null> {
+  async observe ({ case: c, via, silentIfNew, gapSince }: ObserveInput): Promise<CaseEvent | null> {
     const now = this.clock.now()
     let prev: Held | undefined = this.#snapshots.get(c.id)
     if (prev !== undefined && prev.expiresAt <= now) { this.#snapshots.delete(c.id); prev = undefined }
@@ -44,7 +44,7 @@ export class MemoryEventStore implements EventStore {
     const outcome = decide(prev, c, fp, silentIfNew)
     if (outcome === null) return null
     const seq = outcome === 'silent' ? 0 : outcome.sequence
-    this.#snapshots.set(c.id, { ...snapshotOf(c, seq), createdAtMs: Date.parse(c.createdAt), expiresAt: c.terminal ? now + this.retention.timelineRetentionMs : Infinity })
+    this.#snapshots.set(c.id, { ...snapshotOf(c, seq, now), createdAtMs: Date.parse(c.createdAt), expiresAt: c.terminal ? now + this.retention.timelineRetentionMs : Infinity })
     if (outcome === 'silent') return null
     const event: CaseEvent = {
       id: this.#nextId(),
@@ -55,7 +55,8 @@ export class MemoryEventStore implements EventStore {
       case: c,
       previous: prev === undefined ? null : { status: prev.status, providerStatus: prev.providerStatus },
       sequence: outcome.sequence,
-      epoch: this.#epoch ?? ''
+      epoch: this.#epoch ?? '',
+      ...(prev !== undefined && isGap(prev, outcome.type, gapSince) ? { gap: true as const } : {})
     }
     this.#trim(this.#log, now - this.retention.retentionMs)
     this.#log.push(event)

@@ -20,7 +20,8 @@ import { gatewayEventOf, matchesFilter, type AppendInput, type Checkpoint, type 
  * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts, expiring zset, epoch
  * ARGV: 1 fp, 2 status, 3 providerStatus ('' = null), 4 terminal 1|0, 5 updatedAt ('' = null), 6 createdAt,
  *       7 createdAt ms, 8 silentIfNew 1|0, 9 observedAt, 10 via, 11 case JSON, 12 provider, 13 case id,
- *       14 log MINID, 15 timeline MINID, 16 timeline/snapshot TTL ms, 17 the epoch this process holds ('' = none yet)
+ *       14 log MINID, 15 timeline MINID, 16 timeline/snapshot TTL ms, 17 the epoch this process holds ('' = none yet),
+ *       18 now ms, 19 gapSince ms ('' = none; a status change of a snapshot last changed before it is flagged, isGap())
  * Returns false (unchanged or silent) or {entry id, entry fields}; an error when the stored epoch is not ARGV[17]
  * (the store lost its data, or another replica began a new epoch this one has not seen yet).
  * The rules are decide() of store.ts.
@@ -29,14 +30,14 @@ import { gatewayEventOf, matchesFilter, type AppendInput, type Checkpoint, type 
  */
 const OBSERVE = `
 if ARGV[17] ~= '' and redis.call('GET', KEYS[7]) ~= ARGV[17] then return redis.error_reply('TGW_EPOCH the stored epoch changed') end
-local s = redis.call('HMGET', KEYS[1], 'fp', 'seq', 'st', 'ps', 'term', 'ua')
+local s = redis.call('HMGET', KEYS[1], 'fp', 'seq', 'st', 'ps', 'term', 'ua', 'at')
 if s[1] == ARGV[1] then return false end
 local new = (s[1] == false)
 if not new and ARGV[3] == '' and s[4] ~= false and s[4] ~= '' then return false end
 if new and redis.call('ZSCORE', KEYS[6], ARGV[13]) == false then redis.call('HINCRBY', KEYS[5], ARGV[12], 1) end
 if ARGV[4] == '1' then redis.call('ZREM', KEYS[4], ARGV[13]) else redis.call('ZADD', KEYS[4], ARGV[7], ARGV[13]) end
 local function keep(seq)
-  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'seq', seq, 'st', ARGV[2], 'ps', ARGV[3], 'term', ARGV[4], 'ua', ARGV[5])
+  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'seq', seq, 'st', ARGV[2], 'ps', ARGV[3], 'term', ARGV[4], 'ua', ARGV[5], 'at', ARGV[18])
   if ARGV[4] == '1' then
     redis.call('PEXPIRE', KEYS[1], ARGV[16])
     local t = redis.call('TIME')
@@ -61,7 +62,8 @@ end
 local seq = tonumber(s[2] or '0') + 1
 local pst = s[3] or ''
 local pps = s[4] or ''
-local fields = {'t', typ, 'q', seq, 'pn', new and '1' or '0', 'pst', pst, 'pps', pps, 'oa', occ, 'ob', ARGV[9], 'ov', ARGV[10], 'c', ARGV[11], 'ep', ARGV[17]}
+local gap = (not new) and ARGV[19] ~= '' and typ ~= 'case.updated' and tonumber(s[7] or '0') < tonumber(ARGV[19])
+local fields = {'t', typ, 'g', gap and '1' or '0', 'q', seq, 'pn', new and '1' or '0', 'pst', pst, 'pps', pps, 'oa', occ, 'ob', ARGV[9], 'ov', ARGV[10], 'c', ARGV[11], 'ep', ARGV[17]}
 local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[14], '*', unpack(fields))
 redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[15], id, unpack(fields))
 redis.call('PEXPIRE', KEYS[3], ARGV[16])
@@ -119,7 +121,8 @@ function toEvent (id: string, fields: Fields): Event {
     case: JSON.parse(f.c as string) as Case,
     previous: f.pn === '1' ? null : { status: f.pst as UnifiedStatus, providerStatus: f.pps === '' || f.pps === undefined ? null : f.pps },
     sequence: Number(f.q),
-    epoch: f.ep ?? ''
+    epoch: f.ep ?? '',
+    ...(f.g === '1' ? { gap: true as const } : {})
   }
 }
 
@@ -160,7 +163,7 @@ export class RedisEventStore implements EventStore {
     return await waitForReady(this.client, ms)
   }
 
-  async observe ({ case: c, via, silentIfNew }: ObserveInput): Promise<CaseEvent | null> {
+  async observe ({ case: c, via, silentIfNew, gapSince }: ObserveInput): Promise<CaseEvent | null> {
     const now = this.o.clock.now()
     const k = this.#keys
     const args = [
@@ -168,7 +171,7 @@ export class RedisEventStore implements EventStore {
       caseFingerprint(c), c.status, c.providerStatus ?? '', c.terminal ? '1' : '0', c.updatedAt ?? '', c.createdAt,
       Date.parse(c.createdAt), silentIfNew ? '1' : '0', new Date(now).toISOString(), via, JSON.stringify(c), c.provider, c.id,
       minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs,
-      this.#epoch ?? ''
+      this.#epoch ?? '', now, gapSince ?? ''
     ]
     const entry = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
     return entry === null ? null : toEvent(entry[0], entry[1].map(String)) as CaseEvent

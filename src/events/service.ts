@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../clock.js'
 import { parseCaseId } from '../domain/case-id.js'
-import { GatewayError } from '../domain/problems.js'
+import { GatewayError, isStoreUnreachable } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
 import { CaseSchema, type Case } from '../schemas/case.js'
 import { EVENT_TYPES, type CaseEvent, type Event, type EventListQuery, type GatewayEvent, type EventPage, type EventType, type ObservedVia, type Timeline } from '../schemas/event.js'
@@ -22,6 +22,20 @@ export function caseOf (detail: Case): Case {
   return out as unknown as Case
 }
 
+/** the store, with every rejected call reported to `failed` first */
+function noticingOutages (store: EventStore, failed: (err: unknown) => void): EventStore {
+  return new Proxy(store, {
+    get (target, prop) {
+      const value: unknown = Reflect.get(target, prop, target)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        const out: unknown = (value as (...a: unknown[]) => unknown).apply(target, args)
+        return out instanceof Promise ? out.catch((err: unknown) => { failed(err); throw err }) : out
+      }
+    }
+  })
+}
+
 function csv (value: string): string[] {
   return [...new Set(value.split(',').map(s => s.trim()).filter(s => s !== ''))]
 }
@@ -34,6 +48,11 @@ export class EventService {
   readonly #log: Logger
   readonly #owns: (id: string) => boolean
   readonly #recorded = new Set<(event: CaseEvent) => Promise<unknown>>()
+  readonly #gapWindowMs: number
+  /** since when the store has not taken an observe step (unreachable), null while it does */
+  #unrecordedSince: number | null = null
+  /** after the store came back: status changes of cases last recorded before `since` are flagged `gap` until `until` */
+  #gap: { since: number, until: number } | null = null
 
   constructor (store: EventStore, opts: {
     clock: Clock
@@ -42,9 +61,13 @@ export class EventService {
     log: Logger
     /** false for an id no provider can own (unknown prefix, or a native part not of its provider's shape) */
     ownsCaseId?: (id: string) => boolean
+    gapWindowMs?: number
   }) {
-    this.store = store
+    // every store call a caller makes through the service (the watcher reads its checkpoints here) notes an outage
+    this.store = noticingOutages(store, err => { if (isStoreUnreachable(err)) this.#unrecordedSince ??= this.#clock.now() })
     this.#owns = opts.ownsCaseId ?? (id => parseCaseId(id) !== null)
+    // long enough for the watcher to read every case once after the store is back (two of its slowest ticks)
+    this.#gapWindowMs = opts.gapWindowMs ?? 120_000
     this.#clock = opts.clock
     this.#retention = opts.retention
     this.metrics = opts.metrics
@@ -53,7 +76,13 @@ export class EventService {
 
   /** The compare-and-record step. Throws when the store fails (a watcher must not advance then). */
   async observe (c: Case, via: ObservedVia, silentIfNew: boolean): Promise<CaseEvent | null> {
-    const event = await this.store.observe({ case: caseOf(c), via, silentIfNew })
+    const now = this.#clock.now()
+    const gapSince = this.#unrecordedSince ?? (this.#gap !== null && now < this.#gap.until ? this.#gap.since : null)
+    const event = await this.store.observe({ case: caseOf(c), via, silentIfNew, gapSince })
+    if (this.#unrecordedSince !== null) {
+      this.#gap = { since: this.#unrecordedSince, until: now + this.#gapWindowMs }
+      this.#unrecordedSince = null
+    }
     if (event !== null) {
       this.metrics?.events.inc({ type: event.type, provider: event.case.provider })
       for (const listener of this.#recorded) {

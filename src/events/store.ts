@@ -12,6 +12,11 @@ export interface ObserveInput {
   via: ObservedVia
   /** a case the store has never seen is recorded without an event (a provider's first look, a read of an old case) */
   silentIfNew: boolean
+  /**
+   * epoch ms the gateway could no longer record since (its store was down), null when it could: a status change of a
+   * case last recorded before then is flagged `gap` (steps in between may be missing)
+   */
+  gapSince?: number | null
 }
 
 /** An event of the gateway itself, recorded once per `key` (whichever replica appends it first). */
@@ -96,6 +101,8 @@ export interface EventStore {
 
 /** What one snapshot holds (the memory adapter's record; the Redis hash has the same fields). */
 export interface Snapshot {
+  /** epoch ms of the last change recorded (gap detection) */
+  at?: number
   fp: string
   seq: number
   status: UnifiedStatus
@@ -124,8 +131,13 @@ null | 'silent' | { type: CaseEventType, sequence: number, occurredAt: string | 
   return { type, sequence: prev.seq + 1, occurredAt }
 }
 
-export function snapshotOf (c: Case, seq: number): Snapshot {
-  return { fp: caseFingerprint(c), seq, status: c.status, providerStatus: c.providerStatus, terminal: c.terminal, updatedAt: c.updatedAt }
+/** the gap rule (the Redis script runs the same): a status change of a case last recorded before the store went down */
+export function isGap (prev: Snapshot, type: CaseEventType, gapSince: number | null | undefined): boolean {
+  return gapSince !== null && gapSince !== undefined && type !== 'case.updated' && (prev.at ?? 0) < gapSince
+}
+
+export function snapshotOf (c: Case, seq: number, at: number): Snapshot {
+  return { at, fp: caseFingerprint(c), seq, status: c.status, providerStatus: c.providerStatus, terminal: c.terminal, updatedAt: c.updatedAt }
 }
 
 export function matchesFilter (e: Event, f: EventFilter): boolean {

@@ -49,7 +49,11 @@ export const CaseEventSchema = Type.Object({
     maxLength: 64,
     description: 'The store epoch the event was recorded in: a new one begins when the gateway finds its Redis restarted empty (data lost), ' +
       'and sequences start again. `(epoch, case.id, sequence)` is unique: a consumer deduplicates on it, and a new epoch tells a reset from a duplicate'
-  })
+  }),
+  gap: Type.Optional(Type.Literal(true, {
+    description: 'Present (true) on the first status change of a case recorded after the gateway could not record for a while (its store was down): ' +
+      'the case may have gone through steps in between that have no event; `previous` is the last state recorded before'
+  }))
 }, { $id: 'CaseEvent', additionalProperties: false, examples: [EVENT_EXAMPLE] })
 export type CaseEvent = Static<typeof CaseEventSchema>
 

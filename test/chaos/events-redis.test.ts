@@ -81,8 +81,24 @@ describe('event store Redis frozen during watching', () => {
     for (const id of moved) {
       const mine = recorded.filter(e => e.case.id === id)
       expect(mine, id).toHaveLength(1)
-      expect(mine[0]).toMatchObject({ type: 'case.status_changed', case: { status: 'closed' }, sequence: 1 })
+      // changed while nothing could be recorded: flagged, steps in between may be missing
+      expect(mine[0]).toMatchObject({ type: 'case.status_changed', case: { status: 'closed' }, sequence: 1, gap: true })
     }
     expect((await events.getCheckpoint('phishfort'))?.lastSyncAt).toBe(clock.now())
+  })
+
+  it('flags no gap once the watcher has had time to read every case again', async () => {
+    const cases = (await app.inject({ url: '/v1/cases?provider=phishfort&terminal=false&limit=1', headers })).json().items as Array<{ id: string }>
+    const id = (cases[0] as { id: string }).id
+    await app.events.watcher.sync('phishfort')
+    // past the gap window (two of the slowest watch ticks, at least a minute each)
+    clock.advance(HOUR)
+    const res = await request(`${sandbox.endpoints.phishfort.baseUrl}/v1/incident/${id.slice('phishfort:'.length)}/safe`, { method: 'POST', headers: { 'x-api-key': SANDBOX_CREDENTIALS.phishfort } })
+    await res.body.dump()
+    clock.advance(2 * HOUR)
+    await app.events.watcher.sync('phishfort')
+    const mine = ((await app.inject({ url: `/v1/events?caseId=${encodeURIComponent(id)}`, headers })).json().items as CaseEvent[]).at(-1)
+    expect(mine).toMatchObject({ type: 'case.status_changed', case: { status: 'closed' } })
+    expect(mine?.gap).toBeUndefined()
   })
 })
