@@ -70,6 +70,17 @@ const submit = async (items: unknown[]): Promise<Batch> => {
 const casesFor = async (provider: string, value: string): Promise<unknown[]> =>
   (await get<{ items: unknown[] }>(`/v1/cases?provider=${provider}&q=${encodeURIComponent(new URL(value).hostname)}`)).items
 
+/** works the item jobs off on the manual clock, moving it to each next job's time; `before(round)` runs before each round's jobs */
+async function workOff (before: (round: number) => Promise<void> = async () => {}): Promise<void> {
+  let rounds = 0
+  for (let next = jobs.nextDue(); next !== null; next = jobs.nextDue()) {
+    if (next > clock.now()) clock.advance(next - clock.now())
+    await before(++rounds)
+    await jobs.runDue()
+    expect(rounds).toBeLessThan(50)
+  }
+}
+
 describe('batch items through passing vendor faults', () => {
   it('creates every item exactly once after 20 s of connection resets at the vendors, none failed', async () => {
     const run = randomUUID().slice(0, 8)
@@ -81,17 +92,13 @@ describe('batch items through passing vendor faults', () => {
     const start = clock.now()
     // every request to either vendor has its connection destroyed: the duplicate-check reads and the creates alike
     for (const id of ['phishfort', 'bforeai'] as const) gw.sandbox.running[id].sim.faults.add({ reset: true })
-    let rounds = 0
-    for (let next = jobs.nextDue(); next !== null; next = jobs.nextDue()) {
-      if (next > clock.now()) clock.advance(next - clock.now())
+    await workOff(async round => {
       if (clock.now() - start >= 20_000) for (const id of ['phishfort', 'bforeai'] as const) gw.sandbox.running[id].sim.faults.clear()
-      await jobs.runDue()
-      if (++rounds === 1) {
+      if (round === 1) {
         // the first attempt of every item met the resets: all still pending, none failed
         expect((await get<Batch>(`/v1/batches/${batch.id}`)).counts).toMatchObject({ pending: 20, failed: 0, created: 0 })
       }
-      expect(rounds).toBeLessThan(50)
-    }
+    })
     expect(clock.now() - start).toBeGreaterThanOrEqual(20_000)
     const done = await get<Batch>(`/v1/batches/${batch.id}`)
     expect(done.counts).toEqual({ created: 20, duplicate: 0, failed: 0, cancelled: 0, pending: 0 })
@@ -101,4 +108,15 @@ describe('batch items through passing vendor faults', () => {
     expect(new Set(outcomes.map(i => i.caseId)).size).toBe(20)
     for (const item of items) expect(await casesFor(item.provider, item.target.value)).toHaveLength(1)
   }, 60_000)
+
+  it('retries an item whose duplicate-check read met 5xx answers (nothing was sent) and creates it once', async () => {
+    const target = `https://lookup-${randomUUID().slice(0, 8)}.example.com/login`
+    // two attempts' worth of reads (each read is tried three times) answer 502
+    gw.sandbox.running.phishfort.sim.faults.add({ method: 'GET', path: '/v1/incident/subject/', status: 502, times: 6 })
+    const batch = await submit([{ provider: 'phishfort', target: { type: 'url', value: target } }])
+    await workOff()
+    const done = await get<Batch>(`/v1/batches/${batch.id}`)
+    expect(done.counts).toMatchObject({ created: 1, failed: 0 })
+    expect(await casesFor('phishfort', target)).toHaveLength(1)
+  }, 30_000)
 })
