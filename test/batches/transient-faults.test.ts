@@ -1,7 +1,8 @@
 /**
  * Batch items through passing vendor faults: connection resets at the vendors for 20 s of the manual clock, with the
  * item jobs run on that clock (the jobs port is the seam: this runner hands the real handler each job once the clock
- * reaches its delay), and a PhishFort create answered 503 with Retry-After.
+ * reaches its delay), 5xx answers to the duplicate-check read, and the circuit opening on failed creates between
+ * successful reads.
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -118,5 +119,31 @@ describe('batch items through passing vendor faults', () => {
     const done = await get<Batch>(`/v1/batches/${batch.id}`)
     expect(done.counts).toMatchObject({ created: 1, failed: 0 })
     expect(await casesFor('phishfort', target)).toHaveLength(1)
+  }, 30_000)
+})
+
+describe('the circuit under a batch whose creates fail', () => {
+  it('opens after CIRCUIT_FAILURE_THRESHOLD failed creates although every duplicate-check read between them succeeded', async () => {
+    const own = await testGateway({ store: 'redis', env: { CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_HALF_OPEN_AFTER_MS: '600000', BATCH_CONCURRENCY: '1' } })
+    try {
+      own.sandbox.running.phishfort.sim.faults.add({ method: 'POST', path: 'incident/tkd$', status: 500 })
+      const items = Array.from({ length: 5 }, (_v, i) => ({ target: { type: 'url', value: `https://breaker-${randomUUID().slice(0, 8)}-${i}.example.com/login` } }))
+      const res = await own.app.inject({ method: 'POST', url: '/v1/batches', headers: auth(), payload: { defaults: { provider: 'phishfort' }, items } })
+      expect(res.statusCode).toBe(202)
+      let batch = res.json<Batch>()
+      const circuit = async (): Promise<string | undefined> =>
+        (await own.app.inject({ method: 'GET', url: '/v1/providers', headers: auth() })).json<{ items: Array<{ id: string, circuit: string }> }>().items.find(p => p.id === 'phishfort')?.circuit
+      for (let i = 0; i < 200 && await circuit() !== 'open'; i++) await new Promise(resolve => setTimeout(resolve, 50))
+      await new Promise(resolve => setTimeout(resolve, 300))
+      batch = (await own.app.inject({ method: 'GET', url: `/v1/batches/${batch.id}`, headers: auth() })).json<Batch>()
+      // three items failed on the vendor's 500 (a create that may have been taken is not sent again); the other two
+      // wait for the circuit instead of failing
+      expect(batch.counts).toMatchObject({ failed: 3, pending: 2, created: 0 })
+      const stats = own.sandbox.running.phishfort.sim.stats.counts
+      expect([...stats].filter(([route]) => /^POST .*incident\/tkd$/.test(route)).reduce((n, [, c]) => n + c, 0)).toBe(3)
+      expect(await circuit()).toBe('open')
+    } finally {
+      await own.close()
+    }
   }, 30_000)
 })
