@@ -13,7 +13,7 @@ function read (file: Buffer, chunkBytes: number, maxItems = 1000): ReturnType<Cs
 
 describe('CsvItemsReader', () => {
   it('stops at row 1,001 of a 953,819-row file: the first 64 KB chunk ends it with a 413, the other 10 MB are never parsed', () => {
-    const file = Buffer.from(`target\n${Array.from({ length: 953_819 }, (_v, i) => `x${i}.example`).join('\n')}\n`)
+    const file = Buffer.from(`target\n${Array.from({ length: 953_819 }, (_v, i) => `a${i}.io`).join('\n')}\n`)
     const reader = new CsvItemsReader(1000)
     let pushed = 0
     let err: unknown

@@ -1,7 +1,8 @@
 /**
  * Batch items through passing vendor faults: connection resets at the vendors for 20 s of the manual clock, with the
  * item jobs run on that clock (the jobs port is the seam: this runner hands the real handler each job once the clock
- * reaches its delay), and a PhishFort create answered 503 with Retry-After.
+ * reaches its delay), 5xx answers to the duplicate-check read, and the circuit opening on failed creates between
+ * successful reads.
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -70,6 +71,17 @@ const submit = async (items: unknown[]): Promise<Batch> => {
 const casesFor = async (provider: string, value: string): Promise<unknown[]> =>
   (await get<{ items: unknown[] }>(`/v1/cases?provider=${provider}&q=${encodeURIComponent(new URL(value).hostname)}`)).items
 
+/** works the item jobs off on the manual clock, moving it to each next job's time; `before(round)` runs before each round's jobs */
+async function workOff (before: (round: number) => Promise<void> = async () => {}): Promise<void> {
+  let rounds = 0
+  for (let next = jobs.nextDue(); next !== null; next = jobs.nextDue()) {
+    if (next > clock.now()) clock.advance(next - clock.now())
+    await before(++rounds)
+    await jobs.runDue()
+    expect(rounds).toBeLessThan(50)
+  }
+}
+
 describe('batch items through passing vendor faults', () => {
   it('creates every item exactly once after 20 s of connection resets at the vendors, none failed', async () => {
     const run = randomUUID().slice(0, 8)
@@ -81,17 +93,13 @@ describe('batch items through passing vendor faults', () => {
     const start = clock.now()
     // every request to either vendor has its connection destroyed: the duplicate-check reads and the creates alike
     for (const id of ['phishfort', 'bforeai'] as const) gw.sandbox.running[id].sim.faults.add({ reset: true })
-    let rounds = 0
-    for (let next = jobs.nextDue(); next !== null; next = jobs.nextDue()) {
-      if (next > clock.now()) clock.advance(next - clock.now())
+    await workOff(async round => {
       if (clock.now() - start >= 20_000) for (const id of ['phishfort', 'bforeai'] as const) gw.sandbox.running[id].sim.faults.clear()
-      await jobs.runDue()
-      if (++rounds === 1) {
+      if (round === 1) {
         // the first attempt of every item met the resets: all still pending, none failed
         expect((await get<Batch>(`/v1/batches/${batch.id}`)).counts).toMatchObject({ pending: 20, failed: 0, created: 0 })
       }
-      expect(rounds).toBeLessThan(50)
-    }
+    })
     expect(clock.now() - start).toBeGreaterThanOrEqual(20_000)
     const done = await get<Batch>(`/v1/batches/${batch.id}`)
     expect(done.counts).toEqual({ created: 20, duplicate: 0, failed: 0, cancelled: 0, pending: 0 })
@@ -101,4 +109,41 @@ describe('batch items through passing vendor faults', () => {
     expect(new Set(outcomes.map(i => i.caseId)).size).toBe(20)
     for (const item of items) expect(await casesFor(item.provider, item.target.value)).toHaveLength(1)
   }, 60_000)
+
+  it('retries an item whose duplicate-check read met 5xx answers (nothing was sent) and creates it once', async () => {
+    const target = `https://lookup-${randomUUID().slice(0, 8)}.example.com/login`
+    // two attempts' worth of reads (each read is tried three times) answer 502
+    gw.sandbox.running.phishfort.sim.faults.add({ method: 'GET', path: '/v1/incident/subject/', status: 502, times: 6 })
+    const batch = await submit([{ provider: 'phishfort', target: { type: 'url', value: target } }])
+    await workOff()
+    const done = await get<Batch>(`/v1/batches/${batch.id}`)
+    expect(done.counts).toMatchObject({ created: 1, failed: 0 })
+    expect(await casesFor('phishfort', target)).toHaveLength(1)
+  }, 30_000)
+})
+
+describe('the circuit under a batch whose creates fail', () => {
+  it('opens after CIRCUIT_FAILURE_THRESHOLD failed creates although every duplicate-check read between them succeeded', async () => {
+    const own = await testGateway({ store: 'redis', env: { CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_HALF_OPEN_AFTER_MS: '600000', BATCH_CONCURRENCY: '1' } })
+    try {
+      own.sandbox.running.phishfort.sim.faults.add({ method: 'POST', path: 'incident/tkd$', status: 500 })
+      const items = Array.from({ length: 5 }, (_v, i) => ({ target: { type: 'url', value: `https://breaker-${randomUUID().slice(0, 8)}-${i}.example.com/login` } }))
+      const res = await own.app.inject({ method: 'POST', url: '/v1/batches', headers: auth(), payload: { defaults: { provider: 'phishfort' }, items } })
+      expect(res.statusCode).toBe(202)
+      let batch = res.json<Batch>()
+      const circuit = async (): Promise<string | undefined> =>
+        (await own.app.inject({ method: 'GET', url: '/v1/providers', headers: auth() })).json<{ items: Array<{ id: string, circuit: string }> }>().items.find(p => p.id === 'phishfort')?.circuit
+      for (let i = 0; i < 200 && await circuit() !== 'open'; i++) await new Promise(resolve => setTimeout(resolve, 50))
+      await new Promise(resolve => setTimeout(resolve, 300))
+      batch = (await own.app.inject({ method: 'GET', url: `/v1/batches/${batch.id}`, headers: auth() })).json<Batch>()
+      // three items failed on the vendor's 500 (a create that may have been taken is not sent again); the other two
+      // wait for the circuit instead of failing
+      expect(batch.counts).toMatchObject({ failed: 3, pending: 2, created: 0 })
+      const stats = own.sandbox.running.phishfort.sim.stats.counts
+      expect([...stats].filter(([route]) => /^POST .*incident\/tkd$/.test(route)).reduce((n, [, c]) => n + c, 0)).toBe(3)
+      expect(await circuit()).toBe('open')
+    } finally {
+      await own.close()
+    }
+  }, 30_000)
 })

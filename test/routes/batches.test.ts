@@ -294,7 +294,7 @@ describe('POST /v1/batches (CSV)', () => {
   })
 
   it('answers a 953,819-row CSV with 413 as soon as row 1,001 arrives', async () => {
-    const rows = Array.from({ length: 953_819 }, (_v, i) => `x${i}.example`)
+    const rows = Array.from({ length: 953_819 }, (_v, i) => `a${i}.io`)
     const file = Buffer.from(`target\n${rows.join('\n')}\n`)
     expect(file.length).toBeGreaterThan(10_000_000)
     const res = await gw.app.inject({ method: 'POST', url: '/v1/batches', ...fileForm(file) })
@@ -302,7 +302,7 @@ describe('POST /v1/batches (CSV)', () => {
     expect(res.json<{ detail: string }>().detail).toContain('at most 1000 items (BATCH_MAX_ITEMS) and this CSV has more rows (line 1002 is row 1001)')
   })
 
-  it('checks the defaults field like a JSON body: 50,000 levels deep is a 400, in a dry run and in a submit', async () => {
+  it('checks the defaults field like a JSON body: 50,000 levels deep is a 400, in a dry run and in a submit; over the field size a 413', async () => {
     const before = allCreates()
     const deep = '{"providerOptions":' + '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000) + '}'
     for (const q of ['?dryRun=true', '']) {
@@ -310,6 +310,10 @@ describe('POST /v1/batches (CSV)', () => {
       expect(res.statusCode).toBe(400)
       expect(res.json<{ errors: Array<{ path: string }> }>().errors).toEqual([{ path: '/defaults', message: 'nests more than 32 levels' }])
     }
+    // a value longer than a form field may be is a 413, not JSON cut short
+    const long = await gw.app.inject({ method: 'POST', url: '/v1/batches', ...fileForm(Buffer.from(`target\n${url()}\n`), JSON.stringify({ comment: 'x'.repeat(1_100_000) })) })
+    expect(long.statusCode).toBe(413)
+    expect(long.json<{ detail: string }>().detail).toBe('The "defaults" field may hold at most 1048576 bytes')
     expect(allCreates()).toBe(before)
   })
 
