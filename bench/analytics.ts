@@ -6,7 +6,6 @@
  *
  * Options: USAGE below (`npm run bench:analytics -- --help`).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { cpus } from 'node:os'
 import { Redis } from 'ioredis'
 import { buildApp } from '../src/app.js'
@@ -19,7 +18,7 @@ import { RedisKvStore } from '../src/store/redis-kv-store.js'
 import { MemoryKvStore } from '../src/store/memory-kv-store.js'
 import { Rng } from '../src/simulators/random.js'
 import { parseCli } from './cli.js'
-import { freePort } from './procs.js'
+import { startRedis } from './procs.js'
 
 const USAGE = `  --cases N (100000) --queries N per query shape (200)
   --redis-url URL (default: a redis-server started on a free loopback port without persistence, removed afterwards)`
@@ -135,30 +134,12 @@ async function rowBytes (store: RedisKvStore): Promise<number> {
   return lens.reduce((a, b) => a + b, 0)
 }
 
-let server: ChildProcess | null = null
-let redisUrl = args['redis-url'] ?? null
-if (redisUrl === null) {
-  const port = await freePort()
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  redisUrl = `redis://127.0.0.1:${port}`
-  for (let tries = 0; ; tries++) {
-    const probe = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null })
-    probe.on('error', () => {})
-    try {
-      await probe.connect()
-      await probe.quit()
-      break
-    } catch (err) {
-      probe.disconnect()
-      if (tries > 50) throw err
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
-  }
-}
+const redis = args['redis-url'] === undefined ? await startRedis() : null
+const redisUrl = args['redis-url'] ?? redis?.url ?? ''
 console.log(`takedown analytics over ${CASES} cases, ${QUERIES} queries per shape; node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`)
 try {
   await run('memory', null)
   await run('redis', redisUrl)
 } finally {
-  server?.kill('SIGTERM')
+  redis?.stop()
 }

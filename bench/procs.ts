@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { Redis } from 'ioredis'
 
 export interface Proc {
   name: string
@@ -103,6 +104,29 @@ export async function freePort (): Promise<number> {
       srv.close(() => resolve(port))
     })
   })
+}
+
+/** A throw-away redis-server on a free loopback port, without persistence, once it answers. */
+export async function startRedis (): Promise<{ url: string, stop: () => void }> {
+  const port = await freePort()
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const url = `redis://127.0.0.1:${port}`
+  for (let tries = 0; ; tries++) {
+    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null })
+    probe.on('error', () => {})
+    try {
+      await probe.connect()
+      await probe.quit()
+      return { url, stop: () => { server.kill('SIGTERM') } }
+    } catch (err) {
+      probe.disconnect()
+      if (tries > 50) {
+        server.kill('SIGTERM')
+        throw err
+      }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  }
 }
 
 export interface MemSample { rssKb: number, hwmKb: number }

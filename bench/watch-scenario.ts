@@ -88,7 +88,9 @@ export async function runWatchScenario (o: ScenarioOptions): Promise<Record<Prov
 
   const start = o.clock.now()
   let turn = 0
-  for (let t = 0; t <= horizon * 2 + 10_000; t += stepMs) {
+  // on until the last possible change has had the longest cadence kept (a stretched one included) plus 10 s
+  let longest = horizon
+  for (let t = 0; t <= horizon + longest + 10_000; t += stepMs) {
     if (t > 0) o.clock.advance(stepMs)
     for (const p of planned.filter(x => x.at === t)) {
       const sim = o.sandbox.running[p.provider]
@@ -106,7 +108,9 @@ export async function runWatchScenario (o: ScenarioOptions): Promise<Record<Prov
       const stats = o.sandbox.running[provider].sim.stats
       const before = stats.total()
       const report = await replica.events.watcher.tick(provider)
-      if (report !== null) results[provider].syncs.push({ provider, at: o.clock.now() - start, calls: stats.total() - before, report })
+      if (report === null) return
+      results[provider].syncs.push({ provider, at: o.clock.now() - start, calls: stats.total() - before, report })
+      longest = Math.max(longest, report.intervalMs)
     }))
   }
 

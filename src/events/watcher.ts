@@ -85,6 +85,19 @@ export interface WatchStatus {
   lastSyncAt: number | null
 }
 
+/**
+ * The cadence at which syncs of `calls` vendor calls fit in a budget share: the fewest whole ticks of `configured` such
+ * that ceil(window / cadence) + 1 syncs fit (the most the budget's sliding-window estimate can count at once). Syncs
+ * of more than half the share wait for room inside; their cadence is at least 2 × window × calls / share.
+ */
+export function cadenceWithin (configured: number, calls: number, share: { limit: number, windowMs: number } | undefined): number {
+  if (share === undefined || calls === 0) return configured
+  for (let every = configured; ; every += configured) {
+    if ((Math.ceil(share.windowMs / every) + 1) * calls <= share.limit) return every
+    if (2 * calls > share.limit && every * share.limit >= 2 * share.windowMs * calls) return every
+  }
+}
+
 export class Watcher {
   readonly #stop = new Cancellation()
   #oldOffset = 0
@@ -223,7 +236,7 @@ export class Watcher {
         if (c !== null) await observe(c)
       })
       report.openCases = open.size
-      report.intervalMs = baseline ? configured : this.#interval(provider, configured, report.calls)
+      report.intervalMs = baseline ? configured : cadenceWithin(configured, report.calls, this.opts.budgets[provider])
       if (report.intervalMs > configured && report.intervalMs !== checkpoint?.intervalMs) {
         this.log.warn({ provider, calls: report.calls, openCases: report.openCases, intervalMs: configured, effectiveIntervalMs: report.intervalMs },
           'the open set costs more vendor calls per sync than the watcher\'s budget share allows at the configured cadence; syncs run less often')
@@ -237,20 +250,6 @@ export class Watcher {
       if (err instanceof ConnectorError) this.providers.recordError(provider, err)
       this.log.warn({ ...report, err: (err as Error).message }, 'watch sync failed; the checkpoint stays, the next tick reads it all again')
       throw err
-    }
-  }
-
-  /**
-   * The cadence at which syncs of `calls` vendor calls fit in the watcher's budget share: the fewest whole ticks such
-   * that ceil(window / cadence) + 1 syncs fit (the most the budget's sliding-window estimate can count at once). Syncs
-   * of more than half the share wait for room inside; their cadence is at least 2 × window × calls / share.
-   */
-  #interval (provider: ProviderId, configured: number, calls: number): number {
-    const share = this.opts.budgets[provider]
-    if (share === undefined || calls === 0) return configured
-    for (let every = configured; ; every += configured) {
-      if ((Math.ceil(share.windowMs / every) + 1) * calls <= share.limit) return every
-      if (2 * calls > share.limit && every * share.limit >= 2 * share.windowMs * calls) return every
     }
   }
 

@@ -20,7 +20,7 @@ export function sandboxEndpoints (running: Record<ProviderId, RunningSimulator>)
   }])) as Record<ProviderId, SandboxEndpoint>
 }
 
-export async function startSandbox (clock: Clock, opts: { seed?: number, count?: number, spanDays?: number } = {}): Promise<Sandbox> {
+export async function startSandbox (clock: Clock, opts: { seed?: number, count?: number, spanDays?: number, flags?: Record<string, string> } = {}): Promise<Sandbox> {
   const running = {} as Record<ProviderId, RunningSimulator>
   for (const id of PROVIDER_IDS) running[id] = await startSimulator(await createSimulator(id, { clock, ...opts }))
   return {
