@@ -190,7 +190,10 @@ describe('a body the operation does not take is a 400', () => {
   const sample = (name: string, path: string): string => {
     if (name === 'action') return 'takedown'
     if (name !== 'id') return 'x1'
-    return path.startsWith('/v1/batches') ? 'b_aaaaaaaaaaaa' : path.startsWith('/v1/webhook-endpoints') ? 'we_abc123' : 'phishfort:abc123'
+    if (path.startsWith('/v1/batches')) return 'b_aaaaaaaaaaaa'
+    if (path.startsWith('/v1/webhook-endpoints')) return 'we_abc123'
+    // a case of a provider that can do the write (one that cannot says so before the body is looked at)
+    return path.endsWith('/cancel') ? 'bforeai:abc123' : path.endsWith('/appeal') ? 'cloudflare:abc123' : 'phishfort:abc123'
   }
 
   it('1, "str", true and null on every write route, whatever its body schema', async () => {
