@@ -1,5 +1,5 @@
 /**
- * Every curl example of README.md's "curl cookbook" runs, with the real curl binary, against the gateway as
+ * Every curl example of README.md's "Quick start" and "curl cookbook" runs, with the real curl binary, against the gateway as
  * `npm start` serves it (sandbox mode, key `sandbox`) on a free loopback port, and answers the documented status.
  * Placeholders become real values: YOUR_CASE_ID a case of the provider named before it, YOUR_DETECTION_ID a
  * detection, $NEXT_CURSOR the cursor of the listing it continues, evidence files temporary files.
@@ -42,6 +42,15 @@ export function cookbookCommands (readme: string): string[] {
   return commands
 }
 
+/** The curl commands of the "Quick start" section (the first thing a new user runs), before the cookbook's. */
+export function quickStartCommands (readme: string): string[] {
+  const start = readme.search(/^## Quick start/m)
+  if (start < 0) throw new Error('README.md has no "Quick start" heading')
+  const rest = readme.slice(readme.indexOf('\n', start) + 1)
+  const section = rest.slice(0, Math.max(0, rest.search(/^## /m)))
+  return [...section.matchAll(/^```sh\n([\s\S]*?)^```/gm)].flatMap(b => (b[1] ?? '').split('\n').map(l => l.trim()).filter(l => l.startsWith('curl ')))
+}
+
 /** The status the README promises for a command: 201 for creates, 202 for actions, 200 otherwise. */
 function expectedStatus (command: string): number {
   if (!/-X POST/.test(command)) return 200
@@ -58,7 +67,8 @@ describe.skipIf(!hasCurl)(hasCurl ? 'README curl cookbook' : `README curl cookbo
   let gw: ListeningGateway
   let dir: string
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-  const commands = cookbookCommands(readme)
+  const quickStart = quickStartCommands(readme)
+  const commands = [...quickStart, ...cookbookCommands(readme)]
   const values: Record<string, string> = {}
 
   const getJson = async (path: string): Promise<Page> => {
@@ -112,8 +122,9 @@ describe.skipIf(!hasCurl)(hasCurl ? 'README curl cookbook' : `README curl cookbo
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   })
 
-  it('finds every example of the cookbook', () => {
-    expect(commands.length).toBeGreaterThanOrEqual(17)
+  it('finds every example of the quick start and the cookbook', () => {
+    expect(quickStart).toHaveLength(1)
+    expect(commands.length).toBeGreaterThanOrEqual(18)
     for (const c of commands) expect(c).toMatch(/^curl /)
   })
 
