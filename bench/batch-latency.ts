@@ -1,5 +1,5 @@
 /**
- * Interactive latency while a batch runs (`tsx bench/batch-latency.ts`): p99 of GET /v1/cases/{id} on an idle
+ * Interactive latency while a batch runs (`npm run bench:batch`): p99 of GET /v1/cases/{id} on an idle
  * gateway, then while a 1,000-item batch (600 PhishFort, 300 BforeAI, 100 Cloudflare targets) is worked off.
  *
  * Processes: the simulators (src/simulators/serve.ts, vendor latency --latency-ms), the gateway in live mode
@@ -12,21 +12,20 @@
 import { randomUUID } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import { parseCli } from './cli.js'
 import { freePort, killAllSync, readyLine, startProcess, stopAll } from './procs.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const KEY = 'bench-batch-secret-key'
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '15' },
-    connections: { type: 'string', default: '4' },
-    'latency-ms': { type: 'string', default: '50' },
-    items: { type: 'string', default: '1000' },
-    redis: { type: 'string' }
-  },
-  strict: true
+const USAGE = `  --duration S (15) --connections N (4) --latency-ms N (50) --items N (1000)
+  --redis URL (default: the gateway keeps its state in process memory)`
+const args = parseCli('bench:batch', USAGE, {
+  duration: { type: 'string', default: '15' },
+  connections: { type: 'string', default: '4' },
+  'latency-ms': { type: 'string', default: '50' },
+  items: { type: 'string', default: '1000' },
+  redis: { type: 'string' }
 })
 
 interface SimsLine { simulators: Record<'bforeai' | 'phishfort' | 'cloudflare', { baseUrl: string, credential: string }>, cloudflareAccount: string }

@@ -15,7 +15,6 @@
  * loopback port without persistence, removed afterwards).
  */
 import { randomUUID } from 'node:crypto'
-import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../src/app.js'
@@ -27,18 +26,21 @@ import { BullJobRunner } from '../src/jobs/bullmq.js'
 import { PROVIDER_IDS, type ProviderId } from '../src/schemas/provider.js'
 import { startSandbox, type Sandbox } from '../src/simulators/sandbox.js'
 import { RedisKvStore } from '../src/store/redis-kv-store.js'
+import { parseCli } from './cli.js'
 import { startRedis } from './procs.js'
 import { percentile, runWatchScenario } from './watch-scenario.js'
 
-const { values: args } = parseArgs({
-  options: {
-    cases: { type: 'string', default: '25000' },
-    changes: { type: 'string', default: '25' },
-    'span-days': { type: 'string', default: '400' },
-    budget: { type: 'string', default: '1200' },
-    share: { type: 'string', default: '20' },
-    'redis-url': { type: 'string' }
-  }
+const USAGE = `  --cases N per vendor (25000) --changes N per vendor (25) --span-days N (400)
+  --budget N requests per 5 minutes for the printed cadence (1200) --share PERCENT (20)
+  --redis-url URL (default: a redis-server started on a free loopback port without persistence, removed afterwards)`
+
+const args = parseCli('bench:watch', USAGE, {
+  cases: { type: 'string', default: '25000' },
+  changes: { type: 'string', default: '25' },
+  'span-days': { type: 'string', default: '400' },
+  budget: { type: 'string', default: '1200' },
+  share: { type: 'string', default: '20' },
+  'redis-url': { type: 'string' }
 })
 const CASES = Number(args.cases)
 const DAY = 86_400_000

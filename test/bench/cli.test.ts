@@ -7,7 +7,12 @@ const run = (script: string, ...args: string[]): { status: number | null, stdout
   return { status: res.status, stdout: res.stdout, stderr: res.stderr }
 }
 
-describe.each([['bench/run.ts', 'bench', '--duration'], ['bench/analytics.ts', 'bench:analytics', '--cases']])('%s', (script, name, option) => {
+describe.each([
+  ['bench/run.ts', 'bench', '--duration'],
+  ['bench/analytics.ts', 'bench:analytics', '--cases'],
+  ['bench/watch.ts', 'bench:watch', '--span-days'],
+  ['bench/batch-latency.ts', 'bench:batch', '--latency-ms']
+])('%s', (script, name, option) => {
   it('--help prints the usage and exits 0', () => {
     const res = run(script, '--help')
     expect(res.status, res.stderr).toBe(0)
