@@ -13,10 +13,10 @@ const table = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../layers
   vendorFolders: string[]
 }
 
-export type Graph = Map<string, string[]>
+type Graph = Map<string, string[]>
 
 /** Every .ts file under src/ (relative, '/'-separated) with the src files it imports. */
-export function importGraph (root = SRC): Graph {
+function importGraph (root = SRC): Graph {
   const files: string[] = []
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -39,7 +39,7 @@ export function importGraph (root = SRC): Graph {
 }
 
 /** The layer of a file: the longest path in the table that names it or a folder above it; rank 0 is the top. */
-export function layerOf (file: string): { rank: number, name: string, path: string } {
+function layerOf (file: string): { rank: number, name: string, path: string } {
   let best: { rank: number, name: string, path: string } | undefined
   table.layers.forEach(({ name, paths }, rank) => {
     for (const path of paths) {
@@ -60,7 +60,7 @@ function vendorOf (file: string): string | undefined {
 }
 
 /** Imports against the layering, one line each: `src/<file> imports src/<target> (<layer> → <higher layer>)`. */
-export function violations (graph: Graph): string[] {
+function violations (graph: Graph): string[] {
   const found: string[] = []
   for (const [file, targets] of graph) {
     const from = layerOf(file)
@@ -76,7 +76,7 @@ export function violations (graph: Graph): string[] {
 }
 
 /** Every import cycle, one per strongly connected component, as `a → b → … → a`. */
-export function cycles (graph: Graph): string[] {
+function cycles (graph: Graph): string[] {
   const index = new Map<string, number>()
   const low = new Map<string, number>()
   const stack: string[] = []
