@@ -11,7 +11,8 @@ import { isProviderId, PROVIDER_IDS, type ProviderId } from './schemas/provider.
 import type { StatusOverrides } from './status/engine.js'
 import { loadStatusOverrides } from './status/overrides.js'
 import { PROVIDER_MODULES, PROVIDERS } from './providers/registry.js'
-import { DEFAULT_RETRY_SCHEDULE_MS, parseSchedule } from './webhooks/schedule.js'
+import type { HostPort, RedisTarget } from './store/redis-kv-store.js'
+import { DEFAULT_RETRY_SCHEDULE_MS, parseSchedule } from './domain/retry-schedule.js'
 
 export const SCOPES = ['read', 'write', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
@@ -31,14 +32,6 @@ export interface ProviderConfig {
   /** outbound budget per vendor credential, shared by replicas through the store; null = unlimited */
   outboundBudget: { limit: number, windowMs: number } | null
 }
-
-export interface HostPort { host: string, port: number }
-
-/** How to reach Redis: one URL, a Sentinel group, or a Cluster (ioredis supports all three). */
-export type RedisTarget =
-  | { kind: 'url', url: string }
-  | { kind: 'sentinel', sentinels: HostPort[], name: string }
-  | { kind: 'cluster', nodes: HostPort[] }
 
 export interface Config {
   port: number

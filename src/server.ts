@@ -5,7 +5,7 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createLogger } from './logger.js'
-import { describeOff, turnOnHint } from './services/provider-set.js'
+import { describeOff } from './services/provider-set.js'
 
 let config: Config
 try {
@@ -28,9 +28,9 @@ if (config.sandbox) {
 const off = app.providers.all().filter(p => p.mode === 'off')
 if (off.length === app.providers.all().length) {
   app.log.error({ off: off.map(describeOff) }, `NO PROVIDER IS ON: ${off.map(describeOff).join(', ')}. Listings answer 503 and creates 422 ` +
-    `until one is: ${turnOnHint(off)}`)
+    `until one is: ${app.providers.turnOnHint(off)}`)
 } else if (off.length > 0) {
-  app.log.warn({ off: off.map(describeOff) }, `providers off: ${off.map(describeOff).join(', ')}; listings skip them. To turn one on, ${turnOnHint(off)}`)
+  app.log.warn({ off: off.map(describeOff) }, `providers off: ${off.map(describeOff).join(', ')}; listings skip them. To turn one on, ${app.providers.turnOnHint(off)}`)
 }
 if (config.sandboxKey) app.log.warn('GATEWAY_API_KEYS is unset: the key "sandbox" (all scopes) is accepted; never run like this in production')
 if (config.randomSecret) app.log.warn('GATEWAY_SECRET is unset: cursors are signed with a random per-process secret and die with the process')

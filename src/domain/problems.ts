@@ -3,6 +3,7 @@
  * Each code maps to one RFC 9457 `type`, `title` and HTTP status. openapi/README.md documents the same table;
  * test/domain/problems.test.ts keeps both in step.
  */
+import type { Problem } from '../schemas/problem.js'
 import type { ProviderId } from '../schemas/provider.js'
 import { ConnectorError, UnsafePathSegment, type ConnectorErrorKind } from './connector-error.js'
 
@@ -127,4 +128,37 @@ export function toGatewayError (err: unknown): GatewayError | null {
   // a value that cannot be one vendor path segment names nothing at the vendor (connectors/vendor-path.ts)
   if (err instanceof UnsafePathSegment) return new GatewayError('GW_ERR_NOT_FOUND', 'No such object: the id cannot name anything at the provider', { cause: err })
   return null
+}
+
+/** field-level reasons listed in a problem (the OpenAPI maxItems), detail length */
+const MAX_ERRORS = 50
+const MAX_DETAIL = 1000
+
+/** The RFC 9457 problem of a gateway error and its headers; `at` is the request (or batch item) it answers. */
+export function problemOf (gw: GatewayError, at: { url: string, id: unknown }): { problem: Problem, headers: Record<string, string> } {
+  const entry = PROBLEMS[gw.code]
+  const problem: Problem = {
+    type: problemType(gw.code),
+    title: entry.title,
+    status: entry.status,
+    // a detail assembled from many reasons stays readable; the reasons themselves are in `errors`
+    detail: gw.message.length > MAX_DETAIL ? gw.message.slice(0, MAX_DETAIL - 1) + '…' : gw.message,
+    instance: at.url.split('?')[0] ?? at.url,
+    requestId: String(at.id),
+    code: gw.code
+  }
+  const x = gw.extras
+  if (x.errors !== undefined) {
+    // the answer is bounded by the request's meaning, not its size: 50,000 unknown keys do not make a 4 MB problem
+    problem.errors = x.errors.length > MAX_ERRORS ? x.errors.slice(0, MAX_ERRORS) : x.errors
+    if (x.errors.length > MAX_ERRORS) problem.errorsOmitted = x.errors.length - MAX_ERRORS
+  }
+  if (x.provider !== undefined) problem.provider = x.provider
+  if (x.providerStatus !== undefined) problem.providerStatus = x.providerStatus
+  if (x.allowed !== undefined) problem.allowed = x.allowed
+  if (x.existing !== undefined) problem.existing = x.existing
+  if (x.retryCursor !== undefined) problem.retryCursor = x.retryCursor
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json; charset=utf-8' }
+  if (x.retryAfter !== undefined && x.retryAfter !== null) headers['retry-after'] = String(x.retryAfter)
+  return { problem, headers }
 }

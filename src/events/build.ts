@@ -16,7 +16,8 @@ import { MemoryEventStore } from './memory-store.js'
 import { EventMetrics } from './metrics.js'
 import { EventService } from './service.js'
 import type { EventStore } from './store.js'
-import { Watcher, type WatchStatus } from './watcher.js'
+import { Watcher } from './watcher.js'
+import type { WatchStatus } from '../services/providers.js'
 
 export interface EventsEngine {
   service: EventService

@@ -1,6 +1,6 @@
 /** The events engine's Prometheus families, registered on the gateway's registry (src/metrics.ts). */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import type { WatchStatus } from './watcher.js'
+import type { WatchStatus } from '../services/providers.js'
 
 const PREFIX = 'takedown_gateway_'
 

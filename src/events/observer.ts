@@ -1,15 +1,9 @@
 /** What the case services tell the events engine about (reads and the gateway's own writes); optional for them. */
 import type { Clock } from '../clock.js'
 import type { Case } from '../schemas/case.js'
+import type { CaseObserver } from '../services/observer.js'
 import type { EventService } from './service.js'
 import type { Watcher } from './watcher.js'
-
-export interface CaseObserver {
-  /** a case as the vendor just returned it: `read` (GET /v1/cases/{id}) or `gateway` (a write answered with the case) */
-  seen: (c: Case, via: 'read' | 'gateway', created: boolean) => void
-  /** a write changed this case without returning it: re-read it in the background */
-  touched: (caseId: string) => void
-}
 
 /** how long a read that found a case as this process last recorded it skips the store's compare */
 export const READ_MEMO_MS = 30_000

@@ -5,16 +5,16 @@
  * tails the log with XREAD BLOCK and fans new entries out to the subscribers (SSE clients, other features).
  */
 import type { Cluster, Redis } from 'ioredis'
-import type { RedisTarget } from '../config.js'
+import type { RedisTarget } from '../store/redis-kv-store.js'
 import { caseFingerprint } from '../domain/fingerprint.js'
 import type { Logger } from '../logger.js'
 import type { Case } from '../schemas/case.js'
-import type { CaseEvent, CaseEventType, Event, GatewayEvent, ObservedVia } from '../schemas/event.js'
+import type { AppendInput, CaseEvent, CaseEventType, Event, GatewayEvent, ObservedVia } from '../schemas/event.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
 import { eventKeys } from '../store/keys.js'
 import { createRedisClient, waitForReady } from '../store/redis-kv-store.js'
 import type { Clock } from '../clock.js'
-import { gatewayEventOf, matchesFilter, type AppendInput, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
+import { gatewayEventOf, matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
 
 /*
  * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts, expiring zset, epoch

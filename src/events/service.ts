@@ -8,10 +8,10 @@ import { parseCaseId } from '../domain/case-id.js'
 import { GatewayError, isStoreUnreachable } from '../domain/problems.js'
 import type { Logger } from '../logger.js'
 import { CaseSchema, type Case } from '../schemas/case.js'
-import { EVENT_TYPES, type CaseEvent, type Event, type EventListQuery, type GatewayEvent, type EventPage, type EventType, type ObservedVia, type Timeline } from '../schemas/event.js'
+import { EVENT_TYPES, type AppendInput, type CaseEvent, type Event, type EventListQuery, type GatewayEvent, type EventPage, type EventType, type ObservedVia, type Timeline } from '../schemas/event.js'
 import { isProviderId, PROVIDER_IDS } from '../schemas/provider.js'
 import type { EventMetrics } from './metrics.js'
-import { compareIds, idTime, type AppendInput, type EventFilter, type EventRead, type EventStore, type RetentionOptions } from './store.js'
+import { compareIds, idTime, type EventFilter, type EventRead, type EventStore, type RetentionOptions } from './store.js'
 
 const CASE_KEYS = Object.keys(CaseSchema.properties) as Array<keyof Case>
 

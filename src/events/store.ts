@@ -4,7 +4,7 @@
  */
 import { caseFingerprint } from '../domain/fingerprint.js'
 import type { Case } from '../schemas/case.js'
-import type { BatchCompletedData, CaseEvent, CaseEventType, EndpointDisabledData, Event, EventType, GatewayEvent, ObservedVia } from '../schemas/event.js'
+import type { AppendInput, CaseEvent, CaseEventType, Event, EventType, GatewayEvent, ObservedVia } from '../schemas/event.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
 
 export interface ObserveInput {
@@ -17,13 +17,6 @@ export interface ObserveInput {
    * case last recorded before then is flagged `gap` (steps in between may be missing)
    */
   gapSince?: number | null
-}
-
-/** An event of the gateway itself, recorded once per `key` (whichever replica appends it first). */
-export type AppendInput = ({ type: 'batch.completed', data: BatchCompletedData } | { type: 'endpoint.disabled', data: EndpointDisabledData }) & {
-  /** one occurrence, one key: a second append with the same key (another replica, a retried job) records nothing */
-  key: string
-  occurredAt: string
 }
 
 export interface EventFilter {

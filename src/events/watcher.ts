@@ -30,6 +30,7 @@ import type { Case } from '../schemas/case.js'
 import type { ObservedVia } from '../schemas/event.js'
 import type { ProviderId } from '../schemas/provider.js'
 import type { ProviderSet } from '../services/provider-set.js'
+import type { WatchStatus } from '../services/providers.js'
 import type { EventMetrics } from './metrics.js'
 import type { EventService } from './service.js'
 
@@ -70,19 +71,6 @@ export interface SyncReport {
   openCases: number
   /** the cadence that keeps `calls` within the watcher's budget share */
   intervalMs: number
-}
-
-/** What GET /v1/providers and /metrics show of a watched provider. */
-export interface WatchStatus {
-  provider: ProviderId
-  /** the configured cadence */
-  intervalMs: number
-  /** the cadence kept: the configured one, or longer when a sync costs more than the budget share allows */
-  effectiveIntervalMs: number
-  /** null before the first sync */
-  openCases: number | null
-  cycleCalls: number | null
-  lastSyncAt: number | null
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { Queue, Worker, type Job } from 'bullmq'
 import type { Cluster, Redis } from 'ioredis'
-import type { RedisTarget } from '../config.js'
+import type { RedisTarget } from '../store/redis-kv-store.js'
 import type { Logger } from '../logger.js'
 import { createRedisClient } from '../store/redis-kv-store.js'
 import { checkJobId, type AddOptions, type JobHandler, type JobRunner, type QueueOptions } from './port.js'

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
-import { GatewayError, PROBLEMS, problemType, toGatewayError, type ProblemCode } from '../domain/problems.js'
+import { GatewayError, PROBLEMS, problemOf, problemType, toGatewayError, type ProblemCode } from '../domain/problems.js'
 import type { Problem } from '../schemas/problem.js'
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from '../services/writes.js'
 import { MULTIPART_LIMITS } from './multipart.js'
@@ -41,10 +41,8 @@ function mediaType (req: ProblemRequest): string {
 /** Where a validation error was found, in the words of an HTTP request. */
 const CONTEXTS: Record<string, string> = { body: 'request body', querystring: 'query string', params: 'path', headers: 'request headers' }
 
-/** field-level reasons listed in a problem (the OpenAPI maxItems), reasons spelled out in a validation detail, detail length */
-const MAX_ERRORS = 50
+/** reasons spelled out in a validation detail */
 const DETAIL_ERRORS = 5
-const MAX_DETAIL = 1000
 
 interface AjvIssue {
   instancePath?: string
@@ -172,31 +170,7 @@ export function toProblem (err: unknown, req: ProblemRequest): { problem: Proble
       gw = new GatewayError('GW_ERR_INTERNAL', `Unexpected error; quote request id ${String(req.id)} when reporting it`)
     }
   }
-  const entry = PROBLEMS[gw.code]
-  const problem: Problem = {
-    type: problemType(gw.code),
-    title: entry.title,
-    status: entry.status,
-    // a detail assembled from many reasons stays readable; the reasons themselves are in `errors`
-    detail: gw.message.length > MAX_DETAIL ? gw.message.slice(0, MAX_DETAIL - 1) + '…' : gw.message,
-    instance: req.url.split('?')[0] ?? req.url,
-    requestId: String(req.id),
-    code: gw.code
-  }
-  const x = gw.extras
-  if (x.errors !== undefined) {
-    // the answer is bounded by the request's meaning, not its size: 50,000 unknown keys do not make a 4 MB problem
-    problem.errors = x.errors.length > MAX_ERRORS ? x.errors.slice(0, MAX_ERRORS) : x.errors
-    if (x.errors.length > MAX_ERRORS) problem.errorsOmitted = x.errors.length - MAX_ERRORS
-  }
-  if (x.provider !== undefined) problem.provider = x.provider
-  if (x.providerStatus !== undefined) problem.providerStatus = x.providerStatus
-  if (x.allowed !== undefined) problem.allowed = x.allowed
-  if (x.existing !== undefined) problem.existing = x.existing
-  if (x.retryCursor !== undefined) problem.retryCursor = x.retryCursor
-  const headers: Record<string, string> = { 'content-type': 'application/problem+json; charset=utf-8' }
-  if (x.retryAfter !== undefined && x.retryAfter !== null) headers['retry-after'] = String(x.retryAfter)
-  return { problem, headers, gw }
+  return { ...problemOf(gw, req), gw }
 }
 
 export function registerProblemHandler (app: FastifyInstance): void {

@@ -4,7 +4,7 @@
  */
 import { Agent, type Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
-import type { Config } from '../config.js'
+import { howToTurnOn, type Config } from '../config.js'
 import type { ConnectorFactory } from '../connectors/connector.js'
 import type { Logger } from '../logger.js'
 import type { KvStore } from '../store/kv-store.js'
@@ -87,5 +87,5 @@ export async function buildProviders (config: Config, deps: {
       configError: () => resilience.configError
     }
   })
-  return { providers: new ProviderSet(entries), dispatchers, budgets }
+  return { providers: new ProviderSet(entries, howToTurnOn), dispatchers, budgets }
 }

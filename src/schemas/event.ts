@@ -193,3 +193,10 @@ export const TimelineQuerySchema = Type.Object({
 }, { additionalProperties: false })
 
 export { EVENT_ID as EVENT_ID_PATTERN }
+
+/** An event of the gateway itself, recorded once per `key` (whichever replica appends it first). */
+export type AppendInput = ({ type: 'batch.completed', data: BatchCompletedData } | { type: 'endpoint.disabled', data: EndpointDisabledData }) & {
+  /** one occurrence, one key: a second append with the same key (another replica, a retried job) records nothing */
+  key: string
+  occurredAt: string
+}

@@ -1,11 +1,13 @@
 import { Type } from 'typebox'
-import { PROVIDERS } from '../providers/registry.js'
 
-/** Provider ids, in registry order: providers/registry.ts is the one list. */
-export type ProviderId = (typeof PROVIDERS)[number]['id']
-export const PROVIDER_IDS: readonly ProviderId[] = PROVIDERS.map(m => m.id)
+/**
+ * Provider ids, in listing order. Vocabulary, so it sits here with nothing of the app below it (ADR 0036); each id is
+ * a provider module in providers/registry.ts, and the compiler holds that registry to this list both ways.
+ */
+export const PROVIDER_IDS = ['bforeai', 'phishfort', 'cloudflare', 'netcraft'] as const
+export type ProviderId = (typeof PROVIDER_IDS)[number]
 
-export const ProviderIdSchema = Type.Enum(PROVIDER_IDS as ProviderId[], { description: 'Provider (vendor) id' })
+export const ProviderIdSchema = Type.Enum(PROVIDER_IDS as unknown as ProviderId[], { description: 'Provider (vendor) id' })
 
 export function isProviderId (value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value)

@@ -2,7 +2,10 @@ import { Type, type Static } from 'typebox'
 import { Nullable, NullableRfc3339Schema, Rfc3339Schema, TargetTypeSchema } from './common.js'
 import { ProviderIdSchema } from './provider.js'
 import { UnifiedStatusSchema } from './unified-status.js'
-import { ENDPOINT_EVENT_TYPES } from '../webhooks/filter.js'
+import { CASE_EVENT_TYPES, GATEWAY_EVENT_TYPES } from './event.js'
+
+/** The event types an endpoint can subscribe to. `webhook.test` is only ever sent by POST …/test. */
+export const ENDPOINT_EVENT_TYPES = [...CASE_EVENT_TYPES, ...GATEWAY_EVENT_TYPES] as const
 
 const EXAMPLE_ID = 'we_Jx3kP0aV9mQ2rT7sLw1e'
 

@@ -10,10 +10,9 @@ import { caseRow, ConnectorError, type CaseRow } from '../connectors/connector.j
 import { CursorCodec } from '../domain/cursor.js'
 import { keyOf } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
-import type { CaseObserver } from '../events/observer.js'
-import type { EventService } from '../events/service.js'
+import type { CaseObserver } from './observer.js'
 import { gatewayHistory, mergeHistory } from '../domain/history.js'
-import type { CaseEvent } from '../schemas/event.js'
+import type { CaseEvent, Timeline } from '../schemas/event.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail, CaseListQuery, CasePage, HistoryEntry } from '../schemas/case.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
@@ -31,7 +30,7 @@ export interface ListOptions {
    * Vendors that keep no history (their module's `historyKept: false`): a case read adds the status changes of the
    * case's timeline in the event log as `source: 'gateway'` entries (domain/history.ts).
    */
-  gatewayHistory?: { providers: ReadonlySet<string>, events: Pick<EventService, 'timeline'> }
+  gatewayHistory?: { providers: ReadonlySet<string>, events: { timeline: (caseId: string, after: string | null, limit: number) => Promise<Timeline> } }
   /** ages the vendor pages a walk keeps for the next page (services/lookahead.ts) */
   clock?: Clock
   /** how many of those pages, how long; `{ pages: 0 }` reads every page from the vendor */

@@ -6,7 +6,6 @@ import type { ConnectorContext, ProviderConnector } from '../connectors/connecto
 import { ConnectorError } from '../domain/connector-error.js'
 import { deadlineScope, type CancelSignal } from '../connectors/deadline.js'
 import { GatewayError } from '../domain/problems.js'
-import { howToTurnOn } from '../config.js'
 import type { Logger } from '../logger.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import type { NativeIdShapes } from '../connectors/native-ids.js'
@@ -38,16 +37,19 @@ export function describeOff (entry: ProviderEntry): string {
   return `${entry.id} (${entry.offReason ?? 'no credentials'})`
 }
 
-/** How to turn on the providers that are off, in one sentence. */
-export function turnOnHint (off: ReadonlyArray<Pick<ProviderEntry, 'id'>>): string {
-  return `${off.map(e => howToTurnOn(e.id)).join(', or ')} and restart (or SANDBOX=true for the built-in simulators); GET /v1/providers shows each provider's mode`
-}
-
 export class ProviderSet {
   readonly #entries: Map<ProviderId, ProviderEntry>
+  readonly #howToTurnOn: (id: ProviderId) => string
 
-  constructor (entries: ProviderEntry[]) {
+  /** `howToTurnOn`: what an operator sets to turn a provider on (config.ts knows the variables) */
+  constructor (entries: ProviderEntry[], howToTurnOn: (id: ProviderId) => string) {
     this.#entries = new Map(entries.map(e => [e.id, e]))
+    this.#howToTurnOn = howToTurnOn
+  }
+
+  /** How to turn on the providers that are off, in one sentence. */
+  turnOnHint (off: ReadonlyArray<Pick<ProviderEntry, 'id'>>): string {
+    return `${off.map(e => this.#howToTurnOn(e.id)).join(', or ')} and restart (or SANDBOX=true for the built-in simulators); GET /v1/providers shows each provider's mode`
   }
 
   all (): ProviderEntry[] {
@@ -67,7 +69,7 @@ export class ProviderSet {
     const active = this.active()
     if (active.length > 0) return active
     const off = this.all()
-    throw new GatewayError('GW_ERR_UNAVAILABLE', `No provider is on in this gateway: ${off.map(describeOff).join(', ')}. To turn one on, ${turnOnHint(off)}`)
+    throw new GatewayError('GW_ERR_UNAVAILABLE', `No provider is on in this gateway: ${off.map(describeOff).join(', ')}. To turn one on, ${this.turnOnHint(off)}`)
   }
 
   /** A case id whose native part has the shape its provider declares; null → 404, no vendor call. */
@@ -90,7 +92,7 @@ export class ProviderSet {
   require (id: ProviderId): ProviderConnector {
     const entry = this.#entries.get(id)
     if (entry?.connector == null) {
-      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${entry === undefined ? id : describeOff(entry)} is off; to turn it on, ${turnOnHint([{ id }])}`, { provider: id })
+      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${entry === undefined ? id : describeOff(entry)} is off; to turn it on, ${this.turnOnHint([{ id }])}`, { provider: id })
     }
     return entry.connector
   }

@@ -1,10 +1,23 @@
 import type { Capabilities, ProviderConnector } from '../connectors/connector.js'
-import type { WatchStatus } from '../events/watcher.js'
 import type { ProviderInfo } from '../schemas/provider-info.js'
 import { REFERENCE_KINDS } from '../schemas/reference.js'
 import type { SharedCache } from '../store/cached.js'
 import { keys } from '../store/keys.js'
 import type { ProviderSet } from './provider-set.js'
+import type { ProviderId } from '../schemas/provider.js'
+
+/** What GET /v1/providers and /metrics show of a watched provider. */
+export interface WatchStatus {
+  provider: ProviderId
+  /** the configured cadence */
+  intervalMs: number
+  /** the cadence kept: the configured one, or longer when a sync costs more than the budget share allows */
+  effectiveIntervalMs: number
+  /** null before the first sync */
+  openCases: number | null
+  cycleCalls: number | null
+  lastSyncAt: number | null
+}
 
 const NONE: Capabilities = { create: { takedown: [], monitor: [] }, cancel: false, attachments: false, comments: false, appeal: false, actions: [], detections: false, reference: [] }
 

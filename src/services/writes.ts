@@ -7,13 +7,13 @@ import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseI
 import { ConnectorError } from '../connectors/connector.js'
 import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget, targetProblem } from '../domain/target.js'
-import type { CaseObserver } from '../events/observer.js'
+import type { CaseObserver } from './observer.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail } from '../schemas/case.js'
 import type { TargetType } from '../schemas/common.js'
 import type { CreateCaseBody, CreatePlan } from '../schemas/create.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
-import { describeOff, turnOnHint, type ProviderSet } from './provider-set.js'
+import { describeOff, type ProviderSet } from './provider-set.js'
 import { capabilitiesOf } from './providers.js'
 
 export const MAX_ATTACHMENTS = 12
@@ -164,7 +164,7 @@ export class CaseWriteService {
   #choose (requested: ProviderId | undefined, input: CreateCaseInput): Choice {
     if (this.#providers.active().length === 0) {
       const off = this.#providers.all()
-      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Every provider is off in this gateway: ${off.map(describeOff).join(', ')}. To turn one on, ${turnOnHint(off)}`)
+      throw new GatewayError('GW_ERR_PROVIDER_OFF', `Every provider is off in this gateway: ${off.map(describeOff).join(', ')}. To turn one on, ${this.#providers.turnOnHint(off)}`)
     }
     const why = (id: ProviderId): string | null => {
       const entry = this.#providers.get(id)

@@ -8,13 +8,18 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { EventStore } from '../events/store.js'
 import type { Logger } from '../logger.js'
 import type { KvStore } from './kv-store.js'
 import { keys } from './keys.js'
 
 /** kept for good: ten years (the port takes a TTL; the key must outlive every deployment) */
 const FOREVER_MS = 10 * 365 * 86_400_000
+
+/** A second store that keeps the epoch (the event log's): read and written with the shared one. */
+export interface EpochHolder {
+  readEpoch: () => Promise<string | null>
+  writeEpoch: (epoch: string) => Promise<void>
+}
 
 /** What a heal step is told about a loss. */
 export interface Loss {
@@ -30,7 +35,8 @@ export interface Loss {
 
 export interface StoreEpochOptions {
   kv: KvStore
-  events: EventStore
+  /** the event log's store (events/store.ts), which keeps its own copy of the epoch */
+  events: EpochHolder
   clock: Clock
   log: Logger
   /** how long /readyz says degraded after a loss */

@@ -1,6 +1,13 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
-import type { RedisTarget } from '../config.js'
 import type { KvStore } from './kv-store.js'
+
+export interface HostPort { host: string, port: number }
+
+/** How to reach Redis: one URL, a Sentinel group, or a Cluster (ioredis supports all three). */
+export type RedisTarget =
+  | { kind: 'url', url: string }
+  | { kind: 'sentinel', sentinels: HostPort[], name: string }
+  | { kind: 'cluster', nodes: HostPort[] }
 
 /** An ioredis client for a URL, a Sentinel group or a Cluster (`keyPrefix` applies to every node of a Cluster). */
 export function createRedisClient (target: string | RedisTarget, options: RedisOptions): Redis | Cluster {

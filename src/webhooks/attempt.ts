@@ -4,7 +4,7 @@
  */
 import { Agent, request } from 'undici'
 import { guardedConnector, type GuardOptions } from './ssrf.js'
-import { parseRetryAfter } from './schedule.js'
+import { parseRetryAfter } from '../domain/retry-schedule.js'
 
 export interface AttemptResult {
   /** null when no HTTP answer came (refused by the SSRF guard, connection error, timeout) */

@@ -2,11 +2,8 @@
  * Which events an endpoint receives: its event types (empty = every case event) and its case filter; an event of the
  * gateway itself (no case) only reaches the endpoints of the key it belongs to, and admin keys' endpoints.
  */
-import { CASE_EVENT_TYPES, GATEWAY_EVENT_TYPES } from '../schemas/event.js'
+import { CASE_EVENT_TYPES } from '../schemas/event.js'
 import type { EndpointFilter } from './store.js'
-
-/** The event types an endpoint can subscribe to. `webhook.test` is only ever sent by POST …/test. */
-export const ENDPOINT_EVENT_TYPES = [...CASE_EVENT_TYPES, ...GATEWAY_EVENT_TYPES] as const
 
 /** The part of an event the filter reads (the event model of the event log). */
 export interface FilterableEvent {

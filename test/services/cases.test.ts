@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { howToTurnOn } from '../../src/config.js'
 import { describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import type { Logger } from '../../src/logger.js'
@@ -15,7 +16,7 @@ const log = pino({ level: 'silent' }) as unknown as Logger
 const SECRET = 'test-secret-0123456789'
 
 function setOf (connectors: FakeConnector[]): ProviderSet {
-  return new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })))
+  return new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })), howToTurnOn)
 }
 
 async function walk (service: CaseService, query: Omit<CaseListQuery, 'cursor'>): Promise<string[]> {

@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { howToTurnOn } from '../../src/config.js'
 import { describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import { ManualClock } from '../../src/clock.js'
@@ -62,7 +63,7 @@ class FakeDetections implements ProviderConnector {
 }
 
 function service (connectors: FakeDetections[], store = new MemoryKvStore(new ManualClock())): DetectionService {
-  const set = new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })))
+  const set = new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })), howToTurnOn)
   return new DetectionService(set, store, new CaseWriteService(set, DEFAULT_ROUTING), 'secret-0123456789')
 }
 

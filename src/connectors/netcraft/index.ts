@@ -20,7 +20,7 @@ import {
 import type { QueryValue } from '../http.js'
 import { NetcraftClient } from './client.js'
 import { netcraftFilterTime, toCase, toCaseDetail, toRow } from './mapper.js'
-import { NETCRAFT_ID } from './provider.js'
+import { NETCRAFT_ID } from './ids.js'
 import { flag, NETCRAFT_STATUS_DESCRIPTIONS, NETCRAFT_STATUS_SLUGS, NETCRAFT_STATUSES, type Takedown } from './wire.js'
 
 const PROVIDER = 'netcraft'

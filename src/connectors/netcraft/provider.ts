@@ -1,10 +1,8 @@
 /** Netcraft as the gateway sees it: settings, defaults and where its connector and simulator live. */
 import type { ProviderModule } from '../provider-module.js'
+import { NETCRAFT_ID } from './ids.js'
 import { netcraftStatusTable } from './status-map.js'
 import { NETCRAFT_STATUS_SLUGS } from './wire.js'
-
-/** takedown ids are decimal strings (8 digits today); kept opaque, but nothing else names a takedown */
-export const NETCRAFT_ID = /^\d{1,20}$/
 
 export const netcraftProvider = {
   id: 'netcraft',
