@@ -33,6 +33,7 @@ import type { ProviderSet } from '../services/provider-set.js'
 import type { WatchStatus } from '../services/providers.js'
 import type { EventMetrics } from './metrics.js'
 import type { EventService } from './service.js'
+import type { Checkpoint } from './store.js'
 
 export interface WatchOptions {
   /** how far back (by creation) each sync reads the vendor's whole list, whatever the status */
@@ -149,7 +150,7 @@ export class Watcher {
     const cp = await this.events.store.getCheckpoint(provider)
     // half a tick of slack: ticks do not come exactly on time
     if (cp?.intervalMs !== undefined && cp.intervalMs > configured && this.clock.now() - cp.lastSyncAt < cp.intervalMs - configured / 2) return null
-    return await this.sync(provider)
+    return await this.sync(provider, cp)
   }
 
   async #withContext<T> (provider: ProviderId, fn: (ctx: ConnectorContext) => Promise<T>, count?: () => void): Promise<T> {
@@ -164,9 +165,10 @@ export class Watcher {
 
   /**
    * One sync of a provider: its look-back window, its open set, one read of each case that left it. The checkpoint
-   * moves only when everything read was recorded.
+   * moves only when everything read was recorded. `known`: the checkpoint the caller has just read (a tick), so it is
+   * not read twice.
    */
-  async sync (provider: ProviderId): Promise<SyncReport> {
+  async sync (provider: ProviderId, known?: Checkpoint | null): Promise<SyncReport> {
     const configured = this.opts.intervals[provider] ?? 60_000
     const report: SyncReport = { provider, cases: 0, events: 0, pages: 0, reads: 0, calls: 0, openCases: 0, intervalMs: configured }
     const connector = this.providers.get(provider)?.connector
@@ -175,7 +177,7 @@ export class Watcher {
     const startedAt = this.clock.now()
     const count = (): void => { report.calls++ }
     try {
-      const checkpoint = await this.events.store.getCheckpoint(provider)
+      const checkpoint = known !== undefined ? known : await this.events.store.getCheckpoint(provider)
       const baseline = checkpoint?.baselined !== true
       const windowStart = startedAt - this.opts.lookbackMs
       // open cases the gateway knows of that the look-back window no longer holds (none known before the first sync)
