@@ -120,6 +120,11 @@ export function isStoreUnreachable (err: unknown): boolean {
   return err.name === 'MaxRetriesPerRequestError' || STORE_DOWN_MESSAGE.test(err.message) || STORE_DOWN_CODES.has((err as Error & { code?: string }).code ?? '')
 }
 
+/** An error no problem names: a bug, a 500 that tells the caller what to quote when reporting it. */
+export function internalError (reference: string): GatewayError {
+  return new GatewayError('GW_ERR_INTERNAL', `Unexpected error; quote request id ${reference} when reporting it`)
+}
+
 export function toGatewayError (err: unknown): GatewayError | null {
   if (err instanceof GatewayError) return err
   if (err instanceof ConnectorError) return fromConnectorError(err)

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
-import { GatewayError, PROBLEMS, problemOf, problemType, toGatewayError, type ProblemCode } from '../domain/problems.js'
+import { GatewayError, internalError, PROBLEMS, problemOf, problemType, toGatewayError, type ProblemCode } from '../domain/problems.js'
 import type { Problem } from '../schemas/problem.js'
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from '../services/writes.js'
 import { MULTIPART_LIMITS } from './multipart.js'
@@ -167,7 +167,7 @@ export function toProblem (err: unknown, req: ProblemRequest): { problem: Proble
       const byStatus = (Object.keys(PROBLEMS) as ProblemCode[]).find(c => PROBLEMS[c].status === fe.statusCode)
       gw = new GatewayError(byStatus ?? 'GW_ERR_VALIDATION', fe.message)
     } else {
-      gw = new GatewayError('GW_ERR_INTERNAL', `Unexpected error; quote request id ${String(req.id)} when reporting it`)
+      gw = internalError(String(req.id))
     }
   }
   return { ...problemOf(gw, req), gw }

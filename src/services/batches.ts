@@ -14,7 +14,7 @@ import { Cancellation } from '../connectors/deadline.js'
 import { ConnectorError, notSent } from '../connectors/connector.js'
 import { mapLimit } from '../connectors/map-limit.js'
 import { isBudgetRefusal, type OutboundBudget } from '../connectors/outbound-budget.js'
-import { GatewayError, problemOf, toGatewayError } from '../domain/problems.js'
+import { GatewayError, internalError, problemOf, toGatewayError } from '../domain/problems.js'
 import { normaliseTarget } from '../domain/target.js'
 import type { Logger } from '../logger.js'
 import type { AppendInput } from '../schemas/event.js'
@@ -429,8 +429,7 @@ export class BatchService {
         settled = { ...rec, attempts, outcome: 'duplicate', existing: err.extras.existing ?? null, updatedAt: this.#clock.now() }
       } else {
         const at = { url: `/v1/batches/${batchId}/items`, id: `${batchId}/${index}` }
-        // the words of the HTTP error handler (plugins/problems.ts) for an error no problem names: a bug, 500
-        const gw = toGatewayError(err) ?? new GatewayError('GW_ERR_INTERNAL', `Unexpected error; quote request id ${at.id} when reporting it`)
+        const gw = toGatewayError(err) ?? internalError(at.id)
         const { problem } = problemOf(gw, at)
         if (problem.status >= 500) log.warn({ code: problem.code, provider: problem.provider }, `batch item failed: ${problem.detail}`)
         settled = { ...rec, attempts, outcome: 'failed', problem, updatedAt: this.#clock.now() }
