@@ -5,6 +5,22 @@ import { CreateFields, CreatePlanSchema } from './create.js'
 import { ProblemSchema } from './problem.js'
 import { ProviderIdSchema } from './provider.js'
 
+/** The batch feature's settings (the configuration's `batches` slice). */
+export interface BatchSettings {
+  /** most items one batch may hold */
+  maxItems: number
+  /** how long a batch and its items are kept */
+  retentionMs: number
+  /** item jobs one replica works at once */
+  concurrency: number
+  /** share of each vendor's outbound budget batch work may use (0 < share <= 1) */
+  budgetShare: number
+  /** how long a claim on an item lasts when its worker dies; an item's deadline is half of it */
+  claimMs: number
+  /** attempts per item through passing vendor faults (connection lost, timeout, 5xx, 429) before it is `failed` */
+  maxAttempts: number
+}
+
 export const BATCH_OUTCOMES = ['pending', 'created', 'duplicate', 'failed', 'cancelled'] as const
 export type BatchOutcome = (typeof BATCH_OUTCOMES)[number]
 export const BATCH_STATUSES = ['queued', 'running', 'completed', 'cancelled'] as const

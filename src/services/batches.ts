@@ -20,7 +20,7 @@ import type { Logger } from '../logger.js'
 import type { AppendInput } from '../schemas/event.js'
 import type { Clock } from '../clock.js'
 import type {
-  Batch, BatchDefaults, BatchItem, BatchOutcome, BatchPlan, BatchStatus
+  Batch, BatchDefaults, BatchItem, BatchOutcome, BatchPlan, BatchSettings, BatchStatus
 } from '../schemas/batch.js'
 import type { CreateCaseBody, CreatePlan } from '../schemas/create.js'
 import type { Problem } from '../schemas/problem.js'
@@ -30,21 +30,6 @@ import { keys } from '../store/keys.js'
 import type { JobRunner } from '../jobs/port.js'
 import type { CaseWriteService } from './writes.js'
 import type { CancelSignal } from '../connectors/deadline.js'
-
-export interface BatchSettings {
-  /** most items one batch may hold */
-  maxItems: number
-  /** how long a batch and its items are kept */
-  retentionMs: number
-  /** item jobs one replica works at once */
-  concurrency: number
-  /** share of each vendor's outbound budget batch work may use (0 < share <= 1) */
-  budgetShare: number
-  /** how long a claim on an item lasts when its worker dies; an item's deadline is half of it */
-  claimMs: number
-  /** attempts per item through passing vendor faults (connection lost, timeout, 5xx, 429) before it is `failed` */
-  maxAttempts: number
-}
 
 /** Field errors of one item against the single-create schema; null when it passes. */
 export type ItemValidator = (body: unknown) => Array<{ path: string, message: string }> | null
