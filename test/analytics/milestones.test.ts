@@ -5,12 +5,12 @@
 import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { MilestoneRecorder, type CaseChangeEvent } from '../../src/analytics/milestones.js'
-import { RedisMilestoneStore } from '../../src/analytics/redis-store.js'
-import { TakedownAnalytics } from '../../src/analytics/report.js'
-import { decodeRow, shardOf } from '../../src/analytics/row.js'
+import { MilestoneRecorder, type CaseChangeEvent } from '../../src/features/reporting/milestones.js'
+import { RedisMilestoneStore } from '../../src/features/reporting/redis-store.js'
+import { TakedownAnalytics } from '../../src/features/reporting/report.js'
+import { decodeRow, shardOf } from '../../src/features/reporting/row.js'
 import { ManualClock } from '../../src/clock.js'
-import { MemoryMilestoneStore, type MilestoneStore } from '../../src/analytics/store.js'
+import { MemoryMilestoneStore, type MilestoneStore } from '../../src/features/reporting/store.js'
 
 const CREATED = '2026-10-01T00:00:00.000Z'
 

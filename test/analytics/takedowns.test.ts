@@ -5,7 +5,7 @@
  * rank p·(n−1) of the sorted durations, linear between the two nearest ranks).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CaseChangeEvent } from '../../src/analytics/milestones.js'
+import type { CaseChangeEvent } from '../../src/features/reporting/milestones.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 
 const NOW = Date.parse('2026-11-01T00:00:00.000Z')

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { GatewayError } from '../../src/domain/problems.js'
-import { CsvItemsReader } from '../../src/services/batch-csv.js'
+import { CsvItemsReader } from '../../src/features/batches/csv.js'
 
 function read (file: Buffer, chunkBytes: number, maxItems = 1000): ReturnType<CsvItemsReader['end']> {
   const reader = new CsvItemsReader(maxItems)

@@ -6,7 +6,7 @@
 import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Writable } from 'node:stream'
-import { attachment, csvCell, EVENT_COLUMNS, tabularStream, type ExportEvent } from '../../src/services/export.js'
+import { attachment, csvCell, EVENT_COLUMNS, tabularStream, type ExportEvent } from '../../src/features/reporting/export.js'
 import { auth, CLOUDFLARE_REPORT_OPTIONS, testGateway, type TestGateway } from '../support/app.js'
 
 let gw: TestGateway

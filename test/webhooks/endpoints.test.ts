@@ -6,7 +6,7 @@
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
-import { attempt } from '../../src/webhooks/attempt.js'
+import { attempt } from '../../src/features/webhooks/attempt.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 import { startReceiver, type Receiver } from '../support/receiver.js'
 

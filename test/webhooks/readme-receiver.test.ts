@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
-import { signatureHeaders } from '../../src/webhooks/signing.js'
+import { signatureHeaders } from '../../src/domain/signing.js'
 import { auth, testGateway } from '../support/app.js'
 import { eventually } from '../support/receiver.js'
 

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
-import { SecretBox } from '../../src/webhooks/signing.js'
+import { SecretBox } from '../../src/domain/signing.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 import { recordEvents } from '../support/case-events.js'
 import { eventually, startReceiver, type Receiver } from '../support/receiver.js'

@@ -1,0 +1,137 @@
+/**
+ * Exports (ADR 0021): any async iterable of row batches becomes a CSV or NDJSON byte stream that is pulled, never
+ * pushed: the next batch is read only when the client has taken the previous one (Readable.from with a one-chunk
+ * buffer, piped into the socket by Fastify), so a slow client holds back the vendor walk instead of filling memory.
+ * The case export walks the listing itself (CaseService.list, page after page with its cursor).
+ */
+import { Readable } from 'node:stream'
+import type { CancelSignal } from '../../connectors/deadline.js'
+import { GatewayError } from '../../domain/problems.js'
+import type { Logger } from '../../logger.js'
+import type { Case, CaseListQuery, CasePage } from '../../schemas/case.js'
+import type { CaseService } from '../../services/cases.js'
+
+export type ExportFormat = 'csv' | 'ndjson'
+
+export const EXPORT_MEDIA_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8; header=present',
+  ndjson: 'application/x-ndjson; charset=utf-8'
+}
+
+export interface Column<T> { header: string, get: (row: T) => string | number | boolean | null }
+
+/**
+ * One RFC 4180 field. A text cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
+ * carriage return: OWASP's CSV injection list) gets a leading `'`, which Excel, LibreOffice and Google Sheets show
+ * as text; fields with a comma, quote or line break are quoted, quotes doubled.
+ */
+export function csvCell (value: string | number | boolean | null): string {
+  if (value === null) return ''
+  let s = String(value)
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+}
+
+/** The byte stream of an export: CSV (header row, CRLF line ends) or NDJSON (one JSON object a line). */
+export function tabularStream<T> (batches: AsyncIterable<readonly T[]>, format: ExportFormat, columns: ReadonlyArray<Column<T>>): Readable {
+  async function * lines (): AsyncGenerator<string> {
+    if (format === 'csv') yield columns.map(c => csvCell(c.header)).join(',') + '\r\n'
+    for await (const batch of batches) {
+      if (batch.length === 0) continue
+      let chunk = ''
+      for (const row of batch) {
+        chunk += format === 'csv' ? columns.map(c => csvCell(c.get(row))).join(',') + '\r\n' : JSON.stringify(row) + '\n'
+      }
+      yield chunk
+    }
+  }
+  return Readable.from(lines(), { objectMode: false, highWaterMark: 1 })
+}
+
+export const CASE_COLUMNS: ReadonlyArray<Column<Case>> = [
+  { header: 'id', get: c => c.id },
+  { header: 'provider', get: c => c.provider },
+  { header: 'providerCaseId', get: c => c.providerCaseId },
+  { header: 'targetType', get: c => c.target.type },
+  { header: 'targetValue', get: c => c.target.value },
+  { header: 'targetDomain', get: c => c.target.domain },
+  { header: 'status', get: c => c.status },
+  { header: 'terminal', get: c => c.terminal },
+  { header: 'providerStatus', get: c => c.providerStatus },
+  { header: 'brandId', get: c => c.brand.id },
+  { header: 'brandName', get: c => c.brand.name },
+  { header: 'threatClass', get: c => c.threat.class },
+  { header: 'threatName', get: c => c.threat.name },
+  { header: 'threatPlatform', get: c => c.threat.platform },
+  { header: 'reportedBy', get: c => c.reportedBy },
+  { header: 'createdAt', get: c => c.createdAt },
+  { header: 'updatedAt', get: c => c.updatedAt },
+  { header: 'providerLink', get: c => c.links.provider }
+]
+
+/** A case-change event as the event log holds it (the events export writes these; a structural type). */
+/** An event of the log as exported: a case event, or a gateway event (`batch.completed`, `endpoint.disabled`) without a case. */
+export interface ExportEvent {
+  id: string
+  type: string
+  sequence?: number
+  occurredAt: string | null
+  observedAt: string
+  observedVia: string
+  case: Case | null
+  previous?: { status: string, providerStatus: string | null } | null
+  data?: unknown
+}
+
+export const EVENT_COLUMNS: ReadonlyArray<Column<ExportEvent>> = [
+  { header: 'id', get: e => e.id },
+  { header: 'type', get: e => e.type },
+  { header: 'caseId', get: e => e.case?.id ?? null },
+  { header: 'sequence', get: e => e.sequence ?? null },
+  { header: 'occurredAt', get: e => e.occurredAt },
+  { header: 'observedAt', get: e => e.observedAt },
+  { header: 'observedVia', get: e => e.observedVia },
+  { header: 'provider', get: e => e.case?.provider ?? null },
+  { header: 'status', get: e => e.case?.status ?? null },
+  { header: 'providerStatus', get: e => e.case?.providerStatus ?? null },
+  { header: 'previousStatus', get: e => e.previous?.status ?? null },
+  { header: 'previousProviderStatus', get: e => e.previous?.providerStatus ?? null },
+  { header: 'targetType', get: e => e.case?.target.type ?? null },
+  { header: 'targetValue', get: e => e.case?.target.value ?? null },
+  // gateway events (no case): their payload as JSON
+  { header: 'data', get: e => e.data === undefined ? null : JSON.stringify(e.data) }
+]
+
+/** `Content-Disposition` of an export: `attachment; filename="<kind>-<UTC time>.<format>"` */
+export function attachment (kind: string, format: ExportFormat, nowMs: number): string {
+  const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')
+  return `attachment; filename="${kind}-${stamp}.${format}"`
+}
+
+export type CaseExportQuery = Omit<CaseListQuery, 'limit' | 'cursor'>
+
+/**
+ * Every case the listing filters select, one listing page (100 cases) at a time. The first page is read before the
+ * answer starts, so a bad filter or failing providers are still a problem response; a provider failing later ends
+ * the stream with an error (the client sees a cut transfer, never a silently shorter file).
+ */
+export async function caseBatches (cases: CaseService, query: CaseExportQuery, signal: CancelSignal, log: Logger): Promise<AsyncIterable<Case[]>> {
+  const pageOf = async (cursor: string | undefined): Promise<CasePage> => {
+    const page = await cases.list({ ...query, limit: 100, ...(cursor === undefined ? {} : { cursor }) }, signal, log)
+    if (page.partial) {
+      const providers = page.errors.map(e => e.provider)
+      throw new GatewayError('GW_ERR_PROVIDER_ERROR', `The export stopped: ${page.errors.map(e => `${e.provider}: ${e.detail}`).join('; ')}; a file without their cases would be incomplete`,
+        providers.length === 1 ? { provider: providers[0]! } : {})
+    }
+    return page
+  }
+  const first = await pageOf(undefined)
+  return (async function * () {
+    let page = first
+    for (;;) {
+      yield page.items
+      if (page.nextCursor === null) return
+      page = await pageOf(page.nextCursor)
+    }
+  })()
+}

@@ -1,0 +1,142 @@
+/**
+ * The milestones recorder (ADR 0020): fed one case-change event at a time (`events.subscribe(e => milestones.record(e))`),
+ * it keeps per case when it was created, first went in_progress, first mitigated, first taken down, first reached a
+ * terminal status (and which), how often it was reopened, and where each time came from.
+ *
+ * Times: the vendor's own timestamp where the case carries one (PhishFort burnStartedTimestamp → `takedownStartedAt`
+ * and takedownTimestamp → `resolvedAt`; Cloudflare mitigation `effective_date` → `mitigations[].effectiveAt`, or
+ * `updatedAt`, the latest effective date, on a listed case; the event's `occurredAt`, e.g. BforeAI's `updated_at`),
+ * else the gateway's observation time, whose precision is the poll interval for a poll, 0 for a webhook or the
+ * gateway's own write, unknown for a single read.
+ */
+import type { Case, CaseDetail } from '../../schemas/case.js'
+import type { ProviderId } from '../../schemas/provider.js'
+import { isTerminal, type UnifiedStatus } from '../../schemas/unified-status.js'
+import { isRemoval } from '../../connectors/cloudflare/status-map.js'
+import { decodeRow, encodeRow, shardOf, type Milestone, type MilestoneRow, type MilestoneTime } from './row.js'
+import type { MilestoneStore } from './store.js'
+
+/** The fields of a case-change event the recorder reads (the event engine's model; a structural type). */
+export interface CaseChangeEvent {
+  type: 'case.created' | 'case.status_changed' | 'case.updated' | 'case.reopened'
+  /** the vendor's time of the change, where it has one */
+  occurredAt: string | null
+  /** when the gateway saw it */
+  observedAt: string
+  observedVia: 'poll' | 'webhook' | 'read' | 'gateway'
+  case: Pick<Case, 'id' | 'provider' | 'status' | 'createdAt' | 'updatedAt'> & { target: Pick<Case['target'], 'type'> } &
+  Partial<Pick<CaseDetail, 'takedownStartedAt' | 'resolvedAt' | 'mitigations'>>
+  previous: { status: UnifiedStatus, providerStatus: string | null } | null
+  sequence: number
+}
+
+export interface RecorderOptions {
+  /** seconds between two polls of a provider's list: the precision of a change first seen by a poll */
+  pollIntervalSeconds?: Partial<Record<ProviderId, number>>
+  /** called once per case, when it first reaches taken_down (the Prometheus histogram) */
+  onTakenDown?: (c: { provider: string, targetType: string, seconds: number }) => void
+}
+
+/** status → the milestones reaching it sets (each only the first time) */
+const REACHES: Partial<Record<UnifiedStatus, Milestone[]>> = {
+  in_progress: ['inProgress'],
+  mitigated: ['mitigated'],
+  taken_down: ['takenDown'],
+  failed: ['terminal'],
+  cancelled: ['terminal'],
+  closed: ['terminal']
+}
+
+export type RecordOutcome = 'recorded' | 'duplicate'
+
+export class MilestoneRecorder {
+  readonly #store: MilestoneStore
+  readonly #opts: RecorderOptions
+
+  constructor (store: MilestoneStore, opts: RecorderOptions = {}) {
+    this.#store = store
+    this.#opts = opts
+  }
+
+  /**
+   * Applies one event; an event at or below the case's last applied sequence is a duplicate and changes nothing.
+   * Sequence 0 with `observedVia: 'read'` is a backfill (backfill.ts): it only adds cases never recorded.
+   */
+  async record (event: CaseChangeEvent): Promise<RecordOutcome> {
+    const createdAt = Date.parse(event.case.createdAt)
+    if (Number.isNaN(createdAt)) throw new TypeError(`case ${event.case.id} has an unreadable createdAt`)
+    const shard = shardOf(event.case.provider, createdAt)
+    // compare-and-set: another replica may record the same case meanwhile; then read again and re-apply
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.#store.read(shard, event.case.id)
+      const before = stored === null ? null : decodeRow(stored)
+      const after = apply(before, event, createdAt, this.#opts)
+      if (after === null) return 'duplicate'
+      if (await this.#store.write(shard, event.case.id, stored, encodeRow(after))) {
+        const td = after.milestones.takenDown
+        if (td !== undefined && before?.milestones.takenDown === undefined) {
+          this.#opts.onTakenDown?.({ provider: event.case.provider, targetType: after.targetType, seconds: Math.max(0, td.at - createdAt) / 1000 })
+        }
+        return 'recorded'
+      }
+      if (attempt >= 20) throw new Error(`milestones of ${event.case.id} kept changing under a concurrent writer`)
+    }
+  }
+}
+
+/** The row after `event`, or null when the event was applied before. Pure: the tests drive it through record(). */
+function apply (before: MilestoneRow | null, event: CaseChangeEvent, createdAt: number, opts: RecorderOptions): MilestoneRow | null {
+  if (before !== null && event.sequence <= before.sequence) return null
+  const c = event.case
+  const row: MilestoneRow = before === null
+    ? { createdAt, status: c.status, targetType: c.target.type, sequence: event.sequence, reopened: 0, firstTerminal: null, milestones: {} }
+    : { ...before, milestones: { ...before.milestones }, status: c.status, sequence: event.sequence }
+  const wasTerminal = event.previous !== null ? isTerminal(event.previous.status) : before !== null && isTerminal(before.status)
+  if (event.type === 'case.reopened' || (wasTerminal && !isTerminal(c.status))) row.reopened++
+
+  const observed = observedTime(event, opts)
+  // a case first met by a single read (a backfill) was past its milestones long before: only vendor times date them
+  const firstSightRead = before === null && event.observedVia === 'read'
+  const set = (m: Milestone, vendorAt: string | null | undefined): void => {
+    if (row.milestones[m] !== undefined) return
+    const v = vendorAt == null ? Number.NaN : Date.parse(vendorAt)
+    // a vendor time before the case was created is not believable: the observation is the better figure then
+    if (!Number.isNaN(v) && v >= createdAt) row.milestones[m] = { at: v, source: 'vendor', precisionSeconds: 0 }
+    else if (!firstSightRead) row.milestones[m] = observed
+  }
+  // PhishFort says when burning started even when the case is first seen past in_progress
+  if (c.takedownStartedAt != null) set('inProgress', c.takedownStartedAt)
+  for (const m of REACHES[c.status] ?? []) set(m, vendorTimeOf(c, m, event.occurredAt))
+  if (isTerminal(c.status) && row.firstTerminal === null) {
+    row.firstTerminal = c.status
+    if (c.status === 'taken_down') row.milestones.terminal ??= row.milestones.takenDown
+  }
+  return row
+}
+
+function observedTime (event: CaseChangeEvent, opts: RecorderOptions): MilestoneTime {
+  const precision = event.observedVia === 'poll'
+    ? opts.pollIntervalSeconds?.[event.case.provider] ?? null
+    : event.observedVia === 'read' ? null : 0
+  return { at: Date.parse(event.observedAt), source: 'observed', precisionSeconds: precision }
+}
+
+/** The vendor's own time for a milestone the case just reached, where the case carries one. */
+function vendorTimeOf (c: CaseChangeEvent['case'], m: Milestone, occurredAt: string | null): string | null {
+  // the detail view's resolvedAt (PhishFort takedownTimestamp, Netcraft final/first resolved) dates the removal
+  if (m === 'takenDown' && c.resolvedAt != null) return c.resolvedAt
+  if (c.provider === 'cloudflare' && (m === 'mitigated' || m === 'takenDown' || m === 'terminal')) {
+    if (c.mitigations !== undefined) {
+      const times = c.mitigations
+        .filter(x => x.effectiveAt !== null && (m === 'mitigated' || isRemoval(x.type)))
+        .map(x => x.effectiveAt as string)
+        .sort()
+      if (times[0] !== undefined) return times[0]
+    } else if (c.updatedAt !== null) {
+      return c.updatedAt
+    }
+  }
+  // BforeAI keeps no history: its updated_at moves with the status, so it dates a change the event has no time for
+  if (c.provider === 'bforeai' && occurredAt === null) return c.updatedAt
+  return occurredAt
+}

@@ -1,0 +1,198 @@
+/**
+ * `GET /v1/analytics/takedowns`: one pass over the rows of the shards the filters cover, grouped by any of provider,
+ * target type and creation month. Percentiles are exact over the cases (durations collected per group and sorted),
+ * linear between the two nearest ranks (R-7, the default of Excel's PERCENTILE.INC and numpy), never bucketed.
+ */
+import type { Clock } from '../../clock.js'
+import { GatewayError } from '../../domain/problems.js'
+import { TARGET_TYPES } from '../../schemas/common.js'
+import type { TakedownQuery, TakedownReport, TakedownGroup } from '../../schemas/analytics.js'
+import { PROVIDER_IDS, type ProviderId } from '../../schemas/provider.js'
+import { csv, providerList } from '../../services/cases.js'
+import { UNIFIED_STATUSES, TERMINAL_STATUSES } from '../../schemas/unified-status.js'
+import { MILESTONES, monthOf, PRECISION_UNKNOWN, RowView } from './row.js'
+import type { MilestoneStore } from './store.js'
+
+export const GROUP_BY = ['provider', 'targetType', 'month'] as const
+type GroupDim = (typeof GROUP_BY)[number]
+
+const DAY = 86_400_000
+const IN_PROGRESS = MILESTONES.indexOf('inProgress')
+const MITIGATED = MILESTONES.indexOf('mitigated')
+const TAKEN_DOWN = MILESTONES.indexOf('takenDown')
+const TERMINAL_INDEX = new Set<number>(TERMINAL_STATUSES.map(s => UNIFIED_STATUSES.indexOf(s)))
+/** 1 for the index of every open (non-terminal) status: a table lookup in the hot loop */
+const OPEN = Uint8Array.from(UNIFIED_STATUSES, (_, i) => TERMINAL_INDEX.has(i) ? 0 : 1)
+const STATUS_TAKEN_DOWN = UNIFIED_STATUSES.indexOf('taken_down')
+const STATUS_FAILED = UNIFIED_STATUSES.indexOf('failed')
+const STATUS_CANCELLED = UNIFIED_STATUSES.indexOf('cancelled')
+
+interface Acc {
+  key: TakedownGroup['key']
+  cases: number
+  statuses: number[]
+  reopened: number
+  ttd: number[]
+  ttdVendor: number
+  ttdWorstPrecision: number
+  ttfa: number[]
+  backlog: [number, number, number, number]
+}
+
+export class TakedownAnalytics {
+  readonly #store: MilestoneStore
+  readonly #clock: Clock
+
+  constructor (store: MilestoneStore, clock: Clock) {
+    this.#store = store
+    this.#clock = clock
+  }
+
+  async report (query: TakedownQuery): Promise<TakedownReport> {
+    const f = parse(query)
+    const now = this.#clock.now()
+    const fromMonth = f.from === null ? null : monthOf(f.from)
+    const toMonth = f.to === null ? null : monthOf(f.to - 1)
+    const shards = (await this.#unavailableAsProblem(this.#store.shards())).filter(name => {
+      const [provider = '', month = ''] = name.split(':')
+      return f.providers.includes(provider) && (fromMonth === null || month >= fromMonth) && (toMonth === null || month <= toMonth)
+    })
+    const groups = new Map<string, Acc>()
+    const buffers = await this.#unavailableAsProblem(this.#store.rows(shards))
+    for (const [i, buf] of buffers.entries()) {
+      // every row of a shard has the shard's provider and creation month: only the target type varies per row
+      const [provider, month] = (shards[i] ?? '').split(':') as [ProviderId, string]
+      const byType: Array<Acc | undefined> = []
+      const accFor = (tt: number): Acc => {
+        const key: TakedownGroup['key'] = {}
+        if (f.groupBy.has('provider')) key.provider = provider
+        if (f.groupBy.has('targetType')) key.targetType = TARGET_TYPES[tt] ?? 'url'
+        if (f.groupBy.has('month')) key.month = month
+        const id = `${key.provider ?? ''}|${key.targetType ?? ''}|${key.month ?? ''}`
+        let g = groups.get(id)
+        if (g === undefined) {
+          g = { key, cases: 0, statuses: UNIFIED_STATUSES.map(() => 0), reopened: 0, ttd: [], ttdVendor: 0, ttdWorstPrecision: 0, ttfa: [], backlog: [0, 0, 0, 0] }
+          groups.set(id, g)
+        }
+        byType[tt] = g
+        return g
+      }
+      const rows = new RowView(buf)
+      for (let r = 0; r < rows.length; r++) {
+        const created = rows.createdAt(r)
+        if ((f.from !== null && created < f.from) || (f.to !== null && created >= f.to)) continue
+        const tt = rows.targetType(r)
+        if (f.targetType !== null && tt !== f.targetType) continue
+        const g = byType[tt] ?? accFor(tt)
+        g.cases++
+        const status = rows.status(r)
+        g.statuses[status]!++
+        if (rows.reopened(r) > 0) g.reopened++
+        const td = rows.time(r, TAKEN_DOWN)
+        if (!Number.isNaN(td)) {
+          g.ttd.push((td - created) / 1000)
+          if (rows.vendor(r, TAKEN_DOWN)) g.ttdVendor++
+          const p = rows.precision(r, TAKEN_DOWN)
+          g.ttdWorstPrecision = p === PRECISION_UNKNOWN || g.ttdWorstPrecision === -1 ? -1 : Math.max(g.ttdWorstPrecision, p)
+        }
+        // first action: the vendor first acted (in progress, mitigated or taken down, whichever came first)
+        const action = Math.min(nanToInf(rows.time(r, IN_PROGRESS)), nanToInf(rows.time(r, MITIGATED)), nanToInf(td))
+        if (action !== Number.POSITIVE_INFINITY) g.ttfa.push((action - created) / 1000)
+        if (OPEN[status] === 1) {
+          const age = now - created
+          g.backlog[age < DAY ? 0 : age < 7 * DAY ? 1 : age < 30 * DAY ? 2 : 3]++
+        }
+      }
+    }
+    const out = [...groups.values()].map(toGroup)
+    out.sort((a, b) => compareKey(a.key, b.key))
+    return {
+      from: f.from === null ? null : new Date(f.from).toISOString(),
+      to: f.to === null ? null : new Date(f.to).toISOString(),
+      groupBy: GROUP_BY.filter(d => f.groupBy.has(d)),
+      generatedAt: new Date(now).toISOString(),
+      groups: out
+    }
+  }
+
+  /** the store (Redis) failing is a 503 problem that says so, not an internal error */
+  async #unavailableAsProblem<T> (p: Promise<T>): Promise<T> {
+    try {
+      return await p
+    } catch (err) {
+      throw new GatewayError('GW_ERR_UNAVAILABLE', 'The milestone store (Redis) did not answer; the analytics are unavailable until it does', { retryAfter: 1, cause: err })
+    }
+  }
+}
+
+function toGroup (g: Acc): TakedownGroup {
+  const ttd = Float64Array.from(g.ttd).sort()
+  const ttfa = Float64Array.from(g.ttfa).sort()
+  const takenDown = g.statuses[STATUS_TAKEN_DOWN] ?? 0
+  const terminal = [...TERMINAL_INDEX].reduce((n, i) => n + (g.statuses[i] ?? 0), 0)
+  return {
+    key: g.key,
+    cases: g.cases,
+    statuses: Object.fromEntries(UNIFIED_STATUSES.map((s, i) => [s, g.statuses[i] ?? 0])) as TakedownGroup['statuses'],
+    takenDown,
+    failed: g.statuses[STATUS_FAILED] ?? 0,
+    cancelled: g.statuses[STATUS_CANCELLED] ?? 0,
+    successRate: terminal === 0 ? null : takenDown / terminal,
+    reopened: g.reopened,
+    timeToTakedown: {
+      count: ttd.length,
+      median: percentile(ttd, 0.5),
+      p90: percentile(ttd, 0.9),
+      max: ttd.length === 0 ? null : ttd[ttd.length - 1]!,
+      vendorTimed: g.ttdVendor,
+      worstPrecisionSeconds: ttd.length === 0 || g.ttdWorstPrecision === -1 ? null : g.ttdWorstPrecision
+    },
+    timeToFirstAction: { count: ttfa.length, median: percentile(ttfa, 0.5), p90: percentile(ttfa, 0.9) },
+    backlog: { '<1d': g.backlog[0], '1-7d': g.backlog[1], '7-30d': g.backlog[2], '>30d': g.backlog[3] }
+  }
+}
+
+/** R-7: the value at rank p·(n−1) of the sorted values, linear between the two nearest ranks. */
+export function percentile (sorted: Float64Array, p: number): number | null {
+  if (sorted.length === 0) return null
+  const pos = p * (sorted.length - 1)
+  const lo = Math.floor(pos)
+  const a = sorted[lo]!
+  const b = sorted[Math.min(lo + 1, sorted.length - 1)]!
+  // times are whole milliseconds: a figure finer than that is floating-point noise
+  return Math.round((a + (b - a) * (pos - lo)) * 1000) / 1000
+}
+
+function nanToInf (n: number): number { return Number.isNaN(n) ? Number.POSITIVE_INFINITY : n }
+
+function compareKey (a: TakedownGroup['key'], b: TakedownGroup['key']): number {
+  const ka = `${a.provider ?? ''}|${a.targetType ?? ''}|${a.month ?? ''}`
+  const kb = `${b.provider ?? ''}|${b.targetType ?? ''}|${b.month ?? ''}`
+  return ka < kb ? -1 : ka > kb ? 1 : 0
+}
+
+interface Parsed { from: number | null, to: number | null, providers: string[], targetType: number | null, groupBy: Set<GroupDim> }
+
+function parse (q: TakedownQuery): Parsed {
+  const providers: string[] = q.provider === undefined ? [] : providerList(q.provider)
+  const dims = q.groupBy === undefined ? [] : csv(q.groupBy)
+  const badDims = dims.filter(d => !(GROUP_BY as readonly string[]).includes(d))
+  if (badDims.length > 0) {
+    throw new GatewayError('GW_ERR_VALIDATION', `Unknown groupBy ${badDims.join(', ')}; allowed: ${GROUP_BY.join(', ')}`, {
+      errors: [{ path: '/groupBy', message: `must be a comma-separated list of ${GROUP_BY.join(', ')}` }],
+      allowed: [...GROUP_BY]
+    })
+  }
+  const from = q.from === undefined ? null : Date.parse(q.from)
+  const to = q.to === undefined ? null : Date.parse(q.to)
+  if (from !== null && to !== null && from >= to) {
+    throw new GatewayError('GW_ERR_VALIDATION', '`from` must be before `to`', { errors: [{ path: '/from', message: 'must be before to' }] })
+  }
+  return {
+    from,
+    to,
+    providers: providers.length === 0 ? [...PROVIDER_IDS] : providers,
+    targetType: q.targetType === undefined ? null : TARGET_TYPES.indexOf(q.targetType),
+    groupBy: new Set(dims as GroupDim[])
+  }
+}
