@@ -4,7 +4,7 @@
  * vendor request and retry), SharedCache's onOutcome, the status engine's unknown-status listener; the gauges and
  * the idempotency replays are read when Prometheus scrapes. Labels never carry a raw URL, an id or a secret.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { UpstreamObserver } from './connectors/http.js'
 import type { OutboundBudget } from './connectors/outbound-budget.js'
 import type { ProviderId } from './schemas/provider.js'
@@ -12,7 +12,9 @@ import type { ProviderSet } from './services/provider-set.js'
 import type { CacheLabels, CacheOutcome } from './store/cached.js'
 import { KeyedCounter, KeyedHistogram } from './keyed-metrics.js'
 
-const PREFIX = 'takedown_gateway_'
+/** every family's name starts with it; the features' own families (events, webhooks, reporting) use it too */
+export const METRIC_PREFIX = 'takedown_gateway_'
+const PREFIX = METRIC_PREFIX
 
 /** 0 closed, 1 half-open, 2 open */
 export const CIRCUIT_STATE_VALUES = { closed: 0, half_open: 1, open: 2 } as const
@@ -22,8 +24,6 @@ export interface MetricSources {
   budgets: Partial<Record<ProviderId, OutboundBudget>>
   /** idempotency replays so far (Idempotency#replays) */
   replays: () => number
-  /** open (non-terminal) recorded cases per provider and unified status, read from the shared milestone store */
-  openCases?: () => Promise<Array<{ provider: string, status: string, count: number }>>
 }
 
 export class GatewayMetrics {
@@ -38,8 +38,6 @@ export class GatewayMetrics {
   readonly cacheOutcomes: Counter<'provider' | 'kind' | 'outcome'>
   readonly unknownStatuses: Counter<'provider'>
   readonly idempotencyReplays: Counter
-  readonly timeToTakedown: Histogram<'provider' | 'target_type'>
-  readonly openCases: Gauge<'provider' | 'status'>
   readonly storeDataLosses: Counter
   readonly storeLostRecords: Counter<'kind'>
   /** 1 for a metric whose scrape-time read failed on the last scrape (the store down): the scrape still answers */
@@ -120,24 +118,6 @@ export class GatewayMetrics {
         const now = self.#sources?.replays() ?? 0
         if (now > seenReplays) this.inc(now - seenReplays)
         seenReplays = now
-      }
-    })
-    this.timeToTakedown = new Histogram({
-      name: `${PREFIX}time_to_takedown_seconds`,
-      help: 'Seconds from a case\'s creation to its first taken_down, observed once per case when it first reaches taken_down, by provider and target type',
-      labelNames: ['provider', 'target_type'],
-      buckets: [300, 900, 1800, 3600, 7200, 14_400, 28_800, 43_200, 86_400, 172_800, 259_200, 604_800, 1_209_600, 2_592_000],
-      registers
-    })
-    this.openCases = new Gauge({
-      name: `${PREFIX}open_cases`,
-      help: 'Recorded cases in a non-terminal unified status, by provider and status (all replicas: read from the shared milestone store)',
-      labelNames: ['provider', 'status'],
-      registers,
-      async collect () {
-        const rows = await self.#sources?.openCases?.() ?? []
-        this.reset()
-        for (const r of rows) this.set({ provider: r.provider, status: r.status }, r.count)
       }
     })
     this.storeDataLosses = new Counter({

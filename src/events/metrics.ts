@@ -1,8 +1,9 @@
 /** The events engine's Prometheus families, registered on the gateway's registry (src/metrics.ts). */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { WatchStatus } from '../services/providers.js'
+import { METRIC_PREFIX } from '../metrics.js'
 
-const PREFIX = 'takedown_gateway_'
+const PREFIX = METRIC_PREFIX
 
 export interface EventMetricSources {
   /** epoch ms of each provider's last completed sync (null: none yet, or the store does not answer) */

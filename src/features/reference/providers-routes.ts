@@ -3,9 +3,10 @@ import { ProviderListSchema } from '../../schemas/provider-info.js'
 import type { ProviderSet } from '../../services/provider-set.js'
 import { describeProviders } from '../../services/providers.js'
 import type { SharedCache } from '../../store/cached.js'
+import type { Watcher } from '../../events/watcher.js'
 import { AUTH_PROBLEMS, problems } from '../../routes/responses.js'
 
-export const providerRoutes: FastifyPluginAsyncTypebox<{ providers: ProviderSet, cache: SharedCache | null }> = async (app, { providers, cache }) => {
+export const providerRoutes: FastifyPluginAsyncTypebox<{ providers: ProviderSet, cache: SharedCache | null, watcher: Pick<Watcher, 'status'> }> = async (app, { providers, cache, watcher }) => {
   app.get('/v1/providers', {
     config: { scope: 'read' },
     schema: {
@@ -18,5 +19,5 @@ export const providerRoutes: FastifyPluginAsyncTypebox<{ providers: ProviderSet,
       security: [{ bearerAuth: [] }],
       response: { 200: ProviderListSchema, ...problems(...AUTH_PROBLEMS) }
     }
-  }, async () => ({ items: describeProviders(providers, cache, await app.events.watcher.status()) }))
+  }, async () => ({ items: describeProviders(providers, cache, await watcher.status()) }))
 }
