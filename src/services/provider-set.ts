@@ -1,6 +1,6 @@
 /**
  * The providers this process serves: mode, connector and per-provider settings. Built once at start-up
- * (plugins/connectors.ts) and shared by every service.
+ * (providers/build.ts) and shared by every service.
  */
 import type { ConnectorContext, ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../domain/connector-error.js'

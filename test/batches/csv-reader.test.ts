@@ -1,5 +1,5 @@
 /**
- * The CSV reader of batch uploads (services/batch-csv.ts) fed the way the form parser feeds it: in chunks of any size.
+ * The CSV reader of batch uploads (features/batches/csv.ts) fed the way the form parser feeds it: in chunks of any size.
  */
 import { describe, expect, it } from 'vitest'
 import { GatewayError } from '../../src/domain/problems.js'

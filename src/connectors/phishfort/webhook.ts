@@ -4,7 +4,7 @@
  * raw bytes; `X-PhishFort-Timestamp`; `X-PhishFort-Delivery-Id`; an answer within 5 s. The timestamp's unit is not
  * documented: seconds, milliseconds and RFC 3339 are all read. The payload is not documented either: only an incident
  * id is taken from it, and the incident itself is always re-read from the API. Only the vendor's format lives here:
- * which secrets count, replay protection and the route are the generic inbound code (routes/v1/inbound.ts).
+ * which secrets count, replay protection and the route are the generic inbound code (features/events/inbound-routes.ts).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 

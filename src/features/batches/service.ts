@@ -135,7 +135,7 @@ export class BatchService {
     clock: Clock
     log: Logger
     settings: BatchSettings
-    /** each vendor's outbound budget (connectors/build.ts) */
+    /** each vendor's outbound budget (providers/build.ts) */
     budgets: Partial<Record<ProviderId, OutboundBudget>>
     /** the store epoch in force (ADR 0032): batch ids carry it, so an id the store lost is told from one that expired */
     epoch?: () => string | null

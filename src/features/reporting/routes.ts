@@ -1,7 +1,7 @@
 /**
  * Reporting: takedown analytics over the recorded milestones, and the exports streamed as CSV or NDJSON: the case
- * listing walked to the end, the event log up to its newest event. Thin: the work is in analytics/report.ts,
- * services/export.ts and events/service.ts.
+ * listing walked to the end, the event log up to its newest event. Thin: the work is in report.ts,
+ * export.ts and src/events/service.ts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
