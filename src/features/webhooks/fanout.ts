@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { Clock } from '../../clock.js'
 import type { Logger } from '../../logger.js'
 import type { KvStore } from '../../store/kv-store.js'
-import type { WebhookEvent, WebhookService } from './service.js'
+import type { WebhookEvent, WebhookService } from './delivery.js'
 import type { WebhookStore } from './store.js'
 
 /** The event log as the fan-out reads it (the events engine's store satisfies it). */

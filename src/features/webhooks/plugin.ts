@@ -8,7 +8,7 @@ import type { Core } from '../../core/core.js'
 import { webhookRoutes } from './routes.js'
 import { WebhookFanout } from './fanout.js'
 import { GatewayError } from '../../domain/problems.js'
-import { WebhookService, type DeliveryJob } from './service.js'
+import { WebhookService, type DeliveryJob } from './delivery.js'
 import { MemoryWebhookStore, RedisWebhookStore, type WebhookStore } from './store.js'
 import { WebhookMetrics } from './metrics.js'
 

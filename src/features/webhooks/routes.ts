@@ -8,7 +8,7 @@ import {
   RotateSecretSchema, UpdateWebhookEndpointSchema, WebhookEndpointListSchema, WebhookEndpointParamsSchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema
 } from '../../schemas/webhook.js'
 import type { WebhookFanout } from './fanout.js'
-import type { Caller, WebhookService } from './service.js'
+import type { Caller, WebhookService } from './delivery.js'
 import { AUTH_PROBLEMS, problems } from '../../routes/responses.js'
 
 export interface WebhookRoutesOptions {
