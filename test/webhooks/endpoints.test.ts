@@ -169,7 +169,7 @@ describe('webhook endpoints', () => {
       expect(res.json()).toMatchObject({ outcome: 'failed', statusCode: 307, error: 'receiver answered HTTP 307' })
       expect(target.connections()).toBe(0)
       rx.answer(() => ({ status: 200, body: 'x'.repeat(1_000_000) }))
-      const big = await attempt(gw.app.webhooks.service.agent, rx.url, {}, '{}', { timeoutMs: 5000, maxResponseBytes: 4096, now: Date.now })
+      const big = await attempt(gw.app.webhooks.delivery.agent, rx.url, {}, '{}', { timeoutMs: 5000, maxResponseBytes: 4096, now: Date.now })
       expect([big.statusCode, big.error, big.responseExcerpt.length]).toEqual([200, null, 4096])
     } finally {
       rx.answer(() => ({ status: 204 }))

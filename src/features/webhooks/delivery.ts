@@ -1,5 +1,5 @@
 /**
- * Outbound webhooks: the endpoints API behind the routes, and delivery. Delivery of one message to one endpoint is a
+ * Outbound webhooks: delivery (the endpoints API is endpoints.ts). Delivery of one message to one endpoint is a
  * job on the delivery queue (`deliver`): one HTTP attempt, recorded; on failure the next attempt is a new delayed job
  * (the retry schedule is ours, as data, not the queue's backoff). A job that dies with its replica is run again by
  * the queue (at least once); `markDelivered` keeps a repeated job from sending a delivered message again.
@@ -10,18 +10,16 @@ import type { Clock } from '../../clock.js'
 import type { AppendInput } from '../../schemas/event.js'
 import { GatewayError } from '../../domain/problems.js'
 import type { Logger } from '../../logger.js'
-import type { WebhookEndpoint, WebhookEventType } from '../../schemas/webhook.js'
 import { attempt, webhookAgent, type AttemptResult } from './attempt.js'
 import { matches, type FilterableEvent } from './filter.js'
 import { retryDelayMs, type RetryPolicy } from '../../domain/retry-schedule.js'
-import { newSecret, SecretBox, signatureHeaders } from '../../domain/signing.js'
-import { literalRefusal, type GuardOptions } from './ssrf.js'
-import type { DeliveryAttempt, EndpointFilter, EndpointRecord, WebhookStore } from './store.js'
+import { SecretBox, signatureHeaders } from '../../domain/signing.js'
+import type { GuardOptions } from './ssrf.js'
+import type { DeliveryAttempt, EndpointRecord, WebhookStore } from './store.js'
 
-export interface WebhookSettings {
+export interface DeliverySettings {
   encryptionKey: Buffer
   allowPrivate: boolean
-  allowHttp: boolean
   retry: RetryPolicy
   /** an endpoint failing without a success for this long is disabled */
   disableAfterMs: number
@@ -29,8 +27,6 @@ export interface WebhookSettings {
   maxResponseBytes: number
   /** deliveries to one endpoint in flight at once, per replica */
   endpointConcurrency: number
-  /** default overlap of a rotated secret */
-  rotationOverlapMs: number
   /** how long a message body is kept for retries and recovery */
   messageTtlMs: number
   /** names of the admin keys: their endpoints also receive other keys' batch.completed and endpoint.disabled */
@@ -55,18 +51,6 @@ export interface WebhookEvent extends FilterableEvent {
   observedAt: string
 }
 
-export interface EndpointInput {
-  url: string
-  eventTypes?: WebhookEventType[]
-  filter?: EndpointFilter
-  description?: string | null
-  enabled?: boolean
-}
-
-export type EndpointView = WebhookEndpoint
-
-export interface Caller { name: string, admin: boolean }
-
 export interface DeliveryListener {
   /** one attempt done (metrics) */
   attempted?: (outcome: DeliveryAttempt['outcome'], seconds: number) => void
@@ -82,7 +66,7 @@ export const deliveryJobId = (endpointId: string, eventId: string, n: number): s
 /** the error of an attempt this replica could not sign */
 const UNDECRYPTABLE = 'not sent: the endpoint secret cannot be decrypted with this replica\'s WEBHOOK_ENCRYPTION_KEY'
 
-export class WebhookService {
+export class WebhookDelivery {
   readonly #box: SecretBox
   readonly agent: Agent
   readonly #inFlight = new Map<string, number>()
@@ -93,7 +77,7 @@ export class WebhookService {
 
   constructor (
     private readonly store: WebhookStore,
-    private readonly settings: WebhookSettings,
+    private readonly settings: DeliverySettings,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly listener: DeliveryListener = {},
@@ -108,121 +92,6 @@ export class WebhookService {
 
   /** the event log endpoint.disabled is recorded in (the fan-out from the log delivers it) */
   useEventLog (events: EventAppender): void { this.#events = events }
-
-  #checkUrl (raw: string): string {
-    let url: URL
-    try { url = new URL(raw) } catch { throw new GatewayError('GW_ERR_VALIDATION', `url "${raw.slice(0, 100)}" is not a URL`, { errors: [{ path: '/url', message: 'is not a URL' }] }) }
-    const allowed = this.settings.allowHttp ? ['https:', 'http:'] : ['https:']
-    if (!allowed.includes(url.protocol)) {
-      throw new GatewayError('GW_ERR_WEBHOOK_URL_REFUSED', `the url must use ${allowed.map(p => p.slice(0, -1)).join(' or ')}` +
-        (this.settings.allowHttp ? '' : ' (http is allowed only with WEBHOOK_ALLOW_HTTP)'))
-    }
-    if (url.username !== '' || url.password !== '') throw new GatewayError('GW_ERR_WEBHOOK_URL_REFUSED', 'the url must not carry credentials (user:password@); receivers verify the signature instead')
-    const refused = literalRefusal(url, this.settings.allowPrivate)
-    if (refused !== null) throw new GatewayError('GW_ERR_WEBHOOK_URL_REFUSED', `the url is not allowed: ${refused.message}`)
-    return url.href
-  }
-
-  #view (ep: EndpointRecord): EndpointView {
-    const current = ep.secrets[0]
-    const previous = ep.secrets.slice(1).find(s => s.expiresAt !== null && Date.parse(s.expiresAt) > this.clock.now())
-    return {
-      id: ep.id,
-      owner: ep.owner,
-      url: ep.url,
-      description: ep.description,
-      eventTypes: ep.eventTypes,
-      filter: ep.filter,
-      enabled: ep.enabled,
-      disabledReason: ep.disabledReason,
-      disabledAt: ep.disabledAt,
-      createdAt: ep.createdAt,
-      updatedAt: ep.updatedAt,
-      secretCreatedAt: current?.createdAt ?? ep.createdAt,
-      previousSecretExpiresAt: previous?.expiresAt ?? null
-    }
-  }
-
-  async #owned (caller: Caller, id: string): Promise<EndpointRecord> {
-    const ep = await this.store.getEndpoint(id)
-    // another key's endpoint is as absent as a missing one: ids do not tell who else has endpoints
-    if (ep === null || (!caller.admin && ep.owner !== caller.name)) throw new GatewayError('GW_ERR_NOT_FOUND', `no webhook endpoint ${id}`)
-    return ep
-  }
-
-  async create (caller: Caller, input: EndpointInput): Promise<EndpointView & { secret: string }> {
-    const url = this.#checkUrl(input.url)
-    const now = iso(this.clock.now())
-    const id = `we_${randomBytes(12).toString('base64url')}`
-    const secret = newSecret()
-    const ep: EndpointRecord = {
-      id,
-      owner: caller.name,
-      url,
-      description: input.description ?? null,
-      eventTypes: input.eventTypes ?? [],
-      filter: input.filter ?? {},
-      enabled: input.enabled ?? true,
-      disabledReason: null,
-      disabledAt: null,
-      createdAt: now,
-      updatedAt: now,
-      secrets: [{ sealed: this.#box.seal(secret, id), createdAt: now, expiresAt: null }]
-    }
-    await this.store.saveEndpoint(ep)
-    return { ...this.#view(ep), secret }
-  }
-
-  async list (caller: Caller): Promise<EndpointView[]> {
-    const all = await this.store.listEndpoints()
-    return all.filter(ep => caller.admin || ep.owner === caller.name).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)).map(ep => this.#view(ep))
-  }
-
-  async get (caller: Caller, id: string): Promise<EndpointView> { return this.#view(await this.#owned(caller, id)) }
-
-  async update (caller: Caller, id: string, patch: Partial<EndpointInput>): Promise<EndpointView> {
-    const ep = await this.#owned(caller, id)
-    if (patch.url !== undefined) ep.url = this.#checkUrl(patch.url)
-    if (patch.eventTypes !== undefined) ep.eventTypes = patch.eventTypes
-    if (patch.filter !== undefined) ep.filter = patch.filter
-    if (patch.description !== undefined) ep.description = patch.description
-    if (patch.enabled !== undefined && patch.enabled !== ep.enabled) {
-      ep.enabled = patch.enabled
-      ep.disabledReason = patch.enabled ? null : 'disabled by its owner'
-      ep.disabledAt = patch.enabled ? null : iso(this.clock.now())
-      if (patch.enabled) await this.store.clearFailing(id)
-    }
-    ep.updatedAt = iso(this.clock.now())
-    await this.store.saveEndpoint(ep)
-    return this.#view(ep)
-  }
-
-  async remove (caller: Caller, id: string): Promise<void> {
-    await this.#owned(caller, id)
-    await this.store.deleteEndpoint(id)
-  }
-
-  /** A new secret; the old one keeps signing (next to the new one) for `overlapMs`, then stops. */
-  async rotate (caller: Caller, id: string, overlapMs: number = this.settings.rotationOverlapMs): Promise<EndpointView & { secret: string }> {
-    const ep = await this.#owned(caller, id)
-    const now = this.clock.now()
-    const secret = newSecret()
-    const [current] = ep.secrets
-    ep.secrets = [
-      { sealed: this.#box.seal(secret, id), createdAt: iso(now), expiresAt: null },
-      // only the secret being replaced overlaps; one rotated out earlier stops now
-      ...(current === undefined || overlapMs === 0 ? [] : [{ ...current, expiresAt: iso(now + overlapMs) }])
-    ]
-    ep.updatedAt = iso(now)
-    await this.store.saveEndpoint(ep)
-    return { ...this.#view(ep), secret }
-  }
-
-  async deliveries (caller: Caller, id: string, limit: number, eventId?: string): Promise<DeliveryAttempt[]> {
-    await this.#owned(caller, id)
-    const all = await this.store.listAttempts(id, eventId === undefined ? limit : 1000)
-    return eventId === undefined ? all : all.filter(a => a.eventId === eventId).slice(0, limit)
-  }
 
   /** The secrets that sign now and this replica can decrypt, current first (a rotated-in secret signs without the lost one). */
   #signingSecrets (ep: EndpointRecord): string[] {
@@ -252,8 +121,7 @@ export class WebhookService {
   }
 
   /** POST …/test: a `webhook.test` message, sent now (not queued), its attempt recorded and returned. */
-  async test (caller: Caller, id: string): Promise<DeliveryAttempt> {
-    const ep = await this.#owned(caller, id)
+  async test (ep: EndpointRecord): Promise<DeliveryAttempt> {
     const eventId = `test_${randomBytes(9).toString('base64url')}`
     const now = this.clock.now()
     const body = JSON.stringify({ type: 'webhook.test', timestamp: iso(now), data: { endpointId: ep.id, message: 'a test delivery from takedown-gateway' } })
@@ -262,8 +130,8 @@ export class WebhookService {
   }
 
   /** POST …/deliveries/{eventId}/retry: one more attempt now, whatever happened before. */
-  async retry (caller: Caller, id: string, eventId: string): Promise<DeliveryAttempt> {
-    const ep = await this.#owned(caller, id)
+  async retry (ep: EndpointRecord, eventId: string): Promise<DeliveryAttempt> {
+    const id = ep.id
     const body = await this.store.getMessage(eventId)
     if (body === null) throw new GatewayError('GW_ERR_NOT_FOUND', `no message ${eventId} is kept for this endpoint (it never matched it, or it is older than the retention)`)
     const previous = (await this.store.listAttempts(id, 1000)).find(a => a.eventId === eventId)
@@ -294,8 +162,6 @@ export class WebhookService {
     }
     return n
   }
-
-  async owned (caller: Caller, id: string): Promise<EndpointRecord> { return await this.#owned(caller, id) }
 
   async #enqueue (job: DeliveryJob, delayMs: number, suffix = ''): Promise<void> {
     if (this.#queue === null) throw new Error('webhook delivery queue not wired')

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { Clock } from '../../clock.js'
 import type { Logger } from '../../logger.js'
 import type { KvStore } from '../../store/kv-store.js'
-import type { WebhookEvent, WebhookService } from './delivery.js'
+import type { WebhookEvent, WebhookDelivery } from './delivery.js'
 import type { WebhookStore } from './store.js'
 
 /** The event log as the fan-out reads it (the events engine's store satisfies it). */
@@ -39,7 +39,7 @@ export class WebhookFanout {
 
   constructor (
     private readonly source: WebhookEventSource,
-    private readonly service: WebhookService,
+    private readonly service: WebhookDelivery,
     private readonly store: WebhookStore,
     private readonly kv: KvStore,
     private readonly clock: Clock,

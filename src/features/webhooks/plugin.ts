@@ -1,6 +1,6 @@
 /**
- * Outbound webhooks wired into the app: the store (Redis when the gateway has it, else memory), the service, the
- * delivery queue on the jobs port, the fan-out from the event log, the metrics and the routes.
+ * Outbound webhooks wired into the app: the store (Redis when the gateway has it, else memory), the endpoints API, delivery,
+ * the delivery queue on the jobs port, the fan-out from the event log, the metrics and the routes.
  */
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../config.js'
@@ -8,14 +8,15 @@ import type { Core } from '../../core/core.js'
 import { webhookRoutes } from './routes.js'
 import { WebhookFanout } from './fanout.js'
 import { GatewayError } from '../../domain/problems.js'
-import { WebhookService, type DeliveryJob } from './delivery.js'
+import { WebhookDelivery, type DeliveryJob } from './delivery.js'
+import { WebhookEndpoints } from './endpoints.js'
 import { MemoryWebhookStore, RedisWebhookStore, type WebhookStore } from './store.js'
 import { WebhookMetrics } from './metrics.js'
 
 export const DELIVERY_QUEUE = 'webhook-delivery'
 
 /** What the app exposes of the feature (tests read the store and wait for the fan-out). */
-export interface WebhooksHandle { service: WebhookService, store: WebhookStore, fanout: WebhookFanout | null }
+export interface WebhooksHandle { endpoints: WebhookEndpoints, delivery: WebhookDelivery, store: WebhookStore, fanout: WebhookFanout | null }
 
 export interface WebhooksFeatureOptions {
   core: Core
@@ -30,16 +31,17 @@ export async function webhooksFeature (app: FastifyInstance, { core, config, exp
   const eventRetentionMs = config.events.retentionMs
   const store: WebhookStore = kv.kind === 'redis' && kv.client !== undefined ? new RedisWebhookStore(kv.client) : new MemoryWebhookStore(clock)
   const metrics = new WebhookMetrics(core.metrics.registry, store, clock)
-  const service = new WebhookService(store, {
+  const endpoints = new WebhookEndpoints(store, {
+    encryptionKey: c.encryptionKey, allowPrivate: c.allowPrivate, allowHttp: c.allowHttp, rotationOverlapMs: c.rotationOverlapMs
+  }, clock)
+  const delivery = new WebhookDelivery(store, {
     encryptionKey: c.encryptionKey,
     allowPrivate: c.allowPrivate,
-    allowHttp: c.allowHttp,
     retry: { scheduleMs: c.retryScheduleMs, jitter: c.retryJitter },
     disableAfterMs: c.disableAfterMs,
     timeoutMs: c.timeoutMs,
     maxResponseBytes: c.maxResponseBytes,
     endpointConcurrency: c.endpointConcurrency,
-    rotationOverlapMs: c.rotationOverlapMs,
     messageTtlMs: eventRetentionMs,
     admins: new Set(config.apiKeys.filter(k => k.scopes.has('admin')).map(k => k.name))
   }, clock, app.log, {
@@ -56,7 +58,7 @@ export async function webhooksFeature (app: FastifyInstance, { core, config, exp
     app.log.error({ endpoints: lost }, 'webhook endpoints were lost with the store\'s data (no endpoint.disabled was sent): their owners must register them again')
   })
 
-  jobs.define<DeliveryJob>(DELIVERY_QUEUE, async (job) => { await service.deliver(job) }, {
+  jobs.define<DeliveryJob>(DELIVERY_QUEUE, async (job) => { await delivery.deliver(job) }, {
     concurrency: c.concurrency,
     // the handler records its own failed attempts and schedules the next one; the queue retries only a handler that
     // threw (the store unreachable mid-delivery)
@@ -64,16 +66,16 @@ export async function webhooksFeature (app: FastifyInstance, { core, config, exp
     backoffMs: 1000,
     lockMs: c.jobLockMs
   })
-  service.useQueue({ add: async (job, opts) => { await jobs.add(DELIVERY_QUEUE, job, opts) } })
+  delivery.useQueue({ add: async (job, opts) => { await jobs.add(DELIVERY_QUEUE, job, opts) } })
   // endpoint.disabled is recorded through the events service (the store plus its metrics)
-  service.useEventLog(core.events.service)
-  const fanout = !c.enabled ? null : new WebhookFanout(core.events.service.store, service, store, kv, clock, app.log, { pollMs: 1000 })
+  delivery.useEventLog(core.events.service)
+  const fanout = !c.enabled ? null : new WebhookFanout(core.events.service.store, delivery, store, kv, clock, app.log, { pollMs: 1000 })
   if (fanout !== null) {
     app.addHook('onReady', async () => { fanout.start() })
     app.addHook('preClose', async () => { await fanout.close() })
   }
-  app.addHook('onClose', async () => { await service.close() })
-  expose({ service, store, fanout })
+  app.addHook('onClose', async () => { await delivery.close() })
+  expose({ endpoints, delivery, store, fanout })
   if (!c.enabled) {
     // a live gateway without the sealing key keeps every other feature: only the endpoints API is off, and says why
     app.log.warn('WEBHOOK_ENCRYPTION_KEY is unset: outbound webhooks are off (the /v1/webhook-endpoints routes answer 503)')
@@ -86,7 +88,8 @@ export async function webhooksFeature (app: FastifyInstance, { core, config, exp
       })
     }
     await scope.register(webhookRoutes, {
-      webhooks: service,
+      endpoints,
+      delivery,
       fanout: () => fanout,
       apiKeys: config.apiKeys,
       retentionMs: eventRetentionMs,

@@ -8,11 +8,13 @@ import {
   RotateSecretSchema, UpdateWebhookEndpointSchema, WebhookEndpointListSchema, WebhookEndpointParamsSchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema
 } from '../../schemas/webhook.js'
 import type { WebhookFanout } from './fanout.js'
-import type { Caller, WebhookService } from './delivery.js'
+import type { WebhookDelivery } from './delivery.js'
+import type { Caller, WebhookEndpoints } from './endpoints.js'
 import { AUTH_PROBLEMS, problems } from '../../routes/responses.js'
 
 export interface WebhookRoutesOptions {
-  webhooks: WebhookService
+  endpoints: WebhookEndpoints
+  delivery: WebhookDelivery
   /** null while no event log is wired: recover answers 503 */
   fanout: () => WebhookFanout | null
   apiKeys: readonly ApiKey[]
@@ -26,7 +28,7 @@ const SECURITY = [{ bearerAuth: [] }]
 const ONE = [...AUTH_PROBLEMS, 404] as const
 const RECOVER_MAX = 100_000
 
-export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = async (app, { webhooks, fanout, apiKeys, retentionMs, now }) => {
+export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = async (app, { endpoints, delivery, fanout, apiKeys, retentionMs, now }) => {
   const admins = new Set(apiKeys.filter(k => k.scopes.has('admin')).map(k => k.name))
   const caller = (req: FastifyRequest): Caller => ({ name: req.client ?? '', admin: admins.has(req.client ?? '') })
 
@@ -46,7 +48,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       response: { 201: WebhookEndpointWithSecretSchema, ...problems(...AUTH_PROBLEMS, 422) }
     }
   }, async (req, reply) => {
-    const created = await webhooks.create(caller(req), req.body)
+    const created = await endpoints.create(caller(req), req.body)
     return reply.code(201).header('location', `/v1/webhook-endpoints/${created.id}`).send(created)
   })
 
@@ -60,7 +62,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       security: SECURITY,
       response: { 200: WebhookEndpointListSchema, ...problems(...AUTH_PROBLEMS) }
     }
-  }, async (req) => ({ items: await webhooks.list(caller(req)) }))
+  }, async (req) => ({ items: await endpoints.list(caller(req)) }))
 
   app.get('/v1/webhook-endpoints/:id', {
     config: { scope: 'write' },
@@ -73,7 +75,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       params: WebhookEndpointParamsSchema,
       response: { 200: WebhookEndpointSchema, ...problems(...ONE) }
     }
-  }, async (req) => await webhooks.get(caller(req), req.params.id))
+  }, async (req) => await endpoints.get(caller(req), req.params.id))
 
   app.patch('/v1/webhook-endpoints/:id', {
     config: { scope: 'write' },
@@ -88,7 +90,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       body: UpdateWebhookEndpointSchema,
       response: { 200: WebhookEndpointSchema, ...problems(...ONE, 422) }
     }
-  }, async (req) => await webhooks.update(caller(req), req.params.id, req.body))
+  }, async (req) => await endpoints.update(caller(req), req.params.id, req.body))
 
   app.delete('/v1/webhook-endpoints/:id', {
     config: { scope: 'write' },
@@ -102,7 +104,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       response: { 204: Type.Null({ description: 'Deleted' }), ...problems(...ONE) }
     }
   }, async (req, reply) => {
-    await webhooks.remove(caller(req), req.params.id)
+    await endpoints.remove(caller(req), req.params.id)
     return await reply.code(204).send(null)
   })
 
@@ -119,7 +121,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       body: RotateSecretSchema,
       response: { 200: WebhookEndpointWithSecretSchema, ...problems(...ONE) }
     }
-  }, async (req) => await webhooks.rotate(caller(req), req.params.id, req.body?.overlapSeconds === undefined ? undefined : req.body.overlapSeconds * 1000))
+  }, async (req) => await endpoints.rotate(caller(req), req.params.id, req.body?.overlapSeconds === undefined ? undefined : req.body.overlapSeconds * 1000))
 
   app.post('/v1/webhook-endpoints/:id/test', {
     config: { scope: 'write' },
@@ -132,7 +134,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       params: WebhookEndpointParamsSchema,
       response: { 200: DeliveryAttemptSchema, ...problems(...ONE) }
     }
-  }, async (req) => await webhooks.test(caller(req), req.params.id))
+  }, async (req) => await delivery.test(await endpoints.owned(caller(req), req.params.id)))
 
   app.get('/v1/webhook-endpoints/:id/deliveries', {
     config: { scope: 'write' },
@@ -146,7 +148,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       querystring: DeliveriesQuerySchema,
       response: { 200: DeliveryListSchema, ...problems(...ONE) }
     }
-  }, async (req) => ({ items: await webhooks.deliveries(caller(req), req.params.id, req.query.limit ?? 100, req.query.eventId) }))
+  }, async (req) => ({ items: await endpoints.deliveries(caller(req), req.params.id, req.query.limit ?? 100, req.query.eventId) }))
 
   app.post('/v1/webhook-endpoints/:id/deliveries/:eventId/retry', {
     config: { scope: 'write' },
@@ -159,7 +161,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       params: DeliveryParamsSchema,
       response: { 200: DeliveryAttemptSchema, ...problems(...ONE) }
     }
-  }, async (req) => await webhooks.retry(caller(req), req.params.id, req.params.eventId))
+  }, async (req) => await delivery.retry(await endpoints.owned(caller(req), req.params.id), req.params.eventId))
 
   app.post('/v1/webhook-endpoints/:id/recover', {
     config: { scope: 'write' },
@@ -184,9 +186,9 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       })
     }
     const who = caller(req)
-    const ep = await webhooks.owned(who, req.params.id)
-    if (!ep.enabled) await webhooks.update(who, ep.id, { enabled: true })
-    const queued = await webhooks.recover({ ...ep, enabled: true }, await source.since(since, RECOVER_MAX))
+    const ep = await endpoints.owned(who, req.params.id)
+    if (!ep.enabled) await endpoints.update(who, ep.id, { enabled: true })
+    const queued = await delivery.recover({ ...ep, enabled: true }, await source.since(since, RECOVER_MAX))
     return await reply.code(202).send({ queued, since: new Date(since).toISOString() })
   })
 }
