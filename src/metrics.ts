@@ -1,6 +1,8 @@
 /**
- * Prometheus metrics: one registry per app instance (never prom-client's global one, so several gateways
- * in one test process do not clash). The families are fed at the narrowest seams: VendorHttp's observer (every
+ * Prometheus metrics: the one module that owns the registry, one per app instance (never prom-client's global one,
+ * so several gateways in one test process do not clash), and the core's families. A feature defines its own families
+ * in its folder on this registry (events/metrics.ts, features/reporting/metrics.ts, features/webhooks/metrics.ts);
+ * `text()` renders them all. The core's families are fed at the narrowest seams: VendorHttp's observer (every
  * vendor request and retry), SharedCache's onOutcome, the status engine's unknown-status listener; the gauges and
  * the idempotency replays are read when Prometheus scrapes. Labels never carry a raw URL, an id or a secret.
  */

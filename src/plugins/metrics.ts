@@ -1,6 +1,6 @@
 /**
  * `GET /metrics` (Prometheus text, no auth; README 'Operations'). The inbound request histogram is fed by the one
- * onResponse hook in app.ts (with the access log line): its route label is the route template (`/v1/cases/:id`),
+ * onResponse hook in http/server.ts (with the access log line): its route label is the route template (`/v1/cases/:id`),
  * never the raw URL, so case ids and query strings cannot blow up the series count; unmatched requests are `(unmatched)`.
  */
 import type { FastifyInstance } from 'fastify'

@@ -11,7 +11,7 @@ import type { Problem } from '../schemas/problem.js'
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from '../services/writes.js'
 import { MULTIPART_LIMITS } from './multipart.js'
 
-/** The JSON body limit app.ts gives Fastify (1 MiB); larger evidence travels as multipart attachments. */
+/** The JSON body limit http/server.ts gives Fastify (1 MiB); larger evidence travels as multipart attachments. */
 export const BODY_LIMIT_BYTES = 1_048_576
 
 const ACCEPTED_MEDIA_TYPES = 'application/json, or multipart/form-data (a JSON `payload` field and `attachments` files) where the operation takes files'
@@ -50,7 +50,7 @@ interface AjvIssue {
   message?: string
   keyword?: string
   params?: Record<string, unknown>
-  /** with Ajv's `verbose` (app.ts): the schema holding the failed keyword, and the value */
+  /** with Ajv's `verbose` (http/server.ts): the schema holding the failed keyword, and the value */
   parentSchema?: unknown
   data?: unknown
 }

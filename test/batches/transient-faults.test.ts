@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import type { JobHandler, JobRunner } from '../../src/jobs/port.js'
 import type { Batch, BatchItem } from '../../src/schemas/batch.js'
-import { BATCH_QUEUE } from '../../src/features/batches/service.js'
+import { BATCH_QUEUE } from '../../src/features/batches/run.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 
 /** The jobs port on a manual clock: a job waits until the clock reaches its delay; `runDue` works what is due, all at once. */

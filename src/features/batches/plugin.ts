@@ -17,9 +17,18 @@ export interface BatchesFeatureOptions {
 
 export async function batchesFeature (app: FastifyInstance, { core, settings, expose }: BatchesFeatureOptions): Promise<void> {
   const { store, writes, events, clock, budgets, epoch } = core
-  const batches = new BatchService({ store, writes, jobs: events.jobs, clock, log: app.log, settings, budgets, epoch: () => epoch.current })
+  const batches = new BatchService({
+    store,
+    writes,
+    jobs: events.jobs,
+    clock,
+    log: app.log,
+    settings,
+    budgets,
+    epoch: () => epoch.current,
+    onCompleted: async batch => { await events.service.append(batchCompleted(batch)) }
+  })
   batches.defineJobs()
-  batches.onCompleted = async batch => { await events.service.append(batchCompleted(batch)) }
   expose(batches)
   await app.register(batchRoutes, { batches, idempotency: core.idempotency })
 }
