@@ -4,7 +4,6 @@
  */
 import { Agent, type Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
-import { howToTurnOn, type Config } from '../config.js'
 import type { ConnectorFactory } from '../connectors/connector.js'
 import type { Logger } from '../logger.js'
 import type { KvStore } from '../store/kv-store.js'
@@ -14,7 +13,29 @@ import { ProviderResilience, resilientConnector } from '../connectors/resilience
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { ProviderSet, type ProviderEntry } from '../services/provider-set.js'
 import type { StatusEngine } from '../status/engine.js'
-import { PROVIDER_MODULES } from './registry.js'
+import { howToTurnOn, PROVIDER_MODULES } from './registry.js'
+
+export interface ProviderConfig {
+  id: ProviderId
+  baseUrl: string
+  credential: string | null
+  timeoutMs: number
+  /** the vendor's own settings by the keys its module declares (connectors/<id>/provider.ts `options`) */
+  options: Record<string, string>
+  /** bulkhead: calls in flight at once (also the connection cap of the vendor's pool) and calls queued behind them */
+  maxConcurrency: number
+  maxQueue: number
+  /** outbound budget per vendor credential, shared by replicas through the store; null = unlimited */
+  outboundBudget: { limit: number, windowMs: number } | null
+}
+
+/** What building the providers reads of the configuration (config.ts parses it from the environment). */
+export interface ProvidersSettings {
+  sandbox: boolean
+  providers: Record<ProviderId, ProviderConfig>
+  /** circuit breaker in front of every provider */
+  circuit: { failureThreshold: number, halfOpenAfterMs: number }
+}
 
 export interface SandboxEndpoint { baseUrl: string, credential: string, options: Readonly<Record<string, string>> }
 
@@ -25,7 +46,7 @@ export interface BuiltProviders {
   budgets: Partial<Record<ProviderId, OutboundBudget>>
 }
 
-export async function buildProviders (config: Config, deps: {
+export async function buildProviders (config: ProvidersSettings, deps: {
   status: StatusEngine
   clock: Clock
   sandbox?: Partial<Record<ProviderId, SandboxEndpoint>>

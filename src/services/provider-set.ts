@@ -41,7 +41,7 @@ export class ProviderSet {
   readonly #entries: Map<ProviderId, ProviderEntry>
   readonly #howToTurnOn: (id: ProviderId) => string
 
-  /** `howToTurnOn`: what an operator sets to turn a provider on (config.ts knows the variables) */
+  /** `howToTurnOn`: what an operator sets to turn a provider on (providers/registry.ts knows the variables) */
   constructor (entries: ProviderEntry[], howToTurnOn: (id: ProviderId) => string) {
     this.#entries = new Map(entries.map(e => [e.id, e]))
     this.#howToTurnOn = howToTurnOn
