@@ -6,9 +6,8 @@
 import { request, type Dispatcher, type FormData } from 'undici'
 import type { ProviderId } from '../schemas/provider.js'
 import type { Clock } from '../clock.js'
-import { ConnectorError, type ConnectorContext, type ConnectorErrorKind } from './connector.js'
+import { ConnectorError, type CallBudget, type ConnectorContext, type ConnectorErrorKind, type UpstreamObserver, type UpstreamOutcome } from './connector.js'
 import { deadlineScope, sleep, timedOut, type CancelSignal } from './deadline.js'
-import { budgetOf, type OutboundBudget } from './outbound-budget.js'
 
 export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number>
 
@@ -47,29 +46,10 @@ export interface VendorHttpOptions {
   maxRetries?: number
   /** base backoff in ms (default 200) */
   backoffMs?: number
-  /** metrics hook (src/metrics.ts); defaults to the observer attached to the dispatcher by providers/build.ts */
-  observer?: UpstreamObserver
-}
-
-/** What one vendor request ended as: `ok`, or the ConnectorError kind it raised. */
-export type UpstreamOutcome = 'ok' | ConnectorErrorKind
-
-/** Told about every request that went to the vendor and every retry; never sees headers, bodies or URLs. */
-export interface UpstreamObserver {
-  request (e: { provider: ProviderId, method: string, outcome: UpstreamOutcome, seconds: number }): void
-  retry (e: { provider: ProviderId, method: string, kind: ConnectorErrorKind }): void
-}
-
-const OBSERVER = Symbol.for('takedown-gateway.upstream-observer')
-
-/** Attaches an observer to a vendor's dispatcher (like the outbound budget), so connectors need not pass it on. */
-export function attachObserver<D extends Dispatcher> (dispatcher: D, observer: UpstreamObserver): D {
-  Object.defineProperty(dispatcher, OBSERVER, { value: observer, enumerable: false })
-  return dispatcher
-}
-
-function observerOf (dispatcher: Dispatcher): UpstreamObserver | null {
-  return (dispatcher as unknown as Record<symbol, UpstreamObserver | undefined>)[OBSERVER] ?? null
+  /** the outbound budget of this vendor credential (ConnectorDeps.budget); none = unlimited */
+  budget?: CallBudget | undefined
+  /** metrics hooks (ConnectorDeps.observer) */
+  observer?: UpstreamObserver | undefined
 }
 
 /** undici error codes raised before any byte of the request could have been processed by the vendor */
@@ -80,8 +60,7 @@ export class VendorHttp {
   readonly #origin: string
   readonly #prefix: string
   readonly #opts: VendorHttpOptions
-  /** outbound budget of this vendor credential, attached to the dispatcher by providers/build.ts */
-  readonly #budget: OutboundBudget | null
+  readonly #budget: CallBudget | null
   readonly #observer: UpstreamObserver | null
 
   constructor (opts: VendorHttpOptions) {
@@ -90,8 +69,8 @@ export class VendorHttp {
     this.#origin = url.origin
     this.#prefix = url.pathname.replace(/\/+$/, '')
     this.#opts = opts
-    this.#budget = budgetOf(opts.dispatcher)
-    this.#observer = opts.observer ?? observerOf(opts.dispatcher)
+    this.#budget = opts.budget ?? null
+    this.#observer = opts.observer ?? null
   }
 
   /** Full URL of a path (for `links.provider`); carries no secret. */

@@ -4,11 +4,10 @@
  */
 import { Agent, type Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
-import type { ConnectorFactory } from '../connectors/connector.js'
+import type { ConnectorFactory, UpstreamObserver } from '../connectors/connector.js'
 import type { Logger } from '../logger.js'
 import type { KvStore } from '../store/kv-store.js'
-import { attachObserver, type UpstreamObserver } from '../connectors/http.js'
-import { attachBudget, OutboundBudget } from '../connectors/outbound-budget.js'
+import { OutboundBudget } from '../connectors/outbound-budget.js'
 import { ProviderResilience, resilientConnector } from '../connectors/resilience.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { ProviderSet, type ProviderEntry } from '../services/provider-set.js'
@@ -79,7 +78,6 @@ export async function buildProviders (config: ProvidersSettings, deps: {
       connect: { timeout: Math.min(pc.timeoutMs, 5000) }
     })
     dispatchers.push(dispatcher)
-    if (deps.observer !== undefined) attachObserver(dispatcher, deps.observer)
     const settings = sandbox === undefined
       ? { baseUrl: pc.baseUrl, credential: pc.credential ?? '', timeoutMs: pc.timeoutMs, options: pc.options }
       : { baseUrl: sandbox.baseUrl, credential: sandbox.credential, timeoutMs: pc.timeoutMs, options: { ...pc.options, ...sandbox.options } }
@@ -87,7 +85,6 @@ export async function buildProviders (config: ProvidersSettings, deps: {
       budgets[id] = new OutboundBudget({
         provider: id, credential: settings.credential, ...pc.outboundBudget, store: deps.store, clock: deps.clock, log: deps.log
       })
-      attachBudget(dispatcher, budgets[id])
     }
     const resilience = new ProviderResilience(id, {
       failureThreshold: config.circuit.failureThreshold,
@@ -95,7 +92,14 @@ export async function buildProviders (config: ProvidersSettings, deps: {
       maxConcurrency: pc.maxConcurrency,
       maxQueue: pc.maxQueue
     }, deps.log)
-    const connector = resilientConnector((factories[i] as ConnectorFactory).create(settings, { dispatcher, status: deps.status, clock: deps.clock, ...(deps.store === undefined ? {} : { store: deps.store }) }), resilience)
+    const connector = resilientConnector((factories[i] as ConnectorFactory).create(settings, {
+      dispatcher,
+      budget: budgets[id],
+      observer: deps.observer,
+      status: deps.status,
+      clock: deps.clock,
+      ...(deps.store === undefined ? {} : { store: deps.store })
+    }), resilience)
     return {
       id,
       mode: sandbox === undefined ? 'live' : 'sandbox',

@@ -1,14 +1,14 @@
 /**
  * VendorHttp against undici MockAgent: retries only for idempotent reads, Retry-After and Cloudflare `Ratelimit`,
  * fail-fast when a wait would overrun the deadline, writes never repeated once they may have reached the vendor,
- * error kinds for malformed bodies and hangs, and the outbound budget hooked onto the dispatcher.
+ * error kinds for malformed bodies and hangs, and the outbound budget passed to the client.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { MockAgent } from 'undici'
 import { ManualClock, systemClock } from '../../src/clock.js'
 import { ConnectorError, type ConnectorContext } from '../../src/connectors/connector.js'
 import { retryAfterSeconds, VendorHttp } from '../../src/connectors/http.js'
-import { attachBudget, OutboundBudget } from '../../src/connectors/outbound-budget.js'
+import { OutboundBudget } from '../../src/connectors/outbound-budget.js'
 import { MemoryKvStore } from '../../src/store/memory-kv-store.js'
 import { silentLog, testCtx } from '../support/connectors.js'
 
@@ -26,7 +26,7 @@ afterEach(async () => {
   await agent.close()
 })
 
-function http (opts: { timeoutMs?: number, backoffMs?: number } = {}): VendorHttp {
+function http (opts: { timeoutMs?: number, backoffMs?: number, budget?: OutboundBudget } = {}): VendorHttp {
   return new VendorHttp({
     provider: 'phishfort',
     baseUrl: `${ORIGIN}/api`,
@@ -35,7 +35,8 @@ function http (opts: { timeoutMs?: number, backoffMs?: number } = {}): VendorHtt
     timeoutMs: opts.timeoutMs ?? 3000,
     parseError: (_status, body) => (body as { message?: string } | null)?.message ?? null,
     clock: systemClock,
-    backoffMs: opts.backoffMs ?? 10
+    backoffMs: opts.backoffMs ?? 10,
+    budget: opts.budget
   })
 }
 
@@ -167,12 +168,12 @@ describe('VendorHttp error kinds', () => {
   })
 })
 
-describe('VendorHttp with an outbound budget on its dispatcher', () => {
+describe('VendorHttp with an outbound budget', () => {
   function budgeted (limit: number, windowMs: number, timeoutMs = 3000): VendorHttp {
-    attachBudget(agent, new OutboundBudget({
-      provider: 'phishfort', credential: SECRET, limit, windowMs, store: new MemoryKvStore(systemClock), clock: systemClock, log: silentLog
-    }))
-    return http({ timeoutMs })
+    return http({
+      timeoutMs,
+      budget: new OutboundBudget({ provider: 'phishfort', credential: SECRET, limit, windowMs, store: new MemoryKvStore(systemClock), clock: systemClock, log: silentLog })
+    })
   }
 
   it('a read over budget fails fast with rate_limited and the gateway\'s own retryAfter, without calling the vendor', async () => {
@@ -203,8 +204,7 @@ describe('VendorHttp with an outbound budget on its dispatcher', () => {
 
   it('a caller with a share of the budget stops at its share while interactive calls still get the rest', async () => {
     const budget = new OutboundBudget({ provider: 'phishfort', credential: SECRET, limit: 10, windowMs: 60_000, store: new MemoryKvStore(systemClock), clock: systemClock, log: silentLog })
-    attachBudget(agent, budget)
-    const h = http({ timeoutMs: 300 })
+    const h = http({ timeoutMs: 300, budget })
     pool().intercept({ path: '/api/items', method: 'GET' }).reply(200, { ok: true }, { headers: JSON_HEADERS }).times(10)
     const share = budget.share('batch', 0.3)
     for (let i = 0; i < 3; i++) await h.call({ method: 'GET', path: '/items' }, { ...testCtx(), budget: share })

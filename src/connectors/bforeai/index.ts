@@ -122,6 +122,8 @@ export class BforeaiConnector implements ProviderConnector {
       credential: settings.credential,
       timeoutMs: settings.timeoutMs,
       dispatcher: deps.dispatcher,
+      budget: deps.budget,
+      observer: deps.observer,
       clock: deps.clock
     })
   }
