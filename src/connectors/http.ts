@@ -135,13 +135,13 @@ export class VendorHttp {
     // the context's signal already ends at its deadline; a tighter per-vendor timeout gets a scope of its own
     const scope = deadline < ctx.deadline ? deadlineScope(ctx.signal, remaining) : null
     try {
-      return await this.#send<T>(call, ctx, scope?.signal ?? ctx.signal)
+      return await this.#send<T>(call, scope?.signal ?? ctx.signal)
     } finally {
       scope?.end()
     }
   }
 
-  async #send<T> (call: HttpCall, ctx: ConnectorContext, signal: CancelSignal): Promise<HttpResult<T>> {
+  async #send<T> (call: HttpCall, signal: CancelSignal): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...this.#opts.headers }
     let body: string | FormData | undefined
     if (call.json !== undefined) {
@@ -166,13 +166,13 @@ export class VendorHttp {
         signal
       })
     } catch (err) {
-      throw this.#transportError(err, signal, ctx)
+      throw this.#transportError(err, signal)
     }
     let text: string
     try {
       text = await res.body.text()
     } catch (err) {
-      throw this.#transportError(err, signal, ctx)
+      throw this.#transportError(err, signal)
     }
     const parsed = parseBody(text, res.headers['content-type'])
     if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -188,7 +188,7 @@ export class VendorHttp {
     })
   }
 
-  #transportError (err: unknown, signal: CancelSignal, ctx: ConnectorContext): ConnectorError {
+  #transportError (err: unknown, signal: CancelSignal): ConnectorError {
     const code = (err as { code?: string }).code ?? ''
     if (timedOut(signal) || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new ConnectorError(this.provider, 'timeout', `no answer within ${this.#opts.timeoutMs} ms`, { cause: err })

@@ -70,7 +70,7 @@ export class SeenMitigations {
       const rec = this.#local.get(r.id)
       return this.#fresh(r, rec) ? rec.active : null
     })
-    const missing = reports.flatMap((r, i) => out[i] === null ? [i] : [])
+    const missing = reports.flatMap((_r, i) => out[i] === null ? [i] : [])
     if (missing.length === 0 || this.#store === undefined) return out
     let values: Array<string | null>
     try {
