@@ -50,6 +50,8 @@ export interface VendorHttpOptions {
   budget?: CallBudget | undefined
   /** metrics hooks (ConnectorDeps.observer) */
   observer?: UpstreamObserver | undefined
+  /** the wait before a retry, ended early by the signal (default: a timer; tests pass one that records the waits) */
+  sleep?: (ms: number, signal: CancelSignal) => Promise<void>
 }
 
 /** undici error codes raised before any byte of the request could have been processed by the vendor */
@@ -105,7 +107,7 @@ export class VendorHttp {
         ctx.log.debug({ provider: this.provider, attempt: attempt + 1, waitMs: Math.round(wait), kind: err.kind }, 'retrying vendor call')
         this.#observer?.retry({ provider: this.provider, method: call.method, kind: err.kind })
         try {
-          await sleep(wait, ctx.signal)
+          await (this.#opts.sleep ?? sleep)(wait, ctx.signal)
         } catch (cause) {
           // the caller's deadline (or the client) ended the wait: a timeout, never a raw AbortError
           throw new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting to retry', { upstreamStatus: err.upstreamStatus, cause })
