@@ -112,5 +112,5 @@ export async function buildProviders (config: ProvidersSettings, deps: {
       configError: () => resilience.configError
     }
   })
-  return { providers: new ProviderSet(entries, howToTurnOn), dispatchers, budgets }
+  return { providers: new ProviderSet(entries, howToTurnOn, deps.clock), dispatchers, budgets }
 }

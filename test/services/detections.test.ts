@@ -62,7 +62,7 @@ class FakeDetections implements ProviderConnector {
 }
 
 function service (connectors: FakeDetections[], store = new MemoryKvStore(new ManualClock())): DetectionService {
-  const set = new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })), howToTurnOn)
+  const set = new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })), howToTurnOn, new ManualClock())
   return new DetectionService(set, store, new CaseWriteService(set, DEFAULT_ROUTING), 'secret-0123456789')
 }
 
