@@ -10,6 +10,7 @@ import type { BatchSettings } from './schemas/batch.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from './schemas/provider.js'
 import type { StatusOverrides } from './status/engine.js'
 import { loadStatusOverrides } from './status/overrides.js'
+import type { ProviderConfig } from './providers/build.js'
 import { PROVIDER_MODULES, PROVIDERS } from './providers/registry.js'
 import type { HostPort, RedisTarget } from './store/redis-kv-store.js'
 import { DEFAULT_RETRY_SCHEDULE_MS, parseSchedule } from './domain/retry-schedule.js'
@@ -18,20 +19,6 @@ export const SCOPES = ['read', 'write', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
 
 export interface ApiKey { name: string, secret: string, scopes: ReadonlySet<Scope> }
-
-export interface ProviderConfig {
-  id: ProviderId
-  baseUrl: string
-  credential: string | null
-  timeoutMs: number
-  /** the vendor's own settings by the keys its module declares (connectors/<id>/provider.ts `options`) */
-  options: Record<string, string>
-  /** bulkhead: calls in flight at once (also the connection cap of the vendor's pool) and calls queued behind them */
-  maxConcurrency: number
-  maxQueue: number
-  /** outbound budget per vendor credential, shared by replicas through the store; null = unlimited */
-  outboundBudget: { limit: number, windowMs: number } | null
-}
 
 export interface Config {
   port: number
@@ -227,12 +214,6 @@ function providerEnvVars (id: ProviderId): Record<string, string> {
   }
 }
 for (const id of PROVIDER_IDS) Object.assign(ENV_VARS, providerEnvVars(id))
-
-/** What an operator sets to turn a provider on (the words of the start-up warning, the 503 and the create 422). */
-export function howToTurnOn (id: ProviderId): string {
-  const m = PROVIDER_MODULES[id]
-  return `set ${[m.credential.env, ...(m.options ?? []).filter(o => o.required === true).map(o => o.env)].join(' and ')}`
-}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'

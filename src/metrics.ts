@@ -7,7 +7,7 @@
  * the idempotency replays are read when Prometheus scrapes. Labels never carry a raw URL, an id or a secret.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
-import type { UpstreamObserver } from './connectors/http.js'
+import type { UpstreamObserver } from './connectors/connector.js'
 import type { OutboundBudget } from './connectors/outbound-budget.js'
 import type { ProviderId } from './schemas/provider.js'
 import type { ProviderSet } from './services/provider-set.js'

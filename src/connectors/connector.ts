@@ -25,7 +25,21 @@ export interface ConnectorContext {
    * A budget this operation's vendor calls must also fit in, waiting for room until the deadline (the watcher's share
    * of a vendor's budget); the vendor's own budget applies as well.
    */
-  readonly budget?: { acquire: (opts: { write: boolean, deadline: number, signal: CancelSignal }) => Promise<void> }
+  readonly budget?: CallBudget
+}
+
+/** A budget vendor calls must fit in (connectors/outbound-budget.ts): a write waits for room until the deadline, a read fails fast. */
+export interface CallBudget {
+  acquire: (opts: { write: boolean, deadline: number, signal: CancelSignal }) => Promise<void>
+}
+
+/** What one vendor request ended as: `ok`, or the ConnectorError kind it raised. */
+export type UpstreamOutcome = 'ok' | ConnectorErrorKind
+
+/** Told about every request that went to the vendor and every retry; never sees headers, bodies or URLs. */
+export interface UpstreamObserver {
+  request (e: { provider: ProviderId, method: string, outcome: UpstreamOutcome, seconds: number }): void
+  retry (e: { provider: ProviderId, method: string, kind: ConnectorErrorKind }): void
 }
 
 /** Filters of GET /v1/cases. A connector MAY translate them into vendor filters, but only into a superset: the gateway re-applies every filter. */
@@ -247,7 +261,12 @@ export interface ProviderConnector {
 }
 
 export interface ConnectorDeps {
+  /** the vendor's connection pool */
   dispatcher: Dispatcher
+  /** the outbound budget of this vendor credential (providers/build.ts); none = unlimited */
+  budget?: CallBudget
+  /** metrics hooks (src/metrics.ts) for every vendor request and retry */
+  observer?: UpstreamObserver
   status: StatusEngine
   clock: Clock
   /** the gateway's key-value store (Redis when configured: shared by replicas), for what a connector remembers across calls */

@@ -6,9 +6,8 @@
 import { request, type Dispatcher, type FormData } from 'undici'
 import type { ProviderId } from '../schemas/provider.js'
 import type { Clock } from '../clock.js'
-import { ConnectorError, type ConnectorContext, type ConnectorErrorKind } from './connector.js'
+import { ConnectorError, type CallBudget, type ConnectorContext, type ConnectorErrorKind, type UpstreamObserver, type UpstreamOutcome } from './connector.js'
 import { deadlineScope, sleep, timedOut, type CancelSignal } from './deadline.js'
-import { budgetOf, type OutboundBudget } from './outbound-budget.js'
 
 export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number>
 
@@ -47,29 +46,12 @@ export interface VendorHttpOptions {
   maxRetries?: number
   /** base backoff in ms (default 200) */
   backoffMs?: number
-  /** metrics hook (src/metrics.ts); defaults to the observer attached to the dispatcher by providers/build.ts */
-  observer?: UpstreamObserver
-}
-
-/** What one vendor request ended as: `ok`, or the ConnectorError kind it raised. */
-export type UpstreamOutcome = 'ok' | ConnectorErrorKind
-
-/** Told about every request that went to the vendor and every retry; never sees headers, bodies or URLs. */
-export interface UpstreamObserver {
-  request (e: { provider: ProviderId, method: string, outcome: UpstreamOutcome, seconds: number }): void
-  retry (e: { provider: ProviderId, method: string, kind: ConnectorErrorKind }): void
-}
-
-const OBSERVER = Symbol.for('takedown-gateway.upstream-observer')
-
-/** Attaches an observer to a vendor's dispatcher (like the outbound budget), so connectors need not pass it on. */
-export function attachObserver<D extends Dispatcher> (dispatcher: D, observer: UpstreamObserver): D {
-  Object.defineProperty(dispatcher, OBSERVER, { value: observer, enumerable: false })
-  return dispatcher
-}
-
-function observerOf (dispatcher: Dispatcher): UpstreamObserver | null {
-  return (dispatcher as unknown as Record<symbol, UpstreamObserver | undefined>)[OBSERVER] ?? null
+  /** the outbound budget of this vendor credential (ConnectorDeps.budget); none = unlimited */
+  budget?: CallBudget | undefined
+  /** metrics hooks (ConnectorDeps.observer) */
+  observer?: UpstreamObserver | undefined
+  /** the wait before a retry, ended early by the signal (default: a timer; tests pass one that records the waits) */
+  sleep?: (ms: number, signal: CancelSignal) => Promise<void>
 }
 
 /** undici error codes raised before any byte of the request could have been processed by the vendor */
@@ -80,8 +62,7 @@ export class VendorHttp {
   readonly #origin: string
   readonly #prefix: string
   readonly #opts: VendorHttpOptions
-  /** outbound budget of this vendor credential, attached to the dispatcher by providers/build.ts */
-  readonly #budget: OutboundBudget | null
+  readonly #budget: CallBudget | null
   readonly #observer: UpstreamObserver | null
 
   constructor (opts: VendorHttpOptions) {
@@ -90,8 +71,8 @@ export class VendorHttp {
     this.#origin = url.origin
     this.#prefix = url.pathname.replace(/\/+$/, '')
     this.#opts = opts
-    this.#budget = budgetOf(opts.dispatcher)
-    this.#observer = opts.observer ?? observerOf(opts.dispatcher)
+    this.#budget = opts.budget ?? null
+    this.#observer = opts.observer ?? null
   }
 
   /** Full URL of a path (for `links.provider`); carries no secret. */
@@ -126,7 +107,7 @@ export class VendorHttp {
         ctx.log.debug({ provider: this.provider, attempt: attempt + 1, waitMs: Math.round(wait), kind: err.kind }, 'retrying vendor call')
         this.#observer?.retry({ provider: this.provider, method: call.method, kind: err.kind })
         try {
-          await sleep(wait, ctx.signal)
+          await (this.#opts.sleep ?? sleep)(wait, ctx.signal)
         } catch (cause) {
           // the caller's deadline (or the client) ended the wait: a timeout, never a raw AbortError
           throw new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting to retry', { upstreamStatus: err.upstreamStatus, cause })
@@ -156,13 +137,13 @@ export class VendorHttp {
     // the context's signal already ends at its deadline; a tighter per-vendor timeout gets a scope of its own
     const scope = deadline < ctx.deadline ? deadlineScope(ctx.signal, remaining) : null
     try {
-      return await this.#send<T>(call, ctx, scope?.signal ?? ctx.signal)
+      return await this.#send<T>(call, scope?.signal ?? ctx.signal)
     } finally {
       scope?.end()
     }
   }
 
-  async #send<T> (call: HttpCall, ctx: ConnectorContext, signal: CancelSignal): Promise<HttpResult<T>> {
+  async #send<T> (call: HttpCall, signal: CancelSignal): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...this.#opts.headers }
     let body: string | FormData | undefined
     if (call.json !== undefined) {
@@ -187,13 +168,13 @@ export class VendorHttp {
         signal
       })
     } catch (err) {
-      throw this.#transportError(err, signal, ctx)
+      throw this.#transportError(err, signal)
     }
     let text: string
     try {
       text = await res.body.text()
     } catch (err) {
-      throw this.#transportError(err, signal, ctx)
+      throw this.#transportError(err, signal)
     }
     const parsed = parseBody(text, res.headers['content-type'])
     if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -209,7 +190,7 @@ export class VendorHttp {
     })
   }
 
-  #transportError (err: unknown, signal: CancelSignal, ctx: ConnectorContext): ConnectorError {
+  #transportError (err: unknown, signal: CancelSignal): ConnectorError {
     const code = (err as { code?: string }).code ?? ''
     if (timedOut(signal) || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new ConnectorError(this.provider, 'timeout', `no answer within ${this.#opts.timeoutMs} ms`, { cause: err })

@@ -13,13 +13,12 @@
  * vendor's own 429 handling still applies), logs once per outage and leaves the store alone for a few seconds.
  */
 import { createHash } from 'node:crypto'
-import type { Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
 import type { ProviderId } from '../schemas/provider.js'
 import type { KvStore } from '../store/kv-store.js'
 import { keys } from '../store/keys.js'
-import { ConnectorError } from './connector.js'
+import { ConnectorError, type CallBudget } from './connector.js'
 import { sleep, type CancelSignal } from './deadline.js'
 
 export interface OutboundBudgetOptions {
@@ -48,7 +47,7 @@ export interface AcquireOptions {
 /** Marks a ConnectorError raised by the budget, so VendorHttp never retries it. */
 export const BUDGET_REFUSAL = Symbol.for('takedown-gateway.budget-refusal')
 
-export class OutboundBudget {
+export class OutboundBudget implements CallBudget {
   readonly provider: ProviderId
   readonly limit: number
   readonly windowMs: number
@@ -162,21 +161,6 @@ export class OutboundBudget {
         'outbound budget store unreachable; vendor calls go out unmetered until it answers again')
     }
   }
-}
-
-const BUDGET = Symbol.for('takedown-gateway.outbound-budget')
-
-/**
- * Attaches a budget to a vendor's dispatcher. VendorHttp reads it from there, so connectors stay unaware of it
- * (they only pass their dispatcher on).
- */
-export function attachBudget<D extends Dispatcher> (dispatcher: D, budget: OutboundBudget): D {
-  Object.defineProperty(dispatcher, BUDGET, { value: budget, enumerable: false })
-  return dispatcher
-}
-
-export function budgetOf (dispatcher: Dispatcher): OutboundBudget | null {
-  return (dispatcher as unknown as Record<symbol, OutboundBudget | undefined>)[BUDGET] ?? null
 }
 
 export function isBudgetRefusal (err: unknown): boolean {

@@ -3,12 +3,11 @@
  * and registered with one line in providers/registry.ts. Configuration, the ENV_VARS table, sandbox mode, the
  * simulator process, routing defaults, status tables and `/v1/providers` all read these declarations.
  *
- * A declaration is data plus two loaders: the connector and the simulator are imported when first used, so the
- * declaration itself imports nothing that needs the provider list (schemas/provider.ts derives the ids from it).
+ * A declaration is data plus one loader: the connector is imported when first used, so the declaration itself imports
+ * nothing that needs the provider list. The vendor's simulator is registered on the simulators' side
+ * (simulators/index.ts), so a connector never imports a simulator.
  */
-import type { Clock } from '../clock.js'
 import type { TargetType } from '../schemas/common.js'
-import type { Simulator } from '../simulators/harness.js'
 import type { StatusTable } from '../status/table.js'
 import type { ConnectorFactory } from './connector.js'
 import type { NativeIdShapes } from './native-ids.js'
@@ -25,22 +24,6 @@ export interface ProviderOption {
   readonly required?: boolean
   readonly format?: { readonly pattern: RegExp, readonly message: string }
 }
-
-/** What the simulator factory of a module receives. */
-export interface SimulatorStart {
-  clock: Clock
-  /** the credential the simulator accepts */
-  apiKey: string
-  seed?: number
-  count?: number
-  spanDays?: number
-  /** the module's sandbox options (e.g. Cloudflare's account id) */
-  options: Readonly<Record<string, string>>
-  /** values of the module's `simulatorFlags`, by flag name (command line of src/simulators/serve.ts) */
-  flags?: Readonly<Record<string, string>>
-}
-
-export type SimulatorFactory = (start: SimulatorStart) => Simulator
 
 /** How the case-events watcher lists the cases open now, whatever their age (docs/adr/0031-watch-the-open-set.md). */
 export type OpenSetListing =
@@ -90,7 +73,6 @@ export interface ProviderModule {
   /** a valid `POST /v1/cases` body for this provider (docs, the chaos matrix and the secret scan send it) */
   readonly exampleCreate: (target: { type: 'url', value: string }) => Record<string, unknown>
   readonly connector: () => Promise<ConnectorFactory>
-  readonly simulator: () => Promise<SimulatorFactory>
   /** the simulator's create endpoints as `METHOD route-template`, to count vendor submits */
   readonly submitRoutes: readonly string[]
   /** extra command-line flags of the simulator process (`--<id>-<flag>`, env `SIM_<ID>_<FLAG>`) */

@@ -2,6 +2,7 @@
 import type { Clock } from '../clock.js'
 import type { Case } from '../schemas/case.js'
 import type { CaseObserver } from '../services/observer.js'
+import { TtlCache } from '../store/ttl-cache.js'
 import type { EventService } from './service.js'
 import type { Watcher } from './watcher.js'
 
@@ -21,19 +22,17 @@ function stateOf (c: Case): string {
  * memo; the watcher's next poll still compares against the store and records it.)
  */
 export function caseObserver (events: EventService, watcher: Watcher, clock: Clock): CaseObserver {
-  const memo = new Map<string, { state: string, at: number }>()
+  /** case id → the state last handed to the store, for READ_MEMO_MS from the read that saw it */
+  const memo = new TtlCache<string>({ max: READ_MEMO_MAX, ttlMs: READ_MEMO_MS, clock })
   return {
     // a read or a write of a case never seen before is recorded silently, except the case the gateway just created
     seen: (c, via, created) => {
       if (via !== 'read') { events.observeQuietly(c, via, !created); return }
       const state = stateOf(c)
       const now = clock.now()
-      const last = memo.get(c.id)
-      if (last !== undefined && last.state === state && now - last.at < READ_MEMO_MS) return
+      if (memo.get(c.id) === state) return
       events.observe(c, via, true).then(() => {
-        memo.delete(c.id)
-        if (memo.size >= READ_MEMO_MAX) memo.delete(memo.keys().next().value as string)
-        memo.set(c.id, { state, at: now })
+        memo.set(c.id, state, { at: now })
       }, (err: unknown) => { events.observeFailed(c, via, err) })
     },
     touched: (caseId) => { watcher.touchQuietly(caseId, 'gateway') }

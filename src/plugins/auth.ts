@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js'
 import { GatewayError } from '../domain/problems.js'
 import type { KvStore } from '../store/kv-store.js'
 import { keys as storeKeys } from '../store/keys.js'
+import { TtlCache } from '../store/ttl-cache.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -38,28 +39,27 @@ export interface AuthFailureLimit {
  * bits outside sandbox mode (config.ts). A replica learns of the block from the shared counter on the address's next
  * failure there. A store outage counts nothing (fail open, like the rate limit).
  */
+/** blocked addresses a replica remembers (past it the longest-blocked is forgotten: the shared counter blocks it again on its next failure) */
+const BLOCKED_MAX = 10_000
+
 class AuthFailureThrottle {
-  readonly #blocked = new Map<string, number>()
-  constructor (readonly limit: AuthFailureLimit, readonly store: KvStore, readonly clock: Clock) {}
+  /** address → when its block ends */
+  readonly #blocked: TtlCache<number>
+  constructor (readonly limit: AuthFailureLimit, readonly store: KvStore, readonly clock: Clock) {
+    this.#blocked = new TtlCache({ max: BLOCKED_MAX, ttlMs: limit.windowMs, clock })
+  }
 
   /** the 429 for an address blocked right now, else null */
   blocked (address: string): GatewayError | null {
     const until = this.#blocked.get(address)
-    if (until === undefined) return null
-    const left = until - this.clock.now()
-    if (left <= 0) {
-      this.#blocked.delete(address)
-      return null
-    }
-    return this.#refusal(left)
+    return until === undefined ? null : this.#refusal(until - this.clock.now())
   }
 
   /** counts one failure; the 429 when the address is now over the limit */
   async fail (address: string): Promise<GatewayError | null> {
     const { value, ttlMs } = await this.store.incr(storeKeys.rateLimit('auth-fail', address), this.limit.windowMs)
     if (value <= this.limit.max) return null
-    if (this.#blocked.size > 10_000) for (const [a, until] of this.#blocked) if (until <= this.clock.now()) this.#blocked.delete(a)
-    this.#blocked.set(address, this.clock.now() + ttlMs)
+    this.#blocked.set(address, this.clock.now() + ttlMs, { ttlMs })
     return this.#refusal(ttlMs)
   }
 

@@ -4,17 +4,37 @@
  */
 import { Agent, type Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
-import { howToTurnOn, type Config } from '../config.js'
-import type { ConnectorFactory } from '../connectors/connector.js'
+import type { ConnectorFactory, UpstreamObserver } from '../connectors/connector.js'
 import type { Logger } from '../logger.js'
 import type { KvStore } from '../store/kv-store.js'
-import { attachObserver, type UpstreamObserver } from '../connectors/http.js'
-import { attachBudget, OutboundBudget } from '../connectors/outbound-budget.js'
+import { OutboundBudget } from '../connectors/outbound-budget.js'
 import { ProviderResilience, resilientConnector } from '../connectors/resilience.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { ProviderSet, type ProviderEntry } from '../services/provider-set.js'
 import type { StatusEngine } from '../status/engine.js'
-import { PROVIDER_MODULES } from './registry.js'
+import { howToTurnOn, PROVIDER_MODULES } from './registry.js'
+
+export interface ProviderConfig {
+  id: ProviderId
+  baseUrl: string
+  credential: string | null
+  timeoutMs: number
+  /** the vendor's own settings by the keys its module declares (connectors/<id>/provider.ts `options`) */
+  options: Record<string, string>
+  /** bulkhead: calls in flight at once (also the connection cap of the vendor's pool) and calls queued behind them */
+  maxConcurrency: number
+  maxQueue: number
+  /** outbound budget per vendor credential, shared by replicas through the store; null = unlimited */
+  outboundBudget: { limit: number, windowMs: number } | null
+}
+
+/** What building the providers reads of the configuration (config.ts parses it from the environment). */
+export interface ProvidersSettings {
+  sandbox: boolean
+  providers: Record<ProviderId, ProviderConfig>
+  /** circuit breaker in front of every provider */
+  circuit: { failureThreshold: number, halfOpenAfterMs: number }
+}
 
 export interface SandboxEndpoint { baseUrl: string, credential: string, options: Readonly<Record<string, string>> }
 
@@ -25,7 +45,7 @@ export interface BuiltProviders {
   budgets: Partial<Record<ProviderId, OutboundBudget>>
 }
 
-export async function buildProviders (config: Config, deps: {
+export async function buildProviders (config: ProvidersSettings, deps: {
   status: StatusEngine
   clock: Clock
   sandbox?: Partial<Record<ProviderId, SandboxEndpoint>>
@@ -58,7 +78,6 @@ export async function buildProviders (config: Config, deps: {
       connect: { timeout: Math.min(pc.timeoutMs, 5000) }
     })
     dispatchers.push(dispatcher)
-    if (deps.observer !== undefined) attachObserver(dispatcher, deps.observer)
     const settings = sandbox === undefined
       ? { baseUrl: pc.baseUrl, credential: pc.credential ?? '', timeoutMs: pc.timeoutMs, options: pc.options }
       : { baseUrl: sandbox.baseUrl, credential: sandbox.credential, timeoutMs: pc.timeoutMs, options: { ...pc.options, ...sandbox.options } }
@@ -66,7 +85,6 @@ export async function buildProviders (config: Config, deps: {
       budgets[id] = new OutboundBudget({
         provider: id, credential: settings.credential, ...pc.outboundBudget, store: deps.store, clock: deps.clock, log: deps.log
       })
-      attachBudget(dispatcher, budgets[id])
     }
     const resilience = new ProviderResilience(id, {
       failureThreshold: config.circuit.failureThreshold,
@@ -74,7 +92,14 @@ export async function buildProviders (config: Config, deps: {
       maxConcurrency: pc.maxConcurrency,
       maxQueue: pc.maxQueue
     }, deps.log)
-    const connector = resilientConnector((factories[i] as ConnectorFactory).create(settings, { dispatcher, status: deps.status, clock: deps.clock, ...(deps.store === undefined ? {} : { store: deps.store }) }), resilience)
+    const connector = resilientConnector((factories[i] as ConnectorFactory).create(settings, {
+      dispatcher,
+      budget: budgets[id],
+      observer: deps.observer,
+      status: deps.status,
+      clock: deps.clock,
+      ...(deps.store === undefined ? {} : { store: deps.store })
+    }), resilience)
     return {
       id,
       mode: sandbox === undefined ? 'live' : 'sandbox',
@@ -87,5 +112,5 @@ export async function buildProviders (config: Config, deps: {
       configError: () => resilience.configError
     }
   })
-  return { providers: new ProviderSet(entries, howToTurnOn), dispatchers, budgets }
+  return { providers: new ProviderSet(entries, howToTurnOn, deps.clock), dispatchers, budgets }
 }

@@ -28,3 +28,9 @@ export const PROVIDER_MODULES = Object.fromEntries(PROVIDERS.map(m => [m.id, m])
 
 /** Every provider's status table by id (status/engine.ts). */
 export const STATUS_TABLES = Object.fromEntries(PROVIDERS.map(m => [m.id, m.statusTable])) as { [M in Registered as M['id']]: StatusTable }
+
+/** What an operator sets to turn a provider on (the words of the start-up warning, the 503 and the create 422). */
+export function howToTurnOn (id: ProviderId): string {
+  const m = PROVIDER_MODULES[id]
+  return `set ${[m.credential.env, ...(m.options ?? []).filter(o => o.required === true).map(o => o.env)].join(' and ')}`
+}

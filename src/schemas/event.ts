@@ -9,7 +9,6 @@ export const CASE_EVENT_TYPES = ['case.created', 'case.status_changed', 'case.up
 export type CaseEventType = (typeof CASE_EVENT_TYPES)[number]
 /** events of the gateway itself, not of a case: `case` is null, `data` says what happened */
 export const GATEWAY_EVENT_TYPES = ['batch.completed', 'endpoint.disabled'] as const
-export type GatewayEventType = (typeof GATEWAY_EVENT_TYPES)[number]
 export const EVENT_TYPES = [...CASE_EVENT_TYPES, ...GATEWAY_EVENT_TYPES] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
@@ -178,8 +177,6 @@ export const EventStreamQuerySchema = Type.Object({
   ...EventFilterSchema.properties,
   after: Type.Optional(Type.String({ pattern: EVENT_ID, description: 'Start after this id; `Last-Event-ID` wins when both are sent. Omit both to receive new events only.' }))
 }, { additionalProperties: false })
-export type EventStreamQuery = Static<typeof EventStreamQuerySchema>
-
 export const TimelineSchema = Type.Object({
   caseId: Type.String(),
   items: Type.Array(CaseEventSchema, { description: 'Oldest first' }),

@@ -113,8 +113,6 @@ export const DeliveryAttemptSchema = Type.Object({
   error: Nullable<string>('string', { description: 'Why the attempt failed, e.g. `refused: 10.0.0.1 is a private address`' }),
   nextRetryAt: NullableRfc3339Schema
 }, { $id: 'DeliveryAttempt', additionalProperties: false, examples: [ATTEMPT_EXAMPLE] })
-export type DeliveryAttemptView = Static<typeof DeliveryAttemptSchema>
-
 export const DeliveryListSchema = Type.Object({
   items: Type.Array(DeliveryAttemptSchema, { description: 'Newest first' })
 }, { $id: 'DeliveryList', additionalProperties: false, examples: [{ items: [ATTEMPT_EXAMPLE] }] })

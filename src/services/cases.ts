@@ -1,13 +1,11 @@
 /**
- * Case use-cases: the cross-provider listing (fan-out, k-way merge, cursor) and the single-case read.
+ * Case use-cases: the cross-provider listing (merged-listing.ts over each provider's case rows) and the single-case read.
  * Plain functions over the ProviderSet; no Fastify request or reply in here.
  */
 import type { CancelSignal } from '../connectors/deadline.js'
-import { systemClock, type Clock } from '../clock.js'
 import { createHash } from 'node:crypto'
 import type { CaseFilters } from '../connectors/connector.js'
 import { caseRow, ConnectorError, type CaseRow } from '../connectors/connector.js'
-import { CursorCodec } from '../domain/cursor.js'
 import { keyOf } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
 import type { CaseObserver } from './observer.js'
@@ -17,13 +15,10 @@ import type { Logger } from '../logger.js'
 import type { Case, CaseDetail, CaseListQuery, CasePage, HistoryEntry } from '../schemas/case.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { isTerminal, isUnifiedStatus, UNIFIED_STATUSES, type UnifiedStatus } from '../schemas/unified-status.js'
-import { mergeWalk, type WalkSource } from './merge-walk.js'
-import { PageLookahead, type LookaheadOptions } from './lookahead.js'
+import { MergedListing, type MergedListingOptions } from './merged-listing.js'
 import type { ProviderSet } from './provider-set.js'
 
-export interface ListOptions {
-  /** most vendor pages read per provider for one gateway page (bounds the work a filtered page can cause) */
-  maxPagesPerProvider?: number
+export interface ListOptions extends MergedListingOptions {
   /** told about every case read (change events) */
   observer?: CaseObserver
   /**
@@ -31,10 +26,6 @@ export interface ListOptions {
    * case's timeline in the event log as `source: 'gateway'` entries (domain/history.ts).
    */
   gatewayHistory?: { providers: ReadonlySet<string>, events: { timeline: (caseId: string, after: string | null, limit: number) => Promise<Timeline> } }
-  /** ages the vendor pages a walk keeps for the next page (services/lookahead.ts) */
-  clock?: Clock
-  /** how many of those pages, how long; `{ pages: 0 }` reads every page from the vendor */
-  lookahead?: LookaheadOptions
 }
 
 /** a case's timeline is read this many events a page, at most this many pages (far above any real case's changes) */
@@ -47,69 +38,43 @@ interface Filters extends CaseFilters {
 
 export class CaseService {
   readonly #providers: ProviderSet
-  readonly #cursors: CursorCodec
-  readonly #maxPages: number
+  readonly #listing: MergedListing<CaseRow>
   readonly #observer: CaseObserver | undefined
   readonly #gatewayHistory: ListOptions['gatewayHistory']
-  readonly #lookahead: PageLookahead
 
   constructor (providers: ProviderSet, secret: string, opts: ListOptions = {}) {
     this.#providers = providers
-    this.#cursors = new CursorCodec(secret)
-    this.#maxPages = opts.maxPagesPerProvider ?? 10
+    this.#listing = new MergedListing<CaseRow>(providers, secret, keyOf, opts)
     this.#observer = opts.observer
     this.#gatewayHistory = opts.gatewayHistory
-    this.#lookahead = new PageLookahead(opts.clock ?? systemClock, opts.lookahead)
   }
 
   async list (query: CaseListQuery, signal: CancelSignal, log: Logger): Promise<CasePage> {
     const filters = this.#filters(query)
-    const fingerprint = fingerprintOf(filters)
-    const state = this.#cursors.start(query.cursor, fingerprint, filters.providers, query.limit)
-
-    // the page the previous gateway page read past its last case comes from memory, not from the vendor again
-    const lookahead = this.#lookahead.walk<CaseRow>(fingerprint)
-    const sources: Array<WalkSource<CaseRow>> = []
-    for (const provider of filters.providers) {
-      const connector = this.#providers.get(provider)?.connector
-      const pos = state.p[provider]
-      if (connector == null || pos === undefined) continue
-      sources.push(lookahead.source({
-        provider,
-        pos,
-        fetch: async (pageToken, size) => await this.#providers.withContext(provider, signal, log, async ctx => {
-          const q = { pageToken, pageSize: size, filters }
+    // rows are mapped when the merge hands them out, or when a gateway-side filter has to look at them
+    const filtered = Object.keys(filters).some(k => k !== 'providers')
+    const page = await this.#listing.page({
+      cursor: query.cursor,
+      limit: query.limit,
+      fingerprint: fingerprintOf(filters),
+      providers: filters.providers,
+      readerOf: provider => {
+        const connector = this.#providers.get(provider)?.connector
+        if (connector == null) return null
+        return async ({ pageToken, pageSize }, ctx) => {
+          const q = { pageToken, pageSize, filters }
           if (connector.listCaseRows !== undefined) {
             const page = await connector.listCaseRows(q, ctx)
             return { items: page.rows, next: page.next }
           }
           const page = await connector.listCases(q, ctx)
           return { items: page.items.map(c => caseRow(c.createdAt, c.id, () => c)), next: page.next }
-        })
-      }))
-    }
-    // rows are mapped when the merge hands them out, or when a gateway-side filter has to look at them
-    const filtered = Object.keys(filters).some(k => k !== 'providers')
-    const walk = await mergeWalk<CaseRow>({
-      sources,
-      after: state.k,
-      limit: query.limit,
-      maxPagesPerProvider: this.#maxPages,
-      keyOf,
+        }
+      },
       accept: row => !filtered || matches(row.toCase(), filters),
-      sinceMs: filters.since === undefined ? null : Date.parse(filters.since),
-      onError: (provider, err) => this.#providers.recordError(provider, err),
-      log
-    })
-    const nextCursor = this.#cursors.after(state, walk)
-    if (walk.allFailed !== null) throw walk.allFailed(nextCursor)
-    lookahead.keep(walk)
-    return {
-      items: walk.items.map(row => row.toCase()),
-      nextCursor,
-      partial: walk.errors.length > 0,
-      errors: walk.errors
-    }
+      sinceMs: filters.since === undefined ? null : Date.parse(filters.since)
+    }, signal, log)
+    return { ...page, items: page.items.map(row => row.toCase()) }
   }
 
   async get (id: string, opts: { raw: boolean }, signal: CancelSignal, log: Logger): Promise<CaseDetail> {

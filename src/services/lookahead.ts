@@ -9,6 +9,7 @@
  */
 import type { Clock } from '../clock.js'
 import type { ProviderId } from '../schemas/provider.js'
+import { TtlCache } from '../store/ttl-cache.js'
 import type { WalkResult, WalkSource } from './merge-walk.js'
 
 /** pages held at most (the oldest go first) */
@@ -26,15 +27,12 @@ interface VendorPage { items: readonly unknown[], next: string | null }
 interface Held { page: VendorPage, readAt: number }
 
 export class PageLookahead {
-  readonly #held = new Map<string, Held>()
+  readonly #held: TtlCache<Held>
   readonly #clock: Clock
-  readonly #pages: number
-  readonly #ttlMs: number
 
   constructor (clock: Clock, opts: LookaheadOptions = {}) {
     this.#clock = clock
-    this.#pages = opts.pages ?? LOOKAHEAD_PAGES
-    this.#ttlMs = opts.ttlMs ?? LOOKAHEAD_TTL_MS
+    this.#held = new TtlCache({ max: opts.pages ?? LOOKAHEAD_PAGES, ttlMs: opts.ttlMs ?? LOOKAHEAD_TTL_MS, clock })
   }
 
   /** pages held now (expired ones included until they are pushed out or asked for) */
@@ -49,25 +47,12 @@ export class PageLookahead {
 
   /** the page held under `key`, removed; undefined when none or too old */
   take (key: string): Held | undefined {
-    const held = this.#held.get(key)
-    if (held === undefined) return undefined
-    this.#held.delete(key)
-    return this.#fresh(held) ? held : undefined
+    return this.#held.take(key)
   }
 
+  /** holds a page until it is too old, counted from its vendor read */
   put (key: string, held: Held): void {
-    if (this.#pages <= 0 || !this.#fresh(held)) return
-    this.#held.delete(key)
-    this.#held.set(key, held)
-    // Map order is insertion order: the front holds the oldest entries
-    for (const [k, h] of this.#held) {
-      if (this.#held.size <= this.#pages && this.#fresh(h)) break
-      this.#held.delete(k)
-    }
-  }
-
-  #fresh (held: Held): boolean {
-    return this.#clock.now() - held.readAt < this.#ttlMs
+    this.#held.set(key, held, { at: held.readAt })
   }
 }
 

@@ -2,6 +2,7 @@
  * The providers this process serves: mode, connector and per-provider settings. Built once at start-up
  * (providers/build.ts) and shared by every service.
  */
+import type { Clock } from '../clock.js'
 import type { ConnectorContext, ProviderConnector } from '../connectors/connector.js'
 import { ConnectorError } from '../domain/connector-error.js'
 import { deadlineScope, type CancelSignal } from '../connectors/deadline.js'
@@ -40,11 +41,16 @@ export function describeOff (entry: ProviderEntry): string {
 export class ProviderSet {
   readonly #entries: Map<ProviderId, ProviderEntry>
   readonly #howToTurnOn: (id: ProviderId) => string
+  readonly #clock: Clock
 
-  /** `howToTurnOn`: what an operator sets to turn a provider on (config.ts knows the variables) */
-  constructor (entries: ProviderEntry[], howToTurnOn: (id: ProviderId) => string) {
+  /**
+   * `howToTurnOn`: what an operator sets to turn a provider on (providers/registry.ts knows the variables); `clock`
+   * dates each provider's last failure.
+   */
+  constructor (entries: ProviderEntry[], howToTurnOn: (id: ProviderId) => string, clock: Clock) {
     this.#entries = new Map(entries.map(e => [e.id, e]))
     this.#howToTurnOn = howToTurnOn
+    this.#clock = clock
   }
 
   /** How to turn on the providers that are off, in one sentence. */
@@ -117,6 +123,6 @@ export class ProviderSet {
     if (entry === undefined) return
     const kind = err instanceof ConnectorError ? err.kind : 'internal'
     const message = err instanceof Error ? err.message : String(err)
-    entry.lastError = { at: new Date().toISOString(), kind, message }
+    entry.lastError = { at: new Date(this.#clock.now()).toISOString(), kind, message }
   }
 }

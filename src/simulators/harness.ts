@@ -30,6 +30,16 @@ export interface Simulator {
   readonly webhooks?: { deliverDue: () => Promise<number> }
 }
 
+/** What a provider's simulator factory receives (simulators/index.ts starts one per registered provider). */
+export interface SimulatorStart extends Omit<SimulatorOptions, 'accountId'> {
+  /** the provider module's sandbox options (e.g. Cloudflare's account id) */
+  options: Readonly<Record<string, string>>
+  /** values of the module's `simulatorFlags`, by flag name (command line of src/simulators/serve.ts) */
+  flags?: Readonly<Record<string, string>>
+}
+
+export type SimulatorFactory = (start: SimulatorStart) => Simulator
+
 /** A request as it arrived on the wire: method and the raw request target (path and query, undecoded). */
 export interface LoggedRequest { method: string, url: string, route: string, /** arrival, epoch ms (wall clock) */ at: number }
 

@@ -50,8 +50,6 @@ export function newEpochId (now: number): string {
   return `${now.toString(36)}-${randomBytes(3).toString('hex')}`
 }
 
-export const EPOCH_ID = /^[a-z0-9]{1,12}-[0-9a-f]{6}$/
-
 export class StoreEpoch {
   #current: string | null = null
   #lostAt: number | null = null

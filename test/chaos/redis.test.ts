@@ -2,6 +2,7 @@
  * Redis stopped (SIGSTOP: connections stay open, nothing answers) and killed (SIGKILL) under a running gateway:
  * reads keep answering because every store user fails open within its own short timeout.
  */
+import { once } from 'node:events'
 import type { ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
@@ -59,8 +60,9 @@ describe('Redis outages under a running gateway', () => {
   })
 
   it('SIGKILL: the same reads answer 200 fast and /readyz reports Redis', async () => {
+    const exited = once(redis, 'exit')
     redis.kill('SIGKILL')
-    await new Promise(resolve => setTimeout(resolve, 100))
+    await exited
     for (const url of ['/v1/cases?limit=5', '/v1/reference/statuses']) {
       const t0 = performance.now()
       const res = await app.inject({ url, headers })

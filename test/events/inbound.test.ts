@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { phishfortSignature } from '../../src/connectors/phishfort/webhook.js'
 import type { CaseEvent } from '../../src/schemas/event.js'
 import { SANDBOX_CREDENTIALS } from '../../src/simulators/index.js'
+import { eventually } from '../support/receiver.js'
 import { RETRY_DELAYS_MS, type PhishfortWebhooks } from '../../src/simulators/phishfort/webhooks.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 
@@ -83,18 +84,12 @@ describe('PhishFort inbound webhooks', () => {
     expect((await pf('POST', `/v1/incident/${native}/monitor`)).status).toBe(200)
     const body = JSON.stringify({ event: 'incident.status_changed', data: { incidentId: native } })
     const before = (await eventsOf(id)).length
-    const sent = Date.now()
     const first = await deliver(body, signed(SECRET_B, body, 'dlv-replay-1'))
     expect(first).toMatchObject({ status: 202, json: { accepted: true, duplicate: false } })
     const again = await deliver(body, signed(SECRET_A, body, 'dlv-replay-1'))
     expect(again).toMatchObject({ status: 202, json: { duplicate: true } })
     let mine: CaseEvent[] = []
-    while (Date.now() - sent < 1000) {
-      mine = await eventsOf(id)
-      if (mine.length > before) break
-      await new Promise(resolve => setTimeout(resolve, 10))
-    }
-    expect(Date.now() - sent).toBeLessThan(1000)
+    expect(await eventually(async () => (mine = await eventsOf(id)).length > before, 1000, 10)).toBe(true)
     expect(mine.slice(before)).toHaveLength(1)
     expect(mine.at(-1)).toMatchObject({ observedVia: 'webhook', case: { id, providerStatus: 'pre_weaponised' } })
     await new Promise(resolve => setTimeout(resolve, 200))
@@ -117,13 +112,8 @@ describe('PhishFort inbound webhooks', () => {
     const sent = hooks.attempts.filter(a => a.event === 'incident.status_changed')
     expect(sent.length).toBeGreaterThan(0)
     expect(sent.every(a => a.status === 202)).toBe(true)
-    const end = Date.now() + 2000
     let last: CaseEvent | undefined
-    while (Date.now() < end) {
-      last = (await eventsOf(id)).at(-1)
-      if (last?.case.status === 'closed') break
-      await new Promise(resolve => setTimeout(resolve, 20))
-    }
+    await eventually(async () => (last = (await eventsOf(id)).at(-1))?.case.status === 'closed', 2000)
     expect(last).toMatchObject({ observedVia: 'webhook', case: { status: 'closed' } })
 
     // the test delivery names no incident: acknowledged

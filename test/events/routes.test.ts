@@ -10,6 +10,7 @@ import type { ProviderId } from '../../src/schemas/provider.js'
 import { SANDBOX_CREDENTIALS } from '../../src/simulators/index.js'
 import { auth, CLOUDFLARE_REPORT_OPTIONS, testGateway, type TestGateway } from '../support/app.js'
 import { followFeed } from '../support/case-events.js'
+import { eventually } from '../support/receiver.js'
 
 const DAY = 86_400_000
 const HOUR = 3_600_000
@@ -63,9 +64,9 @@ describe('case change events', () => {
       expect(res.statusCode, res.body).toBe(201)
       created.push(res.json().id)
     }
-    // the observe step of a write is not awaited by the answer
-    await new Promise(resolve => setTimeout(resolve, 50))
-    const afterCreate = await feed()
+    // the observe step of a write is not awaited by the answer: wait for its events
+    let afterCreate: CaseEvent[] = []
+    expect(await eventually(async () => (afterCreate = await feed()).length >= created.length)).toBe(true)
     expect(afterCreate.map(e => [e.type, e.observedVia, e.case.id, e.sequence])).toEqual(created.map(id => ['case.created', 'gateway', id, 1]))
     for (const e of afterCreate) expect(Value.Check(CaseEventSchema, e)).toBe(true)
 
@@ -180,8 +181,9 @@ describe('case change events', () => {
     await actAtPhishfort(id, 'tkd')
     const read = await gw.app.inject({ url: `/v1/cases/${encodeURIComponent(id)}`, headers: auth() })
     expect(read.statusCode).toBe(200)
-    await new Promise(resolve => setTimeout(resolve, 50))
-    expect((await feed()).filter(e => e.case.id === id).at(-1)).toMatchObject({ observedVia: 'read', case: { providerStatus: 'case_building' } })
+    let lastRead: CaseEvent | undefined
+    await eventually(async () => (lastRead = (await feed()).filter(e => e.case.id === id).at(-1))?.observedVia === 'read')
+    expect(lastRead).toMatchObject({ observedVia: 'read', case: { providerStatus: 'case_building' } })
 
     const act = await gw.app.inject({ method: 'POST', url: `/v1/cases/${encodeURIComponent(id)}/actions/mark-safe`, headers: auth() })
     expect(act.statusCode, act.body).toBeLessThan(300)

@@ -1,11 +1,11 @@
 import fc from 'fast-check'
-import { howToTurnOn } from '../../src/config.js'
 import { describe, expect, it } from 'vitest'
 import { pino } from 'pino'
+import { ManualClock } from '../../src/clock.js'
 import type { Logger } from '../../src/logger.js'
 import { GatewayError } from '../../src/domain/problems.js'
 import { CaseService } from '../../src/services/cases.js'
-import { PROVIDER_MODULES } from '../../src/providers/registry.js'
+import { howToTurnOn, PROVIDER_MODULES } from '../../src/providers/registry.js'
 import { ProviderSet } from '../../src/services/provider-set.js'
 import type { CaseListQuery } from '../../src/schemas/case.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
@@ -15,8 +15,8 @@ import { compareKeys, keyOf } from '../../src/domain/merge.js'
 const log = pino({ level: 'silent' }) as unknown as Logger
 const SECRET = 'test-secret-0123456789'
 
-function setOf (connectors: FakeConnector[]): ProviderSet {
-  return new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })), howToTurnOn)
+function setOf (connectors: FakeConnector[], clock = new ManualClock()): ProviderSet {
+  return new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })), howToTurnOn, clock)
 }
 
 async function walk (service: CaseService, query: Omit<CaseListQuery, 'cursor'>): Promise<string[]> {
@@ -104,9 +104,13 @@ describe('CaseService.list', () => {
   it('answers partial results naming the failed provider, and a problem when every provider fails', async () => {
     const connectors = connectorsFor({ bforeai: [1, 2, 3], phishfort: [4, 5], cloudflare: [6] })
     connectors[1]!.failWith = 'unavailable'
-    const service = new CaseService(setOf(connectors), SECRET)
+    const clock = new ManualClock('2026-11-02T10:00:00.000Z')
+    const set = setOf(connectors, clock)
+    const service = new CaseService(set, SECRET)
     const page = await service.list({ limit: 50 }, new AbortController().signal, log)
     expect(page.partial).toBe(true)
+    // GET /v1/providers shows the failure, dated by the injected clock
+    expect(set.get('phishfort')?.lastError).toEqual({ at: '2026-11-02T10:00:00.000Z', kind: 'unavailable', message: 'injected unavailable' })
     expect(page.items.map(i => i.provider).sort()).toEqual(['bforeai', 'bforeai', 'bforeai', 'cloudflare'])
     expect(page.errors).toEqual([{ provider: 'phishfort', status: 503, title: 'The provider is unavailable', detail: 'phishfort: injected unavailable' }])
     expect(page.nextCursor).not.toBeNull() // phishfort is retried on the next page

@@ -1,5 +1,4 @@
 import fc from 'fast-check'
-import { howToTurnOn } from '../../src/config.js'
 import { describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import { ManualClock } from '../../src/clock.js'
@@ -10,7 +9,7 @@ import type { Logger } from '../../src/logger.js'
 import type { Detection } from '../../src/schemas/detection.js'
 import type { ProviderId } from '../../src/schemas/provider.js'
 import { DetectionService } from '../../src/features/detections/service.js'
-import { PROVIDER_MODULES } from '../../src/providers/registry.js'
+import { howToTurnOn, PROVIDER_MODULES } from '../../src/providers/registry.js'
 import { ProviderSet } from '../../src/services/provider-set.js'
 import { CaseWriteService } from '../../src/services/writes.js'
 import { DEFAULT_ROUTING } from '../../src/config.js'
@@ -63,7 +62,7 @@ class FakeDetections implements ProviderConnector {
 }
 
 function service (connectors: FakeDetections[], store = new MemoryKvStore(new ManualClock())): DetectionService {
-  const set = new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })), howToTurnOn)
+  const set = new ProviderSet(connectors.map(c => ({ id: c.id, mode: 'sandbox' as const, connector: c, timeoutMs: 1000, lastError: null, ids: PROVIDER_MODULES[c.id].ids })), howToTurnOn, new ManualClock())
   return new DetectionService(set, store, new CaseWriteService(set, DEFAULT_ROUTING), 'secret-0123456789')
 }
 

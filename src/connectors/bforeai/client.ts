@@ -7,7 +7,7 @@ import { parseOrFail } from '../validate.js'
 import { extend } from '../../domain/objects.js'
 import type { Dispatcher } from 'undici'
 import type { Clock } from '../../clock.js'
-import type { ConnectorContext } from '../connector.js'
+import type { ConnectorContext, ConnectorDeps } from '../connector.js'
 import { VendorHttp, type ErrorBodyParser, type QueryValue } from '../http.js'
 import {
   AlreadyDetectedSchema, AttackPageSchema, AttackSchema, CancellationReasonListSchema, CancelResultSchema, ItemsListSchema, StatusListSchema,
@@ -80,11 +80,13 @@ export type RequestOutcome =
 export class BforeaiClient {
   readonly http: VendorHttp
 
-  constructor (opts: { baseUrl: string, credential: string, timeoutMs: number, dispatcher: Dispatcher, clock: Clock }) {
+  constructor (opts: { baseUrl: string, credential: string, timeoutMs: number, dispatcher: Dispatcher, clock: Clock } & Pick<ConnectorDeps, 'budget' | 'observer'>) {
     this.http = new VendorHttp({
       provider: 'bforeai',
       baseUrl: opts.baseUrl,
       dispatcher: opts.dispatcher,
+      budget: opts.budget,
+      observer: opts.observer,
       headers: { 'x-authorization': opts.credential, accept: 'application/json' },
       timeoutMs: opts.timeoutMs,
       parseError: parseBforeaiError,

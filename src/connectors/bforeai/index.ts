@@ -8,6 +8,7 @@ import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
 import type { TargetType } from '../../schemas/common.js'
 import type { MappedStatus } from '../../status/engine.js'
 import { GatewayError } from '../../domain/problems.js'
+import { TtlCache } from '../../store/ttl-cache.js'
 import {
   ConnectorError, caseRow, mappedPage,
   type CancelInput, type CaseRow, type Capabilities, type ConnectorContext, type ConnectorDeps, type CreateCaseInput, type CreateOutcome,
@@ -113,15 +114,18 @@ export class BforeaiConnector implements ProviderConnector {
   /** the status list read under way: every read that needs the names waits for it (a listing and a detail read agree) */
   #statusesFetch: Promise<void> | null = null
   /** confirmed attacks per `from|until` window, newest first by detectedAt */
-  readonly #attacks = new Map<string, { at: number, items: Detection[] }>()
+  readonly #attacks: TtlCache<Detection[]>
 
   constructor (settings: ProviderSettings, deps: ConnectorDeps) {
     this.#deps = deps
+    this.#attacks = new TtlCache({ max: 20, ttlMs: ATTACK_CACHE_MS, clock: deps.clock })
     this.client = new BforeaiClient({
       baseUrl: settings.baseUrl,
       credential: settings.credential,
       timeoutMs: settings.timeoutMs,
       dispatcher: deps.dispatcher,
+      budget: deps.budget,
+      observer: deps.observer,
       clock: deps.clock
     })
   }
@@ -227,7 +231,7 @@ export class BforeaiConnector implements ProviderConnector {
     const key = `${from}|${until}`
     const now = this.#deps.clock.now()
     const hit = this.#attacks.get(key)
-    if (hit !== undefined && now - hit.at < ATTACK_CACHE_MS) return hit.items
+    if (hit !== undefined) return hit
     const raw: Attack[] = []
     let complete = false
     for (let page = 1; page <= MAX_ATTACK_PAGES; page++) {
@@ -244,12 +248,7 @@ export class BforeaiConnector implements ProviderConnector {
       else items.push(d)
     }
     sortNewestFirst(items, d => Date.parse(d.detectedAt), byId)
-    this.#attacks.set(key, { at: now, items })
-    while (this.#attacks.size > 20) {
-      const oldest = this.#attacks.keys().next().value
-      if (oldest === undefined) break
-      this.#attacks.delete(oldest)
-    }
+    this.#attacks.set(key, items, { at: now })
     return items
   }
 

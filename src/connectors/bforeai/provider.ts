@@ -1,4 +1,4 @@
-/** BforeAI as the gateway sees it: settings, defaults and where its connector and simulator live. */
+/** BforeAI as the gateway sees it: settings, defaults and where its connector lives (its simulator: simulators/index.ts). */
 import type { ProviderModule } from '../provider-module.js'
 import { bforeaiIds } from './ids.js'
 import { bforeaiStatusTable } from './status-map.js'
@@ -23,6 +23,5 @@ export const bforeaiProvider = {
   sandbox: { credential: 'sandbox-bforeai-key', options: {} },
   exampleCreate: target => ({ provider: 'bforeai', target, brand: { id: 501 }, comment: 'clone of our login page' }),
   connector: async () => (await import('./index.js')).bforeaiModule,
-  simulator: async () => (await import('../../simulators/bforeai/index.js')).createBforeaiSimulator,
   submitRoutes: ['POST /api/v2/takedown/request', 'POST /api/v2/takedown/social-media']
 } as const satisfies ProviderModule

@@ -79,8 +79,6 @@ export interface CancelBody { cancel_reason_id: number, description?: string }
 
 /** FastAPI error bodies (BforeAI Takedowns Management API docs, error responses): 422 `{detail:[{loc,msg,type,...}]}`, others `{detail: string|object}`. */
 export interface ValidationItem { loc: Array<string | number>, msg: string, type: string, [k: string]: unknown }
-export interface ErrorBody { detail: string | ValidationItem[] | Record<string, unknown> }
-
 export function isShape<T extends TSchema> (schema: T, value: unknown): value is Static<T> {
   return check(schema, value)
 }

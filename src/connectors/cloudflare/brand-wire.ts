@@ -111,8 +111,6 @@ export const SubmitResultSchema = Type.Object({
   skipped_urls: Opt(Type.Array(UrlItem)),
   excluded_urls: Opt(Type.Array(UrlItem))
 })
-export type SubmitResult = Static<typeof SubmitResultSchema>
-
 /** v1 url-info item (the `Info` model of the Cloudflare API reference, Brand Protection v1) */
 export const UrlInfoSchema = Type.Object({
   url: Opt(Type.String()),

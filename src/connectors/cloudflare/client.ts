@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici'
 import type { TSchema, Static } from 'typebox'
 import { parseOrFail } from '../validate.js'
 import type { Clock } from '../../clock.js'
-import { ConnectorError, type ConnectorContext } from '../connector.js'
+import { ConnectorError, type ConnectorContext, type ConnectorDeps } from '../connector.js'
 import { VendorHttp, type ErrorBodyParser } from '../http.js'
 import {
   AppealEnvelopeSchema, MitigationListEnvelopeSchema, ReportEnvelopeSchema, ReportListEnvelopeSchema, SubmitSuccessSchema,
@@ -87,11 +87,13 @@ export class CloudflareClient {
   readonly http: VendorHttp
   readonly #account: string
 
-  constructor (opts: { baseUrl: string, credential: string, accountId: string, timeoutMs: number, dispatcher: Dispatcher, clock: Clock }) {
+  constructor (opts: { baseUrl: string, credential: string, accountId: string, timeoutMs: number, dispatcher: Dispatcher, clock: Clock } & Pick<ConnectorDeps, 'budget' | 'observer'>) {
     this.http = new VendorHttp({
       provider: 'cloudflare',
       baseUrl: opts.baseUrl,
       dispatcher: opts.dispatcher,
+      budget: opts.budget,
+      observer: opts.observer,
       headers: { authorization: `Bearer ${opts.credential}`, accept: 'application/json' },
       timeoutMs: opts.timeoutMs,
       parseError: parseCloudflareError,

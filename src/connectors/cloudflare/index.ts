@@ -82,6 +82,8 @@ class CloudflareConnector implements ProviderConnector {
       accountId: settings.accountId,
       timeoutMs: settings.timeoutMs,
       dispatcher: deps.dispatcher,
+      budget: deps.budget,
+      observer: deps.observer,
       clock: deps.clock
     })
     this.#brand = new BrandProtection(new BrandProtectionClient(this.#client.http, settings.accountId))

@@ -1,4 +1,4 @@
-/** Cloudflare as the gateway sees it: settings, defaults and where its connector and simulator live. */
+/** Cloudflare as the gateway sees it: settings, defaults and where its connector lives (its simulator: simulators/index.ts). */
 import type { ProviderModule } from '../provider-module.js'
 import { cloudflareIds } from './ids.js'
 import { cloudflareStatusTable } from './status-map.js'
@@ -43,16 +43,6 @@ export const cloudflareProvider = {
     }
   }),
   connector: async () => (await import('./index.js')).cloudflareModule,
-  simulator: async () => {
-    const { createCloudflareSimulator } = await import('../../simulators/cloudflare/index.js')
-    return ({ options, flags, ...start }) => {
-      // `--cloudflare-rate-limit N|off`: another budget per 5 minutes than the vendor's 1200, or none (load tests)
-      const raw = flags?.['rate-limit']
-      const limit = raw === undefined ? undefined : raw === 'off' ? Number.MAX_SAFE_INTEGER : Number(raw)
-      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--cloudflare-rate-limit must be a positive integer or off (got "${String(raw)}")`)
-      return createCloudflareSimulator({ ...start, ...(options.accountId === undefined ? {} : { accountId: options.accountId }), ...(limit === undefined ? {} : { rateLimit: { limit, windowMs: RATE_WINDOW_MS } }) })
-    }
-  },
   submitRoutes: ['POST /client/v4/accounts/:accountId/abuse-reports/:reportParam'],
   simulatorFlags: [{ flag: 'rate-limit', help: 'N|off' }]
 } as const satisfies ProviderModule

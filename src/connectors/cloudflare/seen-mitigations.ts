@@ -12,6 +12,7 @@ import type { Clock } from '../../clock.js'
 import type { Logger } from '../../logger.js'
 import { keys } from '../../store/keys.js'
 import type { KvStore } from '../../store/kv-store.js'
+import { TtlCache } from '../../store/ttl-cache.js'
 import { check } from '../validate.js'
 import { MitigationSchema, type AbuseReport, type Mitigation } from './wire.js'
 
@@ -42,7 +43,7 @@ function maxAgeOf (reportId: string): number {
 }
 
 export class SeenMitigations {
-  readonly #local = new Map<string, SeenRecord>()
+  readonly #local: TtlCache<SeenRecord>
   readonly #store: KvStore | undefined
   readonly #clock: Clock
   readonly #accountId: string
@@ -51,6 +52,7 @@ export class SeenMitigations {
     this.#accountId = opts.accountId
     this.#clock = opts.clock
     this.#store = opts.store
+    this.#local = new TtlCache({ max: LOCAL_MAX, ttlMs: SEEN_MAX_AGE_MS, clock: opts.clock })
   }
 
   #fresh (report: AbuseReport, rec: SeenRecord | undefined): rec is SeenRecord {
@@ -68,7 +70,7 @@ export class SeenMitigations {
       const rec = this.#local.get(r.id)
       return this.#fresh(r, rec) ? rec.active : null
     })
-    const missing = reports.flatMap((r, i) => out[i] === null ? [i] : [])
+    const missing = reports.flatMap((_r, i) => out[i] === null ? [i] : [])
     if (missing.length === 0 || this.#store === undefined) return out
     let values: Array<string | null>
     try {
@@ -100,13 +102,7 @@ export class SeenMitigations {
   }
 
   #remember (reportId: string, rec: SeenRecord): void {
-    this.#local.delete(reportId)
-    this.#local.set(reportId, rec)
-    while (this.#local.size > LOCAL_MAX) {
-      const oldest = this.#local.keys().next().value
-      if (oldest === undefined) break
-      this.#local.delete(oldest)
-    }
+    this.#local.set(reportId, rec, { at: rec.at, ttlMs: maxAgeOf(reportId) })
   }
 }
 

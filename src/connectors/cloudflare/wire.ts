@@ -31,10 +31,6 @@ export const ACT_TO_TYPE: Readonly<Record<ReportAct, string>> = {
   abuse_children: 'EMER'
 }
 
-export const REPORT_STATUSES = ['accepted', 'in_review'] as const
-export const MITIGATION_STATUSES = ['pending', 'active', 'in_review', 'cancelled', 'removed'] as const
-export const MITIGATION_ENTITY_TYPES = ['url_pattern', 'account', 'zone'] as const
-
 /** The 20 mitigation types of the Cloudflare API schema, ListMitigations (the API reference page lists 19; `zone_fint` is newer). */
 export const MITIGATION_TYPES = [
   'account_suspend', 'copyright_interstitial', 'geo_block', 'legal_block', 'malware_interstitial',
@@ -48,8 +44,6 @@ export const ResponseInfoSchema = Type.Object({
   code: Type.Optional(Type.Union([Type.Number(), Type.String()])),
   message: Type.Optional(Type.String())
 })
-export type ResponseInfo = Static<typeof ResponseInfoSchema>
-
 export const ResultInfoSchema = Type.Object({
   page: Type.Optional(Type.Number()),
   per_page: Type.Optional(Type.Number()),
@@ -111,17 +105,11 @@ export const ReportListEnvelopeSchema = envelope({
   result: Type.Object({ reports: Type.Array(AbuseReportSchema) }),
   result_info: Type.Optional(ResultInfoSchema)
 })
-export type ReportListEnvelope = Static<typeof ReportListEnvelopeSchema>
-
 export const ReportEnvelopeSchema = envelope({ result: AbuseReportSchema })
-export type ReportEnvelope = Static<typeof ReportEnvelopeSchema>
-
 export const MitigationListEnvelopeSchema = envelope({
   result: Type.Object({ mitigations: Type.Array(MitigationSchema) }),
   result_info: Type.Optional(ResultInfoSchema)
 })
-export type MitigationListEnvelope = Static<typeof MitigationListEnvelopeSchema>
-
 /** POST …/mitigations/appeal: here `result` IS an array (Cloudflare API schema, RequestReview). */
 export const AppealEnvelopeSchema = envelope({
   result: Type.Optional(Type.Union([Type.Array(MitigationSchema), Type.Null()])),
@@ -152,14 +140,4 @@ export interface FailureEnvelope {
   errors: Array<{ code: number | string, message: string }>
   messages: Array<{ code: number | string, message: string }>
   result: null
-}
-
-/** The submit body (snake_case wire names, Cloudflare API schema, SubmitAbuseReport). Only the base fields are typed; the rest are per type. */
-export interface SubmitBody {
-  act: ReportAct
-  email: string
-  email2: string
-  name: string
-  urls: string
-  [field: string]: unknown
 }

@@ -61,6 +61,8 @@ export class NetcraftClient {
       provider: PROVIDER,
       baseUrl: settings.baseUrl,
       dispatcher: deps.dispatcher,
+      budget: deps.budget,
+      observer: deps.observer,
       headers: { authorization: `Bearer ${settings.credential}`, accept: 'application/json, text/plain' },
       timeoutMs: settings.timeoutMs,
       parseError: parseNetcraftError,

@@ -1,4 +1,4 @@
-/** Netcraft as the gateway sees it: settings, defaults and where its connector and simulator live. */
+/** Netcraft as the gateway sees it: settings, defaults and where its connector lives (its simulator: simulators/index.ts). */
 import type { ProviderModule } from '../provider-module.js'
 import { NETCRAFT_ID } from './ids.js'
 import { netcraftStatusTable } from './status-map.js'
@@ -29,6 +29,5 @@ export const netcraftProvider = {
   sandbox: { credential: 'sandbox-netcraft-key', options: { region: 'sandbox-region' } },
   exampleCreate: target => ({ provider: 'netcraft', target, brand: { name: 'Acme Bank' }, comment: 'clone of our login page', providerOptions: { attackType: 'phishing_url' } }),
   connector: async () => (await import('./index.js')).netcraftModule,
-  simulator: async () => (await import('../../simulators/netcraft/index.js')).createNetcraftSimulator,
   submitRoutes: ['POST /api/v1/report/']
 } as const satisfies ProviderModule

@@ -74,6 +74,8 @@ export class PhishfortClient {
       provider: PROVIDER,
       baseUrl: settings.baseUrl,
       dispatcher: deps.dispatcher,
+      budget: deps.budget,
+      observer: deps.observer,
       headers: { 'x-api-key': settings.credential, accept: 'application/json' },
       timeoutMs: settings.timeoutMs,
       parseError: parsePhishfortError,

@@ -1,4 +1,4 @@
-/** PhishFort as the gateway sees it: settings, defaults and where its connector and simulator live. */
+/** PhishFort as the gateway sees it: settings, defaults and where its connector lives (its simulator: simulators/index.ts). */
 import type { ProviderModule } from '../provider-module.js'
 import { phishfortIds } from './ids.js'
 import { isTerminal } from '../../schemas/unified-status.js'
@@ -31,6 +31,5 @@ export const phishfortProvider = {
   sandbox: { credential: 'sandbox-phishfort-key', options: {} },
   exampleCreate: target => ({ provider: 'phishfort', target, reportedBy: 'soc@acme.example', comment: 'clone of our login page' }),
   connector: async () => (await import('./index.js')).phishfortModule,
-  simulator: async () => (await import('../../simulators/phishfort/index.js')).createPhishfortSimulator,
   submitRoutes: ['POST /v1/incident/tkd', 'POST /v1/incident/monitor']
 } as const satisfies ProviderModule

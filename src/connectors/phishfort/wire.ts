@@ -127,8 +127,6 @@ export const PagingSchema = Type.Object({
   next: Opt(Type.String()),
   limit: Opt(Type.Integer())
 })
-export type Paging = Static<typeof PagingSchema>
-
 export const IncidentListSchema = Type.Object({
   data: Type.Array(IncidentSchema),
   paging: Opt(PagingSchema)

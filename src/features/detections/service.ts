@@ -1,17 +1,15 @@
 /**
- * Detections: the cross-provider inbox (fan-out, k-way merge, one signed cursor, partial results — the
- * algorithm of services/cases.ts over `detectedAt`), one detection by id, and turning a detection into a case.
+ * Detections: the cross-provider inbox (the merged listing of services/merged-listing.ts over `detectedAt`), one
+ * detection by id, and turning a detection into a case.
  * The gateway keeps one thing: which case a detection became (KvStore, `keys.detectionCase`), for providers that
  * cannot say it themselves (Cloudflare matches). BforeAI attacks carry their takedown.
  */
 import { extend } from '../../domain/objects.js'
 import type { CancelSignal } from '../../connectors/deadline.js'
-import { systemClock, type Clock } from '../../clock.js'
 import { createHash } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import type { ProviderConnector } from '../../connectors/connector.js'
 import { ConnectorError } from '../../connectors/connector.js'
-import { CursorCodec } from '../../domain/cursor.js'
 import type { SortKey } from '../../domain/merge.js'
 import { GatewayError } from '../../domain/problems.js'
 import type { Logger } from '../../logger.js'
@@ -22,8 +20,7 @@ import type { Detection, DetectionListQuery, DetectionPage } from '../../schemas
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../../schemas/provider.js'
 import type { KvStore } from '../../store/kv-store.js'
 import { keys } from '../../store/keys.js'
-import { mergeWalk, type WalkSource } from '../../services/merge-walk.js'
-import { PageLookahead, type LookaheadOptions } from '../../services/lookahead.js'
+import { MergedListing, type MergedListingOptions } from '../../services/merged-listing.js'
 import type { ProviderSet } from '../../services/provider-set.js'
 import { capabilitiesOf } from '../../services/providers.js'
 import type { CaseWriteService } from '../../services/writes.js'
@@ -41,12 +38,8 @@ export type DetectionTakedownBody = Static<typeof DetectionTakedownSchema>
 /** how long the gateway remembers the case a detection became */
 export const DETECTION_LINK_TTL_MS = 400 * 86_400_000
 
-export interface DetectionOptions {
-  maxPagesPerProvider?: number
+export interface DetectionOptions extends MergedListingOptions {
   linkTtlMs?: number
-  /** ages the vendor pages a walk keeps for the next page (services/lookahead.ts) */
-  clock?: Clock
-  lookahead?: LookaheadOptions
 }
 
 interface Filters { providers: ProviderId[], since?: string, until?: string }
@@ -62,65 +55,39 @@ export class DetectionService {
   readonly #providers: ProviderSet
   readonly #store: KvStore
   readonly #writes: CaseWriteService
-  readonly #cursors: CursorCodec
-  readonly #maxPages: number
+  readonly #listing: MergedListing<Detection>
   readonly #linkTtlMs: number
-  readonly #lookahead: PageLookahead
 
   constructor (providers: ProviderSet, store: KvStore, writes: CaseWriteService, secret: string, opts: DetectionOptions = {}) {
     this.#providers = providers
     this.#store = store
     this.#writes = writes
-    this.#cursors = new CursorCodec(secret)
-    this.#maxPages = opts.maxPagesPerProvider ?? 10
+    this.#listing = new MergedListing<Detection>(providers, secret, keyOf, opts)
     this.#linkTtlMs = opts.linkTtlMs ?? DETECTION_LINK_TTL_MS
-    this.#lookahead = new PageLookahead(opts.clock ?? systemClock, opts.lookahead)
   }
 
   async list (query: DetectionListQuery, signal: CancelSignal, log: Logger): Promise<DetectionPage> {
     const filters = this.#filters(query)
-    const fingerprint = createHash('sha256').update(JSON.stringify(['detections', filters.providers, filters.since ?? null, filters.until ?? null])).digest('base64url').slice(0, 16)
-    const state = this.#cursors.start(query.cursor, fingerprint, filters.providers, query.limit)
-
-    const lookahead = this.#lookahead.walk<Detection>(fingerprint)
-    const sources: Array<WalkSource<Detection>> = []
-    for (const provider of filters.providers) {
-      const connector = this.#providers.get(provider)?.connector
-      const pos = state.p[provider]
-      if (!hasDetections(connector) || pos === undefined) continue
-      sources.push(lookahead.source({
-        provider,
-        pos,
-        fetch: async (pageToken, size) => await this.#providers.withContext(provider, signal, log, async ctx => await connector.listDetections(
-          { pageToken, pageSize: size, ...(filters.since === undefined ? {} : { since: filters.since }), ...(filters.until === undefined ? {} : { until: filters.until }) },
-          ctx))
-      }))
-    }
     const sinceMs = filters.since === undefined ? null : Date.parse(filters.since)
     const untilMs = filters.until === undefined ? null : Date.parse(filters.until)
-    const walk = await mergeWalk<Detection>({
-      sources,
-      after: state.k,
+    const range = { ...(filters.since === undefined ? {} : { since: filters.since }), ...(filters.until === undefined ? {} : { until: filters.until }) }
+    const page = await this.#listing.page({
+      cursor: query.cursor,
       limit: query.limit,
-      maxPagesPerProvider: this.#maxPages,
-      keyOf,
+      fingerprint: createHash('sha256').update(JSON.stringify(['detections', filters.providers, filters.since ?? null, filters.until ?? null])).digest('base64url').slice(0, 16),
+      providers: filters.providers,
+      readerOf: provider => {
+        const connector = this.#providers.get(provider)?.connector
+        if (!hasDetections(connector)) return null
+        return async (q, ctx) => await connector.listDetections({ ...q, ...range }, ctx)
+      },
       accept: d => {
         const t = Date.parse(d.detectedAt)
         return (sinceMs === null || t >= sinceMs) && (untilMs === null || t < untilMs)
       },
-      sinceMs,
-      onError: (provider, err) => this.#providers.recordError(provider, err),
-      log
-    })
-    const nextCursor = this.#cursors.after(state, walk)
-    if (walk.allFailed !== null) throw walk.allFailed(nextCursor)
-    lookahead.keep(walk)
-    return {
-      items: await this.#withCaseLinks(walk.items, log),
-      nextCursor,
-      partial: walk.errors.length > 0,
-      errors: walk.errors
-    }
+      sinceMs
+    }, signal, log)
+    return { ...page, items: await this.#withCaseLinks(page.items, log) }
   }
 
   /** One detection; 404 for an id of the wrong form or one the provider does not know. */

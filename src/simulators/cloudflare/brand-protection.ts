@@ -52,7 +52,6 @@ export class BrandProtectionState {
   readonly scans: ScanRecord[] = []
   #nextDomain = 101
   #nextLogo = 201
-  #nextScan = 9001
 
   constructor (readonly clock: Clock) {}
 

@@ -13,7 +13,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ACT_TO_TYPE } from '../../connectors/cloudflare/wire.js'
 import type { FailureEnvelope, Mitigation, ResultInfo, SubmitError } from '../../connectors/cloudflare/wire.js'
 import { paced } from '../../clock.js'
-import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
+import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions } from '../harness.js'
 import { BrandProtectionState, registerBrandProtection, seedBrandProtection } from './brand-protection.js'
 import { seedReports } from './seed.js'
 import { CloudflareState, type SimMitigation, type SimReport } from './state.js'
@@ -98,6 +98,17 @@ function sortedBy<T> (items: T[], keyOf: (x: T) => string, idOf: (x: T) => strin
     .map(x => x.item)
 }
 
+/** the 5-minute window of Cloudflare's documented API limit (1200 requests per 5 minutes per token) */
+const RATE_WINDOW_MS = 5 * 60_000
+
+/** The factory simulators/index.ts registers: the sandbox account id, and `--cloudflare-rate-limit N|off` for another budget per 5 minutes than the vendor's 1200, or none (load tests). */
+export const cloudflareSimulator: SimulatorFactory = ({ options, flags, ...start }) => {
+  const raw = flags?.['rate-limit']
+  const limit = raw === undefined ? undefined : raw === 'off' ? Number.MAX_SAFE_INTEGER : Number(raw)
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--cloudflare-rate-limit must be a positive integer or off (got "${String(raw)}")`)
+  return createCloudflareSimulator({ ...start, ...(options.accountId === undefined ? {} : { accountId: options.accountId }), ...(limit === undefined ? {} : { rateLimit: { limit, windowMs: RATE_WINDOW_MS } }) })
+}
+
 export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Simulator {
   // injected faults answer with the vendor's own envelope for that status
   const { app, faults, stats } = createSimulatorApp((status, message) => {
@@ -108,7 +119,7 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
   })
   const clock = opts.clock
   const account = opts.accountId ?? DEFAULT_ACCOUNT
-  const budget = opts.rateLimit ?? { limit: 1200, windowMs: 5 * 60_000 }
+  const budget = opts.rateLimit ?? { limit: 1200, windowMs: RATE_WINDOW_MS }
   const state = new CloudflareState(clock)
   for (const r of seedReports(opts.seed ?? 1, opts.count ?? 36, clock.now(), opts.spanDays)) {
     const { situation: _s, ...report } = r
