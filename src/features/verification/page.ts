@@ -35,9 +35,12 @@ export function pageText (html: string): string {
 
 const SHINGLE = 3
 
-/** 64-bit simhash of the text's 3-word shingles, 16 hex digits (the empty text: all zero). */
+/**
+ * 64-bit simhash of the text's 3-word shingles, 16 hex digits (the empty text: all zero). A word holding a digit (a
+ * date, a counter, a session token) counts as one placeholder word, so those changes do not move the fingerprint.
+ */
 export function simhash (text: string): string {
-  const words = text.split(' ').filter(w => w !== '')
+  const words = text.split(/[^\p{L}\p{N}]+/u).filter(w => w !== '').map(w => /\d/.test(w) ? '#' : w)
   const weights = new Array<number>(64).fill(0)
   const count = Math.max(1, words.length - SHINGLE + 1)
   if (words.length === 0) return '0'.repeat(16)
