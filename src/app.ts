@@ -56,6 +56,8 @@ import { buildEvents, type EventsEngine } from './events/build.js'
 import { caseObserver } from './events/observer.js'
 import type { EventStore } from './events/store.js'
 import type { JobRunner } from './jobs/port.js'
+import { verificationFeature } from './features/verification/plugin.js'
+import type { DnsResolver } from './features/verification/resolver.js'
 import { eventRoutes } from './routes/v1/events.js'
 import { inboundRoutes } from './routes/v1/inbound.js'
 import { batchRoutes } from './routes/v1/batches.js'
@@ -80,6 +82,8 @@ export interface AppOptions {
   jobs?: JobRunner
   /** tests: the resolver the webhook SSRF guard uses */
   webhookLookup?: LookupFunction
+  /** tests: the resolver verification probes use (sandbox mode without it: no name resolves) */
+  verifyResolver?: DnsResolver
   /** the vendor pages listings keep for their next page; `{ pages: 0 }` reads every page from the vendor (tests) */
   lookahead?: LookaheadOptions
 }
@@ -368,6 +372,11 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await registerWebhooks(app, {
     ...{ config, kv: store, epoch, jobs: events.jobs, events: events.service.store, eventLog: events.service, eventRetentionMs: config.events.retentionMs, clock, metrics },
     ...(opts.webhookLookup === undefined ? {} : { lookup: opts.webhookLookup })
+  })
+  // verified outcomes: the gateway probes targets itself (VERIFY_*; a sandbox probe never leaves the machine)
+  await app.register(verificationFeature, {
+    ...{ config: config.verify, kv: store, jobs: events.jobs, clock, events: events.service, sandbox: config.sandbox },
+    ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver })
   })
   return app
 }

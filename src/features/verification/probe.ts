@@ -10,7 +10,7 @@ import { isIP, type LookupFunction } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { Agent, buildConnector, ProxyAgent, request, type Dispatcher } from 'undici'
 import type { TargetType } from '../../schemas/common.js'
-import { bareHost, refusal } from '../../webhooks/ssrf.js'
+import { bareHost, classifyAddress, refusal } from '../../webhooks/ssrf.js'
 import { pageText, pageTitle, simhash } from './page.js'
 import { resolveHost, type DnsAnswer, type DnsResolver } from './resolver.js'
 
@@ -21,6 +21,8 @@ export interface ProbeOptions {
    * tests, whose fixture sites listen on loopback; live mode never sets it
    */
   allowLoopback: boolean
+  /** the sandbox: every address but loopback is refused, so no probe leaves the machine */
+  loopbackOnly?: boolean
   timeoutMs: number
   maxBytes: number
   userAgent: string
@@ -191,6 +193,10 @@ export async function probeUrl (start: string, opts: ProbeOptions): Promise<Obse
       addresses = dns.addresses
     }
     for (const a of addresses) {
+      if (opts.loopbackOnly === true && classifyAddress(a) !== 'loopback') {
+        obs.hops.push({ url: url.toString(), status: null })
+        return done({ kind: 'refused', detail: `refused: ${a} is not loopback, and sandbox probes never leave this machine` })
+      }
       const refused = refusal(host, a, false)
       if (refused !== null && !(opts.allowLoopback && refused.addressClass === 'loopback')) {
         obs.hops.push({ url: url.toString(), status: null })
