@@ -46,8 +46,12 @@ export function simhash (text: string): string {
   if (words.length === 0) return '0'.repeat(16)
   for (let i = 0; i < count; i++) {
     const h = createHash('sha256').update(words.slice(i, i + SHINGLE).join(' ')).digest()
-    const v = h.readBigUInt64BE(0)
-    for (let b = 0; b < 64; b++) weights[b] = (weights[b] ?? 0) + (((v >> BigInt(b)) & 1n) === 1n ? 1 : -1)
+    const hi = h.readUInt32BE(0)
+    const lo = h.readUInt32BE(4)
+    for (let b = 0; b < 32; b++) {
+      weights[b] = (weights[b] ?? 0) + (((lo >>> b) & 1) === 1 ? 1 : -1)
+      weights[b + 32] = (weights[b + 32] ?? 0) + (((hi >>> b) & 1) === 1 ? 1 : -1)
+    }
   }
   let out = 0n
   for (let b = 0; b < 64; b++) if ((weights[b] ?? 0) > 0) out |= 1n << BigInt(b)

@@ -25,7 +25,7 @@ export interface Check {
   durationMs: number
 }
 
-export const HISTORY_LIMIT = 200
+export const HISTORY_LIMIT = 100
 
 export interface VerificationStore {
   get: (caseId: string) => Promise<Verification | null>
