@@ -375,7 +375,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   // verified outcomes: the gateway probes targets itself (VERIFY_*; a sandbox probe never leaves the machine)
   await app.register(verificationFeature, {
-    ...{ config: config.verify, kv: store, jobs: events.jobs, clock, events: events.service, sandbox: config.sandbox },
+    ...{ config: config.verify, kv: store, jobs: events.jobs, clock, events: events.service, metrics, sandbox: config.sandbox },
     ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver })
   })
   return app

@@ -29,6 +29,8 @@ export interface MonitorOptions {
   emit: (v: Verification, event: TargetEvent) => Promise<void>
   /** `resubmit`: files a new case for the target and links both ways; called once per re-emergence */
   resubmit?: (v: Verification) => Promise<void>
+  /** each probe's verdict (metrics) */
+  onProbe?: (v: Verification, verdict: Verdict, durationMs: number) => void
   /** a registry hold on the host (clientHold/serverHold) counts as down; null = unknown. Unwired by default */
   holdCheck?: (host: string) => Promise<boolean | null>
 }
@@ -110,6 +112,7 @@ export class VerificationMonitor {
       if (held === true) verdict = { outcome: 'down', reason: 'registry hold on the domain' }
     }
     const now = this.#o.clock.now()
+    this.#o.onProbe?.(v, verdict, obs.durationMs)
     const check = toCheck(caseId, obs, verdict)
     await this.#o.store.addCheck(check)
     await this.#update(caseId, cur => cur === null ? null : probed(cur, verdict, obs.fingerprint, this.#o.lifecycle, now))

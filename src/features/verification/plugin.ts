@@ -10,6 +10,8 @@ import { ConfigError, type VerifyConfig } from '../../config.js'
 import { GatewayError } from '../../domain/problems.js'
 import type { JobRunner } from '../../jobs/port.js'
 import type { KvStore } from '../../store/kv-store.js'
+import type { GatewayMetrics } from '../../metrics.js'
+import { Counter, Histogram } from 'prom-client'
 import { AUTH_PROBLEMS, CaseIdParamsSchema, problems } from '../../routes/responses.js'
 import type { CaseEvent } from '../../schemas/event.js'
 import { loadSignatures } from './classify.js'
@@ -28,6 +30,7 @@ export interface VerificationWiring {
   jobs: JobRunner
   clock: Clock
   events: { onRecorded: (fn: (event: CaseEvent) => Promise<unknown>) => void }
+  metrics: GatewayMetrics
   /** sandbox mode: probes reach loopback only, and without a sandbox resolver every name is NXDOMAIN */
   sandbox: boolean
   /** tests and the sandbox: their resolver */
@@ -62,12 +65,48 @@ const SHORT_WAIT_MS = 2_000
 /** one probe on demand per case per minute */
 const PROBE_NOW_EVERY_MS = 60_000
 
+const DAYS_BUCKETS = [300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 345_600, 604_800, 1_209_600]
+
+function verificationMetrics (metrics: GatewayMetrics): { probes: Histogram, events: Counter, verifiedTtd: Histogram, liveAfterReport: Histogram } {
+  const registers = [metrics.registry]
+  return {
+    probes: new Histogram({
+      name: 'takedown_gateway_verification_probe_duration_seconds',
+      help: 'Probes of targets by this replica, by outcome (live|down|blocked|unknown|unprobeable)',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers
+    }),
+    events: new Counter({
+      name: 'takedown_gateway_verification_events_total',
+      help: 'Verification events (target.verified_down|reappeared|disputed|stayed_down), by provider',
+      labelNames: ['type', 'provider'],
+      registers
+    }),
+    verifiedTtd: new Histogram({
+      name: 'takedown_gateway_verified_time_to_takedown_seconds',
+      help: 'Case created to verifiedDownAt (the gateway\'s own probes confirmed it down)',
+      labelNames: ['provider', 'target_type'],
+      buckets: DAYS_BUCKETS,
+      registers
+    }),
+    liveAfterReport: new Histogram({
+      name: 'takedown_gateway_live_after_report_seconds',
+      help: 'Case created to the first down probe, observed when the takedown is verified',
+      labelNames: ['provider', 'target_type'],
+      buckets: DAYS_BUCKETS,
+      registers
+    })
+  }
+}
+
 export async function verificationFeature (app: FastifyInstance, w: VerificationWiring): Promise<void> {
   const c = w.config
   const { signatures, errors } = loadSignatures(c.signaturesFile)
   if (errors.length > 0) throw new ConfigError(errors)
   const store: VerificationStore = w.kv.kind === 'redis' && w.kv.client !== undefined ? new RedisVerificationStore(w.kv.client) : new MemoryVerificationStore(() => w.clock.now())
   const resolver = w.resolver ?? (w.sandbox ? CLOSED_INTERNET : dnsResolver(c.dnsServers))
+  const m = verificationMetrics(w.metrics)
   const monitor = new VerificationMonitor({
     store,
     clock: w.clock,
@@ -79,7 +118,16 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
     perMinute: c.probesPerMinute,
     perHostPerMinute: c.hostProbesPerMinute,
     onReappear: c.onReappear,
-    emit: async (v, e) => { app.log.info({ caseId: v.caseId, event: e.type, reason: e.reason, provider: v.provider }, `verification: ${e.type}`) }
+    onProbe: (_v, verdict, ms) => { m.probes.observe({ outcome: verdict.outcome }, ms / 1000) },
+    emit: async (v, e) => {
+      const labels = { provider: v.provider, target_type: v.target.type }
+      m.events.inc({ type: e.type, provider: v.provider })
+      if (e.type === 'target.verified_down') {
+        m.verifiedTtd.observe(labels, Math.max(0, e.at - v.reportedAt) / 1000)
+        if (v.firstDownAt !== null) m.liveAfterReport.observe(labels, Math.max(0, v.firstDownAt - v.reportedAt) / 1000)
+      }
+      app.log.info({ caseId: v.caseId, event: e.type, reason: e.reason, provider: v.provider }, `verification: ${e.type}`)
+    }
   })
   app.decorate('verification', { monitor, store })
 

@@ -59,6 +59,8 @@ describe('GET and POST /v1/cases/{id}/checks', () => {
     const after = await gw.app.inject({ method: 'GET', url: `/v1/cases/${id}/checks?limit=1`, headers: auth() })
     expect(after.json()).toMatchObject({ verification: { state: 'live', checks: 1 }, total: 1, nextOffset: null })
     expect(after.body).not.toContain(SECRET_BODY)
+    const metrics = (await gw.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(metrics).toContain('takedown_gateway_verification_probe_duration_seconds_count{outcome="live"} 1')
   })
 
   it('a case the gateway does not verify is a 404 problem; a read key cannot probe', async () => {
