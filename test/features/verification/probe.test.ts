@@ -158,3 +158,17 @@ describe('the SSRF table in live mode: refused before any connection, reason rec
     expect(named.hops.map(h => h.status)).toEqual([302, null])
   })
 })
+
+describe('sandbox mode: no probe leaves the machine', () => {
+  it('a public address, literal or resolved, is refused before any connection; loopback still answers', async () => {
+    const r = tableResolver({ 'public.test': ['93.184.216.34'], 'phish.test': ['127.0.0.1'] })
+    const sandbox = options(r, true, { loopbackOnly: true })
+    for (const [type, value] of [['ipv4', '8.8.8.8'], ['url', 'http://public.test/']] as const) {
+      const obs = await probeTarget(type, value, sandbox)
+      expect(obs.failure?.kind).toBe('refused')
+      expect(obs.failure?.detail).toMatch(/is not loopback, and sandbox probes never leave this machine$/)
+      expect(obs.finalStatus).toBeNull()
+    }
+    expect((await probeUrl(`http://phish.test:${port}/`, sandbox)).finalStatus).toBe(200)
+  })
+})
