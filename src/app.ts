@@ -19,6 +19,8 @@ import { opsFeature } from './features/ops/plugin.js'
 import { referenceFeature } from './features/reference/plugin.js'
 import type { MilestoneRecorder } from './features/reporting/milestones.js'
 import { reportingFeature } from './features/reporting/plugin.js'
+import { verificationFeature } from './features/verification/plugin.js'
+import type { DnsResolver } from './features/verification/resolver.js'
 import { webhooksFeature, type WebhooksHandle } from './features/webhooks/plugin.js'
 import { registerHttp } from './http/plugins.js'
 import { createServer, type ServerOptions } from './http/server.js'
@@ -29,6 +31,8 @@ import type { StoreEpoch } from './store/epoch.js'
 
 export interface AppOptions extends ServerOptions, Partial<CoreOptions> {
   config: Config
+  /** tests: the resolver verification probes use (sandbox mode without it: no name resolves) */
+  verifyResolver?: DnsResolver
 }
 
 /** What the app shows of itself to server.ts, the bench and tests; features never read these (they get the core). */
@@ -75,5 +79,10 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(eventsFeature, { core, config })
   await app.register(batchesFeature, { core, settings: config.batches, expose: batches => { app.decorate('batches', batches) } })
   await app.register(webhooksFeature, { core, config, expose: handle => { app.decorate('webhooks', handle) } })
+  // verified outcomes: the gateway probes targets itself (VERIFY_*; a sandbox probe never leaves the machine)
+  await app.register(verificationFeature, {
+    ...{ config: config.verify, kv: core.store, jobs: core.events.jobs, clock: core.clock, events: core.events.service, metrics, sandbox: config.sandbox },
+    ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver })
+  })
   return app
 }

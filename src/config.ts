@@ -75,6 +75,26 @@ export interface Config {
   webhooks: WebhookConfig
   /** case change events: the event log, the watcher, inbound PhishFort webhooks */
   events: EventsConfig
+  /** verified outcomes: the gateway probes targets itself (README 'Verified outcomes') */
+  verify: VerifyConfig
+}
+
+export interface VerifyConfig {
+  enabled: boolean
+  /** DNS servers probes ask (empty: the host's resolver configuration) */
+  dnsServers: string[]
+  timeoutMs: number
+  userAgent: string
+  proxyUrl: string | null
+  signaturesFile: string | null
+  confirmProbes: number
+  confirmSpacingMs: number
+  monitorDays: number
+  onReappear: 'event' | 'reopen' | 'resubmit'
+  openIntervalMs: number
+  probesPerMinute: number
+  hostProbesPerMinute: number
+  tickMs: number
 }
 
 export interface WebhookConfig {
@@ -193,6 +213,20 @@ export const ENV_VARS: Record<string, string> = {
   BATCH_CONCURRENCY: 'batch items one replica works on at once (default 4)',
   BATCH_BUDGET_SHARE: 'percent of each vendor outbound budget batch work may use; the rest stays for interactive requests (default 50)',
   BATCH_ITEM_CLAIM_MS: 'how long a batch item stays claimed by a replica that died before another may take it; one item create must finish in half of it (default 60000)',
+  VERIFY_ENABLED: 'true: the gateway probes every case\'s target itself (url, domain, ipv4) and confirms takedowns (default: true in sandbox mode, false otherwise)',
+  VERIFY_DNS_SERVERS: 'comma-separated IP addresses of the DNS servers probes ask (default: the host\'s resolver configuration)',
+  VERIFY_TIMEOUT_MS: 'deadline of one probe, DNS, redirects and body included (default 10000)',
+  VERIFY_USER_AGENT: 'User-Agent of probes (default a current desktop browser\'s)',
+  VERIFY_PROXY_URL: 'http(s) proxy every probe leaves through, so probes do not come from the company network (default: none, direct)',
+  VERIFY_SIGNATURES_FILE: 'JSON file of extra page signatures (suspension, parking, interstitial pages), added to the shipped ones; each needs an example page it matches (default: none)',
+  VERIFY_CONFIRM_PROBES: 'consecutive down or blocked probes that confirm a vendor\'s takedown (default 3)',
+  VERIFY_CONFIRM_SPACING: 'wait between confirmation probes: ms, or with a unit such as 10m (default 10m)',
+  VERIFY_MONITOR_DAYS: 'days a verified takedown is watched for re-emergence before it is stayed_down (default 7)',
+  VERIFY_ON_REAPPEAR: 'what a re-emergence does: event (default), reopen or resubmit',
+  VERIFY_OPEN_INTERVAL_MS: 'probe cadence of an open case (default 21600000 = 6 h)',
+  VERIFY_PROBES_PER_MINUTE: 'probes one replica starts per minute at most (default 120)',
+  VERIFY_HOST_PROBES_PER_MINUTE: 'probes of one target host one replica starts per minute at most (default 6)',
+  VERIFY_TICK_MS: 'how often each replica looks for due checks (default 15000)',
   BATCH_ITEM_ATTEMPTS: 'attempts per batch item through passing vendor faults (connection lost, timeout, 5xx, 429) before the item is failed (default 8)'
 }
 
@@ -371,6 +405,7 @@ export function loadConfig (env: Env = process.env): Config {
       maxAttempts: int('BATCH_ITEM_ATTEMPTS', 8, 1, 100)
     },
     webhooks: parseWebhooks(get, int, sandbox, problems),
+    verify: parseVerify(get, int, sandbox, problems),
     sandboxRun: null
   }
   if (problems.length > 0) throw new ConfigError(problems)
@@ -589,5 +624,37 @@ function parseWebhooks (get: (name: string) => string | undefined, int: (name: s
     concurrency: int('WEBHOOK_CONCURRENCY', 32, 1, 1024),
     rotationOverlapMs: int('WEBHOOK_ROTATION_OVERLAP_MS', 86_400_000, 0, 30 * 86_400_000),
     jobLockMs: int('WEBHOOK_JOB_LOCK_MS', 30_000, 1000, 600_000)
+  }
+}
+
+/** The VERIFY_* block: every default of verified outcomes is here. */
+function parseVerify (get: (name: string) => string | undefined, int: (name: string, def: number, min: number, max: number) => number,
+  sandbox: boolean, problems: string[]): VerifyConfig {
+  const enabledRaw = get('VERIFY_ENABLED')
+  if (enabledRaw !== undefined && !['true', 'false', '1', '0'].includes(enabledRaw.toLowerCase())) problems.push(`VERIFY_ENABLED must be true or false (got "${enabledRaw}")`)
+  const dnsServers = (get('VERIFY_DNS_SERVERS') ?? '').split(',').map(s => s.trim()).filter(s => s !== '')
+  for (const d of dnsServers) if (isIP(d) === 0) problems.push(`VERIFY_DNS_SERVERS: "${d}" is not an IP address`)
+  const proxyUrl = get('VERIFY_PROXY_URL') ?? null
+  if (proxyUrl !== null && !/^https?:\/\/[^\s]+$/.test(proxyUrl)) problems.push('VERIFY_PROXY_URL must be an http:// or https:// proxy URL')
+  const spacingRaw = get('VERIFY_CONFIRM_SPACING') ?? '10m'
+  const spacing = parseSchedule(spacingRaw)
+  if (spacing?.length !== 1 || (spacing[0] ?? 0) < 1000) problems.push(`VERIFY_CONFIRM_SPACING must be one wait of at least 1s, such as 10m (got "${spacingRaw}")`)
+  const onReappear = get('VERIFY_ON_REAPPEAR') ?? 'event'
+  if (onReappear !== 'event' && onReappear !== 'reopen' && onReappear !== 'resubmit') problems.push(`VERIFY_ON_REAPPEAR must be event, reopen or resubmit (got "${onReappear}")`)
+  return {
+    enabled: enabledRaw === undefined ? sandbox : ['true', '1'].includes(enabledRaw.toLowerCase()),
+    dnsServers,
+    timeoutMs: int('VERIFY_TIMEOUT_MS', 10_000, 500, 60_000),
+    userAgent: get('VERIFY_USER_AGENT') ?? 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    proxyUrl,
+    signaturesFile: get('VERIFY_SIGNATURES_FILE') ?? null,
+    confirmProbes: int('VERIFY_CONFIRM_PROBES', 3, 1, 50),
+    confirmSpacingMs: spacing?.[0] ?? 600_000,
+    monitorDays: int('VERIFY_MONITOR_DAYS', 7, 1, 90),
+    onReappear: onReappear as VerifyConfig['onReappear'],
+    openIntervalMs: int('VERIFY_OPEN_INTERVAL_MS', 21_600_000, 60_000, 7 * 86_400_000),
+    probesPerMinute: int('VERIFY_PROBES_PER_MINUTE', 120, 1, 100_000),
+    hostProbesPerMinute: int('VERIFY_HOST_PROBES_PER_MINUTE', 6, 1, 10_000),
+    tickMs: int('VERIFY_TICK_MS', 15_000, 100, 3_600_000)
   }
 }

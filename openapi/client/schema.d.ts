@@ -792,6 +792,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cases/{id}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The probe history of a case, newest first
+         * @description What the gateway's own probes of the target saw (DNS, redirects, status, TLS, page digest and title; never the page itself), with the case's verification state. `not_checked` with no items for a case the gateway has not probed.
+         */
+        get: operations["listCaseChecks"];
+        put?: never;
+        /**
+         * Probe the case's target now
+         * @description The result when the probe finishes within 2 s, else 202 with the history's location. One probe on demand per case per minute (429). 404 for a case the gateway does not verify (created before VERIFY_ENABLED, or verification off).
+         */
+        post: operations["probeCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3351,6 +3375,165 @@ export interface components {
              * @description Re-deliver every matching event recorded since this time (inside the event retention)
              */
             since: string;
+        };
+        /**
+         * @example {
+         *       "state": "verified_down",
+         *       "firstSeenLiveAt": "2026-11-01T09:00:00.000Z",
+         *       "lastSeenLiveAt": "2026-11-02T08:00:00.000Z",
+         *       "downSince": "2026-11-02T10:00:00.000Z",
+         *       "verifiedDownAt": "2026-11-02T10:20:00.000Z",
+         *       "lastCheckedAt": "2026-11-02T10:20:00.000Z",
+         *       "nextCheckAt": "2026-11-02T11:20:00.000Z",
+         *       "checks": 6
+         *     }
+         */
+        Verification: {
+            /**
+             * @description `not_checked` (no probe yet), `unprobeable` (email, phone, social), `live`, `down`, `blocked` (a warning page in front), `verified_down` (confirmed after the vendor said so), `stayed_down` (down through the monitoring window), `reappeared`, `disputed` (the vendor said taken down, every confirmation probe saw the page live)
+             * @enum {string}
+             */
+            state: "not_checked" | "unprobeable" | "live" | "down" | "blocked" | "verified_down" | "stayed_down" | "reappeared" | "disputed";
+            firstSeenLiveAt: string | null;
+            lastSeenLiveAt: string | null;
+            downSince: string | null;
+            verifiedDownAt: string | null;
+            lastCheckedAt: string | null;
+            nextCheckAt: string | null;
+            /** @description Probes made of this case */
+            checks: number;
+        };
+        /**
+         * @example {
+         *       "id": "3f6c1d2e-8a0b-4c55-9e61-2b7f0c9d4a10",
+         *       "caseId": "bf_48213",
+         *       "at": "2026-11-02T10:20:00.000Z",
+         *       "outcome": "down",
+         *       "reason": "signature:registrar-domain-suspended",
+         *       "url": "https://login-acme.example/",
+         *       "dns": {
+         *         "code": "NOERROR",
+         *         "addresses": [
+         *           "203.0.113.7"
+         *         ],
+         *         "cnames": []
+         *       },
+         *       "redirects": [
+         *         {
+         *           "url": "https://login-acme.example/",
+         *           "status": 200
+         *         }
+         *       ],
+         *       "finalStatus": 200,
+         *       "tls": {
+         *         "issuer": "Let's Encrypt / R11",
+         *         "validTo": "2027-01-30T23:59:59.000Z",
+         *         "error": null
+         *       },
+         *       "bodySha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *       "fingerprint": "8c1f02a4d3e95b70",
+         *       "title": "Domain Suspended",
+         *       "bytes": 1843,
+         *       "durationMs": 412
+         *     }
+         */
+        Check: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            outcome: "live" | "down" | "blocked" | "unknown" | "unprobeable";
+            /** @description Why: nxdomain, connection_refused, timeout, http_404, signature:<id>, refused (the address guard) ... */
+            reason: string;
+            url: string | null;
+            dns: {
+                code: string;
+                addresses: string[];
+                cnames: string[];
+            } | null;
+            redirects: {
+                url: string;
+                status: number | null;
+            }[];
+            finalStatus: number | null;
+            tls: {
+                issuer: string | null;
+                validTo: string | null;
+                error: string | null;
+            } | null;
+            bodySha256: string | null;
+            /** @description 64-bit simhash of the page text: a cosmetic change keeps it within a few bits */
+            fingerprint: string | null;
+            /** @description The page title, sanitised */
+            title: string | null;
+            bytes: number;
+            durationMs: number;
+        };
+        /**
+         * @example {
+         *       "verification": {
+         *         "state": "verified_down",
+         *         "firstSeenLiveAt": "2026-11-01T09:00:00.000Z",
+         *         "lastSeenLiveAt": "2026-11-02T08:00:00.000Z",
+         *         "downSince": "2026-11-02T10:00:00.000Z",
+         *         "verifiedDownAt": "2026-11-02T10:20:00.000Z",
+         *         "lastCheckedAt": "2026-11-02T10:20:00.000Z",
+         *         "nextCheckAt": "2026-11-02T11:20:00.000Z",
+         *         "checks": 6
+         *       },
+         *       "items": [
+         *         {
+         *           "id": "3f6c1d2e-8a0b-4c55-9e61-2b7f0c9d4a10",
+         *           "caseId": "bf_48213",
+         *           "at": "2026-11-02T10:20:00.000Z",
+         *           "outcome": "down",
+         *           "reason": "signature:registrar-domain-suspended",
+         *           "url": "https://login-acme.example/",
+         *           "dns": {
+         *             "code": "NOERROR",
+         *             "addresses": [
+         *               "203.0.113.7"
+         *             ],
+         *             "cnames": []
+         *           },
+         *           "redirects": [
+         *             {
+         *               "url": "https://login-acme.example/",
+         *               "status": 200
+         *             }
+         *           ],
+         *           "finalStatus": 200,
+         *           "tls": {
+         *             "issuer": "Let's Encrypt / R11",
+         *             "validTo": "2027-01-30T23:59:59.000Z",
+         *             "error": null
+         *           },
+         *           "bodySha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *           "fingerprint": "8c1f02a4d3e95b70",
+         *           "title": "Domain Suspended",
+         *           "bytes": 1843,
+         *           "durationMs": 412
+         *         }
+         *       ],
+         *       "total": 6,
+         *       "nextOffset": 1
+         *     }
+         */
+        CheckPage: {
+            verification: components["schemas"]["Verification"];
+            items: components["schemas"]["Check"][];
+            total: number;
+            nextOffset: number | null;
+        };
+        /**
+         * @example {
+         *       "location": "/v1/cases/bf_48213/checks"
+         *     }
+         */
+        CheckAccepted: {
+            /** @description The probe history, where the result appears */
+            location: string;
         };
     };
     responses: never;
@@ -9657,6 +9840,288 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["RecoverResult"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCaseChecks: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Case id `<provider>:<providerCaseId>`
+                 * @example phishfort:054zKkjCnR1I3B3U812z
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "verification": {
+                     *         "state": "verified_down",
+                     *         "firstSeenLiveAt": "2026-11-01T09:00:00.000Z",
+                     *         "lastSeenLiveAt": "2026-11-02T08:00:00.000Z",
+                     *         "downSince": "2026-11-02T10:00:00.000Z",
+                     *         "verifiedDownAt": "2026-11-02T10:20:00.000Z",
+                     *         "lastCheckedAt": "2026-11-02T10:20:00.000Z",
+                     *         "nextCheckAt": "2026-11-02T11:20:00.000Z",
+                     *         "checks": 6
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "id": "3f6c1d2e-8a0b-4c55-9e61-2b7f0c9d4a10",
+                     *           "caseId": "bf_48213",
+                     *           "at": "2026-11-02T10:20:00.000Z",
+                     *           "outcome": "down",
+                     *           "reason": "signature:registrar-domain-suspended",
+                     *           "url": "https://login-acme.example/",
+                     *           "dns": {
+                     *             "code": "NOERROR",
+                     *             "addresses": [
+                     *               "203.0.113.7"
+                     *             ],
+                     *             "cnames": []
+                     *           },
+                     *           "redirects": [
+                     *             {
+                     *               "url": "https://login-acme.example/",
+                     *               "status": 200
+                     *             }
+                     *           ],
+                     *           "finalStatus": 200,
+                     *           "tls": {
+                     *             "issuer": "Let's Encrypt / R11",
+                     *             "validTo": "2027-01-30T23:59:59.000Z",
+                     *             "error": null
+                     *           },
+                     *           "bodySha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "fingerprint": "8c1f02a4d3e95b70",
+                     *           "title": "Domain Suspended",
+                     *           "bytes": 1843,
+                     *           "durationMs": 412
+                     *         }
+                     *       ],
+                     *       "total": 6,
+                     *       "nextOffset": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CheckPage"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    probeCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Case id `<provider>:<providerCaseId>`
+                 * @example phishfort:054zKkjCnR1I3B3U812z
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f6c1d2e-8a0b-4c55-9e61-2b7f0c9d4a10",
+                     *       "caseId": "bf_48213",
+                     *       "at": "2026-11-02T10:20:00.000Z",
+                     *       "outcome": "down",
+                     *       "reason": "signature:registrar-domain-suspended",
+                     *       "url": "https://login-acme.example/",
+                     *       "dns": {
+                     *         "code": "NOERROR",
+                     *         "addresses": [
+                     *           "203.0.113.7"
+                     *         ],
+                     *         "cnames": []
+                     *       },
+                     *       "redirects": [
+                     *         {
+                     *           "url": "https://login-acme.example/",
+                     *           "status": 200
+                     *         }
+                     *       ],
+                     *       "finalStatus": 200,
+                     *       "tls": {
+                     *         "issuer": "Let's Encrypt / R11",
+                     *         "validTo": "2027-01-30T23:59:59.000Z",
+                     *         "error": null
+                     *       },
+                     *       "bodySha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *       "fingerprint": "8c1f02a4d3e95b70",
+                     *       "title": "Domain Suspended",
+                     *       "bytes": 1843,
+                     *       "durationMs": 412
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Check"];
+                };
+            };
+            /** @description Accepted by the provider */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "location": "/v1/cases/bf_48213/checks"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CheckAccepted"];
                 };
             };
             /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */

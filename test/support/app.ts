@@ -56,6 +56,8 @@ export async function testGateway (opts: {
     MAX_EVENT_LOOP_DELAY_MS: '0',
     // no scheduled vendor syncs (their calls would count in the simulators' stats) unless a test turns them on
     WATCH_ENABLED: 'false',
+    // no probes of the seeded targets (their checks would run beside every test) unless a test turns them on
+    VERIFY_ENABLED: 'false',
     ...opts.env
   })
   const prefix = opts.redisPrefix ?? `t-${randomUUID()}:`

@@ -6,7 +6,7 @@ import type { LookupFunction } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { attempt, webhookAgent } from '../../src/features/webhooks/attempt.js'
-import { classifyAddress, refusal } from '../../src/features/webhooks/ssrf.js'
+import { classifyAddress, refusal } from '../../src/connectors/ssrf.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 import { startReceiver, type Receiver } from '../support/receiver.js'
 

@@ -3,7 +3,7 @@
  * whole exchange, and at most `maxResponseBytes` of the receiver's answer read before the socket is let go.
  */
 import { Agent, request } from 'undici'
-import { guardedConnector, type GuardOptions } from './ssrf.js'
+import { guardedConnector, type GuardOptions } from '../../connectors/ssrf.js'
 import { parseRetryAfter } from '../../domain/retry-schedule.js'
 
 export interface AttemptResult {

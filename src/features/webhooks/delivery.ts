@@ -14,7 +14,7 @@ import { attempt, webhookAgent, type AttemptResult } from './attempt.js'
 import { matches, type FilterableEvent } from './filter.js'
 import { retryDelayMs, type RetryPolicy } from '../../domain/retry-schedule.js'
 import { SecretBox, signatureHeaders } from '../../domain/signing.js'
-import type { GuardOptions } from './ssrf.js'
+import type { GuardOptions } from '../../connectors/ssrf.js'
 import type { DeliveryAttempt, EndpointRecord, WebhookStore } from './store.js'
 
 export interface DeliverySettings {

@@ -8,7 +8,7 @@ import type { Clock } from '../../clock.js'
 import { GatewayError } from '../../domain/problems.js'
 import { newSecret, SecretBox } from '../../domain/signing.js'
 import type { WebhookEndpoint, WebhookEventType } from '../../schemas/webhook.js'
-import { literalRefusal } from './ssrf.js'
+import { literalRefusal } from '../../connectors/ssrf.js'
 import type { DeliveryAttempt, EndpointFilter, EndpointRecord, WebhookStore } from './store.js'
 
 export interface EndpointSettings {

@@ -1,0 +1,199 @@
+/**
+ * The verification lifecycle of one case (ADR 0042), pure: a state, a probe verdict or a vendor status in, the next
+ * state and the events it causes out. The monitor stores the result with compare-and-set, so of two replicas
+ * applying the same step only one emits its events.
+ *
+ *   open ──vendor mitigated/taken_down──▶ confirming ──N down/blocked probes, spaced──▶ monitoring ──M days──▶ done
+ *                                            │ N live probes (no down): disputed        │ live probe: reappeared
+ *                                            │ live after a down: reappeared             ▼
+ */
+import type { TargetType } from '../../schemas/common.js'
+import type { Verdict } from './classify.js'
+
+export const VERIFICATION_STATES = ['not_checked', 'unprobeable', 'live', 'down', 'blocked', 'verified_down', 'stayed_down', 'reappeared', 'disputed'] as const
+export type VerificationState = (typeof VERIFICATION_STATES)[number]
+
+export const TARGET_EVENTS = ['target.verified_down', 'target.reappeared', 'target.disputed', 'target.stayed_down'] as const
+export type TargetEventType = (typeof TARGET_EVENTS)[number]
+
+export type Phase = 'open' | 'confirming' | 'monitoring' | 'done'
+
+export interface Verification {
+  caseId: string
+  provider: string
+  target: { type: TargetType, value: string }
+  /** when the case was reported (created), epoch ms */
+  reportedAt: number
+  state: VerificationState
+  phase: Phase
+  firstSeenLiveAt: number | null
+  lastSeenLiveAt: number | null
+  /** the first probe of the current down streak */
+  downSince: number | null
+  /** the first down/blocked probe after the report (live time after report ends here) */
+  firstDownAt: number | null
+  verifiedDownAt: number | null
+  lastCheckedAt: number | null
+  nextCheckAt: number | null
+  checks: number
+  /** the fingerprint of the first live capture */
+  baseline: string | null
+  /** when the vendor last said mitigated/taken_down, null while it says the case is open */
+  vendorDownAt: number | null
+  /** probes of the current confirmation run */
+  run: { down: number, live: number }
+  monitorUntil: number | null
+  /** re-emergences seen; a policy acts at most once per re-emergence (keyed by this count) */
+  reappearances: number
+  disputed: boolean
+}
+
+export interface LifecycleSettings {
+  confirmProbes: number
+  confirmSpacingMs: number
+  monitorDays: number
+  /** probe cadence of an open (or re-emerged, or disputed) case */
+  openEveryMs: number
+}
+
+export interface TargetEvent { type: TargetEventType, at: number, reason: string }
+
+export interface Step { next: Verification, events: TargetEvent[] }
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+
+/** The monitoring cadence: hourly on the first day, every 3 h to day 3, then every 6 h. */
+export function monitorEvery (sinceVerifiedMs: number): number {
+  if (sinceVerifiedMs < DAY) return HOUR
+  if (sinceVerifiedMs < 3 * DAY) return 3 * HOUR
+  return 6 * HOUR
+}
+
+/** A case the gateway starts to watch: its baseline probe is due at once (never, for a target with no page). */
+export function start (c: { id: string, provider: string, target: { type: TargetType, value: string }, reportedAt: number },
+  probeable: boolean, now: number): Verification {
+  return {
+    caseId: c.id,
+    provider: c.provider,
+    target: c.target,
+    reportedAt: c.reportedAt,
+    state: probeable ? 'not_checked' : 'unprobeable',
+    phase: probeable ? 'open' : 'done',
+    firstSeenLiveAt: null,
+    lastSeenLiveAt: null,
+    downSince: null,
+    firstDownAt: null,
+    verifiedDownAt: null,
+    lastCheckedAt: null,
+    nextCheckAt: probeable ? now : null,
+    checks: 0,
+    baseline: null,
+    vendorDownAt: null,
+    run: { down: 0, live: 0 },
+    monitorUntil: null,
+    reappearances: 0,
+    disputed: false
+  }
+}
+
+/** The vendor's status changed: mitigated/taken_down starts a confirmation run, an open status ends any run. */
+export function vendorSaid (v: Verification, vendorDown: boolean, now: number): Verification {
+  if (v.phase === 'done' && v.state === 'unprobeable') return v
+  if (vendorDown) {
+    if (v.vendorDownAt !== null) return v
+    return { ...v, vendorDownAt: now, phase: 'confirming', run: { down: 0, live: 0 }, nextCheckAt: now, disputed: false }
+  }
+  if (v.vendorDownAt === null) return v
+  return { ...v, vendorDownAt: null, phase: 'open', run: { down: 0, live: 0 }, monitorUntil: null, nextCheckAt: now }
+}
+
+/** One probe's verdict applied at `now`. */
+export function probed (v: Verification, verdict: Verdict, fingerprint: string | null, s: LifecycleSettings, now: number): Step {
+  const events: TargetEvent[] = []
+  const n: Verification = { ...v, run: { ...v.run }, checks: v.checks + 1, lastCheckedAt: now }
+  const o = verdict.outcome
+  if (o === 'unprobeable') return { next: { ...n, state: 'unprobeable', phase: 'done', nextCheckAt: null }, events }
+  const isDown = o === 'down' || o === 'blocked'
+  if (o === 'live') {
+    n.firstSeenLiveAt ??= now
+    n.lastSeenLiveAt = now
+    n.baseline ??= fingerprint
+    n.downSince = null
+  } else if (isDown) {
+    n.downSince ??= now
+    n.firstDownAt ??= now
+  }
+  const reappear = (): void => {
+    n.reappearances++
+    n.state = 'reappeared'
+    n.phase = 'open'
+    n.run = { down: 0, live: 0 }
+    n.monitorUntil = null
+    n.nextCheckAt = now + s.openEveryMs
+    events.push({ type: 'target.reappeared', at: now, reason: verdict.reason })
+  }
+  switch (v.phase) {
+    case 'open': {
+      // a case that re-emerged (or a disputed one) and is down again while the vendor still says down: confirm again
+      if (isDown && v.vendorDownAt !== null) {
+        n.phase = 'confirming'
+        n.run = { down: 1, live: 0 }
+        n.state = o
+        n.nextCheckAt = now + s.confirmSpacingMs
+        return finishRun(n, s, now, events, verdict)
+      }
+      if (o !== 'unknown' && !(o === 'live' && (v.state === 'reappeared' || v.state === 'disputed'))) n.state = o
+      n.nextCheckAt = now + s.openEveryMs
+      return { next: n, events }
+    }
+    case 'confirming': {
+      if (o === 'live') {
+        if (n.run.down > 0) { reappear(); return { next: n, events } }
+        n.run.live++
+        n.state = 'live'
+        if (n.run.live >= s.confirmProbes) {
+          n.state = 'disputed'
+          n.disputed = true
+          n.phase = 'open'
+          n.run = { down: 0, live: 0 }
+          n.nextCheckAt = now + s.openEveryMs
+          events.push({ type: 'target.disputed', at: now, reason: `live on ${s.confirmProbes} probes after the vendor said taken down` })
+          return { next: n, events }
+        }
+      } else if (isDown) {
+        n.run.down++
+        n.state = o
+      }
+      n.nextCheckAt = now + s.confirmSpacingMs
+      return finishRun(n, s, now, events, verdict)
+    }
+    case 'monitoring': {
+      if (o === 'live') { reappear(); return { next: n, events } }
+      const until = n.monitorUntil ?? now
+      if (isDown && now >= until) {
+        n.state = 'stayed_down'
+        n.phase = 'done'
+        n.nextCheckAt = null
+        events.push({ type: 'target.stayed_down', at: now, reason: `down for ${s.monitorDays} days after verification` })
+        return { next: n, events }
+      }
+      n.nextCheckAt = Math.min(until, now + monitorEvery(now - (n.verifiedDownAt ?? now)))
+      return { next: n, events }
+    }
+    case 'done':
+      n.nextCheckAt = null
+      return { next: n, events }
+  }
+}
+
+function finishRun (n: Verification, s: LifecycleSettings, now: number, events: TargetEvent[], verdict: Verdict): Step {
+  if (n.run.down < s.confirmProbes) return { next: n, events }
+  n.state = 'verified_down'
+  n.verifiedDownAt = now
+  n.phase = 'monitoring'
+  n.monitorUntil = now + s.monitorDays * DAY
+  n.nextCheckAt = now + monitorEvery(0)
+  events.push({ type: 'target.verified_down', at: now, reason: verdict.reason })
+  return { next: n, events }
+}

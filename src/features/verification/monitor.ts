@@ -1,0 +1,160 @@
+/**
+ * The verification monitor: starts a case's verification when it is created, follows the vendor's status, and on
+ * each tick probes the cases whose check is due, within its budget (probes per minute per replica, and per target
+ * host), applying each verdict to the stored lifecycle with compare-and-set. The events a step causes are handed to
+ * `emit` by the replica whose write won; a re-emergence's policy acts once across replicas (a claim in the store).
+ */
+import { randomUUID } from 'node:crypto'
+import type { Clock } from '../../clock.js'
+import type { TargetType } from '../../schemas/common.js'
+import { classify, type Signature, type Verdict } from './classify.js'
+import { probed, start, vendorSaid, type LifecycleSettings, type TargetEvent, type Verification } from './lifecycle.js'
+import { probeUrls, type Observation } from './probe.js'
+import type { Check, VerificationStore } from './store.js'
+
+export type ReappearPolicy = 'event' | 'reopen' | 'resubmit'
+
+export interface MonitorOptions {
+  store: VerificationStore
+  clock: Clock
+  signatures: readonly Signature[]
+  lifecycle: LifecycleSettings
+  probe: (type: TargetType, value: string) => Promise<Observation>
+  /** probes per minute this replica starts at most */
+  perMinute: number
+  /** probes per minute of one target host (all cases on it), this replica */
+  perHostPerMinute: number
+  onReappear: ReappearPolicy
+  /** each event of a step, once */
+  emit: (v: Verification, event: TargetEvent) => Promise<void>
+  /** `resubmit`: files a new case for the target and links both ways; called once per re-emergence */
+  resubmit?: (v: Verification) => Promise<void>
+  /** each probe's verdict (metrics) */
+  onProbe?: (v: Verification, verdict: Verdict, durationMs: number) => void
+  /** a registry hold on the host (clientHold/serverHold) counts as down; null = unknown. Unwired by default */
+  holdCheck?: (host: string) => Promise<boolean | null>
+}
+
+const VENDOR_DOWN: ReadonlySet<string> = new Set(['mitigated', 'taken_down'])
+const CLAIM_MS = 60_000
+const WINDOW_MS = 60_000
+
+export function hostOf (type: TargetType, value: string): string {
+  if (type === 'url') { try { return new URL(value).hostname.toLowerCase() } catch { return value } }
+  return value.trim().toLowerCase().replace(/\.$/, '')
+}
+
+export class VerificationMonitor {
+  readonly #o: MonitorOptions
+  /** start times of this replica's probes in the last minute, overall and per host */
+  #recent: number[] = []
+  readonly #recentByHost = new Map<string, number[]>()
+
+  constructor (opts: MonitorOptions) { this.#o = opts }
+
+  /** A read-modify-write of one case's record, retried when another replica wrote in between. */
+  async #update (caseId: string, step: (v: Verification | null) => { next: Verification, events: TargetEvent[] } | null): Promise<Verification | null> {
+    for (let i = 0; i < 8; i++) {
+      const cur = await this.#o.store.get(caseId)
+      const out = step(cur)
+      if (out === null) return cur
+      if (await this.#o.store.put(cur, out.next)) {
+        for (const e of out.events) await this.#after(out.next, e)
+        return out.next
+      }
+    }
+    throw new Error(`verification of ${caseId}: too many concurrent writes`)
+  }
+
+  async #after (v: Verification, e: TargetEvent): Promise<void> {
+    await this.#o.emit(v, e)
+    if (e.type === 'target.reappeared' && this.#o.onReappear === 'resubmit' && this.#o.resubmit !== undefined &&
+      await this.#o.store.once(`resubmit:${v.caseId}:${v.reappearances}`)) {
+      await this.#o.resubmit(v)
+    }
+  }
+
+  /** case.created: the baseline probe is due now (an email/phone/social target is unprobeable at once). */
+  async track (c: { id: string, provider: string, target: { type: TargetType, value: string }, createdAt: string }): Promise<Verification | null> {
+    const now = this.#o.clock.now()
+    const probeable = Array.isArray(probeUrls(c.target.type, c.target.value))
+    return await this.#update(c.id, cur => cur !== null ? null : { next: start({ ...c, reportedAt: Date.parse(c.createdAt) }, probeable, now), events: [] })
+  }
+
+  /** case.status_changed: mitigated/taken_down starts a confirmation run; an open status ends it. */
+  async vendorStatus (caseId: string, status: string): Promise<Verification | null> {
+    const now = this.#o.clock.now()
+    return await this.#update(caseId, cur => {
+      if (cur === null) return null
+      const next = vendorSaid(cur, VENDOR_DOWN.has(status), now)
+      return next === cur ? null : { next, events: [] }
+    })
+  }
+
+  #budget (host: string, now: number): boolean {
+    this.#recent = this.#recent.filter(t => t > now - WINDOW_MS)
+    const mine = (this.#recentByHost.get(host) ?? []).filter(t => t > now - WINDOW_MS)
+    this.#recentByHost.set(host, mine)
+    if (this.#recent.length >= this.#o.perMinute || mine.length >= this.#o.perHostPerMinute) return false
+    this.#recent.push(now)
+    mine.push(now)
+    return true
+  }
+
+  /** Probes one case now and applies the verdict; null when it is not tracked. */
+  async probeNow (caseId: string): Promise<Check | null> {
+    const v = await this.#o.store.get(caseId)
+    if (v === null) return null
+    const obs = await this.#o.probe(v.target.type, v.target.value)
+    let verdict: Verdict = classify(obs, this.#o.signatures, v.baseline)
+    if (verdict.outcome !== 'down' && verdict.outcome !== 'unprobeable' && this.#o.holdCheck !== undefined) {
+      const held = await this.#o.holdCheck(hostOf(v.target.type, v.target.value)).catch(() => null)
+      if (held === true) verdict = { outcome: 'down', reason: 'registry hold on the domain' }
+    }
+    const now = this.#o.clock.now()
+    this.#o.onProbe?.(v, verdict, obs.durationMs)
+    const check = toCheck(caseId, obs, verdict)
+    await this.#o.store.addCheck(check)
+    await this.#update(caseId, cur => cur === null ? null : probed(cur, verdict, obs.fingerprint, this.#o.lifecycle, now))
+    return check
+  }
+
+  /** Probes the due cases this replica's budget allows; returns how many it probed. */
+  async tick (): Promise<number> {
+    const now = this.#o.clock.now()
+    const due = await this.#o.store.due(now, this.#o.perMinute * 2)
+    let probes = 0
+    const records = await this.#o.store.getMany(due)
+    const runs: Array<Promise<unknown>> = []
+    for (const v of records) {
+      if (v === null || v.nextCheckAt === null || v.nextCheckAt > now) continue
+      if (!this.#budget(hostOf(v.target.type, v.target.value), now)) continue
+      // one claim per due slot: of the replicas that see it due, one probes it
+      if (!await this.#o.store.claim(`${v.caseId}:${v.checks}:${v.nextCheckAt}`, CLAIM_MS)) continue
+      probes++
+      runs.push(this.probeNow(v.caseId))
+    }
+    await Promise.allSettled(runs)
+    return probes
+  }
+}
+
+function toCheck (caseId: string, obs: Observation, verdict: Verdict): Check {
+  return {
+    id: randomUUID(),
+    caseId,
+    at: obs.at,
+    outcome: verdict.outcome,
+    reason: verdict.reason,
+    url: obs.url,
+    dns: obs.dns === null ? null : { code: obs.dns.code, addresses: obs.dns.addresses, cnames: obs.dns.cnames },
+    redirects: obs.hops,
+    finalStatus: obs.finalStatus,
+    tls: obs.tls,
+    bodySha256: obs.bodySha256,
+    fingerprint: obs.fingerprint,
+    title: obs.title,
+    bytes: obs.bytes,
+    durationMs: obs.durationMs
+  }
+}

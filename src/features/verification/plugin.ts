@@ -1,0 +1,200 @@
+/**
+ * Verified outcomes wired into the app: the store (Redis when the gateway has one, else memory), the monitor, its
+ * tick on the jobs port (one run per tick across replicas, each run takes this replica's budget), the case-events
+ * subscription (case.created → baseline, case.status_changed → confirmation) and the routes.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import type { Clock } from '../../clock.js'
+import { ConfigError, type VerifyConfig } from '../../config.js'
+import { GatewayError } from '../../domain/problems.js'
+import type { JobRunner } from '../../jobs/port.js'
+import type { KvStore } from '../../store/kv-store.js'
+import type { GatewayMetrics } from '../../metrics.js'
+import { Counter, Histogram } from 'prom-client'
+import { AUTH_PROBLEMS, CaseIdParamsSchema, problems } from '../../routes/responses.js'
+import type { CaseEvent } from '../../schemas/event.js'
+import { loadSignatures } from './classify.js'
+import type { Verification } from './lifecycle.js'
+import { VerificationMonitor } from './monitor.js'
+import { probeTarget } from './probe.js'
+import { dnsResolver, type DnsResolver } from './resolver.js'
+import { CheckAcceptedSchema, CheckPageSchema, CheckSchema, ChecksQuerySchema, type VerificationView } from './schema.js'
+import { MemoryVerificationStore, RedisVerificationStore, type VerificationStore } from './store.js'
+
+export const VERIFY_QUEUE = 'verify-tick'
+
+export interface VerificationWiring {
+  config: VerifyConfig
+  kv: KvStore
+  jobs: JobRunner
+  clock: Clock
+  events: { onRecorded: (fn: (event: CaseEvent) => Promise<unknown>) => void }
+  metrics: GatewayMetrics
+  /** sandbox mode: probes reach loopback only, and without a sandbox resolver every name is NXDOMAIN */
+  sandbox: boolean
+  /** tests and the sandbox: their resolver */
+  resolver?: DnsResolver
+}
+
+/** The sandbox's resolver when none is given: no name resolves, so no probe asks the system resolver or leaves the machine. */
+const CLOSED_INTERNET: DnsResolver = {
+  resolve4: async () => { throw Object.assign(new Error('sandbox: no such host'), { code: 'ENOTFOUND' }) },
+  resolve6: async () => { throw Object.assign(new Error('sandbox: no such host'), { code: 'ENOTFOUND' }) },
+  resolveCname: async () => { throw Object.assign(new Error('sandbox: no such host'), { code: 'ENODATA' }) }
+}
+
+const iso = (t: number | null): string | null => t === null ? null : new Date(t).toISOString()
+
+export function verificationView (v: Verification | null): VerificationView {
+  if (v === null) return { state: 'not_checked', firstSeenLiveAt: null, lastSeenLiveAt: null, downSince: null, verifiedDownAt: null, lastCheckedAt: null, nextCheckAt: null, checks: 0 }
+  return {
+    state: v.state,
+    firstSeenLiveAt: iso(v.firstSeenLiveAt),
+    lastSeenLiveAt: iso(v.lastSeenLiveAt),
+    downSince: iso(v.downSince),
+    verifiedDownAt: iso(v.verifiedDownAt),
+    lastCheckedAt: iso(v.lastCheckedAt),
+    nextCheckAt: iso(v.nextCheckAt),
+    checks: v.checks
+  }
+}
+
+/** how long POST /checks waits for the probe before answering 202 */
+const SHORT_WAIT_MS = 2_000
+/** one probe on demand per case per minute */
+const PROBE_NOW_EVERY_MS = 60_000
+
+const DAYS_BUCKETS = [300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 345_600, 604_800, 1_209_600]
+
+function verificationMetrics (metrics: GatewayMetrics): { probes: Histogram, events: Counter, verifiedTtd: Histogram, liveAfterReport: Histogram } {
+  const registers = [metrics.registry]
+  return {
+    probes: new Histogram({
+      name: 'takedown_gateway_verification_probe_duration_seconds',
+      help: 'Probes of targets by this replica, by outcome (live|down|blocked|unknown|unprobeable)',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers
+    }),
+    events: new Counter({
+      name: 'takedown_gateway_verification_events_total',
+      help: 'Verification events (target.verified_down|reappeared|disputed|stayed_down), by provider',
+      labelNames: ['type', 'provider'],
+      registers
+    }),
+    verifiedTtd: new Histogram({
+      name: 'takedown_gateway_verified_time_to_takedown_seconds',
+      help: 'Case created to verifiedDownAt (the gateway\'s own probes confirmed it down)',
+      labelNames: ['provider', 'target_type'],
+      buckets: DAYS_BUCKETS,
+      registers
+    }),
+    liveAfterReport: new Histogram({
+      name: 'takedown_gateway_live_after_report_seconds',
+      help: 'Case created to the first down probe, observed when the takedown is verified',
+      labelNames: ['provider', 'target_type'],
+      buckets: DAYS_BUCKETS,
+      registers
+    })
+  }
+}
+
+export async function verificationFeature (app: FastifyInstance, w: VerificationWiring): Promise<void> {
+  const c = w.config
+  const { signatures, errors } = loadSignatures(c.signaturesFile)
+  if (errors.length > 0) throw new ConfigError(errors)
+  const store: VerificationStore = w.kv.kind === 'redis' && w.kv.client !== undefined ? new RedisVerificationStore(w.kv.client) : new MemoryVerificationStore(() => w.clock.now())
+  const resolver = w.resolver ?? (w.sandbox ? CLOSED_INTERNET : dnsResolver(c.dnsServers))
+  const m = verificationMetrics(w.metrics)
+  const monitor = new VerificationMonitor({
+    store,
+    clock: w.clock,
+    signatures,
+    lifecycle: { confirmProbes: c.confirmProbes, confirmSpacingMs: c.confirmSpacingMs, monitorDays: c.monitorDays, openEveryMs: c.openIntervalMs },
+    probe: async (type, value) => await probeTarget(type, value, {
+      resolver, allowLoopback: w.sandbox, loopbackOnly: w.sandbox, timeoutMs: c.timeoutMs, maxBytes: 256 * 1024, userAgent: c.userAgent, proxyUrl: c.proxyUrl, now: () => w.clock.now()
+    }),
+    perMinute: c.probesPerMinute,
+    perHostPerMinute: c.hostProbesPerMinute,
+    onReappear: c.onReappear,
+    onProbe: (_v, verdict, ms) => { m.probes.observe({ outcome: verdict.outcome }, ms / 1000) },
+    emit: async (v, e) => {
+      const labels = { provider: v.provider, target_type: v.target.type }
+      m.events.inc({ type: e.type, provider: v.provider })
+      if (e.type === 'target.verified_down') {
+        m.verifiedTtd.observe(labels, Math.max(0, e.at - v.reportedAt) / 1000)
+        if (v.firstDownAt !== null) m.liveAfterReport.observe(labels, Math.max(0, v.firstDownAt - v.reportedAt) / 1000)
+      }
+      app.log.info({ caseId: v.caseId, event: e.type, reason: e.reason, provider: v.provider }, `verification: ${e.type}`)
+    }
+  })
+  app.decorate('verification', { monitor, store })
+
+  if (c.enabled) {
+    w.events.onRecorded(async event => {
+      if (event.type === 'case.created') await monitor.track(event.case)
+      else if (event.type === 'case.status_changed' || event.type === 'case.reopened') {
+        if (await store.get(event.case.id) === null) await monitor.track(event.case)
+        await monitor.vendorStatus(event.case.id, event.case.status)
+      }
+    })
+    w.jobs.define(VERIFY_QUEUE, async () => { await monitor.tick() }, { attempts: 1 })
+    app.addHook('onReady', async () => { await w.jobs.schedule('verify-tick', c.tickMs, VERIFY_QUEUE, {}) })
+  }
+
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>()
+  routes.get('/v1/cases/:id/checks', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'listCaseChecks',
+      tags: ['Cases'],
+      summary: 'The probe history of a case, newest first',
+      description: 'What the gateway\'s own probes of the target saw (DNS, redirects, status, TLS, page digest and title; never the page itself), ' +
+        'with the case\'s verification state. `not_checked` with no items for a case the gateway has not probed.',
+      security: [{ bearerAuth: [] }],
+      params: CaseIdParamsSchema,
+      querystring: ChecksQuerySchema,
+      response: { 200: CheckPageSchema, ...problems(...AUTH_PROBLEMS) }
+    }
+  }, async (req) => {
+    const limit = req.query.limit ?? 20
+    const offset = req.query.offset ?? 0
+    const [v, page] = await Promise.all([store.get(req.params.id), store.checks(req.params.id, offset, limit)])
+    return { verification: verificationView(v), items: page.items, total: page.total, nextOffset: offset + page.items.length < page.total ? offset + page.items.length : null }
+  })
+
+  routes.post('/v1/cases/:id/checks', {
+    config: { scope: 'write' },
+    schema: {
+      operationId: 'probeCase',
+      tags: ['Cases'],
+      summary: 'Probe the case\'s target now',
+      description: `The result when the probe finishes within ${SHORT_WAIT_MS / 1000} s, else 202 with the history's location. One probe on demand per case per minute (429). ` +
+        '404 for a case the gateway does not verify (created before VERIFY_ENABLED, or verification off).',
+      security: [{ bearerAuth: [] }],
+      params: CaseIdParamsSchema,
+      response: { 200: CheckSchema, 202: CheckAcceptedSchema, ...problems(...AUTH_PROBLEMS, 404) }
+    }
+  }, async (req, reply) => {
+    const id = req.params.id
+    if (await store.get(id) === null) throw new GatewayError('GW_ERR_NOT_FOUND', `The gateway does not verify case ${id}`)
+    if (!await store.claim(`now:${id}:${Math.floor(w.clock.now() / PROBE_NOW_EVERY_MS)}`, PROBE_NOW_EVERY_MS)) {
+      throw new GatewayError('GW_ERR_RATE_LIMITED', 'One probe on demand per case per minute', { retryAfter: 60 })
+    }
+    const location = `/v1/cases/${encodeURIComponent(id)}/checks`
+    const probe = monitor.probeNow(id)
+    probe.catch((err: unknown) => { req.log.warn({ err }, 'verification: an on-demand probe failed') })
+    let timer: NodeJS.Timeout | undefined
+    const waited = await Promise.race([probe, new Promise<'later'>(resolve => { timer = setTimeout(() => { resolve('later') }, SHORT_WAIT_MS) })])
+    clearTimeout(timer)
+    if (waited === 'later' || waited === null) return await reply.code(202).header('location', location).send({ location })
+    return waited
+  })
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    verification: { monitor: VerificationMonitor, store: VerificationStore }
+  }
+}

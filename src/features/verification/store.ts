@@ -1,0 +1,162 @@
+/**
+ * Where verification lives, shared by replicas: per case one JSON record (written with compare-and-set), a sorted set
+ * of cases by next check time, each case's probe history (newest first, capped) and one-shot claims. Redis keeps
+ * them under one `{vf}` hash tag (a Cluster slot), so the compare-and-set and the due set move in one script.
+ */
+import type { Cluster, Redis } from 'ioredis'
+import type { Verification } from './lifecycle.js'
+
+/** A probe as the API shows it: what was seen, never the page body. */
+export interface Check {
+  id: string
+  caseId: string
+  at: string
+  outcome: 'live' | 'down' | 'blocked' | 'unknown' | 'unprobeable'
+  reason: string
+  url: string | null
+  dns: { code: string, addresses: string[], cnames: string[] } | null
+  redirects: Array<{ url: string, status: number | null }>
+  finalStatus: number | null
+  tls: { issuer: string | null, validTo: string | null, error: string | null } | null
+  bodySha256: string | null
+  fingerprint: string | null
+  title: string | null
+  bytes: number
+  durationMs: number
+}
+
+export const HISTORY_LIMIT = 100
+
+export interface VerificationStore {
+  get: (caseId: string) => Promise<Verification | null>
+  getMany: (caseIds: readonly string[]) => Promise<Array<Verification | null>>
+  /** writes `next` when the stored record still equals `expected` (null: none stored); false when another won */
+  put: (expected: Verification | null, next: Verification) => Promise<boolean>
+  /** case ids whose next check is due at `now`, earliest first */
+  due: (now: number, limit: number) => Promise<string[]>
+  /** takes a case's probe for `ms` (true when this caller has it) */
+  claim: (caseId: string, ms: number) => Promise<boolean>
+  /** true for the first caller only, ever (a re-emergence policy acting once) */
+  once: (key: string) => Promise<boolean>
+  addCheck: (check: Check) => Promise<void>
+  /** newest first */
+  checks: (caseId: string, offset: number, limit: number) => Promise<{ items: Check[], total: number }>
+}
+
+export class MemoryVerificationStore implements VerificationStore {
+  readonly #records = new Map<string, string>()
+  readonly #history = new Map<string, Check[]>()
+  readonly #claims = new Map<string, number>()
+  readonly #once = new Set<string>()
+  constructor (private readonly now: () => number) {}
+
+  async get (caseId: string): Promise<Verification | null> {
+    const raw = this.#records.get(caseId)
+    return raw === undefined ? null : JSON.parse(raw) as Verification
+  }
+
+  async getMany (caseIds: readonly string[]): Promise<Array<Verification | null>> {
+    return await Promise.all(caseIds.map(async id => await this.get(id)))
+  }
+
+  async put (expected: Verification | null, next: Verification): Promise<boolean> {
+    const stored = this.#records.get(next.caseId) ?? null
+    if (stored !== (expected === null ? null : JSON.stringify(expected))) return false
+    this.#records.set(next.caseId, JSON.stringify(next))
+    return true
+  }
+
+  async due (now: number, limit: number): Promise<string[]> {
+    return [...this.#records.values()].map(r => JSON.parse(r) as Verification)
+      .filter(v => v.nextCheckAt !== null && v.nextCheckAt <= now)
+      .sort((a, b) => (a.nextCheckAt ?? 0) - (b.nextCheckAt ?? 0)).slice(0, limit).map(v => v.caseId)
+  }
+
+  async claim (caseId: string, ms: number): Promise<boolean> {
+    if ((this.#claims.get(caseId) ?? 0) > this.now()) return false
+    this.#claims.set(caseId, this.now() + ms)
+    return true
+  }
+
+  async once (key: string): Promise<boolean> {
+    if (this.#once.has(key)) return false
+    this.#once.add(key)
+    return true
+  }
+
+  async addCheck (check: Check): Promise<void> {
+    const list = this.#history.get(check.caseId) ?? []
+    list.unshift(check)
+    this.#history.set(check.caseId, list.slice(0, HISTORY_LIMIT))
+  }
+
+  async checks (caseId: string, offset: number, limit: number): Promise<{ items: Check[], total: number }> {
+    const list = this.#history.get(caseId) ?? []
+    return { items: list.slice(offset, offset + limit), total: list.length }
+  }
+}
+
+const K = {
+  record: (id: string) => `tgw:v1:verify:{vf}:case:${id}`,
+  due: 'tgw:v1:verify:{vf}:due',
+  claim: (id: string) => `tgw:v1:verify:{vf}:claim:${id}`,
+  once: (key: string) => `tgw:v1:verify:{vf}:once:${key}`,
+  history: (id: string) => `tgw:v1:verify:{vf}:checks:${id}`
+}
+
+// KEYS: record, due. ARGV: expected ('' = none), next, case id, next check time ('' = none)
+const PUT = `local cur = redis.call('GET', KEYS[1])
+if (cur or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
+return 1`
+
+export class RedisVerificationStore implements VerificationStore {
+  readonly #client: Redis | Cluster
+  constructor (client: Redis | Cluster) {
+    this.#client = client
+    client.defineCommand('verifyPut', { numberOfKeys: 2, lua: PUT })
+  }
+
+  async get (caseId: string): Promise<Verification | null> {
+    const raw = await this.#client.get(K.record(caseId))
+    return raw === null ? null : JSON.parse(raw) as Verification
+  }
+
+  async getMany (caseIds: readonly string[]): Promise<Array<Verification | null>> {
+    if (caseIds.length === 0) return []
+    const raws = await this.#client.mget(caseIds.map(K.record))
+    return raws.map(r => r === null ? null : JSON.parse(r) as Verification)
+  }
+
+  async put (expected: Verification | null, next: Verification): Promise<boolean> {
+    const put = (this.#client as unknown as { verifyPut: (...a: string[]) => Promise<number> }).verifyPut
+    const done = await put.call(this.#client, K.record(next.caseId), K.due, expected === null ? '' : JSON.stringify(expected),
+      JSON.stringify(next), next.caseId, next.nextCheckAt === null ? '' : String(next.nextCheckAt))
+    return done === 1
+  }
+
+  async due (now: number, limit: number): Promise<string[]> {
+    return await this.#client.zrangebyscore(K.due, '-inf', now, 'LIMIT', 0, limit)
+  }
+
+  async claim (caseId: string, ms: number): Promise<boolean> {
+    return (await this.#client.set(K.claim(caseId), '1', 'PX', Math.max(1, Math.round(ms)), 'NX')) === 'OK'
+  }
+
+  async once (key: string): Promise<boolean> {
+    return (await this.#client.set(K.once(key), '1', 'NX')) === 'OK'
+  }
+
+  async addCheck (check: Check): Promise<void> {
+    await this.#client.multi().lpush(K.history(check.caseId), JSON.stringify(check)).ltrim(K.history(check.caseId), 0, HISTORY_LIMIT - 1).exec()
+  }
+
+  async checks (caseId: string, offset: number, limit: number): Promise<{ items: Check[], total: number }> {
+    const [items, total] = await Promise.all([
+      this.#client.lrange(K.history(caseId), offset, offset + limit - 1),
+      this.#client.llen(K.history(caseId))
+    ])
+    return { items: items.map(i => JSON.parse(i) as Check), total }
+  }
+}
