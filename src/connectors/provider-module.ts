@@ -83,6 +83,8 @@ export interface ProviderModule {
    * changes the gateway recorded (`source: 'gateway'` entries). Absent: the vendor's history is complete.
    */
   readonly historyKept?: boolean
+  /** the vendor pushes signed change webhooks: the variable holding their signing secrets (the current one and, during a rotation, the other) */
+  readonly inbound?: { readonly secretsEnv: string }
   /** what to suggest when a client asks for something the vendor cannot do */
   readonly hints?: { readonly cancel?: string }
   /** sandbox mode: the credential the simulator accepts and the option values it is started with */

@@ -27,6 +27,7 @@ export const phishfortProvider = {
     openSet: { by: 'status', queries: Object.entries(PHISHFORT_STATUS_MAP).filter(([, unified]) => !isTerminal(unified)).map(([status]) => ({ status })) },
     updateTime: 'no: GET /v1/incidents filters by creation date (fromDate, toDate) only (PhishFort Client API docs)'
   },
+  inbound: { secretsEnv: 'PHISHFORT_WEBHOOK_SECRETS' },
   hints: { cancel: 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' },
   sandbox: { credential: 'sandbox-phishfort-key', options: {} },
   exampleCreate: target => ({ provider: 'phishfort', target, reportedBy: 'soc@acme.example', comment: 'clone of our login page' }),

@@ -84,7 +84,7 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
       const metrics = events.service.metrics
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
       const verdict = verifyPhishfort({ signature: header(req.headers['x-phishfort-signature']), timestamp: header(req.headers['x-phishfort-timestamp']) }, raw,
-        [...config.events.phishfortWebhookSecrets, ...await registered.read('phishfort', req.log)], clock.now())
+        [...config.providers.phishfort.inboundSecrets, ...await registered.read('phishfort', req.log)], clock.now())
       if (!verdict.ok) {
         metrics?.inbound.inc({ provider: 'phishfort', outcome: verdict.outcome })
         req.log.warn({ outcome: verdict.outcome, reason: verdict.reason }, 'PhishFort delivery refused')
