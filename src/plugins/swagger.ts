@@ -5,16 +5,13 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
-import { PROVIDERS } from '../providers/registry.js'
+import { GATEWAY_SUMMARY } from '../providers/derived.js'
 import { finishDocument, transformRoute, type BodyExamples } from './swagger-transform.js'
-
-/** "A, B, C and D": every registered provider's name */
-const providerNames = PROVIDERS.map(m => m.name).join(', ').replace(/, ([^,]*)$/, ' and $1')
 
 export const OPENAPI_INFO = {
   title: 'takedown-gateway',
   version: '0.1.0',
-  description: `One canonical case API in front of the takedown and abuse-report APIs of ${providerNames}. ` +
+  description: `${GATEWAY_SUMMARY}. ` +
     'Errors are RFC 9457 problems (`application/problem+json`). Every response carries `X-Request-Id`.',
   license: { name: 'Apache-2.0', identifier: 'Apache-2.0' }
 }

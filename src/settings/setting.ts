@@ -34,7 +34,7 @@ export interface Setting<T = unknown> {
   /** a live deployment sets it: it is in docker/live.env.example */
   readonly deploy?: boolean
   /** how the default is written in the docs (numbers and strings print as they are) */
-  readonly show?: (value: T) => string
+  show? (value: T): string
 }
 
 /** A declaration before it is given its variable name (the key it is declared under). */
@@ -43,8 +43,8 @@ export type Spec<T> = Omit<Setting<T>, 'name' | 'owner'>
 /** A setting that always has a value (unset: its default). */
 export interface WithDefault<T> { readonly default: Default<T> }
 
-/** Gives every spec of `specs` its variable name (its key) and `owner` (`any`: `show` takes the value, so a Spec<number> is no Spec<unknown>). */
-export function declare<S extends Record<string, Spec<any>>> (owner: string, specs: S): { [K in keyof S]: S[K] & { name: K & string, owner: string } } {
+/** Gives every spec of `specs` its variable name (its key) and `owner`. */
+export function declare<S extends Record<string, Spec<unknown>>> (owner: string, specs: S): { [K in keyof S]: S[K] & { name: K & string, owner: string } } {
   return Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { ...spec, name, owner }])) as never
 }
 

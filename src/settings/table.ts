@@ -1,7 +1,7 @@
 /**
  * THE configuration table (ADR 0039): every setting the gateway reads, the gateway's own by feature and each
  * provider's from its module. config.ts parses it; the README configuration table and docker/live.env.example are
- * rendered from it (`npm run docs:config`) and test/app/config.test.ts holds them to it.
+ * rendered from it (`npm run derive`) and test/app/config.test.ts holds them to it.
  */
 import type { ProviderId } from '../schemas/provider.js'
 import { PROVIDERS } from '../providers/registry.js'
@@ -27,7 +27,7 @@ export function readmeTable (): string {
 
 /** docker/live.env.example: every setting a live deployment sets, each with its meaning. */
 export function liveEnvExample (): string {
-  return ['# Copy to docker/live.env and fill in (README \'Configuration\'). Generated from the configuration table: npm run docs:config.',
+  return ['# Copy to docker/live.env and fill in (README \'Configuration\'). Generated from the configuration table: npm run derive.',
     '# A provider is on when its credential is set; leave it empty to turn that provider off.',
     ...SETTINGS.filter(s => s.deploy === true).flatMap(s => [`# ${s.description}`, s.name === 'SANDBOX' ? 'SANDBOX=false' : `${s.name}=`])].join('\n') + '\n'
 }

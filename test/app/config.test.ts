@@ -5,10 +5,13 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError, ENV_VARS, loadConfig, parseHostPorts, parseRedis } from '../../src/config.js'
-import { PROVIDERS } from '../../src/providers/registry.js'
+import type { ProviderModule } from '../../src/connectors/provider-module.js'
+import { PROVIDERS as REGISTERED } from '../../src/providers/registry.js'
 import { LIMITS } from '../../src/settings/gateway.js'
 import { showDefault } from '../../src/settings/setting.js'
 import { liveEnvExample, readmeTable, SETTINGS } from '../../src/settings/table.js'
+
+const PROVIDERS: readonly ProviderModule[] = REGISTERED
 import { killAll, spawnGateway } from '../support/gateway-process.js'
 
 afterAll(async () => { await killAll() })
@@ -187,7 +190,7 @@ describe('every variable the docs and container files name is one the gateway re
     expect(example.filter(n => !known.has(n))).toEqual([])
   })
 
-  it('the README configuration table is the configuration table, row for row (npm run docs:config writes it)', () => {
+  it('the README configuration table is the configuration table, row for row (npm run derive writes it)', () => {
     const readme = readFileSync('README.md', 'utf8')
     const start = readme.search(/^#+ .*Configuration/m)
     expect(start, 'README has a Configuration heading').toBeGreaterThanOrEqual(0)
