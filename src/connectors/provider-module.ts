@@ -26,6 +26,17 @@ export interface ProviderOption {
   readonly format?: { readonly pattern: RegExp, readonly message: string }
 }
 
+/** How a vendor's cases date their milestones, where the common rules (the event's `occurredAt`, `resolvedAt`) fall short. */
+export interface MilestoneDating {
+  /** the case's `updatedAt` moves with its status only (the vendor keeps no history), so it dates a change the event has no time for */
+  readonly updatedAtDatesChange?: boolean
+  /**
+   * the mitigations' `effectiveAt` date `mitigated` (any type) and `takenDown`/`terminal` (a type this says removes the
+   * thing); a listed case without its mitigations is dated by its `updatedAt`, the latest effective date
+   */
+  readonly mitigations?: { readonly removes: (type: string) => boolean }
+}
+
 /** What the simulator factory of a module receives. */
 export interface SimulatorStart {
   clock: Clock
@@ -83,6 +94,15 @@ export interface ProviderModule {
    * changes the gateway recorded (`source: 'gateway'` entries). Absent: the vendor's history is complete.
    */
   readonly historyKept?: boolean
+  /**
+   * false: the vendor's `updatedAt` differs between its listing and its detail view, so it is no part of a case's
+   * fingerprint (the change the events record). Absent: the same in both.
+   */
+  readonly updatedAtStable?: boolean
+  /** how the analytics milestones are dated beyond `occurredAt`, `takedownStartedAt` and `resolvedAt` (analytics/milestones.ts) */
+  readonly milestones?: MilestoneDating
+  /** the store key namespaces the connector writes under (store/keys.ts `vendor`); no two providers share one */
+  readonly storeNamespaces?: readonly string[]
   /** the vendor pushes signed change webhooks: the variable holding their signing secrets (the current one and, during a rotation, the other) */
   readonly inbound?: { readonly secretsEnv: string }
   /** what to suggest when a client asks for something the vendor cannot do */

@@ -15,6 +15,8 @@ export const bforeaiProvider = {
   // the Takedown object (BforeAI API docs, GET /v2/takedown/{takedown_id}) has one status and its updated_at, no history:
   // a cancel replaces the earlier status
   historyKept: false,
+  // ...so its updated_at moves with the status and dates a change the event has no time for
+  milestones: { updatedAtDatesChange: true },
   // GET /v2/takedown/list filters by creation (since, until) and brand only (BforeAI API docs): no status filter
   watch: {
     openSet: { by: 'creation' },
