@@ -140,12 +140,13 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
       throw new GatewayError('GW_ERR_UNAVAILABLE', 'PhishFort webhook registration is off in this gateway: set WEBHOOK_ENCRYPTION_KEY (32 bytes as 64 hex digits or base64, the same on every replica; it seals the signing secret at rest) and restart')
     }
     const connector = providers.require('phishfort')
-    if (connector.subscribeWebhook === undefined || connector.rotateWebhookSecret === undefined) {
+    const subscriptions = connector.webhookSubscriptions
+    if (subscriptions === undefined) {
       throw new GatewayError('GW_ERR_UNSUPPORTED', 'phishfort cannot register webhooks through this gateway', { provider: 'phishfort' })
     }
     const body = req.body
     const reg = await providers.withContext('phishfort', req.cancellation, req.log, async ctx =>
-      'url' in body ? await connector.subscribeWebhook!(body.url, ctx) : await connector.rotateWebhookSecret!(body.id, ctx))
+      'url' in body ? await subscriptions.subscribe(body.url, ctx) : await subscriptions.rotateSecret(body.id, ctx))
     let secretStored = false
     if (reg.secret !== null) {
       // replaces the kept secret: after a rotation the old one is dropped (PhishFort revokes it at once)
