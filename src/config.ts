@@ -94,11 +94,11 @@ export interface Config {
 }
 
 export interface WebhookConfig {
-  /** AES-256-GCM key sealing endpoint secrets (and the registered PhishFort webhook secret) at rest */
+  /** AES-256-GCM key sealing endpoint secrets (and registered vendor webhook secrets) at rest */
   encryptionKey: Buffer
   /** true when WEBHOOK_ENCRYPTION_KEY was unset and a random key was drawn (sandbox only) */
   randomKey: boolean
-  /** false outside sandbox mode without WEBHOOK_ENCRYPTION_KEY: the endpoints API and the PhishFort webhook registration answer 503 naming the variable */
+  /** false outside sandbox mode without WEBHOOK_ENCRYPTION_KEY: the endpoints API and vendor webhook registration answer 503 naming the variable */
   enabled: boolean
   allowPrivate: boolean
   allowHttp: boolean

@@ -118,7 +118,7 @@ export interface PreparedRequest {
 
 export type CreateOutcome =
   | { kind: 'created', case: Case }
-  /** The vendor already knows the target (BforeAI 202 "already detected"): no new case was made. */
+  /** The vendor already knows the target (e.g. a 202 "already detected"): no new case was made. */
   | { kind: 'exists', message: string, existing: Case | null }
 
 export interface FieldError { path: string, message: string }
@@ -277,7 +277,7 @@ export interface ProviderSettings {
   /** The vendor credential (API key / token). Never logged. */
   credential: string
   timeoutMs: number
-  /** the vendor's own settings, by the keys its provider module declares (e.g. Cloudflare's `accountId`) */
+  /** the vendor's own settings, by the keys its provider module declares (e.g. an account id) */
   options?: Readonly<Record<string, string>>
 }
 

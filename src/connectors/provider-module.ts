@@ -45,7 +45,7 @@ export interface SimulatorStart {
   seed?: number
   count?: number
   spanDays?: number
-  /** the module's sandbox options (e.g. Cloudflare's account id) */
+  /** the module's sandbox options (e.g. an account id) */
   options: Readonly<Record<string, string>>
   /** values of the module's `simulatorFlags`, by flag name (command line of src/simulators/serve.ts) */
   flags?: Readonly<Record<string, string>>

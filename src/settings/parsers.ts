@@ -143,7 +143,7 @@ export function parseRouting (defaults: Record<TargetType, ProviderId[]>) {
   }
 }
 
-/** Routing as the docs write it: `social: bforeai; url, domain: phishfort, bforeai`. */
+/** Routing as the docs write it: `social: a; url, domain: b, a`. */
 export function showRouting (routing: Record<TargetType, ProviderId[]>): string {
   const byList = new Map<string, string[]>()
   for (const type of TARGET_TYPES) {
