@@ -37,6 +37,19 @@ export interface MilestoneDating {
   readonly mitigations?: { readonly removes: (type: string) => boolean }
 }
 
+/**
+ * How a program that is not the gateway calls the vendor directly (the bench's baselines: the least work a server
+ * could do): authentication, one case's detail path and where a list answer keeps its items.
+ */
+export interface DirectCalls {
+  readonly authHeaders: (credential: string) => Record<string, string>
+  /** the detail read of one case, under the base URL; `options` are the module's (e.g. an account id); absent: no single read to compare with */
+  readonly detailPath?: (nativeId: string, options: Readonly<Record<string, string>>) => string
+  /** the items of a list answer and the field of an item that holds its creation time */
+  readonly listItems: (body: unknown) => Array<Record<string, unknown>>
+  readonly createdField: string
+}
+
 /** What the simulator factory of a module receives. */
 export interface SimulatorStart {
   clock: Clock
@@ -113,6 +126,8 @@ export interface ProviderModule {
   readonly exampleCreate: (target: { type: 'url', value: string }) => Record<string, unknown>
   readonly connector: () => Promise<ConnectorFactory>
   readonly simulator: () => Promise<SimulatorFactory>
+  /** direct vendor calls for the bench; absent: the bench's baselines leave the provider out */
+  readonly direct?: DirectCalls
   /** the simulator's create endpoints as `METHOD route-template`, to count vendor submits */
   readonly submitRoutes: readonly string[]
   /** extra command-line flags of the simulator process (`--<id>-<flag>`, env `SIM_<ID>_<FLAG>`) */

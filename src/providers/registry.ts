@@ -11,22 +11,24 @@ import { cloudflareProvider } from '../connectors/cloudflare/provider.js'
 import { netcraftProvider } from '../connectors/netcraft/provider.js'
 import { phishfortProvider } from '../connectors/phishfort/provider.js'
 
-/** The provider modules in listing order. */
-export const PROVIDERS = [
+const REGISTERED = [
   bforeaiProvider,
   phishfortProvider,
   cloudflareProvider,
   netcraftProvider
 ] as const satisfies readonly ProviderModule[]
 
-type Registered = (typeof PROVIDERS)[number]
+type Registered = (typeof REGISTERED)[number]
+
+/** The provider modules in listing order. */
+export const PROVIDERS: ReadonlyArray<ProviderModule & { readonly id: ProviderId }> = REGISTERED
 
 /** Every provider's declaration by id; an id the generated list lacks, or one it has that no module claims, fails the typecheck. */
 export const PROVIDER_MODULES: { [K in ProviderId]: ProviderModule } & { [M in Registered as M['id']]: ProviderModule } =
-  Object.fromEntries(PROVIDERS.map(m => [m.id, m])) as { [M in Registered as M['id']]: M }
+  Object.fromEntries(REGISTERED.map(m => [m.id, m])) as { [M in Registered as M['id']]: M }
 
 /** The registry's ids in listing order (what schemas/provider-ids.ts is generated from). */
-export const REGISTERED_IDS: readonly ProviderId[] = PROVIDERS.map(m => m.id)
+export const REGISTERED_IDS: readonly ProviderId[] = REGISTERED.map(m => m.id)
 
 /** Every provider's status table by id (status/engine.ts). */
 export const STATUS_TABLES = Object.fromEntries(PROVIDERS.map(m => [m.id, m.statusTable])) as Record<ProviderId, StatusTable>

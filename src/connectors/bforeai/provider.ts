@@ -26,5 +26,11 @@ export const bforeaiProvider = {
   exampleCreate: target => ({ provider: 'bforeai', target, brand: { id: 501 }, comment: 'clone of our login page' }),
   connector: async () => (await import('./index.js')).bforeaiModule,
   simulator: async () => (await import('../../simulators/bforeai/index.js')).createBforeaiSimulator,
+  direct: {
+    authHeaders: credential => ({ 'x-authorization': credential }),
+    detailPath: id => `/v2/takedown/${encodeURIComponent(id)}`,
+    listItems: body => (body as { items: Array<Record<string, unknown>> }).items,
+    createdField: 'created'
+  },
   submitRoutes: ['POST /api/v2/takedown/request', 'POST /api/v2/takedown/social-media']
 } as const satisfies ProviderModule

@@ -57,6 +57,12 @@ export const cloudflareProvider = {
       return createCloudflareSimulator({ ...start, ...(options.accountId === undefined ? {} : { accountId: options.accountId }), ...(limit === undefined ? {} : { rateLimit: { limit, windowMs: RATE_WINDOW_MS } }) })
     }
   },
+  direct: {
+    authHeaders: credential => ({ authorization: `Bearer ${credential}` }),
+    detailPath: (id, options) => `/accounts/${encodeURIComponent(options.accountId ?? '')}/abuse-reports/${encodeURIComponent(id)}`,
+    listItems: body => (body as { result: { reports: Array<Record<string, unknown>> } }).result.reports,
+    createdField: 'cdate'
+  },
   submitRoutes: ['POST /client/v4/accounts/:accountId/abuse-reports/:reportParam'],
   simulatorFlags: [{ flag: 'rate-limit', help: 'N|off' }]
 } as const satisfies ProviderModule

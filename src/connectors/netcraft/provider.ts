@@ -30,5 +30,10 @@ export const netcraftProvider = {
   exampleCreate: target => ({ provider: 'netcraft', target, brand: { name: 'Acme Bank' }, comment: 'clone of our login page', providerOptions: { attackType: 'phishing_url' } }),
   connector: async () => (await import('./index.js')).netcraftModule,
   simulator: async () => (await import('../../simulators/netcraft/index.js')).createNetcraftSimulator,
+  direct: {
+    authHeaders: credential => ({ authorization: `Bearer ${credential}` }),
+    listItems: body => body as Array<Record<string, unknown>>,
+    createdField: 'date_submitted'
+  },
   submitRoutes: ['POST /api/v1/report/']
 } as const satisfies ProviderModule

@@ -33,5 +33,11 @@ export const phishfortProvider = {
   exampleCreate: target => ({ provider: 'phishfort', target, reportedBy: 'soc@acme.example', comment: 'clone of our login page' }),
   connector: async () => (await import('./index.js')).phishfortModule,
   simulator: async () => (await import('../../simulators/phishfort/index.js')).createPhishfortSimulator,
+  direct: {
+    authHeaders: credential => ({ 'x-api-key': credential }),
+    detailPath: id => `/v1/incident/${encodeURIComponent(id)}`,
+    listItems: body => (body as { data: Array<Record<string, unknown>> }).data,
+    createdField: 'timestamp'
+  },
   submitRoutes: ['POST /v1/incident/tkd', 'POST /v1/incident/monitor']
 } as const satisfies ProviderModule
