@@ -50,6 +50,25 @@ export interface DirectCalls {
   readonly createdField: string
 }
 
+/** The verdict on one inbound webhook delivery. */
+export type InboundVerdict = { ok: true } | { ok: false, outcome: 'bad_signature' | 'stale', reason: string }
+
+/** A vendor that pushes signed change webhooks: how the gateway's `POST /v1/inbound/<id>` checks and reads a delivery. */
+export interface InboundWebhooks {
+  /** the variable holding the signing secrets (the current one and, during a rotation, the other) */
+  readonly secretsEnv: string
+  /** the delivery's headers, as the vendor writes them */
+  readonly headers: { readonly signature: string, readonly timestamp: string, readonly deliveryId: string, readonly event: string }
+  /** the signature and age of a delivery, against every secret */
+  readonly verify: (headers: { signature?: string | undefined, timestamp?: string | undefined }, rawBody: Buffer, secrets: readonly string[], now: number) => InboundVerdict
+  /** the vendor's case id a delivery is about; null when it names none (a test delivery) */
+  readonly caseIdOf: (payload: unknown) => string | null
+  /** how long a delivery id is remembered (longer than the vendor retries) */
+  readonly deliveryTtlMs: number
+  /** the words of the published contract: the delivery route, its body, the signature scheme, the registration route */
+  readonly docs: { readonly delivery: string, readonly body: string, readonly bodyExample: unknown, readonly signature: string, readonly registration: string }
+}
+
 /** What the simulator factory of a module receives. */
 export interface SimulatorStart {
   clock: Clock
@@ -116,8 +135,8 @@ export interface ProviderModule {
   readonly milestones?: MilestoneDating
   /** the store key namespaces the connector writes under (store/keys.ts `vendor`); no two providers share one */
   readonly storeNamespaces?: readonly string[]
-  /** the vendor pushes signed change webhooks: the variable holding their signing secrets (the current one and, during a rotation, the other) */
-  readonly inbound?: { readonly secretsEnv: string }
+  /** the vendor pushes signed change webhooks (its connector's `webhookSubscriptions` registers the endpoint) */
+  readonly inbound?: InboundWebhooks
   /** what to suggest when a client asks for something the vendor cannot do */
   readonly hints?: { readonly cancel?: string }
   /** sandbox mode: the credential the simulator accepts and the option values it is started with */

@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { GATEWAY_SUMMARY } from '../providers/derived.js'
+import { INBOUND_SECURITY_SCHEMES } from '../routes/v1/inbound.js'
 import { finishDocument, transformRoute, type BodyExamples } from './swagger-transform.js'
 
 export const OPENAPI_INFO = {
@@ -37,19 +38,14 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'Reporting', description: 'Takedown analytics per provider, target type and month; case exports (CSV, NDJSON)' },
         { name: 'Webhooks', description: 'Outbound webhooks: endpoints that receive case events, signed to the Standard Webhooks specification' },
         { name: 'Events', description: 'Case change events: the pull feed, the live SSE stream and per-case timelines' },
-        { name: 'Inbound webhooks', description: 'Vendor pushes (PhishFort), authenticated by the vendor\'s signature, and their registration' },
+        { name: 'Inbound webhooks', description: 'Vendor pushes, authenticated by the vendor\'s signature, and their registration' },
         { name: 'Batches', description: 'Bulk submission: many create requests in one call (JSON or CSV), worked off in the background with per-item outcomes' },
         { name: 'Operations', description: 'Health, readiness, metrics (no auth)' }
       ],
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'A gateway key from GATEWAY_API_KEYS (`sandbox` in sandbox mode)' },
-          phishfortSignature: {
-            type: 'apiKey',
-            in: 'header',
-            name: 'X-PhishFort-Signature',
-            description: 'PhishFort\'s delivery signature: `sha256=` + hex HMAC-SHA256(subscription secret, `X-PhishFort-Timestamp` + "." + raw body)'
-          }
+          ...INBOUND_SECURITY_SCHEMES
         }
       }
     },
