@@ -2,7 +2,7 @@
  * Detections: the cross-provider inbox (fan-out, k-way merge, one signed cursor, partial results — the
  * algorithm of services/cases.ts over `detectedAt`), one detection by id, and turning a detection into a case.
  * The gateway keeps one thing: which case a detection became (KvStore, `keys.detectionCase`), for providers that
- * cannot say it themselves (Cloudflare matches). BforeAI attacks carry their takedown.
+ * cannot say it themselves; a detection its provider accepts (`detectionAcceptance`) carries its takedown.
  */
 import { extend } from '../domain/objects.js'
 import type { CancelSignal } from '../connectors/deadline.js'
@@ -131,8 +131,8 @@ export class DetectionService {
   }
 
   /**
-   * Turns a detection into a case. A BforeAI attack is accepted at BforeAI (unless the body names another
-   * provider); anything else becomes a new case through CaseWriteService.create with the detection's target.
+   * Turns a detection into a case. A detection of the kind its provider accepts is accepted there (unless the body
+   * names another provider); anything else becomes a new case through CaseWriteService.create with the detection's target.
    * A detection that already became a case is a 409 naming it.
    */
   async takedown (id: string, body: DetectionTakedownBody, signal: CancelSignal, log: Logger): Promise<Case> {
@@ -151,7 +151,7 @@ export class DetectionService {
       if (body.action === 'monitor') throw new GatewayError('GW_ERR_UNSUPPORTED', `${provider} accepts confirmed attacks for takedown only`, { provider })
       const brandId = integerId(body.brand?.id ?? detection.matched.queryId)
       if (brandId === null) {
-        throw new GatewayError('GW_ERR_VALIDATION', 'brand.id must be the integer id of a BforeAI brand (protected asset)', { errors: [{ path: '/brand/id', message: 'must be a positive integer' }] })
+        throw new GatewayError('GW_ERR_VALIDATION', `brand.id must be the integer id of a ${provider} brand (protected asset)`, { errors: [{ path: '/brand/id', message: 'must be a positive integer' }] })
       }
       try {
         created = await this.#providers.withContext(provider, signal, log, async ctx => await acceptance.accept(nativeId, brandId, ctx))

@@ -36,7 +36,7 @@ const ALLOWED: Record<string, string> = {
   'plugins/swagger-transform.ts': OPENAPI_TEXT,
   // not yet moved into the vendor's module
   'schemas/detection.ts': 'detection kinds and their id shapes are still vocabulary of the contract, not declared by the modules',
-  'services/detections.ts': 'the accept-a-detection body names the one vendor whose detections carry a brand id',
+  'services/detections.ts': `${OPENAPI_TEXT} (the body schema of turning a detection into a case)`,
   // the sandbox processes
   'simulators/activity.ts': 'sandbox activity: new cases arrive at the simulators of the two vendors that take plain URL reports',
   'simulators/harness.ts': 'the simulator harness documents the vendors whose quirks it serves',
