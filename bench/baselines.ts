@@ -20,10 +20,12 @@
  */
 import Fastify from 'fastify'
 import { Agent, request } from 'undici'
+import type { ProviderModule } from '../src/connectors/provider-module.js'
+import { PROVIDER_MODULES, PROVIDERS } from '../src/providers/registry.js'
+import { isProviderId, type ProviderId } from '../src/schemas/provider.js'
 
 interface SimInfo { origin: string, baseUrl: string, credential: string }
-interface SimsLine { simulators: Record<'bforeai' | 'phishfort' | 'cloudflare' | 'netcraft', SimInfo & { options: Record<string, string> }> }
-type ProviderId = keyof SimsLine['simulators']
+interface SimsLine { simulators: Record<ProviderId, SimInfo & { options: Record<string, string> }> }
 interface ListCall { provider: ProviderId, url: string, headers: Record<string, string> }
 
 function required (name: string): string {
@@ -41,32 +43,18 @@ const gatewayKey = required('BENCH_GATEWAY_KEY')
 const listCalls = JSON.parse(required('BENCH_LIST_CALLS')) as ListCall[]
 const port = Number(process.env.BENCH_PORT ?? '0')
 
-const { bforeai, phishfort, cloudflare } = sims.simulators
-const account = sims.simulators.cloudflare.options.accountId
-
 // the same pool shape as the gateway (src/providers/build.ts): one Agent per vendor, 64 connections, keep-alive
-const agentOf = (): Agent => new Agent({ connections: 64, keepAliveTimeout: 30_000 })
-const agents: Record<ProviderId, Agent> = { bforeai: agentOf(), phishfort: agentOf(), cloudflare: agentOf(), netcraft: agentOf() }
+const agents = Object.fromEntries(PROVIDERS.map(m => [m.id, new Agent({ connections: 64, keepAliveTimeout: 30_000 })])) as Record<ProviderId, Agent>
 
-/** vendor read of one case, by gateway case id `<provider>:<native id>` */
+/** vendor read of one case, by gateway case id `<provider>:<native id>`, the way its module says to call it directly */
 function caseTarget (id: string): { url: string, headers: Record<string, string>, dispatcher: Agent } | null {
   const at = id.indexOf(':')
   const provider = id.slice(0, at)
-  const nativeId = encodeURIComponent(id.slice(at + 1))
-  switch (provider) {
-    case 'phishfort':
-      return { url: `${phishfort.baseUrl}/v1/incident/${nativeId}`, headers: { 'x-api-key': phishfort.credential }, dispatcher: agents.phishfort }
-    case 'bforeai':
-      return { url: `${bforeai.baseUrl}/v2/takedown/${nativeId}`, headers: { 'x-authorization': bforeai.credential }, dispatcher: agents.bforeai }
-    case 'cloudflare':
-      return {
-        url: `${cloudflare.baseUrl}/accounts/${account}/abuse-reports/${nativeId}`,
-        headers: { authorization: `Bearer ${cloudflare.credential}` },
-        dispatcher: agents.cloudflare
-      }
-    default:
-      return null
-  }
+  if (!isProviderId(provider)) return null
+  const direct = (PROVIDER_MODULES[provider] as ProviderModule).direct
+  const sim = sims.simulators[provider]
+  if (direct?.detailPath === undefined) return null
+  return { url: sim.baseUrl + direct.detailPath(id.slice(at + 1), sim.options), headers: direct.authHeaders(sim.credential), dispatcher: agents[provider] }
 }
 
 const listTargets = listCalls.map(c => ({ ...c, dispatcher: agents[c.provider] }))
@@ -80,21 +68,15 @@ function epochMs (raw: unknown): number {
 }
 
 type Item = Record<string, unknown>
-/** where each vendor's list answer keeps its items, and which field holds the creation time */
-const ITEMS: Record<ProviderId, { items: (body: any) => Item[], created: string }> = {
-  bforeai: { items: b => b.items, created: 'created' },
-  phishfort: { items: b => b.data, created: 'timestamp' },
-  cloudflare: { items: b => b.result.reports, created: 'cdate' },
-  netcraft: { items: b => b, created: 'date_submitted' }
-}
 
 /** the floor's whole mapping: a gateway id, the creation time, and the vendor item untouched */
 interface Row { id: string, createdAt: string, item: Item, ms: number }
 
 function rowsOf (provider: ProviderId, text: string): Row[] {
-  const { items, created } = ITEMS[provider]
-  return items(JSON.parse(text)).map(item => {
-    const ms = epochMs(item[created])
+  const direct = (PROVIDER_MODULES[provider] as ProviderModule).direct
+  if (direct === undefined) return []
+  return direct.listItems(JSON.parse(text)).map(item => {
+    const ms = epochMs(item[direct.createdField])
     return { id: `${provider}:${String(item.id)}`, createdAt: new Date(ms).toISOString(), item, ms }
   })
 }

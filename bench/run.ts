@@ -17,6 +17,9 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { request } from 'undici'
 import { Redis } from 'ioredis'
+import type { ProviderModule } from '../src/connectors/provider-module.js'
+import { PROVIDER_MODULES, PROVIDERS } from '../src/providers/registry.js'
+import type { ProviderId } from '../src/schemas/provider.js'
 import { parseCli } from './cli.js'
 import { freePort, killAllSync, readCpuMs, readyLine, RssMonitor, startProcess, stopAll, stopProcess, type Proc } from './procs.js'
 import { summariseProfile, formatSummary } from './profile-summary.js'
@@ -76,8 +79,6 @@ const REDIS_URL = args['redis-url']
 const REDIS_PREFIX = `tgw-bench:${process.pid}:`
 
 // ---- types --------------------------------------------------------------------------------------------------------
-
-type ProviderId = 'bforeai' | 'phishfort' | 'cloudflare' | 'netcraft'
 
 interface SimsLine {
   pid: number
@@ -295,7 +296,9 @@ async function startSimulators (): Promise<{ proc: Proc, line: SimsLine }> {
   // the compiled simulators (dist/, built with the gateway): tsx's per-function name helpers cost the vendor side CPU;
   // light mode answers repeated reads from the bytes it serialised first (same bytes, far less CPU on the shared cores)
   const light = args['sim-mode'] === 'light' ? ['--light'] : []
-  const proc = startProcess('simulators', process.execPath, ['dist/simulators/serve.js', '--count', args.count, '--cloudflare-rate-limit', 'off', ...light], {
+  // a simulator that enforces its vendor's rate budget (a `rate-limit` flag in its module) runs without it
+  const unlimited = PROVIDERS.filter(m => m.simulatorFlags?.some(f => f.flag === 'rate-limit') === true).flatMap(m => [`--${m.id}-rate-limit`, 'off'])
+  const proc = startProcess('simulators', process.execPath, ['dist/simulators/serve.js', '--count', args.count, ...unlimited, ...light], {
     cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdout: 'pipe'
   })
   return { proc, line: await readyLine<SimsLine>(proc) }
@@ -316,8 +319,8 @@ function gatewayEnv (sims: SimsLine, port: number, shape: Shape): NodeJS.Process
     // the per-key rate limit stays registered (its cost is part of every request) but never refuses the bench key;
     // load shedding (MAX_EVENT_LOOP_DELAY_MS) keeps its default
     RATE_LIMIT_MAX: '10000000',
-    // the simulators' Cloudflare budget is off, so the gateway's outbound budget gets one it never spends (still counted)
-    CLOUDFLARE_OUTBOUND_BUDGET: '10000000',
+    // the simulators' budgets are off, so a vendor with a budget by default gets one it never spends (still counted)
+    ...Object.fromEntries(PROVIDERS.filter(m => m.budget.limit > 0).map(m => [`${m.id.toUpperCase()}_OUTBOUND_BUDGET`, '10000000'])),
     // autocannon drops its sockets at the end of every run; the gateway counts the aborted in-flight vendor calls as
     // vendor failures, so with the default threshold (5) the circuit opens and the next run starts on 10 s of 503s
     CIRCUIT_FAILURE_THRESHOLD: '1000',
@@ -358,13 +361,6 @@ async function dropRedisKeys (): Promise<number> {
   return n
 }
 
-const AUTH_HEADER: Record<ProviderId, (credential: string) => Record<string, string>> = {
-  bforeai: c => ({ 'x-authorization': c }),
-  phishfort: c => ({ 'x-api-key': c }),
-  cloudflare: c => ({ authorization: `Bearer ${c}` }),
-  netcraft: c => ({ authorization: `Bearer ${c}` })
-}
-
 /**
  * The vendor requests of one warm `GET /v1/cases?limit=50`, read back from the simulators' request logs: B2, floor
  * and the per-vendor latency runs replay exactly these targets, so they follow the connectors when their queries change.
@@ -393,7 +389,7 @@ async function captureListCalls (sims: SimsLine, gatewayUrl: string, warnings: s
       warnings.push(w)
       log(`WARNING ${w}`)
     }
-    return { provider: id, url: s.origin + page.url, headers: AUTH_HEADER[id](s.credential) }
+    return { provider: id, url: s.origin + page.url, headers: (PROVIDER_MODULES[id] as ProviderModule).direct?.authHeaders(s.credential) ?? {} }
   })
 }
 

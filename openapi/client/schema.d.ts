@@ -2672,12 +2672,12 @@ export interface components {
          *     }
          */
         InboundRegistration: {
-            /** @description PhishFort's subscription id */
+            /** @description The vendor's subscription id */
             id: string;
             url: string | null;
             events: string[];
             active: boolean | null;
-            /** @description The signing secret PhishFort returned (once) is kept by the gateway, sealed with WEBHOOK_ENCRYPTION_KEY, and checked next to PHISHFORT_WEBHOOK_SECRETS; it is never returned */
+            /** @description The signing secret the vendor returned (once) is kept by the gateway, sealed with WEBHOOK_ENCRYPTION_KEY, and checked next to the configured secrets; it is never returned */
             secretStored: boolean;
         };
         /**
@@ -2692,11 +2692,11 @@ export interface components {
         InboundSubscriptionRequest: {
             /**
              * Format: uri
-             * @description The public URL PhishFort will POST to (HTTPS in production)
+             * @description The public URL the vendor will POST to (HTTPS in production)
              */
             url: string;
         } | {
-            /** @description PhishFort's subscription id */
+            /** @description The vendor's subscription id */
             id: string;
             /** @constant */
             rotate: true;

@@ -132,7 +132,7 @@ export interface PreparedRequest {
 
 export type CreateOutcome =
   | { kind: 'created', case: Case }
-  /** The vendor already knows the target (BforeAI 202 "already detected"): no new case was made. */
+  /** The vendor already knows the target (e.g. a 202 "already detected"): no new case was made. */
   | { kind: 'exists', message: string, existing: Case | null }
 
 export interface FieldError { path: string, message: string }
@@ -176,7 +176,7 @@ export interface DetectionPage {
   next: string | null
 }
 
-/** Cloudflare Brand Protection saved queries (`/v1/brand-monitors`). */
+/** A brand-protection saved query (`/v1/brand-monitors`). */
 export interface BrandMonitor {
   id: string
   type: 'domain' | 'logo'
@@ -242,23 +242,41 @@ export interface ProviderConnector {
   listDetections? (query: DetectionQuery, ctx: ConnectorContext): Promise<DetectionPage>
   /** One detection by kind and native id, or null when the provider does not know it (reads only). */
   getDetection? (kind: DetectionKind, nativeId: string, ctx: ConnectorContext): Promise<Detection | null>
-  /** BforeAI: accept a confirmed attack (`POST /v2/takedown/accept`); the takedown it starts, as a Case. */
-  acceptDetection? (nativeId: string, brandId: number, ctx: ConnectorContext): Promise<Case>
 
-  // ---- vendor webhooks (PhishFort) -------------------------------------------------------------------------------
-  /** Registers `url` for the vendor's change webhooks; the signing secret comes back once. */
-  subscribeWebhook? (url: string, ctx: ConnectorContext): Promise<WebhookRegistration>
-  /** A new signing secret for a subscription; the vendor may revoke the old one at once. */
-  rotateWebhookSecret? (subscriptionId: string, ctx: ConnectorContext): Promise<WebhookRegistration>
-
-  // ---- brand protection management (Cloudflare) ------------------------------------------------------------------
-  listBrandMonitors? (ctx: ConnectorContext): Promise<BrandMonitor[]>
-  createBrandMonitor? (input: BrandMonitorInput, ctx: ConnectorContext): Promise<BrandMonitor>
-  /** Throws ConnectorError `not_found` when the provider does not know the monitor. */
-  deleteBrandMonitor? (type: 'domain' | 'logo', nativeId: string, ctx: ConnectorContext): Promise<void>
-  submitScans? (urls: string[], ctx: ConnectorContext): Promise<ScanSubmission>
-  scanInfo? (query: { urls: string[], scanIds: number[] }, ctx: ConnectorContext): Promise<ScanInfo[]>
+  // ---- capability objects: present only where the vendor offers the API (CAPABILITY_APIS) ----------------------
+  readonly detectionAcceptance?: DetectionAcceptance
+  readonly webhookSubscriptions?: WebhookSubscriptions
+  readonly brandProtection?: BrandProtectionApi
 }
+
+/** The vendor turns one of its own detections into a takedown (accepting a confirmed detection for a brand). */
+export interface DetectionAcceptance {
+  /** the detection kind it accepts */
+  readonly kind: DetectionKind
+  /** the takedown it starts, as a Case */
+  accept (nativeId: string, brandId: number, ctx: ConnectorContext): Promise<Case>
+}
+
+/** The vendor pushes change webhooks to an endpoint registered through its API. */
+export interface WebhookSubscriptions {
+  /** Registers `url`; the signing secret comes back once. */
+  subscribe (url: string, ctx: ConnectorContext): Promise<WebhookRegistration>
+  /** A new signing secret for a subscription; the vendor may revoke the old one at once. */
+  rotateSecret (subscriptionId: string, ctx: ConnectorContext): Promise<WebhookRegistration>
+}
+
+/** Brand-protection management: saved domain and logo queries, and a URL scanner. */
+export interface BrandProtectionApi {
+  listMonitors (ctx: ConnectorContext): Promise<BrandMonitor[]>
+  createMonitor (input: BrandMonitorInput, ctx: ConnectorContext): Promise<BrandMonitor>
+  /** Throws ConnectorError `not_found` when the provider does not know the monitor. */
+  deleteMonitor (type: 'domain' | 'logo', nativeId: string, ctx: ConnectorContext): Promise<void>
+  submitScans (urls: string[], ctx: ConnectorContext): Promise<ScanSubmission>
+  scanInfo (query: { urls: string[], scanIds: number[] }, ctx: ConnectorContext): Promise<ScanInfo[]>
+}
+
+/** The connector's capability objects: their methods reach the vendor like the port's own (connectors/resilience.ts guards them too). */
+export const CAPABILITY_APIS: ReadonlySet<string> = new Set(['detectionAcceptance', 'webhookSubscriptions', 'brandProtection'])
 
 export interface ConnectorDeps {
   /** the vendor's connection pool */
@@ -278,7 +296,7 @@ export interface ProviderSettings {
   /** The vendor credential (API key / token). Never logged. */
   credential: string
   timeoutMs: number
-  /** the vendor's own settings, by the keys its provider module declares (e.g. Cloudflare's `accountId`) */
+  /** the vendor's own settings, by the keys its provider module declares (e.g. an account id) */
   options?: Readonly<Record<string, string>>
 }
 

@@ -237,7 +237,7 @@ function parseBody (text: string, contentType: string | string[] | undefined): {
   }
 }
 
-/** Retry-After (seconds or HTTP date), or Cloudflare's `Ratelimit: "default";r=0;t=30` when nothing remains. */
+/** Retry-After (seconds or HTTP date), or the IETF `Ratelimit: "default";r=0;t=30` field when nothing remains. */
 export function retryAfterSeconds (headers: Record<string, string | string[] | undefined>, clock: Clock): number | null {
   const ra = headers['retry-after']
   const value = Array.isArray(ra) ? ra[0] : ra

@@ -1,7 +1,7 @@
 /**
  * Outbound rate governance: a request budget per vendor credential, shared by every replica through the KvStore,
- * so the gateway never trips a vendor's own limit (Cloudflare: 1200 requests per 5 minutes per token, after which
- * the vendor refuses every call for 5 minutes).
+ * so the gateway never trips a vendor's own limit (a vendor that publishes one, e.g. 1200 requests per 5 minutes per
+ * token, may refuse every call for minutes once it is passed; the module's `budget` gives its source).
  *
  * Sliding-window approximation over two fixed windows (the previous window's count weighted by how much of it still
  * overlaps the sliding window, plus the current one), counted with `incr`. Only calls that go out are counted (a

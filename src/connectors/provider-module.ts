@@ -25,6 +25,49 @@ export interface ProviderOption {
   readonly format?: { readonly pattern: RegExp, readonly message: string }
 }
 
+/** How a vendor's cases date their milestones, where the common rules (the event's `occurredAt`, `resolvedAt`) fall short. */
+export interface MilestoneDating {
+  /** the case's `updatedAt` moves with its status only (the vendor keeps no history), so it dates a change the event has no time for */
+  readonly updatedAtDatesChange?: boolean
+  /**
+   * the mitigations' `effectiveAt` date `mitigated` (any type) and `takenDown`/`terminal` (a type this says removes the
+   * thing); a listed case without its mitigations is dated by its `updatedAt`, the latest effective date
+   */
+  readonly mitigations?: { readonly removes: (type: string) => boolean }
+}
+
+/**
+ * How a program that is not the gateway calls the vendor directly (the bench's baselines: the least work a server
+ * could do): authentication, one case's detail path and where a list answer keeps its items.
+ */
+export interface DirectCalls {
+  readonly authHeaders: (credential: string) => Record<string, string>
+  /** the detail read of one case, under the base URL; `options` are the module's (e.g. an account id); absent: no single read to compare with */
+  readonly detailPath?: (nativeId: string, options: Readonly<Record<string, string>>) => string
+  /** the items of a list answer and the field of an item that holds its creation time */
+  readonly listItems: (body: unknown) => Array<Record<string, unknown>>
+  readonly createdField: string
+}
+
+/** The verdict on one inbound webhook delivery. */
+export type InboundVerdict = { ok: true } | { ok: false, outcome: 'bad_signature' | 'stale', reason: string }
+
+/** A vendor that pushes signed change webhooks: how the gateway's `POST /v1/inbound/<id>` checks and reads a delivery. */
+export interface InboundWebhooks {
+  /** the variable holding the signing secrets (the current one and, during a rotation, the other) */
+  readonly secretsEnv: string
+  /** the delivery's headers, as the vendor writes them */
+  readonly headers: { readonly signature: string, readonly timestamp: string, readonly deliveryId: string, readonly event: string }
+  /** the signature and age of a delivery, against every secret */
+  readonly verify: (headers: { signature?: string | undefined, timestamp?: string | undefined }, rawBody: Buffer, secrets: readonly string[], now: number) => InboundVerdict
+  /** the vendor's case id a delivery is about; null when it names none (a test delivery) */
+  readonly caseIdOf: (payload: unknown) => string | null
+  /** how long a delivery id is remembered (longer than the vendor retries) */
+  readonly deliveryTtlMs: number
+  /** the words of the published contract: the delivery route, its body, the signature scheme, the registration route */
+  readonly docs: { readonly delivery: string, readonly body: string, readonly bodyExample: unknown, readonly signature: string, readonly registration: string }
+}
+
 /** How the case-events watcher lists the cases open now, whatever their age (docs/adr/0031-watch-the-open-set.md). */
 export type OpenSetListing =
   /** one list walk per query, with these vendor filter values (`CaseFilters.vendor`): together they hold every open case */
@@ -66,6 +109,17 @@ export interface ProviderModule {
    * changes the gateway recorded (`source: 'gateway'` entries). Absent: the vendor's history is complete.
    */
   readonly historyKept?: boolean
+  /**
+   * false: the vendor's `updatedAt` differs between its listing and its detail view, so it is no part of a case's
+   * fingerprint (the change the events record). Absent: the same in both.
+   */
+  readonly updatedAtStable?: boolean
+  /** how the analytics milestones are dated beyond `occurredAt`, `takedownStartedAt` and `resolvedAt` (analytics/milestones.ts) */
+  readonly milestones?: MilestoneDating
+  /** the store key namespaces the connector writes under (store/keys.ts `vendor`); no two providers share one */
+  readonly storeNamespaces?: readonly string[]
+  /** the vendor pushes signed change webhooks (its connector's `webhookSubscriptions` registers the endpoint) */
+  readonly inbound?: InboundWebhooks
   /** what to suggest when a client asks for something the vendor cannot do */
   readonly hints?: { readonly cancel?: string }
   /** sandbox mode: the credential the simulator accepts and the option values it is started with */
@@ -73,6 +127,8 @@ export interface ProviderModule {
   /** a valid `POST /v1/cases` body for this provider (docs, the chaos matrix and the secret scan send it) */
   readonly exampleCreate: (target: { type: 'url', value: string }) => Record<string, unknown>
   readonly connector: () => Promise<ConnectorFactory>
+  /** direct vendor calls for the bench; absent: the bench's baselines leave the provider out */
+  readonly direct?: DirectCalls
   /** the simulator's create endpoints as `METHOD route-template`, to count vendor submits */
   readonly submitRoutes: readonly string[]
   /** extra command-line flags of the simulator process (`--<id>-<flag>`, env `SIM_<ID>_<FLAG>`) */

@@ -21,7 +21,7 @@ import {
 } from 'cockatiel'
 import type { Logger } from '../logger.js'
 import type { ProviderId } from '../schemas/provider.js'
-import { ConnectorError, type ConnectorContext, type ConnectorErrorKind, type ProviderConnector } from './connector.js'
+import { CAPABILITY_APIS, ConnectorError, type ConnectorContext, type ConnectorErrorKind, type ProviderConnector } from './connector.js'
 
 export type CircuitStateName = 'closed' | 'open' | 'half_open'
 
@@ -202,10 +202,20 @@ const LIST_ROUTES: ReadonlySet<string> = new Set(['listCases', 'listCaseRows', '
  * from their presence). The context is always the last argument of a vendor-reaching method.
  */
 export function resilientConnector (inner: ProviderConnector, resilience: ProviderResilience): ProviderConnector {
+  return guarded(inner, resilience, true)
+}
+
+/** `inner` with its methods run through the policy; at the connector's top level its capability objects (CAPABILITY_APIS) too. */
+function guarded<T extends object> (inner: T, resilience: ProviderResilience, top: boolean): T {
   const wrapped = new Map<PropertyKey, unknown>()
   return new Proxy(inner, {
     get (target, name, receiver) {
       const value: unknown = Reflect.get(target, name, receiver)
+      if (top && typeof name === 'string' && CAPABILITY_APIS.has(name) && typeof value === 'object' && value !== null) {
+        let api = wrapped.get(name)
+        if (api === undefined) wrapped.set(name, api = guarded(value, resilience, false))
+        return api
+      }
       if (typeof value !== 'function') return value
       let fn = wrapped.get(name)
       if (fn === undefined) {

@@ -1,6 +1,6 @@
 /**
  * Vendor payload checks, compiled once per schema. The interpreted `Value.Check` cost about 40 % of a
- * listing's CPU in the bench profile (8 ms for a 50-item BforeAI page against 15 µs compiled).
+ * listing's CPU in the bench profile (8 ms for a 50-item vendor page against 15 µs compiled).
  */
 import type { Static, TSchema } from 'typebox'
 import { Compile, type Validator } from 'typebox/compile'

@@ -1,6 +1,6 @@
 /**
  * Detection ids are `<provider>:<kind>:<native id>`; the native part is percent-encoded so the whole id is one URL
- * path segment (Cloudflare native ids hold a colon: `<query id>:<domain>`).
+ * path segment (native ids may hold a colon, e.g. `<query id>:<domain>`).
  */
 import { DETECTION_KINDS, type DetectionKind } from '../schemas/detection.js'
 import { isProviderId, type ProviderId } from '../schemas/provider.js'

@@ -1,7 +1,7 @@
 /**
  * A case's history from two sources: what the vendor reports (`source: 'provider'`) and what the gateway recorded
- * itself (`source: 'gateway'`: its writes, the status changes it saw), for vendors that keep no history (BforeAI shows
- * only the current state, so a cancel replaces the earlier entry). Pure: the caller brings both lists.
+ * itself (`source: 'gateway'`: its writes, the status changes it saw), for vendors that keep no history (their module's
+ * `historyKept: false`: the vendor shows only the current state, so a cancel replaces the earlier entry). Pure: the caller brings both lists.
  */
 import type { HistoryEntry } from '../schemas/case.js'
 import type { CaseEvent, EventType } from '../schemas/event.js'

@@ -1,9 +1,8 @@
 /** The event log in process memory (no Redis): the same rules and retention as the Redis adapter, for one replica. */
 import type { Clock } from '../clock.js'
-import { caseFingerprint } from '../domain/fingerprint.js'
 import type { AppendInput, CaseEvent, Event, GatewayEvent } from '../schemas/event.js'
 import {
-  compareIds, decide, gatewayEventOf, idTime, isGap, matchesFilter, snapshotOf,
+  caseFingerprint, compareIds, decide, gatewayEventOf, idTime, isGap, matchesFilter, snapshotOf,
   type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions, type Snapshot
 } from './store.js'
 

@@ -6,7 +6,6 @@
  */
 import type { Cluster, Redis } from 'ioredis'
 import type { RedisTarget } from '../store/redis-kv-store.js'
-import { caseFingerprint } from '../domain/fingerprint.js'
 import type { Logger } from '../logger.js'
 import type { Case } from '../schemas/case.js'
 import type { AppendInput, CaseEvent, CaseEventType, Event, GatewayEvent, ObservedVia } from '../schemas/event.js'
@@ -14,7 +13,7 @@ import type { UnifiedStatus } from '../schemas/unified-status.js'
 import { eventKeys } from '../store/keys.js'
 import { createRedisClient, waitForReady } from '../store/redis-kv-store.js'
 import type { Clock } from '../clock.js'
-import { gatewayEventOf, matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
+import { caseFingerprint, gatewayEventOf, matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
 
 /*
  * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts, expiring zset, epoch

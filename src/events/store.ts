@@ -2,10 +2,15 @@
  * THE event-log port: per-case snapshots, one atomic compare-and-record step, a global log ordered by event id and a
  * per-case timeline kept longer. Two adapters with the same behaviour: Redis Streams (shared by replicas) and memory.
  */
-import { caseFingerprint } from '../domain/fingerprint.js'
+import { fingerprinter } from '../domain/fingerprint.js'
+import type { ProviderModule } from '../connectors/provider-module.js'
+import { PROVIDERS } from '../providers/registry.js'
 import type { Case } from '../schemas/case.js'
 import type { AppendInput, CaseEvent, CaseEventType, Event, EventType, GatewayEvent, ObservedVia } from '../schemas/event.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
+
+/** A case's fingerprint (domain/fingerprint.ts), with the providers whose module says their `updatedAt` is not the same in list and detail. */
+export const caseFingerprint = fingerprinter(new Set(PROVIDERS.filter((m: ProviderModule) => m.updatedAtStable === false).map(m => m.id)))
 
 export interface ObserveInput {
   case: Case

@@ -13,7 +13,7 @@
  * sooner are skipped (logged once when the cadence changes; /metrics and GET /v1/providers show it).
  *
  * All work runs through the jobs port, so with Redis the ticks are shared by the replicas (BullMQ) and a killed
- * replica's job is finished by another; per-case re-reads (old cases, PhishFort webhooks, the gateway's own writes)
+ * replica's job is finished by another; per-case re-reads (old cases, vendor webhooks, the gateway's own writes)
  * are jobs on one queue, deduplicated by case.
  */
 import { createHash } from 'node:crypto'

@@ -1,7 +1,7 @@
 /**
  * multipart/form-data for creates with evidence and for attachments on existing cases:
  * the JSON body travels in a `payload` field, files in repeated `attachments` fields. At most 12 files and
- * 10 MB in all (the strictest vendor limit, PhishFort's); more is a 413 before anything reaches a vendor.
+ * 10 MB in all (the strictest vendor limit); more is a 413 before anything reaches a vendor.
  */
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'

@@ -5,16 +5,13 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
-import { PROVIDERS } from '../providers/registry.js'
+import { GATEWAY_SUMMARY, INBOUND_SECURITY_SCHEMES } from '../providers/derived.js'
 import { finishDocument, transformRoute, type BodyExamples } from './swagger-transform.js'
-
-/** "A, B, C and D": every registered provider's name */
-const providerNames = PROVIDERS.map(m => m.name).join(', ').replace(/, ([^,]*)$/, ' and $1')
 
 export const OPENAPI_INFO = {
   title: 'takedown-gateway',
   version: '0.1.0',
-  description: `One canonical case API in front of the takedown and abuse-report APIs of ${providerNames}. ` +
+  description: `${GATEWAY_SUMMARY}. ` +
     'Errors are RFC 9457 problems (`application/problem+json`). Every response carries `X-Request-Id`.',
   license: { name: 'Apache-2.0', identifier: 'Apache-2.0' }
 }
@@ -40,19 +37,14 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'Reporting', description: 'Takedown analytics per provider, target type and month; case exports (CSV, NDJSON)' },
         { name: 'Webhooks', description: 'Outbound webhooks: endpoints that receive case events, signed to the Standard Webhooks specification' },
         { name: 'Events', description: 'Case change events: the pull feed, the live SSE stream and per-case timelines' },
-        { name: 'Inbound webhooks', description: 'Vendor pushes (PhishFort), authenticated by the vendor\'s signature, and their registration' },
+        { name: 'Inbound webhooks', description: 'Vendor pushes, authenticated by the vendor\'s signature, and their registration' },
         { name: 'Batches', description: 'Bulk submission: many create requests in one call (JSON or CSV), worked off in the background with per-item outcomes' },
         { name: 'Operations', description: 'Health, readiness, metrics (no auth)' }
       ],
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'A gateway key from GATEWAY_API_KEYS (`sandbox` in sandbox mode)' },
-          phishfortSignature: {
-            type: 'apiKey',
-            in: 'header',
-            name: 'X-PhishFort-Signature',
-            description: 'PhishFort\'s delivery signature: `sha256=` + hex HMAC-SHA256(subscription secret, `X-PhishFort-Timestamp` + "." + raw body)'
-          }
+          ...INBOUND_SECURITY_SCHEMES
         }
       }
     },

@@ -26,6 +26,8 @@ export interface ProviderConfig {
   maxQueue: number
   /** outbound budget per vendor credential, shared by replicas through the store; null = unlimited */
   outboundBudget: { limit: number, windowMs: number } | null
+  /** signing secrets of the vendor's change webhooks (its module's `inbound`), empty when it pushes none or none is set */
+  inboundSecrets: string[]
 }
 
 /** What building the providers reads of the configuration (config.ts parses it from the environment). */

@@ -1,33 +1,37 @@
 /**
- * THE list of providers: one line per vendor, keyed by the ids of schemas/provider.ts. Everything that differs between
- * vendors is in the vendor's `connectors/<id>/provider.ts`; every per-provider table derives from this list.
+ * THE list of providers: one line per vendor. Everything that differs between vendors is in the vendor's
+ * `connectors/<id>/provider.ts`; every per-provider table derives from this list, and so does the id vocabulary
+ * (schemas/provider-ids.ts, generated from it by `npm run derive`: the typecheck fails until it is regenerated).
  */
 import type { ProviderModule } from '../connectors/provider-module.js'
 import type { StatusTable } from '../status/table.js'
-import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
+import type { ProviderId } from '../schemas/provider.js'
 import { bforeaiProvider } from '../connectors/bforeai/provider.js'
 import { cloudflareProvider } from '../connectors/cloudflare/provider.js'
 import { netcraftProvider } from '../connectors/netcraft/provider.js'
 import { phishfortProvider } from '../connectors/phishfort/provider.js'
 
-/** One line per provider; a missing, extra or misnamed one fails the typecheck (PROVIDER_IDS is the id list). */
-const BY_ID = {
-  bforeai: bforeaiProvider,
-  phishfort: phishfortProvider,
-  cloudflare: cloudflareProvider,
-  netcraft: netcraftProvider
-} as const satisfies { [K in ProviderId]: ProviderModule & { id: K } }
+const REGISTERED = [
+  bforeaiProvider,
+  phishfortProvider,
+  cloudflareProvider,
+  netcraftProvider
+] as const satisfies readonly ProviderModule[]
 
-/** The provider modules in PROVIDER_IDS order (the listing order). */
-export const PROVIDERS = PROVIDER_IDS.map(id => BY_ID[id])
+type Registered = (typeof REGISTERED)[number]
 
-type Registered = (typeof BY_ID)[ProviderId]
+/** The provider modules in listing order. */
+export const PROVIDERS: ReadonlyArray<ProviderModule & { readonly id: ProviderId }> = REGISTERED
 
-/** Every provider's declaration by id. */
-export const PROVIDER_MODULES = Object.fromEntries(PROVIDERS.map(m => [m.id, m])) as unknown as { [M in Registered as M['id']]: ProviderModule }
+/** Every provider's declaration by id; an id the generated list lacks, or one it has that no module claims, fails the typecheck. */
+export const PROVIDER_MODULES: { [K in ProviderId]: ProviderModule } & { [M in Registered as M['id']]: ProviderModule } =
+  Object.fromEntries(REGISTERED.map(m => [m.id, m])) as { [M in Registered as M['id']]: M }
+
+/** The registry's ids in listing order (what schemas/provider-ids.ts is generated from). */
+export const REGISTERED_IDS: readonly ProviderId[] = REGISTERED.map(m => m.id)
 
 /** Every provider's status table by id (status/engine.ts). */
-export const STATUS_TABLES = Object.fromEntries(PROVIDERS.map(m => [m.id, m.statusTable])) as { [M in Registered as M['id']]: StatusTable }
+export const STATUS_TABLES = Object.fromEntries(PROVIDERS.map(m => [m.id, m.statusTable])) as Record<ProviderId, StatusTable>
 
 /** What an operator sets to turn a provider on (the words of the start-up warning, the 503 and the create 422). */
 export function howToTurnOn (id: ProviderId): string {

@@ -1,10 +1,13 @@
 import { Type } from 'typebox'
 
+import { PROVIDER_IDS } from './provider-ids.js'
+
 /**
- * Provider ids, in listing order. Vocabulary, so it sits here with nothing of the app below it (ADR 0036); each id is
- * a provider module in providers/registry.ts, and the compiler holds that registry to this list both ways.
+ * Provider ids, in listing order. The registry (providers/registry.ts) is the one list; provider-ids.ts is generated
+ * from it (`npm run derive`) so that schemas and the domain know the ids without loading any vendor (ADR 0036, 0039),
+ * and the compiler holds the registry to it both ways.
  */
-export const PROVIDER_IDS = ['bforeai', 'phishfort', 'cloudflare', 'netcraft'] as const
+export { PROVIDER_IDS }
 export type ProviderId = (typeof PROVIDER_IDS)[number]
 
 export const ProviderIdSchema = Type.Enum(PROVIDER_IDS as unknown as ProviderId[], { description: 'Provider (vendor) id' })

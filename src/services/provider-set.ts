@@ -27,13 +27,13 @@ export interface ProviderEntry {
   readonly circuit?: () => 'closed' | 'open' | 'half_open'
   /** a configuration error the provider's calls revealed (its list route answers 404); null or absent = none */
   readonly configError?: () => string | null
-  /** why an `off` provider is off (e.g. "BFOREAI_API_KEY is unset") */
+  /** why an `off` provider is off (e.g. "ACME_API_KEY is unset") */
   readonly offReason?: string
   /** the shapes of the provider's native ids (its module's `ids`): anything else is a 404 with no vendor call */
   readonly ids: NativeIdShapes
 }
 
-/** "bforeai (BFOREAI_API_KEY is unset)": an off provider with its reason, the words of the warning and the problems. */
+/** "acme (ACME_API_KEY is unset)": an off provider with its reason, the words of the warning and the problems. */
 export function describeOff (entry: ProviderEntry): string {
   return `${entry.id} (${entry.offReason ?? 'no credentials'})`
 }

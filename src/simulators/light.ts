@@ -5,7 +5,7 @@
  *
  * Faithful in bytes: the cached body is exactly what normal mode produced for that request target, with the same
  * status (200) and content type. Everything in front of the handler still runs on every request: the request
- * counters and log, the fault switchboard (latency, errors, hangs), authentication and Cloudflare's rate budget.
+ * counters and log, the fault switchboard (latency, errors, hangs), authentication and a vendor's rate budget.
  *
  * Invalidation: every vendor request that is not a GET or HEAD (a report, a comment, an action) empties the cache
  * when it arrives and again when it has been answered, so a page never outlives a write. The simulators also move

@@ -1,8 +1,8 @@
 /**
  * Status tables are data. Three kinds cover every vendor (ADR 0003):
- * - lookup: exact vendor value → unified status (PhishFort's closed set)
- * - lookup with `normalise`: names compared case- and separator-insensitively (BforeAI's run-time names)
- * - rules: ordered predicates over several facts, first match wins (Cloudflare's computed status)
+ * - lookup: exact vendor value → unified status (a vendor's closed set)
+ * - lookup with `normalise`: names compared case- and separator-insensitively (names a vendor defines at run time)
+ * - rules: ordered predicates over several facts, first match wins (a status computed from several vendor fields)
  */
 import type { UnifiedStatus } from '../schemas/unified-status.js'
 

@@ -26,7 +26,7 @@ export interface CacheOptions {
   onOutcome?: (outcome: CacheOutcome, labels: CacheLabels) => void
 }
 
-/** What a cached value is, for metrics: e.g. `{ provider: 'phishfort', kind: 'statuses' }`. */
+/** What a cached value is, for metrics: e.g. `{ provider: '<id>', kind: 'statuses' }`. */
 export interface CacheLabels { provider: string, kind: string }
 
 export class SharedCache {

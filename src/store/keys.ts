@@ -12,11 +12,8 @@ export const keys = {
   outboundBudget: (credentialHash: string, window: number): string => `${PREFIX}ob:${credentialHash}:${window}`,
   /** prefix of the inbound rate-limit counters per gateway key (@fastify/rate-limit appends the key name) */
   inboundRateLimit: (): string => `${PREFIX}rl:in:`,
-  /**
-   * what the gateway last saw of a Cloudflare abuse report's active mitigations (ADR 0028); one `{account}` hash tag,
-   * so a listing page reads its reports' records with one MGET
-   */
-  cloudflareSeen: (accountId: string, reportId: string): string => `${PREFIX}cf-seen:{${accountId}}:${reportId}`,
+  /** a connector's own records, under a namespace its provider module declares (`storeNamespaces`) */
+  vendor: (namespace: string, rest: string): string => `${PREFIX}${namespace}:${rest}`,
   /** the case a detection became detection id → case id */
   detectionCase: (detectionId: string): string => `${PREFIX}det-case:${detectionId}`,
   /** analytics milestones (ADR 0020): case id → slot, and the rows string, of one `<provider>:<YYYY-MM>` shard (one cluster slot) */

@@ -5,6 +5,13 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError, ENV_VARS, loadConfig, parseHostPorts, parseRedis } from '../../src/config.js'
+import type { ProviderModule } from '../../src/connectors/provider-module.js'
+import { PROVIDERS as REGISTERED } from '../../src/providers/registry.js'
+import { LIMITS } from '../../src/settings/gateway.js'
+import { showDefault } from '../../src/settings/setting.js'
+import { liveEnvExample, readmeTable, SETTINGS } from '../../src/settings/table.js'
+
+const PROVIDERS: readonly ProviderModule[] = REGISTERED
 import { killAll, spawnGateway } from '../support/gateway-process.js'
 
 afterAll(async () => { await killAll() })
@@ -183,13 +190,74 @@ describe('every variable the docs and container files name is one the gateway re
     expect(example.filter(n => !known.has(n))).toEqual([])
   })
 
-  it('the README configuration table names exactly ENV_VARS', () => {
+  it('the README configuration table is the configuration table, row for row (npm run derive writes it)', () => {
     const readme = readFileSync('README.md', 'utf8')
     const start = readme.search(/^#+ .*Configuration/m)
     expect(start, 'README has a Configuration heading').toBeGreaterThanOrEqual(0)
     const section = readme.slice(start).split(/\n#{1,2} /)[0]!
-    const names = [...section.matchAll(/^\| `([A-Z0-9_]+)`/gm)].map(m => m[1]!)
-    expect([...names].sort()).toEqual([...known].sort())
+    const rows = section.split('\n').filter(l => l.startsWith('| `'))
+    const wanted = readmeTable().split('\n').filter(l => l.startsWith('| `'))
+    // both ways: no row the table lacks, none of its rows missing, every default and meaning as the table has it
+    expect(rows.filter(r => !wanted.includes(r)), 'README rows the table does not have').toEqual([])
+    expect(wanted.filter(r => !rows.includes(r)), 'table rows missing from the README').toEqual([])
+    expect([...section.matchAll(/^\| `([A-Z0-9_]+)`/gm)].map(m => m[1]).sort()).toEqual(Object.keys(ENV_VARS).sort())
+  })
+
+  it('docker/live.env.example is rendered from the table and holds every provider\'s credential', () => {
+    expect(readFileSync('docker/live.env.example', 'utf8')).toBe(liveEnvExample())
+    const names = readFileSync('docker/live.env.example', 'utf8').split('\n').filter(l => /^[A-Z]/.test(l)).map(l => l.split('=')[0]!)
+    for (const m of PROVIDERS) {
+      expect(names).toContain(m.credential.env)
+      for (const o of (m.options ?? []).filter(o => o.required === true)) expect(names).toContain(o.env)
+    }
+    expect(names).toEqual(expect.arrayContaining(['SANDBOX', 'GATEWAY_API_KEYS', 'GATEWAY_SECRET', 'WEBHOOK_ENCRYPTION_KEY']))
+  })
+
+  it('docs/operations.md names only settings of the table, and its limits table gives every limit with the table\'s default', () => {
+    const doc = readFileSync('docs/operations.md', 'utf8')
+    const known = new Set(SETTINGS.map(s => s.name))
+    const template = (name: string): boolean => PROVIDERS.some(m => known.has(name.replace('<PROVIDER>', m.id.toUpperCase())))
+    const named = [...new Set([...doc.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9<>]+)+)`/g)].map(m => m[1]!))]
+      .filter(n => /_(MS|DAYS|URL|KEY|KEYS|SECRET|SECRETS|MAX|FILE|PREFIX|ENABLED|SPEED|BATCH|PERCENT|SHARE|ITEMS|ATTEMPTS|CONCURRENCY|BYTES|DEPTH|THRESHOLD|SCHEDULE|JITTER|PROXY|LEVEL)$/.test(n))
+    expect(named.length).toBeGreaterThan(20)
+    expect(named.filter(n => !known.has(n) && !template(n))).toEqual([])
+    const limits = doc.split(/^## Request limits and abuse controls$/m)[1]!.split(/^## /m)[0]!
+    for (const s of Object.values(LIMITS)) {
+      const cell = new RegExp(`\`${s.name}\` \\(([^)]+)\\)`).exec(limits)
+      expect(cell, `${s.name} is in the limits table`).not.toBeNull()
+      const shown = showDefault(s)
+      // the doc writes the value, or one side of it ("60000" or "1 min" for "60000 = 1 min")
+      expect([shown, ...shown.split(' = ')], s.name).toContain(cell![1])
+    }
+  })
+})
+
+describe('the configuration report', () => {
+  const BAD = ['x', '-1', '1e99', '%%', ' 2.5 ']
+  it('names the variable in every problem a bad value of it causes; only credentials and free-text vendor options take any text', () => {
+    const base = problems(LIVE)
+    expect(base).toEqual([])
+    const takesAnything: string[] = []
+    for (const s of SETTINGS) {
+      const found = BAD.flatMap(value => problems({ ...LIVE, [s.name]: value }))
+      expect(found.filter(p => !p.includes(s.name)), s.name).toEqual([])
+      if (found.length === 0) takesAnything.push(s.name)
+    }
+    const freeText = PROVIDERS.flatMap(m => [m.credential.env, ...(m.options ?? []).filter(o => o.format === undefined).map(o => o.env)])
+    expect(takesAnything.filter(n => !freeText.includes(n))).toEqual([])
+    expect(takesAnything.length).toBeGreaterThan(0)
+  })
+
+  it('a bad value of a secret setting is reported without the value', () => {
+    for (const s of SETTINGS.filter(s => s.secret === true)) {
+      const value = 'Qz7-not-a-valid,value:%%'
+      for (const p of problems({ ...LIVE, [s.name]: value })) expect(p, s.name).not.toContain('Qz7')
+    }
+  })
+
+  it('every default is written once: each setting has a default or says what unset means', () => {
+    for (const s of SETTINGS) expect(s.default !== undefined || s.unset !== undefined, s.name).toBe(true)
+    expect(new Set(SETTINGS.map(s => s.name)).size).toBe(SETTINGS.length)
   })
 })
 

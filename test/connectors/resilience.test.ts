@@ -56,6 +56,30 @@ describe('circuit breaker per provider', () => {
     expect(calls()).toBe(before) // the vendor was not called
   })
 
+  it('guards the methods of a capability object like the port\'s own: an open circuit fails them fast', async () => {
+    const { connector, next } = scripted()
+    let scans = 0
+    const withApi: ProviderConnector = {
+      ...connector,
+      brandProtection: {
+        listMonitors: async () => [],
+        createMonitor: async () => { throw new Error('not scripted') },
+        deleteMonitor: async () => {},
+        submitScans: async () => { scans++; throw new ConnectorError('phishfort', 'unavailable', 'scripted unavailable') },
+        scanInfo: async () => []
+      }
+    }
+    const res = new ProviderResilience('phishfort', opts)
+    const c = resilientConnector(withApi, res)
+    expect(c.brandProtection).toBe(c.brandProtection) // one guarded object, not one per read
+    for (let i = 0; i < opts.failureThreshold; i++) expect((await kindOf(c.brandProtection!.submitScans(['https://x.example/'], testCtx()))).kind).toBe('unavailable')
+    expect(res.state).toBe('open')
+    next.fn = async () => ({ id: 'phishfort:1' }) as unknown as CaseDetail
+    const open = await kindOf(c.brandProtection!.listMonitors(testCtx()))
+    expect(open.message).toMatch(/circuit open/)
+    expect(scans).toBe(opts.failureThreshold)
+  })
+
   it('never opens when callers go away (client disconnects say nothing about the vendor)', async () => {
     const { connector, next } = scripted()
     const res = new ProviderResilience('phishfort', opts)

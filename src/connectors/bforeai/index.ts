@@ -12,7 +12,7 @@ import { TtlCache } from '../../store/ttl-cache.js'
 import {
   ConnectorError, caseRow, mappedPage,
   type CancelInput, type CaseRow, type Capabilities, type ConnectorContext, type ConnectorDeps, type CreateCaseInput, type CreateOutcome,
-  type DetectionPage, type DetectionQuery, type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ConnectorFactory,
+  type DetectionAcceptance, type DetectionPage, type DetectionQuery, type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ConnectorFactory,
   type ProviderPage, type ProviderRowPage, type ProviderSettings
 } from '../connector.js'
 import { BforeaiClient, BFOREAI_MAX_PAGE_SIZE, PATHS, type ListParams } from './client.js'
@@ -217,14 +217,18 @@ export class BforeaiConnector implements ProviderConnector {
     return all.find(d => d.id === `bforeai:attack:${nativeId}`) ?? null
   }
 
-  async acceptDetection (nativeId: string, brandId: number, ctx: ConnectorContext): Promise<Case> {
-    const attackId = Number(nativeId)
-    if (!Number.isSafeInteger(attackId)) throw new GatewayError('GW_ERR_NOT_FOUND', `No bforeai attack ${nativeId}`)
-    const takedown = await this.client.accept({ attack_id: attackId, brand_id: brandId }, ctx)
-    // the attack now carries its takedown: the next listing must read it again
-    this.#attacks.clear()
-    const [created] = await this.#toCases([takedown], ctx)
-    return created as Case
+  /** a confirmed attack accepted for takedown (`POST /v2/takedown/accept`, BforeAI API docs) */
+  readonly detectionAcceptance: DetectionAcceptance = {
+    kind: 'attack',
+    accept: async (nativeId: string, brandId: number, ctx: ConnectorContext): Promise<Case> => {
+      const attackId = Number(nativeId)
+      if (!Number.isSafeInteger(attackId)) throw new GatewayError('GW_ERR_NOT_FOUND', `No bforeai attack ${nativeId}`)
+      const takedown = await this.client.accept({ attack_id: attackId, brand_id: brandId }, ctx)
+      // the attack now carries its takedown: the next listing must read it again
+      this.#attacks.clear()
+      const [created] = await this.#toCases([takedown], ctx)
+      return created as Case
+    }
   }
 
   async #window (from: string, until: string, ctx: ConnectorContext): Promise<Detection[]> {

@@ -15,6 +15,8 @@ export const bforeaiProvider = {
   // the Takedown object (BforeAI API docs, GET /v2/takedown/{takedown_id}) has one status and its updated_at, no history:
   // a cancel replaces the earlier status
   historyKept: false,
+  // ...so its updated_at moves with the status and dates a change the event has no time for
+  milestones: { updatedAtDatesChange: true },
   // GET /v2/takedown/list filters by creation (since, until) and brand only (BforeAI API docs): no status filter
   watch: {
     openSet: { by: 'creation' },
@@ -23,5 +25,11 @@ export const bforeaiProvider = {
   sandbox: { credential: 'sandbox-bforeai-key', options: {} },
   exampleCreate: target => ({ provider: 'bforeai', target, brand: { id: 501 }, comment: 'clone of our login page' }),
   connector: async () => (await import('./index.js')).bforeaiModule,
+  direct: {
+    authHeaders: credential => ({ 'x-authorization': credential }),
+    detailPath: id => `/v2/takedown/${encodeURIComponent(id)}`,
+    listItems: body => (body as { items: Array<Record<string, unknown>> }).items,
+    createdField: 'created'
+  },
   submitRoutes: ['POST /api/v2/takedown/request', 'POST /api/v2/takedown/social-media']
 } as const satisfies ProviderModule

@@ -10,7 +10,7 @@ import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
 import type { TargetType } from '../../schemas/common.js'
 import { GatewayError } from '../../domain/problems.js'
 import type {
-  AppealInput, BrandMonitor, BrandMonitorInput, Capabilities, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome,
+  AppealInput, BrandMonitor, BrandMonitorInput, BrandProtectionApi, Capabilities, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome,
   DetectionPage, DetectionQuery, PreparedRequest, ProviderCaseQuery, ProviderConnector, ConnectorFactory, ProviderPage,
   ProviderSettings, ScanInfo, ScanSubmission
 } from '../connector.js'
@@ -99,32 +99,22 @@ class CloudflareConnector implements ProviderConnector {
     return await this.#brand.getDetection(kind, nativeId, ctx)
   }
 
-  async listBrandMonitors (ctx: ConnectorContext): Promise<BrandMonitor[]> {
-    return await this.#brand.listMonitors(ctx)
-  }
-
-  async createBrandMonitor (input: BrandMonitorInput, ctx: ConnectorContext): Promise<BrandMonitor> {
-    return await this.#brand.createMonitor(input, ctx)
-  }
-
-  async deleteBrandMonitor (type: 'domain' | 'logo', nativeId: string, ctx: ConnectorContext): Promise<void> {
-    await this.#brand.client.deleteQuery(type, nativeId, ctx)
-  }
-
-  async submitScans (urls: string[], ctx: ConnectorContext): Promise<ScanSubmission> {
-    const out: ScanSubmission = { submitted: [], skipped: [], excluded: [] }
-    // Cloudflare API reference, Brand Protection v1: the submit body is [I] (`{url}` per the older SDK): one request per URL
-    for (const url of urls) {
-      const r = await this.#brand.client.submit(url, ctx)
-      out.submitted.push(...r.submitted)
-      out.skipped.push(...r.skipped)
-      out.excluded.push(...r.excluded)
-    }
-    return out
-  }
-
-  async scanInfo (query: { urls: string[], scanIds: number[] }, ctx: ConnectorContext): Promise<ScanInfo[]> {
-    return await this.#brand.client.urlInfo(query, ctx)
+  readonly brandProtection: BrandProtectionApi = {
+    listMonitors: async (ctx: ConnectorContext): Promise<BrandMonitor[]> => await this.#brand.listMonitors(ctx),
+    createMonitor: async (input: BrandMonitorInput, ctx: ConnectorContext): Promise<BrandMonitor> => await this.#brand.createMonitor(input, ctx),
+    deleteMonitor: async (type: 'domain' | 'logo', nativeId: string, ctx: ConnectorContext): Promise<void> => { await this.#brand.client.deleteQuery(type, nativeId, ctx) },
+    submitScans: async (urls: string[], ctx: ConnectorContext): Promise<ScanSubmission> => {
+      const out: ScanSubmission = { submitted: [], skipped: [], excluded: [] }
+      // Cloudflare API reference, Brand Protection v1: the submit body is [I] (`{url}` per the older SDK): one request per URL
+      for (const url of urls) {
+        const r = await this.#brand.client.submit(url, ctx)
+        out.submitted.push(...r.submitted)
+        out.skipped.push(...r.skipped)
+        out.excluded.push(...r.excluded)
+      }
+      return out
+    },
+    scanInfo: async (query: { urls: string[], scanIds: number[] }, ctx: ConnectorContext): Promise<ScanInfo[]> => await this.#brand.client.urlInfo(query, ctx)
   }
 
   async #toCases (reports: readonly AbuseReport[], ctx: ConnectorContext): Promise<Case[]> {

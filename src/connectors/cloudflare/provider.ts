@@ -1,7 +1,7 @@
 /** Cloudflare as the gateway sees it: settings, defaults and where its connector lives (its simulator: simulators/index.ts). */
 import type { ProviderModule } from '../provider-module.js'
 import { cloudflareIds } from './ids.js'
-import { cloudflareStatusTable } from './status-map.js'
+import { cloudflareStatusTable, isRemoval } from './status-map.js'
 
 /** the 5-minute window of Cloudflare's documented API limit (1200 requests per 5 minutes per token) */
 const RATE_WINDOW_MS = 5 * 60_000
@@ -22,6 +22,10 @@ export const cloudflareProvider = {
   routing: { url: 3, domain: 3 },
   statusTable: cloudflareStatusTable,
   ids: cloudflareIds,
+  // a listed report's updatedAt is its latest *active* mitigation, the detail view's the latest of *all* (ADR 0028)
+  updatedAtStable: false,
+  milestones: { mitigations: { removes: isRemoval } },
+  storeNamespaces: ['cf-seen'],
   // an open report is in review, or accepted with a mitigation pending, in review or active (the status table): the
   // list's `status` and `mitigation_status` filters (Cloudflare API schema, ListAbuseReports) name them; `active` also
   // lists reports taken down, which the watcher reads as well
@@ -43,6 +47,12 @@ export const cloudflareProvider = {
     }
   }),
   connector: async () => (await import('./index.js')).cloudflareModule,
+  direct: {
+    authHeaders: credential => ({ authorization: `Bearer ${credential}` }),
+    detailPath: (id, options) => `/accounts/${encodeURIComponent(options.accountId ?? '')}/abuse-reports/${encodeURIComponent(id)}`,
+    listItems: body => (body as { result: { reports: Array<Record<string, unknown>> } }).result.reports,
+    createdField: 'cdate'
+  },
   submitRoutes: ['POST /client/v4/accounts/:accountId/abuse-reports/:reportParam'],
   simulatorFlags: [{ flag: 'rate-limit', help: 'N|off' }]
 } as const satisfies ProviderModule

@@ -26,6 +26,14 @@ export const SEEN_MAX_AGE_MS = 24 * 3_600_000
 /** in-process records kept (an entry is ~300 bytes); the oldest written go first */
 const LOCAL_MAX = 20_000
 
+/**
+ * what the gateway last saw of a report's active mitigations (ADR 0028), in the `cf-seen` namespace the provider
+ * module declares; one `{account}` hash tag, so a listing page reads its reports' records with one MGET
+ */
+function seenKey (accountId: string, reportId: string): string {
+  return keys.vendor('cf-seen', `{${accountId}}:${reportId}`)
+}
+
 const RecordSchema = Type.Object({ summary: Type.String(), at: Type.Number(), active: Type.Array(MitigationSchema) })
 interface SeenRecord { summary: string, at: number, active: Mitigation[] }
 
@@ -74,7 +82,7 @@ export class SeenMitigations {
     if (missing.length === 0 || this.#store === undefined) return out
     let values: Array<string | null>
     try {
-      values = await this.#store.mget(missing.map(i => keys.cloudflareSeen(this.#accountId, reports[i]!.id)))
+      values = await this.#store.mget(missing.map(i => seenKey(this.#accountId, reports[i]!.id)))
     } catch (err) {
       log.debug({ provider: 'cloudflare', err: (err as Error).message }, 'seen mitigations: the store did not answer; reading from the vendor')
       return out
@@ -95,7 +103,7 @@ export class SeenMitigations {
     this.#remember(report.id, rec)
     if (this.#store === undefined) return
     try {
-      await this.#store.set(keys.cloudflareSeen(this.#accountId, report.id), JSON.stringify(rec), { ttlMs: maxAgeOf(report.id) })
+      await this.#store.set(seenKey(this.#accountId, report.id), JSON.stringify(rec), { ttlMs: maxAgeOf(report.id) })
     } catch (err) {
       log.debug({ provider: 'cloudflare', reportId: report.id, err: (err as Error).message }, 'seen mitigations: could not write the record')
     }

@@ -29,5 +29,10 @@ export const netcraftProvider = {
   sandbox: { credential: 'sandbox-netcraft-key', options: { region: 'sandbox-region' } },
   exampleCreate: target => ({ provider: 'netcraft', target, brand: { name: 'Acme Bank' }, comment: 'clone of our login page', providerOptions: { attackType: 'phishing_url' } }),
   connector: async () => (await import('./index.js')).netcraftModule,
+  direct: {
+    authHeaders: credential => ({ authorization: `Bearer ${credential}` }),
+    listItems: body => body as Array<Record<string, unknown>>,
+    createdField: 'date_submitted'
+  },
   submitRoutes: ['POST /api/v1/report/']
 } as const satisfies ProviderModule

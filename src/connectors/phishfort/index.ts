@@ -14,7 +14,7 @@ import { normaliseStatusName } from '../../status/table.js'
 import type {
   Attachment, Capabilities, CaseAction, CaseFilters, ConnectorContext, ConnectorDeps, CreateCaseInput, CreateOutcome,
   PreparedRequest, ProviderCaseQuery, ProviderConnector, ConnectorFactory, ProviderPage, ProviderRowPage, ProviderSettings,
-  WebhookRegistration
+  WebhookRegistration, WebhookSubscriptions
 } from '../connector.js'
 import { mappedPage } from '../connector.js'
 import { PhishfortClient, type IncidentAction } from './client.js'
@@ -232,12 +232,11 @@ class PhishfortConnector implements ProviderConnector {
     await this.#client.action(providerCaseId, ACTION_PATHS[action], ctx)
   }
 
-  async subscribeWebhook (url: string, ctx: ConnectorContext): Promise<WebhookRegistration> {
-    return registration(await this.#client.createWebhook({ url, events: [...WEBHOOK_EVENTS], description: 'takedown-gateway change events' }, ctx))
-  }
-
-  async rotateWebhookSecret (subscriptionId: string, ctx: ConnectorContext): Promise<WebhookRegistration> {
-    return registration(await this.#client.rotateWebhookSecret(subscriptionId, ctx))
+  readonly webhookSubscriptions: WebhookSubscriptions = {
+    subscribe: async (url: string, ctx: ConnectorContext): Promise<WebhookRegistration> =>
+      registration(await this.#client.createWebhook({ url, events: [...WEBHOOK_EVENTS], description: 'takedown-gateway change events' }, ctx)),
+    rotateSecret: async (subscriptionId: string, ctx: ConnectorContext): Promise<WebhookRegistration> =>
+      registration(await this.#client.rotateWebhookSecret(subscriptionId, ctx))
   }
 }
 

@@ -1,6 +1,7 @@
 /** PhishFort as the gateway sees it: settings, defaults and where its connector lives (its simulator: simulators/index.ts). */
 import type { ProviderModule } from '../provider-module.js'
 import { phishfortIds } from './ids.js'
+import { phishfortInbound } from './inbound.js'
 import { isTerminal } from '../../schemas/unified-status.js'
 import { PHISHFORT_STATUS_MAP, phishfortStatusTable } from './status-map.js'
 
@@ -27,9 +28,16 @@ export const phishfortProvider = {
     openSet: { by: 'status', queries: Object.entries(PHISHFORT_STATUS_MAP).filter(([, unified]) => !isTerminal(unified)).map(([status]) => ({ status })) },
     updateTime: 'no: GET /v1/incidents filters by creation date (fromDate, toDate) only (PhishFort Client API docs)'
   },
+  inbound: phishfortInbound,
   hints: { cancel: 'ask for a review with POST /v1/cases/{id}/actions/mark-safe instead' },
   sandbox: { credential: 'sandbox-phishfort-key', options: {} },
   exampleCreate: target => ({ provider: 'phishfort', target, reportedBy: 'soc@acme.example', comment: 'clone of our login page' }),
   connector: async () => (await import('./index.js')).phishfortModule,
+  direct: {
+    authHeaders: credential => ({ 'x-api-key': credential }),
+    detailPath: id => `/v1/incident/${encodeURIComponent(id)}`,
+    listItems: body => (body as { data: Array<Record<string, unknown>> }).data,
+    createdField: 'timestamp'
+  },
   submitRoutes: ['POST /v1/incident/tkd', 'POST /v1/incident/monitor']
 } as const satisfies ProviderModule

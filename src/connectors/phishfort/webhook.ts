@@ -7,10 +7,9 @@
  * which secrets count, replay protection and the route are the generic inbound code (features/events/inbound-routes.ts).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import type { InboundVerdict } from '../provider-module.js'
 
 export const SIGNATURE_TOLERANCE_MS = 5 * 60_000
-
-export type Verdict = { ok: true } | { ok: false, outcome: 'bad_signature' | 'stale', reason: string }
 
 export function phishfortSignature (secret: string, timestamp: string, rawBody: Buffer | string): string {
   return 'sha256=' + createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex')
@@ -25,7 +24,7 @@ export function timestampMs (raw: string): number {
   return Date.parse(raw)
 }
 
-export function verifyPhishfort (headers: { signature?: string | undefined, timestamp?: string | undefined }, rawBody: Buffer, secrets: readonly string[], now: number): Verdict {
+export function verifyPhishfort (headers: { signature?: string | undefined, timestamp?: string | undefined }, rawBody: Buffer, secrets: readonly string[], now: number): InboundVerdict {
   const { signature, timestamp } = headers
   if (secrets.length === 0) return { ok: false, outcome: 'bad_signature', reason: 'no PhishFort webhook secret is configured (PHISHFORT_WEBHOOK_SECRETS)' }
   if (signature === undefined || timestamp === undefined) return { ok: false, outcome: 'bad_signature', reason: 'X-PhishFort-Signature and X-PhishFort-Timestamp are required' }

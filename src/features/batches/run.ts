@@ -174,7 +174,7 @@ export class BatchRunner {
  *   reads counts: connection lost, timeout, 5xx, 429, our own budget or circuit saying wait;
  * - after it, a create the vendor cannot have acted on (connection refused, 429), one whose answer never came
  *   (timeout, connection lost: the next attempt adopts what it may have created), and one the vendor answered 503
- *   with Retry-After (it says it did not take the request now; PhishFort's API documentation asks for retries of
+ *   with Retry-After (it says it did not take the request now; vendors' API documentation asks for retries of
  *   5xx, and the adopting attempt still finds the case should one exist).
  * A refusal of the request itself (400, 401, 404, 422) or an unparseable answer is final.
  */

@@ -1,9 +1,11 @@
 /**
- * Brand-protection management: Cloudflare saved domain and logo queries (`/v1/brand-monitors`) and the
- * URL scanner (`/v1/scans`). Every check runs before any vendor call.
+ * Brand-protection management: saved domain and logo queries (`/v1/brand-monitors`) and the URL scanner
+ * (`/v1/scans`), at the provider whose connector offers them (its `brandProtection` capability object). Every check
+ * runs before any vendor call.
  */
 import type { CancelSignal } from '../../connectors/deadline.js'
-import type { Attachment, BrandMonitor, ConnectorContext, ProviderConnector, ScanInfo, ScanSubmission } from '../../connectors/connector.js'
+import type { Attachment, BrandMonitor, BrandProtectionApi, ConnectorContext, ScanInfo, ScanSubmission } from '../../connectors/connector.js'
+import type { ProviderId } from '../../schemas/provider.js'
 import { ConnectorError } from '../../connectors/connector.js'
 import { GatewayError } from '../../domain/problems.js'
 import type { Logger } from '../../logger.js'
@@ -40,8 +42,7 @@ export class BrandProtectionService {
   }
 
   async listMonitors (signal: CancelSignal, log: Logger): Promise<BrandMonitor[]> {
-    const c = this.#connector('listBrandMonitors')
-    return await this.#call(signal, log, async ctx => await c.listBrandMonitors!(ctx))
+    return await this.#call(signal, log, async (api, ctx) => await api.listMonitors(ctx))
   }
 
   async createMonitor (body: MonitorBody, files: Attachment[], signal: CancelSignal, log: Logger): Promise<BrandMonitor> {
@@ -52,8 +53,7 @@ export class BrandProtectionService {
       if (patterns.length === 0) throw field('/patterns', 'needs at least one pattern')
       const blank = patterns.findIndex(p => p === '')
       if (blank >= 0) throw field(`/patterns/${blank}`, 'must not be empty')
-      const c = this.#connector('createBrandMonitor')
-      return await this.#call(signal, log, async ctx => await c.createBrandMonitor!({ type: 'domain', tag, patterns, scan: body.scan ?? null }, ctx))
+      return await this.#call(signal, log, async (api, ctx) => await api.createMonitor({ type: 'domain', tag, patterns, scan: body.scan ?? null }, ctx))
     }
     const t = body.similarityThreshold
     if (!(t >= 0 && t <= 1)) throw field('/similarityThreshold', 'must be between 0 and 1')
@@ -71,19 +71,18 @@ export class BrandProtectionService {
     if (image.data.length === 0) throw field('/image', 'the image is empty')
     if (image.data.length > MAX_LOGO_BYTES) throw field('/image', `the image may be at most ${MAX_LOGO_BYTES} bytes (got ${image.data.length})`, 'GW_ERR_PAYLOAD_TOO_LARGE')
     if (!IMAGE_TYPES.has(image.contentType.toLowerCase())) throw field('/image', `must be one of ${[...IMAGE_TYPES].join(', ')}`)
-    const c = this.#connector('createBrandMonitor')
-    return await this.#call(signal, log, async ctx => await c.createBrandMonitor!({ type: 'logo', tag, similarityThreshold: t, image }, ctx))
+    return await this.#call(signal, log, async (api, ctx) => await api.createMonitor({ type: 'logo', tag, similarityThreshold: t, image }, ctx))
   }
 
   async deleteMonitor (id: string, signal: CancelSignal, log: Logger): Promise<void> {
     const m = /^(domain|logo):(\d{1,15})$/.exec(id)
     if (m === null) throw new GatewayError('GW_ERR_NOT_FOUND', `No brand monitor ${id}: ids look like domain:<id> or logo:<id>`)
-    const c = this.#connector('deleteBrandMonitor')
+    const { id: provider, api } = this.#provider()
     try {
-      await this.#providers.withContext('cloudflare', signal, log, async ctx => await c.deleteBrandMonitor!(m[1] as 'domain' | 'logo', m[2] as string, ctx))
+      await this.#providers.withContext(provider, signal, log, async ctx => { await api.deleteMonitor(m[1] as 'domain' | 'logo', m[2] as string, ctx) })
     } catch (err) {
-      if (err instanceof ConnectorError && err.kind === 'not_found') throw new GatewayError('GW_ERR_NOT_FOUND', `cloudflare has no ${m[1]} query ${m[2]}`, { provider: 'cloudflare', providerStatus: err.upstreamStatus })
-      throw this.#record(err)
+      if (err instanceof ConnectorError && err.kind === 'not_found') throw new GatewayError('GW_ERR_NOT_FOUND', `${provider} has no ${m[1]} query ${m[2]}`, { provider, providerStatus: err.upstreamStatus })
+      throw this.#record(provider, err)
     }
   }
 
@@ -95,33 +94,34 @@ export class BrandProtectionService {
       if (!ok || u.length > 2083) throw field(`/urls/${i}`, 'must be an http(s) URL of at most 2083 characters')
     })
     if (unique.length === 0) throw field('/urls', 'needs at least one URL')
-    const c = this.#connector('submitScans')
-    return await this.#call(signal, log, async ctx => await c.submitScans!(unique, ctx))
+    return await this.#call(signal, log, async (api, ctx) => await api.submitScans(unique, ctx))
   }
 
   async scanInfo (query: { urls: string[], scanIds: number[] }, signal: CancelSignal, log: Logger): Promise<ScanInfo[]> {
     if (query.urls.length === 0 && query.scanIds.length === 0) throw field('/url', 'give at least one url or scanId')
-    const c = this.#connector('scanInfo')
-    return await this.#call(signal, log, async ctx => await c.scanInfo!(query, ctx))
+    return await this.#call(signal, log, async (api, ctx) => await api.scanInfo(query, ctx))
   }
 
-  #connector (method: 'listBrandMonitors' | 'createBrandMonitor' | 'deleteBrandMonitor' | 'submitScans' | 'scanInfo'): ProviderConnector {
-    const c = this.#providers.require('cloudflare')
-    if (typeof c[method] !== 'function') throw new GatewayError('GW_ERR_UNSUPPORTED', 'cloudflare brand protection is not available in this gateway', { provider: 'cloudflare' })
-    return c
+  /** The provider that is on and offers brand protection; 422 naming the providers that are off when none is. */
+  #provider (): { id: ProviderId, api: BrandProtectionApi } {
+    for (const e of this.#providers.active()) if (e.connector.brandProtection !== undefined) return { id: e.id, api: e.connector.brandProtection }
+    const off = this.#providers.all().filter(e => e.connector === null)
+    throw new GatewayError('GW_ERR_UNSUPPORTED', 'No provider that is on offers brand protection in this gateway' +
+      (off.length === 0 ? '' : `; one that is off may: to turn it on, ${this.#providers.turnOnHint(off)}`))
   }
 
-  /** One Cloudflare call in its own deadline scope; failures are recorded for GET /v1/providers. */
-  async #call<T> (signal: CancelSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>): Promise<T> {
+  /** One call in the provider's deadline scope; failures are recorded for GET /v1/providers. */
+  async #call<T> (signal: CancelSignal, log: Logger, fn: (api: BrandProtectionApi, ctx: ConnectorContext) => Promise<T>): Promise<T> {
+    const { id, api } = this.#provider()
     try {
-      return await this.#providers.withContext('cloudflare', signal, log, fn)
+      return await this.#providers.withContext(id, signal, log, async ctx => await fn(api, ctx))
     } catch (err) {
-      throw this.#record(err)
+      throw this.#record(id, err)
     }
   }
 
-  #record (err: unknown): unknown {
-    if (err instanceof ConnectorError && err.kind !== 'rejected' && err.kind !== 'not_found') this.#providers.recordError('cloudflare', err)
+  #record (provider: ProviderId, err: unknown): unknown {
+    if (err instanceof ConnectorError && err.kind !== 'rejected' && err.kind !== 'not_found') this.#providers.recordError(provider, err)
     return err
   }
 }

@@ -2,7 +2,7 @@
  * Detections: the cross-provider inbox (the merged listing of services/merged-listing.ts over `detectedAt`), one
  * detection by id, and turning a detection into a case.
  * The gateway keeps one thing: which case a detection became (KvStore, `keys.detectionCase`), for providers that
- * cannot say it themselves (Cloudflare matches). BforeAI attacks carry their takedown.
+ * cannot say it themselves; a detection its provider accepts (`detectionAcceptance`) carries its takedown.
  */
 import { extend } from '../../domain/objects.js'
 import type { CancelSignal } from '../../connectors/deadline.js'
@@ -98,30 +98,30 @@ export class DetectionService {
   }
 
   /**
-   * Turns a detection into a case. A BforeAI attack is accepted at BforeAI (unless the body names another
-   * provider); anything else becomes a new case through CaseWriteService.create with the detection's target.
+   * Turns a detection into a case. A detection of the kind its provider accepts is accepted there (unless the body
+   * names another provider); anything else becomes a new case through CaseWriteService.create with the detection's target.
    * A detection that already became a case is a 409 naming it.
    */
   async takedown (id: string, body: DetectionTakedownBody, signal: CancelSignal, log: Logger): Promise<Case> {
     const { provider, kind, nativeId, connector, detection } = await this.#find(id, signal, log)
     const [linked] = await this.#withCaseLinks([detection], log)
     const existing = linked?.caseId ?? null
-    // a provider that accepts its own detections (BforeAI attacks) turns one into exactly one case: no duplicates
-    const accepts = connector.acceptDetection !== undefined && kind === 'attack'
+    // a provider that accepts its own detections of a kind turns one into exactly one case: no duplicates
+    const acceptance = connector.detectionAcceptance?.kind === kind ? connector.detectionAcceptance : undefined
+    const accepts = acceptance !== undefined
     if (existing !== null && (accepts || body.allowDuplicate !== true)) {
       throw new GatewayError('GW_ERR_DUPLICATE_CASE', `Detection ${id} already became case ${existing}${accepts ? '' : '; send allowDuplicate: true to file another'}`, { existing })
     }
 
     let created: Case
-    if (accepts && connector.acceptDetection !== undefined && (body.provider === undefined || body.provider === provider)) {
+    if (acceptance !== undefined && (body.provider === undefined || body.provider === provider)) {
       if (body.action === 'monitor') throw new GatewayError('GW_ERR_UNSUPPORTED', `${provider} accepts confirmed attacks for takedown only`, { provider })
       const brandId = integerId(body.brand?.id ?? detection.matched.queryId)
       if (brandId === null) {
-        throw new GatewayError('GW_ERR_VALIDATION', 'brand.id must be the integer id of a BforeAI brand (protected asset)', { errors: [{ path: '/brand/id', message: 'must be a positive integer' }] })
+        throw new GatewayError('GW_ERR_VALIDATION', `brand.id must be the integer id of a ${provider} brand (protected asset)`, { errors: [{ path: '/brand/id', message: 'must be a positive integer' }] })
       }
       try {
-        const accept = connector.acceptDetection.bind(connector)
-        created = await this.#providers.withContext(provider, signal, log, async ctx => await accept(nativeId, brandId, ctx))
+        created = await this.#providers.withContext(provider, signal, log, async ctx => await acceptance.accept(nativeId, brandId, ctx))
       } catch (err) {
         if (err instanceof ConnectorError && err.kind !== 'rejected' && err.kind !== 'not_found') this.#providers.recordError(provider, err)
         throw err

@@ -3,7 +3,7 @@
  * before it watched them, or while nobody recorded). It walks the listing like the export does and records each
  * case as first read now (sequence 0: a case already recorded is left as it is). Only vendor timestamps date the
  * milestones such a case is already past; a provider whose takedown times are on the detail view only (its module's
- * `timesOnDetail`: PhishFort, Netcraft) has its cases read one by one.
+ * `timesOnDetail` in its module) has its cases read one by one.
  */
 import type { CancelSignal } from '../../connectors/deadline.js'
 import { mapLimit } from '../../connectors/map-limit.js'

@@ -3,16 +3,16 @@
  * it keeps per case when it was created, first went in_progress, first mitigated, first taken down, first reached a
  * terminal status (and which), how often it was reopened, and where each time came from.
  *
- * Times: the vendor's own timestamp where the case carries one (PhishFort burnStartedTimestamp → `takedownStartedAt`
- * and takedownTimestamp → `resolvedAt`; Cloudflare mitigation `effective_date` → `mitigations[].effectiveAt`, or
- * `updatedAt`, the latest effective date, on a listed case; the event's `occurredAt`, e.g. BforeAI's `updated_at`),
- * else the gateway's observation time, whose precision is the poll interval for a poll, 0 for a webhook or the
+ * Times: the vendor's own timestamp where the case carries one (`takedownStartedAt`, `resolvedAt`, the event's
+ * `occurredAt`, and what the provider module's `milestones` declares: mitigation effective dates, an `updatedAt` that
+ * moves with the status only), else the gateway's observation time, whose precision is the poll interval for a poll, 0 for a webhook or the
  * gateway's own write, unknown for a single read.
  */
 import type { Case, CaseDetail } from '../../schemas/case.js'
 import type { ProviderId } from '../../schemas/provider.js'
 import { isTerminal, type UnifiedStatus } from '../../schemas/unified-status.js'
-import { isRemoval } from '../../connectors/cloudflare/status-map.js'
+import type { MilestoneDating } from '../../connectors/provider-module.js'
+import { PROVIDER_MODULES } from '../../providers/registry.js'
 import { decodeRow, encodeRow, shardOf, type Milestone, type MilestoneRow, type MilestoneTime } from './row.js'
 import type { MilestoneStore } from './store.js'
 
@@ -104,7 +104,7 @@ function apply (before: MilestoneRow | null, event: CaseChangeEvent, createdAt: 
     if (!Number.isNaN(v) && v >= createdAt) row.milestones[m] = { at: v, source: 'vendor', precisionSeconds: 0 }
     else if (!firstSightRead) row.milestones[m] = observed
   }
-  // PhishFort says when burning started even when the case is first seen past in_progress
+  // a vendor that says when the takedown started dates in_progress even when the case is first seen past it
   if (c.takedownStartedAt != null) set('inProgress', c.takedownStartedAt)
   for (const m of REACHES[c.status] ?? []) set(m, vendorTimeOf(c, m, event.occurredAt))
   if (isTerminal(c.status) && row.firstTerminal === null) {
@@ -123,12 +123,14 @@ function observedTime (event: CaseChangeEvent, opts: RecorderOptions): Milestone
 
 /** The vendor's own time for a milestone the case just reached, where the case carries one. */
 function vendorTimeOf (c: CaseChangeEvent['case'], m: Milestone, occurredAt: string | null): string | null {
-  // the detail view's resolvedAt (PhishFort takedownTimestamp, Netcraft final/first resolved) dates the removal
+  const dating: MilestoneDating = PROVIDER_MODULES[c.provider].milestones ?? {}
+  // the detail view's resolvedAt dates the removal
   if (m === 'takenDown' && c.resolvedAt != null) return c.resolvedAt
-  if (c.provider === 'cloudflare' && (m === 'mitigated' || m === 'takenDown' || m === 'terminal')) {
+  const byMitigations = dating.mitigations
+  if (byMitigations !== undefined && (m === 'mitigated' || m === 'takenDown' || m === 'terminal')) {
     if (c.mitigations !== undefined) {
       const times = c.mitigations
-        .filter(x => x.effectiveAt !== null && (m === 'mitigated' || isRemoval(x.type)))
+        .filter(x => x.effectiveAt !== null && (m === 'mitigated' || byMitigations.removes(x.type)))
         .map(x => x.effectiveAt as string)
         .sort()
       if (times[0] !== undefined) return times[0]
@@ -136,7 +138,6 @@ function vendorTimeOf (c: CaseChangeEvent['case'], m: Milestone, occurredAt: str
       return c.updatedAt
     }
   }
-  // BforeAI keeps no history: its updated_at moves with the status, so it dates a change the event has no time for
-  if (c.provider === 'bforeai' && occurredAt === null) return c.updatedAt
+  if (dating.updatedAtDatesChange === true && occurredAt === null) return c.updatedAt
   return occurredAt
 }

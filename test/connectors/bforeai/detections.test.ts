@@ -87,13 +87,13 @@ describe('bforeai detections (MockAgent: exact requests)', () => {
     const pool = agent.get(ORIGIN)
     pool.intercept({ path: '/api/v2/takedown/accept', method: 'POST', body: JSON.stringify({ attack_id: 7, brand_id: 501 }) })
       .reply(200, { id: 'td-7', created: '2026-07-01T00:00:00Z', attack_url: 'https://login-acme7.example', value: { type: 'domain', value: 'login-acme7.example' }, status_name: 'Pending', brand_id: 501, brand_name: 'Acme Bank', attack_id: 7 }, { headers: JSON_HEADERS })
-    const c = await connector.acceptDetection!('7', 501, testCtx())
+    const c = await connector.detectionAcceptance!.accept('7', 501, testCtx())
     expect(c).toMatchObject({ id: 'bforeai:td-7', provider: 'bforeai', status: 'received', target: { type: 'domain', value: 'login-acme7.example' } })
     expect(calls()[0]!.headers).toMatchObject({ 'content-type': 'application/json', 'x-authorization': KEY })
 
     pool.intercept({ path: '/api/v2/takedown/accept', method: 'POST' })
       .reply(422, { detail: [{ loc: ['body', 'brand_id'], msg: 'field required', type: 'value_error.missing' }] }, { headers: JSON_HEADERS })
-    const err = await connector.acceptDetection!('8', 1, testCtx()).catch(e => e as ConnectorError)
+    const err = await connector.detectionAcceptance!.accept('8', 1, testCtx()).catch(e => e as ConnectorError)
     expect(err).toBeInstanceOf(ConnectorError)
     expect((err as ConnectorError).kind).toBe('rejected')
     expect((err as ConnectorError).message).toContain('body.brand_id: field required')
@@ -133,7 +133,7 @@ describe('bforeai detections against the simulator', () => {
 
   it('accepting an attack creates a takedown the list shows, with the same target, and the attack then links to it', async () => {
     const open = (await walk(100)).find(d => d.caseId === null)!
-    const created = await h.connector.acceptDetection!(open.id.split(':')[2]!, Number(open.matched.queryId), testCtx())
+    const created = await h.connector.detectionAcceptance!.accept(open.id.split(':')[2]!, Number(open.matched.queryId), testCtx())
     expect(created.provider).toBe('bforeai')
     expect(created.target).toMatchObject(open.target) // the case also keeps the attack URL as `submitted`
     const listed = await h.connector.listCases({ pageToken: null, pageSize: 100, filters: {} }, testCtx())
@@ -141,7 +141,7 @@ describe('bforeai detections against the simulator', () => {
     const again = await h.connector.getDetection!('attack', open.id.split(':')[2]!, testCtx())
     expect(again?.caseId).toBe(created.id)
     // a second accept of the same attack is refused by the vendor
-    await expect(h.connector.acceptDetection!(open.id.split(':')[2]!, 501, testCtx())).rejects.toMatchObject({ kind: 'rejected' })
+    await expect(h.connector.detectionAcceptance!.accept(open.id.split(':')[2]!, 501, testCtx())).rejects.toMatchObject({ kind: 'rejected' })
     expect(await h.connector.getDetection!('attack', '999999', testCtx())).toBeNull()
   })
 })

@@ -97,14 +97,14 @@ describe('cloudflare brand protection (MockAgent: exact requests)', () => {
       .reply(200, { success: true, message: 'ok', query_id: 9 }, { headers: JSON_HEADERS })
     pool.intercept({ path: `${V2}/domain/queries?id=9`, method: 'GET' })
       .reply(200, { success: true, errors: [], messages: [], result: domainQuery(9, 'acme', ['acme', 'acm3']) }, { headers: JSON_HEADERS })
-    const m = await connector.createBrandMonitor!({ type: 'domain', tag: 'acme', patterns: ['acme', 'acm3'], scan: null }, testCtx())
+    const m = await connector.brandProtection!.createMonitor({ type: 'domain', tag: 'acme', patterns: ['acme', 'acm3'], scan: null }, testCtx())
     expect(m).toMatchObject({ id: 'domain:9', type: 'domain', patterns: ['acme', 'acm3'] })
 
     pool.intercept({ path: `${V2}/logo/queries`, method: 'POST', body: JSON.stringify({ tag: 'logo', image_data: 'data:image/png;base64,AQID', similarity_threshold: 0.7 }) })
       .reply(200, { success: true, message: 'ok', query_id: 3 }, { headers: JSON_HEADERS })
     pool.intercept({ path: `${V2}/logo/queries?id=3`, method: 'GET' })
       .reply(200, [{ id: 3, tag: 'logo', r2_path: 'x', similarity_threshold: 0.7, uploaded_at: '2026-07-01T00:00:00Z' }], { headers: JSON_HEADERS })
-    const l = await connector.createBrandMonitor!({ type: 'logo', tag: 'logo', similarityThreshold: 0.7, image: { data: Buffer.from([1, 2, 3]), contentType: 'image/png' } }, testCtx())
+    const l = await connector.brandProtection!.createMonitor({ type: 'logo', tag: 'logo', similarityThreshold: 0.7, image: { data: Buffer.from([1, 2, 3]), contentType: 'image/png' } }, testCtx())
     expect(l).toMatchObject({ id: 'logo:3', similarityThreshold: 0.7 })
   })
 })
@@ -135,7 +135,7 @@ describe('cloudflare brand protection against the simulator', () => {
   })
 
   it('a new domain query brings its matches; deleting it removes them; detections are found by id', async () => {
-    const m = await h.connector.createBrandMonitor!({ type: 'domain', tag: 'initech', patterns: ['initech'], scan: true }, testCtx())
+    const m = await h.connector.brandProtection!.createMonitor({ type: 'domain', tag: 'initech', patterns: ['initech'], scan: true }, testCtx())
     expect(m).toMatchObject({ type: 'domain', tag: 'initech', patterns: ['initech'], scan: true })
     const all = await walk(100)
     const mine = all.filter(d => d.matched.queryTag === 'initech')
@@ -143,17 +143,17 @@ describe('cloudflare brand protection against the simulator', () => {
     const one = mine[0]!
     const native = decodeURIComponent(one.id.split(':').slice(2).join(':'))
     expect(await h.connector.getDetection!('domain-match', native, testCtx())).toEqual(one)
-    await h.connector.deleteBrandMonitor!('domain', m.id.slice('domain:'.length), testCtx())
+    await h.connector.brandProtection!.deleteMonitor('domain', m.id.slice('domain:'.length), testCtx())
     expect((await walk(100)).some(d => d.matched.queryTag === 'initech')).toBe(false)
     expect(await h.connector.getDetection!('domain-match', native, testCtx())).toBeNull()
-    await expect(h.connector.deleteBrandMonitor!('domain', '424242', testCtx())).rejects.toMatchObject({ kind: 'not_found' })
+    await expect(h.connector.brandProtection!.deleteMonitor('domain', '424242', testCtx())).rejects.toMatchObject({ kind: 'not_found' })
   })
 
   it('submits URLs to the scanner and reads their results', async () => {
-    const s = await h.connector.submitScans!(['https://login-acme.example/x', 'https://www.cloudflare.com/'], testCtx())
+    const s = await h.connector.brandProtection!.submitScans(['https://login-acme.example/x', 'https://www.cloudflare.com/'], testCtx())
     expect(s.submitted).toHaveLength(1)
     expect(s.excluded).toEqual(['https://www.cloudflare.com/'])
-    const info = await h.connector.scanInfo!({ urls: ['https://login-acme.example/x'], scanIds: [] }, testCtx())
+    const info = await h.connector.brandProtection!.scanInfo({ urls: ['https://login-acme.example/x'], scanIds: [] }, testCtx())
     expect(info).toHaveLength(1)
     expect(info[0]).toMatchObject({ url: 'https://login-acme.example/x', scanId: s.submitted[0]!.scanId, complete: false })
   })

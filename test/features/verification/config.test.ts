@@ -42,7 +42,7 @@ describe('VERIFY_* configuration', () => {
       'VERIFY_ENABLED must be true or false (got "yes")',
       'VERIFY_DNS_SERVERS: "dns.example" is not an IP address',
       'VERIFY_CONFIRM_SPACING must be one wait of at least 1s, such as 10m (got "soon")',
-      'VERIFY_ON_REAPPEAR must be event, reopen or resubmit (got "shout")',
+      'VERIFY_ON_REAPPEAR must be one of event, reopen, resubmit (got "shout")',
       'VERIFY_PROXY_URL must be an http:// or https:// proxy URL'
     ]))
   })
