@@ -21,7 +21,7 @@ import { providerEnv } from '../../src/providers/env.js'
 import { killAll, listening, spawnGateway, type GatewayProcess } from '../support/gateway-process.js'
 
 // the Netcraft simulator seeds one wildcard takedown beyond its count (src/simulators/netcraft/seed.ts)
-const COUNTS: Record<ProviderId, number> = { phishfort: 2500, bforeai: 2500, cloudflare: 2500, netcraft: 2499 }
+const COUNTS = Object.fromEntries(PROVIDER_IDS.map(id => [id, id === 'netcraft' ? 2499 : 2500])) as Record<ProviderId, number>
 const MB = 1024 * 1024
 const KEY = 'export-reader-key-0123'
 

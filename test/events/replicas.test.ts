@@ -62,7 +62,7 @@ interface Group {
 }
 
 async function vendorCall (v: Vendors, provider: ProviderId, method: 'POST' | 'GET', path: string, body?: unknown): Promise<string> {
-  const auth: Record<ProviderId, Record<string, string>> = {
+  const auth: Partial<Record<ProviderId, Record<string, string>>> = {
     phishfort: { 'x-api-key': SANDBOX_CREDENTIALS.phishfort },
     bforeai: { 'x-authorization': SANDBOX_CREDENTIALS.bforeai },
     cloudflare: { authorization: `Bearer ${SANDBOX_CREDENTIALS.cloudflare}` },
