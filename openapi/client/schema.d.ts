@@ -812,7 +812,8 @@ export interface components {
          *         "bforeai": "live",
          *         "phishfort": "live",
          *         "cloudflare": "live",
-         *         "netcraft": "off"
+         *         "netcraft": "live",
+         *         "webrisk": "off"
          *       }
          *     }
          * @example {
@@ -822,7 +823,8 @@ export interface components {
          *         "bforeai": "live",
          *         "phishfort": "live",
          *         "cloudflare": "live",
-         *         "netcraft": "live"
+         *         "netcraft": "live",
+         *         "webrisk": "live"
          *       }
          *     }
          */
@@ -841,6 +843,8 @@ export interface components {
                 cloudflare: "live" | "sandbox" | "off";
                 /** @enum {string} */
                 netcraft: "live" | "sandbox" | "off";
+                /** @enum {string} */
+                webrisk: "live" | "sandbox" | "off";
             };
             /** @description Providers whose calls show a configuration error (their list route answers 404: a wrong base URL), with what to check. The gateway stays ready: listings serve the other providers and name these in `errors` */
             configErrors?: {
@@ -848,6 +852,7 @@ export interface components {
                 phishfort?: string;
                 cloudflare?: string;
                 netcraft?: string;
+                webrisk?: string;
             };
         };
         /**
@@ -913,7 +918,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             providerCaseId: string;
             target: components["schemas"]["Target"];
             /**
@@ -961,7 +966,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /** @description The HTTP status this failure maps to (502, 503, 504, ...) */
             status: number;
             title: string;
@@ -1088,7 +1093,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /** @description HTTP status the provider answered with, when it answered */
             providerStatus?: number | null;
             /** @description Id of the existing open case (409 duplicate) */
@@ -1223,7 +1228,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             providerCaseId: string;
             target: components["schemas"]["Target"];
             /**
@@ -1309,7 +1314,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /**
              * @description `request`: the body named the provider; `rule`: routing rules chose it
              * @enum {string}
@@ -1336,7 +1341,7 @@ export interface components {
                  * @description Provider (vendor) id
                  * @enum {string}
                  */
-                provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                 reason: string;
             }[];
         };
@@ -1373,7 +1378,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             target: {
                 /**
                  * @description Kind of target
@@ -1493,7 +1498,7 @@ export interface components {
          */
         ReferenceItem: {
             /** @description `gateway` for the unified statuses themselves */
-            provider: ("bforeai" | "phishfort" | "cloudflare" | "netcraft") | "gateway";
+            provider: ("bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk") | "gateway";
             /**
              * @description Kind of reference data
              * @enum {string}
@@ -1602,7 +1607,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            id: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            id: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /**
              * @description `off`: no credentials outside sandbox mode; skipped by listings, 422 for writes
              * @enum {string}
@@ -1748,7 +1753,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /**
              * @description `attack`: a BforeAI confirmed attack; `domain-match` / `logo-match`: a Cloudflare Brand Protection match of a saved query
              * @enum {string}
@@ -1861,7 +1866,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /**
              * @description `monitor`: watch without a takedown (PhishFort)
              * @default takedown
@@ -2136,7 +2141,7 @@ export interface components {
                  * @description Provider (vendor) id
                  * @enum {string}
                  */
-                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                 /**
                  * @description Kind of target
                  * @enum {string}
@@ -2728,7 +2733,7 @@ export interface components {
                      * @description Provider (vendor) id
                      * @enum {string}
                      */
-                    provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                    provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                     /**
                      * @description `request`: the body named the provider; `rule`: routing rules chose it
                      * @enum {string}
@@ -2755,7 +2760,7 @@ export interface components {
                          * @description Provider (vendor) id
                          * @enum {string}
                          */
-                        provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                        provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                         reason: string;
                     }[];
                 };
@@ -2859,7 +2864,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /**
              * @description `monitor`: watch without a takedown (PhishFort)
              * @default takedown
@@ -2994,7 +2999,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /** @enum {string} */
             outcome: "pending" | "created" | "duplicate" | "failed" | "cancelled";
             /** @description `created`: the new case */
@@ -3049,7 +3054,7 @@ export interface components {
          */
         WebhookFilter: {
             /** @description only cases of these providers */
-            providers?: ("bforeai" | "phishfort" | "cloudflare" | "netcraft")[];
+            providers?: ("bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk")[];
             /** @description only events whose case is now in one of these statuses */
             statuses?: ("received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown")[];
             /** @description only cases with these target types */
@@ -3408,7 +3413,8 @@ export interface operations {
                      *         "bforeai": "live",
                      *         "phishfort": "live",
                      *         "cloudflare": "live",
-                     *         "netcraft": "off"
+                     *         "netcraft": "live",
+                     *         "webrisk": "off"
                      *       }
                      *     }
                      */
@@ -3429,7 +3435,8 @@ export interface operations {
                      *         "bforeai": "live",
                      *         "phishfort": "live",
                      *         "cloudflare": "live",
-                     *         "netcraft": "live"
+                     *         "netcraft": "live",
+                     *         "webrisk": "live"
                      *       }
                      *     }
                      */
@@ -5005,7 +5012,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Provider (vendor) id */
-                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             };
             header?: {
                 "if-none-match"?: string;
@@ -7247,7 +7254,7 @@ export interface operations {
                              * @description Provider (vendor) id
                              * @enum {string}
                              */
-                            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                             providerCaseId: string;
                             /**
                              * @example {

@@ -9,13 +9,15 @@ import { bforeaiProvider } from '../connectors/bforeai/provider.js'
 import { cloudflareProvider } from '../connectors/cloudflare/provider.js'
 import { netcraftProvider } from '../connectors/netcraft/provider.js'
 import { phishfortProvider } from '../connectors/phishfort/provider.js'
+import { webriskProvider } from '../connectors/webrisk/provider.js'
 
 /** One line per provider; a missing, extra or misnamed one fails the typecheck (PROVIDER_IDS is the id list). */
 const BY_ID = {
   bforeai: bforeaiProvider,
   phishfort: phishfortProvider,
   cloudflare: cloudflareProvider,
-  netcraft: netcraftProvider
+  netcraft: netcraftProvider,
+  webrisk: webriskProvider
 } as const satisfies { [K in ProviderId]: ProviderModule & { id: K } }
 
 /** The provider modules in PROVIDER_IDS order (the listing order). */
