@@ -3,7 +3,8 @@
  * reference describe it) with its OAuth token endpoint:
  * - `POST /token`: the JWT-bearer grant; the RS256 assertion is verified against the simulator's test key
  *   (connectors/webrisk/sandbox-key.ts), with its key id, `iss`, the cloud-platform scope, `aud` (the path must be the
- *   token path: the simulator may sit behind a proxy), `exp - iat ≤ 3600` and expiry on the simulator clock;
+ *   token path: the simulator may sit behind a proxy), `exp - iat ≤ 3600` and, with `checkAssertionTime`, iat and exp
+ *   on the simulator clock;
  *   refusals are 400 `{"error":"invalid_grant"}`. Tokens last 3599 s.
  * - `POST /v1/projects/{id or number}/uris:submit`: one URL, strict validation (unknown fields, scalars in repeated
  *   fields, unknown enums: 400 INVALID_ARGUMENT with a BadRequest detail), 100 a minute and 1,000 a day (429
@@ -62,6 +63,11 @@ export interface WebriskSimulator extends Simulator {
   listMode: 'list' | 'unimplemented'
   /** a project that is not allowlisted: every submit gets this status (403, 404 or 501); null = allowlisted */
   refuseSubmitWith: number | null
+  /**
+   * also refuse an assertion whose iat/exp do not fit the simulator clock. Off by default: a client may run on another
+   * clock (a gateway process beside a manual-clock simulator); the lifetime (exp − iat ≤ 3600) is always checked.
+   */
+  checkAssertionTime: boolean
 }
 
 const SEED_OUTCOMES: Outcome[] = ['SUCCEEDED', 'SUCCEEDED', 'CLOSED', 'FAILED', 'CANCELLED', 'RUNNING']
@@ -79,7 +85,7 @@ export function createWebriskSimulator (opts: SimulatorOptions): WebriskSimulato
   const publicKey = createPublicKey(SIMULATOR_TEST_PRIVATE_KEY)
   const tokens = new Map<string, number>()
   const submits: number[] = []
-  const sim: WebriskSimulator = { app, faults, stats, basePath: '', operations, listMode: 'list', refuseSubmitWith: null }
+  const sim: WebriskSimulator = { app, faults, stats, basePath: '', operations, listMode: 'list', refuseSubmitWith: null, checkAssertionTime: false }
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
@@ -112,7 +118,7 @@ export function createWebriskSimulator (opts: SimulatorOptions): WebriskSimulato
     const now = Math.floor(opts.clock.now() / 1000)
     const iat = Number(claims.iat)
     const exp = Number(claims.exp)
-    if (!Number.isInteger(iat) || !Number.isInteger(exp) || exp - iat > 3600 || iat > now + 60 || exp <= now) {
+    if (!Number.isInteger(iat) || !Number.isInteger(exp) || exp <= iat || exp - iat > 3600 || (sim.checkAssertionTime && (iat > now + 60 || exp <= now))) {
       return await refuse('Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.')
     }
     const token = `sim.${randomBytes(18).toString('base64url')}`

@@ -39,6 +39,7 @@ export class OperationStore {
   readonly clock: Clock
   readonly #ops = new Map<string, SimOperation>()
   #next = 11895063640312853845n
+  #sorted: SimOperation[] | null = null
 
   constructor (clock: Clock) {
     this.clock = clock
@@ -49,6 +50,7 @@ export class OperationStore {
     const review = REVIEW_MS / (this.clock.speed ?? 1)
     const op: SimOperation = { id: this.#next.toString(), uri, abuseType, createdAt, decideAt: outcome === 'RUNNING' ? null : createdAt + review, outcome }
     this.#ops.set(op.id, op)
+    this.#sorted = null
     return op
   }
 
@@ -60,9 +62,11 @@ export class OperationStore {
     op.decideAt = outcome === 'RUNNING' ? null : this.clock.now()
   }
 
-  /** newest first (ties by id, descending) */
+  /** newest first (ties by id, descending); kept until the next submission */
   all (): SimOperation[] {
-    return [...this.#ops.values()].sort((a, b) => b.createdAt - a.createdAt || (BigInt(b.id) > BigInt(a.id) ? 1 : -1))
+    // ids are issued in increasing order and of equal length, so their string order is their numeric order
+    this.#sorted ??= [...this.#ops.values()].sort((a, b) => b.createdAt - a.createdAt || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0))
+    return this.#sorted
   }
 
   /** google.longrunning.Operation of one submission now */

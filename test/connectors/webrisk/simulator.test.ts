@@ -18,6 +18,7 @@ let running: RunningSimulator
 
 beforeAll(async () => {
   sim = createWebriskSimulator({ clock, apiKey: 'kid-sim-test', seed: 2, count: 12 })
+  sim.checkAssertionTime = true
   running = await startSimulator(sim)
 })
 afterAll(async () => { await running.close() })
@@ -58,6 +59,7 @@ describe('the Web Risk simulator', () => {
       assertion({ header: { kid: 'another-key' } }),
       assertion({ claims: { aud: 'https://oauth2.googleapis.com/wrong' } }),
       assertion({ claims: { exp: Math.floor(clock.now() / 1000) + 7200 } }),
+      assertion({ claims: { iat: Math.floor(clock.now() / 1000) - 7200, exp: Math.floor(clock.now() / 1000) - 3600 } }),
       assertion({ claims: { iss: 'someone@else.iam.gserviceaccount.com' } })
     ]) {
       const res = await token(bad)
