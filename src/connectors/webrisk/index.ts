@@ -72,14 +72,14 @@ class WebriskConnector implements ProviderConnector {
   readonly #record: SubmissionRecord
   readonly #project: string
   readonly #listOperations: boolean
-  readonly #dailySubmits: number
+  readonly #quota: { minute: number, day: number }
 
   constructor (settings: ProviderSettings, deps: ConnectorDeps) {
     this.#client = new WebriskClient(settings, deps)
     this.#deps = deps
     this.#project = settings.options?.project ?? ''
     this.#listOperations = settings.options?.listOperations === 'true'
-    this.#dailySubmits = Number(settings.options?.dailySubmits ?? '1000')
+    this.#quota = { minute: Number(settings.options?.minuteSubmits ?? '100'), day: Number(settings.options?.dailySubmits ?? '1000') }
     this.#record = new SubmissionRecord(deps.store ?? new MemoryKvStore(deps.clock), this.#project)
   }
 
@@ -227,16 +227,17 @@ class WebriskConnector implements ProviderConnector {
   }
 
   async submitCreate (prepared: PreparedRequest, input: CreateCaseInput, ctx: ConnectorContext): Promise<CreateOutcome> {
-    // the day's quota holds before the call (the minute's is the outbound budget, inside the HTTP client)
+    // the quotas hold before the call (the duplicate check ran before this, findOpenCase)
     const now = this.#deps.clock.now()
     let quota: Awaited<ReturnType<SubmissionRecord['countSubmit']>>
     try {
-      quota = await this.#record.countSubmit(this.#dailySubmits, now)
+      quota = await this.#record.countSubmit(this.#quota, now)
     } catch (err) {
       throw recordDown(err)
     }
     if (!quota.ok) {
-      throw new ConnectorError(PROVIDER, 'rate_limited', `the day's Web Risk submissions (WEBRISK_DAILY_SUBMITS=${this.#dailySubmits}) are used up`, { retryAfter: quota.retryAfterSeconds })
+      const setting = quota.which === 'minute' ? `WEBRISK_MINUTE_SUBMITS=${this.#quota.minute}` : `WEBRISK_DAILY_SUBMITS=${this.#quota.day}`
+      throw new ConnectorError(PROVIDER, 'rate_limited', `the ${quota.which}'s Web Risk submissions (${setting}) are used up`, { retryAfter: quota.retryAfterSeconds })
     }
     const name = await this.#client.submit(this.#project, prepared.body, ctx)
     const id = caseIdOfOperation(name)

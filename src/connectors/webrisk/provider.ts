@@ -18,10 +18,12 @@ export const webriskProvider = {
     { key: 'project', env: 'WEBRISK_PROJECT', description: 'Google Cloud project id or number the submissions are made for (allowlisted for the Submission API)', required: true, format: { pattern: PROJECT, message: 'must be a Google Cloud project id (6–30 lower-case letters, digits, hyphens) or number' } },
     { key: 'tokenUrl', env: 'WEBRISK_TOKEN_URL', description: 'token endpoint of the JWT-bearer exchange, in place of the key file\'s token_uri (a path is taken on WEBRISK_BASE_URL\'s origin)' },
     { key: 'listOperations', env: 'WEBRISK_LIST_OPERATIONS', description: 'true: list cases with Web Risk\'s operations.list (documented, unconfirmed); false: from the gateway\'s record of its submissions', default: 'false', format: { pattern: /^(true|false)$/, message: 'must be true or false' } },
+    { key: 'minuteSubmits', env: 'WEBRISK_MINUTE_SUBMITS', description: 'submissions per minute the gateway makes before it answers 503 with Retry-After (Web Risk quota: 100 a minute per project; 0 = no count)', default: '100', format: { pattern: /^\d{1,6}$/, message: 'must be a whole number' } },
     { key: 'dailySubmits', env: 'WEBRISK_DAILY_SUBMITS', description: 'submissions per UTC day the gateway makes before it answers 503 with Retry-After (Web Risk quota: 1,000 a day per project; 0 = no count)', default: '1000', format: { pattern: /^\d{1,6}$/, message: 'must be a whole number' } }
   ],
-  // Web Risk quotas: SubmitUri 100 per minute per project ("Quotas and limits"); operation reads count here too
-  budget: { limit: 100, windowMs: 60_000, source: 'Web Risk "Quotas and limits": SubmitUri 100 per minute per project' },
+  // Web Risk publishes quotas for submissions only (100 a minute, 1,000 a day: WEBRISK_MINUTE_SUBMITS and
+  // WEBRISK_DAILY_SUBMITS count them before the call); reads and token exchanges have none, so no budget by default
+  budget: { limit: 0, windowMs: 60_000 },
   routing: { url: 5 },
   statusTable: webriskStatusTable,
   ids: { case: WEBRISK_ID, detections: {} },

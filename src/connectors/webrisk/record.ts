@@ -6,7 +6,7 @@
  *   newest first, with no lock and no list rewritten per submission);
  * - `rec:<id>`: the submission as last seen (mapper.ts `Seen`) and when to poll its operation next;
  * - `uri:<sha256 of the URL>`: the latest submission of a URL (the duplicate check);
- * - `day:<YYYY-MM-DD>`: submissions counted against the daily quota.
+ * - `min:<epoch minute>`, `day:<YYYY-MM-DD>`: submissions counted against the quotas.
  */
 import { createHash } from 'node:crypto'
 import type { KvStore } from '../../store/kv-store.js'
@@ -60,14 +60,24 @@ export class SubmissionRecord {
 
   #key (part: string): string { return this.#tag + part }
 
-  /** Counts one submission against the day's quota; false (and not counted) when the day's `limit` is used up. */
-  async countSubmit (limit: number, nowMs: number): Promise<{ ok: true } | { ok: false, retryAfterSeconds: number }> {
-    if (limit <= 0) return { ok: true }
-    const day = new Date(nowMs).toISOString().slice(0, 10)
-    const { value } = await this.#store.incr(this.#key(`day:${day}`), DAY_MS + 3600_000)
-    if (value <= limit) return { ok: true }
-    // the reset time of Google's daily quota is not published: tomorrow 00:00 UTC is a guess, said as one
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((Date.parse(day) + DAY_MS - nowMs) / 1000)) }
+  /**
+   * Counts one submission against the minute's and the day's quota (fixed windows: the UTC minute, the UTC day); a
+   * refusal says which and when it resets. A refused submission still counts (the counters are shared by replicas and
+   * never decremented), which errs on the side of the quota.
+   */
+  async countSubmit (limits: { minute: number, day: number }, nowMs: number): Promise<{ ok: true } | { ok: false, which: 'minute' | 'day', retryAfterSeconds: number }> {
+    if (limits.minute > 0) {
+      const minute = Math.floor(nowMs / MINUTE)
+      const { value } = await this.#store.incr(this.#key(`min:${minute}`), 2 * MINUTE)
+      if (value > limits.minute) return { ok: false, which: 'minute', retryAfterSeconds: Math.max(1, Math.ceil(((minute + 1) * MINUTE - nowMs) / 1000)) }
+    }
+    if (limits.day > 0) {
+      const day = new Date(nowMs).toISOString().slice(0, 10)
+      const { value } = await this.#store.incr(this.#key(`day:${day}`), DAY_MS + 3600_000)
+      // the reset time of Google's daily quota is not published: tomorrow 00:00 UTC is a guess, said as one
+      if (value > limits.day) return { ok: false, which: 'day', retryAfterSeconds: Math.max(1, Math.ceil((Date.parse(day) + DAY_MS - nowMs) / 1000)) }
+    }
+    return { ok: true }
   }
 
   async add (s: Submission): Promise<void> {

@@ -228,6 +228,20 @@ describe('submit', () => {
     api().intercept({ method: 'POST', path: '/v1/projects/acme-webrisk/uris:submit' }).reply(200, { name: 'projects/508138417679/operations/3' }, { headers: JSON_HEADERS })
     expect((await submit('https://q-3.example/')).kind).toBe('created')
   })
+
+  it('the minute\'s quota holds before the call too (WEBRISK_MINUTE_SUBMITS), until the next UTC minute', async () => {
+    connector = make({ minuteSubmits: '1', dailySubmits: '0' })
+    tokenEndpoint([], ['tok'])
+    api().intercept({ method: 'POST', path: '/v1/projects/acme-webrisk/uris:submit' }).reply(200, { name: 'projects/508138417679/operations/7' }, { headers: JSON_HEADERS })
+    expect((await submit('https://m-1.example/')).kind).toBe('created')
+    clock.advance(15_000)
+    const err = await failure(submit('https://m-2.example/'))
+    expect([err.kind, err.retryAfter]).toEqual(['rate_limited', 45])
+    expect(err.message).toContain('WEBRISK_MINUTE_SUBMITS=1')
+    clock.advance(45_000)
+    api().intercept({ method: 'POST', path: '/v1/projects/acme-webrisk/uris:submit' }).reply(200, { name: 'projects/508138417679/operations/8' }, { headers: JSON_HEADERS })
+    expect((await submit('https://m-2.example/')).kind).toBe('created')
+  })
 })
 
 describe('operations and the record', () => {
