@@ -54,6 +54,8 @@ function change (provider: ProviderId, nativeId: string, current: string | null,
     case 'bforeai': return { path: `/__sim/takedowns/${nativeId}/plan`, body: plan(k % 2 === 0 ? 'Closed' : cur === 'monitoring' ? 'In Progress' : 'Monitoring') }
     case 'netcraft': return { path: `/__sim/takedowns/${nativeId}/plan`, body: plan(k % 2 === 0 ? 'resolved' : cur === 'contacted_police' ? 'contacted_upstream' : 'contacted_police') }
     case 'cloudflare': return { path: `/__sim/abuse-reports/${nativeId}/close` }
+    case 'webrisk': return { path: `/__sim/operations/${nativeId.slice(nativeId.indexOf('.') + 1)}/decide`, body: { state: k % 2 === 0 ? 'CLOSED' : cur === 'running' ? 'SUCCEEDED' : 'RUNNING' } }
+    default: throw new Error(`the watch scenario has no control call that changes a ${provider} case`)
   }
 }
 

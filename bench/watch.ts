@@ -45,7 +45,8 @@ const args = parseCli('bench:watch', USAGE, {
 const CASES = Number(args.cases)
 const DAY = 86_400_000
 const WINDOW_MS = 5 * 60_000
-const CADENCE: Record<ProviderId, number> = { bforeai: 60_000, phishfort: 120_000, cloudflare: 60_000, netcraft: 60_000 }
+/** watch interval per provider: 60 s (the default), PhishFort 120 s */
+const CADENCE = Object.fromEntries(PROVIDER_IDS.map(id => [id, id === 'phishfort' ? 120_000 : 60_000])) as Record<ProviderId, number>
 const KEY = 'bench-key-0123456789abcdef'
 
 async function gateway (sandbox: Sandbox, clock: ManualClock, redisUrl: string, prefix: string): Promise<{ app: FastifyInstance, close: () => Promise<void> }> {

@@ -836,7 +836,8 @@ export interface components {
          *         "bforeai": "live",
          *         "phishfort": "live",
          *         "cloudflare": "live",
-         *         "netcraft": "off"
+         *         "netcraft": "live",
+         *         "webrisk": "off"
          *       }
          *     }
          * @example {
@@ -846,7 +847,8 @@ export interface components {
          *         "bforeai": "live",
          *         "phishfort": "live",
          *         "cloudflare": "live",
-         *         "netcraft": "live"
+         *         "netcraft": "live",
+         *         "webrisk": "live"
          *       }
          *     }
          */
@@ -865,6 +867,8 @@ export interface components {
                 cloudflare: "live" | "sandbox" | "off";
                 /** @enum {string} */
                 netcraft: "live" | "sandbox" | "off";
+                /** @enum {string} */
+                webrisk: "live" | "sandbox" | "off";
             };
             /** @description Providers whose calls show a configuration error (their list route answers 404: a wrong base URL), with what to check. The gateway stays ready: listings serve the other providers and name these in `errors` */
             configErrors?: {
@@ -872,6 +876,7 @@ export interface components {
                 phishfort?: string;
                 cloudflare?: string;
                 netcraft?: string;
+                webrisk?: string;
             };
         };
         /**
@@ -937,7 +942,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             providerCaseId: string;
             target: components["schemas"]["Target"];
             /**
@@ -985,7 +990,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /** @description The HTTP status this failure maps to (502, 503, 504, ...) */
             status: number;
             title: string;
@@ -1112,7 +1117,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /** @description HTTP status the provider answered with, when it answered */
             providerStatus?: number | null;
             /** @description Id of the existing open case (409 duplicate) */
@@ -1247,7 +1252,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             providerCaseId: string;
             target: components["schemas"]["Target"];
             /**
@@ -1333,7 +1338,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /**
              * @description `request`: the body named the provider; `rule`: routing rules chose it
              * @enum {string}
@@ -1360,7 +1365,7 @@ export interface components {
                  * @description Provider (vendor) id
                  * @enum {string}
                  */
-                provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                 reason: string;
             }[];
         };
@@ -1397,7 +1402,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             target: {
                 /**
                  * @description Kind of target
@@ -1517,7 +1522,7 @@ export interface components {
          */
         ReferenceItem: {
             /** @description `gateway` for the unified statuses themselves */
-            provider: ("bforeai" | "phishfort" | "cloudflare" | "netcraft") | "gateway";
+            provider: ("bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk") | "gateway";
             /**
              * @description Kind of reference data
              * @enum {string}
@@ -1626,7 +1631,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            id: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            id: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /**
              * @description `off`: no credentials outside sandbox mode; skipped by listings, 422 for writes
              * @enum {string}
@@ -1772,7 +1777,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /**
              * @description `attack`: a BforeAI confirmed attack; `domain-match` / `logo-match`: a Cloudflare Brand Protection match of a saved query
              * @enum {string}
@@ -1885,7 +1890,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /**
              * @description `monitor`: watch without a takedown (PhishFort)
              * @default takedown
@@ -2160,7 +2165,7 @@ export interface components {
                  * @description Provider (vendor) id
                  * @enum {string}
                  */
-                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                 /**
                  * @description Kind of target
                  * @enum {string}
@@ -2752,7 +2757,7 @@ export interface components {
                      * @description Provider (vendor) id
                      * @enum {string}
                      */
-                    provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                    provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                     /**
                      * @description `request`: the body named the provider; `rule`: routing rules chose it
                      * @enum {string}
@@ -2779,7 +2784,7 @@ export interface components {
                          * @description Provider (vendor) id
                          * @enum {string}
                          */
-                        provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                        provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                         reason: string;
                     }[];
                 };
@@ -2883,7 +2888,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /**
              * @description `monitor`: watch without a takedown (PhishFort)
              * @default takedown
@@ -3018,7 +3023,7 @@ export interface components {
              * @description Provider (vendor) id
              * @enum {string}
              */
-            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /** @enum {string} */
             outcome: "pending" | "created" | "duplicate" | "failed" | "cancelled";
             /** @description `created`: the new case */
@@ -3073,7 +3078,7 @@ export interface components {
          */
         WebhookFilter: {
             /** @description only cases of these providers */
-            providers?: ("bforeai" | "phishfort" | "cloudflare" | "netcraft")[];
+            providers?: ("bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk")[];
             /** @description only events whose case is now in one of these statuses */
             statuses?: ("received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown")[];
             /** @description only cases with these target types */
@@ -3591,7 +3596,8 @@ export interface operations {
                      *         "bforeai": "live",
                      *         "phishfort": "live",
                      *         "cloudflare": "live",
-                     *         "netcraft": "off"
+                     *         "netcraft": "live",
+                     *         "webrisk": "off"
                      *       }
                      *     }
                      */
@@ -3612,7 +3618,8 @@ export interface operations {
                      *         "bforeai": "live",
                      *         "phishfort": "live",
                      *         "cloudflare": "live",
-                     *         "netcraft": "live"
+                     *         "netcraft": "live",
+                     *         "webrisk": "live"
                      *       }
                      *     }
                      */
@@ -5188,7 +5195,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Provider (vendor) id */
-                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             };
             header?: {
                 "if-none-match"?: string;
@@ -7430,7 +7437,7 @@ export interface operations {
                              * @description Provider (vendor) id
                              * @enum {string}
                              */
-                            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft";
+                            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                             providerCaseId: string;
                             /**
                              * @example {

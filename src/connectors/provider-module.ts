@@ -88,7 +88,16 @@ export interface ProviderModule {
   readonly name: string
   readonly baseUrl: string
   /** the credential variable; a provider is live when it is set */
-  readonly credential: { readonly env: string, readonly description: string }
+  readonly credential: {
+    readonly env: string
+    readonly description: string
+    /**
+     * The variable's value for a credential a simulator accepts, when the variable holds more than the opaque secret
+     * (a key file built around it); absent: the secret itself. Used where a test or the simulator process points a
+     * live-mode gateway at a simulator (providers/env.ts).
+     */
+    readonly fromSecret?: (secret: string) => string
+  }
   readonly options?: readonly ProviderOption[]
   /** outbound budget default per credential (0 = unlimited) and, when the vendor publishes one, where it comes from */
   readonly budget: { readonly limit: number, readonly windowMs: number, readonly source?: string }

@@ -10,12 +10,14 @@ import { bforeaiProvider } from '../connectors/bforeai/provider.js'
 import { cloudflareProvider } from '../connectors/cloudflare/provider.js'
 import { netcraftProvider } from '../connectors/netcraft/provider.js'
 import { phishfortProvider } from '../connectors/phishfort/provider.js'
+import { webriskProvider } from '../connectors/webrisk/provider.js'
 
 const REGISTERED = [
   bforeaiProvider,
   phishfortProvider,
   cloudflareProvider,
-  netcraftProvider
+  netcraftProvider,
+  webriskProvider
 ] as const satisfies readonly ProviderModule[]
 
 type Registered = (typeof REGISTERED)[number]

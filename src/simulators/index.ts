@@ -12,7 +12,8 @@ const FACTORIES = {
   bforeai: async () => (await import('./bforeai/index.js')).createBforeaiSimulator,
   phishfort: async () => (await import('./phishfort/index.js')).createPhishfortSimulator,
   cloudflare: async () => (await import('./cloudflare/index.js')).cloudflareSimulator,
-  netcraft: async () => (await import('./netcraft/index.js')).createNetcraftSimulator
+  netcraft: async () => (await import('./netcraft/index.js')).createNetcraftSimulator,
+  webrisk: async () => (await import('./webrisk/index.js')).createWebriskSimulator
 } as const satisfies { [K in ProviderId]: () => Promise<SimulatorFactory> }
 
 /** Credentials the simulators accept in sandbox mode (not secrets: they only open loopback fakes). */

@@ -101,7 +101,7 @@ async function plan500 (run: string): Promise<{ items: Item[], fresh: Record<Pro
     const j = (i * 7919 + 13) % (i + 1)
     ;[items[i], items[j]] = [items[j] as Item, items[i] as Item]
   }
-  return { items, fresh: { phishfort: 240, bforeai: 140, cloudflare: 70, netcraft: 0 }, existing }
+  return { items, fresh: { ...Object.fromEntries(PROVIDER_IDS.map(id => [id, 0])) as Record<ProviderId, number>, phishfort: 240, bforeai: 140, cloudflare: 70 }, existing }
 }
 
 async function items (gw: GatewayProcess, id: string): Promise<BatchItem[]> {

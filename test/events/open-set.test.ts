@@ -20,7 +20,8 @@ const DAY = 86_400_000
 const LOOKBACK_MS = 90 * DAY
 const BUDGET = { limit: 1200, windowMs: 5 * 60_000 }
 const SHARE = 0.2
-const CADENCE: Record<ProviderId, number> = { bforeai: 60_000, phishfort: 120_000, cloudflare: 60_000, netcraft: 60_000 }
+/** watch interval per provider: 60 s (the default), PhishFort 120 s */
+const CADENCE = Object.fromEntries(PROVIDER_IDS.map(id => [id, id === 'phishfort' ? 120_000 : 60_000])) as Record<ProviderId, number>
 
 /** the most syncs at one cadence that the outbound budget's sliding-window estimate counts at once */
 const syncsPerWindow = (cadenceMs: number): number => Math.ceil(BUDGET.windowMs / cadenceMs) + 1

@@ -137,14 +137,16 @@ function intended (provider: ProviderId, url: string, raw: string): boolean {
   const seg = native === '' ? null : encodeURIComponent(native)
   const id = seg === null ? '(none)' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   const acct = `/client/v4/accounts/${PROVIDER_MODULES.cloudflare.sandbox.options.accountId}`
-  const allowed: Record<ProviderId, RegExp> = {
+  const allowed: Partial<Record<ProviderId, RegExp>> = {
     bforeai: new RegExp(`^/api/v2/takedown/(?:${id}(?:/cancel)?|statuses|cancellation_reasons|attacks|accept)$`),
     phishfort: new RegExp(`^/v1/incident/${id}(?:/(?:comment|attach|tkd|monitor|safe))?$`),
     cloudflare: new RegExp(`^${acct}/(?:abuse-reports/${id}(?:/mitigations(?:/appeal)?)?|cloudforce-one/v2/brand-protection/(?:domain|logo)/(?:queries|matches)(?:/\\d+)?)$`),
     // Netcraft names a takedown in the query (takedown_id, id), never in the path
     netcraft: /^\/api\/v1\/(?:attacks|notes|escalate|attack-types)\/$/
   }
-  return allowed[provider].test(path)
+  const rule = allowed[provider]
+  if (rule === undefined) throw new Error(`no vendor path rule for ${provider}: add one here`)
+  return rule.test(path)
 }
 
 describe('the vendor path helper', () => {
