@@ -7,7 +7,28 @@ import { UNIFIED_STATUSES, UnifiedStatusSchema, type UnifiedStatus } from './uni
 export const TargetSchema = Type.Object({
   type: TargetTypeSchema,
   value: Type.String({ description: 'The reported thing: URL, domain, email address, E.164 phone number, IPv4 address or social-media URL' }),
-  domain: NullableString,
+  domain: Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'The host or domain as the vendor itself names it (kept for compatibility: vendors differ, Netcraft gives the registered domain where ' +
+      'others give the host). `host` means the same on every vendor.'
+  }),
+  host: Type.Optional(Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'The target\'s host, the same on every vendor: lower-case, IDN labels as ASCII (punycode), no trailing dot, no port; an IP literal ' +
+      'is the address (IPv6 without brackets). `www.` is kept (`www.example.com` and `example.com` are different hosts). Null for email and phone targets.'
+  })),
+  hostUnicode: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], description: '`host` for display: IDN labels in Unicode' })),
+  registrableDomain: Type.Optional(Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'The registrable domain of `host` by the Public Suffix List, private suffixes included (`foo.github.io`, `example.co.uk`); ' +
+      'null for IP literals, email and phone targets'
+  })),
+  publicSuffix: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'The public suffix of `host` (`co.uk`, `github.io`), private suffixes included' })),
+  canonicalUrl: Type.Optional(Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'URL and social targets: the URL with scheme and host lower-case, the default port, the fragment and tracking parameters ' +
+      '(`utm_*`, `gclid`, `fbclid`, `msclkid`, ... as the README lists) removed; path and other query parameters kept. Null otherwise.'
+  })),
   submitted: Type.Optional(Type.String({
     description: 'The value as it was submitted, present only where the provider keeps the target in a reduced form: BforeAI reports ' +
       'a URL without a path (`https://acme-verify.example.net/`) as a `domain` target (`acme-verify.example.net`); `submitted` keeps the URL. ' +
