@@ -58,6 +58,8 @@ import type { EventStore } from './events/store.js'
 import type { JobRunner } from './jobs/port.js'
 import { eventRoutes } from './routes/v1/events.js'
 import { inboundRoutes } from './routes/v1/inbound.js'
+import { buildTargets, type Targets } from './features/targets/build.js'
+import { targetsFeature } from './features/targets/plugin.js'
 import { batchRoutes } from './routes/v1/batches.js'
 import { batchCompleted, BatchService } from './services/batches.js'
 import { registerWebhooks } from './webhooks/plugin.js'
@@ -82,6 +84,8 @@ export interface AppOptions {
   webhookLookup?: LookupFunction
   /** the vendor pages listings keep for their next page; `{ pages: 0 }` reads every page from the vendor (tests) */
   lookahead?: LookaheadOptions
+  /** tests: the addresses of a host for RDAP hosting lookups (no DNS is asked) */
+  resolve?: (host: string) => Promise<string[]>
 }
 
 declare module 'fastify' {
@@ -105,6 +109,8 @@ declare module 'fastify' {
     batches: BatchService
     /** the store epoch: notices a Redis that lost its data (ADR 0032) */
     epoch: StoreEpoch
+    /** target intelligence: the index, RDAP enrichment and the registry-hold check for verification */
+    targets: Targets
   }
 }
 
@@ -300,7 +306,13 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const observer = caseObserver(events.service, events.watcher, clock)
   // listings keep the vendor page a gateway page read past its last item for the next page (ADR 0030)
   const lookahead = opts.lookahead === undefined ? {} : { lookahead: opts.lookahead }
+  // target intelligence: the index and RDAP enrichment behind relatedCases, enrichment and GET /v1/targets/lookup
+  const targets = buildTargets(config.targets, {
+    store, clock, log: app.log, ...(sandbox?.rdap === undefined ? {} : { sandboxRdap: sandbox.rdap }), ...(opts.resolve === undefined ? {} : { resolve: opts.resolve })
+  })
+  app.decorate('targets', targets)
   const cases = new CaseService(providers, config.gatewaySecret, {
+    views: [targets.view],
     observer,
     clock,
     ...lookahead,
@@ -336,11 +348,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   }
   metrics.track({ providers, budgets, replays: () => idempotency.replays, openCases })
   app.decorate('idempotency', idempotency)
-  const writes = new CaseWriteService(providers, config.routing, observer)
+  const writes = new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope })
   await app.register(caseWriteRoutes, { writes, idempotency })
+  await app.register(targetsFeature, { index: targets.index, rdap: targets.rdap, writes, cases, events: events.service })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
-  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer), config.gatewaySecret, { clock, ...lookahead })
+  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope }), config.gatewaySecret, { clock, ...lookahead })
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
   await app.register(reportingRoutes, { analytics, recorder: milestones, cases, events: events.service, clock })

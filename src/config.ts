@@ -88,6 +88,27 @@ export interface Config {
   webhooks: WebhookConfig
   /** case change events: the event log, the watcher, inbound PhishFort webhooks */
   events: EventsConfig
+  /** target intelligence: cross-provider duplicates, the target index, RDAP enrichment */
+  targets: TargetsConfig
+}
+
+export interface TargetsConfig {
+  /** where a create looks for an open case for its target: every live provider, or only the chosen one */
+  duplicateScope: 'all' | 'provider'
+  rdap: {
+    enabled: boolean
+    /** how long a looked-up record is kept (shared by replicas through the store) */
+    ttlMs: number
+    /** how long a failed lookup is remembered before it is tried again */
+    errorTtlMs: number
+    timeoutMs: number
+    /** requests per window sent to one RDAP server, shared by replicas */
+    serverBudget: { limit: number, windowMs: number }
+    /** a directory with IANA's dns.json, ipv4.json, ipv6.json, asn.json (null: the copies shipped with the gateway) */
+    bootstrapDir: string | null
+    /** every lookup goes to this server instead of the bootstrap's (sandbox, tests, a local RDAP mirror) */
+    baseUrl: string | null
+  }
 }
 
 export interface WebhookConfig {
@@ -194,6 +215,15 @@ export const ENV_VARS: Record<string, string> = {
   EVENTS_RETENTION_DAYS: 'how long GET /v1/events and the stream can resume from an event id (default 30); older ids get 410',
   EVENTS_TIMELINE_RETENTION_DAYS: 'how long a case timeline keeps events after the case\'s last change (default 365)',
   EVENTS_STREAM_HEARTBEAT_MS: 'a `: keep-alive` comment goes to every GET /v1/events/stream client this often, so proxies keep idle streams open (default 15000)',
+  DUPLICATE_SCOPE: '`all` (default): a create is refused (409) when any live provider has an open case for the same canonical target; `provider`: only the chosen provider is asked',
+  RDAP_ENABLED: 'true: case detail and GET /v1/targets/lookup carry RDAP registrar and hosting facts (default true in sandbox mode, where the RDAP simulator answers; false otherwise)',
+  RDAP_TTL_MS: 'how long an RDAP answer is kept in the store, shared by replicas (default 86400000 = 1 day)',
+  RDAP_ERROR_TTL_MS: 'how long a failed RDAP lookup is remembered before it is tried again (default 300000 = 5 min)',
+  RDAP_TIMEOUT_MS: 'per-request timeout for RDAP servers (default 5000)',
+  RDAP_SERVER_BUDGET: 'requests per window sent to one RDAP server, shared by replicas (default 30)',
+  RDAP_SERVER_WINDOW_MS: 'window of RDAP_SERVER_BUDGET (default 60000)',
+  RDAP_BOOTSTRAP_DIR: 'directory with IANA bootstrap files dns.json, ipv4.json, ipv6.json, asn.json (default: the copies shipped in src/features/targets/rdap/bootstrap, refreshed by npm run rdap:bootstrap)',
+  RDAP_BASE_URL: 'send every RDAP query to this server instead of the bootstrap\'s (a local mirror; the sandbox sets it to its RDAP simulator)',
   WATCH_ENABLED: 'false: no scheduled vendor syncs (events then come only from reads, writes and webhooks; default true)',
   WATCH_LOOKBACK_DAYS: 'each sync reads every case created in this many days (default 90) and, of older ones, those open now',
   WATCH_OLD_CASES_INTERVAL_MS: 'cadence of the re-read of open cases older than the look-back window (default 3600000 = 1 h)',
@@ -390,6 +420,7 @@ export function loadConfig (env: Env = process.env): Config {
       maxAttempts: int('BATCH_ITEM_ATTEMPTS', 8, 1, 100)
     },
     webhooks: parseWebhooks(get, int, sandbox, problems),
+    targets: parseTargets(get, int, sandbox, problems),
     sandboxRun: null
   }
   if (problems.length > 0) throw new ConfigError(problems)
@@ -608,5 +639,27 @@ function parseWebhooks (get: (name: string) => string | undefined, int: (name: s
     concurrency: int('WEBHOOK_CONCURRENCY', 32, 1, 1024),
     rotationOverlapMs: int('WEBHOOK_ROTATION_OVERLAP_MS', 86_400_000, 0, 30 * 86_400_000),
     jobLockMs: int('WEBHOOK_JOB_LOCK_MS', 30_000, 1000, 600_000)
+  }
+}
+
+function parseTargets (get: (name: string) => string | undefined, int: (name: string, def: number, min: number, max: number) => number,
+  sandbox: boolean, problems: string[]): TargetsConfig {
+  const scope = get('DUPLICATE_SCOPE') ?? 'all'
+  if (scope !== 'all' && scope !== 'provider') problems.push(`DUPLICATE_SCOPE must be all or provider (got "${scope}")`)
+  const enabledRaw = (get('RDAP_ENABLED') ?? String(sandbox)).toLowerCase()
+  if (!['true', 'false', '1', '0'].includes(enabledRaw)) problems.push(`RDAP_ENABLED must be true or false (got "${enabledRaw}")`)
+  const baseUrl = get('RDAP_BASE_URL') ?? null
+  if (baseUrl !== null && !/^https?:\/\/./.test(baseUrl)) problems.push(`RDAP_BASE_URL must be an http(s) URL (got "${baseUrl}")`)
+  return {
+    duplicateScope: scope === 'provider' ? 'provider' : 'all',
+    rdap: {
+      enabled: ['true', '1'].includes(enabledRaw),
+      ttlMs: int('RDAP_TTL_MS', 86_400_000, 1000, 90 * 86_400_000),
+      errorTtlMs: int('RDAP_ERROR_TTL_MS', 300_000, 0, 86_400_000),
+      timeoutMs: int('RDAP_TIMEOUT_MS', 5000, 100, 60_000),
+      serverBudget: { limit: int('RDAP_SERVER_BUDGET', 30, 1, 100_000), windowMs: int('RDAP_SERVER_WINDOW_MS', 60_000, 1000, 86_400_000) },
+      bootstrapDir: get('RDAP_BOOTSTRAP_DIR') ?? null,
+      baseUrl
+    }
   }
 }

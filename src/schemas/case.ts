@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { NullableRfc3339Schema, NullableString, Rfc3339Schema, TargetTypeSchema } from './common.js'
 import { ProviderIdSchema } from './provider.js'
 import { CASE_DETAIL_EXAMPLE, CASE_EXAMPLE, CASE_PAGE_EXAMPLE } from './examples.js'
+import { EnrichmentSchema, RelatedCaseSchema } from './target-intel.js'
 import { UNIFIED_STATUSES, UnifiedStatusSchema, type UnifiedStatus } from './unified-status.js'
 
 export const TargetSchema = Type.Object({
@@ -102,6 +103,10 @@ export const CaseDetailSchema = Type.Object({
   hostingProvider: Type.Optional(NullableString),
   takedownStartedAt: Type.Optional(NullableRfc3339Schema),
   resolvedAt: Type.Optional(NullableRfc3339Schema),
+  relatedCases: Type.Optional(Type.Array(RelatedCaseSchema, {
+    description: 'Other cases the gateway has seen (any vendor, open or closed) with the same host or registrable domain, newest first, at most 50'
+  })),
+  enrichment: Type.Optional(Type.Union([EnrichmentSchema, Type.Null()])),
   raw: Type.Optional(Type.Unknown({ description: "The provider's own object, present with `?include=raw`" }))
 }, { $id: 'CaseDetail', additionalProperties: false, examples: [CASE_DETAIL_EXAMPLE] })
 export type CaseDetail = Static<typeof CaseDetailSchema>
@@ -126,6 +131,18 @@ export const CaseListQuerySchema = Type.Object({
     minLength: 1,
     maxLength: 2083,
     description: 'Case-insensitive substring of the target value (or of `target.submitted`); a URL also finds the domain case of its host'
+  })),
+  host: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 253,
+    description: 'Cases whose `target.host` is this host, across vendors (normalised first: case, IDN, trailing dot; `www.` is a different host)',
+    examples: ['login.acme-verify.example.net']
+  })),
+  registrableDomain: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 253,
+    description: 'Cases whose `target.registrableDomain` is this domain, across vendors: every host under it',
+    examples: ['acme-verify.example.net']
   })),
   brand: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Brand id, or words of the brand name (case-insensitive, every word must appear: `acme` finds "Acme Bank" and "acme.com")' })),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt at or after (RFC 3339)' })),

@@ -7,6 +7,7 @@ import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseI
 import { ConnectorError } from '../connectors/connector.js'
 import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget, targetProblem } from '../domain/target.js'
+import { targetKey } from '../domain/target-identity.js'
 import type { CaseObserver } from './observer.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail } from '../schemas/case.js'
@@ -38,6 +39,13 @@ export interface CreateOptions {
   checkDuplicate?: boolean
 }
 
+export type DuplicateScope = 'all' | 'provider'
+
+/** a case found at another vendor is the same target when its target (or the value it was submitted as) has the same key */
+function sameTarget (c: Case, key: string): boolean {
+  return targetKey(c.target.type, c.target.value) === key || (c.target.submitted !== undefined && targetKey('url', c.target.submitted) === key)
+}
+
 interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy: 'request' | 'rule', rejected: CreatePlan['rejected'] }
 
 /** The writes on an existing case a provider may lack: its capability flag, the connector method, the 422's words. */
@@ -52,12 +60,17 @@ export class CaseWriteService {
   readonly #providers: ProviderSet
   readonly #routing: Record<TargetType, ProviderId[]>
   readonly #observer: CaseObserver | undefined
+  readonly #duplicateScope: DuplicateScope
 
-  /** `observer`: told about every case a write creates or changes (change events) */
-  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver) {
+  /**
+   * `observer`: told about every case a write creates or changes (change events); `duplicateScope`: where a create
+   * looks for an open case for its target (`all` live providers, the default, or only the chosen `provider`)
+   */
+  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver, opts: { duplicateScope?: DuplicateScope } = {}) {
     this.#providers = providers
     this.#routing = routing
     this.#observer = observer
+    this.#duplicateScope = opts.duplicateScope ?? 'all'
   }
 
   async create (body: CreateCaseBody, attachments: Attachment[], opts: CreateOptions, signal: CancelSignal, log: Logger): Promise<CreateResult> {
@@ -92,14 +105,16 @@ export class CaseWriteService {
       throw new GatewayError('GW_ERR_UNSUPPORTED', `${choice.provider} cannot create cases through this gateway`, { provider: choice.provider })
     }
     const prepared = await this.#recorded(choice.provider, async () => await connector.prepareCreate!(input, ctx))
-    if (body.allowDuplicate !== true && opts.checkDuplicate !== false && connector.findOpenCase !== undefined) {
-      const existing = await this.#recorded(choice.provider, async () => await connector.findOpenCase!(input.target, ctx))
-      if (existing !== null && opts.adopt === true && !opts.dryRun) return { kind: 'created', case: existing, adopted: true }
-      if (existing !== null) {
-        // a dry run answers what the create would: the same 409, naming the case
+    if (body.allowDuplicate !== true && opts.checkDuplicate !== false) {
+      const existing = await this.#openCases(choice, input.target, ctx, log)
+      const own = existing.find(c => c.provider === choice.provider)
+      if (own !== undefined && opts.adopt === true && !opts.dryRun) return { kind: 'created', case: own, adopted: true }
+      if (existing.length > 0) {
+        // a dry run answers what the create would: the same 409, naming each open case
+        const named = existing.map(c => `${c.id} at ${c.provider} (status ${c.status})`).join(', ')
         throw new GatewayError('GW_ERR_DUPLICATE_CASE',
-          `${opts.dryRun ? 'Dry run: the create would be refused; nothing was sent. ' : ''}${choice.provider} already has an open case for ${normaliseTarget(input.target.type, input.target.value)}: ${existing.id} (status ${existing.status}). Send allowDuplicate: true to file another.`,
-          { provider: choice.provider, existing: existing.id })
+          `${opts.dryRun ? 'Dry run: the create would be refused; nothing was sent. ' : ''}An open case for ${normaliseTarget(input.target.type, input.target.value)} exists: ${named}. Send allowDuplicate: true to file another.`,
+          { provider: existing[0]!.provider, existing: existing[0]!.id, existingCases: existing.map(c => ({ id: c.id, provider: c.provider, status: c.status })) })
       }
     }
     if (opts.dryRun) {
@@ -120,6 +135,31 @@ export class CaseWriteService {
     log.info({ provider: choice.provider, caseId: outcome.case.id, action }, 'case created')
     this.#observer?.seen(outcome.case, 'gateway', true)
     return { kind: 'created', case: outcome.case }
+  }
+
+  /**
+   * The open cases for the create's target: the chosen provider's own lookup, and with `DUPLICATE_SCOPE=all` every other
+   * live provider's that takes this target type, kept only when its canonical target is the same (a vendor's lookup
+   * may match loosely). Another provider that does not answer is skipped with a warning: the chosen one decides.
+   */
+  async #openCases (choice: Choice, target: CreateCaseInput['target'], ctx: ConnectorContext, log: Logger): Promise<Case[]> {
+    const own = choice.connector.findOpenCase === undefined
+      ? null
+      : await this.#recorded(choice.provider, async () => await choice.connector.findOpenCase!(target, ctx))
+    if (this.#duplicateScope === 'provider') return own === null ? [] : [own]
+    const key = targetKey(target.type, target.value)
+    const others = this.#providers.active().filter(e => e.id !== choice.provider && e.connector.findOpenCase !== undefined &&
+      (capabilitiesOf(e.connector).create.takedown.includes(target.type) || capabilitiesOf(e.connector).create.monitor.includes(target.type)))
+    const found = await Promise.all(others.map(async e => {
+      try {
+        const c = await this.#providers.withContext(e.id, ctx.signal, log, async octx => await e.connector.findOpenCase!(target, octx))
+        return c !== null && sameTarget(c, key) ? c : null
+      } catch (err) {
+        log.warn({ provider: e.id, err: (err as Error).message }, 'cross-provider duplicate check: the provider did not answer; its open cases are not checked')
+        return null
+      }
+    }))
+    return [...(own === null ? [] : [own]), ...found.filter((c): c is Case => c !== null)]
   }
 
   async cancel (id: string, reasonId: number, description: string | null, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
