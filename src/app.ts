@@ -308,7 +308,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const lookahead = opts.lookahead === undefined ? {} : { lookahead: opts.lookahead }
   // target intelligence: the index and RDAP enrichment behind relatedCases, enrichment and GET /v1/targets/lookup
   const targets = buildTargets(config.targets, {
-    store, clock, log: app.log, ...(sandbox?.rdap === undefined ? {} : { sandboxRdap: sandbox.rdap }), ...(opts.resolve === undefined ? {} : { resolve: opts.resolve })
+    store, clock, log: app.log, sandbox: config.sandbox, ...(sandbox?.rdap === undefined ? {} : { sandboxRdap: sandbox.rdap }), ...(opts.resolve === undefined ? {} : { resolve: opts.resolve })
   })
   app.decorate('targets', targets)
   const cases = new CaseService(providers, config.gatewaySecret, {

@@ -52,5 +52,5 @@ export const RelatedCaseSchema = Type.Object({
   value: Type.String({ description: 'The related case\'s target value' }),
   createdAt: Rfc3339Schema,
   match: Type.Enum(['host', 'registrableDomain'], { description: '`host`: the same host; `registrableDomain`: another host under the same registrable domain' })
-}, { $id: 'RelatedCase', additionalProperties: false })
+}, { additionalProperties: false })
 export type RelatedCase = Static<typeof RelatedCaseSchema>

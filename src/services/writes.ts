@@ -7,7 +7,7 @@ import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseI
 import { ConnectorError } from '../connectors/connector.js'
 import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget, targetProblem } from '../domain/target.js'
-import { targetKey } from '../domain/target-identity.js'
+import { identifyTarget, targetKey } from '../domain/target-identity.js'
 import type { CaseObserver } from './observer.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail } from '../schemas/case.js'
@@ -44,6 +44,11 @@ export type DuplicateScope = 'all' | 'provider'
 /** a case found at another vendor is the same target when its target (or the value it was submitted as) has the same key */
 function sameTarget (c: Case, key: string): boolean {
   return targetKey(c.target.type, c.target.value) === key || (c.target.submitted !== undefined && targetKey('url', c.target.submitted) === key)
+}
+
+function canonicalOf (target: CreateCaseInput['target']): string {
+  const id = identifyTarget(target.type, target.value)
+  return id.canonicalUrl ?? (target.type === 'domain' || target.type === 'ipv4' ? id.host : null) ?? target.value
 }
 
 interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy: 'request' | 'rule', rejected: CreatePlan['rejected'] }
@@ -148,11 +153,13 @@ export class CaseWriteService {
       : await this.#recorded(choice.provider, async () => await choice.connector.findOpenCase!(target, ctx))
     if (this.#duplicateScope === 'provider') return own === null ? [] : [own]
     const key = targetKey(target.type, target.value)
+    // other vendors are asked about the canonical form (their lookups match on what they stored, which came through the gateway)
+    const asked = { type: target.type, value: canonicalOf(target) }
     const others = this.#providers.active().filter(e => e.id !== choice.provider && e.connector.findOpenCase !== undefined &&
       (capabilitiesOf(e.connector).create.takedown.includes(target.type) || capabilitiesOf(e.connector).create.monitor.includes(target.type)))
     const found = await Promise.all(others.map(async e => {
       try {
-        const c = await this.#providers.withContext(e.id, ctx.signal, log, async octx => await e.connector.findOpenCase!(target, octx))
+        const c = await this.#providers.withContext(e.id, ctx.signal, log, async octx => await e.connector.findOpenCase!(asked, octx))
         return c !== null && sameTarget(c, key) ? c : null
       } catch (err) {
         log.warn({ provider: e.id, err: (err as Error).message }, 'cross-provider duplicate check: the provider did not answer; its open cases are not checked')

@@ -19,7 +19,12 @@ export interface Targets {
   holdCheck: HoldCheck
 }
 
+/**
+ * In sandbox mode RDAP only ever asks the sandbox's simulator (or a server the operator named): a sandbox built without
+ * one gets no enrichment rather than the registries' real servers.
+ */
 export function buildTargets (config: TargetsConfig, deps: {
+  sandbox: boolean
   store: KvStore
   clock: Clock
   log: Logger
@@ -30,7 +35,8 @@ export function buildTargets (config: TargetsConfig, deps: {
 }): Targets {
   const index = deps.store.kind === 'redis' && deps.store.client !== undefined ? new RedisTargetIndex(deps.store.client) : new MemoryTargetIndex()
   let rdap: RdapService | null = null
-  if (config.rdap.enabled) {
+  const offline = deps.sandbox && deps.sandboxRdap === undefined && config.rdap.baseUrl === null && config.rdap.bootstrapDir === null
+  if (config.rdap.enabled && !offline) {
     const files = config.rdap.bootstrapDir !== null
       ? readBootstrap(config.rdap.bootstrapDir)
       : (deps.sandboxRdap?.bootstrap as BootstrapFiles | undefined) ?? readBootstrap(SHIPPED_BOOTSTRAP_DIR)
@@ -39,7 +45,7 @@ export function buildTargets (config: TargetsConfig, deps: {
       clock: deps.clock,
       bootstrap: new Bootstrap(files),
       settings: config.rdap,
-      resolve: deps.resolve ?? deps.sandboxRdap?.resolve ?? (async host => await resolve4(host))
+      resolve: deps.resolve ?? deps.sandboxRdap?.resolve ?? (deps.sandbox ? async () => [] : async host => await resolve4(host))
     })
   }
   return { index, rdap, view: targetsView({ index, rdap, log: deps.log }), holdCheck: holdCheck(rdap) }
