@@ -223,7 +223,7 @@ export const ENV_VARS: Record<string, string> = {
   RDAP_SERVER_BUDGET: 'requests per window sent to one RDAP server, shared by replicas (default 30)',
   RDAP_SERVER_WINDOW_MS: 'window of RDAP_SERVER_BUDGET (default 60000)',
   RDAP_BOOTSTRAP_DIR: 'directory with IANA bootstrap files dns.json, ipv4.json, ipv6.json, asn.json (default: the copies shipped in src/features/targets/rdap/bootstrap, refreshed by npm run rdap:bootstrap)',
-  RDAP_BASE_URL: 'send every RDAP query to this server instead of the bootstrap\'s (a local mirror; the sandbox sets it to its RDAP simulator)',
+  RDAP_BASE_URL: 'send every RDAP query to this server instead of the bootstrap\'s (a local mirror or a test server; the sandbox needs none: its bootstrap points at its RDAP simulator)',
   WATCH_ENABLED: 'false: no scheduled vendor syncs (events then come only from reads, writes and webhooks; default true)',
   WATCH_LOOKBACK_DAYS: 'each sync reads every case created in this many days (default 90) and, of older ones, those open now',
   WATCH_OLD_CASES_INTERVAL_MS: 'cadence of the re-read of open cases older than the look-back window (default 3600000 = 1 h)',

@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox'
 import { NullableRfc3339Schema, NullableString, Nullable, Rfc3339Schema } from './common.js'
 import { UnifiedStatusSchema } from './unified-status.js'
 
-const ENRICHMENT_EXAMPLE = {
+export const ENRICHMENT_EXAMPLE = {
   registrar: { name: 'Cheapnames LLC', ianaId: '9992', abuse: { email: 'abuse@cheapnames.example', phone: '+1.5555550102' } },
   domain: { name: 'acme-verify.example.net', createdAt: '2026-10-30T08:00:00.000Z', expiresAt: '2027-10-30T08:00:00.000Z', statuses: ['clientHold', 'clientTransferProhibited'] },
   hosting: [{ ip: '198.51.100.24', networkName: 'EXAMPLE-CLOUD-1', cidr: '198.51.100.0/24', country: 'US', asn: 64500, abuse: { email: 'abuse@example-cloud.example', phone: null } }],

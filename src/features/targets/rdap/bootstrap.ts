@@ -3,7 +3,7 @@
  * gateway ships copies (`bootstrap/*.json`, refreshed by `npm run rdap:bootstrap`); RDAP_BOOTSTRAP_DIR points at
  * others; the sandbox hands in its simulator's.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { BlockList, isIP } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,7 +14,10 @@ export interface BootstrapFiles { dns: BootstrapFile, ipv4: BootstrapFile, ipv6:
 
 export const BOOTSTRAP_KINDS = ['dns', 'ipv4', 'ipv6', 'asn'] as const
 
-export const SHIPPED_BOOTSTRAP_DIR = join(dirname(fileURLToPath(import.meta.url)), 'bootstrap')
+const HERE = dirname(fileURLToPath(import.meta.url))
+/** beside this module (sources, the container image copies them into dist/) or, from a local `dist/` build, in `src/` */
+export const SHIPPED_BOOTSTRAP_DIR = [join(HERE, 'bootstrap'), join(HERE, '../../../../src/features/targets/rdap/bootstrap')]
+  .find(dir => existsSync(join(dir, 'dns.json'))) ?? join(HERE, 'bootstrap')
 
 export function readBootstrap (dir: string): BootstrapFiles {
   const read = (kind: string): BootstrapFile => JSON.parse(readFileSync(join(dir, `${kind}.json`), 'utf8')) as BootstrapFile
