@@ -116,9 +116,10 @@ export class CaseWriteService {
       if (own !== undefined && opts.adopt === true && !opts.dryRun) return { kind: 'created', case: own, adopted: true }
       if (existing.length > 0) {
         // a dry run answers what the create would: the same 409, naming each open case
-        const named = existing.map(c => `${c.id} at ${c.provider} (status ${c.status})`).join(', ')
+        const target = normaliseTarget(input.target.type, input.target.value)
+        const named = existing.map(c => `${c.provider} already has an open case for ${target}: ${c.id} (status ${c.status})`).join('; ')
         throw new GatewayError('GW_ERR_DUPLICATE_CASE',
-          `${opts.dryRun ? 'Dry run: the create would be refused; nothing was sent. ' : ''}An open case for ${normaliseTarget(input.target.type, input.target.value)} exists: ${named}. Send allowDuplicate: true to file another.`,
+          `${opts.dryRun ? 'Dry run: the create would be refused; nothing was sent. ' : ''}${named}. Send allowDuplicate: true to file another.`,
           { provider: existing[0]!.provider, existing: existing[0]!.id, existingCases: existing.map(c => ({ id: c.id, provider: c.provider, status: c.status })) })
       }
     }

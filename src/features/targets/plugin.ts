@@ -15,7 +15,7 @@ import { TargetLookupQuerySchema, TargetLookupSchema, type TargetLookup } from '
 import type { CancelSignal } from '../../connectors/deadline.js'
 import type { CaseService } from '../../services/cases.js'
 import type { CaseWriteService } from '../../services/writes.js'
-import type { TargetIndex } from './index-store.js'
+import { summaryOf, type IndexedCase, type TargetIndex } from './index-store.js'
 import type { RdapService } from './rdap/service.js'
 import { enrichmentOf, relatedOf } from './view.js'
 
@@ -65,11 +65,17 @@ export async function lookupTarget (opts: TargetsFeatureOptions, value: string, 
       throw err
     }
   }
+  // the index answers what it can: with the store down the cases are the ones the vendors named, read now
+  const indexed = async (): Promise<IndexedCase[]> => await opts.index.find({ host: id.host, registrableDomain: id.registrableDomain }, 200).catch((err: unknown) => {
+    log.warn({ err: (err as Error).message }, 'target index: the store did not answer; the lookup shows the open cases the vendors named')
+    return []
+  })
+  const known = await indexed()
   // the open cases the vendors named and the gateway has not indexed yet: read once (the read indexes them)
-  const known = await opts.index.find({ host: id.host, registrableDomain: id.registrableDomain }, 200)
   const missing = named.filter(n => !known.some(k => k.id === n))
-  await Promise.all(missing.map(async caseId => { await opts.cases.get(caseId, { raw: false }, signal, log).catch(() => null) }))
-  const rows = missing.length === 0 ? known : await opts.index.find({ host: id.host, registrableDomain: id.registrableDomain }, 200)
+  const read = await Promise.all(missing.map(async caseId => await opts.cases.get(caseId, { raw: false }, signal, log).catch(() => null)))
+  const again = missing.length === 0 ? known : await indexed()
+  const rows = [...again, ...read.flatMap(c => c === null || again.some(k => k.id === c.id) ? [] : [summaryOf(c)].filter((s): s is IndexedCase => s !== null))]
   const related: RelatedCase[] = relatedOf(rows, id.host)
   return {
     target: { type, value: value.trim(), ...id },
