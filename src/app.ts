@@ -60,6 +60,7 @@ import { eventRoutes } from './routes/v1/events.js'
 import { inboundRoutes } from './routes/v1/inbound.js'
 import { buildTargets, type Targets } from './features/targets/build.js'
 import { targetsFeature } from './features/targets/plugin.js'
+import { openCaseIndex } from './features/targets/index-store.js'
 import { batchRoutes } from './routes/v1/batches.js'
 import { batchCompleted, BatchService } from './services/batches.js'
 import { registerWebhooks } from './webhooks/plugin.js'
@@ -348,12 +349,12 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   }
   metrics.track({ providers, budgets, replays: () => idempotency.replays, openCases })
   app.decorate('idempotency', idempotency)
-  const writes = new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope })
+  const writes = new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope, index: openCaseIndex(targets.index) })
   await app.register(caseWriteRoutes, { writes, idempotency })
   await app.register(targetsFeature, { index: targets.index, rdap: targets.rdap, writes, cases, events: events.service })
   await app.register(referenceRoutes, { reference: new ReferenceService(providers, referenceCache, config.referenceTtlMs) })
   await app.register(providerRoutes, { providers, cache: referenceCache })
-  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope }), config.gatewaySecret, { clock, ...lookahead })
+  const detections = new DetectionService(providers, store, new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope, index: openCaseIndex(targets.index) }), config.gatewaySecret, { clock, ...lookahead })
   await app.register(detectionRoutes, { detections, idempotency })
   await app.register(brandProtectionRoutes, { brand: new BrandProtectionService(providers), idempotency })
   await app.register(reportingRoutes, { analytics, recorder: milestones, cases, events: events.service, clock })

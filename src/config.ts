@@ -215,7 +215,7 @@ export const ENV_VARS: Record<string, string> = {
   EVENTS_RETENTION_DAYS: 'how long GET /v1/events and the stream can resume from an event id (default 30); older ids get 410',
   EVENTS_TIMELINE_RETENTION_DAYS: 'how long a case timeline keeps events after the case\'s last change (default 365)',
   EVENTS_STREAM_HEARTBEAT_MS: 'a `: keep-alive` comment goes to every GET /v1/events/stream client this often, so proxies keep idle streams open (default 15000)',
-  DUPLICATE_SCOPE: '`all` (default): a create is refused (409) when any live provider has an open case for the same canonical target; `provider`: only the chosen provider is asked',
+  DUPLICATE_SCOPE: '`all` (default): a create is refused (409) when any live provider has an open case for the same canonical target (the chosen one asked, the others from the target index); `provider`: only the chosen provider is checked',
   RDAP_ENABLED: 'true: case detail and GET /v1/targets/lookup carry RDAP registrar and hosting facts (default true in sandbox mode, where the RDAP simulator answers; false otherwise)',
   RDAP_TTL_MS: 'how long an RDAP answer is kept in the store, shared by replicas (default 86400000 = 1 day)',
   RDAP_ERROR_TTL_MS: 'how long a failed RDAP lookup is remembered before it is tried again (default 300000 = 5 min)',

@@ -7,7 +7,7 @@ import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseI
 import { ConnectorError } from '../connectors/connector.js'
 import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget, targetProblem } from '../domain/target.js'
-import { identifyTarget, targetKey } from '../domain/target-identity.js'
+import { targetKey } from '../domain/target-identity.js'
 import type { CaseObserver } from './observer.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail } from '../schemas/case.js'
@@ -41,14 +41,16 @@ export interface CreateOptions {
 
 export type DuplicateScope = 'all' | 'provider'
 
-/** a case found at another vendor is the same target when its target (or the value it was submitted as) has the same key */
-function sameTarget (c: Case, key: string): boolean {
-  return targetKey(c.target.type, c.target.value) === key || (c.target.submitted !== undefined && targetKey('url', c.target.submitted) === key)
-}
+/** an open case a duplicate 409 names */
+export interface DuplicateRef { id: string, provider: ProviderId, status: string }
 
-function canonicalOf (target: CreateCaseInput['target']): string {
-  const id = identifyTarget(target.type, target.value)
-  return id.canonicalUrl ?? (target.type === 'domain' || target.type === 'ipv4' ? id.host : null) ?? target.value
+/**
+ * The open cases the gateway has seen for a target at any provider (the target index, a port the targets feature
+ * implements): `key` is the case's target key (domain/target-identity.ts `targetKey`).
+ */
+export interface OpenCaseIndex {
+  openCases: (target: { type: TargetType, value: string }) => Promise<Array<{ id: string, provider: string, status: string, key: string }>>
+  created: (c: Case) => Promise<void>
 }
 
 interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy: 'request' | 'rule', rejected: CreatePlan['rejected'] }
@@ -66,16 +68,18 @@ export class CaseWriteService {
   readonly #routing: Record<TargetType, ProviderId[]>
   readonly #observer: CaseObserver | undefined
   readonly #duplicateScope: DuplicateScope
+  readonly #index: OpenCaseIndex | undefined
 
   /**
    * `observer`: told about every case a write creates or changes (change events); `duplicateScope`: where a create
    * looks for an open case for its target (`all` live providers, the default, or only the chosen `provider`)
    */
-  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver, opts: { duplicateScope?: DuplicateScope } = {}) {
+  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver, opts: { duplicateScope?: DuplicateScope, index?: OpenCaseIndex } = {}) {
     this.#providers = providers
     this.#routing = routing
     this.#observer = observer
     this.#duplicateScope = opts.duplicateScope ?? 'all'
+    this.#index = opts.index
   }
 
   async create (body: CreateCaseBody, attachments: Attachment[], opts: CreateOptions, signal: CancelSignal, log: Logger): Promise<CreateResult> {
@@ -111,9 +115,8 @@ export class CaseWriteService {
     }
     const prepared = await this.#recorded(choice.provider, async () => await connector.prepareCreate!(input, ctx))
     if (body.allowDuplicate !== true && opts.checkDuplicate !== false) {
-      const existing = await this.#openCases(choice, input.target, ctx, log)
-      const own = existing.find(c => c.provider === choice.provider)
-      if (own !== undefined && opts.adopt === true && !opts.dryRun) return { kind: 'created', case: own, adopted: true }
+      const { own, existing } = await this.#duplicates(choice, input.target, ctx, log)
+      if (own !== null && opts.adopt === true && !opts.dryRun) return { kind: 'created', case: own, adopted: true }
       if (existing.length > 0) {
         // a dry run answers what the create would: the same 409, naming each open case
         const target = normaliseTarget(input.target.type, input.target.value)
@@ -139,35 +142,38 @@ export class CaseWriteService {
       })
     }
     log.info({ provider: choice.provider, caseId: outcome.case.id, action }, 'case created')
+    // the next create of this target at another provider finds it at once, before any event about it is recorded
+    await this.#index?.created(outcome.case).catch((err: unknown) => { log.warn({ err: (err as Error).message }, 'target index: the created case was not indexed') })
     this.#observer?.seen(outcome.case, 'gateway', true)
     return { kind: 'created', case: outcome.case }
   }
 
   /**
-   * The open cases for the create's target: the chosen provider's own lookup, and with `DUPLICATE_SCOPE=all` every other
-   * live provider's that takes this target type, kept only when its canonical target is the same (a vendor's lookup
-   * may match loosely). Another provider that does not answer is skipped with a warning: the chosen one decides.
+   * The open cases for the create's target: the chosen provider's own lookup, and with `DUPLICATE_SCOPE=all` the open
+   * cases the gateway has seen at every other provider with the same canonical target (the target index, fed by the
+   * watcher, reads, listings and creates): one store read instead of a lookup at every vendor per create, which
+   * would spend each vendor's budget on every other vendor's creates.
    */
-  async #openCases (choice: Choice, target: CreateCaseInput['target'], ctx: ConnectorContext, log: Logger): Promise<Case[]> {
+  async #duplicates (choice: Choice, target: CreateCaseInput['target'], ctx: ConnectorContext, log: Logger): Promise<{ own: Case | null, existing: DuplicateRef[] }> {
     const own = choice.connector.findOpenCase === undefined
       ? null
       : await this.#recorded(choice.provider, async () => await choice.connector.findOpenCase!(target, ctx))
-    if (this.#duplicateScope === 'provider') return own === null ? [] : [own]
+    return { own, existing: await this.#elsewhere(choice, target, own === null ? [] : [{ id: own.id, provider: own.provider, status: own.status }], log) }
+  }
+
+  async #elsewhere (choice: Choice, target: CreateCaseInput['target'], found: DuplicateRef[], log: Logger): Promise<DuplicateRef[]> {
+    if (this.#duplicateScope === 'provider' || this.#index === undefined) return found
     const key = targetKey(target.type, target.value)
-    // other vendors are asked about the canonical form (their lookups match on what they stored, which came through the gateway)
-    const asked = { type: target.type, value: canonicalOf(target) }
-    const others = this.#providers.active().filter(e => e.id !== choice.provider && e.connector.findOpenCase !== undefined &&
-      (capabilitiesOf(e.connector).create.takedown.includes(target.type) || capabilitiesOf(e.connector).create.monitor.includes(target.type)))
-    const found = await Promise.all(others.map(async e => {
-      try {
-        const c = await this.#providers.withContext(e.id, ctx.signal, log, async octx => await e.connector.findOpenCase!(asked, octx))
-        return c !== null && sameTarget(c, key) ? c : null
-      } catch (err) {
-        log.warn({ provider: e.id, err: (err as Error).message }, 'cross-provider duplicate check: the provider did not answer; its open cases are not checked')
-        return null
+    try {
+      const elsewhere = await this.#index.openCases(target)
+      const live = new Set(this.#providers.active().map(e => e.id as string))
+      for (const c of elsewhere) {
+        if (c.provider !== choice.provider && live.has(c.provider) && c.key === key && !found.some(f => f.id === c.id)) found.push({ id: c.id, provider: c.provider as ProviderId, status: c.status })
       }
-    }))
-    return [...(own === null ? [] : [own]), ...found.filter((c): c is Case => c !== null)]
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cross-provider duplicate check: the target index did not answer; only the chosen provider was asked')
+    }
+    return found
   }
 
   async cancel (id: string, reasonId: number, description: string | null, signal: CancelSignal, log: Logger): Promise<CaseDetail> {

@@ -5,6 +5,9 @@
  */
 import type { Cluster, Redis } from 'ioredis'
 import type { Case } from '../../schemas/case.js'
+import { identifyTarget, targetKey } from '../../domain/target-identity.js'
+import type { TargetType } from '../../schemas/common.js'
+import type { OpenCaseIndex } from '../../services/writes.js'
 import { keys } from '../../store/keys.js'
 
 /** what the index keeps of a case: enough to list it without asking its vendor */
@@ -14,6 +17,8 @@ export interface IndexedCase {
   status: string
   terminal: boolean
   value: string
+  /** the target key (`targetKey`): the same for two cases of the same target */
+  key: string
   host: string | null
   registrableDomain: string | null
   createdAt: string
@@ -30,7 +35,8 @@ export function summaryOf (c: Case): IndexedCase | null {
   const host = c.target.host ?? null
   const registrableDomain = c.target.registrableDomain ?? null
   if (host === null && registrableDomain === null) return null
-  return { id: c.id, provider: c.provider, status: c.status, terminal: c.terminal, value: c.target.value, host, registrableDomain, createdAt: c.createdAt }
+  const key = c.target.submitted === undefined ? targetKey(c.target.type, c.target.value) : targetKey('url', c.target.submitted)
+  return { id: c.id, provider: c.provider, status: c.status, terminal: c.terminal, value: c.target.value, key, host, registrableDomain, createdAt: c.createdAt }
 }
 
 function newestFirst (a: IndexedCase, b: IndexedCase): number {
@@ -77,5 +83,17 @@ export class MemoryTargetIndex implements TargetIndex {
     return [...this.#cases.values()]
       .filter(s => (by.host != null && s.host === by.host) || (by.registrableDomain != null && s.registrableDomain === by.registrableDomain))
       .sort(newestFirst).slice(0, limit)
+  }
+}
+
+/** the index as the create's duplicate check asks it: the open cases with the target's host (their keys compared by the check) */
+export function openCaseIndex (index: TargetIndex): OpenCaseIndex {
+  return {
+    openCases: async (target: { type: TargetType, value: string }) => {
+      const host = identifyTarget(target.type, target.value).host
+      if (host === null) return []
+      return (await index.find({ host }, 500)).filter(c => !c.terminal)
+    },
+    created: async c => { await index.add(c) }
   }
 }
