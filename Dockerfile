@@ -16,6 +16,8 @@ ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# data tsc does not copy: the RDAP bootstrap files (npm run rdap:bootstrap refreshes them)
+COPY --from=build --chown=node:node /app/src/features/targets/rdap/bootstrap ./dist/features/targets/rdap/bootstrap
 COPY --chown=node:node package.json ./
 USER node
 EXPOSE 3000

@@ -19,6 +19,8 @@ import { opsFeature } from './features/ops/plugin.js'
 import { referenceFeature } from './features/reference/plugin.js'
 import type { MilestoneRecorder } from './features/reporting/milestones.js'
 import { reportingFeature } from './features/reporting/plugin.js'
+import type { Targets } from './features/targets/build.js'
+import { targetsFeature } from './features/targets/plugin.js'
 import { verificationFeature } from './features/verification/plugin.js'
 import type { DnsResolver } from './features/verification/resolver.js'
 import { webhooksFeature, type WebhooksHandle } from './features/webhooks/plugin.js'
@@ -52,6 +54,8 @@ declare module 'fastify' {
     milestones: MilestoneRecorder
     batches: BatchService
     webhooks: WebhooksHandle
+    /** target intelligence: the index, RDAP enrichment and the registry-hold check for verification */
+    targets: Targets
   }
 }
 
@@ -67,11 +71,13 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('beginShutdown', core.beginShutdown)
   app.decorate('events', core.events)
   app.decorate('epoch', core.epoch)
+  app.decorate('targets', core.targets)
   await registerHttp(app, config, core)
 
   // the order the features register in is the order of the paths in the OpenAPI document
   await app.register(opsFeature, { core })
   await app.register(casesFeature, { core })
+  await app.register(targetsFeature, { index: core.targets.index, rdap: core.targets.rdap, writes: core.writes, cases: core.cases, events: core.events.service })
   await app.register(referenceFeature, { core, ttlMs: config.referenceTtlMs })
   await app.register(detectionsFeature, { core, gatewaySecret: config.gatewaySecret })
   await app.register(brandProtectionFeature, { core })
@@ -81,7 +87,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(webhooksFeature, { core, config, expose: handle => { app.decorate('webhooks', handle) } })
   // verified outcomes: the gateway probes targets itself (VERIFY_*; a sandbox probe never leaves the machine)
   await app.register(verificationFeature, {
-    ...{ config: config.verify, kv: core.store, jobs: core.events.jobs, clock: core.clock, events: core.events.service, metrics, sandbox: config.sandbox },
+    ...{ config: config.verify, kv: core.store, jobs: core.events.jobs, clock: core.clock, events: core.events.service, metrics, sandbox: config.sandbox, holdCheck: core.targets.holdCheck },
     ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver })
   })
   return app

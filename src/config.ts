@@ -13,7 +13,7 @@ import { loadStatusOverrides } from './status/overrides.js'
 import type { ProviderConfig } from './providers/build.js'
 import { PROVIDERS } from './providers/registry.js'
 import type { RedisTarget } from './store/redis-kv-store.js'
-import { AUTH, BATCHES, EVENTS, LIMITS, PROVIDER_CALLS, REDIS, SERVER, VERIFY, WEBHOOKS } from './settings/gateway.js'
+import { AUTH, BATCHES, EVENTS, LIMITS, PROVIDER_CALLS, REDIS, SERVER, TARGETS, VERIFY, WEBHOOKS } from './settings/gateway.js'
 import { type ApiKey, parseHostPorts } from './settings/parsers.js'
 import { readSetting, type Setting, type WithDefault } from './settings/setting.js'
 import { PROVIDER_SETTINGS, SETTINGS } from './settings/table.js'
@@ -78,6 +78,27 @@ export interface Config {
   events: EventsConfig
   /** verified outcomes: the gateway probes targets itself (README 'Verified outcomes') */
   verify: VerifyConfig
+  /** target intelligence: cross-provider duplicates, the target index, RDAP enrichment */
+  targets: TargetsConfig
+}
+
+export interface TargetsConfig {
+  /** where a create looks for an open case for its target: every live provider, or only the chosen one */
+  duplicateScope: 'all' | 'provider'
+  rdap: {
+    enabled: boolean
+    /** how long a looked-up record is kept (shared by replicas through the store) */
+    ttlMs: number
+    /** how long a failed lookup is remembered before it is tried again */
+    errorTtlMs: number
+    timeoutMs: number
+    /** requests per window sent to one RDAP server, shared by replicas */
+    serverBudget: { limit: number, windowMs: number }
+    /** a directory with IANA's dns.json, ipv4.json, ipv6.json, asn.json (null: the copies shipped with the gateway) */
+    bootstrapDir: string | null
+    /** every lookup goes to this server instead of the bootstrap's (sandbox, tests, a local RDAP mirror) */
+    baseUrl: string | null
+  }
 }
 
 export interface VerifyConfig {
@@ -269,6 +290,18 @@ export function loadConfig (env: Env = process.env): Config {
       probesPerMinute: read(VERIFY.VERIFY_PROBES_PER_MINUTE),
       hostProbesPerMinute: read(VERIFY.VERIFY_HOST_PROBES_PER_MINUTE),
       tickMs: read(VERIFY.VERIFY_TICK_MS)
+    },
+    targets: {
+      duplicateScope: read(TARGETS.DUPLICATE_SCOPE),
+      rdap: {
+        enabled: read(TARGETS.RDAP_ENABLED),
+        ttlMs: read(TARGETS.RDAP_TTL_MS),
+        errorTtlMs: read(TARGETS.RDAP_ERROR_TTL_MS),
+        timeoutMs: read(TARGETS.RDAP_TIMEOUT_MS),
+        serverBudget: { limit: read(TARGETS.RDAP_SERVER_BUDGET), windowMs: read(TARGETS.RDAP_SERVER_WINDOW_MS) },
+        bootstrapDir: read(TARGETS.RDAP_BOOTSTRAP_DIR) ?? null,
+        baseUrl: read(TARGETS.RDAP_BASE_URL) ?? null
+      }
     },
     sandboxRun: null
   }

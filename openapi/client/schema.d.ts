@@ -208,6 +208,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/targets/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the gateway knows about a target before it is reported
+         * @description For an analyst before reporting: the normalised target (host, registrable domain, public suffix, canonical URL), the open and finished cases for its host or registrable domain at every vendor (those the gateway has seen, and the open ones the live providers name for this exact target), the routing plan a create would use (a dry run: nothing is sent) and the RDAP enrichment (registrar, abuse contacts, registration dates and EPP statuses, hosting networks) when RDAP_ENABLED is on. The value is read as a URL when it starts with http:// or https://, as an IPv4 address when it is one, else as a domain.
+         */
+        get: operations["lookupTarget"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reference/{kind}": {
         parameters: {
             query?: never;
@@ -900,7 +920,18 @@ export interface components {
             type: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
             /** @description The reported thing: URL, domain, email address, E.164 phone number, IPv4 address or social-media URL */
             value: string;
+            /** @description The host or domain as the vendor itself names it (kept for compatibility: vendors differ, Netcraft gives the registered domain where others give the host). `host` means the same on every vendor. */
             domain: string | null;
+            /** @description The target's host, the same on every vendor: lower-case, IDN labels as ASCII (punycode), no trailing dot, no port; an IP literal is the address (IPv6 without brackets). `www.` is kept (`www.example.com` and `example.com` are different hosts). Null for email and phone targets. */
+            host?: string | null;
+            /** @description `host` for display: IDN labels in Unicode */
+            hostUnicode?: string | null;
+            /** @description The registrable domain of `host` by the Public Suffix List, private suffixes included (`foo.github.io`, `example.co.uk`); null for IP literals, email and phone targets */
+            registrableDomain?: string | null;
+            /** @description The public suffix of `host` (`co.uk`, `github.io`), private suffixes included */
+            publicSuffix?: string | null;
+            /** @description URL and social targets: the URL with scheme and host lower-case, the default port, the fragment and tracking parameters (`utm_*`, `gclid`, `fbclid`, `msclkid`, ... as the README lists) removed; path and other query parameters kept. Null otherwise. */
+            canonicalUrl?: string | null;
             /** @description The value as it was submitted, present only where the provider keeps the target in a reduced form: BforeAI reports a URL without a path (`https://acme-verify.example.net/`) as a `domain` target (`acme-verify.example.net`); `submitted` keeps the URL. `q` matches it too. */
             submitted?: string;
         };
@@ -1120,8 +1151,15 @@ export interface components {
             provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
             /** @description HTTP status the provider answered with, when it answered */
             providerStatus?: number | null;
-            /** @description Id of the existing open case (409 duplicate) */
+            /** @description Id of the existing open case (409 duplicate); the first of `existingCases` */
             existing?: string;
+            /** @description 409 duplicate: every open case for the same canonical target, the chosen provider's first, then those at other live providers (`DUPLICATE_SCOPE=all`) */
+            existingCases?: {
+                id: string;
+                provider: string;
+                /** @description Unified status */
+                status: string;
+            }[];
             /** @description Listings (502/503/504): every provider with items left failed. The cursor that repeats this page once they answer again; the walk has nothing else to give until then */
             retryCursor?: string;
             /** @description Allowed values, where a value was not one of them */
@@ -1176,6 +1214,91 @@ export interface components {
             effectiveAt: string | null;
             entityType: string | null;
             entityId: string | null;
+        };
+        /**
+         * @description RDAP (RFC 9083) facts about the target: registrar and its abuse contact, registration dates and EPP statuses, hosting networks. Present when RDAP_ENABLED is on and the target has a host; null for email and phone targets.
+         * @example {
+         *       "registrar": {
+         *         "name": "Cheapnames LLC",
+         *         "ianaId": "9992",
+         *         "abuse": {
+         *           "email": "abuse@cheapnames.example",
+         *           "phone": "+1.5555550102"
+         *         }
+         *       },
+         *       "domain": {
+         *         "name": "acme-verify.example.net",
+         *         "createdAt": "2026-10-30T08:00:00.000Z",
+         *         "expiresAt": "2027-10-30T08:00:00.000Z",
+         *         "statuses": [
+         *           "clientHold",
+         *           "clientTransferProhibited"
+         *         ]
+         *       },
+         *       "hosting": [
+         *         {
+         *           "ip": "198.51.100.24",
+         *           "networkName": "EXAMPLE-CLOUD-1",
+         *           "cidr": "198.51.100.0/24",
+         *           "country": "US",
+         *           "asn": 64500,
+         *           "abuse": {
+         *             "email": "abuse@example-cloud.example",
+         *             "phone": null
+         *           }
+         *         }
+         *       ],
+         *       "fetchedAt": "2026-12-07T15:00:00.000Z",
+         *       "error": null
+         *     }
+         */
+        Enrichment: {
+            registrar: {
+                name: string | null;
+                /** @description IANA Registrar ID */
+                ianaId: string | null;
+                /** @description The registrar's abuse contact, found in nested entities with the `abuse` role */
+                abuse: {
+                    email: string | null;
+                    phone: string | null;
+                };
+            } | null;
+            domain: {
+                /** @description The domain the registry holds (the ICANN registrable domain: a private suffix such as github.io is not one) */
+                name: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+                 */
+                createdAt: string | null;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+                 */
+                expiresAt: string | null;
+                /** @description EPP status codes (`clientHold`, `serverHold`, `pendingDelete`, ...): a hold means the registry stopped resolving the domain */
+                statuses: string[];
+            } | null;
+            /** @description The networks of the host's addresses (at most two), from their RIR */
+            hosting: {
+                ip: string;
+                networkName: string | null;
+                cidr: string | null;
+                country: string | null;
+                /** @description Origin AS where the RIR gives it (ARIN), else null */
+                asn: number | null;
+                abuse: {
+                    email: string | null;
+                    phone: string | null;
+                };
+            }[];
+            /**
+             * Format: date-time
+             * @description When the oldest record shown was fetched from its RDAP server (records are cached for RDAP_TTL_MS)
+             */
+            fetchedAt: string | null;
+            /** @description What could not be looked up and why (the rest is still given); null when everything answered */
+            error: string | null;
         };
         /**
          * @example {
@@ -1310,6 +1433,30 @@ export interface components {
              * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
              */
             resolvedAt?: string | null;
+            /** @description Other cases the gateway has seen (any vendor, open or closed) with the same host or registrable domain, newest first, at most 50 */
+            relatedCases?: {
+                id: string;
+                provider: string;
+                /**
+                 * @description Gateway-wide case status. `unknown` means the provider sent a status the gateway has no mapping for; `providerStatus` keeps it.
+                 * @enum {string}
+                 */
+                status: "received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown";
+                terminal: boolean;
+                /** @description The related case's target value */
+                value: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp, UTC
+                 */
+                createdAt: string;
+                /**
+                 * @description `host`: the same host; `registrableDomain`: another host under the same registrable domain
+                 * @enum {string}
+                 */
+                match: "host" | "registrableDomain";
+            }[];
+            enrichment?: components["schemas"]["Enrichment"] | null;
             /** @description The provider's own object, present with `?include=raw` */
             raw?: unknown;
         };
@@ -1508,6 +1655,155 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * @example {
+         *       "target": {
+         *         "type": "url",
+         *         "value": "https://Login.acme-verify.example.net/secure?utm_source=mail",
+         *         "host": "login.acme-verify.example.net",
+         *         "hostUnicode": "login.acme-verify.example.net",
+         *         "registrableDomain": "example.net",
+         *         "publicSuffix": "net",
+         *         "canonicalUrl": "https://login.acme-verify.example.net/secure"
+         *       },
+         *       "openCases": [
+         *         {
+         *           "id": "phishfort:054zKkjCnR1I3B3U812z",
+         *           "provider": "phishfort",
+         *           "status": "in_progress",
+         *           "terminal": false,
+         *           "value": "https://login.acme-verify.example.net/secure",
+         *           "createdAt": "2026-12-01T10:00:00.000Z",
+         *           "match": "host"
+         *         }
+         *       ],
+         *       "pastCases": [
+         *         {
+         *           "id": "netcraft:28211",
+         *           "provider": "netcraft",
+         *           "status": "taken_down",
+         *           "terminal": true,
+         *           "value": "https://pay.example.net/acme",
+         *           "createdAt": "2026-10-02T08:30:00.000Z",
+         *           "match": "registrableDomain"
+         *         }
+         *       ],
+         *       "plan": {
+         *         "dryRun": true,
+         *         "provider": "phishfort",
+         *         "routedBy": "rule",
+         *         "request": {
+         *           "method": "POST",
+         *           "path": "/v1/incident/tkd",
+         *           "contentType": "application/json",
+         *           "body": {
+         *             "incidentType": "phone",
+         *             "subject": "+14155550100"
+         *           },
+         *           "files": []
+         *         },
+         *         "rejected": []
+         *       },
+         *       "planError": null,
+         *       "enrichment": {
+         *         "registrar": {
+         *           "name": "Cheapnames LLC",
+         *           "ianaId": "9992",
+         *           "abuse": {
+         *             "email": "abuse@cheapnames.example",
+         *             "phone": "+1.5555550102"
+         *           }
+         *         },
+         *         "domain": {
+         *           "name": "acme-verify.example.net",
+         *           "createdAt": "2026-10-30T08:00:00.000Z",
+         *           "expiresAt": "2027-10-30T08:00:00.000Z",
+         *           "statuses": [
+         *             "clientHold",
+         *             "clientTransferProhibited"
+         *           ]
+         *         },
+         *         "hosting": [
+         *           {
+         *             "ip": "198.51.100.24",
+         *             "networkName": "EXAMPLE-CLOUD-1",
+         *             "cidr": "198.51.100.0/24",
+         *             "country": "US",
+         *             "asn": 64500,
+         *             "abuse": {
+         *               "email": "abuse@example-cloud.example",
+         *               "phone": null
+         *             }
+         *           }
+         *         ],
+         *         "fetchedAt": "2026-12-07T15:00:00.000Z",
+         *         "error": null
+         *       }
+         *     }
+         */
+        TargetLookup: {
+            target: {
+                /** @enum {string} */
+                type: "url" | "domain" | "ipv4";
+                value: string;
+                host: string | null;
+                hostUnicode: string | null;
+                registrableDomain: string | null;
+                publicSuffix: string | null;
+                canonicalUrl: string | null;
+            };
+            /** @description Open cases for this host or registrable domain at any vendor: those the gateway has seen, and those the live providers name for this exact target */
+            openCases: {
+                id: string;
+                provider: string;
+                /**
+                 * @description Gateway-wide case status. `unknown` means the provider sent a status the gateway has no mapping for; `providerStatus` keeps it.
+                 * @enum {string}
+                 */
+                status: "received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown";
+                terminal: boolean;
+                /** @description The related case's target value */
+                value: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp, UTC
+                 */
+                createdAt: string;
+                /**
+                 * @description `host`: the same host; `registrableDomain`: another host under the same registrable domain
+                 * @enum {string}
+                 */
+                match: "host" | "registrableDomain";
+            }[];
+            /** @description Finished cases for this host or registrable domain the gateway has seen */
+            pastCases: {
+                id: string;
+                provider: string;
+                /**
+                 * @description Gateway-wide case status. `unknown` means the provider sent a status the gateway has no mapping for; `providerStatus` keeps it.
+                 * @enum {string}
+                 */
+                status: "received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown";
+                terminal: boolean;
+                /** @description The related case's target value */
+                value: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp, UTC
+                 */
+                createdAt: string;
+                /**
+                 * @description `host`: the same host; `registrableDomain`: another host under the same registrable domain
+                 * @enum {string}
+                 */
+                match: "host" | "registrableDomain";
+            }[];
+            /** @description The routing plan a create of this target would use (a dry run; nothing is sent); null when no provider would take it */
+            plan: components["schemas"]["CreatePlan"] | null;
+            /** @description Why there is no plan (no provider takes this target type, ...) */
+            planError: string | null;
+            enrichment: components["schemas"]["Enrichment"] | null;
         };
         /**
          * @example {
@@ -3671,6 +3967,16 @@ export interface operations {
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /** @description Case-insensitive substring of the target value (or of `target.submitted`); a URL also finds the domain case of its host */
                 q?: string;
+                /**
+                 * @description Cases whose `target.host` is this host, across vendors (normalised first: case, IDN, trailing dot; `www.` is a different host)
+                 * @example login.acme-verify.example.net
+                 */
+                host?: string;
+                /**
+                 * @description Cases whose `target.registrableDomain` is this domain, across vendors: every host under it
+                 * @example acme-verify.example.net
+                 */
+                registrableDomain?: string;
                 /** @description Brand id, or words of the brand name (case-insensitive, every word must appear: `acme` finds "Acme Bank" and "acme.com") */
                 brand?: string;
                 /** @description createdAt at or after (RFC 3339) */
@@ -5183,6 +5489,178 @@ export interface operations {
             /** @description The provider did not answer in time (`<PROVIDER>_TIMEOUT_MS`) */
             504: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lookupTarget: {
+        parameters: {
+            query: {
+                /**
+                 * @description A URL (http/https), a domain or an IPv4 address
+                 * @example https://login.acme-verify.example.net/x?utm_source=mail
+                 */
+                value: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "target": {
+                     *         "type": "url",
+                     *         "value": "https://Login.acme-verify.example.net/secure?utm_source=mail",
+                     *         "host": "login.acme-verify.example.net",
+                     *         "hostUnicode": "login.acme-verify.example.net",
+                     *         "registrableDomain": "example.net",
+                     *         "publicSuffix": "net",
+                     *         "canonicalUrl": "https://login.acme-verify.example.net/secure"
+                     *       },
+                     *       "openCases": [
+                     *         {
+                     *           "id": "phishfort:054zKkjCnR1I3B3U812z",
+                     *           "provider": "phishfort",
+                     *           "status": "in_progress",
+                     *           "terminal": false,
+                     *           "value": "https://login.acme-verify.example.net/secure",
+                     *           "createdAt": "2026-12-01T10:00:00.000Z",
+                     *           "match": "host"
+                     *         }
+                     *       ],
+                     *       "pastCases": [
+                     *         {
+                     *           "id": "netcraft:28211",
+                     *           "provider": "netcraft",
+                     *           "status": "taken_down",
+                     *           "terminal": true,
+                     *           "value": "https://pay.example.net/acme",
+                     *           "createdAt": "2026-10-02T08:30:00.000Z",
+                     *           "match": "registrableDomain"
+                     *         }
+                     *       ],
+                     *       "plan": {
+                     *         "dryRun": true,
+                     *         "provider": "phishfort",
+                     *         "routedBy": "rule",
+                     *         "request": {
+                     *           "method": "POST",
+                     *           "path": "/v1/incident/tkd",
+                     *           "contentType": "application/json",
+                     *           "body": {
+                     *             "incidentType": "phone",
+                     *             "subject": "+14155550100"
+                     *           },
+                     *           "files": []
+                     *         },
+                     *         "rejected": []
+                     *       },
+                     *       "planError": null,
+                     *       "enrichment": {
+                     *         "registrar": {
+                     *           "name": "Cheapnames LLC",
+                     *           "ianaId": "9992",
+                     *           "abuse": {
+                     *             "email": "abuse@cheapnames.example",
+                     *             "phone": "+1.5555550102"
+                     *           }
+                     *         },
+                     *         "domain": {
+                     *           "name": "acme-verify.example.net",
+                     *           "createdAt": "2026-10-30T08:00:00.000Z",
+                     *           "expiresAt": "2027-10-30T08:00:00.000Z",
+                     *           "statuses": [
+                     *             "clientHold",
+                     *             "clientTransferProhibited"
+                     *           ]
+                     *         },
+                     *         "hosting": [
+                     *           {
+                     *             "ip": "198.51.100.24",
+                     *             "networkName": "EXAMPLE-CLOUD-1",
+                     *             "cidr": "198.51.100.0/24",
+                     *             "country": "US",
+                     *             "asn": 64500,
+                     *             "abuse": {
+                     *               "email": "abuse@example-cloud.example",
+                     *               "phone": null
+                     *             }
+                     *           }
+                     *         ],
+                     *         "fetchedAt": "2026-12-07T15:00:00.000Z",
+                     *         "error": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TargetLookup"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6950,6 +7428,16 @@ export interface operations {
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /** @description Case-insensitive substring of the target value (or of `target.submitted`); a URL also finds the domain case of its host */
                 q?: string;
+                /**
+                 * @description Cases whose `target.host` is this host, across vendors (normalised first: case, IDN, trailing dot; `www.` is a different host)
+                 * @example login.acme-verify.example.net
+                 */
+                host?: string;
+                /**
+                 * @description Cases whose `target.registrableDomain` is this domain, across vendors: every host under it
+                 * @example acme-verify.example.net
+                 */
+                registrableDomain?: string;
                 /** @description Brand id, or words of the brand name (case-insensitive, every word must appear: `acme` finds "Acme Bank" and "acme.com") */
                 brand?: string;
                 /** @description createdAt at or after (RFC 3339) */
@@ -7460,7 +7948,18 @@ export interface operations {
                                 type: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                                 /** @description The reported thing: URL, domain, email address, E.164 phone number, IPv4 address or social-media URL */
                                 value: string;
+                                /** @description The host or domain as the vendor itself names it (kept for compatibility: vendors differ, Netcraft gives the registered domain where others give the host). `host` means the same on every vendor. */
                                 domain: string | null;
+                                /** @description The target's host, the same on every vendor: lower-case, IDN labels as ASCII (punycode), no trailing dot, no port; an IP literal is the address (IPv6 without brackets). `www.` is kept (`www.example.com` and `example.com` are different hosts). Null for email and phone targets. */
+                                host?: string | null;
+                                /** @description `host` for display: IDN labels in Unicode */
+                                hostUnicode?: string | null;
+                                /** @description The registrable domain of `host` by the Public Suffix List, private suffixes included (`foo.github.io`, `example.co.uk`); null for IP literals, email and phone targets */
+                                registrableDomain?: string | null;
+                                /** @description The public suffix of `host` (`co.uk`, `github.io`), private suffixes included */
+                                publicSuffix?: string | null;
+                                /** @description URL and social targets: the URL with scheme and host lower-case, the default port, the fragment and tracking parameters (`utm_*`, `gclid`, `fbclid`, `msclkid`, ... as the README lists) removed; path and other query parameters kept. Null otherwise. */
+                                canonicalUrl?: string | null;
                                 /** @description The value as it was submitted, present only where the provider keeps the target in a reduced form: BforeAI reports a URL without a path (`https://acme-verify.example.net/`) as a `domain` target (`acme-verify.example.net`); `submitted` keeps the URL. `q` matches it too. */
                                 submitted?: string;
                             };

@@ -20,6 +20,8 @@ import { CaseService } from '../services/cases.js'
 import { Idempotency } from '../services/idempotency.js'
 import type { LookaheadOptions } from '../services/lookahead.js'
 import { CaseWriteService } from '../services/writes.js'
+import { buildTargets, type Targets } from '../features/targets/build.js'
+import { openCaseIndex } from '../features/targets/index-store.js'
 import type { Sandbox } from '../simulators/sandbox.js'
 import { StatusEngine, type StatusOverrides } from '../status/engine.js'
 import { SharedCache } from '../store/cached.js'
@@ -42,11 +44,15 @@ export interface CoreOptions {
   webhookLookup?: LookupFunction
   /** the vendor pages listings keep for their next page; `{ pages: 0 }` reads every page from the vendor (tests) */
   lookahead?: LookaheadOptions
+  /** tests: the addresses of a host for RDAP hosting lookups (no DNS is asked) */
+  resolve?: (host: string) => Promise<string[]>
 }
 
 /** The core and the simulators it runs against (sandbox mode, tests): only the app shows those (features do not see them). */
 export interface BuiltCore extends Core {
   sandbox: Sandbox | null
+  /** target intelligence: the index and RDAP enrichment behind relatedCases, enrichment, duplicates and the lookup */
+  targets: Targets
 }
 
 export async function buildCore (app: FastifyInstance, config: Config, metrics: GatewayMetrics, opts: CoreOptions): Promise<BuiltCore> {
@@ -91,7 +97,11 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
   const observer = caseObserver(events.service, events.watcher, clock)
   // listings keep the vendor page a gateway page read past its last item for the next page (ADR 0030)
   const lookahead = opts.lookahead === undefined ? {} : { lookahead: opts.lookahead }
+  const targets = buildTargets(config.targets, {
+    store, clock, log: app.log, sandbox: config.sandbox, ...(sandbox?.rdap === undefined ? {} : { sandboxRdap: sandbox.rdap }), ...(opts.resolve === undefined ? {} : { resolve: opts.resolve })
+  })
   const cases = new CaseService(providers, config.gatewaySecret, {
+    views: [targets.view],
     observer,
     clock,
     ...lookahead,
@@ -120,7 +130,8 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     epoch,
     idempotency,
     cases,
-    writes: new CaseWriteService(providers, config.routing, observer),
+    writes: new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope, index: openCaseIndex(targets.index) }),
+    targets,
     lookahead,
     ...(opts.webhookLookup === undefined ? {} : { webhookLookup: opts.webhookLookup }),
     closing: () => closing,

@@ -54,6 +54,8 @@ export interface GatewayErrorExtras {
   allowed?: string[]
   /** id of the existing case a duplicate points at */
   existing?: string
+  /** every open case a duplicate points at (the create looks at every live provider) */
+  existingCases?: Array<{ id: string, provider: string, status: string }>
   /** seconds; sent as Retry-After */
   retryAfter?: number | null
   /** a listing whose remaining providers all failed: the cursor that repeats the page */
@@ -162,6 +164,7 @@ export function problemOf (gw: GatewayError, at: { url: string, id: unknown }): 
   if (x.providerStatus !== undefined) problem.providerStatus = x.providerStatus
   if (x.allowed !== undefined) problem.allowed = x.allowed
   if (x.existing !== undefined) problem.existing = x.existing
+  if (x.existingCases !== undefined) problem.existingCases = x.existingCases
   if (x.retryCursor !== undefined) problem.retryCursor = x.retryCursor
   const headers: Record<string, string> = { 'content-type': 'application/problem+json; charset=utf-8' }
   if (x.retryAfter !== undefined && x.retryAfter !== null) headers['retry-after'] = String(x.retryAfter)

@@ -37,6 +37,7 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'Reporting', description: 'Takedown analytics per provider, target type and month; case exports (CSV, NDJSON)' },
         { name: 'Webhooks', description: 'Outbound webhooks: endpoints that receive case events, signed to the Standard Webhooks specification' },
         { name: 'Events', description: 'Case change events: the pull feed, the live SSE stream and per-case timelines' },
+        { name: 'Targets', description: 'Target intelligence: the normalised target, its cases at every vendor, the routing plan and RDAP registrar and hosting facts' },
         { name: 'Inbound webhooks', description: 'Vendor pushes, authenticated by the vendor\'s signature, and their registration' },
         { name: 'Batches', description: 'Bulk submission: many create requests in one call (JSON or CSV), worked off in the background with per-item outcomes' },
         { name: 'Operations', description: 'Health, readiness, metrics (no auth)' }

@@ -2,12 +2,34 @@ import { Type, type Static } from 'typebox'
 import { NullableRfc3339Schema, NullableString, Rfc3339Schema, TargetTypeSchema } from './common.js'
 import { ProviderIdSchema } from './provider.js'
 import { CASE_DETAIL_EXAMPLE, CASE_EXAMPLE, CASE_PAGE_EXAMPLE } from './examples.js'
+import { EnrichmentSchema, RelatedCaseSchema } from './target-intel.js'
 import { UNIFIED_STATUSES, UnifiedStatusSchema, type UnifiedStatus } from './unified-status.js'
 
 export const TargetSchema = Type.Object({
   type: TargetTypeSchema,
   value: Type.String({ description: 'The reported thing: URL, domain, email address, E.164 phone number, IPv4 address or social-media URL' }),
-  domain: NullableString,
+  domain: Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'The host or domain as the vendor itself names it (kept for compatibility: vendors differ, Netcraft gives the registered domain where ' +
+      'others give the host). `host` means the same on every vendor.'
+  }),
+  host: Type.Optional(Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'The target\'s host, the same on every vendor: lower-case, IDN labels as ASCII (punycode), no trailing dot, no port; an IP literal ' +
+      'is the address (IPv6 without brackets). `www.` is kept (`www.example.com` and `example.com` are different hosts). Null for email and phone targets.'
+  })),
+  hostUnicode: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], description: '`host` for display: IDN labels in Unicode' })),
+  registrableDomain: Type.Optional(Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'The registrable domain of `host` by the Public Suffix List, private suffixes included (`foo.github.io`, `example.co.uk`); ' +
+      'null for IP literals, email and phone targets'
+  })),
+  publicSuffix: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'The public suffix of `host` (`co.uk`, `github.io`), private suffixes included' })),
+  canonicalUrl: Type.Optional(Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'URL and social targets: the URL with scheme and host lower-case, the default port, the fragment and tracking parameters ' +
+      '(`utm_*`, `gclid`, `fbclid`, `msclkid`, ... as the README lists) removed; path and other query parameters kept. Null otherwise.'
+  })),
   submitted: Type.Optional(Type.String({
     description: 'The value as it was submitted, present only where the provider keeps the target in a reduced form: BforeAI reports ' +
       'a URL without a path (`https://acme-verify.example.net/`) as a `domain` target (`acme-verify.example.net`); `submitted` keeps the URL. ' +
@@ -81,6 +103,10 @@ export const CaseDetailSchema = Type.Object({
   hostingProvider: Type.Optional(NullableString),
   takedownStartedAt: Type.Optional(NullableRfc3339Schema),
   resolvedAt: Type.Optional(NullableRfc3339Schema),
+  relatedCases: Type.Optional(Type.Array(RelatedCaseSchema, {
+    description: 'Other cases the gateway has seen (any vendor, open or closed) with the same host or registrable domain, newest first, at most 50'
+  })),
+  enrichment: Type.Optional(Type.Union([EnrichmentSchema, Type.Null()])),
   raw: Type.Optional(Type.Unknown({ description: "The provider's own object, present with `?include=raw`" }))
 }, { $id: 'CaseDetail', additionalProperties: false, examples: [CASE_DETAIL_EXAMPLE] })
 export type CaseDetail = Static<typeof CaseDetailSchema>
@@ -105,6 +131,18 @@ export const CaseListQuerySchema = Type.Object({
     minLength: 1,
     maxLength: 2083,
     description: 'Case-insensitive substring of the target value (or of `target.submitted`); a URL also finds the domain case of its host'
+  })),
+  host: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 253,
+    description: 'Cases whose `target.host` is this host, across vendors (normalised first: case, IDN, trailing dot; `www.` is a different host)',
+    examples: ['login.acme-verify.example.net']
+  })),
+  registrableDomain: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 253,
+    description: 'Cases whose `target.registrableDomain` is this domain, across vendors: every host under it',
+    examples: ['acme-verify.example.net']
   })),
   brand: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Brand id, or words of the brand name (case-insensitive, every word must appear: `acme` finds "Acme Bank" and "acme.com")' })),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt at or after (RFC 3339)' })),

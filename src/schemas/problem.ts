@@ -19,7 +19,15 @@ export const ProblemSchema = Type.Object({
   errorsOmitted: Type.Optional(Type.Integer({ minimum: 1, description: 'How many more field-level reasons there were than `errors` lists' })),
   provider: Type.Optional(ProviderIdSchema),
   providerStatus: Type.Optional(Nullable<number>('integer', { description: 'HTTP status the provider answered with, when it answered' })),
-  existing: Type.Optional(Type.String({ description: 'Id of the existing open case (409 duplicate)' })),
+  existing: Type.Optional(Type.String({ description: 'Id of the existing open case (409 duplicate); the first of `existingCases`' })),
+  existingCases: Type.Optional(Type.Array(Type.Object({
+    id: Type.String(),
+    provider: Type.String(),
+    status: Type.String({ description: 'Unified status' })
+  }, { additionalProperties: false }), {
+    description: '409 duplicate: every open case for the same canonical target, the chosen provider\'s first, then those at other live providers ' +
+      '(`DUPLICATE_SCOPE=all`)'
+  })),
   retryCursor: Type.Optional(Type.String({
     description: 'Listings (502/503/504): every provider with items left failed. The cursor that repeats this page once they answer ' +
       'again; the walk has nothing else to give until then'

@@ -17,6 +17,8 @@ import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider
 import { isTerminal, isUnifiedStatus, UNIFIED_STATUSES, type UnifiedStatus } from '../schemas/unified-status.js'
 import { MergedListing, type MergedListingOptions } from './merged-listing.js'
 import type { ProviderSet } from './provider-set.js'
+import type { CaseView } from './case-views.js'
+import { normaliseHost } from '../domain/target-identity.js'
 
 export interface ListOptions extends MergedListingOptions {
   /** told about every case read (change events) */
@@ -26,6 +28,8 @@ export interface ListOptions extends MergedListingOptions {
    * case's timeline in the event log as `source: 'gateway'` entries (domain/history.ts).
    */
   gatewayHistory?: { providers: ReadonlySet<string>, events: { timeline: (caseId: string, after: string | null, limit: number) => Promise<Timeline> } }
+  /** features' blocks on the answered cases, run after the page or detail is built (services/case-views.ts) */
+  views?: CaseView[]
 }
 
 /** a case's timeline is read this many events a page, at most this many pages (far above any real case's changes) */
@@ -34,6 +38,9 @@ const TIMELINE_PAGES = 10
 
 interface Filters extends CaseFilters {
   providers: ProviderId[]
+  /** the normalised host / registrable domain of the target (applied by the gateway, across vendors) */
+  host?: string
+  registrableDomain?: string
 }
 
 export class CaseService {
@@ -41,12 +48,14 @@ export class CaseService {
   readonly #listing: MergedListing<CaseRow>
   readonly #observer: CaseObserver | undefined
   readonly #gatewayHistory: ListOptions['gatewayHistory']
+  readonly #views: CaseView[]
 
   constructor (providers: ProviderSet, secret: string, opts: ListOptions = {}) {
     this.#providers = providers
     this.#listing = new MergedListing<CaseRow>(providers, secret, keyOf, opts)
     this.#observer = opts.observer
     this.#gatewayHistory = opts.gatewayHistory
+    this.#views = opts.views ?? []
   }
 
   async list (query: CaseListQuery, signal: CancelSignal, log: Logger): Promise<CasePage> {
@@ -71,10 +80,12 @@ export class CaseService {
           return { items: page.items.map(c => caseRow(c.createdAt, c.id, () => c)), next: page.next }
         }
       },
-      accept: row => !filtered || matches(row.toCase(), filters),
+      accept: row => !filtered || (matches(row.toCase(), filters) && matchesTarget(row.toCase(), filters)),
       sinceMs: filters.since === undefined ? null : Date.parse(filters.since)
     }, signal, log)
-    return { ...page, items: page.items.map(row => row.toCase()) }
+    const items = page.items.map(row => row.toCase())
+    for (const view of this.#views) if (view.page !== undefined) await view.page(items, signal)
+    return { ...page, items }
   }
 
   async get (id: string, opts: { raw: boolean }, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
@@ -92,7 +103,9 @@ export class CaseService {
       const connector = entry.connector
       const detail = await this.#providers.withContext(parsed.provider, signal, log, async ctx => await connector.getCase(parsed.providerCaseId, opts, ctx))
       this.#observer?.seen(detail, 'read', false)
-      return recorded === null ? detail : { ...detail, history: mergeHistory(detail.history, await recorded) }
+      const answer = recorded === null ? detail : { ...detail, history: mergeHistory(detail.history, await recorded) }
+      for (const view of this.#views) if (view.detail !== undefined) await view.detail(answer, signal)
+      return answer
     } catch (err) {
       if (err instanceof ConnectorError) {
         if (err.kind !== 'not_found') this.#providers.recordError(parsed.provider, err)
@@ -162,6 +175,8 @@ export class CaseService {
     if (query.q !== undefined) filters.q = query.q
     if (query.targetType !== undefined) filters.targetType = query.targetType
     if (query.brand !== undefined) filters.brand = query.brand
+    if (query.host !== undefined) filters.host = normalisedOrBad('host', normaliseHost(query.host), query.host)
+    if (query.registrableDomain !== undefined) filters.registrableDomain = normalisedOrBad('registrableDomain', normaliseHost(query.registrableDomain), query.registrableDomain)
     return filters
   }
 }
@@ -183,8 +198,21 @@ export function providerList (value: string): ProviderId[] {
   return names as ProviderId[]
 }
 
+function normalisedOrBad (name: string, normalised: string | null, raw: string): string {
+  if (normalised !== null) return normalised
+  throw new GatewayError('GW_ERR_VALIDATION', `${name} "${raw}" is not a host name or IP address`, { errors: [{ path: `/${name}`, message: 'must be a host name or IP address' }] })
+}
+
+/** `host=` and `registrableDomain=`: the target's normalised fields (the same on every vendor) */
+export function matchesTarget (c: Case, f: Pick<Filters, 'host' | 'registrableDomain'>): boolean {
+  if (f.host !== undefined && c.target.host !== f.host) return false
+  if (f.registrableDomain !== undefined && c.target.registrableDomain !== f.registrableDomain) return false
+  return true
+}
+
 function fingerprintOf (f: Filters): string {
-  const canonical = JSON.stringify([f.providers, f.statuses ?? null, f.since ?? null, f.until ?? null, f.q?.toLowerCase() ?? null, f.targetType ?? null, f.brand?.toLowerCase() ?? null])
+  const canonical = JSON.stringify([f.providers, f.statuses ?? null, f.since ?? null, f.until ?? null, f.q?.toLowerCase() ?? null, f.targetType ?? null, f.brand?.toLowerCase() ?? null,
+    ...(f.host === undefined && f.registrableDomain === undefined ? [] : [f.host ?? null, f.registrableDomain ?? null])])
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16)
 }
 

@@ -7,6 +7,7 @@ import type { AppealInput, Attachment, CaseAction, ConnectorContext, CreateCaseI
 import { ConnectorError } from '../connectors/connector.js'
 import { GatewayError } from '../domain/problems.js'
 import { normaliseTarget, targetProblem } from '../domain/target.js'
+import { targetKey } from '../domain/target-identity.js'
 import type { CaseObserver } from './observer.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail } from '../schemas/case.js'
@@ -38,6 +39,20 @@ export interface CreateOptions {
   checkDuplicate?: boolean
 }
 
+export type DuplicateScope = 'all' | 'provider'
+
+/** an open case a duplicate 409 names */
+export interface DuplicateRef { id: string, provider: ProviderId, status: string }
+
+/**
+ * The open cases the gateway has seen for a target at any provider (the target index, a port the targets feature
+ * implements): `key` is the case's target key (domain/target-identity.ts `targetKey`).
+ */
+export interface OpenCaseIndex {
+  openCases: (target: { type: TargetType, value: string }) => Promise<Array<{ id: string, provider: string, status: string, key: string }>>
+  created: (c: Case) => Promise<void>
+}
+
 interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy: 'request' | 'rule', rejected: CreatePlan['rejected'] }
 
 /** The writes on an existing case a provider may lack: its capability flag, the connector method, the 422's words. */
@@ -52,12 +67,19 @@ export class CaseWriteService {
   readonly #providers: ProviderSet
   readonly #routing: Record<TargetType, ProviderId[]>
   readonly #observer: CaseObserver | undefined
+  readonly #duplicateScope: DuplicateScope
+  readonly #index: OpenCaseIndex | undefined
 
-  /** `observer`: told about every case a write creates or changes (change events) */
-  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver) {
+  /**
+   * `observer`: told about every case a write creates or changes (change events); `duplicateScope`: where a create
+   * looks for an open case for its target (`all` live providers, the default, or only the chosen `provider`)
+   */
+  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver, opts: { duplicateScope?: DuplicateScope, index?: OpenCaseIndex } = {}) {
     this.#providers = providers
     this.#routing = routing
     this.#observer = observer
+    this.#duplicateScope = opts.duplicateScope ?? 'all'
+    this.#index = opts.index
   }
 
   async create (body: CreateCaseBody, attachments: Attachment[], opts: CreateOptions, signal: CancelSignal, log: Logger): Promise<CreateResult> {
@@ -92,14 +114,16 @@ export class CaseWriteService {
       throw new GatewayError('GW_ERR_UNSUPPORTED', `${choice.provider} cannot create cases through this gateway`, { provider: choice.provider })
     }
     const prepared = await this.#recorded(choice.provider, async () => await connector.prepareCreate!(input, ctx))
-    if (body.allowDuplicate !== true && opts.checkDuplicate !== false && connector.findOpenCase !== undefined) {
-      const existing = await this.#recorded(choice.provider, async () => await connector.findOpenCase!(input.target, ctx))
-      if (existing !== null && opts.adopt === true && !opts.dryRun) return { kind: 'created', case: existing, adopted: true }
-      if (existing !== null) {
-        // a dry run answers what the create would: the same 409, naming the case
+    if (body.allowDuplicate !== true && opts.checkDuplicate !== false) {
+      const { own, existing } = await this.#duplicates(choice, input.target, ctx, log)
+      if (own !== null && opts.adopt === true && !opts.dryRun) return { kind: 'created', case: own, adopted: true }
+      if (existing.length > 0) {
+        // a dry run answers what the create would: the same 409, naming each open case
+        const target = normaliseTarget(input.target.type, input.target.value)
+        const named = existing.map(c => `${c.provider} already has an open case for ${target}: ${c.id} (status ${c.status})`).join('; ')
         throw new GatewayError('GW_ERR_DUPLICATE_CASE',
-          `${opts.dryRun ? 'Dry run: the create would be refused; nothing was sent. ' : ''}${choice.provider} already has an open case for ${normaliseTarget(input.target.type, input.target.value)}: ${existing.id} (status ${existing.status}). Send allowDuplicate: true to file another.`,
-          { provider: choice.provider, existing: existing.id })
+          `${opts.dryRun ? 'Dry run: the create would be refused; nothing was sent. ' : ''}${named}. Send allowDuplicate: true to file another.`,
+          { provider: existing[0]!.provider, existing: existing[0]!.id, existingCases: existing.map(c => ({ id: c.id, provider: c.provider, status: c.status })) })
       }
     }
     if (opts.dryRun) {
@@ -118,8 +142,38 @@ export class CaseWriteService {
       })
     }
     log.info({ provider: choice.provider, caseId: outcome.case.id, action }, 'case created')
+    // the next create of this target at another provider finds it at once, before any event about it is recorded
+    await this.#index?.created(outcome.case).catch((err: unknown) => { log.warn({ err: (err as Error).message }, 'target index: the created case was not indexed') })
     this.#observer?.seen(outcome.case, 'gateway', true)
     return { kind: 'created', case: outcome.case }
+  }
+
+  /**
+   * The open cases for the create's target: the chosen provider's own lookup, and with `DUPLICATE_SCOPE=all` the open
+   * cases the gateway has seen at every other provider with the same canonical target (the target index, fed by the
+   * watcher, reads, listings and creates): one store read instead of a lookup at every vendor per create, which
+   * would spend each vendor's budget on every other vendor's creates.
+   */
+  async #duplicates (choice: Choice, target: CreateCaseInput['target'], ctx: ConnectorContext, log: Logger): Promise<{ own: Case | null, existing: DuplicateRef[] }> {
+    const own = choice.connector.findOpenCase === undefined
+      ? null
+      : await this.#recorded(choice.provider, async () => await choice.connector.findOpenCase!(target, ctx))
+    return { own, existing: await this.#elsewhere(choice, target, own === null ? [] : [{ id: own.id, provider: own.provider, status: own.status }], log) }
+  }
+
+  async #elsewhere (choice: Choice, target: CreateCaseInput['target'], found: DuplicateRef[], log: Logger): Promise<DuplicateRef[]> {
+    if (this.#duplicateScope === 'provider' || this.#index === undefined) return found
+    const key = targetKey(target.type, target.value)
+    try {
+      const elsewhere = await this.#index.openCases(target)
+      const live = new Set(this.#providers.active().map(e => e.id as string))
+      for (const c of elsewhere) {
+        if (c.provider !== choice.provider && live.has(c.provider) && c.key === key && !found.some(f => f.id === c.id)) found.push({ id: c.id, provider: c.provider as ProviderId, status: c.status })
+      }
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cross-provider duplicate check: the target index did not answer; only the chosen provider was asked')
+    }
+    return found
   }
 
   async cancel (id: string, reasonId: number, description: string | null, signal: CancelSignal, log: Logger): Promise<CaseDetail> {

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_RETRY_SCHEDULE_MS } from '../domain/retry-schedule.js'
 import { DEFAULT_ROUTING } from './routing.js'
-import { custom, parseApiKeys, parseDnsServers, parseReadableFile, parseOneWait, parseProxyUrl, parseHost, parseKey32, parseOrigins, parseRetrySchedule, parseRouting, parseShare, parseTrustProxy, showRouting, showSchedule, SCOPES } from './parsers.js'
+import { custom, parseApiKeys, parseDnsServers, parseHttpUrl, parseReadableFile, parseOneWait, parseProxyUrl, parseHost, parseKey32, parseOrigins, parseRetrySchedule, parseRouting, parseShare, parseTrustProxy, showRouting, showSchedule, SCOPES } from './parsers.js'
 import { bool, declare, int, oneOf, parseBool, redisUrl, text } from './setting.js'
 
 const DAY_MS = 86_400_000
@@ -112,4 +112,16 @@ export const VERIFY = declare('verification', {
   VERIFY_PROBES_PER_MINUTE: int({ default: 120, min: 1, max: 100_000, description: 'probes one replica starts per minute at most' }),
   VERIFY_HOST_PROBES_PER_MINUTE: int({ default: 6, min: 1, max: 10_000, description: 'probes of one target host one replica starts per minute at most' }),
   VERIFY_TICK_MS: int({ default: 15_000, min: 100, max: 3_600_000, description: 'how often each replica looks for due checks' })
+})
+
+export const TARGETS = declare('targets', {
+  DUPLICATE_SCOPE: oneOf(['all', 'provider'], { default: 'all', description: '`all`: a create is refused (409) when any live provider has an open case for the same canonical target (the chosen one asked, the others from the target index); `provider`: only the chosen provider is checked' }),
+  RDAP_ENABLED: bool({ default: { sandbox: true, live: false }, description: 'true: case detail and GET /v1/targets/lookup carry RDAP registrar and hosting facts (in sandbox mode the RDAP simulator answers)' }),
+  RDAP_TTL_MS: int({ default: DAY_MS, min: 1000, max: 90 * DAY_MS, description: 'how long an RDAP answer is kept in the store, shared by replicas' }),
+  RDAP_ERROR_TTL_MS: int({ default: 300_000, min: 0, max: DAY_MS, description: 'how long a failed RDAP lookup is remembered before it is tried again' }),
+  RDAP_TIMEOUT_MS: int({ default: 5000, min: 100, max: 60_000, description: 'per-request timeout for RDAP servers' }),
+  RDAP_SERVER_BUDGET: int({ default: 30, min: 1, max: 100_000, description: 'requests per window sent to one RDAP server, shared by replicas' }),
+  RDAP_SERVER_WINDOW_MS: int({ default: 60_000, min: 1000, max: DAY_MS, description: 'window of RDAP_SERVER_BUDGET' }),
+  RDAP_BOOTSTRAP_DIR: custom(parseReadableFile, { unset: 'the copies shipped in src/features/targets/rdap/bootstrap (npm run rdap:bootstrap refreshes them)', description: 'directory with IANA bootstrap files dns.json, ipv4.json, ipv6.json, asn.json' }),
+  RDAP_BASE_URL: custom(parseHttpUrl, { unset: 'the bootstrap\'s servers', description: 'send every RDAP query to this server instead of the bootstrap\'s (a local mirror or a test server; the sandbox needs none: its bootstrap points at its RDAP simulator)' })
 })

@@ -224,3 +224,10 @@ export function parseReadableFile (raw: string, ctx: ParseContext): string | und
     return undefined
   }
 }
+
+/** An http:// or https:// URL. */
+export function parseHttpUrl (raw: string, ctx: ParseContext): string | undefined {
+  if (/^https?:\/\/[^\s]+$/.test(raw)) return raw
+  ctx.problem(`${ctx.name} must be an http(s) URL (got "${raw}")`)
+  return undefined
+}

@@ -5,11 +5,26 @@ import { PROVIDER_MODULES } from '../providers/registry.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { startSimulator, type RunningSimulator } from './harness.js'
 import { createSimulator } from './index.js'
+import { createRdapSimulator, simBootstrap, simResolve } from './rdap/index.js'
+
+/** the RDAP simulator the sandbox's target enrichment asks: its bootstrap files and its stand-in for DNS */
+export interface SandboxRdap {
+  running: RunningSimulator
+  bootstrap: ReturnType<typeof simBootstrap>
+  resolve: (host: string) => Promise<string[]>
+}
 
 export interface Sandbox {
   running: Record<ProviderId, RunningSimulator>
   endpoints: Record<ProviderId, SandboxEndpoint>
+  /** absent in sandboxes built by hand (tests that need no RDAP) */
+  rdap?: SandboxRdap
   close (): Promise<void>
+}
+
+export async function startRdapSandbox (clock: Clock): Promise<SandboxRdap> {
+  const running = await startSimulator(await createRdapSimulator({ clock }))
+  return { running, bootstrap: simBootstrap(running.origin), resolve: simResolve }
 }
 
 export function sandboxEndpoints (running: Record<ProviderId, RunningSimulator>): Record<ProviderId, SandboxEndpoint> {
@@ -23,9 +38,11 @@ export function sandboxEndpoints (running: Record<ProviderId, RunningSimulator>)
 export async function startSandbox (clock: Clock, opts: { seed?: number, count?: number, spanDays?: number, flags?: Record<string, string> } = {}): Promise<Sandbox> {
   const running = {} as Record<ProviderId, RunningSimulator>
   for (const id of PROVIDER_IDS) running[id] = await startSimulator(await createSimulator(id, { clock, ...opts }))
+  const rdap = await startRdapSandbox(clock)
   return {
     running,
     endpoints: sandboxEndpoints(running),
-    close: async () => { await Promise.all(PROVIDER_IDS.map(id => running[id].close())) }
+    rdap,
+    close: async () => { await Promise.all([...PROVIDER_IDS.map(async id => { await running[id].close() }), rdap.running.close()]) }
   }
 }

@@ -27,7 +27,17 @@ export const keys = {
    */
   batch: (id: string, part?: string): string => `${PREFIX}batch:{${id}}${part === undefined ? '' : `:${part}`}`,
   /** the batches a gateway key submitted: `seq` counts them, `<n>` holds the id of its n-th (one key, one Cluster slot) */
-  batchesOf: (owner: string, part: string): string => `${PREFIX}batches-of:{${owner}}:${part}`
+  batchesOf: (owner: string, part: string): string => `${PREFIX}batches-of:{${owner}}:${part}`,
+  /** target index: the case ids seen with a host / a registrable domain (sets), and a case's summary (string) */
+  targetsByHost: (host: string): string => `${PREFIX}tgt:host:${host}`,
+  targetsByDomain: (domain: string): string => `${PREFIX}tgt:rd:${domain}`,
+  targetCase: (caseId: string): string => `${PREFIX}tgt:case:${caseId}`,
+  /** an RDAP answer (or the failure) for one query kind and key, shared by replicas */
+  rdap: (kind: string, key: string): string => `${PREFIX}rdap:${kind}:${key}`,
+  /** the requests sent to one RDAP server in one window (the per-server budget) */
+  rdapBudget: (server: string, window: number): string => `${PREFIX}rdap-budget:${server}:${window}`,
+  /** a server's Retry-After: no request to it before this time (epoch ms) */
+  rdapBackoff: (server: string): string => `${PREFIX}rdap-backoff:${server}`
 }
 
 /**

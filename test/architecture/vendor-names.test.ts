@@ -24,6 +24,7 @@ const ALLOWED: Record<string, string> = {
   'schemas/create.ts': OPENAPI_TEXT,
   'schemas/event.ts': OPENAPI_TEXT,
   'schemas/examples.ts': OPENAPI_TEXT,
+  'schemas/target-lookup.ts': OPENAPI_TEXT,
   'schemas/webhook.ts': OPENAPI_TEXT,
   'routes/responses.ts': OPENAPI_TEXT,
   'features/brand-protection/routes.ts': OPENAPI_TEXT,

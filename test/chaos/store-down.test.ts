@@ -65,7 +65,8 @@ describe('every route with the store stopped', () => {
     for (const { method, url } of routes) {
       const id = param.find(([prefix]) => url.startsWith(prefix))?.[1] ?? ''
       const path = url.replace(':action', 'escalate').replace(':kind', 'statuses').replace(':eventId', '1-0').replace(/:\w+/g, id).replace('*', 'x') +
-        (url === '/v1/scans' && method === 'GET' ? '?url=https%3A%2F%2Facme-login.example%2F' : '')
+        (url === '/v1/scans' && method === 'GET' ? '?url=https%3A%2F%2Facme-login.example%2F' : '') +
+        (url === '/v1/targets/lookup' ? '?value=acme-login.example' : '')
       const body = exampleBody(method, url)
       const res = await app.inject({ method: method as 'GET', url: path, headers: { ...headers, 'idempotency-key': `k-${wrong.length}-${url}` }, ...(body === undefined ? {} : { payload: body as object }) })
       // works (a 4xx the request itself earns: no signature, an unknown static file), or 503 with Retry-After; never 500 or 400

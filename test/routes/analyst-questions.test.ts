@@ -123,7 +123,7 @@ describe('finding a reported URL', () => {
     const res = await gw.app.inject({ method: 'POST', url: '/v1/cases', headers: auth(), payload: { provider: 'bforeai', target: { type: 'url', value: sent }, brand: { id: 501 }, comment: 'Look-alike login page' } })
     expect(res.statusCode, res.body).toBe(201)
     const created = res.json() as Case
-    expect(created.target).toEqual({ type: 'domain', value: 'acme-verify.example.net', domain: 'acme-verify.example.net', submitted: sent })
+    expect(created.target).toMatchObject({ type: 'domain', value: 'acme-verify.example.net', domain: 'acme-verify.example.net', submitted: sent })
     expect((await get(`/v1/cases/${created.id}`)).json().target).toEqual(created.target)
     for (const q of [sent, 'https://ACME-verify.example.net/login?next=1', 'acme-verify']) {
       const found = (await get(`/v1/cases?q=${encodeURIComponent(q)}&limit=100`)).json().items as Case[]

@@ -2,6 +2,7 @@
  * Pure wire → canonical mapping for BforeAI takedowns. No network, no status branching: the unified status is handed
  * in (already mapped by the status engine) and copied through.
  */
+import { withIdentity } from '../../domain/target-identity.js'
 import { extend } from '../../domain/objects.js'
 import type { Case, CaseDetail, HistoryEntry } from '../../schemas/case.js'
 import type { TargetType } from '../../schemas/common.js'
@@ -79,7 +80,7 @@ export function toCase (t: Takedown, ctx: MapContext): Case {
     id: encodeCaseId('bforeai', id),
     provider: 'bforeai',
     providerCaseId: id,
-    target: targetOf(t),
+    target: withIdentity(targetOf(t)),
     status: ctx.status.status,
     terminal: ctx.status.terminal,
     providerStatus: ctx.providerStatus,

@@ -3,6 +3,7 @@
  * matches as Detections, and the v1 URL scanner. Every body is parsed per endpoint (envelope or bare: the current
  * Cloudflare API schema and older SDK releases differ).
  */
+import { withIdentity } from '../../domain/target-identity.js'
 import { toRfc3339 } from '../../domain/time.js'
 import { mapLimit } from '../map-limit.js'
 import { byId, sortNewestFirst } from '../../domain/merge.js'
@@ -79,7 +80,7 @@ export function domainMatchDetection (q: DomainQuery, m: DomainMatch): Detection
     id,
     provider: 'cloudflare',
     kind: 'domain-match',
-    target: { type: 'domain', value: domain, domain },
+    target: withIdentity({ type: 'domain', value: domain, domain }),
     source: m.source ?? null,
     score: null,
     similarity: null,
@@ -100,7 +101,7 @@ export function logoMatchDetection (q: LogoQuery, m: LogoMatch): Detection | nul
     id,
     provider: 'cloudflare',
     kind: 'logo-match',
-    target: { type: 'domain', value: domain, domain },
+    target: withIdentity({ type: 'domain', value: domain, domain }),
     source: null,
     score: null,
     similarity: m.similarity_score ?? null,

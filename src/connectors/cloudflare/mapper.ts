@@ -2,6 +2,7 @@
  * Pure wire → canonical mapping. Never switches on status values: the status comes from the engine, fed with the
  * facts extracted here. Fields Cloudflare does not give are null.
  */
+import { withIdentity } from '../../domain/target-identity.js'
 import { extend } from '../../domain/objects.js'
 import type { Case, CaseDetail, HistoryEntry, Mitigation as CaseMitigation } from '../../schemas/case.js'
 import type { Facts } from '../../status/table.js'
@@ -83,9 +84,9 @@ export function toCase (report: AbuseReport, status: MappedStatus, mitigations: 
   const createdAt = createdAtOf(report)
   const firstUrl = (report.urls ?? []).find(u => u !== '')
   const domain = nonEmpty(report.domain)
-  const target: Case['target'] = firstUrl !== undefined
+  const target: Case['target'] = withIdentity(firstUrl !== undefined
     ? { type: 'url', value: firstUrl, domain }
-    : { type: 'domain', value: report.domain, domain }
+    : { type: 'domain', value: report.domain, domain })
   return {
     id: encodeCaseId('cloudflare', report.id),
     provider: 'cloudflare',

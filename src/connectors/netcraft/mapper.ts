@@ -2,6 +2,7 @@
  * Pure wire → canonical mapping for Netcraft takedowns. No I/O; the unified status comes from the status engine.
  * Netcraft sends `""` for every unset field: those become null, never invented values.
  */
+import { withIdentity } from '../../domain/target-identity.js'
 import { caseSelfLink, encodeCaseId } from '../../domain/case-id.js'
 import { extend } from '../../domain/objects.js'
 import type { Case, CaseDetail, HistoryEntry } from '../../schemas/case.js'
@@ -85,7 +86,7 @@ export function toCase (t: Takedown, status: StatusEngine): Case {
     id: encodeCaseId(PROVIDER, id),
     provider: PROVIDER,
     providerCaseId: id,
-    target: mapTarget(t),
+    target: withIdentity(mapTarget(t)),
     status: mapped.status,
     terminal: mapped.terminal,
     providerStatus: mapped.slug,

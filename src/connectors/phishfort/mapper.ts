@@ -2,6 +2,7 @@
  * Pure wire → canonical mapping. No I/O, no status branches: the unified status comes from the status engine.
  * Fields PhishFort does not give are null, never invented.
  */
+import { withIdentity } from '../../domain/target-identity.js'
 import { extend } from '../../domain/objects.js'
 import type { Case, CaseDetail, HistoryEntry } from '../../schemas/case.js'
 import type { TargetType } from '../../schemas/common.js'
@@ -93,7 +94,7 @@ export function toCase (incident: Incident, status: StatusEngine, opts: MapOptio
     id: encodeCaseId(PROVIDER, incident.id),
     provider: PROVIDER,
     providerCaseId: incident.id,
-    target: mapTarget(incident),
+    target: withIdentity(mapTarget(incident)),
     status: mapped.status,
     terminal: mapped.terminal,
     providerStatus,

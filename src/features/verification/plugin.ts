@@ -35,6 +35,8 @@ export interface VerificationWiring {
   sandbox: boolean
   /** tests and the sandbox: their resolver */
   resolver?: DnsResolver
+  /** a registry hold (RDAP `clientHold`/`serverHold`) counts as down: target intelligence's check, when it is on */
+  holdCheck?: (host: string) => Promise<boolean | null>
 }
 
 /** The sandbox's resolver when none is given: no name resolves, so no probe asks the system resolver or leaves the machine. */
@@ -118,6 +120,7 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
     perMinute: c.probesPerMinute,
     perHostPerMinute: c.hostProbesPerMinute,
     onReappear: c.onReappear,
+    ...(w.holdCheck === undefined ? {} : { holdCheck: w.holdCheck }),
     onProbe: (_v, verdict, ms) => { m.probes.observe({ outcome: verdict.outcome }, ms / 1000) },
     emit: async (v, e) => {
       const labels = { provider: v.provider, target_type: v.target.type }

@@ -130,7 +130,7 @@ describe('bforeai client: list', () => {
       id: 'bforeai:a',
       provider: 'bforeai',
       providerCaseId: 'a',
-      target: { type: 'url', value: 'https://login-acme.example.io/secure', domain: 'login-acme.example.io' },
+      target: { type: 'url', value: 'https://login-acme.example.io/secure', domain: 'login-acme.example.io', host: 'login-acme.example.io', hostUnicode: 'login-acme.example.io', registrableDomain: 'example.io', publicSuffix: 'io', canonicalUrl: 'https://login-acme.example.io/secure' },
       status: 'in_progress',
       terminal: false,
       providerStatus: 'In Progress',
@@ -141,8 +141,8 @@ describe('bforeai client: list', () => {
       updatedAt: '2026-10-21T08:30:00.000Z',
       links: { self: '/v1/cases/bforeai:a', provider: null }
     })
-    expect(domainCase?.target).toEqual({ type: 'domain', value: 'evil-acme.net', domain: 'evil-acme.net', submitted: 'https://evil-acme.net' })
-    expect(socialCase?.target).toEqual({ type: 'social', value: 'https://www.facebook.com/acme.support', domain: null })
+    expect(domainCase?.target).toMatchObject({ type: 'domain', value: 'evil-acme.net', domain: 'evil-acme.net', submitted: 'https://evil-acme.net' })
+    expect(socialCase?.target).toMatchObject({ type: 'social', value: 'https://www.facebook.com/acme.support', domain: null })
     expect(socialCase?.threat).toEqual({ class: 'Social Media', name: 'Impersonation', platform: 'Facebook' })
     expect(socialCase?.status).toBe('received')
   })

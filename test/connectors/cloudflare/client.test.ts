@@ -107,7 +107,7 @@ describe('cloudflare client (MockAgent)', () => {
       id: 'cloudflare:r2',
       provider: 'cloudflare',
       providerCaseId: 'r2',
-      target: { type: 'url', value: 'https://evil.example.net/login', domain: 'evil.example.net' },
+      target: expect.objectContaining({ type: 'url', value: 'https://evil.example.net/login', domain: 'evil.example.net', host: 'evil.example.net', registrableDomain: 'example.net' }),
       status: 'taken_down',
       terminal: true,
       providerStatus: 'accepted',

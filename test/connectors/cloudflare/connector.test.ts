@@ -87,9 +87,9 @@ describe('cloudflare connector against the simulator: reads', () => {
     const domainOnly = seeded.find(r => r.urls.length === 0)!
     const multi = seeded.find(r => r.urls.length > 1)!
     const dc = items.find(c => c.providerCaseId === domainOnly.id)!
-    expect(dc.target).toEqual({ type: 'domain', value: domainOnly.domain, domain: domainOnly.domain })
+    expect(dc.target).toMatchObject({ type: 'domain', value: domainOnly.domain, domain: domainOnly.domain })
     const mc = items.find(c => c.providerCaseId === multi.id)!
-    expect(mc.target).toEqual({ type: 'url', value: multi.urls[0], domain: multi.domain })
+    expect(mc.target).toMatchObject({ type: 'url', value: multi.urls[0], domain: multi.domain })
     expect(new Set(items.map(c => c.threat.class))).toEqual(new Set([
       'phishing', 'general', 'threat', 'copyright', 'emergency', 'trademark', 'registrar_whois', 'ncsei', 'network'
     ]))

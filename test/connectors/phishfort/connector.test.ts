@@ -105,7 +105,7 @@ describe('phishfort connector against the simulator: writes', () => {
   it('create → listed first → moves through the takedown lifecycle as the clock advances', async () => {
     const created = await create()
     expect(created).toMatchObject({ status: 'received', providerStatus: 'pending_review', reportedBy: 'soc@acme.example' })
-    expect(created.target).toEqual({ type: 'url', value: 'https://login-acme.example.io/secure', domain: 'login-acme.example.io' })
+    expect(created.target).toEqual({ type: 'url', value: 'https://login-acme.example.io/secure', domain: 'login-acme.example.io', host: 'login-acme.example.io', hostUnicode: 'login-acme.example.io', registrableDomain: 'example.io', publicSuffix: 'io', canonicalUrl: 'https://login-acme.example.io/secure' })
     expect(created.links.provider).toBeNull() // no PHISHFORT_DASHBOARD_URL: null on every route, the create's too
     expect(h.sim.stats.get('POST', '/v1/incident/tkd')).toBe(1)
     const first = await h.connector.listCases({ pageToken: null, pageSize: 5, filters: {} }, testCtx())
@@ -125,7 +125,7 @@ describe('phishfort connector against the simulator: writes', () => {
 
   it('monitor of a phone number → monitoring after 30 minutes; the comment shows in the history', async () => {
     const created = await create({ action: 'monitor', target: { type: 'phone', value: '+14155550123' }, comment: 'smishing sender' })
-    expect(created.target).toEqual({ type: 'phone', value: '+14155550123', domain: null })
+    expect(created.target).toMatchObject({ type: 'phone', value: '+14155550123', domain: null })
     expect(h.sim.stats.get('POST', '/v1/incident/monitor')).toBe(1)
     h.clock.advance(31 * MIN)
     const detail = await h.connector.getCase(created.providerCaseId, { raw: false }, testCtx())

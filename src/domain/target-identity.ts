@@ -1,0 +1,130 @@
+/**
+ * The normalised identity of a target, the same on every vendor: the host (lower-case, IDN as ASCII, no trailing dot,
+ * IP literals as the address), its Unicode form for display, its registrable domain and public suffix (tldts, which
+ * ships the Public Suffix List: no network), and a canonical URL.
+ *
+ * Private suffixes count (`allowPrivateDomains`): `foo.github.io` is its own registrable domain, because whoever
+ * registered `foo` on GitHub Pages is the one a takedown is about, not GitHub. RDAP asks the ICANN registry instead,
+ * so `icannDomainOf` gives the registry's domain (`github.io`).
+ */
+import { domainToUnicode } from 'node:url'
+import { parse } from 'tldts'
+import type { TargetType } from '../schemas/common.js'
+
+/**
+ * Query parameters that only say where a click came from: a canonical URL drops them. Any `utm_*` parameter, and the
+ * click ids of the big ad and mail platforms. Parameters not listed here are kept (they may select the page).
+ */
+export const TRACKING_PARAMS: ReadonlySet<string> = new Set([
+  'gclid', 'gbraid', 'wbraid', 'dclid', 'gclsrc', 'fbclid', 'msclkid', 'yclid', 'twclid', 'ttclid', 'li_fat_id', 'igshid',
+  'mc_cid', 'mc_eid', '_ga', '_gl', '_hsenc', '_hsmi', 'mkt_tok', 'srsltid', 'oly_anon_id', 'oly_enc_id', 'vero_id', 'rb_clickid'
+])
+
+export function isTrackingParam (name: string): boolean {
+  const n = name.toLowerCase()
+  return n.startsWith('utm_') || TRACKING_PARAMS.has(n)
+}
+
+export interface TargetIdentity {
+  /** lower-case, IDN as ASCII (punycode), no trailing dot; an IP literal is the address (IPv6 without brackets) */
+  host: string | null
+  /** the host for display: IDN labels in Unicode */
+  hostUnicode: string | null
+  /** the registrable domain (public suffix + one label; private suffixes count), null for IP literals */
+  registrableDomain: string | null
+  publicSuffix: string | null
+  /** URL targets: scheme and host lower-case, default port, fragment and tracking parameters removed */
+  canonicalUrl: string | null
+}
+
+const NONE: TargetIdentity = { host: null, hostUnicode: null, registrableDomain: null, publicSuffix: null, canonicalUrl: null }
+
+function parseHttpUrl (value: string): URL | null {
+  try {
+    const u = new URL(value.trim())
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u : null
+  } catch {
+    return null
+  }
+}
+
+/** The URL without fragment and tracking parameters, its host without a trailing dot; null when it is no http(s) URL. */
+export function canonicalUrlOf (value: string): string | null {
+  const u = parseHttpUrl(value)
+  if (u === null || u.hostname === '') return null
+  u.hash = ''
+  if (u.hostname.endsWith('.')) u.hostname = u.hostname.replace(/\.+$/, '')
+  for (const name of [...u.searchParams.keys()]) if (isTrackingParam(name)) u.searchParams.delete(name)
+  // an emptied query leaves no lone "?"
+  if (u.searchParams.size === 0) u.search = ''
+  return u.toString()
+}
+
+/** A bare host (domain name or IP literal) in its normalised form, or null when it is not one. */
+export function normaliseHost (value: string): string | null {
+  const v = value.trim()
+  if (v === '') return null
+  const bracketed = v.startsWith('[') ? v : v.includes(':') ? `[${v}]` : v
+  const u = parseHttpUrl(`http://${bracketed}/`)
+  if (u === null || u.hostname === '' || u.port !== '' || u.username !== '') return null
+  return hostOf(u)
+}
+
+function hostOf (u: URL): string {
+  const h = u.hostname.replace(/\.+$/, '')
+  return h.startsWith('[') ? h.slice(1, -1) : h
+}
+
+function identityOfHost (host: string, canonicalUrl: string | null): TargetIdentity {
+  const p = parse(host, { allowPrivateDomains: true })
+  const unicode = p.isIp === true ? host : domainToUnicode(host)
+  return {
+    host,
+    hostUnicode: unicode === '' ? host : unicode,
+    registrableDomain: p.isIp === true ? null : p.domain,
+    publicSuffix: p.isIp === true ? null : p.publicSuffix,
+    canonicalUrl
+  }
+}
+
+/** The identity of a target; email and phone targets have none. */
+export function identifyTarget (type: TargetType, value: string): TargetIdentity {
+  switch (type) {
+    case 'url':
+    case 'social': {
+      const canonical = canonicalUrlOf(value)
+      if (canonical === null) return NONE
+      return identityOfHost(hostOf(new URL(canonical)), canonical)
+    }
+    case 'domain':
+    case 'ipv4': {
+      // a vendor may keep a domain target as a URL
+      const host = normaliseHost(value) ?? (parseHttpUrl(value) === null ? null : hostOf(parseHttpUrl(value)!))
+      return host === null ? NONE : identityOfHost(host, null)
+    }
+    default:
+      return NONE
+  }
+}
+
+/** The domain the ICANN registry holds (private suffixes do not count): what RDAP is asked about. */
+export function icannDomainOf (host: string): string | null {
+  const p = parse(host, { allowPrivateDomains: false })
+  return p.isIp === true ? null : p.domain
+}
+
+export function isIpLiteral (host: string): boolean {
+  return parse(host).isIp === true
+}
+
+/** The key two targets share when they are the same thing: the canonical URL, else the host, else the trimmed value. */
+export function targetKey (type: TargetType, value: string): string {
+  const id = identifyTarget(type, value)
+  if (type === 'email') return value.trim().toLowerCase()
+  return id.canonicalUrl ?? id.host ?? value.trim()
+}
+
+/** A mapped case target with its identity fields set (every vendor's mapper ends with this). */
+export function withIdentity<T extends { type: TargetType, value: string }> (target: T): T & TargetIdentity {
+  return { ...target, ...identifyTarget(target.type, target.value) }
+}

@@ -1,0 +1,99 @@
+/**
+ * The target index: which cases (any vendor, open or closed) have a host or a registrable domain. Fed by every
+ * recorded case event and every create; read by case detail (`relatedCases`) and the target lookup. Redis sets when
+ * the gateway has Redis (shared by replicas), process memory otherwise. One key per command: fine on a Cluster.
+ */
+import type { Cluster, Redis } from 'ioredis'
+import type { Case } from '../../schemas/case.js'
+import { identifyTarget, targetKey } from '../../domain/target-identity.js'
+import type { TargetType } from '../../schemas/common.js'
+import type { OpenCaseIndex } from '../../services/writes.js'
+import { keys } from '../../store/keys.js'
+
+/** what the index keeps of a case: enough to list it without asking its vendor */
+export interface IndexedCase {
+  id: string
+  provider: string
+  status: string
+  terminal: boolean
+  value: string
+  /** the target key (`targetKey`): the same for two cases of the same target */
+  key: string
+  host: string | null
+  registrableDomain: string | null
+  createdAt: string
+}
+
+export interface TargetIndex {
+  add: (c: Case) => Promise<void>
+  /** the cases with this host or this registrable domain, newest first (at most `limit`) */
+  find: (by: { host?: string | null, registrableDomain?: string | null }, limit: number) => Promise<IndexedCase[]>
+}
+
+/** a case whose target has neither host nor registrable domain (email, phone) is not indexed */
+export function summaryOf (c: Case): IndexedCase | null {
+  const host = c.target.host ?? null
+  const registrableDomain = c.target.registrableDomain ?? null
+  if (host === null && registrableDomain === null) return null
+  const key = c.target.submitted === undefined ? targetKey(c.target.type, c.target.value) : targetKey('url', c.target.submitted)
+  return { id: c.id, provider: c.provider, status: c.status, terminal: c.terminal, value: c.target.value, key, host, registrableDomain, createdAt: c.createdAt }
+}
+
+function newestFirst (a: IndexedCase, b: IndexedCase): number {
+  return b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id)
+}
+
+/** no more ids than this are read per host or domain (a shared hosting domain can have thousands) */
+const MAX_IDS = 500
+
+export class RedisTargetIndex implements TargetIndex {
+  readonly #client: Redis | Cluster
+  constructor (client: Redis | Cluster) { this.#client = client }
+
+  async add (c: Case): Promise<void> {
+    const s = summaryOf(c)
+    if (s === null) return
+    const writes: Array<Promise<unknown>> = [this.#client.set(keys.targetCase(c.id), JSON.stringify(s))]
+    if (s.host !== null) writes.push(this.#client.sadd(keys.targetsByHost(s.host), c.id))
+    if (s.registrableDomain !== null) writes.push(this.#client.sadd(keys.targetsByDomain(s.registrableDomain), c.id))
+    await Promise.all(writes)
+  }
+
+  async find (by: { host?: string | null, registrableDomain?: string | null }, limit: number): Promise<IndexedCase[]> {
+    const sets = await Promise.all([
+      by.host == null ? [] : this.#client.srandmember(keys.targetsByHost(by.host), MAX_IDS),
+      by.registrableDomain == null ? [] : this.#client.srandmember(keys.targetsByDomain(by.registrableDomain), MAX_IDS)
+    ])
+    const ids = [...new Set(sets.flat())]
+    if (ids.length === 0) return []
+    const rows = await Promise.all(ids.map(async id => await this.#client.get(keys.targetCase(id))))
+    return rows.flatMap(r => r === null ? [] : [JSON.parse(r) as IndexedCase]).sort(newestFirst).slice(0, limit)
+  }
+}
+
+export class MemoryTargetIndex implements TargetIndex {
+  readonly #cases = new Map<string, IndexedCase>()
+
+  async add (c: Case): Promise<void> {
+    const s = summaryOf(c)
+    if (s !== null) this.#cases.set(c.id, s)
+  }
+
+  async find (by: { host?: string | null, registrableDomain?: string | null }, limit: number): Promise<IndexedCase[]> {
+    return [...this.#cases.values()]
+      .filter(s => (by.host != null && s.host === by.host) || (by.registrableDomain != null && s.registrableDomain === by.registrableDomain))
+      .sort(newestFirst).slice(0, limit)
+  }
+}
+
+/** the index as the create's duplicate check asks it: the open cases with the target's host (their keys compared by the check) */
+export function openCaseIndex (index: TargetIndex): OpenCaseIndex {
+  return {
+    openCases: async (target: { type: TargetType, value: string }) => {
+      const host = identifyTarget(target.type, target.value).host
+      if (host === null) return []
+      return (await index.find({ host }, 500)).filter(c => !c.terminal)
+    },
+    created: async c => { await index.add(c) }
+  }
+}

@@ -1,0 +1,47 @@
+/** GET /v1/targets/lookup: what an analyst asks before reporting a target. */
+import { Type, type Static } from 'typebox'
+import { NullableString, Nullable } from './common.js'
+import { CreatePlanSchema } from './create.js'
+import { CREATE_PLAN_EXAMPLE } from './examples.js'
+import { ENRICHMENT_EXAMPLE, EnrichmentSchema, RelatedCaseSchema } from './target-intel.js'
+
+export const TargetLookupQuerySchema = Type.Object({
+  value: Type.String({ minLength: 1, maxLength: 2083, description: 'A URL (http/https), a domain or an IPv4 address', examples: ['https://login.acme-verify.example.net/x?utm_source=mail'] })
+}, { additionalProperties: false })
+
+export const TargetLookupSchema = Type.Object({
+  target: Type.Object({
+    type: Type.Enum(['url', 'domain', 'ipv4']),
+    value: Type.String(),
+    host: NullableString,
+    hostUnicode: NullableString,
+    registrableDomain: NullableString,
+    publicSuffix: NullableString,
+    canonicalUrl: NullableString
+  }, { additionalProperties: false }),
+  openCases: Type.Array(RelatedCaseSchema, { description: 'Open cases for this host or registrable domain at any vendor: those the gateway has seen, and those the live providers name for this exact target' }),
+  pastCases: Type.Array(RelatedCaseSchema, { description: 'Finished cases for this host or registrable domain the gateway has seen' }),
+  plan: Type.Union([CreatePlanSchema, Type.Null()], { description: 'The routing plan a create of this target would use (a dry run; nothing is sent); null when no provider would take it' }),
+  planError: Nullable<string>('string', { description: 'Why there is no plan (no provider takes this target type, ...)' }),
+  enrichment: Type.Union([EnrichmentSchema, Type.Null()])
+}, {
+  $id: 'TargetLookup',
+  additionalProperties: false,
+  examples: [{
+    target: {
+      type: 'url',
+      value: 'https://Login.acme-verify.example.net/secure?utm_source=mail',
+      host: 'login.acme-verify.example.net',
+      hostUnicode: 'login.acme-verify.example.net',
+      registrableDomain: 'example.net',
+      publicSuffix: 'net',
+      canonicalUrl: 'https://login.acme-verify.example.net/secure'
+    },
+    openCases: [{ id: 'phishfort:054zKkjCnR1I3B3U812z', provider: 'phishfort', status: 'in_progress', terminal: false, value: 'https://login.acme-verify.example.net/secure', createdAt: '2026-12-01T10:00:00.000Z', match: 'host' }],
+    pastCases: [{ id: 'netcraft:28211', provider: 'netcraft', status: 'taken_down', terminal: true, value: 'https://pay.example.net/acme', createdAt: '2026-10-02T08:30:00.000Z', match: 'registrableDomain' }],
+    plan: CREATE_PLAN_EXAMPLE,
+    planError: null,
+    enrichment: ENRICHMENT_EXAMPLE
+  }]
+})
+export type TargetLookup = Static<typeof TargetLookupSchema>
