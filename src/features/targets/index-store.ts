@@ -25,6 +25,11 @@ export interface IndexedCase {
 }
 
 export interface TargetIndex {
+  /**
+   * listing pages feed it too (Redis: shared by replicas, bounded by Redis memory); the in-process index learns only from
+   * events, creates and case reads, so a bulk walk (an export of every case) does not grow the process by its size
+   */
+  readonly fedByListings: boolean
   add: (c: Case) => Promise<void>
   /** the cases with this host or this registrable domain, newest first (at most `limit`) */
   find: (by: { host?: string | null, registrableDomain?: string | null }, limit: number) => Promise<IndexedCase[]>
@@ -47,6 +52,7 @@ function newestFirst (a: IndexedCase, b: IndexedCase): number {
 const MAX_IDS = 500
 
 export class RedisTargetIndex implements TargetIndex {
+  readonly fedByListings = true
   readonly #client: Redis | Cluster
   constructor (client: Redis | Cluster) { this.#client = client }
 
@@ -72,6 +78,7 @@ export class RedisTargetIndex implements TargetIndex {
 }
 
 export class MemoryTargetIndex implements TargetIndex {
+  readonly fedByListings = false
   readonly #cases = new Map<string, IndexedCase>()
 
   async add (c: Case): Promise<void> {

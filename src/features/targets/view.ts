@@ -42,7 +42,7 @@ export function targetsView (deps: { index: TargetIndex, rdap: RdapService | nul
   }
   return {
     name: 'targets',
-    page: async (cases) => { feed(cases) },
+    page: async (cases) => { if (index.fedByListings) feed(cases) },
     detail: async (c: CaseDetail) => {
       const host = c.target.host ?? null
       const registrableDomain = c.target.registrableDomain ?? null
