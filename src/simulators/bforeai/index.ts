@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ValidationItem } from '../../connectors/bforeai/wire.js'
-import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
+import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions } from '../harness.js'
 import { parsePlan } from '../plan.js'
 import { Rng } from '../random.js'
 import { seedAttacks, seedState } from './seed.js'
@@ -397,3 +397,6 @@ function pageOf<T, W> (all: T[], page: number, size: number, toWire: (item: T) =
   const start = (page - 1) * size
   return { items: all.slice(start, start + size).map(toWire), total: all.length, page, size, pages: Math.ceil(all.length / size) }
 }
+
+/** The factory simulators/index.ts finds by the provider id. */
+export const simulator: SimulatorFactory = createBforeaiSimulator

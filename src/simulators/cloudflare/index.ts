@@ -101,8 +101,8 @@ function sortedBy<T> (items: T[], keyOf: (x: T) => string, idOf: (x: T) => strin
 /** the 5-minute window of Cloudflare's documented API limit (1200 requests per 5 minutes per token) */
 const RATE_WINDOW_MS = 5 * 60_000
 
-/** The factory simulators/index.ts registers: the sandbox account id, and `--cloudflare-rate-limit N|off` for another budget per 5 minutes than the vendor's 1200, or none (load tests). */
-export const cloudflareSimulator: SimulatorFactory = ({ options, flags, ...start }) => {
+/** The factory simulators/index.ts finds by the provider id: the sandbox account id, and `--cloudflare-rate-limit N|off` for another budget per 5 minutes than the vendor's 1200, or none (load tests). */
+export const simulator: SimulatorFactory = ({ options, flags, ...start }) => {
   const raw = flags?.['rate-limit']
   const limit = raw === undefined ? undefined : raw === 'off' ? Number.MAX_SAFE_INTEGER : Number(raw)
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--cloudflare-rate-limit must be a positive integer or off (got "${String(raw)}")`)

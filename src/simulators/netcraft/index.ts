@@ -9,7 +9,7 @@ import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { NETCRAFT_STATUS_SLUGS, NETCRAFT_STATUSES, statusSlug } from '../../connectors/netcraft/wire.js'
 import { paced } from '../../clock.js'
-import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
+import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions } from '../harness.js'
 import { parsePlan } from '../plan.js'
 import { seedTakedowns } from './seed.js'
 import { AUTHORISED_PATH, DAY, hostOf, normaliseAttack, TakedownStore, VERIFY_AFTER, type SimTakedown } from './state.js'
@@ -231,3 +231,6 @@ function routes (api: FastifyInstance, store: TakedownStore): void {
         (bool(q.auto_authorise) === undefined || t.auto_authorise === bool(q.auto_authorise)))
   })
 }
+
+/** The factory simulators/index.ts finds by the provider id. */
+export const simulator: SimulatorFactory = createNetcraftSimulator

@@ -10,7 +10,7 @@ import {
   type BoomError, type IncidentList, type PhishfortStatus
 } from '../../connectors/phishfort/wire.js'
 import { paced } from '../../clock.js'
-import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
+import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions } from '../harness.js'
 import { parsePlan } from '../plan.js'
 import { seedIncidents } from './seed.js'
 import { PhishfortWebhooks } from './webhooks.js'
@@ -312,3 +312,6 @@ function validateReport (fields: Record<string, unknown>, clients: ReadonlyMap<s
   if (SOCIAL_HOSTS.test(host)) return { target: { incidentType: 'social', subject: url, url }, ...extras }
   return { target: { incidentType: 'domain', subject: host, domain: host, ...(isUrl ? { url } : {}) }, ...extras }
 }
+
+/** The factory simulators/index.ts finds by the provider id. */
+export const simulator: SimulatorFactory = createPhishfortSimulator

@@ -17,7 +17,7 @@ import { createPublicKey, createVerify, randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { SIMULATOR_CLIENT_EMAIL, SIMULATOR_TEST_PRIVATE_KEY } from '../../connectors/webrisk/sandbox-key.js'
 import { ABUSE_TYPES, CONFIDENCE_LEVELS, JUSTIFICATION_LABELS, PLATFORMS } from '../../connectors/webrisk/wire.js'
-import { createSimulatorApp, type Simulator, type SimulatorOptions } from '../harness.js'
+import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions } from '../harness.js'
 import { fakeUrl, Rng, spreadDates } from '../random.js'
 import { OperationStore, REVIEW_MS, type Outcome } from './state.js'
 
@@ -236,3 +236,6 @@ function routes (api: FastifyInstance, sim: WebriskSimulator, submits: number[])
     return await send(reply, 200, { operations: page.map(o => ops.wire(o)), ...(more ? { nextPageToken: Buffer.from(last.id).toString('base64url') } : {}) })
   })
 }
+
+/** The factory simulators/index.ts finds by the provider id. */
+export const simulator: SimulatorFactory = createWebriskSimulator
