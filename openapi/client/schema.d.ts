@@ -217,7 +217,7 @@ export interface paths {
         };
         /**
          * What the gateway knows about a target before it is reported
-         * @description For an analyst before reporting: the normalised target (host, registrable domain, public suffix, canonical URL), the open and finished cases for its host or registrable domain at every vendor (those the gateway has seen, and the open ones the live providers name for this exact target), the routing plan a create would use (a dry run: nothing is sent) and the RDAP enrichment (registrar, abuse contacts, registration dates and EPP statuses, hosting networks) when RDAP_ENABLED is on. The value is read as a URL when it starts with http:// or https://, as an IPv4 address when it is one, else as a domain.
+         * @description For an analyst before reporting: the normalised target (host, registrable domain, public suffix, canonical URL), the open and finished cases for its host or registrable domain at every vendor (those the gateway has seen, and the open ones the live providers name for this exact target), the routing plan a create would use (a dry run: nothing is sent) and the RDAP enrichment (registrar, abuse contacts, registration dates and EPP statuses, hosting networks) when RDAP_ENABLED is on, and the newest probe of the host's cases when VERIFY_ENABLED is on. The value is read as a URL when it starts with http:// or https://, as an IPv4 address when it is one, else as a domain.
          */
         get: operations["lookupTarget"];
         put?: never;
@@ -1739,6 +1739,15 @@ export interface components {
          *         ],
          *         "fetchedAt": "2026-12-07T15:00:00.000Z",
          *         "error": null
+         *       },
+         *       "lastProbe": {
+         *         "caseId": "phishfort:054zKkjCnR1I3B3U812z",
+         *         "at": "2026-12-01T12:00:00.000Z",
+         *         "outcome": "live",
+         *         "reason": "HTTP 200 and a login form",
+         *         "url": "https://login.acme-verify.example.net/secure",
+         *         "finalStatus": 200,
+         *         "title": "Sign in"
          *       }
          *     }
          */
@@ -1804,6 +1813,21 @@ export interface components {
             /** @description Why there is no plan (no provider takes this target type, ...) */
             planError: string | null;
             enrichment: components["schemas"]["Enrichment"] | null;
+            /** @description The newest probe of this host's cases (those with `match: host`) when VERIFY_ENABLED is on; null when it is off or none of them was probed yet */
+            lastProbe: {
+                /** @description The case whose probe this is */
+                caseId: string;
+                /** Format: date-time */
+                at: string;
+                /** @enum {string} */
+                outcome: "live" | "down" | "blocked" | "unknown" | "unprobeable";
+                /** @description Why the probe reads so (the classification's reason) */
+                reason: string;
+                url: string | null;
+                /** @description HTTP status of the last response of the redirect chain */
+                finalStatus: number | null;
+                title: string | null;
+            } | null;
         };
         /**
          * @example {
@@ -5601,6 +5625,15 @@ export interface operations {
                      *         ],
                      *         "fetchedAt": "2026-12-07T15:00:00.000Z",
                      *         "error": null
+                     *       },
+                     *       "lastProbe": {
+                     *         "caseId": "phishfort:054zKkjCnR1I3B3U812z",
+                     *         "at": "2026-12-01T12:00:00.000Z",
+                     *         "outcome": "live",
+                     *         "reason": "HTTP 200 and a login form",
+                     *         "url": "https://login.acme-verify.example.net/secure",
+                     *         "finalStatus": 200,
+                     *         "title": "Sign in"
                      *       }
                      *     }
                      */
