@@ -2493,6 +2493,8 @@ export interface components {
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /** @description UTC creation month */
                 month?: string;
+                /** @description The target's public suffix (`target.publicSuffix`); `unknown` when it has none (an IP address, an e-mail, a phone) or the case was recorded before the gateway kept it */
+                tld?: string;
             };
             /** @description Cases created in the window */
             cases: number;
@@ -2611,10 +2613,10 @@ export interface components {
             from: string | null;
             /** Format: date-time */
             to: string | null;
-            groupBy: ("provider" | "targetType" | "month")[];
+            groupBy: ("provider" | "targetType" | "month" | "tld")[];
             /** Format: date-time */
             generatedAt: string;
-            /** @description Sorted by provider, target type, month */
+            /** @description Sorted by provider, target type, month, tld */
             groups: components["schemas"]["TakedownGroup"][];
         };
         /**
@@ -7199,7 +7201,7 @@ export interface operations {
                 /** @description Kind of target */
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /**
-                 * @description Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month). None: one group over every case.
+                 * @description Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month), `tld` (the target's public suffix, as `target.publicSuffix`: `com`, `co.uk`, private suffixes such as `github.io` included; `unknown` for targets without one). None: one group over every case.
                  * @example provider,month
                  */
                 groupBy?: string;
