@@ -54,7 +54,7 @@ function events (): CaseChangeEvent[] {
         status,
         createdAt: new Date(created).toISOString(),
         updatedAt: null,
-        target: { type: TARGET_TYPES[Math.floor(rng.next() * TARGET_TYPES.length)]! }
+        target: { type: TARGET_TYPES[Math.floor(rng.next() * TARGET_TYPES.length)]!, publicSuffix: SUFFIXES[Math.floor(rng.next() * SUFFIXES.length)]! }
       },
       previous: null,
       sequence: 1
@@ -63,8 +63,14 @@ function events (): CaseChangeEvent[] {
   return out
 }
 
+/** public suffixes the cases spread over (groupBy=tld): 40 of them, `null` for the targets without one */
+const SUFFIXES: Array<string | null> = [null, 'com', 'net', 'org', 'io', 'co.uk', 'github.io', 'de', 'ru', 'cn', 'top', 'xyz', 'info', 'shop',
+  'online', 'site', 'app', 'dev', 'fr', 'nl', 'br', 'com.br', 'in', 'co', 'me', 'us', 'ca', 'au', 'com.au', 'jp', 'co.jp', 'pl', 'it',
+  'es', 'vercel.app', 'pages.dev', 'web.app', 'blogspot.com', 'icu', 'live']
+
 const SHAPES = [
   '?groupBy=provider',
+  '?groupBy=provider,tld',
   '?groupBy=provider,targetType,month',
   '?from=2026-08-01T00:00:00Z&to=2026-11-01T00:00:00Z&groupBy=month',
   '?provider=cloudflare&targetType=url'

@@ -20,6 +20,7 @@ import { referenceFeature } from './features/reference/plugin.js'
 import type { MilestoneRecorder } from './features/reporting/milestones.js'
 import { reportingFeature } from './features/reporting/plugin.js'
 import type { Targets } from './features/targets/build.js'
+import { LastProbePort } from './core/last-probe.js'
 import { targetsFeature } from './features/targets/plugin.js'
 import { verificationFeature } from './features/verification/plugin.js'
 import type { DnsResolver } from './features/verification/resolver.js'
@@ -77,7 +78,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   // the order the features register in is the order of the paths in the OpenAPI document
   await app.register(opsFeature, { core })
   await app.register(casesFeature, { core })
-  await app.register(targetsFeature, { index: core.targets.index, rdap: core.targets.rdap, writes: core.writes, cases: core.cases, events: core.events.service })
+  // the lookup's last probe: verification (registered below) fills the port when it is on
+  const lastProbe = new LastProbePort()
+  await app.register(targetsFeature, { index: core.targets.index, rdap: core.targets.rdap, writes: core.writes, cases: core.cases, events: core.events.service, lastProbe })
   await app.register(referenceFeature, { core, ttlMs: config.referenceTtlMs })
   await app.register(detectionsFeature, { core, gatewaySecret: config.gatewaySecret })
   await app.register(brandProtectionFeature, { core })
@@ -87,7 +90,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(webhooksFeature, { core, config, expose: handle => { app.decorate('webhooks', handle) } })
   // verified outcomes: the gateway probes targets itself (VERIFY_*; a sandbox probe never leaves the machine)
   await app.register(verificationFeature, {
-    ...{ config: config.verify, kv: core.store, jobs: core.events.jobs, clock: core.clock, events: core.events.service, metrics, sandbox: config.sandbox, holdCheck: core.targets.holdCheck },
+    ...{ config: config.verify, kv: core.store, jobs: core.events.jobs, clock: core.clock, events: core.events.service, metrics, sandbox: config.sandbox, holdCheck: core.targets.holdCheck, lastProbe },
     ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver })
   })
   return app

@@ -217,7 +217,7 @@ export interface paths {
         };
         /**
          * What the gateway knows about a target before it is reported
-         * @description For an analyst before reporting: the normalised target (host, registrable domain, public suffix, canonical URL), the open and finished cases for its host or registrable domain at every vendor (those the gateway has seen, and the open ones the live providers name for this exact target), the routing plan a create would use (a dry run: nothing is sent) and the RDAP enrichment (registrar, abuse contacts, registration dates and EPP statuses, hosting networks) when RDAP_ENABLED is on. The value is read as a URL when it starts with http:// or https://, as an IPv4 address when it is one, else as a domain.
+         * @description For an analyst before reporting: the normalised target (host, registrable domain, public suffix, canonical URL), the open and finished cases for its host or registrable domain at every vendor (those the gateway has seen, and the open ones the live providers name for this exact target), the routing plan a create would use (a dry run: nothing is sent) and the RDAP enrichment (registrar, abuse contacts, registration dates and EPP statuses, hosting networks) when RDAP_ENABLED is on, and the newest probe of the host's cases when VERIFY_ENABLED is on. The value is read as a URL when it starts with http:// or https://, as an IPv4 address when it is one, else as a domain.
          */
         get: operations["lookupTarget"];
         put?: never;
@@ -1739,6 +1739,15 @@ export interface components {
          *         ],
          *         "fetchedAt": "2026-12-07T15:00:00.000Z",
          *         "error": null
+         *       },
+         *       "lastProbe": {
+         *         "caseId": "phishfort:054zKkjCnR1I3B3U812z",
+         *         "at": "2026-12-01T12:00:00.000Z",
+         *         "outcome": "live",
+         *         "reason": "HTTP 200 and a login form",
+         *         "url": "https://login.acme-verify.example.net/secure",
+         *         "finalStatus": 200,
+         *         "title": "Sign in"
          *       }
          *     }
          */
@@ -1804,6 +1813,21 @@ export interface components {
             /** @description Why there is no plan (no provider takes this target type, ...) */
             planError: string | null;
             enrichment: components["schemas"]["Enrichment"] | null;
+            /** @description The newest probe of this host's cases (those with `match: host`) when VERIFY_ENABLED is on; null when it is off or none of them was probed yet */
+            lastProbe: {
+                /** @description The case whose probe this is */
+                caseId: string;
+                /** Format: date-time */
+                at: string;
+                /** @enum {string} */
+                outcome: "live" | "down" | "blocked" | "unknown" | "unprobeable";
+                /** @description Why the probe reads so (the classification's reason) */
+                reason: string;
+                url: string | null;
+                /** @description HTTP status of the last response of the redirect chain */
+                finalStatus: number | null;
+                title: string | null;
+            } | null;
         };
         /**
          * @example {
@@ -2469,6 +2493,8 @@ export interface components {
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /** @description UTC creation month */
                 month?: string;
+                /** @description The target's public suffix (`target.publicSuffix`); `unknown` when it has none (an IP address, an e-mail, a phone) or the case was recorded before the gateway kept it */
+                tld?: string;
             };
             /** @description Cases created in the window */
             cases: number;
@@ -2587,10 +2613,10 @@ export interface components {
             from: string | null;
             /** Format: date-time */
             to: string | null;
-            groupBy: ("provider" | "targetType" | "month")[];
+            groupBy: ("provider" | "targetType" | "month" | "tld")[];
             /** Format: date-time */
             generatedAt: string;
-            /** @description Sorted by provider, target type, month */
+            /** @description Sorted by provider, target type, month, tld */
             groups: components["schemas"]["TakedownGroup"][];
         };
         /**
@@ -5601,6 +5627,15 @@ export interface operations {
                      *         ],
                      *         "fetchedAt": "2026-12-07T15:00:00.000Z",
                      *         "error": null
+                     *       },
+                     *       "lastProbe": {
+                     *         "caseId": "phishfort:054zKkjCnR1I3B3U812z",
+                     *         "at": "2026-12-01T12:00:00.000Z",
+                     *         "outcome": "live",
+                     *         "reason": "HTTP 200 and a login form",
+                     *         "url": "https://login.acme-verify.example.net/secure",
+                     *         "finalStatus": 200,
+                     *         "title": "Sign in"
                      *       }
                      *     }
                      */
@@ -7166,7 +7201,7 @@ export interface operations {
                 /** @description Kind of target */
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /**
-                 * @description Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month). None: one group over every case.
+                 * @description Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month), `tld` (the target's public suffix, as `target.publicSuffix`: `com`, `co.uk`, private suffixes such as `github.io` included; `unknown` for targets without one). None: one group over every case.
                  * @example provider,month
                  */
                 groupBy?: string;

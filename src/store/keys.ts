@@ -21,6 +21,8 @@ export const keys = {
   milestoneRows: (shard: string): string => `${PREFIX}ms:{${shard}}:rows`,
   /** the set of milestone shard names */
   milestoneShards: (): string => `${PREFIX}ms:shards`,
+  /** public suffix id → suffix, for analytics grouped by tld */
+  milestoneTlds: (): string => `${PREFIX}ms:tlds`,
   /**
    * a bulk submission and its per-item records; the `{id}` hash tag keeps one batch in one Cluster slot,
    * so its items can be read with one MGET. `part`: `item:<i>`, `claim:<i>`, `sent:<i>`, `done`, `cancel`, `completed`

@@ -206,6 +206,8 @@ describe('GET /v1/targets/lookup', () => {
     expect(body.openCases.find((o: { id: string }) => o.id === seeded!.id)).toMatchObject({ provider: 'phishfort', status: seeded!.status, match: 'host' })
     expect(body.plan).toMatchObject({ dryRun: true, routedBy: 'rule' })
     expect(body.enrichment.registrar.name).toBe(simRegistrarOf(seeded!.target.registrableDomain!).name)
+    // verification is off in this gateway: no probe to show
+    expect(body.lastProbe).toBeNull()
 
     const bad = await get('/v1/targets/lookup?value=ftp%3A%2F%2Fx')
     expect(bad.statusCode).toBe(400)

@@ -13,7 +13,7 @@ import type { ProviderId } from '../../schemas/provider.js'
 import { isTerminal, type UnifiedStatus } from '../../schemas/unified-status.js'
 import type { MilestoneDating } from '../../connectors/provider-module.js'
 import { PROVIDER_MODULES } from '../../providers/registry.js'
-import { decodeRow, encodeRow, shardOf, type Milestone, type MilestoneRow, type MilestoneTime } from './row.js'
+import { decodeRow, encodeRow, shardOf, tldId, type Milestone, type MilestoneRow, type MilestoneTime } from './row.js'
 import type { MilestoneStore } from './store.js'
 
 /** The fields of a case-change event the recorder reads (the event engine's model; a structural type). */
@@ -24,7 +24,7 @@ export interface CaseChangeEvent {
   /** when the gateway saw it */
   observedAt: string
   observedVia: 'poll' | 'webhook' | 'read' | 'gateway'
-  case: Pick<Case, 'id' | 'provider' | 'status' | 'createdAt' | 'updatedAt'> & { target: Pick<Case['target'], 'type'> } &
+  case: Pick<Case, 'id' | 'provider' | 'status' | 'createdAt' | 'updatedAt'> & { target: Pick<Case['target'], 'type' | 'publicSuffix'> } &
   Partial<Pick<CaseDetail, 'takedownStartedAt' | 'resolvedAt' | 'mitigations'>>
   previous: { status: UnifiedStatus, providerStatus: string | null } | null
   sequence: number
@@ -51,6 +51,7 @@ export type RecordOutcome = 'recorded' | 'duplicate'
 
 export class MilestoneRecorder {
   readonly #store: MilestoneStore
+  readonly #namedTlds = new Set<number>()
   readonly #opts: RecorderOptions
 
   constructor (store: MilestoneStore, opts: RecorderOptions = {}) {
@@ -72,6 +73,15 @@ export class MilestoneRecorder {
       const before = stored === null ? null : decodeRow(stored)
       const after = apply(before, event, createdAt, this.#opts)
       if (after === null) return 'duplicate'
+      const suffix = event.case.target.publicSuffix ?? null
+      if (suffix !== null) {
+        after.tld = tldId(suffix)
+        // named before the row holds it: a report never meets an id its dictionary lacks
+        if (!this.#namedTlds.has(after.tld)) {
+          await this.#store.nameTld(after.tld, suffix)
+          this.#namedTlds.add(after.tld)
+        }
+      }
       if (await this.#store.write(shard, event.case.id, stored, encodeRow(after))) {
         const td = after.milestones.takenDown
         if (td !== undefined && before?.milestones.takenDown === undefined) {

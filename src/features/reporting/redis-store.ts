@@ -60,6 +60,14 @@ export class RedisMilestoneStore implements MilestoneStore {
     return await this.#client.smembers(keys.milestoneShards())
   }
 
+  async nameTld (id: number, suffix: string): Promise<void> {
+    await this.#client.hset(keys.milestoneTlds(), String(id), suffix)
+  }
+
+  async tlds (): Promise<Map<number, string>> {
+    return new Map(Object.entries(await this.#client.hgetall(keys.milestoneTlds())).map(([id, s]) => [Number(id), s]))
+  }
+
   async rows (shards: readonly string[]): Promise<Buffer[]> {
     const all = await Promise.all(shards.map(async s => await this.#client.getBuffer(keys.milestoneRows(s))))
     return all.map(b => b ?? Buffer.alloc(0))

@@ -1,6 +1,6 @@
 /**
  * `GET /v1/analytics/takedowns`: one pass over the rows of the shards the filters cover, grouped by any of provider,
- * target type and creation month. Percentiles are exact over the cases (durations collected per group and sorted),
+ * target type, creation month and the target's public suffix (`tld`). Percentiles are exact over the cases (durations collected per group and sorted),
  * linear between the two nearest ranks (R-7, the default of Excel's PERCENTILE.INC and numpy), never bucketed.
  */
 import type { Clock } from '../../clock.js'
@@ -13,7 +13,9 @@ import { UNIFIED_STATUSES, TERMINAL_STATUSES } from '../../schemas/unified-statu
 import { MILESTONES, monthOf, PRECISION_UNKNOWN, RowView } from './row.js'
 import type { MilestoneStore } from './store.js'
 
-export const GROUP_BY = ['provider', 'targetType', 'month'] as const
+export const GROUP_BY = ['provider', 'targetType', 'month', 'tld'] as const
+/** the tld of a case whose target has no public suffix (an IP address, an e-mail, a phone) or that was recorded before the column */
+export const UNKNOWN_TLD = 'unknown'
 type GroupDim = (typeof GROUP_BY)[number]
 
 const DAY = 86_400_000
@@ -58,23 +60,28 @@ export class TakedownAnalytics {
       return f.providers.includes(provider) && (fromMonth === null || month >= fromMonth) && (toMonth === null || month <= toMonth)
     })
     const groups = new Map<string, Acc>()
-    const buffers = await this.#unavailableAsProblem(this.#store.rows(shards))
+    const byTld = f.groupBy.has('tld')
+    const [buffers, tlds] = await this.#unavailableAsProblem(Promise.all([this.#store.rows(shards), byTld ? this.#store.tlds() : new Map<number, string>()]))
     for (const [i, buf] of buffers.entries()) {
       // every row of a shard has the shard's provider and creation month: only the target type varies per row
       const [provider, month] = (shards[i] ?? '').split(':') as [ProviderId, string]
       const byType: Array<Acc | undefined> = []
-      const accFor = (tt: number): Acc => {
+      // grouped by tld: per target type and suffix id (a suffix id is below 2^48, so tt + 8 × id is exact)
+      const byTypeAndTld = new Map<number, Acc>()
+      const accFor = (tt: number, tld: number): Acc => {
         const key: TakedownGroup['key'] = {}
         if (f.groupBy.has('provider')) key.provider = provider
         if (f.groupBy.has('targetType')) key.targetType = TARGET_TYPES[tt] ?? 'url'
         if (f.groupBy.has('month')) key.month = month
-        const id = `${key.provider ?? ''}|${key.targetType ?? ''}|${key.month ?? ''}`
+        if (byTld) key.tld = tlds.get(tld) ?? UNKNOWN_TLD
+        const id = groupId(key)
         let g = groups.get(id)
         if (g === undefined) {
           g = { key, cases: 0, statuses: UNIFIED_STATUSES.map(() => 0), reopened: 0, ttd: [], ttdVendor: 0, ttdWorstPrecision: 0, ttfa: [], backlog: [0, 0, 0, 0] }
           groups.set(id, g)
         }
-        byType[tt] = g
+        if (byTld) byTypeAndTld.set(tt + 8 * tld, g)
+        else byType[tt] = g
         return g
       }
       const rows = new RowView(buf)
@@ -83,7 +90,13 @@ export class TakedownAnalytics {
         if ((f.from !== null && created < f.from) || (f.to !== null && created >= f.to)) continue
         const tt = rows.targetType(r)
         if (f.targetType !== null && tt !== f.targetType) continue
-        const g = byType[tt] ?? accFor(tt)
+        let g: Acc
+        if (byTld) {
+          const tld = rows.tld(r)
+          g = byTypeAndTld.get(tt + 8 * tld) ?? accFor(tt, tld)
+        } else {
+          g = byType[tt] ?? accFor(tt, 0)
+        }
         g.cases++
         const status = rows.status(r)
         g.statuses[status]!++
@@ -165,9 +178,13 @@ export function percentile (sorted: Float64Array, p: number): number | null {
 
 function nanToInf (n: number): number { return Number.isNaN(n) ? Number.POSITIVE_INFINITY : n }
 
+function groupId (k: TakedownGroup['key']): string {
+  return `${k.provider ?? ''}|${k.targetType ?? ''}|${k.month ?? ''}|${k.tld ?? ''}`
+}
+
 function compareKey (a: TakedownGroup['key'], b: TakedownGroup['key']): number {
-  const ka = `${a.provider ?? ''}|${a.targetType ?? ''}|${a.month ?? ''}`
-  const kb = `${b.provider ?? ''}|${b.targetType ?? ''}|${b.month ?? ''}`
+  const ka = groupId(a)
+  const kb = groupId(b)
   return ka < kb ? -1 : ka > kb ? 1 : 0
 }
 

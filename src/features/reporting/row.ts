@@ -6,6 +6,7 @@
  * Times are epoch milliseconds as float64 (NaN = not reached). Precision is seconds as uint16: 0 for a vendor
  * timestamp, the poll interval for a change the gateway observed by polling, 65535 when unknown.
  */
+import { createHash } from 'node:crypto'
 import { TARGET_TYPES, type TargetType } from '../../schemas/common.js'
 import { UNIFIED_STATUSES, type UnifiedStatus } from '../../schemas/unified-status.js'
 
@@ -36,9 +37,19 @@ export interface MilestoneRow {
   /** which terminal status the case reached first, null while it never reached one */
   firstTerminal: UnifiedStatus | null
   milestones: Partial<Record<Milestone, MilestoneTime>>
+  /** the id of the target's public suffix (`tldId`, named in the store's dictionary); 0 when the target has none */
+  tld?: number
 }
 
-const OFF = { createdAt: 0, times: 8, sequence: 40, precision: 44, status: 52, firstTerminal: 53, targetType: 54, reopened: 55, vendorFlags: 56 } as const
+/**
+ * The 48-bit id a public suffix is stored as in a row (6 of the row's spare bytes): the first bytes of its SHA-1,
+ * never 0 (0 is "no suffix", as rows written before the column have). The store's dictionary names it back.
+ */
+export function tldId (suffix: string): number {
+  return createHash('sha1').update(suffix).digest().readUIntLE(0, 6) || 1
+}
+
+const OFF = { createdAt: 0, times: 8, sequence: 40, precision: 44, status: 52, firstTerminal: 53, targetType: 54, reopened: 55, vendorFlags: 56, tld: 57 } as const
 
 export function encodeRow (r: MilestoneRow): Buffer {
   const b = Buffer.alloc(ROW_BYTES)
@@ -57,6 +68,7 @@ export function encodeRow (r: MilestoneRow): Buffer {
   b[OFF.targetType] = TARGET_TYPES.indexOf(r.targetType)
   b[OFF.reopened] = Math.min(r.reopened, 254)
   b[OFF.vendorFlags] = flags
+  b.writeUIntLE(r.tld ?? 0, OFF.tld, 6)
   return b
 }
 
@@ -77,7 +89,8 @@ export function decodeRow (b: Buffer, at = 0): MilestoneRow {
     sequence: b.readUInt32LE(at + OFF.sequence),
     reopened: b[at + OFF.reopened] ?? 0,
     firstTerminal: firstTerminal === NONE ? null : UNIFIED_STATUSES[firstTerminal] ?? null,
-    milestones
+    milestones,
+    tld: b.readUIntLE(at + OFF.tld, 6)
   }
 }
 
@@ -112,6 +125,12 @@ export class RowView {
   /** index in TARGET_TYPES */
   targetType (r: number): number { return this.#u8[r * ROW_BYTES + OFF.targetType]! }
   reopened (r: number): number { return this.#u8[r * ROW_BYTES + OFF.reopened]! }
+  /** the public suffix's id (tldId), 0 for none */
+  tld (r: number): number {
+    const u = this.#u8
+    const at = r * ROW_BYTES + OFF.tld
+    return (u[at]! | (u[at + 1]! << 8) | (u[at + 2]! << 16)) + (u[at + 3]! | (u[at + 4]! << 8) | (u[at + 5]! << 16)) * 0x1000000
+  }
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1

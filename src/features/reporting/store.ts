@@ -14,12 +14,20 @@ export interface MilestoneStore {
   shards (): Promise<string[]>
   /** per named shard (same order), its rows concatenated (ROW_BYTES each, in no particular order; empty when unknown) */
   rows (shards: readonly string[]): Promise<Buffer[]>
+  /** names a public suffix id of the rows (row.ts tldId): the dictionary the report reads the suffixes back from */
+  nameTld (id: number, suffix: string): Promise<void>
+  /** every named public suffix id */
+  tlds (): Promise<Map<number, string>>
 }
 
 interface Shard { slots: Map<string, number>, buf: Buffer, n: number }
 
 export class MemoryMilestoneStore implements MilestoneStore {
   readonly #shards = new Map<string, Shard>()
+  readonly #tlds = new Map<number, string>()
+
+  async nameTld (id: number, suffix: string): Promise<void> { this.#tlds.set(id, suffix) }
+  async tlds (): Promise<Map<number, string>> { return new Map(this.#tlds) }
 
   async read (shard: string, caseId: string): Promise<Buffer | null> {
     const s = this.#shards.get(shard)

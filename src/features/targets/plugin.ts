@@ -13,6 +13,7 @@ import type { CaseEvent } from '../../schemas/event.js'
 import type { RelatedCase } from '../../schemas/target-intel.js'
 import { TargetLookupQuerySchema, TargetLookupSchema, type TargetLookup } from '../../schemas/target-lookup.js'
 import type { CancelSignal } from '../../connectors/deadline.js'
+import type { LastProbePort } from '../../core/last-probe.js'
 import type { CaseService } from '../../services/cases.js'
 import type { CaseWriteService } from '../../services/writes.js'
 import { summaryOf, type IndexedCase, type TargetIndex } from './index-store.js'
@@ -26,6 +27,8 @@ export interface TargetsFeatureOptions {
   cases: CaseService
   /** the event log: every recorded case event feeds the index once, in the replica that recorded it */
   events: { onRecorded: (listener: (event: CaseEvent) => Promise<unknown>) => void }
+  /** the newest probe of the target's cases, filled by verification when it is on */
+  lastProbe: LastProbePort
 }
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/
@@ -77,13 +80,18 @@ export async function lookupTarget (opts: TargetsFeatureOptions, value: string, 
   const again = missing.length === 0 ? known : await indexed()
   const rows = [...again, ...read.flatMap(c => c === null || again.some(k => k.id === c.id) ? [] : [summaryOf(c)].filter((s): s is IndexedCase => s !== null))]
   const related: RelatedCase[] = relatedOf(rows, id.host)
+  const lastProbe = await opts.lastProbe.latest(related.filter(r => r.match === 'host').map(r => r.id)).catch((err: unknown) => {
+    log.warn({ err: (err as Error).message }, 'verification store: no answer; the lookup shows no last probe')
+    return null
+  })
   return {
     target: { type, value: value.trim(), ...id },
     openCases: related.filter(r => !r.terminal),
     pastCases: related.filter(r => r.terminal),
     plan,
     planError,
-    enrichment: await enrichment
+    enrichment: await enrichment,
+    lastProbe
   }
 }
 
@@ -99,7 +107,8 @@ export const targetsFeature: FastifyPluginAsyncTypebox<TargetsFeatureOptions> = 
       description: 'For an analyst before reporting: the normalised target (host, registrable domain, public suffix, canonical URL), the open and ' +
         'finished cases for its host or registrable domain at every vendor (those the gateway has seen, and the open ones the live providers name ' +
         'for this exact target), the routing plan a create would use (a dry run: nothing is sent) and the RDAP enrichment (registrar, abuse ' +
-        'contacts, registration dates and EPP statuses, hosting networks) when RDAP_ENABLED is on. The value is read as a URL when it starts ' +
+        'contacts, registration dates and EPP statuses, hosting networks) when RDAP_ENABLED is on, and the newest probe of the host\'s cases ' +
+        'when VERIFY_ENABLED is on. The value is read as a URL when it starts ' +
         'with http:// or https://, as an IPv4 address when it is one, else as a domain.',
       security: [{ bearerAuth: [] }],
       querystring: TargetLookupQuerySchema,

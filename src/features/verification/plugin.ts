@@ -10,6 +10,7 @@ import { ConfigError, type VerifyConfig } from '../../config.js'
 import { GatewayError } from '../../domain/problems.js'
 import type { JobRunner } from '../../jobs/port.js'
 import type { KvStore } from '../../store/kv-store.js'
+import type { LastProbePort } from '../../core/last-probe.js'
 import type { GatewayMetrics } from '../../metrics.js'
 import { Counter, Histogram } from 'prom-client'
 import { AUTH_PROBLEMS, CaseIdParamsSchema, problems } from '../../routes/responses.js'
@@ -37,6 +38,8 @@ export interface VerificationWiring {
   resolver?: DnsResolver
   /** a registry hold (RDAP `clientHold`/`serverHold`) counts as down: target intelligence's check, when it is on */
   holdCheck?: (host: string) => Promise<boolean | null>
+  /** the target lookup's last probe: filled from the probe history when verification is on */
+  lastProbe?: LastProbePort
 }
 
 /** The sandbox's resolver when none is given: no name resolves, so no probe asks the system resolver or leaves the machine. */
@@ -141,6 +144,10 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
         if (await store.get(event.case.id) === null) await monitor.track(event.case)
         await monitor.vendorStatus(event.case.id, event.case.status)
       }
+    })
+    w.lastProbe?.provide(async caseId => {
+      const [check] = (await store.checks(caseId, 0, 1)).items
+      return check === undefined ? null : { caseId, at: check.at, outcome: check.outcome, reason: check.reason, url: check.url, finalStatus: check.finalStatus, title: check.title }
     })
     w.jobs.define(VERIFY_QUEUE, async () => { await monitor.tick() }, { attempts: 1 })
     app.addHook('onReady', async () => { await w.jobs.schedule('verify-tick', c.tickMs, VERIFY_QUEUE, {}) })

@@ -63,6 +63,26 @@ describe('GET and POST /v1/cases/{id}/checks', () => {
     expect(metrics).toContain('takedown_gateway_verification_probe_duration_seconds_count{outcome="live"} 1')
   })
 
+  it('the target lookup shows the newest probe of the host\'s cases, and none for a host never probed', async () => {
+    const value = `http://phish-route.test:${port}/lookup`
+    const created = await gw.app.inject({ method: 'POST', url: '/v1/cases', headers: auth(), payload: { provider: 'phishfort', target: { type: 'url', value }, allowDuplicate: true } })
+    expect(created.statusCode, created.body).toBe(201)
+    const id = created.json<{ id: string }>().id
+    const lookup = async (v: string) => await gw.app.inject({ method: 'GET', url: `/v1/targets/lookup?value=${encodeURIComponent(v)}`, headers: auth() })
+    // the host's other case (the first test's) was probed a minute earlier
+    gw.clock.advance(60_000)
+    const probed = await gw.app.inject({ method: 'POST', url: `/v1/cases/${id}/checks`, headers: auth() })
+    expect(probed.statusCode).toBe(200)
+    const probe = probed.json<{ at: string }>()
+    const res = await lookup(value)
+    expect(res.statusCode).toBe(200)
+    // the host has two probed cases: the newest probe is this one's
+    expect(res.json().openCases.map((c: { id: string }) => c.id)).toContain(id)
+    expect(res.json().lastProbe).toEqual({ caseId: id, at: probe.at, outcome: 'live', reason: 'http_200', url: value, finalStatus: 200, title: 'Acme login' })
+    expect(res.body).not.toContain(SECRET_BODY)
+    expect((await lookup('http://never-probed.test/x')).json().lastProbe).toBeNull()
+  })
+
   it('a case the gateway does not verify is a 404 problem; a read key cannot probe', async () => {
     const res = await gw.app.inject({ method: 'POST', url: '/v1/cases/bf_123456/checks', headers: auth() })
     expect(res.statusCode).toBe(404)
