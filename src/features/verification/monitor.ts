@@ -86,7 +86,8 @@ export class VerificationMonitor {
     const now = this.#o.clock.now()
     return await this.#update(caseId, cur => {
       if (cur === null) return null
-      const next = vendorSaid(cur, VENDOR_DOWN.has(status), now)
+      const said = vendorSaid(cur, VENDOR_DOWN.has(status), now)
+      const next = said === cur && cur.vendorStatus === status ? cur : { ...said, vendorStatus: status }
       return next === cur ? null : { next, events: [] }
     })
   }

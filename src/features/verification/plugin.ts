@@ -13,9 +13,9 @@ import type { KvStore } from '../../store/kv-store.js'
 import type { GatewayMetrics } from '../../metrics.js'
 import { Counter, Histogram } from 'prom-client'
 import { AUTH_PROBLEMS, CaseIdParamsSchema, problems } from '../../routes/responses.js'
-import type { CaseEvent } from '../../schemas/event.js'
+import type { AppendInput, CaseEvent, TargetEventData } from '../../schemas/event.js'
 import { loadSignatures } from './classify.js'
-import type { Verification } from './lifecycle.js'
+import type { TargetEvent, Verification } from './lifecycle.js'
 import { VerificationMonitor } from './monitor.js'
 import { probeTarget } from './probe.js'
 import { dnsResolver, type DnsResolver } from './resolver.js'
@@ -29,7 +29,7 @@ export interface VerificationWiring {
   kv: KvStore
   jobs: JobRunner
   clock: Clock
-  events: { onRecorded: (fn: (event: CaseEvent) => Promise<unknown>) => void }
+  events: { onRecorded: (fn: (event: CaseEvent) => Promise<unknown>) => void, append: (input: AppendInput) => Promise<unknown> }
   metrics: GatewayMetrics
   /** sandbox mode: probes reach loopback only, and without a sandbox resolver every name is NXDOMAIN */
   sandbox: boolean
@@ -37,6 +37,8 @@ export interface VerificationWiring {
   resolver?: DnsResolver
   /** a registry hold (RDAP `clientHold`/`serverHold`) counts as down: target intelligence's check, when it is on */
   holdCheck?: (host: string) => Promise<boolean | null>
+  /** the app exposes the monitor and the store (tests tick replicas by hand) */
+  expose?: (v: { monitor: VerificationMonitor, store: VerificationStore }) => void
 }
 
 /** The sandbox's resolver when none is given: no name resolves, so no probe asks the system resolver or leaves the machine. */
@@ -59,6 +61,22 @@ export function verificationView (v: Verification | null): VerificationView {
     lastCheckedAt: iso(v.lastCheckedAt),
     nextCheckAt: iso(v.nextCheckAt),
     checks: v.checks
+  }
+}
+
+/** the facts of a step for its event: the state, the reason, the times and the vendor's claim; never the page */
+export function targetEventData (v: Verification, e: TargetEvent): TargetEventData {
+  return {
+    caseId: v.caseId,
+    provider: v.provider,
+    // the record holds the case's target as the event gave it (with its host parts): the event names type and value
+    target: { type: v.target.type, value: v.target.value },
+    state: e.type.slice('target.'.length) as TargetEventData['state'],
+    reason: e.reason,
+    probedAt: new Date(e.at).toISOString(),
+    verifiedDownAt: iso(v.verifiedDownAt),
+    providerStatus: v.vendorStatus ?? null,
+    relatedCaseIds: v.relatedCaseIds ?? []
   }
 }
 
@@ -130,9 +148,11 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
         if (v.firstDownAt !== null) m.liveAfterReport.observe(labels, Math.max(0, v.firstDownAt - v.reportedAt) / 1000)
       }
       app.log.info({ caseId: v.caseId, event: e.type, reason: e.reason, provider: v.provider }, `verification: ${e.type}`)
+      // the monitor calls this from the replica whose write won; the key also makes a retried step record nothing
+      await w.events.append({ type: e.type, data: targetEventData(v, e), key: `${e.type}:${v.caseId}:${e.at}`, occurredAt: new Date(e.at).toISOString() })
     }
   })
-  app.decorate('verification', { monitor, store })
+  w.expose?.({ monitor, store })
 
   if (c.enabled) {
     w.events.onRecorded(async event => {
@@ -194,10 +214,4 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
     if (waited === 'later' || waited === null) return await reply.code(202).header('location', location).send({ location })
     return waited
   })
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    verification: { monitor: VerificationMonitor, store: VerificationStore }
-  }
 }
