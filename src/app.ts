@@ -92,6 +92,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   // verified outcomes: the gateway probes targets itself (VERIFY_*; a sandbox probe never leaves the machine)
   await app.register(verificationFeature, {
     ...{ config: config.verify, kv: core.store, jobs: core.events.jobs, clock: core.clock, events: core.events.service, metrics, sandbox: config.sandbox, holdCheck: core.targets.holdCheck },
+    reappear: { writes: core.writes, cases: core.cases, idempotency: core.idempotency, routing: config.routing },
     expose: v => { app.decorate('verification', v) },
     ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver })
   })

@@ -3769,7 +3769,8 @@ export interface components {
          *       "verifiedDownAt": "2026-11-02T10:20:00.000Z",
          *       "lastCheckedAt": "2026-11-02T10:20:00.000Z",
          *       "nextCheckAt": "2026-11-02T11:20:00.000Z",
-         *       "checks": 6
+         *       "checks": 6,
+         *       "relatedCaseIds": []
          *     }
          */
         Verification: {
@@ -3786,6 +3787,8 @@ export interface components {
             nextCheckAt: string | null;
             /** @description Probes made of this case */
             checks: number;
+            /** @description Cases linked by a re-emergence with `VERIFY_ON_REAPPEAR=resubmit`: on the original, the case filed when the target came back; on that case, the original */
+            relatedCaseIds: string[];
         };
         /**
          * @example {
@@ -3864,7 +3867,8 @@ export interface components {
          *         "verifiedDownAt": "2026-11-02T10:20:00.000Z",
          *         "lastCheckedAt": "2026-11-02T10:20:00.000Z",
          *         "nextCheckAt": "2026-11-02T11:20:00.000Z",
-         *         "checks": 6
+         *         "checks": 6,
+         *         "relatedCaseIds": []
          *       },
          *       "items": [
          *         {
@@ -10593,7 +10597,8 @@ export interface operations {
                      *         "verifiedDownAt": "2026-11-02T10:20:00.000Z",
                      *         "lastCheckedAt": "2026-11-02T10:20:00.000Z",
                      *         "nextCheckAt": "2026-11-02T11:20:00.000Z",
-                     *         "checks": 6
+                     *         "checks": 6,
+                     *         "relatedCaseIds": []
                      *       },
                      *       "items": [
                      *         {

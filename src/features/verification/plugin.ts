@@ -18,6 +18,7 @@ import { loadSignatures } from './classify.js'
 import type { TargetEvent, Verification } from './lifecycle.js'
 import { VerificationMonitor } from './monitor.js'
 import { probeTarget } from './probe.js'
+import { commentReappeared, resubmit, type ReappearDeps } from './reappear.js'
 import { dnsResolver, type DnsResolver } from './resolver.js'
 import { CheckAcceptedSchema, CheckPageSchema, CheckSchema, ChecksQuerySchema, type VerificationView } from './schema.js'
 import { MemoryVerificationStore, RedisVerificationStore, type VerificationStore } from './store.js'
@@ -37,6 +38,8 @@ export interface VerificationWiring {
   resolver?: DnsResolver
   /** a registry hold (RDAP `clientHold`/`serverHold`) counts as down: target intelligence's check, when it is on */
   holdCheck?: (host: string) => Promise<boolean | null>
+  /** `VERIFY_ON_REAPPEAR` resubmit/reopen: the write path `POST /v1/cases` uses, the case reads and idempotency */
+  reappear?: Omit<ReappearDeps, 'log'>
   /** the app exposes the monitor and the store (tests tick replicas by hand) */
   expose?: (v: { monitor: VerificationMonitor, store: VerificationStore }) => void
 }
@@ -51,7 +54,7 @@ const CLOSED_INTERNET: DnsResolver = {
 const iso = (t: number | null): string | null => t === null ? null : new Date(t).toISOString()
 
 export function verificationView (v: Verification | null): VerificationView {
-  if (v === null) return { state: 'not_checked', firstSeenLiveAt: null, lastSeenLiveAt: null, downSince: null, verifiedDownAt: null, lastCheckedAt: null, nextCheckAt: null, checks: 0 }
+  if (v === null) return { state: 'not_checked', firstSeenLiveAt: null, lastSeenLiveAt: null, downSince: null, verifiedDownAt: null, lastCheckedAt: null, nextCheckAt: null, checks: 0, relatedCaseIds: [] }
   return {
     state: v.state,
     firstSeenLiveAt: iso(v.firstSeenLiveAt),
@@ -60,7 +63,8 @@ export function verificationView (v: Verification | null): VerificationView {
     verifiedDownAt: iso(v.verifiedDownAt),
     lastCheckedAt: iso(v.lastCheckedAt),
     nextCheckAt: iso(v.nextCheckAt),
-    checks: v.checks
+    checks: v.checks,
+    relatedCaseIds: v.relatedCaseIds ?? []
   }
 }
 
@@ -127,6 +131,12 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
   const store: VerificationStore = w.kv.kind === 'redis' && w.kv.client !== undefined ? new RedisVerificationStore(w.kv.client) : new MemoryVerificationStore(() => w.clock.now())
   const resolver = w.resolver ?? (w.sandbox ? CLOSED_INTERNET : dnsResolver(c.dnsServers))
   const m = verificationMetrics(w.metrics)
+  const reappear: ReappearDeps | undefined = w.reappear === undefined ? undefined : { ...w.reappear, log: app.log }
+  /** a re-emergence policy that failed is logged (the tick that ran it only counts its probes) */
+  const noted = async <T>(v: Verification, policy: string, work: Promise<T>): Promise<T> => await work.catch((err: unknown) => {
+    app.log.warn({ caseId: v.caseId, policy, err: (err as Error).message }, 'verification: the re-emergence policy failed')
+    throw err
+  })
   const monitor = new VerificationMonitor({
     store,
     clock: w.clock,
@@ -139,6 +149,7 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
     perHostPerMinute: c.hostProbesPerMinute,
     onReappear: c.onReappear,
     ...(w.holdCheck === undefined ? {} : { holdCheck: w.holdCheck }),
+    ...(reappear === undefined ? {} : { resubmit: async v => await noted(v, 'resubmit', resubmit(reappear, v)), reopen: async v => { await noted(v, 'reopen', commentReappeared(reappear, v)) } }),
     onProbe: (_v, verdict, ms) => { m.probes.observe({ outcome: verdict.outcome }, ms / 1000) },
     emit: async (v, e) => {
       const labels = { provider: v.provider, target_type: v.target.type }

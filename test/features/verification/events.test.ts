@@ -3,7 +3,8 @@
  * loopback fixture site behind an injected resolver): a takedown confirmed by three spaced down probes, then the page
  * back → `target.verified_down` and `target.reappeared`, each recorded once (both replicas tick every step), in
  * GET /v1/events (also filtered by case and provider), in the case's timeline, and delivered to a webhook endpoint
- * subscribed to the target types.
+ * subscribed to the target types. With VERIFY_ON_REAPPEAR=resubmit the re-emergence files exactly one new case through
+ * the write path (two in-process replicas tick at once), linked both ways in GET /v1/cases/{id}/checks.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -46,7 +47,7 @@ beforeAll(async () => {
       store: 'redis',
       redisPrefix: prefix,
       ...(replicas[0] === undefined ? {} : { sandbox: replicas[0].sandbox }),
-      env: { VERIFY_ENABLED: 'true', VERIFY_TICK_MS: '3600000', WEBHOOK_ENCRYPTION_KEY: KEY },
+      env: { VERIFY_ENABLED: 'true', VERIFY_TICK_MS: '3600000', VERIFY_ON_REAPPEAR: 'resubmit', WEBHOOK_ENCRYPTION_KEY: KEY },
       appOptions: { verifyResolver: resolver }
     }))
   }
@@ -95,6 +96,19 @@ describe('target.* events', () => {
     expect(await tickBoth()).toBe(1)
     expect(await b.app.verification.store.get(id)).toMatchObject({ state: 'reappeared' })
 
+    // resubmit: one new case for the target at the same provider, linked both ways
+    const checks = async (caseId: string): Promise<{ verification: { relatedCaseIds: string[] } }> =>
+      (await b.app.inject({ url: `/v1/cases/${encodeURIComponent(caseId)}/checks`, headers: auth() })).json()
+    const related = (await checks(id)).verification.relatedCaseIds
+    expect(related).toHaveLength(1)
+    const again = related[0]!
+    expect(again).not.toBe(id)
+    expect((await checks(again)).verification.relatedCaseIds).toEqual([id])
+    // the simulated BforeAI still holds the target ("already detected"): the next provider of the routing order took it
+    const filed = (await a.app.inject({ url: `/v1/cases/${encodeURIComponent(again)}`, headers: auth() })).json<{ provider: string, target: { value: string } }>()
+    expect(filed.provider).not.toBe('bforeai')
+    expect(filed.target.value).toBe(`http://${HOST}:${port}/login`)
+
     const types = 'target.verified_down,target.reappeared,target.disputed,target.stayed_down'
     for (const gw of replicas) {
       const res = await gw.app.inject({ url: `/v1/events?types=${types}`, headers: auth() })
@@ -112,13 +126,15 @@ describe('target.* events', () => {
       expect(JSON.stringify(feed)).not.toContain(SECRET_BODY)
     }
     const byCase = (await b.app.inject({ url: `/v1/events?caseId=${encodeURIComponent(id)}&provider=bforeai`, headers: auth() })).json<{ items: Array<{ type: string }> }>()
-    expect(byCase.items.map(e => e.type)).toEqual(['case.created', 'target.verified_down', 'target.reappeared'])
+    // the case's own events (case.created; the resubmit's read of the original may record a case.updated) and its two target events
+    expect(byCase.items.map(e => e.type).filter(t => t.startsWith('target.') || t === 'case.created')).toEqual(['case.created', 'target.verified_down', 'target.reappeared'])
     const otherProvider = (await b.app.inject({ url: `/v1/events?types=${types}&provider=phishfort`, headers: auth() })).json<{ items: unknown[] }>()
     expect(otherProvider.items).toEqual([])
 
     const timeline = await a.app.inject({ url: `/v1/cases/${encodeURIComponent(id)}/timeline`, headers: auth() })
     expect(timeline.statusCode).toBe(200)
-    expect(timeline.json<{ items: Array<{ type: string }> }>().items.map(e => e.type)).toEqual(['case.created', 'target.verified_down', 'target.reappeared'])
+    expect(timeline.json<{ items: Array<{ type: string }> }>().items.map(e => e.type).filter(t => t.startsWith('target.') || t === 'case.created'))
+      .toEqual(['case.created', 'target.verified_down', 'target.reappeared'])
 
     expect(await eventually(() => rx.received.length >= 2, 20_000)).toBe(true)
     // the standard-webhooks envelope: `data` is the event
