@@ -23,7 +23,9 @@ import type { Targets } from './features/targets/build.js'
 import { LastProbePort } from './core/last-probe.js'
 import { targetsFeature } from './features/targets/plugin.js'
 import { verificationFeature } from './features/verification/plugin.js'
+import type { VerificationMonitor } from './features/verification/monitor.js'
 import type { DnsResolver } from './features/verification/resolver.js'
+import type { VerificationStore } from './features/verification/store.js'
 import { webhooksFeature, type WebhooksHandle } from './features/webhooks/plugin.js'
 import { registerHttp } from './http/plugins.js'
 import { createServer, type ServerOptions } from './http/server.js'
@@ -57,6 +59,8 @@ declare module 'fastify' {
     webhooks: WebhooksHandle
     /** target intelligence: the index, RDAP enrichment and the registry-hold check for verification */
     targets: Targets
+    /** verified outcomes: the monitor (tests tick it by hand) and its store */
+    verification: { monitor: VerificationMonitor, store: VerificationStore }
   }
 }
 
@@ -91,6 +95,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   // verified outcomes: the gateway probes targets itself (VERIFY_*; a sandbox probe never leaves the machine)
   await app.register(verificationFeature, {
     ...{ config: config.verify, kv: core.store, jobs: core.events.jobs, clock: core.clock, events: core.events.service, metrics, sandbox: config.sandbox, holdCheck: core.targets.holdCheck, lastProbe },
+    reappear: { writes: core.writes, cases: core.cases, idempotency: core.idempotency, routing: config.routing },
+    expose: v => { app.decorate('verification', v) },
     ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver })
   })
   return app

@@ -2853,6 +2853,89 @@ export interface components {
             };
         };
         /**
+         * @description A verified outcome of a case's target (the gateway's own probes), recorded once across replicas; in the case's timeline, and matched by the `caseId` and `provider` filters
+         * @example {
+         *       "id": "1795997500000-0",
+         *       "type": "target.verified_down",
+         *       "occurredAt": "2026-03-02T11:00:00.000Z",
+         *       "observedAt": "2026-03-02T11:00:00.004Z",
+         *       "observedVia": "gateway",
+         *       "case": null,
+         *       "data": {
+         *         "caseId": "phishfort:054zKkjCnR1I3B3U812z",
+         *         "provider": "phishfort",
+         *         "target": {
+         *           "type": "url",
+         *           "value": "https://login-acme.example/"
+         *         },
+         *         "state": "verified_down",
+         *         "reason": "dns:NXDOMAIN",
+         *         "probedAt": "2026-03-02T11:00:00.000Z",
+         *         "verifiedDownAt": "2026-03-02T11:00:00.000Z",
+         *         "providerStatus": "taken_down",
+         *         "relatedCaseIds": []
+         *       }
+         *     }
+         */
+        TargetEvent: {
+            /** @description Same id space and order as the case events */
+            id: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            occurredAt: string;
+            /**
+             * Format: date-time
+             * @description When the gateway recorded it
+             */
+            observedAt: string;
+            /** @enum {string} */
+            observedVia: "gateway";
+            case: null;
+            /**
+             * @description `target.verified_down`: after the vendor said mitigated/taken_down, the confirmation probes found the target down; `target.reappeared`: a live probe after a down one (re-emergence); `target.disputed`: the vendor said taken down, every confirmation probe saw the page live; `target.stayed_down`: down through the whole monitoring window
+             * @enum {string}
+             */
+            type: "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down";
+            /** @description The facts of the step; never the page itself */
+            data: {
+                /** @description The case whose target was probed: the event is in its timeline too */
+                caseId: string;
+                /** @description The provider of the case */
+                provider: string;
+                target: {
+                    /**
+                     * @description Kind of target
+                     * @enum {string}
+                     */
+                    type: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                    value: string;
+                };
+                /**
+                 * @description The verification state the step set
+                 * @enum {string}
+                 */
+                state: "verified_down" | "reappeared" | "disputed" | "stayed_down";
+                /** @description Why: the classification of the deciding probe (a signature, a status, NXDOMAIN...), or the rule that ended the run */
+                reason: string;
+                /**
+                 * Format: date-time
+                 * @description The probe (or the end of the monitoring window) that decided the step
+                 */
+                probedAt: string;
+                /**
+                 * Format: date-time
+                 * @description When the gateway's probes confirmed the takedown; null before
+                 */
+                verifiedDownAt: string | null;
+                /** @description The vendor's status when the step was decided (what it claims), null when not known */
+                providerStatus: string | null;
+                /** @description Cases linked to this one by a re-emergence (`VERIFY_ON_REAPPEAR=resubmit`): the new case, or the original */
+                relatedCaseIds: string[];
+            };
+        };
+        /**
          * @description `next` is the `after` of the next page: the id of the last event read (also when filters skipped it), null when nothing newer exists yet
          * @example {
          *       "items": [
@@ -2903,7 +2986,7 @@ export interface components {
          *     }
          */
         EventPage: {
-            items: (components["schemas"]["CaseEvent"] | components["schemas"]["BatchCompletedEvent"] | components["schemas"]["EndpointDisabledEvent"])[];
+            items: (components["schemas"]["CaseEvent"] | components["schemas"]["BatchCompletedEvent"] | components["schemas"]["EndpointDisabledEvent"] | components["schemas"]["TargetEvent"])[];
             next: string | null;
         };
         /**
@@ -2958,8 +3041,8 @@ export interface components {
          */
         Timeline: {
             caseId: string;
-            /** @description Oldest first */
-            items: components["schemas"]["CaseEvent"][];
+            /** @description Oldest first: the case events and the verified outcomes of its target */
+            items: (components["schemas"]["CaseEvent"] | components["schemas"]["TargetEvent"])[];
             next: string | null;
         };
         /**
@@ -3437,7 +3520,7 @@ export interface components {
             owner: string;
             url: string;
             description: string | null;
-            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled")[];
+            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down")[];
             filter: components["schemas"]["WebhookFilter"];
             enabled: boolean;
             /** @description Why it is disabled: by its owner, 410 Gone, or failing for too long */
@@ -3488,7 +3571,7 @@ export interface components {
              */
             url: string;
             /** @description Event types to receive; empty or absent: every case event */
-            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled")[];
+            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down")[];
             filter?: components["schemas"]["WebhookFilter"];
             description?: string | null;
             /** @default true */
@@ -3522,7 +3605,7 @@ export interface components {
             owner: string;
             url: string;
             description: string | null;
-            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled")[];
+            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down")[];
             filter: components["schemas"]["WebhookFilter"];
             enabled: boolean;
             /** @description Why it is disabled: by its owner, 410 Gone, or failing for too long */
@@ -3601,7 +3684,7 @@ export interface components {
              */
             url?: string;
             /** @description Event types to receive; empty or absent: every case event */
-            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled")[];
+            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down")[];
             filter?: components["schemas"]["WebhookFilter"];
             description?: string | null;
             /** @description `true` re-enables an endpoint the gateway disabled (410, or failing too long) */
@@ -3712,7 +3795,8 @@ export interface components {
          *       "verifiedDownAt": "2026-11-02T10:20:00.000Z",
          *       "lastCheckedAt": "2026-11-02T10:20:00.000Z",
          *       "nextCheckAt": "2026-11-02T11:20:00.000Z",
-         *       "checks": 6
+         *       "checks": 6,
+         *       "relatedCaseIds": []
          *     }
          */
         Verification: {
@@ -3729,6 +3813,8 @@ export interface components {
             nextCheckAt: string | null;
             /** @description Probes made of this case */
             checks: number;
+            /** @description Cases linked by a re-emergence with `VERIFY_ON_REAPPEAR=resubmit`: on the original, the case filed when the target came back; on that case, the original */
+            relatedCaseIds: string[];
         };
         /**
          * @example {
@@ -3807,7 +3893,8 @@ export interface components {
          *         "verifiedDownAt": "2026-11-02T10:20:00.000Z",
          *         "lastCheckedAt": "2026-11-02T10:20:00.000Z",
          *         "nextCheckAt": "2026-11-02T11:20:00.000Z",
-         *         "checks": 6
+         *         "checks": 6,
+         *         "relatedCaseIds": []
          *       },
          *       "items": [
          *         {
@@ -7598,7 +7685,7 @@ export interface operations {
                 /** @description `csv` (RFC 4180, header row) or `ndjson` (one event a line) */
                 format?: "csv" | "ndjson";
                 /**
-                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled
+                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled, target.verified_down, target.reappeared, target.disputed, target.stayed_down
                  * @example case.status_changed,case.reopened
                  */
                 types?: string;
@@ -7712,7 +7799,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled
+                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled, target.verified_down, target.reappeared, target.disputed, target.stayed_down
                  * @example case.status_changed,case.reopened
                  */
                 types?: string;
@@ -7868,7 +7955,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled
+                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled, target.verified_down, target.reappeared, target.disputed, target.stayed_down
                  * @example case.status_changed,case.reopened
                  */
                 types?: string;
@@ -8130,6 +8217,63 @@ export interface operations {
                             };
                             /** @description Name of the gateway key that registered the endpoint */
                             owner: string;
+                        };
+                    } | {
+                        /** @description Same id space and order as the case events */
+                        id: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp, UTC
+                         */
+                        occurredAt: string;
+                        /**
+                         * Format: date-time
+                         * @description When the gateway recorded it
+                         */
+                        observedAt: string;
+                        /** @enum {string} */
+                        observedVia: "gateway";
+                        case: null;
+                        /**
+                         * @description `target.verified_down`: after the vendor said mitigated/taken_down, the confirmation probes found the target down; `target.reappeared`: a live probe after a down one (re-emergence); `target.disputed`: the vendor said taken down, every confirmation probe saw the page live; `target.stayed_down`: down through the whole monitoring window
+                         * @enum {string}
+                         */
+                        type: "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down";
+                        /** @description The facts of the step; never the page itself */
+                        data: {
+                            /** @description The case whose target was probed: the event is in its timeline too */
+                            caseId: string;
+                            /** @description The provider of the case */
+                            provider: string;
+                            target: {
+                                /**
+                                 * @description Kind of target
+                                 * @enum {string}
+                                 */
+                                type: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                                value: string;
+                            };
+                            /**
+                             * @description The verification state the step set
+                             * @enum {string}
+                             */
+                            state: "verified_down" | "reappeared" | "disputed" | "stayed_down";
+                            /** @description Why: the classification of the deciding probe (a signature, a status, NXDOMAIN...), or the rule that ended the run */
+                            reason: string;
+                            /**
+                             * Format: date-time
+                             * @description The probe (or the end of the monitoring window) that decided the step
+                             */
+                            probedAt: string;
+                            /**
+                             * Format: date-time
+                             * @description When the gateway's probes confirmed the takedown; null before
+                             */
+                            verifiedDownAt: string | null;
+                            /** @description The vendor's status when the step was decided (what it claims), null when not known */
+                            providerStatus: string | null;
+                            /** @description Cases linked to this one by a re-emergence (`VERIFY_ON_REAPPEAR=resubmit`): the new case, or the original */
+                            relatedCaseIds: string[];
                         };
                     };
                 };
@@ -10488,7 +10632,8 @@ export interface operations {
                      *         "verifiedDownAt": "2026-11-02T10:20:00.000Z",
                      *         "lastCheckedAt": "2026-11-02T10:20:00.000Z",
                      *         "nextCheckAt": "2026-11-02T11:20:00.000Z",
-                     *         "checks": 6
+                     *         "checks": 6,
+                     *         "relatedCaseIds": []
                      *       },
                      *       "items": [
                      *         {

@@ -1,8 +1,8 @@
 /** The event log in process memory (no Redis): the same rules and retention as the Redis adapter, for one replica. */
 import type { Clock } from '../clock.js'
-import type { AppendInput, CaseEvent, Event, GatewayEvent } from '../schemas/event.js'
+import type { AppendInput, CaseEvent, Event, GatewayEvent, TargetEvent, TimelineEvent } from '../schemas/event.js'
 import {
-  caseFingerprint, compareIds, decide, gatewayEventOf, idTime, isGap, matchesFilter, snapshotOf,
+  caseFingerprint, caseOfTargetEvent, compareIds, decide, gatewayEventOf, idTime, isGap, matchesFilter, snapshotOf,
   type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions, type Snapshot
 } from './store.js'
 
@@ -13,7 +13,7 @@ export class MemoryEventStore implements EventStore {
   readonly #log: Event[] = []
   /** append keys recorded, until when they are kept */
   readonly #appended = new Map<string, number>()
-  readonly #timelines = new Map<string, CaseEvent[]>()
+  readonly #timelines = new Map<string, TimelineEvent[]>()
   readonly #snapshots = new Map<string, Held>()
   readonly #checkpoints = new Map<string, Checkpoint>()
   readonly #listeners = new Set<(e: Event) => void>()
@@ -78,6 +78,13 @@ export class MemoryEventStore implements EventStore {
     const event = gatewayEventOf(input, this.#nextId(), new Date(now).toISOString())
     this.#trim(this.#log, now - this.retention.retentionMs)
     this.#log.push(event)
+    const about = caseOfTargetEvent(event)
+    if (about !== null) {
+      const timeline = this.#timelines.get(about.caseId) ?? []
+      this.#trim(timeline, now - this.retention.timelineRetentionMs)
+      timeline.push(event as TargetEvent)
+      this.#timelines.set(about.caseId, timeline)
+    }
     for (const listener of this.#listeners) listener(event)
     return event
   }
@@ -124,7 +131,7 @@ export class MemoryEventStore implements EventStore {
     return (caseId === undefined ? this.#log : this.#timelines.get(caseId))?.at(-1)?.id ?? null
   }
 
-  async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead<CaseEvent>> {
+  async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead<TimelineEvent>> {
     return this.#page(this.#timelines.get(caseId) ?? [], after, limit, {}, Number.MAX_SAFE_INTEGER)
   }
 

@@ -8,12 +8,12 @@ import type { Cluster, Redis } from 'ioredis'
 import type { RedisTarget } from '../store/redis-kv-store.js'
 import type { Logger } from '../logger.js'
 import type { Case } from '../schemas/case.js'
-import type { AppendInput, CaseEvent, CaseEventType, Event, GatewayEvent, ObservedVia } from '../schemas/event.js'
+import type { AppendInput, CaseEvent, CaseEventType, Event, GatewayEvent, ObservedVia, TimelineEvent } from '../schemas/event.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
 import { eventKeys } from '../store/keys.js'
 import { createRedisClient, waitForReady } from '../store/redis-kv-store.js'
 import type { Clock } from '../clock.js'
-import { caseFingerprint, gatewayEventOf, matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
+import { caseFingerprint, caseOfTargetEvent, gatewayEventOf, matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
 
 /*
  * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts, expiring zset, epoch
@@ -71,13 +71,18 @@ return {id, fields}
 `
 
 /*
- * An event of the gateway itself: no snapshot, no compare. KEYS: once-marker, log. ARGV: 1 marker TTL ms, 2 log MINID,
- * 3.. the entry fields. The marker (SET NX) makes a second append of the same occurrence record nothing.
- * Returns false (recorded before) or the entry id.
+ * An event of the gateway itself: no snapshot, no compare. KEYS: once-marker, log, the case's timeline (a target event;
+ * else the log again). ARGV: 1 marker TTL ms, 2 log MINID, 3 timeline MINID ('' = no timeline), 4 timeline TTL ms, 5.. the entry fields. The marker (SET NX)
+ * makes a second append of the same occurrence record nothing. Returns false (recorded before) or the entry id.
  */
 const APPEND = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return false end
-return redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[2], '*', unpack(ARGV, 3))
+local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[2], '*', unpack(ARGV, 5))
+if ARGV[3] ~= '' then
+  redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[3], id, unpack(ARGV, 5))
+  redis.call('PEXPIRE', KEYS[3], ARGV[4])
+end
+return id
 `
 
 /*
@@ -154,7 +159,7 @@ export class RedisEventStore implements EventStore {
     this.#tail.on('error', () => {})
     this.client.defineCommand('tgwObserve', { numberOfKeys: 7, lua: OBSERVE })
     this.client.defineCommand('tgwSweep', { numberOfKeys: 2, lua: SWEEP })
-    this.client.defineCommand('tgwAppend', { numberOfKeys: 2, lua: APPEND })
+    this.client.defineCommand('tgwAppend', { numberOfKeys: 3, lua: APPEND })
     this.#keys = eventKeys(opts.keyPrefix)
   }
 
@@ -180,7 +185,10 @@ export class RedisEventStore implements EventStore {
     const now = this.o.clock.now()
     const observedAt = new Date(now).toISOString()
     const append = (this.client as unknown as { tgwAppend: (...args: Array<string | number>) => Promise<string | null> }).tgwAppend
-    const id = await append.call(this.client, this.#keys.once(input.key), this.#keys.log, this.o.retention.retentionMs, minId(now - this.o.retention.retentionMs),
+    const about = caseOfTargetEvent(input)
+    const id = await append.call(this.client, this.#keys.once(input.key), this.#keys.log, about === null ? this.#keys.log : this.#keys.timeline(about.caseId),
+      this.o.retention.retentionMs, minId(now - this.o.retention.retentionMs), about === null ? '' : minId(now - this.o.retention.timelineRetentionMs),
+      this.o.retention.timelineRetentionMs,
       't', input.type, 'oa', input.occurredAt, 'ob', observedAt, 'ov', 'gateway', 'd', JSON.stringify(input.data))
     return id === null ? null : gatewayEventOf(input, id, observedAt)
   }
@@ -219,9 +227,9 @@ export class RedisEventStore implements EventStore {
     return last?.[0] ?? null
   }
 
-  async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead<CaseEvent>> {
-    // a timeline holds case events only
-    return await this.#range(this.#keys.timeline(caseId), after, limit, {}, limit) as EventRead<CaseEvent>
+  async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead<TimelineEvent>> {
+    // a timeline holds the case's events and the target events about it
+    return await this.#range(this.#keys.timeline(caseId), after, limit, {}, limit) as EventRead<TimelineEvent>
   }
 
   async subscribe (listener: (event: Event) => void): Promise<() => void> {

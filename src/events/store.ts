@@ -6,7 +6,7 @@ import { fingerprinter } from '../domain/fingerprint.js'
 import type { ProviderModule } from '../connectors/provider-module.js'
 import { PROVIDERS } from '../providers/registry.js'
 import type { Case } from '../schemas/case.js'
-import type { AppendInput, CaseEvent, CaseEventType, Event, EventType, GatewayEvent, ObservedVia } from '../schemas/event.js'
+import { TARGET_EVENT_TYPES, type AppendInput, type CaseEvent, type CaseEventType, type Event, type EventType, type GatewayEvent, type ObservedVia, type TargetEventData, type TimelineEvent } from '../schemas/event.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
 
 /** A case's fingerprint (domain/fingerprint.ts), with the providers whose module says their `updatedAt` is not the same in list and detail. */
@@ -61,7 +61,10 @@ export interface EventStore {
   readonly kind: 'redis' | 'memory'
   /** compare with the snapshot and, atomically, record the change: the event, or null when nothing changed */
   observe: (input: ObserveInput) => Promise<CaseEvent | null>
-  /** records an event that is not a case change, without the compare step; null when `key` was recorded already */
+  /**
+   * records an event that is not a case change, without the compare step; null when `key` was recorded already. A
+   * target event goes into its case's timeline too.
+   */
   append: (input: AppendInput) => Promise<GatewayEvent | null>
   /** events after `after` (exclusive; null = from the oldest kept), oldest first; scans at most `scanLimit` entries */
   read: (after: string | null, limit: number, filter: EventFilter, scanLimit?: number) => Promise<EventRead>
@@ -69,8 +72,8 @@ export interface EventStore {
   oldestId: () => Promise<string | null>
   /** the id of the newest event of the log (of the case's timeline with `caseId`), null when it is empty */
   newestId: (caseId?: string) => Promise<string | null>
-  /** one case's events, oldest first */
-  timeline: (caseId: string, after: string | null, limit: number) => Promise<EventRead<CaseEvent>>
+  /** one case's events and the target events about it, oldest first */
+  timeline: (caseId: string, after: string | null, limit: number) => Promise<EventRead<TimelineEvent>>
   /**
    * Every event recorded by any replica after some moment between the call and its resolution, once each, in id
    * order (one shared reader per process). Resolves to the unsubscribe function once that moment is fixed: a read of
@@ -140,8 +143,12 @@ export function snapshotOf (c: Case, seq: number, at: number): Snapshot {
 
 export function matchesFilter (e: Event, f: EventFilter): boolean {
   if (f.types !== undefined && !f.types.has(e.type)) return false
-  // the case filters keep case events only
-  if (e.case === null) return f.providers === undefined && f.caseId === undefined && f.terminal === undefined
+  // a target event is matched on its case's id and provider; the other case filters keep case events only
+  if (e.case === null) {
+    const about = caseOfTargetEvent(e)
+    if (about === null || f.terminal !== undefined) return f.providers === undefined && f.caseId === undefined && f.terminal === undefined
+    return (f.providers === undefined || f.providers.has(about.provider)) && (f.caseId === undefined || f.caseId === about.caseId)
+  }
   if (f.providers !== undefined && !f.providers.has(e.case.provider)) return false
   if (f.caseId !== undefined && e.case.id !== f.caseId) return false
   if (f.terminal !== undefined && e.case.terminal !== f.terminal) return false
@@ -157,8 +164,12 @@ export function compareIds (a: string, b: string): number {
 
 /** the event an append records, given its id and time */
 export function gatewayEventOf (input: AppendInput, id: string, observedAt: string): GatewayEvent {
-  const base = { id, occurredAt: input.occurredAt, observedAt, observedVia: 'gateway' as const, case: null }
-  return input.type === 'batch.completed' ? { ...base, type: input.type, data: input.data } : { ...base, type: input.type, data: input.data }
+  return { id, occurredAt: input.occurredAt, observedAt, observedVia: 'gateway' as const, case: null, type: input.type, data: input.data } as GatewayEvent
+}
+
+/** the case a target event is about (its timeline holds it too), null for other events of the gateway */
+export function caseOfTargetEvent (e: { type: string, data?: unknown }): { caseId: string, provider: string } | null {
+  return (TARGET_EVENT_TYPES as readonly string[]).includes(e.type) ? e.data as TargetEventData : null
 }
 
 export function idTime (id: string): number {

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { NullableRfc3339Schema, NullableString, Rfc3339Schema } from './common.js'
+import { NullableRfc3339Schema, NullableString, Rfc3339Schema, TargetTypeSchema } from './common.js'
 import { BatchSchema } from './batch.js'
 import { CaseSchema } from './case.js'
 import { CASE_EXAMPLE } from './examples.js'
@@ -7,8 +7,11 @@ import { UnifiedStatusSchema } from './unified-status.js'
 
 export const CASE_EVENT_TYPES = ['case.created', 'case.status_changed', 'case.updated', 'case.reopened'] as const
 export type CaseEventType = (typeof CASE_EVENT_TYPES)[number]
+/** what the gateway's own probes of a case's target found (verified outcomes): `case` is null, `data.caseId` names the case */
+export const TARGET_EVENT_TYPES = ['target.verified_down', 'target.reappeared', 'target.disputed', 'target.stayed_down'] as const
+export type TargetEventType = (typeof TARGET_EVENT_TYPES)[number]
 /** events of the gateway itself, not of a case: `case` is null, `data` says what happened */
-export const GATEWAY_EVENT_TYPES = ['batch.completed', 'endpoint.disabled'] as const
+export const GATEWAY_EVENT_TYPES = ['batch.completed', 'endpoint.disabled', ...TARGET_EVENT_TYPES] as const
 export const EVENT_TYPES = [...CASE_EVENT_TYPES, ...GATEWAY_EVENT_TYPES] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
@@ -139,10 +142,59 @@ export const EndpointDisabledEventSchema = Type.Object({
 })
 export type EndpointDisabledEvent = Static<typeof EndpointDisabledEventSchema>
 
-export type GatewayEvent = BatchCompletedEvent | EndpointDisabledEvent
+export const TargetEventDataSchema = Type.Object({
+  caseId: Type.String({ description: 'The case whose target was probed: the event is in its timeline too' }),
+  provider: Type.String({ description: 'The provider of the case' }),
+  target: Type.Object({ type: TargetTypeSchema, value: Type.String() }, { additionalProperties: false }),
+  state: Type.Enum(['verified_down', 'reappeared', 'disputed', 'stayed_down'], { description: 'The verification state the step set' }),
+  reason: Type.String({ description: 'Why: the classification of the deciding probe (a signature, a status, NXDOMAIN...), or the rule that ended the run' }),
+  probedAt: { ...Rfc3339Schema, description: 'The probe (or the end of the monitoring window) that decided the step' },
+  verifiedDownAt: { ...NullableRfc3339Schema, description: 'When the gateway\'s probes confirmed the takedown; null before' },
+  providerStatus: { ...NullableString, description: 'The vendor\'s status when the step was decided (what it claims), null when not known' },
+  relatedCaseIds: Type.Array(Type.String(), { description: 'Cases linked to this one by a re-emergence (`VERIFY_ON_REAPPEAR=resubmit`): the new case, or the original' })
+}, { additionalProperties: false, description: 'The facts of the step; never the page itself' })
+export type TargetEventData = Static<typeof TargetEventDataSchema>
+
+export const TargetEventSchema = Type.Object({
+  ...GATEWAY_ENVELOPE,
+  type: Type.Enum(TARGET_EVENT_TYPES, {
+    description: '`target.verified_down`: after the vendor said mitigated/taken_down, the confirmation probes found the target down; ' +
+      '`target.reappeared`: a live probe after a down one (re-emergence); `target.disputed`: the vendor said taken down, every confirmation probe saw the page live; ' +
+      '`target.stayed_down`: down through the whole monitoring window'
+  }),
+  data: TargetEventDataSchema
+}, {
+  $id: 'TargetEvent',
+  additionalProperties: false,
+  description: 'A verified outcome of a case\'s target (the gateway\'s own probes), recorded once across replicas; in the case\'s timeline, and matched by the `caseId` and `provider` filters',
+  examples: [{
+    id: '1795997500000-0',
+    type: 'target.verified_down',
+    occurredAt: '2026-03-02T11:00:00.000Z',
+    observedAt: '2026-03-02T11:00:00.004Z',
+    observedVia: 'gateway',
+    case: null,
+    data: {
+      caseId: CASE_EXAMPLE.id,
+      provider: CASE_EXAMPLE.provider,
+      target: { type: 'url', value: 'https://login-acme.example/' },
+      state: 'verified_down',
+      reason: 'dns:NXDOMAIN',
+      probedAt: '2026-03-02T11:00:00.000Z',
+      verifiedDownAt: '2026-03-02T11:00:00.000Z',
+      providerStatus: 'taken_down',
+      relatedCaseIds: []
+    }
+  }]
+})
+export type TargetEvent = Static<typeof TargetEventSchema>
+
+export type GatewayEvent = BatchCompletedEvent | EndpointDisabledEvent | TargetEvent
 /** what the log holds: case events, and events of the gateway itself (`case: null`) */
 export type Event = CaseEvent | GatewayEvent
-export const EventSchema = Type.Union([CaseEventSchema, BatchCompletedEventSchema, EndpointDisabledEventSchema], {
+/** a case timeline: the case's events and the verified outcomes of its target */
+export type TimelineEvent = CaseEvent | TargetEvent
+export const EventSchema = Type.Union([CaseEventSchema, BatchCompletedEventSchema, EndpointDisabledEventSchema, TargetEventSchema], {
   description: 'A case event (`case` set), or an event of the gateway itself (`case` null, `data` set)'
 })
 
@@ -179,7 +231,7 @@ export const EventStreamQuerySchema = Type.Object({
 }, { additionalProperties: false })
 export const TimelineSchema = Type.Object({
   caseId: Type.String(),
-  items: Type.Array(CaseEventSchema, { description: 'Oldest first' }),
+  items: Type.Array(Type.Union([CaseEventSchema, TargetEventSchema]), { description: 'Oldest first: the case events and the verified outcomes of its target' }),
   next: NullableString
 }, { $id: 'Timeline', additionalProperties: false, examples: [{ caseId: CASE_EXAMPLE.id, items: [EVENT_EXAMPLE], next: null }] })
 export type Timeline = Static<typeof TimelineSchema>
@@ -192,7 +244,8 @@ export const TimelineQuerySchema = Type.Object({
 export { EVENT_ID as EVENT_ID_PATTERN }
 
 /** An event of the gateway itself, recorded once per `key` (whichever replica appends it first). */
-export type AppendInput = ({ type: 'batch.completed', data: BatchCompletedData } | { type: 'endpoint.disabled', data: EndpointDisabledData }) & {
+export type AppendInput = ({ type: 'batch.completed', data: BatchCompletedData } | { type: 'endpoint.disabled', data: EndpointDisabledData } |
+{ type: TargetEventType, data: TargetEventData }) & {
   /** one occurrence, one key: a second append with the same key (another replica, a retried job) records nothing */
   key: string
   occurredAt: string

@@ -11,7 +11,9 @@ const EXAMPLE_ID = 'we_Jx3kP0aV9mQ2rT7sLw1e'
 
 export const WebhookEventTypeSchema = Type.Enum(ENDPOINT_EVENT_TYPES, {
   description: 'Case events of the event log, `batch.completed` (a batch of the same key finished) and `endpoint.disabled` ' +
-    '(another endpoint of the same key was disabled); admin keys\' endpoints receive the last two for every key'
+    '(another endpoint of the same key was disabled; admin keys\' endpoints receive these two for every key), and the verified outcomes ' +
+    '`target.verified_down`, `target.reappeared`, `target.disputed`, `target.stayed_down` (every endpoint that subscribes to them; ' +
+    'its `providers` and `targetTypes` filters apply)'
 })
 
 export const WebhookFilterSchema = Type.Object({

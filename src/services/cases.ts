@@ -126,7 +126,8 @@ export class CaseService {
       let after: string | null = null
       for (let page = 0; page < TIMELINE_PAGES; page++) {
         const { items, next } = await events.timeline(caseId, after, TIMELINE_PAGE)
-        timeline.push(...items)
+        // the case's own events: target events (verified outcomes) are not status history
+        for (const e of items) if (e.case !== null) timeline.push(e)
         if (items.length < TIMELINE_PAGE || next === null) break
         after = next
       }

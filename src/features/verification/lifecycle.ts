@@ -8,13 +8,13 @@
  *                                            │ live after a down: reappeared             ▼
  */
 import type { TargetType } from '../../schemas/common.js'
+import type { TargetEventType } from '../../schemas/event.js'
 import type { Verdict } from './classify.js'
 
 export const VERIFICATION_STATES = ['not_checked', 'unprobeable', 'live', 'down', 'blocked', 'verified_down', 'stayed_down', 'reappeared', 'disputed'] as const
 export type VerificationState = (typeof VERIFICATION_STATES)[number]
 
-export const TARGET_EVENTS = ['target.verified_down', 'target.reappeared', 'target.disputed', 'target.stayed_down'] as const
-export type TargetEventType = (typeof TARGET_EVENTS)[number]
+export { TARGET_EVENT_TYPES as TARGET_EVENTS, type TargetEventType } from '../../schemas/event.js'
 
 export type Phase = 'open' | 'confirming' | 'monitoring' | 'done'
 
@@ -46,6 +46,10 @@ export interface Verification {
   /** re-emergences seen; a policy acts at most once per re-emergence (keyed by this count) */
   reappearances: number
   disputed: boolean
+  /** the vendor's last status the monitor was told (its claim); absent on records written before it was kept */
+  vendorStatus?: string | null
+  /** cases linked by a re-emergence (`resubmit`): the new case on the original, the original on the new one */
+  relatedCaseIds?: string[]
 }
 
 export interface LifecycleSettings {

@@ -27,8 +27,10 @@ export interface MonitorOptions {
   onReappear: ReappearPolicy
   /** each event of a step, once */
   emit: (v: Verification, event: TargetEvent) => Promise<void>
-  /** `resubmit`: files a new case for the target and links both ways; called once per re-emergence */
-  resubmit?: (v: Verification) => Promise<void>
+  /** `resubmit`: files a new case for the target (the monitor links both ways); called once per re-emergence */
+  resubmit?: (v: Verification) => Promise<{ id: string, provider: string, target: { type: TargetType, value: string }, createdAt: string }>
+  /** `reopen`: tells the vendor (a comment, where the provider takes them); called once per re-emergence */
+  reopen?: (v: Verification) => Promise<void>
   /** each probe's verdict (metrics) */
   onProbe?: (v: Verification, verdict: Verdict, durationMs: number) => void
   /** a registry hold on the host (clientHold/serverHold) counts as down; null = unknown. Unwired by default */
@@ -68,10 +70,23 @@ export class VerificationMonitor {
 
   async #after (v: Verification, e: TargetEvent): Promise<void> {
     await this.#o.emit(v, e)
-    if (e.type === 'target.reappeared' && this.#o.onReappear === 'resubmit' && this.#o.resubmit !== undefined &&
-      await this.#o.store.once(`resubmit:${v.caseId}:${v.reappearances}`)) {
-      await this.#o.resubmit(v)
+    if (e.type !== 'target.reappeared') return
+    const policy = this.#o.onReappear
+    if (policy === 'event' || !await this.#o.store.once(`${policy}:${v.caseId}:${v.reappearances}`)) return
+    if (policy === 'reopen') await this.#o.reopen?.(v)
+    if (policy === 'resubmit' && this.#o.resubmit !== undefined) {
+      const created = await this.#o.resubmit(v)
+      await this.link(v.caseId, created.id)
+      await this.track(created)
+      await this.link(created.id, v.caseId)
     }
+  }
+
+  /** Adds `relatedId` to the case's `relatedCaseIds` (a re-emergence's new case, or its original). */
+  async link (caseId: string, relatedId: string): Promise<Verification | null> {
+    return await this.#update(caseId, cur => cur === null || (cur.relatedCaseIds ?? []).includes(relatedId)
+      ? null
+      : { next: { ...cur, relatedCaseIds: [...(cur.relatedCaseIds ?? []), relatedId] }, events: [] })
   }
 
   /** case.created: the baseline probe is due now (an email/phone/social target is unprobeable at once). */
@@ -86,7 +101,8 @@ export class VerificationMonitor {
     const now = this.#o.clock.now()
     return await this.#update(caseId, cur => {
       if (cur === null) return null
-      const next = vendorSaid(cur, VENDOR_DOWN.has(status), now)
+      const said = vendorSaid(cur, VENDOR_DOWN.has(status), now)
+      const next = said === cur && cur.vendorStatus === status ? cur : { ...said, vendorStatus: status }
       return next === cur ? null : { next, events: [] }
     })
   }

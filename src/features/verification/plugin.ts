@@ -14,11 +14,12 @@ import type { LastProbePort } from '../../core/last-probe.js'
 import type { GatewayMetrics } from '../../metrics.js'
 import { Counter, Histogram } from 'prom-client'
 import { AUTH_PROBLEMS, CaseIdParamsSchema, problems } from '../../routes/responses.js'
-import type { CaseEvent } from '../../schemas/event.js'
+import type { AppendInput, CaseEvent, TargetEventData } from '../../schemas/event.js'
 import { loadSignatures } from './classify.js'
-import type { Verification } from './lifecycle.js'
+import type { TargetEvent, Verification } from './lifecycle.js'
 import { VerificationMonitor } from './monitor.js'
 import { probeTarget } from './probe.js'
+import { commentReappeared, resubmit, type ReappearDeps } from './reappear.js'
 import { dnsResolver, type DnsResolver } from './resolver.js'
 import { CheckAcceptedSchema, CheckPageSchema, CheckSchema, ChecksQuerySchema, type VerificationView } from './schema.js'
 import { MemoryVerificationStore, RedisVerificationStore, type VerificationStore } from './store.js'
@@ -30,7 +31,7 @@ export interface VerificationWiring {
   kv: KvStore
   jobs: JobRunner
   clock: Clock
-  events: { onRecorded: (fn: (event: CaseEvent) => Promise<unknown>) => void }
+  events: { onRecorded: (fn: (event: CaseEvent) => Promise<unknown>) => void, append: (input: AppendInput) => Promise<unknown> }
   metrics: GatewayMetrics
   /** sandbox mode: probes reach loopback only, and without a sandbox resolver every name is NXDOMAIN */
   sandbox: boolean
@@ -40,6 +41,10 @@ export interface VerificationWiring {
   holdCheck?: (host: string) => Promise<boolean | null>
   /** the target lookup's last probe: filled from the probe history when verification is on */
   lastProbe?: LastProbePort
+  /** `VERIFY_ON_REAPPEAR` resubmit/reopen: the write path `POST /v1/cases` uses, the case reads and idempotency */
+  reappear?: Omit<ReappearDeps, 'log'>
+  /** the app exposes the monitor and the store (tests tick replicas by hand) */
+  expose?: (v: { monitor: VerificationMonitor, store: VerificationStore }) => void
 }
 
 /** The sandbox's resolver when none is given: no name resolves, so no probe asks the system resolver or leaves the machine. */
@@ -52,7 +57,7 @@ const CLOSED_INTERNET: DnsResolver = {
 const iso = (t: number | null): string | null => t === null ? null : new Date(t).toISOString()
 
 export function verificationView (v: Verification | null): VerificationView {
-  if (v === null) return { state: 'not_checked', firstSeenLiveAt: null, lastSeenLiveAt: null, downSince: null, verifiedDownAt: null, lastCheckedAt: null, nextCheckAt: null, checks: 0 }
+  if (v === null) return { state: 'not_checked', firstSeenLiveAt: null, lastSeenLiveAt: null, downSince: null, verifiedDownAt: null, lastCheckedAt: null, nextCheckAt: null, checks: 0, relatedCaseIds: [] }
   return {
     state: v.state,
     firstSeenLiveAt: iso(v.firstSeenLiveAt),
@@ -61,7 +66,24 @@ export function verificationView (v: Verification | null): VerificationView {
     verifiedDownAt: iso(v.verifiedDownAt),
     lastCheckedAt: iso(v.lastCheckedAt),
     nextCheckAt: iso(v.nextCheckAt),
-    checks: v.checks
+    checks: v.checks,
+    relatedCaseIds: v.relatedCaseIds ?? []
+  }
+}
+
+/** the facts of a step for its event: the state, the reason, the times and the vendor's claim; never the page */
+export function targetEventData (v: Verification, e: TargetEvent): TargetEventData {
+  return {
+    caseId: v.caseId,
+    provider: v.provider,
+    // the record holds the case's target as the event gave it (with its host parts): the event names type and value
+    target: { type: v.target.type, value: v.target.value },
+    state: e.type.slice('target.'.length) as TargetEventData['state'],
+    reason: e.reason,
+    probedAt: new Date(e.at).toISOString(),
+    verifiedDownAt: iso(v.verifiedDownAt),
+    providerStatus: v.vendorStatus ?? null,
+    relatedCaseIds: v.relatedCaseIds ?? []
   }
 }
 
@@ -112,6 +134,12 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
   const store: VerificationStore = w.kv.kind === 'redis' && w.kv.client !== undefined ? new RedisVerificationStore(w.kv.client) : new MemoryVerificationStore(() => w.clock.now())
   const resolver = w.resolver ?? (w.sandbox ? CLOSED_INTERNET : dnsResolver(c.dnsServers))
   const m = verificationMetrics(w.metrics)
+  const reappear: ReappearDeps | undefined = w.reappear === undefined ? undefined : { ...w.reappear, log: app.log }
+  /** a re-emergence policy that failed is logged (the tick that ran it only counts its probes) */
+  const noted = async <T>(v: Verification, policy: string, work: Promise<T>): Promise<T> => await work.catch((err: unknown) => {
+    app.log.warn({ caseId: v.caseId, policy, err: (err as Error).message }, 'verification: the re-emergence policy failed')
+    throw err
+  })
   const monitor = new VerificationMonitor({
     store,
     clock: w.clock,
@@ -124,6 +152,7 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
     perHostPerMinute: c.hostProbesPerMinute,
     onReappear: c.onReappear,
     ...(w.holdCheck === undefined ? {} : { holdCheck: w.holdCheck }),
+    ...(reappear === undefined ? {} : { resubmit: async v => await noted(v, 'resubmit', resubmit(reappear, v)), reopen: async v => { await noted(v, 'reopen', commentReappeared(reappear, v)) } }),
     onProbe: (_v, verdict, ms) => { m.probes.observe({ outcome: verdict.outcome }, ms / 1000) },
     emit: async (v, e) => {
       const labels = { provider: v.provider, target_type: v.target.type }
@@ -133,9 +162,11 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
         if (v.firstDownAt !== null) m.liveAfterReport.observe(labels, Math.max(0, v.firstDownAt - v.reportedAt) / 1000)
       }
       app.log.info({ caseId: v.caseId, event: e.type, reason: e.reason, provider: v.provider }, `verification: ${e.type}`)
+      // the monitor calls this from the replica whose write won; the key also makes a retried step record nothing
+      await w.events.append({ type: e.type, data: targetEventData(v, e), key: `${e.type}:${v.caseId}:${e.at}`, occurredAt: new Date(e.at).toISOString() })
     }
   })
-  app.decorate('verification', { monitor, store })
+  w.expose?.({ monitor, store })
 
   if (c.enabled) {
     w.events.onRecorded(async event => {
@@ -201,10 +232,4 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
     if (waited === 'later' || waited === null) return await reply.code(202).header('location', location).send({ location })
     return waited
   })
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    verification: { monitor: VerificationMonitor, store: VerificationStore }
-  }
 }

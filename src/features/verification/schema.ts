@@ -28,7 +28,8 @@ const VERIFICATION_EXAMPLE = {
   verifiedDownAt: '2026-11-02T10:20:00.000Z',
   lastCheckedAt: '2026-11-02T10:20:00.000Z',
   nextCheckAt: '2026-11-02T11:20:00.000Z',
-  checks: 6
+  checks: 6,
+  relatedCaseIds: []
 }
 
 const When = Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
@@ -45,7 +46,10 @@ export const VerificationSchema = Type.Object({
   verifiedDownAt: When,
   lastCheckedAt: When,
   nextCheckAt: When,
-  checks: Type.Integer({ minimum: 0, description: 'Probes made of this case' })
+  checks: Type.Integer({ minimum: 0, description: 'Probes made of this case' }),
+  relatedCaseIds: Type.Array(Type.String(), {
+    description: 'Cases linked by a re-emergence with `VERIFY_ON_REAPPEAR=resubmit`: on the original, the case filed when the target came back; on that case, the original'
+  })
 }, { $id: 'Verification', additionalProperties: false, examples: [VERIFICATION_EXAMPLE] })
 export type VerificationView = Static<typeof VerificationSchema>
 

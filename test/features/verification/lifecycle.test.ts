@@ -73,7 +73,10 @@ function replicas (n: number, clock: ManualClock, policy: ReappearPolicy = 'even
       perHostPerMinute,
       onReappear: policy,
       emit: async (v: Verification, e: TargetEvent) => { r.events.push({ caseId: v.caseId, e }) },
-      resubmit: async (v: Verification) => { r.resubmitted.push(v.caseId) }
+      resubmit: async (v: Verification) => {
+        r.resubmitted.push(v.caseId)
+        return { id: `${v.caseId}-again`, provider: v.provider, target: v.target, createdAt: new Date(clock.now()).toISOString() }
+      }
     })
     return r
   })
@@ -154,6 +157,10 @@ describe('the verification lifecycle', () => {
     expect(all.filter(t => t === 'target.reappeared')).toHaveLength(1)
     expect(all.filter(t => t === 'target.verified_down')).toHaveLength(1)
     expect(r.flatMap(x => x.resubmitted)).toEqual([c.id])
+    // linked both ways in the records; the new case is tracked from its creation
+    const store = new RedisVerificationStore(clients.at(-1)!)
+    expect(await store.get(c.id)).toMatchObject({ relatedCaseIds: [`${c.id}-again`] })
+    expect(await store.get(`${c.id}-again`)).toMatchObject({ relatedCaseIds: [c.id], state: 'not_checked', target: c.target })
   })
 
   it('the vendor says taken_down while the page stays live for the whole run: disputed', async () => {
