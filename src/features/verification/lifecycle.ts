@@ -8,10 +8,8 @@
  *                                            │ live after a down: reappeared             ▼
  */
 import type { TargetType } from '../../schemas/common.js'
+import type { VerificationState } from '../../schemas/verification.js'
 import type { Verdict } from './classify.js'
-
-export const VERIFICATION_STATES = ['not_checked', 'unprobeable', 'live', 'down', 'blocked', 'verified_down', 'stayed_down', 'reappeared', 'disputed'] as const
-export type VerificationState = (typeof VERIFICATION_STATES)[number]
 
 export const TARGET_EVENTS = ['target.verified_down', 'target.reappeared', 'target.disputed', 'target.stayed_down'] as const
 export type TargetEventType = (typeof TARGET_EVENTS)[number]

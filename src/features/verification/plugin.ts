@@ -1,5 +1,5 @@
 /**
- * Verified outcomes wired into the app: the store (Redis when the gateway has one, else memory), the monitor, its
+ * Verified outcomes wired into the app: the store (built with the core, which also reads it for the cases' verification block), the monitor, its
  * tick on the jobs port (one run per tick across replicas, each run takes this replica's budget), the case-events
  * subscription (case.created → baseline, case.status_changed → confirmation) and the routes.
  */
@@ -9,24 +9,24 @@ import type { Clock } from '../../clock.js'
 import { ConfigError, type VerifyConfig } from '../../config.js'
 import { GatewayError } from '../../domain/problems.js'
 import type { JobRunner } from '../../jobs/port.js'
-import type { KvStore } from '../../store/kv-store.js'
 import type { GatewayMetrics } from '../../metrics.js'
 import { Counter, Histogram } from 'prom-client'
 import { AUTH_PROBLEMS, CaseIdParamsSchema, problems } from '../../routes/responses.js'
 import type { CaseEvent } from '../../schemas/event.js'
 import { loadSignatures } from './classify.js'
-import type { Verification } from './lifecycle.js'
 import { VerificationMonitor } from './monitor.js'
 import { probeTarget } from './probe.js'
 import { dnsResolver, type DnsResolver } from './resolver.js'
-import { CheckAcceptedSchema, CheckPageSchema, CheckSchema, ChecksQuerySchema, type VerificationView } from './schema.js'
-import { MemoryVerificationStore, RedisVerificationStore, type VerificationStore } from './store.js'
+import { CheckAcceptedSchema, CheckPageSchema, CheckSchema, ChecksQuerySchema } from './schema.js'
+import { verificationView } from './view.js'
+import type { VerificationStore } from './store.js'
 
 export const VERIFY_QUEUE = 'verify-tick'
 
 export interface VerificationWiring {
   config: VerifyConfig
-  kv: KvStore
+  /** the core's verification store (features/verification/store.ts: openVerificationStore) */
+  store: VerificationStore
   jobs: JobRunner
   clock: Clock
   events: { onRecorded: (fn: (event: CaseEvent) => Promise<unknown>) => void }
@@ -44,22 +44,6 @@ const CLOSED_INTERNET: DnsResolver = {
   resolve4: async () => { throw Object.assign(new Error('sandbox: no such host'), { code: 'ENOTFOUND' }) },
   resolve6: async () => { throw Object.assign(new Error('sandbox: no such host'), { code: 'ENOTFOUND' }) },
   resolveCname: async () => { throw Object.assign(new Error('sandbox: no such host'), { code: 'ENODATA' }) }
-}
-
-const iso = (t: number | null): string | null => t === null ? null : new Date(t).toISOString()
-
-export function verificationView (v: Verification | null): VerificationView {
-  if (v === null) return { state: 'not_checked', firstSeenLiveAt: null, lastSeenLiveAt: null, downSince: null, verifiedDownAt: null, lastCheckedAt: null, nextCheckAt: null, checks: 0 }
-  return {
-    state: v.state,
-    firstSeenLiveAt: iso(v.firstSeenLiveAt),
-    lastSeenLiveAt: iso(v.lastSeenLiveAt),
-    downSince: iso(v.downSince),
-    verifiedDownAt: iso(v.verifiedDownAt),
-    lastCheckedAt: iso(v.lastCheckedAt),
-    nextCheckAt: iso(v.nextCheckAt),
-    checks: v.checks
-  }
 }
 
 /** how long POST /checks waits for the probe before answering 202 */
@@ -106,7 +90,7 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
   const c = w.config
   const { signatures, errors } = loadSignatures(c.signaturesFile)
   if (errors.length > 0) throw new ConfigError(errors)
-  const store: VerificationStore = w.kv.kind === 'redis' && w.kv.client !== undefined ? new RedisVerificationStore(w.kv.client) : new MemoryVerificationStore(() => w.clock.now())
+  const store = w.store
   const resolver = w.resolver ?? (w.sandbox ? CLOSED_INTERNET : dnsResolver(c.dnsServers))
   const m = verificationMetrics(w.metrics)
   const monitor = new VerificationMonitor({
