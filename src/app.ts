@@ -94,7 +94,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(webhooksFeature, { core, config, expose: handle => { app.decorate('webhooks', handle) } })
   // verified outcomes: the gateway probes targets itself (VERIFY_*; a sandbox probe never leaves the machine)
   await app.register(verificationFeature, {
-    ...{ config: config.verify, kv: core.store, jobs: core.events.jobs, clock: core.clock, events: core.events.service, metrics, sandbox: config.sandbox, holdCheck: core.targets.holdCheck, lastProbe },
+    ...{ config: config.verify, store: core.verificationStore, jobs: core.events.jobs, clock: core.clock, events: core.events.service, metrics, sandbox: config.sandbox, holdCheck: core.targets.holdCheck, lastProbe },
     reappear: { writes: core.writes, cases: core.cases, idempotency: core.idempotency, routing: config.routing },
     expose: v => { app.decorate('verification', v) },
     ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver })

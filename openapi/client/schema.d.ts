@@ -936,6 +936,37 @@ export interface components {
             submitted?: string;
         };
         /**
+         * @description What the gateway's own probes of the target say (verified outcomes). On every case the API answers with (listings, detail, exports); `not_checked` for a case the gateway has no probe record of, which is every case while verification is off (VERIFY_ENABLED=false).
+         * @example {
+         *       "state": "verified_down",
+         *       "firstSeenLiveAt": "2026-11-01T09:00:00.000Z",
+         *       "lastSeenLiveAt": "2026-11-02T08:00:00.000Z",
+         *       "downSince": "2026-11-02T10:00:00.000Z",
+         *       "verifiedDownAt": "2026-11-02T10:20:00.000Z",
+         *       "lastCheckedAt": "2026-11-02T10:20:00.000Z",
+         *       "nextCheckAt": "2026-11-02T11:20:00.000Z",
+         *       "checks": 6,
+         *       "relatedCaseIds": []
+         *     }
+         */
+        Verification: {
+            /**
+             * @description `not_checked` (no probe yet, or verification is off), `unprobeable` (email, phone, social), `live`, `down`, `blocked` (a warning page in front), `verified_down` (confirmed after the vendor said so), `stayed_down` (down through the monitoring window), `reappeared`, `disputed` (the vendor said taken down, every confirmation probe saw the page live)
+             * @enum {string}
+             */
+            state: "not_checked" | "unprobeable" | "live" | "down" | "blocked" | "verified_down" | "stayed_down" | "reappeared" | "disputed";
+            firstSeenLiveAt: string | null;
+            lastSeenLiveAt: string | null;
+            downSince: string | null;
+            verifiedDownAt: string | null;
+            lastCheckedAt: string | null;
+            nextCheckAt: string | null;
+            /** @description Probes made of this case */
+            checks: number;
+            /** @description Cases linked by a re-emergence with `VERIFY_ON_REAPPEAR=resubmit`: on the original, the case filed when the target came back; on that case, the original */
+            relatedCaseIds: string[];
+        };
+        /**
          * @example {
          *       "id": "phishfort:054zKkjCnR1I3B3U812z",
          *       "provider": "phishfort",
@@ -1007,6 +1038,7 @@ export interface components {
                 self: string;
                 provider: string | null;
             };
+            verification?: components["schemas"]["Verification"];
         };
         /**
          * @example {
@@ -1409,6 +1441,7 @@ export interface components {
                 self: string;
                 provider: string | null;
             };
+            verification?: components["schemas"]["Verification"];
             /** @description Oldest first */
             history: components["schemas"]["HistoryEntry"][];
             /** @description Cloudflare only */
@@ -3788,36 +3821,6 @@ export interface components {
         };
         /**
          * @example {
-         *       "state": "verified_down",
-         *       "firstSeenLiveAt": "2026-11-01T09:00:00.000Z",
-         *       "lastSeenLiveAt": "2026-11-02T08:00:00.000Z",
-         *       "downSince": "2026-11-02T10:00:00.000Z",
-         *       "verifiedDownAt": "2026-11-02T10:20:00.000Z",
-         *       "lastCheckedAt": "2026-11-02T10:20:00.000Z",
-         *       "nextCheckAt": "2026-11-02T11:20:00.000Z",
-         *       "checks": 6,
-         *       "relatedCaseIds": []
-         *     }
-         */
-        Verification: {
-            /**
-             * @description `not_checked` (no probe yet), `unprobeable` (email, phone, social), `live`, `down`, `blocked` (a warning page in front), `verified_down` (confirmed after the vendor said so), `stayed_down` (down through the monitoring window), `reappeared`, `disputed` (the vendor said taken down, every confirmation probe saw the page live)
-             * @enum {string}
-             */
-            state: "not_checked" | "unprobeable" | "live" | "down" | "blocked" | "verified_down" | "stayed_down" | "reappeared" | "disputed";
-            firstSeenLiveAt: string | null;
-            lastSeenLiveAt: string | null;
-            downSince: string | null;
-            verifiedDownAt: string | null;
-            lastCheckedAt: string | null;
-            nextCheckAt: string | null;
-            /** @description Probes made of this case */
-            checks: number;
-            /** @description Cases linked by a re-emergence with `VERIFY_ON_REAPPEAR=resubmit`: on the original, the case filed when the target came back; on that case, the original */
-            relatedCaseIds: string[];
-        };
-        /**
-         * @example {
          *       "id": "3f6c1d2e-8a0b-4c55-9e61-2b7f0c9d4a10",
          *       "caseId": "bf_48213",
          *       "at": "2026-11-02T10:20:00.000Z",
@@ -4096,6 +4099,8 @@ export interface operations {
                 since?: string;
                 /** @description createdAt before (RFC 3339, exclusive) */
                 until?: string;
+                /** @description Comma-separated verification states (`verification.state`): not_checked, unprobeable, live, down, blocked, verified_down, stayed_down, reappeared, disputed. Applied by the gateway to each page after the vendor pages are merged and the verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold). */
+                verification?: string;
                 limit?: number;
                 /** @description `nextCursor` of the previous page. Only valid with the same filters. */
                 cursor?: string;
@@ -7566,6 +7571,8 @@ export interface operations {
                 since?: string;
                 /** @description createdAt before (RFC 3339, exclusive) */
                 until?: string;
+                /** @description Comma-separated verification states (`verification.state`): not_checked, unprobeable, live, down, blocked, verified_down, stayed_down, reappeared, disputed. Applied by the gateway to each page after the vendor pages are merged and the verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold). */
+                verification?: string;
             };
             header?: never;
             path?: never;
@@ -7582,8 +7589,8 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example id,provider,providerCaseId,targetType,targetValue,targetDomain,status,terminal,providerStatus,brandId,brandName,threatClass,threatName,threatPlatform,reportedBy,createdAt,updatedAt,providerLink
-                     *     phishfort:054zKkjCnR1I3B3U812z,phishfort,054zKkjCnR1I3B3U812z,url,https://uniformprivate.cc/chevrolet/,uniformprivate.cc,taken_down,true,takedown_success,,exampleclient.com,phishing,Brand - Website - Impersonation,,analyst@example.com,2021-11-08T20:36:43.765Z,2021-12-06T15:10:01.299Z,
+                     * @example id,provider,providerCaseId,targetType,targetValue,targetDomain,status,terminal,providerStatus,brandId,brandName,threatClass,threatName,threatPlatform,reportedBy,createdAt,updatedAt,providerLink,verificationState,verifiedDownAt,verificationLastCheckedAt
+                     *     phishfort:054zKkjCnR1I3B3U812z,phishfort,054zKkjCnR1I3B3U812z,url,https://uniformprivate.cc/chevrolet/,uniformprivate.cc,taken_down,true,takedown_success,,exampleclient.com,phishing,Brand - Website - Impersonation,,analyst@example.com,2021-11-08T20:36:43.765Z,2021-12-06T15:10:01.299Z,,not_checked,,
                      */
                     "text/csv": string;
                     /** @example {"id":"phishfort:054zKkjCnR1I3B3U812z","provider":"phishfort","providerCaseId":"054zKkjCnR1I3B3U812z","target":{"type":"url","value":"https://uniformprivate.cc/chevrolet/","domain":"uniformprivate.cc"},"status":"taken_down","terminal":true,"providerStatus":"takedown_success","brand":{"id":null,"name":"exampleclient.com"},"threat":{"class":"phishing","name":"Brand - Website - Impersonation","platform":null},"reportedBy":"analyst@example.com","createdAt":"2021-11-08T20:36:43.765Z","updatedAt":"2021-12-06T15:10:01.299Z","links":{"self":"/v1/cases/phishfort:054zKkjCnR1I3B3U812z","provider":null}} */
@@ -8115,6 +8122,37 @@ export interface operations {
                             links: {
                                 self: string;
                                 provider: string | null;
+                            };
+                            /**
+                             * @description What the gateway's own probes of the target say (verified outcomes). On every case the API answers with (listings, detail, exports); `not_checked` for a case the gateway has no probe record of, which is every case while verification is off (VERIFY_ENABLED=false).
+                             * @example {
+                             *       "state": "verified_down",
+                             *       "firstSeenLiveAt": "2026-11-01T09:00:00.000Z",
+                             *       "lastSeenLiveAt": "2026-11-02T08:00:00.000Z",
+                             *       "downSince": "2026-11-02T10:00:00.000Z",
+                             *       "verifiedDownAt": "2026-11-02T10:20:00.000Z",
+                             *       "lastCheckedAt": "2026-11-02T10:20:00.000Z",
+                             *       "nextCheckAt": "2026-11-02T11:20:00.000Z",
+                             *       "checks": 6,
+                             *       "relatedCaseIds": []
+                             *     }
+                             */
+                            verification?: {
+                                /**
+                                 * @description `not_checked` (no probe yet, or verification is off), `unprobeable` (email, phone, social), `live`, `down`, `blocked` (a warning page in front), `verified_down` (confirmed after the vendor said so), `stayed_down` (down through the monitoring window), `reappeared`, `disputed` (the vendor said taken down, every confirmation probe saw the page live)
+                                 * @enum {string}
+                                 */
+                                state: "not_checked" | "unprobeable" | "live" | "down" | "blocked" | "verified_down" | "stayed_down" | "reappeared" | "disputed";
+                                firstSeenLiveAt: string | null;
+                                lastSeenLiveAt: string | null;
+                                downSince: string | null;
+                                verifiedDownAt: string | null;
+                                lastCheckedAt: string | null;
+                                nextCheckAt: string | null;
+                                /** @description Probes made of this case */
+                                checks: number;
+                                /** @description Cases linked by a re-emergence with `VERIFY_ON_REAPPEAR=resubmit`: on the original, the case filed when the target came back; on that case, the original */
+                                relatedCaseIds: string[];
                             };
                         };
                         /** @description The state before this change; null on case.created */

@@ -22,6 +22,8 @@ import type { LookaheadOptions } from '../services/lookahead.js'
 import { CaseWriteService } from '../services/writes.js'
 import { buildTargets, type Targets } from '../features/targets/build.js'
 import { openCaseIndex } from '../features/targets/index-store.js'
+import { openVerificationStore, type VerificationStore } from '../features/verification/store.js'
+import { verificationCaseView } from '../features/verification/view.js'
 import type { Sandbox } from '../simulators/sandbox.js'
 import { StatusEngine, type StatusOverrides } from '../status/engine.js'
 import { SharedCache } from '../store/cached.js'
@@ -53,6 +55,8 @@ export interface BuiltCore extends Core {
   sandbox: Sandbox | null
   /** target intelligence: the index and RDAP enrichment behind relatedCases, enrichment, duplicates and the lookup */
   targets: Targets
+  /** verified outcomes: the store the verification feature writes and the cases' verification block reads */
+  verificationStore: VerificationStore
 }
 
 export async function buildCore (app: FastifyInstance, config: Config, metrics: GatewayMetrics, opts: CoreOptions): Promise<BuiltCore> {
@@ -100,8 +104,9 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
   const targets = buildTargets(config.targets, {
     store, clock, log: app.log, sandbox: config.sandbox, ...(sandbox?.rdap === undefined ? {} : { sandboxRdap: sandbox.rdap }), ...(opts.resolve === undefined ? {} : { resolve: opts.resolve })
   })
+  const verificationStore = openVerificationStore(store, clock)
   const cases = new CaseService(providers, config.gatewaySecret, {
-    views: [targets.view],
+    views: [targets.view, verificationCaseView({ store: verificationStore, log: app.log })],
     observer,
     clock,
     ...lookahead,
@@ -132,6 +137,7 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     cases,
     writes: new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope, index: openCaseIndex(targets.index) }),
     targets,
+    verificationStore,
     lookahead,
     ...(opts.webhookLookup === undefined ? {} : { webhookLookup: opts.webhookLookup }),
     closing: () => closing,

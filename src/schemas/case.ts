@@ -3,6 +3,7 @@ import { NullableRfc3339Schema, NullableString, Rfc3339Schema, TargetTypeSchema 
 import { ProviderIdSchema } from './provider.js'
 import { CASE_DETAIL_EXAMPLE, CASE_EXAMPLE, CASE_PAGE_EXAMPLE } from './examples.js'
 import { EnrichmentSchema, RelatedCaseSchema } from './target-intel.js'
+import { VerificationSchema } from './verification.js'
 import { UNIFIED_STATUSES, UnifiedStatusSchema, type UnifiedStatus } from './unified-status.js'
 
 export const TargetSchema = Type.Object({
@@ -60,7 +61,8 @@ export const CaseSchema = Type.Object({
   links: Type.Object({
     self: Type.String(),
     provider: NullableString
-  }, { additionalProperties: false })
+  }, { additionalProperties: false }),
+  verification: Type.Optional(VerificationSchema)
 }, { $id: 'Case', additionalProperties: false, examples: [CASE_EXAMPLE] })
 export type Case = Static<typeof CaseSchema>
 
@@ -147,6 +149,15 @@ export const CaseListQuerySchema = Type.Object({
   brand: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Brand id, or words of the brand name (case-insensitive, every word must appear: `acme` finds "Acme Bank" and "acme.com")' })),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt at or after (RFC 3339)' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt before (RFC 3339, exclusive)' })),
+  verification: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: 'Comma-separated verification states (`verification.state`): not_checked, unprobeable, live, down, blocked, verified_down, ' +
+      'stayed_down, reappeared, disputed. Applied by the gateway to each page after the vendor pages are merged and the ' +
+      'verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, ' +
+      'with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold).',
+    examples: ['verified_down,stayed_down', 'reappeared,disputed']
+  })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: '`nextCursor` of the previous page. Only valid with the same filters.' }))
 }, { additionalProperties: false })

@@ -18,6 +18,7 @@ import { isTerminal, isUnifiedStatus, UNIFIED_STATUSES, type UnifiedStatus } fro
 import { MergedListing, type MergedListingOptions } from './merged-listing.js'
 import type { ProviderSet } from './provider-set.js'
 import type { CaseView } from './case-views.js'
+import { isVerificationState, VERIFICATION_STATES, type VerificationState } from '../schemas/verification.js'
 import { normaliseHost } from '../domain/target-identity.js'
 
 export interface ListOptions extends MergedListingOptions {
@@ -41,6 +42,8 @@ interface Filters extends CaseFilters {
   /** the normalised host / registrable domain of the target (applied by the gateway, across vendors) */
   host?: string
   registrableDomain?: string
+  /** verification states: applied to each page once the case views have set the block */
+  verification?: VerificationState[]
 }
 
 export class CaseService {
@@ -61,7 +64,7 @@ export class CaseService {
   async list (query: CaseListQuery, signal: CancelSignal, log: Logger): Promise<CasePage> {
     const filters = this.#filters(query)
     // rows are mapped when the merge hands them out, or when a gateway-side filter has to look at them
-    const filtered = Object.keys(filters).some(k => k !== 'providers')
+    const filtered = Object.keys(filters).some(k => k !== 'providers' && k !== 'verification')
     const page = await this.#listing.page({
       cursor: query.cursor,
       limit: query.limit,
@@ -85,7 +88,8 @@ export class CaseService {
     }, signal, log)
     const items = page.items.map(row => row.toCase())
     for (const view of this.#views) if (view.page !== undefined) await view.page(items, signal)
-    return { ...page, items }
+    const states = filters.verification
+    return { ...page, items: states === undefined ? items : items.filter(c => states.includes(c.verification?.state ?? 'not_checked')) }
   }
 
   async get (id: string, opts: { raw: boolean }, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
@@ -178,6 +182,7 @@ export class CaseService {
     if (query.brand !== undefined) filters.brand = query.brand
     if (query.host !== undefined) filters.host = normalisedOrBad('host', normaliseHost(query.host), query.host)
     if (query.registrableDomain !== undefined) filters.registrableDomain = normalisedOrBad('registrableDomain', normaliseHost(query.registrableDomain), query.registrableDomain)
+    if (query.verification !== undefined) filters.verification = verificationStates(query.verification)
     return filters
   }
 }
@@ -205,6 +210,20 @@ function normalisedOrBad (name: string, normalised: string | null, raw: string):
 }
 
 /** `host=` and `registrableDomain=`: the target's normalised fields (the same on every vendor) */
+/** a `verification=` list, or a 400 naming the allowed states */
+export function verificationStates (value: string): VerificationState[] {
+  const names = csv(value)
+  const bad = names.filter(n => !isVerificationState(n))
+  if (bad.length > 0 || names.length === 0) {
+    const allowed = VERIFICATION_STATES.join(', ')
+    throw new GatewayError('GW_ERR_VALIDATION', `Unknown verification state ${bad.join(', ') || '(empty)'}; allowed: ${allowed}`, {
+      errors: [{ path: '/verification', message: `must be a comma-separated list of ${allowed}` }],
+      allowed: [...VERIFICATION_STATES]
+    })
+  }
+  return VERIFICATION_STATES.filter(s => names.includes(s))
+}
+
 export function matchesTarget (c: Case, f: Pick<Filters, 'host' | 'registrableDomain'>): boolean {
   if (f.host !== undefined && c.target.host !== f.host) return false
   if (f.registrableDomain !== undefined && c.target.registrableDomain !== f.registrableDomain) return false
@@ -213,7 +232,8 @@ export function matchesTarget (c: Case, f: Pick<Filters, 'host' | 'registrableDo
 
 function fingerprintOf (f: Filters): string {
   const canonical = JSON.stringify([f.providers, f.statuses ?? null, f.since ?? null, f.until ?? null, f.q?.toLowerCase() ?? null, f.targetType ?? null, f.brand?.toLowerCase() ?? null,
-    ...(f.host === undefined && f.registrableDomain === undefined ? [] : [f.host ?? null, f.registrableDomain ?? null])])
+    ...(f.host === undefined && f.registrableDomain === undefined ? [] : [f.host ?? null, f.registrableDomain ?? null]),
+    ...(f.verification === undefined ? [] : [{ verification: f.verification }])])
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16)
 }
 

@@ -66,7 +66,11 @@ export const CASE_COLUMNS: ReadonlyArray<Column<Case>> = [
   { header: 'reportedBy', get: c => c.reportedBy },
   { header: 'createdAt', get: c => c.createdAt },
   { header: 'updatedAt', get: c => c.updatedAt },
-  { header: 'providerLink', get: c => c.links.provider }
+  { header: 'providerLink', get: c => c.links.provider },
+  // the gateway's own probes (the case's verification block; not_checked without one)
+  { header: 'verificationState', get: c => c.verification?.state ?? 'not_checked' },
+  { header: 'verifiedDownAt', get: c => c.verification?.verifiedDownAt ?? null },
+  { header: 'verificationLastCheckedAt', get: c => c.verification?.lastCheckedAt ?? null }
 ]
 
 /** A case-change event as the event log holds it (the events export writes these; a structural type). */

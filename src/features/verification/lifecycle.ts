@@ -9,10 +9,8 @@
  */
 import type { TargetType } from '../../schemas/common.js'
 import type { TargetEventType } from '../../schemas/event.js'
+import type { VerificationState } from '../../schemas/verification.js'
 import type { Verdict } from './classify.js'
-
-export const VERIFICATION_STATES = ['not_checked', 'unprobeable', 'live', 'down', 'blocked', 'verified_down', 'stayed_down', 'reappeared', 'disputed'] as const
-export type VerificationState = (typeof VERIFICATION_STATES)[number]
 
 export { TARGET_EVENT_TYPES as TARGET_EVENTS, type TargetEventType } from '../../schemas/event.js'
 

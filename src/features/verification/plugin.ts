@@ -1,5 +1,5 @@
 /**
- * Verified outcomes wired into the app: the store (Redis when the gateway has one, else memory), the monitor, its
+ * Verified outcomes wired into the app: the store (built with the core, which also reads it for the cases' verification block), the monitor, its
  * tick on the jobs port (one run per tick across replicas, each run takes this replica's budget), the case-events
  * subscription (case.created → baseline, case.status_changed → confirmation) and the routes.
  */
@@ -9,7 +9,6 @@ import type { Clock } from '../../clock.js'
 import { ConfigError, type VerifyConfig } from '../../config.js'
 import { GatewayError } from '../../domain/problems.js'
 import type { JobRunner } from '../../jobs/port.js'
-import type { KvStore } from '../../store/kv-store.js'
 import type { LastProbePort } from '../../core/last-probe.js'
 import type { GatewayMetrics } from '../../metrics.js'
 import { Counter, Histogram } from 'prom-client'
@@ -21,14 +20,16 @@ import { VerificationMonitor } from './monitor.js'
 import { probeTarget } from './probe.js'
 import { commentReappeared, resubmit, type ReappearDeps } from './reappear.js'
 import { dnsResolver, type DnsResolver } from './resolver.js'
-import { CheckAcceptedSchema, CheckPageSchema, CheckSchema, ChecksQuerySchema, type VerificationView } from './schema.js'
-import { MemoryVerificationStore, RedisVerificationStore, type VerificationStore } from './store.js'
+import { CheckAcceptedSchema, CheckPageSchema, CheckSchema, ChecksQuerySchema } from './schema.js'
+import { verificationView } from './view.js'
+import type { VerificationStore } from './store.js'
 
 export const VERIFY_QUEUE = 'verify-tick'
 
 export interface VerificationWiring {
   config: VerifyConfig
-  kv: KvStore
+  /** the core's verification store (features/verification/store.ts: openVerificationStore) */
+  store: VerificationStore
   jobs: JobRunner
   clock: Clock
   events: { onRecorded: (fn: (event: CaseEvent) => Promise<unknown>) => void, append: (input: AppendInput) => Promise<unknown> }
@@ -55,21 +56,6 @@ const CLOSED_INTERNET: DnsResolver = {
 }
 
 const iso = (t: number | null): string | null => t === null ? null : new Date(t).toISOString()
-
-export function verificationView (v: Verification | null): VerificationView {
-  if (v === null) return { state: 'not_checked', firstSeenLiveAt: null, lastSeenLiveAt: null, downSince: null, verifiedDownAt: null, lastCheckedAt: null, nextCheckAt: null, checks: 0, relatedCaseIds: [] }
-  return {
-    state: v.state,
-    firstSeenLiveAt: iso(v.firstSeenLiveAt),
-    lastSeenLiveAt: iso(v.lastSeenLiveAt),
-    downSince: iso(v.downSince),
-    verifiedDownAt: iso(v.verifiedDownAt),
-    lastCheckedAt: iso(v.lastCheckedAt),
-    nextCheckAt: iso(v.nextCheckAt),
-    checks: v.checks,
-    relatedCaseIds: v.relatedCaseIds ?? []
-  }
-}
 
 /** the facts of a step for its event: the state, the reason, the times and the vendor's claim; never the page */
 export function targetEventData (v: Verification, e: TargetEvent): TargetEventData {
@@ -131,7 +117,7 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
   const c = w.config
   const { signatures, errors } = loadSignatures(c.signaturesFile)
   if (errors.length > 0) throw new ConfigError(errors)
-  const store: VerificationStore = w.kv.kind === 'redis' && w.kv.client !== undefined ? new RedisVerificationStore(w.kv.client) : new MemoryVerificationStore(() => w.clock.now())
+  const store = w.store
   const resolver = w.resolver ?? (w.sandbox ? CLOSED_INTERNET : dnsResolver(c.dnsServers))
   const m = verificationMetrics(w.metrics)
   const reappear: ReappearDeps | undefined = w.reappear === undefined ? undefined : { ...w.reappear, log: app.log }

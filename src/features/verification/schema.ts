@@ -1,6 +1,6 @@
-/** The API shapes of verified outcomes: the verification block and one probe (never the page body). */
-import { Type, type Static } from 'typebox'
-import { VERIFICATION_STATES } from './lifecycle.js'
+/** The API shapes of the probe history: one probe (never the page body) and a page of them (the block is in schemas/verification.ts). */
+import { Type } from 'typebox'
+import { VERIFICATION_EXAMPLE, VerificationSchema } from '../../schemas/verification.js'
 
 const CHECK_EXAMPLE = {
   id: '3f6c1d2e-8a0b-4c55-9e61-2b7f0c9d4a10',
@@ -19,39 +19,6 @@ const CHECK_EXAMPLE = {
   bytes: 1843,
   durationMs: 412
 }
-
-const VERIFICATION_EXAMPLE = {
-  state: 'verified_down' as const,
-  firstSeenLiveAt: '2026-11-01T09:00:00.000Z',
-  lastSeenLiveAt: '2026-11-02T08:00:00.000Z',
-  downSince: '2026-11-02T10:00:00.000Z',
-  verifiedDownAt: '2026-11-02T10:20:00.000Z',
-  lastCheckedAt: '2026-11-02T10:20:00.000Z',
-  nextCheckAt: '2026-11-02T11:20:00.000Z',
-  checks: 6,
-  relatedCaseIds: []
-}
-
-const When = Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
-
-export const VerificationSchema = Type.Object({
-  state: Type.Enum(VERIFICATION_STATES, {
-    description: '`not_checked` (no probe yet), `unprobeable` (email, phone, social), `live`, `down`, `blocked` (a warning page in front), ' +
-      '`verified_down` (confirmed after the vendor said so), `stayed_down` (down through the monitoring window), `reappeared`, `disputed` ' +
-      '(the vendor said taken down, every confirmation probe saw the page live)'
-  }),
-  firstSeenLiveAt: When,
-  lastSeenLiveAt: When,
-  downSince: When,
-  verifiedDownAt: When,
-  lastCheckedAt: When,
-  nextCheckAt: When,
-  checks: Type.Integer({ minimum: 0, description: 'Probes made of this case' }),
-  relatedCaseIds: Type.Array(Type.String(), {
-    description: 'Cases linked by a re-emergence with `VERIFY_ON_REAPPEAR=resubmit`: on the original, the case filed when the target came back; on that case, the original'
-  })
-}, { $id: 'Verification', additionalProperties: false, examples: [VERIFICATION_EXAMPLE] })
-export type VerificationView = Static<typeof VerificationSchema>
 
 export const CheckSchema = Type.Object({
   id: Type.String(),

@@ -4,6 +4,8 @@
  * them under one `{vf}` hash tag (a Cluster slot), so the compare-and-set and the due set move in one script.
  */
 import type { Cluster, Redis } from 'ioredis'
+import type { Clock } from '../../clock.js'
+import type { KvStore } from '../../store/kv-store.js'
 import type { Verification } from './lifecycle.js'
 
 /** A probe as the API shows it: what was seen, never the page body. */
@@ -159,4 +161,9 @@ export class RedisVerificationStore implements VerificationStore {
     ])
     return { items: items.map(i => JSON.parse(i) as Check), total }
   }
+}
+
+/** Redis when the gateway has one (replicas share it), else memory */
+export function openVerificationStore (kv: KvStore, clock: Clock): VerificationStore {
+  return kv.kind === 'redis' && kv.client !== undefined ? new RedisVerificationStore(kv.client) : new MemoryVerificationStore(() => clock.now())
 }
