@@ -2,7 +2,7 @@
  * The case export at size: 10,000 simulated cases (split evenly over the registered providers) exported as CSV
  * by a real gateway process (live mode against simulators in this process, so the process measured holds only the
  * gateway). The file parses with csv-parse back to the 10,000 cases; the gateway's peak RSS (VmHWM, reset before the
- * export) grows by less than 30 MB over its warmed-up RSS; a client reading at 10 KB/s does not grow it further.
+ * export) grows by less than PEAK_BUDGET over its warmed-up RSS; a client reading at 10 KB/s does not grow it further.
  * (Past the process, the kernel's socket send buffer, autotuned up to net.ipv4.tcp_wmem's maximum, 4 MB here, takes
  * what the slow client has not read yet: a file of a few MB is written out entirely while RSS stays flat. That the
  * gateway itself only pulls a page when the socket takes the previous one is shown in test/routes/export.test.ts.)
@@ -26,6 +26,14 @@ const TOTAL = 10_000
 const COUNTS = Object.fromEntries(PROVIDER_IDS.map((id, i) =>
   [id, Math.floor(TOTAL / PROVIDER_IDS.length) + (i < TOTAL % PROVIDER_IDS.length ? 1 : 0) - (id === 'netcraft' ? 1 : 0)])) as Record<ProviderId, number>
 const MB = 1024 * 1024
+/**
+ * The peak RSS growth an export of 10,000 cases may cause: a bound that does not grow with the number of cases (the
+ * export streams). Measured: +11 MB when a row held only the vendor's fields; +21 MB on a quiet machine since every row
+ * also carries the normalised target and the verification block, and up to +34 MB when the machine runs other work
+ * (V8 collects later). The margin for the slow client's run over the fast one's peak is likewise GC timing.
+ */
+const PEAK_BUDGET = 40 * MB
+const SLOW_MARGIN = 10 * MB
 const KEY = 'export-reader-key-0123'
 
 let sims: Record<ProviderId, RunningSimulator>
@@ -108,7 +116,7 @@ describe('exporting 10,000 cases', () => {
   let baseline = 0
   let fullExportCalls = 0
 
-  it('parses back to the same 10,000 rows while the gateway\'s peak RSS grows by less than 30 MB', async () => {
+  it('parses back to the same 10,000 rows while the gateway\'s peak RSS grows by less than PEAK_BUDGET', async () => {
     // warm-up: the code paths, connection pools and caches of a first export, at every provider (the first 256 KB of
     // each provider's export: each vendor's connector, mapper and connection pool are then loaded and JIT-compiled)
     for (const id of PROVIDER_IDS) {
@@ -133,7 +141,7 @@ describe('exporting 10,000 cases', () => {
     for (let i = 1; i < rows.length; i++) expect((rows[i - 1]!.createdAt ?? '') >= (rows[i]!.createdAt ?? '')).toBe(true)
     console.log(`[export] 10,000 cases, ${(res.body.length / MB).toFixed(2)} MB of CSV, ${fullExportCalls} vendor requests; ` +
       `RSS baseline ${(baseline / MB).toFixed(1)} MB, peak ${(peak / MB).toFixed(1)} MB (+${(fastPeakGrowth / MB).toFixed(1)} MB)`)
-    expect(fastPeakGrowth).toBeLessThan(30 * MB)
+    expect(fastPeakGrowth).toBeLessThan(PEAK_BUDGET)
   }, 180_000)
 
   it('a client reading at 10 KB/s does not grow the gateway further', async () => {
@@ -150,7 +158,7 @@ describe('exporting 10,000 cases', () => {
     const peak = Math.max(memory('VmHWM'), sampledPeak)
     console.log(`[export] slow client: read ${(res.body.length / 1024).toFixed(0)} KB at 10 KB/s; ${calls} vendor requests ` +
       `(the whole export took ${fullExportCalls}); RSS peak ${(peak / MB).toFixed(1)} MB (+${((peak - baseline) / MB).toFixed(1)} MB over the baseline)`)
-    expect(peak - baseline).toBeLessThan(Math.max(fastPeakGrowth, 0) + 5 * MB)
-    expect(peak - baseline).toBeLessThan(30 * MB)
+    expect(peak - baseline).toBeLessThan(Math.max(fastPeakGrowth, 0) + SLOW_MARGIN)
+    expect(peak - baseline).toBeLessThan(PEAK_BUDGET)
   }, 120_000)
 })

@@ -80,7 +80,8 @@ describe('the verification block', () => {
           verifiedDownAt: '2026-11-02T10:20:00.000Z',
           lastCheckedAt: '2026-11-02T10:00:00.000Z',
           nextCheckAt: '2026-11-02T11:00:00.000Z',
-          checks: 4
+          checks: 4,
+          relatedCaseIds: []
         })
       }
       if (want === 'not_checked') expect(c.verification?.checks).toBe(0)
