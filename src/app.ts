@@ -21,6 +21,7 @@ import type { MilestoneRecorder } from './features/reporting/milestones.js'
 import { reportingFeature } from './features/reporting/plugin.js'
 import type { Targets } from './features/targets/build.js'
 import { LastProbePort } from './core/last-probe.js'
+import type { CaseEnrichmentRecords } from './core/case-enrichment.js'
 import { targetsFeature } from './features/targets/plugin.js'
 import { verificationFeature } from './features/verification/plugin.js'
 import type { VerificationMonitor } from './features/verification/monitor.js'
@@ -59,6 +60,8 @@ declare module 'fastify' {
     webhooks: WebhooksHandle
     /** target intelligence: the index, RDAP enrichment and the registry-hold check for verification */
     targets: Targets
+    /** per case, its registrar and hosting network once its RDAP enrichment was known (analytics group by them) */
+    caseEnrichment: CaseEnrichmentRecords
     /** verified outcomes: the monitor (tests tick it by hand) and its store */
     verification: { monitor: VerificationMonitor, store: VerificationStore }
   }
@@ -77,6 +80,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('events', core.events)
   app.decorate('epoch', core.epoch)
   app.decorate('targets', core.targets)
+  app.decorate('caseEnrichment', core.caseEnrichment)
   await registerHttp(app, config, core)
 
   // the order the features register in is the order of the paths in the OpenAPI document

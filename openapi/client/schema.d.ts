@@ -2528,6 +2528,10 @@ export interface components {
                 month?: string;
                 /** @description The target's public suffix (`target.publicSuffix`); `unknown` when it has none (an IP address, an e-mail, a phone) or the case was recorded before the gateway kept it */
                 tld?: string;
+                /** @description The registrar RDAP names for the target's domain, as recorded when the case's enrichment became known (a case detail read); `unknown` until then, or when the registry named none */
+                registrar?: string;
+                /** @description The RDAP name of the network the target's host first resolved into, recorded like `registrar`; `unknown` until known */
+                hostingNetwork?: string;
             };
             /** @description Cases created in the window */
             cases: number;
@@ -2646,10 +2650,10 @@ export interface components {
             from: string | null;
             /** Format: date-time */
             to: string | null;
-            groupBy: ("provider" | "targetType" | "month" | "tld")[];
+            groupBy: ("provider" | "targetType" | "month" | "tld" | "registrar" | "hostingNetwork")[];
             /** Format: date-time */
             generatedAt: string;
-            /** @description Sorted by provider, target type, month, tld */
+            /** @description Sorted by provider, target type, month, tld, registrar, hosting network */
             groups: components["schemas"]["TakedownGroup"][];
         };
         /**
@@ -7293,7 +7297,7 @@ export interface operations {
                 /** @description Kind of target */
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /**
-                 * @description Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month), `tld` (the target's public suffix, as `target.publicSuffix`: `com`, `co.uk`, private suffixes such as `github.io` included; `unknown` for targets without one). None: one group over every case.
+                 * @description Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month), `tld` (the target's public suffix, as `target.publicSuffix`: `com`, `co.uk`, private suffixes such as `github.io` included; `unknown` for targets without one), `registrar` and `hostingNetwork` (from RDAP, recorded per case once its enrichment is known, e.g. by a case detail read; never looked up per query: `unknown` until then). None: one group over every case.
                  * @example provider,month
                  */
                 groupBy?: string;

@@ -27,6 +27,7 @@ import { verificationCaseView } from '../features/verification/view.js'
 import type { Sandbox } from '../simulators/sandbox.js'
 import { StatusEngine, type StatusOverrides } from '../status/engine.js'
 import { SharedCache } from '../store/cached.js'
+import { openCaseEnrichment } from './case-enrichment.js'
 import { StoreEpoch } from '../store/epoch.js'
 import type { KvStore } from '../store/kv-store.js'
 import { MemoryKvStore } from '../store/memory-kv-store.js'
@@ -101,8 +102,9 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
   const observer = caseObserver(events.service, events.watcher, clock)
   // listings keep the vendor page a gateway page read past its last item for the next page (ADR 0030)
   const lookahead = opts.lookahead === undefined ? {} : { lookahead: opts.lookahead }
+  const caseEnrichment = openCaseEnrichment(store)
   const targets = buildTargets(config.targets, {
-    store, clock, log: app.log, sandbox: config.sandbox, ...(sandbox?.rdap === undefined ? {} : { sandboxRdap: sandbox.rdap }), ...(opts.resolve === undefined ? {} : { resolve: opts.resolve })
+    store, caseEnrichment, clock, log: app.log, sandbox: config.sandbox, ...(sandbox?.rdap === undefined ? {} : { sandboxRdap: sandbox.rdap }), ...(opts.resolve === undefined ? {} : { resolve: opts.resolve })
   })
   const verificationStore = openVerificationStore(store, clock)
   const cases = new CaseService(providers, config.gatewaySecret, {
@@ -134,6 +136,7 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     events,
     epoch,
     idempotency,
+    caseEnrichment,
     cases,
     writes: new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope, index: openCaseIndex(targets.index) }),
     targets,

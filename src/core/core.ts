@@ -3,6 +3,7 @@
  * never read each other's decorations; what they share is here.
  */
 import type { Clock } from '../clock.js'
+import type { CaseEnrichmentRecords } from './case-enrichment.js'
 import type { OutboundBudget } from '../connectors/outbound-budget.js'
 import type { EventsEngine } from '../events/build.js'
 import type { GatewayMetrics } from '../metrics.js'
@@ -34,6 +35,8 @@ export interface Core {
   /** the store epoch: notices a Redis that lost its data (ADR 0032) */
   epoch: StoreEpoch
   idempotency: Idempotency
+  /** per case, its registrar and hosting network once RDAP enrichment knew them (analytics group by them) */
+  caseEnrichment: CaseEnrichmentRecords
   cases: CaseService
   writes: CaseWriteService
   lookahead: { lookahead?: LookaheadOptions }

@@ -8,7 +8,7 @@ export const TakedownQuerySchema = Type.Object({
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Cases created before (RFC 3339, exclusive)' })),
   provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids', examples: ['phishfort,cloudflare'] })),
   targetType: Type.Optional(TargetTypeSchema),
-  groupBy: Type.Optional(Type.String({ description: 'Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month), `tld` (the target\'s public suffix, as `target.publicSuffix`: `com`, `co.uk`, private suffixes such as `github.io` included; `unknown` for targets without one). None: one group over every case.', examples: ['provider,month'] }))
+  groupBy: Type.Optional(Type.String({ description: 'Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month), `tld` (the target\'s public suffix, as `target.publicSuffix`: `com`, `co.uk`, private suffixes such as `github.io` included; `unknown` for targets without one), `registrar` and `hostingNetwork` (from RDAP, recorded per case once its enrichment is known, e.g. by a case detail read; never looked up per query: `unknown` until then). None: one group over every case.', examples: ['provider,month'] }))
 }, { additionalProperties: false })
 export type TakedownQuery = Static<typeof TakedownQuerySchema>
 
@@ -33,7 +33,9 @@ const GroupSchema = Type.Object({
     provider: Type.Optional(ProviderIdSchema),
     targetType: Type.Optional(TargetTypeSchema),
     month: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}$', description: 'UTC creation month' })),
-    tld: Type.Optional(Type.String({ description: 'The target\'s public suffix (`target.publicSuffix`); `unknown` when it has none (an IP address, an e-mail, a phone) or the case was recorded before the gateway kept it' }))
+    tld: Type.Optional(Type.String({ description: 'The target\'s public suffix (`target.publicSuffix`); `unknown` when it has none (an IP address, an e-mail, a phone) or the case was recorded before the gateway kept it' })),
+    registrar: Type.Optional(Type.String({ description: 'The registrar RDAP names for the target\'s domain, as recorded when the case\'s enrichment became known (a case detail read); `unknown` until then, or when the registry named none' })),
+    hostingNetwork: Type.Optional(Type.String({ description: 'The RDAP name of the network the target\'s host first resolved into, recorded like `registrar`; `unknown` until known' }))
   }, { additionalProperties: false, description: 'The values of the groupBy dimensions; empty without groupBy' }),
   cases: Type.Integer({ description: 'Cases created in the window' }),
   statuses: Type.Object(Object.fromEntries(UNIFIED_STATUSES.map(s => [s, Type.Integer()])), {
@@ -71,9 +73,9 @@ export { GroupSchema as TakedownGroupSchema }
 export const TakedownReportSchema = Type.Object({
   from: Nullable<string>('string', { format: 'date-time' }),
   to: Nullable<string>('string', { format: 'date-time' }),
-  groupBy: Type.Array(Type.Union([Type.Literal('provider'), Type.Literal('targetType'), Type.Literal('month'), Type.Literal('tld')])),
+  groupBy: Type.Array(Type.Union([Type.Literal('provider'), Type.Literal('targetType'), Type.Literal('month'), Type.Literal('tld'), Type.Literal('registrar'), Type.Literal('hostingNetwork')])),
   generatedAt: Type.String({ format: 'date-time' }),
-  groups: Type.Array(GroupSchema, { description: 'Sorted by provider, target type, month, tld' })
+  groups: Type.Array(GroupSchema, { description: 'Sorted by provider, target type, month, tld, registrar, hosting network' })
 }, {
   $id: 'TakedownReport',
   additionalProperties: false,

@@ -23,6 +23,8 @@ export const keys = {
   milestoneShards: (): string => `${PREFIX}ms:shards`,
   /** public suffix id → suffix, for analytics grouped by tld */
   milestoneTlds: (): string => `${PREFIX}ms:tlds`,
+  /** case id → its registrar and hosting network (RDAP), for analytics grouped by them */
+  caseEnrichment: (): string => `${PREFIX}ms:enrichment`,
   /**
    * a bulk submission and its per-item records; the `{id}` hash tag keeps one batch in one Cluster slot,
    * so its items can be read with one MGET. `part`: `item:<i>`, `claim:<i>`, `sent:<i>`, `done`, `cancel`, `completed`

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { inject } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { Bootstrap, type BootstrapFiles } from '../../src/features/targets/rdap/bootstrap.js'
@@ -171,6 +171,22 @@ describe('RDAP enrichment against the simulator', () => {
     expect(await holdCheck(svc)(free)).toBe(false)
     expect(await holdCheck(svc)('203.0.113.7')).toBeNull()
     expect(await holdCheck(null)(free)).toBeNull()
+  })
+
+  it('a detail read records the case\'s registrar and hosting network, and analytics group the case by them', async () => {
+    const domain = domainWith('Cheapnames LLC')
+    const created = await post('/v1/cases', { provider: 'phishfort', target: { type: 'domain', value: domain } })
+    expect(created.statusCode, created.body).toBe(201)
+    const id = created.json().id as string
+    expect(await gw.app.caseEnrichment.of([id])).toEqual([null])
+    const read = (await get(`/v1/cases/${encodeURIComponent(id)}`)).json() as CaseDetail
+    const network = read.enrichment?.hosting[0]?.networkName ?? null
+    expect(network).not.toBeNull()
+    await vi.waitFor(async () => { expect(await gw.app.caseEnrichment.of([id])).toEqual([{ registrar: 'Cheapnames LLC', hostingNetwork: network }]) })
+    await vi.waitFor(async () => {
+      const report = (await get('/v1/analytics/takedowns?groupBy=registrar,hostingNetwork&provider=phishfort')).json()
+      expect(report.groups.some((g: any) => g.key.registrar === 'Cheapnames LLC' && g.key.hostingNetwork === network && g.cases >= 1)).toBe(true)
+    })
   })
 
   it('a server that is down: the case read is still 200 and its enrichment carries the error', async () => {

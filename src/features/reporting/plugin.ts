@@ -19,7 +19,7 @@ export async function reportingFeature (app: FastifyInstance, { core, expose }: 
   const { store, clock, cases, events } = core
   // milestones live beside the other shared state: in Redis when there is one (every replica records and reads the same rows)
   const milestoneStore = store.kind === 'redis' && store.client !== undefined ? new RedisMilestoneStore(store.client) : new MemoryMilestoneStore()
-  const analytics = new TakedownAnalytics(milestoneStore, clock)
+  const analytics = new TakedownAnalytics(milestoneStore, clock, core.caseEnrichment)
   const metrics = new ReportingMetrics(core.metrics.registry, {
     openCases: async () => {
       try {

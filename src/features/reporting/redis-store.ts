@@ -68,6 +68,15 @@ export class RedisMilestoneStore implements MilestoneStore {
     return new Map(Object.entries(await this.#client.hgetall(keys.milestoneTlds())).map(([id, s]) => [Number(id), s]))
   }
 
+  async caseIds (shards: readonly string[]): Promise<string[][]> {
+    const all = await Promise.all(shards.map(async s => await this.#client.hgetall(keys.milestoneSlots(s))))
+    return all.map(slots => {
+      const ids: string[] = []
+      for (const [id, slot] of Object.entries(slots)) ids[Number(slot)] = id
+      return ids
+    })
+  }
+
   async rows (shards: readonly string[]): Promise<Buffer[]> {
     const all = await Promise.all(shards.map(async s => await this.#client.getBuffer(keys.milestoneRows(s))))
     return all.map(b => b ?? Buffer.alloc(0))

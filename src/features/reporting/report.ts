@@ -1,6 +1,7 @@
 /**
  * `GET /v1/analytics/takedowns`: one pass over the rows of the shards the filters cover, grouped by any of provider,
- * target type, creation month and the target's public suffix (`tld`). Percentiles are exact over the cases (durations collected per group and sorted),
+ * target type, creation month, the target's public suffix (`tld`), and its registrar and hosting network (from the
+ * core's per-case enrichment record, read once per query over the rows' case ids; `unknown` when not recorded). Percentiles are exact over the cases (durations collected per group and sorted),
  * linear between the two nearest ranks (R-7, the default of Excel's PERCENTILE.INC and numpy), never bucketed.
  */
 import type { Clock } from '../../clock.js'
@@ -12,8 +13,11 @@ import { csv, providerList } from '../../services/cases.js'
 import { UNIFIED_STATUSES, TERMINAL_STATUSES } from '../../schemas/unified-status.js'
 import { MILESTONES, monthOf, PRECISION_UNKNOWN, RowView } from './row.js'
 import type { MilestoneStore } from './store.js'
+import type { CaseEnrichmentRecords } from '../../core/case-enrichment.js'
 
-export const GROUP_BY = ['provider', 'targetType', 'month', 'tld'] as const
+export const GROUP_BY = ['provider', 'targetType', 'month', 'tld', 'registrar', 'hostingNetwork'] as const
+/** the registrar or hosting network of a case whose RDAP enrichment is not recorded (no detail read enriched it yet) */
+export const UNKNOWN = 'unknown'
 /** the tld of a case whose target has no public suffix (an IP address, an e-mail, a phone) or that was recorded before the column */
 export const UNKNOWN_TLD = 'unknown'
 type GroupDim = (typeof GROUP_BY)[number]
@@ -45,9 +49,33 @@ export class TakedownAnalytics {
   readonly #store: MilestoneStore
   readonly #clock: Clock
 
-  constructor (store: MilestoneStore, clock: Clock) {
+  readonly #records: CaseEnrichmentRecords | null
+
+  constructor (store: MilestoneStore, clock: Clock, records: CaseEnrichmentRecords | null = null) {
     this.#store = store
     this.#clock = clock
+    this.#records = records
+  }
+
+  /** per shard (same order), per row, the id of its registrar / hosting network group (0: unknown), and the names */
+  async #enrichmentIds (shards: readonly string[], byRegistrar: boolean, byNetwork: boolean): Promise<{ ids: Array<Array<[number, number]>>, names: string[] }> {
+    const names = [UNKNOWN]
+    const idOf = new Map<string, number>([[UNKNOWN, 0]])
+    const id = (name: string | null): number => {
+      if (name === null) return 0
+      let n = idOf.get(name)
+      if (n === undefined) { n = names.push(name) - 1; idOf.set(name, n) }
+      return n
+    }
+    if ((!byRegistrar && !byNetwork) || this.#records === null) return { ids: shards.map(() => []), names }
+    const perShard = await this.#store.caseIds(shards)
+    const facts = await this.#records.of(perShard.flat())
+    let at = 0
+    const ids = perShard.map(caseIds => caseIds.map((): [number, number] => {
+      const f = facts[at++] ?? null
+      return [byRegistrar ? id(f?.registrar ?? null) : 0, byNetwork ? id(f?.hostingNetwork ?? null) : 0]
+    }))
+    return { ids, names }
   }
 
   async report (query: TakedownQuery): Promise<TakedownReport> {
@@ -61,26 +89,36 @@ export class TakedownAnalytics {
     })
     const groups = new Map<string, Acc>()
     const byTld = f.groupBy.has('tld')
-    const [buffers, tlds] = await this.#unavailableAsProblem(Promise.all([this.#store.rows(shards), byTld ? this.#store.tlds() : new Map<number, string>()]))
+    const byRegistrar = f.groupBy.has('registrar')
+    const byNetwork = f.groupBy.has('hostingNetwork')
+    const byKey = byTld || byRegistrar || byNetwork
+    const [buffers, tlds, enrich] = await this.#unavailableAsProblem(Promise.all([
+      this.#store.rows(shards),
+      byTld ? this.#store.tlds() : new Map<number, string>(),
+      this.#enrichmentIds(shards, byRegistrar, byNetwork)
+    ]))
     for (const [i, buf] of buffers.entries()) {
       // every row of a shard has the shard's provider and creation month: only the target type varies per row
       const [provider, month] = (shards[i] ?? '').split(':') as [ProviderId, string]
       const byType: Array<Acc | undefined> = []
-      // grouped by tld: per target type and suffix id (a suffix id is below 2^48, so tt + 8 × id is exact)
-      const byTypeAndTld = new Map<number, Acc>()
-      const accFor = (tt: number, tld: number): Acc => {
+      // grouped by tld, registrar or hosting network: per target type, suffix id and enrichment ids
+      const byTypeAndKey = new Map<string, Acc>()
+      const rowIds = enrich.ids[i] ?? []
+      const accFor = (tt: number, tld: number, reg: number, net: number): Acc => {
         const key: TakedownGroup['key'] = {}
         if (f.groupBy.has('provider')) key.provider = provider
         if (f.groupBy.has('targetType')) key.targetType = TARGET_TYPES[tt] ?? 'url'
         if (f.groupBy.has('month')) key.month = month
         if (byTld) key.tld = tlds.get(tld) ?? UNKNOWN_TLD
+        if (byRegistrar) key.registrar = enrich.names[reg] ?? UNKNOWN
+        if (byNetwork) key.hostingNetwork = enrich.names[net] ?? UNKNOWN
         const id = groupId(key)
         let g = groups.get(id)
         if (g === undefined) {
           g = { key, cases: 0, statuses: UNIFIED_STATUSES.map(() => 0), reopened: 0, ttd: [], ttdVendor: 0, ttdWorstPrecision: 0, ttfa: [], backlog: [0, 0, 0, 0] }
           groups.set(id, g)
         }
-        if (byTld) byTypeAndTld.set(tt + 8 * tld, g)
+        if (byKey) byTypeAndKey.set(`${tt}:${tld}:${reg}:${net}`, g)
         else byType[tt] = g
         return g
       }
@@ -91,11 +129,12 @@ export class TakedownAnalytics {
         const tt = rows.targetType(r)
         if (f.targetType !== null && tt !== f.targetType) continue
         let g: Acc
-        if (byTld) {
-          const tld = rows.tld(r)
-          g = byTypeAndTld.get(tt + 8 * tld) ?? accFor(tt, tld)
+        if (byKey) {
+          const tld = byTld ? rows.tld(r) : 0
+          const [reg, net] = rowIds[r] ?? [0, 0]
+          g = byTypeAndKey.get(`${tt}:${tld}:${reg}:${net}`) ?? accFor(tt, tld, reg, net)
         } else {
-          g = byType[tt] ?? accFor(tt, 0)
+          g = byType[tt] ?? accFor(tt, 0, 0, 0)
         }
         g.cases++
         const status = rows.status(r)
@@ -179,7 +218,7 @@ export function percentile (sorted: Float64Array, p: number): number | null {
 function nanToInf (n: number): number { return Number.isNaN(n) ? Number.POSITIVE_INFINITY : n }
 
 function groupId (k: TakedownGroup['key']): string {
-  return `${k.provider ?? ''}|${k.targetType ?? ''}|${k.month ?? ''}|${k.tld ?? ''}`
+  return `${k.provider ?? ''}|${k.targetType ?? ''}|${k.month ?? ''}|${k.tld ?? ''}|${k.registrar ?? ''}|${k.hostingNetwork ?? ''}`
 }
 
 function compareKey (a: TakedownGroup['key'], b: TakedownGroup['key']): number {

@@ -18,6 +18,8 @@ export interface MilestoneStore {
   nameTld (id: number, suffix: string): Promise<void>
   /** every named public suffix id */
   tlds (): Promise<Map<number, string>>
+  /** per named shard (same order), the case id of each row, in the rows' order */
+  caseIds (shards: readonly string[]): Promise<string[][]>
 }
 
 interface Shard { slots: Map<string, number>, buf: Buffer, n: number }
@@ -60,6 +62,14 @@ export class MemoryMilestoneStore implements MilestoneStore {
   }
 
   async shards (): Promise<string[]> { return [...this.#shards.keys()] }
+
+  async caseIds (shards: readonly string[]): Promise<string[][]> {
+    return shards.map(name => {
+      const ids: string[] = []
+      for (const [id, slot] of this.#shards.get(name)?.slots ?? []) ids[slot] = id
+      return ids
+    })
+  }
 
   async rows (shards: readonly string[]): Promise<Buffer[]> {
     return shards.map(name => {

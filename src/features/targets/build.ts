@@ -1,4 +1,5 @@
 /** The target-intelligence parts the app wires: the index, the RDAP service (when on), the case view and the hold check. */
+import type { CaseEnrichmentRecords } from '../../core/case-enrichment.js'
 import { resolve4 } from 'node:dns/promises'
 import type { Clock } from '../../clock.js'
 import type { TargetsConfig } from '../../config.js'
@@ -27,6 +28,8 @@ export function buildTargets (config: TargetsConfig, deps: {
   sandbox: boolean
   store: KvStore
   clock: Clock
+  /** where a case's registrar and hosting network are recorded once its enrichment is known */
+  caseEnrichment: CaseEnrichmentRecords
   log: Logger
   /** the sandbox's RDAP simulator: its bootstrap and its DNS stand-in */
   sandboxRdap?: { bootstrap: unknown, resolve: Resolver }
@@ -48,5 +51,5 @@ export function buildTargets (config: TargetsConfig, deps: {
       resolve: deps.resolve ?? deps.sandboxRdap?.resolve ?? (deps.sandbox ? async () => [] : async host => await resolve4(host))
     })
   }
-  return { index, rdap, view: targetsView({ index, rdap, log: deps.log }), holdCheck: holdCheck(rdap) }
+  return { index, rdap, view: targetsView({ index, rdap, log: deps.log, records: deps.caseEnrichment }), holdCheck: holdCheck(rdap) }
 }

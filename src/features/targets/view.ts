@@ -2,6 +2,7 @@
  * The target-intelligence block on the cases the API answers with: case detail gets `relatedCases` (from the target
  * index) and `enrichment` (RDAP); every case answered feeds the index, so cases seen only in listings are found too.
  */
+import type { CaseEnrichmentRecords } from '../../core/case-enrichment.js'
 import type { Logger } from '../../logger.js'
 import type { Case, CaseDetail } from '../../schemas/case.js'
 import type { RelatedCase } from '../../schemas/target-intel.js'
@@ -33,8 +34,15 @@ export async function enrichmentOf (rdap: RdapService, host: string): Promise<En
   }
 }
 
-export function targetsView (deps: { index: TargetIndex, rdap: RdapService | null, log: Logger }): CaseView {
-  const { index, rdap, log } = deps
+export function targetsView (deps: { index: TargetIndex, rdap: RdapService | null, log: Logger, records?: CaseEnrichmentRecords }): CaseView {
+  const { index, rdap, log, records } = deps
+  // analytics group by registrar and hosting network from this record: written once the case's enrichment is known
+  const remember = (caseId: string, e: Enrichment): void => {
+    if (records === undefined || (e.registrar === null && e.hosting.length === 0)) return
+    records.record(caseId, { registrar: e.registrar?.name ?? null, hostingNetwork: e.hosting[0]?.networkName ?? null }).catch((err: unknown) => {
+      log.warn({ caseId, err: (err as Error).message }, 'case enrichment record: the store did not take it')
+    })
+  }
   const feed = (cases: Case[]): void => {
     Promise.all(cases.map(async c => { await index.add(c) })).catch((err: unknown) => {
       log.warn({ err: (err as Error).message }, 'target index: the store did not take a page of cases')
@@ -56,6 +64,7 @@ export function targetsView (deps: { index: TargetIndex, rdap: RdapService | nul
         c.relatedCases = []
       }
       if (rdap !== null) c.enrichment = enrichment === null ? null : await enrichment
+      if (c.enrichment !== null && c.enrichment !== undefined) remember(c.id, c.enrichment)
     }
   }
 }
