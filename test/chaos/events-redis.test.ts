@@ -31,7 +31,7 @@ describe('event store Redis frozen during watching', () => {
   beforeAll(async () => {
     const spawned = await spawnRedis()
     redis = spawned.process
-    const config = loadConfig({ SANDBOX: 'true', GATEWAY_SECRET: 'x'.repeat(32), LOG_LEVEL: 'silent', MAX_EVENT_LOOP_DELAY_MS: '0', WATCH_ENABLED: 'false' })
+    const config = loadConfig({ SANDBOX: 'true', GATEWAY_SECRET: 'x'.repeat(32), LOG_LEVEL: 'silent', MAX_EVENT_LOOP_DELAY_MS: '0', WATCH_ENABLED: 'false', VERIFY_ENABLED: 'false' })
     events = new RedisEventStore(spawned.url, {
       keyPrefix: 'chaos:', clock, log: pino({ level: 'silent' }), retention: { retentionMs: config.events.retentionMs, timelineRetentionMs: config.events.timelineRetentionMs }
     })
