@@ -37,6 +37,11 @@ export interface CreateOptions {
   timeoutMs?: number
   /** false: skip the open-case lookup (a batch's up-front validation, where a duplicate is an outcome, not an error) */
   checkDuplicate?: boolean
+  /**
+   * file the routing rule's companions (`also`) after a routed create, or list them in a dry run's plan (the create
+   * route); other callers (batch items, detections) create the one case
+   */
+  companions?: boolean
   /** where the duplicate check looks (default: the service's DUPLICATE_SCOPE) */
   duplicateScope?: DuplicateScope
   /**
@@ -115,7 +120,7 @@ export class CaseWriteService {
     // one deadline for the whole create: validation against live reference data, the duplicate lookup and the submit
     const result = await this.#providers.withContext(choice.provider, signal, log, async ctx => await this.#create(choice, input, body, opts, action, ctx, log),
       opts.timeoutMs, opts.budget)
-    const also = choice.routedBy === 'rule' ? (this.#companions[input.target.type] ?? []).filter(p => p !== choice.provider) : []
+    const also = choice.routedBy === 'rule' && opts.companions === true ? (this.#companions[input.target.type] ?? []).filter(p => p !== choice.provider) : []
     if (also.length === 0 || (result.kind === 'created' && result.adopted === true && opts.companionOnce === undefined)) return result
     if (result.kind === 'plan') {
       const companions = await Promise.all(also.map(async p => await this.#companionPlan(p, body, attachments, opts, signal, log)))

@@ -53,13 +53,13 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
     }
   }, async (req, reply) => {
     if (req.query.dryRun === true) {
-      const result = await writes.create(req.body, req.attachments, { dryRun: true }, req.cancellation, req.log)
+      const result = await writes.create(req.body, req.attachments, { dryRun: true, companions: true }, req.cancellation, req.log)
       return result.kind === 'plan' ? result.plan : result.case
     }
     return await sendIdempotent(req, reply, idempotency, async () => {
       const once = oncePerKey<Companion>(req, idempotency, c => c.id !== null)
       const result = await writes.create(req.body, req.attachments,
-        { dryRun: false, ...(once === undefined ? {} : { companionOnce: async (p, run) => await once(`companion:${p}`, run) }) }, req.cancellation, req.log)
+        { dryRun: false, companions: true, ...(once === undefined ? {} : { companionOnce: async (p, run) => await once(`companion:${p}`, run) }) }, req.cancellation, req.log)
       if (result.kind !== 'created') throw new Error('unreachable: a create without dryRun returned a plan')
       const body = result.companions === undefined ? result.case : { ...result.case, companions: result.companions }
       return { status: 201, headers: { location: caseSelfLink(result.case.provider, result.case.providerCaseId) }, body }
