@@ -1575,7 +1575,45 @@ export interface components {
                 error: string | null;
             }[];
         };
-        /** @description The created case, plus `companions` when the routing rule names some */
+        /**
+         * @description The created case, plus `companions` when the routing rule names some
+         * @example {
+         *       "id": "phishfort:054zKkjCnR1I3B3U812z",
+         *       "provider": "phishfort",
+         *       "providerCaseId": "054zKkjCnR1I3B3U812z",
+         *       "target": {
+         *         "type": "url",
+         *         "value": "https://uniformprivate.cc/chevrolet/",
+         *         "domain": "uniformprivate.cc"
+         *       },
+         *       "status": "taken_down",
+         *       "terminal": true,
+         *       "providerStatus": "takedown_success",
+         *       "brand": {
+         *         "id": null,
+         *         "name": "exampleclient.com"
+         *       },
+         *       "threat": {
+         *         "class": "phishing",
+         *         "name": "Brand - Website - Impersonation",
+         *         "platform": null
+         *       },
+         *       "reportedBy": "analyst@example.com",
+         *       "createdAt": "2021-11-08T20:36:43.765Z",
+         *       "updatedAt": "2021-12-06T15:10:01.299Z",
+         *       "links": {
+         *         "self": "/v1/cases/phishfort:054zKkjCnR1I3B3U812z",
+         *         "provider": null
+         *       },
+         *       "companions": [
+         *         {
+         *           "provider": "webrisk",
+         *           "id": "webrisk:projects/123/operations/op-1",
+         *           "error": null
+         *         }
+         *       ]
+         *     }
+         */
         CreatedCase: {
             /** @description `<provider>:<providerCaseId>`, percent-encoded where the native id needs it. Opaque to clients. */
             id: string;
@@ -4479,6 +4517,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "phishfort:054zKkjCnR1I3B3U812z",
+                     *       "provider": "phishfort",
+                     *       "providerCaseId": "054zKkjCnR1I3B3U812z",
+                     *       "target": {
+                     *         "type": "url",
+                     *         "value": "https://uniformprivate.cc/chevrolet/",
+                     *         "domain": "uniformprivate.cc"
+                     *       },
+                     *       "status": "taken_down",
+                     *       "terminal": true,
+                     *       "providerStatus": "takedown_success",
+                     *       "brand": {
+                     *         "id": null,
+                     *         "name": "exampleclient.com"
+                     *       },
+                     *       "threat": {
+                     *         "class": "phishing",
+                     *         "name": "Brand - Website - Impersonation",
+                     *         "platform": null
+                     *       },
+                     *       "reportedBy": "analyst@example.com",
+                     *       "createdAt": "2021-11-08T20:36:43.765Z",
+                     *       "updatedAt": "2021-12-06T15:10:01.299Z",
+                     *       "links": {
+                     *         "self": "/v1/cases/phishfort:054zKkjCnR1I3B3U812z",
+                     *         "provider": null
+                     *       },
+                     *       "companions": [
+                     *         {
+                     *           "provider": "webrisk",
+                     *           "id": "webrisk:projects/123/operations/op-1",
+                     *           "error": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedCase"];
                 };
             };

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { NullableString, TargetTypeSchema } from './common.js'
 import { CaseSchema } from './case.js'
-import { ACTION_RESULT_EXAMPLE, CREATE_PLAN_EXAMPLE } from './examples.js'
+import { ACTION_RESULT_EXAMPLE, CREATE_PLAN_EXAMPLE, CREATED_CASE_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 
 export const CreateTargetSchema = Type.Object({
@@ -103,7 +103,12 @@ export type Companion = Static<typeof CompanionSchema>
 export const CreatedCaseSchema = Type.Object({
   ...CaseSchema.properties,
   companions: Type.Optional(Type.Array(CompanionSchema, { description: COMPANIONS_WORDS + '; absent when the rule has none' }))
-}, { $id: 'CreatedCase', additionalProperties: false, description: 'The created case, plus `companions` when the routing rule names some' })
+}, {
+  $id: 'CreatedCase',
+  additionalProperties: false,
+  description: 'The created case, plus `companions` when the routing rule names some',
+  examples: [CREATED_CASE_EXAMPLE]
+})
 export type CreatedCase = Static<typeof CreatedCaseSchema>
 
 export const CancelSchema = Type.Object({
