@@ -58,6 +58,8 @@ export interface Config {
   referenceStaleMs: number
   /** per target type, the providers POST /v1/cases tries in order when the body names none */
   routing: Record<TargetType, ProviderId[]>
+  /** per target type, the providers that also get a routed create's target (ROUTING_RULES `also`) */
+  companions?: Record<TargetType, ProviderId[]>
   /** circuit breaker in front of every provider */
   circuit: { failureThreshold: number, halfOpenAfterMs: number }
   /** inbound rate limit per gateway key */
@@ -233,6 +235,7 @@ export function loadConfig (env: Env = process.env): Config {
   const redis = parseRedis(isSet('REDIS_URL') ? env.REDIS_URL!.trim() : null, read(REDIS.REDIS_SENTINELS), read(REDIS.REDIS_SENTINEL_NAME), read(REDIS.REDIS_CLUSTER_NODES), problems)
   const redisKeyPrefix = read(REDIS.REDIS_KEY_PREFIX)
   const statusMapFile = read(PROVIDER_CALLS.STATUS_MAP_FILE) ?? null
+  const routingRules = read(PROVIDER_CALLS.ROUTING_RULES)
 
   const config: Config = {
     port: read(SERVER.PORT),
@@ -253,7 +256,8 @@ export function loadConfig (env: Env = process.env): Config {
     providers,
     referenceTtlMs: read(PROVIDER_CALLS.REFERENCE_TTL_MS),
     referenceStaleMs: read(PROVIDER_CALLS.REFERENCE_STALE_MS),
-    routing: read(PROVIDER_CALLS.ROUTING_RULES),
+    routing: routingRules.order,
+    companions: routingRules.also,
     circuit: { failureThreshold: read(PROVIDER_CALLS.CIRCUIT_FAILURE_THRESHOLD), halfOpenAfterMs: read(PROVIDER_CALLS.CIRCUIT_HALF_OPEN_AFTER_MS) },
     rateLimit: { max: read(AUTH.RATE_LIMIT_MAX), windowMs: read(AUTH.RATE_LIMIT_WINDOW_MS) },
     maxEventLoopDelayMs: read(SERVER.MAX_EVENT_LOOP_DELAY_MS),

@@ -79,7 +79,7 @@ export interface paths {
         put?: never;
         /**
          * Create a takedown or monitoring case at one provider
-         * @description JSON, or `multipart/form-data` with the same JSON in a `payload` field and up to 12 files (10 MB in all) in repeated `attachments` fields. Without `provider`, routing rules pick the first provider that is on and can take the target (default: social → bforeai; email, phone, ipv4 → phishfort; url, domain → phishfort, bforeai, cloudflare; see ROUTING_RULES). Vendor-specific fields go in `providerOptions` and are validated before any vendor call. Unless `allowDuplicate` is true, an open case for the same target at that provider is a 409 naming it. `dryRun=true` runs every check the create runs, the duplicate look-up included (a would-be 409 is that 409), and returns the plan: the provider and the exact vendor request, secrets removed. Vendor creates are never retried automatically; send an `Idempotency-Key` to retry safely.
+         * @description JSON, or `multipart/form-data` with the same JSON in a `payload` field and up to 12 files (10 MB in all) in repeated `attachments` fields. Without `provider`, routing rules pick the first provider that is on and can take the target (default: social → bforeai; email, phone, ipv4 → phishfort; url, domain → phishfort, bforeai, cloudflare; see ROUTING_RULES). Vendor-specific fields go in `providerOptions` and are validated before any vendor call. Unless `allowDuplicate` is true, an open case for the same target at that provider is a 409 naming it. `dryRun=true` runs every check the create runs, the duplicate look-up included (a would-be 409 is that 409), and returns the plan: the provider and the exact vendor request, secrets removed. Vendor creates are never retried automatically; send an `Idempotency-Key` to retry safely. A routing rule with `also` (ROUTING_RULES `{"providers": [...], "also": [...]}`) files the same target at each `also` provider that is on and can take it after the create succeeds (companions, e.g. a blocklist while the takedown runs): the answer's `companions` says what each did; a companion failure never fails the create, and a retry with the same `Idempotency-Key` never files a companion twice. A create that names its `provider` gets no companions. Dry runs list the companion requests in the plan.
          */
         post: operations["createCase"];
         delete?: never;
@@ -1547,6 +1547,126 @@ export interface components {
                  */
                 provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                 reason: string;
+            }[];
+            /** @description Companions: the providers a routing rule's `also` list files the same target at after the primary create (a "block while the takedown runs" rule); only creates the rules routed (no `provider` in the body) get them */
+            companions?: {
+                /**
+                 * @description Provider (vendor) id
+                 * @enum {string}
+                 */
+                provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
+                /** @description The vendor request the companion create would send; null when it would not be sent */
+                request: {
+                    /** @constant */
+                    method: "POST";
+                    path: string;
+                    contentType: string;
+                    body: {
+                        [key: string]: unknown;
+                    };
+                    files: {
+                        field: string;
+                        filename: string;
+                        contentType: string;
+                        size: number;
+                    }[];
+                } | null;
+                /** @description Why the companion would not be created (off, cannot take the target, a duplicate, invalid); null when it would be */
+                error: string | null;
+            }[];
+        };
+        /**
+         * @description The created case, plus `companions` when the routing rule names some
+         * @example {
+         *       "id": "phishfort:054zKkjCnR1I3B3U812z",
+         *       "provider": "phishfort",
+         *       "providerCaseId": "054zKkjCnR1I3B3U812z",
+         *       "target": {
+         *         "type": "url",
+         *         "value": "https://uniformprivate.cc/chevrolet/",
+         *         "domain": "uniformprivate.cc"
+         *       },
+         *       "status": "taken_down",
+         *       "terminal": true,
+         *       "providerStatus": "takedown_success",
+         *       "brand": {
+         *         "id": null,
+         *         "name": "exampleclient.com"
+         *       },
+         *       "threat": {
+         *         "class": "phishing",
+         *         "name": "Brand - Website - Impersonation",
+         *         "platform": null
+         *       },
+         *       "reportedBy": "analyst@example.com",
+         *       "createdAt": "2021-11-08T20:36:43.765Z",
+         *       "updatedAt": "2021-12-06T15:10:01.299Z",
+         *       "links": {
+         *         "self": "/v1/cases/phishfort:054zKkjCnR1I3B3U812z",
+         *         "provider": null
+         *       },
+         *       "companions": [
+         *         {
+         *           "provider": "webrisk",
+         *           "id": "webrisk:projects/123/operations/op-1",
+         *           "error": null
+         *         }
+         *       ]
+         *     }
+         */
+        CreatedCase: {
+            /** @description `<provider>:<providerCaseId>`, percent-encoded where the native id needs it. Opaque to clients. */
+            id: string;
+            /**
+             * @description Provider (vendor) id
+             * @enum {string}
+             */
+            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
+            providerCaseId: string;
+            target: components["schemas"]["Target"];
+            /**
+             * @description Gateway-wide case status. `unknown` means the provider sent a status the gateway has no mapping for; `providerStatus` keeps it.
+             * @enum {string}
+             */
+            status: "received" | "in_review" | "awaiting_customer" | "monitoring" | "in_progress" | "mitigated" | "taken_down" | "failed" | "cancelled" | "closed" | "unknown";
+            terminal: boolean;
+            providerStatus: string | null;
+            brand: {
+                id: string | number | null;
+                name: string | null;
+            };
+            threat: {
+                class: string | null;
+                name: string | null;
+                platform: string | null;
+            };
+            reportedBy: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC, or null when the provider does not give it
+             */
+            updatedAt: string | null;
+            links: {
+                self: string;
+                provider: string | null;
+            };
+            verification?: components["schemas"]["Verification"];
+            /** @description Companions: the providers a routing rule's `also` list files the same target at after the primary create (a "block while the takedown runs" rule); only creates the rules routed (no `provider` in the body) get them; absent when the rule has none */
+            companions?: {
+                /**
+                 * @description Provider (vendor) id
+                 * @enum {string}
+                 */
+                provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
+                /** @description The companion case id (`<provider>:<id>`); null when it was not created */
+                id: string | null;
+                /** @description Why the companion was not created (off, cannot take the target, a duplicate, a vendor failure); null when it was */
+                error: string | null;
             }[];
         };
         /**
@@ -3229,6 +3349,32 @@ export interface components {
                         provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                         reason: string;
                     }[];
+                    /** @description Companions: the providers a routing rule's `also` list files the same target at after the primary create (a "block while the takedown runs" rule); only creates the rules routed (no `provider` in the body) get them */
+                    companions?: {
+                        /**
+                         * @description Provider (vendor) id
+                         * @enum {string}
+                         */
+                        provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
+                        /** @description The vendor request the companion create would send; null when it would not be sent */
+                        request: {
+                            /** @constant */
+                            method: "POST";
+                            path: string;
+                            contentType: string;
+                            body: {
+                                [key: string]: unknown;
+                            };
+                            files: {
+                                field: string;
+                                filename: string;
+                                contentType: string;
+                                size: number;
+                            }[];
+                        } | null;
+                        /** @description Why the companion would not be created (off, cannot take the target, a duplicate, invalid); null when it would be */
+                        error: string | null;
+                    }[];
                 };
             }[];
             rejected: {
@@ -4367,7 +4513,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatePlan"];
                 };
             };
-            /** @description Created; `Location` is its URL */
+            /** @description The created case, plus `companions` when the routing rule names some */
             201: {
                 headers: {
                     /** @description URL of the created resource */
@@ -4403,10 +4549,17 @@ export interface operations {
                      *       "links": {
                      *         "self": "/v1/cases/phishfort:054zKkjCnR1I3B3U812z",
                      *         "provider": null
-                     *       }
+                     *       },
+                     *       "companions": [
+                     *         {
+                     *           "provider": "webrisk",
+                     *           "id": "webrisk:projects/123/operations/op-1",
+                     *           "error": null
+                     *         }
+                     *       ]
                      *     }
                      */
-                    "application/json": components["schemas"]["Case"];
+                    "application/json": components["schemas"]["CreatedCase"];
                 };
             };
             /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */

@@ -138,7 +138,7 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     idempotency,
     caseEnrichment,
     cases,
-    writes: new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope, index: openCaseIndex(targets.index) }),
+    writes: new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope, index: openCaseIndex(targets.index), companions: config.companions }),
     targets,
     verificationStore,
     lookahead,

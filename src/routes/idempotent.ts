@@ -39,3 +39,23 @@ export async function sendIdempotent (req: FastifyRequest, reply: FastifyReply, 
   }
   return reply.code(response.status).headers(response.headers).send(response.body)
 }
+
+/**
+ * Runs a piece of a write's work at most once per request key: under a key derived from the request's
+ * Idempotency-Key and `part` (a retry whose first attempt died after the part was done gets the part's first answer
+ * back). Only answers `keep` accepts are recorded, so a failed part is tried again. Undefined without a key.
+ */
+export function oncePerKey<T> (req: FastifyRequest, idempotency: Idempotency, keep: (answer: T) => boolean):
+  ((part: string, exec: () => Promise<T>) => Promise<T>) | undefined {
+  const raw = req.headers['idempotency-key']
+  const key = Array.isArray(raw) ? raw[0] : raw
+  if (key === undefined) return undefined
+  return async (part, exec) => {
+    const derived = `${part}:${fingerprint(key)}`
+    const { response } = await idempotency.run(req.client ?? 'anonymous', derived, fingerprint({ part, key }), async () => {
+      const answer = await exec()
+      return { response: { status: 200, headers: {}, body: answer }, record: keep(answer) }
+    })
+    return response.body as T
+  }
+}

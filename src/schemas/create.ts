@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { NullableString, TargetTypeSchema } from './common.js'
 import { CaseSchema } from './case.js'
-import { ACTION_RESULT_EXAMPLE, CREATE_PLAN_EXAMPLE } from './examples.js'
+import { ACTION_RESULT_EXAMPLE, CREATE_PLAN_EXAMPLE, CREATED_CASE_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 
 export const CreateTargetSchema = Type.Object({
@@ -64,20 +64,52 @@ export const CreateQuerySchema = Type.Object({
   dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Validate, look for an open duplicate (409 as the create would answer) and return the plan (provider and the exact vendor request, secrets removed) without sending anything' }))
 }, { additionalProperties: false })
 
+const VendorRequestSchema = Type.Object({
+  method: Type.Literal('POST'),
+  path: Type.String(),
+  contentType: Type.String(),
+  body: Type.Record(Type.String(), Type.Unknown()),
+  files: Type.Array(Type.Object({ field: Type.String(), filename: Type.String(), contentType: Type.String(), size: Type.Integer() }))
+})
+
+const COMPANIONS_WORDS = 'Companions: the providers a routing rule\'s `also` list files the same target at after the primary create ' +
+  '(a "block while the takedown runs" rule); only creates the rules routed (no `provider` in the body) get them'
+
+export const CompanionPlanSchema = Type.Object({
+  provider: ProviderIdSchema,
+  request: Type.Union([VendorRequestSchema, Type.Null()], { description: 'The vendor request the companion create would send; null when it would not be sent' }),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'Why the companion would not be created (off, cannot take the target, a duplicate, invalid); null when it would be' })
+}, { additionalProperties: false })
+
 export const CreatePlanSchema = Type.Object({
   dryRun: Type.Literal(true),
   provider: ProviderIdSchema,
   routedBy: Type.Enum(['request', 'rule'], { description: '`request`: the body named the provider; `rule`: routing rules chose it' }),
-  request: Type.Object({
-    method: Type.Literal('POST'),
-    path: Type.String(),
-    contentType: Type.String(),
-    body: Type.Record(Type.String(), Type.Unknown()),
-    files: Type.Array(Type.Object({ field: Type.String(), filename: Type.String(), contentType: Type.String(), size: Type.Integer() }))
-  }),
-  rejected: Type.Array(Type.Object({ provider: ProviderIdSchema, reason: Type.String() }), { description: 'Providers the rules considered first and why they could not take it' })
+  request: VendorRequestSchema,
+  rejected: Type.Array(Type.Object({ provider: ProviderIdSchema, reason: Type.String() }), { description: 'Providers the rules considered first and why they could not take it' }),
+  companions: Type.Optional(Type.Array(CompanionPlanSchema, { description: COMPANIONS_WORDS }))
 }, { $id: 'CreatePlan', additionalProperties: false, examples: [CREATE_PLAN_EXAMPLE] })
 export type CreatePlan = Static<typeof CreatePlanSchema>
+export type CompanionPlan = Static<typeof CompanionPlanSchema>
+
+export const CompanionSchema = Type.Object({
+  provider: ProviderIdSchema,
+  id: Type.Union([Type.String(), Type.Null()], { description: 'The companion case id (`<provider>:<id>`); null when it was not created' }),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'Why the companion was not created (off, cannot take the target, a duplicate, a vendor failure); null when it was' })
+}, { additionalProperties: false })
+export type Companion = Static<typeof CompanionSchema>
+
+/** The answer to a create: the case, and the companion cases its routing rule filed (a companion failure never fails the create). */
+export const CreatedCaseSchema = Type.Object({
+  ...CaseSchema.properties,
+  companions: Type.Optional(Type.Array(CompanionSchema, { description: COMPANIONS_WORDS + '; absent when the rule has none' }))
+}, {
+  $id: 'CreatedCase',
+  additionalProperties: false,
+  description: 'The created case, plus `companions` when the routing rule names some',
+  examples: [CREATED_CASE_EXAMPLE]
+})
+export type CreatedCase = Static<typeof CreatedCaseSchema>
 
 export const CancelSchema = Type.Object({
   reasonId: Type.Integer({ minimum: 1, description: 'One of GET /v1/reference/cancellation-reasons' }),

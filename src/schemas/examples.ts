@@ -160,3 +160,9 @@ export const ACTION_RESULT_EXAMPLE = {
   accepted: true,
   detail: 'comment accepted by the provider'
 }
+
+/** a routed create whose rule names a companion (ROUTING_RULES `also`) */
+export const CREATED_CASE_EXAMPLE = {
+  ...CASE_EXAMPLE,
+  companions: [{ provider: 'webrisk', id: 'webrisk:projects/123/operations/op-1', error: null }]
+}

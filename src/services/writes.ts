@@ -12,7 +12,7 @@ import type { CaseObserver } from './observer.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail } from '../schemas/case.js'
 import type { TargetType } from '../schemas/common.js'
-import type { CreateCaseBody, CreatePlan } from '../schemas/create.js'
+import type { Companion, CompanionPlan, CreateCaseBody, CreatePlan } from '../schemas/create.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { describeOff, type ProviderSet } from './provider-set.js'
 import { capabilitiesOf } from './providers.js'
@@ -20,7 +20,7 @@ import { capabilitiesOf } from './providers.js'
 export const MAX_ATTACHMENTS = 12
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
-export type CreateResult = { kind: 'plan', plan: CreatePlan } | { kind: 'created', case: Case, adopted?: true }
+export type CreateResult = { kind: 'plan', plan: CreatePlan } | { kind: 'created', case: Case, adopted?: true, companions?: Companion[] }
 
 export interface CreateOptions {
   dryRun: boolean
@@ -37,6 +37,18 @@ export interface CreateOptions {
   timeoutMs?: number
   /** false: skip the open-case lookup (a batch's up-front validation, where a duplicate is an outcome, not an error) */
   checkDuplicate?: boolean
+  /**
+   * file the routing rule's companions (`also`) after a routed create, or list them in a dry run's plan (the create
+   * route); other callers (batch items, detections) create the one case
+   */
+  companions?: boolean
+  /** where the duplicate check looks (default: the service's DUPLICATE_SCOPE) */
+  duplicateScope?: DuplicateScope
+  /**
+   * runs one companion create at most once (the route: under a key derived from the request's Idempotency-Key, so a
+   * retry of the request gets the first companion back instead of filing it again); default: runs it
+   */
+  companionOnce?: (provider: ProviderId, create: () => Promise<Companion>) => Promise<Companion>
 }
 
 export type DuplicateScope = 'all' | 'provider'
@@ -69,17 +81,19 @@ export class CaseWriteService {
   readonly #observer: CaseObserver | undefined
   readonly #duplicateScope: DuplicateScope
   readonly #index: OpenCaseIndex | undefined
+  readonly #companions: Partial<Record<TargetType, readonly ProviderId[]>>
 
   /**
    * `observer`: told about every case a write creates or changes (change events); `duplicateScope`: where a create
    * looks for an open case for its target (`all` live providers, the default, or only the chosen `provider`)
    */
-  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver, opts: { duplicateScope?: DuplicateScope, index?: OpenCaseIndex } = {}) {
+  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver, opts: { duplicateScope?: DuplicateScope, index?: OpenCaseIndex, companions?: Partial<Record<TargetType, readonly ProviderId[]>> } = {}) {
     this.#providers = providers
     this.#routing = routing
     this.#observer = observer
     this.#duplicateScope = opts.duplicateScope ?? 'all'
     this.#index = opts.index
+    this.#companions = opts.companions ?? {}
   }
 
   async create (body: CreateCaseBody, attachments: Attachment[], opts: CreateOptions, signal: CancelSignal, log: Logger): Promise<CreateResult> {
@@ -104,8 +118,45 @@ export class CaseWriteService {
     }
     const choice = this.#choose(body.provider, input)
     // one deadline for the whole create: validation against live reference data, the duplicate lookup and the submit
-    return await this.#providers.withContext(choice.provider, signal, log, async ctx => await this.#create(choice, input, body, opts, action, ctx, log),
+    const result = await this.#providers.withContext(choice.provider, signal, log, async ctx => await this.#create(choice, input, body, opts, action, ctx, log),
       opts.timeoutMs, opts.budget)
+    const also = choice.routedBy === 'rule' && opts.companions === true ? (this.#companions[input.target.type] ?? []).filter(p => p !== choice.provider) : []
+    if (also.length === 0 || (result.kind === 'created' && result.adopted === true && opts.companionOnce === undefined)) return result
+    if (result.kind === 'plan') {
+      const companions = await Promise.all(also.map(async p => await this.#companionPlan(p, body, attachments, opts, signal, log)))
+      return { kind: 'plan', plan: { ...result.plan, companions } }
+    }
+    const companions: Companion[] = []
+    for (const p of also) {
+      const run = async (): Promise<Companion> => await this.#companion(p, body, attachments, opts, signal, log)
+      companions.push(opts.companionOnce === undefined ? await run() : await opts.companionOnce(p, run))
+    }
+    return { ...result, companions }
+  }
+
+  /**
+   * A companion: the same target at another provider, through the same write path (its checks, its own duplicate
+   * look-up, the budget), without the primary's vendor-specific options. It is a second case on the target by design,
+   * so the look-up is the companion provider's own; its failure is reported, never thrown.
+   */
+  async #companion (provider: ProviderId, body: CreateCaseBody, attachments: Attachment[], opts: CreateOptions, signal: CancelSignal, log: Logger): Promise<Companion> {
+    try {
+      const result = await this.create(companionBody(body, provider), attachments, companionOptions(opts, false), signal, log)
+      if (result.kind !== 'created') throw new Error('unreachable: a create without dryRun returned a plan')
+      return { provider, id: result.case.id, error: null }
+    } catch (err) {
+      log.warn({ provider, err: (err as Error).message }, 'companion create failed; the primary case stands')
+      return { provider, id: null, error: companionError(err) }
+    }
+  }
+
+  async #companionPlan (provider: ProviderId, body: CreateCaseBody, attachments: Attachment[], opts: CreateOptions, signal: CancelSignal, log: Logger): Promise<CompanionPlan> {
+    try {
+      const result = await this.create(companionBody(body, provider), attachments, companionOptions(opts, true), signal, log)
+      return result.kind === 'plan' ? { provider, request: result.plan.request, error: null } : { provider, request: null, error: 'would not be sent' }
+    } catch (err) {
+      return { provider, request: null, error: companionError(err) }
+    }
   }
 
   async #create (choice: Choice, input: CreateCaseInput, body: CreateCaseBody, opts: CreateOptions, action: CreateCaseInput['action'], ctx: ConnectorContext, log: Logger): Promise<CreateResult> {
@@ -115,7 +166,7 @@ export class CaseWriteService {
     }
     const prepared = await this.#recorded(choice.provider, async () => await connector.prepareCreate!(input, ctx))
     if (body.allowDuplicate !== true && opts.checkDuplicate !== false) {
-      const { own, existing } = await this.#duplicates(choice, input.target, ctx, log)
+      const { own, existing } = await this.#duplicates(choice, input.target, ctx, log, opts.duplicateScope ?? this.#duplicateScope)
       if (own !== null && opts.adopt === true && !opts.dryRun) return { kind: 'created', case: own, adopted: true }
       if (existing.length > 0) {
         // a dry run answers what the create would: the same 409, naming each open case
@@ -154,11 +205,12 @@ export class CaseWriteService {
    * watcher, reads, listings and creates): one store read instead of a lookup at every vendor per create, which
    * would spend each vendor's budget on every other vendor's creates.
    */
-  async #duplicates (choice: Choice, target: CreateCaseInput['target'], ctx: ConnectorContext, log: Logger): Promise<{ own: Case | null, existing: DuplicateRef[] }> {
+  async #duplicates (choice: Choice, target: CreateCaseInput['target'], ctx: ConnectorContext, log: Logger, scope: DuplicateScope): Promise<{ own: Case | null, existing: DuplicateRef[] }> {
     const own = choice.connector.findOpenCase === undefined
       ? null
       : await this.#recorded(choice.provider, async () => await choice.connector.findOpenCase!(target, ctx))
-    return { own, existing: await this.#elsewhere(choice, target, own === null ? [] : [{ id: own.id, provider: own.provider, status: own.status }], log) }
+    const found: DuplicateRef[] = own === null ? [] : [{ id: own.id, provider: own.provider, status: own.status }]
+    return { own, existing: scope === 'provider' ? found : await this.#elsewhere(choice, target, found, log) }
   }
 
   async #elsewhere (choice: Choice, target: CreateCaseInput['target'], found: DuplicateRef[], log: Logger): Promise<DuplicateRef[]> {
@@ -296,3 +348,20 @@ export class CaseWriteService {
     }
   }
 }
+
+const companionBody = (body: CreateCaseBody, provider: ProviderId): CreateCaseBody => {
+  const { providerOptions: _primaryOnly, ...rest } = body
+  return { ...rest, provider }
+}
+
+const companionOptions = (opts: CreateOptions, dryRun: boolean): CreateOptions => ({
+  dryRun,
+  duplicateScope: 'provider',
+  ...(opts.budget === undefined ? {} : { budget: opts.budget }),
+  ...(opts.adopt === undefined ? {} : { adopt: opts.adopt }),
+  ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs })
+})
+
+/** the words of a companion failure: the gateway's and the connectors' messages are public (no secrets); others are not */
+const companionError = (err: unknown): string =>
+  err instanceof GatewayError || err instanceof ConnectorError ? err.message : 'internal error'

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_RETRY_SCHEDULE_MS } from '../domain/retry-schedule.js'
 import { DEFAULT_ROUTING } from './routing.js'
-import { custom, parseApiKeys, parseDnsServers, parseHttpUrl, parseReadableFile, parseOneWait, parseProxyUrl, parseHost, parseKey32, parseOrigins, parseRetrySchedule, parseRouting, parseShare, parseTrustProxy, showRouting, showSchedule, SCOPES } from './parsers.js'
+import { custom, parseApiKeys, parseDnsServers, parseHttpUrl, parseReadableFile, parseOneWait, parseProxyUrl, parseHost, parseKey32, parseOrigins, parseRetrySchedule, noCompanions, parseRouting, parseShare, parseTrustProxy, showRouting, showSchedule, SCOPES } from './parsers.js'
 import { bool, declare, int, oneOf, parseBool, redisUrl, text } from './setting.js'
 
 const DAY_MS = 86_400_000
@@ -53,7 +53,7 @@ export const LIMITS = declare('limits', {
 
 export const PROVIDER_CALLS = declare('providers', {
   STATUS_MAP_FILE: text({ unset: 'the built-in status tables only', description: 'JSON file adding or overriding provider-status → unified-status entries' }),
-  ROUTING_RULES: custom(parseRouting(DEFAULT_ROUTING), { default: { value: DEFAULT_ROUTING }, show: showRouting, description: 'JSON object (or @path to a JSON file) mapping target types to providers tried in order when a create names none, e.g. {"url":["<provider>","<provider>"]}; the types it names replace the default (the providers\' modules rank the types they take)' }),
+  ROUTING_RULES: custom(parseRouting(DEFAULT_ROUTING), { default: { value: { order: DEFAULT_ROUTING, also: noCompanions() } }, show: showRouting, description: 'JSON object (or @path to a JSON file) mapping target types to providers tried in order when a create names none, e.g. {"url":["<provider>","<provider>"]}, or to {"providers":[...],"also":[...]}: after the first create succeeds, the same target is also filed at each `also` provider that is on and can take it (companions); the types it names replace the default (the providers\' modules rank the types they take)' }),
   REFERENCE_TTL_MS: int({ default: 3_600_000, min: 1000, max: 7 * DAY_MS, description: 'how long reference data is fresh' }),
   REFERENCE_STALE_MS: int({ default: DAY_MS, min: 0, max: 30 * DAY_MS, description: 'how long stale reference data may still be served while refreshing or when the vendor fails' }),
   CIRCUIT_FAILURE_THRESHOLD: int({ default: 5, min: 1, max: 1000, description: 'consecutive provider failures (unavailable, timeout, protocol) that open its circuit' }),

@@ -113,10 +113,25 @@ export function parseHostPorts (name: string, raw: string, problems: string[]): 
   return out
 }
 
-/** ROUTING_RULES: a JSON object (or @file) of target type → providers; the types it names replace the defaults. */
+/**
+ * Routing rules: per target type, the providers a create that names none tries in order, and the companions (`also`)
+ * that get the same target after the first create succeeds (a "block while the takedown runs" rule).
+ */
+export interface RoutingRules {
+  order: Record<TargetType, ProviderId[]>
+  also: Record<TargetType, ProviderId[]>
+}
+
+const providerList = (v: unknown, empty: boolean): v is ProviderId[] =>
+  Array.isArray(v) && (empty || v.length > 0) && v.every(p => typeof p === 'string' && isProviderId(p))
+
+/**
+ * ROUTING_RULES: a JSON object (or @file) of target type → a provider list, or `{"providers": [...], "also": [...]}`;
+ * the types it names replace the defaults.
+ */
 export function parseRouting (defaults: Record<TargetType, ProviderId[]>) {
-  return (raw: string, ctx: ParseContext): Record<TargetType, ProviderId[]> | undefined => {
-    const routing = { ...defaults }
+  return (raw: string, ctx: ParseContext): RoutingRules | undefined => {
+    const rules: RoutingRules = { order: { ...defaults }, also: noCompanions() }
     let parsed: unknown
     try {
       parsed = JSON.parse(raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw)
@@ -128,26 +143,46 @@ export function parseRouting (defaults: Record<TargetType, ProviderId[]>) {
       ctx.problem('ROUTING_RULES must be a JSON object of target type → provider list')
       return undefined
     }
-    for (const [type, list] of Object.entries(parsed)) {
+    const names = PROVIDER_IDS.join(', ')
+    for (const [type, rule] of Object.entries(parsed)) {
       if (!(TARGET_TYPES as readonly string[]).includes(type)) {
         ctx.problem(`ROUTING_RULES: unknown target type "${type}" (allowed: ${TARGET_TYPES.join(', ')})`)
         continue
       }
-      if (!Array.isArray(list) || list.length === 0 || !list.every(p => typeof p === 'string' && isProviderId(p))) {
-        ctx.problem(`ROUTING_RULES.${type} must be a non-empty list of ${PROVIDER_IDS.join(', ')}`)
+      const t = type as TargetType
+      if (Array.isArray(rule)) {
+        if (providerList(rule, false)) rules.order[t] = rule
+        else ctx.problem(`ROUTING_RULES.${type} must be a non-empty list of ${names}`)
         continue
       }
-      routing[type as TargetType] = list as ProviderId[]
+      if (typeof rule !== 'object' || rule === null) {
+        ctx.problem(`ROUTING_RULES.${type} must be a provider list or {"providers": [...], "also": [...]}`)
+        continue
+      }
+      const { providers, also, ...rest } = rule as Record<string, unknown>
+      const extra = Object.keys(rest)
+      if (extra.length > 0) ctx.problem(`ROUTING_RULES.${type}: unknown field(s) ${extra.join(', ')} (allowed: providers, also)`)
+      else if (!providerList(providers, false)) ctx.problem(`ROUTING_RULES.${type}.providers must be a non-empty list of ${names}`)
+      else if (also !== undefined && !providerList(also, true)) ctx.problem(`ROUTING_RULES.${type}.also must be a list of ${names}`)
+      else {
+        rules.order[t] = providers
+        rules.also[t] = [...new Set(also ?? [])]
+      }
     }
-    return routing
+    return rules
   }
 }
 
-/** Routing as the docs write it: `social: a; url, domain: b, a`. */
-export function showRouting (routing: Record<TargetType, ProviderId[]>): string {
+/** no companions for any target type */
+export const noCompanions = (): Record<TargetType, ProviderId[]> =>
+  Object.fromEntries(TARGET_TYPES.map(t => [t, []])) as unknown as Record<TargetType, ProviderId[]>
+
+/** Routing as the docs write it: `social: a; url, domain: b, a (also c)`. */
+export function showRouting (rules: RoutingRules): string {
   const byList = new Map<string, string[]>()
   for (const type of TARGET_TYPES) {
-    const list = routing[type].join(', ')
+    const also = rules.also[type]
+    const list = rules.order[type].join(', ') + (also.length > 0 ? ` (also ${also.join(', ')})` : '')
     if (list !== '') byList.set(list, [...byList.get(list) ?? [], type])
   }
   return [...byList].map(([list, types]) => `${types.join(', ')}: ${list}`).join('; ')

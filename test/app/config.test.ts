@@ -111,6 +111,19 @@ describe('loadConfig', () => {
     expect(problems({ ...LIVE, ROUTING_RULES: '{not json' })[0]).toMatch(/^ROUTING_RULES is not valid JSON/)
   })
 
+  it('ROUTING_RULES takes a provider list or {providers, also} per target type, and names a bad rule', () => {
+    const both = loadConfig({ ...LIVE, ROUTING_RULES: '{"url":{"providers":["phishfort"],"also":["webrisk"]},"domain":["bforeai","phishfort"]}' })
+    expect(both.routing.url).toEqual(['phishfort'])
+    expect(both.routing.domain).toEqual(['bforeai', 'phishfort'])
+    expect(both.companions?.url).toEqual(['webrisk'])
+    expect(both.companions?.domain).toEqual([])
+    expect(loadConfig(LIVE).companions?.url).toEqual([])
+    expect(problems({ ...LIVE, ROUTING_RULES: '{"url":{"providers":[],"also":["webrisk"]}}' })).toEqual([expect.stringMatching(/^ROUTING_RULES\.url\.providers must be a non-empty list/)])
+    expect(problems({ ...LIVE, ROUTING_RULES: '{"url":{"providers":["phishfort"],"also":["nosuch"]}}' })).toEqual([expect.stringMatching(/^ROUTING_RULES\.url\.also must be a list/)])
+    expect(problems({ ...LIVE, ROUTING_RULES: '{"url":{"providers":["phishfort"],"alsoo":["webrisk"]}}' })).toEqual([expect.stringMatching(/^ROUTING_RULES\.url: unknown field\(s\) alsoo/)])
+    expect(problems({ ...LIVE, ROUTING_RULES: '{"url":"phishfort"}' })).toEqual([expect.stringMatching(/^ROUTING_RULES\.url must be a provider list or/)])
+  })
+
   it('outside sandbox mode refuses a gateway key under 22 characters (128 bits as base64url), naming it by its name only', () => {
     const short = 'Kq7ZpL2mN8rT5wYbEc3vX' // 21 characters
     const found = problems({ ...LIVE, GATEWAY_API_KEYS: `ops:${short}:read+write,ci:${short}A:read` })

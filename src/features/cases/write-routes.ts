@@ -2,13 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { caseSelfLink } from '../../domain/case-id.js'
 import { multipartBody } from '../../plugins/multipart.js'
-import { CaseDetailSchema, CaseSchema } from '../../schemas/case.js'
+import { CaseDetailSchema } from '../../schemas/case.js'
 import {
-  ActionResultSchema, AppealSchema, CancelSchema, CASE_ACTIONS, CommentSchema, CreateCaseSchema, CreatePlanSchema, CreateQuerySchema
+  ActionResultSchema, AppealSchema, CancelSchema, CASE_ACTIONS, CommentSchema, CreateCaseSchema, CreatedCaseSchema, CreatePlanSchema, CreateQuerySchema, type Companion
 } from '../../schemas/create.js'
 import type { Idempotency } from '../../services/idempotency.js'
 import type { CaseWriteService } from '../../services/writes.js'
-import { sendIdempotent } from '../../routes/idempotent.js'
+import { oncePerKey, sendIdempotent } from '../../routes/idempotent.js'
 import { AUTH_PROBLEMS, CaseIdParamsSchema, problems, PROVIDER_PROBLEMS } from '../../routes/responses.js'
 
 export interface CaseWriteRoutesOptions { writes: CaseWriteService, idempotency: Idempotency }
@@ -40,22 +40,29 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
         'Without `provider`, routing rules pick the first provider that is on and can take the target (default: social → bforeai; email, phone, ipv4 → phishfort; ' +
         'url, domain → phishfort, bforeai, cloudflare; see ROUTING_RULES). Vendor-specific fields go in `providerOptions` and are validated before any vendor call. ' +
         'Unless `allowDuplicate` is true, an open case for the same target at that provider is a 409 naming it. `dryRun=true` runs every check the create runs, ' +
-        'the duplicate look-up included (a would-be 409 is that 409), and returns the plan: the provider and the exact vendor request, secrets removed. Vendor creates are never retried automatically; send an `Idempotency-Key` to retry safely.',
+        'the duplicate look-up included (a would-be 409 is that 409), and returns the plan: the provider and the exact vendor request, secrets removed. Vendor creates are never retried automatically; send an `Idempotency-Key` to retry safely. ' +
+        'A routing rule with `also` (ROUTING_RULES `{"providers": [...], "also": [...]}`) files the same target at each `also` provider that is on and can take it ' +
+        'after the create succeeds (companions, e.g. a blocklist while the takedown runs): the answer\'s `companions` says what each did; a companion failure never ' +
+        'fails the create, and a retry with the same `Idempotency-Key` never files a companion twice. A create that names its `provider` gets no companions. ' +
+        'Dry runs list the companion requests in the plan.',
       security: [{ bearerAuth: [] }],
       querystring: CreateQuerySchema,
       headers: IdempotencyHeaders,
       body: CreateCaseSchema,
-      response: { 201: CaseSchema, 200: CreatePlanSchema, ...problems(...WRITE_PROBLEMS) }
+      response: { 201: CreatedCaseSchema, 200: CreatePlanSchema, ...problems(...WRITE_PROBLEMS) }
     }
   }, async (req, reply) => {
     if (req.query.dryRun === true) {
-      const result = await writes.create(req.body, req.attachments, { dryRun: true }, req.cancellation, req.log)
+      const result = await writes.create(req.body, req.attachments, { dryRun: true, companions: true }, req.cancellation, req.log)
       return result.kind === 'plan' ? result.plan : result.case
     }
     return await sendIdempotent(req, reply, idempotency, async () => {
-      const result = await writes.create(req.body, req.attachments, { dryRun: false }, req.cancellation, req.log)
+      const once = oncePerKey<Companion>(req, idempotency, c => c.id !== null)
+      const result = await writes.create(req.body, req.attachments,
+        { dryRun: false, companions: true, ...(once === undefined ? {} : { companionOnce: async (p, run) => await once(`companion:${p}`, run) }) }, req.cancellation, req.log)
       if (result.kind !== 'created') throw new Error('unreachable: a create without dryRun returned a plan')
-      return { status: 201, headers: { location: caseSelfLink(result.case.provider, result.case.providerCaseId) }, body: result.case }
+      const body = result.companions === undefined ? result.case : { ...result.case, companions: result.companions }
+      return { status: 201, headers: { location: caseSelfLink(result.case.provider, result.case.providerCaseId) }, body }
     })
   })
 
