@@ -4233,15 +4233,9 @@ export interface operations {
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /** @description Case-insensitive substring of the target value (or of `target.submitted`); a URL also finds the domain case of its host */
                 q?: string;
-                /**
-                 * @description Cases whose `target.host` is this host, across vendors (normalised first: case, IDN, trailing dot; `www.` is a different host)
-                 * @example login.acme-verify.example.net
-                 */
+                /** @description Cases whose `target.host` is this host, across vendors (normalised first: case, IDN, trailing dot; `www.` is a different host), e.g. `login.acme-verify.example.net`. No example value is declared: documentation tools that pre-fill examples would filter the list to nothing */
                 host?: string;
-                /**
-                 * @description Cases whose `target.registrableDomain` is this domain, across vendors: every host under it
-                 * @example acme-verify.example.net
-                 */
+                /** @description Cases whose `target.registrableDomain` is this domain, across vendors: every host under it, e.g. `acme-verify.example.net` */
                 registrableDomain?: string;
                 /** @description Brand id, or words of the brand name (case-insensitive, every word must appear: `acme` finds "Acme Bank" and "acme.com") */
                 brand?: string;
@@ -4249,7 +4243,7 @@ export interface operations {
                 since?: string;
                 /** @description createdAt before (RFC 3339, exclusive) */
                 until?: string;
-                /** @description Comma-separated verification states (`verification.state`): not_checked, unprobeable, live, down, blocked, verified_down, stayed_down, reappeared, disputed. Applied by the gateway to each page after the vendor pages are merged and the verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold). */
+                /** @description Comma-separated verification states (`verification.state`): not_checked, unprobeable, live, down, blocked, verified_down, stayed_down, reappeared, disputed. Applied by the gateway to each page after the vendor pages are merged and the verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold). E.g. `verified_down,stayed_down`, `reappeared,disputed` */
                 verification?: string;
                 limit?: number;
                 /** @description `nextCursor` of the previous page. Only valid with the same filters. */
@@ -7712,15 +7706,9 @@ export interface operations {
                 targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
                 /** @description Case-insensitive substring of the target value (or of `target.submitted`); a URL also finds the domain case of its host */
                 q?: string;
-                /**
-                 * @description Cases whose `target.host` is this host, across vendors (normalised first: case, IDN, trailing dot; `www.` is a different host)
-                 * @example login.acme-verify.example.net
-                 */
+                /** @description Cases whose `target.host` is this host, across vendors (normalised first: case, IDN, trailing dot; `www.` is a different host), e.g. `login.acme-verify.example.net`. No example value is declared: documentation tools that pre-fill examples would filter the list to nothing */
                 host?: string;
-                /**
-                 * @description Cases whose `target.registrableDomain` is this domain, across vendors: every host under it
-                 * @example acme-verify.example.net
-                 */
+                /** @description Cases whose `target.registrableDomain` is this domain, across vendors: every host under it, e.g. `acme-verify.example.net` */
                 registrableDomain?: string;
                 /** @description Brand id, or words of the brand name (case-insensitive, every word must appear: `acme` finds "Acme Bank" and "acme.com") */
                 brand?: string;
@@ -7728,7 +7716,7 @@ export interface operations {
                 since?: string;
                 /** @description createdAt before (RFC 3339, exclusive) */
                 until?: string;
-                /** @description Comma-separated verification states (`verification.state`): not_checked, unprobeable, live, down, blocked, verified_down, stayed_down, reappeared, disputed. Applied by the gateway to each page after the vendor pages are merged and the verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold). */
+                /** @description Comma-separated verification states (`verification.state`): not_checked, unprobeable, live, down, blocked, verified_down, stayed_down, reappeared, disputed. Applied by the gateway to each page after the vendor pages are merged and the verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold). E.g. `verified_down,stayed_down`, `reappeared,disputed` */
                 verification?: string;
             };
             header?: never;

@@ -137,14 +137,13 @@ export const CaseListQuerySchema = Type.Object({
   host: Type.Optional(Type.String({
     minLength: 1,
     maxLength: 253,
-    description: 'Cases whose `target.host` is this host, across vendors (normalised first: case, IDN, trailing dot; `www.` is a different host)',
-    examples: ['login.acme-verify.example.net']
+    description: 'Cases whose `target.host` is this host, across vendors (normalised first: case, IDN, trailing dot; `www.` is a different host), ' +
+      'e.g. `login.acme-verify.example.net`. No example value is declared: documentation tools that pre-fill examples would filter the list to nothing'
   })),
   registrableDomain: Type.Optional(Type.String({
     minLength: 1,
     maxLength: 253,
-    description: 'Cases whose `target.registrableDomain` is this domain, across vendors: every host under it',
-    examples: ['acme-verify.example.net']
+    description: 'Cases whose `target.registrableDomain` is this domain, across vendors: every host under it, e.g. `acme-verify.example.net`'
   })),
   brand: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Brand id, or words of the brand name (case-insensitive, every word must appear: `acme` finds "Acme Bank" and "acme.com")' })),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'createdAt at or after (RFC 3339)' })),
@@ -155,8 +154,8 @@ export const CaseListQuerySchema = Type.Object({
     description: 'Comma-separated verification states (`verification.state`): not_checked, unprobeable, live, down, blocked, verified_down, ' +
       'stayed_down, reappeared, disputed. Applied by the gateway to each page after the vendor pages are merged and the ' +
       'verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, ' +
-      'with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold).',
-    examples: ['verified_down,stayed_down', 'reappeared,disputed']
+      'with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold). ' +
+      'E.g. `verified_down,stayed_down`, `reappeared,disputed`'
   })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: '`nextCursor` of the previous page. Only valid with the same filters.' }))
