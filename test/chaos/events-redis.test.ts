@@ -42,8 +42,10 @@ describe('event store Redis frozen during watching', () => {
   })
 
   afterAll(async () => {
-    redis.kill('SIGKILL')
+    // the app closes while its event store still answers (the test resumed it); a gateway whose event Redis is dead at
+    // shutdown can wait on a pending command: a known defect, out of this test's subject
     await app.close()
+    redis.kill('SIGKILL')
     await events.close()
     await sandbox.close()
   })
