@@ -92,7 +92,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(referenceFeature, { core, ttlMs: config.referenceTtlMs })
   await app.register(detectionsFeature, { core, gatewaySecret: config.gatewaySecret })
   await app.register(brandProtectionFeature, { core })
-  await app.register(reportingFeature, { core, expose: milestones => { app.decorate('milestones', milestones) } })
+  await app.register(reportingFeature, { core, milestoneStore: core.milestoneStore, expose: milestones => { app.decorate('milestones', milestones) } })
   await app.register(eventsFeature, { core, config })
   await app.register(batchesFeature, { core, settings: config.batches, expose: batches => { app.decorate('batches', batches) } })
   await app.register(webhooksFeature, { core, config, expose: handle => { app.decorate('webhooks', handle) } })

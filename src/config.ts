@@ -15,6 +15,7 @@ import { PROVIDERS } from './providers/registry.js'
 import type { RedisTarget } from './store/redis-kv-store.js'
 import { AUTH, BATCHES, EVENTS, LIMITS, PROVIDER_CALLS, REDIS, SERVER, TARGETS, VERIFY, WEBHOOKS } from './settings/gateway.js'
 import { type ApiKey, parseHostPorts } from './settings/parsers.js'
+import type { MeasuredRouting } from './services/routing.js'
 import { readSetting, type Setting, type WithDefault } from './settings/setting.js'
 import { PROVIDER_SETTINGS, SETTINGS } from './settings/table.js'
 
@@ -60,6 +61,8 @@ export interface Config {
   routing: Record<TargetType, ProviderId[]>
   /** per target type, the providers that also get a routed create's target (ROUTING_RULES `also`) */
   companions?: Record<TargetType, ProviderId[]>
+  /** routing by measured outcome: per target type its strategy (ROUTING_RULES), and how a measured rule measures */
+  measuredRouting: MeasuredRouting
   /** circuit breaker in front of every provider */
   circuit: { failureThreshold: number, halfOpenAfterMs: number }
   /** inbound rate limit per gateway key */
@@ -258,6 +261,12 @@ export function loadConfig (env: Env = process.env): Config {
     referenceStaleMs: read(PROVIDER_CALLS.REFERENCE_STALE_MS),
     routing: routingRules.order,
     companions: routingRules.also,
+    measuredRouting: {
+      strategy: routingRules.strategy,
+      windowDays: read(PROVIDER_CALLS.ROUTING_WINDOW_DAYS),
+      minSample: read(PROVIDER_CALLS.ROUTING_MIN_SAMPLE),
+      explorePercent: read(PROVIDER_CALLS.ROUTING_EXPLORE_PERCENT)
+    },
     circuit: { failureThreshold: read(PROVIDER_CALLS.CIRCUIT_FAILURE_THRESHOLD), halfOpenAfterMs: read(PROVIDER_CALLS.CIRCUIT_HALF_OPEN_AFTER_MS) },
     rateLimit: { max: read(AUTH.RATE_LIMIT_MAX), windowMs: read(AUTH.RATE_LIMIT_WINDOW_MS) },
     maxEventLoopDelayMs: read(SERVER.MAX_EVENT_LOOP_DELAY_MS),

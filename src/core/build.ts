@@ -24,6 +24,9 @@ import { buildTargets, type Targets } from '../features/targets/build.js'
 import { openCaseIndex } from '../features/targets/index-store.js'
 import { openVerificationStore, type VerificationStore } from '../features/verification/store.js'
 import { verificationCaseView } from '../features/verification/view.js'
+import { MilestoneOutcomeStats } from '../features/reporting/outcome-stats.js'
+import { RedisMilestoneStore } from '../features/reporting/redis-store.js'
+import { MemoryMilestoneStore, type MilestoneStore } from '../features/reporting/store.js'
 import type { Sandbox } from '../simulators/sandbox.js'
 import { StatusEngine, type StatusOverrides } from '../status/engine.js'
 import { SharedCache } from '../store/cached.js'
@@ -49,6 +52,8 @@ export interface CoreOptions {
   lookahead?: LookaheadOptions
   /** tests: the addresses of a host for RDAP hosting lookups (no DNS is asked) */
   resolve?: (host: string) => Promise<string[]>
+  /** tests: the random source of measured routing's exploration share (a number in [0, 1)) */
+  routingRandom?: () => number
 }
 
 /** The core and the simulators it runs against (sandbox mode, tests): only the app shows those (features do not see them). */
@@ -58,6 +63,8 @@ export interface BuiltCore extends Core {
   targets: Targets
   /** verified outcomes: the store the verification feature writes and the cases' verification block reads */
   verificationStore: VerificationStore
+  /** the takedown milestones analytics reads and measured routing ranks providers by (ADR 0020, 0047) */
+  milestoneStore: MilestoneStore
 }
 
 export async function buildCore (app: FastifyInstance, config: Config, metrics: GatewayMetrics, opts: CoreOptions): Promise<BuiltCore> {
@@ -115,6 +122,12 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     // vendors without a history of their own: case reads add the status changes the event log recorded
     gatewayHistory: { providers: new Set(Object.values(PROVIDER_MODULES).filter(m => m.historyKept === false).map(m => m.id)), events: events.service }
   })
+  // milestones live beside the other shared state: in Redis when there is one (every replica records and reads the same rows)
+  const milestoneStore = store.kind === 'redis' && store.client !== undefined ? new RedisMilestoneStore(store.client) : new MemoryMilestoneStore()
+  const outcomeStats = new MilestoneOutcomeStats(milestoneStore, clock, {
+    // with verification on, a case the gateway's probes verified down is timed by that (ADR 0042)
+    ...(config.verify.enabled ? { verifiedDownAt: async ids => (await verificationStore.getMany(ids)).map(v => v?.verifiedDownAt ?? null) } : {})
+  })
   const idempotency = new Idempotency(store, { clock })
   epoch.onLoss(async () => {
     const n = await idempotency.markLost()
@@ -138,9 +151,15 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     idempotency,
     caseEnrichment,
     cases,
-    writes: new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope, index: openCaseIndex(targets.index), companions: config.companions }),
+    writes: new CaseWriteService(providers, config.routing, observer, {
+      duplicateScope: config.targets.duplicateScope,
+      index: openCaseIndex(targets.index),
+      companions: config.companions,
+      measured: { settings: config.measuredRouting, stats: outcomeStats, ...(opts.routingRandom === undefined ? {} : { random: opts.routingRandom }) }
+    }),
     targets,
     verificationStore,
+    milestoneStore,
     lookahead,
     ...(opts.webhookLookup === undefined ? {} : { webhookLookup: opts.webhookLookup }),
     closing: () => closing,

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { NullableString, TargetTypeSchema } from './common.js'
 import { CaseSchema } from './case.js'
-import { ACTION_RESULT_EXAMPLE, CREATE_PLAN_EXAMPLE, CREATED_CASE_EXAMPLE } from './examples.js'
+import { ACTION_RESULT_EXAMPLE, CREATE_PLAN_EXAMPLE, CREATED_CASE_EXAMPLE, MEASURED_PLAN_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 
 export const CreateTargetSchema = Type.Object({
@@ -81,14 +81,37 @@ export const CompanionPlanSchema = Type.Object({
   error: Type.Union([Type.String(), Type.Null()], { description: 'Why the companion would not be created (off, cannot take the target, a duplicate, invalid); null when it would be' })
 }, { additionalProperties: false })
 
+export const RoutingExplanationSchema = Type.Object({
+  strategy: Type.Literal('measured'),
+  decision: Type.Enum(['best', 'explore', 'list_order'], {
+    description: '`best`: the best-ranked provider; `explore`: another provider, to keep it measured (ROUTING_EXPLORE_PERCENT); ' +
+      '`list_order`: not ranked (a provider short of ROUTING_MIN_SAMPLE cases, one able provider, or the measurements unavailable), the rule\'s list order'
+  }),
+  targetType: TargetTypeSchema,
+  tld: Type.Union([Type.String(), Type.Null()], { description: 'The public suffix the figures are of, when every provider had enough cases there; null: the whole target type' }),
+  windowDays: Type.Integer({ description: 'ROUTING_WINDOW_DAYS: cases created in this many past days are counted' }),
+  minSample: Type.Integer({ description: 'ROUTING_MIN_SAMPLE' }),
+  explorePercent: Type.Integer({ description: 'ROUTING_EXPLORE_PERCENT' }),
+  providers: Type.Array(Type.Object({
+    provider: ProviderIdSchema,
+    cases: Type.Integer({ description: 'Cases with an outcome: down (taken down, mitigated, verified down) or failed/closed without it; open and cancelled cases are not counted' }),
+    successRate: Type.Union([Type.Number(), Type.Null()], { description: 'Share of those cases that went down (0-1); null without cases' }),
+    p50Hours: Type.Union([Type.Number(), Type.Null()], { description: 'Median hours from created to down: the verified time where the gateway\'s probes confirmed it, else the vendor-reported one; null when none went down' }),
+    score: Type.Union([Type.Number(), Type.Null()], { description: 'p50Hours ÷ successRate, lower is better (the expected hours to one takedown when a failed case is filed again); null when not computable' })
+  }, { additionalProperties: false }), { description: 'The providers that can take the target, best first when ranked, else in list order' }),
+  summary: Type.String({ description: 'The choice in words, with the numbers it used' })
+}, { additionalProperties: false, description: 'Why a `measured` routing rule chose this provider; only on plans of measured rules' })
+export type RoutingExplanation = Static<typeof RoutingExplanationSchema>
+
 export const CreatePlanSchema = Type.Object({
   dryRun: Type.Literal(true),
   provider: ProviderIdSchema,
   routedBy: Type.Enum(['request', 'rule'], { description: '`request`: the body named the provider; `rule`: routing rules chose it' }),
   request: VendorRequestSchema,
   rejected: Type.Array(Type.Object({ provider: ProviderIdSchema, reason: Type.String() }), { description: 'Providers the rules considered first and why they could not take it' }),
+  routing: Type.Optional(RoutingExplanationSchema),
   companions: Type.Optional(Type.Array(CompanionPlanSchema, { description: COMPANIONS_WORDS }))
-}, { $id: 'CreatePlan', additionalProperties: false, examples: [CREATE_PLAN_EXAMPLE] })
+}, { $id: 'CreatePlan', additionalProperties: false, examples: [CREATE_PLAN_EXAMPLE, MEASURED_PLAN_EXAMPLE] })
 export type CreatePlan = Static<typeof CreatePlanSchema>
 export type CompanionPlan = Static<typeof CompanionPlanSchema>
 

@@ -154,6 +154,29 @@ export const CREATE_PLAN_EXAMPLE = {
   rejected: []
 }
 
+/** a url create routed by a measured rule (ROUTING_RULES `{"url": {"strategy": "measured", ...}}`) */
+export const MEASURED_PLAN_EXAMPLE = {
+  dryRun: true,
+  provider: 'phishfort',
+  routedBy: 'rule',
+  request: { method: 'POST', path: '/v1/incident/tkd', contentType: 'application/json', body: { url: 'https://login-acme.example.io/secure' }, files: [] },
+  rejected: [],
+  routing: {
+    strategy: 'measured',
+    decision: 'best',
+    targetType: 'url',
+    tld: null,
+    windowDays: 30,
+    minSample: 20,
+    explorePercent: 10,
+    providers: [
+      { provider: 'phishfort', cases: 212, successRate: 0.9104, p50Hours: 3.1, score: 3.41 },
+      { provider: 'bforeai', cases: 120, successRate: 0.8417, p50Hours: 5.4, score: 6.42 }
+    ],
+    summary: 'phishfort: p50 3.1 h, 91 % over 212 cases; bforeai: p50 5.4 h, 84 % over 120 cases (url targets over 30 days). phishfort ranks first (lowest p50 ÷ success rate).'
+  }
+}
+
 export const ACTION_RESULT_EXAMPLE = {
   caseId: 'phishfort:054zKkjCnR1I3B3U812z',
   action: 'comment',

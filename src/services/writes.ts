@@ -12,10 +12,12 @@ import type { CaseObserver } from './observer.js'
 import type { Logger } from '../logger.js'
 import type { Case, CaseDetail } from '../schemas/case.js'
 import type { TargetType } from '../schemas/common.js'
-import type { Companion, CompanionPlan, CreateCaseBody, CreatePlan } from '../schemas/create.js'
+import type { Companion, CompanionPlan, CreateCaseBody, CreatePlan, RoutingExplanation } from '../schemas/create.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { describeOff, type ProviderSet } from './provider-set.js'
 import { capabilitiesOf } from './providers.js'
+import { identifyTarget } from '../domain/target-identity.js'
+import { drawOf, rankMeasured, unmeasured, type MeasuredRouting, type OutcomeStats } from './routing.js'
 
 export const MAX_ATTACHMENTS = 12
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -49,6 +51,11 @@ export interface CreateOptions {
    * retry of the request gets the first companion back instead of filing it again); default: runs it
    */
   companionOnce?: (provider: ProviderId, create: () => Promise<Companion>) => Promise<Companion>
+  /**
+   * what a measured routing rule draws its exploration choice from (the request's Idempotency-Key, a batch item):
+   * the same key routes alike on every retry and replica, and in a dry run sent with it; absent: the random source
+   */
+  routingKey?: string
 }
 
 export type DuplicateScope = 'all' | 'provider'
@@ -65,7 +72,15 @@ export interface OpenCaseIndex {
   created: (c: Case) => Promise<void>
 }
 
-interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy: 'request' | 'rule', rejected: CreatePlan['rejected'] }
+interface Choice { provider: ProviderId, connector: ProviderConnector, routedBy: 'request' | 'rule', rejected: CreatePlan['rejected'], routing?: RoutingExplanation }
+
+/** routing by measured outcome (services/routing.ts): the settings, the measurements port and the random source */
+export interface MeasuredRoutingDeps {
+  settings: MeasuredRouting
+  stats: OutcomeStats
+  /** a number in [0, 1) for a create without a routing key (default Math.random; tests inject a seeded one) */
+  random?: () => number
+}
 
 /** The writes on an existing case a provider may lack: its capability flag, the connector method, the 422's words. */
 const ABILITIES = {
@@ -82,18 +97,26 @@ export class CaseWriteService {
   readonly #duplicateScope: DuplicateScope
   readonly #index: OpenCaseIndex | undefined
   readonly #companions: Partial<Record<TargetType, readonly ProviderId[]>>
+  readonly #measured: MeasuredRoutingDeps | undefined
 
   /**
    * `observer`: told about every case a write creates or changes (change events); `duplicateScope`: where a create
    * looks for an open case for its target (`all` live providers, the default, or only the chosen `provider`)
    */
-  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver, opts: { duplicateScope?: DuplicateScope, index?: OpenCaseIndex, companions?: Partial<Record<TargetType, readonly ProviderId[]>> } = {}) {
+  constructor (providers: ProviderSet, routing: Record<TargetType, ProviderId[]>, observer?: CaseObserver, opts: {
+    duplicateScope?: DuplicateScope
+    index?: OpenCaseIndex
+    companions?: Partial<Record<TargetType, readonly ProviderId[]>>
+    /** routing by measured outcome for the target types whose rule says `measured` */
+    measured?: MeasuredRoutingDeps
+  } = {}) {
     this.#providers = providers
     this.#routing = routing
     this.#observer = observer
     this.#duplicateScope = opts.duplicateScope ?? 'all'
     this.#index = opts.index
     this.#companions = opts.companions ?? {}
+    this.#measured = opts.measured
   }
 
   async create (body: CreateCaseBody, attachments: Attachment[], opts: CreateOptions, signal: CancelSignal, log: Logger): Promise<CreateResult> {
@@ -116,7 +139,7 @@ export class CaseWriteService {
       providerOptions: body.providerOptions ?? {},
       attachments
     }
-    const choice = this.#choose(body.provider, input)
+    const choice = await this.#choose(body.provider, input, opts.routingKey, log)
     // one deadline for the whole create: validation against live reference data, the duplicate lookup and the submit
     const result = await this.#providers.withContext(choice.provider, signal, log, async ctx => await this.#create(choice, input, body, opts, action, ctx, log),
       opts.timeoutMs, opts.budget)
@@ -180,7 +203,7 @@ export class CaseWriteService {
     if (opts.dryRun) {
       return {
         kind: 'plan',
-        plan: { dryRun: true, provider: choice.provider, routedBy: choice.routedBy, request: prepared, rejected: choice.rejected }
+        plan: { dryRun: true, provider: choice.provider, routedBy: choice.routedBy, request: prepared, rejected: choice.rejected, ...(choice.routing === undefined ? {} : { routing: choice.routing }) }
       }
     }
     await opts.beforeSubmit?.()
@@ -266,8 +289,11 @@ export class CaseWriteService {
     this.#observer?.touched(id)
   }
 
-  /** Provider choice: the one the body names (must be on and able), else the first able one of the routing rule. */
-  #choose (requested: ProviderId | undefined, input: CreateCaseInput): Choice {
+  /**
+   * Provider choice: the one the body names (must be on and able), else the first able one of the routing rule (a
+   * measured rule: of its able providers ranked by measured outcome).
+   */
+  async #choose (requested: ProviderId | undefined, input: CreateCaseInput, routingKey: string | undefined, log: Logger): Promise<Choice> {
     if (this.#providers.active().length === 0) {
       const off = this.#providers.all()
       throw new GatewayError('GW_ERR_PROVIDER_OFF', `Every provider is off in this gateway: ${off.map(describeOff).join(', ')}. To turn one on, ${this.#providers.turnOnHint(off)}`)
@@ -293,14 +319,45 @@ export class CaseWriteService {
       return { provider: requested, connector: this.#providers.require(requested), routedBy: 'request', rejected: [] }
     }
     const rejected: CreatePlan['rejected'] = []
-    for (const id of this.#routing[input.target.type]) {
-      const reason = why(id)
-      if (reason === null) return { provider: id, connector: this.#providers.require(id), routedBy: 'rule', rejected }
-      rejected.push({ provider: id, reason })
+    const type = input.target.type
+    const measured = this.#measured
+    if (measured !== undefined && measured.settings.strategy[type] === 'measured') {
+      const able: ProviderId[] = []
+      for (const id of this.#routing[type]) {
+        const reason = why(id)
+        if (reason === null) able.push(id)
+        else rejected.push({ provider: id, reason })
+      }
+      if (able.length > 0) {
+        const { order, explanation } = await this.#measure(able, input, routingKey, measured, log)
+        const provider = order[0]!
+        return { provider, connector: this.#providers.require(provider), routedBy: 'rule', rejected, routing: explanation }
+      }
+    } else {
+      for (const id of this.#routing[type]) {
+        const reason = why(id)
+        if (reason === null) return { provider: id, connector: this.#providers.require(id), routedBy: 'rule', rejected }
+        rejected.push({ provider: id, reason })
+      }
     }
     throw new GatewayError('GW_ERR_UNSUPPORTED',
       `No provider can take this request: ${rejected.map(r => r.reason).join('; ') || `no routing rule for ${input.target.type}`}. Name one with "provider".`,
       { allowed: [...PROVIDER_IDS] })
+  }
+
+  /** A measured rule's order of its able providers, and why; the rule's list order when the measurements are unavailable. */
+  async #measure (able: ProviderId[], input: CreateCaseInput, routingKey: string | undefined, measured: MeasuredRoutingDeps, log: Logger): Promise<{ order: ProviderId[], explanation: RoutingExplanation }> {
+    const { type } = input.target
+    const settings = measured.settings
+    const tld = identifyTarget(type, input.target.value).publicSuffix
+    const draw = routingKey === undefined ? (measured.random ?? Math.random)() : drawOf(routingKey)
+    try {
+      const stats = await measured.stats.outcomes(type, tld, settings.windowDays)
+      return rankMeasured(able, stats, { type, tld, settings, draw })
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'measured routing: the measurements did not answer; the rule\'s list order is used')
+      return { order: able, explanation: unmeasured(able, { type, settings, reason: 'the milestone store did not answer' }) }
+    }
   }
 
   /**

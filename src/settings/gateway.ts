@@ -3,8 +3,8 @@
  * Adding a setting is one entry here (ADR 0039); config.ts then reads it into `Config`.
  */
 import { DEFAULT_RETRY_SCHEDULE_MS } from '../domain/retry-schedule.js'
-import { DEFAULT_ROUTING } from './routing.js'
-import { custom, parseApiKeys, parseDnsServers, parseHttpUrl, parseReadableFile, parseOneWait, parseProxyUrl, parseHost, parseKey32, parseOrigins, parseRetrySchedule, noCompanions, parseRouting, parseShare, parseTrustProxy, showRouting, showSchedule, SCOPES } from './parsers.js'
+import { DEFAULT_RULES, SANDBOX_RULES } from './routing.js'
+import { custom, parseApiKeys, parseDnsServers, parseHttpUrl, parseReadableFile, parseOneWait, parseProxyUrl, parseHost, parseKey32, parseOrigins, parseRetrySchedule, parseRouting, parseShare, parseTrustProxy, showRouting, showSchedule, SCOPES } from './parsers.js'
 import { bool, declare, int, oneOf, parseBool, redisUrl, text } from './setting.js'
 
 const DAY_MS = 86_400_000
@@ -53,7 +53,10 @@ export const LIMITS = declare('limits', {
 
 export const PROVIDER_CALLS = declare('providers', {
   STATUS_MAP_FILE: text({ unset: 'the built-in status tables only', description: 'JSON file adding or overriding provider-status → unified-status entries' }),
-  ROUTING_RULES: custom(parseRouting(DEFAULT_ROUTING), { default: { value: { order: DEFAULT_ROUTING, also: noCompanions() } }, show: showRouting, description: 'JSON object (or @path to a JSON file) mapping target types to providers tried in order when a create names none, e.g. {"url":["<provider>","<provider>"]}, or to {"providers":[...],"also":[...]}: after the first create succeeds, the same target is also filed at each `also` provider that is on and can take it (companions); the types it names replace the default (the providers\' modules rank the types they take)' }),
+  ROUTING_RULES: custom(parseRouting(DEFAULT_RULES, SANDBOX_RULES), { default: { live: DEFAULT_RULES, sandbox: SANDBOX_RULES }, show: showRouting, description: 'JSON object (or @path to a JSON file) mapping target types to providers tried in order when a create names none, e.g. {"url":["<provider>","<provider>"]}, or to {"strategy":"order"|"measured","providers":[...],"also":[...]}: `measured` ranks the listed providers by their measured time to takedown and success rate (ROUTING_WINDOW_DAYS, ROUTING_MIN_SAMPLE, ROUTING_EXPLORE_PERCENT), `order` (the default) keeps the list as written; after the first create succeeds, the same target is also filed at each `also` provider that is on and can take it (companions); the types it names replace the default (the providers\' modules rank the types they take; sandbox mode routes url targets by measured outcome)' }),
+  ROUTING_WINDOW_DAYS: int({ default: 30, min: 1, max: 365, description: 'a measured routing rule counts the cases created in this many past days' }),
+  ROUTING_MIN_SAMPLE: int({ default: 20, min: 1, max: 100_000, description: 'cases with an outcome (taken down, mitigated, failed or closed) each provider of a measured rule needs in the window before the rule ranks by measurement; short of it the rule keeps its list order' }),
+  ROUTING_EXPLORE_PERCENT: int({ default: 10, min: 0, max: 50, description: 'share of the creates a measured rule routes (in percent) sent to a provider other than the best-ranked one, so every provider keeps being measured' }),
   REFERENCE_TTL_MS: int({ default: 3_600_000, min: 1000, max: 7 * DAY_MS, description: 'how long reference data is fresh' }),
   REFERENCE_STALE_MS: int({ default: DAY_MS, min: 0, max: 30 * DAY_MS, description: 'how long stale reference data may still be served while refreshing or when the vendor fails' }),
   CIRCUIT_FAILURE_THRESHOLD: int({ default: 5, min: 1, max: 1000, description: 'consecutive provider failures (unavailable, timeout, protocol) that open its circuit' }),

@@ -5,6 +5,7 @@ import { TARGET_TYPES, type TargetType } from '../schemas/common.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { parseSchedule } from '../domain/retry-schedule.js'
 import type { HostPort } from '../store/redis-kv-store.js'
+import { ROUTING_STRATEGIES, type RoutingStrategy } from '../services/routing.js'
 import type { ParseContext, Spec } from './setting.js'
 
 export const SCOPES = ['read', 'write', 'admin'] as const
@@ -114,24 +115,30 @@ export function parseHostPorts (name: string, raw: string, problems: string[]): 
 }
 
 /**
- * Routing rules: per target type, the providers a create that names none tries in order, and the companions (`also`)
- * that get the same target after the first create succeeds (a "block while the takedown runs" rule).
+ * Routing rules: per target type, the providers a create that names none tries in order, how they are ordered
+ * (`strategy`), and the companions (`also`) that get the same target after the first create succeeds (a "block
+ * while the takedown runs" rule).
  */
 export interface RoutingRules {
   order: Record<TargetType, ProviderId[]>
   also: Record<TargetType, ProviderId[]>
+  strategy: Record<TargetType, RoutingStrategy>
 }
 
 const providerList = (v: unknown, empty: boolean): v is ProviderId[] =>
   Array.isArray(v) && (empty || v.length > 0) && v.every(p => typeof p === 'string' && isProviderId(p))
 
+const RULE_FIELDS = ['strategy', 'providers', 'also']
+
 /**
- * ROUTING_RULES: a JSON object (or @file) of target type → a provider list, or `{"providers": [...], "also": [...]}`;
- * the types it names replace the defaults.
+ * ROUTING_RULES: a JSON object (or @file) of target type → a provider list, or
+ * `{"strategy": "order"|"measured", "providers": [...], "also": [...]}`; the types it names replace the defaults
+ * (`defaults`, the sandbox's when the gateway runs in sandbox mode).
  */
-export function parseRouting (defaults: Record<TargetType, ProviderId[]>) {
+export function parseRouting (defaults: RoutingRules, sandboxDefaults: RoutingRules = defaults) {
   return (raw: string, ctx: ParseContext): RoutingRules | undefined => {
-    const rules: RoutingRules = { order: { ...defaults }, also: noCompanions() }
+    const base = ctx.sandbox ? sandboxDefaults : defaults
+    const rules: RoutingRules = { order: { ...base.order }, also: { ...base.also }, strategy: { ...base.strategy } }
     let parsed: unknown
     try {
       parsed = JSON.parse(raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw)
@@ -151,22 +158,28 @@ export function parseRouting (defaults: Record<TargetType, ProviderId[]>) {
       }
       const t = type as TargetType
       if (Array.isArray(rule)) {
-        if (providerList(rule, false)) rules.order[t] = rule
-        else ctx.problem(`ROUTING_RULES.${type} must be a non-empty list of ${names}`)
+        if (providerList(rule, false)) {
+          rules.order[t] = rule
+          rules.also[t] = []
+          rules.strategy[t] = 'order'
+        } else ctx.problem(`ROUTING_RULES.${type} must be a non-empty list of ${names}`)
         continue
       }
       if (typeof rule !== 'object' || rule === null) {
-        ctx.problem(`ROUTING_RULES.${type} must be a provider list or {"providers": [...], "also": [...]}`)
+        ctx.problem(`ROUTING_RULES.${type} must be a provider list or {"strategy": "order"|"measured", "providers": [...], "also": [...]}`)
         continue
       }
-      const { providers, also, ...rest } = rule as Record<string, unknown>
+      const { strategy, providers, also, ...rest } = rule as Record<string, unknown>
       const extra = Object.keys(rest)
-      if (extra.length > 0) ctx.problem(`ROUTING_RULES.${type}: unknown field(s) ${extra.join(', ')} (allowed: providers, also)`)
-      else if (!providerList(providers, false)) ctx.problem(`ROUTING_RULES.${type}.providers must be a non-empty list of ${names}`)
+      if (extra.length > 0) ctx.problem(`ROUTING_RULES.${type}: unknown field(s) ${extra.join(', ')} (allowed: ${RULE_FIELDS.join(', ')})`)
+      else if (strategy !== undefined && !(ROUTING_STRATEGIES as readonly unknown[]).includes(strategy)) {
+        ctx.problem(`ROUTING_RULES.${type}.strategy must be one of ${ROUTING_STRATEGIES.join(', ')} (got ${JSON.stringify(strategy)})`)
+      } else if (!providerList(providers, false)) ctx.problem(`ROUTING_RULES.${type}.providers must be a non-empty list of ${names}`)
       else if (also !== undefined && !providerList(also, true)) ctx.problem(`ROUTING_RULES.${type}.also must be a list of ${names}`)
       else {
         rules.order[t] = providers
         rules.also[t] = [...new Set(also ?? [])]
+        rules.strategy[t] = (strategy ?? 'order') as RoutingStrategy
       }
     }
     return rules
@@ -177,12 +190,16 @@ export function parseRouting (defaults: Record<TargetType, ProviderId[]>) {
 export const noCompanions = (): Record<TargetType, ProviderId[]> =>
   Object.fromEntries(TARGET_TYPES.map(t => [t, []])) as unknown as Record<TargetType, ProviderId[]>
 
-/** Routing as the docs write it: `social: a; url, domain: b, a (also c)`. */
+/** the strategy of every target type: `order` */
+export const orderedRouting = (): Record<TargetType, RoutingStrategy> =>
+  Object.fromEntries(TARGET_TYPES.map(t => [t, 'order'])) as unknown as Record<TargetType, RoutingStrategy>
+
+/** Routing as the docs write it: `social: a; url, domain: b, a (also c)`; a measured rule reads `measured: b, a`. */
 export function showRouting (rules: RoutingRules): string {
   const byList = new Map<string, string[]>()
   for (const type of TARGET_TYPES) {
     const also = rules.also[type]
-    const list = rules.order[type].join(', ') + (also.length > 0 ? ` (also ${also.join(', ')})` : '')
+    const list = (rules.strategy[type] === 'measured' ? 'measured: ' : '') + rules.order[type].join(', ') + (also.length > 0 ? ` (also ${also.join(', ')})` : '')
     if (list !== '') byList.set(list, [...byList.get(list) ?? [], type])
   }
   return [...byList].map(([list, types]) => `${types.join(', ')}: ${list}`).join('; ')

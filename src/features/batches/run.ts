@@ -22,6 +22,9 @@ import type { CaseWriteService } from '../../services/writes.js'
 import { keys } from '../../store/keys.js'
 import type { BatchRecords, ItemRecord, Meta } from './records.js'
 
+/** what a measured routing rule draws a batch item's choice from (services/writes.ts `routingKey`) */
+export const batchItemRoutingKey = (batchId: string, index: number): string => `batch:${batchId}:${index}`
+
 /** one job per item on the jobs port (BullMQ across replicas, or in process) */
 export interface BatchJob { batchId: string, index: number }
 export const BATCH_QUEUE = 'batch-item'
@@ -110,6 +113,7 @@ export class BatchRunner {
         dryRun: false,
         ...(this.#shares[rec.provider] === undefined ? {} : { budget: this.#shares[rec.provider] }),
         adopt: mayHaveBeenSent,
+        routingKey: batchItemRoutingKey(batchId, index),
         timeoutMs: Math.floor(this.#settings.claimMs / 2),
         beforeSubmit: async () => {
           await this.#records.store.set(sentKey, String(this.#clock.now()), { ttlMs: Math.max(1000, meta.expiresAt - this.#clock.now()) })

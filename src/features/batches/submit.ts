@@ -16,7 +16,7 @@ import type { CreateCaseBody, CreatePlan } from '../../schemas/create.js'
 import type { CaseWriteService } from '../../services/writes.js'
 import { keys } from '../../store/keys.js'
 import { storeFailure, type BatchRecords, type ItemRecord, type Meta } from './records.js'
-import { BATCH_QUEUE, type BatchJob } from './run.js'
+import { BATCH_QUEUE, batchItemRoutingKey, type BatchJob } from './run.js'
 
 /** Field errors of one item against the single-create schema; null when it passes. */
 export type ItemValidator = (body: unknown) => Array<{ path: string, message: string }> | null
@@ -53,12 +53,15 @@ export class BatchSubmitter {
     const rowOf = (i: number): number | null => input.rows?.[i] ?? null
     const where = (i: number): string => input.rows === null ? `/items/${i}` : `/rows/${rowOf(i) ?? i}`
     const bodies = input.items.map(item => merge(input.defaults, item))
+    // named before the checks: a measured routing rule draws each item's choice from the batch id and item index, so
+    // the plan, the item's run and every retry of it route alike (routingKey)
+    const id = batchId(this.deps.epoch())
     // every item through the single-create checks: the schema, then target rules, routing and provider options
-    const checked = await mapLimit(bodies, 8, async (body): Promise<{ plan: CreatePlan } | { errors: Array<{ path: string, message: string }> }> => {
+    const checked = await mapLimit(bodies.map((body, i) => ({ body, i })), 8, async ({ body, i }): Promise<{ plan: CreatePlan } | { errors: Array<{ path: string, message: string }> }> => {
       const errors = validate(body)
       if (errors !== null) return { errors }
       try {
-        const result = await this.deps.writes.create(body as CreateCaseBody, [], { dryRun: true, checkDuplicate: false }, signal, log)
+        const result = await this.deps.writes.create(body as CreateCaseBody, [], { dryRun: true, checkDuplicate: false, routingKey: batchItemRoutingKey(id, i) }, signal, log)
         if (result.kind !== 'plan') throw new Error('unreachable: a dry run created a case')
         return { plan: result.plan }
       } catch (err) {
@@ -101,14 +104,14 @@ export class BatchSubmitter {
       }
     }
 
-    return { kind: 'batch', batch: await this.#records.reachable('the batch was not accepted', async () => await this.#record(accepted, rejected, rowOf, opts.client, log)) }
+    return { kind: 'batch', batch: await this.#records.reachable('the batch was not accepted', async () => await this.#record(id, accepted, rejected, rowOf, opts.client, log)) }
   }
 
-  async #record (accepted: Array<{ index: number, body: CreateCaseBody, plan: CreatePlan, duplicateOf: number | null }>, rejected: Batch['rejected'],
+  async #record (id: string, accepted: Array<{ index: number, body: CreateCaseBody, plan: CreatePlan, duplicateOf: number | null }>, rejected: Batch['rejected'],
     rowOf: (i: number) => number | null, client: string, log: Logger): Promise<Batch> {
     const now = this.deps.clock.now()
     const meta: Meta = {
-      id: batchId(this.deps.epoch()),
+      id,
       createdBy: client,
       createdAt: now,
       expiresAt: now + this.deps.settings.retentionMs,

@@ -44,7 +44,10 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
         'A routing rule with `also` (ROUTING_RULES `{"providers": [...], "also": [...]}`) files the same target at each `also` provider that is on and can take it ' +
         'after the create succeeds (companions, e.g. a blocklist while the takedown runs): the answer\'s `companions` says what each did; a companion failure never ' +
         'fails the create, and a retry with the same `Idempotency-Key` never files a companion twice. A create that names its `provider` gets no companions. ' +
-        'Dry runs list the companion requests in the plan.',
+        'Dry runs list the companion requests in the plan. ' +
+        'A `measured` rule (ROUTING_RULES `{"url": {"strategy": "measured", "providers": [...]}}`) ranks its providers by measured time to takedown and success rate; ' +
+        'the plan\'s `routing` says why it chose the provider, with the numbers it used. Its exploration share is drawn from the `Idempotency-Key` when one is sent, ' +
+        'so a dry run with the key the create will use shows the provider the create will get.',
       security: [{ bearerAuth: [] }],
       querystring: CreateQuerySchema,
       headers: IdempotencyHeaders,
@@ -52,14 +55,17 @@ export const caseWriteRoutes: FastifyPluginAsyncTypebox<CaseWriteRoutesOptions> 
       response: { 201: CreatedCaseSchema, 200: CreatePlanSchema, ...problems(...WRITE_PROBLEMS) }
     }
   }, async (req, reply) => {
+    // a measured routing rule's exploration draw follows the Idempotency-Key: a retry, and a dry run sent with the key the create will use, route alike
+    const key = req.headers['idempotency-key']
+    const routingKey = key === undefined ? {} : { routingKey: key }
     if (req.query.dryRun === true) {
-      const result = await writes.create(req.body, req.attachments, { dryRun: true, companions: true }, req.cancellation, req.log)
+      const result = await writes.create(req.body, req.attachments, { dryRun: true, companions: true, ...routingKey }, req.cancellation, req.log)
       return result.kind === 'plan' ? result.plan : result.case
     }
     return await sendIdempotent(req, reply, idempotency, async () => {
       const once = oncePerKey<Companion>(req, idempotency, c => c.id !== null)
       const result = await writes.create(req.body, req.attachments,
-        { dryRun: false, companions: true, ...(once === undefined ? {} : { companionOnce: async (p, run) => await once(`companion:${p}`, run) }) }, req.cancellation, req.log)
+        { dryRun: false, companions: true, ...routingKey, ...(once === undefined ? {} : { companionOnce: async (p, run) => await once(`companion:${p}`, run) }) }, req.cancellation, req.log)
       if (result.kind !== 'created') throw new Error('unreachable: a create without dryRun returned a plan')
       const body = result.companions === undefined ? result.case : { ...result.case, companions: result.companions }
       return { status: 201, headers: { location: caseSelfLink(result.case.provider, result.case.providerCaseId) }, body }

@@ -10,15 +10,17 @@ import { isTerminal, UNIFIED_STATUSES } from '../../schemas/unified-status.js'
 import { backfillMilestones } from './backfill.js'
 import { ReportingMetrics } from './metrics.js'
 import { MilestoneRecorder } from './milestones.js'
-import { RedisMilestoneStore } from './redis-store.js'
 import { TakedownAnalytics } from './report.js'
 import { reportingRoutes } from './routes.js'
-import { MemoryMilestoneStore } from './store.js'
+import type { MilestoneStore } from './store.js'
 
-export async function reportingFeature (app: FastifyInstance, { core, expose }: { core: Core, expose: (milestones: MilestoneRecorder) => void }): Promise<void> {
-  const { store, clock, cases, events } = core
-  // milestones live beside the other shared state: in Redis when there is one (every replica records and reads the same rows)
-  const milestoneStore = store.kind === 'redis' && store.client !== undefined ? new RedisMilestoneStore(store.client) : new MemoryMilestoneStore()
+export async function reportingFeature (app: FastifyInstance, { core, milestoneStore, expose }: {
+  core: Core
+  /** opened by the core (Redis when there is one): measured routing reads the same rows */
+  milestoneStore: MilestoneStore
+  expose: (milestones: MilestoneRecorder) => void
+}): Promise<void> {
+  const { clock, cases, events } = core
   const analytics = new TakedownAnalytics(milestoneStore, clock, core.caseEnrichment)
   const metrics = new ReportingMetrics(core.metrics.registry, {
     openCases: async () => {

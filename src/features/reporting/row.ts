@@ -13,6 +13,8 @@ import { UNIFIED_STATUSES, type UnifiedStatus } from '../../schemas/unified-stat
 export const ROW_BYTES = 64
 export const PRECISION_UNKNOWN = 65535
 const NONE = 255
+/** RowView.firstTerminal of a case that never reached a terminal status */
+export const NONE_REACHED = NONE
 
 /** the milestones a row holds, in their slot order */
 export const MILESTONES = ['inProgress', 'mitigated', 'takenDown', 'terminal'] as const
@@ -125,6 +127,8 @@ export class RowView {
   /** index in TARGET_TYPES */
   targetType (r: number): number { return this.#u8[r * ROW_BYTES + OFF.targetType]! }
   reopened (r: number): number { return this.#u8[r * ROW_BYTES + OFF.reopened]! }
+  /** index in UNIFIED_STATUSES of the first terminal status the case reached, NONE_REACHED while none */
+  firstTerminal (r: number): number { return this.#u8[r * ROW_BYTES + OFF.firstTerminal]! }
   /** the public suffix's id (tldId), 0 for none */
   tld (r: number): number {
     const u = this.#u8
