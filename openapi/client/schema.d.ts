@@ -79,7 +79,7 @@ export interface paths {
         put?: never;
         /**
          * Create a takedown or monitoring case at one provider
-         * @description JSON, or `multipart/form-data` with the same JSON in a `payload` field and up to 12 files (10 MB in all) in repeated `attachments` fields. Without `provider`, routing rules pick the first provider that is on and can take the target (default: social → bforeai; email, phone, ipv4 → phishfort; url, domain → phishfort, bforeai, cloudflare; see ROUTING_RULES). Vendor-specific fields go in `providerOptions` and are validated before any vendor call. Unless `allowDuplicate` is true, an open case for the same target at that provider is a 409 naming it. `dryRun=true` runs every check the create runs, the duplicate look-up included (a would-be 409 is that 409), and returns the plan: the provider and the exact vendor request, secrets removed. Vendor creates are never retried automatically; send an `Idempotency-Key` to retry safely. A routing rule with `also` (ROUTING_RULES `{"providers": [...], "also": [...]}`) files the same target at each `also` provider that is on and can take it after the create succeeds (companions, e.g. a blocklist while the takedown runs): the answer's `companions` says what each did; a companion failure never fails the create, and a retry with the same `Idempotency-Key` never files a companion twice. A create that names its `provider` gets no companions. Dry runs list the companion requests in the plan.
+         * @description JSON, or `multipart/form-data` with the same JSON in a `payload` field and up to 12 files (10 MB in all) in repeated `attachments` fields. Without `provider`, routing rules pick the first provider that is on and can take the target (default: social → bforeai; email, phone, ipv4 → phishfort; url, domain → phishfort, bforeai, cloudflare; see ROUTING_RULES). Vendor-specific fields go in `providerOptions` and are validated before any vendor call. Unless `allowDuplicate` is true, an open case for the same target at that provider is a 409 naming it. `dryRun=true` runs every check the create runs, the duplicate look-up included (a would-be 409 is that 409), and returns the plan: the provider and the exact vendor request, secrets removed. Vendor creates are never retried automatically; send an `Idempotency-Key` to retry safely. A routing rule with `also` (ROUTING_RULES `{"providers": [...], "also": [...]}`) files the same target at each `also` provider that is on and can take it after the create succeeds (companions, e.g. a blocklist while the takedown runs): the answer's `companions` says what each did; a companion failure never fails the create, and a retry with the same `Idempotency-Key` never files a companion twice. A create that names its `provider` gets no companions. Dry runs list the companion requests in the plan. A `measured` rule (ROUTING_RULES `{"url": {"strategy": "measured", "providers": [...]}}`) ranks its providers by measured time to takedown and success rate; the plan's `routing` says why it chose the provider, with the numbers it used. Its exploration share is drawn from the `Idempotency-Key` when one is sent, so a dry run with the key the create will use shows the provider the create will get.
          */
         post: operations["createCase"];
         delete?: never;
@@ -1510,6 +1510,47 @@ export interface components {
          *       },
          *       "rejected": []
          *     }
+         * @example {
+         *       "dryRun": true,
+         *       "provider": "phishfort",
+         *       "routedBy": "rule",
+         *       "request": {
+         *         "method": "POST",
+         *         "path": "/v1/incident/tkd",
+         *         "contentType": "application/json",
+         *         "body": {
+         *           "url": "https://login-acme.example.io/secure"
+         *         },
+         *         "files": []
+         *       },
+         *       "rejected": [],
+         *       "routing": {
+         *         "strategy": "measured",
+         *         "decision": "best",
+         *         "targetType": "url",
+         *         "tld": null,
+         *         "windowDays": 30,
+         *         "minSample": 20,
+         *         "explorePercent": 10,
+         *         "providers": [
+         *           {
+         *             "provider": "phishfort",
+         *             "cases": 212,
+         *             "successRate": 0.9104,
+         *             "p50Hours": 3.1,
+         *             "score": 3.41
+         *           },
+         *           {
+         *             "provider": "bforeai",
+         *             "cases": 120,
+         *             "successRate": 0.8417,
+         *             "p50Hours": 5.4,
+         *             "score": 6.42
+         *           }
+         *         ],
+         *         "summary": "phishfort: p50 3.1 h, 91 % over 212 cases; bforeai: p50 5.4 h, 84 % over 120 cases (url targets over 30 days). phishfort ranks first (lowest p50 ÷ success rate)."
+         *       }
+         *     }
          */
         CreatePlan: {
             /** @constant */
@@ -1548,6 +1589,47 @@ export interface components {
                 provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                 reason: string;
             }[];
+            /** @description Why a `measured` routing rule chose this provider; only on plans of measured rules */
+            routing?: {
+                /** @constant */
+                strategy: "measured";
+                /**
+                 * @description `best`: the best-ranked provider; `explore`: another provider, to keep it measured (ROUTING_EXPLORE_PERCENT); `list_order`: not ranked (a provider short of ROUTING_MIN_SAMPLE cases, one able provider, or the measurements unavailable), the rule's list order
+                 * @enum {string}
+                 */
+                decision: "best" | "explore" | "list_order";
+                /**
+                 * @description Kind of target
+                 * @enum {string}
+                 */
+                targetType: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                /** @description The public suffix the figures are of, when every provider had enough cases there; null: the whole target type */
+                tld: string | null;
+                /** @description ROUTING_WINDOW_DAYS: cases created in this many past days are counted */
+                windowDays: number;
+                /** @description ROUTING_MIN_SAMPLE */
+                minSample: number;
+                /** @description ROUTING_EXPLORE_PERCENT */
+                explorePercent: number;
+                /** @description The providers that can take the target, best first when ranked, else in list order */
+                providers: {
+                    /**
+                     * @description Provider (vendor) id
+                     * @enum {string}
+                     */
+                    provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
+                    /** @description Cases with an outcome: down (taken down, mitigated, verified down) or failed/closed without it; open and cancelled cases are not counted */
+                    cases: number;
+                    /** @description Share of those cases that went down (0-1); null without cases */
+                    successRate: number | null;
+                    /** @description Median hours from created to down: the verified time where the gateway's probes confirmed it, else the vendor-reported one; null when none went down */
+                    p50Hours: number | null;
+                    /** @description p50Hours ÷ successRate, lower is better (the expected hours to one takedown when a failed case is filed again); null when not computable */
+                    score: number | null;
+                }[];
+                /** @description The choice in words, with the numbers it used */
+                summary: string;
+            };
             /** @description Companions: the providers a routing rule's `also` list files the same target at after the primary create (a "block while the takedown runs" rule); only creates the rules routed (no `provider` in the body) get them */
             companions?: {
                 /**
@@ -3349,6 +3431,47 @@ export interface components {
                         provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
                         reason: string;
                     }[];
+                    /** @description Why a `measured` routing rule chose this provider; only on plans of measured rules */
+                    routing?: {
+                        /** @constant */
+                        strategy: "measured";
+                        /**
+                         * @description `best`: the best-ranked provider; `explore`: another provider, to keep it measured (ROUTING_EXPLORE_PERCENT); `list_order`: not ranked (a provider short of ROUTING_MIN_SAMPLE cases, one able provider, or the measurements unavailable), the rule's list order
+                         * @enum {string}
+                         */
+                        decision: "best" | "explore" | "list_order";
+                        /**
+                         * @description Kind of target
+                         * @enum {string}
+                         */
+                        targetType: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                        /** @description The public suffix the figures are of, when every provider had enough cases there; null: the whole target type */
+                        tld: string | null;
+                        /** @description ROUTING_WINDOW_DAYS: cases created in this many past days are counted */
+                        windowDays: number;
+                        /** @description ROUTING_MIN_SAMPLE */
+                        minSample: number;
+                        /** @description ROUTING_EXPLORE_PERCENT */
+                        explorePercent: number;
+                        /** @description The providers that can take the target, best first when ranked, else in list order */
+                        providers: {
+                            /**
+                             * @description Provider (vendor) id
+                             * @enum {string}
+                             */
+                            provider: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
+                            /** @description Cases with an outcome: down (taken down, mitigated, verified down) or failed/closed without it; open and cancelled cases are not counted */
+                            cases: number;
+                            /** @description Share of those cases that went down (0-1); null without cases */
+                            successRate: number | null;
+                            /** @description Median hours from created to down: the verified time where the gateway's probes confirmed it, else the vendor-reported one; null when none went down */
+                            p50Hours: number | null;
+                            /** @description p50Hours ÷ successRate, lower is better (the expected hours to one takedown when a failed case is filed again); null when not computable */
+                            score: number | null;
+                        }[];
+                        /** @description The choice in words, with the numbers it used */
+                        summary: string;
+                    };
                     /** @description Companions: the providers a routing rule's `also` list files the same target at after the primary create (a "block while the takedown runs" rule); only creates the rules routed (no `provider` in the body) get them */
                     companions?: {
                         /**

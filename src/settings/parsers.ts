@@ -194,12 +194,13 @@ export const noCompanions = (): Record<TargetType, ProviderId[]> =>
 export const orderedRouting = (): Record<TargetType, RoutingStrategy> =>
   Object.fromEntries(TARGET_TYPES.map(t => [t, 'order'])) as unknown as Record<TargetType, RoutingStrategy>
 
-/** Routing as the docs write it: `social: a; url, domain: b, a (also c)`; a measured rule reads `measured: b, a`. */
+/** Routing as the docs write it: `social: a; url, domain: b, a (also c)`; a measured rule reads `url: b, a (measured)`. */
 export function showRouting (rules: RoutingRules): string {
   const byList = new Map<string, string[]>()
   for (const type of TARGET_TYPES) {
     const also = rules.also[type]
-    const list = (rules.strategy[type] === 'measured' ? 'measured: ' : '') + rules.order[type].join(', ') + (also.length > 0 ? ` (also ${also.join(', ')})` : '')
+    const notes = [...(rules.strategy[type] === 'measured' ? ['measured'] : []), ...(also.length > 0 ? [`also ${also.join(', ')}`] : [])]
+    const list = rules.order[type].join(', ') + (notes.length > 0 ? ` (${notes.join('; ')})` : '')
     if (list !== '') byList.set(list, [...byList.get(list) ?? [], type])
   }
   return [...byList].map(([list, types]) => `${types.join(', ')}: ${list}`).join('; ')

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ConfigError, ENV_VARS, loadConfig, parseHostPorts, parseRedis } from '../../src/config.js'
+import { ConfigError, DEFAULT_ROUTING, ENV_VARS, loadConfig, parseHostPorts, parseRedis } from '../../src/config.js'
 import type { ProviderModule } from '../../src/connectors/provider-module.js'
 import { PROVIDERS as REGISTERED } from '../../src/providers/registry.js'
 import { LIMITS } from '../../src/settings/gateway.js'
@@ -122,6 +122,24 @@ describe('loadConfig', () => {
     expect(problems({ ...LIVE, ROUTING_RULES: '{"url":{"providers":["phishfort"],"also":["nosuch"]}}' })).toEqual([expect.stringMatching(/^ROUTING_RULES\.url\.also must be a list/)])
     expect(problems({ ...LIVE, ROUTING_RULES: '{"url":{"providers":["phishfort"],"alsoo":["webrisk"]}}' })).toEqual([expect.stringMatching(/^ROUTING_RULES\.url: unknown field\(s\) alsoo/)])
     expect(problems({ ...LIVE, ROUTING_RULES: '{"url":"phishfort"}' })).toEqual([expect.stringMatching(/^ROUTING_RULES\.url must be a provider list or/)])
+  })
+
+  it('ROUTING_RULES takes a strategy per target type: order by default, measured by name; sandbox mode measures url targets', () => {
+    const rules = loadConfig({ ...LIVE, ROUTING_RULES: '{"url":{"strategy":"measured","providers":["phishfort","bforeai"],"also":["webrisk"]},"domain":["bforeai"]}' })
+    expect(rules.routing.url).toEqual(['phishfort', 'bforeai'])
+    expect(rules.companions?.url).toEqual(['webrisk'])
+    expect(rules.measuredRouting).toMatchObject({ strategy: { url: 'measured', domain: 'order', social: 'order' }, windowDays: 30, minSample: 20, explorePercent: 10 })
+    expect(loadConfig(LIVE).measuredRouting.strategy.url).toBe('order')
+    const sandbox = loadConfig({ SANDBOX: 'true', LOG_LEVEL: 'silent' })
+    expect(sandbox.measuredRouting.strategy).toMatchObject({ url: 'measured', domain: 'order' })
+    expect(sandbox.routing.url).toEqual(DEFAULT_ROUTING.url)
+    // a sandbox ROUTING_RULES naming url replaces the measured default; the types it does not name keep it
+    expect(loadConfig({ SANDBOX: 'true', LOG_LEVEL: 'silent', ROUTING_RULES: '{"url":["bforeai"]}' }).measuredRouting.strategy.url).toBe('order')
+    expect(loadConfig({ SANDBOX: 'true', LOG_LEVEL: 'silent', ROUTING_RULES: '{"domain":["bforeai"]}' }).measuredRouting.strategy.url).toBe('measured')
+    expect(problems({ ...LIVE, ROUTING_RULES: '{"url":{"strategy":"fastest","providers":["phishfort"]}}' })).toEqual(['ROUTING_RULES.url.strategy must be one of order, measured (got "fastest")'])
+    expect(problems({ ...LIVE, ROUTING_RULES: '{"url":{"strategy":1,"providers":["phishfort"]}}' })).toEqual(['ROUTING_RULES.url.strategy must be one of order, measured (got 1)'])
+    expect(problems({ ...LIVE, ROUTING_RULES: '{"url":{"stratgy":"measured","providers":["phishfort"]}}' })).toEqual(['ROUTING_RULES.url: unknown field(s) stratgy (allowed: strategy, providers, also)'])
+    expect(problems({ ...LIVE, ROUTING_EXPLORE_PERCENT: '60' })).toEqual(['ROUTING_EXPLORE_PERCENT must be an integer from 0 to 50 (got "60")'])
   })
 
   it('outside sandbox mode refuses a gateway key under 22 characters (128 bits as base64url), naming it by its name only', () => {

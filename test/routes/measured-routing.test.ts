@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CaseChangeEvent } from '../../src/features/reporting/milestones.js'
 import type { Batch, BatchPlan } from '../../src/schemas/batch.js'
 import type { CreatePlan } from '../../src/schemas/create.js'
+import { DEFAULT_ROUTING } from '../../src/config.js'
 import { drawOf } from '../../src/services/routing.js'
 import { Rng } from '../../src/simulators/random.js'
 import { killAll, spawnGateway } from '../support/gateway-process.js'
@@ -189,4 +190,28 @@ describe('configuration', () => {
     expect(await gateway.exited).toBe(78)
     expect(gateway.stderr.join('')).toContain('ROUTING_RULES.url.strategy must be one of order, measured (got "fastest")')
   }, 30_000)
+})
+
+describe('sandbox mode', () => {
+  it('routes url targets by measured outcome by default: once analytics has the seeded cases, the dry-run plan shows their numbers', async () => {
+    const sandbox = await testGateway({ count: 120 })
+    try {
+      const backfill = await sandbox.app.inject({ method: 'POST', url: '/v1/analytics/backfill', headers: auth() })
+      expect(backfill.statusCode, backfill.body).toBe(200)
+      const res = await sandbox.app.inject({ method: 'POST', url: '/v1/cases?dryRun=true', headers: auth(), payload: { ...body(), allowDuplicate: true } })
+      expect(res.statusCode, res.body).toBe(200)
+      const plan = res.json<CreatePlan>()
+      expect(plan.routing).toMatchObject({ strategy: 'measured', targetType: 'url', windowDays: 30 })
+      // every url provider of the default order, with the seeded cases' numbers (36 cases per provider over all types
+      // are short of 20 url outcomes each: the list order, until more cases arrive)
+      expect(plan.routing?.providers.map(p => p.provider)).toEqual(DEFAULT_ROUTING.url)
+      expect(plan.routing?.providers.filter(p => p.cases > 0 && (p.p50Hours ?? 0) > 0).length).toBeGreaterThan(0)
+      expect(plan.routing?.summary).toMatch(/^List order \(every provider needs 20 cases with an outcome and .*: phishfort: (no cases|.* over \d+ cases); bforeai: /)
+      // the other types keep the modules' order: no routing block
+      const domain = await sandbox.app.inject({ method: 'POST', url: '/v1/cases?dryRun=true', headers: auth(), payload: { ...body('domain'), allowDuplicate: true } })
+      expect(domain.json<CreatePlan>().routing).toBeUndefined()
+    } finally {
+      await sandbox.close()
+    }
+  })
 })
