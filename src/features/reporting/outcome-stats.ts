@@ -89,9 +89,11 @@ export class MilestoneOutcomeStats implements OutcomeStats {
       return a
     }
     // the rows that went down, to date by their verified time where the lookup knows one
-    const downRows: Array<{ shard: number, row: number, created: number, vendorSeconds: number, keys: [string, string | null] }> = []
+    const downRows: Array<{ shard: number, row: number, created: number, vendorSeconds: number, accs: [Acc, Acc | null] }> = []
     for (const [i, buf] of buffers.entries()) {
       const provider = (shards[i] ?? '').split(':')[0] as ProviderId
+      // per target type and TLD id of this shard (its provider's), the two accumulators a row adds to: no string per row
+      const perShard = new Map<number, [Acc, Acc | null]>()
       const rows = new RowView(buf)
       for (let r = 0; r < rows.length; r++) {
         const created = rows.createdAt(r)
@@ -100,16 +102,22 @@ export class MilestoneOutcomeStats implements OutcomeStats {
         const downAt = Math.min(nanToInf(rows.time(r, TAKEN_DOWN)), nanToInf(rows.time(r, MITIGATED)))
         const down = downAt !== Number.POSITIVE_INFINITY || first === FIRST_TAKEN_DOWN
         if (!down && !FAILED.has(first)) continue // open, or cancelled: no outcome to count
-        const type = TARGET_TYPES[rows.targetType(r)] ?? 'url'
+        const tt = rows.targetType(r)
         const tld = rows.tld(r)
-        const keys: [string, string | null] = [`${keyOf(type, null)}|${provider}`, tld === 0 ? null : `${keyOf(type, tld)}|${provider}`]
-        for (const k of keys) {
-          if (k === null) continue
-          const a = acc(k)
-          a.cases++
-          if (down) a.down++
+        // tld ids are 48-bit: type × 2^48 + tld stays an exact integer
+        const id = tt * 2 ** 48 + tld
+        let pair = perShard.get(id)
+        if (pair === undefined) {
+          const type = TARGET_TYPES[tt] ?? 'url'
+          pair = [acc(`${keyOf(type, null)}|${provider}`), tld === 0 ? null : acc(`${keyOf(type, tld)}|${provider}`)]
+          perShard.set(id, pair)
         }
-        if (down) downRows.push({ shard: i, row: r, created, vendorSeconds: downAt === Number.POSITIVE_INFINITY ? Number.NaN : (downAt - created) / 1000, keys })
+        pair[0].cases++
+        if (pair[1] !== null) pair[1].cases++
+        if (!down) continue
+        pair[0].down++
+        if (pair[1] !== null) pair[1].down++
+        downRows.push({ shard: i, row: r, created, vendorSeconds: downAt === Number.POSITIVE_INFINITY ? Number.NaN : (downAt - created) / 1000, accs: pair })
       }
     }
     const verified = await this.#verified(shards, downRows)
@@ -117,7 +125,8 @@ export class MilestoneOutcomeStats implements OutcomeStats {
       const v = verified[n] ?? null
       const seconds = v !== null && v >= d.created ? (v - d.created) / 1000 : d.vendorSeconds
       if (Number.isNaN(seconds)) continue
-      for (const k of d.keys) if (k !== null) acc(k).seconds.push(seconds)
+      d.accs[0].seconds.push(seconds)
+      d.accs[1]?.seconds.push(seconds)
     }
     const table: Table = new Map()
     for (const [key, a] of accs) {
