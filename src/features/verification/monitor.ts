@@ -31,6 +31,8 @@ export interface MonitorOptions {
   resubmit?: (v: Verification) => Promise<{ id: string, provider: string, target: { type: TargetType, value: string }, createdAt: string }>
   /** `reopen`: tells the vendor (a comment, where the provider takes them); called once per re-emergence */
   reopen?: (v: Verification) => Promise<void>
+  /** a case's first vendor claim (mitigated/taken_down), once across replicas: the dispute rate's denominator (metrics) */
+  onFirstClaim?: (v: Verification) => void
   /** each probe's verdict (metrics) */
   onProbe?: (v: Verification, verdict: Verdict, durationMs: number) => void
   /** a registry hold on the host (clientHold/serverHold) counts as down; null = unknown. Unwired by default */
@@ -99,12 +101,19 @@ export class VerificationMonitor {
   /** case.status_changed: mitigated/taken_down starts a confirmation run; an open status ends it. */
   async vendorStatus (caseId: string, status: string): Promise<Verification | null> {
     const now = this.#o.clock.now()
-    return await this.#update(caseId, cur => {
+    // the step of the write that won: true when it holds the case's first vendor claim
+    let firstClaim = false
+    const v = await this.#update(caseId, cur => {
+      firstClaim = false
       if (cur === null) return null
       const said = vendorSaid(cur, VENDOR_DOWN.has(status), now)
       const next = said === cur && cur.vendorStatus === status ? cur : { ...said, vendorStatus: status }
-      return next === cur ? null : { next, events: [] }
+      if (next === cur) return null
+      firstClaim = (cur.vendorClaimedAt ?? null) === null && (next.vendorClaimedAt ?? null) !== null
+      return { next, events: [] }
     })
+    if (firstClaim && v !== null) this.#o.onFirstClaim?.(v)
+    return v
   }
 
   #budget (host: string, now: number): boolean {

@@ -81,7 +81,7 @@ const PROBE_NOW_EVERY_MS = 60_000
 
 const DAYS_BUCKETS = [300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 345_600, 604_800, 1_209_600]
 
-function verificationMetrics (metrics: GatewayMetrics): { probes: Histogram, events: Counter, verifiedTtd: Histogram, liveAfterReport: Histogram } {
+function verificationMetrics (metrics: GatewayMetrics): { probes: Histogram, events: Counter, claims: Counter, verifiedTtd: Histogram, liveAfterReport: Histogram } {
   const registers = [metrics.registry]
   return {
     probes: new Histogram({
@@ -95,6 +95,12 @@ function verificationMetrics (metrics: GatewayMetrics): { probes: Histogram, eve
       name: 'takedown_gateway_verification_events_total',
       help: 'Verification events (target.verified_down|reappeared|disputed|stayed_down), by provider',
       labelNames: ['type', 'provider'],
+      registers
+    }),
+    claims: new Counter({
+      name: 'takedown_gateway_verification_vendor_claims_total',
+      help: 'Cases a vendor first said mitigated or taken_down, once per case (the dispute rate: target.disputed events divided by these)',
+      labelNames: ['provider', 'target_type'],
       registers
     }),
     verifiedTtd: new Histogram({
@@ -140,6 +146,7 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
     onReappear: c.onReappear,
     ...(w.holdCheck === undefined ? {} : { holdCheck: w.holdCheck }),
     ...(reappear === undefined ? {} : { resubmit: async v => await noted(v, 'resubmit', resubmit(reappear, v)), reopen: async v => { await noted(v, 'reopen', commentReappeared(reappear, v)) } }),
+    onFirstClaim: v => { m.claims.inc({ provider: v.provider, target_type: v.target.type }) },
     onProbe: (_v, verdict, ms) => { m.probes.observe({ outcome: verdict.outcome }, ms / 1000) },
     emit: async (v, e) => {
       const labels = { provider: v.provider, target_type: v.target.type }
