@@ -59,6 +59,12 @@ export interface Verification {
   disputedAt?: number | null
   /** re-emergences seen during monitoring, after a verified takedown */
   monitorReappearances?: number
+  /**
+   * The re-emergence (its `reappearances` count) whose `reopen`/`resubmit` policy has not completed yet: written by
+   * the step that saw it, cleared by the replica that completed the policy, so a replica that dies in between leaves
+   * the work to another (ADR 0045). Null or absent: nothing owed.
+   */
+  pendingReappear?: number | null
 }
 
 export interface LifecycleSettings {

@@ -145,7 +145,17 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
     perHostPerMinute: c.hostProbesPerMinute,
     onReappear: c.onReappear,
     ...(w.holdCheck === undefined ? {} : { holdCheck: w.holdCheck }),
-    ...(reappear === undefined ? {} : { resubmit: async v => await noted(v, 'resubmit', resubmit(reappear, v)), reopen: async v => { await noted(v, 'reopen', commentReappeared(reappear, v)) } }),
+    ...(reappear === undefined
+      ? {}
+      : {
+          resubmit: async v => {
+            app.log.info({ caseId: v.caseId, reappearances: v.reappearances }, 'verification: resubmitting a re-emerged target')
+            return await noted(v, 'resubmit', resubmit(reappear, v))
+          },
+          reopen: async v => { await noted(v, 'reopen', commentReappeared(reappear, v)) }
+        }),
+    // a replica that died while acting on a re-emergence leaves it to another after two ticks
+    actLeaseMs: Math.max(5_000, 2 * c.tickMs),
     onFirstClaim: v => { m.claims.inc({ provider: v.provider, target_type: v.target.type }) },
     onProbe: (_v, verdict, ms) => { m.probes.observe({ outcome: verdict.outcome }, ms / 1000) },
     emit: async (v, e) => {

@@ -1,8 +1,8 @@
 /**
  * Where verification lives, shared by replicas: per case one JSON record (written with compare-and-set), a sorted set
- * of cases by next check time, each case's probe history (newest first, capped) and one-shot claims. Redis keeps
- * them under one `{vf}` hash tag (a Cluster slot), so the compare-and-set, the due set and the case's outcome row (the
- * analytics' 32 bytes, outcome-row.ts; ADR 0045) move in one script.
+ * of cases by next check time, each case's probe history (newest first, capped), the cases owing a re-emergence policy
+ * and expiring claims. Redis keeps them under one `{vf}` hash tag (a Cluster slot), so the compare-and-set, the due and
+ * pending sets and the case's outcome row (the analytics' 32 bytes, outcome-row.ts; ADR 0045) move in one script.
  */
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../clock.js'
@@ -40,8 +40,8 @@ export interface VerificationStore {
   due: (now: number, limit: number) => Promise<string[]>
   /** takes a case's probe for `ms` (true when this caller has it) */
   claim: (caseId: string, ms: number) => Promise<boolean>
-  /** true for the first caller only, ever (a re-emergence policy acting once) */
-  once: (key: string) => Promise<boolean>
+  /** case ids owing a re-emergence policy (`pendingReappear`), oldest first */
+  pending: (limit: number) => Promise<string[]>
   addCheck: (check: Check) => Promise<void>
   /** newest first */
   checks: (caseId: string, offset: number, limit: number) => Promise<{ items: Check[], total: number }>
@@ -57,7 +57,6 @@ export class MemoryVerificationStore implements VerificationStore {
   readonly #records = new Map<string, string>()
   readonly #history = new Map<string, Check[]>()
   readonly #claims = new Map<string, number>()
-  readonly #once = new Set<string>()
   readonly #outcomes = new Map<string, Shard>()
   constructor (private readonly now: () => number) {}
 
@@ -119,10 +118,9 @@ export class MemoryVerificationStore implements VerificationStore {
     return true
   }
 
-  async once (key: string): Promise<boolean> {
-    if (this.#once.has(key)) return false
-    this.#once.add(key)
-    return true
+  async pending (limit: number): Promise<string[]> {
+    return [...this.#records.values()].map(r => JSON.parse(r) as Verification)
+      .filter(v => (v.pendingReappear ?? null) !== null).slice(0, limit).map(v => v.caseId)
   }
 
   async addCheck (check: Check): Promise<void> {
@@ -141,7 +139,8 @@ const K = {
   record: (id: string) => `tgw:v1:verify:{vf}:case:${id}`,
   due: 'tgw:v1:verify:{vf}:due',
   claim: (id: string) => `tgw:v1:verify:{vf}:claim:${id}`,
-  once: (key: string) => `tgw:v1:verify:{vf}:once:${key}`,
+  /** case ids owing a re-emergence policy, by when they first owed it */
+  pending: 'tgw:v1:verify:{vf}:pending',
   history: (id: string) => `tgw:v1:verify:{vf}:checks:${id}`,
   /** per outcome shard: case id → slot, and the rows at slot × OUTCOME_ROW_BYTES (as the milestone rows, ADR 0020) */
   outcomeSlots: (shard: string) => `tgw:v1:verify:{vf}:outcome-slots:${shard}`,
@@ -149,12 +148,13 @@ const K = {
   outcomeShards: 'tgw:v1:verify:{vf}:outcome-shards'
 }
 
-// KEYS: record, due, outcome slots, outcome rows, outcome shards. ARGV: expected ('' = none), next, case id,
-// next check time ('' = none), outcome shard ('' = none), outcome row
+// KEYS: record, due, outcome slots, outcome rows, outcome shards, pending. ARGV: expected ('' = none), next, case id,
+// next check time ('' = none), outcome shard ('' = none), outcome row, pending since ('' = nothing owed)
 const PUT = `local cur = redis.call('GET', KEYS[1])
 if (cur or '') ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
+if ARGV[7] == '' then redis.call('ZREM', KEYS[6], ARGV[3]) else redis.call('ZADD', KEYS[6], 'NX', ARGV[7], ARGV[3]) end
 if ARGV[5] ~= '' then
   local slot = redis.call('HGET', KEYS[3], ARGV[3])
   if not slot then
@@ -170,7 +170,7 @@ export class RedisVerificationStore implements VerificationStore {
   readonly #client: Redis | Cluster
   constructor (client: Redis | Cluster) {
     this.#client = client
-    client.defineCommand('verifyPut', { numberOfKeys: 5, lua: PUT })
+    client.defineCommand('verifyPut', { numberOfKeys: 6, lua: PUT })
   }
 
   async get (caseId: string): Promise<Verification | null> {
@@ -187,9 +187,9 @@ export class RedisVerificationStore implements VerificationStore {
   async put (expected: Verification | null, next: Verification): Promise<boolean> {
     const put = (this.#client as unknown as { verifyPut: (...a: Array<string | Buffer>) => Promise<number> }).verifyPut
     const shard = outcomeShard(next) ?? ''
-    const done = await put.call(this.#client, K.record(next.caseId), K.due, K.outcomeSlots(shard), K.outcomeRows(shard), K.outcomeShards,
+    const done = await put.call(this.#client, K.record(next.caseId), K.due, K.outcomeSlots(shard), K.outcomeRows(shard), K.outcomeShards, K.pending,
       expected === null ? '' : JSON.stringify(expected), JSON.stringify(next), next.caseId, next.nextCheckAt === null ? '' : String(next.nextCheckAt),
-      shard, shard === '' ? '' : encodeOutcome(next))
+      shard, shard === '' ? '' : encodeOutcome(next), (next.pendingReappear ?? null) === null ? '' : String(next.lastCheckedAt ?? 0))
     return done === 1
   }
 
@@ -201,8 +201,8 @@ export class RedisVerificationStore implements VerificationStore {
     return (await this.#client.set(K.claim(caseId), '1', 'PX', Math.max(1, Math.round(ms)), 'NX')) === 'OK'
   }
 
-  async once (key: string): Promise<boolean> {
-    return (await this.#client.set(K.once(key), '1', 'NX')) === 'OK'
+  async pending (limit: number): Promise<string[]> {
+    return await this.#client.zrange(K.pending, '0', String(limit - 1))
   }
 
   async addCheck (check: Check): Promise<void> {
