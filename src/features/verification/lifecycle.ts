@@ -65,6 +65,8 @@ export interface Verification {
    * the work to another (ADR 0045). Null or absent: nothing owed.
    */
   pendingReappear?: number | null
+  /** failed attempts at the owed policy (given up after a few) */
+  pendingAttempts?: number
 }
 
 export interface LifecycleSettings {

@@ -45,6 +45,8 @@ const VENDOR_DOWN: ReadonlySet<string> = new Set(['mitigated', 'taken_down'])
 const CLAIM_MS = 60_000
 /** how long a replica acting on a re-emergence holds it before another may retry (MonitorOptions.actLeaseMs) */
 const ACT_LEASE_MS = 30_000
+/** failed attempts after which a re-emergence policy is given up (the failure is logged each time) */
+const MAX_ACT_ATTEMPTS = 5
 const WINDOW_MS = 60_000
 
 export function hostOf (type: TargetType, value: string): string {
@@ -92,14 +94,24 @@ export class VerificationMonitor {
     if (v === null || owed === null) return false
     if (!await this.#o.store.claim(`act:${caseId}:${owed}`, this.#o.actLeaseMs ?? ACT_LEASE_MS)) return false
     const policy = this.#o.onReappear
-    if (policy === 'reopen') await this.#o.reopen?.(v)
-    if (policy === 'resubmit' && this.#o.resubmit !== undefined) {
-      const created = await this.#o.resubmit(v)
-      await this.link(v.caseId, created.id)
-      await this.track(created)
-      await this.link(created.id, v.caseId)
+    try {
+      if (policy === 'reopen') await this.#o.reopen?.(v)
+      if (policy === 'resubmit' && this.#o.resubmit !== undefined) {
+        const created = await this.#o.resubmit(v)
+        await this.link(v.caseId, created.id)
+        await this.track(created)
+        await this.link(created.id, v.caseId)
+      }
+    } catch (err) {
+      // retried after the lease, up to MAX_ACT_ATTEMPTS failures (a vendor that refuses it for good is not asked forever)
+      await this.#update(caseId, cur => {
+        if (cur === null || cur.pendingReappear !== owed) return null
+        const attempts = (cur.pendingAttempts ?? 0) + 1
+        return { next: attempts >= MAX_ACT_ATTEMPTS ? { ...cur, pendingReappear: null, pendingAttempts: 0 } : { ...cur, pendingAttempts: attempts }, events: [] }
+      })
+      throw err
     }
-    await this.#update(caseId, cur => cur === null || cur.pendingReappear !== owed ? null : { next: { ...cur, pendingReappear: null }, events: [] })
+    await this.#update(caseId, cur => cur === null || cur.pendingReappear !== owed ? null : { next: { ...cur, pendingReappear: null, pendingAttempts: 0 }, events: [] })
     return true
   }
 
