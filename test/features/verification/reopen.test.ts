@@ -115,4 +115,13 @@ describe('VERIFY_ON_REAPPEAR=reopen', () => {
     const checks = await gw.app.inject({ url: `/v1/cases/${encodeURIComponent(id)}/checks`, headers: auth() })
     expect(checks.json<{ verification: { state: string } }>().verification.state).toBe('reappeared')
   })
+
+  it('counts each case\'s first vendor claim once in /metrics, and its verified time to takedown once', async () => {
+    const text = (await gw.app.inject({ url: '/metrics' })).body
+    for (const provider of ['phishfort', 'bforeai']) {
+      expect(text).toContain(`takedown_gateway_verification_vendor_claims_total{provider="${provider}",target_type="url"} 1`)
+      expect(text).toContain(`takedown_gateway_verified_time_to_takedown_seconds_count{provider="${provider}",target_type="url"} 1`)
+      expect(text).toContain(`takedown_gateway_verification_events_total{type="target.reappeared",provider="${provider}"} 1`)
+    }
+  })
 })
