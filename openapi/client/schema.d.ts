@@ -3992,7 +3992,6 @@ export interface components {
         /**
          * @example {
          *       "key": {
-         *         "provider": "netcraft",
          *         "targetType": "url"
          *       },
          *       "cases": 40,
@@ -4085,14 +4084,12 @@ export interface components {
          *       "from": "2026-11-01T00:00:00.000Z",
          *       "to": "2026-12-01T00:00:00.000Z",
          *       "groupBy": [
-         *         "provider",
          *         "targetType"
          *       ],
          *       "generatedAt": "2026-12-07T12:00:00.000Z",
          *       "groups": [
          *         {
          *           "key": {
-         *             "provider": "netcraft",
          *             "targetType": "url"
          *           },
          *           "cases": 40,
@@ -10983,14 +10980,12 @@ export interface operations {
                      *       "from": "2026-11-01T00:00:00.000Z",
                      *       "to": "2026-12-01T00:00:00.000Z",
                      *       "groupBy": [
-                     *         "provider",
                      *         "targetType"
                      *       ],
                      *       "generatedAt": "2026-12-07T12:00:00.000Z",
                      *       "groups": [
                      *         {
                      *           "key": {
-                     *             "provider": "netcraft",
                      *             "targetType": "url"
                      *           },
                      *           "cases": 40,

@@ -87,7 +87,7 @@ const Durations = (description: string): ReturnType<typeof Type.Object> => Type.
 const Rate = Nullable<number>('number', { minimum: 0, maximum: 1, description: 'The ratio; null when the denominator is 0' })
 
 const VERIFICATION_GROUP_EXAMPLE = {
-  key: { provider: 'netcraft', targetType: 'url' },
+  key: { targetType: 'url' },
   cases: 40,
   verifiedTimeToTakedown: { count: 25, median: 18_000, p90: 61_200, mean: 26_784 },
   liveTimeAfterReport: { count: 31, median: 9_000, p90: 43_200, mean: 15_890.323 },
@@ -128,6 +128,6 @@ export const VerificationReportSchema = Type.Object({
 }, {
   $id: 'VerificationReport',
   additionalProperties: false,
-  examples: [{ from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', groupBy: ['provider', 'targetType'], generatedAt: '2026-12-07T12:00:00.000Z', groups: [VERIFICATION_GROUP_EXAMPLE] }]
+  examples: [{ from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', groupBy: ['targetType'], generatedAt: '2026-12-07T12:00:00.000Z', groups: [VERIFICATION_GROUP_EXAMPLE] }]
 })
 export type VerificationReport = Static<typeof VerificationReportSchema>

@@ -127,7 +127,8 @@ describe('resubmit across two gateway processes, one SIGKILLed mid-run', () => {
     // the new case is tracked and probed by the survivor, and links back
     const fresh = await until(async () => await checks(survivor, again), c => c.verification.checks > 0, 'the new case\'s baseline probe')
     expect(fresh.verification.relatedCaseIds).toEqual([id])
-    expect(survivor.stdout.some(l => l.includes(RESUBMITTING))).toBe(true)
+    // the survivor's own log of its attempt (its stdout reaches this process a little after the write)
+    await until(async () => survivor.stdout.some(l => l.includes(RESUBMITTING)), ok => ok, 'the survivor\'s resubmit in its log')
 
     // the survivor's ticks since the link (the new case's baseline probe was one) filed nothing more
     expect(creates() - createsBefore).toBe(1)
