@@ -812,6 +812,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verified time to takedown, live time after report, re-emergence and dispute rates per provider, target type or month
+         * @description What the gateway's own probes saw, beside the vendor-reported figures of `GET /v1/analytics/takedowns` (same `from`/`to`, `provider`, `targetType` and `groupBy` conventions; `groupBy` takes `provider`, `targetType`, `month`). Over the cases the gateway verifies (VERIFY_ENABLED), selected by creation time: verified time to takedown (created → first `verifiedDownAt`), live time after report (created → first down or blocked probe), the re-emergence rate (verified-down cases seen live again within the monitoring window) and the dispute rate (cases the vendor said mitigated or taken_down whose confirmation run saw the page live throughout). Durations are seconds; median and p90 exact over the cases (PERCENTILE.INC), never bucketed. With Redis configured and unreachable the answer is a 503 problem.
+         */
+        get: operations["getVerificationAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases/{id}/checks": {
         parameters: {
             query?: never;
@@ -4091,6 +4111,148 @@ export interface components {
              * @description Re-deliver every matching event recorded since this time (inside the event retention)
              */
             since: string;
+        };
+        /**
+         * @example {
+         *       "key": {
+         *         "targetType": "url"
+         *       },
+         *       "cases": 40,
+         *       "verifiedTimeToTakedown": {
+         *         "count": 25,
+         *         "median": 18000,
+         *         "p90": 61200,
+         *         "mean": 26784
+         *       },
+         *       "liveTimeAfterReport": {
+         *         "count": 31,
+         *         "median": 9000,
+         *         "p90": 43200,
+         *         "mean": 15890.323
+         *       },
+         *       "reemergence": {
+         *         "verifiedDown": 25,
+         *         "reappeared": 2,
+         *         "rate": 0.08
+         *       },
+         *       "dispute": {
+         *         "claimed": 30,
+         *         "disputed": 3,
+         *         "rate": 0.1
+         *       },
+         *       "stayedDown": 18
+         *     }
+         */
+        VerificationGroup: {
+            /** @description The values of the groupBy dimensions; empty without groupBy */
+            key: {
+                /**
+                 * @description Provider (vendor) id
+                 * @enum {string}
+                 */
+                provider?: "bforeai" | "phishfort" | "cloudflare" | "netcraft" | "webrisk";
+                /**
+                 * @description Kind of target
+                 * @enum {string}
+                 */
+                targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                /** @description UTC creation month */
+                month?: string;
+            };
+            /** @description Cases created in the window that the gateway verifies (unprobeable targets included) */
+            cases: number;
+            /** @description createdAt → the first verifiedDownAt (the gateway's own probes confirmed the takedown); a re-verification after a re-emergence does not move it */
+            verifiedTimeToTakedown: {
+                count: number;
+                /** @description Seconds; null when no case of the group has the figure */
+                median: number | null;
+                /** @description Seconds; null when no case of the group has the figure */
+                p90: number | null;
+                /** @description Seconds; null when no case of the group has the figure */
+                mean: number | null;
+            };
+            /** @description createdAt → the first probe that saw the target down or blocked */
+            liveTimeAfterReport: {
+                count: number;
+                /** @description Seconds; null when no case of the group has the figure */
+                median: number | null;
+                /** @description Seconds; null when no case of the group has the figure */
+                p90: number | null;
+                /** @description Seconds; null when no case of the group has the figure */
+                mean: number | null;
+            };
+            /** @description reappeared ÷ verifiedDown */
+            reemergence: {
+                /** @description Cases verified down at least once */
+                verifiedDown: number;
+                /** @description Of those, cases seen live again during the monitoring window (VERIFY_MONITOR_DAYS) */
+                reappeared: number;
+                /** @description The ratio; null when the denominator is 0 */
+                rate: number | null;
+            };
+            /** @description disputed ÷ claimed */
+            dispute: {
+                /** @description Cases the vendor said mitigated or taken_down at least once */
+                claimed: number;
+                /** @description Of those, cases whose whole confirmation run saw the page live */
+                disputed: number;
+                /** @description The ratio; null when the denominator is 0 */
+                rate: number | null;
+            };
+            /** @description Cases that stayed down for the whole monitoring window */
+            stayedDown: number;
+        };
+        /**
+         * @example {
+         *       "from": "2026-11-01T00:00:00.000Z",
+         *       "to": "2026-12-01T00:00:00.000Z",
+         *       "groupBy": [
+         *         "targetType"
+         *       ],
+         *       "generatedAt": "2026-12-07T12:00:00.000Z",
+         *       "groups": [
+         *         {
+         *           "key": {
+         *             "targetType": "url"
+         *           },
+         *           "cases": 40,
+         *           "verifiedTimeToTakedown": {
+         *             "count": 25,
+         *             "median": 18000,
+         *             "p90": 61200,
+         *             "mean": 26784
+         *           },
+         *           "liveTimeAfterReport": {
+         *             "count": 31,
+         *             "median": 9000,
+         *             "p90": 43200,
+         *             "mean": 15890.323
+         *           },
+         *           "reemergence": {
+         *             "verifiedDown": 25,
+         *             "reappeared": 2,
+         *             "rate": 0.08
+         *           },
+         *           "dispute": {
+         *             "claimed": 30,
+         *             "disputed": 3,
+         *             "rate": 0.1
+         *           },
+         *           "stayedDown": 18
+         *         }
+         *       ]
+         *     }
+         */
+        VerificationReport: {
+            /** Format: date-time */
+            from: string | null;
+            /** Format: date-time */
+            to: string | null;
+            groupBy: ("provider" | "targetType" | "month")[];
+            /** Format: date-time */
+            generatedAt: string;
+            /** @description Sorted by provider, target type, month */
+            groups: components["schemas"]["VerificationGroup"][];
         };
         /**
          * @example {
@@ -10864,6 +11026,144 @@ export interface operations {
             };
             /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getVerificationAnalytics: {
+        parameters: {
+            query?: {
+                /** @description Cases created at or after (RFC 3339) */
+                from?: string;
+                /** @description Cases created before (RFC 3339, exclusive) */
+                to?: string;
+                /**
+                 * @description Comma-separated provider ids
+                 * @example phishfort,cloudflare
+                 */
+                provider?: string;
+                /** @description Kind of target */
+                targetType?: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                /**
+                 * @description Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month). None: one group over every case.
+                 * @example provider,targetType
+                 */
+                groupBy?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-01T00:00:00.000Z",
+                     *       "to": "2026-12-01T00:00:00.000Z",
+                     *       "groupBy": [
+                     *         "targetType"
+                     *       ],
+                     *       "generatedAt": "2026-12-07T12:00:00.000Z",
+                     *       "groups": [
+                     *         {
+                     *           "key": {
+                     *             "targetType": "url"
+                     *           },
+                     *           "cases": 40,
+                     *           "verifiedTimeToTakedown": {
+                     *             "count": 25,
+                     *             "median": 18000,
+                     *             "p90": 61200,
+                     *             "mean": 26784
+                     *           },
+                     *           "liveTimeAfterReport": {
+                     *             "count": 31,
+                     *             "median": 9000,
+                     *             "p90": 43200,
+                     *             "mean": 15890.323
+                     *           },
+                     *           "reemergence": {
+                     *             "verifiedDown": 25,
+                     *             "reappeared": 2,
+                     *             "rate": 0.08
+                     *           },
+                     *           "dispute": {
+                     *             "claimed": 30,
+                     *             "disputed": 3,
+                     *             "rate": 0.1
+                     *           },
+                     *           "stayedDown": 18
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VerificationReport"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -102,7 +102,7 @@ export const BATCHES = declare('batches', {
 
 export const VERIFY = declare('verification', {
   VERIFY_ENABLED: bool({ default: { sandbox: true, live: false }, description: 'true: the gateway probes every case\'s target itself (url, domain, ipv4) and confirms takedowns' }),
-  VERIFY_DNS_SERVERS: custom(parseDnsServers, { unset: 'the host\'s resolver configuration', description: 'comma-separated IP addresses of the DNS servers probes ask' }),
+  VERIFY_DNS_SERVERS: custom(parseDnsServers, { unset: 'the host\'s resolver configuration', description: 'comma-separated IP addresses of the DNS servers probes ask, each with an optional port (127.0.0.1:5353, [::1]:5353)' }),
   VERIFY_TIMEOUT_MS: int({ default: 10_000, min: 500, max: 60_000, description: 'deadline of one probe, DNS, redirects and body included' }),
   VERIFY_USER_AGENT: text({ default: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', show: () => 'a current desktop browser\'s', format: { pattern: /^[\x20-\x7e]{8,512}$/, message: 'must be 8 to 512 printable ASCII characters' }, description: 'User-Agent of probes' }),
   VERIFY_PROXY_URL: custom(parseProxyUrl, { unset: 'none: probes go out directly', description: 'http(s) proxy every probe leaves through, so probes do not come from the company network' }),

@@ -246,9 +246,18 @@ export function parseSigningSecrets (raw: string, ctx: ParseContext): string[] |
 /** Comma-separated IP addresses (DNS servers). */
 export function parseDnsServers (raw: string, ctx: ParseContext): string[] | undefined {
   const list = raw.split(',').map(x => x.trim()).filter(x => x !== '')
-  const bad = list.filter(x => isIP(x) === 0)
+  // an address, or one with a port as node:dns takes it (`127.0.0.1:5353`, `[::1]:5353`): a local resolver on its own port
+  const withPort = /^(?:\[([^\]]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/
+  const ok = (x: string): boolean => {
+    if (isIP(x) !== 0) return true
+    const m = withPort.exec(x)
+    const host = m?.[1] ?? m?.[2]
+    const port = Number(m?.[3])
+    return host !== undefined && isIP(host) !== 0 && port >= 1 && port <= 65535
+  }
+  const bad = list.filter(x => !ok(x))
   if (bad.length === 0) return list
-  ctx.problem(`${ctx.name}: ${bad.map(x => `"${x}"`).join(', ')} ${bad.length === 1 ? 'is not an IP address' : 'are not IP addresses'}`)
+  ctx.problem(`${ctx.name}: ${bad.map(x => `"${x}"`).join(', ')} ${bad.length === 1 ? 'is not an IP address' : 'are not IP addresses'} (with an optional :port)`)
   return undefined
 }
 

@@ -14,6 +14,9 @@ import { UNIFIED_STATUSES, TERMINAL_STATUSES } from '../../schemas/unified-statu
 import { MILESTONES, monthOf, PRECISION_UNKNOWN, RowView } from './row.js'
 import type { MilestoneStore } from './store.js'
 import type { CaseEnrichmentRecords } from '../../core/case-enrichment.js'
+import { percentile } from '../../domain/percentile.js'
+
+export { percentile }
 
 export const GROUP_BY = ['provider', 'targetType', 'month', 'tld', 'registrar', 'hostingNetwork'] as const
 /** the registrar or hosting network of a case whose RDAP enrichment is not recorded (no detail read enriched it yet) */
@@ -202,17 +205,6 @@ function toGroup (g: Acc): TakedownGroup {
     timeToFirstAction: { count: ttfa.length, median: percentile(ttfa, 0.5), p90: percentile(ttfa, 0.9) },
     backlog: { '<1d': g.backlog[0], '1-7d': g.backlog[1], '7-30d': g.backlog[2], '>30d': g.backlog[3] }
   }
-}
-
-/** R-7: the value at rank p·(n−1) of the sorted values, linear between the two nearest ranks. */
-export function percentile (sorted: Float64Array, p: number): number | null {
-  if (sorted.length === 0) return null
-  const pos = p * (sorted.length - 1)
-  const lo = Math.floor(pos)
-  const a = sorted[lo]!
-  const b = sorted[Math.min(lo + 1, sorted.length - 1)]!
-  // times are whole milliseconds: a figure finer than that is floating-point noise
-  return Math.round((a + (b - a) * (pos - lo)) * 1000) / 1000
 }
 
 function nanToInf (n: number): number { return Number.isNaN(n) ? Number.POSITIVE_INFINITY : n }

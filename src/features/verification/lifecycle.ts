@@ -48,6 +48,25 @@ export interface Verification {
   vendorStatus?: string | null
   /** cases linked by a re-emergence (`resubmit`): the new case on the original, the original on the new one */
   relatedCaseIds?: string[]
+  /*
+   * Facts that only ever grow, for the analytics row (outcome-row.ts); absent on records written before they were kept.
+   */
+  /** the first verifiedDownAt (a re-verification after a re-emergence moves verifiedDownAt, not this) */
+  firstVerifiedDownAt?: number | null
+  /** when the vendor first said mitigated/taken_down */
+  vendorClaimedAt?: number | null
+  /** the first dispute (`disputed` clears when the vendor claims again) */
+  disputedAt?: number | null
+  /** re-emergences seen during monitoring, after a verified takedown */
+  monitorReappearances?: number
+  /**
+   * The re-emergence (its `reappearances` count) whose `reopen`/`resubmit` policy has not completed yet: written by
+   * the step that saw it, cleared by the replica that completed the policy, so a replica that dies in between leaves
+   * the work to another (ADR 0045). Null or absent: nothing owed.
+   */
+  pendingReappear?: number | null
+  /** failed attempts at the owed policy (given up after a few) */
+  pendingAttempts?: number
 }
 
 export interface LifecycleSettings {
@@ -104,7 +123,7 @@ export function vendorSaid (v: Verification, vendorDown: boolean, now: number): 
   if (v.phase === 'done' && v.state === 'unprobeable') return v
   if (vendorDown) {
     if (v.vendorDownAt !== null) return v
-    return { ...v, vendorDownAt: now, phase: 'confirming', run: { down: 0, live: 0 }, nextCheckAt: now, disputed: false }
+    return { ...v, vendorDownAt: now, vendorClaimedAt: v.vendorClaimedAt ?? now, phase: 'confirming', run: { down: 0, live: 0 }, nextCheckAt: now, disputed: false }
   }
   if (v.vendorDownAt === null) return v
   return { ...v, vendorDownAt: null, phase: 'open', run: { down: 0, live: 0 }, monitorUntil: null, nextCheckAt: now }
@@ -128,6 +147,7 @@ export function probed (v: Verification, verdict: Verdict, fingerprint: string |
   }
   const reappear = (): void => {
     n.reappearances++
+    if (v.phase === 'monitoring') n.monitorReappearances = (v.monitorReappearances ?? 0) + 1
     n.state = 'reappeared'
     n.phase = 'open'
     n.run = { down: 0, live: 0 }
@@ -157,6 +177,7 @@ export function probed (v: Verification, verdict: Verdict, fingerprint: string |
         if (n.run.live >= s.confirmProbes) {
           n.state = 'disputed'
           n.disputed = true
+          n.disputedAt ??= now
           n.phase = 'open'
           n.run = { down: 0, live: 0 }
           n.nextCheckAt = now + s.openEveryMs
@@ -193,6 +214,7 @@ function finishRun (n: Verification, s: LifecycleSettings, now: number, events: 
   if (n.run.down < s.confirmProbes) return { next: n, events }
   n.state = 'verified_down'
   n.verifiedDownAt = now
+  n.firstVerifiedDownAt ??= now
   n.phase = 'monitoring'
   n.monitorUntil = now + s.monitorDays * DAY
   n.nextCheckAt = now + monitorEvery(0)

@@ -2,7 +2,7 @@
  * The verification monitor: starts a case's verification when it is created, follows the vendor's status, and on
  * each tick probes the cases whose check is due, within its budget (probes per minute per replica, and per target
  * host), applying each verdict to the stored lifecycle with compare-and-set. The events a step causes are handed to
- * `emit` by the replica whose write won; a re-emergence's policy acts once across replicas (a claim in the store).
+ * `emit` by the replica whose write won; a re-emergence's policy is owed in the record until one replica completes it.
  */
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../../clock.js'
@@ -27,10 +27,14 @@ export interface MonitorOptions {
   onReappear: ReappearPolicy
   /** each event of a step, once */
   emit: (v: Verification, event: TargetEvent) => Promise<void>
-  /** `resubmit`: files a new case for the target (the monitor links both ways); called once per re-emergence */
+  /** `resubmit`: files a new case for the target (the monitor links both ways); must be idempotent per case and re-emergence (a retry after a crash calls it again) */
   resubmit?: (v: Verification) => Promise<{ id: string, provider: string, target: { type: TargetType, value: string }, createdAt: string }>
   /** `reopen`: tells the vendor (a comment, where the provider takes them); called once per re-emergence */
   reopen?: (v: Verification) => Promise<void>
+  /** a case's first vendor claim (mitigated/taken_down), once across replicas: the dispute rate's denominator (metrics) */
+  onFirstClaim?: (v: Verification) => void
+  /** how long one replica holds a re-emergence policy before another may retry it (default 30 s) */
+  actLeaseMs?: number
   /** each probe's verdict (metrics) */
   onProbe?: (v: Verification, verdict: Verdict, durationMs: number) => void
   /** a registry hold on the host (clientHold/serverHold) counts as down; null = unknown. Unwired by default */
@@ -39,6 +43,10 @@ export interface MonitorOptions {
 
 const VENDOR_DOWN: ReadonlySet<string> = new Set(['mitigated', 'taken_down'])
 const CLAIM_MS = 60_000
+/** how long a replica acting on a re-emergence holds it before another may retry (MonitorOptions.actLeaseMs) */
+const ACT_LEASE_MS = 30_000
+/** failed attempts after which a re-emergence policy is given up (the failure is logged each time) */
+const MAX_ACT_ATTEMPTS = 5
 const WINDOW_MS = 60_000
 
 export function hostOf (type: TargetType, value: string): string {
@@ -70,16 +78,41 @@ export class VerificationMonitor {
 
   async #after (v: Verification, e: TargetEvent): Promise<void> {
     await this.#o.emit(v, e)
-    if (e.type !== 'target.reappeared') return
+    if (e.type === 'target.reappeared' && (v.pendingReappear ?? null) !== null) await this.act(v.caseId)
+  }
+
+  /**
+   * Completes the re-emergence policy a case owes (`pendingReappear`, written by the step that saw the re-emergence),
+   * under a lease: of the replicas that try, one acts; one that dies leaves the work to the next tick of another once
+   * the lease expires. `resubmit` creates under an idempotency key of the case and the re-emergence, so a retry (or an
+   * overlapping attempt after a lease ran out) gets the same case back; the links are idempotent. The record is cleared
+   * last. Returns whether this replica acted.
+   */
+  async act (caseId: string): Promise<boolean> {
+    const v = await this.#o.store.get(caseId)
+    const owed = v?.pendingReappear ?? null
+    if (v === null || owed === null) return false
+    if (!await this.#o.store.claim(`act:${caseId}:${owed}`, this.#o.actLeaseMs ?? ACT_LEASE_MS)) return false
     const policy = this.#o.onReappear
-    if (policy === 'event' || !await this.#o.store.once(`${policy}:${v.caseId}:${v.reappearances}`)) return
-    if (policy === 'reopen') await this.#o.reopen?.(v)
-    if (policy === 'resubmit' && this.#o.resubmit !== undefined) {
-      const created = await this.#o.resubmit(v)
-      await this.link(v.caseId, created.id)
-      await this.track(created)
-      await this.link(created.id, v.caseId)
+    try {
+      if (policy === 'reopen') await this.#o.reopen?.(v)
+      if (policy === 'resubmit' && this.#o.resubmit !== undefined) {
+        const created = await this.#o.resubmit(v)
+        await this.link(v.caseId, created.id)
+        await this.track(created)
+        await this.link(created.id, v.caseId)
+      }
+    } catch (err) {
+      // retried after the lease, up to MAX_ACT_ATTEMPTS failures (a vendor that refuses it for good is not asked forever)
+      await this.#update(caseId, cur => {
+        if (cur === null || cur.pendingReappear !== owed) return null
+        const attempts = (cur.pendingAttempts ?? 0) + 1
+        return { next: attempts >= MAX_ACT_ATTEMPTS ? { ...cur, pendingReappear: null, pendingAttempts: 0 } : { ...cur, pendingAttempts: attempts }, events: [] }
+      })
+      throw err
     }
+    await this.#update(caseId, cur => cur === null || cur.pendingReappear !== owed ? null : { next: { ...cur, pendingReappear: null, pendingAttempts: 0 }, events: [] })
+    return true
   }
 
   /** Adds `relatedId` to the case's `relatedCaseIds` (a re-emergence's new case, or its original). */
@@ -99,12 +132,19 @@ export class VerificationMonitor {
   /** case.status_changed: mitigated/taken_down starts a confirmation run; an open status ends it. */
   async vendorStatus (caseId: string, status: string): Promise<Verification | null> {
     const now = this.#o.clock.now()
-    return await this.#update(caseId, cur => {
+    // the step of the write that won: true when it holds the case's first vendor claim
+    let firstClaim = false
+    const v = await this.#update(caseId, cur => {
+      firstClaim = false
       if (cur === null) return null
       const said = vendorSaid(cur, VENDOR_DOWN.has(status), now)
       const next = said === cur && cur.vendorStatus === status ? cur : { ...said, vendorStatus: status }
-      return next === cur ? null : { next, events: [] }
+      if (next === cur) return null
+      firstClaim = (cur.vendorClaimedAt ?? null) === null && (next.vendorClaimedAt ?? null) !== null
+      return { next, events: [] }
     })
+    if (firstClaim && v !== null) this.#o.onFirstClaim?.(v)
+    return v
   }
 
   #budget (host: string, now: number): boolean {
@@ -131,7 +171,13 @@ export class VerificationMonitor {
     this.#o.onProbe?.(v, verdict, obs.durationMs)
     const check = toCheck(caseId, obs, verdict)
     await this.#o.store.addCheck(check)
-    await this.#update(caseId, cur => cur === null ? null : probed(cur, verdict, obs.fingerprint, this.#o.lifecycle, now))
+    await this.#update(caseId, cur => {
+      if (cur === null) return null
+      const step = probed(cur, verdict, obs.fingerprint, this.#o.lifecycle, now)
+      // a re-emergence owes its policy until a replica completes it (written with the step, so no crash loses it)
+      if (this.#o.onReappear !== 'event' && step.events.some(e => e.type === 'target.reappeared')) step.next.pendingReappear = step.next.reappearances
+      return step
+    })
     return check
   }
 
@@ -150,6 +196,8 @@ export class VerificationMonitor {
       probes++
       runs.push(this.probeNow(v.caseId))
     }
+    // re-emergence policies owed by a step whose replica did not complete them (it died, or the vendor failed)
+    if (this.#o.onReappear !== 'event') for (const id of await this.#o.store.pending(this.#o.perMinute)) runs.push(this.act(id))
     await Promise.allSettled(runs)
     return probes
   }

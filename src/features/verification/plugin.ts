@@ -20,7 +20,8 @@ import { VerificationMonitor } from './monitor.js'
 import { probeTarget } from './probe.js'
 import { commentReappeared, resubmit, type ReappearDeps } from './reappear.js'
 import { dnsResolver, type DnsResolver } from './resolver.js'
-import { CheckAcceptedSchema, CheckPageSchema, CheckSchema, ChecksQuerySchema } from './schema.js'
+import { verificationReport } from './analytics.js'
+import { CheckAcceptedSchema, CheckPageSchema, CheckSchema, ChecksQuerySchema, VerificationAnalyticsQuerySchema, VerificationReportSchema } from './schema.js'
 import { verificationView } from './view.js'
 import type { VerificationStore } from './store.js'
 
@@ -80,7 +81,7 @@ const PROBE_NOW_EVERY_MS = 60_000
 
 const DAYS_BUCKETS = [300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 345_600, 604_800, 1_209_600]
 
-function verificationMetrics (metrics: GatewayMetrics): { probes: Histogram, events: Counter, verifiedTtd: Histogram, liveAfterReport: Histogram } {
+function verificationMetrics (metrics: GatewayMetrics): { probes: Histogram, events: Counter, claims: Counter, verifiedTtd: Histogram, liveAfterReport: Histogram } {
   const registers = [metrics.registry]
   return {
     probes: new Histogram({
@@ -96,9 +97,15 @@ function verificationMetrics (metrics: GatewayMetrics): { probes: Histogram, eve
       labelNames: ['type', 'provider'],
       registers
     }),
+    claims: new Counter({
+      name: 'takedown_gateway_verification_vendor_claims_total',
+      help: 'Cases a vendor first said mitigated or taken_down, once per case (the dispute rate: target.disputed events divided by these)',
+      labelNames: ['provider', 'target_type'],
+      registers
+    }),
     verifiedTtd: new Histogram({
       name: 'takedown_gateway_verified_time_to_takedown_seconds',
-      help: 'Case created to verifiedDownAt (the gateway\'s own probes confirmed it down)',
+      help: 'Case created to its first verifiedDownAt (the gateway\'s own probes confirmed it down), observed once per case',
       labelNames: ['provider', 'target_type'],
       buckets: DAYS_BUCKETS,
       registers
@@ -138,12 +145,24 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
     perHostPerMinute: c.hostProbesPerMinute,
     onReappear: c.onReappear,
     ...(w.holdCheck === undefined ? {} : { holdCheck: w.holdCheck }),
-    ...(reappear === undefined ? {} : { resubmit: async v => await noted(v, 'resubmit', resubmit(reappear, v)), reopen: async v => { await noted(v, 'reopen', commentReappeared(reappear, v)) } }),
+    ...(reappear === undefined
+      ? {}
+      : {
+          resubmit: async v => {
+            app.log.info({ caseId: v.caseId, reappearances: v.reappearances }, 'verification: resubmitting a re-emerged target')
+            return await noted(v, 'resubmit', resubmit(reappear, v))
+          },
+          reopen: async v => { await noted(v, 'reopen', commentReappeared(reappear, v)) }
+        }),
+    // a replica that died while acting on a re-emergence leaves it to another after two ticks
+    actLeaseMs: Math.max(5_000, 2 * c.tickMs),
+    onFirstClaim: v => { m.claims.inc({ provider: v.provider, target_type: v.target.type }) },
     onProbe: (_v, verdict, ms) => { m.probes.observe({ outcome: verdict.outcome }, ms / 1000) },
     emit: async (v, e) => {
       const labels = { provider: v.provider, target_type: v.target.type }
       m.events.inc({ type: e.type, provider: v.provider })
-      if (e.type === 'target.verified_down') {
+      // once per case, at its first verification (the analytics' verified time to takedown; a re-verification after a re-emergence is not a second takedown)
+      if (e.type === 'target.verified_down' && (v.firstVerifiedDownAt ?? e.at) === e.at) {
         m.verifiedTtd.observe(labels, Math.max(0, e.at - v.reportedAt) / 1000)
         if (v.firstDownAt !== null) m.liveAfterReport.observe(labels, Math.max(0, v.firstDownAt - v.reportedAt) / 1000)
       }
@@ -171,6 +190,24 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
   }
 
   const routes = app.withTypeProvider<TypeBoxTypeProvider>()
+  routes.get('/v1/analytics/verification', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'getVerificationAnalytics',
+      tags: ['Reporting'],
+      summary: 'Verified time to takedown, live time after report, re-emergence and dispute rates per provider, target type or month',
+      description: 'What the gateway\'s own probes saw, beside the vendor-reported figures of `GET /v1/analytics/takedowns` (same `from`/`to`, `provider`, ' +
+        '`targetType` and `groupBy` conventions; `groupBy` takes `provider`, `targetType`, `month`). Over the cases the gateway verifies (VERIFY_ENABLED), ' +
+        'selected by creation time: verified time to takedown (created → first `verifiedDownAt`), live time after report (created → first down or blocked probe), ' +
+        'the re-emergence rate (verified-down cases seen live again within the monitoring window) and the dispute rate (cases the vendor said mitigated or ' +
+        'taken_down whose confirmation run saw the page live throughout). Durations are seconds; median and p90 exact over the cases (PERCENTILE.INC), never bucketed. ' +
+        'With Redis configured and unreachable the answer is a 503 problem.',
+      security: [{ bearerAuth: [] }],
+      querystring: VerificationAnalyticsQuerySchema,
+      response: { 200: VerificationReportSchema, ...problems(...AUTH_PROBLEMS) }
+    }
+  }, async (req) => await verificationReport(store, w.clock, req.query))
+
   routes.get('/v1/cases/:id/checks', {
     config: { scope: 'read' },
     schema: {

@@ -1,12 +1,14 @@
 /**
  * Where verification lives, shared by replicas: per case one JSON record (written with compare-and-set), a sorted set
- * of cases by next check time, each case's probe history (newest first, capped) and one-shot claims. Redis keeps
- * them under one `{vf}` hash tag (a Cluster slot), so the compare-and-set and the due set move in one script.
+ * of cases by next check time, each case's probe history (newest first, capped), the cases owing a re-emergence policy
+ * and expiring claims. Redis keeps them under one `{vf}` hash tag (a Cluster slot), so the compare-and-set, the due and
+ * pending sets and the case's outcome row (the analytics' 32 bytes, outcome-row.ts; ADR 0045) move in one script.
  */
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../clock.js'
 import type { KvStore } from '../../store/kv-store.js'
 import type { Verification } from './lifecycle.js'
+import { encodeOutcome, OUTCOME_ROW_BYTES, outcomeShard } from './outcome-row.js'
 
 /** A probe as the API shows it: what was seen, never the page body. */
 export interface Check {
@@ -38,18 +40,24 @@ export interface VerificationStore {
   due: (now: number, limit: number) => Promise<string[]>
   /** takes a case's probe for `ms` (true when this caller has it) */
   claim: (caseId: string, ms: number) => Promise<boolean>
-  /** true for the first caller only, ever (a re-emergence policy acting once) */
-  once: (key: string) => Promise<boolean>
+  /** case ids owing a re-emergence policy (`pendingReappear`), oldest first */
+  pending: (limit: number) => Promise<string[]>
   addCheck: (check: Check) => Promise<void>
   /** newest first */
   checks: (caseId: string, offset: number, limit: number) => Promise<{ items: Check[], total: number }>
+  /** the shards holding outcome rows (`<provider>:<YYYY-MM>`) */
+  outcomeShards: () => Promise<string[]>
+  /** per named shard (same order), its outcome rows concatenated (OUTCOME_ROW_BYTES each, in no order; empty when unknown) */
+  outcomeRows: (shards: readonly string[]) => Promise<Buffer[]>
 }
+
+interface Shard { slots: Map<string, number>, buf: Buffer, n: number }
 
 export class MemoryVerificationStore implements VerificationStore {
   readonly #records = new Map<string, string>()
   readonly #history = new Map<string, Check[]>()
   readonly #claims = new Map<string, number>()
-  readonly #once = new Set<string>()
+  readonly #outcomes = new Map<string, Shard>()
   constructor (private readonly now: () => number) {}
 
   async get (caseId: string): Promise<Verification | null> {
@@ -65,7 +73,37 @@ export class MemoryVerificationStore implements VerificationStore {
     const stored = this.#records.get(next.caseId) ?? null
     if (stored !== (expected === null ? null : JSON.stringify(expected))) return false
     this.#records.set(next.caseId, JSON.stringify(next))
+    const name = outcomeShard(next)
+    if (name !== null) this.#writeOutcome(name, next.caseId, encodeOutcome(next))
     return true
+  }
+
+  #writeOutcome (name: string, caseId: string, row: Buffer): void {
+    let s = this.#outcomes.get(name)
+    if (s === undefined) {
+      s = { slots: new Map(), buf: Buffer.alloc(OUTCOME_ROW_BYTES * 64), n: 0 }
+      this.#outcomes.set(name, s)
+    }
+    let slot = s.slots.get(caseId)
+    if (slot === undefined) {
+      slot = s.n++
+      s.slots.set(caseId, slot)
+      if (s.n * OUTCOME_ROW_BYTES > s.buf.length) {
+        const grown = Buffer.alloc(s.buf.length * 2)
+        s.buf.copy(grown)
+        s.buf = grown
+      }
+    }
+    row.copy(s.buf, slot * OUTCOME_ROW_BYTES)
+  }
+
+  async outcomeShards (): Promise<string[]> { return [...this.#outcomes.keys()] }
+
+  async outcomeRows (shards: readonly string[]): Promise<Buffer[]> {
+    return shards.map(name => {
+      const s = this.#outcomes.get(name)
+      return s === undefined ? Buffer.alloc(0) : Buffer.from(s.buf.subarray(0, s.n * OUTCOME_ROW_BYTES))
+    })
   }
 
   async due (now: number, limit: number): Promise<string[]> {
@@ -80,10 +118,9 @@ export class MemoryVerificationStore implements VerificationStore {
     return true
   }
 
-  async once (key: string): Promise<boolean> {
-    if (this.#once.has(key)) return false
-    this.#once.add(key)
-    return true
+  async pending (limit: number): Promise<string[]> {
+    return [...this.#records.values()].map(r => JSON.parse(r) as Verification)
+      .filter(v => (v.pendingReappear ?? null) !== null).slice(0, limit).map(v => v.caseId)
   }
 
   async addCheck (check: Check): Promise<void> {
@@ -102,22 +139,38 @@ const K = {
   record: (id: string) => `tgw:v1:verify:{vf}:case:${id}`,
   due: 'tgw:v1:verify:{vf}:due',
   claim: (id: string) => `tgw:v1:verify:{vf}:claim:${id}`,
-  once: (key: string) => `tgw:v1:verify:{vf}:once:${key}`,
-  history: (id: string) => `tgw:v1:verify:{vf}:checks:${id}`
+  /** case ids owing a re-emergence policy, by when they first owed it */
+  pending: 'tgw:v1:verify:{vf}:pending',
+  history: (id: string) => `tgw:v1:verify:{vf}:checks:${id}`,
+  /** per outcome shard: case id → slot, and the rows at slot × OUTCOME_ROW_BYTES (as the milestone rows, ADR 0020) */
+  outcomeSlots: (shard: string) => `tgw:v1:verify:{vf}:outcome-slots:${shard}`,
+  outcomeRows: (shard: string) => `tgw:v1:verify:{vf}:outcome-rows:${shard}`,
+  outcomeShards: 'tgw:v1:verify:{vf}:outcome-shards'
 }
 
-// KEYS: record, due. ARGV: expected ('' = none), next, case id, next check time ('' = none)
+// KEYS: record, due, outcome slots, outcome rows, outcome shards, pending. ARGV: expected ('' = none), next, case id,
+// next check time ('' = none), outcome shard ('' = none), outcome row, pending since ('' = nothing owed)
 const PUT = `local cur = redis.call('GET', KEYS[1])
 if (cur or '') ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
+if ARGV[7] == '' then redis.call('ZREM', KEYS[6], ARGV[3]) else redis.call('ZADD', KEYS[6], 'NX', ARGV[7], ARGV[3]) end
+if ARGV[5] ~= '' then
+  local slot = redis.call('HGET', KEYS[3], ARGV[3])
+  if not slot then
+    slot = redis.call('HLEN', KEYS[3])
+    redis.call('HSET', KEYS[3], ARGV[3], slot)
+    redis.call('SADD', KEYS[5], ARGV[5])
+  end
+  redis.call('SETRANGE', KEYS[4], tonumber(slot) * ${OUTCOME_ROW_BYTES}, ARGV[6])
+end
 return 1`
 
 export class RedisVerificationStore implements VerificationStore {
   readonly #client: Redis | Cluster
   constructor (client: Redis | Cluster) {
     this.#client = client
-    client.defineCommand('verifyPut', { numberOfKeys: 2, lua: PUT })
+    client.defineCommand('verifyPut', { numberOfKeys: 6, lua: PUT })
   }
 
   async get (caseId: string): Promise<Verification | null> {
@@ -132,9 +185,11 @@ export class RedisVerificationStore implements VerificationStore {
   }
 
   async put (expected: Verification | null, next: Verification): Promise<boolean> {
-    const put = (this.#client as unknown as { verifyPut: (...a: string[]) => Promise<number> }).verifyPut
-    const done = await put.call(this.#client, K.record(next.caseId), K.due, expected === null ? '' : JSON.stringify(expected),
-      JSON.stringify(next), next.caseId, next.nextCheckAt === null ? '' : String(next.nextCheckAt))
+    const put = (this.#client as unknown as { verifyPut: (...a: Array<string | Buffer>) => Promise<number> }).verifyPut
+    const shard = outcomeShard(next) ?? ''
+    const done = await put.call(this.#client, K.record(next.caseId), K.due, K.outcomeSlots(shard), K.outcomeRows(shard), K.outcomeShards, K.pending,
+      expected === null ? '' : JSON.stringify(expected), JSON.stringify(next), next.caseId, next.nextCheckAt === null ? '' : String(next.nextCheckAt),
+      shard, shard === '' ? '' : encodeOutcome(next), (next.pendingReappear ?? null) === null ? '' : String(next.lastCheckedAt ?? 0))
     return done === 1
   }
 
@@ -146,8 +201,8 @@ export class RedisVerificationStore implements VerificationStore {
     return (await this.#client.set(K.claim(caseId), '1', 'PX', Math.max(1, Math.round(ms)), 'NX')) === 'OK'
   }
 
-  async once (key: string): Promise<boolean> {
-    return (await this.#client.set(K.once(key), '1', 'NX')) === 'OK'
+  async pending (limit: number): Promise<string[]> {
+    return await this.#client.zrange(K.pending, '0', String(limit - 1))
   }
 
   async addCheck (check: Check): Promise<void> {
@@ -160,6 +215,15 @@ export class RedisVerificationStore implements VerificationStore {
       this.#client.llen(K.history(caseId))
     ])
     return { items: items.map(i => JSON.parse(i) as Check), total }
+  }
+
+  async outcomeShards (): Promise<string[]> {
+    return await this.#client.smembers(K.outcomeShards)
+  }
+
+  async outcomeRows (shards: readonly string[]): Promise<Buffer[]> {
+    const all = await Promise.all(shards.map(async s => await this.#client.getBuffer(K.outcomeRows(s))))
+    return all.map(b => b ?? Buffer.alloc(0))
   }
 }
 

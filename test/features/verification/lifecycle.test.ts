@@ -54,7 +54,8 @@ const resolver: DnsResolver = {
 
 interface Replica { monitor: VerificationMonitor, events: Array<{ caseId: string, e: TargetEvent }>, resubmitted: string[] }
 
-function replicas (n: number, clock: ManualClock, policy: ReappearPolicy = 'event', perHostPerMinute = 1_000): Replica[] {
+/** `resubmitFailures`: the first resubmits throw (a vendor failure, or the replica dying mid-policy); `actLeaseMs` of the monitors */
+function replicas (n: number, clock: ManualClock, policy: ReappearPolicy = 'event', perHostPerMinute = 1_000, opts: { resubmitFailures?: { left: number }, actLeaseMs?: number } = {}): Replica[] {
   const prefix = `t-${randomUUID()}:`
   const { signatures } = loadSignatures(null)
   return Array.from({ length: n }, () => {
@@ -73,7 +74,9 @@ function replicas (n: number, clock: ManualClock, policy: ReappearPolicy = 'even
       perHostPerMinute,
       onReappear: policy,
       emit: async (v: Verification, e: TargetEvent) => { r.events.push({ caseId: v.caseId, e }) },
+      ...(opts.actLeaseMs === undefined ? {} : { actLeaseMs: opts.actLeaseMs }),
       resubmit: async (v: Verification) => {
+        if (opts.resubmitFailures !== undefined && opts.resubmitFailures.left-- > 0) throw new Error('vendor down')
         r.resubmitted.push(v.caseId)
         return { id: `${v.caseId}-again`, provider: v.provider, target: v.target, createdAt: new Date(clock.now()).toISOString() }
       }
@@ -161,6 +164,40 @@ describe('the verification lifecycle', () => {
     const store = new RedisVerificationStore(clients.at(-1)!)
     expect(await store.get(c.id)).toMatchObject({ relatedCaseIds: [`${c.id}-again`] })
     expect(await store.get(`${c.id}-again`)).toMatchObject({ relatedCaseIds: [c.id], state: 'not_checked', target: c.target })
+  })
+
+  it('a re-emergence policy that failed stays owed: a later tick (of any replica) completes it once, and 5 failures give up', async () => {
+    const clock = new ManualClock('2026-11-02T00:00:00Z')
+    const failures = { left: 1 }
+    const r = replicas(2, clock, 'resubmit', 1_000, { resubmitFailures: failures, actLeaseMs: 1 })
+    const host = 'kit-owed.test'
+    mode.set(host, 'live')
+    const c = newCase(host, clock)
+    await r[0]?.monitor.track(c)
+    await runUntil(r.slice(0, 1), clock, c.id, x => x.checks === 1)
+    mode.set(host, '404')
+    await r[0]?.monitor.vendorStatus(c.id, 'taken_down')
+    await runUntil(r.slice(0, 1), clock, c.id, x => x.state === 'verified_down')
+    mode.set(host, 'live')
+    // the re-emergence step is written, its resubmit fails: still owed, nothing filed
+    const v = await runUntil(r.slice(0, 1), clock, c.id, x => x.state === 'reappeared')
+    expect(v).toMatchObject({ pendingReappear: 1, pendingAttempts: 1 })
+    expect(r.flatMap(x => x.resubmitted)).toEqual([])
+    // the other replica's ticks (nothing due to probe) complete it once the failed attempt's 1 ms lease ran out
+    for (let i = 0; i < 1_000 && r[1]?.resubmitted.length === 0; i++) await r[1]?.monitor.tick()
+    await Promise.all(r.map(async x => await x.monitor.tick()))
+    expect(r[1]?.resubmitted).toEqual([c.id])
+    expect(r.flatMap(x => x.resubmitted)).toHaveLength(1)
+    const store = new RedisVerificationStore(clients.at(-1)!)
+    expect(await store.get(c.id)).toMatchObject({ pendingReappear: null, relatedCaseIds: [`${c.id}-again`] })
+    expect(await store.pending(10)).toEqual([])
+
+    // a policy that keeps failing is given up after 5 attempts
+    failures.left = 100
+    await store.put(await store.get(c.id), { ...(await store.get(c.id))!, pendingReappear: 2, pendingAttempts: 0 })
+    for (let i = 0; i < 5_000 && (await store.get(c.id))?.pendingReappear !== null; i++) await r[0]?.monitor.tick()
+    expect(await store.get(c.id)).toMatchObject({ pendingReappear: null, pendingAttempts: 0 })
+    expect(failures.left).toBe(95)
   })
 
   it('the vendor says taken_down while the page stays live for the whole run: disputed', async () => {
