@@ -34,7 +34,7 @@ const USAGE = `  --duration S (5) --warmup S (2) --connections N (10) --rounds N
   --case-provider P (phishfort) --scenarios ref,get,list,list-few,fixed,latency --no-build --node-args "FLAGS"
   --few-providers LIST (bforeai,phishfort,cloudflare): the vendors of the list-few scenario
   --shapes redis,memory (both) --redis-url URL (redis://127.0.0.1:6379/14) --sim-mode light|normal (light)
-  --profile [--shape memory|redis] [--profile-scenario list|get|reference] [--profile-seconds S (15)]
+  --profile [--shape memory|redis] [--profile-scenario list|list-few|get|reference] [--profile-seconds S (15)]
     [--profile-dir DIR]: CPU-profile the gateway under one scenario (default list) instead, and print the top functions
 See bench/README.md for what each scenario measures.`
 
@@ -788,11 +788,12 @@ async function profile (): Promise<void> {
   const scenario = args['profile-scenario']
   let path: string
   if (scenario === 'list') path = `/v1/cases?limit=${LIST_LIMIT}`
+  else if (scenario === 'list-few') path = `/v1/cases?limit=${LIST_LIMIT}&provider=${FEW.join(',')}`
   else if (scenario === 'reference') path = '/v1/reference/statuses'
   else if (scenario === 'get') {
     const listed = await httpJson<{ items: Array<{ id: string }> }>(`${g.url}/v1/cases?limit=10&provider=${args['case-provider']}`, { headers: auth })
     path = `/v1/cases/${encodeURIComponent(listed.body.items[0]?.id ?? 'none')}`
-  } else throw new Error(`--profile-scenario must be list, get or reference (got ${scenario})`)
+  } else throw new Error(`--profile-scenario must be list, list-few, get or reference (got ${scenario})`)
   const t: Target = { label: 'G', url: g.url + path, headers: auth, pid: g.proc.child.pid ?? null }
   await load(t, { duration: WARMUP })
   const seconds = Number(args['profile-seconds'])
