@@ -41,9 +41,14 @@ export interface MilestoneDating {
  * could do): authentication, one case's detail path and where a list answer keeps its items.
  */
 export interface DirectCalls {
+  /** the headers of a call; `credential` is the module's credential, or the token `accessToken` returned for it */
   readonly authHeaders: (credential: string) => Record<string, string>
+  /** a vendor whose API takes a short-lived token (Web Risk's OAuth exchange): one token for the credential, fetched once */
+  readonly accessToken?: (credential: string, baseUrl: string, options: Readonly<Record<string, string>>) => Promise<string>
   /** the detail read of one case, under the base URL; `options` are the module's (e.g. an account id); absent: no single read to compare with */
   readonly detailPath?: (nativeId: string, options: Readonly<Record<string, string>>) => string
+  /** the case object of a detail answer (default: the answer itself, for vendors that answer without an envelope) */
+  readonly detailItem?: (body: unknown) => Record<string, unknown>
   /** the items of a list answer and the field of an item that holds its creation time */
   readonly listItems: (body: unknown) => Array<Record<string, unknown>>
   readonly createdField: string

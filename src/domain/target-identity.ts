@@ -10,6 +10,7 @@
 import { domainToUnicode } from 'node:url'
 import { parse } from 'tldts'
 import type { TargetType } from '../schemas/common.js'
+import { extend } from './objects.js'
 
 /**
  * Query parameters that only say where a click came from: a canonical URL drops them. Any `utm_*` parameter, and the
@@ -37,7 +38,7 @@ export interface TargetIdentity {
   canonicalUrl: string | null
 }
 
-const NONE: TargetIdentity = { host: null, hostUnicode: null, registrableDomain: null, publicSuffix: null, canonicalUrl: null }
+const NONE: Readonly<TargetIdentity> = Object.freeze({ host: null, hostUnicode: null, registrableDomain: null, publicSuffix: null, canonicalUrl: null })
 
 function parseHttpUrl (value: string): URL | null {
   try {
@@ -87,8 +88,27 @@ function identityOfHost (host: string, canonicalUrl: string | null): TargetIdent
   }
 }
 
-/** The identity of a target; email and phone targets have none. */
-export function identifyTarget (type: TargetType, value: string): TargetIdentity {
+/**
+ * Identities computed, by type and value: every listing maps the same targets again (a URL parse, a public-suffix
+ * lookup and an IDN conversion each), so each is computed once while it is among the most recent few thousand.
+ */
+const IDENTITIES = new Map<string, Readonly<TargetIdentity>>()
+const IDENTITIES_MAX = 5000
+
+/** The identity of a target; email and phone targets have none. The object is shared: read it, spread it, never change it. */
+export function identifyTarget (type: TargetType, value: string): Readonly<TargetIdentity> {
+  if (type !== 'url' && type !== 'social' && type !== 'domain' && type !== 'ipv4') return NONE
+  const key = type + '\0' + value
+  let id = IDENTITIES.get(key)
+  if (id === undefined) {
+    id = Object.freeze(computeIdentity(type, value))
+    if (IDENTITIES.size >= IDENTITIES_MAX) IDENTITIES.clear()
+    IDENTITIES.set(key, id)
+  }
+  return id
+}
+
+function computeIdentity (type: TargetType, value: string): TargetIdentity {
   switch (type) {
     case 'url':
     case 'social': {
@@ -126,5 +146,5 @@ export function targetKey (type: TargetType, value: string): string {
 
 /** A mapped case target with its identity fields set (every vendor's mapper ends with this). */
 export function withIdentity<T extends { type: TargetType, value: string }> (target: T): T & TargetIdentity {
-  return { ...target, ...identifyTarget(target.type, target.value) }
+  return extend(target, identifyTarget(target.type, target.value) as TargetIdentity)
 }

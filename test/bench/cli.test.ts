@@ -29,3 +29,19 @@ describe.each([
     expect(res.stderr).not.toMatch(/^\s+at /m)
   })
 })
+
+describe('bench/run.ts option values', () => {
+  it.each([
+    ['--few-providers', 'nosuchvendor', 'nosuchvendor is not a registered provider'],
+    ['--few-providers', 'phishfort,phishfort', 'names a provider twice'],
+    ['--few-providers', ',', 'needs at least one provider id'],
+    ['--scenarios', 'ref,lst', 'no scenario lst']
+  ])('%s %s is refused before anything starts: exit 2, the problem and the usage, no stack trace', (option, value, problem) => {
+    const res = run('bench/run.ts', option, value)
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain(`bench: ${option}: `)
+    expect(res.stderr).toContain(problem)
+    expect(res.stderr).toContain('usage: npm run bench -- [options]')
+    expect(res.stderr).not.toMatch(/^\s+at /m)
+  })
+})

@@ -58,3 +58,16 @@ describe('target identity', () => {
     expect(canonicalUrlOf('https://e.com/p?a=1&a=2&b=&utm_term=z')).toBe('https://e.com/p?a=1&a=2&b=')
   })
 })
+
+describe('identities are computed once per type and value', () => {
+  it('the same target answers the same frozen identity; another type of the same value its own', () => {
+    const a = identifyTarget('url', 'https://Login.Example-Bank.test/a')
+    expect(identifyTarget('url', 'https://Login.Example-Bank.test/a')).toBe(a)
+    expect(Object.isFrozen(a)).toBe(true)
+    expect(a.host).toBe('login.example-bank.test')
+    const asDomain = identifyTarget('domain', 'https://Login.Example-Bank.test/a')
+    expect(asDomain).not.toBe(a)
+    expect(asDomain.canonicalUrl).toBeNull()
+    expect(identifyTarget('email', 'a@example.test').host).toBeNull()
+  })
+})

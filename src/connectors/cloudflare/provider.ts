@@ -50,6 +50,7 @@ export const cloudflareProvider = {
   direct: {
     authHeaders: credential => ({ authorization: `Bearer ${credential}` }),
     detailPath: (id, options) => `/accounts/${encodeURIComponent(options.accountId ?? '')}/abuse-reports/${encodeURIComponent(id)}`,
+    detailItem: body => (body as { result: Record<string, unknown> }).result,
     listItems: body => (body as { result: { reports: Array<Record<string, unknown>> } }).result.reports,
     createdField: 'cdate'
   },

@@ -36,6 +36,7 @@ export const phishfortProvider = {
   direct: {
     authHeaders: credential => ({ 'x-api-key': credential }),
     detailPath: id => `/v1/incident/${encodeURIComponent(id)}`,
+    detailItem: body => (body as { data: Record<string, unknown> }).data,
     listItems: body => (body as { data: Array<Record<string, unknown>> }).data,
     createdField: 'timestamp'
   },

@@ -6,6 +6,7 @@
  */
 import { createPrivateKey, createSign, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { request } from 'undici'
 import type { Clock } from '../../clock.js'
 import { ConnectorError, type ConnectorContext, type ConnectorDeps } from '../connector.js'
 import { VendorHttp } from '../http.js'
@@ -149,4 +150,22 @@ export class TokenSource {
     const expiresIn = typeof b.expires_in === 'number' && b.expires_in > 0 ? b.expires_in : 3600
     return { value: b.access_token, refreshAt: now + Math.max(expiresIn * 1000 - TOKEN_EARLY_MS, 0) }
   }
+}
+
+/**
+ * One access token for a key file, outside the gateway (the bench's baselines call Web Risk directly): the same
+ * assertion and exchange as `TokenSource`, with no caching, budget or retries.
+ */
+export async function exchangeOnce (credential: string, tokenUrl: string | undefined, apiBaseUrl: string): Promise<string> {
+  const account = readServiceAccount(credential)
+  if (account instanceof ConnectorError) throw account
+  const url = tokenUrlOf(tokenUrl, account, apiBaseUrl)
+  const res = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams({ grant_type: JWT_BEARER, assertion: signAssertion(account, url, Date.now()) }).toString()
+  })
+  const body = await res.body.json() as Record<string, unknown>
+  if (res.statusCode !== 200 || typeof body.access_token !== 'string') throw new ConnectorError(PROVIDER, 'auth', `the token endpoint answered ${res.statusCode}`)
+  return body.access_token
 }

@@ -10,6 +10,9 @@ import { caseRow, type CaseRow } from '../connector.js'
 import { closedReasonOf, stateOf, type Operation } from './wire.js'
 
 const PROVIDER = 'webrisk'
+const WEBRISK_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
+const TIMES = new Map<string, string | null>()
+const TIMES_MAX = 10_000
 
 /** One submission as the gateway last saw it. */
 export interface Seen {
@@ -36,10 +39,16 @@ export interface Seen {
 /** RFC 3339 with 0–9 fractional digits → ISO milliseconds; null when absent or unreadable */
 export function webriskTime (value: string | undefined | null): string | null {
   if (value === undefined || value === null) return null
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(value.trim())
-  if (m === null) return null
-  const ms = Date.parse(`${m[1] ?? ''}${(m[2] ?? '').slice(0, 4)}${m[3] ?? ''}`)
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString()
+  // a listing converts the same times on every read of a page: remembered, not parsed again
+  let at = TIMES.get(value)
+  if (at === undefined) {
+    const m = WEBRISK_TIME.exec(value.trim())
+    const ms = m === null ? Number.NaN : Date.parse(`${m[1] ?? ''}${(m[2] ?? '').slice(0, 4)}${m[3] ?? ''}`)
+    at = Number.isNaN(ms) ? null : new Date(ms).toISOString()
+    if (TIMES.size >= TIMES_MAX) TIMES.clear()
+    TIMES.set(value, at)
+  }
+  return at
 }
 
 /**

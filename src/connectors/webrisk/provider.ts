@@ -1,6 +1,6 @@
 /** Google Web Risk as the gateway sees it: settings, defaults and where its connector and simulator live. */
 import type { ProviderModule } from '../provider-module.js'
-import { PROJECT, WEBRISK_ID } from './ids.js'
+import { caseIdOfOperation, operationOfCaseId, PROJECT, WEBRISK_ID } from './ids.js'
 import { OPEN_FILTER_QUERY } from './open-filter.js'
 import { sandboxKeyFile } from './sandbox-key.js'
 import { webriskStatusTable } from './status-map.js'
@@ -35,6 +35,24 @@ export const webriskProvider = {
   },
   sandbox: { credential: sandboxKeyFile('sandbox-webrisk-key'), options: { project: 'webrisk-sandbox', tokenUrl: '/token', listOperations: 'true' } },
   exampleCreate: target => ({ provider: 'webrisk', target, comment: 'clone of our login page', providerOptions: { abuseType: 'SOCIAL_ENGINEERING', confidenceLevel: 'HIGH', justificationLabels: ['MANUAL_VERIFICATION'] } }),
+  direct: {
+    // Google's OAuth 2.0 service-account flow: a signed JWT exchanged for a bearer token at the token endpoint
+    accessToken: async (credential, baseUrl, options) => await (await import('./auth.js')).exchangeOnce(credential, options.tokenUrl, baseUrl),
+    authHeaders: token => ({ authorization: `Bearer ${token}` }),
+    detailPath: (id, options) => {
+      const { operation } = operationOfCaseId(id)
+      return `/v1/projects/${encodeURIComponent(options.project ?? '')}/operations/${encodeURIComponent(operation)}`
+    },
+    // an operation carries no id of its own and keeps its times under `metadata`: the item is the case id, the
+    // creation time and the operation untouched
+    listItems: body => ((body as { operations?: Array<{ name: string, metadata?: { createTime?: string } }> }).operations ?? [])
+      .map(op => ({ id: caseIdOfOperation(op.name), createTime: op.metadata?.createTime, operation: op })),
+    detailItem: body => {
+      const op = body as { name: string, metadata?: { createTime?: string } }
+      return { id: caseIdOfOperation(op.name), createTime: op.metadata?.createTime, operation: op }
+    },
+    createdField: 'createTime'
+  },
   connector: async () => (await import('./index.js')).webriskModule,
   submitRoutes: ['POST /v1/projects/:project/uris::submit']
 } as const satisfies ProviderModule

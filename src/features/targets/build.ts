@@ -36,7 +36,7 @@ export function buildTargets (config: TargetsConfig, deps: {
   /** tests: the addresses of a host without asking DNS */
   resolve?: Resolver
 }): Targets {
-  const index = deps.store.kind === 'redis' && deps.store.client !== undefined ? new RedisTargetIndex(deps.store.client) : new MemoryTargetIndex()
+  const index = deps.store.kind === 'redis' && deps.store.client !== undefined ? new RedisTargetIndex(deps.store.client, deps.clock) : new MemoryTargetIndex()
   let rdap: RdapService | null = null
   const offline = deps.sandbox && deps.sandboxRdap === undefined && config.rdap.baseUrl === null && config.rdap.bootstrapDir === null
   if (config.rdap.enabled && !offline) {

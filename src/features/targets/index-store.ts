@@ -4,6 +4,7 @@
  * the gateway has Redis (shared by replicas), process memory otherwise. One key per command: fine on a Cluster.
  */
 import type { Cluster, Redis } from 'ioredis'
+import type { Clock } from '../../clock.js'
 import type { Case } from '../../schemas/case.js'
 import { identifyTarget, targetKey } from '../../domain/target-identity.js'
 import type { TargetType } from '../../schemas/common.js'
@@ -51,18 +52,48 @@ function newestFirst (a: IndexedCase, b: IndexedCase): number {
 /** no more ids than this are read per host or domain (a shared hosting domain can have thousands) */
 const MAX_IDS = 500
 
+/**
+ * How long this process takes a summary it wrote to still be in Redis: the same case seen again within it (every
+ * listing page and case read feeds the index) costs no command; after it, the summary is written again, so an index
+ * emptied behind the gateway's back refills.
+ */
+export const WRITTEN_TRUST_MS = 60_000
+/** summaries remembered at most (the oldest written is forgotten first) */
+const WRITTEN_MAX = 20_000
+
+/** what a summary depends on, as last written for a case */
+interface Written { at: number, provider: string, status: string, terminal: boolean, type: string, value: string, submitted: string | undefined, host: string | null, domain: string | null, createdAt: string }
+
+function unchanged (w: Written, c: Case): boolean {
+  const t = c.target
+  return w.status === c.status && w.terminal === c.terminal && w.value === t.value && w.type === t.type && w.submitted === t.submitted &&
+    w.host === (t.host ?? null) && w.domain === (t.registrableDomain ?? null) && w.createdAt === c.createdAt && w.provider === c.provider
+}
+
 export class RedisTargetIndex implements TargetIndex {
   readonly fedByListings = true
   readonly #client: Redis | Cluster
-  constructor (client: Redis | Cluster) { this.#client = client }
+  readonly #clock: Clock
+  readonly #written = new Map<string, Written>()
+  constructor (client: Redis | Cluster, clock: Clock) {
+    this.#client = client
+    this.#clock = clock
+  }
 
   async add (c: Case): Promise<void> {
+    const now = this.#clock.now()
+    const last = this.#written.get(c.id)
+    if (last !== undefined && now - last.at < WRITTEN_TRUST_MS && unchanged(last, c)) return
     const s = summaryOf(c)
     if (s === null) return
     const writes: Array<Promise<unknown>> = [this.#client.set(keys.targetCase(c.id), JSON.stringify(s))]
     if (s.host !== null) writes.push(this.#client.sadd(keys.targetsByHost(s.host), c.id))
     if (s.registrableDomain !== null) writes.push(this.#client.sadd(keys.targetsByDomain(s.registrableDomain), c.id))
     await Promise.all(writes)
+    const t = c.target
+    this.#written.delete(c.id)
+    this.#written.set(c.id, { at: now, provider: c.provider, status: c.status, terminal: c.terminal, type: t.type, value: t.value, submitted: t.submitted, host: s.host, domain: s.registrableDomain, createdAt: c.createdAt })
+    if (this.#written.size > WRITTEN_MAX) this.#written.delete(this.#written.keys().next().value as string)
   }
 
   async find (by: { host?: string | null, registrableDomain?: string | null }, limit: number): Promise<IndexedCase[]> {
