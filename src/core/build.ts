@@ -24,6 +24,8 @@ import { buildTargets, type Targets } from '../features/targets/build.js'
 import { openCaseIndex } from '../features/targets/index-store.js'
 import { openVerificationStore, type VerificationStore } from '../features/verification/store.js'
 import { verificationCaseView } from '../features/verification/view.js'
+import { openSlaStore, type SlaStore } from '../features/sla/store.js'
+import { slaCaseView } from '../features/sla/view.js'
 import type { Sandbox } from '../simulators/sandbox.js'
 import { StatusEngine, type StatusOverrides } from '../status/engine.js'
 import { SharedCache } from '../store/cached.js'
@@ -58,6 +60,8 @@ export interface BuiltCore extends Core {
   targets: Targets
   /** verified outcomes: the store the verification feature writes and the cases' verification block reads */
   verificationStore: VerificationStore
+  /** service levels: the store the sla feature writes and the cases' sla block reads */
+  slaStore: SlaStore
 }
 
 export async function buildCore (app: FastifyInstance, config: Config, metrics: GatewayMetrics, opts: CoreOptions): Promise<BuiltCore> {
@@ -107,8 +111,9 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     store, caseEnrichment, clock, log: app.log, sandbox: config.sandbox, ...(sandbox?.rdap === undefined ? {} : { sandboxRdap: sandbox.rdap }), ...(opts.resolve === undefined ? {} : { resolve: opts.resolve })
   })
   const verificationStore = openVerificationStore(store, clock)
+  const slaStore = openSlaStore(store, clock)
   const cases = new CaseService(providers, config.gatewaySecret, {
-    views: [targets.view, verificationCaseView({ store: verificationStore, log: app.log })],
+    views: [targets.view, verificationCaseView({ store: verificationStore, log: app.log }), slaCaseView({ store: slaStore, policy: config.sla.policy, clock, log: app.log })],
     observer,
     clock,
     ...lookahead,
@@ -141,6 +146,7 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     writes: new CaseWriteService(providers, config.routing, observer, { duplicateScope: config.targets.duplicateScope, index: openCaseIndex(targets.index), companions: config.companions }),
     targets,
     verificationStore,
+    slaStore,
     lookahead,
     ...(opts.webhookLookup === undefined ? {} : { webhookLookup: opts.webhookLookup }),
     closing: () => closing,

@@ -166,13 +166,13 @@ export function ruleFor (policy: SlaPolicy, s: SlaSubject): SlaRule | null {
 
 /**
  * The sandbox's policy (SANDBOX=true without SLA_POLICY_FILE): minutes of wall-clock time, so that with
- * SANDBOX_SPEED=600 the simulators' slower cases breach, Netcraft's get escalated and URL cases fail over.
+ * SANDBOX_SPEED=600 the simulators' slower URL cases breach, get escalated (the provider's own escalation where it has
+ * one, else a comment) and fail over to the next provider; every other case is watched by a dry-run rule.
  */
 export const SANDBOX_SLA_DOCUMENT = {
   $comment: 'Sandbox default: tight wall-clock durations so breaches, escalations and failovers show within minutes',
   rules: [
-    { id: 'sandbox-netcraft', match: { provider: 'netcraft' }, firstActionWithin: 'PT1M', downWithin: 'PT4M', warnBefore: 'PT1M', escalateAfter: 'PT2M' },
-    { id: 'sandbox-url-failover', match: { targetType: 'url' }, firstActionWithin: 'PT2M', downWithin: 'PT5M', warnBefore: 'PT1M', escalateAfter: 'PT3M', failoverAfter: 'PT6M' },
+    { id: 'sandbox-urls', match: { targetType: 'url' }, firstActionWithin: 'PT1M', downWithin: 'PT4M', warnBefore: 'PT1M', escalateAfter: 'PT2M', failoverAfter: 'PT5M' },
     { id: 'sandbox-observe', firstActionWithin: 'PT3M', downWithin: 'PT10M', warnBefore: 'PT2M', escalateAfter: 'PT5M', dryRun: true }
   ]
 }

@@ -48,7 +48,7 @@ export const SlaEventDataSchema = Type.Object({
   dueAt: { ...Rfc3339Schema, description: 'When the step was due: the due time (breach), due time − warnBefore (warning), createdAt + escalateAfter / failoverAfter' },
   dryRun: Type.Boolean({ description: 'true: the rule is a dry run; the event says what would have happened and nothing was sent to any vendor' }),
   escalation: Type.Union([Type.Object({
-    via: Type.Enum(['vendor', 'comment', 'none'], { description: '`vendor`: the provider\'s own escalation (Netcraft escalate); `comment`: a comment to the vendor naming the breach; `none`: the provider takes neither' }),
+    via: Type.Enum(['vendor', 'comment', 'none'], { description: '`vendor`: the provider\'s own escalation (the `escalate` action of its capabilities); `comment`: a comment to the vendor naming the breach; `none`: the provider takes neither' }),
     detail: NullableString
   }, { additionalProperties: false }), Type.Null()]),
   failover: Type.Union([Type.Object({
