@@ -1116,7 +1116,7 @@ export interface components {
                 provider: string | null;
             };
             verification?: components["schemas"]["Verification"];
-            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case */
+            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case, absent while no rule is in force */
             sla?: components["schemas"]["Sla"] | null;
         };
         /**
@@ -1521,7 +1521,7 @@ export interface components {
                 provider: string | null;
             };
             verification?: components["schemas"]["Verification"];
-            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case */
+            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case, absent while no rule is in force */
             sla?: components["schemas"]["Sla"] | null;
             /** @description Oldest first */
             history: components["schemas"]["HistoryEntry"][];
@@ -1737,7 +1737,7 @@ export interface components {
                 provider: string | null;
             };
             verification?: components["schemas"]["Verification"];
-            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case */
+            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case, absent while no rule is in force */
             sla?: components["schemas"]["Sla"] | null;
             /** @description Companions: the providers a routing rule's `also` list files the same target at after the primary create (a "block while the takedown runs" rule); only creates the rules routed (no `provider` in the body) get them; absent when the rule has none */
             companions?: {
@@ -8551,7 +8551,7 @@ export interface operations {
                                 /** @description Cases linked by a re-emergence with `VERIFY_ON_REAPPEAR=resubmit`: on the original, the case filed when the target came back; on that case, the original */
                                 relatedCaseIds: string[];
                             };
-                            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case */
+                            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case, absent while no rule is in force */
                             sla?: {
                                 /** @description The id of the rule of SLA_POLICY_FILE the case falls under (the first that matches) */
                                 policy: string;

@@ -64,7 +64,7 @@ export const CaseSchema = Type.Object({
     provider: NullableString
   }, { additionalProperties: false }),
   verification: Type.Optional(VerificationSchema),
-  sla: Type.Optional(Type.Union([SlaSchema, Type.Null()], { description: 'The service level (README \'Service levels\'); null when no rule of SLA_POLICY_FILE matches the case' }))
+  sla: Type.Optional(Type.Union([SlaSchema, Type.Null()], { description: 'The service level (README \'Service levels\'); null when no rule of SLA_POLICY_FILE matches the case, absent while no rule is in force' }))
 }, { $id: 'Case', additionalProperties: false, examples: [CASE_EXAMPLE] })
 export type Case = Static<typeof CaseSchema>
 

@@ -1,6 +1,7 @@
 /**
  * The `sla` block on the cases the API answers with (listing pages, case detail, exports): one batched read of the
- * service-level store per page, evaluated at read time under the rules in force. `null` for a case no rule matches or
+ * service-level store per page, evaluated at read time under the rules in force. Absent while no rule is in force
+ * (`SLA_POLICY_FILE=none`); `null` for a case no rule matches or
  * the gateway never saw created (it keeps facts only from the case.created event on); a store that does not answer
  * leaves the page's blocks null and logs a warning rather than failing the read.
  */
@@ -28,7 +29,8 @@ export function slaBlock (policy: SlaPolicy, r: SlaRecord | null, now: number): 
 export function slaCaseView (deps: { store: SlaStore, policy: SlaPolicy, clock: Clock, log: Logger }): CaseView {
   const { store, policy, clock, log } = deps
   const read = async (cases: Array<Case | CaseDetail>): Promise<void> => {
-    if (policy.rules.length === 0) { for (const c of cases) c.sla = null; return }
+    // service levels off: no block at all
+    if (policy.rules.length === 0) return
     let records: Array<SlaRecord | null>
     try {
       records = await store.getMany(cases.map(c => c.id))
