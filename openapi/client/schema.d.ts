@@ -4280,6 +4280,28 @@ export interface components {
             /** @description The probe history, where the result appears */
             location: string;
         };
+        /**
+         * @example {
+         *       "origin": "/etc/takedown-gateway/sla.json",
+         *       "downMilestone": "verified_down",
+         *       "rules": [
+         *         {
+         *           "id": "phishing-urls",
+         *           "order": 1,
+         *           "rule": {
+         *             "id": "phishing-urls",
+         *             "match": {
+         *               "targetType": "url"
+         *             },
+         *             "firstActionWithin": "PT4H",
+         *             "downWithin": "P1D",
+         *             "warnBefore": "PT2H",
+         *             "failoverAfter": "P2D"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
         SlaPolicies: {
             /** @description The policy file, `sandbox default`, or `none` */
             origin: string;
@@ -4298,7 +4320,54 @@ export interface components {
                 };
             }[];
         };
-        /** @description Service-level compliance of the cases created in the window that a rule matched, evaluated now */
+        /**
+         * @description Service-level compliance of the cases created in the window that a rule matched, evaluated now
+         * @example {
+         *       "since": "2026-11-01T00:00:00.000Z",
+         *       "until": "2026-12-01T00:00:00.000Z",
+         *       "totals": {
+         *         "cases": 12,
+         *         "met": 8,
+         *         "breached": 2,
+         *         "atRisk": 1,
+         *         "onTrack": 1,
+         *         "complianceRate": 0.8
+         *       },
+         *       "byProvider": [
+         *         {
+         *           "key": "phishfort",
+         *           "cases": 12,
+         *           "met": 8,
+         *           "breached": 2,
+         *           "atRisk": 1,
+         *           "onTrack": 1,
+         *           "complianceRate": 0.8
+         *         }
+         *       ],
+         *       "byTargetType": [
+         *         {
+         *           "key": "url",
+         *           "cases": 12,
+         *           "met": 8,
+         *           "breached": 2,
+         *           "atRisk": 1,
+         *           "onTrack": 1,
+         *           "complianceRate": 0.8
+         *         }
+         *       ],
+         *       "byRule": [
+         *         {
+         *           "key": "phishing-urls",
+         *           "cases": 12,
+         *           "met": 8,
+         *           "breached": 2,
+         *           "atRisk": 1,
+         *           "onTrack": 1,
+         *           "complianceRate": 0.8
+         *         }
+         *       ]
+         *     }
+         */
         SlaReport: {
             /**
              * Format: date-time
@@ -11420,6 +11489,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "origin": "/etc/takedown-gateway/sla.json",
+                     *       "downMilestone": "verified_down",
+                     *       "rules": [
+                     *         {
+                     *           "id": "phishing-urls",
+                     *           "order": 1,
+                     *           "rule": {
+                     *             "id": "phishing-urls",
+                     *             "match": {
+                     *               "targetType": "url"
+                     *             },
+                     *             "firstActionWithin": "PT4H",
+                     *             "downWithin": "P1D",
+                     *             "warnBefore": "PT2H",
+                     *             "failoverAfter": "P2D"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["SlaPolicies"];
                 };
             };
@@ -11505,6 +11596,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "since": "2026-11-01T00:00:00.000Z",
+                     *       "until": "2026-12-01T00:00:00.000Z",
+                     *       "totals": {
+                     *         "cases": 12,
+                     *         "met": 8,
+                     *         "breached": 2,
+                     *         "atRisk": 1,
+                     *         "onTrack": 1,
+                     *         "complianceRate": 0.8
+                     *       },
+                     *       "byProvider": [
+                     *         {
+                     *           "key": "phishfort",
+                     *           "cases": 12,
+                     *           "met": 8,
+                     *           "breached": 2,
+                     *           "atRisk": 1,
+                     *           "onTrack": 1,
+                     *           "complianceRate": 0.8
+                     *         }
+                     *       ],
+                     *       "byTargetType": [
+                     *         {
+                     *           "key": "url",
+                     *           "cases": 12,
+                     *           "met": 8,
+                     *           "breached": 2,
+                     *           "atRisk": 1,
+                     *           "onTrack": 1,
+                     *           "complianceRate": 0.8
+                     *         }
+                     *       ],
+                     *       "byRule": [
+                     *         {
+                     *           "key": "phishing-urls",
+                     *           "cases": 12,
+                     *           "met": 8,
+                     *           "breached": 2,
+                     *           "atRisk": 1,
+                     *           "onTrack": 1,
+                     *           "complianceRate": 0.8
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["SlaReport"];
                 };
             };

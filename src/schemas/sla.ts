@@ -70,7 +70,15 @@ export const SlaPoliciesSchema = Type.Object({
   origin: Type.String({ description: 'The policy file, `sandbox default`, or `none`' }),
   downMilestone: Type.Enum(['verified_down', 'vendor_status'], { description: '`verified_down` with verification on; else the vendor saying taken_down or mitigated' }),
   rules: Type.Array(SlaPolicyRuleSchema)
-}, { $id: 'SlaPolicies', additionalProperties: false })
+}, {
+  $id: 'SlaPolicies',
+  additionalProperties: false,
+  examples: [{
+    origin: '/etc/takedown-gateway/sla.json',
+    downMilestone: 'verified_down',
+    rules: [{ id: 'phishing-urls', order: 1, rule: { id: 'phishing-urls', match: { targetType: 'url' }, firstActionWithin: 'PT4H', downWithin: 'P1D', warnBefore: 'PT2H', failoverAfter: 'P2D' } }]
+  }]
+})
 
 const Counts = {
   cases: Type.Integer({ minimum: 0 }),
@@ -89,7 +97,19 @@ export const SlaReportSchema = Type.Object({
   byProvider: Type.Array(SlaGroupSchema),
   byTargetType: Type.Array(SlaGroupSchema),
   byRule: Type.Array(SlaGroupSchema)
-}, { $id: 'SlaReport', additionalProperties: false, description: 'Service-level compliance of the cases created in the window that a rule matched, evaluated now' })
+}, {
+  $id: 'SlaReport',
+  additionalProperties: false,
+  description: 'Service-level compliance of the cases created in the window that a rule matched, evaluated now',
+  examples: [{
+    since: '2026-11-01T00:00:00.000Z',
+    until: '2026-12-01T00:00:00.000Z',
+    totals: { cases: 12, met: 8, breached: 2, atRisk: 1, onTrack: 1, complianceRate: 0.8 },
+    byProvider: [{ key: 'phishfort', cases: 12, met: 8, breached: 2, atRisk: 1, onTrack: 1, complianceRate: 0.8 }],
+    byTargetType: [{ key: 'url', cases: 12, met: 8, breached: 2, atRisk: 1, onTrack: 1, complianceRate: 0.8 }],
+    byRule: [{ key: 'phishing-urls', cases: 12, met: 8, breached: 2, atRisk: 1, onTrack: 1, complianceRate: 0.8 }]
+  }]
+})
 export type SlaReport = Static<typeof SlaReportSchema>
 
 export const SlaReportQuerySchema = Type.Object({
