@@ -6,11 +6,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../../src/clock.js'
 import { ConfigError, loadConfig } from '../../../src/config.js'
 import { checkPolicy, parseDuration, ruleFor, SANDBOX_SLA_POLICY, type SlaRule } from '../../../src/domain/sla-policy.js'
 import { evaluate, type SlaFacts } from '../../../src/features/sla/evaluate.js'
+import { killAll, spawnGateway } from '../../support/gateway-process.js'
+
+afterAll(async () => { await killAll() })
 
 const dir = mkdtempSync(join(tmpdir(), 'sla-policy-'))
 function file (doc: unknown): string {
@@ -56,6 +59,13 @@ describe('SLA_POLICY_FILE', () => {
     expect(problems({ SLA_POLICY_FILE: file({ rules: [{ id: 'x', match: { targetType: 'fax' } }] }) }).join('\n'))
       .toMatch(/unknown targetType "fax"[\s\S]*needs firstActionWithin or downWithin/)
   })
+
+  it('a gateway process given a policy file with a typo does not start: exit 78 (EX_CONFIG), the report names the rule and the field', async () => {
+    const path = file({ rules: [{ id: 'urls', match: { provider: 'phishfrot' }, downWithin: 'P2D' }] })
+    const gw = spawnGateway({ SANDBOX: 'true', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', SLA_POLICY_FILE: path })
+    expect(await gw.exited).toBe(78)
+    expect(gw.stderr.join('')).toContain(`SLA_POLICY_FILE ${path}: rules[0] ("urls").match.provider: unknown provider "phishfrot"`)
+  }, 30_000)
 
   it('a valid file is read into the configuration; `none` turns service levels off; sandbox mode has its default', () => {
     const path = file({ rules: [{ id: 'a', match: { provider: ['netcraft'], targetType: 'url' }, downWithin: 'P2D', dryRun: true }] })
