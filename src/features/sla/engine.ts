@@ -26,6 +26,8 @@ const VENDOR_DOWN: ReadonlySet<string> = new Set(['taken_down', 'mitigated'])
 /** a replica acting on a step holds it this long; after a crash another replica takes it over */
 export const LEASE_MS = 60_000
 const TICK_LIMIT = 200
+/** an escalation the provider cannot or will not do: the comment goes instead (anything else is retried) */
+const REFUSED: ReadonlySet<string> = new Set(['GW_ERR_UNSUPPORTED', 'GW_ERR_PROVIDER_REJECTED'])
 /** at start, the timers of cases created this far back are re-computed (older ones stay as they were) */
 const RESYNC_MS = 90 * 86_400_000
 
@@ -210,8 +212,9 @@ export class SlaEngine {
           await w.writes.action(f.caseId, 'escalate', new Cancellation(), log)
           return { response: { status: 200, headers: {}, body: { via: 'vendor', detail: null } }, record: true }
         } catch (err) {
-          // a vendor that refuses (e.g. a takedown not authorised yet) still hears about the breach
-          if (!(err instanceof GatewayError) && (err as { kind?: string }).kind !== 'rejected') throw err
+          // a vendor that refuses (e.g. a takedown not authorised yet) still hears about the breach; an outage is retried
+          const refusal = err instanceof GatewayError ? REFUSED.has(err.code) : (err as { kind?: string }).kind === 'rejected'
+          if (!refusal) throw err
           refused = (err as Error).message
         }
       }
