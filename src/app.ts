@@ -24,6 +24,9 @@ import { LastProbePort } from './core/last-probe.js'
 import type { CaseEnrichmentRecords } from './core/case-enrichment.js'
 import { targetsFeature } from './features/targets/plugin.js'
 import { verificationFeature } from './features/verification/plugin.js'
+import { slaFeature } from './features/sla/plugin.js'
+import type { SlaEngine } from './features/sla/engine.js'
+import type { SlaStore } from './features/sla/store.js'
 import type { VerificationMonitor } from './features/verification/monitor.js'
 import type { DnsResolver } from './features/verification/resolver.js'
 import type { VerificationStore } from './features/verification/store.js'
@@ -64,6 +67,8 @@ declare module 'fastify' {
     caseEnrichment: CaseEnrichmentRecords
     /** verified outcomes: the monitor (tests tick it by hand) and its store */
     verification: { monitor: VerificationMonitor, store: VerificationStore }
+    /** service levels: the engine (tests tick replicas by hand) and its store */
+    sla: { engine: SlaEngine, store: SlaStore }
   }
 }
 
@@ -103,5 +108,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     expose: v => { app.decorate('verification', v) },
     ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver })
   })
+  // service levels: timers from the case events, escalation and failover through the write path (SLA_POLICY_FILE)
+  await app.register(slaFeature, { core, config, store: core.slaStore, expose: sla => { app.decorate('sla', sla) } })
   return app
 }

@@ -13,7 +13,8 @@ import { loadStatusOverrides } from './status/overrides.js'
 import type { ProviderConfig } from './providers/build.js'
 import { PROVIDERS } from './providers/registry.js'
 import type { RedisTarget } from './store/redis-kv-store.js'
-import { AUTH, BATCHES, EVENTS, LIMITS, PROVIDER_CALLS, REDIS, SERVER, TARGETS, VERIFY, WEBHOOKS } from './settings/gateway.js'
+import { AUTH, BATCHES, EVENTS, LIMITS, PROVIDER_CALLS, REDIS, SERVER, SLA, TARGETS, VERIFY, WEBHOOKS } from './settings/gateway.js'
+import type { SlaPolicy } from './domain/sla-policy.js'
 import { type ApiKey, parseHostPorts } from './settings/parsers.js'
 import type { MeasuredRouting } from './services/routing.js'
 import { readSetting, type Setting, type WithDefault } from './settings/setting.js'
@@ -85,6 +86,8 @@ export interface Config {
   verify: VerifyConfig
   /** target intelligence: cross-provider duplicates, the target index, RDAP enrichment */
   targets: TargetsConfig
+  /** service levels: the rules of SLA_POLICY_FILE (README 'Service levels') */
+  sla: { policy: SlaPolicy }
 }
 
 export interface TargetsConfig {
@@ -316,6 +319,7 @@ export function loadConfig (env: Env = process.env): Config {
         baseUrl: read(TARGETS.RDAP_BASE_URL) ?? null
       }
     },
+    sla: { policy: read(SLA.SLA_POLICY_FILE) },
     sandboxRun: null
   }
   if (problems.length > 0) throw new ConfigError(problems)

@@ -856,6 +856,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sla/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The service-level rules in force, in the order they are matched
+         * @description The rules of SLA_POLICY_FILE (the sandbox default in sandbox mode without it). A case falls under the first rule that matches it; durations are ISO 8601 calendar time (no business hours). `downMilestone` says what counts as down: `verified_down` with VERIFY_ENABLED, else the vendor's taken_down or mitigated.
+         */
+        get: operations["listSlaPolicies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service-level compliance per provider, target type and rule over a window
+         * @description The cases created in [`since`, `until`) that a rule matches, each evaluated now: counts of met, breached, at_risk and on_track, and the compliance rate met ÷ (met + breached) (null when no case has an outcome yet). Default window: the 30 days before `until` (default now). A case the gateway never saw created (before SLA_POLICY_FILE, or while the event store was down) is not counted.
+         */
+        get: operations["getSlaCompliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -987,6 +1027,43 @@ export interface components {
             relatedCaseIds: string[];
         };
         /**
+         * @description The case's service level, evaluated at read time; `null` when no rule of the policy matches the case or the gateway did not see the case created
+         * @example {
+         *       "policy": "phishing-urls",
+         *       "firstActionDueAt": "2026-11-02T09:00:00.000Z",
+         *       "downDueAt": "2026-11-03T09:00:00.000Z",
+         *       "state": "at_risk",
+         *       "breachedAt": null,
+         *       "relatedCaseIds": []
+         *     }
+         */
+        Sla: {
+            /** @description The id of the rule of SLA_POLICY_FILE the case falls under (the first that matches) */
+            policy: string;
+            /**
+             * Format: date-time
+             * @description createdAt + firstActionWithin: by then the case should have left `received`; null when the rule sets none
+             */
+            firstActionDueAt: string | null;
+            /**
+             * Format: date-time
+             * @description createdAt + downWithin: by then the target should be down (`verified_down` with verification on, else `taken_down`/`mitigated`); null when the rule sets none
+             */
+            downDueAt: string | null;
+            /**
+             * @description `met`: every due time of the rule was met; `breached`: one passed without its milestone (or the milestone came late); `at_risk`: a pending due time is less than the rule's warnBefore away; `on_track`: otherwise
+             * @enum {string}
+             */
+            state: "on_track" | "at_risk" | "breached" | "met";
+            /**
+             * Format: date-time
+             * @description The earliest due time the case missed; null while none
+             */
+            breachedAt: string | null;
+            /** @description Cases a failover linked to this one: the case filed at the next provider, or the original */
+            relatedCaseIds: string[];
+        };
+        /**
          * @example {
          *       "id": "phishfort:054zKkjCnR1I3B3U812z",
          *       "provider": "phishfort",
@@ -1059,6 +1136,8 @@ export interface components {
                 provider: string | null;
             };
             verification?: components["schemas"]["Verification"];
+            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case, absent while no rule is in force */
+            sla?: components["schemas"]["Sla"] | null;
         };
         /**
          * @example {
@@ -1462,6 +1541,8 @@ export interface components {
                 provider: string | null;
             };
             verification?: components["schemas"]["Verification"];
+            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case, absent while no rule is in force */
+            sla?: components["schemas"]["Sla"] | null;
             /** @description Oldest first */
             history: components["schemas"]["HistoryEntry"][];
             /** @description Cloudflare only */
@@ -1758,6 +1839,8 @@ export interface components {
                 provider: string | null;
             };
             verification?: components["schemas"]["Verification"];
+            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case, absent while no rule is in force */
+            sla?: components["schemas"]["Sla"] | null;
             /** @description Companions: the providers a routing rule's `also` list files the same target at after the primary create (a "block while the takedown runs" rule); only creates the rules routed (no `provider` in the body) get them; absent when the rule has none */
             companions?: {
                 /**
@@ -3195,6 +3278,101 @@ export interface components {
             };
         };
         /**
+         * @description What a service-level rule did about a case, recorded once per case and step across replicas; in the case's timeline, and matched by the `caseId` and `provider` filters
+         * @example {
+         *       "id": "1795997600000-0",
+         *       "type": "case.failed_over",
+         *       "occurredAt": "2026-03-03T09:58:38.122Z",
+         *       "observedAt": "2026-03-03T09:58:39.004Z",
+         *       "observedVia": "gateway",
+         *       "case": null,
+         *       "data": {
+         *         "caseId": "phishfort:054zKkjCnR1I3B3U812z",
+         *         "provider": "phishfort",
+         *         "target": {
+         *           "type": "url",
+         *           "value": "https://login-acme.example/"
+         *         },
+         *         "policy": "phishing-urls",
+         *         "clock": null,
+         *         "dueAt": "2026-03-03T09:58:38.122Z",
+         *         "dryRun": false,
+         *         "escalation": null,
+         *         "failover": {
+         *           "caseId": "bforeai:71244",
+         *           "provider": "bforeai",
+         *           "cancelledOriginal": false
+         *         },
+         *         "relatedCaseIds": [
+         *           "bforeai:71244"
+         *         ]
+         *       }
+         *     }
+         */
+        SlaEvent: {
+            /** @description Same id space and order as the case events */
+            id: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            occurredAt: string;
+            /**
+             * Format: date-time
+             * @description When the gateway recorded it
+             */
+            observedAt: string;
+            /** @enum {string} */
+            observedVia: "gateway";
+            case: null;
+            /**
+             * @description `case.sla_warning`: a due time of the case's rule is warnBefore away and its milestone has not come; `case.sla_breached`: a due time passed without its milestone; `case.escalated`: escalateAfter passed with the target not down, the vendor was asked to escalate (or sent a comment naming the breach); `case.failed_over`: failoverAfter passed with the target not down, the same target was filed at the next provider of the routing order
+             * @enum {string}
+             */
+            type: "case.sla_warning" | "case.sla_breached" | "case.escalated" | "case.failed_over";
+            /** @description What the service level did about the case */
+            data: {
+                /** @description The case: the event is in its timeline too */
+                caseId: string;
+                provider: string;
+                target: {
+                    /**
+                     * @description Kind of target
+                     * @enum {string}
+                     */
+                    type: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                    value: string;
+                };
+                /** @description The rule that acted */
+                policy: string;
+                /** @description Warnings and breaches: the due time concerned; null for escalations and failovers */
+                clock: ("first_action" | "down") | null;
+                /**
+                 * Format: date-time
+                 * @description When the step was due: the due time (breach), due time − warnBefore (warning), createdAt + escalateAfter / failoverAfter
+                 */
+                dueAt: string;
+                /** @description true: the rule is a dry run; the event says what would have happened and nothing was sent to any vendor */
+                dryRun: boolean;
+                escalation: {
+                    /**
+                     * @description `vendor`: the provider's own escalation (the `escalate` action of its capabilities); `comment`: a comment to the vendor naming the breach; `none`: the provider takes neither
+                     * @enum {string}
+                     */
+                    via: "vendor" | "comment" | "none";
+                    detail: string | null;
+                } | null;
+                failover: {
+                    /** @description The new case; null in a dry run, or when no provider could take the target */
+                    caseId: string | null;
+                    /** @description The provider it was (or would be) filed at */
+                    provider: string | null;
+                    cancelledOriginal: boolean;
+                } | null;
+                relatedCaseIds: string[];
+            };
+        };
+        /**
          * @description `next` is the `after` of the next page: the id of the last event read (also when filters skipped it), null when nothing newer exists yet
          * @example {
          *       "items": [
@@ -3245,7 +3423,7 @@ export interface components {
          *     }
          */
         EventPage: {
-            items: (components["schemas"]["CaseEvent"] | components["schemas"]["BatchCompletedEvent"] | components["schemas"]["EndpointDisabledEvent"] | components["schemas"]["TargetEvent"])[];
+            items: (components["schemas"]["CaseEvent"] | components["schemas"]["BatchCompletedEvent"] | components["schemas"]["EndpointDisabledEvent"] | components["schemas"]["TargetEvent"] | components["schemas"]["SlaEvent"])[];
             next: string | null;
         };
         /**
@@ -3300,8 +3478,8 @@ export interface components {
          */
         Timeline: {
             caseId: string;
-            /** @description Oldest first: the case events and the verified outcomes of its target */
-            items: (components["schemas"]["CaseEvent"] | components["schemas"]["TargetEvent"])[];
+            /** @description Oldest first: the case events, the verified outcomes of its target and its service-level steps */
+            items: (components["schemas"]["CaseEvent"] | components["schemas"]["TargetEvent"] | components["schemas"]["SlaEvent"])[];
             next: string | null;
         };
         /**
@@ -3846,7 +4024,7 @@ export interface components {
             owner: string;
             url: string;
             description: string | null;
-            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down")[];
+            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down" | "case.sla_warning" | "case.sla_breached" | "case.escalated" | "case.failed_over")[];
             filter: components["schemas"]["WebhookFilter"];
             enabled: boolean;
             /** @description Why it is disabled: by its owner, 410 Gone, or failing for too long */
@@ -3897,7 +4075,7 @@ export interface components {
              */
             url: string;
             /** @description Event types to receive; empty or absent: every case event */
-            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down")[];
+            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down" | "case.sla_warning" | "case.sla_breached" | "case.escalated" | "case.failed_over")[];
             filter?: components["schemas"]["WebhookFilter"];
             description?: string | null;
             /** @default true */
@@ -3931,7 +4109,7 @@ export interface components {
             owner: string;
             url: string;
             description: string | null;
-            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down")[];
+            eventTypes: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down" | "case.sla_warning" | "case.sla_breached" | "case.escalated" | "case.failed_over")[];
             filter: components["schemas"]["WebhookFilter"];
             enabled: boolean;
             /** @description Why it is disabled: by its owner, 410 Gone, or failing for too long */
@@ -4010,7 +4188,7 @@ export interface components {
              */
             url?: string;
             /** @description Event types to receive; empty or absent: every case event */
-            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down")[];
+            eventTypes?: ("case.created" | "case.status_changed" | "case.updated" | "case.reopened" | "batch.completed" | "endpoint.disabled" | "target.verified_down" | "target.reappeared" | "target.disputed" | "target.stayed_down" | "case.sla_warning" | "case.sla_breached" | "case.escalated" | "case.failed_over")[];
             filter?: components["schemas"]["WebhookFilter"];
             description?: string | null;
             /** @description `true` re-enables an endpoint the gateway disabled (410, or failing too long) */
@@ -4387,6 +4565,145 @@ export interface components {
             /** @description The probe history, where the result appears */
             location: string;
         };
+        /**
+         * @example {
+         *       "origin": "/etc/takedown-gateway/sla.json",
+         *       "downMilestone": "verified_down",
+         *       "rules": [
+         *         {
+         *           "id": "phishing-urls",
+         *           "order": 1,
+         *           "rule": {
+         *             "id": "phishing-urls",
+         *             "match": {
+         *               "targetType": "url"
+         *             },
+         *             "firstActionWithin": "PT4H",
+         *             "downWithin": "P1D",
+         *             "warnBefore": "PT2H",
+         *             "failoverAfter": "P2D"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        SlaPolicies: {
+            /** @description The policy file, `sandbox default`, or `none` */
+            origin: string;
+            /**
+             * @description `verified_down` with verification on; else the vendor saying taken_down or mitigated
+             * @enum {string}
+             */
+            downMilestone: "verified_down" | "vendor_status";
+            rules: {
+                id: string;
+                /** @description Position in the file: the first rule that matches a case applies */
+                order: number;
+                /** @description The rule as the file gives it */
+                rule: {
+                    [key: string]: unknown;
+                };
+            }[];
+        };
+        /**
+         * @description Service-level compliance of the cases created in the window that a rule matched, evaluated now
+         * @example {
+         *       "since": "2026-11-01T00:00:00.000Z",
+         *       "until": "2026-12-01T00:00:00.000Z",
+         *       "totals": {
+         *         "cases": 12,
+         *         "met": 8,
+         *         "breached": 2,
+         *         "atRisk": 1,
+         *         "onTrack": 1,
+         *         "complianceRate": 0.8
+         *       },
+         *       "byProvider": [
+         *         {
+         *           "key": "phishfort",
+         *           "cases": 12,
+         *           "met": 8,
+         *           "breached": 2,
+         *           "atRisk": 1,
+         *           "onTrack": 1,
+         *           "complianceRate": 0.8
+         *         }
+         *       ],
+         *       "byTargetType": [
+         *         {
+         *           "key": "url",
+         *           "cases": 12,
+         *           "met": 8,
+         *           "breached": 2,
+         *           "atRisk": 1,
+         *           "onTrack": 1,
+         *           "complianceRate": 0.8
+         *         }
+         *       ],
+         *       "byRule": [
+         *         {
+         *           "key": "phishing-urls",
+         *           "cases": 12,
+         *           "met": 8,
+         *           "breached": 2,
+         *           "atRisk": 1,
+         *           "onTrack": 1,
+         *           "complianceRate": 0.8
+         *         }
+         *       ]
+         *     }
+         */
+        SlaReport: {
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp, UTC
+             */
+            until: string;
+            totals: {
+                cases: number;
+                met: number;
+                breached: number;
+                atRisk: number;
+                onTrack: number;
+                /** @description met ÷ (met + breached): of the cases whose outcome is decided; null when none is */
+                complianceRate: number | null;
+            };
+            byProvider: {
+                key: string;
+                cases: number;
+                met: number;
+                breached: number;
+                atRisk: number;
+                onTrack: number;
+                /** @description met ÷ (met + breached): of the cases whose outcome is decided; null when none is */
+                complianceRate: number | null;
+            }[];
+            byTargetType: {
+                key: string;
+                cases: number;
+                met: number;
+                breached: number;
+                atRisk: number;
+                onTrack: number;
+                /** @description met ÷ (met + breached): of the cases whose outcome is decided; null when none is */
+                complianceRate: number | null;
+            }[];
+            byRule: {
+                key: string;
+                cases: number;
+                met: number;
+                breached: number;
+                atRisk: number;
+                onTrack: number;
+                /** @description met ÷ (met + breached): of the cases whose outcome is decided; null when none is */
+                complianceRate: number | null;
+            }[];
+        };
     };
     responses: never;
     parameters: never;
@@ -4530,6 +4847,8 @@ export interface operations {
                 until?: string;
                 /** @description Comma-separated verification states (`verification.state`): not_checked, unprobeable, live, down, blocked, verified_down, stayed_down, reappeared, disputed. Applied by the gateway to each page after the vendor pages are merged and the verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold). E.g. `verified_down,stayed_down`, `reappeared,disputed` */
                 verification?: string;
+                /** @description Comma-separated service-level states (`sla.state`): on_track, at_risk, breached, met. Applied like `verification`, to each page after the `sla` block is read: a page may be short, even empty, with a `nextCursor`. A case without a service level (`sla` null) never matches. E.g. `at_risk,breached` */
+                sla?: string;
                 limit?: number;
                 /** @description `nextCursor` of the previous page. Only valid with the same filters. */
                 cursor?: string;
@@ -8003,6 +8322,8 @@ export interface operations {
                 until?: string;
                 /** @description Comma-separated verification states (`verification.state`): not_checked, unprobeable, live, down, blocked, verified_down, stayed_down, reappeared, disputed. Applied by the gateway to each page after the vendor pages are merged and the verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold). E.g. `verified_down,stayed_down`, `reappeared,disputed` */
                 verification?: string;
+                /** @description Comma-separated service-level states (`sla.state`): on_track, at_risk, breached, met. Applied like `verification`, to each page after the `sla` block is read: a page may be short, even empty, with a `nextCursor`. A case without a service level (`sla` null) never matches. E.g. `at_risk,breached` */
+                sla?: string;
             };
             header?: never;
             path?: never;
@@ -8019,8 +8340,8 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example id,provider,providerCaseId,targetType,targetValue,targetDomain,status,terminal,providerStatus,brandId,brandName,threatClass,threatName,threatPlatform,reportedBy,createdAt,updatedAt,providerLink,verificationState,verifiedDownAt,verificationLastCheckedAt
-                     *     phishfort:054zKkjCnR1I3B3U812z,phishfort,054zKkjCnR1I3B3U812z,url,https://uniformprivate.cc/chevrolet/,uniformprivate.cc,taken_down,true,takedown_success,,exampleclient.com,phishing,Brand - Website - Impersonation,,analyst@example.com,2021-11-08T20:36:43.765Z,2021-12-06T15:10:01.299Z,,not_checked,,
+                     * @example id,provider,providerCaseId,targetType,targetValue,targetDomain,status,terminal,providerStatus,brandId,brandName,threatClass,threatName,threatPlatform,reportedBy,createdAt,updatedAt,providerLink,verificationState,verifiedDownAt,verificationLastCheckedAt,slaPolicy,slaState,slaDownDueAt,slaBreachedAt
+                     *     phishfort:054zKkjCnR1I3B3U812z,phishfort,054zKkjCnR1I3B3U812z,url,https://uniformprivate.cc/chevrolet/,uniformprivate.cc,taken_down,true,takedown_success,,exampleclient.com,phishing,Brand - Website - Impersonation,,analyst@example.com,2021-11-08T20:36:43.765Z,2021-12-06T15:10:01.299Z,,not_checked,,,,,,
                      */
                     "text/csv": string;
                     /** @example {"id":"phishfort:054zKkjCnR1I3B3U812z","provider":"phishfort","providerCaseId":"054zKkjCnR1I3B3U812z","target":{"type":"url","value":"https://uniformprivate.cc/chevrolet/","domain":"uniformprivate.cc"},"status":"taken_down","terminal":true,"providerStatus":"takedown_success","brand":{"id":null,"name":"exampleclient.com"},"threat":{"class":"phishing","name":"Brand - Website - Impersonation","platform":null},"reportedBy":"analyst@example.com","createdAt":"2021-11-08T20:36:43.765Z","updatedAt":"2021-12-06T15:10:01.299Z","links":{"self":"/v1/cases/phishfort:054zKkjCnR1I3B3U812z","provider":null}} */
@@ -8122,7 +8443,7 @@ export interface operations {
                 /** @description `csv` (RFC 4180, header row) or `ndjson` (one event a line) */
                 format?: "csv" | "ndjson";
                 /**
-                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled, target.verified_down, target.reappeared, target.disputed, target.stayed_down
+                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled, target.verified_down, target.reappeared, target.disputed, target.stayed_down, case.sla_warning, case.sla_breached, case.escalated, case.failed_over
                  * @example case.status_changed,case.reopened
                  */
                 types?: string;
@@ -8236,7 +8557,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled, target.verified_down, target.reappeared, target.disputed, target.stayed_down
+                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled, target.verified_down, target.reappeared, target.disputed, target.stayed_down, case.sla_warning, case.sla_breached, case.escalated, case.failed_over
                  * @example case.status_changed,case.reopened
                  */
                 types?: string;
@@ -8392,7 +8713,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled, target.verified_down, target.reappeared, target.disputed, target.stayed_down
+                 * @description Comma-separated event types: case.created, case.status_changed, case.updated, case.reopened, batch.completed, endpoint.disabled, target.verified_down, target.reappeared, target.disputed, target.stayed_down, case.sla_warning, case.sla_breached, case.escalated, case.failed_over
                  * @example case.status_changed,case.reopened
                  */
                 types?: string;
@@ -8584,6 +8905,33 @@ export interface operations {
                                 /** @description Cases linked by a re-emergence with `VERIFY_ON_REAPPEAR=resubmit`: on the original, the case filed when the target came back; on that case, the original */
                                 relatedCaseIds: string[];
                             };
+                            /** @description The service level (README 'Service levels'); null when no rule of SLA_POLICY_FILE matches the case, absent while no rule is in force */
+                            sla?: {
+                                /** @description The id of the rule of SLA_POLICY_FILE the case falls under (the first that matches) */
+                                policy: string;
+                                /**
+                                 * Format: date-time
+                                 * @description createdAt + firstActionWithin: by then the case should have left `received`; null when the rule sets none
+                                 */
+                                firstActionDueAt: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description createdAt + downWithin: by then the target should be down (`verified_down` with verification on, else `taken_down`/`mitigated`); null when the rule sets none
+                                 */
+                                downDueAt: string | null;
+                                /**
+                                 * @description `met`: every due time of the rule was met; `breached`: one passed without its milestone (or the milestone came late); `at_risk`: a pending due time is less than the rule's warnBefore away; `on_track`: otherwise
+                                 * @enum {string}
+                                 */
+                                state: "on_track" | "at_risk" | "breached" | "met";
+                                /**
+                                 * Format: date-time
+                                 * @description The earliest due time the case missed; null while none
+                                 */
+                                breachedAt: string | null;
+                                /** @description Cases a failover linked to this one: the case filed at the next provider, or the original */
+                                relatedCaseIds: string[];
+                            } | null;
                         };
                         /** @description The state before this change; null on case.created */
                         previous: {
@@ -8741,6 +9089,68 @@ export interface operations {
                             /** @description The vendor's status when the step was decided (what it claims), null when not known */
                             providerStatus: string | null;
                             /** @description Cases linked to this one by a re-emergence (`VERIFY_ON_REAPPEAR=resubmit`): the new case, or the original */
+                            relatedCaseIds: string[];
+                        };
+                    } | {
+                        /** @description Same id space and order as the case events */
+                        id: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp, UTC
+                         */
+                        occurredAt: string;
+                        /**
+                         * Format: date-time
+                         * @description When the gateway recorded it
+                         */
+                        observedAt: string;
+                        /** @enum {string} */
+                        observedVia: "gateway";
+                        case: null;
+                        /**
+                         * @description `case.sla_warning`: a due time of the case's rule is warnBefore away and its milestone has not come; `case.sla_breached`: a due time passed without its milestone; `case.escalated`: escalateAfter passed with the target not down, the vendor was asked to escalate (or sent a comment naming the breach); `case.failed_over`: failoverAfter passed with the target not down, the same target was filed at the next provider of the routing order
+                         * @enum {string}
+                         */
+                        type: "case.sla_warning" | "case.sla_breached" | "case.escalated" | "case.failed_over";
+                        /** @description What the service level did about the case */
+                        data: {
+                            /** @description The case: the event is in its timeline too */
+                            caseId: string;
+                            provider: string;
+                            target: {
+                                /**
+                                 * @description Kind of target
+                                 * @enum {string}
+                                 */
+                                type: "url" | "domain" | "email" | "phone" | "ipv4" | "social";
+                                value: string;
+                            };
+                            /** @description The rule that acted */
+                            policy: string;
+                            /** @description Warnings and breaches: the due time concerned; null for escalations and failovers */
+                            clock: ("first_action" | "down") | null;
+                            /**
+                             * Format: date-time
+                             * @description When the step was due: the due time (breach), due time − warnBefore (warning), createdAt + escalateAfter / failoverAfter
+                             */
+                            dueAt: string;
+                            /** @description true: the rule is a dry run; the event says what would have happened and nothing was sent to any vendor */
+                            dryRun: boolean;
+                            escalation: {
+                                /**
+                                 * @description `vendor`: the provider's own escalation (the `escalate` action of its capabilities); `comment`: a comment to the vendor naming the breach; `none`: the provider takes neither
+                                 * @enum {string}
+                                 */
+                                via: "vendor" | "comment" | "none";
+                                detail: string | null;
+                            } | null;
+                            failover: {
+                                /** @description The new case; null in a dry run, or when no provider could take the target */
+                                caseId: string | null;
+                                /** @description The provider it was (or would be) filed at */
+                                provider: string | null;
+                                cancelledOriginal: boolean;
+                            } | null;
                             relatedCaseIds: string[];
                         };
                     };
@@ -11447,6 +11857,240 @@ export interface operations {
             };
             /** @description No such case, detection or brand monitor (at the provider, or an id of the wrong form) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSlaPolicies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "origin": "/etc/takedown-gateway/sla.json",
+                     *       "downMilestone": "verified_down",
+                     *       "rules": [
+                     *         {
+                     *           "id": "phishing-urls",
+                     *           "order": 1,
+                     *           "rule": {
+                     *             "id": "phishing-urls",
+                     *             "match": {
+                     *               "targetType": "url"
+                     *             },
+                     *             "firstActionWithin": "PT4H",
+                     *             "downWithin": "P1D",
+                     *             "warnBefore": "PT2H",
+                     *             "failoverAfter": "P2D"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SlaPolicies"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited per gateway key (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, shared by replicas); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the details stay in the gateway log under `requestId` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway sheds load (event loop overloaded), the provider is unavailable (circuit open, vendor rate limit, queue full), or (event routes) the event store is down; `Retry-After` when known */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSlaCompliance: {
+        parameters: {
+            query?: {
+                /** @description createdAt at or after; default 30 days before `until` */
+                since?: string;
+                /** @description createdAt before; default now */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Service-level compliance of the cases created in the window that a rule matched, evaluated now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "since": "2026-11-01T00:00:00.000Z",
+                     *       "until": "2026-12-01T00:00:00.000Z",
+                     *       "totals": {
+                     *         "cases": 12,
+                     *         "met": 8,
+                     *         "breached": 2,
+                     *         "atRisk": 1,
+                     *         "onTrack": 1,
+                     *         "complianceRate": 0.8
+                     *       },
+                     *       "byProvider": [
+                     *         {
+                     *           "key": "phishfort",
+                     *           "cases": 12,
+                     *           "met": 8,
+                     *           "breached": 2,
+                     *           "atRisk": 1,
+                     *           "onTrack": 1,
+                     *           "complianceRate": 0.8
+                     *         }
+                     *       ],
+                     *       "byTargetType": [
+                     *         {
+                     *           "key": "url",
+                     *           "cases": 12,
+                     *           "met": 8,
+                     *           "breached": 2,
+                     *           "atRisk": 1,
+                     *           "onTrack": 1,
+                     *           "complianceRate": 0.8
+                     *         }
+                     *       ],
+                     *       "byRule": [
+                     *         {
+                     *           "key": "phishing-urls",
+                     *           "cases": 12,
+                     *           "met": 8,
+                     *           "breached": 2,
+                     *           "atRisk": 1,
+                     *           "onTrack": 1,
+                     *           "complianceRate": 0.8
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SlaReport"];
+                };
+            };
+            /** @description Invalid request: `errors` lists each offending field (JSON pointer and message); or a tampered, expired or foreign cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown gateway key (`WWW-Authenticate: Bearer`); on inbound webhooks: a missing, stale or wrong vendor signature */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway key lacks the scope this operation needs (`read` or `write`; `admin` has both) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -27,6 +27,8 @@ import { verificationCaseView } from '../features/verification/view.js'
 import { MilestoneOutcomeStats } from '../features/reporting/outcome-stats.js'
 import { RedisMilestoneStore } from '../features/reporting/redis-store.js'
 import { MemoryMilestoneStore, type MilestoneStore } from '../features/reporting/store.js'
+import { openSlaStore, type SlaStore } from '../features/sla/store.js'
+import { slaCaseView } from '../features/sla/view.js'
 import type { Sandbox } from '../simulators/sandbox.js'
 import { StatusEngine, type StatusOverrides } from '../status/engine.js'
 import { SharedCache } from '../store/cached.js'
@@ -65,6 +67,8 @@ export interface BuiltCore extends Core {
   verificationStore: VerificationStore
   /** the takedown milestones analytics reads and measured routing ranks providers by (ADR 0020, 0047) */
   milestoneStore: MilestoneStore
+  /** service levels: the store the sla feature writes and the cases' sla block reads */
+  slaStore: SlaStore
 }
 
 export async function buildCore (app: FastifyInstance, config: Config, metrics: GatewayMetrics, opts: CoreOptions): Promise<BuiltCore> {
@@ -114,8 +118,9 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     store, caseEnrichment, clock, log: app.log, sandbox: config.sandbox, ...(sandbox?.rdap === undefined ? {} : { sandboxRdap: sandbox.rdap }), ...(opts.resolve === undefined ? {} : { resolve: opts.resolve })
   })
   const verificationStore = openVerificationStore(store, clock)
+  const slaStore = openSlaStore(store, clock)
   const cases = new CaseService(providers, config.gatewaySecret, {
-    views: [targets.view, verificationCaseView({ store: verificationStore, log: app.log })],
+    views: [targets.view, verificationCaseView({ store: verificationStore, log: app.log }), slaCaseView({ store: slaStore, policy: config.sla.policy, clock, log: app.log })],
     observer,
     clock,
     ...lookahead,
@@ -160,6 +165,7 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     targets,
     verificationStore,
     milestoneStore,
+    slaStore,
     lookahead,
     ...(opts.webhookLookup === undefined ? {} : { webhookLookup: opts.webhookLookup }),
     closing: () => closing,

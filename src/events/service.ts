@@ -48,6 +48,7 @@ export class EventService {
   readonly #log: Logger
   readonly #owns: (id: string) => boolean
   readonly #recorded = new Set<(event: CaseEvent) => Promise<unknown>>()
+  readonly #appended = new Set<(event: GatewayEvent) => Promise<unknown>>()
   readonly #gapWindowMs: number
   /** since when the store has not taken an observe step (unreachable), null while it does */
   #unrecordedSince: number | null = null
@@ -100,8 +101,18 @@ export class EventService {
    */
   async append (input: AppendInput): Promise<GatewayEvent | null> {
     const event = await this.store.append(input)
-    if (event !== null) this.metrics?.events.inc({ type: event.type, provider: '' })
+    if (event !== null) {
+      this.metrics?.events.inc({ type: event.type, provider: '' })
+      for (const listener of this.#appended) {
+        listener(event).catch((err: unknown) => { this.#log.warn({ eventId: event.id, err: (err as Error).message }, 'an appended-event listener failed') })
+      }
+    }
     return event
+  }
+
+  /** Called once per event of the gateway itself, in the replica whose append recorded it (a verified takedown ends a service-level clock). */
+  onAppended (listener: (event: GatewayEvent) => Promise<unknown>): void {
+    this.#appended.add(listener)
   }
 
   /**

@@ -6,7 +6,7 @@ import { fingerprinter } from '../domain/fingerprint.js'
 import type { ProviderModule } from '../connectors/provider-module.js'
 import { PROVIDERS } from '../providers/registry.js'
 import type { Case } from '../schemas/case.js'
-import { TARGET_EVENT_TYPES, type AppendInput, type CaseEvent, type CaseEventType, type Event, type EventType, type GatewayEvent, type ObservedVia, type TargetEventData, type TimelineEvent } from '../schemas/event.js'
+import { SLA_EVENT_TYPES, TARGET_EVENT_TYPES, type AppendInput, type CaseEvent, type CaseEventType, type Event, type EventType, type GatewayEvent, type ObservedVia, type TargetEventData, type TimelineEvent } from '../schemas/event.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
 
 /** A case's fingerprint (domain/fingerprint.ts), with the providers whose module says their `updatedAt` is not the same in list and detail. */
@@ -167,9 +167,11 @@ export function gatewayEventOf (input: AppendInput, id: string, observedAt: stri
   return { id, occurredAt: input.occurredAt, observedAt, observedVia: 'gateway' as const, case: null, type: input.type, data: input.data } as GatewayEvent
 }
 
-/** the case a target event is about (its timeline holds it too), null for other events of the gateway */
+const ABOUT_A_CASE: ReadonlySet<string> = new Set([...TARGET_EVENT_TYPES, ...SLA_EVENT_TYPES])
+
+/** the case a target or service-level event is about (its timeline holds it too), null for other events of the gateway */
 export function caseOfTargetEvent (e: { type: string, data?: unknown }): { caseId: string, provider: string } | null {
-  return (TARGET_EVENT_TYPES as readonly string[]).includes(e.type) ? e.data as TargetEventData : null
+  return ABOUT_A_CASE.has(e.type) ? e.data as TargetEventData : null
 }
 
 export function idTime (id: string): number {

@@ -40,6 +40,7 @@ export async function registerSwagger (app: FastifyInstance): Promise<void> {
         { name: 'Targets', description: 'Target intelligence: the normalised target, its cases at every vendor, the routing plan and RDAP registrar and hosting facts' },
         { name: 'Inbound webhooks', description: 'Vendor pushes, authenticated by the vendor\'s signature, and their registration' },
         { name: 'Batches', description: 'Bulk submission: many create requests in one call (JSON or CSV), worked off in the background with per-item outcomes' },
+        { name: 'Service levels', description: 'SLA policies in force and compliance per provider, target type and rule' },
         { name: 'Operations', description: 'Health, readiness, metrics (no auth)' }
       ],
       components: {

@@ -4,6 +4,7 @@ import { ProviderIdSchema } from './provider.js'
 import { CASE_DETAIL_EXAMPLE, CASE_EXAMPLE, CASE_PAGE_EXAMPLE } from './examples.js'
 import { EnrichmentSchema, RelatedCaseSchema } from './target-intel.js'
 import { VerificationSchema } from './verification.js'
+import { SlaSchema } from './sla.js'
 import { UNIFIED_STATUSES, UnifiedStatusSchema, type UnifiedStatus } from './unified-status.js'
 
 export const TargetSchema = Type.Object({
@@ -62,7 +63,8 @@ export const CaseSchema = Type.Object({
     self: Type.String(),
     provider: NullableString
   }, { additionalProperties: false }),
-  verification: Type.Optional(VerificationSchema)
+  verification: Type.Optional(VerificationSchema),
+  sla: Type.Optional(Type.Union([SlaSchema, Type.Null()], { description: 'The service level (README \'Service levels\'); null when no rule of SLA_POLICY_FILE matches the case, absent while no rule is in force' }))
 }, { $id: 'Case', additionalProperties: false, examples: [CASE_EXAMPLE] })
 export type Case = Static<typeof CaseSchema>
 
@@ -156,6 +158,13 @@ export const CaseListQuerySchema = Type.Object({
       'verification block is read (one batched store read per page): a page may hold fewer than `limit` cases, even none, ' +
       'with a `nextCursor`; follow the cursor until it is null. Combines with the other filters (all must hold). ' +
       'E.g. `verified_down,stayed_down`, `reappeared,disputed`'
+  })),
+  sla: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 100,
+    description: 'Comma-separated service-level states (`sla.state`): on_track, at_risk, breached, met. Applied like `verification`, to each page ' +
+      'after the `sla` block is read: a page may be short, even empty, with a `nextCursor`. A case without a service level (`sla` null) never matches. ' +
+      'E.g. `at_risk,breached`'
   })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: '`nextCursor` of the previous page. Only valid with the same filters.' }))

@@ -3,6 +3,7 @@ import { NullableRfc3339Schema, NullableString, Rfc3339Schema, TargetTypeSchema 
 import { BatchSchema } from './batch.js'
 import { CaseSchema } from './case.js'
 import { CASE_EXAMPLE } from './examples.js'
+import { SLA_EVENT_TYPES, SlaEventDataSchema, type SlaEventData, type SlaEventType } from './sla.js'
 import { UnifiedStatusSchema } from './unified-status.js'
 
 export const CASE_EVENT_TYPES = ['case.created', 'case.status_changed', 'case.updated', 'case.reopened'] as const
@@ -11,7 +12,9 @@ export type CaseEventType = (typeof CASE_EVENT_TYPES)[number]
 export const TARGET_EVENT_TYPES = ['target.verified_down', 'target.reappeared', 'target.disputed', 'target.stayed_down'] as const
 export type TargetEventType = (typeof TARGET_EVENT_TYPES)[number]
 /** events of the gateway itself, not of a case: `case` is null, `data` says what happened */
-export const GATEWAY_EVENT_TYPES = ['batch.completed', 'endpoint.disabled', ...TARGET_EVENT_TYPES] as const
+/** what the service levels did about a case (README 'Service levels'): `case` is null, `data.caseId` names the case */
+export { SLA_EVENT_TYPES, type SlaEventType }
+export const GATEWAY_EVENT_TYPES = ['batch.completed', 'endpoint.disabled', ...TARGET_EVENT_TYPES, ...SLA_EVENT_TYPES] as const
 export const EVENT_TYPES = [...CASE_EVENT_TYPES, ...GATEWAY_EVENT_TYPES] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
@@ -189,12 +192,47 @@ export const TargetEventSchema = Type.Object({
 })
 export type TargetEvent = Static<typeof TargetEventSchema>
 
-export type GatewayEvent = BatchCompletedEvent | EndpointDisabledEvent | TargetEvent
+export const SlaEventSchema = Type.Object({
+  ...GATEWAY_ENVELOPE,
+  type: Type.Enum(SLA_EVENT_TYPES, {
+    description: '`case.sla_warning`: a due time of the case\'s rule is warnBefore away and its milestone has not come; `case.sla_breached`: a due time passed ' +
+      'without its milestone; `case.escalated`: escalateAfter passed with the target not down, the vendor was asked to escalate (or sent a comment naming the breach); ' +
+      '`case.failed_over`: failoverAfter passed with the target not down, the same target was filed at the next provider of the routing order'
+  }),
+  data: SlaEventDataSchema
+}, {
+  $id: 'SlaEvent',
+  additionalProperties: false,
+  description: 'What a service-level rule did about a case, recorded once per case and step across replicas; in the case\'s timeline, and matched by the `caseId` and `provider` filters',
+  examples: [{
+    id: '1795997600000-0',
+    type: 'case.failed_over',
+    occurredAt: '2026-03-03T09:58:38.122Z',
+    observedAt: '2026-03-03T09:58:39.004Z',
+    observedVia: 'gateway',
+    case: null,
+    data: {
+      caseId: CASE_EXAMPLE.id,
+      provider: CASE_EXAMPLE.provider,
+      target: { type: 'url', value: 'https://login-acme.example/' },
+      policy: 'phishing-urls',
+      clock: null,
+      dueAt: '2026-03-03T09:58:38.122Z',
+      dryRun: false,
+      escalation: null,
+      failover: { caseId: 'bforeai:71244', provider: 'bforeai', cancelledOriginal: false },
+      relatedCaseIds: ['bforeai:71244']
+    }
+  }]
+})
+export type SlaEvent = Static<typeof SlaEventSchema>
+
+export type GatewayEvent = BatchCompletedEvent | EndpointDisabledEvent | TargetEvent | SlaEvent
 /** what the log holds: case events, and events of the gateway itself (`case: null`) */
 export type Event = CaseEvent | GatewayEvent
-/** a case timeline: the case's events and the verified outcomes of its target */
-export type TimelineEvent = CaseEvent | TargetEvent
-export const EventSchema = Type.Union([CaseEventSchema, BatchCompletedEventSchema, EndpointDisabledEventSchema, TargetEventSchema], {
+/** a case timeline: the case's events, the verified outcomes of its target and what its service level did */
+export type TimelineEvent = CaseEvent | TargetEvent | SlaEvent
+export const EventSchema = Type.Union([CaseEventSchema, BatchCompletedEventSchema, EndpointDisabledEventSchema, TargetEventSchema, SlaEventSchema], {
   description: 'A case event (`case` set), or an event of the gateway itself (`case` null, `data` set)'
 })
 
@@ -231,7 +269,7 @@ export const EventStreamQuerySchema = Type.Object({
 }, { additionalProperties: false })
 export const TimelineSchema = Type.Object({
   caseId: Type.String(),
-  items: Type.Array(Type.Union([CaseEventSchema, TargetEventSchema]), { description: 'Oldest first: the case events and the verified outcomes of its target' }),
+  items: Type.Array(Type.Union([CaseEventSchema, TargetEventSchema, SlaEventSchema]), { description: 'Oldest first: the case events, the verified outcomes of its target and its service-level steps' }),
   next: NullableString
 }, { $id: 'Timeline', additionalProperties: false, examples: [{ caseId: CASE_EXAMPLE.id, items: [EVENT_EXAMPLE], next: null }] })
 export type Timeline = Static<typeof TimelineSchema>
@@ -245,7 +283,7 @@ export { EVENT_ID as EVENT_ID_PATTERN }
 
 /** An event of the gateway itself, recorded once per `key` (whichever replica appends it first). */
 export type AppendInput = ({ type: 'batch.completed', data: BatchCompletedData } | { type: 'endpoint.disabled', data: EndpointDisabledData } |
-{ type: TargetEventType, data: TargetEventData }) & {
+{ type: TargetEventType, data: TargetEventData } | { type: SlaEventType, data: SlaEventData }) & {
   /** one occurrence, one key: a second append with the same key (another replica, a retried job) records nothing */
   key: string
   occurredAt: string

@@ -12,7 +12,8 @@ const EXAMPLE_ID = 'we_Jx3kP0aV9mQ2rT7sLw1e'
 export const WebhookEventTypeSchema = Type.Enum(ENDPOINT_EVENT_TYPES, {
   description: 'Case events of the event log, `batch.completed` (a batch of the same key finished) and `endpoint.disabled` ' +
     '(another endpoint of the same key was disabled; admin keys\' endpoints receive these two for every key), and the verified outcomes ' +
-    '`target.verified_down`, `target.reappeared`, `target.disputed`, `target.stayed_down` (every endpoint that subscribes to them; ' +
+    '`target.verified_down`, `target.reappeared`, `target.disputed`, `target.stayed_down` and the service-level steps `case.sla_warning`, ' +
+    '`case.sla_breached`, `case.escalated`, `case.failed_over` (every endpoint that subscribes to them; ' +
     'its `providers` and `targetTypes` filters apply)'
 })
 

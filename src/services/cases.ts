@@ -19,6 +19,7 @@ import { MergedListing, type MergedListingOptions } from './merged-listing.js'
 import type { ProviderSet } from './provider-set.js'
 import type { CaseView } from './case-views.js'
 import { isVerificationState, VERIFICATION_STATES, type VerificationState } from '../schemas/verification.js'
+import { isSlaState, SLA_STATES, type SlaState } from '../schemas/sla.js'
 import { normaliseHost } from '../domain/target-identity.js'
 
 export interface ListOptions extends MergedListingOptions {
@@ -44,6 +45,8 @@ interface Filters extends CaseFilters {
   registrableDomain?: string
   /** verification states: applied to each page once the case views have set the block */
   verification?: VerificationState[]
+  /** service-level states: applied like `verification` */
+  sla?: SlaState[]
 }
 
 export class CaseService {
@@ -64,7 +67,7 @@ export class CaseService {
   async list (query: CaseListQuery, signal: CancelSignal, log: Logger): Promise<CasePage> {
     const filters = this.#filters(query)
     // rows are mapped when the merge hands them out, or when a gateway-side filter has to look at them
-    const filtered = Object.keys(filters).some(k => k !== 'providers' && k !== 'verification')
+    const filtered = Object.keys(filters).some(k => k !== 'providers' && k !== 'verification' && k !== 'sla')
     const page = await this.#listing.page({
       cursor: query.cursor,
       limit: query.limit,
@@ -89,7 +92,12 @@ export class CaseService {
     const items = page.items.map(row => row.toCase())
     for (const view of this.#views) if (view.page !== undefined) await view.page(items, signal)
     const states = filters.verification
-    return { ...page, items: states === undefined ? items : items.filter(c => states.includes(c.verification?.state ?? 'not_checked')) }
+    const sla = filters.sla
+    return {
+      ...page,
+      items: items.filter(c => (states === undefined || states.includes(c.verification?.state ?? 'not_checked')) &&
+        (sla === undefined || (c.sla != null && sla.includes(c.sla.state))))
+    }
   }
 
   async get (id: string, opts: { raw: boolean }, signal: CancelSignal, log: Logger): Promise<CaseDetail> {
@@ -183,6 +191,7 @@ export class CaseService {
     if (query.host !== undefined) filters.host = normalisedOrBad('host', normaliseHost(query.host), query.host)
     if (query.registrableDomain !== undefined) filters.registrableDomain = normalisedOrBad('registrableDomain', normaliseHost(query.registrableDomain), query.registrableDomain)
     if (query.verification !== undefined) filters.verification = verificationStates(query.verification)
+    if (query.sla !== undefined) filters.sla = slaStates(query.sla)
     return filters
   }
 }
@@ -209,6 +218,20 @@ function normalisedOrBad (name: string, normalised: string | null, raw: string):
   throw new GatewayError('GW_ERR_VALIDATION', `${name} "${raw}" is not a host name or IP address`, { errors: [{ path: `/${name}`, message: 'must be a host name or IP address' }] })
 }
 
+/** an `sla=` list, or a 400 naming the allowed states */
+export function slaStates (value: string): SlaState[] {
+  const names = csv(value)
+  const bad = names.filter(n => !isSlaState(n))
+  if (bad.length > 0 || names.length === 0) {
+    const allowed = SLA_STATES.join(', ')
+    throw new GatewayError('GW_ERR_VALIDATION', `Unknown sla state ${bad.join(', ') || '(empty)'}; allowed: ${allowed}`, {
+      errors: [{ path: '/sla', message: `must be a comma-separated list of ${allowed}` }],
+      allowed: [...SLA_STATES]
+    })
+  }
+  return SLA_STATES.filter(s => names.includes(s))
+}
+
 /** `host=` and `registrableDomain=`: the target's normalised fields (the same on every vendor) */
 /** a `verification=` list, or a 400 naming the allowed states */
 export function verificationStates (value: string): VerificationState[] {
@@ -233,7 +256,8 @@ export function matchesTarget (c: Case, f: Pick<Filters, 'host' | 'registrableDo
 function fingerprintOf (f: Filters): string {
   const canonical = JSON.stringify([f.providers, f.statuses ?? null, f.since ?? null, f.until ?? null, f.q?.toLowerCase() ?? null, f.targetType ?? null, f.brand?.toLowerCase() ?? null,
     ...(f.host === undefined && f.registrableDomain === undefined ? [] : [f.host ?? null, f.registrableDomain ?? null]),
-    ...(f.verification === undefined ? [] : [{ verification: f.verification }])])
+    ...(f.verification === undefined ? [] : [{ verification: f.verification }]),
+    ...(f.sla === undefined ? [] : [{ sla: f.sla }])])
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16)
 }
 

@@ -4,7 +4,8 @@
  */
 import { DEFAULT_RETRY_SCHEDULE_MS } from '../domain/retry-schedule.js'
 import { DEFAULT_RULES, SANDBOX_RULES } from './routing.js'
-import { custom, parseApiKeys, parseDnsServers, parseHttpUrl, parseReadableFile, parseOneWait, parseProxyUrl, parseHost, parseKey32, parseOrigins, parseRetrySchedule, parseRouting, parseShare, parseTrustProxy, showRouting, showSchedule, SCOPES } from './parsers.js'
+import { NO_SLA_POLICY, SANDBOX_SLA_POLICY } from '../domain/sla-policy.js'
+import { custom, parseApiKeys, parseDnsServers, parseHttpUrl, parseReadableFile, parseOneWait, parseProxyUrl, parseHost, parseKey32, parseOrigins, parseRetrySchedule, parseRouting, parseShare, parseSlaPolicyFile, showSlaPolicy, parseTrustProxy, showRouting, showSchedule, SCOPES } from './parsers.js'
 import { bool, declare, int, oneOf, parseBool, redisUrl, text } from './setting.js'
 
 const DAY_MS = 86_400_000
@@ -127,4 +128,12 @@ export const TARGETS = declare('targets', {
   RDAP_SERVER_WINDOW_MS: int({ default: 60_000, min: 1000, max: DAY_MS, description: 'window of RDAP_SERVER_BUDGET' }),
   RDAP_BOOTSTRAP_DIR: custom(parseReadableFile, { unset: 'the copies shipped in src/features/targets/rdap/bootstrap (npm run rdap:bootstrap refreshes them)', description: 'directory with IANA bootstrap files dns.json, ipv4.json, ipv6.json, asn.json' }),
   RDAP_BASE_URL: custom(parseHttpUrl, { unset: 'the bootstrap\'s servers', description: 'send every RDAP query to this server instead of the bootstrap\'s (a local mirror or a test server; the sandbox needs none: its bootstrap points at its RDAP simulator)' })
+})
+
+export const SLA = declare('sla', {
+  SLA_POLICY_FILE: custom(parseSlaPolicyFile, {
+    default: { sandbox: SANDBOX_SLA_POLICY, live: NO_SLA_POLICY },
+    show: showSlaPolicy,
+    description: 'JSON file of service-level rules {"rules":[{"id","match":{"provider","targetType","threatClass","brand"},"firstActionWithin","downWithin","warnBefore","escalateAfter","failoverAfter","cancelOriginal","dryRun"}]}: the first rule that matches a case applies; ISO 8601 durations (PT24H, P2D) of calendar time (no business hours); `none` = no service levels. A typo stops the start'
+  })
 })

@@ -4,6 +4,7 @@ import { accessSync, constants as fsConstants, readFileSync } from 'node:fs'
 import { TARGET_TYPES, type TargetType } from '../schemas/common.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { parseSchedule } from '../domain/retry-schedule.js'
+import { checkPolicy, NO_SLA_POLICY, type SlaPolicy } from '../domain/sla-policy.js'
 import type { HostPort } from '../store/redis-kv-store.js'
 import { ROUTING_STRATEGIES, type RoutingStrategy } from '../services/routing.js'
 import type { ParseContext, Spec } from './setting.js'
@@ -293,3 +294,20 @@ export function parseHttpUrl (raw: string, ctx: ParseContext): string | undefine
   ctx.problem(`${ctx.name} must be an http(s) URL (got "${raw}")`)
   return undefined
 }
+
+/** SLA_POLICY_FILE: a JSON file of service-level rules, checked whole (every typo in one report), or `none`. */
+export function parseSlaPolicyFile (raw: string, ctx: ParseContext): SlaPolicy | undefined {
+  if (raw === 'none') return NO_SLA_POLICY
+  let doc: unknown
+  try {
+    doc = JSON.parse(readFileSync(raw, 'utf8'))
+  } catch (err) {
+    ctx.problem(`${ctx.name}: "${raw}" cannot be read as JSON: ${(err as Error).message}`)
+    return undefined
+  }
+  const { policy, problems } = checkPolicy(doc, raw)
+  for (const p of problems) ctx.problem(`${ctx.name} ${raw}: ${p}`)
+  return problems.length > 0 ? undefined : policy
+}
+
+export const showSlaPolicy = (p: SlaPolicy): string => p.origin === 'none' ? 'none' : `the ${p.origin} (${p.rules.length} rules)`

@@ -5,7 +5,7 @@
  */
 import type { ProviderId } from '../schemas/provider.js'
 import { PROVIDERS } from '../providers/registry.js'
-import { AUTH, BATCHES, EVENTS, LIMITS, PROVIDER_CALLS, REDIS, SERVER, TARGETS, VERIFY, WEBHOOKS } from './gateway.js'
+import { AUTH, BATCHES, EVENTS, LIMITS, PROVIDER_CALLS, REDIS, SERVER, SLA, TARGETS, VERIFY, WEBHOOKS } from './gateway.js'
 import { providerSettingList, providerSettings, type ProviderSettings } from './providers.js'
 import { type Setting, showDefault, showMeaning } from './setting.js'
 
@@ -14,7 +14,7 @@ export const PROVIDER_SETTINGS = Object.fromEntries(PROVIDERS.map(m => [m.id, pr
 
 /** every setting, in the order the docs list them */
 export const SETTINGS: readonly Setting[] = [
-  ...[SERVER, REDIS, AUTH, LIMITS, PROVIDER_CALLS, WEBHOOKS, EVENTS, BATCHES, VERIFY, TARGETS].flatMap(group => Object.values(group) as Setting[]),
+  ...[SERVER, REDIS, AUTH, LIMITS, PROVIDER_CALLS, WEBHOOKS, EVENTS, BATCHES, VERIFY, TARGETS, SLA].flatMap(group => Object.values(group) as Setting[]),
   ...PROVIDERS.flatMap(m => providerSettingList(PROVIDER_SETTINGS[m.id]))
 ]
 

@@ -52,10 +52,10 @@ describe('Grafana dashboard', () => {
         }
       }
     }
-    // the panels the dashboard promises: vendor latency and errors, circuits, budget, time to takedown, open cases, events, webhooks
+    // the panels the dashboard promises: vendor latency and errors, circuits, budget, time to takedown, open cases, events, webhooks, service levels
     for (const m of ['takedown_gateway_upstream_request_duration_seconds_bucket', 'takedown_gateway_upstream_requests_total', 'takedown_gateway_circuit_state',
       'takedown_gateway_outbound_budget_remaining', 'takedown_gateway_time_to_takedown_seconds_bucket', 'takedown_gateway_open_cases',
-      'takedown_gateway_events_total', 'takedown_gateway_webhook_deliveries_total',
+      'takedown_gateway_events_total', 'takedown_gateway_webhook_deliveries_total', 'takedown_gateway_sla_steps_total', 'takedown_gateway_sla_timers',
       // verified outcomes: verified time to takedown, live time after report, re-emergence and dispute rates
       'takedown_gateway_verified_time_to_takedown_seconds_bucket', 'takedown_gateway_live_after_report_seconds_bucket',
       'takedown_gateway_verification_events_total', 'takedown_gateway_verification_vendor_claims_total']) {

@@ -23,6 +23,7 @@ const ALLOWED: Record<string, string> = {
   'schemas/case.ts': OPENAPI_TEXT,
   'schemas/create.ts': OPENAPI_TEXT,
   'schemas/event.ts': OPENAPI_TEXT,
+  'schemas/sla.ts': OPENAPI_TEXT,
   'schemas/examples.ts': OPENAPI_TEXT,
   'schemas/target-lookup.ts': OPENAPI_TEXT,
   'schemas/webhook.ts': OPENAPI_TEXT,

@@ -58,6 +58,8 @@ export async function testGateway (opts: {
     WATCH_ENABLED: 'false',
     // no probes of the seeded targets (their checks would run beside every test) unless a test turns them on
     VERIFY_ENABLED: 'false',
+    // no service levels (their timers would act on the seeded cases when a test moves the clock) unless a test sets them
+    SLA_POLICY_FILE: 'none',
     ...opts.env
   })
   const prefix = opts.redisPrefix ?? `t-${randomUUID()}:`

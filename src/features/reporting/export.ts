@@ -70,7 +70,12 @@ export const CASE_COLUMNS: ReadonlyArray<Column<Case>> = [
   // the gateway's own probes (the case's verification block; not_checked without one)
   { header: 'verificationState', get: c => c.verification?.state ?? 'not_checked' },
   { header: 'verifiedDownAt', get: c => c.verification?.verifiedDownAt ?? null },
-  { header: 'verificationLastCheckedAt', get: c => c.verification?.lastCheckedAt ?? null }
+  { header: 'verificationLastCheckedAt', get: c => c.verification?.lastCheckedAt ?? null },
+  // the case's service level (empty without one)
+  { header: 'slaPolicy', get: c => c.sla?.policy ?? null },
+  { header: 'slaState', get: c => c.sla?.state ?? null },
+  { header: 'slaDownDueAt', get: c => c.sla?.downDueAt ?? null },
+  { header: 'slaBreachedAt', get: c => c.sla?.breachedAt ?? null }
 ]
 
 /** A case-change event as the event log holds it (the events export writes these; a structural type). */

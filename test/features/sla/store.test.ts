@@ -1,0 +1,73 @@
+/**
+ * The timer store, both adapters (process memory, and Redis under a prefix of this test): a step's timer is claimed
+ * by one caller, leased, taken over by another once the lease ran out (the replica that held it died), and gone once
+ * finished; re-timing a case replaces its timers but never brings back a step done; milestones are kept once set.
+ */
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { ManualClock } from '../../../src/clock.js'
+import type { SlaFacts } from '../../../src/features/sla/evaluate.js'
+import { MemorySlaStore, RedisSlaStore, type SlaStore } from '../../../src/features/sla/store.js'
+
+const clock = new ManualClock(Date.parse('2026-03-02T00:00:00.000Z'))
+const redis = new Redis(inject('redisUrl'), { keyPrefix: `t-sla-store-${randomUUID()}:` })
+afterAll(async () => { await redis.quit() })
+
+const facts = (caseId: string): SlaFacts => ({
+  caseId,
+  provider: 'phishfort',
+  target: { type: 'url', value: 'https://x.example/a' },
+  threatClass: null,
+  brand: { id: null, name: null },
+  createdAt: clock.now(),
+  status: 'received',
+  terminal: false,
+  firstActionAt: null,
+  downAt: null
+})
+
+describe.each([
+  ['memory', (): SlaStore => new MemorySlaStore()],
+  ['redis', (): SlaStore => new RedisSlaStore(redis, clock)]
+])('%s store', (_name, open) => {
+  it('one claim per due timer; the lease runs out and another caller takes it over; finished, it is gone for good', async () => {
+    const store = open()
+    const id = `phishfort:${randomUUID()}`
+    expect(await store.track(facts(id))).toBe(true)
+    expect(await store.track(facts(id))).toBe(false)
+    const t0 = clock.now()
+    await store.schedule(id, [{ kind: 'breach-first', at: t0 + 1000 }, { kind: 'failover', at: t0 + 5000 }])
+    expect(await store.due(t0, 10)).toEqual([])
+    const [due] = await store.due(t0 + 1000, 10)
+    expect(due).toEqual({ caseId: id, kind: 'breach-first', at: t0 + 1000 })
+    const claims = await Promise.all([1, 2, 3].map(async () => await store.claim(due!, t0 + 1000, 60_000)))
+    expect(claims.filter(Boolean)).toHaveLength(1)
+    expect(await store.claim(due!, t0 + 30_000, 60_000)).toBe(false)
+    // the holder died: after its lease another caller has it
+    expect(await store.claim(due!, t0 + 61_001, 60_000)).toBe(true)
+    await store.finish(id, 'breach-first')
+    expect((await store.due(t0 + 70_000, 10)).map(t => t.kind)).toEqual(['failover'])
+    // re-timed (a change of the case, a new policy at start): the step done stays done
+    await store.schedule(id, [{ kind: 'breach-first', at: t0 + 1000 }, { kind: 'failover', at: t0 + 9000 }])
+    expect(await store.due(t0 + 70_000, 10)).toEqual([{ caseId: id, kind: 'failover', at: t0 + 9000 }])
+    expect((await store.get(id))?.done).toEqual(['breach-first'])
+    await store.schedule(id, [])
+    expect(await store.due(t0 + 70_000, 10)).toEqual([])
+  })
+
+  it('milestones are kept once set; status moves; links are kept both ways', async () => {
+    const store = open()
+    const id = `phishfort:${randomUUID()}`
+    await store.track(facts(id))
+    await store.update(id, { status: 'in_progress', firstActionAt: clock.now() + 10 })
+    await store.update(id, { status: 'taken_down', terminal: true, firstActionAt: clock.now() + 99, downAt: clock.now() + 50 })
+    await store.update(id, { downAt: clock.now() + 70 })
+    await store.link(id, 'netcraft:1', 'netcraft')
+    const r = await store.get(id)
+    expect(r?.facts).toMatchObject({ status: 'taken_down', terminal: true, firstActionAt: clock.now() + 10, downAt: clock.now() + 50 })
+    expect(r?.related).toEqual({ 'netcraft:1': 'netcraft' })
+    await store.update(`phishfort:${randomUUID()}`, { status: 'in_progress' }) // an untracked case: nothing
+    expect((await store.getMany([id, 'phishfort:none'])).map(x => x?.facts.caseId ?? null)).toEqual([id, null])
+  })
+})
