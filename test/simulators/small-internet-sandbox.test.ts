@@ -7,8 +7,12 @@
  */
 import dns from 'node:dns'
 import { Resolver as PromiseResolver } from 'node:dns/promises'
+import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
+import { loadConfig } from '../../src/config.js'
+import { probed, start, vendorSaid } from '../../src/features/verification/lifecycle.js'
+import { verificationFeature, type VerificationWiring } from '../../src/features/verification/plugin.js'
 import { fateOf, TIMES, type Fate } from '../../src/simulators/targets/fates.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 import { eventually } from '../support/receiver.js'
@@ -107,5 +111,36 @@ describe('the sandbox gateway probes the small internet', () => {
     // every name was answered by the sandbox's resolver; the system resolver was never asked
     expect(gw.sandbox.internet?.stats.dns).toBeGreaterThan(0)
     for (const s of spies) expect(s).not.toHaveBeenCalled()
+  })
+
+  it('a gateway outside sandbox mode refuses the small internet: its route never reaches a live probe', async () => {
+    const internet = gw.sandbox.internet
+    expect(internet).toBeDefined()
+    const live = Fastify({ logger: false })
+    const wiring = { config: loadConfig({ SANDBOX: 'true', LOG_LEVEL: 'silent' }).verify, sandbox: false, internet } as unknown as VerificationWiring
+    await expect(live.register(verificationFeature, wiring).ready()).rejects.toThrow(/sandbox/)
+    await live.close()
+  })
+})
+
+describe('SANDBOX_SPEED and the lifecycle', () => {
+  it('every wait of the lifecycle is speed times shorter; time stamps stay where they are', () => {
+    const settings = { confirmProbes: 3, confirmSpacingMs: 10 * MIN, monitorDays: 7, openEveryMs: 6 * HOUR, speed: 600 }
+    const t0 = Date.parse('2026-11-02T08:00:00.000Z')
+    const down = { outcome: 'down' as const, reason: 'http_404' }
+    let v = probed(start({ id: 'c1', provider: 'phishfort', target: { type: 'domain', value: 'x.example' }, reportedAt: t0 }, true, t0),
+      { outcome: 'live', reason: 'http_200' }, 'ffff0000ffff0000', settings, t0).next
+    expect(v.nextCheckAt).toBe(t0 + 36_000) // 6 h / 600
+    v = vendorSaid(v, true, t0 + 1000)
+    let at = t0 + 1000
+    for (let i = 0; i < 3; i++) {
+      v = probed(v, down, null, settings, at).next
+      at += 1000 // 10 min / 600
+    }
+    expect(v).toMatchObject({ state: 'verified_down', verifiedDownAt: at - 1000, monitorUntil: at - 1000 + 1_008_000, nextCheckAt: at - 1000 + 6000 })
+    // without a speed (live mode), the same step waits the configured 10 minutes
+    const slow = probed(vendorSaid(start({ id: 'c2', provider: 'phishfort', target: { type: 'domain', value: 'y.example' }, reportedAt: t0 }, true, t0), true, t0),
+      down, null, { ...settings, speed: undefined }, t0).next
+    expect(slow.nextCheckAt).toBe(t0 + 10 * MIN)
   })
 })
