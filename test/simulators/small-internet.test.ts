@@ -7,10 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { classify, loadSignatures } from '../../src/features/verification/classify.js'
+import { pageText, samePage, simhash } from '../../src/features/verification/page.js'
 import { probeTarget, type ProbeOptions } from '../../src/features/verification/probe.js'
 import type { SimTarget } from '../../src/simulators/harness.js'
 import { DEAD_PAGES, deadPageOf, FATES, fateOf, TIMES, type DeadPage, type Fate } from '../../src/simulators/targets/fates.js'
 import { hostOfValue, startSmallInternet, type SmallInternet } from '../../src/simulators/targets/index.js'
+import { phishingPage } from '../../src/simulators/targets/pages.js'
 
 const HOUR = 3_600_000
 const clock = new ManualClock('2026-11-01T00:00:00.000Z')
@@ -113,13 +115,25 @@ describe('the small internet', () => {
     const first = await probeTarget('url', `http://${host}/secure/login`, opts())
     expect(classify(first, signatures, null)).toMatchObject({ outcome: 'live' })
     const digests = new Set([first.bodySha256])
+    const texts = new Set([first.text])
     for (let i = 0; i < 6; i++) {
       clock.advance(HOUR + i * 7_777)
       const again = await probeTarget('url', `http://${host}/secure/login`, opts())
       digests.add(again.bodySha256)
+      texts.add(again.text)
       expect(classify(again, signatures, first.fingerprint)).toEqual({ outcome: 'live', reason: 'same page as the first live capture' })
     }
+    // new bytes and new visible text every time (dates, tokens, counts, case, hyphens), the same page all the same
     expect(digests.size).toBe(7)
+    expect(texts.size).toBe(7)
+  })
+
+  it('the kit\'s variants are the same page on every host, not just on one', async () => {
+    for (let i = 0; i < 300; i++) {
+      const host = `variant-${i}.sandbox.example`
+      const base = simhash(pageText(phishingPage(host, 1, clock.now())))
+      for (let n = 2; n <= 7; n++) expect(samePage(base, simhash(pageText(phishingPage(host, n, clock.now() + n * 61_000))))).toBe(true)
+    }
   })
 
   it('follows the vendor over time: each story on the manual clock', async () => {

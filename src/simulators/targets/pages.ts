@@ -1,8 +1,9 @@
 /**
  * The pages of the small internet: a phishing kit per host (stable text, with the cosmetic churn real kits have: a
- * date, a session token, a rotating footer line, markup), and what a taken-down site shows instead, written the way
- * registrars, hosting panels, parking services, Cloudflare and browsers word them. Each dead page is one the gateway's
- * shipped signatures recognise (test/simulators/small-internet.test.ts classifies every one).
+ * date, a session token, a visitor count, letter case and hyphens, styles, scripts and markup, all of which the
+ * similarity fingerprint reads past), and what a taken-down site shows instead, written the way registrars, hosting
+ * panels, parking services, Cloudflare and browsers word them. Each dead page is one the gateway's shipped signatures
+ * recognise (test/simulators/small-internet.test.ts classifies every one).
  */
 import { hash, type DeadPage } from './fates.js'
 
@@ -11,15 +12,9 @@ const BRANDS = ['Acme Bank', 'Globex Pay', 'Initech Mail', 'Umbrella Cloud', 'Ex
 /** A landing host the `suspension_redirect` page sends its visitors to (off-site, as registrars do). */
 export const SUSPENSION_LANDING = 'suspended-domain.example'
 
-const FOOTERS = [
-  'Protected by industry standard encryption.',
-  'Your security is our priority.',
-  'Secured with industry standard encryption.'
-]
-
 const esc = (s: string): string => s.replace(/[&<>"]/g, c => `&#${c.charCodeAt(0)};`)
 
-/** The kit on `host`; `n` (the request count) and `now` only move cosmetic parts. */
+/** The kit on `host`; `n` (the request count) and `now` only move cosmetic parts: the words that change hold digits. */
 export function phishingPage (host: string, n: number, now: number): string {
   const brand = BRANDS[hash(`brand:${host}`) % BRANDS.length] as string
   const token = `${(hash(`${host}:${n}`) % 1_000_000).toString().padStart(6, '0')}x${n}`
@@ -29,9 +24,9 @@ export function phishingPage (host: string, n: number, now: number): string {
     '<p>Welcome back. Please sign in to continue to your account and review your recent activity, your statements and your saved payees.</p>' +
     `<form method="post" action="/session/${token}"><label>Customer number</label><input name="user">` +
     '<label>Password</label><input type="password" name="pass"><label>One-time code sent to your phone</label><input name="otp">' +
-    `<input type="hidden" name="csrf" value="${token}"><button>Sign in securely</button></form>` +
+    `<input type="hidden" name="csrf" value="${token}"><button>${n % 2 === 0 ? 'SIGN IN SECURELY' : 'Sign in securely'}</button></form>` +
     '<p>For your protection we will never ask you to share your password with anyone. Forgot your customer number? Contact support.</p>' +
-    `<footer><p>Session ${token} started ${new Date(now).toISOString()} for ${esc(host)}</p><p>${FOOTERS[n % FOOTERS.length] as string}</p></footer></body></html>`
+    `<footer><p>Session ${token} started ${new Date(now).toISOString()} for ${esc(host)}</p><p>Protected by ${n % 3 === 0 ? 'industry-standard' : 'industry standard'} encryption. ${1000 + hash(`online:${n}`) % 9000} customers online.</p></footer></body></html>`
 }
 
 export interface Answer { status: number, headers?: Record<string, string>, body: string }
