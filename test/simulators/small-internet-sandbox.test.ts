@@ -13,7 +13,10 @@ import { ManualClock } from '../../src/clock.js'
 import { loadConfig } from '../../src/config.js'
 import { probed, start, vendorSaid } from '../../src/features/verification/lifecycle.js'
 import { verificationFeature, type VerificationWiring } from '../../src/features/verification/plugin.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
+import { PROVIDER_IDS } from '../../src/schemas/provider.js'
 import { fateOf, TIMES, type Fate } from '../../src/simulators/targets/fates.js'
+import { hostOfValue } from '../../src/simulators/targets/index.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 import { eventually } from '../support/receiver.js'
 
@@ -120,6 +123,38 @@ describe('the sandbox gateway probes the small internet', () => {
     const wiring = { config: loadConfig({ SANDBOX: 'true', LOG_LEVEL: 'silent' }).verify, sandbox: false, internet } as unknown as VerificationWiring
     await expect(live.register(verificationFeature, wiring).ready()).rejects.toThrow(/sandbox/)
     await live.close()
+  })
+})
+
+describe('each simulator\'s word on its targets', () => {
+  it('agrees with the gateway\'s unified status of the same case: down exactly when mitigated or taken_down', async () => {
+    // a Web Risk submission is a case of the gateway's own record: one is filed, and its review ends
+    const filed = await gw.app.inject({ method: 'POST', url: '/v1/cases', headers: auth(), payload: PROVIDER_MODULES.webrisk.exampleCreate({ type: 'url', value: 'https://webrisk-kit.sandbox.example/login' }) })
+    expect(filed.statusCode, filed.body).toBe(201)
+    clock.advance(HOUR)
+    const cases: Array<{ provider: string, createdAt: string, status: string, target: { value: string } }> = []
+    let cursor: string | undefined
+    do {
+      const res = await gw.app.inject({ url: `/v1/cases?limit=100${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`, headers: auth() })
+      expect(res.statusCode, res.body).toBe(200)
+      cases.push(...res.json().items)
+      cursor = res.json().nextCursor ?? undefined
+    } while (cursor !== undefined)
+    const disagree: string[] = []
+    const matched = new Map<string, number>()
+    for (const id of PROVIDER_IDS) {
+      for (const t of gw.sandbox.running[id].sim.targets?.() ?? []) {
+        const host = hostOfValue(t.value)
+        // the same case: provider, host and creation time (Netcraft's wire times have whole seconds)
+        const c = cases.find(c => c.provider === id && hostOfValue(c.target.value) === host && Math.abs(Date.parse(c.createdAt) - t.createdAt) < 1000)
+        if (host === null || c === undefined) continue
+        matched.set(id, (matched.get(id) ?? 0) + 1)
+        if (['mitigated', 'taken_down'].includes(c.status) !== (t.downAt !== null)) disagree.push(`${id} ${t.value}: gateway ${c.status}, simulator down since ${String(t.downAt)}`)
+      }
+    }
+    expect(disagree).toEqual([])
+    expect([...matched.keys()].sort()).toEqual([...PROVIDER_IDS].sort())
+    expect([...matched.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(100)
   })
 })
 
