@@ -187,6 +187,8 @@ export async function probeUrl (start: string, opts: ProbeOptions): Promise<Obse
   }
   const signal = AbortSignal.timeout(opts.timeoutMs)
   const tls: { facts: TlsFacts | null } = { facts: null }
+  // a route outside the sandbox is refused before anything is asked or connected
+  if (opts.route !== undefined && opts.loopbackOnly !== true) return done({ kind: 'refused', detail: 'refused: a probe route is for the sandbox only' })
   let url: URL
   try { url = new URL(start) } catch { return done({ kind: 'unprobeable', detail: 'not a URL' }) }
   for (let hop = 0; ; hop++) {
@@ -206,7 +208,6 @@ export async function probeUrl (start: string, opts: ProbeOptions): Promise<Obse
     }
     let to: Routed | null = null
     if (opts.route !== undefined) {
-      if (opts.loopbackOnly !== true) return done({ kind: 'refused', detail: 'refused: a probe route is for the sandbox only' })
       to = opts.route(host, url.protocol)
       if (to === null) {
         obs.hops.push({ url: url.toString(), status: null })
