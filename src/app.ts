@@ -106,7 +106,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     ...{ config: config.verify, store: core.verificationStore, jobs: core.events.jobs, clock: core.clock, events: core.events.service, metrics, sandbox: config.sandbox, holdCheck: core.targets.holdCheck, lastProbe },
     reappear: { writes: core.writes, cases: core.cases, idempotency: core.idempotency, routing: config.routing },
     expose: v => { app.decorate('verification', v) },
-    ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver })
+    ...(opts.verifyResolver === undefined ? {} : { resolver: opts.verifyResolver }),
+    // the sandbox's small internet plays the targets (ADR 0044); a live gateway never gets it, even beside simulators
+    ...(config.sandbox && core.sandbox?.internet !== undefined ? { internet: core.sandbox.internet, speed: config.events.sandboxSpeed } : {})
   })
   // service levels: timers from the case events, escalation and failover through the write path (SLA_POLICY_FILE)
   await app.register(slaFeature, { core, config, store: core.slaStore, expose: sla => { app.decorate('sla', sla) } })

@@ -28,6 +28,25 @@ export interface Simulator {
   readonly basePath: string
   /** vendors that push webhooks (PhishFort): scan for changes and send what is due now */
   readonly webhooks?: { deliverDue: () => Promise<number> }
+  /** the targets of the vendor's cases and its word on each now: the sandbox's small internet plays them (simulators/targets/) */
+  readonly targets?: () => SimTarget[]
+}
+
+/** One case's target as the vendor holds it, for the small internet. */
+export interface SimTarget {
+  /** a URL, a domain or an IPv4 address (other values: no page, skipped) */
+  value: string
+  /** when the case was reported, epoch ms */
+  createdAt: number
+  /** since when the vendor's current status says taken down or mitigated (the statuses the gateway maps so); null while it does not */
+  downAt: number | null
+}
+
+/** The time the trailing run of `down` steps began (the vendor says down since then), or null when the last step is not down. */
+export function downSince<S> (steps: ReadonlyArray<{ at: number, status: S }>, down: (status: S) => boolean): number | null {
+  let since: number | null = null
+  for (const s of steps) since = down(s.status) ? since ?? s.at : null
+  return since
 }
 
 /** What a provider's simulator factory receives (simulators/index.ts starts one per registered provider). */

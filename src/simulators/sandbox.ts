@@ -6,6 +6,7 @@ import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { startSimulator, type RunningSimulator } from './harness.js'
 import { createSimulator } from './index.js'
 import { createRdapSimulator, simBootstrap, simResolve } from './rdap/index.js'
+import { startSmallInternet, type SmallInternet } from './targets/index.js'
 
 /** the RDAP simulator the sandbox's target enrichment asks: its bootstrap files and its stand-in for DNS */
 export interface SandboxRdap {
@@ -19,6 +20,8 @@ export interface Sandbox {
   endpoints: Record<ProviderId, SandboxEndpoint>
   /** absent in sandboxes built by hand (tests that need no RDAP) */
   rdap?: SandboxRdap
+  /** the reported sites themselves, for the gateway's verification probes (absent in sandboxes built by hand) */
+  internet?: SmallInternet
   close (): Promise<void>
 }
 
@@ -39,10 +42,13 @@ export async function startSandbox (clock: Clock, opts: { seed?: number, count?:
   const running = {} as Record<ProviderId, RunningSimulator>
   for (const id of PROVIDER_IDS) running[id] = await startSimulator(await createSimulator(id, { clock, ...opts }))
   const rdap = await startRdapSandbox(clock)
+  // every vendor's targets, as each vendor holds them now: the small internet follows their cases
+  const internet = await startSmallInternet({ clock, targets: () => PROVIDER_IDS.flatMap(id => running[id].sim.targets?.() ?? []) })
   return {
     running,
     endpoints: sandboxEndpoints(running),
     rdap,
-    close: async () => { await Promise.all([...PROVIDER_IDS.map(async id => { await running[id].close() }), rdap.running.close()]) }
+    internet,
+    close: async () => { await Promise.all([...PROVIDER_IDS.map(async id => { await running[id].close() }), rdap.running.close(), internet.close()]) }
   }
 }

@@ -42,7 +42,8 @@ const ALLOWED: Record<string, string> = {
   // the sandbox processes
   'simulators/activity.ts': 'sandbox activity: new cases arrive at the simulators of the two vendors that take plain URL reports',
   'simulators/harness.ts': 'the simulator harness documents the vendors whose quirks it serves',
-  'simulators/serve.ts': 'the simulator process documents its flags and its ready line by example'
+  'simulators/serve.ts': 'the simulator process documents its flags and its ready line by example',
+  'simulators/targets/pages.ts': 'the small internet shows the real interstitials a taken-down site hides behind, Cloudflare\'s suspected-phishing page among them (a page, not a provider)'
 }
 
 function files (dir: string): string[] {

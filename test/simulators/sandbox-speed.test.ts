@@ -24,13 +24,14 @@ let sandbox: Sandbox
 /**
  * Every string in a JSON answer that reads as a date-time, with the path it was found at. A pending Cloudflare
  * mitigation's effective date is when it "will become active" (Cloudflare API docs, List abuse report mitigations):
- * a date the vendor plans, not one it reports, so it is the one date allowed to lie ahead.
+ * a date the vendor plans, not one it reports, so it is allowed to lie ahead, like the gateway's next probe of a target.
  */
 function timesIn (value: unknown, path = ''): Array<{ path: string, at: number }> {
   if (typeof value === 'string') return ISO.test(value) ? [{ path, at: Date.parse(value.includes('T') ? value : value.replace(' ', 'T') + 'Z') }] : []
   if (Array.isArray(value)) return value.flatMap((v, i) => timesIn(v, `${path}[${i}]`))
   if (value !== null && typeof value === 'object') {
-    const planned = (value as { status?: unknown }).status === 'pending' ? ['effectiveAt', 'effective_date'] : []
+    // the gateway's own plan is ahead too: when its next probe of the target is due (verification.nextCheckAt)
+    const planned = [...(value as { status?: unknown }).status === 'pending' ? ['effectiveAt', 'effective_date'] : [], 'nextCheckAt']
     return Object.entries(value).filter(([k]) => !planned.includes(k)).flatMap(([k, v]) => timesIn(v, `${path}.${k}`))
   }
   return []

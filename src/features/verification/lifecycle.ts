@@ -75,7 +75,12 @@ export interface LifecycleSettings {
   monitorDays: number
   /** probe cadence of an open (or re-emerged, or disputed) case */
   openEveryMs: number
+  /** the sandbox's SANDBOX_SPEED: every wait above (and the monitoring cadence and window) that many times shorter; absent: 1 */
+  speed?: number
 }
+
+/** a wait of the lifecycle in wall-clock ms: speed shortens it (ADR 0035) */
+const wait = (s: LifecycleSettings, ms: number): number => Math.max(1, Math.round(ms / (s.speed ?? 1)))
 
 export interface TargetEvent { type: TargetEventType, at: number, reason: string }
 
@@ -152,7 +157,7 @@ export function probed (v: Verification, verdict: Verdict, fingerprint: string |
     n.phase = 'open'
     n.run = { down: 0, live: 0 }
     n.monitorUntil = null
-    n.nextCheckAt = now + s.openEveryMs
+    n.nextCheckAt = now + wait(s, s.openEveryMs)
     events.push({ type: 'target.reappeared', at: now, reason: verdict.reason })
   }
   switch (v.phase) {
@@ -162,11 +167,11 @@ export function probed (v: Verification, verdict: Verdict, fingerprint: string |
         n.phase = 'confirming'
         n.run = { down: 1, live: 0 }
         n.state = o
-        n.nextCheckAt = now + s.confirmSpacingMs
+        n.nextCheckAt = now + wait(s, s.confirmSpacingMs)
         return finishRun(n, s, now, events, verdict)
       }
       if (o !== 'unknown' && !(o === 'live' && (v.state === 'reappeared' || v.state === 'disputed'))) n.state = o
-      n.nextCheckAt = now + s.openEveryMs
+      n.nextCheckAt = now + wait(s, s.openEveryMs)
       return { next: n, events }
     }
     case 'confirming': {
@@ -180,7 +185,7 @@ export function probed (v: Verification, verdict: Verdict, fingerprint: string |
           n.disputedAt ??= now
           n.phase = 'open'
           n.run = { down: 0, live: 0 }
-          n.nextCheckAt = now + s.openEveryMs
+          n.nextCheckAt = now + wait(s, s.openEveryMs)
           events.push({ type: 'target.disputed', at: now, reason: `live on ${s.confirmProbes} probes after the vendor said taken down` })
           return { next: n, events }
         }
@@ -188,7 +193,7 @@ export function probed (v: Verification, verdict: Verdict, fingerprint: string |
         n.run.down++
         n.state = o
       }
-      n.nextCheckAt = now + s.confirmSpacingMs
+      n.nextCheckAt = now + wait(s, s.confirmSpacingMs)
       return finishRun(n, s, now, events, verdict)
     }
     case 'monitoring': {
@@ -201,7 +206,7 @@ export function probed (v: Verification, verdict: Verdict, fingerprint: string |
         events.push({ type: 'target.stayed_down', at: now, reason: `down for ${s.monitorDays} days after verification` })
         return { next: n, events }
       }
-      n.nextCheckAt = Math.min(until, now + monitorEvery(now - (n.verifiedDownAt ?? now)))
+      n.nextCheckAt = Math.min(until, now + wait(s, monitorEvery((now - (n.verifiedDownAt ?? now)) * (s.speed ?? 1))))
       return { next: n, events }
     }
     case 'done':
@@ -216,8 +221,8 @@ function finishRun (n: Verification, s: LifecycleSettings, now: number, events: 
   n.verifiedDownAt = now
   n.firstVerifiedDownAt ??= now
   n.phase = 'monitoring'
-  n.monitorUntil = now + s.monitorDays * DAY
-  n.nextCheckAt = now + monitorEvery(0)
+  n.monitorUntil = now + wait(s, s.monitorDays * DAY)
+  n.nextCheckAt = now + wait(s, monitorEvery(0))
   events.push({ type: 'target.verified_down', at: now, reason: verdict.reason })
   return { next: n, events }
 }

@@ -17,7 +17,7 @@ import type { AppendInput, CaseEvent, TargetEventData } from '../../schemas/even
 import { loadSignatures } from './classify.js'
 import type { TargetEvent, Verification } from './lifecycle.js'
 import { VerificationMonitor } from './monitor.js'
-import { probeTarget } from './probe.js'
+import { probeTarget, type ProbeRoute } from './probe.js'
 import { commentReappeared, resubmit, type ReappearDeps } from './reappear.js'
 import { dnsResolver, type DnsResolver } from './resolver.js'
 import { verificationReport } from './analytics.js'
@@ -37,8 +37,15 @@ export interface VerificationWiring {
   metrics: GatewayMetrics
   /** sandbox mode: probes reach loopback only, and without a sandbox resolver every name is NXDOMAIN */
   sandbox: boolean
-  /** tests and the sandbox: their resolver */
+  /** tests: their resolver */
   resolver?: DnsResolver
+  /**
+   * the sandbox's small internet (simulators/targets/, ADR 0044): its resolver, and the route of every probe hop to
+   * its loopback servers; refused outside sandbox mode
+   */
+  internet?: { resolver: DnsResolver, route: ProbeRoute }
+  /** the sandbox's SANDBOX_SPEED: the lifecycle's waits, the tick and the budgets' minute are that many times shorter */
+  speed?: number
   /** a registry hold (RDAP `clientHold`/`serverHold`) counts as down: target intelligence's check, when it is on */
   holdCheck?: (host: string) => Promise<boolean | null>
   /** the target lookup's last probe: filled from the probe history when verification is on */
@@ -125,7 +132,11 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
   const { signatures, errors } = loadSignatures(c.signaturesFile)
   if (errors.length > 0) throw new ConfigError(errors)
   const store = w.store
-  const resolver = w.resolver ?? (w.sandbox ? CLOSED_INTERNET : dnsResolver(c.dnsServers))
+  if (w.internet !== undefined && !w.sandbox) throw new Error('the small internet is the sandbox\'s: a live gateway probes real sites')
+  const resolver = w.resolver ?? w.internet?.resolver ?? (w.sandbox ? CLOSED_INTERNET : dnsResolver(c.dnsServers))
+  const route = w.resolver === undefined && w.sandbox ? w.internet?.route : undefined
+  // speed shortens waits, never time (ADR 0035): only a sandbox runs faster
+  const speed = w.sandbox ? Math.max(1, w.speed ?? 1) : 1
   const m = verificationMetrics(w.metrics)
   const reappear: ReappearDeps | undefined = w.reappear === undefined ? undefined : { ...w.reappear, log: app.log }
   /** a re-emergence policy that failed is logged (the tick that ran it only counts its probes) */
@@ -137,12 +148,21 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
     store,
     clock: w.clock,
     signatures,
-    lifecycle: { confirmProbes: c.confirmProbes, confirmSpacingMs: c.confirmSpacingMs, monitorDays: c.monitorDays, openEveryMs: c.openIntervalMs },
+    lifecycle: { confirmProbes: c.confirmProbes, confirmSpacingMs: c.confirmSpacingMs, monitorDays: c.monitorDays, openEveryMs: c.openIntervalMs, speed },
     probe: async (type, value) => await probeTarget(type, value, {
-      resolver, allowLoopback: w.sandbox, loopbackOnly: w.sandbox, timeoutMs: c.timeoutMs, maxBytes: 256 * 1024, userAgent: c.userAgent, proxyUrl: c.proxyUrl, now: () => w.clock.now()
+      resolver,
+      allowLoopback: w.sandbox,
+      loopbackOnly: w.sandbox,
+      ...(route === undefined ? {} : { route }),
+      timeoutMs: c.timeoutMs,
+      maxBytes: 256 * 1024,
+      userAgent: c.userAgent,
+      proxyUrl: w.sandbox ? null : c.proxyUrl,
+      now: () => w.clock.now()
     }),
-    perMinute: c.probesPerMinute,
-    perHostPerMinute: c.hostProbesPerMinute,
+    // a sandbox minute is `speed` times shorter: so many more probes fit in a wall-clock minute
+    perMinute: c.probesPerMinute * speed,
+    perHostPerMinute: c.hostProbesPerMinute * speed,
     onReappear: c.onReappear,
     ...(w.holdCheck === undefined ? {} : { holdCheck: w.holdCheck }),
     ...(reappear === undefined
@@ -186,7 +206,7 @@ export async function verificationFeature (app: FastifyInstance, w: Verification
       return check === undefined ? null : { caseId, at: check.at, outcome: check.outcome, reason: check.reason, url: check.url, finalStatus: check.finalStatus, title: check.title }
     })
     w.jobs.define(VERIFY_QUEUE, async () => { await monitor.tick() }, { attempts: 1 })
-    app.addHook('onReady', async () => { await w.jobs.schedule('verify-tick', c.tickMs, VERIFY_QUEUE, {}) })
+    app.addHook('onReady', async () => { await w.jobs.schedule('verify-tick', Math.max(Math.min(c.tickMs, 1000), Math.round(c.tickMs / speed)), VERIFY_QUEUE, {}) })
   }
 
   const routes = app.withTypeProvider<TypeBoxTypeProvider>()

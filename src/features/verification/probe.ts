@@ -23,6 +23,12 @@ export interface ProbeOptions {
   allowLoopback: boolean
   /** the sandbox: every address but loopback is refused, so no probe leaves the machine */
   loopbackOnly?: boolean
+  /**
+   * The sandbox only (ADR 0044): where a hop to `host` really connects (the small internet's loopback servers stand
+   * in for every site on 80/443), or null when nothing answers there. Honoured only with `loopbackOnly`, and the guard
+   * then checks the address it names, so it can never reach past loopback.
+   */
+  route?: ProbeRoute
   timeoutMs: number
   maxBytes: number
   userAgent: string
@@ -32,6 +38,10 @@ export interface ProbeOptions {
 }
 
 export const MAX_REDIRECTS = 5
+
+interface Routed { address: string, port: number }
+
+export type ProbeRoute = (host: string, protocol: string) => Routed | null
 
 export interface Hop { url: string, status: number | null }
 
@@ -85,8 +95,9 @@ function pinnedLookup (addresses: readonly string[]): LookupFunction {
   }
 }
 
-function dispatcherFor (addresses: readonly string[], opts: ProbeOptions, tls: { facts: TlsFacts | null }): Dispatcher {
-  if (opts.proxyUrl !== null) {
+function dispatcherFor (addresses: readonly string[], to: Routed | null, opts: ProbeOptions, tls: { facts: TlsFacts | null }): Dispatcher {
+  // the sandbox never goes through a proxy: the proxy would connect wherever it likes
+  if (opts.proxyUrl !== null && opts.loopbackOnly !== true) {
     // the proxy resolves and connects; the guard has already checked what our resolver answers for this host
     return new ProxyAgent({ uri: opts.proxyUrl, requestTls: { rejectUnauthorized: false }, connections: 1 })
   }
@@ -95,7 +106,8 @@ function dispatcherFor (addresses: readonly string[], opts: ProbeOptions, tls: {
     connections: 1,
     pipelining: 0,
     connect: (options, callback) => {
-      connect(options, (err, socket) => {
+      // a routed hop (the sandbox) connects to the route's address and port; SNI and Host still name the target
+      connect(to === null ? options : { ...options, hostname: to.address, port: String(to.port) }, (err, socket) => {
         const s = socket as TLSSocket | null
         if (err === null && s !== null && typeof s.getPeerCertificate === 'function') {
           const cert = s.getPeerCertificate()
@@ -126,9 +138,9 @@ function failureOf (err: unknown, timeoutMs: number): { kind: FailureKind, detai
 
 interface HopResult { status: number, location: string | null, body: Buffer | null }
 
-async function fetchHop (url: URL, addresses: readonly string[], opts: ProbeOptions, signal: AbortSignal,
+async function fetchHop (url: URL, addresses: readonly string[], to: Routed | null, opts: ProbeOptions, signal: AbortSignal,
   tls: { facts: TlsFacts | null }): Promise<HopResult> {
-  const dispatcher = dispatcherFor(addresses, opts, tls)
+  const dispatcher = dispatcherFor(addresses, to, opts, tls)
   try {
     const res = await request(url, {
       method: 'GET',
@@ -175,6 +187,8 @@ export async function probeUrl (start: string, opts: ProbeOptions): Promise<Obse
   }
   const signal = AbortSignal.timeout(opts.timeoutMs)
   const tls: { facts: TlsFacts | null } = { facts: null }
+  // a route outside the sandbox is refused before anything is asked or connected
+  if (opts.route !== undefined && opts.loopbackOnly !== true) return done({ kind: 'refused', detail: 'refused: a probe route is for the sandbox only' })
   let url: URL
   try { url = new URL(start) } catch { return done({ kind: 'unprobeable', detail: 'not a URL' }) }
   for (let hop = 0; ; hop++) {
@@ -192,6 +206,15 @@ export async function probeUrl (start: string, opts: ProbeOptions): Promise<Obse
       if (dns.code !== 'NOERROR') return done({ kind: 'dns_error', detail: `${host}: ${dns.code}` })
       addresses = dns.addresses
     }
+    let to: Routed | null = null
+    if (opts.route !== undefined) {
+      to = opts.route(host, url.protocol)
+      if (to === null) {
+        obs.hops.push({ url: url.toString(), status: null })
+        return done({ kind: 'connection_refused', detail: 'connection refused' })
+      }
+      addresses = [to.address]
+    }
     for (const a of addresses) {
       if (opts.loopbackOnly === true && classifyAddress(a) !== 'loopback') {
         obs.hops.push({ url: url.toString(), status: null })
@@ -205,7 +228,7 @@ export async function probeUrl (start: string, opts: ProbeOptions): Promise<Obse
     }
     let res: HopResult
     try {
-      res = await fetchHop(url, addresses, opts, signal, tls)
+      res = await fetchHop(url, addresses, to, opts, signal, tls)
     } catch (err) {
       obs.hops.push({ url: url.toString(), status: null })
       obs.tls = tls.facts

@@ -4,7 +4,9 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ValidationItem } from '../../connectors/bforeai/wire.js'
-import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions } from '../harness.js'
+import { bforeaiStatusTable } from '../../connectors/bforeai/status-map.js'
+import { normaliseStatusName } from '../../status/table.js'
+import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions, type SimTarget } from '../harness.js'
 import { parsePlan } from '../plan.js'
 import { Rng } from '../random.js'
 import { seedAttacks, seedState } from './seed.js'
@@ -375,7 +377,15 @@ export function createBforeaiSimulator (opts: SimulatorOptions): Simulator {
     return await reply.code(204).send()
   })
 
-  return { app, faults, stats, basePath: BFOREAI_BASE_PATH }
+  // the small internet: a takedown's page is down while its status is one the gateway maps to taken_down (Taken Down);
+  // social-media takedowns have no page of their own
+  const entries = bforeaiStatusTable.kind === 'lookup' ? bforeaiStatusTable.entries : {}
+  const targets = (): SimTarget[] => state.records.filter(r => r.platform === null).map(r => {
+    const { status, atMs } = state.statusOf(r)
+    const unified = entries[normaliseStatusName(status.name)]
+    return { value: r.attackUrl, createdAt: r.createdMs, downAt: unified === 'taken_down' || unified === 'mitigated' ? atMs ?? r.createdMs : null }
+  })
+  return { app, faults, stats, basePath: BFOREAI_BASE_PATH, targets }
 }
 
 type NewTakedown = Pick<TakedownRecord, 'attackUrl' | 'valueType' | 'brand' | 'description' | 'takedownType' | 'platform' | 'threatType'>

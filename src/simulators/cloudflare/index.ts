@@ -13,7 +13,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ACT_TO_TYPE } from '../../connectors/cloudflare/wire.js'
 import type { FailureEnvelope, Mitigation, ResultInfo, SubmitError } from '../../connectors/cloudflare/wire.js'
 import { paced } from '../../clock.js'
-import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions } from '../harness.js'
+import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions, type SimTarget } from '../harness.js'
 import { BrandProtectionState, registerBrandProtection, seedBrandProtection } from './brand-protection.js'
 import { seedReports } from './seed.js'
 import { CloudflareState, type SimMitigation, type SimReport } from './state.js'
@@ -352,5 +352,12 @@ export function createCloudflareSimulator (opts: CloudflareSimulatorOptions): Si
     return await reply.code(204).send()
   })
 
-  return { app, faults, stats, basePath: CLOUDFLARE_BASE_PATH }
+  // the small internet: a reported page is down from the first of its active mitigations (an interstitial or a
+  // suspension: the gateway's mitigated or taken_down) while the report is accepted
+  const targets = (): SimTarget[] => [...state.reports.values()].map(r => {
+    const now = clock.now()
+    const active = state.status(r, now) === 'accepted' ? state.visibleMitigations(r, now).filter(m => state.mitigationStatus(m, now) === 'active') : []
+    return { value: r.urls[0] ?? r.domain, createdAt: r.cdate, downAt: active.length === 0 ? null : Math.min(...active.map(m => Math.min(m.effectiveAt, now))) }
+  })
+  return { app, faults, stats, basePath: CLOUDFLARE_BASE_PATH, targets }
 }

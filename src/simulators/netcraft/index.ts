@@ -7,9 +7,9 @@
  */
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { NETCRAFT_STATUS_SLUGS, NETCRAFT_STATUSES, statusSlug } from '../../connectors/netcraft/wire.js'
+import { NETCRAFT_STATUS_SLUGS, NETCRAFT_STATUSES, statusSlug, type NetcraftStatus } from '../../connectors/netcraft/wire.js'
 import { paced } from '../../clock.js'
-import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions } from '../harness.js'
+import { createSimulatorApp, downSince, type Simulator, type SimulatorFactory, type SimulatorOptions, type SimTarget } from '../harness.js'
 import { parsePlan } from '../plan.js'
 import { seedTakedowns } from './seed.js'
 import { AUTHORISED_PATH, DAY, hostOf, normaliseAttack, TakedownStore, VERIFY_AFTER, type SimTakedown } from './state.js'
@@ -82,7 +82,11 @@ export function createNetcraftSimulator (opts: SimulatorOptions): Simulator {
     return await reply.code(204).send()
   })
 
-  return { app, faults, stats, basePath: '/api/v1' }
+  // the small internet: an attack's page is down while Netcraft says resolved (monitoring) or resolved, the statuses the
+  // gateway maps to mitigated and taken_down (connectors/netcraft/status-map.ts); a restart ends the run
+  const down = (s: NetcraftStatus): boolean => s === 'resolved_monitoring' || s === 'resolved'
+  const targets = (): SimTarget[] => store.all().map(t => ({ value: t.attack, createdAt: t.createdAt, downAt: downSince(store.visible(t), down) }))
+  return { app, faults, stats, basePath: '/api/v1', targets }
 }
 
 /** Form, multipart (text fields; the evidence file is accepted and dropped) or JSON, as one string map. */

@@ -10,7 +10,8 @@ import {
   type BoomError, type IncidentList, type PhishfortStatus
 } from '../../connectors/phishfort/wire.js'
 import { paced } from '../../clock.js'
-import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions } from '../harness.js'
+import { PHISHFORT_STATUS_MAP } from '../../connectors/phishfort/status-map.js'
+import { createSimulatorApp, downSince, type Simulator, type SimulatorFactory, type SimulatorOptions, type SimTarget } from '../harness.js'
 import { parsePlan } from '../plan.js'
 import { seedIncidents } from './seed.js'
 import { PhishfortWebhooks } from './webhooks.js'
@@ -80,7 +81,11 @@ export function createPhishfortSimulator (opts: SimulatorOptions): Simulator {
     return await reply.code(204).send()
   })
 
-  return { app, faults, stats, basePath: '', webhooks }
+  // the small internet: an incident's page is down once PhishFort says takedown_success or blocklisted (a social-media
+  // profile has no page of its own)
+  const down = (s: PhishfortStatus): boolean => ['taken_down', 'mitigated'].includes(PHISHFORT_STATUS_MAP[s])
+  const targets = (): SimTarget[] => store.all().filter(i => i.incidentType !== 'social').map(i => ({ value: i.url ?? i.domain ?? i.subject, createdAt: i.createdAt, downAt: downSince(store.visibleSteps(i), down) }))
+  return { app, faults, stats, basePath: '', webhooks, targets }
 }
 
 function routes (api: FastifyInstance, store: IncidentStore): void {

@@ -17,7 +17,7 @@ import { createPublicKey, createVerify, randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { SIMULATOR_CLIENT_EMAIL, SIMULATOR_TEST_PRIVATE_KEY } from '../../connectors/webrisk/sandbox-key.js'
 import { ABUSE_TYPES, CONFIDENCE_LEVELS, JUSTIFICATION_LABELS, PLATFORMS } from '../../connectors/webrisk/wire.js'
-import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions } from '../harness.js'
+import { createSimulatorApp, type Simulator, type SimulatorFactory, type SimulatorOptions, type SimTarget } from '../harness.js'
 import { fakeUrl, Rng, spreadDates } from '../random.js'
 import { OperationStore, REVIEW_MS, type Outcome } from './state.js'
 
@@ -85,7 +85,12 @@ export function createWebriskSimulator (opts: SimulatorOptions): WebriskSimulato
   const publicKey = createPublicKey(SIMULATOR_TEST_PRIVATE_KEY)
   const tokens = new Map<string, number>()
   const submits: number[] = []
-  const sim: WebriskSimulator = { app, faults, stats, basePath: '', operations, listMode: 'list', refuseSubmitWith: null, checkAssertionTime: false }
+  // the small internet: a submission's page is down (blocklisted: the gateway's mitigated) once it SUCCEEDED
+  const targets = (): SimTarget[] => operations.all().map(op => {
+    const done = op.decideAt !== null && op.decideAt <= opts.clock.now()
+    return { value: op.uri, createdAt: op.createdAt, downAt: done && op.outcome === 'SUCCEEDED' ? op.decideAt : null }
+  })
+  const sim: WebriskSimulator = { app, faults, stats, basePath: '', operations, listMode: 'list', refuseSubmitWith: null, checkAssertionTime: false, targets }
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
