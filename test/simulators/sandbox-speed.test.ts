@@ -30,8 +30,9 @@ function timesIn (value: unknown, path = ''): Array<{ path: string, at: number }
   if (typeof value === 'string') return ISO.test(value) ? [{ path, at: Date.parse(value.includes('T') ? value : value.replace(' ', 'T') + 'Z') }] : []
   if (Array.isArray(value)) return value.flatMap((v, i) => timesIn(v, `${path}[${i}]`))
   if (value !== null && typeof value === 'object') {
-    // the gateway's own plan is ahead too: when its next probe of the target is due (verification.nextCheckAt)
-    const planned = [...(value as { status?: unknown }).status === 'pending' ? ['effectiveAt', 'effective_date'] : [], 'nextCheckAt']
+    // the gateway's own plan is ahead too: when its next probe of the target is due (verification.nextCheckAt) and
+    // when a service level falls due (sla.firstActionDueAt, sla.downDueAt)
+    const planned = [...(value as { status?: unknown }).status === 'pending' ? ['effectiveAt', 'effective_date'] : [], 'nextCheckAt', 'firstActionDueAt', 'downDueAt']
     return Object.entries(value).filter(([k]) => !planned.includes(k)).flatMap(([k, v]) => timesIn(v, `${path}.${k}`))
   }
   return []
