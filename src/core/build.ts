@@ -29,6 +29,7 @@ import { StatusEngine, type StatusOverrides } from '../status/engine.js'
 import { SharedCache } from '../store/cached.js'
 import { openCaseEnrichment } from './case-enrichment.js'
 import { StoreEpoch } from '../store/epoch.js'
+import { settleWithin, type Abandoned } from '../store/closing.js'
 import type { KvStore } from '../store/kv-store.js'
 import { MemoryKvStore } from '../store/memory-kv-store.js'
 
@@ -62,6 +63,7 @@ export interface BuiltCore extends Core {
 
 export async function buildCore (app: FastifyInstance, config: Config, metrics: GatewayMetrics, opts: CoreOptions): Promise<BuiltCore> {
   const { clock } = opts
+  const abandoned = closeReport(app)
   const unknownStatuses = new Map<string, number>()
   const statusEngine = new StatusEngine(STATUS_TABLES, opts.statusOverrides ?? config.statusOverrides, (provider, providerStatus) => {
     const key = `${provider}:${providerStatus ?? '(none)'}`
@@ -71,7 +73,7 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     if (seen === 0) app.log.warn({ provider, providerStatus }, 'provider status has no unified mapping; reported as unknown')
   })
   const sandbox = opts.sandbox ?? (config.sandbox ? await startSandbox(app, config, clock) : null)
-  const store = await openStore(app, config, clock, opts.store)
+  const store = await openStore(app, config, clock, opts.store, abandoned)
   const { providers, dispatchers, budgets } = await buildProviders(config, {
     observer: metrics.upstream,
     status: statusEngine,
@@ -80,7 +82,13 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     log: app.log,
     ...(sandbox === null ? {} : { sandbox: sandbox.endpoints })
   })
-  app.addHook('onClose', async () => { await Promise.all(dispatchers.map(d => d.close())) })
+  app.addHook('onClose', async () => {
+    await Promise.all(dispatchers.map(async d => {
+      if (await settleWithin(d.close())) return
+      abandoned('vendor calls still in flight (their connections were destroyed)')
+      await d.destroy()
+    }))
+  })
   const referenceCache = new SharedCache(store, clock, app.log, {
     ttlMs: config.referenceTtlMs, staleMs: config.referenceStaleMs, onOutcome: metrics.cacheOutcome
   })
@@ -93,6 +101,7 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     store,
     providers,
     metrics,
+    abandoned,
     ...(opts.eventStore === undefined ? {} : { eventStore: opts.eventStore }),
     ...(opts.jobs === undefined ? {} : { jobs: opts.jobs })
   })
@@ -143,9 +152,22 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     verificationStore,
     lookahead,
     ...(opts.webhookLookup === undefined ? {} : { webhookLookup: opts.webhookLookup }),
+    abandoned,
     closing: () => closing,
     beginShutdown: () => { closing = true }
   }
+}
+
+/**
+ * What the close gave up on: every close step has a deadline (a Redis that died or froze must not hold a shutdown,
+ * src/store/closing.ts) and names what it abandoned at it. Registered first, this hook runs last: one line for all.
+ */
+function closeReport (app: FastifyInstance): Abandoned {
+  const abandoned: string[] = []
+  app.addHook('onClose', async () => {
+    if (abandoned.length > 0) app.log.warn({ abandoned }, 'closed without waiting for everything: these were abandoned at their close deadline')
+  })
+  return what => { abandoned.push(what) }
 }
 
 /** Sandbox mode: the simulators on loopback ports, started here and closed with the app. */
@@ -162,11 +184,11 @@ async function startSandbox (app: FastifyInstance, config: Config, clock: Clock)
 }
 
 /** The key-value store: the caller's (tests), else Redis when REDIS_URL is set, else process memory. */
-async function openStore (app: FastifyInstance, config: Config, clock: Clock, given: KvStore | undefined): Promise<KvStore> {
+async function openStore (app: FastifyInstance, config: Config, clock: Clock, given: KvStore | undefined, abandoned: Abandoned): Promise<KvStore> {
   const store: KvStore = given ?? (config.redis === null
     ? new MemoryKvStore(clock)
     : new (await import('../store/redis-kv-store.js')).RedisKvStore(config.redis, config.redisKeyPrefix === '' ? {} : { keyPrefix: config.redisKeyPrefix }))
-  if (given === undefined) app.addHook('onClose', async () => { await store.close() })
+  if (given === undefined) app.addHook('onClose', async () => { await store.close(abandoned) })
   if (store.waitReady !== undefined && !(await store.waitReady(2000))) {
     app.log.warn('Redis is not reachable at start; serving from process memory until it is')
   }

@@ -41,6 +41,8 @@ export interface Core {
   writes: CaseWriteService
   lookahead: { lookahead?: LookaheadOptions }
   webhookLookup?: LookupFunction
+  /** a close step names what it gave up on at its deadline (a dead or frozen Redis); the app logs them all once closed */
+  abandoned: (what: string) => void
   /** true once the app is closing, or told to begin shutting down */
   closing: () => boolean
   beginShutdown: () => void

@@ -11,6 +11,7 @@ import type { JobRunner } from '../jobs/port.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import type { ProviderSet } from '../services/provider-set.js'
+import type { Abandoned } from '../store/closing.js'
 import type { KvStore } from '../store/kv-store.js'
 import { MemoryEventStore } from './memory-store.js'
 import { EventMetrics } from './metrics.js'
@@ -34,6 +35,8 @@ export interface BuildEventsOptions {
   /** built by the caller (tests); otherwise from the configuration */
   eventStore?: EventStore
   jobs?: JobRunner
+  /** close steps name what they gave up on at their deadline */
+  abandoned?: Abandoned
 }
 
 export async function buildEvents (app: FastifyInstance, opts: BuildEventsOptions): Promise<EventsEngine> {
@@ -60,7 +63,7 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
       }
     }
     const owned = eventStore
-    app.addHook('onClose', async () => { await owned.close() })
+    app.addHook('onClose', async () => { await owned.close(opts.abandoned) })
   }
   let jobs = opts.jobs
   if (jobs === undefined) {
@@ -104,7 +107,7 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
     if (config.events.watch.enabled) await watcher.start()
   })
   // stop taking work before the connections close (also a runner the caller gave); a BullMQ job cut short is picked up by another replica
-  app.addHook('preClose', async () => { watcher.close(); await runner.close() })
+  app.addHook('preClose', async () => { watcher.close(); await runner.close(opts.abandoned) })
   return { service, watcher, jobs }
 }
 
