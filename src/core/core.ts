@@ -1,5 +1,5 @@
 /**
- * The shared core every feature is handed as an option (ADR 0037): built once per app by core/build.ts. Features
+ * The shared core every feature is handed as an option (ADR 0037): built once per app by build-core.ts. Features
  * never read each other's decorations; what they share is here.
  */
 import type { Clock } from '../clock.js'

@@ -1,7 +1,7 @@
 /**
  * Wires the events engine into an app: the event store (Redis Streams when a Redis is configured, else memory), the
  * jobs runner (BullMQ with Redis, else in-process), the watcher and its budget shares, the metrics, the durability
- * check. The shared core (core/build.ts) calls buildEvents once; the events feature registers the routes over it.
+ * check. The shared core (build-core.ts) calls buildEvents once; the events feature registers the routes over it.
  */
 import type { FastifyInstance } from 'fastify'
 import type { Clock } from '../clock.js'

@@ -6,32 +6,32 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { LookupFunction } from 'node:net'
-import { SpeedClock, type Clock } from '../clock.js'
-import type { Config } from '../config.js'
-import { buildEvents, type EventsEngine } from '../events/build.js'
-import { caseObserver } from '../events/observer.js'
-import type { EventStore } from '../events/store.js'
-import type { JobRunner } from '../jobs/port.js'
-import type { GatewayMetrics } from '../metrics.js'
-import { buildProviders } from '../providers/build.js'
-import type { Core } from './core.js'
-import { PROVIDER_MODULES, STATUS_TABLES } from '../providers/registry.js'
-import { CaseService } from '../services/cases.js'
-import { Idempotency } from '../services/idempotency.js'
-import type { LookaheadOptions } from '../services/lookahead.js'
-import { CaseWriteService } from '../services/writes.js'
-import { buildTargets, type Targets } from '../features/targets/build.js'
-import { openCaseIndex } from '../features/targets/index-store.js'
-import { openVerificationStore, type VerificationStore } from '../features/verification/store.js'
-import { verificationCaseView } from '../features/verification/view.js'
-import type { Sandbox } from '../simulators/sandbox.js'
-import { StatusEngine, type StatusOverrides } from '../status/engine.js'
-import { SharedCache } from '../store/cached.js'
-import { openCaseEnrichment } from './case-enrichment.js'
-import { StoreEpoch } from '../store/epoch.js'
-import { settleWithin, type Abandoned } from '../store/closing.js'
-import type { KvStore } from '../store/kv-store.js'
-import { MemoryKvStore } from '../store/memory-kv-store.js'
+import { SpeedClock, type Clock } from './clock.js'
+import type { Config } from './config.js'
+import { buildEvents, type EventsEngine } from './events/build.js'
+import { caseObserver } from './events/observer.js'
+import type { EventStore } from './events/store.js'
+import type { JobRunner } from './jobs/port.js'
+import type { GatewayMetrics } from './metrics.js'
+import { buildProviders } from './providers/build.js'
+import type { Core } from './core/core.js'
+import { PROVIDER_MODULES, STATUS_TABLES } from './providers/registry.js'
+import { CaseService } from './services/cases.js'
+import { Idempotency } from './services/idempotency.js'
+import type { LookaheadOptions } from './services/lookahead.js'
+import { CaseWriteService } from './services/writes.js'
+import { buildTargets, type Targets } from './features/targets/build.js'
+import { openCaseIndex } from './features/targets/index-store.js'
+import { openVerificationStore, type VerificationStore } from './features/verification/store.js'
+import { verificationCaseView } from './features/verification/view.js'
+import type { Sandbox } from './simulators/sandbox.js'
+import { StatusEngine, type StatusOverrides } from './status/engine.js'
+import { SharedCache } from './store/cached.js'
+import { openCaseEnrichment } from './core/case-enrichment.js'
+import { StoreEpoch } from './store/epoch.js'
+import { settleWithin, type Abandoned } from './store/closing.js'
+import type { KvStore } from './store/kv-store.js'
+import { MemoryKvStore } from './store/memory-kv-store.js'
 
 /** What the caller may build itself (tests); everything else comes from the configuration. */
 export interface CoreOptions {
@@ -173,11 +173,11 @@ function closeReport (app: FastifyInstance): Abandoned {
 /** Sandbox mode: the simulators on loopback ports, started here and closed with the app. */
 async function startSandbox (app: FastifyInstance, config: Config, clock: Clock): Promise<Sandbox> {
   // loaded on demand: a live gateway never holds the simulators' code (or ioredis without REDIS_URL) in memory
-  const { startSandbox } = await import('../simulators/sandbox.js')
+  const { startSandbox } = await import('./simulators/sandbox.js')
   // SANDBOX_SPEED: the simulators' cases move along that many times faster; new ones keep arriving (events to watch)
   const speed = config.events.sandboxSpeed
   const sandbox = await startSandbox(speed > 1 ? new SpeedClock(speed, clock) : clock)
-  const { startSandboxActivity } = await import('../simulators/activity.js')
+  const { startSandboxActivity } = await import('./simulators/activity.js')
   const stopActivity = speed > 1 ? startSandboxActivity(sandbox, 30_000, err => { app.log.debug({ err: err.message }, 'sandbox activity failed') }) : () => {}
   app.addHook('onClose', async () => { stopActivity(); await sandbox.close() })
   return sandbox
@@ -187,7 +187,7 @@ async function startSandbox (app: FastifyInstance, config: Config, clock: Clock)
 async function openStore (app: FastifyInstance, config: Config, clock: Clock, given: KvStore | undefined, abandoned: Abandoned): Promise<KvStore> {
   const store: KvStore = given ?? (config.redis === null
     ? new MemoryKvStore(clock)
-    : new (await import('../store/redis-kv-store.js')).RedisKvStore(config.redis, config.redisKeyPrefix === '' ? {} : { keyPrefix: config.redisKeyPrefix }))
+    : new (await import('./store/redis-kv-store.js')).RedisKvStore(config.redis, config.redisKeyPrefix === '' ? {} : { keyPrefix: config.redisKeyPrefix }))
   if (given === undefined) app.addHook('onClose', async () => { await store.close(abandoned) })
   if (store.waitReady !== undefined && !(await store.waitReady(2000))) {
     app.log.warn('Redis is not reachable at start; serving from process memory until it is')
