@@ -6560,7 +6560,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the takedown safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; the same key while the first request runs is 409; with a different body 422. */
+                /** @description Makes the write safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; the same key while the first request runs is 409; with a different body 422. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -7292,6 +7292,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes the write safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; the same key while the first request runs is 409; with a different body 422. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -9031,7 +9032,7 @@ export interface operations {
                 dryRun?: boolean;
             };
             header?: {
-                /** @description The same key and body replay the first answer for 24 h */
+                /** @description Makes the write safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; the same key while the first request runs is 409; with a different body 422. */
                 "idempotency-key"?: string;
             };
             path?: never;
