@@ -50,14 +50,22 @@ function parseHttpUrl (value: string): URL | null {
 
 /** The URL without fragment and tracking parameters, its host without a trailing dot; null when it is no http(s) URL. */
 export function canonicalUrlOf (value: string): string | null {
+  return canonicalUrl(value)?.toString() ?? null
+}
+
+/** canonicalUrlOf as the URL object (identifyTarget reads its host from it: one parse a case) */
+function canonicalUrl (value: string): URL | null {
   const u = parseHttpUrl(value)
   if (u === null || u.hostname === '') return null
   u.hash = ''
   if (u.hostname.endsWith('.')) u.hostname = u.hostname.replace(/\.+$/, '')
-  for (const name of [...u.searchParams.keys()]) if (isTrackingParam(name)) u.searchParams.delete(name)
-  // an emptied query leaves no lone "?"
-  if (u.searchParams.size === 0) u.search = ''
-  return u.toString()
+  // most targets have no query: the parameters are only looked at when there is one
+  if (u.search !== '') {
+    for (const name of [...u.searchParams.keys()]) if (isTrackingParam(name)) u.searchParams.delete(name)
+    // an emptied query leaves no lone "?"
+    if (u.searchParams.size === 0) u.search = ''
+  }
+  return u
 }
 
 /** A bare host (domain name or IP literal) in its normalised form, or null when it is not one. */
@@ -70,14 +78,23 @@ export function normaliseHost (value: string): string | null {
   return hostOf(u)
 }
 
+function hostOfUrl (value: string): string | null {
+  const u = parseHttpUrl(value)
+  return u === null ? null : hostOf(u)
+}
+
 function hostOf (u: URL): string {
   const h = u.hostname.replace(/\.+$/, '')
   return h.startsWith('[') ? h.slice(1, -1) : h
 }
 
+/** the host is normalised already: tldts need not look for one in it */
+const PARSE_HOST = { allowPrivateDomains: true, extractHostname: false, mixedInputs: false } as const
+
 function identityOfHost (host: string, canonicalUrl: string | null): TargetIdentity {
-  const p = parse(host, { allowPrivateDomains: true })
-  const unicode = p.isIp === true ? host : domainToUnicode(host)
+  const p = parse(host, PARSE_HOST)
+  // only a host with punycode labels reads differently in Unicode
+  const unicode = p.isIp === true || !host.includes('xn--') ? host : domainToUnicode(host)
   return {
     host,
     hostUnicode: unicode === '' ? host : unicode,
@@ -92,14 +109,14 @@ export function identifyTarget (type: TargetType, value: string): TargetIdentity
   switch (type) {
     case 'url':
     case 'social': {
-      const canonical = canonicalUrlOf(value)
+      const canonical = canonicalUrl(value)
       if (canonical === null) return NONE
-      return identityOfHost(hostOf(new URL(canonical)), canonical)
+      return identityOfHost(hostOf(canonical), canonical.toString())
     }
     case 'domain':
     case 'ipv4': {
       // a vendor may keep a domain target as a URL
-      const host = normaliseHost(value) ?? (parseHttpUrl(value) === null ? null : hostOf(parseHttpUrl(value)!))
+      const host = normaliseHost(value) ?? hostOfUrl(value)
       return host === null ? NONE : identityOfHost(host, null)
     }
     default:
@@ -126,5 +143,5 @@ export function targetKey (type: TargetType, value: string): string {
 
 /** A mapped case target with its identity fields set (every vendor's mapper ends with this). */
 export function withIdentity<T extends { type: TargetType, value: string }> (target: T): T & TargetIdentity {
-  return { ...target, ...identifyTarget(target.type, target.value) }
+  return Object.assign({ ...target }, identifyTarget(target.type, target.value))
 }
