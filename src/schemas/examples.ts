@@ -35,6 +35,9 @@ export const CLOUDFLARE_CASE_EXAMPLE = {
   links: { self: '/v1/cases/cloudflare:3c4ffd020f5bd14dcc31', provider: null }
 }
 
+/** a comma-separated provider list, as the `provider` filters take it */
+export const PROVIDER_LIST_EXAMPLE = `${CASE_EXAMPLE.provider},${CLOUDFLARE_CASE_EXAMPLE.provider}`
+
 export const CASE_DETAIL_EXAMPLE = {
   ...CASE_EXAMPLE,
   history: [
