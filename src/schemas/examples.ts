@@ -38,6 +38,12 @@ export const CLOUDFLARE_CASE_EXAMPLE = {
 /** a comma-separated provider list, as the `provider` filters take it */
 export const PROVIDER_LIST_EXAMPLE = `${CASE_EXAMPLE.provider},${CLOUDFLARE_CASE_EXAMPLE.provider}`
 
+/** cases the target lookup finds for the same target: one open at the host, one past at the registrable domain */
+export const RELATED_CASES_EXAMPLE = {
+  open: { id: CASE_EXAMPLE.id, provider: CASE_EXAMPLE.provider, status: 'in_progress', terminal: false, value: 'https://login.acme-verify.example.net/secure', createdAt: '2026-12-01T10:00:00.000Z', match: 'host' },
+  past: { id: 'netcraft:28211', provider: 'netcraft', status: 'taken_down', terminal: true, value: 'https://pay.example.net/acme', createdAt: '2026-10-02T08:30:00.000Z', match: 'registrableDomain' }
+}
+
 export const CASE_DETAIL_EXAMPLE = {
   ...CASE_EXAMPLE,
   history: [
