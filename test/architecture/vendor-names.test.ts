@@ -33,7 +33,6 @@ const ALLOWED: Record<string, string> = {
   'features/detections/service.ts': `${OPENAPI_TEXT} (the body schema of turning a detection into a case)`,
   // the sandbox processes
   'simulators/activity.ts': 'sandbox activity: new cases arrive at the simulators of the two vendors that take plain URL reports',
-  'simulators/harness.ts': 'the simulator harness documents the vendors whose quirks it serves',
   'simulators/serve.ts': 'the simulator process documents its flags and its ready line by example'
 }
 
