@@ -4,7 +4,7 @@
  * differs instead (test/app/derived.test.ts and test/app/config.test.ts check the same).
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { derivedFiles } from '../src/providers/derived.js'
+import { derivedFiles } from '../src/settings/derived.js'
 
 const stale = derivedFiles((file) => readFileSync(file, 'utf8')).filter(f => f.current !== f.wanted)
 if (process.argv.includes('--check')) {

@@ -1,13 +1,13 @@
 /**
  * The gateway as a Fastify instance, composed: the HTTP server and what every route shares (src/http/), the shared
- * core built once (src/core/build.ts), then one encapsulated plugin per feature (src/features/<name>/plugin.ts,
+ * core built once (src/build-core.ts), then one encapsulated plugin per feature (src/features/<name>/plugin.ts,
  * ADR 0037). server.ts only adds the process around it (listen, signals); tests build it directly and talk to it
  * with inject() or over loopback.
  */
 import type { FastifyInstance } from 'fastify'
 import { systemClock } from './clock.js'
 import type { Config } from './config.js'
-import { buildCore, type CoreOptions } from './core/build.js'
+import { buildCore, type CoreOptions } from './build-core.js'
 import type { EventsEngine } from './events/build.js'
 import { batchesFeature } from './features/batches/plugin.js'
 import type { BatchService } from './features/batches/service.js'

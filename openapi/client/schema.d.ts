@@ -485,7 +485,7 @@ export interface paths {
         };
         /**
          * Case change events, oldest first
-         * @description Every recorded change of every case (the watcher's polls, PhishFort webhooks, reads and the gateway's own writes), oldest first. Resume from any event id inside the retention window (`EVENTS_RETENTION_DAYS`) by passing the last id you handled (or `next`) as `after`; an older id is a 410 problem: re-list cases, then follow the feed again. Delivery is at-least-once across pages you re-read, in order per case (`sequence` grows by one per case and epoch). A page may hold fewer than `limit` events while newer ones exist (filters skip entries); keep following `next`. 503 when the event store is down (the case API keeps working).
+         * @description Every recorded change of every case (the watcher's polls, vendor webhooks, reads and the gateway's own writes), oldest first. Resume from any event id inside the retention window (`EVENTS_RETENTION_DAYS`) by passing the last id you handled (or `next`) as `after`; an older id is a 410 problem: re-list cases, then follow the feed again. Delivery is at-least-once across pages you re-read, in order per case (`sequence` grows by one per case and epoch). A page may hold fewer than `limit` events while newer ones exist (filters skip entries); keep following `next`. 503 when the event store is down (the case API keeps working).
          */
         get: operations["listEvents"];
         put?: never;
@@ -3036,7 +3036,7 @@ export interface components {
              */
             observedAt: string;
             /**
-             * @description `poll`: the watcher's scheduled sync; `webhook`: a vendor push (PhishFort); `read`: a GET of the case; `gateway`: a write made through the gateway
+             * @description `poll`: the watcher's scheduled sync; `webhook`: a vendor's push (the providers that send webhooks); `read`: a GET of the case; `gateway`: a write made through the gateway
              * @enum {string}
              */
             observedVia: "poll" | "webhook" | "read" | "gateway";
@@ -7164,7 +7164,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the takedown safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; the same key while the first request runs is 409; with a different body 422. */
+                /** @description Makes the write safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; the same key while the first request runs is 409; with a different body 422. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -7896,6 +7896,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes the write safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; the same key while the first request runs is 409; with a different body 422. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -8763,7 +8764,7 @@ export interface operations {
                          */
                         observedAt: string;
                         /**
-                         * @description `poll`: the watcher's scheduled sync; `webhook`: a vendor push (PhishFort); `read`: a GET of the case; `gateway`: a write made through the gateway
+                         * @description `poll`: the watcher's scheduled sync; `webhook`: a vendor's push (the providers that send webhooks); `read`: a GET of the case; `gateway`: a write made through the gateway
                          * @enum {string}
                          */
                         observedVia: "poll" | "webhook" | "read" | "gateway";
@@ -9726,7 +9727,7 @@ export interface operations {
                 dryRun?: boolean;
             };
             header?: {
-                /** @description The same key and body replay the first answer for 24 h */
+                /** @description Makes the write safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; the same key while the first request runs is 409; with a different body 422. */
                 "idempotency-key"?: string;
             };
             path?: never;

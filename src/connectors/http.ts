@@ -6,7 +6,7 @@
 import { request, type Dispatcher, type FormData } from 'undici'
 import type { ProviderId } from '../schemas/provider.js'
 import type { Clock } from '../clock.js'
-import { ConnectorError, type CallBudget, type ConnectorContext, type ConnectorErrorKind, type UpstreamObserver, type UpstreamOutcome } from './connector.js'
+import { ConnectorError, type CallBudget, type ConnectorContext, type ConnectorDeps, type ProviderSettings, type ConnectorErrorKind, type UpstreamObserver, type UpstreamOutcome } from './connector.js'
 import { deadlineScope, sleep, timedOut, type CancelSignal } from './deadline.js'
 
 export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number>
@@ -52,6 +52,14 @@ export interface VendorHttpOptions {
   observer?: UpstreamObserver | undefined
   /** the wait before a retry, ended early by the signal (default: a timer; tests pass one that records the waits) */
   sleep?: (ms: number, signal: CancelSignal) => Promise<void>
+}
+
+/** A vendor's HTTP client from its settings and the connector's deps: what differs per vendor is its headers and error parser. */
+export function vendorHttp (provider: ProviderId, settings: Pick<ProviderSettings, 'baseUrl' | 'timeoutMs'>,
+  deps: Pick<ConnectorDeps, 'dispatcher' | 'budget' | 'observer' | 'clock'>, own: Pick<VendorHttpOptions, 'headers' | 'parseError'>): VendorHttp {
+  return new VendorHttp({
+    provider, baseUrl: settings.baseUrl, timeoutMs: settings.timeoutMs, dispatcher: deps.dispatcher, budget: deps.budget, observer: deps.observer, clock: deps.clock, ...own
+  })
 }
 
 /** undici error codes raised before any byte of the request could have been processed by the vendor */

@@ -1,5 +1,5 @@
 /**
- * The shared core every feature is handed as an option (ADR 0037): built once per app by core/build.ts. Features
+ * The shared core every feature is handed as an option (ADR 0037): built once per app by build-core.ts. Features
  * never read each other's decorations; what they share is here.
  */
 import type { Clock } from '../clock.js'
@@ -41,6 +41,8 @@ export interface Core {
   writes: CaseWriteService
   lookahead: { lookahead?: LookaheadOptions }
   webhookLookup?: LookupFunction
+  /** a close step names what it gave up on at its deadline (a dead or frozen Redis); the app logs them all once closed */
+  abandoned: (what: string) => void
   /** true once the app is closing, or told to begin shutting down */
   closing: () => boolean
   beginShutdown: () => void

@@ -1,7 +1,7 @@
 /**
  * Wires the events engine into an app: the event store (Redis Streams when a Redis is configured, else memory), the
  * jobs runner (BullMQ with Redis, else in-process), the watcher and its budget shares, the metrics, the durability
- * check. The shared core (core/build.ts) calls buildEvents once; the events feature registers the routes over it.
+ * check. The shared core (build-core.ts) calls buildEvents once; the events feature registers the routes over it.
  */
 import type { FastifyInstance } from 'fastify'
 import type { Clock } from '../clock.js'
@@ -11,6 +11,7 @@ import type { JobRunner } from '../jobs/port.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import type { ProviderSet } from '../services/provider-set.js'
+import type { Abandoned } from '../store/closing.js'
 import type { KvStore } from '../store/kv-store.js'
 import { MemoryEventStore } from './memory-store.js'
 import { EventMetrics } from './metrics.js'
@@ -34,6 +35,8 @@ export interface BuildEventsOptions {
   /** built by the caller (tests); otherwise from the configuration */
   eventStore?: EventStore
   jobs?: JobRunner
+  /** close steps name what they gave up on at their deadline */
+  abandoned?: Abandoned
 }
 
 export async function buildEvents (app: FastifyInstance, opts: BuildEventsOptions): Promise<EventsEngine> {
@@ -60,7 +63,7 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
       }
     }
     const owned = eventStore
-    app.addHook('onClose', async () => { await owned.close() })
+    app.addHook('onClose', async () => { await owned.close(opts.abandoned) })
   }
   let jobs = opts.jobs
   if (jobs === undefined) {
@@ -104,7 +107,7 @@ export async function buildEvents (app: FastifyInstance, opts: BuildEventsOption
     if (config.events.watch.enabled) await watcher.start()
   })
   // stop taking work before the connections close (also a runner the caller gave); a BullMQ job cut short is picked up by another replica
-  app.addHook('preClose', async () => { watcher.close(); await runner.close() })
+  app.addHook('preClose', async () => { watcher.close(); await runner.close(opts.abandoned) })
   return { service, watcher, jobs }
 }
 

@@ -11,6 +11,7 @@ import type { Case } from '../schemas/case.js'
 import type { AppendInput, CaseEvent, CaseEventType, Event, GatewayEvent, ObservedVia, TimelineEvent } from '../schemas/event.js'
 import type { UnifiedStatus } from '../schemas/unified-status.js'
 import { eventKeys } from '../store/keys.js'
+import { closeRedisClient, settleWithin, type Abandoned } from '../store/closing.js'
 import { createRedisClient, waitForReady } from '../store/redis-kv-store.js'
 import type { Clock } from '../clock.js'
 import { caseFingerprint, caseOfTargetEvent, gatewayEventOf, matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
@@ -309,11 +310,11 @@ export class RedisEventStore implements EventStore {
     }
   }
 
-  async close (): Promise<void> {
+  async close (abandoned?: Abandoned): Promise<void> {
     this.#closed = true
     this.#listeners.clear()
     this.#tail.disconnect()
-    try { await this.client.quit() } catch { this.client.disconnect() }
-    await this.#tailing
+    if (!(await closeRedisClient(this.client))) abandoned?.('event store: Redis did not answer QUIT; the connection was dropped with its pending commands')
+    if (this.#tailing !== null && !(await settleWithin(this.#tailing))) abandoned?.('event store: the tail read of the event log')
   }
 }

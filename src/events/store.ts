@@ -97,7 +97,8 @@ export interface EventStore {
   waitReady?: (ms?: number) => Promise<boolean>
   /** null when the store takes commands, else why not */
   health: () => Promise<string | null>
-  close: () => Promise<void>
+  /** bounded (a dead or frozen Redis never holds it): `abandoned` is told what it gave up on */
+  close: (abandoned?: (what: string) => void) => Promise<void>
 }
 
 /** What one snapshot holds (the memory adapter's record; the Redis hash has the same fields). */

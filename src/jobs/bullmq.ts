@@ -9,6 +9,7 @@ import { Queue, Worker, type Job } from 'bullmq'
 import type { Cluster, Redis } from 'ioredis'
 import type { RedisTarget } from '../store/redis-kv-store.js'
 import type { Logger } from '../logger.js'
+import { closeRedisClient, settleWithin, type Abandoned } from '../store/closing.js'
 import { createRedisClient } from '../store/redis-kv-store.js'
 import { checkJobId, type AddOptions, type JobHandler, type JobRunner, type QueueOptions } from './port.js'
 
@@ -110,10 +111,17 @@ export class BullJobRunner implements JobRunner {
     }
   }
 
-  async close (): Promise<void> {
-    await Promise.allSettled(this.#workers.map(async w => { await w.close() }))
-    await Promise.allSettled([...this.#queues.values()].map(async q => { await q.close() }))
-    try { await this.#connection.quit() } catch { this.#connection.disconnect() }
+  async close (abandoned?: Abandoned): Promise<void> {
+    // a worker waits for its running job; at the deadline it is closed by force (its lock lapses, another replica takes the job)
+    await Promise.all(this.#workers.map(async w => {
+      if (await settleWithin(w.close())) return
+      abandoned?.(`jobs: the running ${w.name} job (left to another replica)`)
+      await settleWithin(w.close(true))
+    }))
+    await Promise.all([...this.#queues.entries()].map(async ([name, q]) => {
+      if (!(await settleWithin(q.close()))) abandoned?.(`jobs: the ${name} queue's pending commands`)
+    }))
+    if (!(await closeRedisClient(this.#connection))) abandoned?.('jobs: Redis did not answer QUIT; the connection was dropped with its pending commands')
   }
 
   /** Stops the way a killed process does: no job finishes, no lock is released (tests of the stalled-job path). */

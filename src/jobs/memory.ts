@@ -4,6 +4,7 @@
  * waiting (one run per tick, never two at once beyond the queue's concurrency).
  */
 import type { Logger } from '../logger.js'
+import { settleWithin, type Abandoned } from '../store/closing.js'
 import { checkJobId, retryDelay, type AddOptions, type JobHandler, type JobRunner, type QueueOptions } from './port.js'
 
 interface Pending { id: string, data: unknown, attempt: number, tick: number | null }
@@ -26,7 +27,8 @@ export class MemoryJobRunner implements JobRunner {
   readonly #queues = new Map<string, MemoryQueue>()
   readonly #timers = new Set<NodeJS.Timeout>()
   readonly #schedules = new Map<string, NodeJS.Timeout>()
-  readonly #inFlight = new Set<Promise<void>>()
+  /** the jobs running, by their queue and id */
+  readonly #inFlight = new Map<Promise<void>, string>()
   #started = false
   #closed = false
 
@@ -75,12 +77,14 @@ export class MemoryJobRunner implements JobRunner {
     for (const name of this.#queues.keys()) this.#pump(name)
   }
 
-  async close (): Promise<void> {
+  async close (abandoned?: Abandoned): Promise<void> {
     this.#closed = true
     for (const id of [...this.#schedules.keys()]) await this.unschedule(id)
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
-    await Promise.allSettled([...this.#inFlight])
+    // a job stuck on a dead dependency is abandoned at the deadline (it ends with the process)
+    if (await settleWithin(Promise.allSettled([...this.#inFlight.keys()]))) return
+    for (const job of this.#inFlight.values()) abandoned?.(`jobs: ${job} (still running)`)
   }
 
   #queue (name: string): MemoryQueue {
@@ -116,7 +120,7 @@ export class MemoryJobRunner implements JobRunner {
         q.running--
         this.#pump(name)
       })
-      this.#inFlight.add(run)
+      this.#inFlight.set(run, `${name} ${job.id}`)
     }
   }
 

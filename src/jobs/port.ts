@@ -45,8 +45,11 @@ export interface JobRunner {
   unschedule: (scheduleId: string) => Promise<void>
   /** starts taking work */
   start: () => Promise<void>
-  /** stops taking work and waits for the jobs running here (BullMQ leaves unfinished ones for another replica) */
-  close: () => Promise<void>
+  /**
+   * stops taking work and waits for the jobs running here up to a deadline; the ones still running then are abandoned
+   * and named to `abandoned` (BullMQ leaves unfinished ones for another replica)
+   */
+  close: (abandoned?: (what: string) => void) => Promise<void>
 }
 
 const JOB_ID = /^[\w.-]{1,200}$/

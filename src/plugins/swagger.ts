@@ -5,7 +5,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
-import { GATEWAY_SUMMARY, INBOUND_SECURITY_SCHEMES } from '../providers/derived.js'
+import { GATEWAY_SUMMARY, INBOUND_SECURITY_SCHEMES } from '../settings/derived.js'
 import { finishDocument, transformRoute, type BodyExamples } from './swagger-transform.js'
 
 export const OPENAPI_INFO = {

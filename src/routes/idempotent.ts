@@ -4,9 +4,20 @@
  * recorded and replayed rather than retried into a second case.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
 import { notSent } from '../connectors/connector.js'
 import { toProblem } from '../plugins/problems.js'
 import { fingerprint, type Idempotency, type StoredResponse } from '../services/idempotency.js'
+
+/** The `Idempotency-Key` request header every write route that honours it declares (the routes send with sendIdempotent). */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 255,
+    description: 'Makes the write safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; ' +
+      'the same key while the first request runs is 409; with a different body 422.'
+  }))
+})
 
 export async function sendIdempotent (req: FastifyRequest, reply: FastifyReply, idempotency: Idempotency,
   exec: () => Promise<StoredResponse>): Promise<FastifyReply> {

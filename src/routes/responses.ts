@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { CASE_EXAMPLE } from '../schemas/examples.js'
 import { ProblemSchema } from '../schemas/problem.js'
 
 /** The problem responses a route can produce, declared once so OpenAPI lists every one with the Problem schema. */
@@ -14,5 +15,5 @@ export const AUTH_PROBLEMS = [400, 401, 403, 429, 500, 503] as const
 export const PROVIDER_PROBLEMS = [502, 503, 504] as const
 
 export const CaseIdParamsSchema = Type.Object({
-  id: Type.String({ minLength: 3, maxLength: 512, description: 'Case id `<provider>:<providerCaseId>`', examples: ['phishfort:054zKkjCnR1I3B3U812z'] })
+  id: Type.String({ minLength: 3, maxLength: 512, description: 'Case id `<provider>:<providerCaseId>`', examples: [CASE_EXAMPLE.id] })
 })

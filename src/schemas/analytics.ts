@@ -1,19 +1,20 @@
 import { Type, type Static } from 'typebox'
 import { Nullable, TargetTypeSchema } from './common.js'
+import { CASE_EXAMPLE, PROVIDER_LIST_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 import { UNIFIED_STATUSES } from './unified-status.js'
 
 export const TakedownQuerySchema = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Cases created at or after (RFC 3339)' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Cases created before (RFC 3339, exclusive)' })),
-  provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids', examples: ['phishfort,cloudflare'] })),
+  provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids', examples: [PROVIDER_LIST_EXAMPLE] })),
   targetType: Type.Optional(TargetTypeSchema),
   groupBy: Type.Optional(Type.String({ description: 'Comma-separated: any of `provider`, `targetType`, `month` (UTC creation month), `tld` (the target\'s public suffix, as `target.publicSuffix`: `com`, `co.uk`, private suffixes such as `github.io` included; `unknown` for targets without one), `registrar` and `hostingNetwork` (from RDAP, recorded per case once its enrichment is known, e.g. by a case detail read; never looked up per query: `unknown` until then). None: one group over every case.', examples: ['provider,month'] }))
 }, { additionalProperties: false })
 export type TakedownQuery = Static<typeof TakedownQuerySchema>
 
 const GROUP_EXAMPLE = {
-  key: { provider: 'phishfort' },
+  key: { provider: CASE_EXAMPLE.provider },
   cases: 120,
   statuses: { received: 2, in_review: 1, awaiting_customer: 0, monitoring: 0, in_progress: 7, mitigated: 0, taken_down: 100, failed: 10, cancelled: 0, closed: 0, unknown: 0 },
   takenDown: 100,

@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox'
 import { Nullable, NullableRfc3339Schema, Rfc3339Schema, TargetTypeSchema } from './common.js'
 import { CreateFields, CreatePlanSchema } from './create.js'
+import { CASE_EXAMPLE } from './examples.js'
 import { ProblemSchema } from './problem.js'
 import { ProviderIdSchema } from './provider.js'
 
@@ -34,7 +35,7 @@ export const BatchDefaultsSchema = Type.Object({
   $id: 'BatchDefaults',
   additionalProperties: false,
   description: 'Create fields (all but `target`) applied to every item',
-  examples: [{ provider: 'phishfort', comment: 'Kit hunt 2026-11-29', reportedBy: 'soc@acme.example' }]
+  examples: [{ provider: CASE_EXAMPLE.provider, comment: 'Kit hunt 2026-11-29', reportedBy: 'soc@acme.example' }]
 })
 export type BatchDefaults = Static<typeof BatchDefaultsSchema>
 
@@ -48,7 +49,7 @@ export const BatchRequestSchema = Type.Object({
   $id: 'BatchRequest',
   additionalProperties: false,
   examples: [{
-    defaults: { provider: 'phishfort', comment: 'Kit hunt 2026-11-29', reportedBy: 'soc@acme.example' },
+    defaults: { provider: CASE_EXAMPLE.provider, comment: 'Kit hunt 2026-11-29', reportedBy: 'soc@acme.example' },
     items: [
       { target: { type: 'url', value: 'https://login-acme.example.io/secure' } },
       { target: { type: 'domain', value: 'acme-support.example.net' } },
@@ -128,9 +129,9 @@ export const BatchItemSchema = Type.Object({
     index: 0,
     row: 2,
     target: { type: 'url', value: 'https://login-acme.example.io/secure' },
-    provider: 'phishfort',
+    provider: CASE_EXAMPLE.provider,
     outcome: 'created',
-    caseId: 'phishfort:054zKkjCnR1I3B3U812z',
+    caseId: CASE_EXAMPLE.id,
     existing: null,
     duplicateOf: null,
     problem: null,
@@ -150,10 +151,10 @@ export const BatchItemPageSchema = Type.Object({
       index: 1,
       row: 3,
       target: { type: 'domain', value: 'acme-support.example.net' },
-      provider: 'phishfort',
+      provider: CASE_EXAMPLE.provider,
       outcome: 'duplicate',
       caseId: null,
-      existing: 'phishfort:8fQ2kLm0Zx1c7VbN3sDe',
+      existing: `${CASE_EXAMPLE.provider}:8fQ2kLm0Zx1c7VbN3sDe`,
       duplicateOf: null,
       problem: null,
       updatedAt: '2026-11-29T10:00:03.000Z'
@@ -202,7 +203,7 @@ export const BatchPlanSchema = Type.Object({
       row: null,
       duplicateOf: null,
       plan: {
-        provider: 'phishfort',
+        provider: CASE_EXAMPLE.provider,
         routedBy: 'rule',
         request: { method: 'POST', path: '/v1/incident/tkd', contentType: 'application/json', body: { subject: 'https://login-acme.example.io/secure' }, files: [] },
         rejected: []

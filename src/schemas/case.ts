@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import { NullableRfc3339Schema, NullableString, Rfc3339Schema, TargetTypeSchema } from './common.js'
 import { ProviderIdSchema } from './provider.js'
 import { CASE_DETAIL_EXAMPLE, CASE_EXAMPLE, CASE_PAGE_EXAMPLE } from './examples.js'
@@ -123,6 +123,22 @@ export const ProviderErrorSchema = Type.Object({
 }, { $id: 'ProviderError', additionalProperties: false, examples: [CASE_PAGE_EXAMPLE.errors[0]] })
 export type ProviderError = Static<typeof ProviderErrorSchema>
 
+/** The paging fields of a merged listing's query (cases, detections): the page size and the opaque cursor. */
+export const PAGING_QUERY = {
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: '`nextCursor` of the previous page. Only valid with the same filters.' }))
+}
+
+/** A page of a merged listing: its items, the cursor of the next page, and the providers that failed. */
+export function mergedPageSchema<T extends TSchema> (items: T, $id: string, example: unknown) {
+  return Type.Object({
+    items: Type.Array(items),
+    nextCursor: NullableString,
+    partial: Type.Boolean({ description: 'true when at least one provider failed; its failure is in `errors`' }),
+    errors: Type.Array(ProviderErrorSchema)
+  }, { $id, additionalProperties: false, examples: [example] })
+}
+
 export const CaseListQuerySchema = Type.Object({
   provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids', examples: ['phishfort,cloudflare'] })),
   status: Type.Optional(Type.String({ description: 'Comma-separated unified statuses', examples: ['in_progress,awaiting_customer'] })),
@@ -166,15 +182,9 @@ export const CaseListQuerySchema = Type.Object({
       'after the `sla` block is read: a page may be short, even empty, with a `nextCursor`. A case without a service level (`sla` null) never matches. ' +
       'E.g. `at_risk,breached`'
   })),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: '`nextCursor` of the previous page. Only valid with the same filters.' }))
+  ...PAGING_QUERY
 }, { additionalProperties: false })
 export type CaseListQuery = Static<typeof CaseListQuerySchema>
 
-export const CasePageSchema = Type.Object({
-  items: Type.Array(CaseSchema),
-  nextCursor: NullableString,
-  partial: Type.Boolean({ description: 'true when at least one provider failed; its failure is in `errors`' }),
-  errors: Type.Array(ProviderErrorSchema)
-}, { $id: 'CasePage', additionalProperties: false, examples: [CASE_PAGE_EXAMPLE] })
+export const CasePageSchema = mergedPageSchema(CaseSchema, 'CasePage', CASE_PAGE_EXAMPLE)
 export type CasePage = Static<typeof CasePageSchema>

@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from 'typebox'
 import { Nullable, NullableString, Rfc3339Schema } from './common.js'
-import { ProviderErrorSchema, TargetSchema } from './case.js'
+import { mergedPageSchema, PAGING_QUERY, TargetSchema } from './case.js'
 import { DETECTION_EXAMPLE, DETECTION_PAGE_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 
@@ -38,17 +38,11 @@ export const DetectionListQuerySchema = Type.Object({
   provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids (providers with detections: bforeai, cloudflare)', examples: ['cloudflare'] })),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'detectedAt at or after (RFC 3339). BforeAI is asked for the last 90 days when absent.' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'detectedAt before (RFC 3339, exclusive)' })),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: '`nextCursor` of the previous page. Only valid with the same filters.' }))
+  ...PAGING_QUERY
 }, { additionalProperties: false })
 export type DetectionListQuery = Static<typeof DetectionListQuerySchema>
 
-export const DetectionPageSchema = Type.Object({
-  items: Type.Array(DetectionSchema),
-  nextCursor: NullableString,
-  partial: Type.Boolean({ description: 'true when at least one provider failed; its failure is in `errors`' }),
-  errors: Type.Array(ProviderErrorSchema)
-}, { $id: 'DetectionPage', additionalProperties: false, examples: [DETECTION_PAGE_EXAMPLE] })
+export const DetectionPageSchema = mergedPageSchema(DetectionSchema, 'DetectionPage', DETECTION_PAGE_EXAMPLE)
 export type DetectionPage = Static<typeof DetectionPageSchema>
 
 export const DetectionIdParamsSchema = Type.Object({

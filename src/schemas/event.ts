@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox'
 import { NullableRfc3339Schema, NullableString, Rfc3339Schema, TargetTypeSchema } from './common.js'
 import { BatchSchema } from './batch.js'
 import { CaseSchema } from './case.js'
-import { CASE_EXAMPLE } from './examples.js'
+import { CASE_EXAMPLE, SECOND_CASE_EXAMPLE, PROVIDER_LIST_EXAMPLE } from './examples.js'
 import { SLA_EVENT_TYPES, SlaEventDataSchema, type SlaEventData, type SlaEventType } from './sla.js'
 import { UnifiedStatusSchema } from './unified-status.js'
 
@@ -42,7 +42,7 @@ export const CaseEventSchema = Type.Object({
   occurredAt: { ...NullableRfc3339Schema, description: 'When the vendor says the change happened, null when it does not say' },
   observedAt: { ...Rfc3339Schema, description: 'When the gateway recorded the change' },
   observedVia: Type.Enum(OBSERVED_VIA, {
-    description: '`poll`: the watcher\'s scheduled sync; `webhook`: a vendor push (PhishFort); `read`: a GET of the case; `gateway`: a write made through the gateway'
+    description: '`poll`: the watcher\'s scheduled sync; `webhook`: a vendor\'s push (the providers that send webhooks); `read`: a GET of the case; `gateway`: a write made through the gateway'
   }),
   case: CaseSchema,
   previous: Type.Union([Type.Object({
@@ -220,8 +220,8 @@ export const SlaEventSchema = Type.Object({
       dueAt: '2026-03-03T09:58:38.122Z',
       dryRun: false,
       escalation: null,
-      failover: { caseId: 'bforeai:71244', provider: 'bforeai', cancelledOriginal: false },
-      relatedCaseIds: ['bforeai:71244']
+      failover: { caseId: SECOND_CASE_EXAMPLE.id, provider: SECOND_CASE_EXAMPLE.provider, cancelledOriginal: false },
+      relatedCaseIds: [SECOND_CASE_EXAMPLE.id]
     }
   }]
 })
@@ -251,7 +251,7 @@ const EVENT_ID = '^[0-9]{1,20}-[0-9]{1,20}$'
 
 export const EventFilterSchema = Type.Object({
   types: Type.Optional(Type.String({ description: `Comma-separated event types: ${EVENT_TYPES.join(', ')}`, examples: ['case.status_changed,case.reopened'] })),
-  provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids (case events only)', examples: ['phishfort,cloudflare'] })),
+  provider: Type.Optional(Type.String({ description: 'Comma-separated provider ids (case events only)', examples: [PROVIDER_LIST_EXAMPLE] })),
   caseId: Type.Optional(Type.String({ minLength: 3, maxLength: 512, description: 'Only the events of this case (case events only); an id no provider can own is a 400' })),
   terminal: Type.Optional(Type.Boolean({ description: 'Only events whose case is (true) or is not (false) in a terminal status now (case events only)' }))
 }, { additionalProperties: false })

@@ -35,6 +35,18 @@ export const CLOUDFLARE_CASE_EXAMPLE = {
   links: { self: '/v1/cases/cloudflare:3c4ffd020f5bd14dcc31', provider: null }
 }
 
+/** a comma-separated provider list, as the `provider` filters take it */
+/** a case at a second provider (a failover's new case in examples) */
+export const SECOND_CASE_EXAMPLE = CLOUDFLARE_CASE_EXAMPLE
+
+export const PROVIDER_LIST_EXAMPLE = `${CASE_EXAMPLE.provider},${CLOUDFLARE_CASE_EXAMPLE.provider}`
+
+/** cases the target lookup finds for the same target: one open at the host, one past at the registrable domain */
+export const RELATED_CASES_EXAMPLE = {
+  open: { id: CASE_EXAMPLE.id, provider: CASE_EXAMPLE.provider, status: 'in_progress', terminal: false, value: 'https://login.acme-verify.example.net/secure', createdAt: '2026-12-01T10:00:00.000Z', match: 'host' },
+  past: { id: 'netcraft:28211', provider: 'netcraft', status: 'taken_down', terminal: true, value: 'https://pay.example.net/acme', createdAt: '2026-10-02T08:30:00.000Z', match: 'registrableDomain' }
+}
+
 export const CASE_DETAIL_EXAMPLE = {
   ...CASE_EXAMPLE,
   history: [

@@ -2,7 +2,7 @@
 import { Type, type Static } from 'typebox'
 import { NullableString, Nullable } from './common.js'
 import { CreatePlanSchema } from './create.js'
-import { CREATE_PLAN_EXAMPLE } from './examples.js'
+import { CASE_EXAMPLE, CREATE_PLAN_EXAMPLE, RELATED_CASES_EXAMPLE } from './examples.js'
 import { ENRICHMENT_EXAMPLE, EnrichmentSchema, RelatedCaseSchema } from './target-intel.js'
 
 export const TargetLookupQuerySchema = Type.Object({
@@ -48,12 +48,12 @@ export const TargetLookupSchema = Type.Object({
       publicSuffix: 'net',
       canonicalUrl: 'https://login.acme-verify.example.net/secure'
     },
-    openCases: [{ id: 'phishfort:054zKkjCnR1I3B3U812z', provider: 'phishfort', status: 'in_progress', terminal: false, value: 'https://login.acme-verify.example.net/secure', createdAt: '2026-12-01T10:00:00.000Z', match: 'host' }],
-    pastCases: [{ id: 'netcraft:28211', provider: 'netcraft', status: 'taken_down', terminal: true, value: 'https://pay.example.net/acme', createdAt: '2026-10-02T08:30:00.000Z', match: 'registrableDomain' }],
+    openCases: [RELATED_CASES_EXAMPLE.open],
+    pastCases: [RELATED_CASES_EXAMPLE.past],
     plan: CREATE_PLAN_EXAMPLE,
     planError: null,
     enrichment: ENRICHMENT_EXAMPLE,
-    lastProbe: { caseId: 'phishfort:054zKkjCnR1I3B3U812z', at: '2026-12-01T12:00:00.000Z', outcome: 'live', reason: 'HTTP 200 and a login form', url: 'https://login.acme-verify.example.net/secure', finalStatus: 200, title: 'Sign in' }
+    lastProbe: { caseId: CASE_EXAMPLE.id, at: '2026-12-01T12:00:00.000Z', outcome: 'live', reason: 'HTTP 200 and a login form', url: 'https://login.acme-verify.example.net/secure', finalStatus: 200, title: 'Sign in' }
   }]
 })
 export type TargetLookup = Static<typeof TargetLookupSchema>

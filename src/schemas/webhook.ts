@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Nullable, NullableRfc3339Schema, Rfc3339Schema, TargetTypeSchema } from './common.js'
+import { CASE_EXAMPLE, DETECTION_EXAMPLE } from './examples.js'
 import { ProviderIdSchema } from './provider.js'
 import { UnifiedStatusSchema } from './unified-status.js'
 import { CASE_EVENT_TYPES, GATEWAY_EVENT_TYPES } from './event.js'
@@ -22,7 +23,7 @@ export const WebhookFilterSchema = Type.Object({
   statuses: Type.Optional(Type.Array(UnifiedStatusSchema, { minItems: 1, uniqueItems: true, description: 'only events whose case is now in one of these statuses' })),
   targetTypes: Type.Optional(Type.Array(TargetTypeSchema, { minItems: 1, uniqueItems: true, description: 'only cases with these target types' })),
   terminalOnly: Type.Optional(Type.Boolean({ description: 'only events whose case is now terminal (taken down, failed, cancelled, closed)' }))
-}, { $id: 'WebhookFilter', additionalProperties: false, description: 'Which case events the endpoint receives; every condition given must hold', examples: [{ providers: ['phishfort', 'bforeai'], terminalOnly: true }] })
+}, { $id: 'WebhookFilter', additionalProperties: false, description: 'Which case events the endpoint receives; every condition given must hold', examples: [{ providers: [CASE_EXAMPLE.provider, DETECTION_EXAMPLE.provider], terminalOnly: true }] })
 export type WebhookFilter = Static<typeof WebhookFilterSchema>
 export type WebhookEventType = Static<typeof WebhookEventTypeSchema>
 

@@ -50,6 +50,11 @@ export class Faults {
     this.releaseHangs()
   }
 
+  /** how many requests the rules have answered so far, all together (tests wait on it instead of a timer) */
+  get matched (): number {
+    return this.#rules.reduce((n, rule) => n + rule.used, 0)
+  }
+
   get rules (): FaultRule[] {
     return this.#rules.map(({ regex, used, ...rule }) => rule)
   }

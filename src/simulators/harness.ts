@@ -16,7 +16,7 @@ export interface SimulatorOptions {
   count?: number
   /** the seeded cases' creation dates spread over about this many days before now (default: about 0.8 day per case) */
   spanDays?: number
-  /** Cloudflare account id expected in paths */
+  /** the account id a vendor API expects in its paths (a provider module's sandbox option) */
   accountId?: string
 }
 
@@ -24,9 +24,9 @@ export interface Simulator {
   readonly app: FastifyInstance
   readonly faults: Faults
   readonly stats: RequestStats
-  /** path prefix of the vendor API on the simulator's origin ('' for PhishFort, '/api' for BforeAI, '/client/v4' for Cloudflare) */
+  /** path prefix of the vendor API on the simulator's origin ('' where the API sits at the root; each simulator declares its own) */
   readonly basePath: string
-  /** vendors that push webhooks (PhishFort): scan for changes and send what is due now */
+  /** simulators of vendors that push webhooks: scan for changes and send what is due now */
   readonly webhooks?: { deliverDue: () => Promise<number> }
   /** the targets of the vendor's cases and its word on each now: the sandbox's small internet plays them (simulators/targets/) */
   readonly targets?: () => SimTarget[]
@@ -51,7 +51,7 @@ export function downSince<S> (steps: ReadonlyArray<{ at: number, status: S }>, d
 
 /** What a provider's simulator factory receives (simulators/index.ts starts one per registered provider). */
 export interface SimulatorStart extends Omit<SimulatorOptions, 'accountId'> {
-  /** the provider module's sandbox options (e.g. Cloudflare's account id) */
+  /** the provider module's sandbox options (e.g. an account id) */
   options: Readonly<Record<string, string>>
   /** values of the module's `simulatorFlags`, by flag name (command line of src/simulators/serve.ts) */
   flags?: Readonly<Record<string, string>>

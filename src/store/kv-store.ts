@@ -23,5 +23,6 @@ export interface KvStore {
   waitReady? (ms?: number): Promise<boolean>
   /** null when healthy, else why not */
   health (): Promise<string | null>
-  close (): Promise<void>
+  /** bounded (a dead Redis never holds it): `abandoned` is told what it gave up on */
+  close (abandoned?: (what: string) => void): Promise<void>
 }

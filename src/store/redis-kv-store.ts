@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import { closeRedisClient, type Abandoned } from './closing.js'
 import type { KvStore } from './kv-store.js'
 
 export interface HostPort { host: string, port: number }
@@ -111,11 +112,8 @@ export class RedisKvStore implements KvStore {
     return null
   }
 
-  async close (): Promise<void> {
-    try {
-      await this.client.quit()
-    } catch {
-      this.client.disconnect()
-    }
+  /** QUIT within the close deadline, else the connection is dropped (a dead Redis never holds a shutdown). */
+  async close (abandoned?: Abandoned): Promise<void> {
+    if (!(await closeRedisClient(this.client))) abandoned?.('store: Redis did not answer QUIT; the connection was dropped with its pending commands')
   }
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { derivedFiles, GATEWAY_SUMMARY } from '../../src/providers/derived.js'
+import { derivedFiles, GATEWAY_SUMMARY } from '../../src/settings/derived.js'
 import { PROVIDERS } from '../../src/providers/registry.js'
 import { PROVIDER_IDS } from '../../src/schemas/provider.js'
 

@@ -10,6 +10,7 @@ import { systemClock } from '../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import type { RunningSimulator } from '../../src/simulators/harness.js'
 import { httpRequest, killAll, listening, liveVendorEnv, spawnGateway, startVendors, type GatewayProcess, type HttpAnswer } from '../support/gateway-process.js'
+import { waitFor } from '../support/wait.js'
 
 const RATE_LIMIT_MAX = 12
 const LB_KEYS = 40
@@ -144,17 +145,19 @@ describe('two gateway processes on one Redis', () => {
       }
     })()
 
-    await new Promise(resolve => setTimeout(resolve, 300))
+    await waitFor('replica A serving and its readiness sampled', () => result.servedBy.a > 0 && readiness.length > 0)
+    const matched = sims.phishfort.sim.faults.matched
     sims.phishfort.sim.faults.add({ method: 'GET', latencyMs: SLOW_MS, times: 1 })
     const t0 = Date.now()
     const slow = httpRequest(a.origin, `/v1/cases/${encodeURIComponent(caseId)}`, { headers: bearer('ops'), timeoutMs: 15_000 })
       .then(r => ({ ...r, at: Date.now() }), (err: Error) => ({ status: -1, headers: {}, body: err.message, at: Date.now() }))
-    await new Promise(resolve => setTimeout(resolve, 200))
+    await waitFor('the slow request at the vendor', () => sims.phishfort.sim.faults.matched > matched)
     a.child.kill('SIGTERM')
     const code = await a.exited
     const exitedAt = Date.now()
     const slowAnswer = await slow
-    await new Promise(resolve => setTimeout(resolve, 300)) // a few more requests with only B left
+    const okAtExit = result.ok
+    await waitFor('a few more requests with only B left', () => result.ok >= okAtExit + 3)
     flags.stop = true
     flags.polling = false
     await Promise.all([loop, poller])

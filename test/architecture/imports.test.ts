@@ -75,6 +75,23 @@ function violations (graph: Graph): string[] {
   return found
 }
 
+/**
+ * The same graph between the folders of src/ (and its top-level files): `a/` imports `b/` when any file under a/
+ * imports one under b/. Two folders importing each other through different files make no file cycle, yet they are
+ * one tangle (and a file given a layer of its own by layers.json can hide it from the layer check).
+ */
+function folderGraph (graph: Graph): Graph {
+  const folder = (file: string): string => file.includes('/') ? `${file.slice(0, file.indexOf('/'))}/` : file
+  const folders: Graph = new Map()
+  for (const [file, targets] of graph) {
+    const from = folder(file)
+    const edges = new Set(folders.get(from) ?? [])
+    for (const target of targets) if (folder(target) !== from) edges.add(folder(target))
+    folders.set(from, [...edges])
+  }
+  return folders
+}
+
 /** Every import cycle, one per strongly connected component, as `a → b → … → a`. */
 function cycles (graph: Graph): string[] {
   const index = new Map<string, number>()
@@ -133,7 +150,7 @@ describe('the import graph of src/', () => {
   const graph = importGraph()
 
   it('reads the imports of every file, type-only ones and re-exports included', () => {
-    expect(graph.get('core/build.ts')).toContain('providers/build.ts')
+    expect(graph.get('build-core.ts')).toContain('providers/build.ts')
     expect(graph.get('app.ts')).toContain('config.ts')
   })
 
@@ -143,6 +160,10 @@ describe('the import graph of src/', () => {
 
   it('has no import cycle', () => {
     expect(cycles(graph)).toEqual([])
+  })
+
+  it('has no cycle between folders', () => {
+    expect(cycles(folderGraph(graph))).toEqual([])
   })
 
   it('has no import against the layering and no vendor folder importing another', () => {
@@ -158,6 +179,14 @@ describe('the import graph of src/', () => {
       ['connectors/y/i.ts', []]
     ])
     expect(cycles(bad)).toEqual(['src/domain/a.ts → src/routes/r.ts → src/services/s.ts → src/domain/a.ts'])
+    // no file cycle, but the two folders import each other
+    const tangled: Graph = new Map([
+      ['settings/table.ts', ['providers/registry.ts']],
+      ['providers/registry.ts', []],
+      ['providers/derived.ts', ['settings/table.ts']]
+    ])
+    expect(cycles(tangled)).toEqual([])
+    expect(cycles(folderGraph(tangled))).toEqual(['src/providers/ → src/settings/ → src/providers/'])
     expect(violations(bad)).toEqual([
       'src/domain/a.ts imports src/routes/r.ts (domain → http, a higher layer)',
       'src/connectors/x/i.ts imports src/connectors/y/i.ts (vendor x → vendor y)'

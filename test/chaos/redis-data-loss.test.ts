@@ -17,19 +17,10 @@ import { SANDBOX_CREDENTIALS } from '../../src/simulators/index.js'
 import type { Sandbox } from '../../src/simulators/sandbox.js'
 import { ownRedisGateway, type OwnRedisGateway } from '../support/own-redis-gateway.js'
 import { spawnRedis } from '../support/redis-server.js'
+import { waitFor } from '../support/wait.js'
 
 const headers = { authorization: 'Bearer ops-secret-key' }
 const WATCH_MS = 1000
-
-async function until<T> (what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await probe()
-    if (v !== null && v !== undefined && v !== false) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
 
 describe('Redis restarted empty under a running gateway', () => {
   let gw: OwnRedisGateway
@@ -61,7 +52,7 @@ describe('Redis restarted empty under a running gateway', () => {
 
   it('notices, heals, begins a new epoch and says what was lost', async () => {
     // before: the watcher has baselined PhishFort, a batch, an idempotent create and a webhook endpoint are recorded
-    await until('the first sync', async () => (await events.getCheckpoint('phishfort'))?.baselined)
+    await waitFor('the first sync', async () => (await events.getCheckpoint('phishfort'))?.baselined)
     const before = app.epoch.current as string
     expect(before).toMatch(/^[a-z0-9]+-[0-9a-f]{6}$/)
     const batch = await app.inject({ method: 'POST', url: '/v1/batches', headers, payload: { defaults: { provider: 'phishfort' }, items: [{ target: { type: 'url', value: 'https://lost-batch.example/' } }] } })
@@ -79,22 +70,22 @@ describe('Redis restarted empty under a running gateway', () => {
     gw.redis.kill('SIGKILL')
     gw.redis = (await spawnRedis([], gw.port)).process
     const restarted = Date.now()
-    const after = await until('a new epoch', async () => app.epoch.current !== before && app.epoch.current)
+    const after = await waitFor('a new epoch', async () => app.epoch.current !== before && app.epoch.current)
     const noticedMs = Date.now() - restarted
 
     // the job schedulers are back (the restart took them): list calls resume within a watch interval or two
     const queue = new Queue('watch-sync', { connection: { host: '127.0.0.1', port: gw.port }, prefix: bullPrefix('', false) })
     try {
-      await until('the PhishFort sync scheduler', async () => await queue.getJobScheduler('watch-phishfort'), 4 * WATCH_MS)
+      await waitFor('the PhishFort sync scheduler', async () => await queue.getJobScheduler('watch-phishfort'), { timeoutMs: 4 * WATCH_MS })
     } finally {
       await queue.close()
     }
     const scheduledMs = Date.now() - restarted
     const listed = lists()
-    await until('vendor list calls', async () => lists() > listed, 4 * WATCH_MS)
+    await waitFor('vendor list calls', async () => lists() > listed, { timeoutMs: 4 * WATCH_MS })
     console.log(`[redis data loss] after the empty restart: new epoch in ${noticedMs} ms, sync scheduler back in ${scheduledMs} ms, ` +
       `list calls resumed in ${Date.now() - restarted} ms (watch interval ${WATCH_MS} ms, epoch check every 200 ms)`)
-    await until('the watcher baselined again', async () => (await events.getCheckpoint('phishfort'))?.baselined)
+    await waitFor('the watcher baselined again', async () => (await events.getCheckpoint('phishfort'))?.baselined)
 
     // one error, one count, /readyz degraded (200) until STORE_LOSS_DEGRADED_MS has passed
     expect(losses()).toHaveLength(1)
@@ -113,10 +104,10 @@ describe('Redis restarted empty under a running gateway', () => {
     await res.body.dump()
     // the simulator moves cases by its clock (the same manual one)
     gw.clock.advance(2 * 3_600_000)
-    const event = await until('the event of the change', async () => {
+    const event = await waitFor('the event of the change', async () => {
       const items = (await app.inject({ url: `/v1/events?caseId=${encodeURIComponent(open)}`, headers })).json().items as CaseEvent[] | undefined
       return items?.find(e => e.case?.id === open)
-    }, 4 * WATCH_MS)
+    }, { timeoutMs: 4 * WATCH_MS })
     expect(event).toMatchObject({ type: 'case.status_changed', epoch: after, sequence: 1 })
 
     // what the store lost is said so: the batch, and a replay of the key

@@ -20,7 +20,6 @@ describe('event store durability check', () => {
   beforeAll(async () => {
     ;({ process: redis, url } = await spawnRedis(['--maxmemory-policy', 'allkeys-lru']))
     sandbox = await startSandbox(clock)
-    await new Promise(resolve => setTimeout(resolve, 300))
   })
   afterAll(async () => {
     redis.kill('SIGKILL')

@@ -10,6 +10,7 @@ import type { Batch } from '../../src/schemas/batch.js'
 import { EventPageSchema, type Event } from '../../src/schemas/event.js'
 import { auth, testGateway, type TestGateway } from '../support/app.js'
 import { eventually, startReceiver, type Receiver } from '../support/receiver.js'
+import { waitFor } from '../support/wait.js'
 
 describe.each(['memory', 'redis'] as const)('batch.completed on the %s event store', (store) => {
   let gw: TestGateway
@@ -60,11 +61,10 @@ describe.each(['memory', 'redis'] as const)('batch.completed on the %s event sto
     })
     expect(res.statusCode).toBe(202)
     const id = res.json<Batch>().id
-    let events: Event[] = []
-    for (let i = 0; i < 400 && events.length === 0; i++) {
-      events = (await completed()).filter(e => e.type === 'batch.completed' && e.data.batch.id === id)
-      if (events.length === 0) await new Promise(resolve => setTimeout(resolve, 50))
-    }
+    const events = await waitFor('the batch.completed event of the batch', async () => {
+      const found = (await completed()).filter(e => e.type === 'batch.completed' && e.data.batch.id === id)
+      return found.length > 0 && found
+    })
     const batch = (await get(`/v1/batches/${id}`)).json<Batch>()
     expect(events).toEqual([{
       id: expect.stringMatching(/^\d+-\d+$/),

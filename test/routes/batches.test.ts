@@ -6,6 +6,7 @@ import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { keys } from '../../src/store/keys.js'
 import { RedisKvStore } from '../../src/store/redis-kv-store.js'
 import { auth, CLOUDFLARE_REPORT_OPTIONS, testGateway, type TestGateway } from '../support/app.js'
+import { waitFor } from '../support/wait.js'
 
 let gw: TestGateway
 beforeAll(async () => { gw = await testGateway({ store: 'redis', env: { BATCH_CONCURRENCY: '2' } }) })
@@ -29,13 +30,10 @@ function creates (provider: ProviderId): number {
 const allCreates = (): number => PROVIDER_IDS.reduce((n, id) => n + creates(id), 0)
 
 async function settled (id: string): Promise<Batch> {
-  for (let i = 0; i < 400; i++) {
-    const res = await get(`/v1/batches/${id}`)
-    const batch = res.json<Batch>()
-    if (batch.counts.pending === 0) return batch
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  throw new Error(`batch ${id} did not settle`)
+  return await waitFor(`batch ${id} settled`, async () => {
+    const batch = (await get(`/v1/batches/${id}`)).json<Batch>()
+    return batch.counts.pending === 0 && batch
+  }, { timeoutMs: 20_000, stepMs: 50 })
 }
 
 async function allItems (id: string, outcome?: string): Promise<BatchItem[]> {

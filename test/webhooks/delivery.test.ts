@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/clock.js'
 import { auth, KEYS, testGateway, type TestGateway } from '../support/app.js'
 import { recordEvents } from '../support/case-events.js'
 import { eventually, startReceiver, type Receiver } from '../support/receiver.js'
+import { waitFor } from '../support/wait.js'
 
 let gw: TestGateway
 const clock = new ManualClock(Date.now())
@@ -102,10 +103,12 @@ describe('delivery', () => {
     expect(logged.items).toHaveLength(1)
     expect(logged.items[0]).toEqual(note.data)
     expect(await eventually(() => admin.received.length === 1)).toBe(true)
-    // later events: nothing reaches the disabled endpoint
-    await record(2)
-    await gw.app.webhooks.fanout?.idle()
-    await new Promise(resolve => setTimeout(resolve, 700))
+    // later events: nothing reaches the disabled endpoint, while an endpoint registered beside it receives them
+    const beside = await receiver()
+    await register(beside.url)
+    const later = await record(2)
+    await waitFor('the later events at the endpoint beside the disabled one', () =>
+      later.every(e => beside.received.some(r => r.headers['webhook-id'] === e.id)))
     expect(gone.received).toHaveLength(1)
     expect(stranger.received).toHaveLength(0)
     const m = await gw.app.inject({ url: '/metrics' })

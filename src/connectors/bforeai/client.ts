@@ -8,7 +8,7 @@ import { extend } from '../../domain/objects.js'
 import type { Dispatcher } from 'undici'
 import type { Clock } from '../../clock.js'
 import type { ConnectorContext, ConnectorDeps } from '../connector.js'
-import { VendorHttp, type ErrorBodyParser, type QueryValue } from '../http.js'
+import { VendorHttp, vendorHttp, type ErrorBodyParser, type QueryValue } from '../http.js'
 import {
   AlreadyDetectedSchema, AttackPageSchema, AttackSchema, CancellationReasonListSchema, CancelResultSchema, ItemsListSchema, StatusListSchema,
   StringListSchema, TakedownPageSchema, TakedownSchema, isShape,
@@ -81,17 +81,7 @@ export class BforeaiClient {
   readonly http: VendorHttp
 
   constructor (opts: { baseUrl: string, credential: string, timeoutMs: number, dispatcher: Dispatcher, clock: Clock } & Pick<ConnectorDeps, 'budget' | 'observer'>) {
-    this.http = new VendorHttp({
-      provider: 'bforeai',
-      baseUrl: opts.baseUrl,
-      dispatcher: opts.dispatcher,
-      budget: opts.budget,
-      observer: opts.observer,
-      headers: { 'x-authorization': opts.credential, accept: 'application/json' },
-      timeoutMs: opts.timeoutMs,
-      parseError: parseBforeaiError,
-      clock: opts.clock
-    })
+    this.http = vendorHttp('bforeai', opts, opts, { headers: { 'x-authorization': opts.credential, accept: 'application/json' }, parseError: parseBforeaiError })
   }
 
   async listTakedowns (params: ListParams, ctx: ConnectorContext): Promise<TakedownPage> {

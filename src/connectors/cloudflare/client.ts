@@ -7,7 +7,7 @@ import type { TSchema, Static } from 'typebox'
 import { parseOrFail } from '../validate.js'
 import type { Clock } from '../../clock.js'
 import { ConnectorError, type ConnectorContext, type ConnectorDeps } from '../connector.js'
-import { VendorHttp, type ErrorBodyParser } from '../http.js'
+import { VendorHttp, vendorHttp, type ErrorBodyParser } from '../http.js'
 import {
   AppealEnvelopeSchema, MitigationListEnvelopeSchema, ReportEnvelopeSchema, ReportListEnvelopeSchema, SubmitSuccessSchema,
   type AbuseReport, type AppealEnvelope, type Mitigation, type ResultInfo, type SubmitSuccess
@@ -88,17 +88,7 @@ export class CloudflareClient {
   readonly #account: string
 
   constructor (opts: { baseUrl: string, credential: string, accountId: string, timeoutMs: number, dispatcher: Dispatcher, clock: Clock } & Pick<ConnectorDeps, 'budget' | 'observer'>) {
-    this.http = new VendorHttp({
-      provider: 'cloudflare',
-      baseUrl: opts.baseUrl,
-      dispatcher: opts.dispatcher,
-      budget: opts.budget,
-      observer: opts.observer,
-      headers: { authorization: `Bearer ${opts.credential}`, accept: 'application/json' },
-      timeoutMs: opts.timeoutMs,
-      parseError: parseCloudflareError,
-      clock: opts.clock
-    })
+    this.http = vendorHttp('cloudflare', opts, opts, { headers: { authorization: `Bearer ${opts.credential}`, accept: 'application/json' }, parseError: parseCloudflareError })
     this.#account = vendorPath`/accounts/${opts.accountId}`
   }
 

@@ -7,7 +7,7 @@
 import type { FormData } from 'undici'
 import type { ConnectorContext, ConnectorDeps, ProviderSettings } from '../connector.js'
 import { ConnectorError } from '../connector.js'
-import { VendorHttp, type ErrorBodyParser, type QueryValue } from '../http.js'
+import { VendorHttp, vendorHttp, type ErrorBodyParser, type QueryValue } from '../http.js'
 import { parseOrFail } from '../validate.js'
 import {
   AttackTypeListSchema, EscalateAnswerSchema, NoteAnswerSchema, NoteListSchema, REPORT_CODES, TakedownListSchema,
@@ -57,17 +57,7 @@ export class NetcraftClient {
   readonly http: VendorHttp
 
   constructor (settings: ProviderSettings, deps: ConnectorDeps) {
-    this.http = new VendorHttp({
-      provider: PROVIDER,
-      baseUrl: settings.baseUrl,
-      dispatcher: deps.dispatcher,
-      budget: deps.budget,
-      observer: deps.observer,
-      headers: { authorization: `Bearer ${settings.credential}`, accept: 'application/json, text/plain' },
-      timeoutMs: settings.timeoutMs,
-      parseError: parseNetcraftError,
-      clock: deps.clock
-    })
+    this.http = vendorHttp(PROVIDER, settings, deps, { headers: { authorization: `Bearer ${settings.credential}`, accept: 'application/json, text/plain' }, parseError: parseNetcraftError })
   }
 
   /** GET attacks/: a bare array, no envelope, no paging metadata. */

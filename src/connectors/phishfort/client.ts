@@ -6,7 +6,7 @@ import { FormData } from 'undici'
 import { parseOrFail } from '../validate.js'
 import type { TSchema } from 'typebox'
 import { ConnectorError, type Attachment, type ConnectorContext, type ConnectorDeps, type ProviderSettings } from '../connector.js'
-import { VendorHttp, type ErrorBodyParser } from '../http.js'
+import { VendorHttp, vendorHttp, type ErrorBodyParser } from '../http.js'
 import {
   DetailedIncidentSchema, IncidentListSchema, WebhookSubscriptionSchema, WriteAnswerSchema,
   type DetailedIncident, type IncidentList, type WebhookSubscription, type WriteAnswer
@@ -70,17 +70,7 @@ export class PhishfortClient {
   readonly http: VendorHttp
 
   constructor (settings: ProviderSettings, deps: ConnectorDeps) {
-    this.http = new VendorHttp({
-      provider: PROVIDER,
-      baseUrl: settings.baseUrl,
-      dispatcher: deps.dispatcher,
-      budget: deps.budget,
-      observer: deps.observer,
-      headers: { 'x-api-key': settings.credential, accept: 'application/json' },
-      timeoutMs: settings.timeoutMs,
-      parseError: parsePhishfortError,
-      clock: deps.clock
-    })
+    this.http = vendorHttp(PROVIDER, settings, deps, { headers: { 'x-api-key': settings.credential, accept: 'application/json' }, parseError: parsePhishfortError })
   }
 
   /** GET /v1/incidents: `limit` is always sent (the vendor default is 5000). */

@@ -13,7 +13,7 @@ import { jsonField, MULTIPART_LIMITS } from '../../plugins/multipart.js'
 import type { BatchService } from './service.js'
 import type { ItemValidator } from './submit.js'
 import type { Idempotency } from '../../services/idempotency.js'
-import { sendIdempotent } from '../../routes/idempotent.js'
+import { IdempotencyHeaders, sendIdempotent } from '../../routes/idempotent.js'
 import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../../routes/responses.js'
 
 export interface BatchRoutesOptions { batches: BatchService, idempotency: Idempotency }
@@ -85,9 +85,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
         'with exactly one vendor create per item even across retries and replica crashes. Honors `Idempotency-Key`.',
       security: [{ bearerAuth: [] }],
       querystring: BatchQuerySchema,
-      headers: Type.Object({
-        'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'The same key and body replay the first answer for 24 h' }))
-      }),
+      headers: IdempotencyHeaders,
       body: BatchRequestSchema,
       response: { 202: BatchSchema, 200: BatchPlanSchema, ...problems(...BATCH_PROBLEMS, ...PROVIDER_PROBLEMS) }
     }

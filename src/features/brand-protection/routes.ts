@@ -5,7 +5,7 @@ import { GatewayError } from '../../domain/problems.js'
 import { NullableRfc3339Schema, NullableString } from '../../schemas/common.js'
 import { MAX_LOGO_BYTES, MAX_SCAN_URLS, type BrandProtectionService, type MonitorBody } from './service.js'
 import type { Idempotency } from '../../services/idempotency.js'
-import { sendIdempotent } from '../../routes/idempotent.js'
+import { IdempotencyHeaders, sendIdempotent } from '../../routes/idempotent.js'
 import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../../routes/responses.js'
 
 export interface BrandProtectionRoutesOptions { brand: BrandProtectionService, idempotency: Idempotency }
@@ -196,7 +196,7 @@ export const brandProtectionRoutes: FastifyPluginAsyncTypebox<BrandProtectionRou
       description: `Up to ${MAX_SCAN_URLS} http(s) URLs, each sent to Cloudflare Brand Protection v1 \`submit\` as \`{url}\` (the request body is undocumented; ` +
         'the gateway sends the shape the Cloudflare SDK used). Answers 202 with what was submitted, skipped (already scanning) or excluded (no-scan list).',
       security: [{ bearerAuth: [] }],
-      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+      headers: IdempotencyHeaders,
       body: ScanSubmitSchema,
       response: { 202: ScanSubmissionSchema, ...problems(...AUTH_PROBLEMS, 409, 422, ...PROVIDER_PROBLEMS) }
     }

@@ -8,19 +8,10 @@ import {
 } from '../../schemas/create.js'
 import type { Idempotency } from '../../services/idempotency.js'
 import type { CaseWriteService } from '../../services/writes.js'
-import { oncePerKey, sendIdempotent } from '../../routes/idempotent.js'
+import { IdempotencyHeaders, oncePerKey, sendIdempotent } from '../../routes/idempotent.js'
 import { AUTH_PROBLEMS, CaseIdParamsSchema, problems, PROVIDER_PROBLEMS } from '../../routes/responses.js'
 
 export interface CaseWriteRoutesOptions { writes: CaseWriteService, idempotency: Idempotency }
-
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({
-    minLength: 1,
-    maxLength: 255,
-    description: 'Makes the write safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; ' +
-      'the same key while the first request runs is 409; with a different body 422.'
-  }))
-})
 
 const WRITE_PROBLEMS = [...AUTH_PROBLEMS, 404, 409, 413, 415, 422, ...PROVIDER_PROBLEMS] as const
 

@@ -1,23 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { caseSelfLink } from '../../domain/case-id.js'
 import { CaseSchema } from '../../schemas/case.js'
 import { DetectionIdParamsSchema, DetectionListQuerySchema, DetectionPageSchema, DetectionSchema } from '../../schemas/detection.js'
 import { DetectionTakedownSchema, type DetectionService } from './service.js'
 import type { Idempotency } from '../../services/idempotency.js'
-import { sendIdempotent } from '../../routes/idempotent.js'
+import { IdempotencyHeaders, sendIdempotent } from '../../routes/idempotent.js'
 import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../../routes/responses.js'
 
 export interface DetectionRoutesOptions { detections: DetectionService, idempotency: Idempotency }
-
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({
-    minLength: 1,
-    maxLength: 255,
-    description: 'Makes the takedown safe to retry: the same key and body replay the first answer (header `Idempotent-Replayed: true`) for 24 h; ' +
-      'the same key while the first request runs is 409; with a different body 422.'
-  }))
-})
 
 export const detectionRoutes: FastifyPluginAsyncTypebox<DetectionRoutesOptions> = async (app, { detections, idempotency }) => {
   app.get('/v1/detections', {

@@ -29,7 +29,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       operationId: 'listEvents',
       tags: ['Events'],
       summary: 'Case change events, oldest first',
-      description: 'Every recorded change of every case (the watcher\'s polls, PhishFort webhooks, reads and the gateway\'s own writes), ' +
+      description: 'Every recorded change of every case (the watcher\'s polls, vendor webhooks, reads and the gateway\'s own writes), ' +
         'oldest first. Resume from any event id inside the retention window (`EVENTS_RETENTION_DAYS`) by passing the last id you handled (or `next`) as `after`; ' +
         'an older id is a 410 problem: re-list cases, then follow the feed again. Delivery is at-least-once across pages you re-read, in order per case (`sequence` grows by one per case and epoch). ' +
         'A page may hold fewer than `limit` events while newer ones exist (filters skip entries); keep following `next`. 503 when the event store is down (the case API keeps working).',

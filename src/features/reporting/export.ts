@@ -20,6 +20,21 @@ export const EXPORT_MEDIA_TYPES: Record<ExportFormat, string> = {
 
 export interface Column<T> { header: string, get: (row: T) => string | number | boolean | null }
 
+type Cell = string | number | boolean | null
+
+/** columns headed as the field they show: `id`, `status`, … (a missing field is an empty cell) */
+function fields<T> (...keys: Array<keyof T & string>): Array<Column<T>> {
+  return keys.map(key => ({ header: key, get: row => (row[key] ?? null) as Cell }))
+}
+
+/** columns of a nested object, headed `<prefix><Field>`: `targetType`, `brandName`, … (`prefix` '' keeps the field's name) */
+function nested<T, O> (prefix: string, of: (row: T) => O | null | undefined, ...keys: Array<keyof O & string>): Array<Column<T>> {
+  return keys.map(key => ({
+    header: prefix === '' ? key : prefix + key[0]!.toUpperCase() + key.slice(1),
+    get: row => (of(row)?.[key] ?? null) as Cell
+  }))
+}
+
 /**
  * One RFC 4180 field. A text cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
  * carriage return: OWASP's CSV injection list) gets a leading `'`, which Excel, LibreOffice and Google Sheets show
@@ -49,33 +64,19 @@ export function tabularStream<T> (batches: AsyncIterable<readonly T[]>, format: 
 }
 
 export const CASE_COLUMNS: ReadonlyArray<Column<Case>> = [
-  { header: 'id', get: c => c.id },
-  { header: 'provider', get: c => c.provider },
-  { header: 'providerCaseId', get: c => c.providerCaseId },
-  { header: 'targetType', get: c => c.target.type },
-  { header: 'targetValue', get: c => c.target.value },
-  { header: 'targetDomain', get: c => c.target.domain },
-  { header: 'status', get: c => c.status },
-  { header: 'terminal', get: c => c.terminal },
-  { header: 'providerStatus', get: c => c.providerStatus },
-  { header: 'brandId', get: c => c.brand.id },
-  { header: 'brandName', get: c => c.brand.name },
-  { header: 'threatClass', get: c => c.threat.class },
-  { header: 'threatName', get: c => c.threat.name },
-  { header: 'threatPlatform', get: c => c.threat.platform },
-  { header: 'reportedBy', get: c => c.reportedBy },
-  { header: 'createdAt', get: c => c.createdAt },
-  { header: 'updatedAt', get: c => c.updatedAt },
+  ...fields<Case>('id', 'provider', 'providerCaseId'),
+  ...nested('target', (c: Case) => c.target, 'type', 'value', 'domain'),
+  ...fields<Case>('status', 'terminal', 'providerStatus'),
+  ...nested('brand', (c: Case) => c.brand, 'id', 'name'),
+  ...nested('threat', (c: Case) => c.threat, 'class', 'name', 'platform'),
+  ...fields<Case>('reportedBy', 'createdAt', 'updatedAt'),
   { header: 'providerLink', get: c => c.links.provider },
   // the gateway's own probes (the case's verification block; not_checked without one)
   { header: 'verificationState', get: c => c.verification?.state ?? 'not_checked' },
   { header: 'verifiedDownAt', get: c => c.verification?.verifiedDownAt ?? null },
-  { header: 'verificationLastCheckedAt', get: c => c.verification?.lastCheckedAt ?? null },
+  ...nested('verification', (c: Case) => c.verification, 'lastCheckedAt'),
   // the case's service level (empty without one)
-  { header: 'slaPolicy', get: c => c.sla?.policy ?? null },
-  { header: 'slaState', get: c => c.sla?.state ?? null },
-  { header: 'slaDownDueAt', get: c => c.sla?.downDueAt ?? null },
-  { header: 'slaBreachedAt', get: c => c.sla?.breachedAt ?? null }
+  ...nested('sla', (c: Case) => c.sla, 'policy', 'state', 'downDueAt', 'breachedAt')
 ]
 
 /** A case-change event as the event log holds it (the events export writes these; a structural type). */
@@ -93,20 +94,12 @@ export interface ExportEvent {
 }
 
 export const EVENT_COLUMNS: ReadonlyArray<Column<ExportEvent>> = [
-  { header: 'id', get: e => e.id },
-  { header: 'type', get: e => e.type },
+  ...fields<ExportEvent>('id', 'type'),
   { header: 'caseId', get: e => e.case?.id ?? null },
-  { header: 'sequence', get: e => e.sequence ?? null },
-  { header: 'occurredAt', get: e => e.occurredAt },
-  { header: 'observedAt', get: e => e.observedAt },
-  { header: 'observedVia', get: e => e.observedVia },
-  { header: 'provider', get: e => e.case?.provider ?? null },
-  { header: 'status', get: e => e.case?.status ?? null },
-  { header: 'providerStatus', get: e => e.case?.providerStatus ?? null },
-  { header: 'previousStatus', get: e => e.previous?.status ?? null },
-  { header: 'previousProviderStatus', get: e => e.previous?.providerStatus ?? null },
-  { header: 'targetType', get: e => e.case?.target.type ?? null },
-  { header: 'targetValue', get: e => e.case?.target.value ?? null },
+  ...fields<ExportEvent>('sequence', 'occurredAt', 'observedAt', 'observedVia'),
+  ...nested('', (e: ExportEvent) => e.case, 'provider', 'status', 'providerStatus'),
+  ...nested('previous', (e: ExportEvent) => e.previous, 'status', 'providerStatus'),
+  ...nested('target', (e: ExportEvent) => e.case?.target, 'type', 'value'),
   // gateway events (no case): their payload as JSON
   { header: 'data', get: e => e.data === undefined ? null : JSON.stringify(e.data) }
 ]

@@ -13,8 +13,11 @@ import type { VerificationStore } from './store.js'
 
 const iso = (t: number | null): string | null => t === null ? null : new Date(t).toISOString()
 
+/** the block of every case without a record: one frozen object, not one per row of a page or an export */
+const UNCHECKED: VerificationView = NOT_CHECKED
+
 export function verificationView (v: Verification | null): VerificationView {
-  if (v === null) return { ...NOT_CHECKED, relatedCaseIds: [] }
+  if (v === null) return UNCHECKED
   return {
     state: v.state,
     firstSeenLiveAt: iso(v.firstSeenLiveAt),

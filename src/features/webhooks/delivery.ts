@@ -15,6 +15,7 @@ import { matches, type FilterableEvent } from './filter.js'
 import { retryDelayMs, type RetryPolicy } from '../../domain/retry-schedule.js'
 import { SecretBox, signatureHeaders } from '../../domain/signing.js'
 import type { GuardOptions } from '../../connectors/ssrf.js'
+import { settleWithin, type Abandoned } from '../../store/closing.js'
 import type { DeliveryAttempt, EndpointRecord, WebhookStore } from './store.js'
 
 export interface DeliverySettings {
@@ -274,5 +275,10 @@ export class WebhookDelivery {
     }
   }
 
-  async close (): Promise<void> { await this.agent.close() }
+  /** deliveries in flight get the close deadline; then their connections are destroyed (the job retries them) */
+  async close (abandoned?: Abandoned): Promise<void> {
+    if (await settleWithin(this.agent.close())) return
+    abandoned?.('webhooks: deliveries in flight (retried from the queue)')
+    await this.agent.destroy()
+  }
 }

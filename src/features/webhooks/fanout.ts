@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../../clock.js'
 import type { Logger } from '../../logger.js'
+import { settleWithin, type Abandoned } from '../../store/closing.js'
 import type { KvStore } from '../../store/kv-store.js'
 import type { WebhookEvent, WebhookDelivery } from './delivery.js'
 import type { WebhookStore } from './store.js'
@@ -117,13 +118,11 @@ export class WebhookFanout {
     return out
   }
 
-  /** stops waking; waits up to 5 s for a pass under way (one stuck on an unreachable Redis is left behind) */
-  async close (): Promise<void> {
+  /** stops waking; waits up to the close deadline for a pass under way (one stuck on an unreachable Redis is left behind) */
+  async close (abandoned?: Abandoned): Promise<void> {
     this.#closed = true
     this.#unsubscribe?.()
     if (this.#timer !== null) clearInterval(this.#timer)
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([this.idle(), new Promise<void>(resolve => { timer = setTimeout(resolve, 5000) })])
-    clearTimeout(timer)
+    if (!(await settleWithin(this.idle()))) abandoned?.('webhooks: the fan-out pass under way')
   }
 }

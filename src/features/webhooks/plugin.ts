@@ -72,9 +72,9 @@ export async function webhooksFeature (app: FastifyInstance, { core, config, exp
   const fanout = !c.enabled ? null : new WebhookFanout(core.events.service.store, delivery, store, kv, clock, app.log, { pollMs: 1000 })
   if (fanout !== null) {
     app.addHook('onReady', async () => { fanout.start() })
-    app.addHook('preClose', async () => { await fanout.close() })
+    app.addHook('preClose', async () => { await fanout.close(core.abandoned) })
   }
-  app.addHook('onClose', async () => { await delivery.close() })
+  app.addHook('onClose', async () => { await delivery.close(core.abandoned) })
   expose({ endpoints, delivery, store, fanout })
   if (!c.enabled) {
     // a live gateway without the sealing key keeps every other feature: only the endpoints API is off, and says why

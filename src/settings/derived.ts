@@ -2,8 +2,8 @@
  * Files derived from the registry and the configuration table, for what cannot import them: the id vocabulary, the
  * README configuration table, the live env example and the package description (`npm run derive` writes them).
  */
-import { liveEnvExample, readmeTable } from '../settings/table.js'
-import { PROVIDERS } from './registry.js'
+import { liveEnvExample, readmeTable } from './table.js'
+import { PROVIDERS } from '../providers/registry.js'
 
 /** "A, B, C and D": every registered provider's name */
 export const PROVIDER_NAMES = PROVIDERS.map(m => m.name).join(', ').replace(/, ([^,]*)$/, ' and $1')

@@ -6,36 +6,37 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { LookupFunction } from 'node:net'
-import { SpeedClock, type Clock } from '../clock.js'
-import type { Config } from '../config.js'
-import { buildEvents, type EventsEngine } from '../events/build.js'
-import { caseObserver } from '../events/observer.js'
-import type { EventStore } from '../events/store.js'
-import type { JobRunner } from '../jobs/port.js'
-import type { GatewayMetrics } from '../metrics.js'
-import { buildProviders } from '../providers/build.js'
-import type { Core } from './core.js'
-import { PROVIDER_MODULES, STATUS_TABLES } from '../providers/registry.js'
-import { CaseService } from '../services/cases.js'
-import { Idempotency } from '../services/idempotency.js'
-import type { LookaheadOptions } from '../services/lookahead.js'
-import { CaseWriteService } from '../services/writes.js'
-import { buildTargets, type Targets } from '../features/targets/build.js'
-import { openCaseIndex } from '../features/targets/index-store.js'
-import { openVerificationStore, type VerificationStore } from '../features/verification/store.js'
-import { verificationCaseView } from '../features/verification/view.js'
-import { MilestoneOutcomeStats } from '../features/reporting/outcome-stats.js'
-import { RedisMilestoneStore } from '../features/reporting/redis-store.js'
-import { MemoryMilestoneStore, type MilestoneStore } from '../features/reporting/store.js'
-import { openSlaStore, type SlaStore } from '../features/sla/store.js'
-import { slaCaseView } from '../features/sla/view.js'
-import type { Sandbox } from '../simulators/sandbox.js'
-import { StatusEngine, type StatusOverrides } from '../status/engine.js'
-import { SharedCache } from '../store/cached.js'
-import { openCaseEnrichment } from './case-enrichment.js'
-import { StoreEpoch } from '../store/epoch.js'
-import type { KvStore } from '../store/kv-store.js'
-import { MemoryKvStore } from '../store/memory-kv-store.js'
+import { SpeedClock, type Clock } from './clock.js'
+import type { Config } from './config.js'
+import { buildEvents, type EventsEngine } from './events/build.js'
+import { caseObserver } from './events/observer.js'
+import type { EventStore } from './events/store.js'
+import type { JobRunner } from './jobs/port.js'
+import type { GatewayMetrics } from './metrics.js'
+import { buildProviders } from './providers/build.js'
+import type { Core } from './core/core.js'
+import { PROVIDER_MODULES, STATUS_TABLES } from './providers/registry.js'
+import { CaseService } from './services/cases.js'
+import { Idempotency } from './services/idempotency.js'
+import type { LookaheadOptions } from './services/lookahead.js'
+import { CaseWriteService } from './services/writes.js'
+import { buildTargets, type Targets } from './features/targets/build.js'
+import { openCaseIndex } from './features/targets/index-store.js'
+import { openVerificationStore, type VerificationStore } from './features/verification/store.js'
+import { verificationCaseView } from './features/verification/view.js'
+import { MilestoneOutcomeStats } from './features/reporting/outcome-stats.js'
+import { RedisMilestoneStore } from './features/reporting/redis-store.js'
+import { MemoryMilestoneStore, type MilestoneStore } from './features/reporting/store.js'
+import { openSlaStore, type SlaStore } from './features/sla/store.js'
+import { slaCaseView } from './features/sla/view.js'
+import type { Sandbox } from './simulators/sandbox.js'
+import { StatusEngine, type StatusOverrides } from './status/engine.js'
+import { SharedCache } from './store/cached.js'
+import { openCaseEnrichment } from './core/case-enrichment.js'
+import { StoreEpoch } from './store/epoch.js'
+import { settleWithin, type Abandoned } from './store/closing.js'
+import type { KvStore } from './store/kv-store.js'
+import { MemoryKvStore } from './store/memory-kv-store.js'
 
 /** What the caller may build itself (tests); everything else comes from the configuration. */
 export interface CoreOptions {
@@ -73,6 +74,7 @@ export interface BuiltCore extends Core {
 
 export async function buildCore (app: FastifyInstance, config: Config, metrics: GatewayMetrics, opts: CoreOptions): Promise<BuiltCore> {
   const { clock } = opts
+  const abandoned = closeReport(app)
   const unknownStatuses = new Map<string, number>()
   const statusEngine = new StatusEngine(STATUS_TABLES, opts.statusOverrides ?? config.statusOverrides, (provider, providerStatus) => {
     const key = `${provider}:${providerStatus ?? '(none)'}`
@@ -82,7 +84,7 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     if (seen === 0) app.log.warn({ provider, providerStatus }, 'provider status has no unified mapping; reported as unknown')
   })
   const sandbox = opts.sandbox ?? (config.sandbox ? await startSandbox(app, config, clock) : null)
-  const store = await openStore(app, config, clock, opts.store)
+  const store = await openStore(app, config, clock, opts.store, abandoned)
   const { providers, dispatchers, budgets } = await buildProviders(config, {
     observer: metrics.upstream,
     status: statusEngine,
@@ -91,7 +93,13 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     log: app.log,
     ...(sandbox === null ? {} : { sandbox: sandbox.endpoints })
   })
-  app.addHook('onClose', async () => { await Promise.all(dispatchers.map(d => d.close())) })
+  app.addHook('onClose', async () => {
+    await Promise.all(dispatchers.map(async d => {
+      if (await settleWithin(d.close())) return
+      abandoned('vendor calls still in flight (their connections were destroyed)')
+      await d.destroy()
+    }))
+  })
   const referenceCache = new SharedCache(store, clock, app.log, {
     ttlMs: config.referenceTtlMs, staleMs: config.referenceStaleMs, onOutcome: metrics.cacheOutcome
   })
@@ -104,6 +112,7 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     store,
     providers,
     metrics,
+    abandoned,
     ...(opts.eventStore === undefined ? {} : { eventStore: opts.eventStore }),
     ...(opts.jobs === undefined ? {} : { jobs: opts.jobs })
   })
@@ -168,30 +177,43 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
     slaStore,
     lookahead,
     ...(opts.webhookLookup === undefined ? {} : { webhookLookup: opts.webhookLookup }),
+    abandoned,
     closing: () => closing,
     beginShutdown: () => { closing = true }
   }
 }
 
+/**
+ * What the close gave up on: every close step has a deadline (a Redis that died or froze must not hold a shutdown,
+ * src/store/closing.ts) and names what it abandoned at it. Registered first, this hook runs last: one line for all.
+ */
+function closeReport (app: FastifyInstance): Abandoned {
+  const abandoned: string[] = []
+  app.addHook('onClose', async () => {
+    if (abandoned.length > 0) app.log.warn({ abandoned }, 'closed without waiting for everything: these were abandoned at their close deadline')
+  })
+  return what => { abandoned.push(what) }
+}
+
 /** Sandbox mode: the simulators on loopback ports, started here and closed with the app. */
 async function startSandbox (app: FastifyInstance, config: Config, clock: Clock): Promise<Sandbox> {
   // loaded on demand: a live gateway never holds the simulators' code (or ioredis without REDIS_URL) in memory
-  const { startSandbox } = await import('../simulators/sandbox.js')
+  const { startSandbox } = await import('./simulators/sandbox.js')
   // SANDBOX_SPEED: the simulators' cases move along that many times faster; new ones keep arriving (events to watch)
   const speed = config.events.sandboxSpeed
   const sandbox = await startSandbox(speed > 1 ? new SpeedClock(speed, clock) : clock)
-  const { startSandboxActivity } = await import('../simulators/activity.js')
+  const { startSandboxActivity } = await import('./simulators/activity.js')
   const stopActivity = speed > 1 ? startSandboxActivity(sandbox, 30_000, err => { app.log.debug({ err: err.message }, 'sandbox activity failed') }) : () => {}
   app.addHook('onClose', async () => { stopActivity(); await sandbox.close() })
   return sandbox
 }
 
 /** The key-value store: the caller's (tests), else Redis when REDIS_URL is set, else process memory. */
-async function openStore (app: FastifyInstance, config: Config, clock: Clock, given: KvStore | undefined): Promise<KvStore> {
+async function openStore (app: FastifyInstance, config: Config, clock: Clock, given: KvStore | undefined, abandoned: Abandoned): Promise<KvStore> {
   const store: KvStore = given ?? (config.redis === null
     ? new MemoryKvStore(clock)
-    : new (await import('../store/redis-kv-store.js')).RedisKvStore(config.redis, config.redisKeyPrefix === '' ? {} : { keyPrefix: config.redisKeyPrefix }))
-  if (given === undefined) app.addHook('onClose', async () => { await store.close() })
+    : new (await import('./store/redis-kv-store.js')).RedisKvStore(config.redis, config.redisKeyPrefix === '' ? {} : { keyPrefix: config.redisKeyPrefix }))
+  if (given === undefined) app.addHook('onClose', async () => { await store.close(abandoned) })
   if (store.waitReady !== undefined && !(await store.waitReady(2000))) {
     app.log.warn('Redis is not reachable at start; serving from process memory until it is')
   }
