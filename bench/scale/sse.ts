@@ -7,7 +7,7 @@ import { systemClock } from '../../src/clock.js'
 import type { Sandbox } from '../../src/simulators/sandbox.js'
 import { readyLine, startProcess, stopProcess } from '../procs.js'
 import { scaleCase, templates } from './cases.js'
-import { fmt, gateway, KEY, rssMb, type Row } from './env.js'
+import { cpuMs, fmt, gateway, KEY, rssMb, type Row } from './env.js'
 
 export async function sseSection (o: { redisUrl: string, prefix: string, sandbox: Sandbox, clients: number, events: number, ratePerSecond: number }): Promise<Row[]> {
   const gw = await gateway({ redisUrl: o.redisUrl, prefix: o.prefix, clock: systemClock, sandbox: o.sandbox })
@@ -31,6 +31,7 @@ export async function sseSection (o: { redisUrl: string, prefix: string, sandbox
         clients.exited.then(code => reject(new Error(`the stream clients exited (${code}) before they reported\n${clients.stderrTail()}`)), () => {})
       })
       const tag = `sse${process.pid}`
+      const c0 = cpuMs()
       const every = 1000 / o.ratePerSecond
       const t0 = performance.now()
       for (let k = 0; k < o.events; k++) {
@@ -42,9 +43,10 @@ export async function sseSection (o: { redisUrl: string, prefix: string, sandbox
       const r = await done
       clearTimeout(timer)
       const after = rssMb()
+      const cpuPerDelivery = (cpuMs() - c0) * 1000 / Math.max(1, r.received)
       const deliveries = o.clients * o.events
       return [
-        { section: 'SSE', metric: `delivery append → client p50 / p99 (${fmt(o.clients)} clients, ${o.events} events at ${o.ratePerSecond}/s)`, target: 'p99 ≤ 250 ms', measured: `${r.p50} / ${r.p99} ms (max ${r.max}); ${fmt(r.received)}/${fmt(deliveries)} delivered${r.failed > 0 ? `, ${r.failed} failed` : ''}`, met: r.p99 <= 250 && r.received === deliveries },
+        { section: 'SSE', metric: `delivery append → client p50 / p99 (${fmt(o.clients)} clients, ${o.events} events at ${o.ratePerSecond}/s)`, target: 'p99 ≤ 250 ms', measured: `${r.p50} / ${r.p99} ms (max ${r.max}); ${fmt(r.received)}/${fmt(deliveries)} delivered${r.failed > 0 ? `, ${r.failed} failed` : ''}; ${fmt(cpuPerDelivery, 1)} µs replica CPU per delivery`, met: r.p99 <= 250 && r.received === deliveries },
         { section: 'SSE', metric: 'replica RSS: before → clients connected → after the events', target: '', measured: `${fmt(before)} → ${fmt(connected)} → ${fmt(after)} MB (+${fmt(connected - before)} MB connected, ${fmt((connected - before) * 1024 / o.clients, 1)} KB per client)`, met: null }
       ]
     } finally {
