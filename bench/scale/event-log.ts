@@ -48,10 +48,18 @@ export async function eventLogSection (o: { redisUrl: string, prefix: string, cl
     const c0 = cpuMs()
     for (let step = 0; step < STEPS.length; step++) rates.push(await appendAll(observe(step), 0, o.cases))
     const cpuPerAppend = (cpuMs() - c0) * 1000 / (STEPS.length * o.cases)
+    const recorded = events
+    // the same cases observed again unchanged: what most observe steps of a watcher's sync are
+    const u0 = cpuMs()
+    const unchangedRate = await appendAll(observe(STEPS.length - 1), 0, o.cases)
+    const cpuPerUnchanged = (cpuMs() - u0) * 1000 / o.cases
     const rate = (STEPS.length * o.cases) / rates.reduce((a, r) => a + o.cases / r, 0)
     const ev = `${o.prefix}tgw:v1:{ev}:`
     const snap = await memoryOf(o.raw, `${ev}snap:${'*'}`)
-    const tl = await memoryOf(o.raw, `${ev}tl:${'*'}`)
+    // a timeline: a list per case (`line:`), or a stream per case (`tl:`) as written before
+    const lines = await memoryOf(o.raw, `${ev}line:${'*'}`)
+    const streams = await memoryOf(o.raw, `${ev}tl:${'*'}`)
+    const tl = { bytes: lines.bytes + streams.bytes }
     const ms = await settled(o.raw, `${o.prefix}tgw:v1:ms:*`)
     const open = await memoryOf(o.raw, `${ev}open`)
     const log = await memoryOf(o.raw, `${ev}log`)
@@ -63,7 +71,8 @@ export async function eventLogSection (o: { redisUrl: string, prefix: string, cl
     const trimmedRate = await appendAll(observe(0), o.cases, 2 * o.cases)
     const xlenAfter = await o.raw.xlen(`${ev}log`)
     return [
-      { section: 'event log', metric: `appends per second (observe step, ${CONCURRENCY} at a time, ${fmt(events)} events)`, target: '≥ 5,000/s', measured: `${fmt(rate)}/s (created ${fmt(rates[0]!)}, changed ${fmt(rates[1]!)}, terminal ${fmt(rates[2]!)}); ${fmt(cpuPerAppend)} µs CPU per append`, met: rate >= 5000 },
+      { section: 'event log', metric: `appends per second (observe step, ${CONCURRENCY} at a time, ${fmt(recorded)} events)`, target: '≥ 5,000/s', measured: `${fmt(rate)}/s (created ${fmt(rates[0]!)}, changed ${fmt(rates[1]!)}, terminal ${fmt(rates[2]!)}); ${fmt(cpuPerAppend)} µs CPU per append`, met: rate >= 5000 },
+      { section: 'event log', metric: 'observe steps of unchanged cases per second (a watcher\'s sync)', target: '', measured: `${fmt(unchangedRate)}/s; ${fmt(cpuPerUnchanged)} µs CPU each`, met: null },
       { section: 'event log', metric: `Redis per tracked case (${fmt(o.cases)} cases, 3 events each)`, target: '≤ 1.5 KB', measured: `${fmt(perCase / 1024, 2)} KB: snapshot ${fmt(snap.bytes / o.cases)} B, timeline ${fmt(tl.bytes / o.cases)} B, analytics row ${fmt(ms.bytes / o.cases)} B, open set ${fmt(open.bytes / o.cases)} B`, met: perCase <= 1536 },
       { section: 'event log', metric: 'global log per event (kept for the retention)', target: '', measured: `${fmt(log.bytes / Math.max(1, xlen))} B (${fmt(xlen)} entries)`, met: null },
       { section: 'event log', metric: 'appends per second while trimming (whole log past retention)', target: '', measured: `${fmt(trimmedRate)}/s; log ${fmt(xlen)} → ${fmt(xlenAfter)} entries`, met: null }
