@@ -62,9 +62,10 @@ export async function watcherSection (o: { redisUrl: string, prefix: string, clo
       rows.push({
         section: 'watcher',
         metric: `${id}: change → event p50 / p99 (${seen}/${r.changes} seen)`,
-        target: `p99 ≤ ${(kept + SLACK_MS) / 1000} s`,
+        // measured at the configured cadence (the replica's budgets are off); the calls row says whether it fits
+        target: `p99 ≤ ${(cadence[id]! + SLACK_MS) / 1000} s`,
         measured: `${fmt(percentile(r.delaysMs, 0.5) / 1000)} / ${fmt(p99 / 1000)} s`,
-        met: seen === r.changes && p99 <= kept + SLACK_MS
+        met: seen === r.changes && p99 <= cadence[id]! + SLACK_MS
       })
       rows.push({
         section: 'watcher',
