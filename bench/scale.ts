@@ -86,6 +86,8 @@ try {
     // each section's keys go when it ends: the next one's memory is its own
     await deleteKeys(raw, p)
     console.log(`  ${section} took ${((performance.now() - s0) / 1000).toFixed(1)} s`)
+    // each section's rows as soon as it ends: a later section that fails does not take them along
+    for (const r of rows.filter(x => x.section === rows.at(-1)?.section)) console.log(`  ${r.met === null ? '    ' : r.met ? 'PASS' : 'MISS'}  ${r.metric}: ${r.measured}`)
   }
 } finally {
   await sandbox?.close()
