@@ -16,7 +16,14 @@ import { PROVIDER_IDS, type ProviderId } from '../src/schemas/provider.js'
 import { Rng } from '../src/simulators/random.js'
 import type { Sandbox } from '../src/simulators/sandbox.js'
 
-export interface Sync { provider: ProviderId, at: number, calls: number, report: SyncReport }
+export interface Sync {
+  provider: ProviderId
+  at: number
+  calls: number
+  report: SyncReport
+  /** CPU of this process during the tick, ms (the simulators' too when they run in it); exact only with `sequential` */
+  cpuMs: number
+}
 
 export interface VendorResult {
   changes: number
@@ -41,6 +48,8 @@ export interface ScenarioOptions {
   /** cases not to pick (changed by an earlier run) */
   exclude: Set<string>
   stepMs?: number
+  /** the ticks due at one step run one after the other (so each tick's CPU is its own), not together */
+  sequential?: boolean
 }
 
 const norm = (s: string | null): string => (s ?? '').toLowerCase().replace(/[()]/g, '').trim().replace(/\s+/g, '_')
@@ -105,15 +114,20 @@ export async function runWatchScenario (o: ScenarioOptions): Promise<Record<Prov
       p.changedAt = o.clock.now()
     }
     // the jobs port fires each provider's tick every configured interval; one replica takes each tick
-    await Promise.all(PROVIDER_IDS.filter(p => t > 0 && t % intervals[p] === 0).map(async provider => {
+    const tick = async (provider: ProviderId): Promise<void> => {
       const replica = o.replicas[turn++ % o.replicas.length] as FastifyInstance
       const stats = o.sandbox.running[provider].sim.stats
       const before = stats.total()
+      const cpu = process.cpuUsage()
       const report = await replica.events.watcher.tick(provider)
       if (report === null) return
-      results[provider].syncs.push({ provider, at: o.clock.now() - start, calls: stats.total() - before, report })
+      const used = process.cpuUsage(cpu)
+      results[provider].syncs.push({ provider, at: o.clock.now() - start, calls: stats.total() - before, report, cpuMs: (used.user + used.system) / 1000 })
       longest = Math.max(longest, report.intervalMs)
-    }))
+    }
+    const due = PROVIDER_IDS.filter(p => t > 0 && t % intervals[p] === 0)
+    if (o.sequential === true) for (const provider of due) await tick(provider)
+    else await Promise.all(due.map(tick))
   }
 
   const events: CaseEvent[] = []

@@ -1,9 +1,15 @@
 /**
  * The event log on Redis Streams. One Lua script is the compare-and-record step: snapshot fingerprint compare →
- * sequence increment → XADD to the log (trimmed by time with MINID) → XADD of the same entry id to the case's
- * timeline, all atomic, so replicas that see the same change record it once. One dedicated connection per process
- * tails the log with XREAD BLOCK and fans new entries out to the subscribers (SSE clients, other features).
+ * sequence increment → XADD to the log (trimmed by time with MINID) → the same entry, under the same id, pushed to the
+ * case's timeline, all atomic, so replicas that see the same change record it once. One dedicated connection per
+ * process tails the log with XREAD BLOCK and fans new entries out to the subscribers (SSE clients, other features).
+ *
+ * A case's timeline is a Redis list, not a stream (ADR 0049): Redis gives every new stream a listpack of
+ * stream-node-max-bytes (4 KB) up front, so a stream per case cost ~4.7 KB whatever it held. Its entries carry the case
+ * deflated against a fixed dictionary (`z`), trimmed by time from the head. Timelines written before as streams are
+ * still read, under their old key, until they expire.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import type { Cluster, Redis } from 'ioredis'
 import type { RedisTarget } from '../store/redis-kv-store.js'
 import type { Logger } from '../logger.js'
@@ -14,21 +20,39 @@ import { eventKeys } from '../store/keys.js'
 import { closeRedisClient, settleWithin, type Abandoned } from '../store/closing.js'
 import { createRedisClient, waitForReady } from '../store/redis-kv-store.js'
 import type { Clock } from '../clock.js'
-import { caseFingerprint, caseOfTargetEvent, gatewayEventOf, matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
+import { caseFingerprint, caseOfTargetEvent, compareIds, gatewayEventOf, matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
 
 /*
- * KEYS: snapshot, log, timeline, open-cases zset, snapshot counts, expiring zset, epoch
+ * A timeline list's entries older than the MINID ARGV (`<ms>-0`) are popped from its head (oldest first; at most 100 a
+ * call, the next append goes on). An entry is the JSON array [entry id, field, value, ...].
+ */
+const TRIM_LINE = `
+local function trimLine(key, minid)
+  local min = tonumber(string.match(minid, '^(%d+)'))
+  for _ = 1, 100 do
+    local head = redis.call('LINDEX', key, 0)
+    if not head then return end
+    local ms = tonumber(string.match(head, '^%["(%d+)%-'))
+    if ms == nil or ms >= min then return end
+    redis.call('LPOP', key)
+  end
+end
+`
+
+/*
+ * KEYS: snapshot, log, timeline list, open-cases zset, snapshot counts, expiring zset, epoch
  * ARGV: 1 fp, 2 status, 3 providerStatus ('' = null), 4 terminal 1|0, 5 updatedAt ('' = null), 6 createdAt,
  *       7 createdAt ms, 8 silentIfNew 1|0, 9 observedAt, 10 via, 11 case JSON, 12 provider, 13 case id,
  *       14 log MINID, 15 timeline MINID, 16 timeline/snapshot TTL ms, 17 the epoch this process holds ('' = none yet),
- *       18 now ms, 19 gapSince ms ('' = none; a status change of a snapshot last changed before it is flagged, isGap())
+ *       18 now ms, 19 gapSince ms ('' = none; a status change of a snapshot last changed before it is flagged, isGap()),
+ *       20 the case deflated (packCase), what the timeline keeps instead of ARGV[11]
  * Returns false (unchanged or silent) or {entry id, entry fields}; an error when the stored epoch is not ARGV[17]
  * (the store lost its data, or another replica began a new epoch this one has not seen yet).
  * The rules are decide() of store.ts.
  * A terminal snapshot expires; the expiring zset holds when (Redis TIME, the clock PEXPIRE uses), so SWEEP can take
  * it off the counts. A case whose expired snapshot the sweep has not taken off yet is still counted: not counted again.
  */
-const OBSERVE = `
+const OBSERVE = TRIM_LINE + `
 if ARGV[17] ~= '' and redis.call('GET', KEYS[7]) ~= ARGV[17] then return redis.error_reply('TGW_EPOCH the stored epoch changed') end
 local s = redis.call('HMGET', KEYS[1], 'fp', 'seq', 'st', 'ps', 'term', 'ua', 'at')
 if s[1] == ARGV[1] then return false end
@@ -65,7 +89,11 @@ local pps = s[4] or ''
 local gap = (not new) and ARGV[19] ~= '' and typ ~= 'case.updated' and tonumber(s[7] or '0') < tonumber(ARGV[19])
 local fields = {'t', typ, 'g', gap and '1' or '0', 'q', seq, 'pn', new and '1' or '0', 'pst', pst, 'pps', pps, 'oa', occ, 'ob', ARGV[9], 'ov', ARGV[10], 'c', ARGV[11], 'ep', ARGV[17]}
 local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[14], '*', unpack(fields))
-redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[15], id, unpack(fields))
+local line = {id, unpack(fields)}
+line[20] = 'z'
+line[21] = ARGV[20]
+redis.call('RPUSH', KEYS[3], cjson.encode(line))
+trimLine(KEYS[3], ARGV[15])
 redis.call('PEXPIRE', KEYS[3], ARGV[16])
 keep(seq)
 return {id, fields}
@@ -76,11 +104,12 @@ return {id, fields}
  * else the log again). ARGV: 1 marker TTL ms, 2 log MINID, 3 timeline MINID ('' = no timeline), 4 timeline TTL ms, 5.. the entry fields. The marker (SET NX)
  * makes a second append of the same occurrence record nothing. Returns false (recorded before) or the entry id.
  */
-const APPEND = `
+const APPEND = TRIM_LINE + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return false end
 local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[2], '*', unpack(ARGV, 5))
 if ARGV[3] ~= '' then
-  redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[3], id, unpack(ARGV, 5))
+  redis.call('RPUSH', KEYS[3], cjson.encode({id, unpack(ARGV, 5)}))
+  trimLine(KEYS[3], ARGV[3])
   redis.call('PEXPIRE', KEYS[3], ARGV[4])
 end
 return id
@@ -109,6 +138,27 @@ const SWEEP_BATCH = 5000
 type Fields = string[]
 type Entry = [string, Fields]
 
+/**
+ * The dictionary a timeline's case is deflated against: the keys and the usual values of a canonical case, so even
+ * the first case of a timeline compresses (~900 → ~250 bytes). Entries name it by their field (`z`): never edit it;
+ * a better one goes under a new field name, and `z` stays readable.
+ */
+const CASE_DICTIONARY = Buffer.from('{"id":"","provider":"","providerCaseId":"","target":{"type":"domain","value":"https://",' +
+  '"domain":"","host":"","hostUnicode":"","registrableDomain":"","publicSuffix":"com","canonicalUrl":null,"submitted":"https://"},' +
+  '"status":"in_progress","terminal":false,"providerStatus":"In Progress","brand":{"id":null,"name":""},"threat":{"class":"phishing",' +
+  '"name":null,"platform":null},"reportedBy":null,"createdAt":"2026-","updatedAt":null,"links":{"self":"/v1/cases/","provider":null},' +
+  '"verification":{"state":"not_checked","firstSeenLiveAt":null,"lastSeenLiveAt":null,"downSince":null,"verifiedDownAt":null,' +
+  '"lastCheckedAt":null,"nextCheckAt":null,"checks":0,"relatedCaseIds":[]}}')
+
+export const packCase = (json: string): string => deflateRawSync(json, { dictionary: CASE_DICTIONARY, level: 1 }).toString('base64')
+export const unpackCase = (packed: string): string => inflateRawSync(Buffer.from(packed, 'base64'), { dictionary: CASE_DICTIONARY }).toString('utf8')
+
+/** a timeline list's entry: [id, field, value, ...] (numbers as the script encoded them) */
+function lineEntry (raw: string): Entry {
+  const [id, ...fields] = JSON.parse(raw) as Array<string | number>
+  return [String(id), fields.map(String)]
+}
+
 function toEvent (id: string, fields: Fields): Event {
   const f: Record<string, string> = {}
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string
@@ -123,7 +173,7 @@ function toEvent (id: string, fields: Fields): Event {
     occurredAt: f.oa === '' || f.oa === undefined ? null : f.oa,
     observedAt: f.ob as string,
     observedVia: f.ov as ObservedVia,
-    case: JSON.parse(f.c as string) as Case,
+    case: JSON.parse(f.c ?? unpackCase(f.z as string)) as Case,
     previous: f.pn === '1' ? null : { status: f.pst as UnifiedStatus, providerStatus: f.pps === '' || f.pps === undefined ? null : f.pps },
     sequence: Number(f.q),
     epoch: f.ep ?? '',
@@ -171,12 +221,17 @@ export class RedisEventStore implements EventStore {
   async observe ({ case: c, via, silentIfNew, gapSince }: ObserveInput): Promise<CaseEvent | null> {
     const now = this.o.clock.now()
     const k = this.#keys
+    const fp = caseFingerprint(c)
+    // most observe steps (a watcher's sync reads every open case) find the case unchanged: one HGET tells, so only a
+    // change pays for the case's serialisation, its deflate and the script (which compares again, atomically)
+    if (await this.client.hget(k.snapshot(c.id), 'fp') === fp) return null
+    const json = JSON.stringify(c)
     const args = [
-      k.snapshot(c.id), k.log, k.timeline(c.id), k.open, k.counts, k.expiring, k.epoch,
-      caseFingerprint(c), c.status, c.providerStatus ?? '', c.terminal ? '1' : '0', c.updatedAt ?? '', c.createdAt,
-      Date.parse(c.createdAt), silentIfNew ? '1' : '0', new Date(now).toISOString(), via, JSON.stringify(c), c.provider, c.id,
+      k.snapshot(c.id), k.log, k.line(c.id), k.open, k.counts, k.expiring, k.epoch,
+      fp, c.status, c.providerStatus ?? '', c.terminal ? '1' : '0', c.updatedAt ?? '', c.createdAt,
+      Date.parse(c.createdAt), silentIfNew ? '1' : '0', new Date(now).toISOString(), via, json, c.provider, c.id,
       minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs,
-      this.#epoch ?? '', now, gapSince ?? ''
+      this.#epoch ?? '', now, gapSince ?? '', packCase(json)
     ]
     const entry = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
     return entry === null ? null : toEvent(entry[0], entry[1].map(String)) as CaseEvent
@@ -187,7 +242,7 @@ export class RedisEventStore implements EventStore {
     const observedAt = new Date(now).toISOString()
     const append = (this.client as unknown as { tgwAppend: (...args: Array<string | number>) => Promise<string | null> }).tgwAppend
     const about = caseOfTargetEvent(input)
-    const id = await append.call(this.client, this.#keys.once(input.key), this.#keys.log, about === null ? this.#keys.log : this.#keys.timeline(about.caseId),
+    const id = await append.call(this.client, this.#keys.once(input.key), this.#keys.log, about === null ? this.#keys.log : this.#keys.line(about.caseId),
       this.o.retention.retentionMs, minId(now - this.o.retention.retentionMs), about === null ? '' : minId(now - this.o.retention.timelineRetentionMs),
       this.o.retention.timelineRetentionMs,
       't', input.type, 'oa', input.occurredAt, 'ob', observedAt, 'ov', 'gateway', 'd', JSON.stringify(input.data))
@@ -213,9 +268,30 @@ export class RedisEventStore implements EventStore {
     return { items, next }
   }
 
+  /** a case's timeline: the entries of a stream written before the list (ADR 0049), then the list's, after `after` */
+  async #timelineRange (caseId: string, after: string | null, limit: number, filter: EventFilter, scanLimit: number): Promise<EventRead> {
+    const [old, line] = await Promise.all([
+      this.client.xrange(this.#keys.timeline(caseId), after === null ? '-' : `(${after}`, '+', 'COUNT', scanLimit) as Promise<Entry[]>,
+      this.client.lrange(this.#keys.line(caseId), 0, -1)
+    ])
+    const items: Event[] = []
+    let next = after
+    let scanned = 0
+    const entries = [...old, ...line.map(lineEntry).filter(([id]) => after === null || compareIds(id, after) > 0)]
+    for (const [id, fields] of entries) {
+      if (items.length >= limit || scanned >= scanLimit) break
+      scanned++
+      next = id
+      const e = toEvent(id, fields)
+      if (matchesFilter(e, filter)) items.push(e)
+    }
+    return { items, next }
+  }
+
   async read (after: string | null, limit: number, filter: EventFilter, scanLimit = Math.max(1000, limit * 20)): Promise<EventRead> {
-    const key = filter.caseId === undefined ? this.#keys.log : this.#keys.timeline(filter.caseId)
-    return await this.#range(key, after, limit, filter, scanLimit)
+    return filter.caseId === undefined
+      ? await this.#range(this.#keys.log, after, limit, filter, scanLimit)
+      : await this.#timelineRange(filter.caseId, after, limit, filter, scanLimit)
   }
 
   async oldestId (): Promise<string | null> {
@@ -224,13 +300,19 @@ export class RedisEventStore implements EventStore {
   }
 
   async newestId (caseId?: string): Promise<string | null> {
-    const [last] = await this.client.xrevrange(caseId === undefined ? this.#keys.log : this.#keys.timeline(caseId), '+', '-', 'COUNT', 1) as Entry[]
+    if (caseId === undefined) return await this.#newestOf(this.#keys.log)
+    const [line, old] = await Promise.all([this.client.lindex(this.#keys.line(caseId), -1), this.#newestOf(this.#keys.timeline(caseId))])
+    return line === null ? old : lineEntry(line)[0]
+  }
+
+  async #newestOf (stream: string): Promise<string | null> {
+    const [last] = await this.client.xrevrange(stream, '+', '-', 'COUNT', 1) as Entry[]
     return last?.[0] ?? null
   }
 
   async timeline (caseId: string, after: string | null, limit: number): Promise<EventRead<TimelineEvent>> {
     // a timeline holds the case's events and the target events about it
-    return await this.#range(this.#keys.timeline(caseId), after, limit, {}, limit) as EventRead<TimelineEvent>
+    return await this.#timelineRange(caseId, after, limit, {}, limit) as EventRead<TimelineEvent>
   }
 
   async subscribe (listener: (event: Event) => void): Promise<() => void> {

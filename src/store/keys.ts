@@ -58,6 +58,7 @@ export const eventKeys = (prefix: string): {
   epoch: string,
   snapshot: (caseId: string) => string,
   timeline: (caseId: string) => string,
+  line: (caseId: string) => string,
   once: (key: string) => string
 } => ({
   log: `${prefix}${PREFIX}{ev}:log`,
@@ -69,7 +70,10 @@ export const eventKeys = (prefix: string): {
   /** the store epoch as the event log holds it (written at first start, never expires) */
   epoch: `${prefix}${PREFIX}{ev}:epoch`,
   snapshot: (caseId) => `${prefix}${PREFIX}{ev}:snap:${caseId}`,
+  /** a case's timeline as first written, a Redis Stream: read until its last entries pass the timeline retention */
   timeline: (caseId) => `${prefix}${PREFIX}{ev}:tl:${caseId}`,
+  /** a case's timeline, a list of entries (ADR 0049) */
+  line: (caseId) => `${prefix}${PREFIX}{ev}:line:${caseId}`,
   /** the marker of an appended event of the gateway itself (one occurrence, one event) */
   once: (key) => `${prefix}${PREFIX}{ev}:once:${key}`
 })

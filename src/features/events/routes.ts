@@ -40,6 +40,16 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
   }, async (req) => await events.list(req.query))
 
   const streams = new Set<{ end: () => void, beat: () => void }>()
+  // the subscription hands every stream the same event object: its SSE message is built once, not once per client
+  const frames = new WeakMap<Event, string>()
+  const frameOf = (e: Event): string => {
+    let frame = frames.get(e)
+    if (frame === undefined) {
+      frame = `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`
+      frames.set(e, frame)
+    }
+    return frame
+  }
   const heartbeat = setInterval(() => { for (const s of streams) s.beat() }, heartbeatMs)
   heartbeat.unref()
   app.addHook('preClose', async () => {
@@ -86,7 +96,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       if (last !== null && compareIds(e.id, last) <= 0) return
       last = e.id
       if (!matchesFilter(e, filter)) return
-      raw.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)
+      raw.write(frameOf(e))
       if (raw.writableLength > MAX_BUFFERED_BYTES) stream.end()
     }
     const stream = {
