@@ -3299,12 +3299,12 @@ export interface components {
          *         "dryRun": false,
          *         "escalation": null,
          *         "failover": {
-         *           "caseId": "bforeai:71244",
-         *           "provider": "bforeai",
+         *           "caseId": "cloudflare:3c4ffd020f5bd14dcc31",
+         *           "provider": "cloudflare",
          *           "cancelledOriginal": false
          *         },
          *         "relatedCaseIds": [
-         *           "bforeai:71244"
+         *           "cloudflare:3c4ffd020f5bd14dcc31"
          *         ]
          *       }
          *     }
