@@ -38,9 +38,7 @@ export async function waitForReady (client: Redis | Cluster, ms: number): Promis
 
 /**
  * ioredis adapter with fail-fast options: no offline queue (a command while disconnected fails at once instead of
- * waiting), a short command timeout, one retry per request. Reconnects in the background. Auto-pipelining: the
- * commands a request issues in one turn of the event loop (a page's index writes, a case read's lookups) leave in one
- * socket write instead of one each; on loopback every write is a system call that also runs Redis's side of TCP.
+ * waiting), a short command timeout, one retry per request. Reconnects in the background.
  */
 export class RedisKvStore implements KvStore {
   readonly kind = 'redis' as const
@@ -55,7 +53,6 @@ export class RedisKvStore implements KvStore {
       connectTimeout: 2000,
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 100, 2000),
-      enableAutoPipelining: true,
       ...opts
     }
     this.client = createRedisClient(target, options)
