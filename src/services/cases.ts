@@ -90,7 +90,8 @@ export class CaseService {
       sinceMs: filters.since === undefined ? null : Date.parse(filters.since)
     }, signal, log)
     const items = page.items.map(row => row.toCase())
-    for (const view of this.#views) if (view.page !== undefined) await view.page(items, signal)
+    // each view reads its own store and sets its own block: side by side, so a slow store costs one timeout, not one per view
+    await Promise.all(this.#views.map(async view => { if (view.page !== undefined) await view.page(items, signal) }))
     const states = filters.verification
     const sla = filters.sla
     return {
@@ -116,7 +117,7 @@ export class CaseService {
       const detail = await this.#providers.withContext(parsed.provider, signal, log, async ctx => await connector.getCase(parsed.providerCaseId, opts, ctx))
       this.#observer?.seen(detail, 'read', false)
       const answer = recorded === null ? detail : { ...detail, history: mergeHistory(detail.history, await recorded) }
-      for (const view of this.#views) if (view.detail !== undefined) await view.detail(answer, signal)
+      await Promise.all(this.#views.map(async view => { if (view.detail !== undefined) await view.detail(answer, signal) }))
       return answer
     } catch (err) {
       if (err instanceof ConnectorError) {
