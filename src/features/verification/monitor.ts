@@ -42,6 +42,8 @@ export interface MonitorOptions {
 }
 
 const VENDOR_DOWN: ReadonlySet<string> = new Set(['mitigated', 'taken_down'])
+/** the vendor finished the case without a takedown: an open case's verification ends */
+const VENDOR_CLOSED: ReadonlySet<string> = new Set(['closed', 'cancelled', 'failed'])
 const CLAIM_MS = 60_000
 /** how long a replica acting on a re-emergence holds it before another may retry (MonitorOptions.actLeaseMs) */
 const ACT_LEASE_MS = 30_000
@@ -137,7 +139,7 @@ export class VerificationMonitor {
     const v = await this.#update(caseId, cur => {
       firstClaim = false
       if (cur === null) return null
-      const said = vendorSaid(cur, VENDOR_DOWN.has(status), now)
+      const said = vendorSaid(cur, VENDOR_CLOSED.has(status) ? 'closed' : VENDOR_DOWN.has(status), now)
       const next = said === cur && cur.vendorStatus === status ? cur : { ...said, vendorStatus: status }
       if (next === cur) return null
       firstClaim = (cur.vendorClaimedAt ?? null) === null && (next.vendorClaimedAt ?? null) !== null
