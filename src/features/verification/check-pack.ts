@@ -4,7 +4,25 @@
  * of their bytes, and the DNS answer, redirects and TLS only when there are any. Unpacked it is exactly the `Check`
  * the API answers. A history entry written before the packed form (a JSON object) still reads as it was.
  */
-import type { Check } from './store.js'
+
+/** A probe as the API shows it: what was seen, never the page body. */
+export interface Check {
+  id: string
+  caseId: string
+  at: string
+  outcome: 'live' | 'down' | 'blocked' | 'unknown' | 'unprobeable'
+  reason: string
+  url: string | null
+  dns: { code: string, addresses: string[], cnames: string[] } | null
+  redirects: Array<{ url: string, status: number | null }>
+  finalStatus: number | null
+  tls: { issuer: string | null, validTo: string | null, error: string | null } | null
+  bodySha256: string | null
+  fingerprint: string | null
+  title: string | null
+  bytes: number
+  durationMs: number
+}
 
 const OUTCOMES: ReadonlyArray<Check['outcome']> = ['live', 'down', 'blocked', 'unknown', 'unprobeable']
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/

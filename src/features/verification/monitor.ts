@@ -9,6 +9,7 @@ import type { Clock } from '../../clock.js'
 import type { TargetType } from '../../schemas/common.js'
 import { classify, type Signature, type Verdict } from './classify.js'
 import { probed, start, vendorSaid, type LifecycleSettings, type TargetEvent, type Verification } from './lifecycle.js'
+import { outcomeShard } from './outcome-row.js'
 import { probeUrls, type Observation } from './probe.js'
 import type { Check, VerificationStore } from './store.js'
 
@@ -124,9 +125,15 @@ export class VerificationMonitor {
       : { next: { ...cur, relatedCaseIds: [...(cur.relatedCaseIds ?? []), relatedId] }, events: [] })
   }
 
-  /** case.created: the baseline probe is due now (an email/phone/social target is unprobeable at once). */
+  /**
+   * case.created: the baseline probe is due now (an email/phone/social target is unprobeable at once). A case whose
+   * record expired (its verification ended VERIFY_RETENTION_DAYS ago) is not started again: a new record would
+   * overwrite the outcome row the analytics keep for it.
+   */
   async track (c: { id: string, provider: string, target: { type: TargetType, value: string }, createdAt: string }): Promise<Verification | null> {
     const now = this.#o.clock.now()
+    const shard = outcomeShard({ provider: c.provider, reportedAt: Date.parse(c.createdAt) })
+    if (shard !== null && await this.#o.store.retired(c.id, shard)) return null
     const probeable = Array.isArray(probeUrls(c.target.type, c.target.value))
     return await this.#update(c.id, cur => cur !== null ? null : { next: start({ ...c, reportedAt: Date.parse(c.createdAt) }, probeable, now), events: [] })
   }

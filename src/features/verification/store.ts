@@ -10,28 +10,11 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../clock.js'
 import type { KvStore } from '../../store/kv-store.js'
-import { packCheck, unpackCheck } from './check-pack.js'
+import { packCheck, unpackCheck, type Check } from './check-pack.js'
 import type { Verification } from './lifecycle.js'
 import { encodeOutcome, OUTCOME_ROW_BYTES, outcomeShard } from './outcome-row.js'
 
-/** A probe as the API shows it: what was seen, never the page body. */
-export interface Check {
-  id: string
-  caseId: string
-  at: string
-  outcome: 'live' | 'down' | 'blocked' | 'unknown' | 'unprobeable'
-  reason: string
-  url: string | null
-  dns: { code: string, addresses: string[], cnames: string[] } | null
-  redirects: Array<{ url: string, status: number | null }>
-  finalStatus: number | null
-  tls: { issuer: string | null, validTo: string | null, error: string | null } | null
-  bodySha256: string | null
-  fingerprint: string | null
-  title: string | null
-  bytes: number
-  durationMs: number
-}
+export type { Check } from './check-pack.js'
 
 /** defaults of VERIFY_HISTORY_LIMIT and VERIFY_RETENTION_DAYS */
 export const HISTORY_LIMIT = 50
@@ -61,6 +44,8 @@ export interface VerificationStore {
   addCheck: (check: Check) => Promise<void>
   /** newest first */
   checks: (caseId: string, offset: number, limit: number) => Promise<{ items: Check[], total: number }>
+  /** the case has an outcome row in `shard` and no record: its verification ended and its retention passed */
+  retired: (caseId: string, shard: string) => Promise<boolean>
   /** the shards holding outcome rows (`<provider>:<YYYY-MM>`) */
   outcomeShards: () => Promise<string[]>
   /** per named shard (same order), its outcome rows concatenated (OUTCOME_ROW_BYTES each, in no order; empty when unknown) */
@@ -130,6 +115,10 @@ export class MemoryVerificationStore implements VerificationStore {
       }
     }
     row.copy(s.buf, slot * OUTCOME_ROW_BYTES)
+  }
+
+  async retired (caseId: string, shard: string): Promise<boolean> {
+    return await this.get(caseId) === null && (this.#outcomes.get(shard)?.slots.has(caseId) ?? false)
   }
 
   async outcomeShards (): Promise<string[]> { return [...this.#outcomes.keys()] }
@@ -276,6 +265,11 @@ export class RedisVerificationStore implements VerificationStore {
       this.#client.llen(K.history(caseId))
     ])
     return { items: items.map(raw => unpackCheck(caseId, raw)), total }
+  }
+
+  async retired (caseId: string, shard: string): Promise<boolean> {
+    const [record, row] = await Promise.all([this.#client.exists(K.record(caseId)), this.#client.hexists(K.outcomeSlots(shard), caseId)])
+    return record === 0 && row === 1
   }
 
   async outcomeShards (): Promise<string[]> {

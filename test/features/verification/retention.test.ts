@@ -229,7 +229,16 @@ describe('retention once verification ends', () => {
     const shards = await store.outcomeShards()
     expect(shards.length).toBeGreaterThan(0)
     for (const s of shards) expect(await raw.pttl(`${prefix}tgw:v1:verify:{vf}:outcome-rows:${s}`)).toBe(-1)
-    expect((await store.outcomeRows(shards)).some(b => b.length > 0)).toBe(true)
+    const rows = await store.outcomeRows(shards)
+    expect(rows.some(b => b.length > 0)).toBe(true)
+
+    // the retention passes (the keys go as their TTL would take them): a status change of the case later does not
+    // start its verification again, so its outcome row keeps what the probes saw
+    await raw.unlink(record(id), history(id))
+    const c = { id, provider: 'netcraft', target: { type: 'url' as const, value: 'http://ret-one.test:{port}/login' }, createdAt: new Date(v.reportedAt).toISOString() }
+    expect(await monitor.track(c)).toBeNull()
+    expect(await store.get(id)).toBeNull()
+    expect(await store.outcomeRows(shards)).toEqual(rows)
   })
 
   it('a case the vendor closed stops being probed and expires; reopened, it is probed again and kept', async () => {
@@ -272,5 +281,6 @@ describe('retention once verification ends', () => {
     expect(await store.get('m1')).not.toBeNull()
     clock.advance(1)
     expect(await store.get('m1')).toBeNull()
+    expect(await store.retired('m1', `netcraft:${new Date(v.reportedAt).toISOString().slice(0, 7)}`)).toBe(true)
   })
 })
