@@ -126,7 +126,7 @@ export async function buildCore (app: FastifyInstance, config: Config, metrics: 
   const targets = buildTargets(config.targets, {
     store, caseEnrichment, clock, log: app.log, sandbox: config.sandbox, ...(sandbox?.rdap === undefined ? {} : { sandboxRdap: sandbox.rdap }), ...(opts.resolve === undefined ? {} : { resolve: opts.resolve })
   })
-  const verificationStore = openVerificationStore(store, clock)
+  const verificationStore = openVerificationStore(store, clock, { historyLimit: config.verify.historyLimit, retentionMs: config.verify.retentionDays * 86_400_000 })
   const slaStore = openSlaStore(store, clock)
   const cases = new CaseService(providers, config.gatewaySecret, {
     views: [targets.view, verificationCaseView({ store: verificationStore, log: app.log }), slaCaseView({ store: slaStore, policy: config.sla.policy, clock, log: app.log })],

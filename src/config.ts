@@ -120,6 +120,10 @@ export interface VerifyConfig {
   confirmProbes: number
   confirmSpacingMs: number
   monitorDays: number
+  /** checks kept per case (VERIFY_HISTORY_LIMIT) */
+  historyLimit: number
+  /** days a case's record and checks are kept once its verification ended (VERIFY_RETENTION_DAYS) */
+  retentionDays: number
   onReappear: 'event' | 'reopen' | 'resubmit'
   openIntervalMs: number
   probesPerMinute: number
@@ -301,6 +305,8 @@ export function loadConfig (env: Env = process.env): Config {
       confirmProbes: read(VERIFY.VERIFY_CONFIRM_PROBES),
       confirmSpacingMs: read(VERIFY.VERIFY_CONFIRM_SPACING),
       monitorDays: read(VERIFY.VERIFY_MONITOR_DAYS),
+      historyLimit: read(VERIFY.VERIFY_HISTORY_LIMIT),
+      retentionDays: read(VERIFY.VERIFY_RETENTION_DAYS),
       onReappear: read(VERIFY.VERIFY_ON_REAPPEAR),
       openIntervalMs: read(VERIFY.VERIFY_OPEN_INTERVAL_MS),
       probesPerMinute: read(VERIFY.VERIFY_PROBES_PER_MINUTE),

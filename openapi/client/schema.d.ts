@@ -841,7 +841,7 @@ export interface paths {
         };
         /**
          * The probe history of a case, newest first
-         * @description What the gateway's own probes of the target saw (DNS, redirects, status, TLS, page digest and title; never the page itself), with the case's verification state. `not_checked` with no items for a case the gateway has not probed.
+         * @description What the gateway's own probes of the target saw (DNS, redirects, status, TLS, page digest and title; never the page itself), with the case's verification state: the newest VERIFY_HISTORY_LIMIT checks, kept VERIFY_RETENTION_DAYS after the case's verification ends. `not_checked` with no items for a case the gateway has not probed (or whose retention passed).
          */
         get: operations["listCaseChecks"];
         put?: never;

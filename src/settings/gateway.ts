@@ -111,6 +111,8 @@ export const VERIFY = declare('verification', {
   VERIFY_CONFIRM_PROBES: int({ default: 3, min: 1, max: 50, description: 'consecutive down or blocked probes that confirm a vendor\'s takedown' }),
   VERIFY_CONFIRM_SPACING: custom(parseOneWait, { default: { value: 600_000 }, show: ms => showSchedule([ms]), description: 'wait between confirmation probes: ms, or with a unit such as 10m (at least 1s)' }),
   VERIFY_MONITOR_DAYS: int({ default: 7, min: 1, max: 90, description: 'days a verified takedown is watched for re-emergence before it is stayed_down' }),
+  VERIFY_HISTORY_LIMIT: int({ default: 50, min: 1, max: 1000, description: 'probe results (checks) kept per case, newest first; an older one is dropped as a new one is kept' }),
+  VERIFY_RETENTION_DAYS: int({ default: 90, min: 1, max: 3650, description: 'days a case\'s verification record and checks are kept after its verification ends (stayed_down, or the vendor closed the case); the analytics outcome rows stay' }),
   VERIFY_ON_REAPPEAR: oneOf(['event', 'reopen', 'resubmit'], { default: 'event', description: 'what a re-emergence does: event, reopen or resubmit' }),
   VERIFY_OPEN_INTERVAL_MS: int({ default: 21_600_000, min: 60_000, max: 7 * DAY_MS, description: 'probe cadence of an open case' }),
   VERIFY_PROBES_PER_MINUTE: int({ default: 120, min: 1, max: 100_000, description: 'probes one replica starts per minute at most' }),

@@ -123,9 +123,18 @@ export function start (c: { id: string, provider: string, target: { type: Target
   }
 }
 
-/** The vendor's status changed: mitigated/taken_down starts a confirmation run, an open status ends any run. */
-export function vendorSaid (v: Verification, vendorDown: boolean, now: number): Verification {
+/**
+ * The vendor's status changed: mitigated/taken_down starts a confirmation run, an open status ends any run (and
+ * starts probing again a case its vendor had closed), a closed one (`closed`, `cancelled`, `failed`) ends the
+ * verification of an open case (a confirmation run or monitoring already under way goes on to its end).
+ */
+export function vendorSaid (v: Verification, vendorDown: boolean | 'closed', now: number): Verification {
   if (v.phase === 'done' && v.state === 'unprobeable') return v
+  if (vendorDown === 'closed') {
+    if (v.phase !== 'open') return v
+    return { ...v, phase: 'done', run: { down: 0, live: 0 }, nextCheckAt: null }
+  }
+  if (!vendorDown && v.phase === 'done' && v.state !== 'stayed_down') return { ...v, phase: 'open', nextCheckAt: now }
   if (vendorDown) {
     if (v.vendorDownAt !== null) return v
     return { ...v, vendorDownAt: now, vendorClaimedAt: v.vendorClaimedAt ?? now, phase: 'confirming', run: { down: 0, live: 0 }, nextCheckAt: now, disputed: false }

@@ -9,6 +9,7 @@ import type { Clock } from '../../clock.js'
 import type { TargetType } from '../../schemas/common.js'
 import { classify, type Signature, type Verdict } from './classify.js'
 import { probed, start, vendorSaid, type LifecycleSettings, type TargetEvent, type Verification } from './lifecycle.js'
+import { outcomeShard } from './outcome-row.js'
 import { probeUrls, type Observation } from './probe.js'
 import type { Check, VerificationStore } from './store.js'
 
@@ -42,6 +43,8 @@ export interface MonitorOptions {
 }
 
 const VENDOR_DOWN: ReadonlySet<string> = new Set(['mitigated', 'taken_down'])
+/** the vendor finished the case without a takedown: an open case's verification ends */
+const VENDOR_CLOSED: ReadonlySet<string> = new Set(['closed', 'cancelled', 'failed'])
 const CLAIM_MS = 60_000
 /** how long a replica acting on a re-emergence holds it before another may retry (MonitorOptions.actLeaseMs) */
 const ACT_LEASE_MS = 30_000
@@ -122,9 +125,15 @@ export class VerificationMonitor {
       : { next: { ...cur, relatedCaseIds: [...(cur.relatedCaseIds ?? []), relatedId] }, events: [] })
   }
 
-  /** case.created: the baseline probe is due now (an email/phone/social target is unprobeable at once). */
+  /**
+   * case.created: the baseline probe is due now (an email/phone/social target is unprobeable at once). A case whose
+   * record expired (its verification ended VERIFY_RETENTION_DAYS ago) is not started again: a new record would
+   * overwrite the outcome row the analytics keep for it.
+   */
   async track (c: { id: string, provider: string, target: { type: TargetType, value: string }, createdAt: string }): Promise<Verification | null> {
     const now = this.#o.clock.now()
+    const shard = outcomeShard({ provider: c.provider, reportedAt: Date.parse(c.createdAt) })
+    if (shard !== null && await this.#o.store.retired(c.id, shard)) return null
     const probeable = Array.isArray(probeUrls(c.target.type, c.target.value))
     return await this.#update(c.id, cur => cur !== null ? null : { next: start({ ...c, reportedAt: Date.parse(c.createdAt) }, probeable, now), events: [] })
   }
@@ -137,7 +146,7 @@ export class VerificationMonitor {
     const v = await this.#update(caseId, cur => {
       firstClaim = false
       if (cur === null) return null
-      const said = vendorSaid(cur, VENDOR_DOWN.has(status), now)
+      const said = vendorSaid(cur, VENDOR_CLOSED.has(status) ? 'closed' : VENDOR_DOWN.has(status), now)
       const next = said === cur && cur.vendorStatus === status ? cur : { ...said, vendorStatus: status }
       if (next === cur) return null
       firstClaim = (cur.vendorClaimedAt ?? null) === null && (next.vendorClaimedAt ?? null) !== null

@@ -3,33 +3,32 @@
  * of cases by next check time, each case's probe history (newest first, capped), the cases owing a re-emergence policy
  * and expiring claims. Redis keeps them under one `{vf}` hash tag (a Cluster slot), so the compare-and-set, the due and
  * pending sets and the case's outcome row (the analytics' 32 bytes, outcome-row.ts; ADR 0045) move in one script.
+ * What is kept is bounded (ADR 0042): a check is stored packed (check-pack.ts), the history keeps the newest
+ * `historyLimit` checks, and once a case's verification has ended (phase `done`: stayed_down, unprobeable, or the
+ * vendor closed the case) its record and history expire `retentionMs` later; the outcome row stays for the analytics.
  */
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../clock.js'
 import type { KvStore } from '../../store/kv-store.js'
+import { packCheck, unpackCheck, type Check } from './check-pack.js'
 import type { Verification } from './lifecycle.js'
 import { encodeOutcome, OUTCOME_ROW_BYTES, outcomeShard } from './outcome-row.js'
 
-/** A probe as the API shows it: what was seen, never the page body. */
-export interface Check {
-  id: string
-  caseId: string
-  at: string
-  outcome: 'live' | 'down' | 'blocked' | 'unknown' | 'unprobeable'
-  reason: string
-  url: string | null
-  dns: { code: string, addresses: string[], cnames: string[] } | null
-  redirects: Array<{ url: string, status: number | null }>
-  finalStatus: number | null
-  tls: { issuer: string | null, validTo: string | null, error: string | null } | null
-  bodySha256: string | null
-  fingerprint: string | null
-  title: string | null
-  bytes: number
-  durationMs: number
+export type { Check } from './check-pack.js'
+
+/** defaults of VERIFY_HISTORY_LIMIT and VERIFY_RETENTION_DAYS */
+export const HISTORY_LIMIT = 50
+export const RETENTION_MS = 90 * 86_400_000
+
+export interface RetentionOptions {
+  /** checks kept per case, newest first */
+  historyLimit?: number
+  /** how long a case's record and history stay once its verification ended */
+  retentionMs?: number
 }
 
-export const HISTORY_LIMIT = 100
+/** a case whose verification ended: nothing more is probed, so what is kept of it can expire */
+export const ended = (v: Verification): boolean => v.phase === 'done'
 
 export interface VerificationStore {
   get: (caseId: string) => Promise<Verification | null>
@@ -45,6 +44,8 @@ export interface VerificationStore {
   addCheck: (check: Check) => Promise<void>
   /** newest first */
   checks: (caseId: string, offset: number, limit: number) => Promise<{ items: Check[], total: number }>
+  /** the case has an outcome row in `shard` and no record: its verification ended and its retention passed */
+  retired: (caseId: string, shard: string) => Promise<boolean>
   /** the shards holding outcome rows (`<provider>:<YYYY-MM>`) */
   outcomeShards: () => Promise<string[]>
   /** per named shard (same order), its outcome rows concatenated (OUTCOME_ROW_BYTES each, in no order; empty when unknown) */
@@ -55,12 +56,28 @@ interface Shard { slots: Map<string, number>, buf: Buffer, n: number }
 
 export class MemoryVerificationStore implements VerificationStore {
   readonly #records = new Map<string, string>()
-  readonly #history = new Map<string, Check[]>()
+  readonly #history = new Map<string, string[]>()
   readonly #claims = new Map<string, number>()
   readonly #outcomes = new Map<string, Shard>()
-  constructor (private readonly now: () => number) {}
+  /** case id → when its record and history go (ended cases) */
+  readonly #expires = new Map<string, number>()
+  readonly #limit: number
+  readonly #retentionMs: number
+  constructor (private readonly now: () => number, o: RetentionOptions = {}) {
+    this.#limit = o.historyLimit ?? HISTORY_LIMIT
+    this.#retentionMs = o.retentionMs ?? RETENTION_MS
+  }
+
+  #expire (caseId: string): void {
+    const at = this.#expires.get(caseId)
+    if (at === undefined || at > this.now()) return
+    this.#records.delete(caseId)
+    this.#history.delete(caseId)
+    this.#expires.delete(caseId)
+  }
 
   async get (caseId: string): Promise<Verification | null> {
+    this.#expire(caseId)
     const raw = this.#records.get(caseId)
     return raw === undefined ? null : JSON.parse(raw) as Verification
   }
@@ -70,9 +87,12 @@ export class MemoryVerificationStore implements VerificationStore {
   }
 
   async put (expected: Verification | null, next: Verification): Promise<boolean> {
+    this.#expire(next.caseId)
     const stored = this.#records.get(next.caseId) ?? null
     if (stored !== (expected === null ? null : JSON.stringify(expected))) return false
     this.#records.set(next.caseId, JSON.stringify(next))
+    if (!ended(next)) this.#expires.delete(next.caseId)
+    else if (!this.#expires.has(next.caseId)) this.#expires.set(next.caseId, this.now() + this.#retentionMs)
     const name = outcomeShard(next)
     if (name !== null) this.#writeOutcome(name, next.caseId, encodeOutcome(next))
     return true
@@ -95,6 +115,10 @@ export class MemoryVerificationStore implements VerificationStore {
       }
     }
     row.copy(s.buf, slot * OUTCOME_ROW_BYTES)
+  }
+
+  async retired (caseId: string, shard: string): Promise<boolean> {
+    return await this.get(caseId) === null && (this.#outcomes.get(shard)?.slots.has(caseId) ?? false)
   }
 
   async outcomeShards (): Promise<string[]> { return [...this.#outcomes.keys()] }
@@ -124,14 +148,16 @@ export class MemoryVerificationStore implements VerificationStore {
   }
 
   async addCheck (check: Check): Promise<void> {
+    this.#expire(check.caseId)
     const list = this.#history.get(check.caseId) ?? []
-    list.unshift(check)
-    this.#history.set(check.caseId, list.slice(0, HISTORY_LIMIT))
+    list.unshift(packCheck(check))
+    this.#history.set(check.caseId, list.slice(0, this.#limit))
   }
 
   async checks (caseId: string, offset: number, limit: number): Promise<{ items: Check[], total: number }> {
+    this.#expire(caseId)
     const list = this.#history.get(caseId) ?? []
-    return { items: list.slice(offset, offset + limit), total: list.length }
+    return { items: list.slice(offset, offset + limit).map(raw => unpackCheck(caseId, raw)), total: list.length }
   }
 }
 
@@ -148,11 +174,21 @@ const K = {
   outcomeShards: 'tgw:v1:verify:{vf}:outcome-shards'
 }
 
-// KEYS: record, due, outcome slots, outcome rows, outcome shards, pending. ARGV: expected ('' = none), next, case id,
-// next check time ('' = none), outcome shard ('' = none), outcome row, pending since ('' = nothing owed)
+// KEYS: record, due, outcome slots, outcome rows, outcome shards, pending, history. ARGV: expected ('' = none), next,
+// case id, next check time ('' = none), outcome shard ('' = none), outcome row, pending since ('' = nothing owed),
+// retention ms ('' = the case is not ended: record and history kept). An ended case keeps the expiry it got when it
+// ended (a later write, a link or an on-demand probe, does not push it back); one that starts again loses it.
 const PUT = `local cur = redis.call('GET', KEYS[1])
 if (cur or '') ~= ARGV[1] then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[8] == '' then
+  redis.call('PERSIST', KEYS[7])
+else
+  if ttl < 0 then ttl = tonumber(ARGV[8]) end
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[7], ttl)
+end
 if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
 if ARGV[7] == '' then redis.call('ZREM', KEYS[6], ARGV[3]) else redis.call('ZADD', KEYS[6], 'NX', ARGV[7], ARGV[3]) end
 if ARGV[5] ~= '' then
@@ -166,11 +202,23 @@ if ARGV[5] ~= '' then
 end
 return 1`
 
+// KEYS: history, record. ARGV: packed check, checks kept. A check of an ended case expires with its record.
+const ADD_CHECK = `redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1`
+
 export class RedisVerificationStore implements VerificationStore {
   readonly #client: Redis | Cluster
-  constructor (client: Redis | Cluster) {
+  readonly #limit: number
+  readonly #retentionMs: number
+  constructor (client: Redis | Cluster, o: RetentionOptions = {}) {
     this.#client = client
-    client.defineCommand('verifyPut', { numberOfKeys: 6, lua: PUT })
+    this.#limit = o.historyLimit ?? HISTORY_LIMIT
+    this.#retentionMs = o.retentionMs ?? RETENTION_MS
+    client.defineCommand('verifyPut', { numberOfKeys: 7, lua: PUT })
+    client.defineCommand('verifyAddCheck', { numberOfKeys: 2, lua: ADD_CHECK })
   }
 
   async get (caseId: string): Promise<Verification | null> {
@@ -187,9 +235,10 @@ export class RedisVerificationStore implements VerificationStore {
   async put (expected: Verification | null, next: Verification): Promise<boolean> {
     const put = (this.#client as unknown as { verifyPut: (...a: Array<string | Buffer>) => Promise<number> }).verifyPut
     const shard = outcomeShard(next) ?? ''
-    const done = await put.call(this.#client, K.record(next.caseId), K.due, K.outcomeSlots(shard), K.outcomeRows(shard), K.outcomeShards, K.pending,
+    const done = await put.call(this.#client, K.record(next.caseId), K.due, K.outcomeSlots(shard), K.outcomeRows(shard), K.outcomeShards, K.pending, K.history(next.caseId),
       expected === null ? '' : JSON.stringify(expected), JSON.stringify(next), next.caseId, next.nextCheckAt === null ? '' : String(next.nextCheckAt),
-      shard, shard === '' ? '' : encodeOutcome(next), (next.pendingReappear ?? null) === null ? '' : String(next.lastCheckedAt ?? 0))
+      shard, shard === '' ? '' : encodeOutcome(next), (next.pendingReappear ?? null) === null ? '' : String(next.lastCheckedAt ?? 0),
+      ended(next) ? String(this.#retentionMs) : '')
     return done === 1
   }
 
@@ -206,7 +255,8 @@ export class RedisVerificationStore implements VerificationStore {
   }
 
   async addCheck (check: Check): Promise<void> {
-    await this.#client.multi().lpush(K.history(check.caseId), JSON.stringify(check)).ltrim(K.history(check.caseId), 0, HISTORY_LIMIT - 1).exec()
+    const add = (this.#client as unknown as { verifyAddCheck: (...a: string[]) => Promise<number> }).verifyAddCheck
+    await add.call(this.#client, K.history(check.caseId), K.record(check.caseId), packCheck(check), String(this.#limit))
   }
 
   async checks (caseId: string, offset: number, limit: number): Promise<{ items: Check[], total: number }> {
@@ -214,7 +264,12 @@ export class RedisVerificationStore implements VerificationStore {
       this.#client.lrange(K.history(caseId), offset, offset + limit - 1),
       this.#client.llen(K.history(caseId))
     ])
-    return { items: items.map(i => JSON.parse(i) as Check), total }
+    return { items: items.map(raw => unpackCheck(caseId, raw)), total }
+  }
+
+  async retired (caseId: string, shard: string): Promise<boolean> {
+    const [record, row] = await Promise.all([this.#client.exists(K.record(caseId)), this.#client.hexists(K.outcomeSlots(shard), caseId)])
+    return record === 0 && row === 1
   }
 
   async outcomeShards (): Promise<string[]> {
@@ -228,6 +283,6 @@ export class RedisVerificationStore implements VerificationStore {
 }
 
 /** Redis when the gateway has one (replicas share it), else memory */
-export function openVerificationStore (kv: KvStore, clock: Clock): VerificationStore {
-  return kv.kind === 'redis' && kv.client !== undefined ? new RedisVerificationStore(kv.client) : new MemoryVerificationStore(() => clock.now())
+export function openVerificationStore (kv: KvStore, clock: Clock, o: RetentionOptions = {}): VerificationStore {
+  return kv.kind === 'redis' && kv.client !== undefined ? new RedisVerificationStore(kv.client, o) : new MemoryVerificationStore(() => clock.now(), o)
 }
