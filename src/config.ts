@@ -87,7 +87,13 @@ export interface Config {
   /** target intelligence: cross-provider duplicates, the target index, RDAP enrichment */
   targets: TargetsConfig
   /** service levels: the rules of SLA_POLICY_FILE (README 'Service levels') */
-  sla: { policy: SlaPolicy }
+  sla: {
+    policy: SlaPolicy
+    /** how often each replica looks for due steps */
+    tickMs: number
+    /** how long a replica holds a step it acts on (renewed while it runs) */
+    leaseMs: number
+  }
 }
 
 export interface TargetsConfig {
@@ -325,7 +331,7 @@ export function loadConfig (env: Env = process.env): Config {
         baseUrl: read(TARGETS.RDAP_BASE_URL) ?? null
       }
     },
-    sla: { policy: read(SLA.SLA_POLICY_FILE) },
+    sla: { policy: read(SLA.SLA_POLICY_FILE), tickMs: read(SLA.SLA_TICK_MS), leaseMs: read(SLA.SLA_LEASE_MS) },
     sandboxRun: null
   }
   if (problems.length > 0) throw new ConfigError(problems)

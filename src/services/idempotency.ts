@@ -76,11 +76,13 @@ export class Idempotency {
   }
 
   /**
-   * Runs `exec` once per (client, key). `exec` returns the answer and whether to record it.
+   * Runs `exec` once per (client, key). `exec` returns the answer and whether to record it. `inFlightMs` overrides
+   * how long the claim blocks the key if this process dies (a caller with a lease of its own ends both together).
    * Returns the answer and whether it was replayed.
    */
   async run (client: string, key: string, fingerprint: string,
-    exec: () => Promise<{ response: StoredResponse, record: boolean }>): Promise<{ response: StoredResponse, replayed: boolean }> {
+    exec: () => Promise<{ response: StoredResponse, record: boolean }>,
+    opts: { inFlightMs?: number } = {}): Promise<{ response: StoredResponse, replayed: boolean }> {
     if (!IDEMPOTENCY_KEY.test(key)) {
       throw new GatewayError('GW_ERR_VALIDATION', 'Idempotency-Key must be 1 to 255 visible ASCII characters', { errors: [{ path: '/headers/idempotency-key', message: 'invalid' }] })
     }
@@ -88,7 +90,7 @@ export class Idempotency {
     const claim: Record_ = { state: 'in_flight', fingerprint }
     let claimed: boolean
     try {
-      claimed = await this.#store.set(storeKey, JSON.stringify(claim), { ttlMs: this.#inFlightMs, nx: true })
+      claimed = await this.#store.set(storeKey, JSON.stringify(claim), { ttlMs: opts.inFlightMs ?? this.#inFlightMs, nx: true })
     } catch (err) {
       throw new GatewayError('GW_ERR_UNAVAILABLE', 'The idempotency store is unreachable, so this write cannot be guaranteed to happen once; retry shortly', { retryAfter: 1, cause: err })
     }

@@ -18,8 +18,6 @@ export interface RefileDeps {
   writes: CaseWriteService
   cases: CaseService
   idempotency: Idempotency
-  /** the routing order per target type (ROUTING_*) */
-  routing: Record<TargetType, readonly ProviderId[]>
   log: Logger
 }
 
@@ -36,6 +34,8 @@ export interface Refiling {
   /** the idempotency client and key of this step: one step, one new case */
   client: string
   key: string
+  /** how long the key stays claimed if this process dies mid-create (default: the idempotency service's) */
+  inFlightMs?: number
 }
 
 /** The new case; GW_ERR_UNSUPPORTED (or the last provider's refusal) when no provider of the order can take the target. */
@@ -62,6 +62,6 @@ export async function refile (deps: RefileDeps, r: Refiling): Promise<Case> {
       }
     }
     throw last ?? new GatewayError('GW_ERR_UNSUPPORTED', `No provider can take ${r.target.type} targets`)
-  })
+  }, r.inFlightMs === undefined ? {} : { inFlightMs: r.inFlightMs })
   return response.body as Case
 }

@@ -298,17 +298,7 @@ export class CaseWriteService {
       const off = this.#providers.all()
       throw new GatewayError('GW_ERR_PROVIDER_OFF', `Every provider is off in this gateway: ${off.map(describeOff).join(', ')}. To turn one on, ${this.#providers.turnOnHint(off)}`)
     }
-    const why = (id: ProviderId): string | null => {
-      const entry = this.#providers.get(id)
-      if (entry?.connector == null) return `${entry === undefined ? id : describeOff(entry)} is off`
-      const caps = capabilitiesOf(entry.connector)
-      if (!caps.create[input.action].includes(input.target.type)) {
-        const able = caps.create[input.action]
-        return `${id} cannot ${input.action === 'monitor' ? 'monitor' : 'take down'} a ${input.target.type} target` +
-          (able.length === 0 ? ` (it has no ${input.action} requests)` : ` (it takes ${able.join(', ')})`)
-      }
-      return null
-    }
+    const why = (id: ProviderId): string | null => this.#unable(id, input.action, input.target.type)
     if (requested !== undefined) {
       const reason = why(requested)
       if (reason !== null) {
@@ -329,7 +319,7 @@ export class CaseWriteService {
         else rejected.push({ provider: id, reason })
       }
       if (able.length > 0) {
-        const { order, explanation } = await this.#measure(able, input, routingKey, measured, log)
+        const { order, explanation } = await this.#measure(able, input.target, routingKey, measured, log)
         const provider = order[0]!
         return { provider, connector: this.#providers.require(provider), routedBy: 'rule', rejected, routing: explanation }
       }
@@ -345,11 +335,36 @@ export class CaseWriteService {
       { allowed: [...PROVIDER_IDS] })
   }
 
+  /** why the provider cannot take this create (off, or its module does not take the target type), null when it can */
+  #unable (id: ProviderId, action: CreateCaseInput['action'], type: TargetType): string | null {
+    const entry = this.#providers.get(id)
+    if (entry?.connector == null) return `${entry === undefined ? id : describeOff(entry)} is off`
+    const able = capabilitiesOf(entry.connector).create[action]
+    if (!able.includes(type)) {
+      return `${id} cannot ${action === 'monitor' ? 'monitor' : 'take down'} a ${type} target` +
+        (able.length === 0 ? ` (it has no ${action} requests)` : ` (it takes ${able.join(', ')})`)
+    }
+    return null
+  }
+
+  /**
+   * The providers a takedown of this target without a named provider would go to, in its routing rule's effective
+   * order: the able ones of the rule but `exclude`, ranked by measured outcome when the rule is `measured` (the best
+   * first, never an exploration draw), else as listed. A failover walks it.
+   */
+  async routingOrder (target: { type: TargetType, value: string }, exclude: ReadonlySet<string>, log: Logger): Promise<ProviderId[]> {
+    const able = this.#routing[target.type].filter(id => !exclude.has(id) && this.#unable(id, 'takedown', target.type) === null)
+    const measured = this.#measured
+    if (measured === undefined || measured.settings.strategy[target.type] !== 'measured' || able.length < 2) return able
+    // a draw of 1 is never below the explore share (at most 50 %): the best-ranked provider leads
+    return (await this.#measure(able, target, undefined, { ...measured, random: () => 1 }, log)).order
+  }
+
   /** A measured rule's order of its able providers, and why; the rule's list order when the measurements are unavailable. */
-  async #measure (able: ProviderId[], input: CreateCaseInput, routingKey: string | undefined, measured: MeasuredRoutingDeps, log: Logger): Promise<{ order: ProviderId[], explanation: RoutingExplanation }> {
-    const { type } = input.target
+  async #measure (able: ProviderId[], target: { type: TargetType, value: string }, routingKey: string | undefined, measured: MeasuredRoutingDeps, log: Logger): Promise<{ order: ProviderId[], explanation: RoutingExplanation }> {
+    const { type } = target
     const settings = measured.settings
-    const tld = identifyTarget(type, input.target.value).publicSuffix
+    const tld = identifyTarget(type, target.value).publicSuffix
     const draw = routingKey === undefined ? (measured.random ?? Math.random)() : drawOf(routingKey)
     try {
       const stats = await measured.stats.outcomes(type, tld, settings.windowDays)

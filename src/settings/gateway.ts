@@ -137,5 +137,7 @@ export const SLA = declare('sla', {
     default: { sandbox: SANDBOX_SLA_POLICY, live: NO_SLA_POLICY },
     show: showSlaPolicy,
     description: 'JSON file of service-level rules {"rules":[{"id","match":{"provider","targetType","threatClass","brand"},"firstActionWithin","downWithin","warnBefore","escalateAfter","failoverAfter","cancelOriginal","dryRun"}]}: the first rule that matches a case applies; ISO 8601 durations (PT24H, P2D) of calendar time (no business hours); `none` = no service levels. A typo stops the start'
-  })
+  }),
+  SLA_TICK_MS: int({ default: 5000, min: 100, max: 3_600_000, description: 'how often each replica looks for due service-level steps' }),
+  SLA_LEASE_MS: int({ default: 60_000, min: 1000, max: 3_600_000, description: 'how long a replica holds a service-level step it acts on (renewed while the step runs); a replica that dies mid-step leaves the step to another once its lease runs out' })
 })

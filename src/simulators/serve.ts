@@ -15,7 +15,8 @@
  *   {"ready":true,"pid":123,"latencyMs":0,"simulators":{"bforeai":{"origin":"http://127.0.0.1:1234","baseUrl":"http://127.0.0.1:1234/api",
  *    "credential":"…","options":{},"env":{"BFOREAI_API_KEY":"…","BFOREAI_BASE_URL":"…"}},…}}
  *
- * SIGTERM or SIGINT closes every simulator and exits 0.
+ * SIGTERM or SIGINT closes every simulator and exits 0. The sandbox's small internet (targets/) is not served here: only a
+ * sandbox-mode gateway can probe it (README.md in this folder says why).
  */
 import { parseArgs } from 'node:util'
 import { systemClock } from '../clock.js'

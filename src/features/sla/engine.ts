@@ -23,7 +23,7 @@ import type { SlaRecord, SlaStore } from './store.js'
 /** the idempotency client of the gateway's own service-level steps */
 const CLIENT = 'gateway:sla'
 const VENDOR_DOWN: ReadonlySet<string> = new Set(['taken_down', 'mitigated'])
-/** a replica acting on a step holds it this long; after a crash another replica takes it over */
+/** a replica acting on a step holds it this long (SLA_LEASE_MS), renewed while it acts; after a crash another replica takes it over */
 export const LEASE_MS = 60_000
 const TICK_LIMIT = 200
 /** an escalation the provider cannot or will not do: the comment goes instead (anything else is retried) */
@@ -40,6 +40,8 @@ export interface EngineDeps {
   append: (input: AppendInput) => Promise<unknown>
   /** the write path, the case reads and idempotency; absent: escalations and failovers are recorded as `none` */
   writes?: Omit<RefileDeps, 'log'>
+  /** how long a replica holds a step it acts on (default LEASE_MS); its idempotency claims last as long */
+  leaseMs?: number
   /** which providers take the `escalate` action (their modules' capabilities) */
   escalates: (provider: string) => boolean
   log: Logger
@@ -77,6 +79,7 @@ export class SlaEngine {
   constructor (deps: EngineDeps) { this.#d = deps }
 
   get policy (): SlaPolicy { return this.#d.policy }
+  get #lease (): number { return this.#d.leaseMs ?? LEASE_MS }
   get verifiedDown (): boolean { return this.#d.verifiedDown }
   now (): number { return this.#d.clock.now() }
 
@@ -144,14 +147,22 @@ export class SlaEngine {
   /** Acts on the timers due now that this replica claims; returns how many steps it took. */
   async tick (): Promise<number> {
     const now = this.#d.clock.now()
+    const { store, clock } = this.#d
+    const lease = this.#lease
     let n = 0
-    for (const t of await this.#d.store.due(now, TICK_LIMIT)) {
-      if (!await this.#d.store.claim(t, now, LEASE_MS)) continue
+    for (const t of await store.due(now, TICK_LIMIT)) {
+      if (!await store.claim(t, now, lease)) continue
+      this.#d.log.info({ caseId: t.caseId, step: t.kind, leaseMs: lease }, 'sla: step claimed')
+      // while this replica acts (a slow vendor), it keeps the step; once it dies the lease runs out within one lease
+      const beat = setInterval(() => { store.renew(t, clock.now() + lease).catch(() => {}) }, Math.max(100, Math.floor(lease / 3)))
+      beat.unref()
       try {
         if (await this.#fire(t.caseId, t.kind)) n++
       } catch (err) {
         // the lease stays: another tick (here or on another replica) tries again once it runs out
         this.#d.log.warn({ caseId: t.caseId, step: t.kind, err: (err as Error).message }, 'sla: a step failed; it is retried after its lease')
+      } finally {
+        clearInterval(beat)
       }
     }
     return n
@@ -179,7 +190,7 @@ export class SlaEngine {
     }
     if (kind === 'escalate') data.escalation = rule.dryRun ? { via: this.#d.escalates(f.provider) ? 'vendor' : 'comment', detail: 'dry run: nothing was sent' } : await this.#escalate(r, rule)
     if (kind === 'failover') {
-      const order = this.#failoverOrder(r)
+      const order = await this.#failoverOrder(r)
       if (rule.dryRun) data.failover = { caseId: null, provider: order[0] ?? null, cancelledOriginal: false }
       else {
         data.failover = await this.#failover(r, rule, order)
@@ -225,16 +236,16 @@ export class SlaEngine {
         if (err instanceof GatewayError && err.code === 'GW_ERR_UNSUPPORTED') return { response: { status: 200, headers: {}, body: { via: 'none', detail: refused ?? `${f.provider} takes neither escalations nor comments` } }, record: true }
         throw err
       }
-    })
+    }, { inFlightMs: this.#lease })
     return response.body as NonNullable<SlaEventData['escalation']>
   }
 
-  /** the routing order of the target type without the providers the case already went through */
-  #failoverOrder (r: SlaRecord): ProviderId[] {
+  /** the order a create of the target would route by (a measured rule's ranking, no exploration) without the providers the case already went through */
+  async #failoverOrder (r: SlaRecord): Promise<ProviderId[]> {
     const w = this.#d.writes
+    if (w === undefined) return []
     const tried = new Set([r.facts.provider, ...Object.values(r.related)])
-    const order = w?.routing[r.facts.target.type as keyof RefileDeps['routing']] ?? []
-    return order.filter(p => !tried.has(p))
+    return await w.writes.routingOrder({ type: r.facts.target.type as Case['target']['type'], value: r.facts.target.value }, tried, this.#d.log)
   }
 
   /** the same target at the next able provider, once per case (idempotency key), linked both ways; the original cancelled when the rule says so */
@@ -250,7 +261,9 @@ export class SlaEngine {
         order,
         comment: `${this.#words(f, rule)}; failed over from case ${f.caseId}`,
         client: CLIENT,
-        key: `failover:${f.caseId}`
+        key: `failover:${f.caseId}`,
+        // a replica that dies mid-create leaves the key with its lease: the replica taking the step over files it
+        inFlightMs: this.#lease
       })
     } catch (err) {
       if (err instanceof GatewayError && ['GW_ERR_UNSUPPORTED', 'GW_ERR_PROVIDER_OFF', 'GW_ERR_VALIDATION', 'GW_ERR_DUPLICATE_CASE'].includes(err.code)) {

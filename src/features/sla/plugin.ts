@@ -17,8 +17,6 @@ import { slaReport } from './report.js'
 import type { SlaStore } from './store.js'
 
 export const SLA_QUEUE = 'sla-tick'
-/** how often each replica looks for due steps (the lease makes one replica act on each) */
-export const SLA_TICK_MS = 5_000
 
 export interface SlaWiring {
   core: Core
@@ -56,7 +54,8 @@ export async function slaFeature (app: FastifyInstance, w: SlaWiring): Promise<v
     clock: core.clock,
     verifiedDown: config.verify.enabled,
     append: async input => await core.events.service.append(input),
-    writes: { writes: core.writes, cases: core.cases, idempotency: core.idempotency, routing: config.routing },
+    writes: { writes: core.writes, cases: core.cases, idempotency: core.idempotency },
+    leaseMs: config.sla.leaseMs,
     // the provider's own escalation where its capabilities declare one (the `escalate` action)
     escalates: provider => core.providers.get(provider as ProviderId)?.connector?.capabilities.actions.includes('escalate') ?? false,
     log: app.log,
@@ -72,7 +71,7 @@ export async function slaFeature (app: FastifyInstance, w: SlaWiring): Promise<v
     })
     core.events.jobs.define(SLA_QUEUE, async () => { await engine.tick() }, { attempts: 1 })
     app.addHook('onReady', async () => {
-      await core.events.jobs.schedule(SLA_QUEUE, SLA_TICK_MS, SLA_QUEUE, {})
+      await core.events.jobs.schedule(SLA_QUEUE, config.sla.tickMs, SLA_QUEUE, {})
       // the rules may have changed since the timers were set: re-time the tracked cases (in the background)
       engine.resync().then(
         n => { app.log.info({ cases: n, rules: policy.rules.length, origin: policy.origin }, 'sla: timers re-computed under the rules in force') },

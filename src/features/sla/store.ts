@@ -40,6 +40,8 @@ export interface SlaStore {
   due: (now: number, limit: number) => Promise<DueTimer[]>
   /** takes a due timer for `leaseMs`: true for one caller; after the lease runs out another may take it */
   claim: (t: DueTimer, now: number, leaseMs: number) => Promise<boolean>
+  /** moves a lease held now out to `until` (the replica acting on the step is alive); nothing when the lease is gone */
+  renew: (t: DueTimer, until: number) => Promise<void>
   /** how many timers are set */
   size: () => Promise<number>
 }
@@ -115,6 +117,12 @@ export class MemorySlaStore implements SlaStore {
     if (at === undefined || at > now || (this.#leases.get(m) ?? 0) > now) return false
     this.#leases.set(m, now + leaseMs)
     return true
+  }
+
+  async renew (t: DueTimer, until: number): Promise<void> {
+    const m = member(t.caseId, t.kind)
+    const lease = this.#leases.get(m)
+    if (lease !== undefined && lease < until) this.#leases.set(m, until)
   }
 
   async size (): Promise<number> { return this.#due.size }
@@ -238,6 +246,10 @@ export class RedisSlaStore implements SlaStore {
   async claim (t: DueTimer, now: number, leaseMs: number): Promise<boolean> {
     const claim = (this.#client as unknown as { tgwSlaClaim: (...a: Array<string | number>) => Promise<number> }).tgwSlaClaim
     return await claim.call(this.#client, K.due, K.leases, member(t.caseId, t.kind), now, now + leaseMs) === 1
+  }
+
+  async renew (t: DueTimer, until: number): Promise<void> {
+    await this.#client.zadd(K.leases, 'XX', 'GT', until, member(t.caseId, t.kind))
   }
 
   async size (): Promise<number> { return await this.#client.zcard(K.due) }

@@ -7,11 +7,15 @@
 import { Cancellation } from '../../connectors/deadline.js'
 import { GatewayError } from '../../domain/problems.js'
 import type { Case } from '../../schemas/case.js'
+import type { TargetType } from '../../schemas/common.js'
 import type { ProviderId } from '../../schemas/provider.js'
 import { refile, type RefileDeps } from '../../services/refile.js'
 import type { Verification } from './lifecycle.js'
 
-export type ReappearDeps = RefileDeps
+export interface ReappearDeps extends RefileDeps {
+  /** the routing order per target type (ROUTING_*) */
+  routing: Record<TargetType, readonly ProviderId[]>
+}
 
 /** the idempotency client of the gateway's own re-emergence creates */
 const CLIENT = 'gateway:verification'

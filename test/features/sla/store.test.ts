@@ -1,7 +1,7 @@
 /**
  * The timer store, both adapters (process memory, and Redis under a prefix of this test): a step's timer is claimed
- * by one caller, leased, taken over by another once the lease ran out (the replica that held it died), and gone once
- * finished; re-timing a case replaces its timers but never brings back a step done; milestones are kept once set.
+ * by one caller, leased (and renewed while its holder lives), taken over by another once the lease ran out (the
+ * replica that held it died), and gone once finished; re-timing a case replaces its timers but never brings back a step done; milestones are kept once set.
  */
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
@@ -54,6 +54,20 @@ describe.each([
     expect((await store.get(id))?.done).toEqual(['breach-first'])
     await store.schedule(id, [])
     expect(await store.due(t0 + 70_000, 10)).toEqual([])
+  })
+
+  it('a holder that is alive renews its lease and keeps the step until it stops renewing', async () => {
+    const store = open()
+    const id = `phishfort:${randomUUID()}`
+    await store.track(facts(id))
+    const t0 = clock.now()
+    await store.schedule(id, [{ kind: 'failover', at: t0 }])
+    const [due] = await store.due(t0, 10)
+    expect(await store.claim(due!, t0, 3000)).toBe(true)
+    await store.renew(due!, t0 + 5000)
+    await store.renew(due!, t0 + 4000) // a late renewal never shortens it
+    expect(await store.claim(due!, t0 + 4500, 3000)).toBe(false)
+    expect(await store.claim(due!, t0 + 5001, 3000)).toBe(true)
   })
 
   it('milestones are kept once set; status moves; links are kept both ways', async () => {
