@@ -8,6 +8,13 @@
  * refused call reads the counters and leaves them alone): counting refusals would keep a busy gateway locked out
  * for ever. Replicas racing for the last slot are settled by the counter `incr` returns.
  *
+ * One round trip per call while the window is far from its limit: the previous window's count is read once per window
+ * (it no longer grows once its window has passed), and while the current count this replica last saw, plus one, is
+ * within half the limit, the call is counted with `incr` straight away instead of after a read. The count `incr`
+ * returns is judged as before, so a call is still refused when the window is full; the only difference is that a
+ * refusal found this way (other replicas took more than half the limit since this one last looked) has been counted,
+ * as a replica that loses the race for the last slot always was.
+ *
  * Reads over budget fail fast (`rate_limited` with our own retryAfter → 503 + Retry-After); writes wait for room
  * within their deadline. The store is optional at run time: when it fails or is slow, the budget fails open (the
  * vendor's own 429 handling still applies), logs once per outage and leaves the store alone for a few seconds.
@@ -55,6 +62,8 @@ export class OutboundBudget implements CallBudget {
   readonly #opts: OutboundBudgetOptions
   #storeDownUntil = 0
   #storeDown = false
+  /** the current window's count as the store last returned it, and the previous window's (read once per window) */
+  #seen = { window: Number.NaN, current: 0, previous: 0 }
 
   constructor (opts: OutboundBudgetOptions) {
     this.provider = opts.provider
@@ -125,16 +134,24 @@ export class OutboundBudget implements CallBudget {
     let current: number
     let previous: number
     try {
-      const [cur, prev] = await withTimeout(Promise.all([
-        this.#opts.store.get(key),
-        this.#opts.store.get(keys.outboundBudget(this.#id, window - 1))
-      ]), timeoutMs)
-      previous = prev === null ? 0 : Number(prev)
-      current = (cur === null ? 0 : Number(cur)) + 1
-      if (current + previous * (1 - elapsed) <= this.limit) {
-        // room: take it; the counter incr returns settles a race with other replicas
+      const seen = this.#seen
+      if (seen.window === window && seen.current + 1 + seen.previous * (1 - elapsed) <= this.limit / 2) {
+        // far from the limit: count the call at once (one round trip); the count returned is judged below as ever
+        previous = seen.previous
         current = (await withTimeout(this.#opts.store.incr(key, this.windowMs * 2), timeoutMs)).value
+      } else {
+        const [cur, prev] = await withTimeout(Promise.all([
+          this.#opts.store.get(key),
+          this.#opts.store.get(keys.outboundBudget(this.#id, window - 1))
+        ]), timeoutMs)
+        previous = prev === null ? 0 : Number(prev)
+        current = (cur === null ? 0 : Number(cur)) + 1
+        if (current + previous * (1 - elapsed) <= this.limit) {
+          // room: take it; the counter incr returns settles a race with other replicas
+          current = (await withTimeout(this.#opts.store.incr(key, this.windowMs * 2), timeoutMs)).value
+        }
       }
+      this.#seen = { window, current, previous }
     } catch (err) {
       this.#storeFailed(err)
       return 0

@@ -1,10 +1,11 @@
 /**
  * The Redis target index writes a case's summary once per trust window: every listing page and case read feeds it,
  * so a case seen again unchanged costs no command, a changed case is written at once, and after the window the
- * summary is written again (an index emptied behind the gateway's back refills).
+ * summary is written again (an index emptied behind the gateway's back refills). A lookup is one command.
  */
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, inject, it } from 'vitest'
+import type { Redis } from 'ioredis'
 import { ManualClock } from '../../src/clock.js'
 import { RedisTargetIndex, WRITTEN_TRUST_MS } from '../../src/features/targets/index-store.js'
 import type { Case } from '../../src/schemas/case.js'
@@ -53,5 +54,40 @@ describe('RedisTargetIndex writes', () => {
     clock.advance(WRITTEN_TRUST_MS)
     await index.add(caseOf('in_progress'))
     expect((await summary())?.status).toBe('in_progress')
+  })
+})
+
+describe('RedisTargetIndex lookups', () => {
+  const at = (id: string, host: string, domain: string, createdAt: string): Case => ({
+    ...caseOf('submitted'), id, createdAt, target: { type: 'url', value: `https://${host}/x`, host, registrableDomain: domain }
+  }) as unknown as Case
+
+  it('finds the cases of a host or a domain, newest first, in one command under the client\'s key prefix', async () => {
+    store = new RedisKvStore(inject('redisUrl'), { keyPrefix: `tidx-${randomUUID()}:` })
+    expect(await store.waitReady(2000)).toBe(true)
+    const redis = store.client as Redis
+    const index = new RedisTargetIndex(redis, new ManualClock(Date.parse('2026-03-01T00:00:00Z')))
+    await index.add(at('phishfort:1', 'login.bank.test', 'bank.test', '2026-01-01T00:00:00.000Z'))
+    await index.add(at('bforeai:2', 'login.bank.test', 'bank.test', '2026-01-03T00:00:00.000Z'))
+    await index.add(at('netcraft:3', 'pay.bank.test', 'bank.test', '2026-01-02T00:00:00.000Z'))
+    await index.add(at('netcraft:4', 'other.test', 'other.test', '2026-01-04T00:00:00.000Z'))
+    // an id whose summary is gone is left out
+    await redis.sadd(keys.targetsByHost('login.bank.test'), 'phishfort:gone')
+
+    const sent: string[] = []
+    const send = redis.sendCommand.bind(redis)
+    redis.sendCommand = (command, stream) => { sent.push(command.name); return send(command, stream) }
+    const ids = async (by: { host?: string | null, registrableDomain?: string | null }, limit = 10): Promise<string[]> =>
+      (await index.find(by, limit)).map(c => c.id)
+
+    expect(await ids({ host: 'login.bank.test', registrableDomain: 'bank.test' })).toEqual(['bforeai:2', 'netcraft:3', 'phishfort:1'])
+    expect(sent).toHaveLength(1)
+    expect(await ids({ host: 'login.bank.test' })).toEqual(['bforeai:2', 'phishfort:1'])
+    expect(await ids({ registrableDomain: 'bank.test' }, 2)).toEqual(['bforeai:2', 'netcraft:3'])
+    expect(await ids({ host: 'nothing.test', registrableDomain: null })).toEqual([])
+    expect(await ids({})).toEqual([])
+    expect(sent).toHaveLength(5)
+    // a second index on the same client shares the script
+    expect((await new RedisTargetIndex(redis, new ManualClock(0)).find({ host: 'other.test' }, 10)).map(c => c.id)).toEqual(['netcraft:4'])
   })
 })

@@ -1,7 +1,8 @@
 /**
  * The target index: which cases (any vendor, open or closed) have a host or a registrable domain. Fed by every
  * recorded case event and every create; read by case detail (`relatedCases`) and the target lookup. Redis sets when
- * the gateway has Redis (shared by replicas), process memory otherwise. One key per command: fine on a Cluster.
+ * the gateway has Redis (shared by replicas), process memory otherwise. A lookup is one script (both sets and the
+ * summaries they name, one round trip) on a single Redis; one key per command on a Cluster, where the keys' slots differ.
  */
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../clock.js'
@@ -70,14 +71,53 @@ function unchanged (w: Written, c: Case): boolean {
     w.host === (t.host ?? null) && w.domain === (t.registrableDomain ?? null) && w.createdAt === c.createdAt && w.provider === c.provider
 }
 
+/**
+ * KEYS: the host set, the domain set. ARGV: 1 ids per set at most, 2 the full key prefix of a summary (the client's
+ * `keyPrefix` is applied to KEYS only), 3 and 4 whether to read each set ('1'). Returns the summaries found.
+ * The summary keys are not in KEYS: fine on a single Redis (the script is not used on a Cluster).
+ */
+const FIND = `
+local seen, ids = {}, {}
+for i = 1, 2 do
+  if ARGV[2 + i] == '1' then
+    for _, id in ipairs(redis.call('SRANDMEMBER', KEYS[i], ARGV[1])) do
+      if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+    end
+  end
+end
+if #ids == 0 then return {} end
+local names = {}
+for i, id in ipairs(ids) do names[i] = ARGV[2] .. id end
+local out = {}
+for _, r in ipairs(redis.call('MGET', unpack(names))) do
+  if r then out[#out + 1] = r end
+end
+return out
+`
+
+type FindScript = (hostKey: string, domainKey: string, max: number, prefix: string, host: string, domain: string) => Promise<string[]>
+
 export class RedisTargetIndex implements TargetIndex {
   readonly fedByListings = true
   readonly #client: Redis | Cluster
   readonly #clock: Clock
   readonly #written = new Map<string, Written>()
+  /** the lookup in one round trip; null on a Cluster */
+  readonly #find: FindScript | null
+  readonly #summaryPrefix: string
   constructor (client: Redis | Cluster, clock: Clock) {
     this.#client = client
     this.#clock = clock
+    if (client.isCluster) {
+      this.#find = null
+      this.#summaryPrefix = ''
+    } else {
+      const redis = client as Redis
+      if (!('targetIndexFind' in redis)) redis.defineCommand('targetIndexFind', { numberOfKeys: 2, lua: FIND })
+      const script = (redis as unknown as { targetIndexFind: FindScript }).targetIndexFind
+      this.#find = script.bind(redis)
+      this.#summaryPrefix = (redis.options.keyPrefix ?? '') + keys.targetCase('')
+    }
   }
 
   async add (c: Case): Promise<void> {
@@ -97,6 +137,11 @@ export class RedisTargetIndex implements TargetIndex {
   }
 
   async find (by: { host?: string | null, registrableDomain?: string | null }, limit: number): Promise<IndexedCase[]> {
+    if (this.#find !== null) {
+      const rows = await this.#find(keys.targetsByHost(by.host ?? ''), keys.targetsByDomain(by.registrableDomain ?? ''), MAX_IDS,
+        this.#summaryPrefix, by.host == null ? '0' : '1', by.registrableDomain == null ? '0' : '1')
+      return rows.map(r => JSON.parse(r) as IndexedCase).sort(newestFirst).slice(0, limit)
+    }
     const sets = await Promise.all([
       by.host == null ? [] : this.#client.srandmember(keys.targetsByHost(by.host), MAX_IDS),
       by.registrableDomain == null ? [] : this.#client.srandmember(keys.targetsByDomain(by.registrableDomain), MAX_IDS)
