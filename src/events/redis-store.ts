@@ -46,7 +46,8 @@ end
  *       14 log MINID, 15 timeline MINID, 16 timeline/snapshot TTL ms, 17 the epoch this process holds ('' = none yet),
  *       18 now ms, 19 gapSince ms ('' = none; a status change of a snapshot last changed before it is flagged, isGap()),
  *       20 the case deflated (packCase), what the timeline keeps instead of ARGV[11]
- * Returns false (unchanged or silent) or {entry id, entry fields}; an error when the stored epoch is not ARGV[17]
+ * Returns false (unchanged or silent) or {entry id, type, gap 1|0, sequence, previous status, previous providerStatus,
+ * occurredAt ('' = null)}: what the caller does not know already (it has the case it sent); an error when the stored epoch is not ARGV[17]
  * (the store lost its data, or another replica began a new epoch this one has not seen yet).
  * The rules are decide() of store.ts.
  * A terminal snapshot expires; the expiring zset holds when (Redis TIME, the clock PEXPIRE uses), so SWEEP can take
@@ -96,7 +97,7 @@ redis.call('RPUSH', KEYS[3], cjson.encode(line))
 trimLine(KEYS[3], ARGV[15])
 redis.call('PEXPIRE', KEYS[3], ARGV[16])
 keep(seq)
-return {id, fields}
+return {id, typ, gap and '1' or '0', seq, pst, pps, occ}
 `
 
 /*
@@ -184,7 +185,9 @@ function toEvent (id: string, fields: Fields): Event {
 /** the smallest stream id at or after `ms` */
 const minId = (ms: number): string => `${Math.max(0, Math.floor(ms))}-0`
 
-type ObserveCommand = (...args: Array<string | number>) => Promise<[string, Array<string | number>] | null>
+/** the observe script's answer: entry id, type, gap, sequence, previous status, previous providerStatus, occurredAt */
+type Recorded = [string, CaseEventType, '0' | '1', number, string, string, string]
+type ObserveCommand = (...args: Array<string | number>) => Promise<Recorded | null>
 
 export class RedisEventStore implements EventStore {
   readonly kind = 'redis' as const
@@ -226,15 +229,31 @@ export class RedisEventStore implements EventStore {
     // change pays for the case's serialisation, its deflate and the script (which compares again, atomically)
     if (await this.client.hget(k.snapshot(c.id), 'fp') === fp) return null
     const json = JSON.stringify(c)
+    const observedAt = new Date(now).toISOString()
+    const epoch = this.#epoch ?? ''
     const args = [
       k.snapshot(c.id), k.log, k.line(c.id), k.open, k.counts, k.expiring, k.epoch,
       fp, c.status, c.providerStatus ?? '', c.terminal ? '1' : '0', c.updatedAt ?? '', c.createdAt,
-      Date.parse(c.createdAt), silentIfNew ? '1' : '0', new Date(now).toISOString(), via, json, c.provider, c.id,
+      Date.parse(c.createdAt), silentIfNew ? '1' : '0', observedAt, via, json, c.provider, c.id,
       minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs,
-      this.#epoch ?? '', now, gapSince ?? '', packCase(json)
+      epoch, now, gapSince ?? '', packCase(json)
     ]
-    const entry = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
-    return entry === null ? null : toEvent(entry[0], entry[1].map(String)) as CaseEvent
+    const r = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
+    if (r === null) return null
+    // the event is built from the case in hand: the reply carries only what the script decided (no case to parse back)
+    const [id, type, gap, sequence, pst, pps, occ] = r
+    return {
+      id,
+      type,
+      occurredAt: occ === '' ? null : occ,
+      observedAt,
+      observedVia: via,
+      case: c,
+      previous: type === 'case.created' ? null : { status: pst as UnifiedStatus, providerStatus: pps === '' ? null : pps },
+      sequence: Number(sequence),
+      epoch,
+      ...(gap === '1' ? { gap: true as const } : {})
+    } as CaseEvent
   }
 
   async append (input: AppendInput): Promise<GatewayEvent | null> {

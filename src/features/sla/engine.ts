@@ -122,7 +122,7 @@ export class SlaEngine {
   async reschedule (caseId: string): Promise<void> {
     const r = await this.#d.store.get(caseId)
     if (r === null) return
-    await this.#d.store.schedule(caseId, this.evaluation(r)?.actions ?? [])
+    await this.#d.store.schedule(caseId, this.evaluation(r)?.actions ?? [], r.done)
   }
 
   /** At start: every tracked case of the last 90 days is re-timed under the rules now in force. Returns how many. */

@@ -34,8 +34,11 @@ export interface SlaStore {
   /** records a step as done and drops its timer */
   finish: (caseId: string, kind: ActionKind) => Promise<void>
   link: (caseId: string, relatedId: string, provider: string) => Promise<void>
-  /** the case's timers become exactly these (a step done is never scheduled again) */
-  schedule: (caseId: string, timers: ReadonlyArray<{ kind: ActionKind, at: number }>) => Promise<void>
+  /**
+   * the case's timers become exactly these (a step done is never scheduled again); `done`, when the caller has just
+   * read the record, saves reading it again
+   */
+  schedule: (caseId: string, timers: ReadonlyArray<{ kind: ActionKind, at: number }>, done?: readonly ActionKind[]) => Promise<void>
   /** timers due at `now`, earliest first (leased ones included: their claim fails) */
   due: (now: number, limit: number) => Promise<DueTimer[]>
   /** takes a due timer for `leaseMs`: true for one caller; after the lease runs out another may take it */
@@ -155,14 +158,15 @@ export class RedisSlaStore implements SlaStore {
     const fresh = await this.#client.hsetnx(key, 'f', JSON.stringify(f))
     if (fresh === 0) return false
     const ttlMs = Math.max(60_000, f.createdAt + RECORD_TTL_MS - this.#clock.now())
-    await this.#client.multi()
+    // one transaction, one round trip: the milestones go in with HSETNX (an update that came first keeps its value)
+    const m = this.#client.multi()
       .hset(key, 'st', f.status, 'tm', f.terminal ? '1' : '0')
       .pexpire(key, ttlMs)
       .zadd(K.created, f.createdAt, f.caseId)
       .zremrangebyscore(K.created, '-inf', this.#clock.now() - RECORD_TTL_MS)
-      .exec()
-    if (f.firstActionAt !== null) await this.#client.hsetnx(key, 'fa', String(f.firstActionAt))
-    if (f.downAt !== null) await this.#client.hsetnx(key, 'dn', String(f.downAt))
+    if (f.firstActionAt !== null) m.hsetnx(key, 'fa', String(f.firstActionAt))
+    if (f.downAt !== null) m.hsetnx(key, 'dn', String(f.downAt))
+    await m.exec()
     return true
   }
 
@@ -218,8 +222,8 @@ export class RedisSlaStore implements SlaStore {
     await this.#client.hset(K.record(caseId), `r:${relatedId}`, provider)
   }
 
-  async schedule (caseId: string, timers: ReadonlyArray<{ kind: ActionKind, at: number }>): Promise<void> {
-    const done = new Set((await this.get(caseId))?.done ?? [])
+  async schedule (caseId: string, timers: ReadonlyArray<{ kind: ActionKind, at: number }>, done0?: readonly ActionKind[]): Promise<void> {
+    const done = new Set(done0 ?? (await this.get(caseId))?.done ?? [])
     const m = this.#client.multi().zrem(K.due, ...ACTION_KINDS.map(k => member(caseId, k)))
     for (const t of timers) if (!done.has(t.kind)) m.zadd(K.due, t.at, member(caseId, t.kind))
     await m.exec()
