@@ -24,7 +24,9 @@ import { caseFingerprint, caseOfTargetEvent, compareIds, gatewayEventOf, matches
 
 /*
  * A timeline list's entries older than the MINID ARGV (`<ms>-0`) are popped from its head (oldest first; at most 100 a
- * call, the next append goes on). An entry is the JSON array [entry id, field, value, ...].
+ * call, the next append goes on). A target event's entry is the JSON array [entry id, field, value, ...]; a case
+ * event's is the JSON array LINE_FIELDS (values only, in that order), a newline (JSON never holds a raw one) and the
+ * case deflated, as raw bytes.
  */
 const TRIM_LINE = `
 local function trimLine(key, minid)
@@ -45,7 +47,7 @@ end
  *       7 createdAt ms, 8 silentIfNew 1|0, 9 observedAt, 10 via, 11 case JSON, 12 provider, 13 case id,
  *       14 log MINID, 15 timeline MINID, 16 timeline/snapshot TTL ms, 17 the epoch this process holds ('' = none yet),
  *       18 now ms, 19 gapSince ms ('' = none; a status change of a snapshot last changed before it is flagged, isGap()),
- *       20 the case deflated (packCase), what the timeline keeps instead of ARGV[11]
+ *       20 the case deflated (packCase, raw bytes), what the timeline keeps instead of ARGV[11]
  * Returns false (unchanged or silent) or {entry id, type, gap 1|0, sequence, previous status, previous providerStatus,
  * occurredAt ('' = null)}: what the caller does not know already (it has the case it sent); an error when the stored epoch is not ARGV[17]
  * (the store lost its data, or another replica began a new epoch this one has not seen yet).
@@ -90,10 +92,8 @@ local pps = s[4] or ''
 local gap = (not new) and ARGV[19] ~= '' and typ ~= 'case.updated' and tonumber(s[7] or '0') < tonumber(ARGV[19])
 local fields = {'t', typ, 'g', gap and '1' or '0', 'q', seq, 'pn', new and '1' or '0', 'pst', pst, 'pps', pps, 'oa', occ, 'ob', ARGV[9], 'ov', ARGV[10], 'c', ARGV[11], 'ep', ARGV[17]}
 local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[14], '*', unpack(fields))
-local line = {id, unpack(fields)}
-line[20] = 'z'
-line[21] = ARGV[20]
-redis.call('RPUSH', KEYS[3], cjson.encode(line))
+local line = {id, typ, seq, ARGV[9], ARGV[10], ARGV[17], gap and 1 or 0, new and 1 or 0, pst, pps, occ}
+redis.call('RPUSH', KEYS[3], cjson.encode(line) .. string.char(10) .. ARGV[20])
 trimLine(KEYS[3], ARGV[15])
 redis.call('PEXPIRE', KEYS[3], ARGV[16])
 keep(seq)
@@ -151,14 +151,28 @@ const CASE_DICTIONARY = Buffer.from('{"id":"","provider":"","providerCaseId":"",
   '"verification":{"state":"not_checked","firstSeenLiveAt":null,"lastSeenLiveAt":null,"downSince":null,"verifiedDownAt":null,' +
   '"lastCheckedAt":null,"nextCheckAt":null,"checks":0,"relatedCaseIds":[]}}')
 
-export const packCase = (json: string): string => deflateRawSync(json, { dictionary: CASE_DICTIONARY, level: 1 }).toString('base64')
-export const unpackCase = (packed: string): string => inflateRawSync(Buffer.from(packed, 'base64'), { dictionary: CASE_DICTIONARY }).toString('utf8')
+export const packCase = (json: string): Buffer => deflateRawSync(json, { dictionary: CASE_DICTIONARY, level: 1 })
+export const unpackCase = (packed: Buffer): string => inflateRawSync(packed, { dictionary: CASE_DICTIONARY }).toString('utf8')
 
-/** a timeline list's entry: [id, field, value, ...] (numbers as the script encoded them) */
-function lineEntry (raw: string): Entry {
-  const [id, ...fields] = JSON.parse(raw) as Array<string | number>
-  return [String(id), fields.map(String)]
+/**
+ * a timeline list's entry: [id, field, value, ...] (numbers as the script encoded them), then, for a case event, a
+ * newline and the case deflated (read back as the field `c`). Entries written before carry the case in base64 (`z`).
+ */
+function lineEntry (raw: Buffer): Entry {
+  const nl = raw.indexOf(10)
+  const [id, ...values] = JSON.parse((nl < 0 ? raw : raw.subarray(0, nl)).toString('utf8')) as Array<string | number>
+  if (nl < 0) return [String(id), values.map(String)]
+  const fields: Fields = []
+  for (let i = 0; i < LINE_FIELDS.length; i++) fields.push(LINE_FIELDS[i] as string, String(values[i] ?? ''))
+  fields.push('c', unpackCase(raw.subarray(nl + 1)))
+  return [String(id), fields]
 }
+
+/** the fields of a case event's timeline entry, after its id, as the observe script writes them (values only) */
+const LINE_FIELDS = ['t', 'q', 'ob', 'ov', 'ep', 'g', 'pn', 'pst', 'pps', 'oa'] as const
+
+/** the case of an entry written before the raw bytes: base64 of the same deflate */
+const unpackBase64 = (packed: string): string => unpackCase(Buffer.from(packed, 'base64'))
 
 function toEvent (id: string, fields: Fields): Event {
   const f: Record<string, string> = {}
@@ -174,7 +188,7 @@ function toEvent (id: string, fields: Fields): Event {
     occurredAt: f.oa === '' || f.oa === undefined ? null : f.oa,
     observedAt: f.ob as string,
     observedVia: f.ov as ObservedVia,
-    case: JSON.parse(f.c ?? unpackCase(f.z as string)) as Case,
+    case: JSON.parse(f.c ?? unpackBase64(f.z as string)) as Case,
     previous: f.pn === '1' ? null : { status: f.pst as UnifiedStatus, providerStatus: f.pps === '' || f.pps === undefined ? null : f.pps },
     sequence: Number(f.q),
     epoch: f.ep ?? '',
@@ -187,7 +201,7 @@ const minId = (ms: number): string => `${Math.max(0, Math.floor(ms))}-0`
 
 /** the observe script's answer: entry id, type, gap, sequence, previous status, previous providerStatus, occurredAt */
 type Recorded = [string, CaseEventType, '0' | '1', number, string, string, string]
-type ObserveCommand = (...args: Array<string | number>) => Promise<Recorded | null>
+type ObserveCommand = (...args: Array<string | number | Buffer>) => Promise<Recorded | null>
 
 export class RedisEventStore implements EventStore {
   readonly kind = 'redis' as const
@@ -291,7 +305,7 @@ export class RedisEventStore implements EventStore {
   async #timelineRange (caseId: string, after: string | null, limit: number, filter: EventFilter, scanLimit: number): Promise<EventRead> {
     const [old, line] = await Promise.all([
       this.client.xrange(this.#keys.timeline(caseId), after === null ? '-' : `(${after}`, '+', 'COUNT', scanLimit) as Promise<Entry[]>,
-      this.client.lrange(this.#keys.line(caseId), 0, -1)
+      this.client.lrangeBuffer(this.#keys.line(caseId), 0, -1)
     ])
     const items: Event[] = []
     let next = after
@@ -320,7 +334,7 @@ export class RedisEventStore implements EventStore {
 
   async newestId (caseId?: string): Promise<string | null> {
     if (caseId === undefined) return await this.#newestOf(this.#keys.log)
-    const [line, old] = await Promise.all([this.client.lindex(this.#keys.line(caseId), -1), this.#newestOf(this.#keys.timeline(caseId))])
+    const [line, old] = await Promise.all([this.client.lindexBuffer(this.#keys.line(caseId), -1), this.#newestOf(this.#keys.timeline(caseId))])
     return line === null ? old : lineEntry(line)[0]
   }
 
