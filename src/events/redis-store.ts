@@ -6,7 +6,8 @@
  *
  * A case's timeline is a Redis list, not a stream (ADR 0049): Redis gives every new stream a listpack of
  * stream-node-max-bytes (4 KB) up front, so a stream per case cost ~4.7 KB whatever it held. Its entries carry the case
- * deflated against a fixed dictionary (`z`), trimmed by time from the head. Timelines written before as streams are
+ * deflated against a fixed dictionary (raw bytes after a newline; base64 in `z` in entries written before), trimmed
+ * by time from the head. Timelines written before as streams are
  * still read, under their old key, until they expire.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
@@ -24,7 +25,9 @@ import { caseFingerprint, caseOfTargetEvent, compareIds, gatewayEventOf, matches
 
 /*
  * A timeline list's entries older than the MINID ARGV (`<ms>-0`) are popped from its head (oldest first; at most 100 a
- * call, the next append goes on). An entry is the JSON array [entry id, field, value, ...].
+ * call, the next append goes on). A target event's entry is the JSON array [entry id, field, value, ...]; a case
+ * event's is the JSON array LINE_FIELDS (values only, in that order), a newline (JSON never holds a raw one) and the
+ * case deflated, as raw bytes.
  */
 const TRIM_LINE = `
 local function trimLine(key, minid)
@@ -45,8 +48,9 @@ end
  *       7 createdAt ms, 8 silentIfNew 1|0, 9 observedAt, 10 via, 11 case JSON, 12 provider, 13 case id,
  *       14 log MINID, 15 timeline MINID, 16 timeline/snapshot TTL ms, 17 the epoch this process holds ('' = none yet),
  *       18 now ms, 19 gapSince ms ('' = none; a status change of a snapshot last changed before it is flagged, isGap()),
- *       20 the case deflated (packCase), what the timeline keeps instead of ARGV[11]
- * Returns false (unchanged or silent) or {entry id, entry fields}; an error when the stored epoch is not ARGV[17]
+ *       20 the case deflated (packCase, raw bytes), what the timeline keeps instead of ARGV[11]
+ * Returns false (unchanged or silent) or {entry id, type, gap 1|0, sequence, previous status, previous providerStatus,
+ * occurredAt ('' = null)}: what the caller does not know already (it has the case it sent); an error when the stored epoch is not ARGV[17]
  * (the store lost its data, or another replica began a new epoch this one has not seen yet).
  * The rules are decide() of store.ts.
  * A terminal snapshot expires; the expiring zset holds when (Redis TIME, the clock PEXPIRE uses), so SWEEP can take
@@ -89,14 +93,12 @@ local pps = s[4] or ''
 local gap = (not new) and ARGV[19] ~= '' and typ ~= 'case.updated' and tonumber(s[7] or '0') < tonumber(ARGV[19])
 local fields = {'t', typ, 'g', gap and '1' or '0', 'q', seq, 'pn', new and '1' or '0', 'pst', pst, 'pps', pps, 'oa', occ, 'ob', ARGV[9], 'ov', ARGV[10], 'c', ARGV[11], 'ep', ARGV[17]}
 local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[14], '*', unpack(fields))
-local line = {id, unpack(fields)}
-line[20] = 'z'
-line[21] = ARGV[20]
-redis.call('RPUSH', KEYS[3], cjson.encode(line))
+local line = {id, typ, seq, ARGV[18], ARGV[10], ARGV[17], gap and 1 or 0, new and 1 or 0, pst, pps, new and '' or occ}
+redis.call('RPUSH', KEYS[3], cjson.encode(line) .. string.char(10) .. ARGV[20])
 trimLine(KEYS[3], ARGV[15])
 redis.call('PEXPIRE', KEYS[3], ARGV[16])
 keep(seq)
-return {id, fields}
+return {id, typ, gap and '1' or '0', seq, pst, pps, occ}
 `
 
 /*
@@ -150,14 +152,46 @@ const CASE_DICTIONARY = Buffer.from('{"id":"","provider":"","providerCaseId":"",
   '"verification":{"state":"not_checked","firstSeenLiveAt":null,"lastSeenLiveAt":null,"downSince":null,"verifiedDownAt":null,' +
   '"lastCheckedAt":null,"nextCheckAt":null,"checks":0,"relatedCaseIds":[]}}')
 
-export const packCase = (json: string): string => deflateRawSync(json, { dictionary: CASE_DICTIONARY, level: 1 }).toString('base64')
-export const unpackCase = (packed: string): string => inflateRawSync(Buffer.from(packed, 'base64'), { dictionary: CASE_DICTIONARY }).toString('utf8')
+/**
+ * The dictionary of the raw-bytes entries (after the newline): a whole canonical case as the vendors' listings give it
+ * (the `sla` block, a URL target, null brand and threat fields), ~10 % smaller cases than CASE_DICTIONARY at level 6.
+ * Part of the stored format like the first: never edited.
+ */
+const RAW_CASE_DICTIONARY = Buffer.from('{"id":"","provider":"","providerCaseId":"","target":{"type":"url","value":"https://","domain":null,"host":"",' +
+  '"hostUnicode":"","registrableDomain":"","publicSuffix":"com","canonicalUrl":"https://"},"status":"in_progress","terminal":false,' +
+  '"providerStatus":"","brand":{"id":null,"name":null},"threat":{"class":"phishing","name":null,"platform":null},"reportedBy":null,' +
+  '"createdAt":"2026-","updatedAt":null,"links":{"self":"/v1/cases/","provider":null},"verification":{"state":"not_checked",' +
+  '"firstSeenLiveAt":null,"lastSeenLiveAt":null,"downSince":null,"verifiedDownAt":null,"lastCheckedAt":null,"nextCheckAt":null,"checks":0,' +
+  '"relatedCaseIds":[]},"sla":null}')
 
-/** a timeline list's entry: [id, field, value, ...] (numbers as the script encoded them) */
-function lineEntry (raw: string): Entry {
-  const [id, ...fields] = JSON.parse(raw) as Array<string | number>
-  return [String(id), fields.map(String)]
+/** a case as a raw-bytes timeline entry keeps it */
+export const packCase = (json: string): Buffer => deflateRawSync(json, { dictionary: RAW_CASE_DICTIONARY, level: 6 })
+export const unpackCase = (packed: Buffer): string => inflateRawSync(packed, { dictionary: RAW_CASE_DICTIONARY }).toString('utf8')
+
+/**
+ * a timeline list's entry: [id, field, value, ...] (numbers as the script encoded them), then, for a case event, a
+ * newline and the case deflated (read back as the field `c`). Entries written before carry the case in base64 (`z`).
+ */
+function lineEntry (raw: Buffer): Entry {
+  const nl = raw.indexOf(10)
+  const [id, ...values] = JSON.parse((nl < 0 ? raw : raw.subarray(0, nl)).toString('utf8')) as Array<string | number>
+  if (nl < 0) return [String(id), values.map(String)]
+  const fields: Fields = []
+  for (let i = 0; i < LINE_FIELDS.length; i++) fields.push(LINE_FIELDS[i] as string, String(values[i] ?? ''))
+  // observedAt is kept as epoch ms (13 digits, not 24 characters of ISO 8601)
+  fields[5] = new Date(Number(fields[5])).toISOString()
+  fields.push('c', unpackCase(raw.subarray(nl + 1)))
+  return [String(id), fields]
 }
+
+/** the fields of a case event's timeline entry, after its id, as the observe script writes them (values only; `ob` in epoch ms, `oa`
+ * empty for a created event: its case's createdAt) */
+const LINE_FIELDS = ['t', 'q', 'ob', 'ov', 'ep', 'g', 'pn', 'pst', 'pps', 'oa'] as const
+
+/** the case of an entry written before the raw bytes: base64, deflated against CASE_DICTIONARY */
+export const unpackBase64 = (packed: string): string => inflateRawSync(Buffer.from(packed, 'base64'), { dictionary: CASE_DICTIONARY }).toString('utf8')
+/** a case as entries were written before the raw bytes (what the tests of that format write) */
+export const packBase64 = (json: string): string => deflateRawSync(json, { dictionary: CASE_DICTIONARY, level: 1 }).toString('base64')
 
 function toEvent (id: string, fields: Fields): Event {
   const f: Record<string, string> = {}
@@ -167,13 +201,15 @@ function toEvent (id: string, fields: Fields): Event {
     const input = { type: f.t, data: JSON.parse(f.d) as unknown, key: '', occurredAt: f.oa as string }
     return gatewayEventOf(input as AppendInput, id, f.ob as string)
   }
+  const c = JSON.parse(f.c ?? unpackBase64(f.z as string)) as Case
   return {
     id,
     type: f.t as CaseEventType,
-    occurredAt: f.oa === '' || f.oa === undefined ? null : f.oa,
+    // a created event's occurredAt is its case's createdAt: a compact timeline entry leaves it out
+    occurredAt: f.oa === '' || f.oa === undefined ? (f.pn === '1' ? c.createdAt : null) : f.oa,
     observedAt: f.ob as string,
     observedVia: f.ov as ObservedVia,
-    case: JSON.parse(f.c ?? unpackCase(f.z as string)) as Case,
+    case: c,
     previous: f.pn === '1' ? null : { status: f.pst as UnifiedStatus, providerStatus: f.pps === '' || f.pps === undefined ? null : f.pps },
     sequence: Number(f.q),
     epoch: f.ep ?? '',
@@ -184,7 +220,9 @@ function toEvent (id: string, fields: Fields): Event {
 /** the smallest stream id at or after `ms` */
 const minId = (ms: number): string => `${Math.max(0, Math.floor(ms))}-0`
 
-type ObserveCommand = (...args: Array<string | number>) => Promise<[string, Array<string | number>] | null>
+/** the observe script's answer: entry id, type, gap, sequence, previous status, previous providerStatus, occurredAt */
+type Recorded = [string, CaseEventType, '0' | '1', number, string, string, string]
+type ObserveCommand = (...args: Array<string | number | Buffer>) => Promise<Recorded | null>
 
 export class RedisEventStore implements EventStore {
   readonly kind = 'redis' as const
@@ -226,15 +264,31 @@ export class RedisEventStore implements EventStore {
     // change pays for the case's serialisation, its deflate and the script (which compares again, atomically)
     if (await this.client.hget(k.snapshot(c.id), 'fp') === fp) return null
     const json = JSON.stringify(c)
+    const observedAt = new Date(now).toISOString()
+    const epoch = this.#epoch ?? ''
     const args = [
       k.snapshot(c.id), k.log, k.line(c.id), k.open, k.counts, k.expiring, k.epoch,
       fp, c.status, c.providerStatus ?? '', c.terminal ? '1' : '0', c.updatedAt ?? '', c.createdAt,
-      Date.parse(c.createdAt), silentIfNew ? '1' : '0', new Date(now).toISOString(), via, json, c.provider, c.id,
+      Date.parse(c.createdAt), silentIfNew ? '1' : '0', observedAt, via, json, c.provider, c.id,
       minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs,
-      this.#epoch ?? '', now, gapSince ?? '', packCase(json)
+      epoch, now, gapSince ?? '', packCase(json)
     ]
-    const entry = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
-    return entry === null ? null : toEvent(entry[0], entry[1].map(String)) as CaseEvent
+    const r = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
+    if (r === null) return null
+    // the event is built from the case in hand: the reply carries only what the script decided (no case to parse back)
+    const [id, type, gap, sequence, pst, pps, occ] = r
+    return {
+      id,
+      type,
+      occurredAt: occ === '' ? null : occ,
+      observedAt,
+      observedVia: via,
+      case: c,
+      previous: type === 'case.created' ? null : { status: pst as UnifiedStatus, providerStatus: pps === '' ? null : pps },
+      sequence: Number(sequence),
+      epoch,
+      ...(gap === '1' ? { gap: true as const } : {})
+    } as CaseEvent
   }
 
   async append (input: AppendInput): Promise<GatewayEvent | null> {
@@ -272,7 +326,7 @@ export class RedisEventStore implements EventStore {
   async #timelineRange (caseId: string, after: string | null, limit: number, filter: EventFilter, scanLimit: number): Promise<EventRead> {
     const [old, line] = await Promise.all([
       this.client.xrange(this.#keys.timeline(caseId), after === null ? '-' : `(${after}`, '+', 'COUNT', scanLimit) as Promise<Entry[]>,
-      this.client.lrange(this.#keys.line(caseId), 0, -1)
+      this.client.lrangeBuffer(this.#keys.line(caseId), 0, -1)
     ])
     const items: Event[] = []
     let next = after
@@ -301,7 +355,7 @@ export class RedisEventStore implements EventStore {
 
   async newestId (caseId?: string): Promise<string | null> {
     if (caseId === undefined) return await this.#newestOf(this.#keys.log)
-    const [line, old] = await Promise.all([this.client.lindex(this.#keys.line(caseId), -1), this.#newestOf(this.#keys.timeline(caseId))])
+    const [line, old] = await Promise.all([this.client.lindexBuffer(this.#keys.line(caseId), -1), this.#newestOf(this.#keys.timeline(caseId))])
     return line === null ? old : lineEntry(line)[0]
   }
 

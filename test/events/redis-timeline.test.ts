@@ -7,7 +7,7 @@ import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
-import { packCase, RedisEventStore, unpackCase } from '../../src/events/redis-store.js'
+import { packBase64, packCase, RedisEventStore, unpackBase64, unpackCase } from '../../src/events/redis-store.js'
 import type { Case } from '../../src/schemas/case.js'
 import { eventKeys } from '../../src/store/keys.js'
 import { isTerminal, type UnifiedStatus } from '../../src/schemas/unified-status.js'
@@ -55,10 +55,27 @@ describe('Redis timeline list', () => {
     expect((await store.timeline(c.id, recorded[0]!.id, 10)).items.map(e => e.id)).toEqual([recorded[1]!.id, recorded[2]!.id])
   })
 
+  it('a compact entry keeps what the event said: gap, occurredAt, previous status, epoch', async () => {
+    const c = fakeCase('webrisk', `g-${randomUUID()}`, clock.now(), { status: 'received' })
+    const created = await store.observe({ case: at(c, 'received'), via: 'webhook', silentIfNew: false })
+    clock.advance(60_000)
+    const updatedAt = new Date(clock.now() - 1000).toISOString()
+    const moved = await store.observe({ case: { ...at(c, 'taken_down'), updatedAt }, via: 'poll', silentIfNew: false, gapSince: clock.now() + 1 })
+    expect(moved).toMatchObject({ type: 'case.status_changed', gap: true, occurredAt: updatedAt, previous: { status: 'received', providerStatus: 'received' } })
+    expect((await store.timeline(c.id, null, 10)).items).toEqual([created, moved])
+    // the entry: its values as JSON, a newline, the deflated case as raw bytes (no base64)
+    const entry = await raw.lindexBuffer(keys.line(c.id), 1)
+    const nl = entry?.indexOf(10) ?? -1
+    expect(nl).toBeGreaterThan(0)
+    expect(JSON.parse(entry!.subarray(0, nl).toString())).toEqual([moved!.id, 'case.status_changed', 2, String(Date.parse(moved!.observedAt)), 'poll', moved!.epoch, 1, 0, 'received', 'received', updatedAt])
+    expect(unpackCase(entry!.subarray(nl + 1))).toBe(JSON.stringify(moved!.case))
+  })
+
   it('entries older than the timeline retention are dropped from the head by the next append', async () => {
-    // entry ids are Redis's clock (the log's XADD *): an entry of long ago is put there by hand
+    // entry ids are Redis's clock (the log's XADD *): an entry of long ago is put there by hand, in the format of before
+    // (all JSON, the case in base64), which still reads
     const c = fakeCase('bforeai', `r-${randomUUID()}`, clock.now(), { status: 'received' })
-    const ancient = JSON.stringify(['1000-0', 't', 'case.created', 'g', '0', 'q', 1, 'pn', '1', 'pst', '', 'pps', '', 'oa', c.createdAt, 'ob', c.createdAt, 'ov', 'poll', 'z', packCase(JSON.stringify(c)), 'ep', ''])
+    const ancient = JSON.stringify(['1000-0', 't', 'case.created', 'g', '0', 'q', 1, 'pn', '1', 'pst', '', 'pps', '', 'oa', c.createdAt, 'ob', c.createdAt, 'ov', 'poll', 'z', packBase64(JSON.stringify(c)), 'ep', ''])
     await raw.rpush(keys.line(c.id), ancient)
     expect((await store.timeline(c.id, null, 10)).items.map(e => e.id)).toEqual(['1000-0'])
     const now = new RedisEventStore(inject('redisUrl'), { keyPrefix: prefix, clock: new ManualClock(Date.now()), log: pino({ level: 'silent' }), retention })
@@ -111,5 +128,6 @@ describe('Redis timeline list', () => {
     const json = JSON.stringify({ ...fakeCase('bforeai', 'x', 0, {}), reportedBy: 'søc→team@bank.example' })
     expect(unpackCase(packCase(json))).toBe(json)
     expect(packCase(json).length).toBeLessThan(json.length / 2)
+    expect(unpackBase64(packBase64(json))).toBe(json)
   })
 })

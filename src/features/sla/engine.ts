@@ -103,29 +103,32 @@ export class SlaEngine {
       const f = factsOf(c, Date.parse(c.createdAt))
       if (!this.#d.verifiedDown && VENDOR_DOWN.has(c.status)) f.downAt = f.createdAt
       await this.#d.store.track(f)
+      await this.reschedule(c.id)
     } else {
-      await this.#d.store.update(c.id, {
+      // the update answers the record it left: re-timed from that, without reading it again
+      await this.#retime(c.id, await this.#d.store.update(c.id, {
         status: c.status,
         terminal: isTerminal(c.status as UnifiedStatus),
         ...(c.status !== 'received' ? { firstActionAt: at } : {}),
         ...(!this.#d.verifiedDown && VENDOR_DOWN.has(c.status) ? { downAt: at } : {})
-      })
+      }))
     }
-    await this.reschedule(c.id)
   }
 
   /** target.verified_down (verification on): the down milestone */
   async verifiedDownAt (caseId: string, at: number): Promise<void> {
     if (!this.#d.verifiedDown) return
-    await this.#d.store.update(caseId, { downAt: at })
-    await this.reschedule(caseId)
+    await this.#retime(caseId, await this.#d.store.update(caseId, { downAt: at }))
   }
 
   /** The case's timers, from its facts and its rule (none once it met its levels, or when no rule matches). */
   async reschedule (caseId: string): Promise<void> {
-    const r = await this.#d.store.get(caseId)
+    await this.#retime(caseId, await this.#d.store.get(caseId))
+  }
+
+  async #retime (caseId: string, r: SlaRecord | null): Promise<void> {
     if (r === null) return
-    await this.#d.store.schedule(caseId, this.evaluation(r)?.actions ?? [])
+    await this.#d.store.schedule(caseId, this.evaluation(r)?.actions ?? [], r.done)
   }
 
   /** At start: every tracked case of the last 90 days is re-timed under the rules now in force. Returns how many. */

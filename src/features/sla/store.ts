@@ -25,8 +25,11 @@ export type MilestonePatch = Partial<Pick<SlaFacts, 'status' | 'terminal' | 'fir
 export interface SlaStore {
   /** the case's record, created when absent; false when it existed */
   track: (facts: SlaFacts) => Promise<boolean>
-  /** status and terminal replace; firstActionAt and downAt are kept once set (the first wins) */
-  update: (caseId: string, patch: MilestonePatch) => Promise<void>
+  /**
+   * status and terminal replace; firstActionAt and downAt are kept once set (the first wins). Returns the record as it
+   * is after the patch (what a reschedule needs, without reading it again), null for an untracked case (nothing written)
+   */
+  update: (caseId: string, patch: MilestonePatch) => Promise<SlaRecord | null>
   get: (caseId: string) => Promise<SlaRecord | null>
   getMany: (caseIds: readonly string[]) => Promise<Array<SlaRecord | null>>
   /** case ids created in [since, until), oldest first, at most `limit` */
@@ -34,8 +37,11 @@ export interface SlaStore {
   /** records a step as done and drops its timer */
   finish: (caseId: string, kind: ActionKind) => Promise<void>
   link: (caseId: string, relatedId: string, provider: string) => Promise<void>
-  /** the case's timers become exactly these (a step done is never scheduled again) */
-  schedule: (caseId: string, timers: ReadonlyArray<{ kind: ActionKind, at: number }>) => Promise<void>
+  /**
+   * the case's timers become exactly these (a step done is never scheduled again); `done`, when the caller has just
+   * read the record, saves reading it again
+   */
+  schedule: (caseId: string, timers: ReadonlyArray<{ kind: ActionKind, at: number }>, done?: readonly ActionKind[]) => Promise<void>
   /** timers due at `now`, earliest first (leased ones included: their claim fails) */
   due: (now: number, limit: number) => Promise<DueTimer[]>
   /** takes a due timer for `leaseMs`: true for one caller; after the lease runs out another may take it */
@@ -65,13 +71,14 @@ export class MemorySlaStore implements SlaStore {
     return true
   }
 
-  async update (caseId: string, patch: MilestonePatch): Promise<void> {
+  async update (caseId: string, patch: MilestonePatch): Promise<SlaRecord | null> {
     const r = this.#records.get(caseId)
-    if (r === undefined) return
+    if (r === undefined) return null
     if (patch.status !== undefined) r.facts.status = patch.status
     if (patch.terminal !== undefined) r.facts.terminal = patch.terminal
     if (patch.firstActionAt !== undefined) r.facts.firstActionAt ??= patch.firstActionAt
     if (patch.downAt !== undefined) r.facts.downAt ??= patch.downAt
+    return structuredClone(r)
   }
 
   async get (caseId: string): Promise<SlaRecord | null> {
@@ -146,6 +153,19 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 `
 
+/*
+ * KEYS: the record. ARGV: status ('' = unchanged), terminal 1|0 ('' = unchanged), firstActionAt, downAt ('' = none; each
+ * set only when absent). An untracked case (no `f`) gets nothing written: false. Else HGETALL of the record after it.
+ */
+const UPDATE = `
+if redis.call('HEXISTS', KEYS[1], 'f') == 0 then return false end
+if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'st', ARGV[1]) end
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'tm', ARGV[2]) end
+if ARGV[3] ~= '' then redis.call('HSETNX', KEYS[1], 'fa', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSETNX', KEYS[1], 'dn', ARGV[4]) end
+return redis.call('HGETALL', KEYS[1])
+`
+
 /** how long a record is kept after its case was created (the compliance report reaches back at most this far) */
 export const RECORD_TTL_MS = 400 * 86_400_000
 
@@ -156,6 +176,7 @@ export class RedisSlaStore implements SlaStore {
     this.#client = client
     this.#clock = clock
     if (!('tgwSlaClaim' in client)) client.defineCommand('tgwSlaClaim', { numberOfKeys: 2, lua: CLAIM })
+    if (!('tgwSlaUpdate' in client)) client.defineCommand('tgwSlaUpdate', { numberOfKeys: 1, lua: UPDATE })
   }
 
   async track (f: SlaFacts): Promise<boolean> {
@@ -163,26 +184,27 @@ export class RedisSlaStore implements SlaStore {
     const fresh = await this.#client.hsetnx(key, 'f', JSON.stringify(f))
     if (fresh === 0) return false
     const ttlMs = Math.max(60_000, f.createdAt + RECORD_TTL_MS - this.#clock.now())
-    await this.#client.multi()
+    // one transaction, one round trip: the milestones go in with HSETNX (an update that came first keeps its value)
+    const m = this.#client.multi()
       .hset(key, 'st', f.status, 'tm', f.terminal ? '1' : '0')
       .pexpire(key, ttlMs)
       .zadd(K.created, f.createdAt, f.caseId)
       .zremrangebyscore(K.created, '-inf', this.#clock.now() - RECORD_TTL_MS)
-      .exec()
-    if (f.firstActionAt !== null) await this.#client.hsetnx(key, 'fa', String(f.firstActionAt))
-    if (f.downAt !== null) await this.#client.hsetnx(key, 'dn', String(f.downAt))
+    if (f.firstActionAt !== null) m.hsetnx(key, 'fa', String(f.firstActionAt))
+    if (f.downAt !== null) m.hsetnx(key, 'dn', String(f.downAt))
+    await m.exec()
     return true
   }
 
-  async update (caseId: string, patch: MilestonePatch): Promise<void> {
-    const key = K.record(caseId)
-    if (await this.#client.hexists(key, 'f') === 0) return
-    const m = this.#client.multi()
-    if (patch.status !== undefined) m.hset(key, 'st', patch.status)
-    if (patch.terminal !== undefined) m.hset(key, 'tm', patch.terminal ? '1' : '0')
-    if (patch.firstActionAt !== undefined && patch.firstActionAt !== null) m.hsetnx(key, 'fa', String(patch.firstActionAt))
-    if (patch.downAt !== undefined && patch.downAt !== null) m.hsetnx(key, 'dn', String(patch.downAt))
-    await m.exec()
+  async update (caseId: string, patch: MilestonePatch): Promise<SlaRecord | null> {
+    // one script, one round trip: the existence check, the patch and the record after it
+    const update = (this.#client as unknown as { tgwSlaUpdate: (...a: string[]) => Promise<string[] | null> }).tgwSlaUpdate
+    const flat = await update.call(this.#client, K.record(caseId), patch.status ?? '', patch.terminal === undefined ? '' : patch.terminal ? '1' : '0',
+      patch.firstActionAt == null ? '' : String(patch.firstActionAt), patch.downAt == null ? '' : String(patch.downAt))
+    if (flat === null) return null
+    const h: Record<string, string> = {}
+    for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string
+    return this.#decode(h)
   }
 
   #decode (h: Record<string, string>): SlaRecord | null {
@@ -226,8 +248,8 @@ export class RedisSlaStore implements SlaStore {
     await this.#client.hset(K.record(caseId), `r:${relatedId}`, provider)
   }
 
-  async schedule (caseId: string, timers: ReadonlyArray<{ kind: ActionKind, at: number }>): Promise<void> {
-    const done = new Set((await this.get(caseId))?.done ?? [])
+  async schedule (caseId: string, timers: ReadonlyArray<{ kind: ActionKind, at: number }>, done0?: readonly ActionKind[]): Promise<void> {
+    const done = new Set(done0 ?? (await this.get(caseId))?.done ?? [])
     const m = this.#client.multi().zrem(K.due, ...ACTION_KINDS.map(k => member(caseId, k)))
     for (const t of timers) if (!done.has(t.kind)) m.zadd(K.due, t.at, member(caseId, t.kind))
     await m.exec()

@@ -76,12 +76,16 @@ describe.each([
     await store.track(facts(id))
     await store.update(id, { status: 'in_progress', firstActionAt: clock.now() + 10 })
     await store.update(id, { status: 'taken_down', terminal: true, firstActionAt: clock.now() + 99, downAt: clock.now() + 50 })
-    await store.update(id, { downAt: clock.now() + 70 })
+    const after = await store.update(id, { downAt: clock.now() + 70 })
+    // the update answers the record it left (the engine re-times from it)
+    expect(after?.facts).toMatchObject({ caseId: id, status: 'taken_down', terminal: true, firstActionAt: clock.now() + 10, downAt: clock.now() + 50 })
     await store.link(id, 'netcraft:1', 'netcraft')
     const r = await store.get(id)
     expect(r?.facts).toMatchObject({ status: 'taken_down', terminal: true, firstActionAt: clock.now() + 10, downAt: clock.now() + 50 })
     expect(r?.related).toEqual({ 'netcraft:1': 'netcraft' })
-    await store.update(`phishfort:${randomUUID()}`, { status: 'in_progress' }) // an untracked case: nothing
+    const untracked = `phishfort:${randomUUID()}`
+    expect(await store.update(untracked, { status: 'in_progress' })).toBeNull() // an untracked case: nothing
+    expect(await store.get(untracked)).toBeNull()
     expect((await store.getMany([id, 'phishfort:none'])).map(x => x?.facts.caseId ?? null)).toEqual([id, null])
   })
 })
