@@ -5,11 +5,11 @@
  * linear between the two nearest ranks (R-7, the default of Excel's PERCENTILE.INC and numpy), never bucketed.
  */
 import type { Clock } from '../../clock.js'
+import { parseAnalyticsQuery } from '../../services/analytics-query.js'
 import { GatewayError } from '../../domain/problems.js'
 import { TARGET_TYPES } from '../../schemas/common.js'
 import type { TakedownQuery, TakedownReport, TakedownGroup } from '../../schemas/analytics.js'
-import { PROVIDER_IDS, type ProviderId } from '../../schemas/provider.js'
-import { csv, providerList } from '../../services/cases.js'
+import type { ProviderId } from '../../schemas/provider.js'
 import { UNIFIED_STATUSES, TERMINAL_STATUSES } from '../../schemas/unified-status.js'
 import { MILESTONES, monthOf, PRECISION_UNKNOWN, RowView } from './row.js'
 import type { MilestoneStore } from './store.js'
@@ -23,7 +23,6 @@ export const GROUP_BY = ['provider', 'targetType', 'month', 'tld', 'registrar', 
 export const UNKNOWN = 'unknown'
 /** the tld of a case whose target has no public suffix (an IP address, an e-mail, a phone) or that was recorded before the column */
 export const UNKNOWN_TLD = 'unknown'
-type GroupDim = (typeof GROUP_BY)[number]
 
 const DAY = 86_400_000
 const IN_PROGRESS = MILESTONES.indexOf('inProgress')
@@ -82,7 +81,7 @@ export class TakedownAnalytics {
   }
 
   async report (query: TakedownQuery): Promise<TakedownReport> {
-    const f = parse(query)
+    const f = parseAnalyticsQuery(query, GROUP_BY)
     const now = this.#clock.now()
     const fromMonth = f.from === null ? null : monthOf(f.from)
     const toMonth = f.to === null ? null : monthOf(f.to - 1)
@@ -217,30 +216,4 @@ function compareKey (a: TakedownGroup['key'], b: TakedownGroup['key']): number {
   const ka = groupId(a)
   const kb = groupId(b)
   return ka < kb ? -1 : ka > kb ? 1 : 0
-}
-
-interface Parsed { from: number | null, to: number | null, providers: string[], targetType: number | null, groupBy: Set<GroupDim> }
-
-function parse (q: TakedownQuery): Parsed {
-  const providers: string[] = q.provider === undefined ? [] : providerList(q.provider)
-  const dims = q.groupBy === undefined ? [] : csv(q.groupBy)
-  const badDims = dims.filter(d => !(GROUP_BY as readonly string[]).includes(d))
-  if (badDims.length > 0) {
-    throw new GatewayError('GW_ERR_VALIDATION', `Unknown groupBy ${badDims.join(', ')}; allowed: ${GROUP_BY.join(', ')}`, {
-      errors: [{ path: '/groupBy', message: `must be a comma-separated list of ${GROUP_BY.join(', ')}` }],
-      allowed: [...GROUP_BY]
-    })
-  }
-  const from = q.from === undefined ? null : Date.parse(q.from)
-  const to = q.to === undefined ? null : Date.parse(q.to)
-  if (from !== null && to !== null && from >= to) {
-    throw new GatewayError('GW_ERR_VALIDATION', '`from` must be before `to`', { errors: [{ path: '/from', message: 'must be before to' }] })
-  }
-  return {
-    from,
-    to,
-    providers: providers.length === 0 ? [...PROVIDER_IDS] : providers,
-    targetType: q.targetType === undefined ? null : TARGET_TYPES.indexOf(q.targetType),
-    groupBy: new Set(dims as GroupDim[])
-  }
 }

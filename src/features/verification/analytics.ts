@@ -4,11 +4,11 @@
  * milestone rows). Percentiles are exact (R-7 over the cases' durations), never bucketed.
  */
 import type { Clock } from '../../clock.js'
+import { parseAnalyticsQuery } from '../../services/analytics-query.js'
 import { percentile } from '../../domain/percentile.js'
 import { GatewayError } from '../../domain/problems.js'
 import { TARGET_TYPES } from '../../schemas/common.js'
-import { PROVIDER_IDS, type ProviderId } from '../../schemas/provider.js'
-import { csv, providerList } from '../../services/cases.js'
+import type { ProviderId } from '../../schemas/provider.js'
 import { CLAIMED, DISPUTED, OutcomeView, STAYED_DOWN } from './outcome-row.js'
 import { VERIFICATION_GROUP_BY, type VerificationAnalyticsQuery, type VerificationGroup, type VerificationReport } from './schema.js'
 import type { VerificationStore } from './store.js'
@@ -28,7 +28,7 @@ interface Acc {
 }
 
 export async function verificationReport (store: VerificationStore, clock: Clock, query: VerificationAnalyticsQuery): Promise<VerificationReport> {
-  const f = parse(query)
+  const f = parseAnalyticsQuery(query, VERIFICATION_GROUP_BY)
   const fromMonth = f.from === null ? null : new Date(f.from).toISOString().slice(0, 7)
   const toMonth = f.to === null ? null : new Date(f.to - 1).toISOString().slice(0, 7)
   const unavailable = (err: unknown): never => {
@@ -106,31 +106,5 @@ function toGroup (g: Acc): VerificationGroup {
     reemergence: { verifiedDown: g.verified, reappeared: g.reappeared, rate: g.verified === 0 ? null : g.reappeared / g.verified },
     dispute: { claimed: g.claimed, disputed: g.disputed, rate: g.claimed === 0 ? null : g.disputed / g.claimed },
     stayedDown: g.stayedDown
-  }
-}
-
-interface Parsed { from: number | null, to: number | null, providers: string[], targetType: number | null, groupBy: Set<Dim> }
-
-function parse (q: VerificationAnalyticsQuery): Parsed {
-  const providers: string[] = q.provider === undefined ? [] : providerList(q.provider)
-  const dims = q.groupBy === undefined ? [] : csv(q.groupBy)
-  const bad = dims.filter(d => !(VERIFICATION_GROUP_BY as readonly string[]).includes(d))
-  if (bad.length > 0) {
-    throw new GatewayError('GW_ERR_VALIDATION', `Unknown groupBy ${bad.join(', ')}; allowed: ${VERIFICATION_GROUP_BY.join(', ')}`, {
-      errors: [{ path: '/groupBy', message: `must be a comma-separated list of ${VERIFICATION_GROUP_BY.join(', ')}` }],
-      allowed: [...VERIFICATION_GROUP_BY]
-    })
-  }
-  const from = q.from === undefined ? null : Date.parse(q.from)
-  const to = q.to === undefined ? null : Date.parse(q.to)
-  if (from !== null && to !== null && from >= to) {
-    throw new GatewayError('GW_ERR_VALIDATION', '`from` must be before `to`', { errors: [{ path: '/from', message: 'must be before to' }] })
-  }
-  return {
-    from,
-    to,
-    providers: providers.length === 0 ? [...PROVIDER_IDS] : providers,
-    targetType: q.targetType === undefined ? null : TARGET_TYPES.indexOf(q.targetType),
-    groupBy: new Set(dims as Dim[])
   }
 }
