@@ -10,6 +10,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../clock.js'
 import type { KvStore } from '../../store/kv-store.js'
+import { SlottedRows } from '../../store/slotted-rows.js'
 import { packCheck, unpackCheck, type Check } from './check-pack.js'
 import type { Verification } from './lifecycle.js'
 import { encodeOutcome, OUTCOME_ROW_BYTES, outcomeShard } from './outcome-row.js'
@@ -52,13 +53,11 @@ export interface VerificationStore {
   outcomeRows: (shards: readonly string[]) => Promise<Buffer[]>
 }
 
-interface Shard { slots: Map<string, number>, buf: Buffer, n: number }
-
 export class MemoryVerificationStore implements VerificationStore {
   readonly #records = new Map<string, string>()
   readonly #history = new Map<string, string[]>()
   readonly #claims = new Map<string, number>()
-  readonly #outcomes = new Map<string, Shard>()
+  readonly #outcomes = new SlottedRows(OUTCOME_ROW_BYTES)
   /** case id → when its record and history go (ended cases) */
   readonly #expires = new Map<string, number>()
   readonly #limit: number
@@ -94,41 +93,17 @@ export class MemoryVerificationStore implements VerificationStore {
     if (!ended(next)) this.#expires.delete(next.caseId)
     else if (!this.#expires.has(next.caseId)) this.#expires.set(next.caseId, this.now() + this.#retentionMs)
     const name = outcomeShard(next)
-    if (name !== null) this.#writeOutcome(name, next.caseId, encodeOutcome(next))
+    if (name !== null) this.#outcomes.put(name, next.caseId, encodeOutcome(next))
     return true
   }
 
-  #writeOutcome (name: string, caseId: string, row: Buffer): void {
-    let s = this.#outcomes.get(name)
-    if (s === undefined) {
-      s = { slots: new Map(), buf: Buffer.alloc(OUTCOME_ROW_BYTES * 64), n: 0 }
-      this.#outcomes.set(name, s)
-    }
-    let slot = s.slots.get(caseId)
-    if (slot === undefined) {
-      slot = s.n++
-      s.slots.set(caseId, slot)
-      if (s.n * OUTCOME_ROW_BYTES > s.buf.length) {
-        const grown = Buffer.alloc(s.buf.length * 2)
-        s.buf.copy(grown)
-        s.buf = grown
-      }
-    }
-    row.copy(s.buf, slot * OUTCOME_ROW_BYTES)
-  }
-
   async retired (caseId: string, shard: string): Promise<boolean> {
-    return await this.get(caseId) === null && (this.#outcomes.get(shard)?.slots.has(caseId) ?? false)
+    return await this.get(caseId) === null && this.#outcomes.has(shard, caseId)
   }
 
-  async outcomeShards (): Promise<string[]> { return [...this.#outcomes.keys()] }
+  async outcomeShards (): Promise<string[]> { return this.#outcomes.shards() }
 
-  async outcomeRows (shards: readonly string[]): Promise<Buffer[]> {
-    return shards.map(name => {
-      const s = this.#outcomes.get(name)
-      return s === undefined ? Buffer.alloc(0) : Buffer.from(s.buf.subarray(0, s.n * OUTCOME_ROW_BYTES))
-    })
-  }
+  async outcomeRows (shards: readonly string[]): Promise<Buffer[]> { return shards.map(name => Buffer.from(this.#outcomes.rows(name))) }
 
   async due (now: number, limit: number): Promise<string[]> {
     return [...this.#records.values()].map(r => JSON.parse(r) as Verification)
