@@ -5,11 +5,11 @@
  * in-flight request and exits 0 while a load-balancer-like client loses no request.
  */
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { systemClock } from '../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import type { RunningSimulator } from '../../src/simulators/harness.js'
-import { httpRequest, killAll, listening, liveVendorEnv, spawnGateway, startVendors, type GatewayProcess, type HttpAnswer } from '../support/gateway-process.js'
+import { httpRequest, killAll, listening, replicaEnv, spawnGateway, startVendors, type GatewayProcess, type HttpAnswer } from '../support/gateway-process.js'
 import { waitFor } from '../support/wait.js'
 
 const RATE_LIMIT_MAX = 12
@@ -27,20 +27,12 @@ const bearer = (name: string): Record<string, string> => ({ authorization: `Bear
 beforeAll(async () => {
   sims = await startVendors(systemClock, 3)
   const names = ['ops', 'rl', 'idem', ...Array.from({ length: LB_KEYS }, (_, i) => `lb${i}`)]
-  const env: Record<string, string> = {
-    ...liveVendorEnv(sims),
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    REDIS_URL: inject('redisUrl'),
-    REDIS_KEY_PREFIX: `replicas-${randomUUID()}:`,
-    GATEWAY_SECRET: 'replicas-test-secret-0123456789',
+  const env: Record<string, string> = replicaEnv(sims, 'replicas', {
     GATEWAY_API_KEYS: names.map(n => `${n}:${keyOf(n)}:read+write`).join(','),
     RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
     RATE_LIMIT_WINDOW_MS: '60000',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
     SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS)
-  }
+  })
   ;[a, b] = await Promise.all([listening(spawnGateway(env)), listening(spawnGateway(env))])
 }, 40_000)
 

@@ -3,7 +3,9 @@
  * exit codes, signals, several replicas on one Redis. Every process started here is killed by `killAll()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { request } from 'node:http'
+import { inject } from 'vitest'
 import type { Clock } from '../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../src/schemas/provider.js'
 import { startSimulator, type RunningSimulator } from '../../src/simulators/harness.js'
@@ -113,4 +115,22 @@ export function liveVendorEnv (sims: Record<ProviderId, RunningSimulator>): Reco
   // required in live mode; the same on every replica (it seals webhook endpoint secrets)
   env.WEBHOOK_ENCRYPTION_KEY = 'b'.repeat(64)
   return env
+}
+
+/**
+ * A replica's environment: live mode against those simulators, on the suite's Redis under a key prefix of its own
+ * (`<name>-<uuid>:` unless `extra` names one), logging at info (the tests read its lines); `extra` adds or overrides.
+ */
+export function replicaEnv (sims: Record<ProviderId, RunningSimulator>, name: string, extra: Record<string, string>): Record<string, string> {
+  return {
+    ...liveVendorEnv(sims),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    REDIS_URL: inject('redisUrl'),
+    REDIS_KEY_PREFIX: `${name}-${randomUUID()}:`,
+    GATEWAY_SECRET: `${name}-test-secret-0123456789`,
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    ...extra
+  }
 }

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { systemClock } from '../../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../../src/schemas/provider.js'
 import type { RunningSimulator } from '../../../src/simulators/harness.js'
-import { httpRequest, killAll, listening, liveVendorEnv, spawnGateway, startVendors, type GatewayProcess } from '../../support/gateway-process.js'
+import { httpRequest, killAll, listening, replicaEnv, spawnGateway, startVendors, type GatewayProcess } from '../../support/gateway-process.js'
 import { eventually } from '../../support/receiver.js'
 
 const KEY = 'sla-ops-secret-key-0123456789'
@@ -37,22 +37,15 @@ beforeAll(async () => {
       { id: 'netcraft-urls', match: { provider: 'netcraft', targetType: 'url' }, downWithin: 'PT1H' }
     ]
   }))
-  const env: Record<string, string> = {
-    ...liveVendorEnv(sims),
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    REDIS_URL: inject('redisUrl'),
+  const env: Record<string, string> = replicaEnv(sims, 'sla-replicas', {
     REDIS_KEY_PREFIX: PREFIX,
-    GATEWAY_SECRET: 'sla-replicas-test-secret-0123456789',
     GATEWAY_API_KEYS: `ops:${KEY}:read+write`,
-    MAX_EVENT_LOOP_DELAY_MS: '0',
     WATCH_ENABLED: 'false',
     SLA_POLICY_FILE: policy,
     SLA_LEASE_MS: '3000',
     SLA_TICK_MS: '200',
     ROUTING_RULES: JSON.stringify({ url: ['phishfort', 'netcraft'] })
-  }
+  })
   ;[a, b] = await Promise.all([listening(spawnGateway(env), 40_000), listening(spawnGateway(env), 40_000)])
   redis = new Redis(inject('redisUrl'), { keyPrefix: PREFIX, lazyConnect: false })
 }, 60_000)

@@ -6,12 +6,12 @@
  * fixture site, so no probe leaves the machine. Every wait is on a condition.
  */
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../../src/clock.js'
 import { PROVIDER_IDS, type ProviderId } from '../../../src/schemas/provider.js'
 import type { RunningSimulator } from '../../../src/simulators/harness.js'
 import { startFixtureInternet, type FixtureInternet } from '../../support/fixture-internet.js'
-import { httpRequest, killAll, listening, liveVendorEnv, spawnGateway, startVendors, type GatewayProcess } from '../../support/gateway-process.js'
+import { httpRequest, killAll, listening, replicaEnv, spawnGateway, startVendors, type GatewayProcess } from '../../support/gateway-process.js'
 
 const KEY = 'vresubmit-secret-key-0123456789'
 const headers = { authorization: `Bearer ${KEY}` }
@@ -38,16 +38,8 @@ beforeAll(async () => {
     }
     res.writeHead(200, { 'content-type': 'text/html' }).end('<title>Acme login</title><form><p>Sign in to Acme online banking to continue</p></form>')
   })
-  const env: Record<string, string> = {
-    ...liveVendorEnv(sims),
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    REDIS_URL: inject('redisUrl'),
-    REDIS_KEY_PREFIX: `vresubmit-${randomUUID()}:`,
-    GATEWAY_SECRET: 'vresubmit-test-secret-0123456789',
+  const env: Record<string, string> = replicaEnv(sims, 'vresubmit', {
     GATEWAY_API_KEYS: `ops:${KEY}:read+write`,
-    MAX_EVENT_LOOP_DELAY_MS: '0',
     // no vendor syncs: the only vendor reads are the test's and the resubmit's
     WATCH_ENABLED: 'false',
     VERIFY_ENABLED: 'true',
@@ -60,7 +52,7 @@ beforeAll(async () => {
     VERIFY_TIMEOUT_MS: '3000',
     VERIFY_PROBES_PER_MINUTE: '1000',
     VERIFY_HOST_PROBES_PER_MINUTE: '1000'
-  }
+  })
   replicas = await Promise.all([listening(spawnGateway(env)), listening(spawnGateway(env))])
 }, 60_000)
 
