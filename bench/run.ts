@@ -30,7 +30,8 @@ const GATEWAY_KEY = 'bench-secret-key-0123456'
 const LIST_LIMIT = 50
 const VENDOR_LATENCY_MS = 50
 
-const USAGE = `  --duration S (5) --warmup S (2) --connections N (10) --rounds N (3) --count N (cases per vendor, 200)
+const USAGE = `  --duration S (5) --warmup S (2) --connections N (10) --latency-connections N (8) --rounds N (3)
+  --count N (cases per vendor, 200)
   --case-provider P (phishfort) --scenarios ref,get,list,list-few,fixed,latency --no-build --node-args "FLAGS"
   --few-providers LIST (bforeai,phishfort,cloudflare): the vendors of the list-few scenario
   --shapes redis,memory (both) --redis-url URL (redis://127.0.0.1:6379/14) --sim-mode light|normal (light)
@@ -42,6 +43,7 @@ const args = parseCli('bench', USAGE, {
   duration: { type: 'string', default: '5' },
   warmup: { type: 'string', default: '2' },
   connections: { type: 'string', default: '10' },
+  'latency-connections': { type: 'string', default: '8' },
   rounds: { type: 'string', default: '3' },
   count: { type: 'string', default: '200' },
   'case-provider': { type: 'string', default: 'phishfort' },
@@ -62,6 +64,8 @@ const args = parseCli('bench', USAGE, {
 const DURATION = Number(args.duration)
 const WARMUP = Number(args.warmup)
 const CONNECTIONS = Number(args.connections)
+/** the latency scenario's closed loop: its targets (p50 ≤ 60 ms, p99 ≤ 80 ms) are stated at 8 connections */
+const LATENCY_CONNECTIONS = Number(args['latency-connections'])
 const ROUNDS = Number(args.rounds)
 const SCENARIOS = new Set(args.scenarios.split(',').map(s => s.trim()))
 const unknownScenario = [...SCENARIOS].find(s => !['ref', 'get', 'list', 'list-few', 'fixed', 'latency'].includes(s))
@@ -232,9 +236,10 @@ function checkRun (label: string, r: RunStats): void {
 }
 
 /** A B A B A B: every round runs every target once, in the same order; the warm-up runs are not recorded. */
-async function interleaved (name: string, targets: Target[], opts: { rate?: (t: Target) => number | undefined, duration?: (t: Target) => number } = {}): Promise<Record<string, Summary>> {
+async function interleaved (name: string, targets: Target[], opts: { rate?: (t: Target) => number | undefined, duration?: (t: Target) => number, connections?: number } = {}): Promise<Record<string, Summary>> {
+  const connections = opts.connections === undefined ? {} : { connections: opts.connections }
   for (const t of targets) {
-    if (WARMUP > 0) await load(t, { duration: WARMUP, ...(opts.rate?.(t) === undefined ? {} : { rate: opts.rate(t)! }) })
+    if (WARMUP > 0) await load(t, { duration: WARMUP, ...connections, ...(opts.rate?.(t) === undefined ? {} : { rate: opts.rate(t)! }) })
   }
   const runs = new Map<string, RunStats[]>(targets.map(t => [keyOf(t), []]))
   for (let round = 1; round <= ROUNDS; round++) {
@@ -243,7 +248,7 @@ async function interleaved (name: string, targets: Target[], opts: { rate?: (t: 
       const rate = opts.rate?.(t)
       const counting = t.label === 'G' && currentSims !== null
       if (counting) await resetSimStats(currentSims!)
-      const r = await load(t, { duration: opts.duration?.(t) ?? DURATION, ...(rate === undefined ? {} : { rate }) })
+      const r = await load(t, { duration: opts.duration?.(t) ?? DURATION, ...connections, ...(rate === undefined ? {} : { rate }) })
       if (counting) r.vendorCallsPerReq = await readSimStats(currentSims!, r.answered)
       checkRun(`${name} ${keyOf(t)} round ${round}`, r)
       runs.get(keyOf(t))!.push(r)
@@ -610,13 +615,14 @@ async function bench (): Promise<void> {
     try {
       const vendorDuration = Math.max(2, Math.min(3, DURATION))
       const targets = await interleaved('latency-list', [...G(listUrl), b2, floor, ...vendors], {
-        duration: t => vendors.includes(t) ? vendorDuration : DURATION
+        duration: t => vendors.includes(t) ? vendorDuration : DURATION,
+        connections: LATENCY_CONNECTIONS
       })
       const slowestP50 = Math.max(...vendors.map(v => targets[v.label]!.p50))
       const slowestP99 = Math.max(...vendors.map(v => targets[v.label]!.p99))
       results.push({
         name: 'latency-list',
-        description: `GET ${listUrl} with ${VENDOR_LATENCY_MS} ms injected at every simulator; vendors measured directly (${vendorDuration} s runs)`,
+        description: `GET ${listUrl} with ${VENDOR_LATENCY_MS} ms injected at every simulator, ${LATENCY_CONNECTIONS} connections; vendors measured directly (${vendorDuration} s runs)`,
         targets,
         ratios: ratiosOf(targets, 'floor', 'B2'),
         extra: {
@@ -663,6 +669,7 @@ async function bench (): Promise<void> {
       durationS: DURATION,
       warmupS: WARMUP,
       connections: CONNECTIONS,
+      latencyConnections: LATENCY_CONNECTIONS,
       pipelining: 1,
       rounds: ROUNDS,
       casesPerVendor: Number(args.count),
@@ -753,7 +760,7 @@ function printTable (results: ScenarioResult[], verdicts: Verdict[], memory: Par
     const sv = lat.extra.slowestVendor as { p50: number, p99: number }
     const gs = byShape(SHAPES).filter(shape => lat.targets[`G/${shape}`] !== undefined)
       .map(shape => `G ${shape} p50 ${lat.targets[`G/${shape}`]!.p50.toFixed(1)} ms / p99 ${lat.targets[`G/${shape}`]!.p99.toFixed(1)} ms`)
-    out.push(`with ${VENDOR_LATENCY_MS} ms vendor latency: ${gs.join('; ')}; slowest vendor p50 ${sv.p50.toFixed(1)} ms / p99 ${sv.p99.toFixed(1)} ms`)
+    out.push(`with ${VENDOR_LATENCY_MS} ms vendor latency (${LATENCY_CONNECTIONS} connections): ${gs.join('; ')}; slowest vendor p50 ${sv.p50.toFixed(1)} ms / p99 ${sv.p99.toFixed(1)} ms`)
   }
   for (const r of results) if (r.extra?.offeredRate !== undefined) out.push(`${r.name}: offered ${String(r.extra.offeredRate)} req/s`)
   for (const shape of byShape(Object.keys(memory) as Shape[])) {
