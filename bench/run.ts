@@ -24,6 +24,7 @@ import type { ProviderId } from '../src/schemas/provider.js'
 import { parseCli, parseProviderList, usageError } from './cli.js'
 import { freePort, killAllSync, readCpuMs, readyLine, RssMonitor, startProcess, stopAll, stopProcess, type Proc } from './procs.js'
 import { summariseProfile, formatSummary } from './profile-summary.js'
+import { productionNodeFlags } from './launch.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const GATEWAY_KEY = 'bench-secret-key-0123456'
@@ -73,7 +74,9 @@ if (unknownScenario !== undefined) usageError('bench', USAGE, `--scenarios: no s
 /** the vendors of the list-few scenario: registered providers whose listing the baselines can replay */
 const fewParsed = parseProviderList(args['few-providers'])
 const FEW: ProviderId[] = typeof fewParsed === 'string' ? usageError('bench', USAGE, `--few-providers: ${fewParsed}`) : fewParsed
-/** extra node flags for the gateway process (experiments, e.g. `--node-args=--max-semi-space-size=8`) */
+/** the node flags production starts the gateway with (the image's ENTRYPOINT): every gateway here starts with them */
+const SHIPPED_NODE_ARGS = productionNodeFlags(ROOT)
+/** extra node flags for the gateway process (experiments, e.g. `--node-args=--max-semi-space-size=8`), after the shipped ones */
 const NODE_ARGS = args['node-args'].split(' ').filter(a => a !== '')
 
 /** how the gateway keeps its cache, idempotency records, rate limits and events: Redis (production) or its own memory */
@@ -350,7 +353,7 @@ interface Gateway { shape: Shape, proc: Proc, url: string, pid: number | null }
 async function startGateway (sims: SimsLine, shape: Shape, nodeArgs: string[] = []): Promise<Gateway> {
   const port = await freePort()
   // stdout (the info-level request log) goes to /dev/null, as a deployment would ship it somewhere
-  const proc = startProcess(`gateway (${shape})`, process.execPath, [...NODE_ARGS, ...nodeArgs, 'dist/server.js'], { cwd: ROOT, env: gatewayEnv(sims, port, shape), stdout: 'ignore' })
+  const proc = startProcess(`gateway (${shape})`, process.execPath, [...SHIPPED_NODE_ARGS, ...NODE_ARGS, ...nodeArgs, 'dist/server.js'], { cwd: ROOT, env: gatewayEnv(sims, port, shape), stdout: 'ignore' })
   const url = `http://127.0.0.1:${port}`
   await waitReady(`${url}/readyz`, proc)
   return { shape, proc, url, pid: proc.child.pid ?? null }
@@ -665,6 +668,7 @@ async function bench (): Promise<void> {
     cpu: { model: cpu[0]?.model ?? 'unknown', count: cpu.length },
     memoryMb: Math.round(totalmem() / 1048576),
     config: {
+      gatewayShippedNodeArgs: SHIPPED_NODE_ARGS,
       gatewayNodeArgs: NODE_ARGS,
       durationS: DURATION,
       warmupS: WARMUP,
@@ -751,7 +755,8 @@ function printTable (results: ScenarioResult[], verdicts: Verdict[], memory: Par
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map(row => row[i]!.length)))
   const line = (row: string[]): string => row.map((c, i) => i >= 3 && i <= 9 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join('  ').trimEnd()
   const out: string[] = ['', `Medians of ${ROUNDS} interleaved runs, ${DURATION} s each, ${CONNECTIONS} connections, pipelining 1 (case ${caseId}); ` +
-    `simulators in ${args['sim-mode']} mode${NODE_ARGS.length > 0 ? `; gateway node flags ${NODE_ARGS.join(' ')}` : ''}`, '']
+    `simulators in ${args['sim-mode']} mode; gateway node flags ${[...SHIPPED_NODE_ARGS, ...NODE_ARGS].join(' ') || '(none)'}` +
+    `${NODE_ARGS.length > 0 ? ` (${NODE_ARGS.join(' ')} on top of the shipped ones)` : ' (as shipped)'}`, '']
   out.push(line(rows[0]!), widths.map(w => '-'.repeat(w)).join('  '))
   for (const row of rows.slice(1)) out.push(line(row))
   out.push('', 'cpu µs/req: the serving process (G or the baselines); sim µs/req: the simulators\' process during the same run, per answered request')
