@@ -754,7 +754,8 @@ function printTable (results: ScenarioResult[], verdicts: Verdict[], memory: Par
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map(row => row[i]!.length)))
   const line = (row: string[]): string => row.map((c, i) => i >= 3 && i <= 9 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join('  ').trimEnd()
-  const out: string[] = ['', `Medians of ${ROUNDS} interleaved runs, ${DURATION} s each, ${CONNECTIONS} connections, pipelining 1 (case ${caseId}); ` +
+  const out: string[] = ['', `Medians of ${ROUNDS} interleaved runs, ${DURATION} s each, ${CONNECTIONS} connections` +
+    `${SCENARIOS.has('latency') ? ` (the latency scenario ${LATENCY_CONNECTIONS})` : ''}, pipelining 1 (case ${caseId}); ` +
     `simulators in ${args['sim-mode']} mode; gateway node flags ${[...SHIPPED_NODE_ARGS, ...NODE_ARGS].join(' ') || '(none)'}` +
     `${NODE_ARGS.length > 0 ? ` (${NODE_ARGS.join(' ')} on top of the shipped ones)` : ' (as shipped)'}`, '']
   out.push(line(rows[0]!), widths.map(w => '-'.repeat(w)).join('  '))
