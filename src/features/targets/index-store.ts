@@ -33,6 +33,8 @@ export interface TargetIndex {
    */
   readonly fedByListings: boolean
   add: (c: Case) => Promise<void>
+  /** `add` for a listing page: the cases written recently and unchanged cost no promise each */
+  addMany: (cases: readonly Case[]) => Promise<void>
   /** the cases with this host or this registrable domain, newest first (at most `limit`) */
   find: (by: { host?: string | null, registrableDomain?: string | null }, limit: number) => Promise<IndexedCase[]>
 }
@@ -122,8 +124,24 @@ export class RedisTargetIndex implements TargetIndex {
 
   async add (c: Case): Promise<void> {
     const now = this.#clock.now()
+    if (this.#fresh(c, now)) return
+    await this.#write(c, now)
+  }
+
+  async addMany (cases: readonly Case[]): Promise<void> {
+    const now = this.#clock.now()
+    let writes: Array<Promise<void>> | null = null
+    for (const c of cases) if (!this.#fresh(c, now)) (writes ??= []).push(this.#write(c, now))
+    if (writes !== null) await Promise.all(writes)
+  }
+
+  /** written by this process within WRITTEN_TRUST_MS and unchanged since */
+  #fresh (c: Case, now: number): boolean {
     const last = this.#written.get(c.id)
-    if (last !== undefined && now - last.at < WRITTEN_TRUST_MS && unchanged(last, c)) return
+    return last !== undefined && now - last.at < WRITTEN_TRUST_MS && unchanged(last, c)
+  }
+
+  async #write (c: Case, now: number): Promise<void> {
     const s = summaryOf(c)
     if (s === null) return
     const writes: Array<Promise<unknown>> = [this.#client.set(keys.targetCase(c.id), JSON.stringify(s))]
@@ -160,6 +178,10 @@ export class MemoryTargetIndex implements TargetIndex {
   async add (c: Case): Promise<void> {
     const s = summaryOf(c)
     if (s !== null) this.#cases.set(c.id, s)
+  }
+
+  async addMany (cases: readonly Case[]): Promise<void> {
+    for (const c of cases) await this.add(c)
   }
 
   async find (by: { host?: string | null, registrableDomain?: string | null }, limit: number): Promise<IndexedCase[]> {
