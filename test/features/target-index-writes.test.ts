@@ -68,7 +68,14 @@ describe('RedisTargetIndex listing pages', () => {
     const send = redis.sendCommand.bind(redis)
     redis.sendCommand = (command, stream) => { sent.push(command.name); return send(command, stream) }
 
+    // a page of new cases leaves in one socket write (a pipeline), not one per command
+    const stream = (redis as unknown as { stream: { write: (...a: unknown[]) => boolean } }).stream
+    const write = stream.write.bind(stream)
+    let writes = 0
+    stream.write = (...a: unknown[]) => { writes++; return write(...a) }
     await index.addMany(page('submitted', 3))
+    stream.write = write
+    expect(writes).toBe(1)
     // a summary and both sets per case
     expect(sent.sort()).toEqual(['sadd', 'sadd', 'sadd', 'sadd', 'sadd', 'sadd', 'set', 'set', 'set'])
     sent.length = 0
