@@ -9,8 +9,27 @@ export function compareKeys (a: SortKey, b: SortKey): number {
   return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0
 }
 
+/**
+ * Parsed creation times. A listing dates every vendor item it reads (250 on a five-vendor page) and the same cases come
+ * back on every read of a page; a Map lookup costs about a third of `Date.parse` on an ISO 8601 string. Bounded: the
+ * whole map is dropped when full (a walk over a hundred thousand cases only pays the parse again).
+ */
+const TIMES = new Map<string, number>()
+const TIMES_MAX = 10_000
+
+/** `Date.parse(createdAt)`, remembered */
+export function timeOf (createdAt: string): number {
+  let t = TIMES.get(createdAt)
+  if (t === undefined) {
+    t = Date.parse(createdAt)
+    if (TIMES.size >= TIMES_MAX) TIMES.clear()
+    TIMES.set(createdAt, t)
+  }
+  return t
+}
+
 export function keyOf (item: { createdAt: string, id: string }): SortKey {
-  return [Date.parse(item.createdAt), item.id]
+  return [timeOf(item.createdAt), item.id]
 }
 
 /**

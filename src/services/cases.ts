@@ -96,8 +96,10 @@ export class CaseService {
     const sla = filters.sla
     return {
       ...page,
-      items: items.filter(c => (states === undefined || states.includes(c.verification?.state ?? 'not_checked')) &&
-        (sla === undefined || (c.sla != null && sla.includes(c.sla.state))))
+      items: states === undefined && sla === undefined
+        ? items
+        : items.filter(c => (states === undefined || states.includes(c.verification?.state ?? 'not_checked')) &&
+          (sla === undefined || (c.sla != null && sla.includes(c.sla.state))))
     }
   }
 

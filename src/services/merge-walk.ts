@@ -95,6 +95,10 @@ export async function mergeWalk<T> (o: WalkOptions<T>): Promise<WalkResult<T>> {
     }
   }
 
+  // a provider blocks the candidate while it may still hold unread items that sort before (or level with) it
+  const blocks = (s: Stream<T>, candidate: Buffered<T> | undefined): boolean =>
+    s.live && !s.exhausted && (candidate === undefined || candidate.key[0] <= s.lowWater)
+
   const items: T[] = []
   let last: SortKey | null = o.after
   for (;;) {
@@ -104,9 +108,10 @@ export async function mergeWalk<T> (o: WalkOptions<T>): Promise<WalkResult<T>> {
       if (h !== undefined && (best === null || compareKeys(h.key, best.buffer[0]!.key) < 0)) best = s
     }
     const candidate = best?.buffer[0]
-    // a provider blocks the candidate while it may still hold unread items that sort before (or level with) it
-    const blockers = streams.filter(s => s.live && !s.exhausted && (candidate === undefined || candidate.key[0] <= s.lowWater))
-    if (blockers.length === 0) {
+    // asked without building the list of blockers, which only a fetch needs (50 items handed out, a fetch or two)
+    let blocked = false
+    for (const s of streams) if (blocks(s, candidate)) { blocked = true; break }
+    if (!blocked) {
       if (candidate === undefined || best === null) break
       best.buffer.shift()
       items.push(candidate.item)
@@ -114,7 +119,7 @@ export async function mergeWalk<T> (o: WalkOptions<T>): Promise<WalkResult<T>> {
       if (items.length >= o.limit) break
       continue
     }
-    const fetchable = blockers.filter(s => s.fetched < o.maxPagesPerProvider)
+    const fetchable = streams.filter(s => blocks(s, candidate) && s.fetched < o.maxPagesPerProvider)
     if (fetchable.length === 0) break
     await Promise.all(fetchable.map(fetchPage))
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { byId, sortNewestFirst } from '../../src/domain/merge.js'
+import { byId, keyOf, sortNewestFirst, timeOf } from '../../src/domain/merge.js'
 
 interface Row { id: string, at: string }
 const time = (r: Row): number => Date.parse(r.at)
@@ -33,5 +33,15 @@ describe('sortNewestFirst', () => {
     const copy = [...page]
     expect(sortNewestFirst(page, time)).toBe(false)
     expect(page).toEqual(copy)
+  })
+})
+
+describe('timeOf', () => {
+  it('is Date.parse, remembered: the same answer on every call, for readable and unreadable times', () => {
+    fc.assert(fc.property(fc.oneof(fc.date({ noInvalidDate: true }).map(d => d.toISOString()), fc.string()), s => {
+      expect(Object.is(timeOf(s), Date.parse(s))).toBe(true)
+      expect(Object.is(timeOf(s), Date.parse(s))).toBe(true)
+    }))
+    expect(keyOf({ createdAt: '2026-01-02T03:04:05.678Z', id: 'x:1' })).toEqual([Date.parse('2026-01-02T03:04:05.678Z'), 'x:1'])
   })
 })

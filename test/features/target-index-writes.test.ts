@@ -57,6 +57,40 @@ describe('RedisTargetIndex writes', () => {
   })
 })
 
+describe('RedisTargetIndex listing pages', () => {
+  it('addMany sends commands only for the cases not written recently or changed since', async () => {
+    store = new RedisKvStore(inject('redisUrl'), { keyPrefix: `tidx-${randomUUID()}:` })
+    expect(await store.waitReady(2000)).toBe(true)
+    const redis = store.client as Redis
+    const index = new RedisTargetIndex(redis, new ManualClock(Date.parse('2026-03-01T00:00:00Z')))
+    const page = (status: string, n: number): Case[] => Array.from({ length: n }, (_, i) => ({ ...caseOf('submitted'), id: `phishfort:p${i}`, status }) as unknown as Case)
+    const sent: string[] = []
+    const send = redis.sendCommand.bind(redis)
+    redis.sendCommand = (command, stream) => { sent.push(command.name); return send(command, stream) }
+
+    // a page of new cases leaves in one socket write (a pipeline), not one per command
+    const stream = (redis as unknown as { stream: { write: (...a: unknown[]) => boolean } }).stream
+    const write = stream.write.bind(stream)
+    let writes = 0
+    stream.write = (...a: unknown[]) => { writes++; return write(...a) }
+    await index.addMany(page('submitted', 3))
+    stream.write = write
+    expect(writes).toBe(1)
+    // a summary and both sets per case
+    expect(sent.sort()).toEqual(['sadd', 'sadd', 'sadd', 'sadd', 'sadd', 'sadd', 'set', 'set', 'set'])
+    sent.length = 0
+    await index.addMany(page('submitted', 3))
+    expect(sent).toEqual([])
+    // one case changed: only it is written
+    const changed = page('submitted', 3)
+    changed[1] = { ...changed[1]!, status: 'in_progress' }
+    await index.addMany(changed)
+    expect(sent.sort()).toEqual(['sadd', 'sadd', 'set'])
+    expect(JSON.parse((await redis.get(keys.targetCase('phishfort:p1')))!)).toMatchObject({ status: 'in_progress' })
+    expect(await index.find({ host: 'login.example-bank.test' }, 10)).toHaveLength(3)
+  })
+})
+
 describe('RedisTargetIndex lookups', () => {
   const at = (id: string, host: string, domain: string, createdAt: string): Case => ({
     ...caseOf('submitted'), id, createdAt, target: { type: 'url', value: `https://${host}/x`, host, registrableDomain: domain }

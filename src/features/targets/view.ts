@@ -44,7 +44,7 @@ export function targetsView (deps: { index: TargetIndex, rdap: RdapService | nul
     })
   }
   const feed = (cases: Case[]): void => {
-    Promise.all(cases.map(async c => { await index.add(c) })).catch((err: unknown) => {
+    index.addMany(cases).catch((err: unknown) => {
       log.warn({ err: (err as Error).message }, 'target index: the store did not take a page of cases')
     })
   }

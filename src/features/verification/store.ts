@@ -76,13 +76,18 @@ export class MemoryVerificationStore implements VerificationStore {
   }
 
   async get (caseId: string): Promise<Verification | null> {
+    return this.#read(caseId)
+  }
+
+  /** one loop, not a promise per case: a listing page asks for 50 */
+  async getMany (caseIds: readonly string[]): Promise<Array<Verification | null>> {
+    return caseIds.map(id => this.#read(id))
+  }
+
+  #read (caseId: string): Verification | null {
     this.#expire(caseId)
     const raw = this.#records.get(caseId)
     return raw === undefined ? null : JSON.parse(raw) as Verification
-  }
-
-  async getMany (caseIds: readonly string[]): Promise<Array<Verification | null>> {
-    return await Promise.all(caseIds.map(async id => await this.get(id)))
   }
 
   async put (expected: Verification | null, next: Verification): Promise<boolean> {
