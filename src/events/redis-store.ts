@@ -222,6 +222,9 @@ const minId = (ms: number): string => `${Math.max(0, Math.floor(ms))}-0`
 
 /** the observe script's answer: entry id, type, gap, sequence, previous status, previous providerStatus, occurredAt */
 type Recorded = [string, CaseEventType, '0' | '1', number, string, string, string]
+/** fingerprints remembered at most (~1.5 MB): a case observed again after more cases than this pays the HGET again */
+const STORED_MAX = 20_000
+
 type ObserveCommand = (...args: Array<string | number | Buffer>) => Promise<Recorded | null>
 
 export class RedisEventStore implements EventStore {
@@ -235,6 +238,8 @@ export class RedisEventStore implements EventStore {
   #closed = false
   #lastError: string | null = null
   #epoch: string | null = null
+  /** case id → the fingerprint this process last found in (or wrote to) its snapshot, the newest STORED_MAX */
+  readonly #stored = new Map<string, string>()
 
   readonly o: { keyPrefix: string, clock: Clock, log: Logger, retention: RetentionOptions }
 
@@ -261,8 +266,16 @@ export class RedisEventStore implements EventStore {
     const k = this.#keys
     const fp = caseFingerprint(c)
     // most observe steps (a watcher's sync reads every open case) find the case unchanged: one HGET tells, so only a
-    // change pays for the case's serialisation, its deflate and the script (which compares again, atomically)
-    if (await this.client.hget(k.snapshot(c.id), 'fp') === fp) return null
+    // change pays for the case's serialisation, its deflate and the script (which compares again, atomically). A case
+    // this process last found stored under another fingerprint has changed (or another replica recorded it, and the
+    // script answers unchanged): the HGET is skipped then.
+    const known = this.#stored.get(c.id)
+    if (known === undefined || known === fp) {
+      if (await this.client.hget(k.snapshot(c.id), 'fp') === fp) {
+        if (known === undefined) this.#remember(c.id, fp)
+        return null
+      }
+    }
     const json = JSON.stringify(c)
     const observedAt = new Date(now).toISOString()
     const epoch = this.#epoch ?? ''
@@ -274,6 +287,9 @@ export class RedisEventStore implements EventStore {
       epoch, now, gapSince ?? '', packCase(json)
     ]
     const r = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
+    // the snapshot now holds fp (recorded, silent, or found equal; a read without the vendor status keeps the old one,
+    // and then the next observe step pays the HGET it would have paid anyway)
+    this.#remember(c.id, fp)
     if (r === null) return null
     // the event is built from the case in hand: the reply carries only what the script decided (no case to parse back)
     const [id, type, gap, sequence, pst, pps, occ] = r
@@ -289,6 +305,12 @@ export class RedisEventStore implements EventStore {
       epoch,
       ...(gap === '1' ? { gap: true as const } : {})
     } as CaseEvent
+  }
+
+  #remember (caseId: string, fp: string): void {
+    this.#stored.delete(caseId)
+    this.#stored.set(caseId, fp)
+    if (this.#stored.size > STORED_MAX) this.#stored.delete(this.#stored.keys().next().value as string)
   }
 
   async append (input: AppendInput): Promise<GatewayEvent | null> {
