@@ -11,6 +11,7 @@ import { identifyTarget, targetKey } from '../../domain/target-identity.js'
 import type { TargetType } from '../../schemas/common.js'
 import type { OpenCaseIndex } from '../../services/writes.js'
 import { keys } from '../../store/keys.js'
+import { turnBatch, type TurnBatch } from '../../store/turn-batch.js'
 
 /** what the index keeps of a case: enough to list it without asking its vendor */
 export interface IndexedCase {
@@ -105,8 +106,10 @@ export class RedisTargetIndex implements TargetIndex {
   /** the lookup in one round trip; null on a Cluster */
   readonly #find: FindScript | null
   readonly #summaryPrefix: string
+  readonly #batch: TurnBatch
   constructor (client: Redis | Cluster, clock: Clock) {
     this.#client = client
+    this.#batch = turnBatch(client)
     this.#clock = clock
     if (client.isCluster) {
       this.#find = null
@@ -126,10 +129,12 @@ export class RedisTargetIndex implements TargetIndex {
     if (last !== undefined && now - last.at < WRITTEN_TRUST_MS && unchanged(last, c)) return
     const s = summaryOf(c)
     if (s === null) return
-    const writes: Array<Promise<unknown>> = [this.#client.set(keys.targetCase(c.id), JSON.stringify(s))]
-    if (s.host !== null) writes.push(this.#client.sadd(keys.targetsByHost(s.host), c.id))
-    if (s.registrableDomain !== null) writes.push(this.#client.sadd(keys.targetsByDomain(s.registrableDomain), c.id))
-    await Promise.all(writes)
+    const writes: string[][] = [['set', keys.targetCase(c.id), JSON.stringify(s)]]
+    if (s.host !== null) writes.push(['sadd', keys.targetsByHost(s.host), c.id])
+    if (s.registrableDomain !== null) writes.push(['sadd', keys.targetsByDomain(s.registrableDomain), c.id])
+    // the summary and both sets leave with the other writes of this turn (every case of a listing page, every event
+    // recorded at once) in one socket write; each stands on its own (no transaction)
+    await Promise.all(writes.map(async ([name, ...args]) => await this.#batch.send(name as string, ...args)))
     const t = c.target
     this.#written.delete(c.id)
     this.#written.set(c.id, { at: now, provider: c.provider, status: c.status, terminal: c.terminal, type: t.type, value: t.value, submitted: t.submitted, host: s.host, domain: s.registrableDomain, createdAt: c.createdAt })
