@@ -20,6 +20,7 @@ import type { UnifiedStatus } from '../schemas/unified-status.js'
 import { eventKeys } from '../store/keys.js'
 import { closeRedisClient, settleWithin, type Abandoned } from '../store/closing.js'
 import { createRedisClient, waitForReady } from '../store/redis-kv-store.js'
+import { turnBatch, type TurnBatch } from '../store/turn-batch.js'
 import type { Clock } from '../clock.js'
 import { caseFingerprint, caseOfTargetEvent, compareIds, gatewayEventOf, matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
 
@@ -225,8 +226,6 @@ type Recorded = [string, CaseEventType, '0' | '1', number, string, string, strin
 /** fingerprints remembered at most (~1.5 MB): a case observed again after more cases than this pays the HGET again */
 const STORED_MAX = 20_000
 
-type ObserveCommand = (...args: Array<string | number | Buffer>) => Promise<Recorded | null>
-
 export class RedisEventStore implements EventStore {
   readonly kind = 'redis' as const
   readonly client: Redis | Cluster
@@ -238,6 +237,11 @@ export class RedisEventStore implements EventStore {
   #closed = false
   #lastError: string | null = null
   #epoch: string | null = null
+  /**
+   * the observe steps of one event-loop turn (a watcher's page, 64 appends at once) leave in one socket write; the
+   * feed's and timeline's reads do not wait for it
+   */
+  readonly #batch: TurnBatch
   /** case id → the fingerprint this process last found in (or wrote to) its snapshot, the newest STORED_MAX */
   readonly #stored = new Map<string, string>()
 
@@ -254,6 +258,7 @@ export class RedisEventStore implements EventStore {
     this.client.defineCommand('tgwObserve', { numberOfKeys: 7, lua: OBSERVE })
     this.client.defineCommand('tgwSweep', { numberOfKeys: 2, lua: SWEEP })
     this.client.defineCommand('tgwAppend', { numberOfKeys: 3, lua: APPEND })
+    this.#batch = turnBatch(this.client)
     this.#keys = eventKeys(opts.keyPrefix)
   }
 
@@ -271,7 +276,7 @@ export class RedisEventStore implements EventStore {
     // script answers unchanged): the HGET is skipped then.
     const known = this.#stored.get(c.id)
     if (known === undefined || known === fp) {
-      if (await this.client.hget(k.snapshot(c.id), 'fp') === fp) {
+      if (await this.#batch.send<string | null>('hget', k.snapshot(c.id), 'fp') === fp) {
         if (known === undefined) this.#remember(c.id, fp)
         return null
       }
@@ -286,7 +291,7 @@ export class RedisEventStore implements EventStore {
       minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs,
       epoch, now, gapSince ?? '', packCase(json)
     ]
-    const r = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
+    const r = await this.#batch.send<Recorded | null>('tgwObserve', ...args)
     // the snapshot now holds fp (recorded, silent, or found equal; a read without the vendor status keeps the old one,
     // and then the next observe step pays the HGET it would have paid anyway)
     this.#remember(c.id, fp)
