@@ -3,6 +3,7 @@
  * prefix (its KV store, its event log on Redis Streams and its BullMQ jobs, as a replica has them), Redis memory of the
  * bench's own keys (MEMORY USAGE, never INFO: the server is shared), CPU time, percentiles, and the clean-up.
  */
+import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
@@ -114,6 +115,15 @@ export function percentile (values: readonly number[], q: number): number {
 
 /** this process's user + system CPU in ms */
 export const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
+
+/** write system calls this process has made (Linux: /proc/self/io; NaN elsewhere): each socket write to Redis is one */
+export function writeCalls (): number {
+  try {
+    return Number(/^syscw: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN)
+  } catch {
+    return Number.NaN
+  }
+}
 
 export const rssMb = (): number => process.memoryUsage().rss / 1024 / 1024
 

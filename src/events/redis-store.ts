@@ -20,6 +20,7 @@ import type { UnifiedStatus } from '../schemas/unified-status.js'
 import { eventKeys } from '../store/keys.js'
 import { closeRedisClient, settleWithin, type Abandoned } from '../store/closing.js'
 import { createRedisClient, waitForReady } from '../store/redis-kv-store.js'
+import { turnBatch, type TurnBatch } from '../store/turn-batch.js'
 import type { Clock } from '../clock.js'
 import { caseFingerprint, caseOfTargetEvent, compareIds, gatewayEventOf, matchesFilter, type Checkpoint, type EventFilter, type EventRead, type EventStore, type ObserveInput, type RetentionOptions } from './store.js'
 
@@ -222,7 +223,8 @@ const minId = (ms: number): string => `${Math.max(0, Math.floor(ms))}-0`
 
 /** the observe script's answer: entry id, type, gap, sequence, previous status, previous providerStatus, occurredAt */
 type Recorded = [string, CaseEventType, '0' | '1', number, string, string, string]
-type ObserveCommand = (...args: Array<string | number | Buffer>) => Promise<Recorded | null>
+/** fingerprints remembered at most (~1.5 MB): a case observed again after more cases than this pays the HGET again */
+const STORED_MAX = 20_000
 
 export class RedisEventStore implements EventStore {
   readonly kind = 'redis' as const
@@ -235,6 +237,13 @@ export class RedisEventStore implements EventStore {
   #closed = false
   #lastError: string | null = null
   #epoch: string | null = null
+  /**
+   * the observe steps of one event-loop turn (a watcher's page, 64 appends at once) leave in one socket write; the
+   * feed's and timeline's reads do not wait for it
+   */
+  readonly #batch: TurnBatch
+  /** case id → the fingerprint this process last found in (or wrote to) its snapshot, the newest STORED_MAX */
+  readonly #stored = new Map<string, string>()
 
   readonly o: { keyPrefix: string, clock: Clock, log: Logger, retention: RetentionOptions }
 
@@ -249,6 +258,7 @@ export class RedisEventStore implements EventStore {
     this.client.defineCommand('tgwObserve', { numberOfKeys: 7, lua: OBSERVE })
     this.client.defineCommand('tgwSweep', { numberOfKeys: 2, lua: SWEEP })
     this.client.defineCommand('tgwAppend', { numberOfKeys: 3, lua: APPEND })
+    this.#batch = turnBatch(this.client)
     this.#keys = eventKeys(opts.keyPrefix)
   }
 
@@ -261,8 +271,16 @@ export class RedisEventStore implements EventStore {
     const k = this.#keys
     const fp = caseFingerprint(c)
     // most observe steps (a watcher's sync reads every open case) find the case unchanged: one HGET tells, so only a
-    // change pays for the case's serialisation, its deflate and the script (which compares again, atomically)
-    if (await this.client.hget(k.snapshot(c.id), 'fp') === fp) return null
+    // change pays for the case's serialisation, its deflate and the script (which compares again, atomically). A case
+    // this process last found stored under another fingerprint has changed (or another replica recorded it, and the
+    // script answers unchanged): the HGET is skipped then.
+    const known = this.#stored.get(c.id)
+    if (known === undefined || known === fp) {
+      if (await this.#batch.send<string | null>('hget', k.snapshot(c.id), 'fp') === fp) {
+        if (known === undefined) this.#remember(c.id, fp)
+        return null
+      }
+    }
     const json = JSON.stringify(c)
     const observedAt = new Date(now).toISOString()
     const epoch = this.#epoch ?? ''
@@ -273,7 +291,10 @@ export class RedisEventStore implements EventStore {
       minId(now - this.o.retention.retentionMs), minId(now - this.o.retention.timelineRetentionMs), this.o.retention.timelineRetentionMs,
       epoch, now, gapSince ?? '', packCase(json)
     ]
-    const r = await (this.client as unknown as { tgwObserve: ObserveCommand }).tgwObserve(...args)
+    const r = await this.#batch.send<Recorded | null>('tgwObserve', ...args)
+    // the snapshot now holds fp (recorded, silent, or found equal; a read without the vendor status keeps the old one,
+    // and then the next observe step pays the HGET it would have paid anyway)
+    this.#remember(c.id, fp)
     if (r === null) return null
     // the event is built from the case in hand: the reply carries only what the script decided (no case to parse back)
     const [id, type, gap, sequence, pst, pps, occ] = r
@@ -289,6 +310,12 @@ export class RedisEventStore implements EventStore {
       epoch,
       ...(gap === '1' ? { gap: true as const } : {})
     } as CaseEvent
+  }
+
+  #remember (caseId: string, fp: string): void {
+    this.#stored.delete(caseId)
+    this.#stored.set(caseId, fp)
+    if (this.#stored.size > STORED_MAX) this.#stored.delete(this.#stored.keys().next().value as string)
   }
 
   async append (input: AppendInput): Promise<GatewayEvent | null> {

@@ -113,6 +113,39 @@ describe('milestones recorder', () => {
     await expect(report).rejects.toMatchObject({ code: 'GW_ERR_UNAVAILABLE', statusCode: 503 })
   })
 
+  it('reads a row only when it cannot tell it: its own last write, none for a first event; a row changed or lost behind its back is read', async () => {
+    let store = new MemoryMilestoneStore()
+    let reads = 0
+    const counted: MilestoneStore = {
+      read: async (shard, id) => { reads++; return await store.read(shard, id) },
+      write: async (shard, id, expected, row) => await store.write(shard, id, expected, row),
+      shards: async () => await store.shards(),
+      rows: async shards => await store.rows(shards),
+      nameTld: async (id, suffix) => { await store.nameTld(id, suffix) },
+      tlds: async () => await store.tlds(),
+      caseIds: async shards => await store.caseIds(shards)
+    }
+    const rec = new MilestoneRecorder(counted, { pollIntervalSeconds: { phishfort: 60 } })
+    expect(await rec.record(event({ type: 'case.created', status: 'received', sequence: 1 }))).toBe('recorded')
+    expect(await rec.record(event({ status: 'in_progress', sequence: 2, observedAt: '2026-10-01T01:00:00.000Z' }))).toBe('recorded')
+    expect(reads).toBe(0)
+    // another replica moves the row on: the guess fails its compare-and-set, the row is read and the event applied to it
+    await new MilestoneRecorder(store).record(event({ status: 'mitigated', sequence: 3, observedVia: 'webhook', observedAt: '2026-10-01T02:00:00.000Z' }))
+    expect(await rec.record(event({ status: 'taken_down', sequence: 4, observedAt: '2026-10-01T03:00:00.000Z' }))).toBe('recorded')
+    expect(reads).toBe(1)
+    const row = await rowOf(store)
+    expect(row.sequence).toBe(4)
+    expect(row.milestones.mitigated?.precisionSeconds).toBe(0)
+    expect(row.milestones.takenDown).toEqual({ at: Date.parse('2026-10-01T03:00:00.000Z'), source: 'observed', precisionSeconds: 60 })
+    // an event it remembers being past is a duplicate once the stored row says so
+    expect(await rec.record(event({ status: 'taken_down', sequence: 4 }))).toBe('duplicate')
+    expect(reads).toBe(2)
+    // the store lost its rows (sequences start again): the event is recorded, not taken for a duplicate of the remembered row
+    store = new MemoryMilestoneStore()
+    expect(await rec.record(event({ status: 'in_progress', sequence: 2 }))).toBe('recorded')
+    expect((await rowOf(store)).sequence).toBe(2)
+  })
+
   describe('two replicas on one Redis', () => {
     const clients: Redis[] = []
     afterAll(async () => { await Promise.all(clients.map(async c => await c.quit())) })

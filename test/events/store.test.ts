@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/clock.js'
 import { MemoryEventStore } from '../../src/events/memory-store.js'
 import { EventMetrics } from '../../src/events/metrics.js'
 import { RedisEventStore } from '../../src/events/redis-store.js'
+import { turnBatch } from '../../src/store/turn-batch.js'
 import type { EventStore } from '../../src/events/store.js'
 import type { Case } from '../../src/schemas/case.js'
 import type { CaseEvent } from '../../src/schemas/event.js'
@@ -252,5 +253,30 @@ describe('the snapshot-count gauge', () => {
     await s.observe({ case: withStatus(cases[1] as Case, 'taken_down'), via: 'read', silentIfNew: true })
     expect(await gauge()).toBe(2)
     expect(await gauge()).toBe(2)
+  })
+})
+
+describe('redis event store: the HGET before the observe script', () => {
+  it('is skipped for a case this process last found stored under another fingerprint; another replica\'s change is still recorded once', async () => {
+    const prefix = `t-${randomUUID()}:`
+    const make = (): RedisEventStore => new RedisEventStore(inject('redisUrl'), { keyPrefix: prefix, clock: new ManualClock(), log, retention })
+    const [a, b] = [make(), make()]
+    open.push(a, b)
+    await Promise.all([a.waitReady(), b.waitReady()])
+    const sent = vi.spyOn(turnBatch(a.client), 'send')
+    const hgets = (): number => sent.mock.calls.filter(([name]) => name === 'hget').length
+    const c = fakeCase('phishfort', 'h1', Date.parse('2026-10-01T00:00:00Z'), { status: 'received' })
+    expect(await a.observe({ case: c, via: 'poll', silentIfNew: true })).toBeNull()
+    expect(hgets()).toBe(1) // never seen here: asked
+    expect(await a.observe({ case: c, via: 'poll', silentIfNew: false })).toBeNull()
+    expect(hgets()).toBe(2) // the same fingerprint: the HGET answers unchanged
+    const moved = await a.observe({ case: withStatus(c, 'in_progress'), via: 'poll', silentIfNew: false })
+    expect(moved).toMatchObject({ type: 'case.status_changed', sequence: 1 })
+    expect(hgets()).toBe(2) // known to differ: straight to the script
+    // another replica records the next change; this one sees it after and records nothing, then the one after once
+    expect(await b.observe({ case: withStatus(c, 'mitigated'), via: 'poll', silentIfNew: false })).toMatchObject({ sequence: 2 })
+    expect(await a.observe({ case: withStatus(c, 'mitigated'), via: 'poll', silentIfNew: false })).toBeNull()
+    expect(await a.observe({ case: withStatus(c, 'taken_down'), via: 'poll', silentIfNew: false })).toMatchObject({ type: 'case.status_changed', sequence: 3, previous: { status: 'mitigated' } })
+    expect((await a.timeline(c.id, null, 10)).items.map(e => e.case?.status)).toEqual(['in_progress', 'mitigated', 'taken_down'])
   })
 })

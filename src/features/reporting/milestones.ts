@@ -49,10 +49,15 @@ const REACHES: Partial<Record<UnifiedStatus, Milestone[]>> = {
 
 export type RecordOutcome = 'recorded' | 'duplicate'
 
+/** rows remembered at most (64 bytes each): a case changing again after more cases than this pays one read */
+const WRITTEN_MAX = 10_000
+
 export class MilestoneRecorder {
   readonly #store: MilestoneStore
   readonly #namedTlds = new Set<number>()
   readonly #opts: RecorderOptions
+  /** case id → the row this recorder last wrote for it, the newest WRITTEN_MAX */
+  readonly #written = new Map<string, Buffer>()
 
   constructor (store: MilestoneStore, opts: RecorderOptions = {}) {
     this.#store = store
@@ -67,12 +72,20 @@ export class MilestoneRecorder {
     const createdAt = Date.parse(event.case.createdAt)
     if (Number.isNaN(createdAt)) throw new TypeError(`case ${event.case.id} has an unreadable createdAt`)
     const shard = shardOf(event.case.provider, createdAt)
-    // compare-and-set: another replica may record the same case meanwhile; then read again and re-apply
+    const id = event.case.id
+    // compare-and-set: another replica may record the same case meanwhile; then read again and re-apply. The first
+    // try skips the read where the row can be told without it: the row this recorder last wrote for the case, or none
+    // for a case's first event (a guess the compare-and-set checks: a wrong one costs the read it saved)
     for (let attempt = 0; ; attempt++) {
-      const stored = await this.#store.read(shard, event.case.id)
+      const guess = attempt === 0 ? (this.#written.get(id) ?? (event.type === 'case.created' && event.sequence === 1 ? null : undefined)) : undefined
+      const stored = guess !== undefined ? guess : await this.#store.read(shard, id)
       const before = stored === null ? null : decodeRow(stored)
       const after = apply(before, event, createdAt, this.#opts)
-      if (after === null) return 'duplicate'
+      if (after === null) {
+        // only the stored row says duplicate (a store that lost its rows has none however far the remembered one got)
+        if (guess === undefined) return 'duplicate'
+        continue
+      }
       const suffix = event.case.target.publicSuffix ?? null
       if (suffix !== null) {
         after.tld = tldId(suffix)
@@ -82,15 +95,24 @@ export class MilestoneRecorder {
           this.#namedTlds.add(after.tld)
         }
       }
-      if (await this.#store.write(shard, event.case.id, stored, encodeRow(after))) {
+      const row = encodeRow(after)
+      if (await this.#store.write(shard, id, stored, row)) {
+        this.#remember(id, row)
         const td = after.milestones.takenDown
         if (td !== undefined && before?.milestones.takenDown === undefined) {
           this.#opts.onTakenDown?.({ provider: event.case.provider, targetType: after.targetType, seconds: Math.max(0, td.at - createdAt) / 1000 })
         }
         return 'recorded'
       }
-      if (attempt >= 20) throw new Error(`milestones of ${event.case.id} kept changing under a concurrent writer`)
+      this.#written.delete(id)
+      if (attempt >= 20) throw new Error(`milestones of ${id} kept changing under a concurrent writer`)
     }
+  }
+
+  #remember (caseId: string, row: Buffer): void {
+    this.#written.delete(caseId)
+    this.#written.set(caseId, row)
+    if (this.#written.size > WRITTEN_MAX) this.#written.delete(this.#written.keys().next().value as string)
   }
 }
 

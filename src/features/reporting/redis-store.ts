@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis'
 import { keys } from '../../store/keys.js'
+import { turnBatch, type TurnBatch } from '../../store/turn-batch.js'
 import { ROW_BYTES } from './row.js'
 import type { MilestoneStore } from './store.js'
 
@@ -28,15 +29,16 @@ return 1`
 
 interface Scripts {
   milestoneReadBuffer: (slots: string, rows: string, caseId: string) => Promise<Buffer | null>
-  milestoneWrite: (slots: string, rows: string, caseId: string, expected: Buffer | string, row: Buffer) => Promise<number>
 }
 
 export class RedisMilestoneStore implements MilestoneStore {
   readonly #client: Redis | Cluster
   readonly #known = new Set<string>()
+  readonly #batch: TurnBatch
 
   constructor (client: Redis | Cluster) {
     this.#client = client
+    this.#batch = turnBatch(client)
     client.defineCommand('milestoneRead', { numberOfKeys: 2, lua: READ })
     client.defineCommand('milestoneWrite', { numberOfKeys: 2, lua: WRITE })
   }
@@ -48,7 +50,8 @@ export class RedisMilestoneStore implements MilestoneStore {
   }
 
   async write (shard: string, caseId: string, expected: Buffer | null, row: Buffer): Promise<boolean> {
-    const done = await this.#scripts.milestoneWrite(keys.milestoneSlots(shard), keys.milestoneRows(shard), caseId, expected ?? '', row)
+    // each recorded event writes its row: the rows of the events recorded in one turn leave in one socket write
+    const done = await this.#batch.send<number>('milestoneWrite', keys.milestoneSlots(shard), keys.milestoneRows(shard), caseId, expected ?? '', row)
     if (done === 1 && !this.#known.has(shard)) {
       await this.#client.sadd(keys.milestoneShards(), shard)
       this.#known.add(shard)

@@ -102,8 +102,8 @@ export class SlaEngine {
       if (this.ruleOf({ provider: c.provider, target: c.target, threatClass: c.threat.class, brand: c.brand }) === null) return
       const f = factsOf(c, Date.parse(c.createdAt))
       if (!this.#d.verifiedDown && VENDOR_DOWN.has(c.status)) f.downAt = f.createdAt
-      await this.#d.store.track(f)
-      await this.reschedule(c.id)
+      // a new record is timed from what the store answered; one that existed (another replica's, a failover's) is read
+      await this.#retime(c.id, await this.#d.store.track(f) ?? await this.#d.store.get(c.id))
     } else {
       // the update answers the record it left: re-timed from that, without reading it again
       await this.#retime(c.id, await this.#d.store.update(c.id, {

@@ -8,6 +8,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../clock.js'
 import type { KvStore } from '../../store/kv-store.js'
+import { turnBatch, type TurnBatch } from '../../store/turn-batch.js'
 import { ACTION_KINDS, type ActionKind, type SlaFacts } from './evaluate.js'
 
 export interface SlaRecord {
@@ -23,8 +24,8 @@ export interface DueTimer { caseId: string, kind: ActionKind, at: number }
 export type MilestonePatch = Partial<Pick<SlaFacts, 'status' | 'terminal' | 'firstActionAt' | 'downAt'>>
 
 export interface SlaStore {
-  /** the case's record, created when absent; false when it existed */
-  track: (facts: SlaFacts) => Promise<boolean>
+  /** the case's record, created when absent: the record as created (what a reschedule needs), null when it existed */
+  track: (facts: SlaFacts) => Promise<SlaRecord | null>
   /**
    * status and terminal replace; firstActionAt and downAt are kept once set (the first wins). Returns the record as it
    * is after the patch (what a reschedule needs, without reading it again), null for an untracked case (nothing written)
@@ -65,10 +66,11 @@ export class MemorySlaStore implements SlaStore {
   readonly #due = new Map<string, number>()
   readonly #leases = new Map<string, number>()
 
-  async track (facts: SlaFacts): Promise<boolean> {
-    if (this.#records.has(facts.caseId)) return false
-    this.#records.set(facts.caseId, { facts: { ...facts }, done: [], related: {} })
-    return true
+  async track (facts: SlaFacts): Promise<SlaRecord | null> {
+    if (this.#records.has(facts.caseId)) return null
+    const r: SlaRecord = { facts: { ...facts }, done: [], related: {} }
+    this.#records.set(facts.caseId, r)
+    return structuredClone(r)
   }
 
   async update (caseId: string, patch: MilestonePatch): Promise<SlaRecord | null> {
@@ -171,41 +173,66 @@ if ARGV[4] ~= '' then redis.call('HSETNX', KEYS[1], 'dn', ARGV[4]) end
 return redis.call('HGETALL', KEYS[1])
 `
 
+/*
+ * KEYS: the record, created. ARGV: 1 facts JSON, 2 status, 3 terminal 1|0, 4 TTL ms, 5 createdAt, 6 case id, 7 the
+ * oldest createdAt kept, 8 firstActionAt, 9 downAt ('' = none; set with HSETNX). A record that exists is left as it
+ * is: false. Else HGETALL of the record made.
+ */
+const TRACK = `
+if redis.call('HSETNX', KEYS[1], 'f', ARGV[1]) == 0 then return false end
+redis.call('HSET', KEYS[1], 'st', ARGV[2], 'tm', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[7])
+if ARGV[8] ~= '' then redis.call('HSETNX', KEYS[1], 'fa', ARGV[8]) end
+if ARGV[9] ~= '' then redis.call('HSETNX', KEYS[1], 'dn', ARGV[9]) end
+return redis.call('HGETALL', KEYS[1])
+`
+
+/* KEYS: due. ARGV: 1 how many members follow to remove, those members, then score, member pairs to add. */
+const SCHEDULE = `
+local n = tonumber(ARGV[1])
+if n > 0 then redis.call('ZREM', KEYS[1], unpack(ARGV, 2, n + 1)) end
+for i = n + 2, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+`
+
 /** how long a record is kept after its case was created (the compliance report reaches back at most this far) */
 export const RECORD_TTL_MS = 400 * 86_400_000
 
 export class RedisSlaStore implements SlaStore {
   readonly #client: Redis | Cluster
   readonly #clock: Clock
+  readonly #batch: TurnBatch
   constructor (client: Redis | Cluster, clock: Clock) {
     this.#client = client
     this.#clock = clock
     if (!('tgwSlaClaim' in client)) client.defineCommand('tgwSlaClaim', { numberOfKeys: 2, lua: CLAIM })
     if (!('tgwSlaUpdate' in client)) client.defineCommand('tgwSlaUpdate', { numberOfKeys: 1, lua: UPDATE })
+    if (!('tgwSlaTrack' in client)) client.defineCommand('tgwSlaTrack', { numberOfKeys: 2, lua: TRACK })
+    if (!('tgwSlaSchedule' in client)) client.defineCommand('tgwSlaSchedule', { numberOfKeys: 1, lua: SCHEDULE })
+    this.#batch = turnBatch(client)
   }
 
-  async track (f: SlaFacts): Promise<boolean> {
-    const key = K.record(f.caseId)
-    const fresh = await this.#client.hsetnx(key, 'f', JSON.stringify(f))
-    if (fresh === 0) return false
-    const ttlMs = Math.max(60_000, f.createdAt + RECORD_TTL_MS - this.#clock.now())
-    // one transaction, one round trip: the milestones go in with HSETNX (an update that came first keeps its value)
-    const m = this.#client.multi()
-      .hset(key, 'st', f.status, 'tm', f.terminal ? '1' : '0')
-      .pexpire(key, ttlMs)
-      .zadd(K.created, f.createdAt, f.caseId)
-      .zremrangebyscore(K.created, '-inf', this.#clock.now() - RECORD_TTL_MS)
-    if (f.firstActionAt !== null) m.hsetnx(key, 'fa', String(f.firstActionAt))
-    if (f.downAt !== null) m.hsetnx(key, 'dn', String(f.downAt))
-    await m.exec()
-    return true
+  // track, update and schedule run for each recorded event: sent with the other writes of the turn (TurnBatch)
+
+  async track (f: SlaFacts): Promise<SlaRecord | null> {
+    const now = this.#clock.now()
+    // one script, one round trip: the record made (the milestones with HSETNX), the creation index, the record answered
+    return this.#decodeFlat(await this.#batch.send<string[] | null>('tgwSlaTrack', K.record(f.caseId), K.created, JSON.stringify(f), f.status,
+      f.terminal ? '1' : '0', Math.max(60_000, f.createdAt + RECORD_TTL_MS - now), f.createdAt, f.caseId, now - RECORD_TTL_MS,
+      f.firstActionAt === null ? '' : f.firstActionAt, f.downAt === null ? '' : f.downAt))
   }
 
   async update (caseId: string, patch: MilestonePatch): Promise<SlaRecord | null> {
     // one script, one round trip: the existence check, the patch and the record after it
-    const update = (this.#client as unknown as { tgwSlaUpdate: (...a: string[]) => Promise<string[] | null> }).tgwSlaUpdate
-    const flat = await update.call(this.#client, K.record(caseId), patch.status ?? '', patch.terminal === undefined ? '' : patch.terminal ? '1' : '0',
-      patch.firstActionAt == null ? '' : String(patch.firstActionAt), patch.downAt == null ? '' : String(patch.downAt))
+    return this.#decodeFlat(await this.#batch.send<string[] | null>('tgwSlaUpdate', K.record(caseId), patch.status ?? '',
+      patch.terminal === undefined ? '' : patch.terminal ? '1' : '0',
+      patch.firstActionAt == null ? '' : String(patch.firstActionAt), patch.downAt == null ? '' : String(patch.downAt)))
+  }
+
+  /** a script's HGETALL answer (field, value, ...), or null (false from the script) */
+  #decodeFlat (flat: string[] | null): SlaRecord | null {
     if (flat === null) return null
     const h: Record<string, string> = {}
     for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string
@@ -255,9 +282,10 @@ export class RedisSlaStore implements SlaStore {
 
   async schedule (caseId: string, timers: ReadonlyArray<{ kind: ActionKind, at: number }>, done0?: readonly ActionKind[]): Promise<void> {
     const done = new Set(done0 ?? (await this.get(caseId))?.done ?? [])
-    const m = this.#client.multi().zrem(K.due, ...ACTION_KINDS.map(k => member(caseId, k)))
-    for (const t of timers) if (!done.has(t.kind)) m.zadd(K.due, t.at, member(caseId, t.kind))
-    await m.exec()
+    // one script (atomic, as the transaction it replaces): every timer of the case off, then the new ones on
+    const args: Array<string | number> = [ACTION_KINDS.length, ...ACTION_KINDS.map(k => member(caseId, k))]
+    for (const t of timers) if (!done.has(t.kind)) args.push(t.at, member(caseId, t.kind))
+    await this.#batch.send('tgwSlaSchedule', K.due, ...args)
   }
 
   async due (now: number, limit: number): Promise<DueTimer[]> {

@@ -4,13 +4,14 @@
  * the gateway has Redis (shared by replicas), process memory otherwise. A lookup is one script (both sets and the
  * summaries they name, one round trip) on a single Redis; one key per command on a Cluster, where the keys' slots differ.
  */
-import type { ChainableCommander, Cluster, Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../clock.js'
 import type { Case } from '../../schemas/case.js'
 import { identifyTarget, targetKey } from '../../domain/target-identity.js'
 import type { TargetType } from '../../schemas/common.js'
 import type { OpenCaseIndex } from '../../services/writes.js'
 import { keys } from '../../store/keys.js'
+import { turnBatch, type TurnBatch } from '../../store/turn-batch.js'
 
 /** what the index keeps of a case: enough to list it without asking its vendor */
 export interface IndexedCase {
@@ -107,8 +108,10 @@ export class RedisTargetIndex implements TargetIndex {
   /** the lookup in one round trip; null on a Cluster */
   readonly #find: FindScript | null
   readonly #summaryPrefix: string
+  readonly #batch: TurnBatch
   constructor (client: Redis | Cluster, clock: Clock) {
     this.#client = client
+    this.#batch = turnBatch(client)
     this.#clock = clock
     if (client.isCluster) {
       this.#find = null
@@ -127,13 +130,13 @@ export class RedisTargetIndex implements TargetIndex {
     if (this.#fresh(c, now)) return
     const s = summaryOf(c)
     if (s === null) return
-    await Promise.all(this.#writes(this.#client, c, s))
+    await this.#send(c, s)
     this.#remember(c, s, now)
   }
 
   /**
-   * A page's cases written recently and unchanged cost nothing; the rest are sent in one pipeline on a single Redis (one
-   * socket write for a page of new cases instead of three per case), key by key on a Cluster (the keys' slots differ).
+   * `add` for a listing page: the cases written recently and unchanged cost nothing, and the rest leave with the other
+   * writes of this turn in one socket write (the turn batch; key by key on a Cluster, where the keys' slots differ).
    */
   async addMany (cases: readonly Case[]): Promise<void> {
     const now = this.#clock.now()
@@ -144,14 +147,7 @@ export class RedisTargetIndex implements TargetIndex {
       if (s !== null) stale.push({ c, s })
     }
     if (stale.length === 0) return
-    if (this.#client.isCluster) {
-      await Promise.all(stale.flatMap(({ c, s }) => this.#writes(this.#client, c, s)))
-    } else {
-      const pipeline = (this.#client as Redis).pipeline()
-      for (const { c, s } of stale) this.#writes(pipeline, c, s)
-      const failed = (await pipeline.exec())?.find(([err]) => err !== null)
-      if (failed !== undefined) throw failed[0] instanceof Error ? failed[0] : new Error(String(failed[0]))
-    }
+    await Promise.all(stale.map(async ({ c, s }) => { await this.#send(c, s) }))
     for (const { c, s } of stale) this.#remember(c, s, now)
   }
 
@@ -161,12 +157,16 @@ export class RedisTargetIndex implements TargetIndex {
     return last !== undefined && now - last.at < WRITTEN_TRUST_MS && unchanged(last, c)
   }
 
-  /** the summary and the host and domain sets: sent on the client, or queued on a pipeline */
-  #writes (to: Redis | Cluster | ChainableCommander, c: Case, s: IndexedCase): Array<Promise<unknown> | ChainableCommander> {
-    const writes: Array<Promise<unknown> | ChainableCommander> = [to.set(keys.targetCase(c.id), JSON.stringify(s))]
-    if (s.host !== null) writes.push(to.sadd(keys.targetsByHost(s.host), c.id))
-    if (s.registrableDomain !== null) writes.push(to.sadd(keys.targetsByDomain(s.registrableDomain), c.id))
-    return writes
+  /**
+   * The summary and the host and domain sets, with the other writes of this turn (every case of a listing page, every
+   * event recorded at once) in one socket write; each stands on its own (no transaction).
+   */
+  async #send (c: Case, s: IndexedCase): Promise<void> {
+    const b = this.#batch
+    const writes: Array<Promise<unknown>> = [b.send('set', keys.targetCase(c.id), JSON.stringify(s))]
+    if (s.host !== null) writes.push(b.send('sadd', keys.targetsByHost(s.host), c.id))
+    if (s.registrableDomain !== null) writes.push(b.send('sadd', keys.targetsByDomain(s.registrableDomain), c.id))
+    await Promise.all(writes)
   }
 
   #remember (c: Case, s: IndexedCase, now: number): void {
