@@ -37,7 +37,8 @@ export class GatewayMetrics {
   readonly upstreamRetries: Counter<'provider' | 'method' | 'kind'>
   readonly circuitState: Gauge<'provider'>
   readonly budgetRemaining: Gauge<'provider'>
-  readonly cacheOutcomes: Counter<'provider' | 'kind' | 'outcome'>
+  /** per provider on every reference hit: keyed, like the request histogram */
+  readonly cacheOutcomes: KeyedCounter
   readonly unknownStatuses: Counter<'provider'>
   readonly idempotencyReplays: Counter
   readonly storeDataLosses: Counter
@@ -99,10 +100,9 @@ export class GatewayMetrics {
         for (const [provider, n] of left) if (n !== null) this.set({ provider }, n)
       }
     })
-    this.cacheOutcomes = new Counter({
+    this.cacheOutcomes = new KeyedCounter({
       name: `${PREFIX}reference_cache_requests_total`,
       help: 'Reference cache lookups by provider, kind and outcome (hit|stale-while-revalidate|stale-if-error|miss|collapsed)',
-      labelNames: ['provider', 'kind', 'outcome'],
       registers
     })
     this.unknownStatuses = new Counter({
@@ -186,7 +186,8 @@ export class GatewayMetrics {
   }
 
   readonly cacheOutcome = (outcome: CacheOutcome, labels: CacheLabels): void => {
-    this.cacheOutcomes.inc({ provider: labels.provider, kind: labels.kind, outcome })
+    const { provider, kind } = labels
+    this.cacheOutcomes.inc(`${provider} ${kind} ${outcome}`, () => ({ provider, kind, outcome }))
   }
 
   /** One inbound request answered (the access hook): `route` is the route template, '(unmatched)' for none. */

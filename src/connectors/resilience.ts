@@ -135,14 +135,15 @@ export class ProviderResilience {
     try {
       // cockatiel reaches the bulkhead synchronously, so a free slot now means the call starts now and honours the
       // signal itself; only a call that will wait in the queue needs the race that ends it at its deadline
-      if (this.#bulkhead.executionSlots > 0) return await (this.#policy.execute(async () => await fn()) as Promise<T>)
+      // (fn is handed to the policy as it is: a wrapper arrow would add a promise and a microtask per call)
+      if (this.#bulkhead.executionSlots > 0) return await (this.#policy.execute(fn) as Promise<T>)
       const aborted = new Promise<never>((_resolve, reject) => {
         onAbort = () => reject(new ConnectorError(this.provider, 'timeout', 'the request deadline passed while waiting for a free slot'))
         ctx.signal.addEventListener('abort', onAbort, { once: true })
       })
       aborted.catch(() => {})
       // cockatiel's bulkhead only reads `aborted` of the signal (when a queued call's turn comes): ours has it
-      return await Promise.race([this.#policy.execute(async () => await fn(), ctx.signal as unknown as AbortSignal) as Promise<T>, aborted])
+      return await Promise.race([this.#policy.execute(fn, ctx.signal as unknown as AbortSignal) as Promise<T>, aborted])
     } catch (err) {
       if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) throw this.#open()
       if (err instanceof BulkheadRejectedError) {
@@ -220,12 +221,12 @@ function guarded<T extends object> (inner: T, resilience: ProviderResilience, to
       let fn = wrapped.get(name)
       if (fn === undefined) {
         const method = value as (...a: unknown[]) => Promise<unknown>
+        const label = String(name)
+        // run() is async: a synchronous throw of the method still reaches the caller as a rejection, so no async
+        // wrappers here (each cost a promise and a microtask per vendor call)
         fn = LOCAL.has(name)
           ? method.bind(target)
-          : async (...args: unknown[]) => {
-            const ctx = args[args.length - 1] as ConnectorContext
-            return await resilience.run(async () => await method.apply(target, args), ctx, String(name))
-          }
+          : (...args: unknown[]) => resilience.run(() => method.apply(target, args), args[args.length - 1] as ConnectorContext, label)
         wrapped.set(name, fn)
       }
       return fn

@@ -4,7 +4,7 @@
  */
 import type { CancelSignal } from '../../connectors/deadline.js'
 import { createHash } from 'node:crypto'
-import { ConnectorError } from '../../connectors/connector.js'
+import { ConnectorError, type ProviderConnector } from '../../connectors/connector.js'
 import { fromConnectorError, GatewayError } from '../../domain/problems.js'
 import { capabilitiesOf } from '../../services/providers.js'
 import type { Logger } from '../../logger.js'
@@ -35,7 +35,19 @@ const GATEWAY_STATUSES: ReferenceItem[] = UNIFIED_STATUSES.map(s => ({
   provider: 'gateway', kind: 'statuses', id: s, name: s, description: UNIFIED_STATUS_MEANINGS[s], unifiedStatus: s, terminal: isTerminal(s)
 }))
 
-const has = (entry: ProviderEntry, kind: ReferenceKind): boolean => entry.connector !== null && capabilitiesOf(entry.connector).reference.includes(kind)
+/**
+ * The reference kinds a connector has, worked out once per connector: capabilitiesOf copies the capabilities and reads
+ * each method through the resilience proxy, which every hit paid once per provider (a few % of a reference hit).
+ * A connector's capabilities are fixed when it is built.
+ */
+const referenceKinds = new WeakMap<ProviderConnector, readonly ReferenceKind[]>()
+function kindsOf (connector: ProviderConnector): readonly ReferenceKind[] {
+  let kinds = referenceKinds.get(connector)
+  if (kinds === undefined) referenceKinds.set(connector, kinds = capabilitiesOf(connector).reference)
+  return kinds
+}
+
+const has = (entry: ProviderEntry, kind: ReferenceKind): boolean => entry.connector !== null && kindsOf(entry.connector).includes(kind)
 
 /** `page` is built on demand: a client whose body the route has serialised before never needs the items gathered. */
 export interface ReferenceResult { page: () => ReferencePage, cacheStatus: string[], etag: string }
@@ -59,9 +71,9 @@ export class ReferenceService {
     if (provider !== undefined) {
       const entry = targets[0]
       if (entry?.connector == null) throw new GatewayError('GW_ERR_PROVIDER_OFF', `Provider ${provider} is off in this gateway`, { provider })
-      const kinds = capabilitiesOf(entry.connector).reference
+      const kinds = kindsOf(entry.connector)
       if (!kinds.includes(kind)) {
-        throw new GatewayError('GW_ERR_NOT_FOUND', `${provider} has no ${kind} (not applicable); its reference data: ${kinds.join(', ')}`, { provider, allowed: kinds })
+        throw new GatewayError('GW_ERR_NOT_FOUND', `${provider} has no ${kind} (not applicable); its reference data: ${kinds.join(', ')}`, { provider, allowed: [...kinds] })
       }
     }
     return this.#fresh(kind, provider, targets) ?? await this.#load(kind, provider, targets, signal, log)
