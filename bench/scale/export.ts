@@ -59,7 +59,7 @@ async function startGateway (o: { redisUrl: string, prefix: string, sandbox: San
 }
 
 /** GET /v1/cases/export?format=ndjson&since=… on a fresh gateway process, read as fast as loopback allows */
-export async function exportOnOwnGateway (o: { redisUrl: string, prefix: string, sandbox: Sandbox, since: string, env?: Record<string, string> }): Promise<ExportRun> {
+export async function exportOnOwnGateway (o: { redisUrl: string, prefix: string, sandbox: Sandbox, since: string, env?: Record<string, string>, /** more listing filters, e.g. `&provider=…` */ query?: string }): Promise<ExportRun> {
   const { proc, origin } = await startGateway(o)
   const pid = proc.child.pid as number
   try {
@@ -71,7 +71,7 @@ export async function exportOnOwnGateway (o: { redisUrl: string, prefix: string,
     const t0 = performance.now()
     let rows = 0
     try {
-      const res = await request(`${origin}/v1/cases/export?format=ndjson&since=${encodeURIComponent(o.since)}`, {
+      const res = await request(`${origin}/v1/cases/export?format=ndjson&since=${encodeURIComponent(o.since)}${o.query ?? ''}`, {
         headers: { authorization: `Bearer ${KEY}` }, bodyTimeout: 900_000, headersTimeout: 900_000
       })
       for await (const chunk of res.body) for (const b of chunk as Buffer) if (b === 10) rows++
