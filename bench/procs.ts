@@ -6,6 +6,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
+import { request } from 'undici'
 
 export interface Proc {
   name: string
@@ -71,6 +72,21 @@ export async function readyLine<T> (proc: Proc, timeoutMs = 30_000): Promise<T> 
     out.on('data', onData)
     proc.child.once('exit', onExit)
   })
+}
+
+/** Resolves once `url` answers 200 (a gateway's /readyz); throws when the process exits or `timeoutMs` passes. */
+export async function waitReady (url: string, proc: Proc, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}) during start-up:\n${proc.stderrTail()}`)
+    try {
+      const res = await request(url)
+      await res.body.dump()
+      if (res.statusCode === 200) return
+    } catch { /* not listening yet */ }
+    if (Date.now() > until) throw new Error(`${proc.name} was not ready within ${timeoutMs} ms:\n${proc.stderrTail()}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`. */

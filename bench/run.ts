@@ -22,7 +22,7 @@ import type { ProviderModule } from '../src/connectors/provider-module.js'
 import { PROVIDER_MODULES, PROVIDERS } from '../src/providers/registry.js'
 import type { ProviderId } from '../src/schemas/provider.js'
 import { parseCli, parseProviderList, usageError } from './cli.js'
-import { freePort, killAllSync, readCpuMs, readyLine, RssMonitor, startProcess, stopAll, stopProcess, type Proc } from './procs.js'
+import { freePort, killAllSync, readCpuMs, readyLine, RssMonitor, startProcess, stopAll, stopProcess, waitReady, type Proc } from './procs.js'
 import { summariseProfile, formatSummary } from './profile-summary.js'
 import { productionNodeFlags } from './launch.js'
 
@@ -271,20 +271,6 @@ async function httpJson<T> (url: string, init: { method?: 'GET' | 'POST' | 'DELE
   })
   const text = await res.body.text()
   return { status: res.statusCode, body: (text === '' ? null : JSON.parse(text)) as T }
-}
-
-async function waitReady (url: string, proc: Proc, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}) during start-up:\n${proc.stderrTail()}`)
-    try {
-      const res = await request(url)
-      await res.body.dump()
-      if (res.statusCode === 200) return
-    } catch { /* not listening yet */ }
-    if (Date.now() > until) throw new Error(`${proc.name} was not ready within ${timeoutMs} ms:\n${proc.stderrTail()}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
 }
 
 function build (): void {

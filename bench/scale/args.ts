@@ -23,7 +23,7 @@ export interface ScaleArgs {
 const DEFAULTS: Omit<ScaleArgs, 'only' | 'redisUrl'> = {
   cases: 25_000,
   changeRate: 3,
-  logCases: 20_000,
+  logCases: 5000,
   sseClients: 1000,
   sseEvents: 200,
   webhookEvents: 1000,

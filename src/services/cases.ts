@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js'
 import type { Case, CaseDetail, CaseListQuery, CasePage, HistoryEntry } from '../schemas/case.js'
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../schemas/provider.js'
 import { isTerminal, isUnifiedStatus, UNIFIED_STATUSES, type UnifiedStatus } from '../schemas/unified-status.js'
-import { MergedListing, type MergedListingOptions } from './merged-listing.js'
+import { MergedListing, type ListingPace, type MergedListingOptions } from './merged-listing.js'
 import type { ProviderSet } from './provider-set.js'
 import type { CaseView } from './case-views.js'
 import { isVerificationState, VERIFICATION_STATES, type VerificationState } from '../schemas/verification.js'
@@ -64,7 +64,8 @@ export class CaseService {
     this.#views = opts.views ?? []
   }
 
-  async list (query: CaseListQuery, signal: CancelSignal, log: Logger): Promise<CasePage> {
+  /** One page of the merged listing; `pace` (bulk walks: the export) makes vendor reads wait for budget room. */
+  async list (query: CaseListQuery, signal: CancelSignal, log: Logger, pace?: ListingPace): Promise<CasePage> {
     const filters = this.#filters(query)
     // rows are mapped when the merge hands them out, or when a gateway-side filter has to look at them
     const filtered = Object.keys(filters).some(k => k !== 'providers' && k !== 'verification' && k !== 'sla')
@@ -87,7 +88,8 @@ export class CaseService {
         }
       },
       accept: row => !filtered || (matches(row.toCase(), filters) && matchesTarget(row.toCase(), filters)),
-      sinceMs: filters.since === undefined ? null : Date.parse(filters.since)
+      sinceMs: filters.since === undefined ? null : Date.parse(filters.since),
+      ...(pace === undefined ? {} : { pace })
     }, signal, log)
     const items = page.items.map(row => row.toCase())
     // each view reads its own store and sets its own block: side by side, so a slow store costs one timeout, not one per view

@@ -5,7 +5,7 @@
  * an item sorts and which items match.
  */
 import { systemClock, type Clock } from '../clock.js'
-import type { ConnectorContext } from '../connectors/connector.js'
+import type { CallBudget, ConnectorContext } from '../connectors/connector.js'
 import type { CancelSignal } from '../connectors/deadline.js'
 import { CursorCodec } from '../domain/cursor.js'
 import type { SortKey } from '../domain/merge.js'
@@ -41,6 +41,18 @@ export interface PageRequest<T> {
   accept: (item: T) => boolean
   /** nothing older than this can match: a provider past it is done */
   sinceMs: number | null
+  /** bulk reads (the export): vendor reads wait for room in these budgets instead of failing (ConnectorContext `budget`) */
+  pace?: ListingPace
+}
+
+/**
+ * A bulk walk's pacing: each provider's reads also fit in `budgets[provider]` (a share of its outbound budget),
+ * waiting for room up to `waitMs` beyond the provider's timeout, so the walk slows down instead of spending the
+ * whole vendor budget or failing when it is spent.
+ */
+export interface ListingPace {
+  budgets: Partial<Record<ProviderId, CallBudget>>
+  waitMs: number
 }
 
 export interface MergedPage<T> {
@@ -78,7 +90,12 @@ export class MergedListing<T> {
       sources.push(lookahead.source({
         provider,
         pos,
-        fetch: async (pageToken, pageSize) => await this.#providers.withContext(provider, signal, log, async ctx => await read({ pageToken, pageSize }, ctx))
+        fetch: async (pageToken, pageSize) => {
+          const budget = req.pace?.budgets[provider]
+          const fn = async (ctx: ConnectorContext): Promise<{ items: T[], next: string | null }> => await read({ pageToken, pageSize }, ctx)
+          if (budget === undefined) return await this.#providers.withContext(provider, signal, log, fn)
+          return await this.#providers.withContext(provider, signal, log, fn, this.#providers.timeoutOf(provider) + (req.pace?.waitMs ?? 0), budget)
+        }
       }))
     }
     const walk = await mergeWalk<T>({

@@ -103,13 +103,18 @@ export class ProviderSet {
     return entry.connector
   }
 
+  /** the provider's own timeout (its `<ID>_TIMEOUT_MS`), the default deadline of withContext */
+  timeoutOf (id: ProviderId): number {
+    return this.#entries.get(id)?.timeoutMs ?? 10000
+  }
+
   /**
    * Runs one vendor operation in a context whose deadline is the provider's timeout, also ended by the parent signal
    * (client gone, shutdown). The context's timer and listener are released when `fn` settles.
    */
   async withContext<T> (id: ProviderId, parent: CancelSignal, log: Logger, fn: (ctx: ConnectorContext) => Promise<T>, timeoutMs?: number,
     budget?: ConnectorContext['budget']): Promise<T> {
-    const scope = deadlineScope(parent, timeoutMs ?? this.#entries.get(id)?.timeoutMs ?? 10000)
+    const scope = deadlineScope(parent, timeoutMs ?? this.timeoutOf(id))
     try {
       return await fn(budget === undefined ? { signal: scope.signal, deadline: scope.deadline, log } : { signal: scope.signal, deadline: scope.deadline, log, budget })
     } finally {

@@ -9,7 +9,10 @@ import type { CancelSignal } from '../../connectors/deadline.js'
 import { GatewayError } from '../../domain/problems.js'
 import type { Logger } from '../../logger.js'
 import type { Case, CaseListQuery, CasePage } from '../../schemas/case.js'
+import type { OutboundBudget } from '../../connectors/outbound-budget.js'
+import type { ProviderId } from '../../schemas/provider.js'
 import type { CaseService } from '../../services/cases.js'
+import type { ListingPace } from '../../services/merged-listing.js'
 
 export type ExportFormat = 'csv' | 'ndjson'
 
@@ -112,14 +115,32 @@ export function attachment (kind: string, format: ExportFormat, nowMs: number): 
 
 export type CaseExportQuery = Omit<CaseListQuery, 'limit' | 'cursor'>
 
+/** The share of each vendor's outbound budget an export's reads may spend: the rest stays for listings and reads. */
+export const EXPORT_BUDGET_SHARE = 0.5
+
+/**
+ * The export's pacing (ListingPace): its reads of a vendor with an outbound budget fit in EXPORT_BUDGET_SHARE of it,
+ * counted apart, and wait for room there (up to the budget's window) instead of failing once it is spent. A first
+ * export of every Cloudflare report reads each active report's mitigations (ADR 0028), several budgets' worth: it
+ * then streams at the share's pace instead of ending the transfer.
+ */
+export function exportPace (budgets: Partial<Record<ProviderId, OutboundBudget>>): ListingPace {
+  const shares = Object.entries(budgets) as Array<[ProviderId, OutboundBudget]>
+  return {
+    budgets: Object.fromEntries(shares.map(([id, b]) => [id, b.share('export', EXPORT_BUDGET_SHARE)])),
+    waitMs: Math.max(0, ...shares.map(([, b]) => b.windowMs))
+  }
+}
+
 /**
  * Every case the listing filters select, one listing page (100 cases) at a time. The first page is read before the
  * answer starts, so a bad filter or failing providers are still a problem response; a provider failing later ends
- * the stream with an error (the client sees a cut transfer, never a silently shorter file).
+ * the stream with an error (the client sees a cut transfer, never a silently shorter file). With `pace`, vendor
+ * reads wait for room in the export's budget share (the transfer slows down meanwhile).
  */
-export async function caseBatches (cases: CaseService, query: CaseExportQuery, signal: CancelSignal, log: Logger): Promise<AsyncIterable<Case[]>> {
+export async function caseBatches (cases: CaseService, query: CaseExportQuery, signal: CancelSignal, log: Logger, pace?: ListingPace): Promise<AsyncIterable<Case[]>> {
   const pageOf = async (cursor: string | undefined): Promise<CasePage> => {
-    const page = await cases.list({ ...query, limit: 100, ...(cursor === undefined ? {} : { cursor }) }, signal, log)
+    const page = await cases.list({ ...query, limit: 100, ...(cursor === undefined ? {} : { cursor }) }, signal, log, pace)
     if (page.partial) {
       const providers = page.errors.map(e => e.provider)
       throw new GatewayError('GW_ERR_PROVIDER_ERROR', `The export stopped: ${page.errors.map(e => `${e.provider}: ${e.detail}`).join('; ')}; a file without their cases would be incomplete`,

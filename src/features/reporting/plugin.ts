@@ -8,6 +8,7 @@ import type { Core } from '../../core/core.js'
 import { Cancellation } from '../../connectors/deadline.js'
 import { isTerminal, UNIFIED_STATUSES } from '../../schemas/unified-status.js'
 import { backfillMilestones } from './backfill.js'
+import { exportPace } from './export.js'
 import { ReportingMetrics } from './metrics.js'
 import { MilestoneRecorder } from './milestones.js'
 import { TakedownAnalytics } from './report.js'
@@ -41,7 +42,7 @@ export async function reportingFeature (app: FastifyInstance, { core, milestoneS
   expose(milestones)
   // each event feeds the milestones once, in the replica that recorded it
   events.service.onRecorded(event => milestones.record(event))
-  await app.register(reportingRoutes, { analytics, recorder: milestones, cases, events: events.service, clock })
+  await app.register(reportingRoutes, { analytics, recorder: milestones, cases, events: events.service, clock, exportPace: exportPace(core.budgets) })
   if (core.ownSandbox) {
     // `npm start` in sandbox mode: the seeded cases give the analytics real figures from the first minute
     const stop = new Cancellation()

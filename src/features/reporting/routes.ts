@@ -12,13 +12,22 @@ import { backfillMilestones } from './backfill.js'
 import type { MilestoneRecorder } from './milestones.js'
 import { CaseListQuerySchema, type Case } from '../../schemas/case.js'
 import type { CaseService } from '../../services/cases.js'
+import type { ListingPace } from '../../services/merged-listing.js'
 import { attachment, CASE_COLUMNS, caseBatches, csvCell, EVENT_COLUMNS, EXPORT_MEDIA_TYPES, tabularStream, type Column, type ExportFormat } from './export.js'
 import { CASE_EXAMPLE } from '../../schemas/examples.js'
 import type { EventService } from '../../events/service.js'
 import { EVENT_EXAMPLE, EventListQuerySchema, type CaseEvent } from '../../schemas/event.js'
 import { AUTH_PROBLEMS, problems, PROVIDER_PROBLEMS } from '../../routes/responses.js'
 
-export interface ReportingRoutesOptions { analytics: TakedownAnalytics, recorder: MilestoneRecorder, cases: CaseService, events: EventService, clock: Clock }
+export interface ReportingRoutesOptions {
+  analytics: TakedownAnalytics
+  recorder: MilestoneRecorder
+  cases: CaseService
+  events: EventService
+  clock: Clock
+  /** how the case export paces its vendor reads (export.ts exportPace); none: as a listing */
+  exportPace?: ListingPace
+}
 
 const { limit: _limit, cursor: _cursor, ...listFilters } = CaseListQuerySchema.properties
 const { limit: _eventLimit, ...feedFilters } = EventListQuerySchema.properties
@@ -47,7 +56,7 @@ function exportHeaders (kind: string, format: ExportFormat, nowMs: number): Reco
   return { 'content-type': EXPORT_MEDIA_TYPES[format], 'content-disposition': attachment(kind, format, nowMs), 'cache-control': 'no-store' }
 }
 
-export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> = async (app, { analytics, recorder, cases, events, clock }) => {
+export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> = async (app, { analytics, recorder, cases, events, clock, exportPace }) => {
   app.get('/v1/analytics/takedowns', {
     config: { scope: 'read' },
     schema: {
@@ -100,7 +109,7 @@ export const reportingRoutes: FastifyPluginAsyncTypebox<ReportingRoutesOptions> 
     }
   }, async (req, reply) => {
     const { format, ...filters } = req.query
-    const batches = await caseBatches(cases, filters, req.cancellation, req.log)
+    const batches = await caseBatches(cases, filters, req.cancellation, req.log, exportPace)
     // a stream, not the documented string: Fastify pipes it (the typed reply only knows the schema's `string`)
     return await reply.headers(exportHeaders('cases', format, clock.now())).send(tabularStream(batches, format, CASE_COLUMNS) as unknown as string)
   })
