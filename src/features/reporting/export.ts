@@ -121,7 +121,7 @@ export const EXPORT_BUDGET_SHARE = 0.5
 /**
  * The export's pacing (ListingPace): its reads of a vendor with an outbound budget fit in EXPORT_BUDGET_SHARE of it,
  * counted apart, and wait for room there (up to the budget's window) instead of failing once it is spent. A first
- * export of every Cloudflare report reads each active report's mitigations (ADR 0028), several budgets' worth: it
+ * export of a vendor whose cases need a read each beyond the listing (ADR 0028) can take several budgets' worth: it
  * then streams at the share's pace instead of ending the transfer.
  */
 export function exportPace (budgets: Partial<Record<ProviderId, OutboundBudget>>): ListingPace {
