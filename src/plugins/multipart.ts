@@ -3,7 +3,7 @@
  * the JSON body travels in a `payload` field, files in repeated `attachments` fields. At most 12 files and
  * 10 MB in all (the strictest vendor limit); more is a 413 before anything reaches a vendor.
  */
-import { fastifyMultipart } from '@fastify/multipart'
+import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TSchema } from 'typebox'
 import type { Attachment } from '../connectors/connector.js'
@@ -13,8 +13,7 @@ import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from '../services/writes.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** the files of a multipart request, in the order they came; empty for any other request */
-    readonly attachments: Attachment[]
+    attachments: Attachment[]
   }
   interface FastifyContextConfig {
     /** the route also takes multipart: `payload` (JSON in a payload field + attachments) or `files` (attachments only); drives the OpenAPI description */
@@ -52,53 +51,14 @@ declare module 'fastify' {
   }
 }
 
-const kAttachments = Symbol('takedown-gateway.attachments')
-
-/** The request-wide hooks @fastify/multipart adds: they clean up after its disk mode only (see registerMultipart). */
-const DISK_MODE_HOOKS: ReadonlySet<string> = new Set(['onRequest', 'onResponse'])
-
 export async function registerMultipart (app: FastifyInstance, maxInflightBytes: number): Promise<void> {
   app.decorate('uploadBudget', new UploadBudget(maxInflightBytes))
-  // The plugin's onRequest and onResponse hooks delete the temporary files of its disk mode (saveRequestFiles), which
-  // the gateway never uses: parts are read as streams into memory (readParts). Registered as they are, they cost every
-  // request of every route two async hooks and a 'close' listener on the response. So the plugin is run on a view of
-  // the root instance that leaves those two hooks out and replaces saveRequestFiles with a refusal, so that disk mode
-  // cannot be used without its cleanup; its parser, its other decorators and any other hook reach the root as before.
-  const view: FastifyInstance = Object.create(app, {
-    addHook: {
-      value: (name: string, hook: unknown) => {
-        if (!DISK_MODE_HOOKS.has(name)) (app.addHook as (n: string, h: unknown) => void)(name, hook)
-        return view
-      }
-    },
-    decorateRequest: {
-      value: (name: string, value: unknown, deps?: string[]) => {
-        app.decorateRequest(name, name === 'saveRequestFiles' ? refuseDiskMode : value, deps)
-        return view
-      }
-    },
-    decorate: {
-      value: (name: string, value: unknown, deps?: string[]) => {
-        app.decorate(name, value, deps)
-        return view
-      }
-    }
+  await app.register(multipart, {
+    limits: MULTIPART_LIMITS,
+    throwFileSizeLimit: true
   })
-  await new Promise<void>((resolve, reject) => {
-    fastifyMultipart(view, { limits: MULTIPART_LIMITS, throwFileSizeLimit: true }, (err?: Error) => { if (err === undefined || err === null) resolve(); else reject(err) })
-  })
-  // created on first read: most requests never carry files, and an onRequest hook setting it cost every request a
-  // promise and a microtask
-  app.decorateRequest('attachments', {
-    getter (this: FastifyRequest) {
-      const self = this as FastifyRequest & { [kAttachments]?: Attachment[] }
-      return (self[kAttachments] ??= [])
-    }
-  })
-}
-
-function refuseDiskMode (): never {
-  throw new Error('saveRequestFiles (disk mode) is not available: read the parts as streams (registerMultipart)')
+  app.decorateRequest('attachments', null as unknown as Attachment[])
+  app.addHook('onRequest', async (req) => { req.attachments = [] })
 }
 
 /**

@@ -111,7 +111,7 @@ class Shared {
  * A store class for the plugin's `store` option (it calls `new Store(params)` and `child(route)` per route, like its
  * own Redis store: one counter per key and route, under `nameSpace`).
  */
-export function batchedRedisStore (redis: Redis | Cluster, nameSpace: string, opts: { flushMs?: number } = {}): { Store: FastifyRateLimitStoreCtor, counter: FastifyRateLimitStore, close: () => void } {
+export function batchedRedisStore (redis: Redis | Cluster, nameSpace: string, opts: { flushMs?: number } = {}): { Store: FastifyRateLimitStoreCtor, close: () => void } {
   const client = redis as unknown as Record<string, unknown>
   if (client.tgwRateLimitBy === undefined) redis.defineCommand('tgwRateLimitBy', { numberOfKeys: 1, lua: INCR_BY })
   const incrBy: IncrBy = (key, windowMs, n, cb) => {
@@ -128,7 +128,6 @@ export function batchedRedisStore (redis: Redis | Cluster, nameSpace: string, op
   })
   return {
     Store: function BatchedRedisStore () { return make(nameSpace) } as unknown as FastifyRateLimitStoreCtor,
-    counter: make(nameSpace),
     close: () => { shared.close() }
   }
 }
