@@ -193,13 +193,19 @@ describe('the history limit', () => {
 })
 
 describe('retention once verification ends', () => {
-  it('stayed_down: record and history get the retention TTL, an on-demand probe later does not extend it, the outcome row stays', async () => {
+  /** a monitored case probed live once, then its site answers 404 and the vendor says taken down */
+  async function takenDownAndGone (host: string): Promise<{ clock: ManualClock, monitor: ReturnType<typeof monitorOn>['monitor'], store: ReturnType<typeof monitorOn>['store'], id: string }> {
     const clock = new ManualClock('2026-11-02T00:00:00Z')
     const { monitor, store } = monitorOn(clock, 50)
-    const id = await track(monitor, clock, 'ret-one.test')
+    const id = await track(monitor, clock, host)
     await runUntil(monitor, store, clock, id, x => x.checks === 1)
-    mode.set('ret-one.test', '404')
+    mode.set(host, '404')
     await monitor.vendorStatus(id, 'taken_down')
+    return { clock, monitor, store, id }
+  }
+
+  it('stayed_down: record and history get the retention TTL, an on-demand probe later does not extend it, the outcome row stays', async () => {
+    const { clock, monitor, store, id } = await takenDownAndGone('ret-one.test')
     await runUntil(monitor, store, clock, id, x => x.state === 'verified_down')
     // monitoring: nothing expires yet
     expect(await raw.pttl(record(id))).toBe(-1)
@@ -261,12 +267,7 @@ describe('retention once verification ends', () => {
   })
 
   it('a case in its confirmation run goes on to its end when the vendor closes it', async () => {
-    const clock = new ManualClock('2026-11-02T00:00:00Z')
-    const { monitor, store } = monitorOn(clock, 50)
-    const id = await track(monitor, clock, 'ret-confirm.test')
-    await runUntil(monitor, store, clock, id, x => x.checks === 1)
-    mode.set('ret-confirm.test', '404')
-    await monitor.vendorStatus(id, 'taken_down')
+    const { clock, monitor, store, id } = await takenDownAndGone('ret-confirm.test')
     expect(await monitor.vendorStatus(id, 'closed')).toMatchObject({ phase: 'confirming' })
     expect(await runUntil(monitor, store, clock, id, x => x.state === 'verified_down')).toMatchObject({ phase: 'monitoring' })
     expect(await raw.pttl(record(id))).toBe(-1)
