@@ -57,6 +57,8 @@ export interface ScenarioOptions {
    * longest cadence twice over
    */
   ownCadence?: boolean
+  /** a tick that throws: told here and the scenario goes on (the next tick reads again, as the jobs port has it); thrown without it */
+  onTickError?: (provider: ProviderId, err: Error) => void
 }
 
 const norm = (s: string | null): string => (s ?? '').toLowerCase().replace(/[()]/g, '').trim().replace(/\s+/g, '_')
@@ -131,7 +133,14 @@ export async function runWatchScenario (o: ScenarioOptions): Promise<Record<Prov
       const stats = o.sandbox.running[provider].sim.stats
       const before = stats.total()
       const cpu = process.cpuUsage()
-      const report = await replica.events.watcher.tick(provider)
+      let report: SyncReport | null
+      try {
+        report = await replica.events.watcher.tick(provider)
+      } catch (err) {
+        if (o.onTickError === undefined) throw err
+        o.onTickError(provider, err as Error)
+        return
+      }
       if (report === null) return
       const used = process.cpuUsage(cpu)
       results[provider].syncs.push({ provider, at: o.clock.now() - start, calls: stats.total() - before, report, cpuMs: (used.user + used.system) / 1000 })
