@@ -42,7 +42,8 @@ export interface ScenarioOptions {
   clock: ManualClock
   /** headers of a gateway key with the read scope */
   auth: Record<string, string>
-  changesPerVendor: number
+  /** changes per vendor: one number for every vendor, or one per vendor */
+  changesPerVendor: number | Partial<Record<ProviderId, number>>
   seed: number
   lookbackMs: number
   /** cases not to pick (changed by an earlier run) */
@@ -50,6 +51,14 @@ export interface ScenarioOptions {
   stepMs?: number
   /** the ticks due at one step run one after the other (so each tick's CPU is its own), not together */
   sequential?: boolean
+  /**
+   * each vendor's changes planned within its own cadence (not the longest one), and its ticks ended once its cadence
+   * (a stretched one included) plus 10 s has passed after that: two ticks per vendor, not one per cadence of the
+   * longest cadence twice over
+   */
+  ownCadence?: boolean
+  /** a tick that throws: told here and the scenario goes on (the next tick reads again, as the jobs port has it); thrown without it */
+  onTickError?: (provider: ProviderId, err: Error) => void
 }
 
 const norm = (s: string | null): string => (s ?? '').toLowerCase().replace(/[()]/g, '').trim().replace(/\s+/g, '_')
@@ -84,14 +93,16 @@ export async function runWatchScenario (o: ScenarioOptions): Promise<Record<Prov
   for (const provider of PROVIDER_IDS) {
     results[provider] = { changes: 0, oldChanges: 0, eventsPerChange: [], delaysMs: [], syncs: [] }
     const pool = open.filter(id => parseCaseId(id)?.provider === provider && !o.exclude.has(id))
-    for (let k = 0; k < o.changesPerVendor && pool.length > 0; k++) {
+    const count = typeof o.changesPerVendor === 'number' ? o.changesPerVendor : (o.changesPerVendor[provider] ?? 0)
+    const window = o.ownCadence === true ? intervals[provider] : horizon
+    for (let k = 0; k < count && pool.length > 0; k++) {
       const id = pool.splice(rng.int(0, pool.length - 1), 1)[0] as string
       o.exclude.add(id)
       const res = await first.inject({ method: 'GET', url: `/v1/cases/${encodeURIComponent(id)}`, headers: o.auth })
       if (res.statusCode !== 200) throw new Error(`GET ${id}: ${res.statusCode} ${res.body}`)
       const c = res.json<{ providerStatus: string | null, createdAt: string }>()
       if (Date.parse(c.createdAt) < o.clock.now() - o.lookbackMs) results[provider].oldChanges++
-      const at = rng.int(0, horizon / stepMs - 1) * stepMs
+      const at = rng.int(0, window / stepMs - 1) * stepMs
       planned.push({ id, provider, at, control: change(provider, parseCaseId(id)?.providerCaseId ?? '', c.providerStatus, k), changedAt: null })
       results[provider].changes++
     }
@@ -99,9 +110,12 @@ export async function runWatchScenario (o: ScenarioOptions): Promise<Record<Prov
 
   const start = o.clock.now()
   let turn = 0
-  // on until the last possible change has had the longest cadence kept (a stretched one included) plus 10 s
+  // on until the last possible change has had the longest cadence kept (a stretched one included) plus 10 s; with
+  // `ownCadence`, each vendor until its own last possible change has had its own cadence kept plus 10 s
   let longest = horizon
-  for (let t = 0; t <= horizon + longest + 10_000; t += stepMs) {
+  const kept = Object.fromEntries(PROVIDER_IDS.map(p => [p, intervals[p]])) as Record<ProviderId, number>
+  const endOf = (p: ProviderId): number => o.ownCadence === true ? intervals[p] + kept[p] + 10_000 : horizon + longest + 10_000
+  for (let t = 0; PROVIDER_IDS.some(p => t <= endOf(p)); t += stepMs) {
     if (t > 0) o.clock.advance(stepMs)
     for (const p of planned.filter(x => x.at === t)) {
       const sim = o.sandbox.running[p.provider]
@@ -119,13 +133,21 @@ export async function runWatchScenario (o: ScenarioOptions): Promise<Record<Prov
       const stats = o.sandbox.running[provider].sim.stats
       const before = stats.total()
       const cpu = process.cpuUsage()
-      const report = await replica.events.watcher.tick(provider)
+      let report: SyncReport | null
+      try {
+        report = await replica.events.watcher.tick(provider)
+      } catch (err) {
+        if (o.onTickError === undefined) throw err
+        o.onTickError(provider, err as Error)
+        return
+      }
       if (report === null) return
       const used = process.cpuUsage(cpu)
       results[provider].syncs.push({ provider, at: o.clock.now() - start, calls: stats.total() - before, report, cpuMs: (used.user + used.system) / 1000 })
       longest = Math.max(longest, report.intervalMs)
+      kept[provider] = Math.max(kept[provider], report.intervalMs)
     }
-    const due = PROVIDER_IDS.filter(p => t > 0 && t % intervals[p] === 0)
+    const due = PROVIDER_IDS.filter(p => t > 0 && t % intervals[p] === 0 && t <= endOf(p))
     if (o.sequential === true) for (const provider of due) await tick(provider)
     else await Promise.all(due.map(tick))
   }
