@@ -1015,11 +1015,17 @@ export interface components {
              * @enum {string}
              */
             state: "not_checked" | "unprobeable" | "live" | "down" | "blocked" | "verified_down" | "stayed_down" | "reappeared" | "disputed";
+            /** Format: date-time */
             firstSeenLiveAt: string | null;
+            /** Format: date-time */
             lastSeenLiveAt: string | null;
+            /** Format: date-time */
             downSince: string | null;
+            /** Format: date-time */
             verifiedDownAt: string | null;
+            /** Format: date-time */
             lastCheckedAt: string | null;
+            /** Format: date-time */
             nextCheckAt: string | null;
             /** @description Probes made of this case */
             checks: number;
@@ -8895,11 +8901,17 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 state: "not_checked" | "unprobeable" | "live" | "down" | "blocked" | "verified_down" | "stayed_down" | "reappeared" | "disputed";
+                                /** Format: date-time */
                                 firstSeenLiveAt: string | null;
+                                /** Format: date-time */
                                 lastSeenLiveAt: string | null;
+                                /** Format: date-time */
                                 downSince: string | null;
+                                /** Format: date-time */
                                 verifiedDownAt: string | null;
+                                /** Format: date-time */
                                 lastCheckedAt: string | null;
+                                /** Format: date-time */
                                 nextCheckAt: string | null;
                                 /** @description Probes made of this case */
                                 checks: number;

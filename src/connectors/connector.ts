@@ -14,6 +14,7 @@ import type { Clock } from '../clock.js'
 import type { KvStore } from '../store/kv-store.js'
 import type { Logger } from '../logger.js'
 import type { CancelSignal } from './deadline.js'
+import { timeOf, type SortKey } from '../domain/merge.js'
 
 export interface ConnectorContext {
   /** Aborted when the caller's deadline passes or the client goes away. Every outbound call honours it. */
@@ -80,6 +81,8 @@ export interface ProviderPage {
 export interface CaseRow {
   readonly createdAt: string
   readonly id: string
+  /** the merge's sort key: `createdAt` in epoch ms (NaN when unreadable) and `id`, worked out once with the row */
+  readonly key: SortKey
   /** the mapped case, built at most once */
   toCase: () => Case
 }
@@ -89,10 +92,32 @@ export interface ProviderRowPage {
   next: string | null
 }
 
-export function caseRow (createdAt: string, id: string, build: () => Case): CaseRow {
-  let built: Case | undefined
-  return { createdAt, id, toCase: () => (built ??= build()) }
+/** A row as a class: its key and build function in fields, no closure of its own per listed case. */
+class DeferredCaseRow implements CaseRow {
+  readonly key: SortKey
+  #build: (() => Case) | null
+  #built: Case | null = null
+
+  constructor (readonly createdAt: string, readonly id: string, build: () => Case) {
+    this.key = [timeOf(createdAt), id]
+    this.#build = build
+  }
+
+  toCase (): Case {
+    if (this.#built === null) {
+      this.#built = (this.#build as () => Case)()
+      this.#build = null
+    }
+    return this.#built
+  }
 }
+
+export function caseRow (createdAt: string, id: string, build: () => Case): CaseRow {
+  return new DeferredCaseRow(createdAt, id, build)
+}
+
+/** A row's time for `sortNewestFirst` (domain/merge.ts): the one its key already holds. */
+export const rowTime = (row: CaseRow): number => row.key[0]
 
 /** listCases on top of listCaseRows: every row mapped. */
 export async function mappedPage (rows: Promise<ProviderRowPage>): Promise<ProviderPage> {

@@ -1,5 +1,6 @@
 /** The verification block on a case (ADR 0042): what the gateway's own probes say about the target, beside what the vendor says. */
 import { Type, type Static } from 'typebox'
+import { Nullable } from './common.js'
 
 export const VERIFICATION_STATES = ['not_checked', 'unprobeable', 'live', 'down', 'blocked', 'verified_down', 'stayed_down', 'reappeared', 'disputed'] as const
 export type VerificationState = (typeof VERIFICATION_STATES)[number]
@@ -20,7 +21,8 @@ export const VERIFICATION_EXAMPLE = {
   relatedCaseIds: [] as string[]
 }
 
-const When = Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+/** a type array, not `anyOf` (common.ts `Nullable`): the block is serialised on every case a listing answers */
+const When = Nullable<string>('string', { format: 'date-time' })
 
 export const VerificationSchema = Type.Object({
   state: Type.Enum(VERIFICATION_STATES, {

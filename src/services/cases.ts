@@ -6,7 +6,7 @@ import type { CancelSignal } from '../connectors/deadline.js'
 import { createHash } from 'node:crypto'
 import type { CaseFilters } from '../connectors/connector.js'
 import { caseRow, ConnectorError, type CaseRow } from '../connectors/connector.js'
-import { keyOf } from '../domain/merge.js'
+import type { SortKey } from '../domain/merge.js'
 import { GatewayError } from '../domain/problems.js'
 import type { CaseObserver } from './observer.js'
 import { gatewayHistory, mergeHistory } from '../domain/history.js'
@@ -49,6 +49,9 @@ interface Filters extends CaseFilters {
   sla?: SlaState[]
 }
 
+/** a row's sort key, worked out once when the connector built the row */
+const rowKey = (row: CaseRow): SortKey => row.key
+
 export class CaseService {
   readonly #providers: ProviderSet
   readonly #listing: MergedListing<CaseRow>
@@ -58,7 +61,7 @@ export class CaseService {
 
   constructor (providers: ProviderSet, secret: string, opts: ListOptions = {}) {
     this.#providers = providers
-    this.#listing = new MergedListing<CaseRow>(providers, secret, keyOf, opts)
+    this.#listing = new MergedListing<CaseRow>(providers, secret, rowKey, opts)
     this.#observer = opts.observer
     this.#gatewayHistory = opts.gatewayHistory
     this.#views = opts.views ?? []

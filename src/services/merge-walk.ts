@@ -84,7 +84,8 @@ export async function mergeWalk<T> (o: WalkOptions<T>): Promise<WalkResult<T>> {
         if (!o.accept(item)) continue
         s.buffer.push({ item, key, page: pageNo })
       }
-      s.buffer.sort((a, b) => compareKeys(a.key, b.key))
+      // a vendor page comes newest first: the buffer is usually in order already, and sort() copies it to find out
+      if (!inOrder(s.buffer)) s.buffer.sort((a, b) => compareKeys(a.key, b.key))
       s.nextToken = page.next
       if (page.next === null || (o.sinceMs !== null && s.lowWater < o.sinceMs)) s.exhausted = true
     } catch (err) {
@@ -156,6 +157,11 @@ export async function mergeWalk<T> (o: WalkOptions<T>): Promise<WalkResult<T>> {
     errors,
     allFailed: failed.length > 0 && nothingElse ? retryCursor => allFailed(failed, retryCursor) : null
   }
+}
+
+function inOrder<T> (buffer: ReadonlyArray<Buffered<T>>): boolean {
+  for (let i = 1; i < buffer.length; i++) if (compareKeys(buffer[i - 1]!.key, buffer[i]!.key) > 0) return false
+  return true
 }
 
 function providerError (provider: ProviderId, err: unknown): ProviderError {

@@ -10,7 +10,7 @@ import type { MappedStatus } from '../../status/engine.js'
 import { GatewayError } from '../../domain/problems.js'
 import { TtlCache } from '../../store/ttl-cache.js'
 import {
-  ConnectorError, caseRow, mappedPage,
+  ConnectorError, caseRow, mappedPage, rowTime,
   type CancelInput, type CaseRow, type Capabilities, type ConnectorContext, type ConnectorDeps, type CreateCaseInput, type CreateOutcome,
   type DetectionAcceptance, type DetectionPage, type DetectionQuery, type FieldError, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector, type ConnectorFactory,
   type ProviderPage, type ProviderRowPage, type ProviderSettings
@@ -151,7 +151,7 @@ export class BforeaiConnector implements ProviderConnector {
     await this.#ensureStatusNames(res.items, ctx)
     const rows = res.items.map(t => this.#row(t))
     // the vendor sorts by created descending; a stable re-sort inside the page guards against drift
-    sortNewestFirst(rows, r => Date.parse(r.createdAt))
+    sortNewestFirst(rows, rowTime)
     let next: string | null
     if (typeof res.pages === 'number') next = page < res.pages ? String(page + 1) : null
     else next = res.items.length >= size ? String(page + 1) : null

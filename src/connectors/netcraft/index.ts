@@ -13,7 +13,7 @@ import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
 import type { UnifiedStatus } from '../../schemas/unified-status.js'
 import type { StatusEngine } from '../../status/engine.js'
 import {
-  ConnectorError, mappedPage, type Capabilities, type CaseAction, type CaseFilters, type ConnectorContext, type ConnectorDeps,
+  ConnectorError, mappedPage, rowTime, type Capabilities, type CaseAction, type CaseFilters, type ConnectorContext, type ConnectorDeps,
   type ConnectorFactory, type CreateCaseInput, type CreateOutcome, type PreparedRequest, type ProviderCaseQuery,
   type ProviderConnector, type ProviderPage, type ProviderRowPage, type ProviderSettings
 } from '../connector.js'
@@ -105,7 +105,7 @@ class NetcraftConnector implements ProviderConnector {
         throw new ConnectorError(PROVIDER, 'protocol', (err as Error).message, { cause: err })
       }
     })
-    sortNewestFirst(mapped, r => Date.parse(r.createdAt))
+    sortNewestFirst(mapped, rowTime)
     return { rows: mapped, next: fresh.length > query.pageSize && last !== undefined ? String(last.id) : null }
   }
 

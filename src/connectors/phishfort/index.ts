@@ -16,7 +16,7 @@ import type {
   PreparedRequest, ProviderCaseQuery, ProviderConnector, ConnectorFactory, ProviderPage, ProviderRowPage, ProviderSettings,
   WebhookRegistration, WebhookSubscriptions
 } from '../connector.js'
-import { mappedPage } from '../connector.js'
+import { mappedPage, rowTime } from '../connector.js'
 import { PhishfortClient, type IncidentAction } from './client.js'
 import { statusValueOf, toCase, toCaseDetail, toRow } from './mapper.js'
 import { PHISHFORT_LEGACY_LABELS } from './status-map.js'
@@ -132,7 +132,7 @@ class PhishfortConnector implements ProviderConnector {
     }, ctx)
     const rows = page.data.map(incident => toRow(incident, this.#deps.status, this.#map))
     // The sort order is undocumented (PhishFort Client API docs, 'Incidents' page [?]); we rely on newest first and say so when it is not.
-    if (sortNewestFirst(rows, r => Date.parse(r.createdAt))) {
+    if (sortNewestFirst(rows, rowTime)) {
       ctx.log.warn({ provider: PROVIDER, cursor: query.pageToken }, 'phishfort returned a page that was not sorted newest first; sorted it')
     }
     const next = page.paging?.next ?? null

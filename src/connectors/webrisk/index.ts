@@ -11,7 +11,7 @@ import type { TargetType } from '../../schemas/common.js'
 import type { ReferenceItem, ReferenceKind } from '../../schemas/reference.js'
 import { MemoryKvStore } from '../../store/memory-kv-store.js'
 import {
-  ConnectorError, mappedPage, type Capabilities, type ConnectorContext, type ConnectorDeps, type ConnectorFactory,
+  ConnectorError, mappedPage, rowTime, type Capabilities, type ConnectorContext, type ConnectorDeps, type ConnectorFactory,
   type CreateCaseInput, type CreateOutcome, type PreparedRequest, type ProviderCaseQuery, type ProviderConnector,
   type ProviderPage, type ProviderRowPage, type ProviderSettings
 } from '../connector.js'
@@ -119,7 +119,7 @@ class WebriskConnector implements ProviderConnector {
       }
     })
     const rows = items.map(s => toRow(s, this.#deps.status))
-    sortNewestFirst(rows, r => Date.parse(r.createdAt))
+    sortNewestFirst(rows, rowTime)
     return { rows, next: page.next === null ? null : String(page.next) }
   }
 
@@ -140,7 +140,7 @@ class WebriskConnector implements ProviderConnector {
         throw new ConnectorError(PROVIDER, 'protocol', (err as Error).message, { cause: err })
       }
     })
-    sortNewestFirst(rows, r => Date.parse(r.createdAt))
+    sortNewestFirst(rows, rowTime)
     return { rows, next: page.next }
   }
 
