@@ -1,7 +1,8 @@
 /**
  * The Redis target index writes a case's summary once per trust window: every listing page and case read feeds it,
  * so a case seen again unchanged costs no command, a changed case is written at once, and after the window the
- * summary is written again (an index emptied behind the gateway's back refills). A lookup is one command.
+ * summary is written again (an index emptied behind the gateway's back refills). A listing page's writes are one command,
+ * and so is a lookup.
  */
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, inject, it } from 'vitest'
@@ -76,8 +77,12 @@ describe('RedisTargetIndex listing pages', () => {
     await index.addMany(page('submitted', 3))
     stream.write = write
     expect(writes).toBe(1)
-    // a summary and both sets per case
-    expect(sent.sort()).toEqual(['sadd', 'sadd', 'sadd', 'sadd', 'sadd', 'sadd', 'set', 'set', 'set'])
+    // the whole page is one command (a script: its first use on the connection is sent as EVAL), not three per case
+    expect(sent).toEqual(['evalsha'])
+    // a summary and both sets per case, under the client's key prefix
+    expect(JSON.parse((await redis.get(keys.targetCase('phishfort:p2')))!)).toMatchObject({ id: 'phishfort:p2', status: 'submitted', host: 'login.example-bank.test' })
+    expect((await redis.smembers(keys.targetsByHost('login.example-bank.test'))).sort()).toEqual(['phishfort:p0', 'phishfort:p1', 'phishfort:p2'])
+    expect((await redis.smembers(keys.targetsByDomain('example-bank.test'))).sort()).toEqual(['phishfort:p0', 'phishfort:p1', 'phishfort:p2'])
     sent.length = 0
     await index.addMany(page('submitted', 3))
     expect(sent).toEqual([])
@@ -85,9 +90,31 @@ describe('RedisTargetIndex listing pages', () => {
     const changed = page('submitted', 3)
     changed[1] = { ...changed[1]!, status: 'in_progress' }
     await index.addMany(changed)
-    expect(sent.sort()).toEqual(['sadd', 'sadd', 'set'])
+    expect(sent).toEqual(['evalsha'])
     expect(JSON.parse((await redis.get(keys.targetCase('phishfort:p1')))!)).toMatchObject({ status: 'in_progress' })
+    expect(JSON.parse((await redis.get(keys.targetCase('phishfort:p0')))!)).toMatchObject({ status: 'submitted' })
     expect(await index.find({ host: 'login.example-bank.test' }, 10)).toHaveLength(3)
+  })
+
+  it('a page of a hundred cases is one command; a case without a registrable domain joins no domain set', async () => {
+    store = new RedisKvStore(inject('redisUrl'), { keyPrefix: `tidx-${randomUUID()}:` })
+    expect(await store.waitReady(2000)).toBe(true)
+    const redis = store.client as Redis
+    const index = new RedisTargetIndex(redis, new ManualClock(Date.parse('2026-03-01T00:00:00Z')))
+    const page = Array.from({ length: 100 }, (_, i) => ({
+      ...caseOf('submitted'), id: `netcraft:${i}`, target: { type: 'url', value: `https://h${i}.bank.test/x`, host: `h${i}.bank.test`, registrableDomain: 'bank.test' }
+    }) as unknown as Case)
+    page[7] = { ...page[7]!, target: { type: 'url', value: 'http://192.0.2.7/x', host: '192.0.2.7', registrableDomain: null } } as unknown as Case
+    const sent: string[] = []
+    const send = redis.sendCommand.bind(redis)
+    redis.sendCommand = (command, s) => { sent.push(command.name); return send(command, s) }
+    await index.addMany(page)
+    expect(sent).toEqual(['evalsha'])
+    expect(await redis.scard(keys.targetsByDomain('bank.test'))).toBe(99)
+    expect(await redis.exists(keys.targetsByDomain(''))).toBe(0)
+    expect((await index.find({ host: '192.0.2.7' }, 10)).map(c => c.id)).toEqual(['netcraft:7'])
+    expect((await index.find({ host: 'h99.bank.test' }, 10)).map(c => c.id)).toEqual(['netcraft:99'])
+    expect(await index.find({ registrableDomain: 'bank.test' }, 200)).toHaveLength(99)
   })
 })
 
