@@ -2,13 +2,15 @@
  * The stream clients of the scale bench's SSE section, in a process of their own (their sockets and parsing are not
  * the gateway's memory or CPU): N connections to GET /v1/events/stream, each counting its events and the delay from
  * the event's observedAt (the moment the gateway recorded it) to arrival. Prints `{"ready":true}` once every stream
- * is open, and `{"done":true,...}` with the delays once every client has `expect` events (or on SIGUSR2).
+ * is open, and `{"done":true,...}` with the delays once every client has `expect` events (or on SIGUSR2). With `match`,
+ * only the events whose message holds it are counted: the replica's own watcher appends events of its sandbox's cases
+ * to the same stream, and those are not the bench's.
  *
- * argv: url key clients expect
+ * argv: url key clients expect [match]
  */
 import { request } from 'node:http'
 
-const [url = '', key = '', clientsArg = '1000', expectArg = '0'] = process.argv.slice(2)
+const [url = '', key = '', clientsArg = '1000', expectArg = '0', match = ''] = process.argv.slice(2)
 const CLIENTS = Number(clientsArg)
 const EXPECT = Number(expectArg)
 const OBSERVED = /"observedAt":"([^"]+)"/
@@ -43,7 +45,7 @@ for (let i = 0; i < CLIENTS; i++) {
         const message = buf.slice(0, end)
         buf = buf.slice(end + 2)
         const m = OBSERVED.exec(message)
-        if (m === null) continue
+        if (m === null || !message.includes(match)) continue
         delays.push(Date.now() - Date.parse(m[1] as string))
         if (++counts[i]! === EXPECT && ++complete === CLIENTS) report()
       }

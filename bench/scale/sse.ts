@@ -16,7 +16,9 @@ export async function sseSection (o: { redisUrl: string, prefix: string, sandbox
     await gw.app.listen({ port: 0, host: '127.0.0.1' })
     const port = (gw.app.server.address() as { port: number }).port
     const before = rssMb()
-    const clients = startProcess('sse-clients', process.execPath, ['--import', 'tsx', 'bench/scale/sse-clients.ts', `http://127.0.0.1:${port}/v1/events/stream`, KEY, String(o.clients), String(o.events)], {
+    // the bench's cases carry this tag in their ids; the clients count only their events (scaleCase, sse-clients.ts)
+    const tag = `sse${process.pid}`
+    const clients = startProcess('sse-clients', process.execPath, ['--import', 'tsx', 'bench/scale/sse-clients.ts', `http://127.0.0.1:${port}/v1/events/stream`, KEY, String(o.clients), String(o.events), `:${tag}-`], {
       env: process.env, cwd: process.cwd(), stdout: 'pipe'
     })
     try {
@@ -30,7 +32,6 @@ export async function sseSection (o: { redisUrl: string, prefix: string, sandbox
         })
         clients.exited.then(code => reject(new Error(`the stream clients exited (${code}) before they reported\n${clients.stderrTail()}`)), () => {})
       })
-      const tag = `sse${process.pid}`
       const c0 = cpuMs()
       const every = 1000 / o.ratePerSecond
       const t0 = performance.now()
