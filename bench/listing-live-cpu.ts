@@ -16,7 +16,8 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { parseCli } from './cli.js'
-import { readyLine, startProcess, stopAll } from './procs.js'
+import { BENCH_KEY as KEY, inProcessGatewayEnv, startLightSimulators } from './in-process.js'
+import { stopAll } from './procs.js'
 
 const USAGE = '  --dist DIR        the build to measure (dist)\n  --listings N      listings per round (1000)\n  --rounds N        rounds (5)\n' +
   '  --providers LIST  the `provider` parameter (default: every live provider)'
@@ -29,32 +30,17 @@ const args = parseCli('listing-live-cpu', USAGE, {
 const ROOT = resolve(import.meta.dirname, '..')
 const DIST = resolve(ROOT, args.dist)
 const N = Number(args.listings)
-const KEY = 'bench-key-0123456789abcdef0123456789'
-
-interface SimsLine { simulators: Record<string, { env: Record<string, string> }> }
-
-const sims = startProcess('simulators', process.execPath, [join(DIST, 'simulators/serve.js'), '--count', '200', '--cloudflare-rate-limit', 'off', '--light'], {
-  cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdout: 'pipe'
-})
+const sims = startLightSimulators(DIST, ROOT)
 try {
-  const line = await readyLine<SimsLine>(sims)
+  const simulators = await sims.env
   const load = async <T>(file: string): Promise<T> => await import(pathToFileURL(join(DIST, file)).href) as T
   const { PROVIDER_MODULES } = await load<{ PROVIDER_MODULES: Record<string, { id: string, budget: { limit: number } }> }>('providers/registry.js')
   // the bench's gateway settings (bench/run.ts), the watcher and load shedding off: only requests run; a vendor with an
   // outbound budget gets one it never spends (still counted), as the simulators' own budgets are off
-  Object.assign(process.env, {
-    NODE_ENV: 'production',
-    SANDBOX: 'false',
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_MAX: '10000000',
-    CIRCUIT_FAILURE_THRESHOLD: '1000',
-    GATEWAY_API_KEYS: `bench:${KEY}`,
-    GATEWAY_SECRET: 'bench-gateway-secret-0123456789ab',
-    WEBHOOK_ENCRYPTION_KEY: 'c'.repeat(64),
-    WATCH_ENABLED: 'false',
+  Object.assign(process.env, inProcessGatewayEnv(simulators), {
     MAX_EVENT_LOOP_DELAY_MS: '0',
     ...Object.fromEntries(Object.values(PROVIDER_MODULES).filter(m => m.budget.limit > 0).map(m => [`${m.id.toUpperCase()}_OUTBOUND_BUDGET`, '10000000']))
-  }, ...Object.values(line.simulators).map(s => s.env))
+  })
   const { loadConfig } = await load<{ loadConfig: () => unknown }>('config.js')
   const { buildApp } = await load<{ buildApp: (o: unknown) => Promise<FastifyInstance> }>('app.js')
   const { createLogger } = await load<{ createLogger: (level: string) => unknown }>('logger.js')

@@ -23,7 +23,8 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { parseCli, usageError } from './cli.js'
-import { readyLine, startProcess, stopAll } from './procs.js'
+import { BENCH_KEY as KEY, inProcessGatewayEnv, startLightSimulators } from './in-process.js'
+import { stopAll } from './procs.js'
 
 const USAGE = [
   '  --variant NAME=DIR[:K=V,K=V]  a build to measure, with extra environment variables (repeatable; default all=dist)',
@@ -40,7 +41,6 @@ const args = parseCli('bench:pipeline', USAGE, {
   scenarios: { type: 'string', default: 'reference,get' }
 })
 const ROOT = resolve(import.meta.dirname, '..')
-const KEY = 'bench-key-0123456789abcdef0123456789'
 const BLOCK = Number(args.block)
 const TURNS = Number(args.turns)
 const CONCURRENCY = Number(args.concurrency)
@@ -97,25 +97,11 @@ async function block (app: FastifyInstance, url: string, n: number): Promise<num
 }
 
 const variants = args.variant.map(parseVariant)
-const sims = startProcess('simulators', process.execPath, [join(variants[0]?.dist ?? 'dist', 'simulators/serve.js'), '--count', '200', '--cloudflare-rate-limit', 'off', '--light'], {
-  cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdout: 'pipe'
-})
+const sims = startLightSimulators(variants[0]?.dist ?? 'dist', ROOT)
 const built: Built[] = []
 try {
-  const line = await readyLine<{ simulators: Record<string, { env: Record<string, string> }> }>(sims)
   // the bench's gateway settings (bench/run.ts); the watcher off: only requests run
-  const base = {
-    NODE_ENV: 'production',
-    SANDBOX: 'false',
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_MAX: '10000000',
-    CIRCUIT_FAILURE_THRESHOLD: '1000',
-    GATEWAY_API_KEYS: `bench:${KEY}`,
-    GATEWAY_SECRET: 'bench-gateway-secret-0123456789ab',
-    WEBHOOK_ENCRYPTION_KEY: 'c'.repeat(64),
-    WATCH_ENABLED: 'false',
-    ...Object.assign({}, ...Object.values(line.simulators).map(s => s.env)) as Record<string, string>
-  }
+  const base = inProcessGatewayEnv(await sims.env)
   for (const v of variants) built.push(await build(v, base))
   // load shedding samples the event-loop delay once a second: let the start-up's long turns leave its window
   await sleep(2500)

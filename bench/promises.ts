@@ -11,35 +11,18 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { parseCli } from './cli.js'
-import { readyLine, startProcess, stopAll } from './procs.js'
+import { BENCH_KEY as KEY, inProcessGatewayEnv, startLightSimulators } from './in-process.js'
+import { stopAll } from './procs.js'
 
 const USAGE = '  --dist DIR       the build to measure (dist)\n  --requests N     requests counted per scenario (2000)'
 const args = parseCli('bench:promises', USAGE, { dist: { type: 'string', default: 'dist' }, requests: { type: 'string', default: '2000' } })
 const ROOT = resolve(import.meta.dirname, '..')
 const DIST = resolve(ROOT, args.dist)
 const N = Number(args.requests)
-const KEY = 'bench-key-0123456789abcdef0123456789'
-
-interface SimsLine { simulators: Record<string, { env: Record<string, string> }> }
-
-const sims = startProcess('simulators', process.execPath, [join(DIST, 'simulators/serve.js'), '--count', '200', '--cloudflare-rate-limit', 'off', '--light'], {
-  cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdout: 'pipe'
-})
+const sims = startLightSimulators(DIST, ROOT)
 try {
-  const line = await readyLine<SimsLine>(sims)
   // the bench's gateway settings (bench/run.ts), the watcher and load shedding off: only requests run
-  Object.assign(process.env, {
-    NODE_ENV: 'production',
-    SANDBOX: 'false',
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_MAX: '10000000',
-    CIRCUIT_FAILURE_THRESHOLD: '1000',
-    GATEWAY_API_KEYS: `bench:${KEY}`,
-    GATEWAY_SECRET: 'bench-gateway-secret-0123456789ab',
-    WEBHOOK_ENCRYPTION_KEY: 'c'.repeat(64),
-    WATCH_ENABLED: 'false',
-    MAX_EVENT_LOOP_DELAY_MS: '0'
-  }, ...Object.values(line.simulators).map(s => s.env))
+  Object.assign(process.env, inProcessGatewayEnv(await sims.env), { MAX_EVENT_LOOP_DELAY_MS: '0' })
   const load = async <T>(file: string): Promise<T> => await import(pathToFileURL(join(DIST, file)).href) as T
   const { loadConfig } = await load<{ loadConfig: () => unknown }>('config.js')
   const { buildApp } = await load<{ buildApp: (o: unknown) => Promise<FastifyInstance> }>('app.js')
